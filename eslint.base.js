@@ -1,0 +1,54 @@
+// Shared ESLint flat config; each project's eslint.config.js spreads it.
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+const tfjsBackends = ['@tensorflow/tfjs', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-*'];
+
+/** Node built-ins: allowed only in Node-only projects and in `src/node/` entry points. */
+const nodeBuiltins = {
+  patterns: [
+    { regex: '^node:', message: 'Platform-neutral code: put Node-only code under src/node/ (a separate entry point).' },
+    { group: ['fs', 'fs/*', 'path', 'os', 'stream', 'stream/*', 'zlib', 'crypto', 'http', 'https', 'url', 'child_process', 'worker_threads'], message: 'Platform-neutral code: put Node-only code under src/node/.' },
+  ],
+};
+
+export default [
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/vitest.config.ts'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['src/**/*.ts', 'test/**/*.ts', 'bin/**/*.js'],
+    plugins: { '@nx': nx },
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            // The house: cli → train → metrics, cli → stream → dataset, cli → plot → metrics, train → stream.
+            { sourceTag: 'scope:dataset', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'scope:stream', onlyDependOnLibsWithTags: ['scope:dataset'] },
+            { sourceTag: 'scope:metrics', onlyDependOnLibsWithTags: [], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
+            { sourceTag: 'scope:model', onlyDependOnLibsWithTags: [], bannedExternalImports: tfjsBackends },
+            { sourceTag: 'scope:train', onlyDependOnLibsWithTags: ['scope:stream', 'scope:metrics', 'scope:dataset'], bannedExternalImports: tfjsBackends },
+            { sourceTag: 'scope:backend', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'scope:plot', onlyDependOnLibsWithTags: ['scope:metrics'], bannedExternalImports: tfjsBackends },
+            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics', 'scope:backend', 'scope:plot'] },
+            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics', 'scope:backend', 'scope:plot'] },
+          ],
+        },
+      ],
+    },
+  },
+];
+
+/** For platform-neutral projects: Node built-ins only under src/node/. */
+export const platformNeutral = [
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/node/**'],
+    rules: { 'no-restricted-imports': ['error', nodeBuiltins] },
+  },
+];

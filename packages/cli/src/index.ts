@@ -1,0 +1,2 @@
+export { CliError } from './cli-error.js';
+export { createProgram, main } from './program.js';

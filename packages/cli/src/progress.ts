@@ -1,0 +1,43 @@
+import { SingleBar } from 'cli-progress';
+
+export interface Progress {
+  update(value: number, total?: number): void;
+  stop(): void;
+}
+
+/**
+ * A progress bar on stderr when it is a terminal; otherwise silence, so logs and pipes stay
+ * clean. `format` uses cli-progress tokens plus any payload fields.
+ */
+export function progressBar(label: string, options: { unit?: 'bytes' | 'items'; enabled?: boolean } = {}): Progress {
+  const enabled = options.enabled ?? Boolean(process.stderr.isTTY);
+  if (!enabled) return { update: () => undefined, stop: () => undefined };
+  const bytes = options.unit === 'bytes';
+  const bar = new SingleBar({
+    stream: process.stderr,
+    format: `${label} [{bar}] {percentage}% | {progress} | ETA {eta_formatted}`,
+    barsize: 30,
+    hideCursor: true,
+    clearOnComplete: false,
+    etaBuffer: 50,
+  });
+  let started = false;
+  const describe = (value: number, total: number): string => (bytes ? `${megabytes(value)}/${megabytes(total)} MB` : `${value}/${total}`);
+  return {
+    update(value, total) {
+      if (!started) {
+        bar.start(total ?? 0, 0, { progress: '' });
+        started = true;
+      }
+      if (total !== undefined) bar.setTotal(total);
+      bar.update(value, { progress: describe(value, total ?? bar.getTotal()) });
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+
+function megabytes(bytes: number): string {
+  return (bytes / 1e6).toFixed(1);
+}

@@ -1,0 +1,122 @@
+import { type RecordBatch, type Table, tableFromIPC } from 'apache-arrow';
+import { DatasetError } from './errors.js';
+import { checkIndex, type LabeledImages } from './labeled-images.js';
+import { IMAGE_COLUMN, type ImageDatasetInfo, type ImageShape, LABEL_COLUMN, parseImageDatasetSchema } from './schema.js';
+
+/** A contiguous run of rows, as stored in one Arrow record batch. */
+export interface ImageChunk {
+  /** Index of the chunk's first row in the dataset. */
+  readonly start: number;
+  readonly length: number;
+  /** All pixels of the chunk, row after row: a view into the file's bytes. */
+  readonly pixels: Uint8Array;
+  readonly labels: Uint8Array;
+}
+
+/**
+ * A prepared image dataset held in memory as Arrow record batches. Images are `subarray` views
+ * into the IPC bytes the table was read from, so opening costs no copy of the pixels.
+ */
+export class ImageDataset implements LabeledImages, Iterable<ImageChunk> {
+  readonly length: number;
+  readonly classes: readonly string[];
+  readonly shape: ImageShape;
+  readonly sources: Readonly<Record<string, string>>;
+  readonly pixelsPerImage: number;
+  readonly #chunks: readonly ImageChunk[];
+  #lastChunk = 0;
+
+  private constructor(
+    readonly table: Table,
+    info: ImageDatasetInfo,
+    chunks: readonly ImageChunk[],
+  ) {
+    this.length = table.numRows;
+    this.classes = info.classes;
+    this.shape = info.shape;
+    this.sources = info.sources;
+    this.pixelsPerImage = info.shape[0] * info.shape[1] * info.shape[2];
+    this.#chunks = chunks;
+  }
+
+  /** Validates the schema, the row count and every label; `file` names the input in errors. */
+  static fromTable(table: Table, file: string): ImageDataset {
+    const info = parseImageDatasetSchema(table.schema);
+    if (typeof info === 'string') throw new DatasetError(file, info);
+    if (table.numRows !== info.rows) {
+      throw new DatasetError(file, `holds ${table.numRows} rows but its metadata says ${info.rows}: the file is incomplete`);
+    }
+    const pixelsPerImage = info.shape[0] * info.shape[1] * info.shape[2];
+    const chunks: ImageChunk[] = [];
+    let start = 0;
+    for (const batch of table.batches) {
+      const chunk = chunkOf(batch, start, pixelsPerImage, file);
+      const badRow = chunk.labels.findIndex((label) => label >= info.classes.length);
+      if (badRow >= 0) {
+        throw new DatasetError(file, `row ${start + badRow} has label ${chunk.labels[badRow]}, outside 0..${info.classes.length - 1}`);
+      }
+      chunks.push(chunk);
+      start += chunk.length;
+    }
+    return new ImageDataset(table, info, chunks);
+  }
+
+  /** Reads Arrow IPC bytes (file or stream format) without copying the pixels. */
+  static fromIPC(bytes: Uint8Array, file: string): ImageDataset {
+    let table: Table;
+    try {
+      table = tableFromIPC(bytes);
+    } catch (error) {
+      throw new DatasetError(file, `is not a readable Arrow IPC file (${(error as Error).message})`, { cause: error });
+    }
+    return ImageDataset.fromTable(table, file);
+  }
+
+  image(index: number): Uint8Array {
+    const chunk = this.#chunkOf(index);
+    const offset = (index - chunk.start) * this.pixelsPerImage;
+    return chunk.pixels.subarray(offset, offset + this.pixelsPerImage);
+  }
+
+  label(index: number): number {
+    const chunk = this.#chunkOf(index);
+    return chunk.labels[index - chunk.start]!;
+  }
+
+  /** The record batches as contiguous chunks, in row order. */
+  [Symbol.iterator](): Iterator<ImageChunk> {
+    return this.#chunks[Symbol.iterator]();
+  }
+
+  #chunkOf(index: number): ImageChunk {
+    checkIndex(index, this.length);
+    // Consecutive reads usually hit the same chunk; otherwise binary search the chunk starts.
+    let chunk = this.#chunks[this.#lastChunk]!;
+    if (index >= chunk.start && index < chunk.start + chunk.length) return chunk;
+    let low = 0;
+    let high = this.#chunks.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >>> 1;
+      if (this.#chunks[middle]!.start <= index) low = middle;
+      else high = middle - 1;
+    }
+    this.#lastChunk = low;
+    chunk = this.#chunks[low]!;
+    return chunk;
+  }
+}
+
+function chunkOf(batch: RecordBatch, start: number, pixelsPerImage: number, file: string): ImageChunk {
+  const images = batch.getChild(IMAGE_COLUMN)!.data[0]!;
+  const labels = batch.getChild(LABEL_COLUMN)!.data[0]!;
+  if (images.nullCount > 0 || labels.nullCount > 0) {
+    throw new DatasetError(file, `has missing values in the record batch starting at row ${start}`);
+  }
+  // Arrow JS slices value buffers on read, so row 0 of the batch is at index 0 of `values`.
+  const pixels = (images.children[0]!.values as Uint8Array).subarray(0, batch.numRows * pixelsPerImage);
+  const labelValues = (labels.values as Uint8Array).subarray(0, batch.numRows);
+  if (pixels.length !== batch.numRows * pixelsPerImage || labelValues.length !== batch.numRows) {
+    throw new DatasetError(file, `record batch starting at row ${start} is shorter than its row count`);
+  }
+  return { start, length: batch.numRows, pixels, labels: labelValues };
+}

@@ -1,0 +1,18 @@
+export { BinaryRecordDecoder, type BinaryDatasetSpec, CIFAR10, CIFAR10_URL, type RawFileSpec, recordSize } from './cifar10.js';
+export { DatasetError } from './errors.js';
+export { ImageDataset, type ImageChunk } from './image-dataset.js';
+export type { LabeledImages } from './labeled-images.js';
+export { createRandom, createRandomFromState, permutation, type Random, type RandomState, shuffleInPlace } from './random.js';
+export { imageRecordBatch } from './record-batch.js';
+export {
+  FORMAT_VERSION,
+  IMAGE_COLUMN,
+  type ImageDatasetInfo,
+  imageDatasetSchema,
+  type ImageShape,
+  LABEL_COLUMN,
+  MetadataKey,
+  parseImageDatasetSchema,
+} from './schema.js';
+export { randomSplit, type SplitOptions } from './split.js';
+export { DatasetView, subset } from './subset.js';

@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import { mkdir, open } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { RecordBatchReader } from 'apache-arrow';
+import { BinaryRecordDecoder, type BinaryDatasetSpec, CIFAR10, type RawFileSpec } from '../cifar10.js';
+import { DatasetError } from '../errors.js';
+import { imageRecordBatch } from '../record-batch.js';
+import { imageDatasetSchema, parseImageDatasetSchema } from '../schema.js';
+import { AtomicArrowFile } from './atomic-arrow-file.js';
+import { defaultCifar10Source, openSource, type SourceKind } from './source.js';
+import type { RawFile } from './raw-files.js';
+
+export interface PrepareOptions {
+  /** A URL, a `.tar.gz` file or an extracted folder; defaults to `RXVISION_CIFAR10_SOURCE`, else the official URL. */
+  readonly source?: string;
+  /** Where `train.arrow` and `test.arrow` go; default `data/cifar10`. */
+  readonly dataDir?: string;
+  /** The dataset's layout and checksums; default the official CIFAR-10. */
+  readonly spec?: BinaryDatasetSpec;
+  /** Rewrite even when the files are already prepared. */
+  readonly force?: boolean;
+  readonly onProgress?: (progress: PrepareProgress) => void;
+}
+
+export interface PrepareProgress {
+  readonly kind: SourceKind;
+  readonly bytes: number;
+  readonly totalBytes: number | undefined;
+}
+
+export interface PrepareResult {
+  readonly train: string;
+  readonly test: string;
+  /** True when both files were already prepared from the same raw files and nothing was done. */
+  readonly skipped: boolean;
+  readonly source: string;
+}
+
+export const DEFAULT_DATA_DIR = join('data', 'cifar10');
+
+/**
+ * Turns the raw binary dataset into `train.arrow` and `test.arrow`: streams the source, checks
+ * each file's size, labels and sha256, and renames the outputs into place only when all passed.
+ * Memory: at most the train files once (the official tarball does not store them in order).
+ */
+export async function prepareCifar10(options: PrepareOptions = {}): Promise<PrepareResult> {
+  const spec = options.spec ?? CIFAR10;
+  const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+  const source = options.source ?? defaultCifar10Source();
+  const paths = { train: join(dataDir, 'train.arrow'), test: join(dataDir, 'test.arrow') };
+  const splits = (['train', 'test'] as const).map((split) => ({
+    split,
+    path: paths[split],
+    files: spec.files.filter((file) => file.split === split),
+  }));
+
+  if (!options.force) {
+    const prepared = await Promise.all(splits.map(({ path, files }) => isPrepared(path, files)));
+    if (prepared.every(Boolean)) return { ...paths, skipped: true, source };
+  }
+
+  const opened = await openSource(source, spec.files.map((file) => file.name));
+  await mkdir(dataDir, { recursive: true });
+  const outputs = splits.map(({ path, files }) => {
+    const rows = files.reduce((sum, file) => sum + file.records, 0);
+    const sources = Object.fromEntries(files.map((file) => [file.name, file.sha256]));
+    const schema = imageDatasetSchema({ classes: spec.classes, shape: spec.shape, rows, sources });
+    return { files, schema, writer: new AtomicArrowFile(path, schema), written: 0, pending: new Map<string, BinaryRecordDecoder>() };
+  });
+
+  try {
+    const seen = new Set<string>();
+    const report = (bytes: number): void => options.onProgress?.({ kind: opened.kind, bytes, totalBytes: opened.totalBytes });
+    for await (const raw of opened.files(report)) {
+      const file = spec.files.find((candidate) => candidate.name === raw.name);
+      if (!file || seen.has(file.name)) continue;
+      seen.add(file.name);
+      const output = outputs.find((candidate) => candidate.files.includes(file))!;
+      output.pending.set(file.name, await decodeVerified(raw, file, spec, opened.label));
+      // Rows keep the spec's order even when the archive stores the files in another.
+      for (let next = output.files[output.written]; next && output.pending.has(next.name); next = output.files[output.written]) {
+        const decoded = output.pending.get(next.name)!;
+        output.pending.delete(next.name);
+        output.writer.write(imageRecordBatch(output.schema, decoded.pixels, decoded.labels));
+        output.written++;
+      }
+    }
+    const missing = spec.files.filter((file) => !seen.has(file.name)).map((file) => file.name);
+    if (missing.length > 0) throw new DatasetError(opened.label, `lacks ${missing.join(', ')}`);
+    for (const output of outputs) await output.writer.commit();
+  } catch (error) {
+    await Promise.all(outputs.map((output) => output.writer.abort()));
+    throw error;
+  }
+  return { ...paths, skipped: false, source: opened.label };
+}
+
+async function decodeVerified(raw: RawFile, file: RawFileSpec, spec: BinaryDatasetSpec, sourceLabel: string): Promise<BinaryRecordDecoder> {
+  const where = `${sourceLabel} (${file.name})`;
+  const decoder = new BinaryRecordDecoder(file, spec);
+  const sizeProblem = decoder.checkSize(raw.size);
+  if (sizeProblem) throw new DatasetError(where, sizeProblem);
+  const hash = createHash('sha256');
+  for await (const chunk of raw.content) {
+    hash.update(chunk);
+    const problem = decoder.push(chunk);
+    if (problem) throw new DatasetError(where, problem);
+  }
+  const problem = decoder.finish();
+  if (problem) throw new DatasetError(where, problem);
+  const sha256 = hash.digest('hex');
+  if (sha256 !== file.sha256) {
+    throw new DatasetError(where, `checksum mismatch: sha256 ${sha256}, expected ${file.sha256}`);
+  }
+  return decoder;
+}
+
+/** Reads only the schema (the file's footer and header), never the pixels. */
+async function isPrepared(path: string, files: readonly RawFileSpec[]): Promise<boolean> {
+  const handle = await open(path).catch(() => undefined);
+  if (!handle) return false;
+  try {
+    const reader = await RecordBatchReader.from(handle);
+    await reader.open();
+    const info = parseImageDatasetSchema(reader.schema);
+    if (typeof info === 'string') return false;
+    const rows = files.reduce((sum, file) => sum + file.records, 0);
+    return info.rows === rows && files.every((file) => info.sources[file.name] === file.sha256) && Object.keys(info.sources).length === files.length;
+  } catch {
+    return false;
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,114 @@
+import { type DataType, Field, FixedSizeList, Schema, Type, Uint8 } from 'apache-arrow';
+
+/** Column names and schema-metadata keys of an rxvision image dataset file. */
+export const IMAGE_COLUMN = 'image';
+export const LABEL_COLUMN = 'label';
+export const FORMAT_VERSION = '1';
+
+export const MetadataKey = {
+  format: 'rxvision.format',
+  classes: 'rxvision.classes',
+  shape: 'rxvision.shape',
+  layout: 'rxvision.layout',
+  rows: 'rxvision.rows',
+  sources: 'rxvision.sources',
+} as const;
+
+/** Height, width, channels. */
+export type ImageShape = readonly [number, number, number];
+
+export interface ImageDatasetInfo {
+  readonly classes: readonly string[];
+  readonly shape: ImageShape;
+  readonly rows: number;
+  /** Names and sha256 of the raw files the rows came from, for provenance and re-prepare checks. */
+  readonly sources: Readonly<Record<string, string>>;
+}
+
+/**
+ * One row per image: the pixels as a fixed-size list of uint8 in HWC order (what `tf.tensor`
+ * and PNG encoders expect), the label as uint8. Everything else lives in the metadata.
+ */
+export function imageDatasetSchema(info: ImageDatasetInfo): Schema {
+  const [height, width, channels] = info.shape;
+  const pixels = height * width * channels;
+  const metadata = new Map<string, string>([
+    [MetadataKey.format, FORMAT_VERSION],
+    [MetadataKey.classes, JSON.stringify(info.classes)],
+    [MetadataKey.shape, JSON.stringify(info.shape)],
+    [MetadataKey.layout, 'HWC'],
+    [MetadataKey.rows, String(info.rows)],
+    [MetadataKey.sources, JSON.stringify(info.sources)],
+  ]);
+  return new Schema(
+    [
+      new Field(IMAGE_COLUMN, new FixedSizeList(pixels, new Field('pixel', new Uint8(), false)), false),
+      new Field(LABEL_COLUMN, new Uint8(), false),
+    ],
+    metadata,
+  );
+}
+
+/**
+ * Reads the metadata back and checks that the schema is one this library writes.
+ * Returns the problem as text rather than throwing, so callers can name the file.
+ */
+export function parseImageDatasetSchema(schema: Schema): ImageDatasetInfo | string {
+  const image = schema.fields.find((field) => field.name === IMAGE_COLUMN);
+  const label = schema.fields.find((field) => field.name === LABEL_COLUMN);
+  if (!image || !label) {
+    return `not an rxvision image dataset: expected columns "${IMAGE_COLUMN}" and "${LABEL_COLUMN}", found ${describeFields(schema)}`;
+  }
+  // Compare type ids, not classes: a second copy of apache-arrow in the tree has other classes.
+  const imageType = image.type as DataType;
+  if (imageType.typeId !== Type.FixedSizeList || !isUint8(imageType.children[0]?.type)) {
+    return `column "${IMAGE_COLUMN}" must be FixedSizeList<Uint8>, found ${String(image.type)}`;
+  }
+  if (!isUint8(label.type)) {
+    return `column "${LABEL_COLUMN}" must be Uint8, found ${String(label.type)}`;
+  }
+  const format = schema.metadata.get(MetadataKey.format);
+  if (format !== FORMAT_VERSION) {
+    return format === undefined
+      ? `schema metadata lacks "${MetadataKey.format}"`
+      : `written in format version ${format}; this version of @rxvision/dataset reads version ${FORMAT_VERSION}`;
+  }
+  try {
+    const classes = JSON.parse(schema.metadata.get(MetadataKey.classes) ?? 'null') as unknown;
+    const shape = JSON.parse(schema.metadata.get(MetadataKey.shape) ?? 'null') as unknown;
+    const sources = JSON.parse(schema.metadata.get(MetadataKey.sources) ?? '{}') as unknown;
+    const rows = Number(schema.metadata.get(MetadataKey.rows));
+    if (!Array.isArray(classes) || !classes.every((name) => typeof name === 'string')) {
+      return `schema metadata "${MetadataKey.classes}" must be a JSON array of names`;
+    }
+    if (!isShape(shape) || shape[0] * shape[1] * shape[2] !== (imageType as FixedSizeList).listSize) {
+      return `schema metadata "${MetadataKey.shape}" must be [height, width, channels] matching ${(imageType as FixedSizeList).listSize} pixels`;
+    }
+    if (schema.metadata.get(MetadataKey.layout) !== 'HWC') {
+      return `schema metadata "${MetadataKey.layout}" must be "HWC"`;
+    }
+    if (!Number.isInteger(rows) || rows < 0) return `schema metadata "${MetadataKey.rows}" must be a row count`;
+    return { classes, shape, rows, sources: sources as Record<string, string> };
+  } catch (error) {
+    return `schema metadata is not valid JSON (${(error as Error).message})`;
+  }
+}
+
+function isUint8(type: DataType | undefined): boolean {
+  if (type?.typeId === Type.Uint8) return true;
+  const int = type as { typeId?: Type; bitWidth?: number; isSigned?: boolean } | undefined;
+  return int?.typeId === Type.Int && int.bitWidth === 8 && int.isSigned === false;
+}
+
+function isShape(value: unknown): value is ImageShape {
+  return (
+    Array.isArray(value) &&
+    value.length === 3 &&
+    value.every((n) => Number.isInteger(n) && (n as number) > 0)
+  );
+}
+
+function describeFields(schema: Schema): string {
+  const names = schema.fields.map((field) => `"${field.name}"`);
+  return names.length > 0 ? names.join(', ') : 'no columns';
+}
