@@ -1,0 +1,5 @@
+export { accuracy } from './accuracy.js';
+export { type ConfusionMatrix, confusionMatrix, perClassAccuracy } from './confusion-matrix.js';
+export type { EpochRecord, History } from './history.js';
+export { meanLoss } from './mean-loss.js';
+export { batchSize, type PredictionBatch, predictedClass } from './prediction-batch.js';

@@ -1,0 +1,27 @@
+/**
+ * What a model produced for one batch, copied off the device: plain arrays, so metrics run
+ * anywhere and depend on no tfjs backend.
+ */
+export interface PredictionBatch {
+  /** Row-major `[size, classes]` scores (logits or probabilities). */
+  readonly scores: Float32Array;
+  /** True class of each row. */
+  readonly labels: ArrayLike<number>;
+  readonly classes: number;
+  /** Sum over the rows of the per-sample loss, when the producer computed one. */
+  readonly lossSum?: number;
+}
+
+export function batchSize(batch: PredictionBatch): number {
+  return batch.labels.length;
+}
+
+/** Index of the highest score of row `row` (the first one on ties, like argmax everywhere). */
+export function predictedClass(batch: PredictionBatch, row: number): number {
+  const offset = row * batch.classes;
+  let best = 0;
+  for (let c = 1; c < batch.classes; c++) {
+    if (batch.scores[offset + c]! > batch.scores[offset + best]!) best = c;
+  }
+  return best;
+}

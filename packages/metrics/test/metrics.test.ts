@@ -1,0 +1,59 @@
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, test } from 'vitest';
+import { accuracy, confusionMatrix, meanLoss, perClassAccuracy, type PredictionBatch } from '../src/index.js';
+
+const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+
+// Three classes; rows predict 0, 1, 2, 2 (ties go to the first class).
+const a: PredictionBatch = { scores: Float32Array.from([5, 1, 1, 0, 3, 3, 0, 0, 1]), labels: [0, 2, 2], classes: 3, lossSum: 3 };
+const b: PredictionBatch = { scores: Float32Array.from([0, 0, 9]), labels: [1], classes: 3, lossSum: 5 };
+
+describe('accuracy', () => {
+  test('counts correct rows over the whole stream, per sample', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold('-a-b-|', { a, b }).pipe(accuracy())).toBe('-----(x|)', { x: 2 / 4 });
+    });
+  });
+
+  test('emits nothing when unsubscribed before completion, and unsubscribes its source', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a-b-|', { a, b });
+      expectObservable(source.pipe(accuracy()), '^--!').toBe('----');
+      expectSubscriptions(source.subscriptions).toBe('^--!');
+    });
+  });
+
+  test('propagates errors', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold('-a-#', { a }).pipe(accuracy())).toBe('---#');
+    });
+  });
+});
+
+describe('meanLoss', () => {
+  test('weights every sample equally, so a short last batch is not overweighted', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      // Per-sample: (3 + 5) / 4 = 2; the mean of batch means would be (1 + 5) / 2 = 3.
+      expectObservable(cold('-a-b-|', { a, b }).pipe(meanLoss())).toBe('-----(x|)', { x: 2 });
+    });
+  });
+
+  test('fails clearly on batches without a loss', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const { lossSum: _, ...noLoss } = a;
+      expectObservable(cold('-a-|', { a: noLoss }).pipe(meanLoss())).toBe('-#', undefined, new TypeError('meanLoss needs prediction batches with lossSum'));
+    });
+  });
+});
+
+describe('confusionMatrix', () => {
+  test('counts (actual, predicted) pairs; per-class accuracy is each row’s diagonal share', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const expected = { classes: 3, counts: Uint32Array.from([1, 0, 0, 0, 0, 1, 0, 1, 1]) };
+      expectObservable(cold('-a-b-|', { a, b }).pipe(confusionMatrix(3))).toBe('-----(m|)', { m: expected });
+    });
+    const matrix = { classes: 3, counts: Uint32Array.from([1, 0, 0, 0, 0, 1, 0, 1, 1]) };
+    expect(perClassAccuracy(matrix)).toEqual([1, 0, 0.5]);
+    expect(perClassAccuracy({ classes: 2, counts: new Uint32Array(4) })).toEqual([Number.NaN, Number.NaN]);
+  });
+});

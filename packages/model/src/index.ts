@@ -1,0 +1,1 @@
+export { createTutorialModel, TUTORIAL_HIDDEN_UNITS, type TutorialModelOptions } from './tutorial-model.js';

@@ -1,0 +1,81 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { io } from '@tensorflow/tfjs-core';
+
+const MODEL_JSON = 'model.json';
+const WEIGHTS_BIN = 'weights.bin';
+
+/**
+ * Saves a model as `model.json` + `weights.bin` (the TensorFlow.js layers format) without
+ * tfjs-node. Both files are written under temporary names, then renamed, so a crash never
+ * leaves a model.json that points at missing or partial weights.
+ */
+export function fileSystemSaver(folder: string): io.IOHandler {
+  const dir = resolve(folder);
+  return {
+    async save(artifacts: io.ModelArtifacts): Promise<io.SaveResult> {
+      if (artifacts.modelTopology instanceof ArrayBuffer) throw new TypeError('binary model topologies are not supported');
+      await mkdir(dir, { recursive: true });
+      const weights = concatenate(artifacts.weightData);
+      const modelJson = {
+        modelTopology: artifacts.modelTopology,
+        format: artifacts.format ?? 'layers-model',
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy ?? null,
+        weightsManifest: [{ paths: [`./${WEIGHTS_BIN}`], weights: artifacts.weightSpecs ?? [] }],
+        ...(artifacts.trainingConfig && { trainingConfig: artifacts.trainingConfig }),
+        ...(artifacts.userDefinedMetadata && { userDefinedMetadata: artifacts.userDefinedMetadata }),
+      };
+      const suffix = `.${process.pid}.tmp`;
+      await writeFile(join(dir, WEIGHTS_BIN + suffix), new Uint8Array(weights));
+      await writeFile(join(dir, MODEL_JSON + suffix), JSON.stringify(modelJson));
+      await rename(join(dir, WEIGHTS_BIN + suffix), join(dir, WEIGHTS_BIN));
+      await rename(join(dir, MODEL_JSON + suffix), join(dir, MODEL_JSON));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength } };
+    },
+  };
+}
+
+/** Loads what `fileSystemSaver` (or tfjs-node's `file://`) wrote; pass it to `tf.loadLayersModel`. */
+export function fileSystemLoader(folder: string): io.IOHandler {
+  const dir = resolve(folder);
+  return {
+    async load(): Promise<io.ModelArtifacts> {
+      const path = join(dir, MODEL_JSON);
+      const json = JSON.parse(await readFile(path, 'utf8').catch((error: Error) => {
+        throw new Error(`${dir}: not a saved model (${(error as NodeJS.ErrnoException).code === 'ENOENT' ? `no ${MODEL_JSON}` : error.message})`);
+      })) as io.ModelJSON;
+      const manifest = json.weightsManifest ?? [];
+      const buffers = await Promise.all(manifest.flatMap((group) => group.paths.map((p) => readFile(join(dir, p)))));
+      const weightData = concatenate(buffers.map((buffer) => buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer));
+      return {
+        modelTopology: json.modelTopology,
+        weightSpecs: manifest.flatMap((group) => group.weights),
+        weightData,
+        format: json.format,
+        generatedBy: json.generatedBy,
+        convertedBy: json.convertedBy,
+        ...(json.trainingConfig && { trainingConfig: json.trainingConfig }),
+        ...(json.userDefinedMetadata && { userDefinedMetadata: json.userDefinedMetadata }),
+      };
+    },
+  };
+}
+
+/** Removes a saved model's files (for tests and for replacing a run). */
+export async function removeSavedModel(folder: string): Promise<void> {
+  await Promise.all([MODEL_JSON, WEIGHTS_BIN].map((name) => rm(join(resolve(folder), name), { force: true })));
+}
+
+function concatenate(data: io.WeightData | undefined): ArrayBuffer {
+  if (data === undefined) return new ArrayBuffer(0);
+  if (!Array.isArray(data)) return data as ArrayBuffer;
+  const total = data.reduce((sum, part) => sum + part.byteLength, 0);
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const part of data) {
+    out.set(new Uint8Array(part), offset);
+    offset += part.byteLength;
+  }
+  return out.buffer;
+}

@@ -1,0 +1,1 @@
+export { fileSystemLoader, fileSystemSaver, removeSavedModel } from './file-system-io.js';
