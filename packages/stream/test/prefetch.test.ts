@@ -50,7 +50,8 @@ describe('prefetch', () => {
   test('never runs more than `ahead` items beyond the one pulled', () => {
     scheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
       const items = ['A', 'B', 'C', 'D'].map((name) => cold('-(v|)', { v: new Item(name) }));
-      const source = hot('(abcd|)', { a: items[0], b: items[1], c: items[2], d: items[3] });
+      const [a, b, c, d] = items as [ReturnType<typeof cold<Item>>, ReturnType<typeof cold<Item>>, ReturnType<typeof cold<Item>>, ReturnType<typeof cold<Item>>];
+      const source = hot('(abcd|)', { a, b, c, d });
       // The consumer holds each item for 4 frames before pulling the next.
       const consumed = source.pipe(
         prefetch<Item>(2),
