@@ -5,7 +5,7 @@ import type { Pending } from './pending.js';
 import type { TensorBatch } from './tensor-batch.js';
 
 export interface ToTensorsOptions {
-  /** `flat` gives `[n, h·w·c]` (what a dense network takes), `image` gives `[n, h, w, c]`. */
+  /** `image` (default) gives `[n, h, w, c]`, what a model starting with a flatten layer takes; `flat` gives `[n, h·w·c]`. */
   readonly layout?: 'flat' | 'image';
   readonly labels?: 'int32' | 'oneHot';
 }
@@ -15,7 +15,7 @@ export interface ToTensorsOptions {
  * scaled to [0, 1] only when the batch is pulled, so nothing is read ahead of demand.
  */
 export function toTensors(dataset: LabeledImages, options: ToTensorsOptions = {}) {
-  const { layout = 'flat', labels: labelEncoding = 'int32' } = options;
+  const { layout = 'image', labels: labelEncoding = 'int32' } = options;
   const [height, width, channels] = dataset.shape;
   const pixels = height * width * channels;
   return (source: Observable<Uint32Array>): Observable<Pending<TensorBatch>> =>

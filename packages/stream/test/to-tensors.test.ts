@@ -13,12 +13,15 @@ beforeAll(async () => {
 function consume(stream: ReturnType<ReturnType<typeof epochBatches>>) {
   return lastValueFrom(
     stream.pipe(
-      concatMap((pending) => pending),
-      concatMap(async (batch: TensorBatch) => {
-        const copy = { xs: await batch.xs.array(), ys: await batch.ys.array(), shape: batch.xs.shape, labels: Array.from(batch.labels) };
-        batch.dispose();
-        return copy;
-      }),
+      concatMap((pending) =>
+        pending.pipe(
+          concatMap(async (batch: TensorBatch) => {
+            const copy = { xs: await batch.xs.array(), ys: await batch.ys.array(), shape: batch.xs.shape, labels: Array.from(batch.labels), alive: tf.memory().numTensors };
+            batch.dispose();
+            return copy;
+          }),
+        ),
+      ),
       toArray(),
     ),
   );
@@ -27,7 +30,7 @@ function consume(stream: ReturnType<ReturnType<typeof epochBatches>>) {
 describe('toTensors', () => {
   test('scales pixels to [0, 1] and keeps rows and labels together', async () => {
     const dataset = tinyDataset(5);
-    const batches = await consume(from([Uint32Array.from([4, 1])]).pipe(toTensors(dataset)));
+    const batches = await consume(from([Uint32Array.from([4, 1])]).pipe(toTensors(dataset, { layout: 'flat' })));
     expect(batches[0]!.shape).toEqual([2, 12]);
     expect((batches[0]!.xs as number[][])[0]![0]).toBeCloseTo(4 / 255, 6);
     expect((batches[0]!.xs as number[][])[1]!.every((v) => Math.abs(v - 1 / 255) < 1e-6)).toBe(true);
@@ -60,13 +63,17 @@ describe('toTensors', () => {
 describe('epochBatches', () => {
   test('a full pass leaves tf.memory().numTensors unchanged, and covers every row once', async () => {
     const dataset = tinyDataset(10);
-    const epoch = epochBatches(dataset, { batchSize: 3, seed: 43, prefetch: 2 });
+    const epoch = epochBatches(dataset, { batchSize: 3, seed: 43, prefetch: 2, layout: 'flat' });
     const before = tf.memory().numTensors;
     const batches = await consume(epoch(0));
     expect(tf.memory().numTensors).toBe(before);
     expect(batches.map((b) => b.labels.length)).toEqual([3, 3, 3, 1]);
     const firstPixels = batches.flatMap((b) => (b.xs as number[][]).map((row) => Math.round(row[0]! * 255)));
     expect(firstPixels.slice().sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // Pulled one after another: while each batch is in use, the same number of tensors is alive
+    // (the batch and the one prefetched behind it), never the whole epoch.
+    expect(new Set(batches.slice(0, 2).map((b) => b.alive)).size).toBe(1);
+    expect(batches[0]!.alive - before).toBeLessThanOrEqual(2 * 3);
     const again = await consume(epoch(0));
     expect(again.map((b) => b.labels)).toEqual(batches.map((b) => b.labels));
   });

@@ -1,0 +1,34 @@
+import type { PredictionBatch } from '@rxvision/metrics';
+import type { Pending, TensorBatch } from '@rxvision/stream';
+import { losses, oneHot, Reduction, type Tensor, tidy } from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { concatMap, type Observable } from 'rxjs';
+
+/**
+ * Runs the model over pulled batches and copies scores and summed per-sample loss to the host,
+ * disposing every tensor it or the batch created.
+ */
+export function predictions(model: LayersModel) {
+  return (batches: Observable<Pending<TensorBatch>>): Observable<PredictionBatch> =>
+    // Pull and predict in one concatMap, so the next batch is read only after this one.
+    batches.pipe(concatMap((pending) => pending.pipe(concatMap((batch) => predict(model, batch)))));
+}
+
+async function predict(model: LayersModel, batch: TensorBatch): Promise<PredictionBatch> {
+  try {
+    const [scores, lossSum] = tidy(() => {
+      const logits = model.predict(batch.xs) as Tensor;
+      const targets = batch.ys.rank === 1 ? oneHot(batch.ys, logits.shape[1]!) : batch.ys;
+      return [logits, losses.softmaxCrossEntropy(targets, logits, undefined, undefined, Reduction.SUM)];
+    });
+    try {
+      const [scoreData, lossData] = await Promise.all([scores.data(), lossSum.data()]);
+      return { scores: scoreData as Float32Array, labels: batch.labels, classes: scores.shape[1]!, lossSum: lossData[0]! };
+    } finally {
+      scores.dispose();
+      lossSum.dispose();
+    }
+  } finally {
+    batch.dispose();
+  }
+}

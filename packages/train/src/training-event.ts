@@ -1,0 +1,25 @@
+import type { EpochRecord, History } from '@rxvision/metrics';
+
+/** After each optimisation step. `loss` is the batch's mean per-sample loss. */
+export interface BatchEnd {
+  readonly type: 'batch';
+  readonly epoch: number;
+  readonly phase: number;
+  /** 1-based within the epoch. */
+  readonly step: number;
+  readonly size: number;
+  readonly loss: number;
+}
+
+export interface EpochEnd {
+  readonly type: 'epoch';
+  readonly record: EpochRecord;
+}
+
+/** The last event: the whole history, then the stream completes. */
+export interface TrainingEnd {
+  readonly type: 'end';
+  readonly history: History;
+}
+
+export type TrainingEvent = BatchEnd | EpochEnd | TrainingEnd;

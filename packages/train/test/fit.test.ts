@@ -1,0 +1,72 @@
+import '@tensorflow/tfjs-backend-cpu';
+import { createTutorialModel } from '@rxvision/model';
+import { epochBatches } from '@rxvision/stream';
+import * as tf from '@tensorflow/tfjs-core';
+import { filter, lastValueFrom, take, tap, toArray } from 'rxjs';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { evaluate, fit, parseSchedule, type TrainingEvent, TUTORIAL_SCHEDULE, totalEpochs } from '../src/index.js';
+import { toyDataset } from './fixtures.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const train = toyDataset(256, 1);
+const validation = toyDataset(96, 2);
+const options = {
+  schedule: parseSchedule('2@0.05,1@0.01'),
+  trainBatches: epochBatches(train, { batchSize: 32, seed: 43 }),
+  validationBatches: () => epochBatches(validation, { batchSize: 40 })(0),
+};
+
+describe('fit', () => {
+  test('learns, reports steps and epochs in order, ends with the history, and leaks no tensor', async () => {
+    const model = createTutorialModel({ inputShape: [4, 4, 3], classes: 3, seed: 5, outputRelu: false });
+    const before = tf.memory().numTensors;
+    const alive: number[] = [];
+    const events = await lastValueFrom(fit(model, options).pipe(tap(() => alive.push(tf.memory().numTensors)), toArray()));
+    // Batches are pulled one at a time: as many tensors are alive at every step of an epoch.
+    expect(new Set(alive.slice(0, 6)).size).toBe(1);
+    expect(tf.memory().numTensors).toBe(before);
+    const kinds = events.map((e) => e.type);
+    expect(kinds.filter((k) => k === 'batch')).toHaveLength(3 * 8);
+    expect(kinds.slice(0, 9)).toEqual([...Array(8).fill('batch'), 'epoch']);
+    const end = events.at(-1) as Extract<TrainingEvent, { type: 'end' }>;
+    expect(end.type).toBe('end');
+    expect(end.history.map((row) => [row.epoch, row.phase, row.learningRate])).toEqual([[1, 0, 0.05], [2, 0, 0.05], [3, 1, 0.01]]);
+    expect(end.history[0]!.trainLoss).toBeGreaterThan(end.history[2]!.trainLoss);
+    expect(end.history[2]!.valAccuracy).toBeGreaterThan(0.8); // chance is 1/3
+    model.dispose();
+  });
+
+  test('unsubscribing mid-epoch stops after the current step and leaks no tensor', async () => {
+    const model = createTutorialModel({ inputShape: [4, 4, 3], classes: 3, seed: 5 });
+    const before = tf.memory().numTensors;
+    const steps = await lastValueFrom(fit(model, options).pipe(filter((e) => e.type === 'batch'), take(3), toArray()));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // let the step in flight finish
+    expect(steps).toHaveLength(3);
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+});
+
+describe('evaluate', () => {
+  test('averages the loss per sample over the whole split', async () => {
+    const model = createTutorialModel({ inputShape: [4, 4, 3], classes: 3, seed: 9, outputRelu: false });
+    const byBatches = await lastValueFrom(evaluate(model, epochBatches(validation, { batchSize: 40 })(0)));
+    const whole = await lastValueFrom(evaluate(model, epochBatches(validation, { batchSize: 96 })(0)));
+    expect(byBatches.loss).toBeCloseTo(whole.loss, 5); // a short last batch (16 rows) changes nothing
+    expect(byBatches.accuracy).toBe(whole.accuracy);
+    expect(Array.from(byBatches.confusion.counts).reduce((a, b) => a + b, 0)).toBe(96);
+    model.dispose();
+  });
+});
+
+describe('schedules', () => {
+  test('the tutorial schedule has 64 epochs; text schedules parse or fail clearly', () => {
+    expect(totalEpochs(TUTORIAL_SCHEDULE)).toBe(64);
+    expect(parseSchedule('10@0.05, 8@5e-3')).toEqual([{ epochs: 10, learningRate: 0.05 }, { epochs: 8, learningRate: 0.005 }]);
+    expect(() => parseSchedule('10:0.05')).toThrow('"10:0.05" is not EPOCHS@LEARNING_RATE (for example 10@0.05)');
+    expect(() => parseSchedule('0@0.1')).toThrow(/epochs must be ≥ 1/);
+  });
+});
