@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { DatasetError } from '@rxvision/dataset';
 import { CliError } from './cli-error.js';
 import { registerPrepare } from './commands/prepare.js';
+import { registerTrain } from './commands/train.js';
 
 export function createProgram(): Command {
   const program = new Command('rxvision')
@@ -9,6 +10,7 @@ export function createProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerPrepare(program);
+  registerTrain(program);
   for (const command of program.commands) command.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }

@@ -1,0 +1,49 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, test } from 'vitest';
+import { selectBackend, useExplicitTransposeMatMul } from '../src/index.js';
+
+describe('selectBackend', () => {
+  test('auto falls back past the missing tfjs-node packages and says why', async () => {
+    const report = await selectBackend('auto');
+    expect(tf.getBackend()).toBe(report.backend);
+    expect(['tensorflow', 'wasm', 'cpu']).toContain(report.backend);
+    if (report.backend !== 'tensorflow') {
+      expect(report.skipped.map((s) => s.package)).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']);
+      expect(report.summary).toContain('@tensorflow/tfjs-node-gpu: ');
+    }
+  });
+
+  test('an explicit choice is honoured', async () => {
+    const report = await selectBackend('cpu');
+    expect(report).toMatchObject({ backend: 'cpu', gpu: false, skipped: [] });
+    expect(tf.getBackend()).toBe('cpu');
+  });
+
+  test('an unknown choice is refused', async () => {
+    await expect(selectBackend('tpu' as never)).rejects.toThrow('unknown backend "tpu"');
+  });
+});
+
+describe('useExplicitTransposeMatMul', () => {
+  test('gives the same products for every transposition, on wasm and on cpu', async () => {
+    const a = [...Array(12).keys()].map((i) => (i * 7) % 5 - 2);
+    const b = [...Array(12).keys()].map((i) => (i * 3) % 7 - 3);
+    const products = (): number[][] =>
+      [
+        [false, false, [3, 4], [4, 3]],
+        [true, false, [4, 3], [4, 3]],
+        [false, true, [3, 4], [3, 4]],
+        [true, true, [4, 3], [3, 4]],
+      ].map(([ta, tb, sa, sb]) =>
+        tf.tidy(() => Array.from(tf.matMul(tf.tensor2d(a, sa as [number, number]), tf.tensor2d(b, sb as [number, number]), ta as boolean, tb as boolean).dataSync())),
+      );
+    await selectBackend('cpu');
+    const expected = products();
+    await selectBackend('wasm'); // patches wasm's BatchMatMul
+    const before = tf.memory().numTensors;
+    expect(products()).toEqual(expected);
+    expect(tf.memory().numTensors).toBe(before);
+    useExplicitTransposeMatMul('wasm'); // idempotent
+    expect(products()).toEqual(expected);
+  });
+});
