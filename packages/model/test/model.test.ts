@@ -33,7 +33,7 @@ describe('createTutorialModel', () => {
       const [kernel, bias] = a.layers[i + 1]!.getWeights();
       for (const values of [kernel!.dataSync(), bias!.dataSync()]) {
         const bound = 1 / Math.sqrt(fanIn);
-        const max = values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        const max = Array.from(values).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
         expect(max).toBeLessThanOrEqual(bound);
         expect(max).toBeGreaterThan(0.9 * bound); // spread over the range, not clustered at 0
       }

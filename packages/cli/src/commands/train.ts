@@ -24,6 +24,7 @@ export interface TrainFlags {
   readonly json?: boolean;
 }
 
+const BACKENDS: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
 const SCHEDULES: Record<string, Schedule> = { tutorial: TUTORIAL_SCHEDULE, quick: [{ epochs: 2, learningRate: 0.05 }] };
 
 export function registerTrain(program: Command): void {
@@ -46,6 +47,7 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   const schedule = SCHEDULES[flags.schedule] ?? parseScheduleFlag(flags.schedule);
   const batchSize = positiveInteger(flags.batchSize, '--batch-size');
   const seed = integer(flags.seed, '--seed');
+  if (!BACKENDS.includes(flags.backend)) throw new CliError(`--backend must be one of ${BACKENDS.join(', ')}, got "${flags.backend}"`);
   const out = resolve(flags.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
   const log = (line: string): void => console.log(line);
   const started = performance.now();
