@@ -104,7 +104,11 @@ async function trainStep(model: LayersModel, optimizer: Optimizer, batch: Tensor
     return losses.softmaxCrossEntropy(targets, logits) as Scalar;
   }, true) as Scalar;
   try {
-    return (await loss.data())[0]!;
+    const value = (await loss.data())[0]!;
+    // On wasm and cpu, data() resolves as a microtask, so a whole epoch would run without ever
+    // giving timers, file writes or signal handlers a turn. Yield to the event loop once a step.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    return value;
   } finally {
     loss.dispose();
   }

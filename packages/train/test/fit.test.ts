@@ -70,3 +70,15 @@ describe('schedules', () => {
     expect(() => parseSchedule('0@0.1')).toThrow(/epochs must be ≥ 1/);
   });
 });
+
+describe('fit and the event loop', () => {
+  test('timers run between steps, so progress output, file writes and signals are not starved', async () => {
+    const model = createTutorialModel({ inputShape: [4, 4, 3], classes: 3, seed: 5 });
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    await lastValueFrom(fit(model, { ...options, schedule: parseSchedule('1@0.05'), validationBatches: undefined }).pipe(toArray()));
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThanOrEqual(4); // 8 steps; without yielding, the interval would not fire during them
+    model.dispose();
+  });
+});
