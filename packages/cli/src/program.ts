@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { DatasetError } from '@rxvision/dataset';
 import { CliError } from './cli-error.js';
+import { registerEvaluate } from './commands/evaluate.js';
+import { registerExplore } from './commands/explore.js';
+import { registerPredict } from './commands/predict.js';
 import { registerPrepare } from './commands/prepare.js';
 import { registerTrain } from './commands/train.js';
 
@@ -10,7 +13,10 @@ export function createProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerPrepare(program);
+  registerExplore(program);
   registerTrain(program);
+  registerEvaluate(program);
+  registerPredict(program);
   for (const command of program.commands) command.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }

@@ -1,17 +1,22 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type BackendChoice, selectBackend } from '@rxvision/backend';
-import { randomSplit } from '@rxvision/dataset';
-import { DEFAULT_DATA_DIR, openImageDataset, prepareCifar10 } from '@rxvision/dataset/node';
+import { randomSplit, subset } from '@rxvision/dataset';
+import { DEFAULT_DATA_DIR } from '@rxvision/dataset/node';
 import { type EpochRecord, perClassAccuracy } from '@rxvision/metrics';
 import { createTutorialModel, TUTORIAL_HIDDEN_UNITS } from '@rxvision/model';
 import { fileSystemSaver } from '@rxvision/model/node';
+import { accuracyChart, confusionMatrixChart, lossChart } from '@rxvision/plot';
+import { renderPng } from '@rxvision/plot/node';
+import { writeFile } from 'node:fs/promises';
 import { epochBatches } from '@rxvision/stream';
 import { evaluate, fit, parseSchedule, type Schedule, totalEpochs, TUTORIAL_SCHEDULE } from '@rxvision/train';
 import type { Command } from 'commander';
 import { concatMap, lastValueFrom, tap } from 'rxjs';
 import { CliError } from '../cli-error.js';
+import { loadCifar10 } from '../data.js';
 import { progressBar } from '../progress.js';
+import { modelFolder } from '../run-folder.js';
 import { writeJsonAtomic } from '../write-json.js';
 
 export interface TrainFlags {
@@ -21,6 +26,7 @@ export interface TrainFlags {
   readonly seed: string;
   readonly backend: BackendChoice;
   readonly out?: string;
+  readonly limit?: string;
   readonly json?: boolean;
 }
 
@@ -36,6 +42,7 @@ export function registerTrain(program: Command): void {
     .option('--batch-size <n>', 'batch size', '128')
     .option('--seed <n>', 'seed of the split, the shuffling and the initial weights', '43')
     .option('--backend <name>', 'auto, tensorflow, wasm or cpu', 'auto')
+    .option('--limit <n>', 'train and validate on the first n training images only (quick experiments)')
     .option('--out <dir>', 'run folder (default runs/<date-time>)')
     .option('--json', 'print one JSON line per epoch and the summary as JSON')
     .action(async (flags: TrainFlags) => {
@@ -47,6 +54,7 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   const schedule = SCHEDULES[flags.schedule] ?? parseScheduleFlag(flags.schedule);
   const batchSize = positiveInteger(flags.batchSize, '--batch-size');
   const seed = integer(flags.seed, '--seed');
+  const limit = flags.limit === undefined ? undefined : positiveInteger(flags.limit, '--limit');
   if (!BACKENDS.includes(flags.backend)) throw new CliError(`--backend must be one of ${BACKENDS.join(', ')}, got "${flags.backend}"`);
   const out = resolve(flags.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
   const log = (line: string): void => console.log(line);
@@ -54,13 +62,14 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
 
   const backend = await selectBackend(flags.backend);
   if (!flags.json) log(backend.summary);
-  await prepareCifar10({ dataDir: flags.data });
-  const [trainFile, testFile] = await Promise.all([openImageDataset(join(flags.data, 'train.arrow')), openImageDataset(join(flags.data, 'test.arrow'))]);
-  const validationSize = Math.round(trainFile.length / 10);
-  const [train, validation] = randomSplit(trainFile, [trainFile.length - validationSize, validationSize], { seed });
+  const { train: trainFile, test: testFile } = await loadCifar10(flags.data);
+  const rows = limit === undefined ? trainFile : subset(trainFile, Array.from({ length: Math.min(limit, trainFile.length) }, (_, i) => i));
+  const validationSize = Math.round(rows.length / 10);
+  const [train, validation] = randomSplit(rows, [rows.length - validationSize, validationSize], { seed });
   await mkdir(out, { recursive: true });
 
   const model = createTutorialModel({ seed });
+  model.setUserDefinedMetadata({ classes: [...trainFile.classes] });
   const stepsPerEpoch = Math.ceil(train!.length / batchSize);
   const epochs = totalEpochs(schedule);
   const history: EpochRecord[] = [];
@@ -91,8 +100,11 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
       }),
     ),
   );
-  await model.save(fileSystemSaver(join(out, 'model')));
+  await model.save(fileSystemSaver(modelFolder(out)));
   const test = await lastValueFrom(evaluate(model, epochBatches(testFile, { batchSize: 1000 })(0)));
+  await writeFile(join(out, 'loss.png'), await renderPng(lossChart(history)));
+  await writeFile(join(out, 'accuracy.png'), await renderPng(accuracyChart(history)));
+  await writeFile(join(out, 'confusion-matrix.png'), await renderPng(confusionMatrixChart(test.confusion, testFile.classes)));
   const summary = {
     architecture: `${trainFile.pixelsPerImage}→${TUTORIAL_HIDDEN_UNITS.join('→')}→${trainFile.classes.length}`,
     outputRelu: true,

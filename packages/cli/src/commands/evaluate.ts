@@ -1,0 +1,46 @@
+import { DEFAULT_DATA_DIR } from '@rxvision/dataset/node';
+import { perClassAccuracy } from '@rxvision/metrics';
+import { epochBatches } from '@rxvision/stream';
+import { evaluate } from '@rxvision/train';
+import type { Command } from 'commander';
+import { lastValueFrom } from 'rxjs';
+import { selectBackend, type BackendChoice } from '@rxvision/backend';
+import { CliError } from '../cli-error.js';
+import { loadCifar10 } from '../data.js';
+import { loadRunModel } from '../run-folder.js';
+
+export interface EvaluateFlags {
+  readonly model: string;
+  readonly data: string;
+  readonly backend: BackendChoice;
+  readonly json?: boolean;
+}
+
+export function registerEvaluate(program: Command): void {
+  program
+    .command('evaluate')
+    .description('test loss, accuracy and per-class accuracy of a trained run')
+    .requiredOption('--model <run>', 'run folder written by rxvision train')
+    .option('--data <dir>', 'folder of the Arrow files', DEFAULT_DATA_DIR)
+    .option('--backend <name>', 'auto, tensorflow, wasm or cpu', 'auto')
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: EvaluateFlags) => {
+      await runEvaluate(flags);
+    });
+}
+
+export async function runEvaluate(flags: EvaluateFlags): Promise<void> {
+  await selectBackend(flags.backend);
+  const { model, classes } = await loadRunModel(flags.model);
+  const { test } = await loadCifar10(flags.data);
+  if (classes.join() !== test.classes.join()) throw new CliError(`${flags.model}: the model's classes differ from the dataset's`);
+  const result = await lastValueFrom(evaluate(model, epochBatches(test, { batchSize: 1000 })(0)));
+  const perClass = Object.fromEntries(perClassAccuracy(result.confusion).map((accuracy, c) => [classes[c], accuracy]));
+  if (flags.json) {
+    console.log(JSON.stringify({ loss: result.loss, accuracy: result.accuracy, perClassAccuracy: perClass, images: test.length }));
+  } else {
+    console.log(`test_loss: ${result.loss.toFixed(4)}, test_acc: ${result.accuracy.toFixed(4)} (${test.length} images)`);
+    for (const [name, accuracy] of Object.entries(perClass)) console.log(`  ${name.padEnd(10)} ${(100 * (accuracy as number)).toFixed(1)}%`);
+  }
+  model.dispose();
+}

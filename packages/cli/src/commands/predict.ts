@@ -1,0 +1,80 @@
+import { resolve } from 'node:path';
+import { selectBackend, type BackendChoice } from '@rxvision/backend';
+import { softmax, type Tensor, tensor4d, tidy } from '@tensorflow/tfjs-core';
+import type { Command } from 'commander';
+import sharp from 'sharp';
+import { CliError } from '../cli-error.js';
+import { loadRunModel } from '../run-folder.js';
+
+export interface PredictFlags {
+  readonly model: string;
+  readonly top: string;
+  readonly resize: boolean;
+  readonly backend: BackendChoice;
+  readonly json?: boolean;
+}
+
+export function registerPredict(program: Command): void {
+  program
+    .command('predict')
+    .description('classify PNG or JPEG images with a trained run')
+    .argument('<image...>', 'PNG or JPEG files')
+    .requiredOption('--model <run>', 'run folder written by rxvision train')
+    .option('--top <k>', 'how many classes to show', '3')
+    .option('--no-resize', 'refuse images that are not 32×32 instead of resizing them')
+    .option('--backend <name>', 'auto, tensorflow, wasm or cpu', 'auto')
+    .option('--json', 'print one JSON line per image')
+    .action(async (images: string[], flags: PredictFlags) => {
+      await runPredict(images, flags);
+    });
+}
+
+export async function runPredict(images: readonly string[], flags: PredictFlags): Promise<void> {
+  const top = Number(flags.top);
+  if (!Number.isInteger(top) || top < 1) throw new CliError(`--top must be a positive integer, got "${flags.top}"`);
+  // Read every image first: a bad one fails the command before any output.
+  const pixels = await Promise.all(images.map((path) => readImage(resolve(path), flags.resize)));
+  await selectBackend(flags.backend);
+  const { model, classes } = await loadRunModel(flags.model);
+  const [height, width] = [32, 32];
+  const probabilities = tidy(() => {
+    const input = tensor4d(Float32Array.from(concat(pixels), (v) => v / 255), [pixels.length, height, width, 3]);
+    return softmax(model.predict(input) as Tensor);
+  });
+  const rows = (await probabilities.array()) as number[][];
+  probabilities.dispose();
+  model.dispose();
+  rows.forEach((row, i) => {
+    const ranked = row.map((p, c) => ({ class: classes[c]!, probability: p })).sort((a, b) => b.probability - a.probability).slice(0, top);
+    if (flags.json) console.log(JSON.stringify({ image: images[i], top: ranked }));
+    else console.log(`${images[i]}: ${ranked.map((r) => `${r.class} ${(100 * r.probability).toFixed(1)}%`).join(', ')}`);
+  });
+}
+
+async function readImage(path: string, resize: boolean): Promise<Uint8Array> {
+  let image: sharp.Sharp;
+  let meta: sharp.Metadata;
+  try {
+    image = sharp(path);
+    meta = await image.metadata();
+  } catch (error) {
+    const missing = (error as Error).message.includes('missing');
+    throw new CliError(`${path}: ${missing ? 'no such file' : 'not a PNG or JPEG image'}`);
+  }
+  if (meta.format !== 'png' && meta.format !== 'jpeg') throw new CliError(`${path}: a ${meta.format} image; expected PNG or JPEG`);
+  if (!resize && (meta.width !== 32 || meta.height !== 32)) {
+    throw new CliError(`${path}: ${meta.width}×${meta.height} pixels; the model takes 32×32 (leave out --no-resize to resize)`);
+  }
+  const { data } = await image.removeAlpha().toColourspace('srgb').resize(32, 32, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+  return data;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}

@@ -1,0 +1,99 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runCli } from './run-cli.js';
+
+const source = process.env.RXVISION_CIFAR10_SOURCE;
+let dir: string;
+let data: string;
+let run: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rxvision-commands-'));
+  data = join(dir, 'data');
+  run = join(dir, 'run');
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe.runIf(source)('the commands on real CIFAR-10, run as a user would', () => {
+  test('train (a short run) writes the model, history, summary and the three charts', async () => {
+    const result = await runCli(['train', '--data', data, '--schedule', '1@0.05', '--limit', '2000', '--out', run, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect((await readdir(run)).sort()).toEqual(['accuracy.png', 'confusion-matrix.png', 'history.json', 'loss.png', 'model', 'summary.json']);
+    const summary = JSON.parse(await readFile(join(run, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ architecture: '3072→1650→512→138→10', epochs: 1, batchSize: 128, seed: 43, split: { train: 1800, validation: 200, test: 10000 } });
+    expect(summary.test.accuracy).toBeGreaterThan(0);
+    const history = JSON.parse(await readFile(join(run, 'history.json'), 'utf8'));
+    expect(history).toHaveLength(1);
+    for (const chart of ['loss.png', 'accuracy.png', 'confusion-matrix.png']) {
+      expect((await sharp(join(run, chart)).metadata()).format).toBe('png');
+    }
+  }, 300_000);
+
+  test('explore describes the data and draws the first 128 images 16 per row', async () => {
+    const out = join(dir, 'explore');
+    const result = await runCli(['explore', '--data', data, '--out', out, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const description = JSON.parse(result.stdout);
+    expect(description).toMatchObject({ datasetSize: 50000, testSize: 10000, imageShape: [32, 32, 3], sample: { label: 6, className: 'frog' } });
+    expect(description.classCounts.test.cat).toBe(1000);
+    const grid = sharp(join(out, 'samples.png'));
+    const meta = await grid.metadata();
+    expect([meta.width, meta.height]).toEqual([2 * (16 * 34 + 2), 2 * (8 * 34 + 2)]);
+    // Image 0 starts after 2 px of padding (4 px at 2x); its first pixel is the frog's (59, 62, 63).
+    const { data: pixel } = await grid.extract({ left: 4, top: 4, width: 1, height: 1 }).raw().toBuffer({ resolveWithObject: true });
+    expect(Array.from(pixel.subarray(0, 3))).toEqual([59, 62, 63]);
+  });
+
+  test('evaluate reports test loss, accuracy and per-class accuracy', async () => {
+    const result = await runCli(['evaluate', '--model', run, '--data', data, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const evaluation = JSON.parse(result.stdout);
+    const summary = JSON.parse(await readFile(join(run, 'summary.json'), 'utf8'));
+    expect(evaluation.accuracy).toBeCloseTo(summary.test.accuracy, 10);
+    expect(Object.keys(evaluation.perClassAccuracy)).toHaveLength(10);
+  });
+
+  test('predict ranks classes for PNG and JPEG files, resizing them', async () => {
+    const png = join(dir, 'explore', 'sample.png');
+    const jpeg = join(dir, 'frog.jpg');
+    await sharp(png).jpeg().toFile(jpeg);
+    const result = await runCli(['predict', '--model', run, '--json', '--top', '2', png, jpeg]);
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines.map((line) => line.image)).toEqual([png, jpeg]);
+    for (const line of lines) {
+      expect(line.top).toHaveLength(2);
+      expect(line.top[0].probability).toBeGreaterThanOrEqual(line.top[1].probability);
+    }
+  });
+
+  test('predict: an image that is not one, a wrong size with --no-resize, a folder that is not a run', async () => {
+    const text = join(dir, 'notes.png');
+    await writeFile(text, 'not an image');
+    let result = await runCli(['predict', '--model', run, text]);
+    expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: ${text}: not a PNG or JPEG image`]);
+    const big = join(dir, 'explore', 'samples.png');
+    result = await runCli(['predict', '--model', run, '--no-resize', big]);
+    expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: ${big}: 1092×548 pixels; the model takes 32×32 (leave out --no-resize to resize)`]);
+    result = await runCli(['evaluate', '--model', data, '--data', data]);
+    expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: ${data}: not a run folder (no model/model.json); pass the --out folder of rxvision train`]);
+  });
+});
+
+describe('commands without data', () => {
+  test('explore with a missing dataset and a missing source: one line, exit 1', async () => {
+    const nowhere = join(tmpdir(), 'rxvision-no-such-source.tar.gz');
+    const result = await runCli(['explore', '--data', join(tmpdir(), 'rxvision-none'), '--out', join(tmpdir(), 'rxvision-none-out')], { RXVISION_CIFAR10_SOURCE: nowhere });
+    expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: ${nowhere}: does not exist (expected a .tar.gz file, a cifar-10-batches-bin folder or a URL)`]);
+  });
+
+  test('every command has --help', async () => {
+    for (const command of ['prepare', 'explore', 'train', 'evaluate', 'predict']) {
+      const result = await runCli([command, '--help']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`Usage: rxvision ${command}`);
+    }
+  });
+});

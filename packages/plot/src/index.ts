@@ -1,0 +1,3 @@
+export { CHART_CONFIG, type ChartSpec } from './chart-spec.js';
+export { confusionMatrixChart } from './confusion-matrix-chart.js';
+export { accuracyChart, lossChart } from './history-charts.js';

@@ -1,0 +1,1 @@
+export { renderPng, renderSvg } from './render.js';

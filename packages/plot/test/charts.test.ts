@@ -1,0 +1,55 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import type { EpochRecord } from '@rxvision/metrics';
+import sharp from 'sharp';
+import { describe, expect, test } from 'vitest';
+import { accuracyChart, confusionMatrixChart, lossChart } from '../src/index.js';
+import { renderPng, renderSvg } from '../src/node/index.js';
+
+const history: EpochRecord[] = [1, 2, 3, 4].map((epoch) => ({
+  epoch,
+  phase: 0,
+  learningRate: 0.05,
+  trainLoss: 2.2 / epoch,
+  valLoss: 2.3 / epoch + 0.1,
+  valAccuracy: 0.1 + epoch * 0.1,
+  seconds: 60,
+}));
+
+describe('charts', () => {
+  test('the loss chart draws both curves, with the tutorial’s title and axis names', async () => {
+    const svg = await renderSvg(lossChart(history));
+    expect(svg).toContain('Loss vs. No. of epochs');
+    expect(svg).toContain('>training<');
+    expect(svg).toContain('>validation<');
+    expect(svg.match(/<path[^>]*aria-roledescription="line mark"/g)?.length).toBe(2);
+  });
+
+  test('the accuracy chart puts each epoch on the curve', async () => {
+    const svg = await renderSvg(accuracyChart(history));
+    expect(svg).toContain('Accuracy vs. No. of epochs');
+    expect(svg.match(/aria-roledescription="point"/g)?.length).toBe(4);
+  });
+
+  test('the confusion matrix labels every cell with its count', async () => {
+    const matrix = { classes: 2, counts: Uint32Array.from([7, 3, 1, 9]) };
+    const svg = await renderSvg(confusionMatrixChart(matrix, ['cat', 'dog']));
+    for (const count of ['>7<', '>3<', '>1<', '>9<']) expect(svg).toContain(count);
+    expect(() => confusionMatrixChart(matrix, ['cat'])).toThrow(RangeError);
+  });
+
+  test('PNG rendering gives a real image with the chart’s size (2x)', async () => {
+    const png = await renderPng(lossChart(history));
+    const meta = await sharp(png).metadata();
+    expect(meta.format).toBe('png');
+    expect(meta.width).toBeGreaterThan(1100);
+    const dir = await mkdtemp(join(tmpdir(), 'rxvision-plot-'));
+    await writeFile(join(dir, 'loss.png'), png);
+    // Text was rasterised: the title row is not blank.
+    const { data, info } = await sharp(png).extract({ left: 0, top: 0, width: meta.width!, height: 40 }).greyscale().raw().toBuffer({ resolveWithObject: true });
+    const dark = [...data].filter((v) => v < 128).length;
+    expect(dark).toBeGreaterThan(info.width); // a line of text, not an empty band
+  });
+});
