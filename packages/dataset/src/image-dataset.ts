@@ -1,7 +1,8 @@
-import { type RecordBatch, type Table, tableFromIPC } from 'apache-arrow';
+import { type RecordBatch, Table, tableFromIPC } from 'apache-arrow';
 import { DatasetError } from './errors.js';
 import { checkIndex, type LabeledImages } from './labeled-images.js';
-import { IMAGE_COLUMN, type ImageDatasetInfo, type ImageShape, LABEL_COLUMN, parseImageDatasetSchema } from './schema.js';
+import { imageRecordBatch } from './record-batch.js';
+import { IMAGE_COLUMN, imageDatasetSchema, type ImageDatasetInfo, type ImageShape, LABEL_COLUMN, parseImageDatasetSchema } from './schema.js';
 
 /** A contiguous run of rows, as stored in one Arrow record batch. */
 export interface ImageChunk {
@@ -59,6 +60,15 @@ export class ImageDataset implements LabeledImages, Iterable<ImageChunk> {
       start += chunk.length;
     }
     return new ImageDataset(table, info, chunks);
+  }
+
+  /**
+   * An in-memory dataset from HWC pixels (`rows × h·w·c` bytes) and labels, without copying them:
+   * for small experiments and tests that need no file.
+   */
+  static fromArrays(data: { classes: readonly string[]; shape: ImageShape; pixels: Uint8Array; labels: Uint8Array }, name = 'in-memory dataset'): ImageDataset {
+    const schema = imageDatasetSchema({ classes: data.classes, shape: data.shape, rows: data.labels.length, sources: {} });
+    return ImageDataset.fromTable(new Table([imageRecordBatch(schema, data.pixels, data.labels)]), name);
   }
 
   /** Reads Arrow IPC bytes (file or stream format) without copying the pixels. */

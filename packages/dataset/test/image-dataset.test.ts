@@ -57,3 +57,14 @@ describe('ImageDataset', () => {
     expect(Object.keys(dataset.sources)).toEqual(['data_batch_1.bin', 'data_batch_2.bin']);
   });
 });
+
+describe('ImageDataset.fromArrays', () => {
+  test('wraps pixels and labels without copying, and checks labels against the classes', () => {
+    const pixels = Uint8Array.from({ length: 2 * 12 }, (_, i) => i);
+    const dataset = ImageDataset.fromArrays({ classes: ['a', 'b'], shape: [2, 2, 3], pixels, labels: Uint8Array.from([1, 0]) });
+    expect(dataset.length).toBe(2);
+    expect(dataset.image(1).buffer).toBe(pixels.buffer);
+    expect(Array.from(dataset.image(1))).toEqual(Array.from(pixels.subarray(12)));
+    expect(() => ImageDataset.fromArrays({ classes: ['a'], shape: [2, 2, 3], pixels, labels: Uint8Array.from([1, 0]) })).toThrow(/row 0 has label 1, outside 0\.\.0/);
+  });
+});

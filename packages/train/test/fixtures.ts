@@ -1,12 +1,10 @@
-import { ImageDataset, imageDatasetSchema, imageRecordBatch, createRandom } from '@rxvision/dataset';
-import { Table } from 'apache-arrow';
+import { createRandom, ImageDataset } from '@rxvision/dataset';
 
 /**
  * A learnable toy problem: 4×4 RGB images, three classes; class c brightens channel c, with
  * noise. A small network separates them within a few epochs.
  */
 export function toyDataset(rows: number, seed: number): ImageDataset {
-  const schema = imageDatasetSchema({ classes: ['red', 'green', 'blue'], shape: [4, 4, 3], rows, sources: {} });
   const random = createRandom(seed);
   const pixels = new Uint8Array(rows * 48);
   const labels = new Uint8Array(rows);
@@ -17,5 +15,5 @@ export function toyDataset(rows: number, seed: number): ImageDataset {
       for (let c = 0; c < 3; c++) pixels[r * 48 + p * 3 + c] = (c === label ? 120 : 0) + random.nextInt(120);
     }
   }
-  return ImageDataset.fromTable(new Table([imageRecordBatch(schema, pixels, labels)]), 'toy');
+  return ImageDataset.fromArrays({ classes: ['red', 'green', 'blue'], shape: [4, 4, 3], pixels, labels }, 'toy');
 }

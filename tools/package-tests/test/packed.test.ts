@@ -1,0 +1,70 @@
+import { execFile } from 'node:child_process';
+import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const run = promisify(execFile);
+const packages = fileURLToPath(new URL('../../../packages/', import.meta.url));
+const here = fileURLToPath(new URL('.', import.meta.url));
+let project: string;
+
+beforeAll(async () => {
+  project = await mkdtemp(join(tmpdir(), 'rxvision-packed-'));
+  const tarballs: Record<string, string> = {};
+  for (const name of await readdir(packages)) {
+    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', project], { cwd: join(packages, name) });
+    const [packed] = JSON.parse(stdout) as [{ name: string; filename: string }];
+    tarballs[packed.name] = `file:./${packed.filename}`;
+  }
+  const manifest = {
+    name: 'consumer',
+    private: true,
+    type: 'module',
+    dependencies: { ...tarballs, '@tensorflow/tfjs-core': '4.22.0', '@tensorflow/tfjs-layers': '4.22.0', rxjs: '^7.8.2' },
+    devDependencies: { typescript: '6.0.3', '@types/node': '^20.19.0' },
+  };
+  await writeFile(join(project, 'package.json'), JSON.stringify(manifest, null, 2));
+  // No workspace links: a plain install of the tarballs, third-party packages from the registry.
+  await run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: project, maxBuffer: 1 << 26 });
+  await copyFile(join(here, 'consumer.ts'), join(project, 'consumer.ts'));
+  await copyFile(join(here, 'pipeline.mjs'), join(project, 'pipeline.mjs'));
+}, 600_000);
+afterAll(() => project && rm(project, { recursive: true, force: true }));
+
+describe('the packed packages, installed from their tarballs', () => {
+  test('are real installs, not links to the workspace', async () => {
+    const { stdout } = await run('npm', ['ls', '--json', '--depth=0'], { cwd: project });
+    const deps = (JSON.parse(stdout) as { dependencies: Record<string, { resolved?: string }> }).dependencies;
+    const ours = Object.entries(deps).filter(([name]) => name.startsWith('@rxvision/'));
+    expect(ours).toHaveLength(8);
+    for (const [, dep] of ours) expect(dep.resolved).toMatch(/\.tgz$/);
+  });
+
+  test('every entry point imports from ESM', async () => {
+    const entries = ['backend', 'cli', 'dataset', 'dataset/node', 'metrics', 'model', 'model/node', 'plot', 'plot/node', 'stream', 'train'];
+    const script = entries.map((entry, i) => `import * as m${i} from '@rxvision/${entry}'; if (Object.keys(m${i}).length === 0) throw new Error('${entry} exports nothing');`).join('\n');
+    await writeFile(join(project, 'imports.mjs'), `${script}\nconsole.log('ok');\n`);
+    const { stdout } = await run(process.execPath, ['imports.mjs'], { cwd: project });
+    expect(stdout.trim()).toBe('ok');
+  });
+
+  test('a TypeScript consumer type-checks against the published types', async () => {
+    const tsc = join(project, 'node_modules', 'typescript', 'bin', 'tsc');
+    const args = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', 'consumer.ts'];
+    const result = await run(process.execPath, [tsc, ...args], { cwd: project }).catch((error: { stdout: string }) => ({ stdout: error.stdout, failed: true }));
+    expect(result.stdout).toBe('');
+  });
+
+  test('a tiny pipeline runs: dataset → stream → one training step → metrics', async () => {
+    const { stdout } = await run(process.execPath, ['pipeline.mjs'], { cwd: project });
+    const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { backend: string; steps: number; accuracy: number; tensors: number };
+    expect(result.backend).toBe('cpu');
+    expect(result.steps).toBe(1);
+    expect(result.accuracy).toBeGreaterThanOrEqual(0);
+    expect(result.accuracy).toBeLessThanOrEqual(1);
+    expect(result.tensors).toBe(0);
+  });
+});
