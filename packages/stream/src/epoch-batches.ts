@@ -1,5 +1,5 @@
 import type { LabeledImages } from '@rxvision/dataset';
-import type { Observable } from 'rxjs';
+import { type Observable, skip } from 'rxjs';
 import { batch } from './batch.js';
 import type { Pending } from './pending.js';
 import { prefetch } from './prefetch.js';
@@ -16,14 +16,18 @@ export interface EpochBatchesOptions extends ToTensorsOptions {
   readonly prefetch?: number;
 }
 
+/** One epoch's batches; `skipBatches` leaves out the first batches of the epoch (to resume a run). */
+export type EpochBatches = (epoch: number, skipBatches?: number) => Observable<Pending<TensorBatch>>;
+
 /**
  * The usual composition, one epoch's stream per call:
- * `rowIndices → shuffle → batch → toTensors → prefetch`.
+ * `rowIndices → shuffle → batch → (skip) → toTensors → prefetch`. Skipped batches are dropped as
+ * index arrays, before any pixel is read.
  */
-export function epochBatches(dataset: LabeledImages, options: EpochBatchesOptions): (epoch: number) => Observable<Pending<TensorBatch>> {
-  return (epoch) => {
+export function epochBatches(dataset: LabeledImages, options: EpochBatchesOptions): EpochBatches {
+  return (epoch, skipBatches = 0) => {
     const rows = rowIndices(dataset.length);
     const ordered = options.seed === undefined ? rows : rows.pipe(shuffle({ seed: options.seed, epoch }));
-    return ordered.pipe(batch(options.batchSize), toTensors(dataset, options), prefetch<TensorBatch>(options.prefetch ?? 1));
+    return ordered.pipe(batch(options.batchSize), skip(skipBatches), toTensors(dataset, options), prefetch<TensorBatch>(options.prefetch ?? 1));
   };
 }

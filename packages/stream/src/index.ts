@@ -1,5 +1,5 @@
 export { batch } from './batch.js';
-export { epochBatches, type EpochBatchesOptions } from './epoch-batches.js';
+export { type EpochBatches, epochBatches, type EpochBatchesOptions } from './epoch-batches.js';
 export type { Disposable, Pending } from './pending.js';
 export { prefetch } from './prefetch.js';
 export { rowIndices } from './row-indices.js';

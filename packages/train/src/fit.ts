@@ -2,70 +2,106 @@ import type { EpochRecord } from '@rxvision/metrics';
 import type { Pending, TensorBatch } from '@rxvision/stream';
 import { losses, oneHot, type Optimizer, type Scalar, type Tensor, train } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { concat, concatMap, defer, from, map, Observable, of } from 'rxjs';
-import { evaluate } from './evaluate.js';
+import { concat, concatMap, defer, EMPTY, from, Observable, of, Subject, takeUntil } from 'rxjs';
+import { type Evaluation, evaluate } from './evaluate.js';
 import type { Schedule } from './schedule.js';
 import type { BatchEnd, TrainingEvent } from './training-event.js';
+import { NonFiniteLossError, type ResumeFrom, START, type TrainingPosition, type TrainingState } from './training-state.js';
 
 export interface FitOptions {
   /** Phases run one after another on the same model, as successive calls of the tutorial's fit. */
   readonly schedule: Schedule;
-  /** One epoch's training batches; called once per epoch with the 0-based epoch number. */
-  readonly trainBatches: (epoch: number) => Observable<Pending<TensorBatch>>;
+  /**
+   * One epoch's training batches, called once per epoch with the 0-based epoch number and, when
+   * resuming mid-epoch, the number of leading batches to leave out (`epochBatches` does both).
+   */
+  readonly trainBatches: (epoch: number, skipBatches: number) => Observable<Pending<TensorBatch>>;
   /** The validation batches, evaluated after each epoch. */
   readonly validationBatches?: () => Observable<Pending<TensorBatch>>;
   /** Makes a phase's optimizer; default plain SGD (no momentum), as in the tutorial. */
   readonly optimizer?: (learningRate: number) => Optimizer;
+  /** Continue a run: skips the epochs and steps already done (batch order depends on epoch only). */
+  readonly resume?: ResumeFrom;
+  /** Called at each epoch end and on a stop; training waits for it, so the model is not moving. */
+  readonly checkpoint?: (state: TrainingState) => Promise<void> | void;
+  /** When this emits, training finishes the current step, checkpoints, emits `stopped` and completes. */
+  readonly stop?: Observable<unknown>;
 }
 
 /**
  * Trains `model` and reports progress as events: one per step, one per epoch, then the history.
  * Nothing runs until subscribed; unsubscribing stops after the current step, and every tensor
- * created on the way is disposed.
+ * created on the way is disposed. A loss that is not finite fails the stream with
+ * `NonFiniteLossError` before anything else is written.
  */
 export function fit(model: LayersModel, options: FitOptions): Observable<TrainingEvent> {
   const makeOptimizer = options.optimizer ?? ((learningRate: number) => train.sgd(learningRate));
+  const start = options.resume?.position ?? START;
   return new Observable<TrainingEvent>((subscriber) => {
-    const history: EpochRecord[] = [];
-    let optimizer: { phase: number; instance: Optimizer } | undefined;
-    const optimizerFor = (phase: number): Optimizer => {
-      if (optimizer?.phase !== phase) {
-        optimizer?.instance.dispose();
-        optimizer = { phase, instance: makeOptimizer(options.schedule[phase]!.learningRate) };
+    const history: EpochRecord[] = [...(options.resume?.history ?? [])];
+    const stop = { requested: false, position: undefined as TrainingPosition | undefined };
+    let current: { phase: number; instance: Optimizer } | undefined;
+    const optimizerFor = async (phase: number): Promise<Optimizer> => {
+      if (current?.phase !== phase) {
+        current?.instance.dispose();
+        const instance = makeOptimizer(options.schedule[phase]!.learningRate);
+        current = { phase, instance };
+        const saved = options.resume?.optimizerWeights;
+        if (saved && saved.length > 0 && phaseOf(options.schedule, start.epoch) === phase) await instance.setWeights(saved);
       }
-      return optimizer.instance;
+      return current.instance;
     };
-    const epochs = options.schedule.flatMap((phase, index) => Array.from({ length: phase.epochs }, () => index));
-    const run = from(epochs.map((phase, index) => ({ phase, epoch: index + 1 }))).pipe(
-      concatMap(({ phase, epoch }) =>
-        runEpoch(model, options, epoch, phase, () => optimizerFor(phase), (record) => history.push(record)),
-      ),
+    if (options.stop) subscriber.add(options.stop.subscribe(() => (stop.requested = true)));
+
+    const epochs = options.schedule
+      .flatMap((phase, index) => Array.from({ length: phase.epochs }, () => index))
+      .map((phase, index) => ({ phase, epoch: index + 1 }))
+      .filter(({ epoch }) => epoch >= start.epoch);
+    const context: EpochContext = { model, options, optimizerFor, history, stop };
+    const run = from(epochs).pipe(
+      concatMap(({ phase, epoch }) => {
+        if (!stop.requested) return runEpoch(context, epoch, phase, epoch === start.epoch ? start : { ...START, epoch });
+        // Stopped between epochs: the checkpoint of the epoch just ended already says where we are.
+        stop.position ??= { ...START, epoch };
+        return EMPTY;
+      }),
     );
-    subscriber.add(concat(run, defer(() => of<TrainingEvent>({ type: 'end', history: [...history] }))).subscribe(subscriber));
-    subscriber.add(() => optimizer?.instance.dispose());
+    const last = defer(() => of<TrainingEvent>(stop.position ? { type: 'stopped', position: stop.position } : { type: 'end', history: [...history] }));
+    subscriber.add(concat(run, last).subscribe(subscriber));
+    subscriber.add(() => current?.instance.dispose());
   });
 }
 
-function runEpoch(
-  model: LayersModel,
-  options: FitOptions,
-  epoch: number,
-  phase: number,
-  optimizer: () => Optimizer,
-  record: (row: EpochRecord) => void,
-): Observable<TrainingEvent> {
+interface EpochContext {
+  readonly model: LayersModel;
+  readonly options: FitOptions;
+  readonly optimizerFor: (phase: number) => Promise<Optimizer>;
+  readonly history: EpochRecord[];
+  readonly stop: { requested: boolean; position: TrainingPosition | undefined };
+}
+
+function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt: TrainingPosition): Observable<TrainingEvent> {
+  const { model, options, optimizerFor, history, stop } = context;
   return defer(() => {
-    const started = performance.now();
-    let lossSum = 0;
-    let samples = 0;
-    let step = 0;
-    // Pull and step in one concatMap: the next batch is pulled only once this step is done.
-    const steps = options.trainBatches(epoch - 1).pipe(
-      concatMap((pending) =>
-        pending.pipe(
+    const started = performance.now() - resumeAt.seconds * 1000;
+    let { lossSum, samples, step } = resumeAt;
+    const seconds = (): number => (performance.now() - started) / 1000;
+    const position = (): TrainingPosition => ({ epoch, step, lossSum, samples, seconds: seconds() });
+    // Pull and step in one concatMap: the next batch is pulled only once this step is done. On a
+    // stop request, end the stream after the step in progress; unsubscribing from the batches
+    // disposes whatever they had prepared ahead.
+    const stopNow = new Subject<void>();
+    const steps = options.trainBatches(epoch - 1, resumeAt.step).pipe(
+      concatMap((pending) => {
+        if (stop.requested) {
+          stopNow.next();
+          return EMPTY;
+        }
+        return pending.pipe(
           concatMap(async (batch): Promise<BatchEnd> => {
             try {
-              const loss = await trainStep(model, optimizer(), batch);
+              const loss = await trainStep(model, await optimizerFor(phase), batch);
+              if (!Number.isFinite(loss)) throw new NonFiniteLossError(epoch, step + 1, loss);
               lossSum += loss * batch.size;
               samples += batch.size;
               return { type: 'batch', epoch, phase, step: ++step, size: batch.size, loss };
@@ -73,27 +109,55 @@ function runEpoch(
               batch.dispose();
             }
           }),
-        ),
-      ),
-    );
-    const validation = options.validationBatches ? evaluate(model, options.validationBatches()) : of(undefined);
-    const epochEnd = defer(() => validation).pipe(
-      map((result): TrainingEvent => {
-        const row: EpochRecord = {
-          epoch,
-          phase,
-          learningRate: options.schedule[phase]!.learningRate,
-          trainLoss: lossSum / samples,
-          valLoss: result?.loss ?? Number.NaN,
-          valAccuracy: result?.accuracy ?? Number.NaN,
-          seconds: (performance.now() - started) / 1000,
-        };
-        record(row);
-        return { type: 'epoch', record: row };
+        );
       }),
+      takeUntil(stopNow),
     );
+    const epochEnd = defer((): Observable<TrainingEvent> => {
+      if (stop.requested) {
+        stop.position = position();
+        return sideEffect(async () => {
+          await options.checkpoint?.({ position: stop.position!, history: [...history], optimizer: await optimizerFor(phase), reason: 'stop' });
+          return undefined;
+        });
+      }
+      const validation: Observable<Evaluation | undefined> = options.validationBatches ? evaluate(model, options.validationBatches()) : of(undefined);
+      return validation.pipe(
+        concatMap(async (result): Promise<TrainingEvent> => {
+          const row: EpochRecord = {
+            epoch,
+            phase,
+            learningRate: options.schedule[phase]!.learningRate,
+            trainLoss: lossSum / samples,
+            valLoss: result?.loss ?? Number.NaN,
+            valAccuracy: result?.accuracy ?? Number.NaN,
+            seconds: seconds(),
+          };
+          history.push(row);
+          const next: TrainingPosition = { ...START, epoch: epoch + 1 };
+          await options.checkpoint?.({ position: next, history: [...history], optimizer: await optimizerFor(phase), reason: 'epoch' });
+          return { type: 'epoch', record: row };
+        }),
+      );
+    });
     return concat(steps, epochEnd);
   });
+}
+
+/** Runs an async function as an Observable that emits nothing (for side effects in a chain). */
+function sideEffect(work: () => Promise<undefined>): Observable<never> {
+  return new Observable<never>((subscriber) => {
+    work().then(() => subscriber.complete(), (error: unknown) => subscriber.error(error));
+  });
+}
+
+function phaseOf(schedule: Schedule, epoch: number): number {
+  let end = 0;
+  for (const [index, phase] of schedule.entries()) {
+    end += phase.epochs;
+    if (epoch <= end) return index;
+  }
+  return schedule.length - 1;
 }
 
 /** One SGD step on the batch's mean softmax cross-entropy; returns that loss. */

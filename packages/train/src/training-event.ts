@@ -1,4 +1,5 @@
 import type { EpochRecord, History } from '@rxvision/metrics';
+import type { TrainingPosition } from './training-state.js';
 
 /** After each optimisation step. `loss` is the batch's mean per-sample loss. */
 export interface BatchEnd {
@@ -22,4 +23,10 @@ export interface TrainingEnd {
   readonly history: History;
 }
 
-export type TrainingEvent = BatchEnd | EpochEnd | TrainingEnd;
+/** Training stopped on request (after a checkpoint); it can resume from `position`. */
+export interface TrainingStopped {
+  readonly type: 'stopped';
+  readonly position: TrainingPosition;
+}
+
+export type TrainingEvent = BatchEnd | EpochEnd | TrainingEnd | TrainingStopped;

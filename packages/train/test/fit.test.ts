@@ -2,9 +2,10 @@ import '@tensorflow/tfjs-backend-cpu';
 import { createTutorialModel } from '@rxvision/model';
 import { epochBatches } from '@rxvision/stream';
 import * as tf from '@tensorflow/tfjs-core';
-import { filter, lastValueFrom, take, tap, toArray } from 'rxjs';
+import type { EpochRecord } from '@rxvision/metrics';
+import { filter, lastValueFrom, Subject, take, tap, toArray } from 'rxjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { evaluate, fit, parseSchedule, type TrainingEvent, TUTORIAL_SCHEDULE, totalEpochs } from '../src/index.js';
+import { evaluate, fit, parseSchedule, type TrainingEvent, type TrainingPosition, TUTORIAL_SCHEDULE, totalEpochs } from '../src/index.js';
 import { toyDataset } from './fixtures.js';
 
 beforeAll(async () => {
@@ -79,6 +80,71 @@ describe('fit and the event loop', () => {
     await lastValueFrom(fit(model, { ...options, schedule: parseSchedule('1@0.05'), validationBatches: undefined }).pipe(toArray()));
     clearInterval(timer);
     expect(ticks).toBeGreaterThanOrEqual(4); // 8 steps; without yielding, the interval would not fire during them
+    model.dispose();
+  });
+});
+
+describe('reproducing and resuming', { timeout: 180_000 }, () => {
+  // Smaller than the rest: four steps per epoch keep three-run tests quick on the cpu backend.
+  const small = { trainBatches: epochBatches(toyDataset(128, 3), { batchSize: 32, seed: 43 }), validationBatches: () => epochBatches(toyDataset(32, 4), { batchSize: 32 })(0) };
+  const steps = (events: TrainingEvent[]) => events.flatMap((e) => (e.type === 'batch' ? [[e.epoch, e.step, e.loss]] : []));
+  const rows = (events: TrainingEvent[]) => (events.at(-1) as Extract<TrainingEvent, { type: 'end' }>).history.map(({ seconds: _s, ...row }) => row);
+  const train3 = (model: ReturnType<typeof createTutorialModel>, extra: Partial<Parameters<typeof fit>[1]> = {}) =>
+    lastValueFrom(fit(model, { ...small, schedule: parseSchedule('2@0.05,1@0.01'), ...extra }).pipe(toArray()));
+
+  test('same seed, same data, cpu: identical initial weights and identical losses', async () => {
+    const a = createTutorialModel({ inputShape: [4, 4, 3], classes: 3, seed: 11 });
+    const b = createTutorialModel({ inputShape: [4, 4, 3], classes: 3, seed: 11 });
+    expect(a.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(b.getWeights().map((w) => Array.from(w.dataSync())));
+    const [first, second] = [await train3(a), await train3(b)];
+    expect(steps(second)).toEqual(steps(first));
+    [a, b].forEach((m) => m.dispose());
+  });
+
+  test('stopping mid-epoch, then resuming from the checkpoint, gives the uninterrupted history', async () => {
+    const straight = createTutorialModel({ inputShape: [4, 4, 3], classes: 3, seed: 11 });
+    const expected = await train3(straight);
+    straight.dispose();
+
+    // Ask to stop when step 2 of epoch 2 is reported: step 3 is not pulled. The checkpoint keeps
+    // weights, position and history.
+    const model = createTutorialModel({ inputShape: [4, 4, 3], classes: 3, seed: 11 });
+    const stop = new Subject<void>();
+    let saved: { position: TrainingPosition; history: readonly EpochRecord[]; weights: tf.Tensor[] } | undefined;
+    const before = tf.memory().numTensors;
+    const first = await lastValueFrom(
+      fit(model, {
+        ...small,
+        schedule: parseSchedule('2@0.05,1@0.01'),
+        stop,
+        checkpoint: (state) => {
+          if (state.reason === 'stop') saved = { position: state.position, history: state.history, weights: model.getWeights().map((w) => w.clone()) };
+        },
+      }).pipe(
+        tap((e) => e.type === 'batch' && e.epoch === 2 && e.step === 2 && stop.next()),
+        toArray(),
+      ),
+    );
+    expect(first.at(-1)).toMatchObject({ type: 'stopped', position: { epoch: 2, step: 2 } });
+    expect(saved!.position).toMatchObject({ epoch: 2, step: 2 });
+    expect(tf.memory().numTensors).toBe(before + saved!.weights.length); // only the clones we kept
+    model.dispose();
+
+    const resumed = createTutorialModel({ inputShape: [4, 4, 3], classes: 3, seed: 99 }); // other weights, then restored
+    resumed.setWeights(saved!.weights);
+    tf.dispose(saved!.weights);
+    const rest = await train3(resumed, { resume: { position: saved!.position, history: saved!.history } });
+    expect(rows(rest)).toEqual(rows(expected));
+    expect(steps([...first, ...rest])).toEqual(steps(expected));
+    resumed.dispose();
+  });
+
+  test('a loss that becomes NaN stops the run with the epoch and step', async () => {
+    const model = createTutorialModel({ inputShape: [4, 4, 3], classes: 3, seed: 11, outputRelu: false });
+    const checkpoints: string[] = [];
+    const run = lastValueFrom(fit(model, { ...options, schedule: parseSchedule('2@1e30'), checkpoint: (s) => void checkpoints.push(s.reason) }));
+    await expect(run).rejects.toThrow(/the training loss became (NaN|Infinity) at epoch 1, step \d+/);
+    expect(checkpoints).toEqual([]);
     model.dispose();
   });
 });

@@ -1,0 +1,50 @@
+import type { EpochRecord } from '@rxvision/metrics';
+import type { Optimizer } from '@tensorflow/tfjs-core';
+
+/** What `Optimizer.getWeights()` returns (tfjs-core does not export the type by name). */
+export type OptimizerWeights = Awaited<ReturnType<Optimizer['getWeights']>>;
+
+/** Where a run stands: enough to continue it exactly where it stopped. */
+export interface TrainingPosition {
+  /** The 1-based epoch to run or continue next. */
+  readonly epoch: number;
+  /** Steps of that epoch already done (0 at an epoch boundary). */
+  readonly step: number;
+  /** Sum of per-sample training losses and sample count of the done steps of that epoch. */
+  readonly lossSum: number;
+  readonly samples: number;
+  /** Seconds already spent in that epoch, so its record reports the whole epoch. */
+  readonly seconds: number;
+}
+
+export const START: TrainingPosition = { epoch: 1, step: 0, lossSum: 0, samples: 0, seconds: 0 };
+
+/** What a checkpoint needs; handed to `FitOptions.checkpoint`, which fit awaits before going on. */
+export interface TrainingState {
+  readonly position: TrainingPosition;
+  readonly history: readonly EpochRecord[];
+  /** The optimizer of the phase in progress (its `getWeights()` is its state). */
+  readonly optimizer: Optimizer;
+  /** Why the checkpoint is taken. */
+  readonly reason: 'epoch' | 'stop';
+}
+
+/** Where to resume from: a position, the history so far, and the optimizer's saved state. */
+export interface ResumeFrom {
+  readonly position: TrainingPosition;
+  readonly history: readonly EpochRecord[];
+  readonly optimizerWeights?: OptimizerWeights;
+}
+
+/** The loss became NaN or infinite: training stops, the last checkpoint is left as it was. */
+export class NonFiniteLossError extends Error {
+  override readonly name = 'NonFiniteLossError';
+
+  constructor(
+    readonly epoch: number,
+    readonly step: number,
+    readonly loss: number,
+  ) {
+    super(`the training loss became ${loss} at epoch ${epoch}, step ${step}; stopped (lower the learning rate?)`);
+  }
+}
