@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { DatasetError } from '@rxvision/dataset';
+import { NonFiniteLossError } from '@rxvision/train';
 import { CliError } from './cli-error.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerExplore } from './commands/explore.js';
@@ -28,7 +29,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode; // commander printed the message
-    if (error instanceof DatasetError || error instanceof CliError) {
+    if (error instanceof DatasetError || error instanceof CliError || error instanceof NonFiniteLossError) {
       console.error(`rxvision: ${error.message}`);
       return error instanceof CliError ? error.exitCode : 1;
     }

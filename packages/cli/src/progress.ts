@@ -3,6 +3,8 @@ import { SingleBar } from 'cli-progress';
 export interface Progress {
   update(value: number, total?: number): void;
   stop(): void;
+  /** Started and not yet stopped. */
+  readonly active: boolean;
 }
 
 /**
@@ -11,7 +13,7 @@ export interface Progress {
  */
 export function progressBar(label: string, options: { unit?: 'bytes' | 'items'; enabled?: boolean } = {}): Progress {
   const enabled = options.enabled ?? Boolean(process.stderr.isTTY);
-  if (!enabled) return { update: () => undefined, stop: () => undefined };
+  if (!enabled) return { update: () => undefined, stop: () => undefined, active: true };
   const bytes = options.unit === 'bytes';
   const bar = new SingleBar({
     stream: process.stderr,
@@ -22,6 +24,7 @@ export function progressBar(label: string, options: { unit?: 'bytes' | 'items'; 
     etaBuffer: 50,
   });
   let started = false;
+  let stopped = false;
   const describe = (value: number, total: number): string => (bytes ? `${megabytes(value)}/${megabytes(total)} MB` : `${value}/${total}`);
   return {
     update(value, total) {
@@ -33,7 +36,11 @@ export function progressBar(label: string, options: { unit?: 'bytes' | 'items'; 
       bar.update(value, { progress: describe(value, total ?? bar.getTotal()) });
     },
     stop() {
-      if (started) bar.stop();
+      if (started && !stopped) bar.stop();
+      stopped = true;
+    },
+    get active() {
+      return !stopped;
     },
   };
 }

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type BackendChoice, selectBackend } from '@rxvision/backend';
 import { randomSplit, subset } from '@rxvision/dataset';
@@ -8,11 +8,12 @@ import { createTutorialModel, TUTORIAL_HIDDEN_UNITS } from '@rxvision/model';
 import { fileSystemSaver } from '@rxvision/model/node';
 import { accuracyChart, confusionMatrixChart, lossChart } from '@rxvision/plot';
 import { renderPng } from '@rxvision/plot/node';
-import { writeFile } from 'node:fs/promises';
 import { epochBatches } from '@rxvision/stream';
-import { evaluate, fit, parseSchedule, type Schedule, totalEpochs, TUTORIAL_SCHEDULE } from '@rxvision/train';
+import { evaluate, fit, parseSchedule, type ResumeFrom, type Schedule, totalEpochs, TUTORIAL_SCHEDULE } from '@rxvision/train';
+import { dispose } from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
-import { concatMap, lastValueFrom, tap } from 'rxjs';
+import { concatMap, lastValueFrom, Subject, tap } from 'rxjs';
+import { loadCheckpoint, type RunConfig, saveCheckpoint } from '../checkpoint.js';
 import { CliError } from '../cli-error.js';
 import { loadCifar10 } from '../data.js';
 import { progressBar } from '../progress.js';
@@ -27,11 +28,13 @@ export interface TrainFlags {
   readonly backend: BackendChoice;
   readonly out?: string;
   readonly limit?: string;
+  readonly resume?: string;
   readonly json?: boolean;
 }
 
 const BACKENDS: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
 const SCHEDULES: Record<string, Schedule> = { tutorial: TUTORIAL_SCHEDULE, quick: [{ epochs: 2, learningRate: 0.05 }] };
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 
 export function registerTrain(program: Command): void {
   program
@@ -44,6 +47,7 @@ export function registerTrain(program: Command): void {
     .option('--backend <name>', 'auto, tensorflow, wasm or cpu', 'auto')
     .option('--limit <n>', 'train and validate on the first n training images only (quick experiments)')
     .option('--out <dir>', 'run folder (default runs/<date-time>)')
+    .option('--resume <run>', 'continue the run in this folder from its last checkpoint (its own settings apply)')
     .option('--json', 'print one JSON line per epoch and the summary as JSON')
     .action(async (flags: TrainFlags) => {
       await runTrain(flags);
@@ -51,55 +55,96 @@ export function registerTrain(program: Command): void {
 }
 
 export async function runTrain(flags: TrainFlags): Promise<void> {
-  const schedule = SCHEDULES[flags.schedule] ?? parseScheduleFlag(flags.schedule);
-  const batchSize = positiveInteger(flags.batchSize, '--batch-size');
-  const seed = integer(flags.seed, '--seed');
-  const limit = flags.limit === undefined ? undefined : positiveInteger(flags.limit, '--limit');
   if (!BACKENDS.includes(flags.backend)) throw new CliError(`--backend must be one of ${BACKENDS.join(', ')}, got "${flags.backend}"`);
-  const out = resolve(flags.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
+  const resuming = flags.resume !== undefined;
+  let config = resuming ? undefined : configFromFlags(flags);
+  const out = resolve(flags.resume ?? flags.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
   const log = (line: string): void => console.log(line);
   const started = performance.now();
 
   const backend = await selectBackend(flags.backend);
   if (!flags.json) log(backend.summary);
-  const { train: trainFile, test: testFile } = await loadCifar10(flags.data);
-  const rows = limit === undefined ? trainFile : subset(trainFile, Array.from({ length: Math.min(limit, trainFile.length) }, (_, i) => i));
+  // The model's shape does not depend on the settings, so a checkpoint can be read into it first.
+  let model = createTutorialModel({ seed: config?.seed ?? 43 });
+  let resume: ResumeFrom | undefined;
+  if (resuming) {
+    const loaded = await loadCheckpoint(out, model);
+    ({ config, resume } = loaded);
+    if (!flags.json) log(`resuming ${out} at epoch ${resume.position.epoch}, step ${resume.position.step}`);
+  }
+  const run = config!;
+  const { train: trainFile, test: testFile } = await loadCifar10(run.data);
+  const rows = run.limit === undefined ? trainFile : subset(trainFile, Array.from({ length: Math.min(run.limit, trainFile.length) }, (_, i) => i));
   const validationSize = Math.round(rows.length / 10);
-  const [train, validation] = randomSplit(rows, [rows.length - validationSize, validationSize], { seed });
+  const [train, validation] = randomSplit(rows, [rows.length - validationSize, validationSize], { seed: run.seed });
   await mkdir(out, { recursive: true });
-
-  const model = createTutorialModel({ seed });
+  if (!resuming) {
+    model.dispose();
+    model = createTutorialModel({ seed: run.seed });
+  }
   model.setUserDefinedMetadata({ classes: [...trainFile.classes] });
-  const stepsPerEpoch = Math.ceil(train!.length / batchSize);
-  const epochs = totalEpochs(schedule);
-  const history: EpochRecord[] = [];
+
+  // First Ctrl-C (or SIGTERM): finish the step, checkpoint, exit 130/143. Second: exit at once;
+  // checkpoints are written by renames, so that cannot leave a broken one behind.
+  const stop = new Subject<void>();
+  let signal: keyof typeof SIGNAL_EXIT_CODES | undefined;
+  const onSignal = (name: keyof typeof SIGNAL_EXIT_CODES) => () => {
+    if (signal) process.exit(SIGNAL_EXIT_CODES[signal]);
+    signal = name;
+    console.error(`\nrxvision: ${name}: stopping after the current step and writing a checkpoint (again to quit at once)`);
+    stop.next();
+  };
+  const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
+  process.on('SIGINT', handlers.SIGINT).on('SIGTERM', handlers.SIGTERM);
+
+  const stepsPerEpoch = Math.ceil(train!.length / run.batchSize);
+  const epochs = totalEpochs(run.schedule);
+  const history: EpochRecord[] = [...(resume?.history ?? [])];
   let bar = progressBar('', { enabled: false });
-  await lastValueFrom(
-    fit(model, {
-      schedule,
-      trainBatches: epochBatches(train!, { batchSize, seed }),
-      validationBatches: () => epochBatches(validation!, { batchSize: 1000 })(0),
-    }).pipe(
-      tap((event) => {
-        if (event.type === 'batch') {
-          if (event.step === 1) bar = progressBar(`epoch ${event.epoch}/${epochs}`, {});
-          bar.update(event.step, stepsPerEpoch);
-        } else if (event.type === 'epoch') {
-          bar.stop();
-          const r = event.record;
-          log(flags.json ? JSON.stringify(r) : `Epoch [${r.epoch}], train_loss: ${r.trainLoss.toFixed(4)}, val_loss: ${r.valLoss.toFixed(4)}, val_acc: ${r.valAccuracy.toFixed(4)} (${r.seconds.toFixed(1)} s)`);
-        }
-      }),
-      // The history on disk grows epoch by epoch, so an interrupted run keeps what it did.
-      concatMap(async (event) => {
-        if (event.type === 'epoch') {
-          history.push(event.record);
-          await writeJsonAtomic(join(out, 'history.json'), history);
-        }
-        return event;
-      }),
-    ),
-  );
+  let stopped = false;
+  try {
+    await lastValueFrom(
+      fit(model, {
+        schedule: run.schedule,
+        trainBatches: epochBatches(train!, { batchSize: run.batchSize, seed: run.seed }),
+        validationBatches: () => epochBatches(validation!, { batchSize: 1000 })(0),
+        ...(resume && { resume }),
+        stop,
+        checkpoint: (state) => saveCheckpoint(out, run, state, model),
+      }).pipe(
+        tap((event) => {
+          if (event.type === 'batch') {
+            if (event.step === 1 || !bar.active) bar = progressBar(`epoch ${event.epoch}/${epochs}`, {});
+            bar.update(event.step, stepsPerEpoch);
+          } else if (event.type === 'epoch') {
+            bar.stop();
+            const r = event.record;
+            log(flags.json ? JSON.stringify(r) : `Epoch [${r.epoch}], train_loss: ${r.trainLoss.toFixed(4)}, val_loss: ${r.valLoss.toFixed(4)}, val_acc: ${r.valAccuracy.toFixed(4)} (${r.seconds.toFixed(1)} s)`);
+          } else if (event.type === 'stopped') {
+            bar.stop();
+            stopped = true;
+          }
+        }),
+        // The history on disk grows epoch by epoch, so an interrupted run keeps what it did.
+        concatMap(async (event) => {
+          if (event.type === 'epoch') {
+            history.push(event.record);
+            await writeJsonAtomic(join(out, 'history.json'), history);
+          }
+          return event;
+        }),
+      ),
+    );
+  } finally {
+    bar.stop();
+    process.off('SIGINT', handlers.SIGINT).off('SIGTERM', handlers.SIGTERM);
+    if (resume?.optimizerWeights) dispose(resume.optimizerWeights.map((w) => w.tensor));
+  }
+  if (stopped) {
+    model.dispose();
+    throw new CliError(`interrupted; checkpoint written: continue with rxvision train --resume ${out}`, SIGNAL_EXIT_CODES[signal ?? 'SIGINT']);
+  }
+
   await model.save(fileSystemSaver(modelFolder(out)));
   const test = await lastValueFrom(evaluate(model, epochBatches(testFile, { batchSize: 1000 })(0)));
   await writeFile(join(out, 'loss.png'), await renderPng(lossChart(history)));
@@ -108,20 +153,29 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   const summary = {
     architecture: `${trainFile.pixelsPerImage}→${TUTORIAL_HIDDEN_UNITS.join('→')}→${trainFile.classes.length}`,
     outputRelu: true,
-    schedule,
-    learningRates: schedule.map((phase) => phase.learningRate),
+    schedule: run.schedule,
+    learningRates: run.schedule.map((phase) => phase.learningRate),
     epochs,
-    batchSize,
-    seed,
+    batchSize: run.batchSize,
+    seed: run.seed,
     split: { train: train!.length, validation: validation!.length, test: testFile.length },
     test: { loss: test.loss, accuracy: test.accuracy, perClassAccuracy: Object.fromEntries(perClassAccuracy(test.confusion).map((a, c) => [testFile.classes[c], a])) },
     lossAveraging: 'per sample over the whole split',
     backend: { name: backend.backend, package: backend.package, gpu: backend.gpu },
     seconds: (performance.now() - started) / 1000,
+    trainingSeconds: history.reduce((sum, row) => sum + row.seconds, 0),
   };
   await writeJsonAtomic(join(out, 'summary.json'), summary);
   log(flags.json ? JSON.stringify(summary) : `test_loss: ${test.loss.toFixed(4)}, test_acc: ${test.accuracy.toFixed(4)} — wrote ${out}`);
   model.dispose();
+}
+
+function configFromFlags(flags: TrainFlags): RunConfig {
+  const schedule = SCHEDULES[flags.schedule] ?? parseScheduleFlag(flags.schedule);
+  const batchSize = positiveInteger(flags.batchSize, '--batch-size');
+  const seed = integer(flags.seed, '--seed');
+  const limit = flags.limit === undefined ? undefined : positiveInteger(flags.limit, '--limit');
+  return { data: resolve(flags.data), schedule, batchSize, seed, ...(limit !== undefined && { limit }) };
 }
 
 function parseScheduleFlag(text: string): Schedule {

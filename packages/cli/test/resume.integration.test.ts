@@ -1,0 +1,97 @@
+import { spawn } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runCli } from './run-cli.js';
+
+const bin = fileURLToPath(new URL('../bin/rxvision.js', import.meta.url));
+const source = process.env.RXVISION_CIFAR10_SOURCE;
+// 5,000 images: 36 steps an epoch on wasm, a few seconds, long enough to be interrupted inside one.
+const settings = ['--schedule', '2@0.05,1@0.01', '--limit', '5000', '--backend', 'wasm'];
+let dir: string;
+let data: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rxvision-resume-'));
+  data = join(dir, 'data');
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** Starts a training run and sends `signal` once the first epoch line has been printed and a moment passed. */
+function interruptedRun(out: string, signal: NodeJS.Signals): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, 'train', '--data', data, '--out', out, ...settings], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.includes('Epoch [1]') && !child.killed) setTimeout(() => child.kill(signal), 1500);
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const withoutSeconds = (history: Array<Record<string, unknown>>) => history.map(({ seconds: _seconds, ...row }) => row);
+
+describe.runIf(source)('interrupt and resume', () => {
+  test('Ctrl-C mid-epoch checkpoints and exits 130; --resume then gives the uninterrupted history', async () => {
+    const straight = join(dir, 'straight');
+    const reference = await runCli(['train', '--data', data, '--out', straight, ...settings]);
+    expect(reference.code, reference.stderr).toBe(0);
+
+    const run = join(dir, 'interrupted');
+    const first = await interruptedRun(run, 'SIGINT');
+    expect(first.code, first.stderr).toBe(130);
+    expect(first.stderr).toContain('SIGINT: stopping after the current step and writing a checkpoint');
+    expect(first.stderr).toContain(`continue with rxvision train --resume ${run}`);
+    const checkpoint = JSON.parse(await readFile(join(run, 'checkpoint', 'checkpoint.json'), 'utf8'));
+    expect(checkpoint.position.epoch).toBe(2);
+    expect(checkpoint.position.step).toBeGreaterThan(0); // stopped inside epoch 2
+
+    const second = await runCli(['train', '--resume', run, '--backend', 'wasm']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/resuming .* at epoch 2, step \d+/);
+    const expected = JSON.parse(await readFile(join(straight, 'history.json'), 'utf8'));
+    const resumed = JSON.parse(await readFile(join(run, 'history.json'), 'utf8'));
+    expect(withoutSeconds(resumed)).toEqual(withoutSeconds(expected));
+  }, 600_000);
+
+  test('SIGTERM exits 143 with a checkpoint', async () => {
+    const run = join(dir, 'terminated');
+    const result = await interruptedRun(run, 'SIGTERM');
+    expect(result.code, result.stderr).toBe(143);
+    expect(JSON.parse(await readFile(join(run, 'checkpoint', 'checkpoint.json'), 'utf8')).position.epoch).toBeGreaterThanOrEqual(2);
+  }, 600_000);
+
+  test('a checkpoint in a newer format, or from a different model, is refused with one line', async () => {
+    const run = join(dir, 'interrupted');
+    const newer = join(dir, 'newer');
+    await cp(run, newer, { recursive: true });
+    const file = join(newer, 'checkpoint', 'checkpoint.json');
+    await writeFile(file, JSON.stringify({ ...JSON.parse(await readFile(file, 'utf8')), format: 2 }));
+    let result = await runCli(['train', '--resume', newer, '--backend', 'wasm']);
+    expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: ${file}: written in checkpoint format 2, newer than this rxvision reads (1); upgrade rxvision`]);
+
+    const other = join(dir, 'other');
+    await cp(run, other, { recursive: true });
+    const modelJson = join(other, 'checkpoint', 'model', 'model.json');
+    const model = JSON.parse(await readFile(modelJson, 'utf8'));
+    // Another network: the first dense layer has 100 units instead of 1650.
+    model.modelTopology.config.layers[1].config.units = 100;
+    model.weightsManifest[0].weights[0].shape = [3072, 100];
+    model.weightsManifest[0].weights[1].shape = [100];
+    await writeFile(modelJson, JSON.stringify(model));
+    result = await runCli(['train', '--resume', other, '--backend', 'wasm']);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/rxvision: .*checkpoint.*(is from a different model|cannot be loaded)/);
+  }, 600_000);
+
+  test('--resume of a folder without a checkpoint says so', async () => {
+    const result = await runCli(['train', '--resume', join(dir, 'nothing-here')]);
+    expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: ${join(dir, 'nothing-here')}: no checkpoint to resume from (expected ${join(dir, 'nothing-here', 'checkpoint', 'checkpoint.json')})`]);
+  });
+});
