@@ -1,15 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { useExplicitTransposeMatMul } from './explicit-transpose-mat-mul.js';
+import { nodeBindingProblem } from './node-binding.js';
+import { installNodeWebGpu } from './webgpu.js';
 
-export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
 export interface BackendReport {
-  /** The tfjs backend name now active: `tensorflow`, `wasm` or `cpu`. */
+  /** The tfjs backend name now active: `tensorflow`, `webgpu`, `wasm` or `cpu`. */
   readonly backend: string;
   /** The package that provides it. */
   readonly package: string;
-  /** For `tensorflow`: whether it runs on a GPU; undefined where it cannot say. */
+  /** Whether it computes on a GPU; undefined where it cannot say. */
   readonly gpu: boolean | undefined;
+  /** For webgpu: the adapter's description. */
+  readonly device?: string;
   /** One line for people: what was chosen and why the ones before it were not. */
   readonly summary: string;
   readonly skipped: readonly { readonly package: string; readonly reason: string }[];
@@ -18,16 +22,36 @@ export interface BackendReport {
 interface Candidate {
   readonly name: string;
   readonly package: string;
-  load(): Promise<void>;
+  /** Loads and registers the backend; may return what it found about the device. */
+  load(auto: boolean): Promise<{ gpu?: boolean; device?: string } | void>;
 }
 
 // Optional packages are imported by computed name, so bundlers and tsc do not require them.
 const importOptional = (name: string): Promise<unknown> => import(name);
 
+async function importNodeBackend(name: string): Promise<void> {
+  const problem = nodeBindingProblem(name);
+  if (problem) throw new Error(problem);
+  await importOptional(name);
+}
+
 const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> = {
   tensorflow: [
-    { name: 'tensorflow', package: '@tensorflow/tfjs-node-gpu', load: () => importOptional('@tensorflow/tfjs-node-gpu').then(() => undefined) },
-    { name: 'tensorflow', package: '@tensorflow/tfjs-node', load: () => importOptional('@tensorflow/tfjs-node').then(() => undefined) },
+    { name: 'tensorflow', package: '@tensorflow/tfjs-node-gpu', load: () => importNodeBackend('@tensorflow/tfjs-node-gpu') },
+    { name: 'tensorflow', package: '@tensorflow/tfjs-node', load: () => importNodeBackend('@tensorflow/tfjs-node') },
+  ],
+  webgpu: [
+    {
+      name: 'webgpu',
+      package: '@tensorflow/tfjs-backend-webgpu',
+      async load(auto) {
+        const adapter = await installNodeWebGpu(importOptional);
+        // A software adapter trains several times slower than wasm; only an explicit choice takes it.
+        if (auto && adapter.software) throw new Error(`only a software adapter (${adapter.description}), slower than wasm; pass webgpu explicitly to use it`);
+        await importOptional('@tensorflow/tfjs-backend-webgpu');
+        return { gpu: !adapter.software, device: adapter.description };
+      },
+    },
   ],
   wasm: [{ name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', load: () => import('@tensorflow/tfjs-backend-wasm').then(() => undefined) }],
   cpu: [{ name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', load: () => import('@tensorflow/tfjs-backend-cpu').then(() => undefined) }],
@@ -35,7 +59,8 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
 
 /**
  * Picks the tfjs backend for this process: the application calls this once, libraries never do.
- * `auto` tries tfjs-node-gpu, tfjs-node, wasm, then cpu, and reports what it got and why.
+ * `auto` tries tfjs-node-gpu, WebGPU (a hardware adapter only), tfjs-node, wasm, then cpu, and
+ * reports what it got and why the others were passed over.
  */
 export interface SelectBackendOptions {
   /** On wasm, replace BatchMatMul by explicit transpose + plain matMul (default true; 5x faster training). */
@@ -43,12 +68,14 @@ export interface SelectBackendOptions {
 }
 
 export async function selectBackend(choice: BackendChoice = 'auto', options: SelectBackendOptions = {}): Promise<BackendReport> {
-  const candidates = choice === 'auto' ? [...CANDIDATES.tensorflow, ...CANDIDATES.wasm, ...CANDIDATES.cpu] : CANDIDATES[choice];
-  if (!candidates) throw new Error(`unknown backend "${choice}": expected auto, tensorflow, wasm or cpu`);
+  const [nodeGpu, node] = CANDIDATES.tensorflow;
+  const candidates = choice === 'auto' ? [nodeGpu!, ...CANDIDATES.webgpu, node!, ...CANDIDATES.wasm, ...CANDIDATES.cpu] : CANDIDATES[choice];
+  if (!candidates) throw new Error(`unknown backend "${choice}": expected auto, tensorflow, webgpu, wasm or cpu`);
   const skipped: { package: string; reason: string }[] = [];
   for (const candidate of candidates) {
+    let found: { gpu?: boolean; device?: string } | void;
     try {
-      await candidate.load();
+      found = await candidate.load(choice === 'auto');
       if (!(await tf.setBackend(candidate.name))) throw new Error('the backend failed to initialise');
       await tf.ready();
     } catch (error) {
@@ -56,8 +83,9 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
       continue;
     }
     if (candidate.name === 'wasm' && options.explicitTransposeMatMul !== false) useExplicitTransposeMatMul('wasm');
-    const gpu = candidate.name === 'tensorflow' ? usesGpu() : candidate.name === 'cpu' || candidate.name === 'wasm' ? false : undefined;
-    return { backend: candidate.name, package: candidate.package, gpu, skipped, summary: summarise(candidate, gpu, skipped) };
+    const gpu = candidate.name === 'tensorflow' ? usesGpu() : candidate.name === 'cpu' || candidate.name === 'wasm' ? false : found?.gpu;
+    const device = found?.device;
+    return { backend: candidate.name, package: candidate.package, gpu, ...(device && { device }), skipped, summary: summarise(candidate, gpu, skipped, device) };
   }
   throw new Error(`no tfjs backend could be loaded: ${skipped.map((s) => `${s.package} (${s.reason})`).join('; ')}`);
 }
@@ -67,9 +95,10 @@ function usesGpu(): boolean | undefined {
   return typeof backend.isUsingGpuDevice === 'boolean' ? backend.isUsingGpuDevice : undefined;
 }
 
-function summarise(candidate: Candidate, gpu: boolean | undefined, skipped: readonly { package: string; reason: string }[]): string {
+function summarise(candidate: Candidate, gpu: boolean | undefined, skipped: readonly { package: string; reason: string }[], device?: string): string {
   let where = '';
   if (candidate.package === '@tensorflow/tfjs-node-gpu') where = gpu ? ' on the GPU' : ' but on the CPU: it found no usable GPU (CUDA 11.2 / cuDNN 8.1)';
+  if (device) where = ` on ${device}${gpu ? '' : ' (software: slow)'}`;
   const fallbacks = skipped.map((s) => `${s.package}: ${s.reason}`).join('; ');
   return `backend ${candidate.name} (${candidate.package})${where}${fallbacks ? ` — not available: ${fallbacks}` : ''}`;
 }

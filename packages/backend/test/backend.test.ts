@@ -8,7 +8,8 @@ describe('selectBackend', () => {
     expect(tf.getBackend()).toBe(report.backend);
     expect(['tensorflow', 'wasm', 'cpu']).toContain(report.backend);
     if (report.backend !== 'tensorflow') {
-      expect(report.skipped.map((s) => s.package)).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']);
+      expect(report.skipped.map((s) => s.package)).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-node']);
+      console.log(report.summary);
       expect(report.summary).toContain('@tensorflow/tfjs-node-gpu: ');
     }
   });

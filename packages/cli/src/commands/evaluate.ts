@@ -22,7 +22,7 @@ export function registerEvaluate(program: Command): void {
     .description('test loss, accuracy and per-class accuracy of a trained run')
     .requiredOption('--model <run>', 'run folder written by rxvision train')
     .option('--data <dir>', 'folder of the Arrow files', DEFAULT_DATA_DIR)
-    .option('--backend <name>', 'auto, tensorflow, wasm or cpu', 'auto')
+    .option('--backend <name>', 'auto, tensorflow, webgpu, wasm or cpu', 'auto')
     .option('--json', 'print the result as JSON')
     .action(async (flags: EvaluateFlags) => {
       await runEvaluate(flags);

@@ -22,7 +22,7 @@ export function registerPredict(program: Command): void {
     .requiredOption('--model <run>', 'run folder written by rxvision train')
     .option('--top <k>', 'how many classes to show', '3')
     .option('--no-resize', 'refuse images that are not 32×32 instead of resizing them')
-    .option('--backend <name>', 'auto, tensorflow, wasm or cpu', 'auto')
+    .option('--backend <name>', 'auto, tensorflow, webgpu, wasm or cpu', 'auto')
     .option('--json', 'print one JSON line per image')
     .action(async (images: string[], flags: PredictFlags) => {
       await runPredict(images, flags);

@@ -32,7 +32,7 @@ export interface TrainFlags {
   readonly json?: boolean;
 }
 
-const BACKENDS: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+const BACKENDS: readonly BackendChoice[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 const SCHEDULES: Record<string, Schedule> = { tutorial: TUTORIAL_SCHEDULE, quick: [{ epochs: 2, learningRate: 0.05 }] };
 const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 
@@ -44,7 +44,7 @@ export function registerTrain(program: Command): void {
     .option('--schedule <name|phases>', 'tutorial, quick, or EPOCHS@LR,... like "10@0.05,8@0.005"', 'tutorial')
     .option('--batch-size <n>', 'batch size', '128')
     .option('--seed <n>', 'seed of the split, the shuffling and the initial weights', '43')
-    .option('--backend <name>', 'auto, tensorflow, wasm or cpu', 'auto')
+    .option('--backend <name>', 'auto, tensorflow, webgpu, wasm or cpu', 'auto')
     .option('--limit <n>', 'train and validate on the first n training images only (quick experiments)')
     .option('--out <dir>', 'run folder (default runs/<date-time>)')
     .option('--resume <run>', 'continue the run in this folder from its last checkpoint (its own settings apply)')
