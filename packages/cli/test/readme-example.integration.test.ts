@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, test } from 'vitest';
+import { runNode } from './run-cli.js';
 
 const readme = fileURLToPath(new URL('../../../README.md', import.meta.url));
 // Inside the workspace, so that `@rxvision/*` resolve to the workspace packages.
@@ -21,15 +21,7 @@ test.runIf(source)('the README’s pipeline example runs as written and prints a
   expect(code).toBeDefined();
   await writeFile(script, code!);
   cwd = await mkdtemp(join(tmpdir(), 'rxvision-readme-'));
-  const output = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [script], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (exitCode) => resolve({ code: exitCode, stdout, stderr }));
-  });
+  const output = await runNode([script], { cwd });
   expect(output.code, output.stderr).toBe(0);
   // console.log colours objects when the environment forces colour (CI may): compare plain text.
   const plain = output.stdout.replace(/\u001b\[\d+m/g, '');
