@@ -10,7 +10,7 @@ import { accuracyChart, confusionMatrixChart, lossChart } from '@rxvision/plot';
 import { renderPng } from '@rxvision/plot/node';
 import { epochBatches } from '@rxvision/stream';
 import { evaluate, fit, parseSchedule, type ResumeFrom, type Schedule, totalEpochs, TUTORIAL_SCHEDULE } from '@rxvision/train';
-import { dispose } from '@tensorflow/tfjs-core';
+import { dispose, memory } from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
 import { concatMap, lastValueFrom, Subject, tap } from 'rxjs';
 import { loadCheckpoint, type RunConfig, saveCheckpoint } from '../checkpoint.js';
@@ -119,7 +119,8 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
           } else if (event.type === 'epoch') {
             bar.stop();
             const r = event.record;
-            log(flags.json ? JSON.stringify(r) : `Epoch [${r.epoch}], train_loss: ${r.trainLoss.toFixed(4)}, val_loss: ${r.valLoss.toFixed(4)}, val_acc: ${r.valAccuracy.toFixed(4)} (${r.seconds.toFixed(1)} s)`);
+            // --json adds what a long run is watched for: live tensors and resident memory.
+            log(flags.json ? JSON.stringify({ ...r, tensors: memory().numTensors, rssMb: Math.round(process.memoryUsage().rss / 1e6) }) : `Epoch [${r.epoch}], train_loss: ${r.trainLoss.toFixed(4)}, val_loss: ${r.valLoss.toFixed(4)}, val_acc: ${r.valAccuracy.toFixed(4)} (${r.seconds.toFixed(1)} s)`);
           } else if (event.type === 'stopped') {
             bar.stop();
             stopped = true;
