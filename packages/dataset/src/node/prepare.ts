@@ -56,7 +56,7 @@ export async function prepareCifar10(options: PrepareOptions = {}): Promise<Prep
 
   if (!options.force) {
     const prepared = await Promise.all(splits.map(({ path, files }) => isPrepared(path, files)));
-    if (prepared.every(Boolean)) return { ...paths, skipped: true, source };
+    if (prepared.every(Boolean)) return { ...paths, skipped: true, source: /^https?:\/\//i.test(source) ? source : resolve(source) };
   }
 
   const opened = await openSource(source, spec.files.map((file) => file.name));
