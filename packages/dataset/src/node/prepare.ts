@@ -7,7 +7,7 @@ import { DatasetError } from '../errors.js';
 import { imageRecordBatch } from '../record-batch.js';
 import { imageDatasetSchema, parseImageDatasetSchema } from '../schema.js';
 import { AtomicArrowFile } from './atomic-arrow-file.js';
-import { defaultCifar10Source, openSource, type SourceKind } from './source.js';
+import { defaultCifar10Source, isUrl, openSource, type SourceKind } from './source.js';
 import type { RawFile } from './raw-files.js';
 
 export interface PrepareOptions {
@@ -56,7 +56,7 @@ export async function prepareCifar10(options: PrepareOptions = {}): Promise<Prep
 
   if (!options.force) {
     const prepared = await Promise.all(splits.map(({ path, files }) => isPrepared(path, files)));
-    if (prepared.every(Boolean)) return { ...paths, skipped: true, source: /^https?:\/\//i.test(source) ? source : resolve(source) };
+    if (prepared.every(Boolean)) return { ...paths, skipped: true, source: isUrl(source) ? source : resolve(source) };
   }
 
   const opened = await openSource(source, spec.files.map((file) => file.name));

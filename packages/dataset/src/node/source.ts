@@ -14,6 +14,10 @@ export function defaultCifar10Source(): string {
   return process.env[CIFAR10_SOURCE_VARIABLE] || CIFAR10_URL;
 }
 
+export function isUrl(source: string): boolean {
+  return /^https?:\/\//i.test(source);
+}
+
 export type SourceKind = 'download' | 'tarball' | 'folder';
 
 export interface OpenedSource {
@@ -26,7 +30,7 @@ export interface OpenedSource {
 }
 
 export async function openSource(source: string, names: readonly string[]): Promise<OpenedSource> {
-  if (/^https?:\/\//i.test(source)) return openDownload(source);
+  if (isUrl(source)) return openDownload(source);
   const path = resolve(source);
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new DatasetError(path, 'does not exist (expected a .tar.gz file, a cifar-10-batches-bin folder or a URL)');
