@@ -4,6 +4,15 @@ import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 
+/** The entry file of an installed package, as this package would import it; throws when absent. */
+export function resolvePackage(name: string): string {
+  try {
+    return require.resolve(name);
+  } catch {
+    throw new Error('not installed');
+  }
+}
+
 /**
  * Checks that a tfjs-node package is installed with its native addon before importing it. A copy
  * whose install script did not run (or could not download libtensorflow, tensorflow/tfjs#8742)

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { useExplicitTransposeMatMul } from './explicit-transpose-mat-mul.js';
-import { nodeBindingProblem } from './node-binding.js';
-import { installNodeWebGpu } from './webgpu.js';
+import { nodeBindingProblem, resolvePackage } from './node-binding.js';
+import { installNodeWebGpu, probeWebGpuInChildProcess } from './webgpu.js';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
@@ -45,9 +45,12 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
       name: 'webgpu',
       package: '@tensorflow/tfjs-backend-webgpu',
       async load(auto) {
+        if (auto) {
+          // A software adapter trains several times slower than wasm; only an explicit choice takes it.
+          const probed = await probeWebGpuInChildProcess(resolvePackage('webgpu'));
+          if (probed.software) throw new Error(`only a software adapter (${probed.description}), slower than wasm; pass webgpu explicitly to use it`);
+        }
         const adapter = await installNodeWebGpu(importOptional);
-        // A software adapter trains several times slower than wasm; only an explicit choice takes it.
-        if (auto && adapter.software) throw new Error(`only a software adapter (${adapter.description}), slower than wasm; pass webgpu explicitly to use it`);
         await importOptional('@tensorflow/tfjs-backend-webgpu');
         return { gpu: !adapter.software, device: adapter.description };
       },

@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+
+const SOFTWARE = /llvmpipe|lavapipe|swiftshader/i;
+
 /** The subset of a WebGPU adapter this package looks at. */
 interface AdapterLike {
   readonly info?: { readonly description?: string; readonly vendor?: string; readonly isFallbackAdapter?: boolean; readonly architecture?: string };
@@ -33,6 +38,28 @@ export async function installNodeWebGpu(importOptional: (name: string) => Promis
   const info = adapter.info ?? {};
   return {
     description: info.description || info.vendor || 'unknown adapter',
-    software: info.isFallbackAdapter === true || info.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(info.description ?? ''),
+    software: info.isFallbackAdapter === true || info.architecture === 'software' || SOFTWARE.test(info.description ?? ''),
   };
+}
+
+/**
+ * Asks for an adapter in a separate Node process and reports what it found. Dawn writes driver
+ * warnings straight to the process's stderr when an adapter is created; probing elsewhere keeps
+ * `auto` quiet on machines whose only adapter is one it will not use anyway.
+ */
+export function probeWebGpuInChildProcess(webgpuEntry: string, timeoutMs = 30_000): Promise<WebGpuAdapter> {
+  const script = `
+    const { create } = await import(${JSON.stringify(pathToFileURL(webgpuEntry).href)});
+    const adapter = await create([]).requestAdapter({ powerPreference: 'high-performance' });
+    const info = adapter?.info ?? {};
+    process.stdout.write(JSON.stringify(adapter ? { description: info.description || info.vendor || 'unknown adapter', fallback: info.isFallbackAdapter === true, architecture: info.architecture ?? '' } : null));
+    process.exit(0);`;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: timeoutMs }, (error, stdout) => {
+      if (error) return reject(new Error(`the WebGPU probe failed (${error.message.split('\n')[0]})`));
+      const found = JSON.parse(stdout || 'null') as { description: string; fallback: boolean; architecture: string } | null;
+      if (!found) return reject(new Error('no WebGPU adapter: Dawn found no GPU and no usable Vulkan driver (lavapipe needs Mesa ≥ 25)'));
+      resolve({ description: found.description, software: found.fallback || found.architecture === 'software' || SOFTWARE.test(found.description) });
+    });
+  });
 }

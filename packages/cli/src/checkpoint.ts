@@ -60,9 +60,7 @@ export interface LoadedCheckpoint {
  * the same architecture; the caller disposes `resume.optimizerWeights` once restored.
  */
 export async function loadCheckpoint(run: string, model: LayersModel): Promise<LoadedCheckpoint> {
-  const base = join(resolve(run), NAME);
-  const folder = (await exists(join(base, 'checkpoint.json'))) ? base : (await exists(join(`${base}.old`, 'checkpoint.json'))) ? `${base}.old` : undefined;
-  if (!folder) throw new CliError(`${resolve(run)}: no checkpoint to resume from (expected ${join(base, 'checkpoint.json')})`);
+  const folder = await findCheckpoint(run);
   let file: CheckpointFile;
   try {
     file = JSON.parse(await readFile(join(folder, 'checkpoint.json'), 'utf8')) as CheckpointFile;
@@ -89,6 +87,14 @@ export async function loadCheckpoint(run: string, model: LayersModel): Promise<L
   const named = io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), file.optimizer);
   const optimizerWeights = Object.entries(named).map(([name, tensor]) => ({ name, tensor }));
   return { config: file.config, resume: { position: file.position, history: file.history, optimizerWeights } };
+}
+
+/** The checkpoint folder of a run (or the `.old` one a crash left behind); a clear error if none. */
+export async function findCheckpoint(run: string): Promise<string> {
+  const base = join(resolve(run), NAME);
+  if (await exists(join(base, 'checkpoint.json'))) return base;
+  if (await exists(join(`${base}.old`, 'checkpoint.json'))) return `${base}.old`;
+  throw new CliError(`${resolve(run)}: no checkpoint to resume from (expected ${join(base, 'checkpoint.json')})`);
 }
 
 async function exists(path: string): Promise<boolean> {

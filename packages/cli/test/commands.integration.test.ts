@@ -20,7 +20,7 @@ describe.runIf(source)('the commands on real CIFAR-10, run as a user would', () 
   test('train (a short run) writes the model, history, summary and the three charts', async () => {
     const result = await runCli(['train', '--data', data, '--schedule', '1@0.05', '--limit', '2000', '--out', run, '--json']);
     expect(result.code, result.stderr).toBe(0);
-    expect((await readdir(run)).sort()).toEqual(['accuracy.png', 'confusion-matrix.png', 'history.json', 'loss.png', 'model', 'summary.json']);
+    expect((await readdir(run)).sort()).toEqual(['accuracy.png', 'checkpoint', 'confusion-matrix.png', 'history.json', 'loss.png', 'model', 'summary.json']);
     const summary = JSON.parse(await readFile(join(run, 'summary.json'), 'utf8'));
     expect(summary).toMatchObject({ architecture: '3072→1650→512→138→10', epochs: 1, batchSize: 128, seed: 43, split: { train: 1800, validation: 200, test: 10000 } });
     expect(summary.test.accuracy).toBeGreaterThan(0);

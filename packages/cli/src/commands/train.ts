@@ -13,7 +13,7 @@ import { evaluate, fit, parseSchedule, type ResumeFrom, type Schedule, totalEpoc
 import { dispose, memory } from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
 import { concatMap, lastValueFrom, Subject, tap } from 'rxjs';
-import { loadCheckpoint, type RunConfig, saveCheckpoint } from '../checkpoint.js';
+import { findCheckpoint, loadCheckpoint, type RunConfig, saveCheckpoint } from '../checkpoint.js';
 import { CliError } from '../cli-error.js';
 import { loadCifar10 } from '../data.js';
 import { progressBar } from '../progress.js';
@@ -62,6 +62,7 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   const log = (line: string): void => console.log(line);
   const started = performance.now();
 
+  if (resuming) await findCheckpoint(out); // fail fast, before loading a backend
   const backend = await selectBackend(flags.backend);
   if (!flags.json) log(backend.summary);
   // The model's shape does not depend on the settings, so a checkpoint can be read into it first.
