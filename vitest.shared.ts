@@ -9,5 +9,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: { conditions: ['@rxvision/source'] },
   ssr: { resolve: { conditions: ['@rxvision/source', ...defaultServerConditions] } },
-  test: { include: ['test/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 },
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // The JSON report lets .ci/run print one closing count over all packages.
+    reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
+  },
 });
