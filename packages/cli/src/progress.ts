@@ -1,7 +1,8 @@
 import { SingleBar } from 'cli-progress';
 
 export interface Progress {
-  update(value: number, total?: number): void;
+  /** `detail` is shown after the counts, e.g. the current loss and rate. */
+  update(value: number, total?: number, detail?: string): void;
   stop(): void;
   /** Started and not yet stopped. */
   readonly active: boolean;
@@ -17,7 +18,7 @@ export function progressBar(label: string, options: { unit?: 'bytes' | 'items'; 
   const bytes = options.unit === 'bytes';
   const bar = new SingleBar({
     stream: process.stderr,
-    format: `${label} [{bar}] {percentage}% | {progress} | ETA {eta_formatted}`,
+    format: `${label} [{bar}] {percentage}% | {progress}{detail} | ETA {eta_formatted}`,
     barsize: 30,
     hideCursor: true,
     clearOnComplete: false,
@@ -27,13 +28,13 @@ export function progressBar(label: string, options: { unit?: 'bytes' | 'items'; 
   let stopped = false;
   const describe = (value: number, total: number): string => (bytes ? `${megabytes(value)}/${megabytes(total)} MB` : `${value}/${total}`);
   return {
-    update(value, total) {
+    update(value, total, detail) {
       if (!started) {
-        bar.start(total ?? 0, 0, { progress: '' });
+        bar.start(total ?? 0, 0, { progress: '', detail: '' });
         started = true;
       }
       if (total !== undefined) bar.setTotal(total);
-      bar.update(value, { progress: describe(value, total ?? bar.getTotal()) });
+      bar.update(value, { progress: describe(value, total ?? bar.getTotal()), detail: detail ? ` | ${detail}` : '' });
     },
     stop() {
       if (started && !stopped) bar.stop();

@@ -102,6 +102,8 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   const epochs = totalEpochs(run.schedule);
   const history: EpochRecord[] = [...(resume?.history ?? [])];
   let bar = progressBar('', { enabled: false });
+  let epochStarted = 0;
+  let epochSamples = 0;
   let stopped = false;
   try {
     await lastValueFrom(
@@ -115,8 +117,14 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
       }).pipe(
         tap((event) => {
           if (event.type === 'batch') {
-            if (event.step === 1 || !bar.active) bar = progressBar(`epoch ${event.epoch}/${epochs}`, {});
-            bar.update(event.step, stepsPerEpoch);
+            if (event.step === 1 || !bar.active) {
+              bar = progressBar(`epoch ${event.epoch}/${epochs}`, {});
+              epochStarted = performance.now();
+              epochSamples = 0;
+            }
+            epochSamples += event.size;
+            const rate = epochSamples / ((performance.now() - epochStarted) / 1000);
+            bar.update(event.step, stepsPerEpoch, `loss ${event.loss.toFixed(4)} | ${rate.toFixed(0)} samples/s`);
           } else if (event.type === 'epoch') {
             bar.stop();
             const r = event.record;
