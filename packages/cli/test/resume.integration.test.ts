@@ -18,15 +18,20 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-/** Starts a training run and sends `signal` once the first epoch line has been printed and a moment passed. */
-function interruptedRun(out: string, signal: NodeJS.Signals): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * Starts a training run and sends `signal` once the first epoch line has been printed and a moment
+ * passed (`times` signals, 50 ms apart).
+ */
+function interruptedRun(out: string, signal: NodeJS.Signals, times = 1): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, 'train', '--data', data, '--out', out, ...settings], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      if (stdout.includes('Epoch [1]') && !child.killed) setTimeout(() => child.kill(signal), 1500);
+      if (stdout.includes('Epoch [1]') && !child.killed) {
+        for (let i = 0; i < times; i++) setTimeout(() => child.kill(signal), 1500 + 50 * i);
+      }
     });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
@@ -64,6 +69,15 @@ describe.runIf(source)('interrupt and resume', () => {
     const result = await interruptedRun(run, 'SIGTERM');
     expect(result.code, result.stderr).toBe(143);
     expect(JSON.parse(await readFile(join(run, 'checkpoint', 'checkpoint.json'), 'utf8')).position.epoch).toBeGreaterThanOrEqual(2);
+  }, 600_000);
+
+  test('a second Ctrl-C exits at once; the checkpoint of the last epoch stays intact', async () => {
+    const run = join(dir, 'twice');
+    const result = await interruptedRun(run, 'SIGINT', 2);
+    expect(result.code).toBe(130);
+    const checkpoint = JSON.parse(await readFile(join(run, 'checkpoint', 'checkpoint.json'), 'utf8'));
+    expect(checkpoint.position.epoch).toBeGreaterThanOrEqual(2);
+    expect(checkpoint.history).toHaveLength(checkpoint.position.epoch - 1); // completed epochs only
   }, 600_000);
 
   test('a checkpoint in a newer format, or from a different model, is refused with one line', async () => {
