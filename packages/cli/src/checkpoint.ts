@@ -15,6 +15,7 @@ export interface RunConfig {
   readonly schedule: Schedule;
   readonly batchSize: number;
   readonly seed: number;
+  readonly outputRelu: boolean;
   readonly limit?: number;
 }
 
@@ -60,16 +61,7 @@ export interface LoadedCheckpoint {
  * the same architecture; the caller disposes `resume.optimizerWeights` once restored.
  */
 export async function loadCheckpoint(run: string, model: LayersModel): Promise<LoadedCheckpoint> {
-  const folder = await findCheckpoint(run);
-  let file: CheckpointFile;
-  try {
-    file = JSON.parse(await readFile(join(folder, 'checkpoint.json'), 'utf8')) as CheckpointFile;
-  } catch (error) {
-    throw new CliError(`${join(folder, 'checkpoint.json')}: unreadable (${(error as Error).message})`);
-  }
-  if (typeof file.format !== 'number' || file.format > CHECKPOINT_FORMAT) {
-    throw new CliError(`${join(folder, 'checkpoint.json')}: written in checkpoint format ${file.format}, newer than this rxvision reads (${CHECKPOINT_FORMAT}); upgrade rxvision`);
-  }
+  const { folder, file } = await readCheckpointFile(run);
   const saved = await loadLayersModel(fileSystemLoader(join(folder, 'model'))).catch((error: Error) => {
     throw new CliError(`${join(folder, 'model')}: the checkpoint's model cannot be loaded (${error.message})`);
   });
@@ -89,8 +81,29 @@ export async function loadCheckpoint(run: string, model: LayersModel): Promise<L
   return { config: file.config, resume: { position: file.position, history: file.history, optimizerWeights } };
 }
 
+/** How a run was started, from its checkpoint: read before building the model it describes. */
+export async function readCheckpointConfig(run: string): Promise<RunConfig> {
+  const { config } = (await readCheckpointFile(run)).file;
+  return { ...config, outputRelu: config.outputRelu ?? true };
+}
+
+async function readCheckpointFile(run: string): Promise<{ folder: string; file: CheckpointFile }> {
+  const folder = await findCheckpoint(run);
+  const path = join(folder, 'checkpoint.json');
+  let file: CheckpointFile;
+  try {
+    file = JSON.parse(await readFile(path, 'utf8')) as CheckpointFile;
+  } catch (error) {
+    throw new CliError(`${path}: unreadable (${(error as Error).message})`);
+  }
+  if (typeof file.format !== 'number' || file.format > CHECKPOINT_FORMAT) {
+    throw new CliError(`${path}: written in checkpoint format ${file.format}, newer than this rxvision reads (${CHECKPOINT_FORMAT}); upgrade rxvision`);
+  }
+  return { folder, file };
+}
+
 /** The checkpoint folder of a run (or the `.old` one a crash left behind); a clear error if none. */
-export async function findCheckpoint(run: string): Promise<string> {
+async function findCheckpoint(run: string): Promise<string> {
   const base = join(resolve(run), NAME);
   if (await exists(join(base, 'checkpoint.json'))) return base;
   if (await exists(join(`${base}.old`, 'checkpoint.json'))) return `${base}.old`;

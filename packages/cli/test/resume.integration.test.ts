@@ -104,6 +104,17 @@ describe.runIf(source)('interrupt and resume', () => {
     expect(result.stderr).toMatch(/rxvision: .*checkpoint.*(is from a different model|cannot be loaded)/);
   }, 600_000);
 
+  test('a loss that overflows stops the run with epoch and step, keeping the last good checkpoint', async () => {
+    const run = join(dir, 'overflow');
+    // Plain logits and an absurd learning rate in the second phase: the weights overflow float32.
+    const result = await runCli(['train', '--data', data, '--out', run, '--schedule', '1@0.05,1@1e38', '--no-output-relu', '--limit', '1280', '--backend', 'wasm']);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toMatch(/^rxvision: the training loss became (NaN|Infinity|-Infinity) at epoch 2, step \d+; stopped \(lower the learning rate\?\)$/);
+    const checkpoint = JSON.parse(await readFile(join(run, 'checkpoint', 'checkpoint.json'), 'utf8'));
+    expect(checkpoint.position).toMatchObject({ epoch: 2, step: 0 });
+    expect(checkpoint.history).toHaveLength(1);
+  }, 600_000);
+
   test('--resume of a folder without a checkpoint says so', async () => {
     const result = await runCli(['train', '--resume', join(dir, 'nothing-here')]);
     expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: ${join(dir, 'nothing-here')}: no checkpoint to resume from (expected ${join(dir, 'nothing-here', 'checkpoint', 'checkpoint.json')})`]);

@@ -13,7 +13,7 @@ import { evaluate, fit, parseSchedule, type ResumeFrom, type Schedule, totalEpoc
 import { dispose, memory } from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
 import { concatMap, lastValueFrom, Subject, tap } from 'rxjs';
-import { findCheckpoint, loadCheckpoint, type RunConfig, saveCheckpoint } from '../checkpoint.js';
+import { loadCheckpoint, readCheckpointConfig, type RunConfig, saveCheckpoint } from '../checkpoint.js';
 import { CliError } from '../cli-error.js';
 import { loadCifar10 } from '../data.js';
 import { progressBar } from '../progress.js';
@@ -29,6 +29,7 @@ export interface TrainFlags {
   readonly out?: string;
   readonly limit?: string;
   readonly resume?: string;
+  readonly outputRelu: boolean;
   readonly json?: boolean;
 }
 
@@ -45,6 +46,7 @@ export function registerTrain(program: Command): void {
     .option('--batch-size <n>', 'batch size', '128')
     .option('--seed <n>', 'seed of the split, the shuffling and the initial weights', '43')
     .option('--backend <name>', 'auto, tensorflow, webgpu, wasm or cpu', 'auto')
+    .option('--no-output-relu', 'leave out the tutorial\'s ReLU on the output layer (plain logits)')
     .option('--limit <n>', 'train and validate on the first n training images only (quick experiments)')
     .option('--out <dir>', 'run folder (default runs/<date-time>)')
     .option('--resume <run>', 'continue the run in this folder from its last checkpoint (its own settings apply)')
@@ -57,32 +59,25 @@ export function registerTrain(program: Command): void {
 export async function runTrain(flags: TrainFlags): Promise<void> {
   if (!BACKENDS.includes(flags.backend)) throw new CliError(`--backend must be one of ${BACKENDS.join(', ')}, got "${flags.backend}"`);
   const resuming = flags.resume !== undefined;
-  let config = resuming ? undefined : configFromFlags(flags);
   const out = resolve(flags.resume ?? flags.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
+  // A resumed run keeps its own settings (and fails here, before loading a backend, without a checkpoint).
+  const run = resuming ? await readCheckpointConfig(out) : configFromFlags(flags);
   const log = (line: string): void => console.log(line);
   const started = performance.now();
 
-  if (resuming) await findCheckpoint(out); // fail fast, before loading a backend
   const backend = await selectBackend(flags.backend);
   if (!flags.json) log(backend.summary);
-  // The model's shape does not depend on the settings, so a checkpoint can be read into it first.
-  let model = createTutorialModel({ seed: config?.seed ?? 43 });
+  const model = createTutorialModel({ seed: run.seed, outputRelu: run.outputRelu });
   let resume: ResumeFrom | undefined;
   if (resuming) {
-    const loaded = await loadCheckpoint(out, model);
-    ({ config, resume } = loaded);
+    ({ resume } = await loadCheckpoint(out, model));
     if (!flags.json) log(`resuming ${out} at epoch ${resume.position.epoch}, step ${resume.position.step}`);
   }
-  const run = config!;
   const { train: trainFile, test: testFile } = await loadCifar10(run.data);
   const rows = run.limit === undefined ? trainFile : subset(trainFile, Array.from({ length: Math.min(run.limit, trainFile.length) }, (_, i) => i));
   const validationSize = Math.round(rows.length / 10);
   const [train, validation] = randomSplit(rows, [rows.length - validationSize, validationSize], { seed: run.seed });
   await mkdir(out, { recursive: true });
-  if (!resuming) {
-    model.dispose();
-    model = createTutorialModel({ seed: run.seed });
-  }
   model.setUserDefinedMetadata({ classes: [...trainFile.classes] });
 
   // First Ctrl-C (or SIGTERM): finish the step, checkpoint, exit 130/143. Second: exit at once;
@@ -162,7 +157,7 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   await writeFile(join(out, 'confusion-matrix.png'), await renderPng(confusionMatrixChart(test.confusion, testFile.classes)));
   const summary = {
     architecture: `${trainFile.pixelsPerImage}→${TUTORIAL_HIDDEN_UNITS.join('→')}→${trainFile.classes.length}`,
-    outputRelu: true,
+    outputRelu: run.outputRelu,
     schedule: run.schedule,
     learningRates: run.schedule.map((phase) => phase.learningRate),
     epochs,
@@ -185,7 +180,7 @@ function configFromFlags(flags: TrainFlags): RunConfig {
   const batchSize = positiveInteger(flags.batchSize, '--batch-size');
   const seed = integer(flags.seed, '--seed');
   const limit = flags.limit === undefined ? undefined : positiveInteger(flags.limit, '--limit');
-  return { data: resolve(flags.data), schedule, batchSize, seed, ...(limit !== undefined && { limit }) };
+  return { data: resolve(flags.data), schedule, batchSize, seed, outputRelu: flags.outputRelu, ...(limit !== undefined && { limit }) };
 }
 
 function parseScheduleFlag(text: string): Schedule {
