@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileSystemLoader, fileSystemSaver } from '@rxvision/model/node';
 import type { ResumeFrom, Schedule, TrainingState } from '@rxvision/train';
-import { io } from '@tensorflow/tfjs-core';
+import { dispose, io } from '@tensorflow/tfjs-core';
 import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
 import { CliError } from './cli-error.js';
 
@@ -40,8 +40,9 @@ export async function saveCheckpoint(run: string, config: RunConfig, state: Trai
   await rm(temporary, { recursive: true, force: true });
   await mkdir(temporary, { recursive: true });
   await model.save(fileSystemSaver(join(temporary, 'model')));
+  // getWeights() makes new tensors (the iteration count at least): ours to dispose.
   const optimizerWeights = await state.optimizer.getWeights();
-  const { data, specs } = await io.encodeWeights(optimizerWeights);
+  const { data, specs } = await io.encodeWeights(optimizerWeights).finally(() => dispose(optimizerWeights.map((weight) => weight.tensor)));
   await writeFile(join(temporary, 'optimizer.bin'), new Uint8Array(io.concatenateArrayBuffers(Array.isArray(data) ? data : [data])));
   const file: CheckpointFile = { format: CHECKPOINT_FORMAT, config, position: state.position, history: state.history, optimizer: specs };
   await writeFile(join(temporary, 'checkpoint.json'), `${JSON.stringify(file, null, 2)}\n`);

@@ -18,14 +18,18 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe.runIf(source)('the commands on real CIFAR-10, run as a user would', () => {
   test('train (a short run) writes the model, history, summary and the three charts', async () => {
-    const result = await runCli(['train', '--data', data, '--schedule', '1@0.05', '--limit', '2000', '--out', run, '--json']);
+    const result = await runCli(['train', '--data', data, '--schedule', '2@0.05', '--limit', '2000', '--out', run, '--json']);
     expect(result.code, result.stderr).toBe(0);
+    // Checkpoints and validation leave nothing behind: as many live tensors after each epoch.
+    const epochLines = result.stdout.trim().split('\n').map((line) => JSON.parse(line)).filter((line) => 'valAccuracy' in line && 'tensors' in line);
+    expect(epochLines).toHaveLength(2);
+    expect(epochLines[1].tensors).toBe(epochLines[0].tensors);
     expect((await readdir(run)).sort()).toEqual(['accuracy.png', 'checkpoint', 'confusion-matrix.png', 'history.json', 'loss.png', 'model', 'summary.json']);
     const summary = JSON.parse(await readFile(join(run, 'summary.json'), 'utf8'));
-    expect(summary).toMatchObject({ architecture: '3072→1650→512→138→10', epochs: 1, batchSize: 128, seed: 43, split: { train: 1800, validation: 200, test: 10000 } });
+    expect(summary).toMatchObject({ architecture: '3072→1650→512→138→10', epochs: 2, batchSize: 128, seed: 43, split: { train: 1800, validation: 200, test: 10000 } });
     expect(summary.test.accuracy).toBeGreaterThan(0);
     const history = JSON.parse(await readFile(join(run, 'history.json'), 'utf8'));
-    expect(history).toHaveLength(1);
+    expect(history).toHaveLength(2);
     for (const chart of ['loss.png', 'accuracy.png', 'confusion-matrix.png']) {
       expect((await sharp(join(run, chart)).metadata()).format).toBe('png');
     }
