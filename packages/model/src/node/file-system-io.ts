@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { io } from '@tensorflow/tfjs-core';
+import { io } from '@tensorflow/tfjs-core';
 
 const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';
@@ -67,15 +67,8 @@ export async function removeSavedModel(folder: string): Promise<void> {
   await Promise.all([MODEL_JSON, WEIGHTS_BIN].map((name) => rm(join(resolve(folder), name), { force: true })));
 }
 
+/** tfjs hands weights as one buffer or several; the file holds them back to back. */
 function concatenate(data: io.WeightData | undefined): ArrayBuffer {
   if (data === undefined) return new ArrayBuffer(0);
-  if (!Array.isArray(data)) return data as ArrayBuffer;
-  const total = data.reduce((sum, part) => sum + part.byteLength, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of data) {
-    out.set(new Uint8Array(part), offset);
-    offset += part.byteLength;
-  }
-  return out.buffer;
+  return io.concatenateArrayBuffers(Array.isArray(data) ? data : [data]);
 }
