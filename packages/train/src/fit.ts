@@ -2,7 +2,7 @@ import type { EpochRecord } from '@rxvision/metrics';
 import type { Pending, TensorBatch } from '@rxvision/stream';
 import { losses, oneHot, type Optimizer, type Scalar, type Tensor, train } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { concat, concatMap, defer, EMPTY, from, Observable, of, Subject, takeUntil } from 'rxjs';
+import { concat, concatMap, defer, EMPTY, from, ignoreElements, Observable, of, Subject, takeUntil } from 'rxjs';
 import { type Evaluation, evaluate } from './evaluate.js';
 import type { Schedule } from './schedule.js';
 import type { BatchEnd, TrainingEvent } from './training-event.js';
@@ -115,11 +115,9 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
     );
     const epochEnd = defer((): Observable<TrainingEvent> => {
       if (stop.requested) {
-        stop.position = position();
-        return sideEffect(async () => {
-          await options.checkpoint?.({ position: stop.position!, history: [...history], optimizer: await optimizerFor(phase), reason: 'stop' });
-          return undefined;
-        });
+        const at = position();
+        stop.position = at;
+        return defer(async () => options.checkpoint?.({ position: at, history: [...history], optimizer: await optimizerFor(phase), reason: 'stop' })).pipe(ignoreElements());
       }
       const validation: Observable<Evaluation | undefined> = options.validationBatches ? evaluate(model, options.validationBatches()) : of(undefined);
       return validation.pipe(
@@ -141,13 +139,6 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
       );
     });
     return concat(steps, epochEnd);
-  });
-}
-
-/** Runs an async function as an Observable that emits nothing (for side effects in a chain). */
-function sideEffect(work: () => Promise<undefined>): Observable<never> {
-  return new Observable<never>((subscriber) => {
-    work().then(() => subscriber.complete(), (error: unknown) => subscriber.error(error));
   });
 }
 
