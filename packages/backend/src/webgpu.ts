@@ -3,9 +3,18 @@ import { pathToFileURL } from 'node:url';
 
 const SOFTWARE = /llvmpipe|lavapipe|swiftshader/i;
 
-/** The subset of a WebGPU adapter this package looks at. */
+const NO_ADAPTER = 'no WebGPU adapter: Dawn found no GPU and no usable Vulkan driver (lavapipe needs Mesa ≥ 25)';
+
+/** The fields of `GPUAdapterInfo` this package looks at. */
+interface AdapterInfo {
+  readonly description?: string;
+  readonly vendor?: string;
+  readonly isFallbackAdapter?: boolean;
+  readonly architecture?: string;
+}
+
 interface AdapterLike {
-  readonly info?: { readonly description?: string; readonly vendor?: string; readonly isFallbackAdapter?: boolean; readonly architecture?: string };
+  readonly info?: AdapterInfo;
 }
 
 interface GpuLike {
@@ -34,8 +43,11 @@ export async function installNodeWebGpu(importOptional: (name: string) => Promis
     else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   }
   const adapter = await scope.navigator!.gpu!.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error('no WebGPU adapter: Dawn found no GPU and no usable Vulkan driver (lavapipe needs Mesa ≥ 25)');
-  const info = adapter.info ?? {};
+  if (!adapter) throw new Error(NO_ADAPTER);
+  return describeAdapter(adapter.info ?? {});
+}
+
+function describeAdapter(info: AdapterInfo): WebGpuAdapter {
   return {
     description: info.description || info.vendor || 'unknown adapter',
     software: info.isFallbackAdapter === true || info.architecture === 'software' || SOFTWARE.test(info.description ?? ''),
@@ -52,14 +64,14 @@ export function probeWebGpuInChildProcess(webgpuEntry: string, timeoutMs = 30_00
     const { create } = await import(${JSON.stringify(pathToFileURL(webgpuEntry).href)});
     const adapter = await create([]).requestAdapter({ powerPreference: 'high-performance' });
     const info = adapter?.info ?? {};
-    process.stdout.write(JSON.stringify(adapter ? { description: info.description || info.vendor || 'unknown adapter', fallback: info.isFallbackAdapter === true, architecture: info.architecture ?? '' } : null));
+    process.stdout.write(JSON.stringify(adapter ? { description: info.description, vendor: info.vendor, isFallbackAdapter: info.isFallbackAdapter, architecture: info.architecture } : null));
     process.exit(0);`;
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: timeoutMs }, (error, stdout) => {
       if (error) return reject(new Error(`the WebGPU probe failed (${error.message.split('\n')[0]})`));
-      const found = JSON.parse(stdout || 'null') as { description: string; fallback: boolean; architecture: string } | null;
-      if (!found) return reject(new Error('no WebGPU adapter: Dawn found no GPU and no usable Vulkan driver (lavapipe needs Mesa ≥ 25)'));
-      resolve({ description: found.description, software: found.fallback || found.architecture === 'software' || SOFTWARE.test(found.description) });
+      const found = JSON.parse(stdout || 'null') as AdapterInfo | null;
+      if (!found) return reject(new Error(NO_ADAPTER));
+      resolve(describeAdapter(found));
     });
   });
 }
