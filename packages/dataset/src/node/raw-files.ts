@@ -59,11 +59,10 @@ export async function* tarballFiles(input: Readable, label: string, onBytes: OnB
 }
 
 /**
- * Yields the files of an extracted `cifar-10-batches-bin/` folder (or of a folder holding it),
- * restricted to `names` so that unrelated files are never opened.
+ * Yields the files `names` of a folder found by `findRawFolder`, so that unrelated files are
+ * never opened.
  */
-export async function* folderFiles(folder: string, names: readonly string[], onBytes: OnBytes): AsyncGenerator<RawFile> {
-  const root = await findFolderWith(folder, names);
+export async function* folderFiles(root: string, names: readonly string[], onBytes: OnBytes): AsyncGenerator<RawFile> {
   let read = 0;
   for (const name of names) {
     const path = join(root, name);
@@ -76,13 +75,13 @@ export async function* folderFiles(folder: string, names: readonly string[], onB
 }
 
 /** Sum of the sizes of `names` in the folder, for a progress bar's total. */
-export async function folderSize(folder: string, names: readonly string[]): Promise<number> {
-  const root = await findFolderWith(folder, names);
+export async function folderSize(root: string, names: readonly string[]): Promise<number> {
   const sizes = await Promise.all(names.map((name) => stat(join(root, name)).then((info) => info.size, () => 0)));
   return sizes.reduce((sum, size) => sum + size, 0);
 }
 
-async function findFolderWith(folder: string, names: readonly string[]): Promise<string> {
+/** The folder that holds the raw files: `folder` itself, or the `cifar-10-batches-bin/` inside it. */
+export async function findRawFolder(folder: string, names: readonly string[]): Promise<string> {
   const entries = await readdir(folder).catch((error: Error) => {
     throw new DatasetError(folder, `cannot be read (${error.message})`, { cause: error });
   });

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { CIFAR10_URL } from '../cifar10.js';
 import { DatasetError } from '../errors.js';
-import { folderFiles, folderSize, type OnBytes, type RawFile, tarballFiles } from './raw-files.js';
+import { findRawFolder, folderFiles, folderSize, type OnBytes, type RawFile, tarballFiles } from './raw-files.js';
 
 /** The one setting that points rxvision at a CIFAR-10 copy: a URL, a `.tar.gz` or a folder. */
 export const CIFAR10_SOURCE_VARIABLE = 'RXVISION_CIFAR10_SOURCE';
@@ -35,7 +35,8 @@ export async function openSource(source: string, names: readonly string[]): Prom
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new DatasetError(path, 'does not exist (expected a .tar.gz file, a cifar-10-batches-bin folder or a URL)');
   if (info.isDirectory()) {
-    return { kind: 'folder', label: path, totalBytes: await folderSize(path, names), files: (onBytes) => folderFiles(path, names, onBytes) };
+    const root = await findRawFolder(path, names);
+    return { kind: 'folder', label: path, totalBytes: await folderSize(root, names), files: (onBytes) => folderFiles(root, names, onBytes) };
   }
   return {
     kind: 'tarball',
