@@ -1,2 +1,2 @@
 export { useExplicitTransposeMatMul } from './explicit-transpose-mat-mul.js';
-export { type BackendChoice, type BackendReport, selectBackend, type SelectBackendOptions } from './select-backend.js';
+export { BACKEND_CHOICES, type BackendChoice, type BackendReport, selectBackend, type SelectBackendOptions } from './select-backend.js';

@@ -3,7 +3,10 @@ import { useExplicitTransposeMatMul } from './explicit-transpose-mat-mul.js';
 import { nodeBindingProblem, resolvePackage } from './node-binding.js';
 import { installNodeWebGpu, probeWebGpuInChildProcess } from './webgpu.js';
 
-export type BackendChoice = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+/** What an application may ask for, `auto` first. */
+export const BACKEND_CHOICES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 export interface BackendReport {
   /** The tfjs backend name now active: `tensorflow`, `webgpu`, `wasm` or `cpu`. */
@@ -73,7 +76,7 @@ export interface SelectBackendOptions {
 export async function selectBackend(choice: BackendChoice = 'auto', options: SelectBackendOptions = {}): Promise<BackendReport> {
   const [nodeGpu, node] = CANDIDATES.tensorflow;
   const candidates = choice === 'auto' ? [nodeGpu!, ...CANDIDATES.webgpu, node!, ...CANDIDATES.wasm, ...CANDIDATES.cpu] : CANDIDATES[choice];
-  if (!candidates) throw new Error(`unknown backend "${choice}": expected auto, tensorflow, webgpu, wasm or cpu`);
+  if (!candidates) throw new Error(`unknown backend "${choice}": expected one of ${BACKEND_CHOICES.join(', ')}`);
   const skipped: { package: string; reason: string }[] = [];
   for (const candidate of candidates) {
     let found: { gpu?: boolean; device?: string } | void;

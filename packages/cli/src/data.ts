@@ -3,14 +3,19 @@ import type { ImageDataset } from '@rxvision/dataset';
 import { openImageDataset, prepareCifar10 } from '@rxvision/dataset/node';
 import { progressBar } from './progress.js';
 
-/** Prepares CIFAR-10 under `dataDir` if needed (with a progress bar), then opens both splits. */
-export async function loadCifar10(dataDir: string): Promise<{ train: ImageDataset; test: ImageDataset }> {
+type Split = 'train' | 'test';
+
+/**
+ * Prepares CIFAR-10 under `dataDir` if needed (with a progress bar), then opens the splits asked
+ * for, and only those: each open reads its whole file.
+ */
+export async function loadCifar10<S extends Split>(dataDir: string, splits: readonly S[]): Promise<Record<S, ImageDataset>> {
   const bar = progressBar('prepare', { unit: 'bytes' });
   try {
     await prepareCifar10({ dataDir, onProgress: ({ bytes, totalBytes }) => bar.update(bytes, totalBytes) });
   } finally {
     bar.stop();
   }
-  const [train, test] = await Promise.all([openImageDataset(join(dataDir, 'train.arrow')), openImageDataset(join(dataDir, 'test.arrow'))]);
-  return { train, test };
+  const opened = await Promise.all(splits.map((split) => openImageDataset(join(dataDir, `${split}.arrow`))));
+  return Object.fromEntries(splits.map((split, i) => [split, opened[i]!])) as Record<S, ImageDataset>;
 }

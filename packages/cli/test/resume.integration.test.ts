@@ -1,12 +1,9 @@
-import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runCli } from './run-cli.js';
+import { type CliRun, runCli } from './run-cli.js';
 
-const bin = fileURLToPath(new URL('../bin/rxvision.js', import.meta.url));
 const source = process.env.RXVISION_CIFAR10_SOURCE;
 // 5,000 images: 36 steps an epoch on wasm, a few seconds, long enough to be interrupted inside one.
 const settings = ['--schedule', '2@0.05,1@0.01', '--limit', '5000', '--backend', 'wasm'];
@@ -22,20 +19,14 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
  * Starts a training run and sends `signal` once the first epoch line has been printed and a moment
  * passed (`times` signals, 50 ms apart).
  */
-function interruptedRun(out: string, signal: NodeJS.Signals, times = 1): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'train', '--data', data, '--out', out, ...settings], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (stdout.includes('Epoch [1]') && !child.killed) {
-        for (let i = 0; i < times; i++) setTimeout(() => child.kill(signal), 1500 + 50 * i);
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+function interruptedRun(out: string, signal: NodeJS.Signals, times = 1): Promise<CliRun> {
+  let sent = false;
+  return runCli(['train', '--data', data, '--out', out, ...settings], {}, {
+    onStdout: (stdout, child) => {
+      if (sent || !stdout.includes('Epoch [1]')) return;
+      sent = true;
+      for (let i = 0; i < times; i++) setTimeout(() => child.kill(signal), 1500 + 50 * i);
+    },
   });
 }
 

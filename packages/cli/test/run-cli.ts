@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../bin/rxvision.js', import.meta.url));
@@ -9,13 +9,23 @@ export interface CliRun {
   readonly stderr: string;
 }
 
+export interface RunOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  /** Called with all stdout so far after each chunk, e.g. to signal the child at some point. */
+  readonly onStdout?: (stdout: string, child: ChildProcess) => void;
+}
+
 /** Runs a Node.js script as a child process and collects what it prints. */
-export function runNode(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliRun> {
+export function runNode(args: readonly string[], options: RunOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      options.onStdout?.(stdout, child);
+    });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
@@ -23,6 +33,6 @@ export function runNode(args: readonly string[], options: { env?: NodeJS.Process
 }
 
 /** Runs the built `rxvision` binary as a child process, as a user would. */
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  return runNode([bin, ...args], { env });
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: Omit<RunOptions, 'env'> = {}): Promise<CliRun> {
+  return runNode([bin, ...args], { ...options, env });
 }

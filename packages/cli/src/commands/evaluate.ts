@@ -4,7 +4,8 @@ import { epochBatches } from '@rxvision/stream';
 import { evaluate } from '@rxvision/train';
 import type { Command } from 'commander';
 import { lastValueFrom } from 'rxjs';
-import { selectBackend, type BackendChoice } from '@rxvision/backend';
+import { selectBackend } from '@rxvision/backend';
+import { BACKEND_FLAG, BACKEND_HELP, backendChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
 import { loadCifar10 } from '../data.js';
 import { loadRunModel } from '../run-folder.js';
@@ -12,7 +13,7 @@ import { loadRunModel } from '../run-folder.js';
 export interface EvaluateFlags {
   readonly model: string;
   readonly data: string;
-  readonly backend: BackendChoice;
+  readonly backend: string;
   readonly json?: boolean;
 }
 
@@ -22,7 +23,7 @@ export function registerEvaluate(program: Command): void {
     .description('test loss, accuracy and per-class accuracy of a trained run')
     .requiredOption('--model <run>', 'run folder written by rxvision train')
     .option('--data <dir>', 'folder of the Arrow files', DEFAULT_DATA_DIR)
-    .option('--backend <name>', 'auto, tensorflow, webgpu, wasm or cpu', 'auto')
+    .option(BACKEND_FLAG, BACKEND_HELP, 'auto')
     .option('--json', 'print the result as JSON')
     .action(async (flags: EvaluateFlags) => {
       await runEvaluate(flags);
@@ -30,9 +31,9 @@ export function registerEvaluate(program: Command): void {
 }
 
 export async function runEvaluate(flags: EvaluateFlags): Promise<void> {
-  await selectBackend(flags.backend);
+  await selectBackend(backendChoice(flags.backend));
   const { model, classes } = await loadRunModel(flags.model);
-  const { test } = await loadCifar10(flags.data);
+  const { test } = await loadCifar10(flags.data, ['test']);
   if (classes.join() !== test.classes.join()) throw new CliError(`${flags.model}: the model's classes differ from the dataset's`);
   const result = await lastValueFrom(evaluate(model, epochBatches(test, { batchSize: 1000 })(0)));
   const perClass = Object.fromEntries(perClassAccuracy(result.confusion).map((accuracy, c) => [classes[c], accuracy]));

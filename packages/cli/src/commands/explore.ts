@@ -25,7 +25,7 @@ export function registerExplore(program: Command): void {
 }
 
 export async function runExplore(flags: ExploreFlags): Promise<void> {
-  const { train, test } = await loadCifar10(flags.data);
+  const { train, test } = await loadCifar10(flags.data, ['train', 'test']);
   const out = resolve(flags.out);
   await mkdir(out, { recursive: true });
   const sampleCaption = `${train.classes[train.label(0)]} (label ${train.label(0)})`;

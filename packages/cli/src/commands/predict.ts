@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
-import { selectBackend, type BackendChoice } from '@rxvision/backend';
+import { selectBackend } from '@rxvision/backend';
 import { softmax, type Tensor, tensor4d, tidy } from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
 import sharp from 'sharp';
+import { BACKEND_FLAG, BACKEND_HELP, backendChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
 import { loadRunModel } from '../run-folder.js';
 
@@ -10,7 +11,7 @@ export interface PredictFlags {
   readonly model: string;
   readonly top: string;
   readonly resize: boolean;
-  readonly backend: BackendChoice;
+  readonly backend: string;
   readonly json?: boolean;
 }
 
@@ -22,7 +23,7 @@ export function registerPredict(program: Command): void {
     .requiredOption('--model <run>', 'run folder written by rxvision train')
     .option('--top <k>', 'how many classes to show', '3')
     .option('--no-resize', 'refuse images that are not 32×32 instead of resizing them')
-    .option('--backend <name>', 'auto, tensorflow, webgpu, wasm or cpu', 'auto')
+    .option(BACKEND_FLAG, BACKEND_HELP, 'auto')
     .option('--json', 'print one JSON line per image')
     .action(async (images: string[], flags: PredictFlags) => {
       await runPredict(images, flags);
@@ -30,11 +31,12 @@ export function registerPredict(program: Command): void {
 }
 
 export async function runPredict(images: readonly string[], flags: PredictFlags): Promise<void> {
+  const backend = backendChoice(flags.backend);
   const top = Number(flags.top);
   if (!Number.isInteger(top) || top < 1) throw new CliError(`--top must be a positive integer, got "${flags.top}"`);
   // Read every image first: a bad one fails the command before any output.
   const pixels = await Promise.all(images.map((path) => readImage(resolve(path), flags.resize)));
-  await selectBackend(flags.backend);
+  await selectBackend(backend);
   const { model, classes } = await loadRunModel(flags.model);
   const [height, width] = [32, 32];
   const probabilities = tidy(() => {

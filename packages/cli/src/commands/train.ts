@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { type BackendChoice, selectBackend } from '@rxvision/backend';
+import { selectBackend } from '@rxvision/backend';
 import { randomSplit, subset } from '@rxvision/dataset';
 import { DEFAULT_DATA_DIR } from '@rxvision/dataset/node';
 import { type EpochRecord, perClassAccuracy } from '@rxvision/metrics';
@@ -14,6 +14,7 @@ import { dispose, memory } from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
 import { concatMap, lastValueFrom, Subject, tap } from 'rxjs';
 import { loadCheckpoint, readCheckpointConfig, type RunConfig, saveCheckpoint } from '../checkpoint.js';
+import { BACKEND_FLAG, BACKEND_HELP, backendChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
 import { loadCifar10 } from '../data.js';
 import { progressBar } from '../progress.js';
@@ -25,7 +26,7 @@ export interface TrainFlags {
   readonly schedule: string;
   readonly batchSize: string;
   readonly seed: string;
-  readonly backend: BackendChoice;
+  readonly backend: string;
   readonly out?: string;
   readonly limit?: string;
   readonly resume?: string;
@@ -33,7 +34,6 @@ export interface TrainFlags {
   readonly json?: boolean;
 }
 
-const BACKENDS: readonly BackendChoice[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 const SCHEDULES: Record<string, Schedule> = { tutorial: TUTORIAL_SCHEDULE, quick: [{ epochs: 2, learningRate: 0.05 }] };
 const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 
@@ -45,7 +45,7 @@ export function registerTrain(program: Command): void {
     .option('--schedule <name|phases>', 'tutorial, quick, or EPOCHS@LR,... like "10@0.05,8@0.005"', 'tutorial')
     .option('--batch-size <n>', 'batch size', '128')
     .option('--seed <n>', 'seed of the split, the shuffling and the initial weights', '43')
-    .option('--backend <name>', 'auto, tensorflow, webgpu, wasm or cpu', 'auto')
+    .option(BACKEND_FLAG, BACKEND_HELP, 'auto')
     .option('--no-output-relu', 'leave out the tutorial\'s ReLU on the output layer (plain logits)')
     .option('--limit <n>', 'train and validate on the first n training images only (quick experiments)')
     .option('--out <dir>', 'run folder (default runs/<date-time>)')
@@ -57,7 +57,7 @@ export function registerTrain(program: Command): void {
 }
 
 export async function runTrain(flags: TrainFlags): Promise<void> {
-  if (!BACKENDS.includes(flags.backend)) throw new CliError(`--backend must be one of ${BACKENDS.join(', ')}, got "${flags.backend}"`);
+  const backendName = backendChoice(flags.backend);
   const resuming = flags.resume !== undefined;
   const out = resolve(flags.resume ?? flags.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
   // A resumed run keeps its own settings (and fails here, before loading a backend, without a checkpoint).
@@ -65,7 +65,7 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   const log = (line: string): void => console.log(line);
   const started = performance.now();
 
-  const backend = await selectBackend(flags.backend);
+  const backend = await selectBackend(backendName);
   if (!flags.json) log(backend.summary);
   const model = createTutorialModel({ seed: run.seed, outputRelu: run.outputRelu });
   let resume: ResumeFrom | undefined;
@@ -73,7 +73,7 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
     ({ resume } = await loadCheckpoint(out, model));
     if (!flags.json) log(`resuming ${out} at epoch ${resume.position.epoch}, step ${resume.position.step}`);
   }
-  const { train: trainFile, test: testFile } = await loadCifar10(run.data);
+  const { train: trainFile, test: testFile } = await loadCifar10(run.data, ['train', 'test']);
   const rows = run.limit === undefined ? trainFile : subset(trainFile, Array.from({ length: Math.min(run.limit, trainFile.length) }, (_, i) => i));
   const validationSize = Math.round(rows.length / 10);
   const [train, validation] = randomSplit(rows, [rows.length - validationSize, validationSize], { seed: run.seed });

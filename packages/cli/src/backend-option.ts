@@ -1,0 +1,12 @@
+import { BACKEND_CHOICES, type BackendChoice } from '@rxvision/backend';
+import { CliError } from './cli-error.js';
+
+/** `--backend` as every command that computes declares it. */
+export const BACKEND_FLAG = '--backend <name>';
+export const BACKEND_HELP = BACKEND_CHOICES.join(', ');
+
+/** Checks `--backend` before anything is loaded, with the same one-line error in every command. */
+export function backendChoice(value: string): BackendChoice {
+  if (!(BACKEND_CHOICES as readonly string[]).includes(value)) throw new CliError(`--backend must be one of ${BACKEND_HELP}, got "${value}"`);
+  return value as BackendChoice;
+}
