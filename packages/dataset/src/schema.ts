@@ -81,8 +81,10 @@ export function parseImageDatasetSchema(schema: Schema): ImageDatasetInfo | stri
     if (!Array.isArray(classes) || !classes.every((name) => typeof name === 'string')) {
       return `schema metadata "${MetadataKey.classes}" must be a JSON array of names`;
     }
-    if (!isShape(shape) || shape[0] * shape[1] * shape[2] !== (imageType as FixedSizeList).listSize) {
-      return `schema metadata "${MetadataKey.shape}" must be [height, width, channels] matching ${(imageType as FixedSizeList).listSize} pixels`;
+    const width = (imageType as FixedSizeList).listSize;
+    if (!isShape(shape)) return `schema metadata "${MetadataKey.shape}" must be [height, width, channels]`;
+    if (shape[0] * shape[1] * shape[2] !== width) {
+      return `column "${IMAGE_COLUMN}" holds ${width} values per image, but its shape ${shape.join('×')} needs ${shape[0] * shape[1] * shape[2]}`;
     }
     if (schema.metadata.get(MetadataKey.layout) !== 'HWC') {
       return `schema metadata "${MetadataKey.layout}" must be "HWC"`;

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tableToIPC, tableFromArrays } from 'apache-arrow';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -77,6 +77,24 @@ describe('prepare rejects bad raw data and leaves no output', () => {
     const folder = await writeFolder(join(fixture.dir, 'raw'), withFile('data_batch_1.bin', new Uint8Array(13 * 6 + 1)));
     await expect(prepareCifar10({ source: folder, dataDir, spec: fixture.spec })).rejects.toThrow(/data_batch_1\.bin\): is too long: 79 bytes/);
     expect(await listFiles(dataDir)).toEqual([]);
+  });
+
+  test('a folder that lacks a file: the error arrives (the aborted writers settle) and nothing is left', async () => {
+    const folder = await writeFolder(join(fixture.dir, 'raw'), withFile('test_batch.bin', undefined));
+    await expect(prepareCifar10({ source: folder, dataDir, spec: fixture.spec })).rejects.toThrow(`${folder}: lacks test_batch.bin`);
+    expect(await listFiles(dataDir)).toEqual([]);
+  }, 5_000);
+
+  test('a data folder holding a damaged file: named, and left as it is', async () => {
+    await mkdir(dataDir);
+    await writeFile(join(dataDir, 'test.arrow'), 'not arrow');
+    const tarball = await writeTarball(join(fixture.dir, 'src.tar.gz'), [...fixture.raw.entries()]);
+    await expect(prepareCifar10({ source: tarball, dataDir, spec: fixture.spec })).rejects.toThrow(
+      new RegExp(`^${join(dataDir, 'test.arrow')}: is not a readable Arrow IPC file \\(.*\\); left as it is \\(move it away, or prepare with force to replace it\\)$`),
+    );
+    expect(await listFiles(dataDir)).toEqual(['test.arrow']);
+    await prepareCifar10({ source: tarball, dataDir, spec: fixture.spec, force: true });
+    expect(await listFiles(dataDir)).toEqual(['test.arrow', 'train.arrow']);
   });
 
   test('a missing path', async () => {

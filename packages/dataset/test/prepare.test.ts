@@ -92,6 +92,11 @@ describe('prepareCifar10', () => {
     const dataDir = join(fixture.dir, 'out');
     await prepareCifar10({ source: tarball, dataDir, spec: fixture.spec });
     const otherSpec = { ...fixture.spec, files: fixture.spec.files.map((file) => ({ ...file, sha256: file.sha256.replace(/^./, '0') })) };
-    await expect(prepareCifar10({ source: tarball, dataDir, spec: otherSpec })).rejects.toThrow(/checksum mismatch/);
+    // Not prepared for this spec, and not ours to replace unless forced.
+    const trainFile = join(dataDir, 'train.arrow');
+    await expect(prepareCifar10({ source: tarball, dataDir, spec: otherSpec })).rejects.toThrow(
+      `${trainFile}: was prepared from other versions of data_batch_1.bin, data_batch_2.bin (their sha256 differ); left as it is (move it away, or prepare with force to replace it)`,
+    );
+    await expect(prepareCifar10({ source: tarball, dataDir, spec: otherSpec, force: true })).rejects.toThrow(/checksum mismatch/);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { RecordBatchReader } from 'apache-arrow';
 import { BinaryRecordDecoder, type BinaryDatasetSpec, CIFAR10, type RawFileSpec } from '../cifar10.js';
@@ -7,7 +7,8 @@ import { DatasetError } from '../errors.js';
 import { imageRecordBatch } from '../record-batch.js';
 import { imageDatasetSchema, parseImageDatasetSchema } from '../schema.js';
 import { AtomicArrowFile } from './atomic-arrow-file.js';
-import { defaultCifar10Source, isUrl, openSource, type SourceKind } from './source.js';
+import { removeStaleTemporaries } from './temporary-files.js';
+import { defaultCifar10Source, isUrl, type OpenedSource, openSource, type SourceKind } from './source.js';
 import type { RawFile } from './raw-files.js';
 
 export interface PrepareOptions {
@@ -17,8 +18,10 @@ export interface PrepareOptions {
   readonly dataDir?: string;
   /** The dataset's layout and checksums; default the official CIFAR-10. */
   readonly spec?: BinaryDatasetSpec;
-  /** Rewrite even when the files are already prepared. */
+  /** Rewrite even when the files are already prepared, and replace files that are not. */
   readonly force?: boolean;
+  /** A download that sends nothing for this long fails (default 30 s). */
+  readonly timeoutMs?: number;
   readonly onProgress?: (progress: PrepareProgress) => void;
 }
 
@@ -37,6 +40,7 @@ export interface PrepareResult {
 }
 
 export const DEFAULT_DATA_DIR = join('data', 'cifar10');
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
  * Turns the raw binary dataset into `train.arrow` and `test.arrow`: streams the source, checks
@@ -54,13 +58,20 @@ export async function prepareCifar10(options: PrepareOptions = {}): Promise<Prep
     files: spec.files.filter((file) => file.split === split),
   }));
 
+  await removeStaleTemporaries(dataDir); // what killed runs left, whether or not there is work to do
   if (!options.force) {
-    const prepared = await Promise.all(splits.map(({ path, files }) => isPrepared(path, files)));
-    if (prepared.every(Boolean)) return { ...paths, skipped: true, source: isUrl(source) ? source : resolve(source) };
+    const found = await Promise.all(splits.map(({ path, files }) => checkPrepared(path, files)));
+    if (found.every((state) => state === 'prepared')) return { ...paths, skipped: true, source: isUrl(source) ? source : resolve(source) };
+    // A file we did not write (or a damaged one) is the user's: say what is wrong, never replace it.
+    const foreign = found.findIndex((state) => typeof state === 'object');
+    if (foreign >= 0) {
+      const { problem } = found[foreign] as { problem: string };
+      throw new DatasetError(splits[foreign]!.path, `${problem}; left as it is (move it away, or prepare with force to replace it)`);
+    }
   }
 
-  const opened = await openSource(source, spec.files.map((file) => file.name));
-  await mkdir(dataDir, { recursive: true });
+  // On failure the data folder is left as it was: without our temporary files, and gone if we made it.
+  const createdFolder = await mkdir(dataDir, { recursive: true });
   const outputs = splits.map(({ path, files }) => {
     const rows = files.reduce((sum, file) => sum + file.records, 0);
     const sources = Object.fromEntries(files.map((file) => [file.name, file.sha256]));
@@ -68,7 +79,9 @@ export async function prepareCifar10(options: PrepareOptions = {}): Promise<Prep
     return { files, schema, writer: new AtomicArrowFile(path, schema), written: 0, pending: new Map<string, BinaryRecordDecoder>() };
   });
 
+  let opened: OpenedSource;
   try {
+    opened = await openSource(source, spec.files.map((file) => file.name), { timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
     const seen = new Set<string>();
     const report = (bytes: number): void => options.onProgress?.({ kind: opened.kind, bytes, totalBytes: opened.totalBytes });
     for await (const raw of opened.files(report)) {
@@ -87,9 +100,12 @@ export async function prepareCifar10(options: PrepareOptions = {}): Promise<Prep
     }
     const missing = spec.files.filter((file) => !seen.has(file.name)).map((file) => file.name);
     if (missing.length > 0) throw new DatasetError(opened.label, `lacks ${missing.join(', ')}`);
+    // Both files whole on disk before either is renamed: never a new train.arrow beside an old test.arrow.
+    await Promise.all(outputs.map((output) => output.writer.finish()));
     for (const output of outputs) await output.writer.commit();
   } catch (error) {
     await Promise.all(outputs.map((output) => output.writer.abort()));
+    if (createdFolder !== undefined) await rm(createdFolder, { recursive: true, force: true });
     throw error;
   }
   return { ...paths, skipped: false, source: opened.label };
@@ -115,19 +131,30 @@ async function decodeVerified(raw: RawFile, file: RawFileSpec, spec: BinaryDatas
   return decoder;
 }
 
-/** Reads only the schema (the file's footer and header), never the pixels. */
-async function isPrepared(path: string, files: readonly RawFileSpec[]): Promise<boolean> {
+/**
+ * Whether `path` holds these raw files as prepared by rxvision, reading only the schema (the
+ * file's footer and header), never the pixels: `missing`, `prepared`, or what is wrong with it.
+ */
+async function checkPrepared(path: string, files: readonly RawFileSpec[]): Promise<'missing' | 'prepared' | { problem: string }> {
   const handle = await open(path).catch(() => undefined);
-  if (!handle) return false;
+  if (!handle) return 'missing';
   try {
-    const reader = await RecordBatchReader.from(handle);
-    await reader.open();
+    let reader;
+    try {
+      reader = await RecordBatchReader.from(handle);
+      await reader.open();
+    } catch (error) {
+      return { problem: `is not a readable Arrow IPC file (${(error as Error).message})` };
+    }
     const info = parseImageDatasetSchema(reader.schema);
-    if (typeof info === 'string') return false;
+    if (typeof info === 'string') return { problem: info };
     const rows = files.reduce((sum, file) => sum + file.records, 0);
-    return info.rows === rows && files.every((file) => info.sources[file.name] === file.sha256) && Object.keys(info.sources).length === files.length;
-  } catch {
-    return false;
+    const names = files.map((file) => file.name).join(', ');
+    const from = Object.keys(info.sources).sort().join(', ');
+    if (from !== [...files.map((file) => file.name)].sort().join(', ')) return { problem: `was prepared from ${from || 'no named raw files'}, not ${names}` };
+    if (!files.every((file) => info.sources[file.name] === file.sha256)) return { problem: `was prepared from other versions of ${names} (their sha256 differ)` };
+    if (info.rows !== rows) return { problem: `holds ${info.rows} rows, not the ${rows} of ${names}` };
+    return 'prepared';
   } finally {
     await handle.close();
   }

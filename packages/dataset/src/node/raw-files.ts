@@ -38,7 +38,7 @@ export async function* tarballFiles(input: Readable, label: string, onBytes: OnB
     read += chunk.length;
     onBytes(read);
   });
-  input.on('error', (error) => fail(`could not be read (${error.message})`, error));
+  input.on('error', (error) => (error instanceof DatasetError ? entries.destroy(error) : fail(`could not be read (${error.message})`, error)));
   gunzip.on('error', (error) => fail(`is not a valid gzip file (${error.message})`, error));
   input.pipe(gunzip).pipe(entries);
   try {

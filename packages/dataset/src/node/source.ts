@@ -29,8 +29,13 @@ export interface OpenedSource {
   files(onBytes: OnBytes): AsyncGenerator<RawFile>;
 }
 
-export async function openSource(source: string, names: readonly string[]): Promise<OpenedSource> {
-  if (isUrl(source)) return openDownload(source);
+export interface OpenOptions {
+  /** A download fails when it sends nothing for this long: no answer to the request, or a stalled body. */
+  readonly timeoutMs: number;
+}
+
+export async function openSource(source: string, names: readonly string[], options: OpenOptions): Promise<OpenedSource> {
+  if (isUrl(source)) return openDownload(source, options.timeoutMs);
   const path = resolve(source);
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new DatasetError(path, 'does not exist (expected a .tar.gz file, a cifar-10-batches-bin folder or a URL)');
@@ -46,19 +51,28 @@ export async function openSource(source: string, names: readonly string[]): Prom
   };
 }
 
-async function openDownload(url: string): Promise<OpenedSource> {
+async function openDownload(url: string, timeoutMs: number): Promise<OpenedSource> {
+  // One idle timer for the whole download: started with the request, restarted by every chunk.
+  const controller = new AbortController();
+  const stalled = new DatasetError(url, `sent nothing for ${timeoutMs / 1000} s; check the address and the network, or pass a local .tar.gz or folder`);
+  const timer = setTimeout(() => controller.abort(stalled), timeoutMs);
   let response: Response;
   try {
-    response = await fetch(url);
+    response = await fetch(url, { signal: controller.signal });
   } catch (error) {
+    clearTimeout(timer);
+    if (error === stalled) throw stalled;
     const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
     throw new DatasetError(url, `could not be downloaded (${cause}); pass a local .tar.gz or folder instead`, { cause: error });
   }
   if (!response.ok || !response.body) {
+    clearTimeout(timer);
+    await response.body?.cancel();
     throw new DatasetError(url, `could not be downloaded: HTTP ${response.status} ${response.statusText}`.trimEnd());
   }
   const length = Number(response.headers.get('content-length'));
   const body = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+  body.on('data', () => timer.refresh()).on('close', () => clearTimeout(timer));
   return {
     kind: 'download',
     label: url,
