@@ -1,12 +1,10 @@
-import { Command, CommanderError } from 'commander';
-import { DatasetError } from '@rxvision/dataset';
-import { NonFiniteLossError } from '@rxvision/train';
-import { CliError } from './cli-error.js';
+import { Command } from 'commander';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerExplore } from './commands/explore.js';
 import { registerPredict } from './commands/predict.js';
 import { registerPrepare } from './commands/prepare.js';
 import { registerTrain } from './commands/train.js';
+import { reportError } from './report-error.js';
 
 export function createProgram(): Command {
   const program = new Command('rxvision')
@@ -22,18 +20,19 @@ export function createProgram(): Command {
   return program;
 }
 
-/** Runs the CLI; every failure ends as one line on stderr and a non-zero exit code. */
+/** Runs the CLI; every failure ends as one line on stderr (see `reportError`) and a non-zero exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
     await createProgram().parseAsync(argv, { from: 'user' });
     return 0;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode; // commander printed the message
-    if (error instanceof DatasetError || error instanceof CliError || error instanceof NonFiniteLossError) {
-      console.error(`rxvision: ${error.message}`);
-      return error instanceof CliError ? error.exitCode : 1;
-    }
-    console.error(`rxvision: ${(error as Error).stack ?? String(error)}`);
-    return 1;
+    return exitWith(error);
   }
+}
+
+/** Prints the error's one line and returns its exit code: for `main` and for the process's last-resort handlers. */
+export function exitWith(error: unknown): number {
+  const { line, exitCode } = reportError(error);
+  if (line !== undefined) console.error(line);
+  return exitCode;
 }
