@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { temporaryPath } from '@rxvision/dataset/node';
 import { fileSystemLoader, fileSystemSaver } from '@rxvision/model/node';
 import type { ResumeFrom, Schedule, TrainingState } from '@rxvision/train';
 import { dispose, io } from '@tensorflow/tfjs-core';
@@ -28,6 +29,8 @@ interface CheckpointFile {
 }
 
 const NAME = 'checkpoint';
+/** Bytes per value of the dtypes an optimizer saves, as `io.encodeWeights` writes them. */
+const BYTES_PER_VALUE: Partial<Record<string, number>> = { float32: 4, int32: 4, bool: 1 };
 
 /**
  * Writes model weights, optimizer state, schedule position and history into `<run>/checkpoint`.
@@ -36,7 +39,7 @@ const NAME = 'checkpoint';
  */
 export async function saveCheckpoint(run: string, config: RunConfig, state: TrainingState, model: LayersModel): Promise<void> {
   const folder = join(resolve(run), NAME);
-  const temporary = `${folder}.${process.pid}.tmp`;
+  const temporary = temporaryPath(folder);
   await rm(temporary, { recursive: true, force: true });
   await mkdir(temporary, { recursive: true });
   await model.save(fileSystemSaver(join(temporary, 'model')));
@@ -76,7 +79,10 @@ export async function loadCheckpoint(run: string, model: LayersModel): Promise<L
   } finally {
     saved.dispose();
   }
-  const bytes = await readFile(join(folder, 'optimizer.bin'));
+  const optimizerPath = join(folder, 'optimizer.bin');
+  const bytes = await readFile(optimizerPath);
+  const expected = file.optimizer.reduce((sum, spec) => sum + spec.shape.reduce((n, d) => n * d, 1) * (BYTES_PER_VALUE[spec.dtype] ?? NaN), 0);
+  if (bytes.length !== expected) throw new CliError(`${optimizerPath}: damaged: it holds ${bytes.length} bytes, the checkpoint lists ${expected}`);
   const named = io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), file.optimizer);
   const optimizerWeights = Object.entries(named).map(([name, tensor]) => ({ name, tensor }));
   return { config: file.config, resume: { position: file.position, history: file.history, optimizerWeights } };
@@ -91,16 +97,40 @@ export async function readCheckpointConfig(run: string): Promise<RunConfig> {
 async function readCheckpointFile(run: string): Promise<{ folder: string; file: CheckpointFile }> {
   const folder = await findCheckpoint(run);
   const path = join(folder, 'checkpoint.json');
-  let file: CheckpointFile;
+  let file: unknown;
   try {
-    file = JSON.parse(await readFile(path, 'utf8')) as CheckpointFile;
+    file = JSON.parse(await readFile(path, 'utf8'));
   } catch (error) {
     throw new CliError(`${path}: unreadable (${(error as Error).message})`);
   }
-  if (typeof file.format !== 'number' || file.format > CHECKPOINT_FORMAT) {
-    throw new CliError(`${path}: written in checkpoint format ${file.format}, newer than this rxvision reads (${CHECKPOINT_FORMAT}); upgrade rxvision`);
+  const format = (file as Partial<CheckpointFile> | null)?.format;
+  if (typeof format === 'number' && format > CHECKPOINT_FORMAT) {
+    throw new CliError(`${path}: written in checkpoint format ${format}, newer than this rxvision reads (${CHECKPOINT_FORMAT}); upgrade rxvision`);
   }
-  return { folder, file };
+  const problem = checkpointProblem(file);
+  if (problem) throw new CliError(`${path}: not an rxvision checkpoint (${problem})`);
+  return { folder, file: file as CheckpointFile };
+}
+
+/** What is wrong with a parsed checkpoint.json, or undefined: checked before any field is used. */
+function checkpointProblem(file: unknown): string | undefined {
+  if (typeof file !== 'object' || file === null || Array.isArray(file)) return 'expected a JSON object';
+  const { format, config, position, history, optimizer } = file as Record<string, unknown>;
+  if (typeof format !== 'number') return '"format" must be a number';
+  if (!isRecord(config)) return '"config" must be an object';
+  if (typeof config.data !== 'string') return '"config.data" must be a folder';
+  if (!Array.isArray(config.schedule) || config.schedule.length === 0) return '"config.schedule" must be a list of phases';
+  for (const key of ['batchSize', 'seed'] as const) if (!Number.isSafeInteger(config[key])) return `"config.${key}" must be an integer`;
+  if (!isRecord(position) || !Number.isSafeInteger(position.epoch) || !Number.isSafeInteger(position.step)) return '"position" must hold an integer epoch and step';
+  if (!Array.isArray(history)) return '"history" must be a list';
+  const isWeightSpec = (spec: unknown): boolean =>
+    isRecord(spec) && typeof spec.name === 'string' && typeof spec.dtype === 'string' && Array.isArray(spec.shape) && spec.shape.every(Number.isSafeInteger);
+  if (!Array.isArray(optimizer) || !optimizer.every(isWeightSpec)) return '"optimizer" must list the optimizer\'s weights (name, shape, dtype)';
+  return undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The checkpoint folder of a run (or the `.old` one a crash left behind); a clear error if none. */

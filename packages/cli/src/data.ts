@@ -1,21 +1,30 @@
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ImageDataset } from '@rxvision/dataset';
+import { DatasetError, type ImageDataset } from '@rxvision/dataset';
 import { openImageDataset, prepareCifar10 } from '@rxvision/dataset/node';
 import { progressBar } from './progress.js';
 
 type Split = 'train' | 'test';
 
 /**
- * Prepares CIFAR-10 under `dataDir` if needed (with a progress bar), then opens the splits asked
- * for, and only those: each open reads its whole file.
+ * Opens the splits asked for, and only those (each open reads its whole file). Only when none of
+ * them exists yet is CIFAR-10 prepared first (with a progress bar): a file that is there is the
+ * user's, so a damaged one is reported as it is, never downloaded over.
  */
 export async function loadCifar10<S extends Split>(dataDir: string, splits: readonly S[]): Promise<Record<S, ImageDataset>> {
-  const bar = progressBar('prepare', { unit: 'bytes' });
-  try {
-    await prepareCifar10({ dataDir, onProgress: ({ bytes, totalBytes }) => bar.update(bytes, totalBytes) });
-  } finally {
-    bar.stop();
+  const paths = splits.map((split) => join(dataDir, `${split}.arrow`));
+  const present = await Promise.all(paths.map((path) => access(path).then(() => true, () => false)));
+  if (!present.every(Boolean)) {
+    const bar = progressBar('prepare', { unit: 'bytes' });
+    try {
+      await prepareCifar10({ dataDir, onProgress: ({ bytes, totalBytes }) => bar.update(bytes, totalBytes) });
+    } finally {
+      bar.stop();
+    }
   }
-  const opened = await Promise.all(splits.map((split) => openImageDataset(join(dataDir, `${split}.arrow`))));
+  const opened = await Promise.all(paths.map((path) => openImageDataset(path)));
+  opened.forEach((dataset, i) => {
+    if (dataset.length === 0) throw new DatasetError(paths[i]!, 'holds no images');
+  });
   return Object.fromEntries(splits.map((split, i) => [split, opened[i]!])) as Record<S, ImageDataset>;
 }

@@ -8,7 +8,7 @@ import { selectBackend } from '@rxvision/backend';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
 import { loadCifar10 } from '../data.js';
-import { loadRunModel } from '../run-folder.js';
+import { describeShape, loadRunModel } from '../run-folder.js';
 
 export interface EvaluateFlags {
   readonly model: string;
@@ -32,9 +32,12 @@ export function registerEvaluate(program: Command): void {
 
 export async function runEvaluate(flags: EvaluateFlags): Promise<void> {
   await selectBackend(backendChoice(flags.backend));
-  const { model, classes } = await loadRunModel(flags.model);
+  const { model, classes, imageShape } = await loadRunModel(flags.model);
   const { test } = await loadCifar10(flags.data, ['test']);
   if (classes.join() !== test.classes.join()) throw new CliError(`${flags.model}: the model's classes differ from the dataset's`);
+  if (imageShape.join() !== test.shape.join()) {
+    throw new CliError(`${flags.model}: the model takes ${describeShape(imageShape)} images; the dataset in ${flags.data} holds ${describeShape(test.shape)}`);
+  }
   const result = await lastValueFrom(evaluate(model, epochBatches(test, { batchSize: 1000 })(0)));
   const perClass = Object.fromEntries(perClassAccuracy(result.confusion).map((accuracy, c) => [classes[c], accuracy]));
   if (flags.json) {

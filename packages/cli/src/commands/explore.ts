@@ -1,10 +1,11 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ImageDataset } from '@rxvision/dataset';
 import { DEFAULT_DATA_DIR } from '@rxvision/dataset/node';
 import type { Command } from 'commander';
 import { loadCifar10 } from '../data.js';
 import { captionedImage, imageGrid } from '../images.js';
+import { prepareOutputFolder } from '../output-folder.js';
 
 export interface ExploreFlags {
   readonly data: string;
@@ -26,8 +27,7 @@ export function registerExplore(program: Command): void {
 
 export async function runExplore(flags: ExploreFlags): Promise<void> {
   const { train, test } = await loadCifar10(flags.data, ['train', 'test']);
-  const out = resolve(flags.out);
-  await mkdir(out, { recursive: true });
+  const { folder: out } = await prepareOutputFolder(flags.out);
   const sampleCaption = `${train.classes[train.label(0)]} (label ${train.label(0)})`;
   await writeFile(join(out, 'samples.png'), await imageGrid(train, Math.min(128, train.length), 16));
   await writeFile(join(out, 'sample.png'), await captionedImage(train.image(0), train.shape, sampleCaption));

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { selectBackend } from '@rxvision/backend';
 import { softmax, type Tensor, tensor4d, tidy } from '@tensorflow/tfjs-core';
+import type { ImageShape } from '@rxvision/dataset';
 import type { Command } from 'commander';
 import sharp from 'sharp';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice } from '../backend-option.js';
@@ -34,13 +35,12 @@ export async function runPredict(images: readonly string[], flags: PredictFlags)
   const backend = backendChoice(flags.backend);
   const top = Number(flags.top);
   if (!Number.isInteger(top) || top < 1) throw new CliError(`--top must be a positive integer, got "${flags.top}"`);
-  // Read every image first: a bad one fails the command before any output.
-  const pixels = await Promise.all(images.map((path) => readImage(resolve(path), flags.resize)));
   await selectBackend(backend);
-  const { model, classes } = await loadRunModel(flags.model);
-  const [height, width] = [32, 32];
+  const { model, classes, imageShape } = await loadRunModel(flags.model);
+  // Read every image first: a bad one fails the command before any output.
+  const pixels = await Promise.all(images.map((path) => readImage(resolve(path), imageShape, flags.resize)));
   const probabilities = tidy(() => {
-    const input = tensor4d(Float32Array.from(concat(pixels), (v) => v / 255), [pixels.length, height, width, 3]);
+    const input = tensor4d(Float32Array.from(concat(pixels), (v) => v / 255), [pixels.length, ...imageShape]);
     return softmax(model.predict(input) as Tensor);
   });
   const rows = (await probabilities.array()) as number[][];
@@ -53,22 +53,32 @@ export async function runPredict(images: readonly string[], flags: PredictFlags)
   });
 }
 
-async function readImage(path: string, resize: boolean): Promise<Uint8Array> {
-  let image: sharp.Sharp;
+/** sharp's own default: larger images are refused before they are decoded. */
+const MAX_PIXELS = 0x3fff * 0x3fff;
+
+/** The image's pixels in the model's shape (HWC; grey or RGB), resized unless `resize` is off. */
+async function readImage(path: string, [height, width, channels]: ImageShape, resize: boolean): Promise<Uint8Array> {
   let meta: sharp.Metadata;
   try {
-    image = sharp(path);
-    meta = await image.metadata();
+    meta = await sharp(path, { limitInputPixels: false }).metadata(); // the header only
   } catch (error) {
     const missing = (error as Error).message.includes('missing');
     throw new CliError(`${path}: ${missing ? 'no such file' : 'not a PNG or JPEG image'}`);
   }
   if (meta.format !== 'png' && meta.format !== 'jpeg') throw new CliError(`${path}: a ${meta.format} image; expected PNG or JPEG`);
-  if (!resize && (meta.width !== 32 || meta.height !== 32)) {
-    throw new CliError(`${path}: ${meta.width}×${meta.height} pixels; the model takes 32×32 (leave out --no-resize to resize)`);
+  if (meta.width * meta.height > MAX_PIXELS) {
+    throw new CliError(`${path}: ${meta.width}×${meta.height} pixels is too large (at most ${Math.round(MAX_PIXELS / 1e6)} megapixels)`);
   }
-  const { data } = await image.removeAlpha().toColourspace('srgb').resize(32, 32, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
-  return data;
+  if (!resize && (meta.width !== width || meta.height !== height)) {
+    throw new CliError(`${path}: ${meta.width}×${meta.height} pixels; the model takes ${width}×${height} (leave out --no-resize to resize)`);
+  }
+  const image = sharp(path).removeAlpha();
+  const colour = channels === 1 ? image.greyscale() : image.toColourspace('srgb');
+  try {
+    return (await colour.resize(width, height, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true })).data;
+  } catch (error) {
+    throw new CliError(`${path}: damaged ${meta.format.toUpperCase()} image (${(error as Error).message.split('\n')[0]})`);
+  }
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

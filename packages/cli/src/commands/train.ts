@@ -1,6 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { rmdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { selectBackend } from '@rxvision/backend';
+import { type BackendChoice, selectBackend } from '@rxvision/backend';
 import { randomSplit, subset } from '@rxvision/dataset';
 import { DEFAULT_DATA_DIR } from '@rxvision/dataset/node';
 import { type EpochRecord, perClassAccuracy } from '@rxvision/metrics';
@@ -9,7 +9,7 @@ import { fileSystemSaver } from '@rxvision/model/node';
 import { accuracyChart, confusionMatrixChart, lossChart } from '@rxvision/plot';
 import { renderPng } from '@rxvision/plot/node';
 import { epochBatches } from '@rxvision/stream';
-import { evaluate, fit, parseSchedule, type ResumeFrom, type Schedule, totalEpochs, TUTORIAL_SCHEDULE } from '@rxvision/train';
+import { evaluate, fit, parseSchedule, type Schedule, totalEpochs, TUTORIAL_SCHEDULE } from '@rxvision/train';
 import { dispose, memory } from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
 import { concatMap, lastValueFrom, Subject, tap } from 'rxjs';
@@ -18,6 +18,7 @@ import { BACKEND_FLAG, BACKEND_HELP, backendChoice } from '../backend-option.js'
 import { CliError } from '../cli-error.js';
 import { loadCifar10 } from '../data.js';
 import { progressBar } from '../progress.js';
+import { prepareOutputFolder } from '../output-folder.js';
 import { modelFolder } from '../run-folder.js';
 import { writeJsonAtomic } from '../write-json.js';
 
@@ -35,6 +36,8 @@ export interface TrainFlags {
 }
 
 const SCHEDULES: Record<string, Schedule> = { tutorial: TUTORIAL_SCHEDULE, quick: [{ epochs: 2, learningRate: 0.05 }] };
+/** A tenth of --limit validates: below 10 images that tenth would be empty and every metric NaN. */
+const MIN_LIMIT = 10;
 const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 
 export function registerTrain(program: Command): void {
@@ -65,19 +68,17 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   const log = (line: string): void => console.log(line);
   const started = performance.now();
 
-  const backend = await selectBackend(backendName);
-  if (!flags.json) log(backend.summary);
-  const model = createTutorialModel({ seed: run.seed, outputRelu: run.outputRelu });
-  let resume: ResumeFrom | undefined;
-  if (resuming) {
-    ({ resume } = await loadCheckpoint(out, model));
-    if (!flags.json) log(`resuming ${out} at epoch ${resume.position.epoch}, step ${resume.position.step}`);
-  }
   const { train: trainFile, test: testFile } = await loadCifar10(run.data, ['train', 'test']);
   const rows = run.limit === undefined ? trainFile : subset(trainFile, Array.from({ length: Math.min(run.limit, trainFile.length) }, (_, i) => i));
   const validationSize = Math.round(rows.length / 10);
   const [train, validation] = randomSplit(rows, [rows.length - validationSize, validationSize], { seed: run.seed });
-  await mkdir(out, { recursive: true });
+  if (run.batchSize > train!.length) throw new CliError(`--batch-size ${run.batchSize} is larger than the training split (${train!.length} images)`);
+
+  const { created } = await prepareOutputFolder(out);
+  const { backend, model, resume } = await setUpModel(backendName, run, resuming ? out : undefined, flags.json ? () => undefined : log).catch(async (error: unknown) => {
+    if (created) await rmdir(out).catch(() => undefined); // a failure before training leaves no empty run folder
+    throw error;
+  });
   model.setUserDefinedMetadata({ classes: [...trainFile.classes] });
 
   // First Ctrl-C (or SIGTERM): finish the step, checkpoint, exit 130/143. Second: exit at once;
@@ -175,11 +176,23 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   model.dispose();
 }
 
+/** The backend, then the model: new, or with the weights of the checkpoint in `resumeFrom`. */
+async function setUpModel(backendName: BackendChoice, run: RunConfig, resumeFrom: string | undefined, log: (line: string) => void) {
+  const backend = await selectBackend(backendName);
+  log(backend.summary);
+  const model = createTutorialModel({ seed: run.seed, outputRelu: run.outputRelu });
+  if (resumeFrom === undefined) return { backend, model, resume: undefined };
+  const { resume } = await loadCheckpoint(resumeFrom, model);
+  log(`resuming ${resumeFrom} at epoch ${resume.position.epoch}, step ${resume.position.step}`);
+  return { backend, model, resume };
+}
+
 function configFromFlags(flags: TrainFlags): RunConfig {
   const schedule = SCHEDULES[flags.schedule] ?? parseScheduleFlag(flags.schedule);
   const batchSize = positiveInteger(flags.batchSize, '--batch-size');
   const seed = integer(flags.seed, '--seed');
-  const limit = flags.limit === undefined ? undefined : positiveInteger(flags.limit, '--limit');
+  const limit = flags.limit === undefined ? undefined : integer(flags.limit, '--limit');
+  if (limit !== undefined && limit < MIN_LIMIT) throw new CliError(`--limit must be at least ${MIN_LIMIT} (a tenth is held out for validation), got "${flags.limit}"`);
   return { data: resolve(flags.data), schedule, batchSize, seed, outputRelu: flags.outputRelu, ...(limit !== undefined && { limit }) };
 }
 
@@ -191,9 +204,12 @@ function parseScheduleFlag(text: string): Schedule {
   }
 }
 
+/** Digits only ("1e3", "0x10" and 1e22 are no integers here), within the range JavaScript counts exactly. */
 function integer(text: string, flag: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value)) throw new CliError(`${flag} must be an integer, got "${text}"`);
+  if (!/^[+-]?\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) {
+    throw new CliError(`${flag} must be an integer between ${-Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}, got "${text}"`);
+  }
   return value;
 }
 

@@ -1,0 +1,19 @@
+import { access, constants, mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { removeStaleTemporaries } from '@rxvision/dataset/node';
+import { CliError } from './cli-error.js';
+
+/**
+ * Creates (if needed) a folder the command will write into and checks that it can, before any
+ * work starts; removes what killed runs left there (`*.<pid>.tmp` of processes that are gone).
+ * `created` says whether this call made it. Problems surface as file-system errors, which `reportError` turns into one line.
+ */
+export async function prepareOutputFolder(path: string): Promise<{ folder: string; created: boolean }> {
+  const folder = resolve(path);
+  const created = (await mkdir(folder, { recursive: true })) !== undefined;
+  await access(folder, constants.W_OK).catch(() => {
+    throw new CliError(`cannot write into ${folder}: permission denied`);
+  });
+  await removeStaleTemporaries(folder);
+  return { folder, created };
+}
