@@ -7,16 +7,19 @@ import { registerTrain } from './commands/train.js';
 import { reportError } from './report-error.js';
 
 export function createProgram(): Command {
-  const program = new Command('rxvision')
-    .description('Train image classifiers on CIFAR-10 with composable RxJS pipelines.')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+  const program = new Command('rxvision').description('Train image classifiers on CIFAR-10 with composable RxJS pipelines.');
   registerPrepare(program);
   registerExplore(program);
   registerTrain(program);
   registerEvaluate(program);
   registerPredict(program);
-  for (const command of program.commands) command.exitOverride().showHelpAfterError('(run with --help for usage)');
+  for (const command of [program, ...program.commands]) {
+    const usage = command === program ? 'rxvision --help' : `rxvision ${command.name()} --help`;
+    // Usage errors look like every other failure: one line, "rxvision: …".
+    command.exitOverride().configureOutput({
+      outputError: (text, write) => write(`rxvision: ${text.replace(/^error: /, '').trimEnd()} (see ${usage})\n`),
+    });
+  }
   return program;
 }
 

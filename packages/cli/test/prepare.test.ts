@@ -14,7 +14,7 @@ describe('rxvision prepare', () => {
   test('an unknown flag: one clear line, exit 1', async () => {
     const run = await runCli(['prepare', '--bogus']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^error: unknown option '--bogus'$/m);
+    expect(run.stderr).toBe("rxvision: unknown option '--bogus' (see rxvision prepare --help)\n");
   });
 
   test('a missing source names the path; nothing is written', async () => {
@@ -31,7 +31,7 @@ describe('rxvision prepare', () => {
     const run = await runCli(['prepare', '--source', source, '--data', join(dir, 'data')]);
     expect(run.code).toBe(1);
     expect(run.stderr.trim().split('\n')).toEqual([`rxvision: ${source}: is not a gzip file (it does not start with the gzip magic bytes 1f 8b)`]);
-    expect(await readdir(join(dir, 'data'))).toEqual([]);
+    await expect(readdir(join(dir, 'data'))).rejects.toThrow(/ENOENT/); // the folder prepare made is gone again
   });
 
   const source = process.env.RXVISION_CIFAR10_SOURCE;

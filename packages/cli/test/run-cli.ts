@@ -12,6 +12,11 @@ export interface CliRun {
 export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
+  /**
+   * Without the power to ignore file permissions: as root, the child loses CAP_DAC_OVERRIDE (via
+   * util-linux's setpriv), so a 0555 folder refuses it exactly as it refuses an ordinary user.
+   */
+  readonly unprivileged?: boolean;
   /** Called with all stdout so far after each chunk, e.g. to signal the child at some point. */
   readonly onStdout?: (stdout: string, child: ChildProcess) => void;
 }
@@ -19,7 +24,11 @@ export interface RunOptions {
 /** Runs a Node.js script as a child process and collects what it prints. */
 export function runNode(args: readonly string[], options: RunOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, commandArgs] =
+      options.unprivileged && process.getuid?.() === 0
+        ? ['setpriv', ['--bounding-set', '-dac_override,-dac_read_search', process.execPath, ...args]]
+        : [process.execPath, args];
+    const child = spawn(command, commandArgs, { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { selectBackend } from '@rxvision/backend';
 import { softmax, type Tensor, tensor4d, tidy } from '@tensorflow/tfjs-core';
@@ -61,9 +62,9 @@ async function readImage(path: string, [height, width, channels]: ImageShape, re
   let meta: sharp.Metadata;
   try {
     meta = await sharp(path, { limitInputPixels: false }).metadata(); // the header only
-  } catch (error) {
-    const missing = (error as Error).message.includes('missing');
-    throw new CliError(`${path}: ${missing ? 'no such file' : 'not a PNG or JPEG image'}`);
+  } catch {
+    const found = await stat(path).catch(() => undefined);
+    throw new CliError(`${path}: ${!found ? 'no such file' : found.isDirectory() ? 'is a folder, not an image' : 'not a PNG or JPEG image'}`);
   }
   if (meta.format !== 'png' && meta.format !== 'jpeg') throw new CliError(`${path}: a ${meta.format} image; expected PNG or JPEG`);
   if (meta.width * meta.height > MAX_PIXELS) {

@@ -206,10 +206,9 @@ function parseScheduleFlag(text: string): Schedule {
 
 /** Digits only ("1e3", "0x10" and 1e22 are no integers here), within the range JavaScript counts exactly. */
 function integer(text: string, flag: string): number {
+  if (!/^[+-]?\d+$/.test(text.trim())) throw new CliError(`${flag} must be an integer, got "${text}"`);
   const value = Number(text);
-  if (!/^[+-]?\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) {
-    throw new CliError(`${flag} must be an integer between ${-Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}, got "${text}"`);
-  }
+  if (!Number.isSafeInteger(value)) throw new CliError(`${flag} ${text.trim()} is too large (at most ${Number.MAX_SAFE_INTEGER} either way)`);
   return value;
 }
 
