@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { registerConvGradientKernels } from './conv-gradient-kernels.js';
 import { useExplicitTransposeMatMul } from './explicit-transpose-mat-mul.js';
+import { useCorrectMaxPoolGrad } from './max-pool-grad-kernel.js';
 import { nodeBindingProblem, resolvePackage } from './node-binding.js';
 import { installNodeWebGpu, probeWebGpuInChildProcess } from './webgpu.js';
 
@@ -88,7 +90,11 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
       skipped.push({ package: candidate.package, reason: firstLine(error) });
       continue;
     }
-    if (candidate.name === 'wasm' && options.explicitTransposeMatMul !== false) useExplicitTransposeMatMul('wasm');
+    if (candidate.name === 'wasm') {
+      if (options.explicitTransposeMatMul !== false) useExplicitTransposeMatMul('wasm');
+      registerConvGradientKernels('wasm'); // CNNs train on wasm only with these
+      useCorrectMaxPoolGrad('wasm');
+    }
     const gpu = candidate.name === 'tensorflow' ? usesGpu() : candidate.name === 'cpu' || candidate.name === 'wasm' ? false : found?.gpu;
     const device = found?.device;
     return { backend: candidate.name, package: candidate.package, gpu, ...(device && { device }), skipped, summary: summarise(candidate, gpu, skipped, device) };

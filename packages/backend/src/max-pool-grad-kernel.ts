@@ -1,0 +1,65 @@
+import { backend_util, getKernel, type KernelConfig, type KernelFunc, type MaxPoolGradAttrs, registerKernel, type TensorInfo, unregisterKernel } from '@tensorflow/tfjs-core';
+
+const MAX_POOL_GRAD = 'MaxPoolGrad';
+
+/** What the kernel needs of the wasm backend: views of tensors in its heap, and new outputs. */
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
+}
+
+/**
+ * Replaces tfjs-backend-wasm 4.22's MaxPoolGrad, which drops the gradient of every window whose
+ * values are all negative (measured: it returns zeros where the cpu backend routes dy to the
+ * window's largest value). This one routes each dy to the first largest value of its window, as
+ * the cpu and WebGPU backends do, reading and writing the wasm heap in place (pooling gradients
+ * are cheap next to the convolutions around them).
+ */
+export function useCorrectMaxPoolGrad(backendName: string): void {
+  const original = getKernel(MAX_POOL_GRAD, backendName);
+  if (!original || (original.kernelFunc as { correct?: boolean }).correct) return;
+  const kernelFunc: KernelFunc & { correct?: boolean } = ({ inputs, backend, attrs }) => {
+    const { dy, input } = inputs as unknown as { dy: TensorInfo; input: TensorInfo };
+    const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as MaxPoolGradAttrs;
+    const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+    const heap = backend as unknown as HeapBackend;
+    const dx = heap.makeOutput(input.shape, 'float32');
+    // Views after makeOutput: growing the heap would detach views taken before it.
+    const x = heap.typedArrayFromHeap(input);
+    const gradient = heap.typedArrayFromHeap(dy);
+    const out = heap.typedArrayFromHeap(dx);
+    out.fill(0);
+    const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth } = info;
+    const { effectiveFilterHeight: fh, effectiveFilterWidth: fw, dilationHeight: dh, dilationWidth: dw } = info;
+    const { top, left } = info.padInfo;
+    for (let n = 0; n < batchSize; n++) {
+      for (let oh = 0; oh < outHeight; oh++) {
+        for (let ow = 0; ow < outWidth; ow++) {
+          const outBase = ((n * outHeight + oh) * outWidth + ow) * channels;
+          for (let c = 0; c < channels; c++) {
+            let best = -Infinity;
+            let at = -1;
+            for (let i = 0; i < fh; i += dh) {
+              const ih = oh * strideHeight - top + i;
+              if (ih < 0 || ih >= inHeight) continue;
+              for (let j = 0; j < fw; j += dw) {
+                const iw = ow * strideWidth - left + j;
+                if (iw < 0 || iw >= inWidth) continue;
+                const index = ((n * inHeight + ih) * inWidth + iw) * channels + c;
+                if (x[index]! > best || at < 0) {
+                  best = x[index]!;
+                  at = index;
+                }
+              }
+            }
+            if (at >= 0) out[at] = out[at]! + gradient[outBase + c]!;
+          }
+        }
+      }
+    }
+    return dx;
+  };
+  kernelFunc.correct = true;
+  unregisterKernel(MAX_POOL_GRAD, backendName);
+  registerKernel({ ...(original as KernelConfig), kernelFunc });
+}
