@@ -71,7 +71,8 @@ function kernels(backendName: string): Kernels {
 /**
  * dW[i,j,ci,co] = Σ x[n, ho·s+i−pad, wo·s+j−pad, ci] · dy[n,ho,wo,co]: a convolution in which the
  * input channels are the batch, the batch is the channels and dy is the filter, its stride now a
- * dilation. One XNNPACK call instead of a loop over the filter's taps.
+ * dilation. One XNNPACK call instead of a loop over the filter's taps (an im2col with one matMul
+ * measured 745 ms against 188 for the small CNN's step: wasm's StridedSlice and Concat are slow).
  */
 function conv2dBackpropFilter(k: Kernels): KernelFunc {
   return ({ inputs, backend, attrs }) => {

@@ -32,27 +32,34 @@ export function useCorrectMaxPoolGrad(backendName: string): void {
     const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth } = info;
     const { effectiveFilterHeight: fh, effectiveFilterWidth: fw, dilationHeight: dh, dilationWidth: dw } = info;
     const { top, left } = info.padInfo;
+    // Channels innermost, as NHWC stores them: one pass over each window, all channels at once.
+    const best = new Float32Array(channels);
+    const at = new Int32Array(channels);
     for (let n = 0; n < batchSize; n++) {
       for (let oh = 0; oh < outHeight; oh++) {
         for (let ow = 0; ow < outWidth; ow++) {
-          const outBase = ((n * outHeight + oh) * outWidth + ow) * channels;
-          for (let c = 0; c < channels; c++) {
-            let best = -Infinity;
-            let at = -1;
-            for (let i = 0; i < fh; i += dh) {
-              const ih = oh * strideHeight - top + i;
-              if (ih < 0 || ih >= inHeight) continue;
-              for (let j = 0; j < fw; j += dw) {
-                const iw = ow * strideWidth - left + j;
-                if (iw < 0 || iw >= inWidth) continue;
-                const index = ((n * inHeight + ih) * inWidth + iw) * channels + c;
-                if (x[index]! > best || at < 0) {
-                  best = x[index]!;
-                  at = index;
+          best.fill(-Infinity);
+          at.fill(-1);
+          for (let i = 0; i < fh; i += dh) {
+            const ih = oh * strideHeight - top + i;
+            if (ih < 0 || ih >= inHeight) continue;
+            for (let j = 0; j < fw; j += dw) {
+              const iw = ow * strideWidth - left + j;
+              if (iw < 0 || iw >= inWidth) continue;
+              const base = ((n * inHeight + ih) * inWidth + iw) * channels;
+              for (let c = 0; c < channels; c++) {
+                const value = x[base + c]!;
+                if (value > best[c]! || at[c]! < 0) {
+                  best[c] = value;
+                  at[c] = base + c;
                 }
               }
             }
-            if (at >= 0) out[at] = out[at]! + gradient[outBase + c]!;
+          }
+          const outBase = ((n * outHeight + oh) * outWidth + ow) * channels;
+          for (let c = 0; c < channels; c++) {
+            const index = at[c]!;
+            if (index >= 0) out[index] = out[index]! + gradient[outBase + c]!;
           }
         }
       }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { registerConvGradientKernels } from './conv-gradient-kernels.js';
+import { BackendError, MissingKernelError } from './backend-error.js';
+import { GRADIENT_KERNELS, registerConvGradientKernels } from './conv-gradient-kernels.js';
 import { useExplicitTransposeMatMul } from './explicit-transpose-mat-mul.js';
 import { useCorrectMaxPoolGrad } from './max-pool-grad-kernel.js';
 import { nodeBindingProblem, resolvePackage } from './node-binding.js';
@@ -73,12 +74,18 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
 export interface SelectBackendOptions {
   /** On wasm, replace BatchMatMul by explicit transpose + plain matMul (default true; 5x faster training). */
   readonly explicitTransposeMatMul?: boolean;
+  /**
+   * Runs what the application will run (say, one training step of its model: `probeTraining` of
+   * @rxvision/train) on each candidate. `auto` passes over a backend that lacks a kernel for it;
+   * an explicit choice fails with a MissingKernelError that names the kernel and who has it.
+   */
+  readonly probe?: () => unknown;
 }
 
 export async function selectBackend(choice: BackendChoice = 'auto', options: SelectBackendOptions = {}): Promise<BackendReport> {
   const [nodeGpu, node] = CANDIDATES.tensorflow;
   const candidates = choice === 'auto' ? [nodeGpu!, ...CANDIDATES.webgpu, node!, ...CANDIDATES.wasm, ...CANDIDATES.cpu] : CANDIDATES[choice];
-  if (!candidates) throw new Error(`unknown backend "${choice}": expected one of ${BACKEND_CHOICES.join(', ')}`);
+  if (!candidates) throw new BackendError(`unknown backend "${choice}": expected one of ${BACKEND_CHOICES.join(', ')}`);
   const skipped: { package: string; reason: string }[] = [];
   for (const candidate of candidates) {
     let found: { gpu?: boolean; device?: string } | void;
@@ -95,11 +102,43 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
       registerConvGradientKernels('wasm'); // CNNs train on wasm only with these
       useCorrectMaxPoolGrad('wasm');
     }
+    const missing = options.probe && (await missingKernel(options.probe));
+    if (missing) {
+      if (choice !== 'auto') throw new MissingKernelError(missing, candidate.name, await backendsWithKernel(missing));
+      skipped.push({ package: candidate.package, reason: `lacks the ${missing} kernel the model needs` });
+      continue;
+    }
     const gpu = candidate.name === 'tensorflow' ? usesGpu() : candidate.name === 'cpu' || candidate.name === 'wasm' ? false : found?.gpu;
     const device = found?.device;
     return { backend: candidate.name, package: candidate.package, gpu, ...(device && { device }), skipped, summary: summarise(candidate, gpu, skipped, device) };
   }
-  throw new Error(`no tfjs backend could be loaded: ${skipped.map((s) => `${s.package} (${s.reason})`).join('; ')}`);
+  throw new BackendError(`no tfjs backend could be loaded: ${skipped.map((s) => `${s.package} (${s.reason})`).join('; ')}`);
+}
+
+/** The kernel the probe found missing on the current backend, if that is why it failed. */
+async function missingKernel(probe: () => unknown): Promise<string | undefined> {
+  try {
+    await probe();
+    return undefined;
+  } catch (error) {
+    const missing = /Kernel '(\w+)' not registered for backend/.exec((error as Error).message ?? '')?.[1];
+    if (missing) return missing;
+    throw error;
+  }
+}
+
+/** The installed backends that register `kernel` (importing a backend registers its kernels). */
+async function backendsWithKernel(kernel: string): Promise<string[]> {
+  const installed = [...CANDIDATES.tensorflow, ...CANDIDATES.webgpu, ...CANDIDATES.wasm, ...CANDIDATES.cpu].filter((candidate) => {
+    if (candidate.name !== 'tensorflow') return true;
+    return nodeBindingProblem(candidate.package) === undefined;
+  });
+  const names = new Set<string>();
+  for (const candidate of installed) {
+    const loaded = await importOptional(candidate.package).then(() => true, () => false);
+    if (loaded && (tf.getKernel(kernel, candidate.name) || (candidate.name === 'wasm' && (GRADIENT_KERNELS as readonly string[]).includes(kernel)))) names.add(candidate.name);
+  }
+  return [...names];
 }
 
 function usesGpu(): boolean | undefined {

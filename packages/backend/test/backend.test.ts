@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';
-import { selectBackend, useExplicitTransposeMatMul } from '../src/index.js';
+import { MissingKernelError, selectBackend, useExplicitTransposeMatMul } from '../src/index.js';
 
 describe('selectBackend', () => {
   test('auto falls back past the missing tfjs-node packages and says why', async () => {
@@ -18,6 +18,22 @@ describe('selectBackend', () => {
     const report = await selectBackend('cpu');
     expect(report).toMatchObject({ backend: 'cpu', gpu: false, skipped: [] });
     expect(tf.getBackend()).toBe('cpu');
+  });
+
+  // Einsum stands for any kernel a model may need that wasm lacks (cpu and WebGPU have it).
+  const needsEinsum = () => tf.tidy(() => tf.einsum('ij,jk->ik', tf.ones([2, 3]), tf.ones([3, 2])));
+
+  test('a chosen backend that lacks a kernel the model needs is refused in one line', async () => {
+    const error = await selectBackend('wasm', { probe: needsEinsum }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MissingKernelError);
+    expect((error as Error).message).toMatch(/^the model needs the Einsum kernel, which the wasm backend lacks; backends that have it: (webgpu, )?cpu$/);
+  });
+
+  test('auto passes over a backend that lacks a kernel the model needs', async () => {
+    const report = await selectBackend('auto', { probe: needsEinsum });
+    expect(report.backend).not.toBe('wasm');
+    expect(report.skipped).toContainEqual({ package: '@tensorflow/tfjs-backend-wasm', reason: 'lacks the Einsum kernel the model needs' });
+    expect(needsEinsum().shape).toEqual([2, 2]);
   });
 
   test('an unknown choice is refused', async () => {

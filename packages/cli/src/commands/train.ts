@@ -9,7 +9,7 @@ import { fileSystemSaver } from '@rxvision/model/node';
 import { accuracyChart, confusionMatrixChart, lossChart } from '@rxvision/plot';
 import { renderPng } from '@rxvision/plot/node';
 import { epochBatches } from '@rxvision/stream';
-import { evaluate, fit, parseSchedule, type Schedule, totalEpochs, TUTORIAL_SCHEDULE } from '@rxvision/train';
+import { evaluate, fit, parseSchedule, probeTraining, type Schedule, totalEpochs, TUTORIAL_SCHEDULE } from '@rxvision/train';
 import { dispose, memory } from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
 import { concatMap, lastValueFrom, Subject, tap } from 'rxjs';
@@ -178,9 +178,19 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
 
 /** The backend, then the model: new, or with the weights of the checkpoint in `resumeFrom`. */
 async function setUpModel(backendName: BackendChoice, run: RunConfig, resumeFrom: string | undefined, log: (line: string) => void) {
-  const backend = await selectBackend(backendName);
+  const createModel = () => createTutorialModel({ seed: run.seed, outputRelu: run.outputRelu });
+  // A backend that lacks a kernel this model's training needs is passed over (auto) or refused.
+  const probe = () => {
+    const candidate = createModel();
+    try {
+      probeTraining(candidate);
+    } finally {
+      candidate.dispose();
+    }
+  };
+  const backend = await selectBackend(backendName, { probe });
   log(backend.summary);
-  const model = createTutorialModel({ seed: run.seed, outputRelu: run.outputRelu });
+  const model = createModel();
   if (resumeFrom === undefined) return { backend, model, resume: undefined };
   const { resume } = await loadCheckpoint(resumeFrom, model);
   log(`resuming ${resumeFrom} at epoch ${resume.position.epoch}, step ${resume.position.step}`);
