@@ -1,9 +1,11 @@
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError, MissingKernelError } from './backend-error.js';
 import { GRADIENT_KERNELS, registerConvGradientKernels } from './conv-gradient-kernels.js';
 import { useExplicitTransposeMatMul } from './explicit-transpose-mat-mul.js';
 import { useCorrectMaxPoolGrad } from './max-pool-grad-kernel.js';
 import { nodeBindingProblem, resolvePackage } from './node-binding.js';
+import { threadedWasmThreads, useThreadedWasm } from './threaded-wasm.js';
 import { installNodeWebGpu, probeWebGpuInChildProcess } from './webgpu.js';
 
 /** What an application may ask for, `auto` first. */
@@ -20,6 +22,8 @@ export interface BackendReport {
   readonly gpu: boolean | undefined;
   /** For webgpu: the adapter's description. */
   readonly device?: string;
+  /** For wasm: the threads its pool runs. */
+  readonly threads?: number;
   /** One line for people: what was chosen and why the ones before it were not. */
   readonly summary: string;
   readonly skipped: readonly { readonly package: string; readonly reason: string }[];
@@ -80,17 +84,22 @@ export interface SelectBackendOptions {
    * an explicit choice fails with a MissingKernelError that names the kernel and who has it.
    */
   readonly probe?: () => unknown;
+  /** Threads for wasm (default: every core, `os.availableParallelism()`); 1 keeps tfjs's single-threaded build. */
+  readonly threads?: number;
 }
 
 export async function selectBackend(choice: BackendChoice = 'auto', options: SelectBackendOptions = {}): Promise<BackendReport> {
   const [nodeGpu, node] = CANDIDATES.tensorflow;
   const candidates = choice === 'auto' ? [nodeGpu!, ...CANDIDATES.webgpu, node!, ...CANDIDATES.wasm, ...CANDIDATES.cpu] : CANDIDATES[choice];
   if (!candidates) throw new BackendError(`unknown backend "${choice}": expected one of ${BACKEND_CHOICES.join(', ')}`);
+  const threads = options.threads ?? availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1) throw new BackendError(`threads must be a positive integer, got ${threads}`);
   const skipped: { package: string; reason: string }[] = [];
   for (const candidate of candidates) {
     let found: { gpu?: boolean; device?: string } | void;
     try {
       found = await candidate.load(choice === 'auto');
+      if (candidate.name === 'wasm' && (threads > 1 || threadedWasmThreads() !== undefined)) useThreadedWasm(threads);
       if (!(await tf.setBackend(candidate.name))) throw new Error('the backend failed to initialise');
       await tf.ready();
     } catch (error) {
@@ -110,7 +119,16 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
     }
     const gpu = candidate.name === 'tensorflow' ? usesGpu() : candidate.name === 'cpu' || candidate.name === 'wasm' ? false : found?.gpu;
     const device = found?.device;
-    return { backend: candidate.name, package: candidate.package, gpu, ...(device && { device }), skipped, summary: summarise(candidate, gpu, skipped, device) };
+    const threadCount = candidate.name === 'wasm' ? wasmThreads() : undefined;
+    return {
+      backend: candidate.name,
+      package: candidate.package,
+      gpu,
+      ...(device && { device }),
+      ...(threadCount !== undefined && { threads: threadCount }),
+      skipped,
+      summary: summarise(candidate, gpu, skipped, device, threadCount),
+    };
   }
   throw new BackendError(`no tfjs backend could be loaded: ${skipped.map((s) => `${s.package} (${s.reason})`).join('; ')}`);
 }
@@ -141,13 +159,19 @@ async function backendsWithKernel(kernel: string): Promise<string[]> {
   return [...names];
 }
 
+/** The threads tfjs-backend-wasm's pool really runs (its own report, not what was asked). */
+function wasmThreads(): number | undefined {
+  const backend = tf.backend() as unknown as { wasm?: { tfjs?: { getThreadsCount?: () => number } } };
+  return backend.wasm?.tfjs?.getThreadsCount?.();
+}
+
 function usesGpu(): boolean | undefined {
   const backend = tf.backend() as unknown as { isUsingGpuDevice?: boolean };
   return typeof backend.isUsingGpuDevice === 'boolean' ? backend.isUsingGpuDevice : undefined;
 }
 
-function summarise(candidate: Candidate, gpu: boolean | undefined, skipped: readonly { package: string; reason: string }[], device?: string): string {
-  let where = '';
+function summarise(candidate: Candidate, gpu: boolean | undefined, skipped: readonly { package: string; reason: string }[], device?: string, threads?: number): string {
+  let where = threads === undefined ? '' : ` with ${threads} thread${threads === 1 ? '' : 's'}`;
   if (candidate.package === '@tensorflow/tfjs-node-gpu') where = gpu ? ' on the GPU' : ' but on the CPU: it found no usable GPU (CUDA 11.2 / cuDNN 8.1)';
   if (device) where = ` on ${device}${gpu ? '' : ' (software: slow)'}`;
   const fallbacks = skipped.map((s) => `${s.package}: ${s.reason}`).join('; ');

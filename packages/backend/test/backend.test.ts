@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { describe, expect, test } from 'vitest';
 import { MissingKernelError, selectBackend, useExplicitTransposeMatMul } from '../src/index.js';
 
@@ -62,5 +63,30 @@ describe('useExplicitTransposeMatMul', () => {
     expect(tf.memory().numTensors).toBe(before);
     useExplicitTransposeMatMul('wasm'); // idempotent
     expect(products()).toEqual(expected);
+  });
+});
+
+describe('threads', () => {
+  test('wasm runs the threads asked for, and two threads compute exactly what one computes', async () => {
+    // A convolution's gradients and a matrix product: the work XNNPACK splits across threads.
+    const work = (): number[] =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(Array.from({ length: 2 * 16 * 16 * 8 }, (_, i) => Math.sin(i)), [2, 16, 16, 8]);
+        const w = tf.tensor4d(Array.from({ length: 3 * 3 * 8 * 16 }, (_, i) => Math.cos(i)), [3, 3, 8, 16]);
+        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'))))([x, w]);
+        const m = tf.matMul(tf.reshape(x, [32, 128]), tf.tile(tf.reshape(tf.slice(w, [0, 0, 0, 0], [1, 1, 8, 16]), [128, 1]), [1, 64]));
+        return [...dx!.dataSync(), ...dw!.dataSync(), ...m.dataSync()];
+      });
+    const one = await selectBackend('wasm', { threads: 1 });
+    expect(one.threads).toBe(1);
+    const expected = work();
+    const two = await selectBackend('wasm', { threads: 2 });
+    expect(two).toMatchObject({ backend: 'wasm', threads: 2 });
+    expect(two.summary).toContain('with 2 threads');
+    expect(work()).toEqual(expected);
+  });
+
+  test('a thread count that is not a positive integer is refused', async () => {
+    await expect(selectBackend('wasm', { threads: 0 })).rejects.toThrow('threads must be a positive integer, got 0');
   });
 });

@@ -10,3 +10,14 @@ export function backendChoice(value: string): BackendChoice {
   if (!(BACKEND_CHOICES as readonly string[]).includes(value)) throw new CliError(`--backend must be one of ${BACKEND_HELP}, got "${value}"`);
   return value as BackendChoice;
 }
+
+/** `--threads`, beside `--backend`: how many cores wasm may use (default all). */
+export const THREADS_FLAG = '--threads <n>';
+export const THREADS_HELP = 'CPU threads for the wasm backend (default: every core)';
+
+export function threadsChoice(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const threads = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(threads) || threads < 1) throw new CliError(`--threads must be a positive integer, got "${value}"`);
+  return threads;
+}

@@ -383,6 +383,7 @@ describe.runIf(source)('every command with a broken input of each kind', () => {
         { args: ['train', '--schedule', 'fast', '--data', data] },
         { args: ['train', '--seed', '0.5', '--data', data] },
         { args: ['evaluate', '--model', run, '--backend', 'gpu'] },
+        { args: ['predict', '--model', run, '--threads', 'all', image] },
         { args: ['predict', '--model', run, '--top', '0', image] },
         { args: ['predict', '--model', run] },
         { args: ['no-such-command'] },

@@ -5,7 +5,7 @@ import { evaluate } from '@rxvision/train';
 import type { Command } from 'commander';
 import { lastValueFrom } from 'rxjs';
 import { selectBackend } from '@rxvision/backend';
-import { BACKEND_FLAG, BACKEND_HELP, backendChoice } from '../backend-option.js';
+import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
 import { loadCifar10 } from '../data.js';
 import { describeShape, loadRunModel } from '../run-folder.js';
@@ -14,6 +14,7 @@ export interface EvaluateFlags {
   readonly model: string;
   readonly data: string;
   readonly backend: string;
+  readonly threads?: string;
   readonly json?: boolean;
 }
 
@@ -24,6 +25,7 @@ export function registerEvaluate(program: Command): void {
     .requiredOption('--model <run>', 'run folder written by rxvision train')
     .option('--data <dir>', 'folder of the Arrow files', DEFAULT_DATA_DIR)
     .option(BACKEND_FLAG, BACKEND_HELP, 'auto')
+    .option(THREADS_FLAG, THREADS_HELP)
     .option('--json', 'print the result as JSON')
     .action(async (flags: EvaluateFlags) => {
       await runEvaluate(flags);
@@ -31,7 +33,8 @@ export function registerEvaluate(program: Command): void {
 }
 
 export async function runEvaluate(flags: EvaluateFlags): Promise<void> {
-  await selectBackend(backendChoice(flags.backend));
+  const threads = threadsChoice(flags.threads);
+  await selectBackend(backendChoice(flags.backend), { ...(threads !== undefined && { threads }) });
   const { model, classes, imageShape } = await loadRunModel(flags.model);
   const { test } = await loadCifar10(flags.data, ['test']);
   if (classes.join() !== test.classes.join()) throw new CliError(`${flags.model}: the model's classes differ from the dataset's`);

@@ -5,7 +5,7 @@ import { softmax, type Tensor, tensor4d, tidy } from '@tensorflow/tfjs-core';
 import type { ImageShape } from '@rxvision/dataset';
 import type { Command } from 'commander';
 import sharp from 'sharp';
-import { BACKEND_FLAG, BACKEND_HELP, backendChoice } from '../backend-option.js';
+import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
 import { loadRunModel } from '../run-folder.js';
 
@@ -14,6 +14,7 @@ export interface PredictFlags {
   readonly top: string;
   readonly resize: boolean;
   readonly backend: string;
+  readonly threads?: string;
   readonly json?: boolean;
 }
 
@@ -26,6 +27,7 @@ export function registerPredict(program: Command): void {
     .option('--top <k>', 'how many classes to show', '3')
     .option('--no-resize', 'refuse images that are not 32×32 instead of resizing them')
     .option(BACKEND_FLAG, BACKEND_HELP, 'auto')
+    .option(THREADS_FLAG, THREADS_HELP)
     .option('--json', 'print one JSON line per image')
     .action(async (images: string[], flags: PredictFlags) => {
       await runPredict(images, flags);
@@ -34,9 +36,10 @@ export function registerPredict(program: Command): void {
 
 export async function runPredict(images: readonly string[], flags: PredictFlags): Promise<void> {
   const backend = backendChoice(flags.backend);
+  const threads = threadsChoice(flags.threads);
   const top = Number(flags.top);
   if (!Number.isInteger(top) || top < 1) throw new CliError(`--top must be a positive integer, got "${flags.top}"`);
-  await selectBackend(backend);
+  await selectBackend(backend, { ...(threads !== undefined && { threads }) });
   const { model, classes, imageShape } = await loadRunModel(flags.model);
   // Read every image first: a bad one fails the command before any output.
   const pixels = await Promise.all(images.map((path) => readImage(resolve(path), imageShape, flags.resize)));

@@ -14,7 +14,7 @@ import { dispose, memory } from '@tensorflow/tfjs-core';
 import type { Command } from 'commander';
 import { concatMap, lastValueFrom, Subject, tap } from 'rxjs';
 import { loadCheckpoint, readCheckpointConfig, type RunConfig, saveCheckpoint } from '../checkpoint.js';
-import { BACKEND_FLAG, BACKEND_HELP, backendChoice } from '../backend-option.js';
+import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
 import { loadCifar10 } from '../data.js';
 import { progressBar } from '../progress.js';
@@ -28,6 +28,7 @@ export interface TrainFlags {
   readonly batchSize: string;
   readonly seed: string;
   readonly backend: string;
+  readonly threads?: string;
   readonly out?: string;
   readonly limit?: string;
   readonly resume?: string;
@@ -49,6 +50,7 @@ export function registerTrain(program: Command): void {
     .option('--batch-size <n>', 'batch size', '128')
     .option('--seed <n>', 'seed of the split, the shuffling and the initial weights', '43')
     .option(BACKEND_FLAG, BACKEND_HELP, 'auto')
+    .option(THREADS_FLAG, THREADS_HELP)
     .option('--no-output-relu', 'leave out the tutorial\'s ReLU on the output layer (plain logits)')
     .option('--limit <n>', 'train and validate on the first n training images only (quick experiments)')
     .option('--out <dir>', 'run folder (default runs/<date-time>)')
@@ -61,6 +63,7 @@ export function registerTrain(program: Command): void {
 
 export async function runTrain(flags: TrainFlags): Promise<void> {
   const backendName = backendChoice(flags.backend);
+  const threads = threadsChoice(flags.threads);
   const resuming = flags.resume !== undefined;
   const out = resolve(flags.resume ?? flags.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
   // A resumed run keeps its own settings (and fails here, before loading a backend, without a checkpoint).
@@ -75,7 +78,7 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   if (run.batchSize > train!.length) throw new CliError(`--batch-size ${run.batchSize} is larger than the training split (${train!.length} images)`);
 
   const { created } = await prepareOutputFolder(out);
-  const { backend, model, resume } = await setUpModel(backendName, run, resuming ? out : undefined, flags.json ? () => undefined : log).catch(async (error: unknown) => {
+  const { backend, model, resume } = await setUpModel(backendName, threads, run, resuming ? out : undefined, flags.json ? () => undefined : log).catch(async (error: unknown) => {
     if (created) await rmdir(out).catch(() => undefined); // a failure before training leaves no empty run folder
     throw error;
   });
@@ -167,7 +170,7 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
     split: { train: train!.length, validation: validation!.length, test: testFile.length },
     test: { loss: test.loss, accuracy: test.accuracy, perClassAccuracy: Object.fromEntries(perClassAccuracy(test.confusion).map((a, c) => [testFile.classes[c], a])) },
     lossAveraging: 'per sample over the whole split',
-    backend: { name: backend.backend, package: backend.package, gpu: backend.gpu },
+    backend: { name: backend.backend, package: backend.package, gpu: backend.gpu, ...(backend.threads !== undefined && { threads: backend.threads }) },
     seconds: (performance.now() - started) / 1000,
     trainingSeconds: history.reduce((sum, row) => sum + row.seconds, 0),
   };
@@ -177,7 +180,7 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
 }
 
 /** The backend, then the model: new, or with the weights of the checkpoint in `resumeFrom`. */
-async function setUpModel(backendName: BackendChoice, run: RunConfig, resumeFrom: string | undefined, log: (line: string) => void) {
+async function setUpModel(backendName: BackendChoice, threads: number | undefined, run: RunConfig, resumeFrom: string | undefined, log: (line: string) => void) {
   const createModel = () => createTutorialModel({ seed: run.seed, outputRelu: run.outputRelu });
   // A backend that lacks a kernel this model's training needs is passed over (auto) or refused.
   const probe = () => {
@@ -188,7 +191,7 @@ async function setUpModel(backendName: BackendChoice, run: RunConfig, resumeFrom
       candidate.dispose();
     }
   };
-  const backend = await selectBackend(backendName, { probe });
+  const backend = await selectBackend(backendName, { probe, ...(threads !== undefined && { threads }) });
   log(backend.summary);
   const model = createModel();
   if (resumeFrom === undefined) return { backend, model, resume: undefined };
