@@ -1,0 +1,91 @@
+// Training speed of rxvision against PyTorch on the same machine, in one run: the tutorial MLP and
+// the small CNN (conv3x3 32 → pool → conv3x3 64 → pool → dense 10, 'same', ReLU), batch 128, SGD,
+// step only (random data in memory), at 1 and at 2 threads, with their ratio.
+// Usage: node tools/benchmarks/versus-pytorch.js [--threads 1,2] [--steps 10] [--models mlp,cnn] [--backend auto]
+// PyTorch: Debian's python3-torch with libopenblas0-pthread (../shared/bench), run with
+// OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset. Never asserted in tests: timings are noisy.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values } = parseArgs({
+  options: {
+    threads: { type: 'string', default: '1,2' },
+    steps: { type: 'string', default: '10' },
+    models: { type: 'string', default: 'mlp,cnn' },
+    backend: { type: 'string', default: 'auto' },
+    worker: { type: 'string' }, // internal: measure one model in this process
+    'torch-bench': { type: 'string', default: join(here, '..', '..', '..', 'shared', 'bench') },
+  },
+});
+
+if (values.worker) {
+  console.log(JSON.stringify(await measure(values.worker, Number(values.threads), Number(values.steps), values.backend)));
+} else {
+  const rows = [];
+  for (const model of values.models.split(',')) {
+    for (const threads of values.threads.split(',').map(Number)) {
+      // A process per measurement: the wasm thread pool is set up once per process.
+      const ours = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--worker', model, '--threads', String(threads), '--steps', values.steps, '--backend', values.backend], { encoding: 'utf8' }).trim().split('\n').at(-1));
+      const torch = pytorch(model, threads);
+      rows.push({ model, threads, backend: ours.backend, rxvision: ours.samplesPerSecond, pytorch: torch.samplesPerSecond, ratio: torch.samplesPerSecond ? ours.samplesPerSecond / torch.samplesPerSecond : undefined, note: torch.note });
+      const row = rows.at(-1);
+      console.log(
+        `${model.padEnd(4)} ${threads} thread${threads === 1 ? ' ' : 's'}  rxvision ${row.rxvision.toFixed(0).padStart(5)} samples/s (${row.backend})  PyTorch ${row.pytorch ? row.pytorch.toFixed(0).padStart(5) : '    —'} samples/s  ratio ${row.ratio ? row.ratio.toFixed(2) : '—'}${row.note ? `  (${row.note})` : ''}`,
+      );
+    }
+  }
+  console.log(JSON.stringify(rows));
+}
+
+/** PyTorch's samples/s from the anchor scripts, or why there is none. */
+function pytorch(model, threads) {
+  const script = join(values['torch-bench'], model === 'mlp' ? 'torch_step_bench.py' : 'torch_cnn_bench.py');
+  if (!existsSync(script)) return { note: `no PyTorch anchor at ${script}` };
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE; // OpenBLAS's older kernel is ~1.5x slower
+  delete env.OPENBLAS_L2_SIZE;
+  try {
+    const out = execFileSync('/usr/bin/python3', [script, String(threads)], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
+    return { samplesPerSecond: Number(/([\d.]+) samples\/s/.exec(out)[1]) };
+  } catch (error) {
+    return { note: `PyTorch did not run: ${String(error.stderr ?? error.message).trim().split('\n').at(-1)} (apt-get install python3-torch libopenblas0-pthread)` };
+  }
+}
+
+async function measure(model, threads, steps, backendName) {
+  const { selectBackend } = await import('@rxvision/backend');
+  const { createTutorialModel } = await import('@rxvision/model');
+  const tf = await import('@tensorflow/tfjs-core');
+  const tfl = await import('@tensorflow/tfjs-layers');
+  const report = await selectBackend(backendName, { threads });
+  const network =
+    model === 'mlp'
+      ? createTutorialModel({ seed: 43 })
+      : tfl.sequential({
+          layers: [
+            tfl.layers.conv2d({ inputShape: [32, 32, 3], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }),
+            tfl.layers.maxPooling2d({ poolSize: 2 }),
+            tfl.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),
+            tfl.layers.maxPooling2d({ poolSize: 2 }),
+            tfl.layers.flatten(),
+            tfl.layers.dense({ units: 10 }),
+          ],
+        });
+  const optimizer = tf.train.sgd(0.01);
+  const xs = tf.randomUniform([128, 32, 32, 3]);
+  const ys = tf.oneHot(tf.randomUniform([128], 0, 10, 'int32'), 10);
+  const step = async () => {
+    const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, network.predict(xs)), true);
+    await loss.data(); // as PyTorch's loss.item(): the step has finished
+    loss.dispose();
+  };
+  for (let i = 0; i < 3; i++) await step();
+  const started = performance.now();
+  for (let i = 0; i < steps; i++) await step();
+  const seconds = (performance.now() - started) / 1000;
+  return { model, threads, backend: report.threads ? `${report.backend}, ${report.threads} thread${report.threads === 1 ? '' : 's'}` : report.backend, samplesPerSecond: (steps * 128) / seconds };
+}
