@@ -2,7 +2,7 @@ import type { EpochRecord } from '@rxvision/metrics';
 import type { Pending, TensorBatch } from '@rxvision/stream';
 import { losses, oneHot, type Optimizer, type Scalar, type Tensor, train } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { concat, concatMap, defer, EMPTY, from, ignoreElements, Observable, of, Subject, takeUntil } from 'rxjs';
+import { concat, concatMap, defer, EMPTY, finalize, from, ignoreElements, Observable, of, Subject, takeUntil } from 'rxjs';
 import { type Evaluation, evaluate } from './evaluate.js';
 import type { Schedule } from './schedule.js';
 import type { BatchEnd, TrainingEvent } from './training-event.js';
@@ -91,6 +91,31 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
     // stop request, end the stream after the step in progress; unsubscribing from the batches
     // disposes whatever they had prepared ahead.
     const stopNow = new Subject<void>();
+    // Each step's loss is read only after the next step is queued, so a GPU backend always has work
+    // (reading it at once stalled the queue every step). Same values, same order; the last step is
+    // read before the epoch ends or stops.
+    let inFlight: { readonly loss: Scalar; readonly size: number } | undefined;
+    const readStep = async (queued: { readonly loss: Scalar; readonly size: number }): Promise<BatchEnd> => {
+      let loss: number;
+      try {
+        loss = (await queued.loss.data())[0]!;
+      } finally {
+        queued.loss.dispose();
+      }
+      // On wasm and cpu, data() resolves as a microtask, so a whole epoch would run without ever
+      // giving timers, file writes or signal handlers a turn. Yield to the event loop once a step.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (!Number.isFinite(loss)) throw new NonFiniteLossError(epoch, step + 1, loss);
+      lossSum += loss * queued.size;
+      samples += queued.size;
+      return { type: 'batch', epoch, phase, step: ++step, size: queued.size, loss };
+    };
+    const readInFlight = (): Observable<BatchEnd> =>
+      defer(() => {
+        const queued = inFlight;
+        inFlight = undefined;
+        return queued ? from(readStep(queued)) : EMPTY;
+      });
     const steps = options.trainBatches(epoch - 1, resumeAt.step).pipe(
       concatMap((pending) => {
         if (stop.requested) {
@@ -98,21 +123,26 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
           return EMPTY;
         }
         return pending.pipe(
-          concatMap(async (batch): Promise<BatchEnd> => {
-            try {
-              const loss = await trainStep(model, await optimizerFor(phase), batch);
-              if (!Number.isFinite(loss)) throw new NonFiniteLossError(epoch, step + 1, loss);
-              lossSum += loss * batch.size;
-              samples += batch.size;
-              return { type: 'batch', epoch, phase, step: ++step, size: batch.size, loss };
-            } finally {
-              batch.dispose();
-            }
-          }),
+          concatMap((batch) =>
+            defer(async () => {
+              try {
+                return queueStep(model, await optimizerFor(phase), batch);
+              } finally {
+                batch.dispose(); // backends keep what queued work still reads
+              }
+            }).pipe(
+              concatMap((loss) => {
+                const previous = readInFlight();
+                inFlight = { loss, size: batch.size };
+                return previous;
+              }),
+            ),
+          ),
         );
       }),
       takeUntil(stopNow),
     );
+    const drained = concat(steps, readInFlight()).pipe(finalize(() => inFlight?.loss.dispose()));
     const epochEnd = defer((): Observable<TrainingEvent> => {
       if (stop.requested) {
         const at = position();
@@ -138,7 +168,7 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
         }),
       );
     });
-    return concat(steps, epochEnd);
+    return concat(drained, epochEnd);
   });
 }
 
@@ -151,20 +181,11 @@ function phaseOf(schedule: Schedule, epoch: number): number {
   return schedule.length - 1;
 }
 
-/** One SGD step on the batch's mean softmax cross-entropy; returns that loss. */
-async function trainStep(model: LayersModel, optimizer: Optimizer, batch: TensorBatch): Promise<number> {
-  const loss = optimizer.minimize(() => {
+/** Queues one optimizer step on the batch's mean softmax cross-entropy; returns the loss, not yet read. */
+function queueStep(model: LayersModel, optimizer: Optimizer, batch: TensorBatch): Scalar {
+  return optimizer.minimize(() => {
     const logits = model.apply(batch.xs, { training: true }) as Tensor;
     const targets = batch.ys.rank === 1 ? oneHot(batch.ys, logits.shape[1]!) : batch.ys;
     return losses.softmaxCrossEntropy(targets, logits) as Scalar;
   }, true) as Scalar;
-  try {
-    const value = (await loss.data())[0]!;
-    // On wasm and cpu, data() resolves as a microtask, so a whole epoch would run without ever
-    // giving timers, file writes or signal handlers a turn. Yield to the event loop once a step.
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    return value;
-  } finally {
-    loss.dispose();
-  }
 }
