@@ -6,7 +6,8 @@ import { CliError } from './cli-error.js';
 /**
  * Creates (if needed) a folder the command will write into and checks that it can, before any
  * work starts; removes what killed runs left there (`*.<pid>.tmp` of processes that are gone).
- * `created` says whether this call made it. Problems surface as file-system errors, which `reportError` turns into one line.
+ * `created` says whether this call made it. A folder that cannot be made is Node's file-system
+ * error and one without write permission a CliError: `reportError` says either in one line.
  */
 export async function prepareOutputFolder(path: string): Promise<{ folder: string; created: boolean }> {
   const folder = resolve(path);
