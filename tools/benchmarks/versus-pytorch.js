@@ -79,7 +79,8 @@ async function measure(model, threads, steps, backendName) {
   const xs = tf.randomUniform([128, 32, 32, 3]);
   const ys = tf.oneHot(tf.randomUniform([128], 0, 10, 'int32'), 10);
   const step = async () => {
-    const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, network.predict(xs)), true);
+    // apply, as fit does: predict() would split the batch into batches of 32
+    const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, network.apply(xs, { training: true })), true);
     await loss.data(); // as PyTorch's loss.item(): the step has finished
     loss.dispose();
   };
