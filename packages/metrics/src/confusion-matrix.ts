@@ -1,4 +1,4 @@
-import { type Observable, reduce } from 'rxjs';
+import { defer, type Observable, reduce } from 'rxjs';
 import { batchSize, predictedClass, type PredictionBatch } from './prediction-batch.js';
 
 /** Counts of (true class, predicted class): `counts[actual * classes + predicted]`. */
@@ -9,14 +9,17 @@ export interface ConfusionMatrix {
 
 export function confusionMatrix(classes: number) {
   return (source: Observable<PredictionBatch>): Observable<ConfusionMatrix> =>
-    source.pipe(
-      reduce(
-        (matrix, batch) => {
-          if (batch.classes !== classes) throw new RangeError(`expected ${classes} classes, got a batch with ${batch.classes}`);
-          for (let row = 0; row < batchSize(batch); row++) matrix.counts[batch.labels[row]! * classes + predictedClass(batch, row)]!++;
-          return matrix;
-        },
-        { classes, counts: new Uint32Array(classes * classes) } as ConfusionMatrix,
+    // The counts are made per subscription: a second subscriber counts from zero, not on top.
+    defer(() =>
+      source.pipe(
+        reduce(
+          (matrix, batch) => {
+            if (batch.classes !== classes) throw new RangeError(`expected ${classes} classes, got a batch with ${batch.classes}`);
+            for (let row = 0; row < batchSize(batch); row++) matrix.counts[batch.labels[row]! * classes + predictedClass(batch, row)]!++;
+            return matrix;
+          },
+          { classes, counts: new Uint32Array(classes * classes) } as ConfusionMatrix,
+        ),
       ),
     );
 }

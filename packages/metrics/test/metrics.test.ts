@@ -1,3 +1,4 @@
+import { from, lastValueFrom, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, test } from 'vitest';
 import { accuracy, confusionMatrix, meanLoss, perClassAccuracy, type PredictionBatch } from '../src/index.js';
@@ -55,5 +56,18 @@ describe('confusionMatrix', () => {
     const matrix = { classes: 3, counts: Uint32Array.from([1, 0, 0, 0, 0, 1, 0, 1, 1]) };
     expect(perClassAccuracy(matrix)).toEqual([1, 0, 0.5]);
     expect(perClassAccuracy({ classes: 2, counts: new Uint32Array(4) })).toEqual([Number.NaN, Number.NaN]);
+  });
+});
+
+describe('every operator keeps its state per subscription', () => {
+  const expected = { classes: 3, counts: Uint32Array.from([1, 0, 0, 0, 0, 1, 0, 1, 1]) };
+  test.each([
+    ['accuracy', accuracy(), 2 / 4],
+    ['meanLoss', meanLoss(), 2],
+    ['confusionMatrix', confusionMatrix(3), expected],
+  ] as const)('%s: subscribing twice to the same pipe gives the same result twice', async (_name, operator, result) => {
+    const piped = from([a, b]).pipe(operator as (source: Observable<PredictionBatch>) => Observable<unknown>);
+    expect(await lastValueFrom(piped)).toEqual(result);
+    expect(await lastValueFrom(piped)).toEqual(result);
   });
 });
