@@ -106,6 +106,9 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
       skipped.push({ package: candidate.package, reason: firstLine(error) });
       continue;
     }
+    // tfjs-backend-cpu prints a multi-line "install tfjs-node" banner on stderr at its first write;
+    // the report's summary already says which packages were not available, in one line.
+    if (candidate.name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
     if (candidate.name === 'wasm') {
       if (options.explicitTransposeMatMul !== false) useExplicitTransposeMatMul('wasm');
       registerConvGradientKernels('wasm'); // CNNs train on wasm only with these
