@@ -76,7 +76,8 @@ async function createBackend(threads: number): Promise<tf.KernelBackend> {
 function workerScript(folder: string, version: string): string {
   const { wasmWorkerContents } = require(join(folder, `${BUILD}.worker.js`)) as { wasmWorkerContents: string };
   const source = wasmWorkerContents.replace(/\n/g, '\\n');
-  const path = join(tmpdir(), `rxvision-${BUILD}-${version}.worker.cjs`);
+  // Per user: in a shared /tmp (sticky), another user's copy could be neither replaced nor trusted.
+  const path = join(tmpdir(), `rxvision-${BUILD}-${version}-${process.getuid?.() ?? 'user'}.worker.cjs`);
   if (!existsSync(path) || readFileSync(path, 'utf8') !== source) {
     const temporary = `${path}.${process.pid}.tmp`;
     writeFileSync(temporary, source);
