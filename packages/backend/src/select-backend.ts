@@ -5,16 +5,20 @@ import { GRADIENT_KERNELS, registerConvGradientKernels } from './conv-gradient-k
 import { useExplicitTransposeMatMul } from './explicit-transpose-mat-mul.js';
 import { useCorrectMaxPoolGrad } from './max-pool-grad-kernel.js';
 import { nodeBindingProblem, resolvePackage } from './node-binding.js';
+import { MALLOC_TUNABLES_HINT, mallocTunablesApplied } from './malloc-tunables.js';
+import { loadOnnxRuntime, type OnnxRuntime } from './onnxruntime.js';
+import { useOnnxRuntimeMatMul } from './onnxruntime-mat-mul.js';
 import { threadedWasmThreads, useThreadedWasm } from './threaded-wasm.js';
+import { registerWasmVariant } from './wasm-variant.js';
 import { installNodeWebGpu, probeWebGpuInChildProcess } from './webgpu.js';
 
 /** What an application may ask for, `auto` first. */
-export const BACKEND_CHOICES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'tensorflow', 'webgpu', 'onnxruntime', 'wasm', 'cpu'] as const;
 
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 export interface BackendReport {
-  /** The tfjs backend name now active: `tensorflow`, `webgpu`, `wasm` or `cpu`. */
+  /** The tfjs backend name now active: `tensorflow`, `webgpu`, `onnxruntime`, `wasm` or `cpu`. */
   readonly backend: string;
   /** The package that provides it. */
   readonly package: string;
@@ -22,7 +26,7 @@ export interface BackendReport {
   readonly gpu: boolean | undefined;
   /** For webgpu: the adapter's description. */
   readonly device?: string;
-  /** For wasm: the threads its pool runs. */
+  /** For wasm and onnxruntime: the threads its pool runs. */
   readonly threads?: number;
   /** One line for people: what was chosen and why the ones before it were not. */
   readonly summary: string;
@@ -35,6 +39,9 @@ interface Candidate {
   /** Loads and registers the backend; may return what it found about the device. */
   load(auto: boolean): Promise<{ gpu?: boolean; device?: string } | void>;
 }
+
+/** Loaded by the onnxruntime candidate. */
+let onnxRuntime: OnnxRuntime | undefined;
 
 // Optional packages are imported by computed name, so bundlers and tsc do not require them.
 const importOptional = (name: string): Promise<unknown> => import(name);
@@ -66,13 +73,26 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
       },
     },
   ],
+  // wasm's kernels with onnxruntime's MLAS for every matrix product: a backend of its own name,
+  // since its sums differ from wasm's in the last bits.
+  onnxruntime: [
+    {
+      name: 'onnxruntime',
+      package: 'onnxruntime-node',
+      async load() {
+        onnxRuntime = loadOnnxRuntime();
+        await import('@tensorflow/tfjs-backend-wasm');
+        registerWasmVariant('onnxruntime');
+      },
+    },
+  ],
   wasm: [{ name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', load: () => import('@tensorflow/tfjs-backend-wasm').then(() => undefined) }],
   cpu: [{ name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', load: () => import('@tensorflow/tfjs-backend-cpu').then(() => undefined) }],
 };
 
 /**
  * Picks the tfjs backend for this process: the application calls this once, libraries never do.
- * `auto` tries tfjs-node-gpu, WebGPU (a hardware adapter only), tfjs-node, wasm, then cpu, and
+ * `auto` tries tfjs-node-gpu, WebGPU (a hardware adapter only), tfjs-node, onnxruntime, wasm, then cpu, and
  * reports what it got and why the others were passed over.
  */
 export interface SelectBackendOptions {
@@ -84,13 +104,13 @@ export interface SelectBackendOptions {
    * an explicit choice fails with a MissingKernelError that names the kernel and who has it.
    */
   readonly probe?: () => unknown;
-  /** Threads for wasm (default: every core, `os.availableParallelism()`); 1 keeps tfjs's single-threaded build. */
+  /** Threads for wasm and onnxruntime (default: every core, `os.availableParallelism()`); 1 keeps tfjs's single-threaded wasm build. */
   readonly threads?: number;
 }
 
 export async function selectBackend(choice: BackendChoice = 'auto', options: SelectBackendOptions = {}): Promise<BackendReport> {
   const [nodeGpu, node] = CANDIDATES.tensorflow;
-  const candidates = choice === 'auto' ? [nodeGpu!, ...CANDIDATES.webgpu, node!, ...CANDIDATES.wasm, ...CANDIDATES.cpu] : CANDIDATES[choice];
+  const candidates = choice === 'auto' ? [nodeGpu!, ...CANDIDATES.webgpu, node!, ...CANDIDATES.onnxruntime, ...CANDIDATES.wasm, ...CANDIDATES.cpu] : CANDIDATES[choice];
   if (!candidates) throw new BackendError(`unknown backend "${choice}": expected one of ${BACKEND_CHOICES.join(', ')}`);
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new BackendError(`threads must be a positive integer, got ${threads}`);
@@ -99,7 +119,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
     let found: { gpu?: boolean; device?: string } | void;
     try {
       found = await candidate.load(choice === 'auto');
-      if (candidate.name === 'wasm' && (threads > 1 || threadedWasmThreads() !== undefined)) useThreadedWasm(threads);
+      if (onWasm(candidate.name) && (threads > 1 || threadedWasmThreads() !== undefined)) useThreadedWasm(threads);
       if (!(await tf.setBackend(candidate.name))) throw new Error('the backend failed to initialise');
       await tf.ready();
     } catch (error) {
@@ -109,10 +129,11 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
     // tfjs-backend-cpu prints a multi-line "install tfjs-node" banner on stderr at its first write;
     // the report's summary already says which packages were not available, in one line.
     if (candidate.name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
-    if (candidate.name === 'wasm') {
-      if (options.explicitTransposeMatMul !== false) useExplicitTransposeMatMul('wasm');
-      registerConvGradientKernels('wasm'); // CNNs train on wasm only with these
-      useCorrectMaxPoolGrad('wasm');
+    if (onWasm(candidate.name)) {
+      if (options.explicitTransposeMatMul !== false) useExplicitTransposeMatMul(candidate.name);
+      registerConvGradientKernels(candidate.name); // CNNs train on wasm only with these
+      useCorrectMaxPoolGrad(candidate.name);
+      if (candidate.name === 'onnxruntime') useOnnxRuntimeMatMul(candidate.name, onnxRuntime!, threads);
     }
     const missing = options.probe && (await missingKernel(options.probe));
     if (missing) {
@@ -120,9 +141,9 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
       skipped.push({ package: candidate.package, reason: `lacks the ${missing} kernel the model needs` });
       continue;
     }
-    const gpu = candidate.name === 'tensorflow' ? usesGpu() : candidate.name === 'cpu' || candidate.name === 'wasm' ? false : found?.gpu;
+    const gpu = candidate.name === 'tensorflow' ? usesGpu() : candidate.name === 'cpu' || onWasm(candidate.name) ? false : found?.gpu;
     const device = found?.device;
-    const threadCount = candidate.name === 'wasm' ? wasmThreads() : undefined;
+    const threadCount = onWasm(candidate.name) ? wasmThreads() : undefined;
     return {
       backend: candidate.name,
       package: candidate.package,
@@ -135,6 +156,9 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
   }
   throw new BackendError(`no tfjs backend could be loaded: ${skipped.map((s) => `${s.package} (${s.reason})`).join('; ')}`);
 }
+
+/** Backends whose tensors live in tfjs-backend-wasm's heap. */
+const onWasm = (name: string) => name === 'wasm' || name === 'onnxruntime';
 
 /** The kernel the probe found missing on the current backend, if that is why it failed. */
 async function missingKernel(probe: () => unknown): Promise<string | undefined> {
@@ -150,14 +174,14 @@ async function missingKernel(probe: () => unknown): Promise<string | undefined> 
 
 /** The installed backends that register `kernel` (importing a backend registers its kernels). */
 async function backendsWithKernel(kernel: string): Promise<string[]> {
-  const installed = [...CANDIDATES.tensorflow, ...CANDIDATES.webgpu, ...CANDIDATES.wasm, ...CANDIDATES.cpu].filter((candidate) => {
+  const installed = [...CANDIDATES.tensorflow, ...CANDIDATES.webgpu, ...CANDIDATES.onnxruntime, ...CANDIDATES.wasm, ...CANDIDATES.cpu].filter((candidate) => {
     if (candidate.name !== 'tensorflow') return true;
     return nodeBindingProblem(candidate.package) === undefined;
   });
   const names = new Set<string>();
   for (const candidate of installed) {
     const loaded = await importOptional(candidate.package).then(() => true, () => false);
-    if (loaded && (tf.getKernel(kernel, candidate.name) || (candidate.name === 'wasm' && (GRADIENT_KERNELS as readonly string[]).includes(kernel)))) names.add(candidate.name);
+    if (loaded && (tf.getKernel(kernel, candidate.name) || (onWasm(candidate.name) && (GRADIENT_KERNELS as readonly string[]).includes(kernel)))) names.add(candidate.name);
   }
   return [...names];
 }
@@ -178,7 +202,9 @@ function summarise(candidate: Candidate, gpu: boolean | undefined, skipped: read
   if (candidate.package === '@tensorflow/tfjs-node-gpu') where = gpu ? ' on the GPU' : ' but on the CPU: it found no usable GPU (CUDA 11.2 / cuDNN 8.1)';
   if (device) where = ` on ${device}${gpu ? '' : ' (software: slow)'}`;
   const fallbacks = skipped.map((s) => `${s.package}: ${s.reason}`).join('; ');
-  return `backend ${candidate.name} (${candidate.package})${where}${fallbacks ? ` — not available: ${fallbacks}` : ''}`;
+  const what = candidate.name === 'onnxruntime' ? `${candidate.package} ${onnxRuntime?.version} for matrix products, @tensorflow/tfjs-backend-wasm for the rest` : candidate.package;
+  const hint = candidate.name === 'onnxruntime' && !mallocTunablesApplied() ? ` — ${MALLOC_TUNABLES_HINT}` : '';
+  return `backend ${candidate.name} (${what})${where}${hint}${fallbacks ? ` — not available: ${fallbacks}` : ''}`;
 }
 
 function firstLine(error: unknown): string {

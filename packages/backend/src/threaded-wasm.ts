@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import os, { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { forgetWasmVariants } from './wasm-variant.js';
 
 const require = createRequire(import.meta.url);
 const BUILD = 'tfjs-backend-wasm-threaded-simd';
@@ -29,6 +30,7 @@ let registeredThreads: number | undefined;
 export function useThreadedWasm(threads: number): void {
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
   if (registeredThreads === threads) return;
+  forgetWasmVariants();
   tf.removeBackend('wasm'); // the stock factory registered on import, or ours with another count
   tf.registerBackend('wasm', () => createBackend(threads), WASM_PRIORITY);
   registeredThreads = threads;

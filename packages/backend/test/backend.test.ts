@@ -7,7 +7,7 @@ describe('selectBackend', () => {
   test('auto falls back past the missing tfjs-node packages and says why', async () => {
     const report = await selectBackend('auto');
     expect(tf.getBackend()).toBe(report.backend);
-    expect(['tensorflow', 'wasm', 'cpu']).toContain(report.backend);
+    expect(['tensorflow', 'onnxruntime', 'wasm', 'cpu']).toContain(report.backend);
     if (report.backend !== 'tensorflow') {
       expect(report.skipped.map((s) => s.package)).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-node']);
       console.log(report.summary);
@@ -33,7 +33,9 @@ describe('selectBackend', () => {
   test('auto passes over a backend that lacks a kernel the model needs', async () => {
     const report = await selectBackend('auto', { probe: needsEinsum });
     expect(report.backend).not.toBe('wasm');
+    expect(report.backend).not.toBe('onnxruntime');
     expect(report.skipped).toContainEqual({ package: '@tensorflow/tfjs-backend-wasm', reason: 'lacks the Einsum kernel the model needs' });
+    expect(report.skipped).toContainEqual({ package: 'onnxruntime-node', reason: 'lacks the Einsum kernel the model needs' });
     expect(needsEinsum().shape).toEqual([2, 2]);
   });
 
