@@ -1,7 +1,8 @@
 // Training speed of rxvision against PyTorch on the same machine, in one run: the tutorial MLP and
 // the small CNN (conv3x3 32 → pool → conv3x3 64 → pool → dense 10, 'same', ReLU), batch 128, SGD,
 // step only (random data in memory), at 1 and at 2 threads, with their ratio.
-// Usage: node tools/benchmarks/versus-pytorch.js [--threads 1,2] [--steps 10] [--models mlp,cnn] [--backend auto]
+// Usage: node tools/benchmarks/versus-pytorch.js [--threads 1,2] [--steps 30] [--models mlp,cnn] [--backend auto,wasm]
+// Workers start with @rxvision/backend's MALLOC_TUNABLES, as the rxvision CLI does.
 // PyTorch: Debian's python3-torch with libopenblas0-pthread (../shared/bench), run with
 // OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset. Never asserted in tests: timings are noisy.
 import { execFileSync } from 'node:child_process';
@@ -14,7 +15,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
   options: {
     threads: { type: 'string', default: '1,2' },
-    steps: { type: 'string', default: '10' },
+    steps: { type: 'string', default: '30' },
     models: { type: 'string', default: 'mlp,cnn' },
     backend: { type: 'string', default: 'auto' },
     worker: { type: 'string' }, // internal: measure one model in this process
@@ -25,17 +26,22 @@ const { values } = parseArgs({
 if (values.worker) {
   console.log(JSON.stringify(await measure(values.worker, Number(values.threads), Number(values.steps), values.backend)));
 } else {
+  const { MALLOC_TUNABLES } = await import('@rxvision/backend');
+  const env = { ...process.env, GLIBC_TUNABLES: MALLOC_TUNABLES };
   const rows = [];
   for (const model of values.models.split(',')) {
     for (const threads of values.threads.split(',').map(Number)) {
-      // A process per measurement: the wasm thread pool is set up once per process.
-      const ours = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--worker', model, '--threads', String(threads), '--steps', values.steps, '--backend', values.backend], { encoding: 'utf8' }).trim().split('\n').at(-1));
       const torch = pytorch(model, threads);
-      rows.push({ model, threads, backend: ours.backend, rxvision: ours.samplesPerSecond, pytorch: torch.samplesPerSecond, ratio: torch.samplesPerSecond ? ours.samplesPerSecond / torch.samplesPerSecond : undefined, note: torch.note });
-      const row = rows.at(-1);
-      console.log(
-        `${model.padEnd(4)} ${threads} thread${threads === 1 ? ' ' : 's'}  rxvision ${row.rxvision.toFixed(0).padStart(5)} samples/s (${row.backend})  PyTorch ${row.pytorch ? row.pytorch.toFixed(0).padStart(5) : '    —'} samples/s  ratio ${row.ratio ? row.ratio.toFixed(2) : '—'}${row.note ? `  (${row.note})` : ''}`,
-      );
+      for (const backend of values.backend.split(',')) {
+        // A process per measurement: the wasm thread pool is set up once per process.
+        const worker = [fileURLToPath(import.meta.url), '--worker', model, '--threads', String(threads), '--steps', values.steps, '--backend', backend];
+        const ours = JSON.parse(execFileSync(process.execPath, worker, { encoding: 'utf8', env }).trim().split('\n').at(-1));
+        rows.push({ model, threads, backend: ours.backend, rxvision: ours.samplesPerSecond, pytorch: torch.samplesPerSecond, ratio: torch.samplesPerSecond ? ours.samplesPerSecond / torch.samplesPerSecond : undefined, note: torch.note });
+        const row = rows.at(-1);
+        console.log(
+          `${model.padEnd(4)} ${threads} thread${threads === 1 ? ' ' : 's'}  rxvision ${row.rxvision.toFixed(0).padStart(5)} samples/s (${row.backend})  PyTorch ${row.pytorch ? row.pytorch.toFixed(0).padStart(5) : '    —'} samples/s  ratio ${row.ratio ? row.ratio.toFixed(2) : '—'}${row.note ? `  (${row.note})` : ''}`,
+        );
+      }
     }
   }
   console.log(JSON.stringify(rows));
