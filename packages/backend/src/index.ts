@@ -6,6 +6,7 @@ export { isGlibc, MALLOC_TUNABLES, mallocTunablesApplied } from './malloc-tunabl
 export { useCorrectMaxPoolGrad } from './max-pool-grad-kernel.js';
 export { type OnnxGraph, type OnnxNode, onnxModel, type OnnxValue } from './onnx-model.js';
 export { loadOnnxRuntime, type OnnxRuntime, type OnnxSession } from './onnxruntime.js';
+export { useOnnxRuntimeConvFilterGradient } from './onnxruntime-conv-filter.js';
 export { MAT_MUL_KERNELS, useOnnxRuntimeMatMul } from './onnxruntime-mat-mul.js';
 export { threadedWasmThreads, useThreadedWasm } from './threaded-wasm.js';
 export { registerWasmVariant } from './wasm-variant.js';

@@ -7,6 +7,7 @@ import { useCorrectMaxPoolGrad } from './max-pool-grad-kernel.js';
 import { nodeBindingProblem, resolvePackage } from './node-binding.js';
 import { MALLOC_TUNABLES_HINT, mallocTunablesApplied } from './malloc-tunables.js';
 import { loadOnnxRuntime, type OnnxRuntime } from './onnxruntime.js';
+import { useOnnxRuntimeConvFilterGradient } from './onnxruntime-conv-filter.js';
 import { useOnnxRuntimeMatMul } from './onnxruntime-mat-mul.js';
 import { threadedWasmThreads, useThreadedWasm } from './threaded-wasm.js';
 import { registerWasmVariant } from './wasm-variant.js';
@@ -133,7 +134,10 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
       if (options.explicitTransposeMatMul !== false) useExplicitTransposeMatMul(candidate.name);
       registerConvGradientKernels(candidate.name); // CNNs train on wasm only with these
       useCorrectMaxPoolGrad(candidate.name);
-      if (candidate.name === 'onnxruntime') useOnnxRuntimeMatMul(candidate.name, onnxRuntime!, threads);
+      if (candidate.name === 'onnxruntime') {
+        useOnnxRuntimeMatMul(candidate.name, onnxRuntime!, threads);
+        useOnnxRuntimeConvFilterGradient(candidate.name, onnxRuntime!, threads);
+      }
     }
     const missing = options.probe && (await missingKernel(options.probe));
     if (missing) {
