@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-import { exitWith, INTERNAL_ERROR_EXIT_CODE, main, relaunch, shouldRelaunch, watchParent } from '../dist/index.js';
+import { relaunch, shouldRelaunch, watchParent } from '../dist/relaunch.js';
 
-// glibc's malloc settings can only be given at start-up: the command runs in a child that has them.
+// glibc's malloc settings can only be given at start-up: the command runs in a child that has them
+// (this process loads no more than it needs to start it).
 if (shouldRelaunch()) {
-  process.exitCode = await relaunch().catch((error) => exitWith(error));
+  process.exitCode = await relaunch().catch(async (error) => (await import('../dist/index.js')).exitWith(error));
 } else {
   watchParent();
+  const { exitWith, INTERNAL_ERROR_EXIT_CODE, main } = await import('../dist/index.js');
   // Last resorts, reported like every other failure: an error that nothing awaited, and a command
   // that stopped before finishing because an operation never settled (Node would exit 13 silently).
   process.on('uncaughtException', (error) => process.exit(exitWith(error)));
