@@ -48,7 +48,8 @@ const runKernelFunc = engine.runKernelFunc.bind(engine);
 engine.runKernelFunc = (call) => {
   const started = performance.now();
   const result = runKernelFunc(call);
-  totals.set(call.kernelName, (totals.get(call.kernelName) ?? 0) + performance.now() - started);
+  const name = call.kernelName ?? '(custom gradient)';
+  totals.set(name, (totals.get(name) ?? 0) + performance.now() - started);
   return result;
 };
 for (let i = 0; i < 3; i++) await step();
