@@ -5,9 +5,8 @@
 // (the CLI sets GLIBC_TUNABLES itself: see docs/design/cpu-backend.md). Never asserted in tests.
 import { parseArgs } from 'node:util';
 import { selectBackend } from '@rxvision/backend';
-import { createTutorialModel } from '@rxvision/model';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import { BATCH, trainingStep } from './training-step.js';
 
 const { values } = parseArgs({
   options: {
@@ -19,27 +18,7 @@ const { values } = parseArgs({
 });
 const report = await selectBackend(values.backend, { threads: Number(values.threads) });
 console.log(report.summary);
-const network =
-  values.model === 'mlp'
-    ? createTutorialModel({ seed: 43 })
-    : tfl.sequential({
-        layers: [
-          tfl.layers.conv2d({ inputShape: [32, 32, 3], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }),
-          tfl.layers.maxPooling2d({ poolSize: 2 }),
-          tfl.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),
-          tfl.layers.maxPooling2d({ poolSize: 2 }),
-          tfl.layers.flatten(),
-          tfl.layers.dense({ units: 10 }),
-        ],
-      });
-const optimizer = tf.train.sgd(0.01);
-const xs = tf.randomUniform([128, 32, 32, 3]);
-const ys = tf.oneHot(tf.randomUniform([128], 0, 10, 'int32'), 10);
-const step = async () => {
-  const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, network.apply(xs, { training: true })), true);
-  await loss.data();
-  loss.dispose();
-};
+const step = trainingStep(values.model);
 
 // Every kernel call passes through the engine's runKernelFunc: time it there.
 const totals = new Map();
@@ -58,5 +37,5 @@ const steps = Number(values.steps);
 const started = performance.now();
 for (let i = 0; i < steps; i++) await step();
 const perStep = (performance.now() - started) / steps;
-console.log(`${values.model}: ${perStep.toFixed(0)} ms a step, ${((128 * 1000) / perStep).toFixed(0)} samples/s`);
+console.log(`${values.model}: ${perStep.toFixed(0)} ms a step, ${((BATCH * 1000) / perStep).toFixed(0)} samples/s`);
 for (const [kernel, ms] of [...totals].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${kernel.padEnd(24)} ${(ms / steps).toFixed(1).padStart(6)} ms`);

@@ -64,35 +64,12 @@ function pytorch(model, threads) {
 
 async function measure(model, threads, steps, backendName) {
   const { selectBackend } = await import('@rxvision/backend');
-  const { createTutorialModel } = await import('@rxvision/model');
-  const tf = await import('@tensorflow/tfjs-core');
-  const tfl = await import('@tensorflow/tfjs-layers');
+  const { BATCH, trainingStep } = await import('./training-step.js');
   const report = await selectBackend(backendName, { threads });
-  const network =
-    model === 'mlp'
-      ? createTutorialModel({ seed: 43 })
-      : tfl.sequential({
-          layers: [
-            tfl.layers.conv2d({ inputShape: [32, 32, 3], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }),
-            tfl.layers.maxPooling2d({ poolSize: 2 }),
-            tfl.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),
-            tfl.layers.maxPooling2d({ poolSize: 2 }),
-            tfl.layers.flatten(),
-            tfl.layers.dense({ units: 10 }),
-          ],
-        });
-  const optimizer = tf.train.sgd(0.01);
-  const xs = tf.randomUniform([128, 32, 32, 3]);
-  const ys = tf.oneHot(tf.randomUniform([128], 0, 10, 'int32'), 10);
-  const step = async () => {
-    // apply, as fit does: predict() would split the batch into batches of 32
-    const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, network.apply(xs, { training: true })), true);
-    await loss.data(); // as PyTorch's loss.item(): the step has finished
-    loss.dispose();
-  };
+  const step = trainingStep(model);
   for (let i = 0; i < 3; i++) await step();
   const started = performance.now();
   for (let i = 0; i < steps; i++) await step();
   const seconds = (performance.now() - started) / 1000;
-  return { model, threads, backend: report.threads ? `${report.backend}, ${report.threads} thread${report.threads === 1 ? '' : 's'}` : report.backend, samplesPerSecond: (steps * 128) / seconds };
+  return { model, threads, backend: report.threads ? `${report.backend}, ${report.threads} thread${report.threads === 1 ? '' : 's'}` : report.backend, samplesPerSecond: (steps * BATCH) / seconds };
 }
