@@ -1,0 +1,22 @@
+/** What every model builder takes: the images it sees and the classes it tells apart. */
+export interface ClassifierOptions {
+  /** `[height, width, channels]` of the images, as the dataset's metadata gives it. */
+  readonly inputShape: readonly [number, number, number];
+  readonly classes: number;
+  /** Seeds every initial weight (default 43): the same seed, the same weights, on every backend. */
+  readonly seed?: number;
+  /** Dropout before the last layer (and, in the MLP, after every hidden layer); 0 (default) for none. */
+  readonly dropout?: number;
+}
+
+/** Refuses options no network can be built from, in one line naming the builder. */
+export function checkClassifierOptions(builder: string, { inputShape, classes, dropout = 0 }: ClassifierOptions): void {
+  if (inputShape.length !== 3 || inputShape.some((size) => !Number.isInteger(size) || size < 1)) throw new RangeError(`${builder}: inputShape must be [height, width, channels] of positive integers, got [${inputShape.join(', ')}]`);
+  if (!Number.isInteger(classes) || classes < 2) throw new RangeError(`${builder}: classes must be an integer of at least 2, got ${classes}`);
+  if (!(dropout >= 0 && dropout < 1)) throw new RangeError(`${builder}: dropout must be in [0, 1), got ${dropout}`);
+}
+
+/** Refuses a list of layer widths (units or filters) that is not positive integers. */
+export function checkWidths(builder: string, name: string, widths: readonly number[]): void {
+  if (widths.length === 0 || widths.some((width) => !Number.isInteger(width) || width < 1)) throw new RangeError(`${builder}: ${name} must be positive integers, got [${widths.join(', ')}]`);
+}

@@ -1,0 +1,40 @@
+import { type LayersModel, layers, sequential } from '@tensorflow/tfjs-layers';
+import { checkClassifierOptions, checkWidths, type ClassifierOptions } from './classifier-options.js';
+import { LayerSeeds } from './layer-seeds.js';
+
+export interface CnnOptions extends ClassifierOptions {
+  /** Filters of each block; every block ends with a 2×2 max pool, halving height and width. */
+  readonly blocks: readonly number[];
+  /** Convolutions per block (default 1), each 3×3 'same' → batch norm → ReLU. */
+  readonly convolutionsPerBlock?: number;
+  /** Batch normalisation after each convolution (default true). */
+  readonly batchNorm?: boolean;
+}
+
+/**
+ * A plain CNN: blocks of (conv 3×3 → batch norm → ReLU) × n → max pool 2, then global average
+ * pooling, dropout and a dense layer giving logits.
+ */
+export function createCnn(options: CnnOptions): LayersModel {
+  const { inputShape, classes, blocks, convolutionsPerBlock = 1, batchNorm = true, dropout = 0, seed = 43 } = options;
+  checkClassifierOptions('createCnn', options);
+  checkWidths('createCnn', 'blocks', blocks);
+  checkWidths('createCnn', 'convolutionsPerBlock', [convolutionsPerBlock]);
+  const [height, width] = inputShape;
+  if (Math.min(height, width) < 2 ** blocks.length) throw new RangeError(`createCnn: ${blocks.length} blocks halve ${height}×${width} images below one pixel; use at most ${Math.floor(Math.log2(Math.min(height, width)))}`);
+  const seeds = new LayerSeeds(seed);
+  const model = sequential({ name: 'cnn' });
+  blocks.forEach((filters, block) => {
+    for (let i = 0; i < convolutionsPerBlock; i++) {
+      const first = block === 0 && i === 0;
+      model.add(layers.conv2d({ ...(first && { inputShape: [...inputShape] }), filters, kernelSize: 3, padding: 'same', useBias: !batchNorm, kernelInitializer: seeds.heNormal() }));
+      if (batchNorm) model.add(layers.batchNormalization());
+      model.add(layers.reLU());
+    }
+    model.add(layers.maxPooling2d({ poolSize: 2 }));
+  });
+  model.add(layers.globalAveragePooling2d({}));
+  if (dropout > 0) model.add(layers.dropout({ rate: dropout, seed: seeds.layerSeed() }));
+  model.add(layers.dense({ units: classes, kernelInitializer: seeds.glorotUniform(), name: 'logits' }));
+  return model;
+}

@@ -1,0 +1,48 @@
+import { input, type LayersModel, layers, model, type SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { checkClassifierOptions, checkWidths, type ClassifierOptions } from './classifier-options.js';
+import { LayerSeeds } from './layer-seeds.js';
+
+export interface ResNetOptions extends ClassifierOptions {
+  /** Filters of each stage; every stage after the first starts with stride 2. */
+  readonly stages: readonly number[];
+  /** Residual blocks per stage (default 2). */
+  readonly blocksPerStage?: number;
+  /** Filters of the 3×3 stem convolution (default: the first stage's). */
+  readonly stemFilters?: number;
+}
+
+/**
+ * A small residual network for small images (ResNet-18's shape, shrunk): a 3×3 stem, stages of
+ * basic blocks (conv 3×3 → BN → ReLU → conv 3×3 → BN, plus the input, → ReLU; a 1×1 convolution
+ * on the shortcut where the shape changes), global average pooling and a dense layer giving logits.
+ */
+export function createResNet(options: ResNetOptions): LayersModel {
+  const { inputShape, classes, stages, blocksPerStage = 2, dropout = 0, seed = 43 } = options;
+  const stemFilters = options.stemFilters ?? stages[0]!;
+  checkClassifierOptions('createResNet', options);
+  checkWidths('createResNet', 'stages', stages);
+  checkWidths('createResNet', 'blocksPerStage', [blocksPerStage]);
+  checkWidths('createResNet', 'stemFilters', [stemFilters]);
+  const seeds = new LayerSeeds(seed);
+  const convolution = (x: SymbolicTensor, filters: number, kernelSize: number, strides: number) =>
+    layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: seeds.heNormal() }).apply(x) as SymbolicTensor;
+  const normalised = (x: SymbolicTensor) => layers.batchNormalization().apply(x) as SymbolicTensor;
+  const relu = (x: SymbolicTensor) => layers.reLU().apply(x) as SymbolicTensor;
+
+  const images = input({ shape: [...inputShape] });
+  let x = relu(normalised(convolution(images, stemFilters, 3, 1)));
+  let channels = stemFilters;
+  stages.forEach((filters, stage) => {
+    for (let block = 0; block < blocksPerStage; block++) {
+      const strides = stage > 0 && block === 0 ? 2 : 1;
+      const branch = normalised(convolution(relu(normalised(convolution(x, filters, 3, strides))), filters, 3, 1));
+      const shortcut = strides === 1 && channels === filters ? x : normalised(convolution(x, filters, 1, strides));
+      x = relu(layers.add().apply([branch, shortcut]) as SymbolicTensor);
+      channels = filters;
+    }
+  });
+  x = layers.globalAveragePooling2d({}).apply(x) as SymbolicTensor;
+  if (dropout > 0) x = layers.dropout({ rate: dropout, seed: seeds.layerSeed() }).apply(x) as SymbolicTensor;
+  const logits = layers.dense({ units: classes, kernelInitializer: seeds.glorotUniform(), name: 'logits' }).apply(x) as SymbolicTensor;
+  return model({ inputs: images, outputs: logits, name: 'resnet' });
+}
