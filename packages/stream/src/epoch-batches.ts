@@ -1,17 +1,21 @@
 import type { LabeledImages } from '@rxvision/dataset';
 import { type Observable, skip } from 'rxjs';
 import { batch } from './batch.js';
+import { imagesToTensors, type ToTensorsOptions } from './images-to-tensors.js';
+import type { ImageTransform } from './map-images.js';
 import type { Pending } from './pending.js';
 import { prefetch } from './prefetch.js';
+import { readImages } from './read-images.js';
 import { rowIndices } from './row-indices.js';
 import { shuffle } from './shuffle.js';
 import type { TensorBatch } from './tensor-batch.js';
-import { toTensors, type ToTensorsOptions } from './to-tensors.js';
 
 export interface EpochBatchesOptions extends ToTensorsOptions {
   readonly batchSize: number;
   /** Shuffle each epoch with this seed; leave out to keep row order (as for evaluation). */
   readonly seed?: number;
+  /** Steps between reading and tensors, in order: augmentations, normalisation, your own. */
+  readonly transforms?: readonly ImageTransform[];
   /** Batches prepared ahead of the one in use; default 1. */
   readonly prefetch?: number;
 }
@@ -21,13 +25,16 @@ export type EpochBatches = (epoch: number, skipBatches?: number) => Observable<P
 
 /**
  * The usual composition, one epoch's stream per call:
- * `rowIndices → shuffle → batch → (skip) → toTensors → prefetch`. Skipped batches are dropped as
- * index arrays, before any pixel is read.
+ * `rowIndices → shuffle → batch → (skip) → readImages → ...transforms → imagesToTensors → prefetch`.
+ * Skipped batches are dropped as index arrays, before any pixel is read; augmentations draw from
+ * (seed, epoch, row), so a resumed epoch sees the same pixels as an uninterrupted one.
  */
 export function epochBatches(dataset: LabeledImages, options: EpochBatchesOptions): EpochBatches {
+  const transforms = options.transforms ?? [];
   return (epoch, skipBatches = 0) => {
     const rows = rowIndices(dataset.length);
     const ordered = options.seed === undefined ? rows : rows.pipe(shuffle({ seed: options.seed, epoch }));
-    return ordered.pipe(batch(options.batchSize), skip(skipBatches), toTensors(dataset, options), prefetch<TensorBatch>(options.prefetch ?? 1));
+    const images = transforms.reduce((stream, transform) => transform(stream), ordered.pipe(batch(options.batchSize), skip(skipBatches), readImages(dataset, { epoch, firstIndex: skipBatches })));
+    return images.pipe(imagesToTensors(dataset.classes.length, options), prefetch<TensorBatch>(options.prefetch ?? 1));
   };
 }

@@ -1,8 +1,17 @@
 export { batch } from './batch.js';
+export { cutout, type CutoutOptions } from './cutout.js';
 export { type EpochBatches, epochBatches, type EpochBatchesOptions } from './epoch-batches.js';
+export { horizontalFlip, type HorizontalFlipOptions } from './horizontal-flip.js';
+export type { ImageBatch } from './image-batch.js';
+export { imageRandom } from './image-random.js';
+export { imagesToTensors, type ToTensorsOptions } from './images-to-tensors.js';
+export { type ImageTransform, mapImages } from './map-images.js';
+export { normalize, type NormalizeOptions } from './normalize.js';
 export type { Disposable, Pending } from './pending.js';
 export { prefetch } from './prefetch.js';
+export { randomCrop, type RandomCropOptions } from './random-crop.js';
+export { readImages, type ReadImagesOptions } from './read-images.js';
 export { rowIndices } from './row-indices.js';
 export { epochSeed, shuffle, type ShuffleOptions } from './shuffle.js';
 export type { TensorBatch } from './tensor-batch.js';
-export { toTensors, type ToTensorsOptions } from './to-tensors.js';
+export { toTensors } from './to-tensors.js';
