@@ -2,8 +2,9 @@
 export interface EpochRecord {
   /** 1-based over the whole schedule. */
   readonly epoch: number;
-  /** Index of the schedule phase the epoch belongs to. */
+  /** Index of the schedule phase the epoch belongs to (0 for schedules without phases). */
   readonly phase: number;
+  /** The rate of the epoch's last step (the same for every step of a phase schedule). */
   readonly learningRate: number;
   readonly trainLoss: number;
   readonly valLoss: number;

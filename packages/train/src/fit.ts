@@ -1,16 +1,24 @@
 import type { EpochRecord } from '@rxvision/metrics';
 import type { Pending, TensorBatch } from '@rxvision/stream';
-import { losses, oneHot, type Optimizer, type Scalar, type Tensor, train } from '@tensorflow/tfjs-core';
+import { oneHot, type Scalar, type Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { concat, concatMap, defer, EMPTY, finalize, from, ignoreElements, Observable, of, Subject, takeUntil } from 'rxjs';
 import { type Evaluation, evaluate } from './evaluate.js';
+import { asSchedule, changesEachStep, checkSchedule, type LearningRateSchedule, learningRateAt, phaseAt, scheduleEpochs } from './learning-rate.js';
+import { type Loss, softmaxCrossEntropy } from './loss.js';
+import { type OptimizerSpec, PLAIN_SGD, TrainingOptimizer } from './optimizer.js';
 import type { Schedule } from './schedule.js';
 import type { BatchEnd, TrainingEvent } from './training-event.js';
 import { NonFiniteLossError, type ResumeFrom, START, type TrainingPosition, type TrainingState } from './training-state.js';
 
 export interface FitOptions {
-  /** Phases run one after another on the same model, as successive calls of the tutorial's fit. */
-  readonly schedule: Schedule;
+  /**
+   * The learning rate over the run: phases run one after another on the same model, as successive
+   * calls of the tutorial's fit (`[{ epochs, learningRate }, …]`), or a per-step schedule.
+   */
+  readonly schedule: Schedule | LearningRateSchedule;
+  /** Steps in each epoch; needed by schedules that change the rate within an epoch. */
+  readonly stepsPerEpoch?: number;
   /**
    * One epoch's training batches, called once per epoch with the 0-based epoch number and, when
    * resuming mid-epoch, the number of leading batches to leave out (`epochBatches` does both).
@@ -18,8 +26,10 @@ export interface FitOptions {
   readonly trainBatches: (epoch: number, skipBatches: number) => Observable<Pending<TensorBatch>>;
   /** The validation batches, evaluated after each epoch. */
   readonly validationBatches?: () => Observable<Pending<TensorBatch>>;
-  /** Makes a phase's optimizer; default plain SGD (no momentum), as in the tutorial. */
-  readonly optimizer?: (learningRate: number) => Optimizer;
+  /** The optimizer, one for the whole run (its state carries across phases); default plain SGD, as in the tutorial. */
+  readonly optimizer?: OptimizerSpec;
+  /** The training loss, on the model's logits; default softmax cross-entropy. */
+  readonly loss?: Loss;
   /** Continue a run: skips the epochs and steps already done (batch order depends on epoch only). */
   readonly resume?: ResumeFrom;
   /** Called at each epoch end and on a stop; training waits for it, so the model is not moving. */
@@ -35,29 +45,23 @@ export interface FitOptions {
  * `NonFiniteLossError` before anything else is written.
  */
 export function fit(model: LayersModel, options: FitOptions): Observable<TrainingEvent> {
-  const makeOptimizer = options.optimizer ?? ((learningRate: number) => train.sgd(learningRate));
+  const schedule = asSchedule(options.schedule);
   const start = options.resume?.position ?? START;
   return new Observable<TrainingEvent>((subscriber) => {
+    checkSchedule(schedule);
+    if (changesEachStep(schedule) && !(Number.isInteger(options.stepsPerEpoch) && options.stepsPerEpoch! > 0)) {
+      throw new RangeError(`the ${schedule.type} schedule changes the rate at every step: fit needs stepsPerEpoch, got ${options.stepsPerEpoch}`);
+    }
     const history: EpochRecord[] = [...(options.resume?.history ?? [])];
     const stop = { requested: false, position: undefined as TrainingPosition | undefined };
-    let current: { phase: number; instance: Optimizer } | undefined;
-    const optimizerFor = async (phase: number): Promise<Optimizer> => {
-      if (current?.phase !== phase) {
-        current?.instance.dispose();
-        const instance = makeOptimizer(options.schedule[phase]!.learningRate);
-        current = { phase, instance };
-        const saved = options.resume?.optimizerWeights;
-        if (saved && saved.length > 0 && phaseOf(options.schedule, start.epoch) === phase) await instance.setWeights(saved);
-      }
-      return current.instance;
-    };
+    const optimizer = new TrainingOptimizer(options.optimizer ?? PLAIN_SGD, learningRateAt(schedule, start.epoch, start.step, options.stepsPerEpoch));
+    subscriber.add(() => optimizer.dispose());
+    const saved = options.resume?.optimizerWeights;
+    const restored = saved && saved.length > 0 ? optimizer.setWeights(saved) : Promise.resolve();
     if (options.stop) subscriber.add(options.stop.subscribe(() => (stop.requested = true)));
 
-    const epochs = options.schedule
-      .flatMap((phase, index) => Array.from({ length: phase.epochs }, () => index))
-      .map((phase, index) => ({ phase, epoch: index + 1 }))
-      .filter(({ epoch }) => epoch >= start.epoch);
-    const context: EpochContext = { model, options, optimizerFor, history, stop };
+    const epochs = Array.from({ length: scheduleEpochs(schedule) }, (_, index) => ({ epoch: index + 1, phase: phaseAt(schedule, index + 1) })).filter(({ epoch }) => epoch >= start.epoch);
+    const context: EpochContext = { model, options, schedule, optimizer, restored, loss: options.loss ?? softmaxCrossEntropy(), history, stop };
     const run = from(epochs).pipe(
       concatMap(({ phase, epoch }) => {
         if (!stop.requested) return runEpoch(context, epoch, phase, epoch === start.epoch ? start : { ...START, epoch });
@@ -68,23 +72,28 @@ export function fit(model: LayersModel, options: FitOptions): Observable<Trainin
     );
     const last = defer(() => of<TrainingEvent>(stop.position ? { type: 'stopped', position: stop.position } : { type: 'end', history: [...history] }));
     subscriber.add(concat(run, last).subscribe(subscriber));
-    subscriber.add(() => current?.instance.dispose());
   });
 }
 
 interface EpochContext {
   readonly model: LayersModel;
   readonly options: FitOptions;
-  readonly optimizerFor: (phase: number) => Promise<Optimizer>;
+  readonly schedule: LearningRateSchedule;
+  readonly optimizer: TrainingOptimizer;
+  /** Settles once a resumed optimizer state is in place. */
+  readonly restored: Promise<void>;
+  readonly loss: Loss;
   readonly history: EpochRecord[];
   readonly stop: { requested: boolean; position: TrainingPosition | undefined };
 }
 
 function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt: TrainingPosition): Observable<TrainingEvent> {
-  const { model, options, optimizerFor, history, stop } = context;
+  const { model, options, schedule, optimizer, restored, loss: lossOf, history, stop } = context;
   return defer(() => {
     const started = performance.now() - resumeAt.seconds * 1000;
     let { lossSum, samples, step } = resumeAt;
+    let queued = resumeAt.step; // steps queued, one ahead of `step` while a loss is in flight
+    let learningRate = learningRateAt(schedule, epoch, queued, options.stepsPerEpoch);
     const seconds = (): number => (performance.now() - started) / 1000;
     const position = (): TrainingPosition => ({ epoch, step, lossSum, samples, seconds: seconds() });
     // Pull and step in one concatMap: the next batch is pulled only once this step is done. On a
@@ -94,27 +103,27 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
     // Each step's loss is read only after the next step is queued, so a GPU backend always has work
     // (reading it at once stalled the queue every step). Same values, same order; the last step is
     // read before the epoch ends or stops.
-    let inFlight: { readonly loss: Scalar; readonly size: number } | undefined;
-    const readStep = async (queued: { readonly loss: Scalar; readonly size: number }): Promise<BatchEnd> => {
+    let inFlight: QueuedStep | undefined;
+    const readStep = async (queuedStep: QueuedStep): Promise<BatchEnd> => {
       let loss: number;
       try {
-        loss = (await queued.loss.data())[0]!;
+        loss = (await queuedStep.loss.data())[0]!;
       } finally {
-        queued.loss.dispose();
+        queuedStep.loss.dispose();
       }
       // On wasm and cpu, data() resolves as a microtask, so a whole epoch would run without ever
       // giving timers, file writes or signal handlers a turn. Yield to the event loop once a step.
       await new Promise((resolve) => setTimeout(resolve, 0));
       if (!Number.isFinite(loss)) throw new NonFiniteLossError(epoch, step + 1, loss);
-      lossSum += loss * queued.size;
-      samples += queued.size;
-      return { type: 'batch', epoch, phase, step: ++step, size: queued.size, loss };
+      lossSum += loss * queuedStep.size;
+      samples += queuedStep.size;
+      return { type: 'batch', epoch, phase, step: ++step, size: queuedStep.size, loss, learningRate: queuedStep.learningRate };
     };
     const readInFlight = (): Observable<BatchEnd> =>
       defer(() => {
-        const queued = inFlight;
+        const queuedStep = inFlight;
         inFlight = undefined;
-        return queued ? from(readStep(queued)) : EMPTY;
+        return queuedStep ? from(readStep(queuedStep)) : EMPTY;
       });
     const steps = options.trainBatches(epoch - 1, resumeAt.step).pipe(
       concatMap((pending) => {
@@ -126,14 +135,17 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
           concatMap((batch) =>
             defer(async () => {
               try {
-                return queueStep(model, await optimizerFor(phase), batch);
+                await restored;
+                learningRate = learningRateAt(schedule, epoch, queued++, options.stepsPerEpoch);
+                optimizer.setLearningRate(learningRate);
+                return queueStep(model, optimizer, lossOf, batch);
               } finally {
                 batch.dispose(); // backends keep what queued work still reads
               }
             }).pipe(
               concatMap((loss) => {
                 const previous = readInFlight();
-                inFlight = { loss, size: batch.size };
+                inFlight = { loss, size: batch.size, learningRate };
                 return previous;
               }),
             ),
@@ -147,7 +159,7 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
       if (stop.requested) {
         const at = position();
         stop.position = at;
-        return defer(async () => options.checkpoint?.({ position: at, history: [...history], optimizer: await optimizerFor(phase), reason: 'stop' })).pipe(ignoreElements());
+        return defer(async () => options.checkpoint?.({ position: at, history: [...history], optimizer, reason: 'stop' })).pipe(ignoreElements());
       }
       const validation: Observable<Evaluation | undefined> = options.validationBatches ? evaluate(model, options.validationBatches()) : of(undefined);
       return validation.pipe(
@@ -155,7 +167,7 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
           const row: EpochRecord = {
             epoch,
             phase,
-            learningRate: options.schedule[phase]!.learningRate,
+            learningRate,
             trainLoss: lossSum / samples,
             valLoss: result?.loss ?? Number.NaN,
             valAccuracy: result?.accuracy ?? Number.NaN,
@@ -163,7 +175,7 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
           };
           history.push(row);
           const next: TrainingPosition = { ...START, epoch: epoch + 1 };
-          await options.checkpoint?.({ position: next, history: [...history], optimizer: await optimizerFor(phase), reason: 'epoch' });
+          await options.checkpoint?.({ position: next, history: [...history], optimizer, reason: 'epoch' });
           return { type: 'epoch', record: row };
         }),
       );
@@ -172,20 +184,17 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
   });
 }
 
-function phaseOf(schedule: Schedule, epoch: number): number {
-  let end = 0;
-  for (const [index, phase] of schedule.entries()) {
-    end += phase.epochs;
-    if (epoch <= end) return index;
-  }
-  return schedule.length - 1;
+interface QueuedStep {
+  readonly loss: Scalar;
+  readonly size: number;
+  readonly learningRate: number;
 }
 
-/** Queues one optimizer step on the batch's mean softmax cross-entropy; returns the loss, not yet read. */
-function queueStep(model: LayersModel, optimizer: Optimizer, batch: TensorBatch): Scalar {
+/** Queues one optimizer step on the batch's loss; returns the loss, not yet read. */
+function queueStep(model: LayersModel, optimizer: TrainingOptimizer, loss: Loss, batch: TensorBatch): Scalar {
   return optimizer.minimize(() => {
     const logits = model.apply(batch.xs, { training: true }) as Tensor;
     const targets = batch.ys.rank === 1 ? oneHot(batch.ys, logits.shape[1]!) : batch.ys;
-    return losses.softmaxCrossEntropy(targets, logits) as Scalar;
+    return loss(targets, logits);
   }, true) as Scalar;
 }

@@ -10,6 +10,8 @@ export interface BatchEnd {
   readonly step: number;
   readonly size: number;
   readonly loss: number;
+  /** The learning rate this step used. */
+  readonly learningRate: number;
 }
 
 export interface EpochEnd {

@@ -23,7 +23,7 @@ export const START: TrainingPosition = { epoch: 1, step: 0, lossSum: 0, samples:
 export interface TrainingState {
   readonly position: TrainingPosition;
   readonly history: readonly EpochRecord[];
-  /** The optimizer of the phase in progress (its `getWeights()` is its state). */
+  /** The run's optimizer (its `getWeights()` is its state: moments, momentum, iterations). */
   readonly optimizer: Optimizer;
   /** Why the checkpoint is taken. */
   readonly reason: 'epoch' | 'stop';

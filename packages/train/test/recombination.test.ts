@@ -1,0 +1,139 @@
+import '@tensorflow/tfjs-backend-cpu';
+import type { EpochRecord } from '@rxvision/metrics';
+import { createMlp } from '@rxvision/model';
+import { epochBatches } from '@rxvision/stream';
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { lastValueFrom, Subject, tap, toArray } from 'rxjs';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { fit, type FitOptions, type LearningRateSchedule, learningRateAt, type OptimizerSpec, type OptimizerWeights, softmaxCrossEntropy, type TrainingEvent, TrainingOptimizer, type TrainingPosition } from '../src/index.js';
+import { toyDataset } from './fixtures.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const small = { trainBatches: epochBatches(toyDataset(128, 3), { batchSize: 32, seed: 43 }), validationBatches: () => epochBatches(toyDataset(32, 4), { batchSize: 32 })(0), stepsPerEpoch: 4 };
+const network = (seed: number) => createMlp({ inputShape: [4, 4, 3], classes: 3, hidden: [12], seed });
+const run = (model: LayersModel, extra: Partial<FitOptions> & Pick<FitOptions, 'schedule'>) => lastValueFrom(fit(model, { ...small, ...extra }).pipe(toArray()));
+const steps = (events: TrainingEvent[]) => events.flatMap((e) => (e.type === 'batch' ? [[e.epoch, e.step, e.loss, e.learningRate]] : []));
+const rows = (events: TrainingEvent[]) => (events.at(-1) as Extract<TrainingEvent, { type: 'end' }>).history.map(({ seconds: _s, ...row }) => row);
+
+describe('learning-rate schedules', () => {
+  test('cosine warms up linearly to the peak, then falls to the final rate', () => {
+    const cosine: LearningRateSchedule = { type: 'cosine', epochs: 10, peak: 0.1, warmupEpochs: 1, final: 0.001 };
+    expect(learningRateAt(cosine, 1, 0, 10)).toBeCloseTo(0.01, 10);
+    expect(learningRateAt(cosine, 1, 9, 10)).toBeCloseTo(0.1, 10);
+    expect(learningRateAt(cosine, 2, 0, 10)).toBeCloseTo(0.1, 10);
+    expect(learningRateAt(cosine, 6, 0, 10)).toBeCloseTo(0.001 + (0.099 * (1 + Math.cos((Math.PI * 40) / 89))) / 2, 10);
+    expect(learningRateAt(cosine, 10, 9, 10)).toBeCloseTo(0.001, 10);
+  });
+
+  test('one-cycle starts at peak/25, reaches the peak after the warm-up fraction, ends near peak/10⁴', () => {
+    const cycle: LearningRateSchedule = { type: 'oneCycle', epochs: 10, peak: 0.5 };
+    expect(learningRateAt(cycle, 1, 0, 10)).toBeCloseTo(0.02, 10);
+    expect(learningRateAt(cycle, 4, 0, 10)).toBeCloseTo(0.5, 10);
+    expect(learningRateAt(cycle, 10, 9, 10)).toBeCloseTo(0.5e-4, 10);
+    const linear: LearningRateSchedule = { type: 'linear', epochs: 2, from: 0.1, to: 0.0, warmupEpochs: 0 };
+    expect([0, 1, 2, 3].map((step) => learningRateAt(linear, 1 + Math.floor(step / 2), step % 2, 2))).toEqual([0.1, 0.1 * (2 / 3), 0.1 / 3, 0].map((rate) => expect.closeTo(rate, 10)));
+  });
+
+  test('fit uses the rate of each step and reports it; the epoch record has the last one', async () => {
+    const schedule: LearningRateSchedule = { type: 'cosine', epochs: 2, peak: 0.05, warmupEpochs: 1 };
+    const events = await run(network(1), { schedule, optimizer: { type: 'sgd', momentum: 0.9 } });
+    const rates = steps(events).map(([, , , rate]) => rate);
+    expect(rates).toEqual(Array.from({ length: 8 }, (_, t) => learningRateAt(schedule, 1 + Math.floor(t / 4), t % 4, 4)));
+    expect(rows(events).map((row) => row.learningRate)).toEqual([rates[3], rates[7]]);
+    expect(rows(events).map((row) => row.phase)).toEqual([0, 0]);
+  });
+
+  test('a schedule that cannot run, or one that needs stepsPerEpoch without it, fails the stream in one line', async () => {
+    await expect(run(network(1), { schedule: { type: 'cosine', epochs: 2, peak: 0.1, warmupEpochs: 2 } })).rejects.toThrow('schedule cosine: warmupEpochs (2) must be fewer than epochs (2)');
+    await expect(run(network(1), { schedule: { type: 'oneCycle', epochs: 2, peak: -1 } })).rejects.toThrow('schedule oneCycle: peak must be > 0, got -1');
+    await expect(lastValueFrom(fit(network(1), { ...small, stepsPerEpoch: undefined, schedule: { type: 'linear', epochs: 1, from: 0.1, to: 0 } }))).rejects.toThrow('the linear schedule changes the rate at every step: fit needs stepsPerEpoch, got undefined');
+  });
+});
+
+describe('optimizers', () => {
+  const specs: OptimizerSpec[] = [
+    { type: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
+    { type: 'adam' },
+    { type: 'adamw', weightDecay: 0.05 },
+  ];
+
+  test.each(specs)('%o: its state lives across phases, and resuming mid-epoch gives the uninterrupted history', async (optimizer) => {
+    const schedule = [{ epochs: 1, learningRate: 0.01 }, { epochs: 2, learningRate: 0.003 }];
+    const straight = await run(network(7), { schedule, optimizer });
+    expect(rows(straight).at(-1)!.trainLoss).toBeLessThan(rows(straight)[0]!.trainLoss);
+
+    const model = network(7);
+    const stop = new Subject<void>();
+    let saved: { position: TrainingPosition; history: readonly EpochRecord[]; weights: tf.Tensor[]; optimizer: OptimizerWeights } | undefined;
+    const before = tf.memory().numTensors;
+    const first = await lastValueFrom(
+      fit(model, {
+        ...small,
+        schedule,
+        optimizer,
+        stop,
+        checkpoint: async (state) => {
+          if (state.reason === 'stop') saved = { position: state.position, history: state.history, weights: model.getWeights().map((w) => w.clone()), optimizer: await state.optimizer.getWeights() };
+        },
+      }).pipe(
+        tap((e) => e.type === 'batch' && e.epoch === 2 && e.step === 2 && stop.next()),
+        toArray(),
+      ),
+    );
+    expect(first.at(-1)).toMatchObject({ type: 'stopped', position: { epoch: 2, step: 2 } });
+    expect(saved!.optimizer.find((w) => w.name === 'iter')?.tensor.dataSync()[0]).toBe(6); // 4 steps of phase 1, 2 of phase 2: one optimizer
+    expect(tf.memory().numTensors).toBe(before + saved!.weights.length + saved!.optimizer.length); // what we kept, nothing else
+    model.dispose();
+
+    const resumed = network(99);
+    resumed.setWeights(saved!.weights);
+    const rest = await run(resumed, { schedule, optimizer, resume: { position: saved!.position, history: saved!.history, optimizerWeights: saved!.optimizer } });
+    expect(rows(rest)).toEqual(rows(straight));
+    expect(steps([...first, ...rest])).toEqual(steps(straight));
+    tf.dispose([...saved!.weights, ...saved!.optimizer.map((w) => w.tensor)]);
+    resumed.dispose();
+  });
+
+  test('weight decay: AdamW shrinks weights by rate·decay before its step; SGD adds decay·w to the gradient', async () => {
+    const w = tf.variable(tf.tensor1d([1, -2, 4]), true, 'decayed');
+    const zeroLoss = () => tf.sum(tf.mul(w, 0)) as tf.Scalar;
+    const adamw = new TrainingOptimizer({ type: 'adamw', weightDecay: 0.1 }, 0.5);
+    adamw.minimize(zeroLoss);
+    expect(Array.from(w.dataSync())).toEqual([0.95, -1.9, 3.8].map((v) => expect.closeTo(v, 6)));
+    const sgd = new TrainingOptimizer({ type: 'sgd', weightDecay: 0.1 }, 0.5);
+    sgd.minimize(zeroLoss);
+    expect(Array.from(w.dataSync())).toEqual([0.95 * 0.95, -1.9 * 0.95, 3.8 * 0.95].map((v) => expect.closeTo(v, 6)));
+    for (const o of [adamw, sgd, w]) o.dispose();
+  });
+
+  test('a spec no optimizer can be made from is refused in one line', () => {
+    expect(() => new TrainingOptimizer({ type: 'sgd', momentum: 1 }, 0.1)).toThrow('optimizer sgd: momentum must be in [0, 1), got 1');
+    expect(() => new TrainingOptimizer({ type: 'sgd', nesterov: true }, 0.1)).toThrow('optimizer sgd: nesterov needs a momentum above 0');
+    expect(() => new TrainingOptimizer({ type: 'adamw', weightDecay: -1 }, 0.1)).toThrow('optimizer adamw: weightDecay must be ≥ 0, got -1');
+    expect(() => new TrainingOptimizer({ type: 'rmsprop' } as never, 0.1)).toThrow('optimizer type must be sgd, adam or adamw, got rmsprop');
+  });
+});
+
+describe('losses', () => {
+  test('label smoothing moves target mass onto every class', () => {
+    const logits = tf.tensor2d([[2, 0, -1]]);
+    const targets = tf.tensor2d([[1, 0, 0]]);
+    const logSoftmax = Array.from(tf.logSoftmax(logits).dataSync());
+    const smoothed = [1 - 0.3 + 0.1, 0.1, 0.1];
+    expect(softmaxCrossEntropy({ labelSmoothing: 0.3 })(targets, logits).dataSync()[0]).toBeCloseTo(-smoothed.reduce((sum, t, i) => sum + t * logSoftmax[i]!, 0), 5);
+    expect(softmaxCrossEntropy()(targets, logits).dataSync()[0]).toBeCloseTo(-logSoftmax[0]!, 5);
+    expect(() => softmaxCrossEntropy({ labelSmoothing: 1 })).toThrow('labelSmoothing must be in [0, 1), got 1');
+  });
+
+  test('fit trains on the loss it is given', async () => {
+    const squaredError = (targets: tf.Tensor, logits: tf.Tensor) => tf.mean(tf.square(tf.sub(tf.softmax(logits), targets))) as tf.Scalar;
+    const events = await run(network(3), { schedule: [{ epochs: 1, learningRate: 0.5 }], loss: squaredError });
+    const batchLosses = steps(events).map(([, , loss]) => loss as number);
+    expect(batchLosses.every((loss) => loss > 0 && loss < 0.25)).toBe(true); // a mean squared difference of probabilities, not a cross-entropy (≈ 1.1 at the start)
+    expect(events.filter((e) => e.type === 'batch')).toHaveLength(4);
+  });
+});
