@@ -9,6 +9,8 @@ export interface EpochRecord {
   readonly trainLoss: number;
   readonly valLoss: number;
   readonly valAccuracy: number;
+  /** Extra validation metrics by name, when the run asked for some. */
+  readonly metrics?: Readonly<Record<string, number>>;
   readonly seconds: number;
 }
 

@@ -3,3 +3,4 @@ export { type ConfusionMatrix, confusionMatrix, perClassAccuracy } from './confu
 export type { EpochRecord, History } from './history.js';
 export { meanLoss } from './mean-loss.js';
 export { batchSize, type PredictionBatch, predictedClass } from './prediction-batch.js';
+export { topKAccuracy } from './top-k-accuracy.js';

@@ -1,7 +1,7 @@
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, test } from 'vitest';
-import { accuracy, confusionMatrix, meanLoss, perClassAccuracy, type PredictionBatch } from '../src/index.js';
+import { accuracy, confusionMatrix, meanLoss, perClassAccuracy, type PredictionBatch, topKAccuracy } from '../src/index.js';
 
 const scheduler = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 
@@ -59,12 +59,33 @@ describe('confusionMatrix', () => {
   });
 });
 
+describe('topKAccuracy', () => {
+  test('counts rows whose class is among the k best scores; top-1 is accuracy', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      // Ranks of the true class: in a, 0, 1 (a tie, lost to the lower index) and 0; in b, 2 (below 9 and a tie).
+      expectObservable(cold('-a-b-|', { a, b }).pipe(topKAccuracy(1))).toBe('-----(x|)', { x: 2 / 4 });
+      expectObservable(cold('-a-b-|', { a, b }).pipe(topKAccuracy(2))).toBe('-----(x|)', { x: 3 / 4 });
+      expectObservable(cold('-a-b-|', { a, b }).pipe(topKAccuracy(3))).toBe('-----(x|)', { x: 1 });
+    });
+  });
+
+  test('unsubscribing stops the source; k must be a positive integer', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a--b-|', { a, b });
+      expectObservable(source.pipe(topKAccuracy(2)), '^--!').toBe('---');
+      expectSubscriptions(source.subscriptions).toBe('^--!');
+    });
+    expect(() => topKAccuracy(0)).toThrow('topKAccuracy: k must be a positive integer, got 0');
+  });
+});
+
 describe('every operator keeps its state per subscription', () => {
   const expected = { classes: 3, counts: Uint32Array.from([1, 0, 0, 0, 0, 1, 0, 1, 1]) };
   test.each([
     ['accuracy', accuracy(), 2 / 4],
     ['meanLoss', meanLoss(), 2],
     ['confusionMatrix', confusionMatrix(3), expected],
+    ['topKAccuracy', topKAccuracy(2), 3 / 4],
   ] as const)('%s: subscribing twice to the same pipe gives the same result twice', async (_name, operator, result) => {
     const piped = from([a, b]).pipe(operator as (source: Observable<PredictionBatch>) => Observable<unknown>);
     expect(await lastValueFrom(piped)).toEqual(result);

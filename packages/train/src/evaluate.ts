@@ -1,7 +1,7 @@
-import { accuracy, type ConfusionMatrix, confusionMatrix, meanLoss } from '@rxvision/metrics';
+import { accuracy, type ConfusionMatrix, confusionMatrix, meanLoss, type PredictionBatch } from '@rxvision/metrics';
 import type { Pending, TensorBatch } from '@rxvision/stream';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { connect, forkJoin, type Observable } from 'rxjs';
+import { connect, forkJoin, type Observable, of } from 'rxjs';
 import { predictions } from './predictions.js';
 
 export interface Evaluation {
@@ -9,13 +9,23 @@ export interface Evaluation {
   readonly loss: number;
   readonly accuracy: number;
   readonly confusion: ConfusionMatrix;
+  /** The extra metrics asked for, by name. */
+  readonly metrics: Readonly<Record<string, number>>;
 }
 
-/** Loss, accuracy and confusion matrix of `model` over one pass of `batches`. */
-export function evaluate(model: LayersModel, batches: Observable<Pending<TensorBatch>>): Observable<Evaluation> {
+/** A metric over a split: an operator of `@rxvision/metrics` (`topKAccuracy(5)`) or your own. */
+export type Metric = (predictions: Observable<PredictionBatch>) => Observable<number>;
+
+/** Loss, accuracy, confusion matrix and any extra `metrics` of `model` over one pass of `batches`. */
+export function evaluate(model: LayersModel, batches: Observable<Pending<TensorBatch>>, metrics: Readonly<Record<string, Metric>> = {}): Observable<Evaluation> {
   const classes = (model.outputs[0]!.shape as number[])[1]!;
   return batches.pipe(
     predictions(model),
-    connect((shared) => forkJoin({ loss: shared.pipe(meanLoss()), accuracy: shared.pipe(accuracy()), confusion: shared.pipe(confusionMatrix(classes)) })),
+    connect((shared) => {
+      const extra = Object.entries(metrics);
+      // forkJoin of nothing completes without a value: no extra metrics is an empty record.
+      const named = extra.length === 0 ? of({}) : forkJoin(Object.fromEntries(extra.map(([name, metric]) => [name, shared.pipe(metric)])));
+      return forkJoin({ loss: shared.pipe(meanLoss()), accuracy: shared.pipe(accuracy()), confusion: shared.pipe(confusionMatrix(classes)), metrics: named });
+    }),
   );
 }

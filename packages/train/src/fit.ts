@@ -3,7 +3,7 @@ import type { Pending, TensorBatch } from '@rxvision/stream';
 import { oneHot, type Scalar, type Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { concat, concatMap, defer, EMPTY, finalize, from, ignoreElements, Observable, of, Subject, takeUntil } from 'rxjs';
-import { type Evaluation, evaluate } from './evaluate.js';
+import { type Evaluation, evaluate, type Metric } from './evaluate.js';
 import { asSchedule, changesEachStep, checkSchedule, type LearningRateSchedule, learningRateAt, phaseAt, scheduleEpochs } from './learning-rate.js';
 import { type Loss, softmaxCrossEntropy } from './loss.js';
 import { type OptimizerSpec, PLAIN_SGD, TrainingOptimizer } from './optimizer.js';
@@ -26,6 +26,8 @@ export interface FitOptions {
   readonly trainBatches: (epoch: number, skipBatches: number) => Observable<Pending<TensorBatch>>;
   /** The validation batches, evaluated after each epoch. */
   readonly validationBatches?: () => Observable<Pending<TensorBatch>>;
+  /** Extra validation metrics by name (`{ top5: topKAccuracy(5) }`), added to each epoch record. */
+  readonly metrics?: Readonly<Record<string, Metric>>;
   /** The optimizer, one for the whole run (its state carries across phases); default plain SGD, as in the tutorial. */
   readonly optimizer?: OptimizerSpec;
   /** The training loss, on the model's logits; default softmax cross-entropy. */
@@ -161,7 +163,7 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
         stop.position = at;
         return defer(async () => options.checkpoint?.({ position: at, history: [...history], optimizer, reason: 'stop' })).pipe(ignoreElements());
       }
-      const validation: Observable<Evaluation | undefined> = options.validationBatches ? evaluate(model, options.validationBatches()) : of(undefined);
+      const validation: Observable<Evaluation | undefined> = options.validationBatches ? evaluate(model, options.validationBatches(), options.metrics) : of(undefined);
       return validation.pipe(
         concatMap(async (result): Promise<TrainingEvent> => {
           const row: EpochRecord = {
@@ -171,6 +173,7 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
             trainLoss: lossSum / samples,
             valLoss: result?.loss ?? Number.NaN,
             valAccuracy: result?.accuracy ?? Number.NaN,
+            ...(options.metrics && result && { metrics: result.metrics }),
             seconds: seconds(),
           };
           history.push(row);

@@ -1,4 +1,4 @@
-export { type Evaluation, evaluate } from './evaluate.js';
+export { type Evaluation, evaluate, type Metric } from './evaluate.js';
 export { fit, type FitOptions } from './fit.js';
 export { type LearningRateSchedule, learningRateAt, phaseAt, scheduleEpochs } from './learning-rate.js';
 export { type Loss, softmaxCrossEntropy, type SoftmaxCrossEntropyOptions } from './loss.js';

@@ -1,12 +1,13 @@
 import '@tensorflow/tfjs-backend-cpu';
 import type { EpochRecord } from '@rxvision/metrics';
+import { topKAccuracy } from '@rxvision/metrics';
 import { createMlp } from '@rxvision/model';
 import { epochBatches } from '@rxvision/stream';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { lastValueFrom, Subject, tap, toArray } from 'rxjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { fit, type FitOptions, type LearningRateSchedule, learningRateAt, type OptimizerSpec, type OptimizerWeights, softmaxCrossEntropy, type TrainingEvent, TrainingOptimizer, type TrainingPosition } from '../src/index.js';
+import { evaluate, fit, type FitOptions, type LearningRateSchedule, learningRateAt, type OptimizerSpec, type OptimizerWeights, softmaxCrossEntropy, type TrainingEvent, TrainingOptimizer, type TrainingPosition } from '../src/index.js';
 import { toyDataset } from './fixtures.js';
 
 beforeAll(async () => {
@@ -135,5 +136,22 @@ describe('losses', () => {
     const batchLosses = steps(events).map(([, , loss]) => loss as number);
     expect(batchLosses.every((loss) => loss > 0 && loss < 0.25)).toBe(true); // a mean squared difference of probabilities, not a cross-entropy (≈ 1.1 at the start)
     expect(events.filter((e) => e.type === 'batch')).toHaveLength(4);
+  });
+});
+
+describe('validation metrics', () => {
+  test('extra metrics, operators of @rxvision/metrics, land in each epoch record by name', async () => {
+    const model = network(5);
+    const events = await run(model, { schedule: [{ epochs: 2, learningRate: 0.05 }], metrics: { top2: topKAccuracy(2), top3: topKAccuracy(3) } });
+    for (const row of rows(events)) {
+      expect(row.metrics!.top2).toBeGreaterThanOrEqual(row.valAccuracy);
+      expect(row.metrics!.top2).toBeLessThan(1);
+      expect(row.metrics!.top3).toBe(1); // three classes
+    }
+    const evaluation = await lastValueFrom(evaluate(model, small.validationBatches(), { top1: topKAccuracy(1) }));
+    expect(evaluation.metrics.top1).toBe(evaluation.accuracy);
+    expect((await lastValueFrom(evaluate(model, small.validationBatches()))).metrics).toEqual({});
+    expect(rows(await run(model, { schedule: [{ epochs: 1, learningRate: 0.05 }] }))[0]).not.toHaveProperty('metrics');
+    model.dispose();
   });
 });
