@@ -1,12 +1,7 @@
 import { backend_util, getKernel, type KernelConfig, type KernelFunc, type MaxPoolGradAttrs, registerKernel, type TensorInfo, unregisterKernel } from '@tensorflow/tfjs-core';
+import type { HeapBackend } from './wasm-heap.js';
 
 const MAX_POOL_GRAD = 'MaxPoolGrad';
-
-/** What the kernel needs of the wasm backend: views of tensors in its heap, and new outputs. */
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
 
 /**
  * Replaces tfjs-backend-wasm 4.22's MaxPoolGrad, which drops the gradient of every window whose

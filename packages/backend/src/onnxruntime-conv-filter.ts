@@ -1,13 +1,8 @@
 import { backend_util, type Conv2DBackpropFilterAttrs, getKernel, type KernelConfig, type KernelFunc, registerKernel, type TensorInfo, unregisterKernel } from '@tensorflow/tfjs-core';
 import type { OnnxRuntime, OnnxSession } from './onnxruntime.js';
+import type { HeapBackend } from './wasm-heap.js';
 
 const KERNEL = 'Conv2DBackpropFilter';
-
-/** What the kernel needs of the wasm backend: views of tensors in its heap, and new outputs. */
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
 
 const ours = new WeakSet<object>();
 

@@ -1,15 +1,10 @@
 import { getKernel, type KernelConfig, type KernelFunc, registerKernel, type TensorInfo, unregisterKernel, util } from '@tensorflow/tfjs-core';
 import type { OnnxGraph, OnnxNode } from './onnx-model.js';
 import type { OnnxRuntime, OnnxSession } from './onnxruntime.js';
+import type { HeapBackend } from './wasm-heap.js';
 
 /** The kernels replaced: every matrix product tfjs and tfjs-layers compute goes through one of them. */
 export const MAT_MUL_KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;
-
-/** What the kernel needs of the wasm backend: views of tensors in its heap, and new outputs. */
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
 
 interface MatMulInputs {
   a: TensorInfo;
