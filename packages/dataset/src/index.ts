@@ -1,5 +1,6 @@
 export { BinaryRecordDecoder, type BinaryDatasetSpec, CIFAR10, CIFAR10_URL, type RawFileSpec, recordSize } from './cifar10.js';
 export { DatasetError } from './errors.js';
+export { type IdxArray, parseIdx } from './idx.js';
 export { ImageDataset, type ImageChunk } from './image-dataset.js';
 export type { LabeledImages } from './labeled-images.js';
 export { createRandom, createRandomFromState, permutation, type Random, type RandomState, shuffleInPlace } from './random.js';

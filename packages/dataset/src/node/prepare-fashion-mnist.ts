@@ -1,0 +1,31 @@
+import { join, resolve } from 'node:path';
+import { prepareIdx, type PrepareIdxResult } from './prepare-idx.js';
+
+/** Fashion-MNIST's classes, in label order (github.com/zalandoresearch/fashion-mnist). */
+export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
+
+/** Where Debian's `dataset-fashion-mnist` package puts the files. */
+export const DEBIAN_FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
+
+export interface PrepareFashionMnistOptions {
+  /** The folder holding the four `*-idx?-ubyte.gz` files; default Debian's. */
+  readonly source?: string;
+  /** Where `train.arrow` and `test.arrow` go; default `data/fashion-mnist`. */
+  readonly dataDir?: string;
+  readonly force?: boolean;
+}
+
+/** Fashion-MNIST (28×28 grey, 60,000 + 10,000) as `train.arrow` and `test.arrow`. */
+export async function prepareFashionMnist(options: PrepareFashionMnistOptions = {}): Promise<{ train: PrepareIdxResult; test: PrepareIdxResult }> {
+  const source = options.source ?? DEBIAN_FASHION_MNIST;
+  const dataDir = resolve(options.dataDir ?? 'data/fashion-mnist');
+  const split = (prefix: string, name: string) =>
+    prepareIdx({
+      images: join(source, `${prefix}-images-idx3-ubyte.gz`),
+      labels: join(source, `${prefix}-labels-idx1-ubyte.gz`),
+      classes: FASHION_MNIST_CLASSES,
+      out: join(dataDir, `${name}.arrow`),
+      ...(options.force !== undefined && { force: options.force }),
+    });
+  return { train: await split('train', 'train'), test: await split('t10k', 'test') };
+}
