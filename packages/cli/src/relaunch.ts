@@ -5,6 +5,12 @@ import { MALLOC_TUNABLES, mallocTunablesApplied } from '@rxvision/backend';
 /** Set in the relaunched process, which must not relaunch again. */
 const RELAUNCHED = 'RXVISION_RELAUNCHED';
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/**
+ * One Ctrl-C can reach this process twice within a millisecond or two: from the terminal, and again
+ * from a parent that forwards it (npm does, for `npm start`). The child treats a second signal as
+ * "quit at once", so repeats this close together are forwarded once.
+ */
+const SAME_SIGNAL_MS = 25;
 
 /**
  * Whether this process should run the command in a child started with MALLOC_TUNABLES: glibc
@@ -18,8 +24,9 @@ export function shouldRelaunch(env: NodeJS.ProcessEnv = process.env): boolean {
 /**
  * Runs this same command in a child process with the malloc settings, and resolves to the exit
  * code to leave with. The child has a process group of its own, so that a Ctrl-C reaches it once,
- * through this process, which forwards SIGINT, SIGTERM and SIGHUP; if this process dies without
- * forwarding (SIGKILL), the child sees its IPC channel close and stops as on SIGTERM.
+ * through this process, which forwards SIGINT, SIGTERM and SIGHUP (a burst of the same signal once);
+ * if this process dies without forwarding (SIGKILL), the child sees its IPC channel close and stops
+ * as on SIGTERM.
  */
 export function relaunch(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -29,7 +36,17 @@ export function relaunch(): Promise<number> {
       detached: true,
       env: { ...process.env, GLIBC_TUNABLES: tunables, [RELAUNCHED]: '1' },
     });
-    const forward = Object.fromEntries(FORWARDED.map((signal) => [signal, () => child.kill(signal)]));
+    const last = new Map<NodeJS.Signals, number>();
+    const forward = Object.fromEntries(
+      FORWARDED.map((signal) => [
+        signal,
+        () => {
+          const now = performance.now();
+          if (now - (last.get(signal) ?? -Infinity) >= SAME_SIGNAL_MS) child.kill(signal);
+          last.set(signal, now);
+        },
+      ]),
+    );
     for (const signal of FORWARDED) process.on(signal, forward[signal]!);
     child.on('error', reject);
     child.on('exit', (code, signal) => {

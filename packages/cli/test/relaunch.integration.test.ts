@@ -49,4 +49,24 @@ describe.runIf(source && process.platform === 'linux')('the CLI runs its command
     const checkpoint = JSON.parse(await readFile(join(run, 'checkpoint', 'checkpoint.json'), 'utf8'));
     expect(checkpoint.position.epoch).toBe(2);
   }, 600_000);
+
+  test('one Ctrl-C that arrives twice at once (the terminal, and npm forwarding it) checkpoints instead of quitting', async () => {
+    const run = join(dir, 'twice-at-once');
+    let sent = false;
+    const result = await runCli(['train', '--data', join(dir, 'data'), '--out', run, '--schedule', '2@0.05,1@0.01', '--limit', '5000', '--backend', 'onnxruntime'], {}, {
+      onStdout: (stdout, parent) => {
+        if (sent || !stdout.includes('Epoch [1]')) return;
+        sent = true;
+        // Inside epoch 2; two deliveries 5 ms apart (the kernel would merge two pending at once).
+        setTimeout(() => parent.kill('SIGINT'), 1500);
+        setTimeout(() => parent.kill('SIGINT'), 1505);
+      },
+    });
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toContain('SIGINT: stopping after the current step and writing a checkpoint');
+    expect(result.stderr).toContain(`continue with rxvision train --resume ${run}`);
+    const checkpoint = JSON.parse(await readFile(join(run, 'checkpoint', 'checkpoint.json'), 'utf8'));
+    expect(checkpoint.position).toMatchObject({ epoch: 2, step: expect.any(Number) });
+    expect(checkpoint.position.step).toBeGreaterThan(0); // stopped after a step, not quit at the epoch's start
+  }, 600_000);
 });
