@@ -37,7 +37,8 @@ export default [
           enforceBuildableLibDependency: false,
           allow: [],
           depConstraints: [
-            // The house: cli → train → metrics, cli → stream → dataset, cli → plot → metrics, train → stream.
+            // The house: cli → train → metrics, cli → stream → dataset, cli → plot → metrics, train → stream;
+            // experiment composes dataset → stream → model → train, for the CLI and whatever runs experiments.
             { sourceTag: 'scope:dataset', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:stream', onlyDependOnLibsWithTags: ['scope:dataset'] },
             { sourceTag: 'scope:metrics', onlyDependOnLibsWithTags: [], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
@@ -45,8 +46,9 @@ export default [
             { sourceTag: 'scope:train', onlyDependOnLibsWithTags: ['scope:stream', 'scope:metrics', 'scope:dataset'], bannedExternalImports: tfjsBackends },
             { sourceTag: 'scope:backend', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:plot', onlyDependOnLibsWithTags: ['scope:metrics'], bannedExternalImports: tfjsBackends },
-            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics', 'scope:backend', 'scope:plot'] },
-            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics', 'scope:backend', 'scope:plot'] },
+            { sourceTag: 'scope:experiment', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics'], bannedExternalImports: tfjsBackends },
+            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics', 'scope:backend', 'scope:plot', 'scope:experiment'] },
+            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics', 'scope:backend', 'scope:plot', 'scope:experiment'] },
           ],
         },
       ],

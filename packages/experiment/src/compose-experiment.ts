@@ -1,0 +1,98 @@
+import { type LabeledImages, randomSplit, subset } from '@rxvision/dataset';
+import { openImageDataset, prepareCifar10, prepareFashionMnist } from '@rxvision/dataset/node';
+import { topKAccuracy } from '@rxvision/metrics';
+import { createCnn, createMlp, createResNet, createTutorialModel } from '@rxvision/model';
+import { cutout, epochBatches, horizontalFlip, type ImageTransform, normalize, randomCrop } from '@rxvision/stream';
+import { type FitOptions, softmaxCrossEntropy } from '@rxvision/train';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { resolve } from 'node:path';
+import type { Experiment } from './experiment.js';
+import { ExperimentError } from './parse-experiment.js';
+
+/** An experiment made into parts: call `fit(model, fitOptions)`, then evaluate on `testBatches`. */
+export interface ComposedExperiment {
+  readonly model: LayersModel;
+  readonly fitOptions: FitOptions;
+  readonly train: LabeledImages;
+  readonly validation: LabeledImages;
+  /** The test split's batches, normalised as validation's; absent when the dataset has none. */
+  readonly testBatches?: FitOptions['validationBatches'];
+}
+
+export interface ComposeOptions {
+  /** Folder that relative paths in the experiment are taken from (the experiment file's). */
+  readonly baseDir?: string;
+  /** Names the experiment in errors. */
+  readonly source?: string;
+}
+
+/**
+ * dataset → split → stream (augmentations, normalisation) → model → fit options, from an
+ * experiment. Prepares the dataset first if it is not prepared yet.
+ */
+export async function composeExperiment(experiment: Experiment, options: ComposeOptions = {}): Promise<ComposedExperiment> {
+  const at = (path: string) => resolve(options.baseDir ?? '.', path);
+  const source = options.source ?? 'experiment';
+  const files = await datasetFiles(experiment, at);
+  const full = await openImageDataset(files.train);
+  const limited = experiment.limit === undefined ? full : subset(full, Array.from({ length: Math.min(experiment.limit, full.length) }, (_, i) => i));
+  if (experiment.validation >= limited.length) throw new ExperimentError(source, `validation: expected fewer than the ${limited.length} training images, got ${experiment.validation}`);
+  const [train, validation] = randomSplit(limited, [limited.length - experiment.validation, experiment.validation], { seed: experiment.seed }).map((split): LabeledImages => split) as [LabeledImages, LabeledImages];
+  if (experiment.normalize && experiment.normalize.mean.length !== train.shape[2]) throw new ExperimentError(source, `normalize.mean: expected ${train.shape[2]} values (one per channel), got ${experiment.normalize.mean.length}`);
+
+  const normalisation: ImageTransform[] = experiment.normalize ? [normalize(experiment.normalize)] : [];
+  const augmentations = experiment.augment.map((step): ImageTransform => {
+    const seed = experiment.seed;
+    if (step.type === 'randomCrop') return randomCrop({ padding: step.padding, seed });
+    if (step.type === 'horizontalFlip') return horizontalFlip({ seed, ...(step.probability !== undefined && { probability: step.probability }) });
+    return cutout({ size: step.size, seed });
+  });
+  const evaluation = (dataset: LabeledImages) => () => epochBatches(dataset, { batchSize: 1000, transforms: normalisation })(0);
+  const test = files.test ? await openImageDataset(files.test) : undefined;
+  return {
+    model: buildModel(experiment, train),
+    train,
+    validation,
+    ...(test && { testBatches: evaluation(test) }),
+    fitOptions: {
+      schedule: experiment.schedule,
+      stepsPerEpoch: Math.ceil(train.length / experiment.batchSize),
+      optimizer: experiment.optimizer,
+      loss: softmaxCrossEntropy({ labelSmoothing: experiment.labelSmoothing }),
+      ...(experiment.topK.length > 0 && { metrics: Object.fromEntries(experiment.topK.map((k) => [`top${k}`, topKAccuracy(k)])) }),
+      trainBatches: epochBatches(train, { batchSize: experiment.batchSize, seed: experiment.seed, transforms: [...augmentations, ...normalisation] }),
+      validationBatches: evaluation(validation),
+    },
+  };
+}
+
+async function datasetFiles(experiment: Experiment, at: (path: string) => string): Promise<{ train: string; test?: string }> {
+  const { dataset } = experiment;
+  switch (dataset.type) {
+    case 'cifar10': {
+      const prepared = await prepareCifar10({ dataDir: at(dataset.dataDir ?? 'data/cifar10') });
+      return { train: prepared.train, test: prepared.test };
+    }
+    case 'fashion-mnist': {
+      const prepared = await prepareFashionMnist({ dataDir: at(dataset.dataDir ?? 'data/fashion-mnist'), ...(dataset.source && { source: at(dataset.source) }) });
+      return { train: prepared.train.path, test: prepared.test.path };
+    }
+    case 'arrow':
+      return { train: at(dataset.train), ...(dataset.test && { test: at(dataset.test) }) };
+  }
+}
+
+function buildModel(experiment: Experiment, train: LabeledImages): LayersModel {
+  const common = { inputShape: train.shape, classes: train.classes.length, seed: experiment.seed };
+  const { model } = experiment;
+  switch (model.type) {
+    case 'tutorial':
+      return createTutorialModel({ ...common, ...(model.outputRelu !== undefined && { outputRelu: model.outputRelu }) });
+    case 'mlp':
+      return createMlp({ ...common, ...model });
+    case 'cnn':
+      return createCnn({ ...common, ...model });
+    case 'resnet':
+      return createResNet({ ...common, ...model });
+  }
+}

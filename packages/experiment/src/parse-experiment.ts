@@ -1,0 +1,70 @@
+import type { z } from 'zod';
+import { type Experiment, experimentSchema } from './experiment.js';
+
+/** An experiment that cannot run as written: one line, naming the source, the field and what it allows. */
+export class ExperimentError extends Error {
+  override readonly name = 'ExperimentError';
+
+  constructor(
+    readonly source: string,
+    readonly problem: string,
+  ) {
+    super(`${source}: ${problem}`);
+  }
+}
+
+/** Validates `value` (a parsed JSON document) as an experiment; `source` names it in errors. */
+export function parseExperiment(value: unknown, source: string): Experiment {
+  const result = experimentSchema.safeParse(value, { reportInput: true });
+  if (result.success) return result.data;
+  throw new ExperimentError(source, describe(result.error.issues[0]!));
+}
+
+/** Parses experiment JSON text. */
+export function parseExperimentText(text: string, source: string): Experiment {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ExperimentError(source, `is not JSON (${(error as Error).message})`);
+  }
+  return parseExperiment(value, source);
+}
+
+function describe(issue: z.core.$ZodIssue, parent: readonly PropertyKey[] = []): string {
+  const path = [...parent, ...issue.path];
+  const field = path.length === 0 ? 'the experiment' : path.map((key) => (typeof key === 'number' ? `[${key}]` : String(key))).join('.').replaceAll('.[', '[');
+  const got = input(issue) === undefined ? '' : `, got ${JSON.stringify(input(issue))}`;
+  switch (issue.code) {
+    case 'invalid_union': {
+      const { options, discriminator } = issue as { options?: unknown[]; discriminator?: string };
+      if (discriminator && options) {
+        const value = (input(issue) as Record<string, unknown> | undefined)?.[discriminator];
+        return `${field}: expected one of ${options.map((o) => JSON.stringify(o)).join(', ')}, got ${value === undefined ? 'none' : JSON.stringify(value)}`;
+      }
+      // A plain union (a schedule: phases or a typed schedule): the problem of the branch that
+      // matches the value's shape, else every shape it may take.
+      const branches = issue.errors;
+      const branch = branches.find((errors) => errors.every((e) => e.code !== 'invalid_type' || e.path.length > 0));
+      if (branch?.[0]) return describe(branch[0], path);
+      return `${field}: expected ${branches.map((errors) => (errors[0] as { expected?: string } | undefined)?.expected ?? 'another shape').join(' or ')}${got}`;
+    }
+    case 'invalid_value':
+      return `${field}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${got}`;
+    case 'unrecognized_keys':
+      return `${field}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
+    case 'invalid_type':
+      return input(issue) === undefined ? `${field}: missing (expected ${issue.expected})` : `${field}: expected ${issue.expected}${got}`;
+    case 'too_small':
+    case 'too_big': {
+      const { minimum, maximum, inclusive } = issue as { minimum?: number | bigint; maximum?: number | bigint; inclusive?: boolean };
+      const bound = issue.code === 'too_small' ? `${inclusive ? '≥' : '>'} ${minimum}` : `${inclusive ? '≤' : '<'} ${maximum}`;
+      const what = Array.isArray(input(issue)) ? `a list of length ${bound}` : `a number ${bound}`;
+      return `${field}: expected ${what}${got}`;
+    }
+    default:
+      return `${field}: ${issue.message}${got}`;
+  }
+}
+
+const input = (issue: z.core.$ZodIssue): unknown => (issue as { input?: unknown }).input;

@@ -1,0 +1,121 @@
+import '@tensorflow/tfjs-backend-cpu';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { prepareIdx } from '@rxvision/dataset/node';
+import { evaluate, fit, type TrainingEvent } from '@rxvision/train';
+import * as tf from '@tensorflow/tfjs-core';
+import { lastValueFrom, toArray } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { composeExperiment, ExperimentError, type ExperimentInput, parseExperiment, parseExperimentText } from '../src/index.js';
+
+const experiments = fileURLToPath(new URL('../../../experiments/', import.meta.url));
+let dir: string;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  dir = await mkdtemp(join(tmpdir(), 'rxvision-experiment-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const minimal: ExperimentInput = { dataset: { type: 'cifar10' }, model: { type: 'tutorial' }, schedule: [{ epochs: 1, learningRate: 0.1 }] };
+const problem = (value: unknown) => {
+  try {
+    parseExperiment(value, 'x.json');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ExperimentError);
+    expect((error as Error).message).not.toContain('\n');
+    return (error as Error).message;
+  }
+  return 'valid';
+};
+
+describe('parseExperiment', () => {
+  test('every file in experiments/ is a valid experiment', async () => {
+    const files = (await readdir(experiments)).filter((name) => name.endsWith('.json'));
+    expect(files).toEqual(expect.arrayContaining(['tutorial.json', 'cifar10-cnn.json', 'fashion-mnist-mlp.json']));
+    for (const file of files) expect(() => parseExperimentText(readFileSync(join(experiments, file), 'utf8'), file), file).not.toThrow();
+  });
+
+  test('fills the tutorial defaults', () => {
+    expect(parseExperiment(minimal, 'x.json')).toMatchObject({ seed: 43, validation: 5000, batchSize: 128, augment: [], optimizer: { type: 'sgd' }, labelSmoothing: 0, topK: [] });
+  });
+
+  test('a wrong field fails in one line naming the field and what it allows', () => {
+    expect(problem({ ...minimal, model: { type: 'vgg' } })).toBe('x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", got "vgg"');
+    expect(problem({ ...minimal, modle: {} })).toBe('x.json: the experiment: unknown field "modle"');
+    expect(problem({ ...minimal, batchSize: 0 })).toBe('x.json: batchSize: expected a number > 0, got 0');
+    expect(problem({ ...minimal, optimizer: { type: 'sgd', momentum: 1.5 } })).toBe('x.json: optimizer.momentum: expected a number < 1, got 1.5');
+    expect(problem({ ...minimal, augment: [{ type: 'flip' }] })).toBe('x.json: augment[0].type: expected one of "randomCrop", "horizontalFlip", "cutout", got "flip"');
+    expect(problem({ ...minimal, schedule: { type: 'cosine', epochs: 2 } })).toBe('x.json: schedule.peak: missing (expected number)');
+    expect(problem({ ...minimal, schedule: [{ epochs: 0, learningRate: 0.1 }] })).toBe('x.json: schedule[0].epochs: expected a number > 0, got 0');
+    expect(problem({ ...minimal, schedule: 'fast' })).toBe('x.json: schedule: expected array or object, got "fast"');
+    expect(problem({ ...minimal, model: { type: 'mlp', hidden: [] } })).toBe('x.json: model.hidden: expected a list of length ≥ 1, got []');
+    expect(problem({ dataset: { type: 'cifar10' } })).toBe('x.json: model: missing (expected object)');
+    expect(() => parseExperimentText('{ "seed": ', 'y.json')).toThrow(/^y\.json: is not JSON \(/);
+  });
+});
+
+describe('composeExperiment', () => {
+  /** 240 grey 8×8 images in four classes, class c brighter in quadrant c: learnable in an epoch. */
+  async function tinyDataset(): Promise<string> {
+    const rows = 240;
+    const pixels = new Uint8Array(rows * 64);
+    const labels = Uint8Array.from({ length: rows }, (_, r) => r % 4);
+    for (let r = 0; r < rows; r++) for (let p = 0; p < 64; p++) {
+      const quadrant = (p % 8 < 4 ? 0 : 1) + (p < 32 ? 0 : 2);
+      pixels[r * 64 + p] = (quadrant === labels[r] ? 150 : 20) + ((r * 31 + p * 7) % 60);
+    }
+    const header = (dims: number[]) => {
+      const bytes = new Uint8Array(4 + 4 * dims.length);
+      bytes.set([0, 0, 8, dims.length]);
+      dims.forEach((size, i) => new DataView(bytes.buffer).setUint32(4 + 4 * i, size));
+      return bytes;
+    };
+    await writeFile(join(dir, 'images'), Uint8Array.from([...header([rows, 8, 8]), ...pixels]));
+    await writeFile(join(dir, 'labels'), Uint8Array.from([...header([rows]), ...labels]));
+    await prepareIdx({ images: join(dir, 'images'), labels: join(dir, 'labels'), classes: ['a', 'b', 'c', 'd'], out: join(dir, 'tiny.arrow') });
+    return 'tiny.arrow';
+  }
+
+  test('composes dataset, augmentation, normalisation, model, optimizer, schedule, loss and metrics, and fit runs them', async () => {
+    const file = await tinyDataset();
+    const experiment = parseExperiment(
+      {
+        seed: 3,
+        dataset: { type: 'arrow', train: file, test: file },
+        validation: 40,
+        batchSize: 20,
+        model: { type: 'cnn', blocks: [8, 16] },
+        augment: [{ type: 'randomCrop', padding: 1 }, { type: 'horizontalFlip' }],
+        normalize: { mean: [0.3], std: [0.2] },
+        optimizer: { type: 'adamw', weightDecay: 0.01 },
+        schedule: { type: 'oneCycle', epochs: 2, peak: 0.01 },
+        labelSmoothing: 0.1,
+        topK: [2],
+      },
+      'tiny.json',
+    );
+    const composed = await composeExperiment(experiment, { baseDir: dir });
+    expect([composed.train.length, composed.validation.length, composed.fitOptions.stepsPerEpoch]).toEqual([200, 40, 10]);
+    expect(composed.model.inputs[0]!.shape).toEqual([null, 8, 8, 1]);
+    const events: TrainingEvent[] = await lastValueFrom(fit(composed.model, composed.fitOptions).pipe(toArray()));
+    const records = events.flatMap((e) => (e.type === 'epoch' ? [e.record] : []));
+    expect(records).toHaveLength(2);
+    expect(records[1]!.metrics!.top2).toBeGreaterThanOrEqual(records[1]!.valAccuracy);
+    const rates = events.flatMap((e) => (e.type === 'batch' ? [e.learningRate] : []));
+    expect(rates[0]).toBeCloseTo(0.01 / 25, 8); // one-cycle's start
+    const tested = await lastValueFrom(evaluate(composed.model, composed.testBatches!()));
+    expect(tested.accuracy).toBeGreaterThan(0.25); // chance
+    composed.model.dispose();
+  });
+
+  test('what only the dataset can tell is refused in one line', async () => {
+    const file = await tinyDataset();
+    const base = { dataset: { type: 'arrow', train: file }, model: { type: 'mlp', hidden: [4] }, schedule: [{ epochs: 1, learningRate: 0.1 }] } as const;
+    await expect(composeExperiment(parseExperiment({ ...base, validation: 240 }, 'a.json'), { baseDir: dir, source: 'a.json' })).rejects.toThrow('a.json: validation: expected fewer than the 240 training images, got 240');
+    await expect(composeExperiment(parseExperiment({ ...base, validation: 40, normalize: { mean: [0.5, 0.5, 0.5], std: [0.2, 0.2, 0.2] } }, 'b.json'), { baseDir: dir, source: 'b.json' })).rejects.toThrow('b.json: normalize.mean: expected 1 values (one per channel), got 3');
+    await expect(composeExperiment(parseExperiment({ ...base, dataset: { type: 'arrow', train: 'missing.arrow' } }, 'c.json'), { baseDir: dir })).rejects.toThrow(/missing\.arrow/);
+  });
+});
