@@ -1,6 +1,6 @@
 import { backend_util, type Conv2DBackpropFilterAttrs, getKernel, type KernelConfig, type KernelFunc, registerKernel, type TensorInfo, unregisterKernel } from '@tensorflow/tfjs-core';
 import type { OnnxRuntime, OnnxSession } from './onnxruntime.js';
-import type { HeapBackend } from './wasm-heap.js';
+import { type HeapBackend, Staging, writeBack } from './wasm-heap.js';
 
 const KERNEL = 'Conv2DBackpropFilter';
 
@@ -24,8 +24,7 @@ export function useOnnxRuntimeConvFilterGradient(backendName: string, runtime: O
 
 function filterGradientKernel(runtime: OnnxRuntime, threads: number, fallback: KernelFunc): KernelFunc {
   let session: OnnxSession | undefined;
-  // Patches, and where the heap is a SharedArrayBuffer (which onnxruntime refuses) dy and dW too.
-  let scratch = new ArrayBuffer(0);
+  const staging = new Staging(); // the patches, and dy and dW where the heap is shared
   return (args) => {
     const { inputs, backend, attrs } = args;
     const { x, dy } = inputs as unknown as { x: TensorInfo; dy: TensorInfo };
@@ -40,18 +39,11 @@ function filterGradientKernel(runtime: OnnxRuntime, threads: number, fallback: K
     const dw = heap.makeOutput([...filterShape], 'float32');
     // Views after makeOutput: growing the heap would detach views taken before it.
     const [xView, dyView, dwView] = [x, dy, dw].map((t) => heap.typedArrayFromHeap(t)) as [Float32Array, Float32Array, Float32Array];
-    const shared = dwView.buffer instanceof SharedArrayBuffer;
-    const floats = rows * patch + (shared ? rows * channels + patch * channels : 0);
-    if (scratch.byteLength < floats * 4) scratch = new ArrayBuffer(floats * 4);
-    const patches = new Float32Array(scratch, 0, rows * patch);
+    const {
+      own: [patches],
+      operands: [dyData, out],
+    } = staging.place([rows * patch], [dyView, dwView], 1) as { own: [Float32Array]; operands: [Float32Array, Float32Array] };
     im2col(xView, patches, info);
-    let dyData = dyView;
-    let out = dwView;
-    if (shared) {
-      dyData = new Float32Array(scratch, rows * patch * 4, rows * channels);
-      dyData.set(dyView);
-      out = new Float32Array(scratch, (rows * patch + rows * channels) * 4, patch * channels);
-    }
     session ??= runtime.session(
       {
         nodes: [{ op: 'Gemm', inputs: ['patches', 'dy'], outputs: ['dw'], attributes: { transA: 1 } }],
@@ -61,7 +53,7 @@ function filterGradientKernel(runtime: OnnxRuntime, threads: number, fallback: K
       threads,
     );
     session.run({ patches: { data: patches, dims: [rows, patch] }, dy: { data: dyData, dims: [rows, channels] } }, { dw: { data: out, dims: [patch, channels] } });
-    if (out !== dwView) dwView.set(out);
+    writeBack([out], [dwView]);
     return dw;
   };
 }

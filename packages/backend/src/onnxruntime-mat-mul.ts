@@ -1,7 +1,7 @@
 import { getKernel, type KernelConfig, type KernelFunc, registerKernel, type TensorInfo, unregisterKernel, util } from '@tensorflow/tfjs-core';
 import type { OnnxGraph, OnnxNode } from './onnx-model.js';
 import type { OnnxRuntime, OnnxSession } from './onnxruntime.js';
-import type { HeapBackend } from './wasm-heap.js';
+import { type HeapBackend, Staging, writeBack } from './wasm-heap.js';
 
 /** The kernels replaced: every matrix product tfjs and tfjs-layers compute goes through one of them. */
 export const MAT_MUL_KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;
@@ -41,9 +41,7 @@ export function useOnnxRuntimeMatMul(backendName: string, runtime: OnnxRuntime, 
 }
 
 function matMulKernel(sessions: MatMulSessions, fallback: KernelFunc): KernelFunc {
-  // The threaded wasm build's heap is a SharedArrayBuffer, which onnxruntime's binding refuses:
-  // operands are then copied through this buffer, reused from call to call.
-  let scratch = new ArrayBuffer(0);
+  const staging = new Staging();
   return (args) => {
     const { inputs, backend, attrs } = args;
     const { a, b, bias, preluActivationWeights } = inputs as unknown as MatMulInputs;
@@ -67,18 +65,7 @@ function matMulKernel(sessions: MatMulSessions, fallback: KernelFunc): KernelFun
     const out = heap.makeOutput(outShape, 'float32');
     // Views after makeOutput: growing the heap would detach views taken before it.
     const views = [a, b, ...(bias ? [bias] : []), out].map((info) => heap.typedArrayFromHeap(info));
-    let operands = views;
-    if (views[0]!.buffer instanceof SharedArrayBuffer) {
-      const bytes = views.reduce((sum, view) => sum + view.byteLength, 0);
-      if (scratch.byteLength < bytes) scratch = new ArrayBuffer(bytes);
-      let offset = 0;
-      operands = views.map((view, i) => {
-        const copy = new Float32Array(scratch, offset, view.length);
-        offset += view.byteLength;
-        if (i < views.length - 1) copy.set(view);
-        return copy;
-      });
-    }
+    const { operands } = staging.place([], views, views.length - 1);
     const [aData, bData] = operands as [Float32Array, Float32Array];
     const outData = operands.at(-1)!;
     sessions.get(transposeA, transposeB, Boolean(bias), activation === 'relu').run(
@@ -89,7 +76,7 @@ function matMulKernel(sessions: MatMulSessions, fallback: KernelFunc): KernelFun
       },
       { y: { data: outData, dims: [m, n] } },
     );
-    if (outData !== views.at(-1)) views.at(-1)!.set(outData);
+    writeBack([outData], [views.at(-1)!]);
     return out;
   };
 }
