@@ -1,4 +1,4 @@
-import type { Schedule } from './schedule.js';
+import { type Schedule, totalEpochs } from './schedule.js';
 
 /**
  * A learning-rate schedule as data. `phases` is the tutorial's: constant rates for so many epochs
@@ -34,7 +34,7 @@ export type LearningRateSchedule =
 export const asSchedule = (schedule: Schedule | LearningRateSchedule): LearningRateSchedule => (Array.isArray(schedule) ? { type: 'phases', phases: schedule as Schedule } : (schedule as LearningRateSchedule));
 
 export function scheduleEpochs(schedule: LearningRateSchedule): number {
-  return schedule.type === 'phases' ? schedule.phases.reduce((sum, phase) => sum + phase.epochs, 0) : schedule.epochs;
+  return schedule.type === 'phases' ? totalEpochs(schedule.phases) : schedule.epochs;
 }
 
 /** Whether the rate changes within an epoch, so that `stepsPerEpoch` is needed. */
