@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DatasetError } from '../errors.js';
@@ -7,7 +7,7 @@ import { parseIdx } from '../idx.js';
 import { imageRecordBatch } from '../record-batch.js';
 import { imageDatasetSchema } from '../schema.js';
 import { AtomicArrowFile } from './atomic-arrow-file.js';
-import { openImageDataset } from './open.js';
+import { preparedState } from './prepared-state.js';
 import { removeStaleTemporaries } from './temporary-files.js';
 
 export interface PrepareIdxOptions {
@@ -52,15 +52,9 @@ export async function prepareIdx(options: PrepareIdxOptions): Promise<PrepareIdx
   const sources = { [images.name]: images.sha256, [labels.name]: labels.sha256 };
 
   await removeStaleTemporaries(dirname(out));
-  const existing = await stat(out).catch(() => undefined);
-  if (existing) {
-    const same = await openImageDataset(out).then(
-      (dataset) => JSON.stringify(dataset.sources) === JSON.stringify(sources),
-      () => false,
-    );
-    if (same) return { path: out, rows: rows!, shape, skipped: true };
-    if (!options.force) throw new DatasetError(out, 'exists and is not this dataset; left as it is (move it away, or prepare with force to replace it)');
-  }
+  const state = await preparedState(out, sources, rows!);
+  if (state === 'prepared') return { path: out, rows: rows!, shape, skipped: true };
+  if (state !== 'missing' && !options.force) throw new DatasetError(out, 'exists and is not this dataset; left as it is (move it away, or prepare with force to replace it)');
   const createdFolder = await mkdir(dirname(out), { recursive: true });
   const schema = imageDatasetSchema({ classes: [...options.classes], shape, rows: rows!, sources });
   const writer = new AtomicArrowFile(out, schema);

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { RecordBatchReader } from 'apache-arrow';
 import { BinaryRecordDecoder, type BinaryDatasetSpec, CIFAR10, type RawFileSpec } from '../cifar10.js';
 import { DatasetError } from '../errors.js';
 import { imageRecordBatch } from '../record-batch.js';
-import { imageDatasetSchema, parseImageDatasetSchema } from '../schema.js';
+import { imageDatasetSchema } from '../schema.js';
 import { AtomicArrowFile } from './atomic-arrow-file.js';
+import { preparedState } from './prepared-state.js';
 import { removeStaleTemporaries } from './temporary-files.js';
 import { defaultCifar10Source, isUrl, type OpenedSource, openSource, type SourceKind } from './source.js';
 import type { RawFile } from './raw-files.js';
@@ -60,7 +60,9 @@ export async function prepareCifar10(options: PrepareOptions = {}): Promise<Prep
 
   await removeStaleTemporaries(dataDir); // what killed runs left, whether or not there is work to do
   if (!options.force) {
-    const found = await Promise.all(splits.map(({ path, files }) => checkPrepared(path, files)));
+    const found = await Promise.all(
+      splits.map(({ path, files }) => preparedState(path, Object.fromEntries(files.map((file) => [file.name, file.sha256])), files.reduce((sum, file) => sum + file.records, 0))),
+    );
     if (found.every((state) => state === 'prepared')) return { ...paths, skipped: true, source: isUrl(source) ? source : resolve(source) };
     // A file we did not write (or a damaged one) is the user's: say what is wrong, never replace it.
     const foreign = found.findIndex((state) => typeof state === 'object');
@@ -131,31 +133,3 @@ async function decodeVerified(raw: RawFile, file: RawFileSpec, spec: BinaryDatas
   return decoder;
 }
 
-/**
- * Whether `path` holds these raw files as prepared by rxvision, reading only the schema (the
- * file's footer and header), never the pixels: `missing`, `prepared`, or what is wrong with it.
- */
-async function checkPrepared(path: string, files: readonly RawFileSpec[]): Promise<'missing' | 'prepared' | { problem: string }> {
-  const handle = await open(path).catch(() => undefined);
-  if (!handle) return 'missing';
-  try {
-    let reader;
-    try {
-      reader = await RecordBatchReader.from(handle);
-      await reader.open();
-    } catch (error) {
-      return { problem: `is not a readable Arrow IPC file (${(error as Error).message})` };
-    }
-    const info = parseImageDatasetSchema(reader.schema);
-    if (typeof info === 'string') return { problem: info };
-    const rows = files.reduce((sum, file) => sum + file.records, 0);
-    const names = files.map((file) => file.name).join(', ');
-    const from = Object.keys(info.sources).sort().join(', ');
-    if (from !== [...files.map((file) => file.name)].sort().join(', ')) return { problem: `was prepared from ${from || 'no named raw files'}, not ${names}` };
-    if (!files.every((file) => info.sources[file.name] === file.sha256)) return { problem: `was prepared from other versions of ${names} (their sha256 differ)` };
-    if (info.rows !== rows) return { problem: `holds ${info.rows} rows, not the ${rows} of ${names}` };
-    return 'prepared';
-  } finally {
-    await handle.close();
-  }
-}
