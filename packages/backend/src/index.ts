@@ -1,7 +1,9 @@
 export { BackendError, MissingKernelError } from './backend-error.js';
 export { useExplicitTransposeMatMul } from './explicit-transpose-mat-mul.js';
 export { BACKEND_CHOICES, type BackendChoice, type BackendReport, selectBackend, type SelectBackendOptions } from './select-backend.js';
+export { useLeanBatchNormGradient } from './batch-norm-gradient.js';
 export { GRADIENT_KERNELS, registerConvGradientKernels } from './conv-gradient-kernels.js';
+export { useLeadingAxesReductions } from './leading-axes-reductions.js';
 export { isGlibc, MALLOC_TUNABLES, mallocTunablesApplied } from './malloc-tunables.js';
 export { useCorrectMaxPoolGrad } from './max-pool-grad-kernel.js';
 export { type OnnxGraph, type OnnxNode, onnxModel, type OnnxValue } from './onnx-model.js';

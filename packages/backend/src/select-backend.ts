@@ -4,6 +4,8 @@ import { BackendError, MissingKernelError } from './backend-error.js';
 import { GRADIENT_KERNELS, registerConvGradientKernels } from './conv-gradient-kernels.js';
 import { useExplicitTransposeMatMul } from './explicit-transpose-mat-mul.js';
 import { useCorrectMaxPoolGrad } from './max-pool-grad-kernel.js';
+import { useLeadingAxesReductions } from './leading-axes-reductions.js';
+import { useLeanBatchNormGradient } from './batch-norm-gradient.js';
 import { nodeBindingProblem, resolvePackage } from './node-binding.js';
 import { MALLOC_TUNABLES_HINT, mallocTunablesApplied } from './malloc-tunables.js';
 import { loadOnnxRuntime, type OnnxRuntime } from './onnxruntime.js';
@@ -130,11 +132,14 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
     // tfjs-backend-cpu prints a multi-line "install tfjs-node" banner on stderr at its first write;
     // the report's summary already says which packages were not available, in one line.
     if (candidate.name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+    useLeanBatchNormGradient();
     if (onWasm(candidate.name)) {
       if (options.explicitTransposeMatMul !== false) useExplicitTransposeMatMul(candidate.name);
       registerConvGradientKernels(candidate.name); // CNNs train on wasm only with these
       useCorrectMaxPoolGrad(candidate.name);
       if (candidate.name === 'onnxruntime') {
+        // Not on wasm: its float64 sums would move the last bits of the tutorial's recorded digits.
+        useLeadingAxesReductions(candidate.name);
         useOnnxRuntimeMatMul(candidate.name, onnxRuntime!, threads);
         useOnnxRuntimeConvFilterGradient(candidate.name, onnxRuntime!, threads);
       }

@@ -1,0 +1,41 @@
+import { getKernel, type KernelConfig, type KernelFunc, registerKernel, type SumAttrs, type TensorInfo, unregisterKernel, util } from '@tensorflow/tfjs-core';
+import type { HeapBackend } from './wasm-heap.js';
+
+const REDUCTIONS = ['Sum', 'Mean'] as const;
+
+/**
+ * Sum and Mean over the leading axes of a float32 tensor (over N, H and W of an NHWC tensor: every
+ * batch-norm statistic and gradient) as one pass over the rows. tfjs-backend-wasm 4.22 first
+ * transposes the tensor so that the reduced axes come last, which cost a ResNet's training step more
+ * than its convolutions. Any other reduction goes to the original kernel.
+ */
+export function useLeadingAxesReductions(backendName: string): void {
+  for (const name of REDUCTIONS) {
+    const original = getKernel(name, backendName);
+    if (!original || (original.kernelFunc as { leadingAxes?: boolean }).leadingAxes) continue;
+    const kernelFunc: KernelFunc & { leadingAxes?: boolean } = (args) => {
+      const { x } = args.inputs as unknown as { x: TensorInfo };
+      const { axis, keepDims } = args.attrs as unknown as SumAttrs;
+      const axes = util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+      const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
+      if (x.dtype !== 'float32' || !leading) return original.kernelFunc(args);
+      const heap = args.backend as unknown as HeapBackend;
+      const kept = x.shape.slice(axes.length);
+      const out = heap.makeOutput(keepDims ? x.shape.map((size, i) => (i < axes.length ? 1 : size)) : kept, 'float32');
+      // Views after makeOutput: growing the heap would detach views taken before it.
+      const values = heap.typedArrayFromHeap(x);
+      const result = heap.typedArrayFromHeap(out);
+      const columns = util.sizeFromShape(kept);
+      const rows = values.length / columns;
+      // float64 sums: a batch of 128 32×32 images adds 131,072 terms per channel.
+      const sums = new Float64Array(columns);
+      for (let row = 0, at = 0; row < rows; row++) for (let c = 0; c < columns; c++, at++) sums[c]! += values[at]!;
+      const scale = name === 'Mean' ? 1 / rows : 1;
+      for (let c = 0; c < columns; c++) result[c] = sums[c]! * scale;
+      return out;
+    };
+    kernelFunc.leadingAxes = true;
+    unregisterKernel(name, backendName);
+    registerKernel({ ...(original as KernelConfig), kernelFunc });
+  }
+}
