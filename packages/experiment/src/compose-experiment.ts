@@ -9,9 +9,13 @@ import { resolve } from 'node:path';
 import type { Experiment } from './experiment.js';
 import { ExperimentError } from './parse-experiment.js';
 
-/** An experiment made into parts: call `fit(model, fitOptions)`, then evaluate on `testBatches`. */
+/** An experiment made into parts: `fit(createModel(), fitOptions)`, then evaluate on `testBatches`. */
 export interface ComposedExperiment {
-  readonly model: LayersModel;
+  /**
+   * A new model with the experiment's seeded initial weights, on the tfjs backend current when it is
+   * called (so an application picks its backend after composing, and may probe it with a throwaway model).
+   */
+  readonly createModel: () => LayersModel;
   readonly fitOptions: FitOptions;
   readonly train: LabeledImages;
   readonly validation: LabeledImages;
@@ -36,8 +40,10 @@ export async function composeExperiment(experiment: Experiment, options: Compose
   const files = await datasetFiles(experiment, at);
   const full = await openImageDataset(files.train);
   const limited = experiment.limit === undefined ? full : subset(full, Array.from({ length: Math.min(experiment.limit, full.length) }, (_, i) => i));
-  if (experiment.validation >= limited.length) throw new ExperimentError(source, `validation: expected fewer than the ${limited.length} training images, got ${experiment.validation}`);
-  const [train, validation] = randomSplit(limited, [limited.length - experiment.validation, experiment.validation], { seed: experiment.seed }).map((split): LabeledImages => split) as [LabeledImages, LabeledImages];
+  const held = experiment.validation < 1 ? Math.round(limited.length * experiment.validation) : experiment.validation;
+  if (held >= limited.length) throw new ExperimentError(source, `validation: expected fewer than the ${limited.length} training images, got ${experiment.validation}`);
+  if (held < 1) throw new ExperimentError(source, `validation: ${experiment.validation} of ${limited.length} images holds none out`);
+  const [train, validation] = randomSplit(limited, [limited.length - held, held], { seed: experiment.seed }).map((split): LabeledImages => split) as [LabeledImages, LabeledImages];
   if (experiment.normalize && experiment.normalize.mean.length !== train.shape[2]) throw new ExperimentError(source, `normalize.mean: expected ${train.shape[2]} values (one per channel), got ${experiment.normalize.mean.length}`);
 
   const normalisation: ImageTransform[] = experiment.normalize ? [normalize(experiment.normalize)] : [];
@@ -50,7 +56,7 @@ export async function composeExperiment(experiment: Experiment, options: Compose
   const evaluation = (dataset: LabeledImages) => () => epochBatches(dataset, { batchSize: 1000, transforms: normalisation })(0);
   const test = files.test ? await openImageDataset(files.test) : undefined;
   return {
-    model: buildModel(experiment, train),
+    createModel: () => buildModel(experiment, train),
     train,
     validation,
     ...(test && { testBatches: evaluation(test) }),

@@ -47,8 +47,8 @@ export const experimentSchema = z.strictObject({
   description: z.string().optional(),
   seed: z.number().int().default(43),
   dataset,
-  /** Images held out of the training split for validation. */
-  validation: z.number().int().min(1).default(5000),
+  /** Images held out of the training split for validation: a count, or a fraction below 1. */
+  validation: z.union([z.number().int().min(1), z.number().gt(0).lt(1)]).default(5000),
   /** Use only the first N training images (quick runs). */
   limit: z.number().int().min(10).optional(),
   batchSize: positiveInteger.default(128),

@@ -99,16 +99,20 @@ describe('composeExperiment', () => {
     );
     const composed = await composeExperiment(experiment, { baseDir: dir });
     expect([composed.train.length, composed.validation.length, composed.fitOptions.stepsPerEpoch]).toEqual([200, 40, 10]);
-    expect(composed.model.inputs[0]!.shape).toEqual([null, 8, 8, 1]);
-    const events: TrainingEvent[] = await lastValueFrom(fit(composed.model, composed.fitOptions).pipe(toArray()));
+    const model = composed.createModel();
+    expect(model.inputs[0]!.shape).toEqual([null, 8, 8, 1]);
+    const twin = composed.createModel();
+    expect(twin.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(model.getWeights().map((w) => Array.from(w.dataSync())));
+    twin.dispose();
+    const events: TrainingEvent[] = await lastValueFrom(fit(model, composed.fitOptions).pipe(toArray()));
     const records = events.flatMap((e) => (e.type === 'epoch' ? [e.record] : []));
     expect(records).toHaveLength(2);
     expect(records[1]!.metrics!.top2).toBeGreaterThanOrEqual(records[1]!.valAccuracy);
     const rates = events.flatMap((e) => (e.type === 'batch' ? [e.learningRate] : []));
     expect(rates[0]).toBeCloseTo(0.01 / 25, 8); // one-cycle's start
-    const tested = await lastValueFrom(evaluate(composed.model, composed.testBatches!()));
+    const tested = await lastValueFrom(evaluate(model, composed.testBatches!()));
     expect(tested.accuracy).toBeGreaterThan(0.25); // chance
-    composed.model.dispose();
+    model.dispose();
   });
 
   test('what only the dataset can tell is refused in one line', async () => {
@@ -117,5 +121,13 @@ describe('composeExperiment', () => {
     await expect(composeExperiment(parseExperiment({ ...base, validation: 240 }, 'a.json'), { baseDir: dir, source: 'a.json' })).rejects.toThrow('a.json: validation: expected fewer than the 240 training images, got 240');
     await expect(composeExperiment(parseExperiment({ ...base, validation: 40, normalize: { mean: [0.5, 0.5, 0.5], std: [0.2, 0.2, 0.2] } }, 'b.json'), { baseDir: dir, source: 'b.json' })).rejects.toThrow('b.json: normalize.mean: expected 1 values (one per channel), got 3');
     await expect(composeExperiment(parseExperiment({ ...base, dataset: { type: 'arrow', train: 'missing.arrow' } }, 'c.json'), { baseDir: dir })).rejects.toThrow(/missing\.arrow/);
+    await expect(composeExperiment(parseExperiment({ ...base, validation: 0.001 }, 'd.json'), { baseDir: dir, source: 'd.json' })).rejects.toThrow('d.json: validation: 0.001 of 240 images holds none out');
+  });
+
+  test('a fractional validation holds out that share of the (limited) training images', async () => {
+    const file = await tinyDataset();
+    const experiment = parseExperiment({ dataset: { type: 'arrow', train: file }, validation: 0.1, limit: 155, model: { type: 'mlp', hidden: [4] }, schedule: [{ epochs: 1, learningRate: 0.1 }] }, 'e.json');
+    const composed = await composeExperiment(experiment, { baseDir: dir });
+    expect([composed.train.length, composed.validation.length]).toEqual([139, 16]); // 15.5 rounds to 16
   });
 });
