@@ -10,5 +10,6 @@ export { type OnnxGraph, type OnnxNode, onnxModel, type OnnxValue } from './onnx
 export { loadOnnxRuntime, type OnnxRuntime, type OnnxSession } from './onnxruntime.js';
 export { useOnnxRuntimeConvFilterGradient } from './onnxruntime-conv-filter.js';
 export { MAT_MUL_KERNELS, useOnnxRuntimeMatMul } from './onnxruntime-mat-mul.js';
+export { useSharedIdentity } from './shared-identity.js';
 export { threadedWasmThreads, useThreadedWasm } from './threaded-wasm.js';
 export { registerWasmVariant } from './wasm-variant.js';

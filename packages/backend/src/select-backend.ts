@@ -6,6 +6,7 @@ import { useExplicitTransposeMatMul } from './explicit-transpose-mat-mul.js';
 import { useCorrectMaxPoolGrad } from './max-pool-grad-kernel.js';
 import { useLeadingAxesReductions } from './leading-axes-reductions.js';
 import { useLeanBatchNormGradient } from './batch-norm-gradient.js';
+import { useSharedIdentity } from './shared-identity.js';
 import { nodeBindingProblem, resolvePackage } from './node-binding.js';
 import { MALLOC_TUNABLES_HINT, mallocTunablesApplied } from './malloc-tunables.js';
 import { loadOnnxRuntime, type OnnxRuntime } from './onnxruntime.js';
@@ -137,6 +138,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
       if (options.explicitTransposeMatMul !== false) useExplicitTransposeMatMul(candidate.name);
       registerConvGradientKernels(candidate.name); // CNNs train on wasm only with these
       useCorrectMaxPoolGrad(candidate.name);
+      useSharedIdentity(candidate.name); // no copy, so no digit changes
       if (candidate.name === 'onnxruntime') {
         // Not on wasm: its float64 sums would move the last bits of the tutorial's recorded digits.
         useLeadingAxesReductions(candidate.name);
