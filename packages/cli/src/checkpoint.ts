@@ -2,27 +2,40 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { temporaryPath } from '@rxvision/dataset/node';
 import { fileSystemLoader, fileSystemSaver } from '@rxvision/model/node';
+import type { Experiment } from '@rxvision/experiment';
 import type { ResumeFrom, Schedule, TrainingState } from '@rxvision/train';
 import { dispose, io } from '@tensorflow/tfjs-core';
 import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
 import { CliError } from './cli-error.js';
 
-/** Bumped whenever the checkpoint layout changes; older readers refuse newer checkpoints. */
-export const CHECKPOINT_FORMAT = 1;
+import { storedExperiment } from './experiment-flags.js';
 
-/** How the run was started: a resumed run uses these, not the command line, so it stays the same run. */
+/** Bumped whenever the checkpoint layout changes; older readers refuse newer checkpoints. */
+export const CHECKPOINT_FORMAT = 2;
+
+/**
+ * How the run was started: a resumed run uses this, not the command line, so it stays the same run.
+ * The experiment is stored whole, its paths absolute, the flags already laid over it.
+ */
 export interface RunConfig {
+  readonly experiment: Experiment;
+  /** The experiment file, or "the tutorial". */
+  readonly source: string;
+}
+
+/** Format 1 (rxvision before experiment files): the tutorial with these settings. */
+interface TutorialConfig {
   readonly data: string;
   readonly schedule: Schedule;
   readonly batchSize: number;
   readonly seed: number;
-  readonly outputRelu: boolean;
+  readonly outputRelu?: boolean;
   readonly limit?: number;
 }
 
 interface CheckpointFile {
   readonly format: number;
-  readonly config: RunConfig;
+  readonly config: RunConfig | TutorialConfig;
   readonly position: TrainingState['position'];
   readonly history: TrainingState['history'];
   readonly optimizer: io.WeightsManifestEntry[];
@@ -85,13 +98,24 @@ export async function loadCheckpoint(run: string, model: LayersModel): Promise<L
   if (bytes.length !== expected) throw new CliError(`${optimizerPath}: damaged: it holds ${bytes.length} bytes, the checkpoint lists ${expected}`);
   const named = io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), file.optimizer);
   const optimizerWeights = Object.entries(named).map(([name, tensor]) => ({ name, tensor }));
-  return { config: file.config, resume: { position: file.position, history: file.history, optimizerWeights } };
+  return { config: runConfig(file, folder), resume: { position: file.position, history: file.history, optimizerWeights } };
 }
 
 /** How a run was started, from its checkpoint: read before building the model it describes. */
 export async function readCheckpointConfig(run: string): Promise<RunConfig> {
-  const { config } = (await readCheckpointFile(run)).file;
-  return { ...config, outputRelu: config.outputRelu ?? true };
+  const { folder, file } = await readCheckpointFile(run);
+  return runConfig(file, folder);
+}
+
+function runConfig(file: CheckpointFile, folder: string): RunConfig {
+  const source = join(folder, 'checkpoint.json');
+  if (file.format >= 2) {
+    const { experiment, source: from } = file.config as RunConfig;
+    return { experiment: storedExperiment(experiment, `${source}: config.experiment`), source: from };
+  }
+  const { data, schedule, batchSize, seed, outputRelu, limit } = file.config as TutorialConfig;
+  const experiment = { dataset: { type: 'cifar10', dataDir: data }, validation: 0.1, seed, batchSize, schedule, model: { type: 'tutorial', outputRelu: outputRelu ?? true }, ...(limit !== undefined && { limit }) };
+  return { experiment: storedExperiment(experiment, source), source: 'the tutorial' };
 }
 
 async function readCheckpointFile(run: string): Promise<{ folder: string; file: CheckpointFile }> {
@@ -118,9 +142,13 @@ function checkpointProblem(file: unknown): string | undefined {
   const { format, config, position, history, optimizer } = file as Record<string, unknown>;
   if (typeof format !== 'number') return '"format" must be a number';
   if (!isRecord(config)) return '"config" must be an object';
-  if (typeof config.data !== 'string') return '"config.data" must be a folder';
-  if (!Array.isArray(config.schedule) || config.schedule.length === 0) return '"config.schedule" must be a list of phases';
-  for (const key of ['batchSize', 'seed'] as const) if (!Number.isSafeInteger(config[key])) return `"config.${key}" must be an integer`;
+  if (format >= 2) {
+    if (!isRecord(config.experiment)) return '"config.experiment" must be an object';
+  } else {
+    if (typeof config.data !== 'string') return '"config.data" must be a folder';
+    if (!Array.isArray(config.schedule) || config.schedule.length === 0) return '"config.schedule" must be a list of phases';
+    for (const key of ['batchSize', 'seed'] as const) if (!Number.isSafeInteger(config[key])) return `"config.${key}" must be an integer`;
+  }
   if (!isRecord(position) || !Number.isSafeInteger(position.epoch) || !Number.isSafeInteger(position.step)) return '"position" must hold an integer epoch and step';
   if (!Array.isArray(history)) return '"history" must be a list';
   const isWeightSpec = (spec: unknown): boolean =>

@@ -28,7 +28,7 @@ describe.runIf(source && process.platform === 'linux')('the CLI runs its command
   test('the child has GLIBC_TUNABLES; killing the parent outright makes the child checkpoint and stop', async () => {
     const run = join(dir, 'run');
     let seen: { child: number; tunables: string | undefined } | undefined;
-    const result = await runCli(['train', '--data', join(dir, 'data'), '--out', run, '--schedule', '2@0.05,1@0.01', '--limit', '5000', '--backend', 'onnxruntime'], { GLIBC_TUNABLES: '' }, {
+    const result = await runCli(['train', '--data', join(dir, 'data'), '--out', run, '--schedule', '2@0.05,1@0.01', '--limit', '15000', '--backend', 'onnxruntime'], { GLIBC_TUNABLES: '' }, {
       onStdout: (stdout, parent) => {
         if (seen || !stdout.includes('Epoch [1]')) return;
         const [child] = childrenOf(parent.pid!);
@@ -53,11 +53,11 @@ describe.runIf(source && process.platform === 'linux')('the CLI runs its command
   test('one Ctrl-C that arrives twice at once (the terminal, and npm forwarding it) checkpoints instead of quitting', async () => {
     const run = join(dir, 'twice-at-once');
     let sent = false;
-    const result = await runCli(['train', '--data', join(dir, 'data'), '--out', run, '--schedule', '2@0.05,1@0.01', '--limit', '5000', '--backend', 'onnxruntime'], {}, {
+    const result = await runCli(['train', '--data', join(dir, 'data'), '--out', run, '--schedule', '2@0.05,1@0.01', '--limit', '15000', '--backend', 'onnxruntime'], {}, {
       onStdout: (stdout, parent) => {
         if (sent || !stdout.includes('Epoch [1]')) return;
         sent = true;
-        // Inside epoch 2; two deliveries 5 ms apart (the kernel would merge two pending at once).
+        // Inside epoch 2 (13,500 images: several seconds even on the faster kernels); two deliveries 5 ms apart (the kernel would merge two pending at once).
         setTimeout(() => parent.kill('SIGINT'), 1500);
         setTimeout(() => parent.kill('SIGINT'), 1505);
       },

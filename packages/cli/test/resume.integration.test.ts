@@ -46,6 +46,13 @@ describe.runIf(source)('interrupt and resume', () => {
     const checkpoint = JSON.parse(await readFile(join(run, 'checkpoint', 'checkpoint.json'), 'utf8'));
     expect(checkpoint.position.epoch).toBe(2);
     expect(checkpoint.position.step).toBeGreaterThan(0); // stopped inside epoch 2
+    expect(checkpoint.config.experiment).toMatchObject({ dataset: { type: 'cifar10', dataDir: data }, limit: 5000, validation: 0.1, model: { type: 'tutorial' } });
+    // A checkpoint written before experiment files (format 1: the tutorial's settings) resumes too.
+    const legacy = join(dir, 'legacy');
+    await cp(run, legacy, { recursive: true });
+    const legacyFile = join(legacy, 'checkpoint', 'checkpoint.json');
+    const tutorialConfig = { data, schedule: [{ epochs: 2, learningRate: 0.05 }, { epochs: 1, learningRate: 0.01 }], batchSize: 128, seed: 43, outputRelu: true, limit: 5000 };
+    await writeFile(legacyFile, JSON.stringify({ ...checkpoint, format: 1, config: tutorialConfig }));
 
     const second = await runCli(['train', '--resume', run, '--backend', 'wasm']);
     expect(second.code, second.stderr).toBe(0);
@@ -53,6 +60,9 @@ describe.runIf(source)('interrupt and resume', () => {
     const expected = JSON.parse(await readFile(join(straight, 'history.json'), 'utf8'));
     const resumed = JSON.parse(await readFile(join(run, 'history.json'), 'utf8'));
     expect(withoutSeconds(resumed)).toEqual(withoutSeconds(expected));
+    const third = await runCli(['train', '--resume', legacy, '--backend', 'wasm']);
+    expect(third.code, third.stderr).toBe(0);
+    expect(withoutSeconds(JSON.parse(await readFile(join(legacy, 'history.json'), 'utf8')))).toEqual(withoutSeconds(expected));
   }, 600_000);
 
   test('SIGTERM exits 143 with a checkpoint', async () => {
@@ -76,9 +86,9 @@ describe.runIf(source)('interrupt and resume', () => {
     const newer = join(dir, 'newer');
     await cp(run, newer, { recursive: true });
     const file = join(newer, 'checkpoint', 'checkpoint.json');
-    await writeFile(file, JSON.stringify({ ...JSON.parse(await readFile(file, 'utf8')), format: 2 }));
+    await writeFile(file, JSON.stringify({ ...JSON.parse(await readFile(file, 'utf8')), format: 3 }));
     let result = await runCli(['train', '--resume', newer, '--backend', 'wasm']);
-    expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: ${file}: written in checkpoint format 2, newer than this rxvision reads (1); upgrade rxvision`]);
+    expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: ${file}: written in checkpoint format 3, newer than this rxvision reads (2); upgrade rxvision`]);
 
     const other = join(dir, 'other');
     await cp(run, other, { recursive: true });

@@ -1,11 +1,12 @@
-import { type LabeledImages, randomSplit, subset } from '@rxvision/dataset';
-import { openImageDataset, prepareCifar10, prepareFashionMnist } from '@rxvision/dataset/node';
+import { DatasetError, type LabeledImages, randomSplit, subset } from '@rxvision/dataset';
+import { openImageDataset, prepareCifar10, prepareFashionMnist, type PrepareOptions } from '@rxvision/dataset/node';
 import { topKAccuracy } from '@rxvision/metrics';
 import { createCnn, createMlp, createResNet, createTutorialModel } from '@rxvision/model';
 import { cutout, epochBatches, horizontalFlip, type ImageTransform, normalize, randomCrop } from '@rxvision/stream';
 import { type FitOptions, softmaxCrossEntropy } from '@rxvision/train';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { resolve } from 'node:path';
+import { access } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Experiment } from './experiment.js';
 import { ExperimentError } from './parse-experiment.js';
 
@@ -28,6 +29,8 @@ export interface ComposeOptions {
   readonly baseDir?: string;
   /** Names the experiment in errors. */
   readonly source?: string;
+  /** Called while CIFAR-10 is being prepared (its first use only): for a progress bar. */
+  readonly onPrepareProgress?: PrepareOptions['onProgress'];
 }
 
 /**
@@ -37,8 +40,8 @@ export interface ComposeOptions {
 export async function composeExperiment(experiment: Experiment, options: ComposeOptions = {}): Promise<ComposedExperiment> {
   const at = (path: string) => resolve(options.baseDir ?? '.', path);
   const source = options.source ?? 'experiment';
-  const files = await datasetFiles(experiment, at);
-  const full = await openImageDataset(files.train);
+  const files = await datasetFiles(experiment, at, options.onPrepareProgress);
+  const full = await openNonEmpty(files.train);
   const limited = experiment.limit === undefined ? full : subset(full, Array.from({ length: Math.min(experiment.limit, full.length) }, (_, i) => i));
   const held = experiment.validation < 1 ? Math.round(limited.length * experiment.validation) : experiment.validation;
   if (held >= limited.length) throw new ExperimentError(source, `validation: expected fewer than the ${limited.length} training images, got ${experiment.validation}`);
@@ -54,7 +57,7 @@ export async function composeExperiment(experiment: Experiment, options: Compose
     return cutout({ size: step.size, seed });
   });
   const evaluation = (dataset: LabeledImages) => () => epochBatches(dataset, { batchSize: 1000, transforms: normalisation })(0);
-  const test = files.test ? await openImageDataset(files.test) : undefined;
+  const test = files.test ? await openNonEmpty(files.test) : undefined;
   return {
     createModel: () => buildModel(experiment, train),
     train,
@@ -72,20 +75,40 @@ export async function composeExperiment(experiment: Experiment, options: Compose
   };
 }
 
-async function datasetFiles(experiment: Experiment, at: (path: string) => string): Promise<{ train: string; test?: string }> {
+async function openNonEmpty(path: string): Promise<LabeledImages> {
+  const dataset = await openImageDataset(path);
+  if (dataset.length === 0) throw new DatasetError(path, 'holds no images');
+  return dataset;
+}
+
+/**
+ * The Arrow files of the experiment's dataset. A named dataset is prepared only when one of its files
+ * is missing: files that are there are the user's and are read as they are (a damaged one is
+ * described when opened, never prepared over).
+ */
+async function datasetFiles(experiment: Experiment, at: (path: string) => string, onProgress: ComposeOptions['onPrepareProgress']): Promise<{ train: string; test?: string }> {
   const { dataset } = experiment;
   switch (dataset.type) {
     case 'cifar10': {
-      const prepared = await prepareCifar10({ dataDir: at(dataset.dataDir ?? 'data/cifar10') });
+      const dataDir = at(dataset.dataDir ?? 'data/cifar10');
+      if (await bothExist(dataDir)) return { train: join(dataDir, 'train.arrow'), test: join(dataDir, 'test.arrow') };
+      const prepared = await prepareCifar10({ dataDir, ...(onProgress && { onProgress }) });
       return { train: prepared.train, test: prepared.test };
     }
     case 'fashion-mnist': {
-      const prepared = await prepareFashionMnist({ dataDir: at(dataset.dataDir ?? 'data/fashion-mnist'), ...(dataset.source && { source: at(dataset.source) }) });
+      const dataDir = at(dataset.dataDir ?? 'data/fashion-mnist');
+      if (await bothExist(dataDir)) return { train: join(dataDir, 'train.arrow'), test: join(dataDir, 'test.arrow') };
+      const prepared = await prepareFashionMnist({ dataDir, ...(dataset.source && { source: at(dataset.source) }) });
       return { train: prepared.train.path, test: prepared.test.path };
     }
     case 'arrow':
       return { train: at(dataset.train), ...(dataset.test && { test: at(dataset.test) }) };
   }
+}
+
+async function bothExist(dataDir: string): Promise<boolean> {
+  const present = await Promise.all(['train.arrow', 'test.arrow'].map((name) => access(join(dataDir, name)).then(() => true, () => false)));
+  return present.every(Boolean);
 }
 
 function buildModel(experiment: Experiment, train: LabeledImages): LayersModel {

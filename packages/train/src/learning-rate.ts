@@ -33,8 +33,9 @@ export type LearningRateSchedule =
 /** The phases as a schedule (what `fit` has always taken: `[{ epochs, learningRate }, …]`). */
 export const asSchedule = (schedule: Schedule | LearningRateSchedule): LearningRateSchedule => (Array.isArray(schedule) ? { type: 'phases', phases: schedule as Schedule } : (schedule as LearningRateSchedule));
 
-export function scheduleEpochs(schedule: LearningRateSchedule): number {
-  return schedule.type === 'phases' ? totalEpochs(schedule.phases) : schedule.epochs;
+export function scheduleEpochs(schedule: Schedule | LearningRateSchedule): number {
+  const typed = asSchedule(schedule);
+  return typed.type === 'phases' ? totalEpochs(typed.phases) : typed.epochs;
 }
 
 /** Whether the rate changes within an epoch, so that `stepsPerEpoch` is needed. */

@@ -1,88 +1,81 @@
 import { rmdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type BackendChoice, selectBackend } from '@rxvision/backend';
-import { randomSplit, subset } from '@rxvision/dataset';
 import { DEFAULT_DATA_DIR } from '@rxvision/dataset/node';
+import { type ComposedExperiment, composeExperiment, type Experiment, ExperimentError } from '@rxvision/experiment';
 import { type EpochRecord, perClassAccuracy } from '@rxvision/metrics';
-import { createTutorialModel, TUTORIAL_HIDDEN_UNITS } from '@rxvision/model';
+import { TUTORIAL_HIDDEN_UNITS } from '@rxvision/model';
 import { fileSystemSaver } from '@rxvision/model/node';
 import { accuracyChart, confusionMatrixChart, lossChart } from '@rxvision/plot';
 import { renderPng } from '@rxvision/plot/node';
-import { epochBatches } from '@rxvision/stream';
-import { evaluate, fit, parseSchedule, probeTraining, type Schedule, totalEpochs, TUTORIAL_SCHEDULE } from '@rxvision/train';
+import { evaluate, fit, probeTraining, scheduleEpochs } from '@rxvision/train';
 import { dispose, memory } from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Command } from 'commander';
 import { concatMap, lastValueFrom, Subject, tap } from 'rxjs';
 import { loadCheckpoint, readCheckpointConfig, type RunConfig, saveCheckpoint } from '../checkpoint.js';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
-import { loadCifar10 } from '../data.js';
+import { type ExperimentFlags, experimentFromFlags } from '../experiment-flags.js';
 import { progressBar } from '../progress.js';
 import { prepareOutputFolder } from '../output-folder.js';
 import { modelFolder } from '../run-folder.js';
 import { writeJsonAtomic } from '../write-json.js';
 
-export interface TrainFlags {
-  readonly data: string;
-  readonly schedule: string;
-  readonly batchSize: string;
-  readonly seed: string;
+export interface TrainFlags extends ExperimentFlags {
   readonly backend: string;
   readonly threads?: string;
   readonly out?: string;
-  readonly limit?: string;
   readonly resume?: string;
-  readonly outputRelu: boolean;
   readonly json?: boolean;
 }
 
-const SCHEDULES: Record<string, Schedule> = { tutorial: TUTORIAL_SCHEDULE, quick: [{ epochs: 2, learningRate: 0.05 }] };
-/** A tenth of --limit validates: below 10 images that tenth would be empty and every metric NaN. */
-const MIN_LIMIT = 10;
 const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description('train the tutorial model on CIFAR-10 (prepares the data first if needed)')
-    .option('--data <dir>', 'folder of the Arrow files', DEFAULT_DATA_DIR)
+    .description('train an experiment (default: the CIFAR-10 tutorial), preparing its dataset first if needed')
+    .option('--config <file>', 'an experiment file (see experiments/); the flags below that you give override its fields')
+    .option('--data <dir>', 'folder of the prepared dataset (CIFAR-10 or Fashion-MNIST)', DEFAULT_DATA_DIR)
     .option('--schedule <name|phases>', 'tutorial, quick, or EPOCHS@LR,... like "10@0.05,8@0.005"', 'tutorial')
     .option('--batch-size <n>', 'batch size', '128')
-    .option('--seed <n>', 'seed of the split, the shuffling and the initial weights', '43')
+    .option('--seed <n>', 'seed of the split, the shuffling, the augmentation and the initial weights', '43')
     .option(BACKEND_FLAG, BACKEND_HELP, 'auto')
     .option(THREADS_FLAG, THREADS_HELP)
     .option('--no-output-relu', 'leave out the tutorial\'s ReLU on the output layer (plain logits)')
-    .option('--limit <n>', 'train and validate on the first n training images only (quick experiments)')
+    .option('--limit <n>', 'train and validate on the first n training images only, a tenth of them held out (quick experiments)')
     .option('--out <dir>', 'run folder (default runs/<date-time>)')
     .option('--resume <run>', 'continue the run in this folder from its last checkpoint (its own settings apply)')
     .option('--json', 'print one JSON line per epoch and the summary as JSON')
-    .action(async (flags: TrainFlags) => {
-      await runTrain(flags);
+    .action(async (flags: TrainFlags, command: Command) => {
+      await runTrain(flags, (flag) => command.getOptionValueSource(flag) === 'cli');
     });
 }
 
-export async function runTrain(flags: TrainFlags): Promise<void> {
+/** `given` says which flags the user typed: only those override an experiment file's fields. */
+export async function runTrain(flags: TrainFlags, given: (flag: keyof ExperimentFlags) => boolean = () => true): Promise<void> {
   const backendName = backendChoice(flags.backend);
   const threads = threadsChoice(flags.threads);
   const resuming = flags.resume !== undefined;
   const out = resolve(flags.resume ?? flags.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
   // A resumed run keeps its own settings (and fails here, before loading a backend, without a checkpoint).
-  const run = resuming ? await readCheckpointConfig(out) : configFromFlags(flags);
+  const run: RunConfig = resuming ? await readCheckpointConfig(out) : await experimentFromFlags(flags, given);
+  const { experiment } = run;
   const log = (line: string): void => console.log(line);
   const started = performance.now();
 
-  const { train: trainFile, test: testFile } = await loadCifar10(run.data, ['train', 'test']);
-  const rows = run.limit === undefined ? trainFile : subset(trainFile, Array.from({ length: Math.min(run.limit, trainFile.length) }, (_, i) => i));
-  const validationSize = Math.round(rows.length / 10);
-  const [train, validation] = randomSplit(rows, [rows.length - validationSize, validationSize], { seed: run.seed });
-  if (run.batchSize > train!.length) throw new CliError(`--batch-size ${run.batchSize} is larger than the training split (${train!.length} images)`);
+  const composed = await compose(run, flags.json === true);
+  const { train, validation } = composed;
+  if (experiment.batchSize > train.length) throw new CliError(`--batch-size ${experiment.batchSize} is larger than the training split (${train.length} images)`);
 
   const { created } = await prepareOutputFolder(out);
-  const { backend, model, resume } = await setUpModel(backendName, threads, run, resuming ? out : undefined, flags.json ? () => undefined : log).catch(async (error: unknown) => {
+  const { backend, model, resume } = await setUpModel(backendName, threads, composed.createModel, resuming ? out : undefined, flags.json ? () => undefined : log).catch(async (error: unknown) => {
     if (created) await rmdir(out).catch(() => undefined); // a failure before training leaves no empty run folder
     throw error;
   });
-  model.setUserDefinedMetadata({ classes: [...trainFile.classes] });
+  model.setUserDefinedMetadata({ classes: [...train.classes] });
+  if (!resuming) await writeJsonAtomic(join(out, 'experiment.json'), { source: run.source, ...experiment });
 
   // First Ctrl-C (or SIGTERM): finish the step, checkpoint, exit 130/143. Second: exit at once;
   // checkpoints are written by renames, so that cannot leave a broken one behind.
@@ -97,8 +90,8 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
   process.on('SIGINT', handlers.SIGINT).on('SIGTERM', handlers.SIGTERM);
 
-  const stepsPerEpoch = Math.ceil(train!.length / run.batchSize);
-  const epochs = totalEpochs(run.schedule);
+  const stepsPerEpoch = Math.ceil(train.length / experiment.batchSize);
+  const epochs = scheduleEpochs(experiment.schedule);
   const history: EpochRecord[] = [...(resume?.history ?? [])];
   let bar = progressBar('', { enabled: false });
   let epochStarted = 0;
@@ -107,9 +100,7 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   try {
     await lastValueFrom(
       fit(model, {
-        schedule: run.schedule,
-        trainBatches: epochBatches(train!, { batchSize: run.batchSize, seed: run.seed }),
-        validationBatches: () => epochBatches(validation!, { batchSize: 1000 })(0),
+        ...composed.fitOptions,
         ...(resume && { resume }),
         stop,
         checkpoint: (state) => saveCheckpoint(out, run, state, model),
@@ -126,9 +117,7 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
             bar.update(event.step, stepsPerEpoch, `loss ${event.loss.toFixed(4)} | ${rate.toFixed(0)} samples/s`);
           } else if (event.type === 'epoch') {
             bar.stop();
-            const r = event.record;
-            // --json adds what a long run is watched for: live tensors and resident memory.
-            log(flags.json ? JSON.stringify({ ...r, tensors: memory().numTensors, rssMb: Math.round(process.memoryUsage().rss / 1e6) }) : `Epoch [${r.epoch}], train_loss: ${r.trainLoss.toFixed(4)}, val_loss: ${r.valLoss.toFixed(4)}, val_acc: ${r.valAccuracy.toFixed(4)} (${r.seconds.toFixed(1)} s)`);
+            log(flags.json ? JSON.stringify({ ...event.record, tensors: memory().numTensors, rssMb: Math.round(process.memoryUsage().rss / 1e6) }) : epochLine(event.record));
           } else if (event.type === 'stopped') {
             bar.stop();
             stopped = true;
@@ -155,33 +144,68 @@ export async function runTrain(flags: TrainFlags): Promise<void> {
   }
 
   await model.save(fileSystemSaver(modelFolder(out)));
-  const test = await lastValueFrom(evaluate(model, epochBatches(testFile, { batchSize: 1000 })(0)));
   await writeFile(join(out, 'loss.png'), await renderPng(lossChart(history)));
   await writeFile(join(out, 'accuracy.png'), await renderPng(accuracyChart(history)));
-  await writeFile(join(out, 'confusion-matrix.png'), await renderPng(confusionMatrixChart(test.confusion, testFile.classes)));
+  const test = composed.testBatches && (await lastValueFrom(evaluate(model, composed.testBatches(), composed.fitOptions.metrics)));
+  if (test) await writeFile(join(out, 'confusion-matrix.png'), await renderPng(confusionMatrixChart(test.confusion, train.classes)));
   const summary = {
-    architecture: `${trainFile.pixelsPerImage}→${TUTORIAL_HIDDEN_UNITS.join('→')}→${trainFile.classes.length}`,
-    outputRelu: run.outputRelu,
-    schedule: run.schedule,
-    learningRates: run.schedule.map((phase) => phase.learningRate),
+    experiment: run.source,
+    ...(experiment.description && { description: experiment.description }),
+    architecture: architecture(experiment, train.shape, train.classes.length),
+    parameters: model.countParams(),
+    ...(experiment.model.type === 'tutorial' && { outputRelu: experiment.model.outputRelu ?? true }),
+    schedule: experiment.schedule,
+    ...(Array.isArray(experiment.schedule) && { learningRates: experiment.schedule.map((phase) => phase.learningRate) }),
+    optimizer: experiment.optimizer,
     epochs,
-    batchSize: run.batchSize,
-    seed: run.seed,
-    split: { train: train!.length, validation: validation!.length, test: testFile.length },
-    test: { loss: test.loss, accuracy: test.accuracy, perClassAccuracy: Object.fromEntries(perClassAccuracy(test.confusion).map((a, c) => [testFile.classes[c], a])) },
+    batchSize: experiment.batchSize,
+    seed: experiment.seed,
+    split: { train: train.length, validation: validation.length, ...(test && { test: test.confusion.counts.reduce((sum, count) => sum + count, 0) }) },
+    ...(test && {
+      test: {
+        loss: test.loss,
+        accuracy: test.accuracy,
+        ...test.metrics,
+        perClassAccuracy: Object.fromEntries(perClassAccuracy(test.confusion).map((a, c) => [train.classes[c], a])),
+      },
+    }),
     lossAveraging: 'per sample over the whole split',
     backend: { name: backend.backend, package: backend.package, gpu: backend.gpu, ...(backend.threads !== undefined && { threads: backend.threads }) },
     seconds: (performance.now() - started) / 1000,
     trainingSeconds: history.reduce((sum, row) => sum + row.seconds, 0),
   };
   await writeJsonAtomic(join(out, 'summary.json'), summary);
-  log(flags.json ? JSON.stringify(summary) : `test_loss: ${test.loss.toFixed(4)}, test_acc: ${test.accuracy.toFixed(4)} — wrote ${out}`);
+  const final = test ? `test_loss: ${test.loss.toFixed(4)}, test_acc: ${test.accuracy.toFixed(4)}${Object.entries(test.metrics).map(([name, value]) => `, test_${name}: ${value.toFixed(4)}`).join('')}` : 'no test split';
+  log(flags.json ? JSON.stringify(summary) : `${final} — wrote ${out}`);
   model.dispose();
 }
 
+/** dataset → split → stream → model factory, preparing the dataset (with a progress bar) on first use. */
+async function compose(run: RunConfig, quiet: boolean): Promise<ComposedExperiment> {
+  const bar = progressBar('prepare', quiet ? { unit: 'bytes', enabled: false } : { unit: 'bytes' });
+  try {
+    return await composeExperiment(run.experiment, { source: run.source, onPrepareProgress: ({ bytes, totalBytes }) => bar.update(bytes, totalBytes) });
+  } catch (error) {
+    throw error instanceof ExperimentError ? new CliError(error.message) : error;
+  } finally {
+    bar.stop();
+  }
+}
+
+function epochLine(r: EpochRecord): string {
+  const metrics = Object.entries(r.metrics ?? {}).map(([name, value]) => `, val_${name}: ${value.toFixed(4)}`).join('');
+  return `Epoch [${r.epoch}], train_loss: ${r.trainLoss.toFixed(4)}, val_loss: ${r.valLoss.toFixed(4)}, val_acc: ${r.valAccuracy.toFixed(4)}${metrics} (${r.seconds.toFixed(1)} s)`;
+}
+
+/** The tutorial's as its layer widths; any other model as its settings. */
+function architecture(experiment: Experiment, shape: readonly number[], classes: number): string {
+  const { type, ...settings } = experiment.model;
+  if (type === 'tutorial') return `${shape.reduce((a, b) => a * b, 1)}→${TUTORIAL_HIDDEN_UNITS.join('→')}→${classes}`;
+  return `${type} ${JSON.stringify(settings)} on ${shape.join('×')} → ${classes} classes`;
+}
+
 /** The backend, then the model: new, or with the weights of the checkpoint in `resumeFrom`. */
-async function setUpModel(backendName: BackendChoice, threads: number | undefined, run: RunConfig, resumeFrom: string | undefined, log: (line: string) => void) {
-  const createModel = () => createTutorialModel({ seed: run.seed, outputRelu: run.outputRelu });
+async function setUpModel(backendName: BackendChoice, threads: number | undefined, createModel: () => LayersModel, resumeFrom: string | undefined, log: (line: string) => void) {
   // A backend that lacks a kernel this model's training needs is passed over (auto) or refused.
   const probe = () => {
     const candidate = createModel();
@@ -198,35 +222,4 @@ async function setUpModel(backendName: BackendChoice, threads: number | undefine
   const { resume } = await loadCheckpoint(resumeFrom, model);
   log(`resuming ${resumeFrom} at epoch ${resume.position.epoch}, step ${resume.position.step}`);
   return { backend, model, resume };
-}
-
-function configFromFlags(flags: TrainFlags): RunConfig {
-  const schedule = SCHEDULES[flags.schedule] ?? parseScheduleFlag(flags.schedule);
-  const batchSize = positiveInteger(flags.batchSize, '--batch-size');
-  const seed = integer(flags.seed, '--seed');
-  const limit = flags.limit === undefined ? undefined : integer(flags.limit, '--limit');
-  if (limit !== undefined && limit < MIN_LIMIT) throw new CliError(`--limit must be at least ${MIN_LIMIT} (a tenth is held out for validation), got "${flags.limit}"`);
-  return { data: resolve(flags.data), schedule, batchSize, seed, outputRelu: flags.outputRelu, ...(limit !== undefined && { limit }) };
-}
-
-function parseScheduleFlag(text: string): Schedule {
-  try {
-    return parseSchedule(text);
-  } catch (error) {
-    throw new CliError(`--schedule: ${(error as Error).message}`);
-  }
-}
-
-/** Digits only ("1e3", "0x10" and 1e22 are no integers here), within the range JavaScript counts exactly. */
-function integer(text: string, flag: string): number {
-  if (!/^[+-]?\d+$/.test(text.trim())) throw new CliError(`${flag} must be an integer, got "${text}"`);
-  const value = Number(text);
-  if (!Number.isSafeInteger(value)) throw new CliError(`${flag} ${text.trim()} is too large (at most ${Number.MAX_SAFE_INTEGER} either way)`);
-  return value;
-}
-
-function positiveInteger(text: string, flag: string): number {
-  const value = integer(text, flag);
-  if (value < 1) throw new CliError(`${flag} must be at least 1, got "${text}"`);
-  return value;
 }

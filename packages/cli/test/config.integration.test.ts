@@ -1,0 +1,85 @@
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { prepareIdx } from '@rxvision/dataset/node';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runCli } from './run-cli.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rxvision-config-'));
+  // 300 grey 8×8 images in three classes, class c brighter in band c: learnable in an epoch.
+  const rows = 300;
+  const labels = Uint8Array.from({ length: rows }, (_, r) => r % 3);
+  const pixels = Uint8Array.from({ length: rows * 64 }, (_, i) => {
+    const r = Math.floor(i / 64);
+    const band = Math.min(2, Math.floor((i % 64) / 22));
+    return (band === labels[r] ? 160 : 30) + ((r * 17 + i * 5) % 50);
+  });
+  const header = (dims: number[]) => {
+    const bytes = new Uint8Array(4 + 4 * dims.length);
+    bytes.set([0, 0, 8, dims.length]);
+    dims.forEach((size, i) => new DataView(bytes.buffer).setUint32(4 + 4 * i, size));
+    return bytes;
+  };
+  await writeFile(join(dir, 'images'), Uint8Array.from([...header([rows, 8, 8]), ...pixels]));
+  await writeFile(join(dir, 'labels'), Uint8Array.from([...header([rows]), ...labels]));
+  await prepareIdx({ images: join(dir, 'images'), labels: join(dir, 'labels'), classes: ['top', 'middle', 'bottom'], out: join(dir, 'bands.arrow') });
+  const experiment = {
+    description: 'a small CNN on bands',
+    seed: 1,
+    dataset: { type: 'arrow', train: 'bands.arrow', test: 'bands.arrow' },
+    validation: 60,
+    batchSize: 30,
+    model: { type: 'cnn', blocks: [4] },
+    augment: [{ type: 'horizontalFlip' }],
+    optimizer: { type: 'adam' },
+    schedule: { type: 'cosine', epochs: 3, peak: 0.01 },
+    topK: [2],
+  };
+  await writeFile(join(dir, 'bands.json'), JSON.stringify(experiment));
+}, 60_000);
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+
+describe('train --config', () => {
+  test('runs the file\'s experiment with the flags given laid over it, and records both', async () => {
+    const out = join(dir, 'run');
+    // From another folder: the file's relative paths are the file's, not the working folder's.
+    const result = await runCli(['train', '--config', join(dir, 'bands.json'), '--seed', '5', '--schedule', '2@0.01', '--backend', 'wasm', '--out', out, '--json'], { cwd: tmpdir() });
+    expect(result.code, result.stderr).toBe(0);
+    const experiment = JSON.parse(await readFile(join(out, 'experiment.json'), 'utf8'));
+    expect(experiment).toMatchObject({ source: join(dir, 'bands.json'), seed: 5, batchSize: 30, schedule: [{ epochs: 2, learningRate: 0.01 }], optimizer: { type: 'adam' }, model: { type: 'cnn', blocks: [4] } });
+    expect(experiment.dataset).toEqual({ type: 'arrow', train: join(dir, 'bands.arrow'), test: join(dir, 'bands.arrow') });
+    const history = JSON.parse(await readFile(join(out, 'history.json'), 'utf8'));
+    expect(history).toHaveLength(2);
+    expect(history[1].metrics.top2).toBeGreaterThanOrEqual(history[1].valAccuracy);
+    const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ experiment: join(dir, 'bands.json'), epochs: 2, seed: 5, split: { train: 240, validation: 60, test: 300 } });
+    expect(summary.architecture).toBe('cnn {"blocks":[4]} on 8×8×1 → 3 classes');
+    expect(summary.test.top2).toBeGreaterThanOrEqual(summary.test.accuracy);
+    expect(Object.keys(summary.test.perClassAccuracy)).toEqual(['top', 'middle', 'bottom']);
+    expect(await exists(join(out, 'confusion-matrix.png'))).toBe(true);
+  }, 300_000);
+
+  test.each([
+    ['an unknown field', { modle: 1 }, [], (file: string) => `rxvision: ${file}: the experiment: unknown field "modle"`],
+    ['a wrong value', { optimizer: { type: 'sgd', momentum: 1.5 } }, [], (file: string) => `rxvision: ${file}: optimizer.momentum: expected a number < 1, got 1.5`],
+    ['--data with Arrow files named', {}, ['--data', 'elsewhere'], (file: string) => `rxvision: --data does not apply to ${file}: its dataset names its Arrow files`],
+    ['--no-output-relu on a CNN', {}, ['--no-output-relu'], (file: string) => `rxvision: --no-output-relu applies to the tutorial model only, and ${file} trains a cnn`],
+  ])('%s fails in one line and leaves no run folder', async (name, change, flags, line) => {
+    const file = join(dir, `${name.replace(/\W+/g, '-')}.json`);
+    const base = JSON.parse(await readFile(join(dir, 'bands.json'), 'utf8'));
+    await writeFile(file, JSON.stringify({ ...base, ...change }));
+    const out = join(dir, `failed-${name.replace(/\W+/g, '-')}`);
+    const result = await runCli(['train', '--config', file, '--backend', 'wasm', '--out', out, ...flags]);
+    expect([result.code, result.stderr.trim()]).toEqual([1, line(file)]);
+    expect(await exists(out)).toBe(false);
+  }, 60_000);
+
+  test('a missing file is named', async () => {
+    const result = await runCli(['train', '--config', join(dir, 'nope.json'), '--backend', 'wasm']);
+    expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: --config ${join(dir, 'nope.json')}: no such file`]);
+  });
+});
