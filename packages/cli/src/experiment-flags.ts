@@ -45,9 +45,12 @@ export async function experimentFromFlags(flags: ExperimentFlags, given: (flag: 
     Object.assign(fields, { limit, validation: 0.1 });
   }
   const dataset = { ...(base.dataset as Record<string, unknown>) };
-  if (override('data') || (dataset.type !== 'arrow' && dataset.dataDir === undefined)) {
+  if (override('data')) {
     if (dataset.type === 'arrow') throw new CliError(`--data does not apply to ${source}: its dataset names its Arrow files`);
     dataset.dataDir = resolve(flags.data);
+  } else if (dataset.type !== 'arrow' && dataset.dataDir === undefined) {
+    // Stored absolute, so that --resume from another folder finds the same files.
+    dataset.dataDir = resolve(`data/${String(dataset.type)}`);
   }
   fields.dataset = absolutePaths(dataset, file ? dirname(file) : process.cwd());
   if (override('outputRelu') && !flags.outputRelu) {
