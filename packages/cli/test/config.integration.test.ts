@@ -1,4 +1,4 @@
-import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareIdx } from '@rxvision/dataset/node';
@@ -77,6 +77,21 @@ describe('train --config', () => {
     expect([result.code, result.stderr.trim()]).toEqual([1, line(file)]);
     expect(await exists(out)).toBe(false);
   }, 60_000);
+
+  test('Fashion-MNIST from Debian\'s package: prepared into data/fashion-mnist of the working folder on first use', async () => {
+    const cwd = join(dir, 'fashion');
+    await mkdir(cwd);
+    const file = join(dir, 'fashion.json');
+    await writeFile(file, JSON.stringify({ dataset: { type: 'fashion-mnist' }, limit: 3000, validation: 0.1, model: { type: 'mlp', hidden: [32] }, optimizer: { type: 'adam' }, schedule: [{ epochs: 1, learningRate: 0.002 }] }));
+    const result = await runCli(['train', '--config', file, '--backend', 'wasm', '--out', 'run', '--json'], { cwd });
+    expect(result.code, result.stderr).toBe(0);
+    const experiment = JSON.parse(await readFile(join(cwd, 'run', 'experiment.json'), 'utf8'));
+    expect(experiment.dataset).toEqual({ type: 'fashion-mnist', dataDir: join(cwd, 'data', 'fashion-mnist') });
+    const summary = JSON.parse(await readFile(join(cwd, 'run', 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ architecture: 'mlp {"hidden":[32]} on 28×28×1 → 10 classes', split: { train: 2700, validation: 300, test: 10000 } });
+    expect(summary.test.accuracy).toBeGreaterThan(0.5); // an epoch on 2,700 images; chance is 0.1
+    expect(Object.keys(summary.test.perClassAccuracy)).toContain('Ankle boot');
+  }, 300_000);
 
   test('a missing file is named', async () => {
     const result = await runCli(['train', '--config', join(dir, 'nope.json'), '--backend', 'wasm']);
