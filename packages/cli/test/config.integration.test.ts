@@ -47,7 +47,7 @@ describe('train --config', () => {
   test('runs the file\'s experiment with the flags given laid over it, and records both', async () => {
     const out = join(dir, 'run');
     // From another folder: the file's relative paths are the file's, not the working folder's.
-    const result = await runCli(['train', '--config', join(dir, 'bands.json'), '--seed', '5', '--schedule', '2@0.01', '--backend', 'wasm', '--out', out, '--json'], { cwd: tmpdir() });
+    const result = await runCli(['train', '--config', join(dir, 'bands.json'), '--seed', '5', '--schedule', '2@0.01', '--backend', 'wasm', '--out', out, '--json'], {}, { cwd: tmpdir() });
     expect(result.code, result.stderr).toBe(0);
     const experiment = JSON.parse(await readFile(join(out, 'experiment.json'), 'utf8'));
     expect(experiment).toMatchObject({ source: join(dir, 'bands.json'), seed: 5, batchSize: 30, schedule: [{ epochs: 2, learningRate: 0.01 }], optimizer: { type: 'adam' }, model: { type: 'cnn', blocks: [4] } });
@@ -83,7 +83,7 @@ describe('train --config', () => {
     await mkdir(cwd);
     const file = join(dir, 'fashion.json');
     await writeFile(file, JSON.stringify({ dataset: { type: 'fashion-mnist' }, limit: 3000, validation: 0.1, model: { type: 'mlp', hidden: [32] }, optimizer: { type: 'adam' }, schedule: [{ epochs: 1, learningRate: 0.002 }] }));
-    const result = await runCli(['train', '--config', file, '--backend', 'wasm', '--out', 'run', '--json'], { cwd });
+    const result = await runCli(['train', '--config', file, '--backend', 'wasm', '--out', 'run', '--json'], {}, { cwd });
     expect(result.code, result.stderr).toBe(0);
     const experiment = JSON.parse(await readFile(join(cwd, 'run', 'experiment.json'), 'utf8'));
     expect(experiment.dataset).toEqual({ type: 'fashion-mnist', dataDir: join(cwd, 'data', 'fashion-mnist') });
