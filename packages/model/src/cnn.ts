@@ -1,5 +1,6 @@
 import { type LayersModel, layers, sequential } from '@tensorflow/tfjs-layers';
 import { checkClassifierOptions, checkWidths, type ClassifierOptions } from './classifier-options.js';
+import { batchNormalization } from './batch-normalization.js';
 import { LayerSeeds } from './layer-seeds.js';
 
 export interface CnnOptions extends ClassifierOptions {
@@ -28,7 +29,7 @@ export function createCnn(options: CnnOptions): LayersModel {
     for (let i = 0; i < convolutionsPerBlock; i++) {
       const first = block === 0 && i === 0;
       model.add(layers.conv2d({ ...(first && { inputShape: [...inputShape] }), filters, kernelSize: 3, padding: 'same', useBias: !batchNorm, kernelInitializer: seeds.heNormal() }));
-      if (batchNorm) model.add(layers.batchNormalization());
+      if (batchNorm) model.add(batchNormalization());
       model.add(layers.reLU());
     }
     model.add(layers.maxPooling2d({ poolSize: 2 }));

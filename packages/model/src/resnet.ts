@@ -1,5 +1,6 @@
 import { input, type LayersModel, layers, model, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { checkClassifierOptions, checkWidths, type ClassifierOptions } from './classifier-options.js';
+import { batchNormalization } from './batch-normalization.js';
 import { LayerSeeds } from './layer-seeds.js';
 
 export interface ResNetOptions extends ClassifierOptions {
@@ -26,7 +27,7 @@ export function createResNet(options: ResNetOptions): LayersModel {
   const seeds = new LayerSeeds(seed);
   const convolution = (x: SymbolicTensor, filters: number, kernelSize: number, strides: number) =>
     layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: seeds.heNormal() }).apply(x) as SymbolicTensor;
-  const normalised = (x: SymbolicTensor) => layers.batchNormalization().apply(x) as SymbolicTensor;
+  const normalised = (x: SymbolicTensor) => batchNormalization().apply(x) as SymbolicTensor;
   const relu = (x: SymbolicTensor) => layers.reLU().apply(x) as SymbolicTensor;
 
   const images = input({ shape: [...inputShape] });
