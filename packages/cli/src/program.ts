@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerCompare } from './commands/compare.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerExplore } from './commands/explore.js';
 import { registerPredict } from './commands/predict.js';
@@ -7,12 +8,13 @@ import { registerTrain } from './commands/train.js';
 import { reportError } from './report-error.js';
 
 export function createProgram(): Command {
-  const program = new Command('rxvision').description('Train image classifiers on CIFAR-10 with composable RxJS pipelines.');
+  const program = new Command('rxvision').description('Train image classifiers (CIFAR-10, Fashion-MNIST, any prepared dataset) with composable RxJS pipelines.');
   registerPrepare(program);
   registerExplore(program);
   registerTrain(program);
   registerEvaluate(program);
   registerPredict(program);
+  registerCompare(program);
   for (const command of [program, ...program.commands]) {
     const usage = command === program ? 'rxvision --help' : `rxvision ${command.name()} --help`;
     // Usage errors look like every other failure: one line, "rxvision: …".

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import type { EpochRecord } from '@rxvision/metrics';
 import sharp from 'sharp';
 import { describe, expect, test } from 'vitest';
-import { accuracyChart, confusionMatrixChart, lossChart } from '../src/index.js';
+import { accuracyChart, comparisonChart, confusionMatrixChart, lossChart } from '../src/index.js';
 import { renderPng, renderSvg } from '../src/node/index.js';
 
 const history: EpochRecord[] = [1, 2, 3, 4].map((epoch) => ({
@@ -25,6 +25,18 @@ describe('charts', () => {
     expect(svg).toContain('>training<');
     expect(svg).toContain('>validation<');
     expect(svg.match(/<path[^>]*aria-roledescription="line mark"/g)?.length).toBe(2);
+  });
+
+  test('the comparison chart draws every run\'s losses and accuracy in its own colour, one picture', async () => {
+    const other = history.slice(0, 3).map((row) => ({ ...row, valAccuracy: row.valAccuracy / 2 }));
+    const svg = await renderSvg(comparisonChart([{ name: 'wide', history }, { name: 'narrow', history: other }]));
+    expect(svg).toContain('2 runs compared');
+    for (const label of ['>wide<', '>narrow<', '>training<', '>validation<']) expect(svg).toContain(label);
+    // Two loss curves (training, validation) and one accuracy curve per run.
+    expect(svg.match(/aria-roledescription="line mark"/g)?.length).toBe(6);
+    expect(svg.match(/aria-roledescription="point"/g)?.length).toBe(3 * (4 + 3));
+    expect(() => comparisonChart([])).toThrow('no runs to compare');
+    expect(() => comparisonChart([{ name: 'a', history }, { name: 'a', history }])).toThrow('run names must differ, got a, a');
   });
 
   test('the accuracy chart puts each epoch on the curve', async () => {
