@@ -33,6 +33,7 @@ beforeAll(async () => {
     batchSize: 30,
     model: { type: 'cnn', blocks: [4] },
     augment: [{ type: 'horizontalFlip' }],
+    normalize: { mean: [0.4], std: [0.25] },
     optimizer: { type: 'adam' },
     schedule: { type: 'cosine', epochs: 3, peak: 0.01 },
     topK: [2],
@@ -61,6 +62,14 @@ describe('train --config', () => {
     expect(summary.test.top2).toBeGreaterThanOrEqual(summary.test.accuracy);
     expect(Object.keys(summary.test.perClassAccuracy)).toEqual(['top', 'middle', 'bottom']);
     expect(await exists(join(out, 'confusion-matrix.png'))).toBe(true);
+
+    // evaluate finds the run's own test file and normalises as training did: the summary's figures.
+    const evaluation = await runCli(['evaluate', '--model', out, '--backend', 'wasm', '--json']);
+    expect(evaluation.code, evaluation.stderr).toBe(0);
+    const evaluated = JSON.parse(evaluation.stdout);
+    expect(evaluated.images).toBe(300);
+    expect(evaluated.accuracy).toBeCloseTo(summary.test.accuracy, 10);
+    expect(evaluated.loss).toBeCloseTo(summary.test.loss, 5);
   }, 300_000);
 
   test.each([

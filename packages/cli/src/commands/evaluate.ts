@@ -1,18 +1,23 @@
-import { DEFAULT_DATA_DIR } from '@rxvision/dataset/node';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { ImageDataset } from '@rxvision/dataset';
+import { DEFAULT_DATA_DIR, openImageDataset } from '@rxvision/dataset/node';
+import type { Experiment } from '@rxvision/experiment';
 import { perClassAccuracy } from '@rxvision/metrics';
-import { epochBatches } from '@rxvision/stream';
+import { epochBatches, normalize } from '@rxvision/stream';
 import { evaluate } from '@rxvision/train';
 import type { Command } from 'commander';
 import { lastValueFrom } from 'rxjs';
 import { selectBackend } from '@rxvision/backend';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
+import { storedExperiment } from '../experiment-flags.js';
 import { loadCifar10 } from '../data.js';
 import { describeShape, loadRunModel } from '../run-folder.js';
 
 export interface EvaluateFlags {
   readonly model: string;
-  readonly data: string;
+  readonly data?: string;
   readonly backend: string;
   readonly threads?: string;
   readonly json?: boolean;
@@ -23,7 +28,7 @@ export function registerEvaluate(program: Command): void {
     .command('evaluate')
     .description('test loss, accuracy and per-class accuracy of a trained run')
     .requiredOption('--model <run>', 'run folder written by rxvision train')
-    .option('--data <dir>', 'folder of the Arrow files', DEFAULT_DATA_DIR)
+    .option('--data <dir>', `folder of the prepared dataset (default: the run's own, else ${DEFAULT_DATA_DIR})`)
     .option(BACKEND_FLAG, BACKEND_HELP, 'auto')
     .option(THREADS_FLAG, THREADS_HELP)
     .option('--json', 'print the result as JSON')
@@ -35,13 +40,14 @@ export function registerEvaluate(program: Command): void {
 export async function runEvaluate(flags: EvaluateFlags): Promise<void> {
   const threads = threadsChoice(flags.threads);
   await selectBackend(backendChoice(flags.backend), { ...(threads !== undefined && { threads }) });
-  const { model, classes, imageShape } = await loadRunModel(flags.model);
-  const { test } = await loadCifar10(flags.data, ['test']);
-  if (classes.join() !== test.classes.join()) throw new CliError(`${flags.model}: the model's classes differ from the dataset's`);
+  const { model, classes, imageShape, normalize: normalisation } = await loadRunModel(flags.model);
+  const { test, where } = await testSplit(flags);
+  if (classes.join() !== test.classes.join()) throw new CliError(`${flags.model}: the model's classes differ from the dataset's in ${where}`);
   if (imageShape.join() !== test.shape.join()) {
-    throw new CliError(`${flags.model}: the model takes ${describeShape(imageShape)} images; the dataset in ${flags.data} holds ${describeShape(test.shape)}`);
+    throw new CliError(`${flags.model}: the model takes ${describeShape(imageShape)} images; the dataset in ${where} holds ${describeShape(test.shape)}`);
   }
-  const result = await lastValueFrom(evaluate(model, epochBatches(test, { batchSize: 1000 })(0)));
+  const transforms = normalisation ? [normalize(normalisation)] : [];
+  const result = await lastValueFrom(evaluate(model, epochBatches(test, { batchSize: 1000, transforms })(0)));
   const perClass = Object.fromEntries(perClassAccuracy(result.confusion).map((accuracy, c) => [classes[c], accuracy]));
   if (flags.json) {
     console.log(JSON.stringify({ loss: result.loss, accuracy: result.accuracy, perClassAccuracy: perClass, images: test.length }));
@@ -50,4 +56,41 @@ export async function runEvaluate(flags: EvaluateFlags): Promise<void> {
     for (const [name, accuracy] of Object.entries(perClass)) console.log(`  ${name.padEnd(10)} ${(100 * (accuracy as number)).toFixed(1)}%`);
   }
   model.dispose();
+}
+
+/**
+ * The test split: from --data when given; else the one the run trained with (its experiment.json);
+ * else CIFAR-10 in the default folder, prepared first if missing.
+ */
+async function testSplit(flags: EvaluateFlags): Promise<{ test: ImageDataset; where: string }> {
+  if (flags.data === undefined) {
+    const experiment = await readRunExperiment(flags.model);
+    const dataset = experiment?.dataset;
+    if (dataset?.type === 'arrow') {
+      if (!dataset.test) throw new CliError(`${resolve(flags.model)}: its experiment names no test file; pass --data`);
+      return { test: await openImageDataset(dataset.test), where: dataset.test };
+    }
+    if (dataset?.dataDir) return { test: (await loadCifar10(dataset.dataDir, ['test'])).test, where: dataset.dataDir };
+  }
+  const dataDir = flags.data ?? DEFAULT_DATA_DIR;
+  return { test: (await loadCifar10(dataDir, ['test'])).test, where: dataDir };
+}
+
+/** The experiment a run was trained with, or undefined for a run from before experiment files. */
+async function readRunExperiment(run: string): Promise<Experiment | undefined> {
+  const path = join(resolve(run), 'experiment.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    throw new CliError(`${path}: not JSON (${(error as Error).message})`);
+  }
+  const { source: _source, ...experiment } = parsed;
+  return storedExperiment(experiment, path);
 }

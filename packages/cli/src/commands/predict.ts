@@ -40,11 +40,14 @@ export async function runPredict(images: readonly string[], flags: PredictFlags)
   const top = Number(flags.top);
   if (!Number.isInteger(top) || top < 1) throw new CliError(`--top must be a positive integer, got "${flags.top}"`);
   await selectBackend(backend, { ...(threads !== undefined && { threads }) });
-  const { model, classes, imageShape } = await loadRunModel(flags.model);
+  const { model, classes, imageShape, normalize } = await loadRunModel(flags.model);
   // Read every image first: a bad one fails the command before any output.
   const pixels = await Promise.all(images.map((path) => readImage(resolve(path), imageShape, flags.resize)));
   const probabilities = tidy(() => {
-    const input = tensor4d(Float32Array.from(concat(pixels), (v) => v / 255), [pixels.length, ...imageShape]);
+    const channels = imageShape[2];
+    // As the model was trained: pixels in [0, 1], then per channel (v − mean)/std where it was normalised.
+    const scale = (v: number, i: number) => (normalize ? (v / 255 - normalize.mean[i % channels]!) / normalize.std[i % channels]! : v / 255);
+    const input = tensor4d(Float32Array.from(concat(pixels), scale), [pixels.length, ...imageShape]);
     return softmax(model.predict(input) as Tensor);
   });
   const rows = (await probabilities.array()) as number[][];

@@ -74,7 +74,8 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
     if (created) await rmdir(out).catch(() => undefined); // a failure before training leaves no empty run folder
     throw error;
   });
-  model.setUserDefinedMetadata({ classes: [...train.classes] });
+  // What evaluate and predict need to feed the model as it was trained: class names, pixel normalisation.
+  model.setUserDefinedMetadata({ classes: [...train.classes], ...(experiment.normalize && { normalize: experiment.normalize }) });
   if (!resuming) await writeJsonAtomic(join(out, 'experiment.json'), { source: run.source, ...experiment });
 
   // First Ctrl-C (or SIGTERM): finish the step, checkpoint, exit 130/143. Second: exit at once;
