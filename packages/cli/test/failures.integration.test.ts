@@ -239,7 +239,7 @@ describe.runIf(source)('4. a damaged dataset file is described, never prepared o
     ],
     ['a 3071-wide image column', async () => arrowFile(3071, new Uint8(), [1, 2]), (path) => `${path}: column "image" holds 3071 values per image, but its shape 32×32×3 needs 3072`],
     ['zero rows', async () => arrowFile(3072, new Uint8(), []), (path) => `${path}: holds no images`],
-    ['negative labels', async () => arrowFile(3072, new Int8(), [3, -1]), (path) => `${path}: column "label" must be Uint8, found Int8`],
+    ['negative labels', async () => arrowFile(3072, new Int8(), [3, -1]), (path) => `${path}: column "label" must be an unsigned integer (Uint8, Uint16 or Uint32), found Int8`],
   ];
 
   test.each(cases)('%s: train, evaluate and explore say what is wrong; prepare leaves it as it is', async (name, bytes, problem) => {

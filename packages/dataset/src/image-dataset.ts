@@ -1,6 +1,7 @@
 import { type RecordBatch, Table, tableFromIPC } from 'apache-arrow';
 import { DatasetError } from './errors.js';
 import { checkIndex, type LabeledImages } from './labeled-images.js';
+import type { LabelArray } from './labels.js';
 import { imageRecordBatch } from './record-batch.js';
 import { IMAGE_COLUMN, imageDatasetSchema, type ImageDatasetInfo, type ImageShape, LABEL_COLUMN, parseImageDatasetSchema } from './schema.js';
 
@@ -11,7 +12,7 @@ export interface ImageChunk {
   readonly length: number;
   /** All pixels of the chunk, row after row: a view into the file's bytes. */
   readonly pixels: Uint8Array;
-  readonly labels: Uint8Array;
+  readonly labels: LabelArray;
 }
 
 /**
@@ -66,7 +67,7 @@ export class ImageDataset implements LabeledImages, Iterable<ImageChunk> {
    * An in-memory dataset from HWC pixels (`rows × h·w·c` bytes) and labels, without copying them:
    * for small experiments and tests that need no file.
    */
-  static fromArrays(data: { classes: readonly string[]; shape: ImageShape; pixels: Uint8Array; labels: Uint8Array }, name = 'in-memory dataset'): ImageDataset {
+  static fromArrays(data: { classes: readonly string[]; shape: ImageShape; pixels: Uint8Array; labels: LabelArray }, name = 'in-memory dataset'): ImageDataset {
     const schema = imageDatasetSchema({ classes: data.classes, shape: data.shape, rows: data.labels.length, sources: {} });
     return ImageDataset.fromTable(new Table([imageRecordBatch(schema, data.pixels, data.labels)]), name);
   }
@@ -124,7 +125,7 @@ function chunkOf(batch: RecordBatch, start: number, pixelsPerImage: number, file
   }
   // Arrow JS slices value buffers on read, so row 0 of the batch is at index 0 of `values`.
   const pixels = (images.children[0]!.values as Uint8Array).subarray(0, batch.numRows * pixelsPerImage);
-  const labelValues = (labels.values as Uint8Array).subarray(0, batch.numRows);
+  const labelValues = (labels.values as LabelArray).subarray(0, batch.numRows);
   if (pixels.length !== batch.numRows * pixelsPerImage || labelValues.length !== batch.numRows) {
     throw new DatasetError(file, `record batch starting at row ${start} is shorter than its row count`);
   }

@@ -3,6 +3,7 @@ export { DatasetError } from './errors.js';
 export { type IdxArray, parseIdx } from './idx.js';
 export { ImageDataset, type ImageChunk } from './image-dataset.js';
 export type { LabeledImages } from './labeled-images.js';
+export { type LabelArray, labelArray, labelType } from './labels.js';
 export { createRandom, createRandomFromState, permutation, type Random, type RandomState, shuffleInPlace } from './random.js';
 export { imageRecordBatch } from './record-batch.js';
 export {

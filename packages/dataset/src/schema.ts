@@ -1,4 +1,5 @@
 import { type DataType, Field, FixedSizeList, Schema, Type, Uint8 } from 'apache-arrow';
+import { labelType, unsignedBitWidth } from './labels.js';
 
 /** Column names and schema-metadata keys of an rxvision image dataset file. */
 export const IMAGE_COLUMN = 'image';
@@ -27,7 +28,8 @@ export interface ImageDatasetInfo {
 
 /**
  * One row per image: the pixels as a fixed-size list of uint8 in HWC order (what `tf.tensor`
- * and PNG encoders expect), the label as uint8. Everything else lives in the metadata.
+ * and PNG encoders expect), the label as the narrowest unsigned integer that holds every class
+ * (uint8 up to 256 classes, then uint16, then uint32). Everything else lives in the metadata.
  */
 export function imageDatasetSchema(info: ImageDatasetInfo): Schema {
   const [height, width, channels] = info.shape;
@@ -43,7 +45,7 @@ export function imageDatasetSchema(info: ImageDatasetInfo): Schema {
   return new Schema(
     [
       new Field(IMAGE_COLUMN, new FixedSizeList(pixels, new Field('pixel', new Uint8(), false)), false),
-      new Field(LABEL_COLUMN, new Uint8(), false),
+      new Field(LABEL_COLUMN, labelType(info.classes.length), false),
     ],
     metadata,
   );
@@ -61,11 +63,11 @@ export function parseImageDatasetSchema(schema: Schema): ImageDatasetInfo | stri
   }
   // Compare type ids, not classes: a second copy of apache-arrow in the tree has other classes.
   const imageType = image.type as DataType;
-  if (imageType.typeId !== Type.FixedSizeList || !isUint8(imageType.children[0]?.type)) {
+  if (imageType.typeId !== Type.FixedSizeList || unsignedBitWidth(imageType.children[0]?.type) !== 8) {
     return `column "${IMAGE_COLUMN}" must be FixedSizeList<Uint8>, found ${String(image.type)}`;
   }
-  if (!isUint8(label.type)) {
-    return `column "${LABEL_COLUMN}" must be Uint8, found ${String(label.type)}`;
+  if (unsignedBitWidth(label.type as DataType) === undefined) {
+    return `column "${LABEL_COLUMN}" must be an unsigned integer (Uint8, Uint16 or Uint32), found ${String(label.type)}`;
   }
   const format = schema.metadata.get(MetadataKey.format);
   if (format !== FORMAT_VERSION) {
@@ -94,12 +96,6 @@ export function parseImageDatasetSchema(schema: Schema): ImageDatasetInfo | stri
   } catch (error) {
     return `schema metadata is not valid JSON (${(error as Error).message})`;
   }
-}
-
-function isUint8(type: DataType | undefined): boolean {
-  if (type?.typeId === Type.Uint8) return true;
-  const int = type as { typeId?: Type; bitWidth?: number; isSigned?: boolean } | undefined;
-  return int?.typeId === Type.Int && int.bitWidth === 8 && int.isSigned === false;
 }
 
 function isShape(value: unknown): value is ImageShape {

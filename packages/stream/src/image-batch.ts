@@ -6,7 +6,7 @@
 export interface ImageBatch {
   /** The dataset row of each image. */
   readonly rows: Uint32Array;
-  readonly labels: Uint8Array;
+  readonly labels: Uint32Array;
   readonly pixels: Float32Array;
   readonly shape: readonly [height: number, width: number, channels: number];
   /** Where the batch is: its epoch, and its index within the epoch (counting skipped batches). */

@@ -35,7 +35,7 @@ export function readImages(dataset: LabeledImages, options: ReadImagesOptions = 
 function read(dataset: LabeledImages, rows: Uint32Array, pixelsPerImage: number, shape: ImageBatch['shape'], epoch: number, index: number): ImageBatch {
   const size = rows.length;
   const pixels = new Float32Array(size * pixelsPerImage);
-  const labels = new Uint8Array(size);
+  const labels = new Uint32Array(size); // any class count
   const scale = 1 / 255;
   for (let i = 0; i < size; i++) {
     const image = dataset.image(rows[i]!);

@@ -8,7 +8,7 @@ export interface TensorBatch extends Disposable {
   /** int32 class indices `[n]`, or float32 one-hot `[n, classes]`. */
   readonly ys: Tensor;
   /** The labels on the host as well, so metrics need no read-back from the device. */
-  readonly labels: Uint8Array;
+  readonly labels: Uint32Array;
   /** The dataset row of each image. */
   readonly rows: Uint32Array;
   /** The batch's epoch and its index within the epoch. */

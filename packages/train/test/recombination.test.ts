@@ -8,6 +8,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { lastValueFrom, Subject, tap, toArray } from 'rxjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { evaluate, fit, type FitOptions, type LearningRateSchedule, learningRateAt, type OptimizerSpec, type OptimizerWeights, softmaxCrossEntropy, type TrainingEvent, TrainingOptimizer, type TrainingPosition } from '../src/index.js';
+import { ImageDataset, labelArray } from '@rxvision/dataset';
 import { toyDataset } from './fixtures.js';
 
 beforeAll(async () => {
@@ -152,6 +153,36 @@ describe('validation metrics', () => {
     expect(evaluation.metrics.top1).toBe(evaluation.accuracy);
     expect((await lastValueFrom(evaluate(model, small.validationBatches()))).metrics).toEqual({});
     expect(rows(await run(model, { schedule: [{ epochs: 1, learningRate: 0.05 }] }))[0]).not.toHaveProperty('metrics');
+    model.dispose();
+  });
+});
+
+describe('more classes than a byte holds', () => {
+  test('300 classes train and evaluate: labels above 255 reach the loss and the metrics intact', async () => {
+    const classes = 300;
+    const rows = 600;
+    const labels = labelArray(classes, rows);
+    const pixels = new Uint8Array(rows * 4);
+    // Class c is the grey level pattern of c's digits: learnable, and half the labels are above 255.
+    for (let r = 0; r < rows; r++) {
+      const label = (r * 7) % classes;
+      labels[r] = label;
+      pixels.set([label & 0xff, label >> 8, (label * 37) & 0xff, 128], r * 4);
+    }
+    const names = Array.from({ length: classes }, (_, c) => `c${c}`);
+    const data = ImageDataset.fromArrays({ classes: names, shape: [2, 2, 1], pixels, labels }, 'wide');
+    const model = createMlp({ inputShape: [2, 2, 1], classes, hidden: [64], seed: 1 });
+    const events = await lastValueFrom(
+      fit(model, { schedule: [{ epochs: 1, learningRate: 0.01 }], optimizer: { type: 'adam' }, trainBatches: epochBatches(data, { batchSize: 100, seed: 1 }), validationBatches: () => epochBatches(data, { batchSize: 200 })(0) }).pipe(toArray()),
+    );
+    expect(events.at(-1)!.type).toBe('end');
+    expect(Number.isFinite((events.at(-1) as Extract<TrainingEvent, { type: 'end' }>).history[0]!.valLoss)).toBe(true);
+    const tested = await lastValueFrom(evaluate(model, epochBatches(data, { batchSize: 200 })(0)));
+    expect(tested.confusion.classes).toBe(classes);
+    expect(Array.from(tested.confusion.counts).reduce((a, b) => a + b, 0)).toBe(rows);
+    // Row 299's true label sits in confusion row 299: every label was counted where it belongs.
+    const perLabel = Array.from({ length: classes }, (_, c) => tested.confusion.counts.subarray(c * classes, (c + 1) * classes).reduce((a, b) => a + b, 0));
+    expect(perLabel).toEqual(Array.from({ length: classes }, (_, c) => Array.from(labels).filter((label) => label === c).length));
     model.dispose();
   });
 });
