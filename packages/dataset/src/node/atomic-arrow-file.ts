@@ -16,6 +16,9 @@ export class AtomicArrowFile {
   readonly #temporary: string;
   #failure: unknown;
   #finished: Promise<void> | undefined;
+  /** Bytes handed to the writer and not yet in the file (roughly: batch buffers, not framing). */
+  #pending = 0;
+  #waiting: (() => void)[] = [];
 
   constructor(
     readonly path: string,
@@ -23,14 +26,26 @@ export class AtomicArrowFile {
   ) {
     this.#temporary = temporaryPath(path);
     this.#writer.reset(undefined, schema);
-    this.#drained = drainInto(this.#writer, this.#temporary);
-    this.#drained.catch((error: unknown) => (this.#failure = error)); // surfaced by write() and commit()
+    this.#drained = drainInto(this.#writer, this.#temporary, (bytes) => {
+      this.#pending = Math.max(0, this.#pending - bytes);
+      for (const wake of this.#waiting.splice(0)) wake();
+    });
+    this.#drained.catch((error: unknown) => (this.#failure = error)).finally(() => {
+      for (const wake of this.#waiting.splice(0)) wake();
+    }); // surfaced by write() and commit()
   }
 
   /** Queues a batch; throws the write error (no space, no permission) as soon as one has happened. */
   write(batch: RecordBatch): void {
     if (this.#failure !== undefined) throw this.#failure;
+    this.#pending += batch.data.children.reduce((sum, child) => sum + byteLength(child), 0);
     this.#writer.write(batch);
+  }
+
+  /** Resolves once at most `bytes` are waiting to be written: how a writer keeps its memory bounded. */
+  async drained(bytes: number): Promise<void> {
+    while (this.#pending > bytes && this.#failure === undefined && !this.#finished) await new Promise<void>((wake) => this.#waiting.push(wake));
+    if (this.#failure !== undefined) throw this.#failure;
   }
 
   /** Writes the footer and waits until every byte is in the temporary file. */
@@ -57,10 +72,18 @@ export class AtomicArrowFile {
   }
 }
 
-async function drainInto(chunks: AsyncIterable<Uint8Array>, path: string): Promise<void> {
+/** The bytes of a column's buffers, its children's included. */
+function byteLength(data: { values?: ArrayBufferView; children: readonly unknown[] }): number {
+  return (data.values?.byteLength ?? 0) + data.children.reduce<number>((sum, child) => sum + byteLength(child as typeof data), 0);
+}
+
+async function drainInto(chunks: AsyncIterable<Uint8Array>, path: string, onWritten: (bytes: number) => void): Promise<void> {
   const file = await open(path, 'w');
   try {
-    for await (const chunk of chunks) await file.write(chunk);
+    for await (const chunk of chunks) {
+      await file.write(chunk);
+      onWritten(chunk.length);
+    }
   } finally {
     await file.close();
   }

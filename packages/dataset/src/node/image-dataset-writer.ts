@@ -1,0 +1,93 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { DatasetError } from '../errors.js';
+import { type LabelArray, labelArray } from '../labels.js';
+import { imageRecordBatch } from '../record-batch.js';
+import { imageDatasetSchema, type ImageShape } from '../schema.js';
+import { AtomicArrowFile } from './atomic-arrow-file.js';
+
+export interface ImageDatasetWriterOptions {
+  readonly classes: readonly string[];
+  /** Height, width, channels of every image. */
+  readonly shape: ImageShape;
+  /** How many images will be appended: stored in the file, and checked at `commit`. */
+  readonly rows: number;
+  /** Names and sha256 of the raw files the rows come from (provenance; re-prepare checks). */
+  readonly sources?: Readonly<Record<string, string>>;
+  /** Images per Arrow record batch (default: about 32 MB of pixels). */
+  readonly rowsPerBatch?: number;
+}
+
+/**
+ * Writes an rxvision image dataset file image by image, from any source, without apache-arrow in
+ * the caller's code. Memory stays bounded: images are gathered into one record batch at a time,
+ * and `append` waits while the disk is behind. The file appears at `path` only on `commit`, whole;
+ * `abort` (or a crash) leaves nothing but a temporary file the next writer in that folder removes.
+ */
+export class ImageDatasetWriter {
+  readonly path: string;
+  readonly #options: ImageDatasetWriterOptions;
+  readonly #file: AtomicArrowFile;
+  readonly #schema;
+  readonly #pixelsPerImage: number;
+  readonly #rowsPerBatch: number;
+  #pixels: Uint8Array;
+  #labels: LabelArray;
+  #inBatch = 0;
+  #written = 0;
+
+  private constructor(path: string, options: ImageDatasetWriterOptions) {
+    this.path = path;
+    this.#options = options;
+    const [height, width, channels] = options.shape;
+    this.#pixelsPerImage = height * width * channels;
+    this.#rowsPerBatch = options.rowsPerBatch ?? Math.max(1, Math.floor(32 * 2 ** 20 / this.#pixelsPerImage));
+    this.#schema = imageDatasetSchema({ classes: [...options.classes], shape: options.shape, rows: options.rows, sources: options.sources ?? {} });
+    this.#file = new AtomicArrowFile(path, this.#schema);
+    this.#pixels = new Uint8Array(this.#rowsPerBatch * this.#pixelsPerImage);
+    this.#labels = labelArray(options.classes.length, this.#rowsPerBatch);
+  }
+
+  /** Creates the folder if needed and starts the file under a temporary name. */
+  static async create(path: string, options: ImageDatasetWriterOptions): Promise<ImageDatasetWriter> {
+    const absolute = resolve(path);
+    if (options.classes.length === 0) throw new DatasetError(absolute, 'a dataset needs at least one class');
+    if (!Number.isSafeInteger(options.rows) || options.rows < 0) throw new DatasetError(absolute, `rows must be a count, got ${options.rows}`);
+    await mkdir(dirname(absolute), { recursive: true });
+    return new ImageDatasetWriter(absolute, options);
+  }
+
+  /** Appends one image (HWC bytes of the writer's shape) and its label. */
+  async append(image: Uint8Array, label: number): Promise<void> {
+    if (image.length !== this.#pixelsPerImage) throw new DatasetError(this.path, `image ${this.#written} has ${image.length} values; the shape ${this.#options.shape.join('×')} needs ${this.#pixelsPerImage}`);
+    if (!Number.isInteger(label) || label < 0 || label >= this.#options.classes.length) throw new DatasetError(this.path, `image ${this.#written} has label ${label}, outside 0..${this.#options.classes.length - 1}`);
+    if (this.#written >= this.#options.rows) throw new DatasetError(this.path, `more than the ${this.#options.rows} images announced`);
+    this.#pixels.set(image, this.#inBatch * this.#pixelsPerImage);
+    this.#labels[this.#inBatch] = label;
+    this.#inBatch++;
+    this.#written++;
+    if (this.#inBatch === this.#rowsPerBatch) await this.#flush();
+  }
+
+  /** Writes the last batch and the footer, checks the count, and puts the file in place. */
+  async commit(): Promise<void> {
+    if (this.#written !== this.#options.rows) throw new DatasetError(this.path, `${this.#written} images appended, ${this.#options.rows} announced`);
+    await this.#flush();
+    await this.#file.commit();
+  }
+
+  /** Stops and removes the temporary file; never throws. */
+  abort(): Promise<void> {
+    return this.#file.abort();
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#inBatch === 0) return;
+    this.#file.write(imageRecordBatch(this.#schema, this.#pixels.subarray(0, this.#inBatch * this.#pixelsPerImage), this.#labels.subarray(0, this.#inBatch)));
+    // The batch's buffers now belong to the writer: the next batch gets fresh ones.
+    this.#pixels = new Uint8Array(this.#rowsPerBatch * this.#pixelsPerImage);
+    this.#labels = labelArray(this.#options.classes.length, this.#rowsPerBatch);
+    this.#inBatch = 0;
+    await this.#file.drained(2 * this.#rowsPerBatch * this.#pixelsPerImage);
+  }
+}
