@@ -1,5 +1,5 @@
-import { mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { mkdir, rmdir } from 'node:fs/promises';
+import { dirname, resolve, sep } from 'node:path';
 import { DatasetError } from '../errors.js';
 import { type LabelArray, labelArray } from '../labels.js';
 import { imageRecordBatch } from '../record-batch.js';
@@ -35,9 +35,12 @@ export class ImageDatasetWriter {
   #labels: LabelArray;
   #inBatch = 0;
   #written = 0;
+  /** The outermost folder `create` made, removed again by `abort` if still empty. */
+  readonly #createdFolder: string | undefined;
 
-  private constructor(path: string, options: ImageDatasetWriterOptions) {
+  private constructor(path: string, options: ImageDatasetWriterOptions, createdFolder: string | undefined) {
     this.path = path;
+    this.#createdFolder = createdFolder;
     this.#options = options;
     const [height, width, channels] = options.shape;
     this.#pixelsPerImage = height * width * channels;
@@ -53,8 +56,8 @@ export class ImageDatasetWriter {
     const absolute = resolve(path);
     if (options.classes.length === 0) throw new DatasetError(absolute, 'a dataset needs at least one class');
     if (!Number.isSafeInteger(options.rows) || options.rows < 0) throw new DatasetError(absolute, `rows must be a count, got ${options.rows}`);
-    await mkdir(dirname(absolute), { recursive: true });
-    return new ImageDatasetWriter(absolute, options);
+    const created = await mkdir(dirname(absolute), { recursive: true });
+    return new ImageDatasetWriter(absolute, options, created);
   }
 
   /** Appends one image (HWC bytes of the writer's shape) and its label. */
@@ -76,9 +79,14 @@ export class ImageDatasetWriter {
     await this.#file.commit();
   }
 
-  /** Stops and removes the temporary file; never throws. */
-  abort(): Promise<void> {
-    return this.#file.abort();
+  /** Stops and removes the temporary file, and the folders `create` made if they are empty; never throws. */
+  async abort(): Promise<void> {
+    await this.#file.abort();
+    if (this.#createdFolder === undefined) return;
+    const created = this.#createdFolder;
+    for (let folder = dirname(this.path); folder === created || folder.startsWith(`${created}${sep}`); folder = dirname(folder)) {
+      if (!(await rmdir(folder).then(() => true, () => false))) return;
+    }
   }
 
   async #flush(): Promise<void> {
