@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import type sharpModule from 'sharp';
 import { DatasetError } from '../errors.js';
 import type { ImageShape } from '../schema.js';
 import { ImageDatasetWriter } from './image-dataset-writer.js';
@@ -32,7 +33,7 @@ export interface PrepareImageFolderResult {
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp']);
 
-type Sharp = typeof import('sharp');
+type Sharp = typeof sharpModule;
 
 /**
  * An image folder (`source/<class>/<image>`, as torchvision's ImageFolder reads) as an rxvision
@@ -77,7 +78,7 @@ export async function prepareImageFolder(options: PrepareImageFolderOptions): Pr
 
 async function loadSharp(source: string): Promise<Sharp> {
   try {
-    return ((await import('sharp')) as { default: Sharp }).default;
+    return (await import('sharp')).default;
   } catch {
     throw new DatasetError(source, 'reading image folders needs the optional package sharp: npm install sharp');
   }
