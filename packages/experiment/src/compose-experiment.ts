@@ -1,5 +1,5 @@
 import { DatasetError, type LabeledImages, randomSplit, subset } from '@rxvision/dataset';
-import { openImageDataset, prepareCifar10, prepareFashionMnist, type PrepareOptions } from '@rxvision/dataset/node';
+import { openImageDataset, prepareCifar10, prepareFashionMnist, prepareImageFolder, type PrepareOptions } from '@rxvision/dataset/node';
 import { topKAccuracy } from '@rxvision/metrics';
 import { createCnn, createMlp, createResNet, createTutorialModel } from '@rxvision/model';
 import { cutout, epochBatches, horizontalFlip, type ImageTransform, normalize, randomCrop } from '@rxvision/stream';
@@ -58,6 +58,9 @@ export async function composeExperiment(experiment: Experiment, options: Compose
   });
   const evaluation = (dataset: LabeledImages) => () => epochBatches(dataset, { batchSize: 1000, transforms: normalisation })(0);
   const test = files.test ? await openNonEmpty(files.test) : undefined;
+  if (test && (test.shape.join() !== train.shape.join() || test.classes.join() !== train.classes.join())) {
+    throw new ExperimentError(source, `dataset: the test split (${test.shape.join('×')}, classes ${test.classes.join(', ')}) does not match the training split (${train.shape.join('×')}, classes ${train.classes.join(', ')})`);
+  }
   return {
     createModel: () => buildModel(experiment, train),
     train,
@@ -103,6 +106,14 @@ async function datasetFiles(experiment: Experiment, at: (path: string) => string
     }
     case 'arrow':
       return { train: at(dataset.train), ...(dataset.test && { test: at(dataset.test) }) };
+    case 'image-folder': {
+      const dataDir = at(dataset.dataDir ?? 'data/image-folder');
+      const folder = (source: string, split: string) =>
+        prepareImageFolder({ source: at(source), out: join(dataDir, `${split}.arrow`), ...(dataset.size && { size: dataset.size }), ...(dataset.channels && { channels: dataset.channels }) });
+      const train = await folder(dataset.train, 'train');
+      const test = dataset.test === undefined ? undefined : await folder(dataset.test, 'test');
+      return { train: train.path, ...(test && { test: test.path }) };
+    }
   }
 }
 

@@ -8,6 +8,16 @@ const dataset = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('cifar10'), dataDir: z.string().optional() }),
   z.strictObject({ type: z.literal('fashion-mnist'), dataDir: z.string().optional(), source: z.string().optional() }),
   z.strictObject({ type: z.literal('arrow'), train: z.string(), test: z.string().optional() }),
+  /** Folders with one sub-folder per class, prepared into `dataDir` (default data/image-folder) on first use. */
+  z.strictObject({
+    type: z.literal('image-folder'),
+    train: z.string(),
+    test: z.string().optional(),
+    dataDir: z.string().optional(),
+    /** [height, width] to resize to; without it every image must have the first one's size. */
+    size: z.tuple([positiveInteger, positiveInteger]).optional(),
+    channels: z.union([z.literal(1), z.literal(3)]).optional(),
+  }),
 ]);
 
 const model = z.discriminatedUnion('type', [

@@ -1,6 +1,6 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,5 +129,22 @@ describe('composeExperiment', () => {
     const experiment = parseExperiment({ dataset: { type: 'arrow', train: file }, validation: 0.1, limit: 155, model: { type: 'mlp', hidden: [4] }, schedule: [{ epochs: 1, learningRate: 0.1 }] }, 'e.json');
     const composed = await composeExperiment(experiment, { baseDir: dir });
     expect([composed.train.length, composed.validation.length]).toEqual([139, 16]); // 15.5 rounds to 16
+  });
+
+  test('an image folder is prepared into dataDir on first use, and its test split must match its training split', async () => {
+    const sharp = (await import('sharp')).default;
+    const png = (rgb: number[], size: number) => sharp(Buffer.from(Array.from({ length: size * size }, () => rgb).flat()), { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
+    for (const [split, count, size] of [['photos/train', 30, 6], ['photos/test', 6, 6], ['photos/small', 4, 4]] as const) {
+      for (const [name, rgb] of [['bright', [230, 220, 210]], ['dark', [20, 30, 40]]] as const) {
+        await mkdir(join(dir, split, name), { recursive: true });
+        for (let i = 0; i < count / 2; i++) await writeFile(join(dir, split, name, `${i}.png`), await png(rgb.map((v) => v + i), size));
+      }
+    }
+    const experiment = parseExperiment({ dataset: { type: 'image-folder', train: 'photos/train', test: 'photos/test', dataDir: 'prepared' }, validation: 6, model: { type: 'mlp', hidden: [4] }, schedule: [{ epochs: 1, learningRate: 0.1 }] }, 'f.json');
+    const composed = await composeExperiment(experiment, { baseDir: dir });
+    expect([composed.train.length, composed.validation.length, composed.train.classes, composed.train.shape]).toEqual([24, 6, ['bright', 'dark'], [6, 6, 3]]);
+    expect((await readdir(join(dir, 'prepared'))).sort()).toEqual(['test.arrow', 'train.arrow']);
+    const mismatched = parseExperiment({ ...experiment, dataset: { type: 'image-folder', train: 'photos/train', test: 'photos/small', dataDir: 'prepared-2' } }, 'g.json');
+    await expect(composeExperiment(mismatched, { baseDir: dir, source: 'g.json' })).rejects.toThrow('g.json: dataset: the test split (4×4×3, classes bright, dark) does not match the training split (6×6×3, classes bright, dark)');
   });
 });
