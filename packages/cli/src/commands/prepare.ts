@@ -1,11 +1,16 @@
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_DATA_DIR, prepareCifar10 } from '@rxvision/dataset/node';
+import { DEFAULT_DATA_DIR, prepareCifar10, prepareFashionMnist, prepareImageFolder } from '@rxvision/dataset/node';
 import { CliError } from '../cli-error.js';
 import { progressBar } from '../progress.js';
 
 export interface PrepareFlags {
+  readonly dataset?: string;
   readonly source?: string;
-  readonly data: string;
+  readonly data?: string;
+  readonly size?: string;
+  readonly grey?: boolean;
   readonly force?: boolean;
   readonly timeout: string;
   readonly json?: boolean;
@@ -14,9 +19,12 @@ export interface PrepareFlags {
 export function registerPrepare(program: Command): void {
   program
     .command('prepare')
-    .description('fetch, verify and convert CIFAR-10 into Arrow files (train.arrow, test.arrow)')
-    .option('--source <url|file|dir>', 'CIFAR-10 binary tarball URL, local .tar.gz, or extracted folder (default: $RXVISION_CIFAR10_SOURCE, else the official URL)')
-    .option('--data <dir>', 'folder for the Arrow files', DEFAULT_DATA_DIR)
+    .description('fetch, verify and convert a dataset into Arrow files (train.arrow, test.arrow)')
+    .option('--dataset <name>', `${DATASETS.join(', ')}`, 'cifar10')
+    .option('--source <url|file|dir>', 'cifar10: binary tarball URL, local .tar.gz, or extracted folder (default: $RXVISION_CIFAR10_SOURCE, else the official URL); fashion-mnist: the folder of its IDX files (default: Debian\'s); image-folder: a folder of class folders, or one holding train/ (and test/) folders of them')
+    .option('--data <dir>', 'folder for the Arrow files (default data/<dataset>)')
+    .option('--size <HxW>', 'image-folder: resize every image to H×W pixels (default: all must have the first one\'s size)')
+    .option('--grey', 'image-folder: one grey channel instead of RGB')
     .option('--force', 'convert again even if the files are already prepared, replacing what is there')
     .option('--timeout <seconds>', 'a download that sends nothing for this long fails', '30')
     .option('--json', 'print the result as JSON')
@@ -25,7 +33,14 @@ export function registerPrepare(program: Command): void {
     });
 }
 
+const DATASETS = ['cifar10', 'fashion-mnist', 'image-folder'] as const;
+
 export async function runPrepare(flags: PrepareFlags, log: (line: string) => void = console.log): Promise<void> {
+  const dataset = flags.dataset ?? 'cifar10';
+  if (!(DATASETS as readonly string[]).includes(dataset)) throw new CliError(`--dataset must be one of ${DATASETS.join(', ')}, got "${dataset}"`);
+  if (dataset !== 'image-folder' && (flags.size !== undefined || flags.grey)) throw new CliError('--size and --grey apply to --dataset image-folder only');
+  if (dataset === 'fashion-mnist') return prepareFashion(flags, log);
+  if (dataset === 'image-folder') return prepareFolder(flags, log);
   const timeout = Number(flags.timeout);
   if (!(timeout > 0 && timeout <= 3600)) throw new CliError(`--timeout must be a number of seconds between 0 and 3600, got "${flags.timeout}"`);
   const started = performance.now();
@@ -34,7 +49,7 @@ export async function runPrepare(flags: PrepareFlags, log: (line: string) => voi
   try {
     result = await prepareCifar10({
       ...(flags.source !== undefined && { source: flags.source }),
-      dataDir: flags.data,
+      dataDir: flags.data ?? DEFAULT_DATA_DIR,
       force: Boolean(flags.force),
       timeoutMs: timeout * 1000,
       onProgress: ({ bytes, totalBytes }) => bar.update(bytes, totalBytes),
@@ -50,4 +65,37 @@ export async function runPrepare(flags: PrepareFlags, log: (line: string) => voi
   } else {
     log(`prepared ${result.train} and ${result.test} from ${result.source} in ${seconds.toFixed(1)} s`);
   }
+}
+
+async function prepareFashion(flags: PrepareFlags, log: (line: string) => void): Promise<void> {
+  const result = await prepareFashionMnist({ dataDir: flags.data ?? 'data/fashion-mnist', force: Boolean(flags.force), ...(flags.source !== undefined && { source: flags.source }) });
+  if (flags.json) log(JSON.stringify({ train: result.train.path, test: result.test.path, skipped: result.train.skipped && result.test.skipped }));
+  else log(`${result.train.skipped && result.test.skipped ? 'already prepared' : 'prepared'}: ${result.train.path} (${result.train.rows} images), ${result.test.path} (${result.test.rows})`);
+}
+
+async function prepareFolder(flags: PrepareFlags, log: (line: string) => void): Promise<void> {
+  if (flags.source === undefined) throw new CliError('--dataset image-folder needs --source: a folder of class folders, or one holding train/ (and test/)');
+  const source = resolve(flags.source);
+  const size = flags.size === undefined ? undefined : parseSize(flags.size);
+  const isFolder = (path: string) => stat(path).then((s) => s.isDirectory(), () => false);
+  const splits = (await isFolder(join(source, 'train'))) ? [['train', join(source, 'train')], ...((await isFolder(join(source, 'test'))) ? [['test', join(source, 'test')]] : [])] : [['train', source]];
+  const data = resolve(flags.data ?? 'data/image-folder');
+  const results = [];
+  for (const [split, folder] of splits) {
+    const bar = progressBar(split!, {});
+    try {
+      results.push(await prepareImageFolder({ source: folder!, out: join(data, `${split}.arrow`), force: Boolean(flags.force), ...(size && { size }), ...(flags.grey && { channels: 1 as const }), onProgress: ({ images, totalImages }) => bar.update(images, totalImages) }));
+    } finally {
+      bar.stop();
+    }
+  }
+  if (flags.json) log(JSON.stringify(results));
+  else for (const r of results) log(`${r.skipped ? 'already prepared' : 'prepared'}: ${r.path} (${r.rows} images, ${r.shape.join('×')}, classes ${r.classes.join(', ')})`);
+}
+
+function parseSize(text: string): [number, number] {
+  const match = /^(\d+)x(\d+)$/i.exec(text.trim());
+  const [height, width] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
+  if (!(height >= 1 && width >= 1 && height <= 4096 && width <= 4096)) throw new CliError(`--size must be HEIGHTxWIDTH in pixels (1 to 4096), like 64x64, got "${text}"`);
+  return [height, width];
 }
