@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
-import type sharpModule from 'sharp';
 import { DatasetError } from '../errors.js';
 import type { ImageShape } from '../schema.js';
 import { ImageDatasetWriter } from './image-dataset-writer.js';
+import { loadImageDecoder } from './image-decoder.js';
 import { preparedState } from './prepared-state.js';
 import { removeStaleTemporaries } from './temporary-files.js';
 
@@ -33,12 +33,10 @@ export interface PrepareImageFolderResult {
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp']);
 
-type Sharp = typeof sharpModule;
-
 /**
  * An image folder (`source/<class>/<image>`, as torchvision's ImageFolder reads) as an rxvision
  * Arrow file: classes in name order, images in name order within each, decoded by sharp (an
- * optional dependency of this package). A damaged image or one of another size names itself in
+ * optional peer dependency of this package). A damaged image or one of another size names itself in
  * one line, and nothing is left behind. The folder's digest (every file's path and sha256) is
  * stored, so preparing it again is a no-op.
  */
@@ -47,14 +45,14 @@ export async function prepareImageFolder(options: PrepareImageFolderOptions): Pr
   const out = resolve(options.out);
   if (out === source || out.startsWith(`${source}${sep}`)) throw new DatasetError(out, `is inside the image folder ${source}; write it somewhere else`);
   const channels = options.channels ?? 3;
-  const sharp = await loadSharp(source);
+  const decoder = await loadImageDecoder(source);
   const { classes, files } = await listImages(source);
   const digest = createHash('sha256');
   const hashes = await Promise.all(files.map(async ({ path }) => createHash('sha256').update(await readFile(path)).digest('hex')));
   files.forEach(({ path }, i) => digest.update(`${relative(source, path)}\0${hashes[i]}\n`));
   const sources = { [`${basename(source)}/`]: digest.digest('hex') };
 
-  const first = await metadata(sharp, files[0]!.path);
+  const first = await decoder.size(files[0]!.path, files[0]!.path);
   const [height, width] = options.size ?? [first.height, first.width];
   const shape: ImageShape = [height, width, channels];
   await removeStaleTemporaries(dirname(out));
@@ -65,7 +63,7 @@ export async function prepareImageFolder(options: PrepareImageFolderOptions): Pr
   const writer = await ImageDatasetWriter.create(out, { classes, shape, rows: files.length, sources });
   try {
     for (const [index, file] of files.entries()) {
-      await writer.append(await decode(sharp, file.path, { height, width, channels, resize: options.size !== undefined, first: files[0]!.path }), file.label);
+      await writer.append(await decoder.decode(file.path, file.path, { height, width, channels, resize: options.size !== undefined, first: files[0]!.path }), file.label);
       options.onProgress?.({ images: index + 1, totalImages: files.length });
     }
     await writer.commit();
@@ -74,14 +72,6 @@ export async function prepareImageFolder(options: PrepareImageFolderOptions): Pr
     throw error;
   }
   return { path: out, rows: files.length, classes, shape, skipped: false };
-}
-
-async function loadSharp(source: string): Promise<Sharp> {
-  try {
-    return (await import('sharp')).default;
-  } catch {
-    throw new DatasetError(source, 'reading image folders needs the optional package sharp: npm install sharp');
-  }
 }
 
 async function listImages(source: string): Promise<{ classes: string[]; files: { path: string; label: number }[] }> {
@@ -100,30 +90,4 @@ async function listImages(source: string): Promise<{ classes: string[]; files: {
   }
   if (files.length === 0) throw new DatasetError(source, `its class folders (${classes.join(', ')}) hold no PNG, JPEG or WebP files`);
   return { classes, files };
-}
-
-async function metadata(sharp: Sharp, path: string): Promise<{ width: number; height: number }> {
-  try {
-    const { width, height, format } = await sharp(path).metadata();
-    if (!['png', 'jpeg', 'webp'].includes(format ?? '') || !width || !height) throw new Error(`a ${format ?? 'unknown'} image`);
-    return { width, height };
-  } catch (error) {
-    throw new DatasetError(path, `is not a readable PNG, JPEG or WebP image (${(error as Error).message.split('\n')[0]})`);
-  }
-}
-
-async function decode(sharp: Sharp, path: string, want: { height: number; width: number; channels: 1 | 3; resize: boolean; first: string }): Promise<Uint8Array> {
-  const { width, height } = await metadata(sharp, path);
-  if (!want.resize && (width !== want.width || height !== want.height)) {
-    throw new DatasetError(path, `is ${width}×${height} pixels, the first image (${want.first}) ${want.width}×${want.height}: give a size to resize them all`);
-  }
-  try {
-    const image = sharp(path).removeAlpha();
-    const colour = want.channels === 1 ? image.greyscale() : image.toColourspace('srgb');
-    const { data, info } = await colour.resize(want.width, want.height, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
-    if (info.channels !== want.channels) throw new Error(`decoded to ${info.channels} channels`);
-    return data;
-  } catch (error) {
-    throw new DatasetError(path, `is a damaged image (${(error as Error).message.split('\n')[0]})`);
-  }
 }
