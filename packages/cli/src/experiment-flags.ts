@@ -86,7 +86,9 @@ function tutorialExperiment(): ExperimentInput & Record<string, unknown> {
 }
 
 function absolutePaths(dataset: Record<string, unknown>, baseDir: string): Record<string, unknown> {
-  const entries = Object.entries(dataset).map(([key, value]) => [key, key !== 'type' && typeof value === 'string' && !isAbsolute(value) ? resolve(baseDir, value) : value]);
+  const absolute = (value: unknown): unknown => (typeof value === 'string' && !isAbsolute(value) ? resolve(baseDir, value) : Array.isArray(value) ? value.map(absolute) : value);
+  const paths = new Set(['dataDir', 'source', 'train', 'test']);
+  const entries = Object.entries(dataset).map(([key, value]) => [key, paths.has(key) ? absolute(value) : value]);
   return Object.fromEntries(entries);
 }
 

@@ -61,10 +61,10 @@ describe('an image folder through the CLI', () => {
   });
 
   test.each([
-    [['--dataset', 'imagenet'], '--dataset must be one of cifar10, fashion-mnist, image-folder, got "imagenet"'],
+    [['--dataset', 'imagenet'], '--dataset must be one of cifar10, fashion-mnist, image-folder, parquet, got "imagenet"'],
     [['--dataset', 'image-folder'], '--dataset image-folder needs --source: a folder of class folders, or one holding train/ (and test/)'],
     [['--dataset', 'image-folder', '--source', '.', '--size', '8'], '--size must be HEIGHTxWIDTH in pixels (1 to 4096), like 64x64, got "8"'],
-    [['--size', '8x8'], '--size and --grey apply to --dataset image-folder only'],
+    [['--size', '8x8'], '--size and --grey apply to --dataset image-folder and parquet only'],
   ])('prepare %j fails in one line', async (args, line) => {
     const result = await runCli(['prepare', ...args]);
     expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: ${line}`]);

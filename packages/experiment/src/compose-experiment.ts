@@ -1,5 +1,5 @@
 import { DatasetError, type LabeledImages, randomSplit, subset } from '@rxvision/dataset';
-import { openImageDataset, prepareCifar10, prepareFashionMnist, prepareImageFolder, type PrepareOptions } from '@rxvision/dataset/node';
+import { openImageDataset, prepareCifar10, prepareFashionMnist, prepareImageFolder, type PrepareOptions, prepareParquet } from '@rxvision/dataset/node';
 import { topKAccuracy } from '@rxvision/metrics';
 import { createCnn, createMlp, createResNet, createTutorialModel } from '@rxvision/model';
 import { cutout, epochBatches, horizontalFlip, type ImageTransform, normalize, randomCrop } from '@rxvision/stream';
@@ -106,6 +106,15 @@ async function datasetFiles(experiment: Experiment, at: (path: string) => string
     }
     case 'arrow':
       return { train: at(dataset.train), ...(dataset.test && { test: at(dataset.test) }) };
+    case 'parquet': {
+      const dataDir = at(dataset.dataDir ?? 'data/parquet');
+      const { imageColumn, labelColumn, size, channels } = dataset;
+      const shards = (source: string | readonly string[], split: string) =>
+        prepareParquet({ source: (typeof source === 'string' ? [source] : source).map(at), out: join(dataDir, `${split}.arrow`), ...(imageColumn && { imageColumn }), ...(labelColumn && { labelColumn }), ...(size && { size }), ...(channels && { channels }) });
+      const train = await shards(dataset.train, 'train');
+      const test = dataset.test === undefined ? undefined : await shards(dataset.test, 'test');
+      return { train: train.path, ...(test && { test: test.path }) };
+    }
     case 'image-folder': {
       const dataDir = at(dataset.dataDir ?? 'data/image-folder');
       const folder = (source: string, split: string) =>

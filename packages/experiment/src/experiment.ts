@@ -8,6 +8,17 @@ const dataset = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('cifar10'), dataDir: z.string().optional() }),
   z.strictObject({ type: z.literal('fashion-mnist'), dataDir: z.string().optional(), source: z.string().optional() }),
   z.strictObject({ type: z.literal('arrow'), train: z.string(), test: z.string().optional() }),
+  /** Parquet shards as the Hugging Face hub stores them, prepared into `dataDir` (default data/parquet) on first use. */
+  z.strictObject({
+    type: z.literal('parquet'),
+    train: z.union([z.string(), z.array(z.string()).min(1)]),
+    test: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+    dataDir: z.string().optional(),
+    imageColumn: z.string().optional(),
+    labelColumn: z.string().optional(),
+    size: z.tuple([positiveInteger, positiveInteger]).optional(),
+    channels: z.union([z.literal(1), z.literal(3)]).optional(),
+  }),
   /** Folders with one sub-folder per class, prepared into `dataDir` (default data/image-folder) on first use. */
   z.strictObject({
     type: z.literal('image-folder'),

@@ -1,7 +1,7 @@
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_DATA_DIR, prepareCifar10, prepareFashionMnist, prepareImageFolder } from '@rxvision/dataset/node';
+import { DEFAULT_DATA_DIR, prepareCifar10, prepareFashionMnist, prepareImageFolder, prepareParquet } from '@rxvision/dataset/node';
 import { CliError } from '../cli-error.js';
 import { progressBar } from '../progress.js';
 
@@ -21,7 +21,7 @@ export function registerPrepare(program: Command): void {
     .command('prepare')
     .description('fetch, verify and convert a dataset into Arrow files (train.arrow, test.arrow)')
     .option('--dataset <name>', `${DATASETS.join(', ')}`, 'cifar10')
-    .option('--source <url|file|dir>', 'cifar10: binary tarball URL, local .tar.gz, or extracted folder (default: $RXVISION_CIFAR10_SOURCE, else the official URL); fashion-mnist: the folder of its IDX files (default: Debian\'s); image-folder: a folder of class folders, or one holding train/ (and test/) folders of them')
+    .option('--source <url|file|dir>', 'cifar10: binary tarball URL, local .tar.gz, or extracted folder (default: $RXVISION_CIFAR10_SOURCE, else the official URL); fashion-mnist: the folder of its IDX files (default: Debian\'s); image-folder: a folder of class folders, or one holding train/ (and test/) folders of them; parquet: a .parquet file, or a folder of train-*.parquet (and test-*.parquet) shards')
     .option('--data <dir>', 'folder for the Arrow files (default data/<dataset>)')
     .option('--size <HxW>', 'image-folder: resize every image to H×W pixels (default: all must have the first one\'s size)')
     .option('--grey', 'image-folder: one grey channel instead of RGB')
@@ -33,14 +33,15 @@ export function registerPrepare(program: Command): void {
     });
 }
 
-const DATASETS = ['cifar10', 'fashion-mnist', 'image-folder'] as const;
+const DATASETS = ['cifar10', 'fashion-mnist', 'image-folder', 'parquet'] as const;
 
 export async function runPrepare(flags: PrepareFlags, log: (line: string) => void = console.log): Promise<void> {
   const dataset = flags.dataset ?? 'cifar10';
   if (!(DATASETS as readonly string[]).includes(dataset)) throw new CliError(`--dataset must be one of ${DATASETS.join(', ')}, got "${dataset}"`);
-  if (dataset !== 'image-folder' && (flags.size !== undefined || flags.grey)) throw new CliError('--size and --grey apply to --dataset image-folder only');
+  if (dataset !== 'image-folder' && dataset !== 'parquet' && (flags.size !== undefined || flags.grey)) throw new CliError('--size and --grey apply to --dataset image-folder and parquet only');
   if (dataset === 'fashion-mnist') return prepareFashion(flags, log);
   if (dataset === 'image-folder') return prepareFolder(flags, log);
+  if (dataset === 'parquet') return prepareShards(flags, log);
   const timeout = Number(flags.timeout);
   if (!(timeout > 0 && timeout <= 3600)) throw new CliError(`--timeout must be a number of seconds between 0 and 3600, got "${flags.timeout}"`);
   const started = performance.now();
@@ -89,6 +90,34 @@ async function prepareFolder(flags: PrepareFlags, log: (line: string) => void): 
       bar.stop();
     }
   }
+  report(results, flags, log);
+}
+
+/** A .parquet file (the training split), or a folder of train-* (and test-*) shards, as the hub lays them out. */
+async function prepareShards(flags: PrepareFlags, log: (line: string) => void): Promise<void> {
+  if (flags.source === undefined) throw new CliError('--dataset parquet needs --source: a .parquet file, or a folder of train-*.parquet (and test-*.parquet) shards');
+  const source = resolve(flags.source);
+  const isFolder = await stat(source).then((s) => s.isDirectory(), () => false);
+  const files = isFolder ? (await readdir(source)).filter((name) => name.endsWith('.parquet')).sort() : [];
+  const splits = isFolder
+    ? (['train', 'test'] as const).map((split) => [split, files.filter((name) => name.startsWith(split)).map((name) => join(source, name))] as const).filter(([, shards]) => shards.length > 0)
+    : [['train', [source]] as const];
+  if (splits.length === 0 || splits[0]![0] !== 'train') throw new CliError(`${source}: holds no train*.parquet shards`);
+  const size = flags.size === undefined ? undefined : parseSize(flags.size);
+  const data = resolve(flags.data ?? 'data/parquet');
+  const results = [];
+  for (const [split, shards] of splits) {
+    const bar = progressBar(split, {});
+    try {
+      results.push(await prepareParquet({ source: shards, out: join(data, `${split}.arrow`), force: Boolean(flags.force), ...(size && { size }), ...(flags.grey && { channels: 1 as const }), onProgress: ({ images, totalImages }) => bar.update(images, totalImages) }));
+    } finally {
+      bar.stop();
+    }
+  }
+  report(results, flags, log);
+}
+
+function report(results: readonly { path: string; rows: number; shape: readonly number[]; classes: readonly string[]; skipped: boolean }[], flags: PrepareFlags, log: (line: string) => void): void {
   if (flags.json) log(JSON.stringify(results));
   else for (const r of results) log(`${r.skipped ? 'already prepared' : 'prepared'}: ${r.path} (${r.rows} images, ${r.shape.join('×')}, classes ${r.classes.join(', ')})`);
 }
