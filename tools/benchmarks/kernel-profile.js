@@ -1,7 +1,7 @@
 // Where a training step's time goes: milliseconds per kernel per step, for the tutorial MLP or the
-// small CNN of versus-pytorch.js, on one backend. Synchronous kernels (cpu, wasm, onnxruntime) only:
+// small CNN of versus-pytorch.js, or the ResNet of experiments/cifar10-cnn.json, on one backend. Synchronous kernels (cpu, wasm, onnxruntime) only:
 // a GPU backend's kernels return before their work is done.
-// Usage: GLIBC_TUNABLES=... node tools/benchmarks/kernel-profile.js [--model cnn] [--backend onnxruntime] [--threads 2] [--steps 10]
+// Usage: GLIBC_TUNABLES=... node tools/benchmarks/kernel-profile.js [--model cnn|mlp|resnet] [--backend onnxruntime] [--threads 2] [--steps 10]
 // (the CLI sets GLIBC_TUNABLES itself: see docs/design/cpu-backend.md). Never asserted in tests.
 import { parseArgs } from 'node:util';
 import { selectBackend } from '@rxvision/backend';

@@ -1,26 +1,29 @@
-// The two benchmark models (the tutorial MLP; the small CNN: conv3x3 32 → pool → conv3x3 64 → pool
-// → dense 10, 'same', ReLU) and one SGD step of batch 128 on random data, shared by the benchmarks.
-import { createTutorialModel } from '@rxvision/model';
+// The benchmark models (the tutorial MLP; the small CNN: conv3x3 32 → pool → conv3x3 64 → pool
+// → dense 10, 'same', ReLU; the residual network of experiments/cifar10-cnn.json) and one SGD step
+// of batch 128 on random data, shared by the benchmarks.
+import { createResNet, createTutorialModel } from '@rxvision/model';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 export const BATCH = 128;
 
-/** A training step of `model` ('mlp' or 'cnn') on the current backend; resolves when it is done. */
+/** A training step of `model` ('mlp', 'cnn' or 'resnet') on the current backend; resolves when it is done. */
 export function trainingStep(model) {
   const network =
     model === 'mlp'
       ? createTutorialModel({ seed: 43 })
-      : tfl.sequential({
-          layers: [
-            tfl.layers.conv2d({ inputShape: [32, 32, 3], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }),
-            tfl.layers.maxPooling2d({ poolSize: 2 }),
-            tfl.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),
-            tfl.layers.maxPooling2d({ poolSize: 2 }),
-            tfl.layers.flatten(),
-            tfl.layers.dense({ units: 10 }),
-          ],
-        });
+      : model === 'resnet'
+        ? createResNet({ inputShape: [32, 32, 3], classes: 10, stages: [24, 48, 96], blocksPerStage: 1, seed: 43 })
+        : tfl.sequential({
+            layers: [
+              tfl.layers.conv2d({ inputShape: [32, 32, 3], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }),
+              tfl.layers.maxPooling2d({ poolSize: 2 }),
+              tfl.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),
+              tfl.layers.maxPooling2d({ poolSize: 2 }),
+              tfl.layers.flatten(),
+              tfl.layers.dense({ units: 10 }),
+            ],
+          });
   const optimizer = tf.train.sgd(0.01);
   const xs = tf.randomUniform([BATCH, 32, 32, 3]);
   const ys = tf.oneHot(tf.randomUniform([BATCH], 0, 10, 'int32'), 10);
