@@ -3,33 +3,18 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { DatasetError } from '../errors.js';
 import type { ImageShape } from '../schema.js';
+import type { EncodedImagesOptions, PreparedImages } from './encoded-images.js';
 import { ImageDatasetWriter } from './image-dataset-writer.js';
 import { loadImageDecoder } from './image-decoder.js';
 import { preparedState } from './prepared-state.js';
 import { removeStaleTemporaries } from './temporary-files.js';
 
-export interface PrepareImageFolderOptions {
+export interface PrepareImageFolderOptions extends EncodedImagesOptions {
   /** A folder with one sub-folder per class (its name is the class name), holding PNG, JPEG or WebP files. */
   readonly source: string;
-  /** The Arrow file to write; never inside `source`. */
-  readonly out: string;
-  /** [height, width] to resize every image to; without it, every image must have the first one's size. */
-  readonly size?: readonly [number, number];
-  /** 3 (RGB, the default) or 1 (grey). */
-  readonly channels?: 1 | 3;
-  /** Replace an existing `out` that is not this prepared folder. */
-  readonly force?: boolean;
-  readonly onProgress?: (progress: { readonly images: number; readonly totalImages: number }) => void;
 }
 
-export interface PrepareImageFolderResult {
-  readonly path: string;
-  readonly rows: number;
-  readonly classes: readonly string[];
-  readonly shape: ImageShape;
-  /** True when `out` already held this folder's images. */
-  readonly skipped: boolean;
-}
+export type PrepareImageFolderResult = PreparedImages;
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp']);
 

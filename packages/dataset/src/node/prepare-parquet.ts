@@ -4,34 +4,22 @@ import { basename, dirname, resolve } from 'node:path';
 import { type AsyncBuffer, asyncBufferFromFile, type FileMetaData, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { DatasetError } from '../errors.js';
 import type { ImageShape } from '../schema.js';
+import type { EncodedImagesOptions, PreparedImages } from './encoded-images.js';
 import { ImageDatasetWriter } from './image-dataset-writer.js';
 import { loadImageDecoder } from './image-decoder.js';
 import { preparedState } from './prepared-state.js';
 import { removeStaleTemporaries } from './temporary-files.js';
 
-export interface PrepareParquetOptions {
+export interface PrepareParquetOptions extends EncodedImagesOptions {
   /** One Parquet file, or the shards of one split in order (as the Hugging Face hub stores them). */
   readonly source: string | readonly string[];
-  /** The Arrow file to write; never one of the sources. */
-  readonly out: string;
   /** The image column: a struct of `bytes` (PNG, JPEG or WebP) and `path`, or plain bytes; default `image`. */
   readonly imageColumn?: string;
   /** The integer label column; default `label`. Class names come from the file's Hugging Face metadata. */
   readonly labelColumn?: string;
-  /** [height, width] to resize to; without it every image must have the first one's size. */
-  readonly size?: readonly [number, number];
-  readonly channels?: 1 | 3;
-  readonly force?: boolean;
-  readonly onProgress?: (progress: { readonly images: number; readonly totalImages: number }) => void;
 }
 
-export interface PrepareParquetResult {
-  readonly path: string;
-  readonly rows: number;
-  readonly classes: readonly string[];
-  readonly shape: ImageShape;
-  readonly skipped: boolean;
-}
+export type PrepareParquetResult = PreparedImages;
 
 interface Shard {
   readonly path: string;
