@@ -1,12 +1,12 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { temporaryPath } from '@rxvision/dataset/node';
 import type { EpochRecord } from '@rxvision/metrics';
 import { comparisonChart } from '@rxvision/plot';
 import { renderPng } from '@rxvision/plot/node';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
 import { prepareOutputFolder } from '../output-folder.js';
+import { writeFileAtomic } from '../write-json.js';
 
 export interface CompareFlags {
   readonly out: string;
@@ -42,10 +42,7 @@ export async function runCompare(runs: readonly string[], flags: CompareFlags): 
   const legend = loaded.map(({ run }, i) => (names.filter((name) => name === names[i]).length > 1 ? run : names[i]!));
   const out = resolve(flags.out);
   await prepareOutputFolder(dirname(out));
-  const png = await renderPng(comparisonChart(loaded.map(({ history }, i) => ({ name: legend[i]!, history }))));
-  const temporary = temporaryPath(out);
-  await writeFile(temporary, png);
-  await rename(temporary, out);
+  await writeFileAtomic(out, await renderPng(comparisonChart(loaded.map(({ history }, i) => ({ name: legend[i]!, history })))));
 
   const figures: RunFigures[] = loaded.map(({ history, testAccuracy }, i) => {
     const best = history.reduce((a, b) => (b.valAccuracy > a.valAccuracy ? b : a));

@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_DATA_DIR, prepareCifar10, prepareFashionMnist, prepareImageFolder, prepareParquet } from '@rxvision/dataset/node';
+import { DEFAULT_DATA_DIR, type EncodedImagesOptions, type PreparedImages, prepareCifar10, prepareFashionMnist, prepareImageFolder, prepareParquet } from '@rxvision/dataset/node';
 import { CliError } from '../cli-error.js';
 import { progressBar } from '../progress.js';
 
@@ -77,20 +77,14 @@ async function prepareFashion(flags: PrepareFlags, log: (line: string) => void):
 async function prepareFolder(flags: PrepareFlags, log: (line: string) => void): Promise<void> {
   if (flags.source === undefined) throw new CliError('--dataset image-folder needs --source: a folder of class folders, or one holding train/ (and test/)');
   const source = resolve(flags.source);
-  const size = flags.size === undefined ? undefined : parseSize(flags.size);
   const isFolder = (path: string) => stat(path).then((s) => s.isDirectory(), () => false);
-  const splits = (await isFolder(join(source, 'train'))) ? [['train', join(source, 'train')], ...((await isFolder(join(source, 'test'))) ? [['test', join(source, 'test')]] : [])] : [['train', source]];
-  const data = resolve(flags.data ?? 'data/image-folder');
-  const results = [];
-  for (const [split, folder] of splits) {
-    const bar = progressBar(split!, {});
-    try {
-      results.push(await prepareImageFolder({ source: folder!, out: join(data, `${split}.arrow`), force: Boolean(flags.force), ...(size && { size }), ...(flags.grey && { channels: 1 as const }), onProgress: ({ images, totalImages }) => bar.update(images, totalImages) }));
-    } finally {
-      bar.stop();
-    }
+  // A folder of class folders is the training split; one holding train/ (and test/) has both.
+  const splits: [string, string][] = [['train', source]];
+  if (await isFolder(join(source, 'train'))) {
+    splits[0] = ['train', join(source, 'train')];
+    if (await isFolder(join(source, 'test'))) splits.push(['test', join(source, 'test')]);
   }
-  report(results, flags, log);
+  await prepareEncodedSplits(splits, 'data/image-folder', flags, log, (folder, options) => prepareImageFolder({ source: folder, ...options }));
 }
 
 /** A .parquet file (the training split), or a folder of train-* (and test-*) shards, as the hub lays them out. */
@@ -99,25 +93,36 @@ async function prepareShards(flags: PrepareFlags, log: (line: string) => void): 
   const source = resolve(flags.source);
   const isFolder = await stat(source).then((s) => s.isDirectory(), () => false);
   const files = isFolder ? (await readdir(source)).filter((name) => name.endsWith('.parquet')).sort() : [];
-  const splits = isFolder
+  const splits: (readonly [string, readonly string[]])[] = isFolder
     ? (['train', 'test'] as const).map((split) => [split, files.filter((name) => name.startsWith(split)).map((name) => join(source, name))] as const).filter(([, shards]) => shards.length > 0)
-    : [['train', [source]] as const];
+    : [['train', [source]]];
   if (splits.length === 0 || splits[0]![0] !== 'train') throw new CliError(`${source}: holds no train*.parquet shards`);
+  await prepareEncodedSplits(splits, 'data/parquet', flags, log, (shards, options) => prepareParquet({ source: shards, ...options }));
+}
+
+/**
+ * Each split of a dataset stored as encoded images (image folders, Parquet) into `<data>/<split>.arrow`,
+ * with a progress bar each and one line (or JSON) for all.
+ */
+async function prepareEncodedSplits<Source>(
+  splits: readonly (readonly [string, Source])[],
+  defaultData: string,
+  flags: PrepareFlags,
+  log: (line: string) => void,
+  prepare: (source: Source, options: EncodedImagesOptions) => Promise<PreparedImages>,
+): Promise<void> {
   const size = flags.size === undefined ? undefined : parseSize(flags.size);
-  const data = resolve(flags.data ?? 'data/parquet');
-  const results = [];
-  for (const [split, shards] of splits) {
+  const data = resolve(flags.data ?? defaultData);
+  const results: PreparedImages[] = [];
+  for (const [split, source] of splits) {
     const bar = progressBar(split, {});
     try {
-      results.push(await prepareParquet({ source: shards, out: join(data, `${split}.arrow`), force: Boolean(flags.force), ...(size && { size }), ...(flags.grey && { channels: 1 as const }), onProgress: ({ images, totalImages }) => bar.update(images, totalImages) }));
+      const options = { out: join(data, `${split}.arrow`), force: Boolean(flags.force), ...(size && { size }), ...(flags.grey && { channels: 1 as const }) };
+      results.push(await prepare(source, { ...options, onProgress: ({ images, totalImages }) => bar.update(images, totalImages) }));
     } finally {
       bar.stop();
     }
   }
-  report(results, flags, log);
-}
-
-function report(results: readonly { path: string; rows: number; shape: readonly number[]; classes: readonly string[]; skipped: boolean }[], flags: PrepareFlags, log: (line: string) => void): void {
   if (flags.json) log(JSON.stringify(results));
   else for (const r of results) log(`${r.skipped ? 'already prepared' : 'prepared'}: ${r.path} (${r.rows} images, ${r.shape.join('×')}, classes ${r.classes.join(', ')})`);
 }

@@ -1,3 +1,4 @@
+export type { EncodedImagesOptions, PreparedImages } from './encoded-images.js';
 export { ImageDatasetWriter, type ImageDatasetWriterOptions } from './image-dataset-writer.js';
 export { openImageDataset } from './open.js';
 export { DEBIAN_FASHION_MNIST, FASHION_MNIST_CLASSES, prepareFashionMnist, type PrepareFashionMnistOptions } from './prepare-fashion-mnist.js';
