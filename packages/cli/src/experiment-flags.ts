@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { type Experiment, ExperimentError, type ExperimentInput, parseExperiment, parseExperimentText } from '@rxvision/experiment';
+import { type Experiment, type ExperimentInput, parseExperiment, parseExperimentText } from '@rxvision/experiment';
 import { parseSchedule, type Schedule, TUTORIAL_SCHEDULE } from '@rxvision/train';
 import { CliError } from './cli-error.js';
 
@@ -58,12 +58,12 @@ export async function experimentFromFlags(flags: ExperimentFlags, given: (flag: 
     if (model?.type !== 'tutorial') throw new CliError(`--no-output-relu applies to the tutorial model only, and ${source} trains a ${String(model?.type)}`);
     fields.model = { ...model, outputRelu: false };
   }
-  return { experiment: parseOrFail(fields, source), source };
+  return { experiment: parseExperiment(fields, source), source };
 }
 
 /** Validates an experiment as a checkpoint stored it (already absolute). */
 export function storedExperiment(value: unknown, source: string): Experiment {
-  return parseOrFail(value, source);
+  return parseExperiment(value, source);
 }
 
 async function readExperimentFile(file: string): Promise<Record<string, unknown>> {
@@ -71,7 +71,7 @@ async function readExperimentFile(file: string): Promise<Record<string, unknown>
     throw new CliError(`--config ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
   });
   // Validated as the file says first, so an error names what the file holds, not an override.
-  parseOrFail(text, file, true);
+  parseExperimentText(text, file);
   return JSON.parse(text) as Record<string, unknown>;
 }
 
@@ -90,15 +90,6 @@ function absolutePaths(dataset: Record<string, unknown>, baseDir: string): Recor
   const paths = new Set(['dataDir', 'source', 'train', 'test']);
   const entries = Object.entries(dataset).map(([key, value]) => [key, paths.has(key) ? absolute(value) : value]);
   return Object.fromEntries(entries);
-}
-
-function parseOrFail(value: unknown, source: string, text = false): Experiment {
-  try {
-    return text ? parseExperimentText(value as string, source) : parseExperiment(value, source);
-  } catch (error) {
-    if (error instanceof ExperimentError) throw new CliError(error.message);
-    throw error;
-  }
 }
 
 function scheduleFlag(text: string): Schedule {

@@ -2,7 +2,7 @@ import { rmdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type BackendChoice, selectBackend } from '@rxvision/backend';
 import { DEFAULT_DATA_DIR } from '@rxvision/dataset/node';
-import { type ComposedExperiment, composeExperiment, type Experiment, ExperimentError } from '@rxvision/experiment';
+import { type ComposedExperiment, composeExperiment, type Experiment } from '@rxvision/experiment';
 import { type EpochRecord, perClassAccuracy } from '@rxvision/metrics';
 import { TUTORIAL_HIDDEN_UNITS } from '@rxvision/model';
 import { fileSystemSaver } from '@rxvision/model/node';
@@ -186,8 +186,6 @@ async function compose(run: RunConfig, quiet: boolean): Promise<ComposedExperime
   const bar = progressBar('prepare', quiet ? { unit: 'bytes', enabled: false } : { unit: 'bytes' });
   try {
     return await composeExperiment(run.experiment, { source: run.source, onPrepareProgress: ({ bytes, totalBytes }) => bar.update(bytes, totalBytes) });
-  } catch (error) {
-    throw error instanceof ExperimentError ? new CliError(error.message) : error;
   } finally {
     bar.stop();
   }
