@@ -1,5 +1,5 @@
 import { DatasetError, type LabeledImages, randomSplit, subset } from '@rxvision/dataset';
-import { openImageDataset, prepareCifar10, prepareFashionMnist, prepareImageFolder, type PrepareOptions, prepareParquet } from '@rxvision/dataset/node';
+import { openImages, prepareCifar10, prepareFashionMnist, prepareImageFolder, type PrepareOptions, prepareParquet } from '@rxvision/dataset/node';
 import { topKAccuracy } from '@rxvision/metrics';
 import { createCnn, createMlp, createResNet, createTutorialModel } from '@rxvision/model';
 import { cutout, epochBatches, horizontalFlip, type ImageTransform, normalize, randomCrop } from '@rxvision/stream';
@@ -78,9 +78,10 @@ export async function composeExperiment(experiment: Experiment, options: Compose
   };
 }
 
-async function openNonEmpty(path: string): Promise<LabeledImages> {
-  const dataset = await openImageDataset(path);
-  if (dataset.length === 0) throw new DatasetError(path, 'holds no images');
+/** Opens a split (one file or its shards): in memory when it is small, else read from disk as used. */
+async function openNonEmpty(paths: string | readonly string[]): Promise<LabeledImages> {
+  const dataset = await openImages(paths);
+  if (dataset.length === 0) throw new DatasetError(typeof paths === 'string' ? paths : paths.join(', '), 'holds no images');
   return dataset;
 }
 
@@ -89,7 +90,7 @@ async function openNonEmpty(path: string): Promise<LabeledImages> {
  * is missing: files that are there are the user's and are read as they are (a damaged one is
  * described when opened, never prepared over).
  */
-async function datasetFiles(experiment: Experiment, at: (path: string) => string, onProgress: ComposeOptions['onPrepareProgress']): Promise<{ train: string; test?: string }> {
+async function datasetFiles(experiment: Experiment, at: (path: string) => string, onProgress: ComposeOptions['onPrepareProgress']): Promise<{ train: string | readonly string[]; test?: string | readonly string[] }> {
   const { dataset } = experiment;
   switch (dataset.type) {
     case 'cifar10': {
@@ -104,8 +105,10 @@ async function datasetFiles(experiment: Experiment, at: (path: string) => string
       const prepared = await prepareFashionMnist({ dataDir, ...(dataset.source && { source: at(dataset.source) }) });
       return { train: prepared.train.path, test: prepared.test.path };
     }
-    case 'arrow':
-      return { train: at(dataset.train), ...(dataset.test && { test: at(dataset.test) }) };
+    case 'arrow': {
+      const all = (split: string | readonly string[]) => (typeof split === 'string' ? at(split) : split.map(at));
+      return { train: all(dataset.train), ...(dataset.test && { test: all(dataset.test) }) };
+    }
     case 'parquet': {
       const dataDir = at(dataset.dataDir ?? 'data/parquet');
       const { imageColumn, labelColumn, size, channels } = dataset;

@@ -2,17 +2,20 @@ import { z } from 'zod';
 
 const positiveInteger = z.number().int().positive();
 const rate = z.number().positive();
+/** One file, or the shards of one split in order. */
+const files = z.union([z.string(), z.array(z.string()).min(1)]);
 
 /** Where the images come from. Relative paths are taken from the experiment file's folder. */
 const dataset = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('cifar10'), dataDir: z.string().optional() }),
   z.strictObject({ type: z.literal('fashion-mnist'), dataDir: z.string().optional(), source: z.string().optional() }),
-  z.strictObject({ type: z.literal('arrow'), train: z.string(), test: z.string().optional() }),
+  /** Prepared rxvision Arrow files; a split in several files is read as one, from disk if it is large. */
+  z.strictObject({ type: z.literal('arrow'), train: files, test: files.optional() }),
   /** Parquet shards as the Hugging Face hub stores them, prepared into `dataDir` (default data/parquet) on first use. */
   z.strictObject({
     type: z.literal('parquet'),
-    train: z.union([z.string(), z.array(z.string()).min(1)]),
-    test: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+    train: files,
+    test: files.optional(),
     dataDir: z.string().optional(),
     imageColumn: z.string().optional(),
     labelColumn: z.string().optional(),

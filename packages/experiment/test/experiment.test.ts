@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { prepareIdx } from '@rxvision/dataset/node';
 import { evaluate, fit, type TrainingEvent } from '@rxvision/train';
 import * as tf from '@tensorflow/tfjs-core';
-import { lastValueFrom, toArray } from 'rxjs';
+import { concatMap, lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { composeExperiment, ExperimentError, type ExperimentInput, parseExperiment, parseExperimentText } from '../src/index.js';
 
@@ -129,6 +129,16 @@ describe('composeExperiment', () => {
     const experiment = parseExperiment({ dataset: { type: 'arrow', train: file }, validation: 0.1, limit: 155, model: { type: 'mlp', hidden: [4] }, schedule: [{ epochs: 1, learningRate: 0.1 }] }, 'e.json');
     const composed = await composeExperiment(experiment, { baseDir: dir });
     expect([composed.train.length, composed.validation.length]).toEqual([139, 16]); // 15.5 rounds to 16
+  });
+
+  test('a split stored in several files is read as one, shard after shard', async () => {
+    const file = await tinyDataset();
+    const experiment = parseExperiment({ dataset: { type: 'arrow', train: [file, file, file], test: [file, file] }, validation: 20, model: { type: 'mlp', hidden: [4] }, schedule: [{ epochs: 1, learningRate: 0.1 }] }, 'f.json');
+    const composed = await composeExperiment(experiment, { baseDir: dir });
+    expect([composed.train.length, composed.validation.length, composed.train.classes]).toEqual([700, 20, ['a', 'b', 'c', 'd']]);
+    const tested = await lastValueFrom(composed.testBatches!().pipe(concatMap((pending) => pending), toArray()));
+    expect(tested.reduce((sum, batch) => sum + batch.size, 0)).toBe(480);
+    tested.forEach((batch) => tf.dispose([batch.xs, batch.ys]));
   });
 
   test('an image folder is prepared into dataDir on first use, and its test split must match its training split', async () => {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ImageDataset } from '@rxvision/dataset';
-import { DEFAULT_DATA_DIR, openImageDataset } from '@rxvision/dataset/node';
+import type { LabeledImages } from '@rxvision/dataset';
+import { DEFAULT_DATA_DIR, openImages } from '@rxvision/dataset/node';
 import type { Experiment } from '@rxvision/experiment';
 import { perClassAccuracy } from '@rxvision/metrics';
 import { epochBatches, normalize } from '@rxvision/stream';
@@ -62,13 +62,13 @@ export async function runEvaluate(flags: EvaluateFlags): Promise<void> {
  * The test split: from --data when given; else the one the run trained with (its experiment.json);
  * else CIFAR-10 in the default folder, prepared first if missing.
  */
-async function testSplit(flags: EvaluateFlags): Promise<{ test: ImageDataset; where: string }> {
+async function testSplit(flags: EvaluateFlags): Promise<{ test: LabeledImages; where: string }> {
   if (flags.data === undefined) {
     const experiment = await readRunExperiment(flags.model);
     const dataset = experiment?.dataset;
     if (dataset?.type === 'arrow') {
       if (!dataset.test) throw new CliError(`${resolve(flags.model)}: its experiment names no test file; pass --data`);
-      return { test: await openImageDataset(dataset.test), where: dataset.test };
+      return { test: await openImages(dataset.test), where: typeof dataset.test === 'string' ? dataset.test : dataset.test.join(', ') };
     }
     if (dataset?.dataDir) return { test: (await loadCifar10(dataset.dataDir, ['test'])).test, where: dataset.dataDir };
   }
