@@ -3,10 +3,12 @@
 // (read throughput), then trains an epoch over it with `rxvision train --config`. Each phase runs in
 // its own process, and reports its peak RSS (target for training: under 1.5 GB). Usage:
 //   npx nx run benchmarks:large-dataset          (8 GB)
-//   node tools/benchmarks/large-dataset.js [--gb 8] [--dir DIR] [--keep]
+//   node tools/benchmarks/large-dataset.js [--gb 8] [--dir DIR] [--keep] [--cold]
+// --cold empties the kernel's page cache before reading and before training (root only), so that
+// the images come from the disk rather than from memory the kernel kept after writing them.
 // Needs about GB of free disk. Not a test: never asserted in CI.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -26,7 +28,7 @@ const cli = resolve(here, '../../packages/cli/bin/rxvision.js');
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { gb: { type: 'string', default: '8' }, dir: { type: 'string' }, keep: { type: 'boolean', default: false } },
+  options: { gb: { type: 'string', default: '8' }, dir: { type: 'string' }, keep: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false } },
 });
 const [phase, phaseDir] = positionals;
 if (phase === 'prepare') await prepare(phaseDir, Number(values.gb));
@@ -58,6 +60,7 @@ async function main() {
     const history = JSON.parse(await readFile(join(dir, 'run', 'history.json'), 'utf8'));
     results.train.epoch = history.at(-1);
     console.log(`prepare: ${results.prepare.gigabytes.toFixed(2)} GB (${results.prepare.rows} images in ${results.prepare.shards} files) in ${results.prepare.seconds.toFixed(0)} s, ${(results.prepare.gigabytes / results.prepare.seconds).toFixed(2)} GB/s, peak RSS ${results.prepare.peakRssMb.toFixed(0)} MB`);
+    console.log(`page cache emptied before reading and training: ${results.read.cold && results.train.cold ? 'yes' : 'no'}`);
     console.log(`read from disk, shuffled: ${results.read.rawGbPerSecond.toFixed(2)} GB/s as images (${results.read.rawSeconds.toFixed(1)} s), ${results.read.floatGbPerSecond.toFixed(2)} GB/s of pixels into float batches of 256 (${results.read.floatSeconds.toFixed(1)} s); peak RSS ${results.read.peakRssMb.toFixed(0)} MB`);
     console.log(`train one epoch (rxvision train --config): ${results.train.seconds.toFixed(0)} s, peak RSS ${results.train.peakRssMb.toFixed(0)} MB (target < 1536 MB)`);
     console.log(JSON.stringify(results));
@@ -67,6 +70,7 @@ async function main() {
 
   /** Runs a phase in its own process (children included), tagging the peak RSS lines it leaves. */
   function run(name, argv) {
+    const cold = name !== 'prepare' && values.cold && dropPageCache();
     const child = spawnSync(argv[0], argv.slice(1), {
       stdio: ['ignore', 'pipe', 'inherit'],
       encoding: 'utf8',
@@ -78,7 +82,18 @@ async function main() {
     const peaks = readFileSync(join(dir, `${name}.rss.jsonl`), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
     // The largest of the phase's processes (the CLI relaunches itself in a child).
     const peakRssMb = Math.max(...peaks.map((peak) => peak.peakRssMb));
-    return { ...(name === 'train' ? { output: lines.at(-1) } : JSON.parse(lines.at(-1))), peakRssMb, processes: peaks };
+    return { ...(name === 'train' ? { output: lines.at(-1) } : JSON.parse(lines.at(-1))), peakRssMb, cold, processes: peaks };
+  }
+}
+
+function dropPageCache() {
+  try {
+    spawnSync('sync');
+    writeFileSync('/proc/sys/vm/drop_caches', '1');
+    return true;
+  } catch (error) {
+    console.error(`--cold: cannot empty the page cache (${error.message}); reading from cache`);
+    return false;
   }
 }
 
