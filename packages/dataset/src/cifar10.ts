@@ -5,14 +5,25 @@ export interface RawFileSpec {
   readonly name: string;
   readonly split: 'train' | 'test';
   readonly records: number;
-  /** Lower-case hex sha256 of the whole file; a file is accepted only if it matches. */
-  readonly sha256: string;
+  /**
+   * Lower-case hex sha256 of the whole file; a file is accepted only if it matches. Without it
+   * (no published checksum) any file of the right size and labels is accepted, and the sha256 it
+   * had is recorded in the prepared file.
+   */
+  readonly sha256?: string;
 }
 
-/** Describes a CIFAR-style binary dataset: 1 label byte, then the planes R, G, B of each image. */
+/**
+ * Describes a CIFAR-style binary dataset: label bytes (one for CIFAR-10; coarse then fine for
+ * CIFAR-100), then the planes R, G, B of each image.
+ */
 export interface BinaryDatasetSpec {
   readonly classes: readonly string[];
   readonly shape: ImageShape;
+  /** Bytes before each image's pixels (default 1). */
+  readonly labelBytes?: number;
+  /** Which of those bytes is the label (default 0). */
+  readonly labelOffset?: number;
   /** In row order: the train file's rows follow the order of its entries here. */
   readonly files: readonly RawFileSpec[];
 }
@@ -34,7 +45,7 @@ export const CIFAR10: BinaryDatasetSpec = {
 };
 
 export function recordSize(spec: BinaryDatasetSpec): number {
-  return 1 + spec.shape[0] * spec.shape[1] * spec.shape[2];
+  return (spec.labelBytes ?? 1) + spec.shape[0] * spec.shape[1] * spec.shape[2];
 }
 
 /**
@@ -48,6 +59,8 @@ export class BinaryRecordDecoder {
   readonly #planeSize: number;
   readonly #channels: number;
   readonly #classCount: number;
+  readonly #labelBytes: number;
+  readonly #labelOffset: number;
   readonly #partial: Uint8Array;
   #partialLength = 0;
   #records = 0;
@@ -60,7 +73,9 @@ export class BinaryRecordDecoder {
     const [height, width, channels] = spec.shape;
     this.#planeSize = height * width;
     this.#channels = channels;
-    this.#recordSize = 1 + this.#planeSize * channels;
+    this.#labelBytes = spec.labelBytes ?? 1;
+    this.#labelOffset = spec.labelOffset ?? 0;
+    this.#recordSize = recordSize(spec);
     this.#classCount = spec.classes.length;
     this.pixels = new Uint8Array(file.records * this.#planeSize * channels);
     this.labels = new Uint8Array(file.records);
@@ -113,7 +128,7 @@ export class BinaryRecordDecoder {
 
   #decode(source: Uint8Array, offset: number): string | undefined {
     if (this.#records >= this.file.records) return undefined; // finish() reports the excess
-    const label = source[offset]!;
+    const label = source[offset + this.#labelOffset]!;
     if (label >= this.#classCount) {
       return `record ${this.#records} has label ${label}, outside 0..${this.#classCount - 1}`;
     }
@@ -122,7 +137,7 @@ export class BinaryRecordDecoder {
     const channels = this.#channels;
     const pixels = this.pixels;
     let out = this.#records * planeSize * channels;
-    const start = offset + 1;
+    const start = offset + this.#labelBytes;
     for (let p = 0; p < planeSize; p++) {
       for (let c = 0; c < channels; c++) pixels[out++] = source[start + c * planeSize + p]!;
     }

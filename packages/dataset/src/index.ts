@@ -1,4 +1,5 @@
 export { BinaryRecordDecoder, type BinaryDatasetSpec, CIFAR10, CIFAR10_URL, type RawFileSpec, recordSize } from './cifar10.js';
+export { cifar100, CIFAR100_COARSE_CLASSES, CIFAR100_FINE_CLASSES, CIFAR100_URL, type Cifar100Labels } from './cifar100.js';
 export { ConcatenatedImages } from './concat-images.js';
 export { DatasetError } from './errors.js';
 export { type IdxArray, parseIdx } from './idx.js';

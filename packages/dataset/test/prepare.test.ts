@@ -91,7 +91,7 @@ describe('prepareCifar10', () => {
     const tarball = await writeTarball(join(fixture.dir, 'src.tar.gz'), entries());
     const dataDir = join(fixture.dir, 'out');
     await prepareCifar10({ source: tarball, dataDir, spec: fixture.spec });
-    const otherSpec = { ...fixture.spec, files: fixture.spec.files.map((file) => ({ ...file, sha256: file.sha256.replace(/^./, '0') })) };
+    const otherSpec = { ...fixture.spec, files: fixture.spec.files.map((file) => ({ ...file, sha256: file.sha256!.replace(/^./, '0') })) };
     // Not prepared for this spec, and not ours to replace unless forced.
     const trainFile = join(dataDir, 'train.arrow');
     await expect(prepareCifar10({ source: tarball, dataDir, spec: otherSpec })).rejects.toThrow(

@@ -22,7 +22,7 @@ export class AtomicArrowFile {
 
   constructor(
     readonly path: string,
-    schema: Schema,
+    readonly schema: Schema,
   ) {
     this.#temporary = temporaryPath(path);
     this.#writer.reset(undefined, schema);

@@ -1,4 +1,5 @@
 export type { EncodedImagesOptions, PreparedImages } from './encoded-images.js';
+export { CIFAR100_SOURCE_VARIABLE, prepareCifar100, type PrepareCifar100Options } from './prepare-cifar100.js';
 export { DiskImageDataset } from './disk-image-dataset.js';
 export { ImageDatasetWriter, type ImageDatasetWriterOptions } from './image-dataset-writer.js';
 export { openImageDataset } from './open.js';

@@ -61,7 +61,7 @@ export async function prepareCifar10(options: PrepareOptions = {}): Promise<Prep
   await removeStaleTemporaries(dataDir); // what killed runs left, whether or not there is work to do
   if (!options.force) {
     const found = await Promise.all(
-      splits.map(({ path, files }) => preparedState(path, Object.fromEntries(files.map((file) => [file.name, file.sha256])), files.reduce((sum, file) => sum + file.records, 0))),
+      splits.map(({ path, files }) => preparedState(path, Object.fromEntries(files.map((file) => [file.name, file.sha256])), files.reduce((sum, file) => sum + file.records, 0), spec.classes)),
     );
     if (found.every((state) => state === 'prepared')) return { ...paths, skipped: true, source: isUrl(source) ? source : resolve(source) };
     // A file we did not write (or a damaged one) is the user's: say what is wrong, never replace it.
@@ -74,12 +74,16 @@ export async function prepareCifar10(options: PrepareOptions = {}): Promise<Prep
 
   // On failure the data folder is left as it was: without our temporary files, and gone if we made it.
   const createdFolder = await mkdir(dataDir, { recursive: true });
-  const outputs = splits.map(({ path, files }) => {
-    const rows = files.reduce((sum, file) => sum + file.records, 0);
-    const sources = Object.fromEntries(files.map((file) => [file.name, file.sha256]));
-    const schema = imageDatasetSchema({ classes: spec.classes, shape: spec.shape, rows, sources });
-    return { files, schema, writer: new AtomicArrowFile(path, schema), written: 0, pending: new Map<string, BinaryRecordDecoder>() };
-  });
+  const outputs = splits.map(({ path, files }) => ({ path, files, writer: undefined as AtomicArrowFile | undefined, written: 0, pending: new Map<string, BinaryRecordDecoder>() }));
+  // The schema records every raw file's sha256: a file without a published one is hashed first.
+  const hashes = new Map<string, string>(spec.files.flatMap((file) => (file.sha256 ? [[file.name, file.sha256] as const] : [])));
+  const writerOf = (output: (typeof outputs)[number]): AtomicArrowFile | undefined => {
+    if (output.writer || !output.files.every((file) => hashes.has(file.name))) return output.writer;
+    const rows = output.files.reduce((sum, file) => sum + file.records, 0);
+    const sources = Object.fromEntries(output.files.map((file) => [file.name, hashes.get(file.name)!]));
+    output.writer = new AtomicArrowFile(output.path, imageDatasetSchema({ classes: spec.classes, shape: spec.shape, rows, sources }));
+    return output.writer;
+  };
 
   let opened: OpenedSource;
   try {
@@ -91,29 +95,31 @@ export async function prepareCifar10(options: PrepareOptions = {}): Promise<Prep
       if (!file || seen.has(file.name)) continue;
       seen.add(file.name);
       const output = outputs.find((candidate) => candidate.files.includes(file))!;
-      output.pending.set(file.name, await decodeVerified(raw, file, spec, opened.label));
+      const { decoder, sha256 } = await decodeVerified(raw, file, spec, opened.label);
+      output.pending.set(file.name, decoder);
+      hashes.set(file.name, sha256);
       // Rows keep the spec's order even when the archive stores the files in another.
-      for (let next = output.files[output.written]; next && output.pending.has(next.name); next = output.files[output.written]) {
+      for (let next = output.files[output.written], writer = writerOf(output); next && writer && output.pending.has(next.name); next = output.files[output.written]) {
         const decoded = output.pending.get(next.name)!;
         output.pending.delete(next.name);
-        output.writer.write(imageRecordBatch(output.schema, decoded.pixels, decoded.labels));
+        writer.write(imageRecordBatch(writer.schema, decoded.pixels, decoded.labels));
         output.written++;
       }
     }
     const missing = spec.files.filter((file) => !seen.has(file.name)).map((file) => file.name);
     if (missing.length > 0) throw new DatasetError(opened.label, `lacks ${missing.join(', ')}`);
     // Both files whole on disk before either is renamed: never a new train.arrow beside an old test.arrow.
-    await Promise.all(outputs.map((output) => output.writer.finish()));
-    for (const output of outputs) await output.writer.commit();
+    await Promise.all(outputs.map((output) => output.writer!.finish()));
+    for (const output of outputs) await output.writer!.commit();
   } catch (error) {
-    await Promise.all(outputs.map((output) => output.writer.abort()));
+    await Promise.all(outputs.map((output) => output.writer?.abort()));
     if (createdFolder !== undefined) await rm(createdFolder, { recursive: true, force: true });
     throw error;
   }
   return { ...paths, skipped: false, source: opened.label };
 }
 
-async function decodeVerified(raw: RawFile, file: RawFileSpec, spec: BinaryDatasetSpec, sourceLabel: string): Promise<BinaryRecordDecoder> {
+async function decodeVerified(raw: RawFile, file: RawFileSpec, spec: BinaryDatasetSpec, sourceLabel: string): Promise<{ decoder: BinaryRecordDecoder; sha256: string }> {
   const where = `${sourceLabel} (${file.name})`;
   const decoder = new BinaryRecordDecoder(file, spec);
   const sizeProblem = decoder.checkSize(raw.size);
@@ -127,9 +133,9 @@ async function decodeVerified(raw: RawFile, file: RawFileSpec, spec: BinaryDatas
   const problem = decoder.finish();
   if (problem) throw new DatasetError(where, problem);
   const sha256 = hash.digest('hex');
-  if (sha256 !== file.sha256) {
+  if (file.sha256 !== undefined && sha256 !== file.sha256) {
     throw new DatasetError(where, `checksum mismatch: sha256 ${sha256}, expected ${file.sha256}`);
   }
-  return decoder;
+  return { decoder, sha256 };
 }
 
