@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { type Experiment, type ExperimentInput, parseExperiment, parseExperimentText } from '@rxvision/experiment';
+import { defaultDataDir, type Experiment, type ExperimentInput, parseExperiment, parseExperimentText } from '@rxvision/experiment';
 import { parseSchedule, type Schedule, TUTORIAL_SCHEDULE } from '@rxvision/train';
 import { CliError } from './cli-error.js';
 
@@ -50,7 +50,7 @@ export async function experimentFromFlags(flags: ExperimentFlags, given: (flag: 
     dataset.dataDir = resolve(flags.data);
   } else if (dataset.type !== 'arrow' && dataset.dataDir === undefined) {
     // Stored absolute, so that --resume from another folder finds the same files.
-    dataset.dataDir = resolve(`data/${String(dataset.type)}`);
+    dataset.dataDir = resolve(defaultDataDir(dataset as { type: string; labels?: string }));
   }
   fields.dataset = absolutePaths(dataset, file ? dirname(file) : process.cwd());
   if (override('outputRelu') && !flags.outputRelu) {

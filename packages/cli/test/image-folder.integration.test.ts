@@ -61,7 +61,9 @@ describe('an image folder through the CLI', () => {
   });
 
   test.each([
-    [['--dataset', 'imagenet'], '--dataset must be one of cifar10, fashion-mnist, image-folder, parquet, got "imagenet"'],
+    [['--dataset', 'imagenet'], '--dataset must be one of cifar10, cifar100, fashion-mnist, image-folder, parquet, got "imagenet"'],
+    [['--dataset', 'cifar100', '--labels', 'medium'], '--labels must be fine or coarse, got "medium"'],
+    [['--labels', 'coarse'], '--labels applies to --dataset cifar100 only'],
     [['--dataset', 'image-folder'], '--dataset image-folder needs --source: a folder of class folders, or one holding train/ (and test/)'],
     [['--dataset', 'image-folder', '--source', '.', '--size', '8'], '--size must be HEIGHTxWIDTH in pixels (1 to 4096), like 64x64, got "8"'],
     [['--size', '8x8'], '--size and --grey apply to --dataset image-folder and parquet only'],

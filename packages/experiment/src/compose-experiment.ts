@@ -1,5 +1,5 @@
 import { DatasetError, type LabeledImages, randomSplit, subset } from '@rxvision/dataset';
-import { openImages, prepareCifar10, prepareFashionMnist, prepareImageFolder, type PrepareOptions, prepareParquet } from '@rxvision/dataset/node';
+import { openImages, prepareCifar10, prepareCifar100, prepareFashionMnist, prepareImageFolder, type PrepareOptions, prepareParquet } from '@rxvision/dataset/node';
 import { topKAccuracy } from '@rxvision/metrics';
 import { createCnn, createMlp, createResNet, createTutorialModel } from '@rxvision/model';
 import { cutout, epochBatches, horizontalFlip, type ImageTransform, normalize, randomCrop } from '@rxvision/stream';
@@ -7,7 +7,7 @@ import { type FitOptions, softmaxCrossEntropy } from '@rxvision/train';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Experiment } from './experiment.js';
+import { defaultDataDir, type Experiment } from './experiment.js';
 import { ExperimentError } from './parse-experiment.js';
 
 /** An experiment made into parts: `fit(createModel(), fitOptions)`, then evaluate on `testBatches`. */
@@ -92,25 +92,23 @@ async function openNonEmpty(paths: string | readonly string[]): Promise<LabeledI
  */
 async function datasetFiles(experiment: Experiment, at: (path: string) => string, onProgress: ComposeOptions['onPrepareProgress']): Promise<{ train: string | readonly string[]; test?: string | readonly string[] }> {
   const { dataset } = experiment;
+  const dataDir = at(('dataDir' in dataset && dataset.dataDir) || defaultDataDir(dataset));
+  const onFirstUse = async (prepare: () => Promise<unknown>) => {
+    if (!(await bothExist(dataDir))) await prepare();
+    return { train: join(dataDir, 'train.arrow'), test: join(dataDir, 'test.arrow') };
+  };
   switch (dataset.type) {
-    case 'cifar10': {
-      const dataDir = at(dataset.dataDir ?? 'data/cifar10');
-      if (await bothExist(dataDir)) return { train: join(dataDir, 'train.arrow'), test: join(dataDir, 'test.arrow') };
-      const prepared = await prepareCifar10({ dataDir, ...(onProgress && { onProgress }) });
-      return { train: prepared.train, test: prepared.test };
-    }
-    case 'fashion-mnist': {
-      const dataDir = at(dataset.dataDir ?? 'data/fashion-mnist');
-      if (await bothExist(dataDir)) return { train: join(dataDir, 'train.arrow'), test: join(dataDir, 'test.arrow') };
-      const prepared = await prepareFashionMnist({ dataDir, ...(dataset.source && { source: at(dataset.source) }) });
-      return { train: prepared.train.path, test: prepared.test.path };
-    }
+    case 'cifar10':
+      return onFirstUse(() => prepareCifar10({ dataDir, ...(onProgress && { onProgress }) }));
+    case 'cifar100':
+      return onFirstUse(() => prepareCifar100({ dataDir, labels: dataset.labels ?? 'fine', ...(dataset.source && { source: at(dataset.source) }), ...(onProgress && { onProgress }) }));
+    case 'fashion-mnist':
+      return onFirstUse(() => prepareFashionMnist({ dataDir, ...(dataset.source && { source: at(dataset.source) }) }));
     case 'arrow': {
       const all = (split: string | readonly string[]) => (typeof split === 'string' ? at(split) : split.map(at));
       return { train: all(dataset.train), ...(dataset.test && { test: all(dataset.test) }) };
     }
     case 'parquet': {
-      const dataDir = at(dataset.dataDir ?? 'data/parquet');
       const { imageColumn, labelColumn, size, channels } = dataset;
       const shards = (source: string | readonly string[], split: string) =>
         prepareParquet({ source: (typeof source === 'string' ? [source] : source).map(at), out: join(dataDir, `${split}.arrow`), ...(imageColumn && { imageColumn }), ...(labelColumn && { labelColumn }), ...(size && { size }), ...(channels && { channels }) });
@@ -119,7 +117,6 @@ async function datasetFiles(experiment: Experiment, at: (path: string) => string
       return { train: train.path, ...(test && { test: test.path }) };
     }
     case 'image-folder': {
-      const dataDir = at(dataset.dataDir ?? 'data/image-folder');
       const folder = (source: string, split: string) =>
         prepareImageFolder({ source: at(source), out: join(dataDir, `${split}.arrow`), ...(dataset.size && { size: dataset.size }), ...(dataset.channels && { channels: dataset.channels }) });
       const train = await folder(dataset.train, 'train');

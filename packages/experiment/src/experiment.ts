@@ -8,6 +8,8 @@ const files = z.union([z.string(), z.array(z.string()).min(1)]);
 /** Where the images come from. Relative paths are taken from the experiment file's folder. */
 const dataset = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('cifar10'), dataDir: z.string().optional() }),
+  /** CIFAR-100 with its 100 classes (`fine`) or 20 superclasses (`coarse`), prepared from `source` on first use. */
+  z.strictObject({ type: z.literal('cifar100'), labels: z.enum(['fine', 'coarse']).optional(), dataDir: z.string().optional(), source: z.string().optional() }),
   z.strictObject({ type: z.literal('fashion-mnist'), dataDir: z.string().optional(), source: z.string().optional() }),
   /** Prepared rxvision Arrow files; a split in several files is read as one, from disk if it is large. */
   z.strictObject({ type: z.literal('arrow'), train: files, test: files.optional() }),
@@ -90,3 +92,8 @@ export const experimentSchema = z.strictObject({
 export type Experiment = z.output<typeof experimentSchema>;
 /** What a file may say: the fields with defaults may be left out. */
 export type ExperimentInput = z.input<typeof experimentSchema>;
+
+/** Where a dataset that is prepared on first use goes when its experiment names no `dataDir`. */
+export function defaultDataDir(dataset: { readonly type: string; readonly labels?: string }): string {
+  return dataset.type === 'cifar100' ? `data/cifar100-${dataset.labels ?? 'fine'}` : `data/${dataset.type}`;
+}

@@ -141,6 +141,23 @@ describe('composeExperiment', () => {
     tested.forEach((batch) => tf.dispose([batch.xs, batch.ys]));
   });
 
+  test('CIFAR-100 is prepared from its source into data/cifar100-<labels> on first use, with the labels asked for', async () => {
+    // The official layout at full size (the spec knows the record counts): coarse byte, fine byte, planes.
+    const raw = join(dir, 'cifar-100-binary');
+    await mkdir(raw, { recursive: true });
+    for (const [name, records] of [['train.bin', 50_000], ['test.bin', 10_000]] as const) {
+      const bytes = new Uint8Array(records * 3074);
+      for (let r = 0; r < records; r++) bytes.set([r % 20, r % 100], r * 3074);
+      await writeFile(join(raw, name), bytes);
+    }
+    const experiment = parseExperiment({ dataset: { type: 'cifar100', labels: 'coarse', source: 'cifar-100-binary' }, limit: 200, validation: 20, model: { type: 'mlp', hidden: [4] }, schedule: [{ epochs: 1, learningRate: 0.1 }] }, 'g.json');
+    const composed = await composeExperiment(experiment, { baseDir: dir });
+    expect([composed.train.classes.length, composed.train.classes[0], composed.train.length + composed.validation.length]).toEqual([20, 'aquatic_mammals', 200]);
+    expect(await readdir(join(dir, 'data', 'cifar100-coarse'))).toEqual(['test.arrow', 'train.arrow']);
+    const labels = Array.from({ length: composed.train.length }, (_, i) => composed.train.label(i));
+    expect(Math.max(...labels)).toBe(19); // coarse labels: r % 20 over the first 200 rows
+  }, 60_000);
+
   test('an image folder is prepared into dataDir on first use, and its test split must match its training split', async () => {
     const sharp = (await import('sharp')).default;
     const png = (rgb: number[], size: number) => sharp(Buffer.from(Array.from({ length: size * size }, () => rgb).flat()), { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();

@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_DATA_DIR, type EncodedImagesOptions, type PreparedImages, prepareCifar10, prepareFashionMnist, prepareImageFolder, prepareParquet } from '@rxvision/dataset/node';
+import { DEFAULT_DATA_DIR, type EncodedImagesOptions, type PreparedImages, prepareCifar10, prepareCifar100, prepareFashionMnist, prepareImageFolder, prepareParquet } from '@rxvision/dataset/node';
 import { CliError } from '../cli-error.js';
 import { progressBar } from '../progress.js';
 
@@ -11,6 +11,7 @@ export interface PrepareFlags {
   readonly data?: string;
   readonly size?: string;
   readonly grey?: boolean;
+  readonly labels?: string;
   readonly force?: boolean;
   readonly timeout: string;
   readonly json?: boolean;
@@ -21,8 +22,9 @@ export function registerPrepare(program: Command): void {
     .command('prepare')
     .description('fetch, verify and convert a dataset into Arrow files (train.arrow, test.arrow)')
     .option('--dataset <name>', `${DATASETS.join(', ')}`, 'cifar10')
-    .option('--source <url|file|dir>', 'cifar10: binary tarball URL, local .tar.gz, or extracted folder (default: $RXVISION_CIFAR10_SOURCE, else the official URL); fashion-mnist: the folder of its IDX files (default: Debian\'s); image-folder: a folder of class folders, or one holding train/ (and test/) folders of them; parquet: a .parquet file, or a folder of train-*.parquet (and test-*.parquet) shards')
-    .option('--data <dir>', 'folder for the Arrow files (default data/<dataset>)')
+    .option('--source <url|file|dir>', 'cifar10, cifar100: binary tarball URL, local .tar.gz, or extracted folder (default: $RXVISION_CIFAR10_SOURCE or $RXVISION_CIFAR100_SOURCE, else the official URL); fashion-mnist: the folder of its IDX files (default: Debian\'s); image-folder: a folder of class folders, or one holding train/ (and test/) folders of them; parquet: a .parquet file, or a folder of train-*.parquet (and test-*.parquet) shards')
+    .option('--data <dir>', 'folder for the Arrow files (default data/<dataset>, data/cifar100-<labels>)')
+    .option('--labels <fine|coarse>', 'cifar100: the 100 classes or the 20 superclasses', 'fine')
     .option('--size <HxW>', 'image-folder: resize every image to H×W pixels (default: all must have the first one\'s size)')
     .option('--grey', 'image-folder: one grey channel instead of RGB')
     .option('--force', 'convert again even if the files are already prepared, replacing what is there')
@@ -33,7 +35,7 @@ export function registerPrepare(program: Command): void {
     });
 }
 
-const DATASETS = ['cifar10', 'fashion-mnist', 'image-folder', 'parquet'] as const;
+const DATASETS = ['cifar10', 'cifar100', 'fashion-mnist', 'image-folder', 'parquet'] as const;
 
 export async function runPrepare(flags: PrepareFlags, log: (line: string) => void = console.log): Promise<void> {
   const dataset = flags.dataset ?? 'cifar10';
@@ -42,19 +44,24 @@ export async function runPrepare(flags: PrepareFlags, log: (line: string) => voi
   if (dataset === 'fashion-mnist') return prepareFashion(flags, log);
   if (dataset === 'image-folder') return prepareFolder(flags, log);
   if (dataset === 'parquet') return prepareShards(flags, log);
+  const labels = flags.labels ?? 'fine';
+  if (labels !== 'fine' && labels !== 'coarse') throw new CliError(`--labels must be fine or coarse, got "${labels}"`);
+  if (dataset !== 'cifar100' && flags.labels !== undefined && flags.labels !== 'fine') throw new CliError('--labels applies to --dataset cifar100 only');
   const timeout = Number(flags.timeout);
   if (!(timeout > 0 && timeout <= 3600)) throw new CliError(`--timeout must be a number of seconds between 0 and 3600, got "${flags.timeout}"`);
   const started = performance.now();
   const bar = progressBar('prepare', { unit: 'bytes' });
   let result;
   try {
-    result = await prepareCifar10({
+    const options = {
       ...(flags.source !== undefined && { source: flags.source }),
-      dataDir: flags.data ?? DEFAULT_DATA_DIR,
       force: Boolean(flags.force),
       timeoutMs: timeout * 1000,
-      onProgress: ({ bytes, totalBytes }) => bar.update(bytes, totalBytes),
-    });
+      onProgress: ({ bytes, totalBytes }: { bytes: number; totalBytes: number | undefined }) => bar.update(bytes, totalBytes),
+    };
+    result = dataset === 'cifar100'
+      ? await prepareCifar100({ ...options, labels, ...(flags.data !== undefined && { dataDir: flags.data }) })
+      : await prepareCifar10({ ...options, dataDir: flags.data ?? DEFAULT_DATA_DIR });
   } finally {
     bar.stop();
   }
