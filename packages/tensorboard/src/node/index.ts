@@ -1,0 +1,1 @@
+export { writeTensorBoard } from './write-tensorboard.js';
