@@ -1,4 +1,4 @@
-import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareIdx } from '@rxvision/dataset/node';
@@ -48,8 +48,17 @@ describe('train --config', () => {
   test('runs the file\'s experiment with the flags given laid over it, and records both', async () => {
     const out = join(dir, 'run');
     // From another folder: the file's relative paths are the file's, not the working folder's.
-    const result = await runCli(['train', '--config', join(dir, 'bands.json'), '--seed', '5', '--schedule', '2@0.01', '--backend', 'wasm', '--out', out, '--json'], {}, { cwd: tmpdir() });
+    const tensorboard = join(dir, 'tensorboard');
+    const result = await runCli(['train', '--config', join(dir, 'bands.json'), '--seed', '5', '--schedule', '2@0.01', '--backend', 'wasm', '--out', out, '--tensorboard', tensorboard, '--json'], {}, { cwd: tmpdir() });
     expect(result.code, result.stderr).toBe(0);
+    // One event file: the header, the settings, 8 steps in each of 2 epochs, 2 epoch summaries.
+    const [eventFile, ...others] = await readdir(tensorboard);
+    expect(others).toEqual([]);
+    const events = await readFile(join(tensorboard, eventFile!));
+    let records = 0;
+    for (let at = 0; at < events.length; at += 16 + Number(events.readBigUInt64LE(at))) records++;
+    expect(records).toBe(20);
+    expect(events.includes('brain.Event:2') && events.includes('"seed": 5') && events.includes('epoch/val_top2')).toBe(true);
     const experiment = JSON.parse(await readFile(join(out, 'experiment.json'), 'utf8'));
     expect(experiment).toMatchObject({ source: join(dir, 'bands.json'), seed: 5, batchSize: 30, schedule: [{ epochs: 2, learningRate: 0.01 }], optimizer: { type: 'adam' }, model: { type: 'cnn', blocks: [4] } });
     expect(experiment.dataset).toEqual({ type: 'arrow', train: join(dir, 'bands.arrow'), test: join(dir, 'bands.arrow') });

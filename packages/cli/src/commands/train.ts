@@ -12,7 +12,8 @@ import { evaluate, fit, probeTraining, scheduleEpochs } from '@rxvision/train';
 import { dispose, memory } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Command } from 'commander';
-import { concatMap, lastValueFrom, Subject, tap } from 'rxjs';
+import { writeTensorBoard } from '@rxvision/tensorboard/node';
+import { concatMap, identity, lastValueFrom, Subject, tap } from 'rxjs';
 import { loadCheckpoint, readCheckpointConfig, type RunConfig, saveCheckpoint } from '../checkpoint.js';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
@@ -27,6 +28,7 @@ export interface TrainFlags extends ExperimentFlags {
   readonly threads?: string;
   readonly out?: string;
   readonly resume?: string;
+  readonly tensorboard?: string;
   readonly json?: boolean;
 }
 
@@ -47,6 +49,7 @@ export function registerTrain(program: Command): void {
     .option('--limit <n>', 'train and validate on the first n training images only, a tenth of them held out (quick experiments)')
     .option('--out <dir>', 'run folder (default runs/<date-time>)')
     .option('--resume <run>', 'continue the run in this folder from its last checkpoint (its own settings apply)')
+    .option('--tensorboard <dir>', 'also write TensorBoard event files into this folder, as the run goes (tensorboard --logdir DIR)')
     .option('--json', 'print one JSON line per epoch and the summary as JSON')
     .action(async (flags: TrainFlags, command: Command) => {
       await runTrain(flags, (flag) => command.getOptionValueSource(flag) === 'cli');
@@ -98,6 +101,7 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
   let epochStarted = 0;
   let epochSamples = 0;
   let stopped = false;
+  if (flags.tensorboard !== undefined && !flags.json) log(`TensorBoard event files go into ${resolve(flags.tensorboard)} (see them with: tensorboard --logdir ${resolve(flags.tensorboard)})`);
   try {
     await lastValueFrom(
       fit(model, {
@@ -106,6 +110,7 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
         stop,
         checkpoint: (state) => saveCheckpoint(out, run, state, model),
       }).pipe(
+        flags.tensorboard === undefined ? identity : writeTensorBoard(flags.tensorboard, { stepsPerEpoch, settings: `\`\`\`json\n${JSON.stringify(experiment, null, 2)}\n\`\`\`` }),
         tap((event) => {
           if (event.type === 'batch') {
             if (event.step === 1 || !bar.active) {
