@@ -26,7 +26,7 @@ export function comparisonChart(runs: readonly ComparedRun[]): ChartSpec {
   const color = { field: 'run', type: 'nominal', title: 'run', sort: names } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `${runs.length} runs compared`,
+    title: runs.length === 1 ? `${runs[0]!.name}` : `${runs.length} runs compared`,
     config: CHART_CONFIG,
     hconcat: [
       {
