@@ -1,0 +1,86 @@
+import type { EpochRecord } from '@rxvision/metrics';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runFolder } from './run-path.js';
+
+/** A run as the list shows it. Problems with its files are reported, never thrown. */
+export interface RunInfo {
+  readonly name: string;
+  /** `finished` once summary.json is written; until then the run is training or was interrupted. */
+  readonly status: 'finished' | 'unfinished';
+  readonly description?: string;
+  readonly model?: string;
+  readonly dataset?: string;
+  readonly epochs: number;
+  readonly last?: EpochRecord;
+  readonly test?: { readonly accuracy: number; readonly loss: number };
+  /** Files that could not be read or parsed, each in one line. */
+  readonly problems: readonly string[];
+  /** Last change of history.json (ms since 1970), for ordering. */
+  readonly updated: number;
+}
+
+export interface RunDetails extends RunInfo {
+  readonly experiment?: unknown;
+  readonly summary?: unknown;
+  readonly history: readonly EpochRecord[];
+}
+
+/** The files a run folder may hold that the page may show. */
+export const RUN_PICTURES = ['loss.png', 'accuracy.png', 'confusion-matrix.png', 'samples.png'] as const;
+
+/** Every folder of `root` that looks like a run (has experiment.json, history.json or summary.json). */
+export async function listRuns(root: string): Promise<RunInfo[]> {
+  const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
+  const runs = await Promise.all(entries.filter((entry) => entry.isDirectory() && !entry.name.startsWith('.')).map((entry) => readRun(root, entry.name).catch(() => undefined)));
+  return runs.filter((run): run is RunDetails => run !== undefined && (run.experiment !== undefined || run.summary !== undefined || run.history.length > 0 || run.problems.length > 0)).map(({ experiment: _e, summary: _s, history: _h, ...info }) => info).sort((a, b) => b.updated - a.updated || a.name.localeCompare(b.name));
+}
+
+/** One run's files, read fresh; undefined when there is no such run. */
+export async function readRun(root: string, name: string): Promise<RunDetails | undefined> {
+  const folder = await runFolder(root, name);
+  if (!folder) return undefined;
+  const problems: string[] = [];
+  const json = async (file: string): Promise<unknown> => {
+    let text: string;
+    try {
+      text = await readFile(join(folder, file), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(`${file}: cannot be read (${(error as Error).message})`);
+      return undefined;
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      problems.push(`${file}: not valid JSON (${(error as Error).message})`);
+      return undefined;
+    }
+  };
+  const [experiment, summary, rawHistory] = await Promise.all([json('experiment.json'), json('summary.json'), json('history.json')]);
+  const history = Array.isArray(rawHistory) ? rawHistory.filter(isEpochRecord) : [];
+  if (rawHistory !== undefined && history.length !== (rawHistory as unknown[]).length) problems.push('history.json: not a list of epoch records');
+  const updated = await stat(join(folder, 'history.json')).then((s) => s.mtimeMs, () => 0);
+  const settings = (experiment ?? {}) as { description?: unknown; model?: { type?: unknown }; dataset?: { type?: unknown } };
+  const test = (summary as { test?: { accuracy?: unknown; loss?: unknown } } | undefined)?.test;
+  const architecture = (summary as { architecture?: unknown } | undefined)?.architecture;
+  return {
+    name,
+    status: summary === undefined ? 'unfinished' : 'finished',
+    ...(typeof settings.description === 'string' && { description: settings.description }),
+    ...(typeof architecture === 'string' ? { model: architecture } : typeof settings.model?.type === 'string' && { model: settings.model.type }),
+    ...(typeof settings.dataset?.type === 'string' && { dataset: settings.dataset.type }),
+    epochs: history.length,
+    ...(history.length > 0 && { last: history.at(-1) }),
+    ...(typeof test?.accuracy === 'number' && typeof test.loss === 'number' && { test: { accuracy: test.accuracy, loss: test.loss } }),
+    problems,
+    updated,
+    experiment,
+    summary,
+    history,
+  };
+}
+
+function isEpochRecord(value: unknown): value is EpochRecord {
+  const record = value as Partial<EpochRecord> | null;
+  return typeof record === 'object' && record !== null && typeof record.epoch === 'number' && typeof record.trainLoss === 'number' && typeof record.valLoss === 'number' && typeof record.valAccuracy === 'number';
+}

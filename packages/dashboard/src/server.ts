@@ -1,0 +1,170 @@
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { comparisonChart } from '@rxvision/plot';
+import type { Observable, Subscription } from 'rxjs';
+import { BadRunName, runFolder } from './run-path.js';
+import { listRuns, readRun, RUN_PICTURES } from './runs.js';
+import { watchRuns } from './watch-runs.js';
+
+/** The training events the page shows live (those of `@rxvision/train`'s `fit`, by shape). */
+export interface LiveEvent {
+  readonly type: string;
+  readonly epoch?: number;
+  readonly step?: number;
+  readonly loss?: number;
+}
+
+export interface DashboardOptions {
+  /** The folder whose sub-folders are runs; nothing outside it is served. */
+  readonly runsDir: string;
+  /** Default 127.0.0.1: only this machine. */
+  readonly host?: string;
+  /** Default 6007 (beside TensorBoard's 6006); 0 picks a free port. */
+  readonly port?: number;
+  /** A run training in this process: its steps are pushed to the page as they happen. */
+  readonly live?: { readonly run: string; readonly events: Observable<LiveEvent>; readonly stepsPerEpoch?: number };
+}
+
+export interface Dashboard {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_DASHBOARD_PORT = 6007;
+const ASSETS = fileURLToPath(new URL('../assets/', import.meta.url));
+const require = createRequire(import.meta.url);
+const FILES: Record<string, { path: () => string; type: string }> = {
+  '/': { path: () => join(ASSETS, 'index.html'), type: 'text/html; charset=utf-8' },
+  '/dashboard.js': { path: () => join(ASSETS, 'dashboard.js'), type: 'text/javascript; charset=utf-8' },
+  '/dashboard.css': { path: () => join(ASSETS, 'dashboard.css'), type: 'text/css; charset=utf-8' },
+  '/vendor/vega.min.js': { path: () => require.resolve('vega/build/vega.min.js'), type: 'text/javascript; charset=utf-8' },
+  '/vendor/vega-lite.min.js': { path: () => require.resolve('vega-lite/build/vega-lite.min.js'), type: 'text/javascript; charset=utf-8' },
+};
+// Vega compiles its expressions with Function, hence 'unsafe-eval'; nothing is loaded from elsewhere.
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+};
+
+/**
+ * Serves the dashboard of the runs in `runsDir`: read-only, from this package's files only. The page
+ * gets changes pushed as server-sent events: a run's history as each epoch is written (the folder is
+ * watched), and the steps of a run training in this process.
+ */
+export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
+  const root = resolve(options.runsDir);
+  const clients = new Set<ServerResponse>();
+  const broadcast = (event: string, data: unknown): void => {
+    const message = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    for (const client of clients) client.write(message);
+  };
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      const status = error instanceof BadRunName || error instanceof URIError ? 400 : 500;
+      if (!response.headersSent) sendJson(response, status, { error: (error as Error).message });
+      else response.end();
+    });
+  });
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return sendJson(response, 405, { error: 'the dashboard is read-only: GET only' });
+    const url = new URL(request.url ?? '/', 'http://dashboard');
+    const file = FILES[url.pathname];
+    if (file) return send(response, 200, file.type, await readFile(file.path()));
+    if (url.pathname === '/api/runs') return sendJson(response, 200, await listRuns(root));
+    if (url.pathname === '/api/events') return openEvents(response);
+    if (url.pathname === '/api/chart') {
+      const names = (url.searchParams.get('runs') ?? '').split(',').filter(Boolean);
+      if (names.length === 0) return sendJson(response, 400, { error: 'name the runs to chart: /api/chart?runs=a,b' });
+      const runs = await Promise.all(names.map(async (name) => ({ name, run: await readRun(root, name) })));
+      const missing = runs.find(({ run }) => !run);
+      if (missing) return sendJson(response, 404, { error: `no run named ${JSON.stringify(missing.name)}` });
+      return sendJson(response, 200, comparisonChart(runs.map(({ name, run }) => ({ name, history: run!.history }))));
+    }
+    const parts = url.pathname.split('/'); // '', 'api', 'runs', name, picture?
+    if (parts[1] === 'api' && parts[2] === 'runs' && parts.length <= 5) {
+      const name = decodeURIComponent(parts[3] ?? '');
+      const picture = parts[4];
+      if (picture === undefined) {
+        const run = await readRun(root, name);
+        return run ? sendJson(response, 200, run) : sendJson(response, 404, { error: `no run named ${JSON.stringify(name)}` });
+      }
+      if (!(RUN_PICTURES as readonly string[]).includes(picture)) return sendJson(response, 404, { error: `runs show only ${RUN_PICTURES.join(', ')}` });
+      const folder = await runFolder(root, name);
+      const bytes = folder && (await readFile(join(folder, picture)).catch(() => undefined));
+      return bytes ? send(response, 200, 'image/png', bytes) : sendJson(response, 404, { error: `${name} has no ${picture}` });
+    }
+    return sendJson(response, 404, { error: `nothing at ${url.pathname}` });
+  }
+
+  function openEvents(response: ServerResponse): void {
+    response.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
+    response.write('retry: 1000\n\n');
+    clients.add(response);
+    response.on('close', () => clients.delete(response));
+  }
+
+  // A run's files change: push its new state (debounced: a write is a temporary file and a rename).
+  const pending = new Map<string, NodeJS.Timeout>();
+  const stopWatching = watchRuns(root, (name) => {
+    clearTimeout(pending.get(name));
+    pending.set(name, setTimeout(() => {
+      pending.delete(name);
+      readRun(root, name).then(
+        (run) => {
+          if (!run) return;
+          const { experiment: _e, summary: _s, history: _h, ...info } = run;
+          broadcast('run', info);
+        },
+        () => undefined, // a name that is not a run (or has gone): nothing to say
+      );
+    }, 50));
+  });
+
+  let live: Subscription | undefined;
+  if (options.live) {
+    const { run, events, stepsPerEpoch } = options.live;
+    let lastSent = 0;
+    live = events.subscribe((event) => {
+      const now = Date.now();
+      if (event.type !== 'batch' || now - lastSent < 200) return; // at most five a second
+      lastSent = now;
+      broadcast('step', { run, epoch: event.epoch, step: event.step, stepsPerEpoch, loss: event.loss });
+    });
+  }
+
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? DEFAULT_DASHBOARD_PORT, options.host ?? '127.0.0.1', () => resolvePromise());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}/`,
+    close: async () => {
+      live?.unsubscribe();
+      stopWatching();
+      for (const timer of pending.values()) clearTimeout(timer);
+      for (const client of clients) client.end();
+      // Open pages keep their connections alive; closing must not wait for them to leave.
+      const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+function send(response: ServerResponse, status: number, type: string, body: Uint8Array | string): void {
+  response.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type });
+  response.end(body);
+}
+
+function sendJson(response: ServerResponse, status: number, value: unknown): void {
+  send(response, status, 'application/json; charset=utf-8', JSON.stringify(value));
+}

@@ -1,0 +1,50 @@
+import { mkdtemp, rm, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type Dashboard, startDashboard } from '../src/index.js';
+import { launchBrowser, writeRun } from './fixtures.js';
+
+let dir: string;
+let dashboard: Dashboard;
+let browser: Browser;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rxvision-dashboard-page-'));
+  await writeRun(dir, 'baseline', 5, { finished: true });
+  const wider = await writeRun(dir, 'wider', 4, { seed: 2, finished: true });
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  await utimes(join(wider, 'history.json'), hourAgo, hourAgo); // baseline is the most recent
+  dashboard = await startDashboard({ runsDir: dir, port: 0 });
+  browser = await launchBrowser();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await dashboard?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the dashboard page in a real browser', () => {
+  test('draws the latest run, then two runs in one chart once the second is ticked; a click shows a run\'s details', async () => {
+    const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(dashboard.url);
+    const points = page.locator('#chart g.mark-symbol.role-mark path');
+    await expect.poll(() => points.count()).toBe(5 * 3); // baseline: two losses and an accuracy per epoch
+    expect(await page.locator('#runs tbody tr').count()).toBe(2);
+
+    await page.getByLabel('compare wider').check();
+    await expect.poll(() => page.locator('#chart').getAttribute('data-runs')).toBe('baseline,wider');
+    await expect.poll(() => points.count()).toBe((5 + 4) * 3);
+    const legend = await page.locator('#chart g.role-legend').first().textContent();
+    expect(legend).toContain('baseline');
+    expect(legend).toContain('wider');
+
+    await page.getByRole('cell', { name: 'wider', exact: true }).click();
+    await expect.poll(() => page.locator('#details-name').textContent()).toBe('wider');
+    expect(await page.locator('#details-classes tr').allTextContents()).toEqual(['cat40.00%', 'dog60.00%']);
+    if (process.env.RXVISION_SCREENSHOTS) await page.screenshot({ path: join(process.env.RXVISION_SCREENSHOTS, 'dashboard-compare.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  }, 60_000);
+});

@@ -1,0 +1,131 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'node:http';
+import { Subject } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type Dashboard, type LiveEvent, startDashboard } from '../src/index.js';
+import { epochRecord, writeAtomic, writeRun } from './fixtures.js';
+
+let dir: string;
+let root: string;
+let dashboard: Dashboard;
+const live = new Subject<LiveEvent>();
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rxvision-dashboard-'));
+  root = join(dir, 'runs');
+  await writeRun(root, 'good', 3, { finished: true });
+  await mkdir(join(root, 'broken'));
+  await writeFile(join(root, 'broken', 'history.json'), '[{"epoch": 1, "trainLoss": 0.5'); // being written by another tool, or damaged
+  await writeFile(join(dir, 'secret.json'), '{"epoch": 1}');
+  await mkdir(join(dir, 'outside'));
+  await writeFile(join(dir, 'outside', 'history.json'), '[]');
+  await symlink(join(dir, 'outside'), join(root, 'escape'));
+  dashboard = await startDashboard({ runsDir: root, port: 0, live: { run: 'good', events: live, stepsPerEpoch: 10 } });
+});
+afterAll(async () => {
+  await dashboard.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A raw request, so that paths reach the server exactly as written (fetch would normalise them). */
+function get(path: string, method = 'GET'): Promise<{ status: number; body: string; type: string }> {
+  const url = new URL(dashboard.url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path, method }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode!, body, type: String(response.headers['content-type']) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('the dashboard server', () => {
+  test('listens on 127.0.0.1 by default and serves the page and its scripts from the package', async () => {
+    expect(dashboard.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const page = await get('/');
+    expect([page.status, page.type]).toEqual([200, 'text/html; charset=utf-8']);
+    for (const script of page.body.match(/src="[^"]+"/g)!) {
+      const path = script.slice(5, -1);
+      expect(path.startsWith('/')).toBe(true); // nothing from the internet
+      expect((await get(path)).status).toBe(200);
+    }
+  });
+
+  test('lists runs with their figures, and says what is wrong with a damaged one instead of failing', async () => {
+    const runs = JSON.parse((await get('/api/runs')).body) as { name: string; status: string; epochs: number; test?: { accuracy: number }; problems: string[] }[];
+    const byName = Object.fromEntries(runs.map((run) => [run.name, run]));
+    expect(Object.keys(byName).sort()).toEqual(['broken', 'good']); // not the link leading outside
+    expect(byName.good).toMatchObject({ status: 'finished', epochs: 3, test: { accuracy: 0.5 }, problems: [] });
+    expect(byName.broken!.status).toBe('unfinished');
+    expect(byName.broken!.problems).toHaveLength(1);
+    expect(byName.broken!.problems[0]).toMatch(/^history\.json: not valid JSON/);
+    const chart = JSON.parse((await get('/api/chart?runs=good')).body) as { hconcat: { data: { values: unknown[] } }[] };
+    expect(chart.hconcat[0]!.data.values).toHaveLength(6); // training and validation loss, three epochs
+  });
+
+  test.each([
+    ['/api/runs/..%2F..%2Fetc%2Fpasswd', 400],
+    ['/api/runs/%2Fetc%2Fpasswd', 400],
+    ['/api/runs/..', 404], // the URL's own dot segments are resolved first: /api/
+    ['/api/runs/escape', 400],
+    ['/api/runs/escape/loss.png', 400],
+    ['/api/runs/%E0%A4%A', 400],
+    ['/api/chart?runs=good,..%2Fsecret.json', 400],
+    ['/api/runs/good/..%2F..%2Fsecret.json', 404],
+    ['/api/runs/good/experiment.json', 404],
+    ['/api/runs/missing', 404],
+    ['/../secret.json', 404],
+    ['/api/runs/good/a/b', 404],
+  ])('GET %s answers %i in one JSON line, and the server keeps serving', async (path, status) => {
+    const response = await get(path);
+    expect(response.status).toBe(status);
+    expect(response.type).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(response.body).error).toMatch(/^[^\n]+$/);
+    expect(response.body).not.toContain('"epoch"'); // nothing of the files outside
+    expect((await get('/api/runs')).status).toBe(200);
+  });
+
+  test('closes at once while a page still holds a connection open', async () => {
+    const other = await startDashboard({ runsDir: root, port: 0 });
+    expect((await fetch(new URL('/api/runs', other.url))).status).toBe(200); // fetch keeps the connection alive
+    const events = await fetch(new URL('/api/events', other.url));
+    await other.close(); // would wait for the browser to leave, without closing its connections
+    expect(events.status).toBe(200);
+  });
+
+  test('is read-only', async () => {
+    expect((await get('/api/runs', 'POST')).status).toBe(405);
+    expect((await get('/api/runs/good', 'DELETE')).status).toBe(405);
+  });
+
+  test('pushes a run\'s new epochs as it writes them, and the steps of the run training in this process', async () => {
+    const response = await fetch(new URL('/api/events', dashboard.url));
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let received = '';
+    const until = async (pattern: RegExp) => {
+      while (!pattern.test(received)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the stream ended before ${pattern}`);
+        received += value;
+      }
+      return received.match(pattern)!;
+    };
+    await until(/retry: 1000/);
+    await writeRun(root, 'fresh', 1); // a new run appears
+    expect(JSON.parse((await until(/event: run\ndata: (\{"name":"fresh".*\})\n\n/))[1]!).epochs).toBe(1);
+    // Epoch after epoch, each history.json replacing the last by a rename, as runs write it.
+    for (let epochs = 2; epochs <= 6; epochs++) {
+      await writeAtomic(join(root, 'fresh', 'history.json'), Array.from({ length: epochs }, (_, i) => epochRecord(i + 1)));
+      const pushed = await until(new RegExp(`event: run\\ndata: (\\{"name":"fresh"[^\\n]*"epochs":${epochs}[^\\n]*\\})\\n\\n`));
+      expect(JSON.parse(pushed[1]!).last.epoch).toBe(epochs);
+    }
+    live.next({ type: 'batch', epoch: 2, step: 7, loss: 0.25 });
+    expect(JSON.parse((await until(/event: step\ndata: (.*)\n\n/))[1]!)).toEqual({ run: 'good', epoch: 2, step: 7, stepsPerEpoch: 10, loss: 0.25 });
+    await reader.cancel();
+  });
+});
