@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerCompare } from './commands/compare.js';
+import { registerDashboard } from './commands/dashboard.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerExplore } from './commands/explore.js';
 import { registerPredict } from './commands/predict.js';
@@ -15,6 +16,7 @@ export function createProgram(): Command {
   registerEvaluate(program);
   registerPredict(program);
   registerCompare(program);
+  registerDashboard(program);
   for (const command of [program, ...program.commands]) {
     const usage = command === program ? 'rxvision --help' : `rxvision ${command.name()} --help`;
     // Usage errors look like every other failure: one line, "rxvision: …".

@@ -19,6 +19,8 @@ export interface RunOptions {
   readonly unprivileged?: boolean;
   /** Called with all stdout so far after each chunk, e.g. to signal the child at some point. */
   readonly onStdout?: (stdout: string, child: ChildProcess) => void;
+  /** The same for stderr. */
+  readonly onStderr?: (stderr: string, child: ChildProcess) => void;
 }
 
 /** Runs a Node.js script as a child process and collects what it prints. */
@@ -35,7 +37,10 @@ export function runNode(args: readonly string[], options: RunOptions = {}): Prom
       stdout += chunk.toString();
       options.onStdout?.(stdout, child);
     });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      options.onStderr?.(stderr, child);
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });

@@ -1,6 +1,7 @@
 import { rmdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { type BackendChoice, selectBackend } from '@rxvision/backend';
+import { DEFAULT_DASHBOARD_PORT } from '@rxvision/dashboard';
 import { DEFAULT_DATA_DIR } from '@rxvision/dataset/node';
 import { type ComposedExperiment, composeExperiment, type Experiment } from '@rxvision/experiment';
 import { type EpochRecord, perClassAccuracy } from '@rxvision/metrics';
@@ -8,7 +9,7 @@ import { TUTORIAL_HIDDEN_UNITS } from '@rxvision/model';
 import { fileSystemSaver } from '@rxvision/model/node';
 import { accuracyChart, confusionMatrixChart, lossChart } from '@rxvision/plot';
 import { renderPng } from '@rxvision/plot/node';
-import { evaluate, fit, probeTraining, scheduleEpochs } from '@rxvision/train';
+import { evaluate, fit, probeTraining, scheduleEpochs, type TrainingEvent } from '@rxvision/train';
 import { dispose, memory } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Command } from 'commander';
@@ -17,7 +18,9 @@ import { concatMap, identity, lastValueFrom, Subject, tap } from 'rxjs';
 import { loadCheckpoint, readCheckpointConfig, type RunConfig, saveCheckpoint } from '../checkpoint.js';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
+import { openDashboard } from './dashboard.js';
 import { type ExperimentFlags, experimentFromFlags } from '../experiment-flags.js';
+import { imageGrid } from '../images.js';
 import { progressBar } from '../progress.js';
 import { prepareOutputFolder } from '../output-folder.js';
 import { modelFolder } from '../run-folder.js';
@@ -29,6 +32,8 @@ export interface TrainFlags extends ExperimentFlags {
   readonly out?: string;
   readonly resume?: string;
   readonly tensorboard?: string;
+  /** true for the default port, or the port as typed. */
+  readonly dashboard?: boolean | string;
   readonly json?: boolean;
 }
 
@@ -50,6 +55,7 @@ export function registerTrain(program: Command): void {
     .option('--out <dir>', 'run folder (default runs/<date-time>)')
     .option('--resume <run>', 'continue the run in this folder from its last checkpoint (its own settings apply)')
     .option('--tensorboard <dir>', 'also write TensorBoard event files into this folder, as the run goes (tensorboard --logdir DIR)')
+    .option('--dashboard [port]', `serve the live dashboard of this run's folder while it trains, on 127.0.0.1 (port ${DEFAULT_DASHBOARD_PORT} unless given; 0: any free one)`)
     .option('--json', 'print one JSON line per epoch and the summary as JSON')
     .action(async (flags: TrainFlags, command: Command) => {
       await runTrain(flags, (flag) => command.getOptionValueSource(flag) === 'cli');
@@ -79,7 +85,15 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
   });
   // What evaluate and predict need to feed the model as it was trained: class names, pixel normalisation.
   model.setUserDefinedMetadata({ classes: [...train.classes], ...(experiment.normalize && { normalize: experiment.normalize }) });
-  if (!resuming) await writeJsonAtomic(join(out, 'experiment.json'), { source: run.source, ...experiment });
+  if (!resuming) {
+    await writeJsonAtomic(join(out, 'experiment.json'), { source: run.source, ...experiment });
+    await writeFile(join(out, 'samples.png'), await imageGrid(train, Math.min(64, train.length), 16));
+  }
+  const liveEvents = new Subject<TrainingEvent>();
+  const dashboard = flags.dashboard === undefined || flags.dashboard === false
+    ? undefined
+    : await openDashboard({ runsDir: dirname(out), host: '127.0.0.1', port: flags.dashboard === true ? String(DEFAULT_DASHBOARD_PORT) : flags.dashboard, live: { run: basename(out), events: liveEvents, stepsPerEpoch: Math.ceil(train.length / experiment.batchSize) } });
+  if (dashboard) console.error(`dashboard: ${dashboard.url} (this run is ${basename(out)}; it closes when training ends)`);
 
   // First Ctrl-C (or SIGTERM): finish the step, checkpoint, exit 130/143. Second: exit at once;
   // checkpoints are written by renames, so that cannot leave a broken one behind.
@@ -110,6 +124,7 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
         stop,
         checkpoint: (state) => saveCheckpoint(out, run, state, model),
       }).pipe(
+        tap((event) => liveEvents.next(event)),
         flags.tensorboard === undefined ? identity : writeTensorBoard(flags.tensorboard, { stepsPerEpoch, settings: `\`\`\`json\n${JSON.stringify(experiment, null, 2)}\n\`\`\`` }),
         tap((event) => {
           if (event.type === 'batch') {
@@ -142,10 +157,12 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
   } finally {
     bar.stop();
     process.off('SIGINT', handlers.SIGINT).off('SIGTERM', handlers.SIGTERM);
+    liveEvents.complete();
     if (resume?.optimizerWeights) dispose(resume.optimizerWeights.map((w) => w.tensor));
   }
   if (stopped) {
     model.dispose();
+    await dashboard?.close();
     throw new CliError(`interrupted; checkpoint written: continue with rxvision train --resume ${out}`, SIGNAL_EXIT_CODES[signal ?? 'SIGINT']);
   }
 
@@ -181,6 +198,7 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
     trainingSeconds: history.reduce((sum, row) => sum + row.seconds, 0),
   };
   await writeJsonAtomic(join(out, 'summary.json'), summary);
+  await dashboard?.close(); // after the summary, so that the page shows the run finished (a failure ends the process, and the server with it)
   const final = test ? `test_loss: ${test.loss.toFixed(4)}, test_acc: ${test.accuracy.toFixed(4)}${Object.entries(test.metrics).map(([name, value]) => `, test_${name}: ${value.toFixed(4)}`).join('')}` : 'no test split';
   log(flags.json ? JSON.stringify(summary) : `${final} — wrote ${out}`);
   model.dispose();
