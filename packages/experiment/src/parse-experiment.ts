@@ -15,9 +15,18 @@ export class ExperimentError extends Error {
 
 /** Validates `value` (a parsed JSON document) as an experiment; `source` names it in errors. */
 export function parseExperiment(value: unknown, source: string): Experiment {
-  const result = experimentSchema.safeParse(value, { reportInput: true });
+  return validateDocument(experimentSchema, value, source);
+}
+
+/**
+ * Validates a document against any zod schema with the experiment's error style: one line naming
+ * the source, the field and what it allows (`root` names the document itself). For formats built
+ * on experiments, such as sweeps.
+ */
+export function validateDocument<T extends z.ZodType>(schema: T, value: unknown, source: string, root = 'the experiment'): z.output<T> {
+  const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
-  throw new ExperimentError(source, describe(result.error.issues[0]!));
+  throw new ExperimentError(source, describe(result.error.issues[0]!, [], root));
 }
 
 /** Parses experiment JSON text. */
@@ -31,9 +40,9 @@ export function parseExperimentText(text: string, source: string): Experiment {
   return parseExperiment(value, source);
 }
 
-function describe(issue: z.core.$ZodIssue, parent: readonly PropertyKey[] = []): string {
+function describe(issue: z.core.$ZodIssue, parent: readonly PropertyKey[] = [], root = 'the experiment'): string {
   const path = [...parent, ...issue.path];
-  const field = path.length === 0 ? 'the experiment' : path.map((key) => (typeof key === 'number' ? `[${key}]` : String(key))).join('.').replaceAll('.[', '[');
+  const field = path.length === 0 ? root : path.map((key) => (typeof key === 'number' ? `[${key}]` : String(key))).join('.').replaceAll('.[', '[');
   const got = input(issue) === undefined ? '' : `, got ${JSON.stringify(input(issue))}`;
   switch (issue.code) {
     case 'invalid_union': {
@@ -46,7 +55,7 @@ function describe(issue: z.core.$ZodIssue, parent: readonly PropertyKey[] = []):
       // matches the value's shape, else every shape it may take.
       const branches = issue.errors;
       const branch = branches.find((errors) => errors.every((e) => e.code !== 'invalid_type' || e.path.length > 0));
-      if (branch?.[0]) return describe(branch[0], path);
+      if (branch?.[0]) return describe(branch[0], path, root);
       return `${field}: expected ${branches.map((errors) => (errors[0] as { expected?: string } | undefined)?.expected ?? 'another shape').join(' or ')}${got}`;
     }
     case 'invalid_value':
