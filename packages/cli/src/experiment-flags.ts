@@ -48,11 +48,8 @@ export async function experimentFromFlags(flags: ExperimentFlags, given: (flag: 
   if (override('data')) {
     if (dataset.type === 'arrow') throw new CliError(`--data does not apply to ${source}: its dataset names its Arrow files`);
     dataset.dataDir = resolve(flags.data);
-  } else if (dataset.type !== 'arrow' && dataset.dataDir === undefined) {
-    // Stored absolute, so that --resume from another folder finds the same files.
-    dataset.dataDir = resolve(defaultDataDir(dataset as { type: string; labels?: string }));
   }
-  fields.dataset = absolutePaths(dataset, file ? dirname(file) : process.cwd());
+  fields.dataset = absoluteDataset(dataset, file ? dirname(file) : process.cwd());
   if (override('outputRelu') && !flags.outputRelu) {
     const model = base.model as { type?: unknown } | undefined;
     if (model?.type !== 'tutorial') throw new CliError(`--no-output-relu applies to the tutorial model only, and ${source} trains a ${String(model?.type)}`);
@@ -83,6 +80,16 @@ function tutorialExperiment(): ExperimentInput & Record<string, unknown> {
     model: { type: 'tutorial', outputRelu: true },
     schedule: TUTORIAL_SCHEDULE.map((phase) => ({ ...phase })),
   };
+}
+
+/**
+ * A dataset with every path absolute, relative ones taken from `baseDir`, and a named dataset's
+ * default folder (from the working folder) written out: stored so, a run resumed or a trial run from
+ * another folder finds the same files.
+ */
+export function absoluteDataset(dataset: Record<string, unknown>, baseDir: string): Record<string, unknown> {
+  const named = dataset.type !== 'arrow' && dataset.dataDir === undefined;
+  return absolutePaths(named ? { ...dataset, dataDir: resolve(defaultDataDir(dataset as { type: string; labels?: string })) } : dataset, baseDir);
 }
 
 function absolutePaths(dataset: Record<string, unknown>, baseDir: string): Record<string, unknown> {

@@ -5,6 +5,7 @@ import { registerEvaluate } from './commands/evaluate.js';
 import { registerExplore } from './commands/explore.js';
 import { registerPredict } from './commands/predict.js';
 import { registerPrepare } from './commands/prepare.js';
+import { registerSweep } from './commands/sweep.js';
 import { registerTrain } from './commands/train.js';
 import { reportError } from './report-error.js';
 
@@ -17,6 +18,7 @@ export function createProgram(): Command {
   registerPredict(program);
   registerCompare(program);
   registerDashboard(program);
+  registerSweep(program);
   for (const command of [program, ...program.commands]) {
     const usage = command === program ? 'rxvision --help' : `rxvision ${command.name()} --help`;
     // Usage errors look like every other failure: one line, "rxvision: …".

@@ -1,0 +1,64 @@
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ImageDatasetWriter } from '@rxvision/dataset/node';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runCli } from './run-cli.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rxvision-sweep-'));
+  // 300 grey 8×8 images in three classes, class c brighter in band c.
+  const writer = await ImageDatasetWriter.create(join(dir, 'data', 'bands.arrow'), { classes: ['top', 'middle', 'bottom'], shape: [8, 8, 1], rows: 300 });
+  for (let row = 0; row < 300; row++) {
+    const label = row % 3;
+    await writer.append(Uint8Array.from({ length: 64 }, (_, i) => (Math.min(2, Math.floor(i / 22)) === label ? 160 : 30) + ((row * 17 + i * 5) % 50)), label);
+  }
+  await writer.commit();
+  // The base in its own file, with a path relative to it; the sweep beside it names it.
+  await writeFile(join(dir, 'data', 'base.json'), JSON.stringify({ dataset: { type: 'arrow', train: 'bands.arrow', test: 'bands.arrow' }, validation: 60, batchSize: 30, model: { type: 'mlp', hidden: [8] }, optimizer: { type: 'sgd' }, schedule: [{ epochs: 2, learningRate: 0.05 }] }));
+  // Four trials; the two with a batch larger than the training split fail for their own reason.
+  await writeFile(join(dir, 'sweep.json'), JSON.stringify({ base: 'data/base.json', grid: { batchSize: [30, 100_000], 'optimizer.momentum': [0, 0.9] }, concurrency: 2 }));
+}, 60_000);
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const history = async (run: string) => JSON.parse(await readFile(join(run, 'history.json'), 'utf8')) as { valAccuracy: number }[];
+
+describe('rxvision sweep', () => {
+  test('runs every trial, two at a time; failures are marked with their reason; status shows the table; a rerun keeps what finished', async () => {
+    const out = join(dir, 'out');
+    const result = await runCli(['sweep', join(dir, 'sweep.json'), '--out', out, '--backend', 'wasm'], {}, { cwd: tmpdir() });
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr.trim()).toBe(`rxvision: 2 of 4 trials failed (reasons above); the others are in ${out}`);
+    expect(result.stdout).toContain('trial-002 (batchSize=100000, optimizer.momentum=0): failed: --batch-size 100000 is larger than the training split (240 images)');
+    const record = JSON.parse(await readFile(join(out, 'sweep.json'), 'utf8'));
+    expect(Object.fromEntries(Object.entries(record.states).map(([name, state]) => [name, (state as { state: string }).state]))).toEqual({ 'trial-000': 'finished', 'trial-001': 'finished', 'trial-002': 'failed', 'trial-003': 'failed' });
+    for (const trial of ['trial-000', 'trial-001']) expect(await history(join(out, trial))).toHaveLength(2);
+    await access(join(out, 'comparison.png'));
+
+    // A trial's history is the same as its experiment run alone.
+    const alone = join(dir, 'alone');
+    expect((await runCli(['train', '--config', join(out, 'trials', 'trial-001.json'), '--out', alone, '--backend', 'wasm'])).code).toBe(0);
+    expect((await history(alone)).map((r) => r.valAccuracy)).toEqual((await history(join(out, 'trial-001'))).map((r) => r.valAccuracy));
+
+    const status = await runCli(['sweep', 'status', out]);
+    expect(status.code, status.stderr).toBe(0);
+    const lines = status.stdout.trim().split('\n');
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toMatch(/^trial\s+settings\s+state\s+val_acc\s+test_acc$/);
+    expect(lines[2]).toMatch(/^trial-001\s+batchSize=30, optimizer\.momentum=0\.9\s+finished\s+[01]\.\d{4}\s+[01]\.\d{4}$/);
+    expect(lines[3]).toContain('failed: --batch-size 100000 is larger than the training split');
+
+    const before = await readFile(join(out, 'trial-000', 'history.json'), 'utf8');
+    const again = await runCli(['sweep', join(dir, 'sweep.json'), '--out', out, '--backend', 'wasm', '--concurrency', '1'], {}, { cwd: tmpdir() });
+    expect(again.code).toBe(1);
+    expect(await readFile(join(out, 'trial-000', 'history.json'), 'utf8')).toBe(before); // finished: not run again
+  }, 300_000);
+
+  test('a bad sweep file fails in one line before anything runs', async () => {
+    await writeFile(join(dir, 'bad.json'), JSON.stringify({ base: 'data/base.json', grid: { 'optimizer.momentum': [0.5, 2] } }));
+    const result = await runCli(['sweep', join(dir, 'bad.json'), '--out', join(dir, 'never')]);
+    expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: ${join(dir, 'bad.json')} (trial-001: optimizer.momentum=2): optimizer.momentum: expected a number < 1, got 2`]);
+    await expect(access(join(dir, 'never'))).rejects.toThrow('ENOENT');
+  });
+});
