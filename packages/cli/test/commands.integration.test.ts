@@ -24,7 +24,7 @@ describe.runIf(source)('the commands on real CIFAR-10, run as a user would', () 
     const epochLines = result.stdout.trim().split('\n').map((line) => JSON.parse(line)).filter((line) => 'valAccuracy' in line && 'tensors' in line);
     expect(epochLines).toHaveLength(2);
     expect(epochLines[1].tensors).toBe(epochLines[0].tensors);
-    expect((await readdir(run)).sort()).toEqual(['accuracy.png', 'checkpoint', 'confusion-matrix.png', 'experiment.json', 'history.json', 'loss.png', 'model', 'summary.json']);
+    expect((await readdir(run)).sort()).toEqual(['accuracy.png', 'checkpoint', 'confusion-matrix.png', 'experiment.json', 'history.json', 'loss.png', 'model', 'samples.png', 'summary.json']);
     const summary = JSON.parse(await readFile(join(run, 'summary.json'), 'utf8'));
     expect(summary).toMatchObject({ architecture: '3072→1650→512→138→10', epochs: 2, batchSize: 128, seed: 43, split: { train: 1800, validation: 200, test: 10000 } });
     expect(summary.test.accuracy).toBeGreaterThan(0);
@@ -33,6 +33,9 @@ describe.runIf(source)('the commands on real CIFAR-10, run as a user would', () 
     for (const chart of ['loss.png', 'accuracy.png', 'confusion-matrix.png']) {
       expect((await sharp(join(run, chart)).metadata()).format).toBe('png');
     }
+    // The first 64 training images for the dashboard: 16 per row, each 32×32 with 2 pixels between, drawn twice as large.
+    const samples = await sharp(join(run, 'samples.png')).metadata();
+    expect([samples.format, samples.width, samples.height]).toEqual(['png', 2 * (16 * 34 + 2), 2 * (4 * 34 + 2)]);
   }, 300_000);
 
   test('explore describes the data and draws the first 128 images 16 per row', async () => {
