@@ -1,5 +1,6 @@
 import { DatasetError } from './errors.js';
 import { checkIndex, type LabeledImages } from './labeled-images.js';
+import { rangeOf } from './row-ranges.js';
 import type { ImageShape } from './schema.js';
 
 /** Several datasets of one shape and class list read as one, in order: a dataset stored in several files. */
@@ -44,13 +45,6 @@ export class ConcatenatedImages implements LabeledImages {
 
   #partOf(index: number): number {
     checkIndex(index, this.length);
-    let low = 0;
-    let high = this.parts.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >>> 1;
-      if (this.#starts[middle]! <= index) low = middle;
-      else high = middle - 1;
-    }
-    return low;
+    return rangeOf((i) => this.#starts[i]!, this.parts.length, index);
   }
 }

@@ -3,6 +3,7 @@ import { DatasetError } from './errors.js';
 import { checkIndex, type LabeledImages } from './labeled-images.js';
 import type { LabelArray } from './labels.js';
 import { imageRecordBatch } from './record-batch.js';
+import { rangeOf } from './row-ranges.js';
 import { IMAGE_COLUMN, imageDatasetSchema, type ImageDatasetInfo, type ImageShape, LABEL_COLUMN, parseImageDatasetSchema } from './schema.js';
 
 /** A contiguous run of rows, as stored in one Arrow record batch. */
@@ -102,18 +103,10 @@ export class ImageDataset implements LabeledImages, Iterable<ImageChunk> {
   #chunkOf(index: number): ImageChunk {
     checkIndex(index, this.length);
     // Consecutive reads usually hit the same chunk; otherwise binary search the chunk starts.
-    let chunk = this.#chunks[this.#lastChunk]!;
+    const chunk = this.#chunks[this.#lastChunk]!;
     if (index >= chunk.start && index < chunk.start + chunk.length) return chunk;
-    let low = 0;
-    let high = this.#chunks.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >>> 1;
-      if (this.#chunks[middle]!.start <= index) low = middle;
-      else high = middle - 1;
-    }
-    this.#lastChunk = low;
-    chunk = this.#chunks[low]!;
-    return chunk;
+    this.#lastChunk = rangeOf((i) => this.#chunks[i]!.start, this.#chunks.length, index);
+    return this.#chunks[this.#lastChunk]!;
   }
 }
 

@@ -3,8 +3,10 @@ import { readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type DataType, Message, RecordBatchReader } from 'apache-arrow';
 import { DatasetError } from '../errors.js';
+import { cannotOpen } from './cannot-open.js';
 import { checkIndex, type LabeledImages } from '../labeled-images.js';
 import { type LabelArray, labelArray, unsignedBitWidth } from '../labels.js';
+import { rangeOf } from '../row-ranges.js';
 import { IMAGE_COLUMN, type ImageShape, LABEL_COLUMN, parseImageDatasetSchema } from '../schema.js';
 
 /** Where one record batch's pixels lie in the file. */
@@ -66,8 +68,7 @@ export class DiskImageDataset implements LabeledImages {
     try {
       handle = await open(file);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new DatasetError(file, code === 'ENOENT' ? 'does not exist (run `rxvision prepare` first?)' : `cannot be read (${(error as Error).message})`, { cause: error });
+      throw cannotOpen(file, error);
     }
     try {
       return await DiskImageDataset.#index(file, handle);
@@ -173,18 +174,10 @@ export class DiskImageDataset implements LabeledImages {
 
   #batchOf(index: number): BatchLocation {
     checkIndex(index, this.length);
-    let batch = this.#batches[this.#lastBatch]!;
+    const batch = this.#batches[this.#lastBatch]!;
     if (index >= batch.start && index < batch.start + batch.length) return batch;
-    let low = 0;
-    let high = this.#batches.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >>> 1;
-      if (this.#batches[middle]!.start <= index) low = middle;
-      else high = middle - 1;
-    }
-    this.#lastBatch = low;
-    batch = this.#batches[low]!;
-    return batch;
+    this.#lastBatch = rangeOf((i) => this.#batches[i]!.start, this.#batches.length, index);
+    return this.#batches[this.#lastBatch]!;
   }
 }
 

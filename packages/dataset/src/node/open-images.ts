@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { ConcatenatedImages } from '../concat-images.js';
 import { DatasetError } from '../errors.js';
 import type { LabeledImages } from '../labeled-images.js';
+import { cannotOpen } from './cannot-open.js';
 import { DiskImageDataset } from './disk-image-dataset.js';
 import { openImageDataset } from './open.js';
 
@@ -36,8 +37,7 @@ export async function openImages(paths: string | readonly string[], options: Ope
     try {
       return (await stat(file)).size;
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new DatasetError(file, code === 'ENOENT' ? 'does not exist (run `rxvision prepare` first?)' : `cannot be read (${(error as Error).message})`, { cause: error });
+      throw cannotOpen(file, error);
     }
   }));
   const fromDisk = sizes.reduce((sum, size) => sum + size, 0) > (options.maxInMemoryBytes ?? DEFAULT_MAX_IN_MEMORY_BYTES);

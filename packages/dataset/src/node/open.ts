@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { DatasetError } from '../errors.js';
 import { ImageDataset } from '../image-dataset.js';
+import { cannotOpen } from './cannot-open.js';
 
 /** Reads a prepared Arrow file into memory once; images are views into those bytes. */
 export async function openImageDataset(path: string): Promise<ImageDataset> {
@@ -10,9 +10,7 @@ export async function openImageDataset(path: string): Promise<ImageDataset> {
   try {
     bytes = await readWhole(absolute);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const problem = code === 'ENOENT' ? 'does not exist (run `rxvision prepare` first?)' : `cannot be read (${(error as Error).message})`;
-    throw new DatasetError(absolute, problem, { cause: error });
+    throw cannotOpen(absolute, error);
   }
   return ImageDataset.fromIPC(bytes, absolute);
 }
