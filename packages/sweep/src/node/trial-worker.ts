@@ -1,0 +1,104 @@
+import { access, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { from, lastValueFrom, type ObservableInput } from 'rxjs';
+import { claimRunFolder } from './run-folder-lease.js';
+import { TRIAL_QUEUE, type TrialJob } from './trial-job.js';
+
+/** What a trial runner gets besides the job. */
+export interface TrialContext {
+  /** Aborted when the worker shuts down: stop the trial (checkpoint first), then error. */
+  readonly signal: AbortSignal;
+  /** Tells the worker the trial's process, which keeps the run folder's lease while it lives. */
+  readonly onProcess: (pid: number) => void;
+}
+
+export interface TrialWorkerOptions {
+  /** The worker's Redis client (BullMQ duplicates it for its blocking reads). */
+  readonly connection: Redis;
+  /**
+   * Runs one trial to its end: completes when it finished, errors with the reason when it failed.
+   * It is given a folder nobody else trains in, and must resume from the checkpoint if there is one.
+   */
+  readonly run: (job: TrialJob, context: TrialContext) => ObservableInput<unknown>;
+  /** Trials at once on this worker (default 1). */
+  readonly concurrency?: number;
+  /**
+   * How long a trial stays claimed by a worker that stopped answering (SIGKILL, a lost machine)
+   * before another worker takes it over and resumes it; the worker renews its claim well within it.
+   * Default 30 s.
+   */
+  readonly lockMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface TrialWorker {
+  /** Stops taking trials, stops the running ones (they checkpoint) and hands them back to the queue. */
+  close(): Promise<void>;
+}
+
+/** How often a trial may be taken over from a dead worker before it is marked failed. */
+const MAX_TAKEOVERS = 10;
+
+/**
+ * A BullMQ worker for sweep trials. A trial whose folder already holds a summary is finished
+ * (it completed before its job could be marked so); one whose folder another live process trains
+ * in is put back for later; a trial that fails for its own reason fails its job, unretried, with
+ * that reason; one stopped by `close` goes back to the queue to be resumed by whichever worker
+ * comes next.
+ */
+export function startTrialWorker(options: TrialWorkerOptions): TrialWorker {
+  const lockMs = options.lockMs ?? 30_000;
+  const log = options.log ?? (() => {});
+  const stopping = new AbortController();
+
+  const process = async (job: Job<TrialJob>, token?: string): Promise<void> => {
+    const { runDir, trial } = job.data;
+    if (await exists(join(runDir, 'summary.json'))) return log(`${trial}: already finished`);
+    await mkdir(runDir, { recursive: true });
+    const lease = await claimRunFolder(runDir, { staleAfterMs: 2 * lockMs });
+    if (!lease) {
+      log(`${trial}: another process trains in ${runDir}; trying again later`);
+      return putBack(job, token, lockMs);
+    }
+    const heartbeat = setInterval(() => void lease.refresh().catch(() => {}), lockMs / 4);
+    try {
+      if (await exists(join(runDir, 'summary.json'))) return log(`${trial}: already finished`);
+      await lastValueFrom(from(options.run(job.data, { signal: stopping.signal, onProcess: (pid) => void lease.addProcess(pid).catch(() => {}) })), { defaultValue: undefined });
+    } catch (error) {
+      if (stopping.signal.aborted) {
+        log(`${trial}: stopped; back to the queue`);
+        return putBack(job, token, 0);
+      }
+      throw new UnrecoverableError(error instanceof Error ? error.message : String(error));
+    } finally {
+      clearInterval(heartbeat);
+      await lease.release();
+    }
+  };
+
+  const worker = new Worker<TrialJob>(TRIAL_QUEUE, process, {
+    connection: options.connection,
+    concurrency: options.concurrency ?? 1,
+    lockDuration: lockMs,
+    stalledInterval: lockMs,
+    maxStalledCount: MAX_TAKEOVERS,
+  });
+  // Redis errors while it is away: the client reconnects and the caller hears of them through it.
+  worker.on('error', () => {});
+  return {
+    close: async () => {
+      stopping.abort();
+      await worker.close();
+    },
+  };
+}
+
+/** Returns the job to the queue (delayed by `delayMs`) without counting it as a failure. */
+async function putBack(job: Job<TrialJob>, token: string | undefined, delayMs: number): Promise<never> {
+  await job.moveToDelayed(Date.now() + delayMs, token);
+  throw new DelayedError();
+}
+
+const exists = (path: string) => access(path).then(() => true, () => false);

@@ -1,0 +1,148 @@
+import { spawn } from 'node:child_process';
+import { access, mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RedisTestServer, startRedisServer } from '@rxvision/redis-test-server';
+import { Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { lastValueFrom, Observable } from 'rxjs';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { claimRunFolder, LEASE_FILE, queuedTrial, redisConnection, startTrialWorker, TRIAL_QUEUE, type TrialContext, type TrialJob, type TrialWorker } from '../src/node/index.js';
+
+let redis: RedisTestServer;
+let dir: string;
+const clients: Redis[] = [];
+const closers: (() => Promise<unknown>)[] = [];
+beforeAll(async () => {
+  redis = await startRedisServer();
+  dir = await mkdtemp(join(tmpdir(), 'rxvision-queue-'));
+});
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+  for (const client of clients.splice(0)) client.disconnect();
+});
+afterAll(async () => {
+  await redis.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const connection = () => {
+  const client = redisConnection(redis.url);
+  clients.push(client);
+  return client;
+};
+function openQueue() {
+  const queue = new Queue<TrialJob>(TRIAL_QUEUE, { connection: connection() });
+  const events = new QueueEvents(TRIAL_QUEUE, { connection: connection() });
+  closers.push(() => queue.close(), () => events.close());
+  return { queue, events };
+}
+function worker(run: (job: TrialJob, context: TrialContext) => Observable<unknown>): TrialWorker {
+  const started = startTrialWorker({ connection: connection(), run, lockMs: 2000 });
+  closers.push(() => started.close());
+  return started;
+}
+const trialJob = (sweep: string, trial: string): TrialJob => ({ sweep, trial, experiment: join(sweep, 'trials', `${trial}.json`), runDir: join(sweep, trial) });
+const exists = (path: string) => access(path).then(() => true, () => false);
+/** A trial that takes `ms`, then leaves a summary, as a finished run does. */
+const finishesAfter = (ms: number) => (job: TrialJob) =>
+  new Observable<never>((subscriber) => {
+    const timeout = setTimeout(() => void writeFile(join(job.runDir, 'summary.json'), '{}').then(() => subscriber.complete()), ms);
+    return () => clearTimeout(timeout);
+  });
+
+describe('queued trials and trial workers (a real redis-server)', () => {
+  test('a worker runs a queued trial; one failing for its own reason fails once, with its reason; queuing a finished trial again runs nothing', async () => {
+    const sweep = join(dir, 'first');
+    const runs: string[] = [];
+    worker((job) => {
+      runs.push(job.trial);
+      return job.trial === 'bad' ? new Observable((subscriber) => subscriber.error(new Error('the loss is not finite at epoch 1'))) : finishesAfter(100)(job);
+    });
+    const { queue, events } = openQueue();
+    await lastValueFrom(queuedTrial(queue, events, trialJob(sweep, 'good'), { lr: 1 }), { defaultValue: undefined });
+    expect(await exists(join(sweep, 'good', 'summary.json'))).toBe(true);
+    await expect(lastValueFrom(queuedTrial(queue, events, trialJob(sweep, 'bad'), { lr: 2 }))).rejects.toThrow('the loss is not finite at epoch 1');
+    await lastValueFrom(queuedTrial(queue, events, trialJob(sweep, 'good'), { lr: 1 }), { defaultValue: undefined });
+    expect(runs).toEqual(['good', 'bad']);
+    // Leases are given back when trials end.
+    expect(await exists(join(sweep, 'good', LEASE_FILE))).toBe(false);
+    expect(await exists(join(sweep, 'bad', LEASE_FILE))).toBe(false);
+  });
+
+  test('closing a worker stops its trial and hands it back; the next worker runs it to the end', async () => {
+    const sweep = join(dir, 'handover');
+    const stopped: string[] = [];
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const first = worker((job, context) =>
+      new Observable<never>((subscriber) => {
+        started();
+        context.signal.addEventListener('abort', () => {
+          stopped.push(job.trial);
+          subscriber.error(new Error('interrupted; checkpoint written'));
+        });
+      }),
+    );
+    const { queue, events } = openQueue();
+    const done = lastValueFrom(queuedTrial(queue, events, trialJob(sweep, 'long'), {}), { defaultValue: undefined });
+    await running;
+    await first.close();
+    expect(stopped).toEqual(['long']);
+    const resumed: string[] = [];
+    worker((job) => {
+      resumed.push(job.trial);
+      return finishesAfter(50)(job);
+    });
+    await done;
+    expect(resumed).toEqual(['long']);
+    const job = (await queue.getJobs(['completed'])).find((candidate) => candidate.data.runDir === join(sweep, 'long'));
+    expect(job?.attemptsMade ?? 0).toBeLessThanOrEqual(1);
+  });
+
+  test('a trial whose folder a live process trains in waits until that process is gone', async () => {
+    const sweep = join(dir, 'held');
+    const job = trialJob(sweep, 'shared');
+    await mkdir(job.runDir, { recursive: true });
+    const holder = spawn('sleep', ['30']);
+    await writeFile(join(job.runDir, LEASE_FILE), JSON.stringify({ host: (await import('node:os')).hostname(), pids: [holder.pid], since: new Date().toISOString() }));
+    const runs: number[] = [];
+    worker((trial) => {
+      runs.push(Date.now());
+      return finishesAfter(10)(trial);
+    });
+    const { queue, events } = openQueue();
+    const done = lastValueFrom(queuedTrial(queue, events, job, {}), { defaultValue: undefined });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(runs).toEqual([]);
+    holder.kill('SIGKILL');
+    await done;
+    expect(runs).toHaveLength(1);
+  }, 30_000);
+});
+
+describe('claimRunFolder', () => {
+  test('one holder at a time; a holder whose processes are dead, or (elsewhere) silent for too long, is taken over', async () => {
+    const runDir = join(dir, 'lease');
+    await mkdir(runDir, { recursive: true });
+    const lease = await claimRunFolder(runDir, { staleAfterMs: 60_000 });
+    expect(lease).toBeDefined();
+    expect(await claimRunFolder(runDir, { staleAfterMs: 60_000 })).toBeUndefined();
+    await lease!.release();
+
+    const dead = spawn('true');
+    await new Promise((resolve) => dead.on('exit', resolve));
+    const path = join(runDir, LEASE_FILE);
+    await writeFile(path, JSON.stringify({ host: (await import('node:os')).hostname(), pids: [dead.pid], since: '' }));
+    const taken = await claimRunFolder(runDir, { staleAfterMs: 60_000 });
+    expect(taken).toBeDefined();
+    await taken!.release();
+
+    // Another machine's lease: judged by when it was last refreshed.
+    await writeFile(path, JSON.stringify({ host: 'elsewhere', pids: [1], since: '' }));
+    expect(await claimRunFolder(runDir, { staleAfterMs: 60_000 })).toBeUndefined();
+    const old = new Date(Date.now() - 120_000);
+    await utimes(path, old, old);
+    expect(await claimRunFolder(runDir, { staleAfterMs: 60_000 })).toBeDefined();
+  });
+});
