@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { relaunch, shouldRelaunch, watchParent } from '../dist/relaunch.js';
 
+watchParent();
 // glibc's malloc settings can only be given at start-up: the command runs in a child that has them
 // (this process loads no more than it needs to start it).
 if (shouldRelaunch()) {
   process.exitCode = await relaunch().catch(async (error) => (await import('../dist/index.js')).exitWith(error));
 } else {
-  watchParent();
   const { exitWith, INTERNAL_ERROR_EXIT_CODE, main } = await import('../dist/index.js');
   // Last resorts, reported like every other failure: an error that nothing awaited, and a command
   // that stopped before finishing because an operation never settled (Node would exit 13 silently).

@@ -7,6 +7,7 @@ import { registerPredict } from './commands/predict.js';
 import { registerPrepare } from './commands/prepare.js';
 import { registerSweep } from './commands/sweep.js';
 import { registerTrain } from './commands/train.js';
+import { registerWorker } from './commands/worker.js';
 import { reportError } from './report-error.js';
 
 export function createProgram(): Command {
@@ -19,6 +20,7 @@ export function createProgram(): Command {
   registerCompare(program);
   registerDashboard(program);
   registerSweep(program);
+  registerWorker(program);
   for (const command of [program, ...program.commands]) {
     const usage = command === program ? 'rxvision --help' : `rxvision ${command.name()} --help`;
     // Usage errors look like every other failure: one line, "rxvision: …".

@@ -56,9 +56,12 @@ export function relaunch(): Promise<number> {
   });
 }
 
-/** In the relaunched child: stop as on SIGTERM when the parent is gone. */
+/**
+ * In a process started with an IPC channel (the relaunched child, a sweep's trial): stop as on
+ * SIGTERM when the parent is gone, so that nothing trains on behind a dead parent.
+ */
 export function watchParent(): void {
-  if (process.env[RELAUNCHED] === undefined || !process.channel) return;
+  if (!process.channel) return;
   process.channel.unref();
   process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
 }

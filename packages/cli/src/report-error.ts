@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { BackendError } from '@rxvision/backend';
 import { DatasetError } from '@rxvision/dataset';
 import { ExperimentError } from '@rxvision/experiment';
+import { QueueUrlError } from '@rxvision/sweep/node';
 import { NonFiniteLossError } from '@rxvision/train';
 import { CommanderError } from 'commander';
 import { CliError } from './cli-error.js';
@@ -25,7 +26,7 @@ export const DEBUG_VARIABLE = 'RXVISION_DEBUG';
 export function reportError(error: unknown): ErrorReport {
   if (error instanceof CommanderError) return { line: undefined, exitCode: error.exitCode };
   if (error instanceof CliError) return { line: `rxvision: ${error.message}`, exitCode: error.exitCode };
-  if (error instanceof DatasetError || error instanceof ExperimentError || error instanceof NonFiniteLossError || error instanceof BackendError) return { line: `rxvision: ${error.message}`, exitCode: 1 };
+  if (error instanceof DatasetError || error instanceof ExperimentError || error instanceof NonFiniteLossError || error instanceof BackendError || error instanceof QueueUrlError) return { line: `rxvision: ${error.message}`, exitCode: 1 };
   const system = describeSystemError(error);
   if (system) return { line: `rxvision: ${system}`, exitCode: 1 };
   const detail = process.env[DEBUG_VARIABLE] ? `\n${(error as Error)?.stack ?? ''}` : ` (set ${DEBUG_VARIABLE}=1 for the stack trace)`;

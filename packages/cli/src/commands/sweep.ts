@@ -1,17 +1,18 @@
-import { spawn } from 'node:child_process';
-import { access, mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ExperimentError } from '@rxvision/experiment';
 import type { EpochRecord } from '@rxvision/metrics';
 import { comparisonChart } from '@rxvision/plot';
 import { renderPng } from '@rxvision/plot/node';
 import { describeSettings, expandTrials, parseSweep, runTrials, type Trial, type TrialUpdate } from '@rxvision/sweep';
+import { queuedTrial, redisConnection, TRIAL_QUEUE, type TrialJob } from '@rxvision/sweep/node';
+import { Queue, QueueEvents } from 'bullmq';
 import type { Command } from 'commander';
-import { concatMap, lastValueFrom, Observable, tap } from 'rxjs';
+import { concatMap, lastValueFrom, type Observable, tap } from 'rxjs';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
 import { absoluteDataset, integer } from '../experiment-flags.js';
+import { trialProcess } from '../trial-process.js';
 import { writeFileAtomic, writeJsonAtomic } from '../write-json.js';
 
 export interface SweepFlags {
@@ -19,6 +20,8 @@ export interface SweepFlags {
   readonly concurrency?: string;
   readonly backend: string;
   readonly threads?: string;
+  /** A Redis URL: the trials go to its queue, for `rxvision worker`s to run. */
+  readonly queue?: string;
 }
 
 /** What `sweep status` and a rerun read back: the trials and how far each got. */
@@ -28,18 +31,17 @@ interface SweepRecord {
   readonly states: Record<string, { state: TrialUpdate['state']; reason?: string }>;
 }
 
-const bin = fileURLToPath(new URL('../../bin/rxvision.js', import.meta.url));
-
 export function registerSweep(program: Command): void {
   program
     .command('sweep')
-    .description('run every trial of a sweep file on this machine (each a train run in its own process), or `sweep status DIR` to see where a sweep stands')
+    .description('run every trial of a sweep file on this machine (each a train run in its own process) or, with --queue, through a Redis queue by `rxvision worker`s; `sweep status DIR` shows where a sweep stands')
     .argument('<file>', 'a sweep file: a base experiment and the fields to vary (or "status")')
     .argument('[dir]', 'with status: the sweep folder')
     .option('--out <dir>', 'the sweep folder: one run folder per trial (default sweeps/<file name>)')
     .option('--concurrency <n>', 'trials at once (default: the file\'s, else 1)')
     .option(BACKEND_FLAG, BACKEND_HELP, 'auto')
     .option(THREADS_FLAG, THREADS_HELP)
+    .option('--queue <url>', 'a Redis URL (redis://host:6379): queue the trials for workers on any machine instead of running them here; waits for them and reports as a local sweep does')
     .action(async (file: string, dir: string | undefined, flags: SweepFlags) => {
       if (file === 'status') {
         if (!dir) throw new CliError('sweep status needs the sweep folder: rxvision sweep status sweeps/NAME');
@@ -69,20 +71,30 @@ export async function runSweep(file: string, flags: SweepFlags, log: (line: stri
   const previous = await readRecord(out);
   const record: SweepRecord = { source, trials: trials.map(({ name, settings }) => ({ name, settings })), states: { ...previous?.states } };
   await writeJsonAtomic(join(out, 'sweep.json'), record);
-  log(`sweep ${source}: ${trials.length} trials, ${concurrency} at a time, into ${out}`);
+  log(`sweep ${source}: ${trials.length} trials, ${flags.queue ? `queued at ${flags.queue} for rxvision worker` : `${concurrency} at a time`}, into ${out}`);
 
-  await lastValueFrom(
-    runTrials(trials, { concurrency, run: (trial) => runTrial(out, trial, backend, threads, log) }).pipe(
-      tap((update) => {
-        const trial = trials.find((t) => t.name === update.trial)!;
-        log(`${update.trial} (${describeSettings(trial.settings)}): ${update.state === 'failed' ? `failed: ${update.reason}` : update.state}`);
-        record.states[update.trial] = { state: update.state, ...(update.state === 'failed' && { reason: update.reason }) };
-      }),
-      // Written as states change, one write at a time, so that status (and a rerun) knows what happened.
-      concatMap(() => writeJsonAtomic(join(out, 'sweep.json'), record)),
-    ),
-    { defaultValue: undefined },
-  );
+  const queue = flags.queue === undefined ? undefined : openTrialQueue(flags.queue, log);
+  const run = queue
+    ? (trial: Trial) => queue.run({ sweep: out, trial: trial.name, experiment: trialFile(out, trial.name), runDir: join(out, trial.name) }, trial.experiment)
+    : (trial: Trial) => trialProcess({ experiment: trialFile(out, trial.name), runDir: join(out, trial.name) }, { backend, threads, label: trial.name, log });
+  try {
+    await lastValueFrom(
+      // Queued, every trial waits at once; the workers decide how many run.
+      runTrials(trials, { concurrency: queue ? trials.length : concurrency, run }).pipe(
+        tap((update) => {
+          const trial = trials.find((t) => t.name === update.trial)!;
+          const state = update.state === 'running' && queue ? 'queued' : update.state;
+          log(`${update.trial} (${describeSettings(trial.settings)}): ${update.state === 'failed' ? `failed: ${update.reason}` : state}`);
+          record.states[update.trial] = { state: update.state, ...(update.state === 'failed' && { reason: update.reason }) };
+        }),
+        // Written as states change, one write at a time, so that status (and a rerun) knows what happened.
+        concatMap(() => writeJsonAtomic(join(out, 'sweep.json'), record)),
+      ),
+      { defaultValue: undefined },
+    );
+  } finally {
+    await queue?.close();
+  }
   await writeJsonAtomic(join(out, 'sweep.json'), record);
   const histories = await Promise.all(trials.map(async (trial) => ({ name: trial.name, history: await readHistory(join(out, trial.name)) })));
   const drawn = histories.filter((run) => run.history.length > 0);
@@ -90,48 +102,6 @@ export async function runSweep(file: string, flags: SweepFlags, log: (line: stri
   log(await statusTable(out));
   const failed = Object.values(record.states).filter((state) => state.state === 'failed').length;
   if (failed > 0) throw new CliError(`${failed} of ${trials.length} trials failed (reasons above); the others are in ${out}`);
-}
-
-/**
- * One trial as a `train` process: a new run, the continuation of an interrupted one (its
- * checkpoint), or nothing when it already finished. Unsubscribing stops it as Ctrl-C would
- * (it checkpoints first).
- */
-function runTrial(out: string, trial: Trial, backend: string, threads: number | undefined, log: (line: string) => void): Observable<never> {
-  return new Observable<never>((subscriber) => {
-    const runDir = join(out, trial.name);
-    let child: ReturnType<typeof spawn> | undefined;
-    let stopped = false;
-    void (async () => {
-      if (await exists(join(runDir, 'summary.json'))) return subscriber.complete();
-      const resume = await exists(join(runDir, 'checkpoint'));
-      if (stopped) return;
-      const args = [bin, 'train', ...(resume ? ['--resume', runDir] : ['--config', trialFile(out, trial.name), '--out', runDir]), '--backend', backend, ...(threads === undefined ? [] : ['--threads', String(threads)]), '--json'];
-      if (resume) log(`${trial.name}: resuming from its checkpoint`);
-      child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      let pending = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        pending += chunk.toString();
-        const lines = pending.split('\n');
-        pending = lines.pop()!;
-        for (const line of lines) {
-          const epoch = parseEpoch(line);
-          if (epoch) log(`${trial.name}: epoch ${epoch.epoch}, val_acc ${epoch.valAccuracy.toFixed(4)}, val_loss ${epoch.valLoss.toFixed(4)}`);
-        }
-      });
-      child.on('error', (error) => subscriber.error(error));
-      child.on('close', (code) => {
-        if (code === 0) subscriber.complete();
-        else subscriber.error(new Error(lastLine(stderr).replace(/^rxvision: /, '') || `train exited with ${code}`));
-      });
-    })().catch((error: unknown) => subscriber.error(error));
-    return () => {
-      stopped = true;
-      if (child && child.exitCode === null) child.kill('SIGTERM');
-    };
-  });
 }
 
 /** The table of a sweep folder: each trial's settings, state and figures. */
@@ -155,8 +125,6 @@ export async function statusTable(out: string): Promise<string> {
 }
 
 const trialFile = (out: string, name: string) => join(out, 'trials', `${name}.json`);
-const exists = (path: string) => access(path).then(() => true, () => false);
-const lastLine = (text: string) => text.trim().split('\n').at(-1) ?? '';
 
 async function readJson(path: string): Promise<unknown> {
   const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
@@ -178,11 +146,16 @@ async function readHistory(runDir: string): Promise<EpochRecord[]> {
   return Array.isArray(history) ? (history as EpochRecord[]) : [];
 }
 
-function parseEpoch(line: string): EpochRecord | undefined {
-  try {
-    const value = JSON.parse(line) as Partial<EpochRecord>;
-    return typeof value.epoch === 'number' && typeof value.valAccuracy === 'number' && typeof value.valLoss === 'number' ? (value as EpochRecord) : undefined;
-  } catch {
-    return undefined;
-  }
+/** The trial queue at `url`, as the sweep command uses it: queue a trial and wait for its end. */
+function openTrialQueue(url: string, log: (line: string) => void) {
+  const clients = [redisConnection(url, log), redisConnection(url)];
+  const queue = new Queue<TrialJob>(TRIAL_QUEUE, { connection: clients[0]! });
+  const events = new QueueEvents(TRIAL_QUEUE, { connection: clients[1]! });
+  return {
+    run: (job: TrialJob, experiment: unknown): Observable<never> => queuedTrial(queue, events, job, experiment),
+    close: async () => {
+      await Promise.all([queue.close(), events.close()]);
+      for (const client of clients) client.disconnect();
+    },
+  };
 }

@@ -1,0 +1,162 @@
+import type { ChildProcess } from 'node:child_process';
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ImageDatasetWriter } from '@rxvision/dataset/node';
+import { type RedisTestServer, startRedisServer } from '@rxvision/redis-test-server';
+import { leaseHolder } from '@rxvision/sweep/node';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { type CliRun, runCli } from './run-cli.js';
+
+const EPOCHS = 6;
+let redis: RedisTestServer;
+let dir: string;
+beforeAll(async () => {
+  redis = await startRedisServer();
+  dir = await mkdtemp(join(tmpdir(), 'rxvision-sweep-queue-'));
+  // 3,000 grey 16×16 images in three classes (class c brighter in band c): epochs of about a second.
+  const writer = await ImageDatasetWriter.create(join(dir, 'bands.arrow'), { classes: ['top', 'middle', 'bottom'], shape: [16, 16, 1], rows: 3000 });
+  for (let row = 0; row < 3000; row++) {
+    const label = row % 3;
+    await writer.append(Uint8Array.from({ length: 256 }, (_, i) => (Math.min(2, Math.floor(i / 86)) === label ? 140 : 40) + ((row * 17 + i * 5) % 90)), label);
+  }
+  await writer.commit();
+  const base = { dataset: { type: 'arrow', train: 'bands.arrow', test: 'bands.arrow' }, validation: 300, batchSize: 10, model: { type: 'mlp', hidden: [64] }, optimizer: { type: 'sgd' }, schedule: [{ epochs: EPOCHS, learningRate: 0.01 }] };
+  await writeFile(join(dir, 'four.json'), JSON.stringify({ base, grid: { seed: [1, 2], 'optimizer.momentum': [0.5, 0.9] } }));
+  await writeFile(join(dir, 'two.json'), JSON.stringify({ base, grid: { seed: [3, 4] } }));
+}, 60_000);
+afterAll(async () => {
+  await redis?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A `rxvision worker` process: its output so far, its pid (the relaunched process that runs trials). */
+interface WorkerProcess {
+  readonly output: () => string;
+  readonly pid: Promise<number>;
+  readonly exited: Promise<CliRun>;
+  child?: ChildProcess;
+}
+const workers: WorkerProcess[] = [];
+function startWorker(lockSeconds: number): WorkerProcess {
+  let output = '';
+  let announce!: (pid: number) => void;
+  const pid = new Promise<number>((resolve) => (announce = resolve));
+  const worker: WorkerProcess = {
+    output: () => output,
+    pid,
+    exited: runCli(['worker', '--queue', redis.url, '--backend', 'wasm', '--threads', '1', '--lock-seconds', String(lockSeconds)], {}, {
+      onStdout: (stdout, child) => {
+        output = stdout;
+        worker.child = child;
+        const match = /^worker (\d+)@/m.exec(stdout);
+        if (match) announce(Number(match[1]));
+      },
+    }),
+  };
+  workers.push(worker);
+  return worker;
+}
+afterEach(async () => {
+  for (const worker of workers.splice(0)) {
+    worker.child?.kill('SIGTERM');
+    await worker.exited;
+  }
+});
+
+const history = async (run: string) => JSON.parse(await readFile(join(run, 'history.json'), 'utf8').catch(() => '[]')) as { epoch: number; trainLoss: number; valLoss: number; valAccuracy: number; learningRate: number }[];
+/** A history without its timings: what must match to the last bit. */
+const figures = async (run: string) => (await history(run)).map(({ epoch, trainLoss, valLoss, valAccuracy, learningRate }) => ({ epoch, trainLoss, valLoss, valAccuracy, learningRate }));
+const exists = (path: string) => access(path).then(() => true, () => false);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const count = (text: string, part: string) => text.split(part).length - 1;
+
+async function waitFor<T>(find: () => Promise<T | undefined>, what: string, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await find();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** Each trial trained alone, as `train --config` of its trial file: the reference histories. */
+async function expectSameAsAlone(out: string, trials: readonly string[]) {
+  for (const trial of trials) {
+    const alone = join(dir, 'alone', `${out.split('/').at(-1)}-${trial}`);
+    const result = await runCli(['train', '--config', join(out, 'trials', `${trial}.json`), '--out', alone, '--backend', 'wasm', '--threads', '1']);
+    expect(result.code, result.stderr).toBe(0);
+    const reference = await figures(alone);
+    expect(reference).toHaveLength(EPOCHS);
+    expect(await figures(join(out, trial)), trial).toEqual(reference);
+  }
+}
+
+describe('rxvision sweep --queue and rxvision worker (a real redis-server)', () => {
+  test('two workers run four trials; one killed with SIGKILL mid-trial: the other resumes that trial from its checkpoint, and every history equals its trial run alone', async () => {
+    const out = join(dir, 'four');
+    const trials = ['trial-000', 'trial-001', 'trial-002', 'trial-003'];
+    const [first, second] = [startWorker(3), startWorker(3)];
+    const pids = await Promise.all([first.pid, second.pid]);
+    const sweep = runCli(['sweep', join(dir, 'four.json'), '--out', out, '--queue', redis.url]);
+
+    // A trial past its second epoch and not finished: kill the worker that trains it.
+    const [victimTrial, victimPid, epochsBefore] = await waitFor(async () => {
+      for (const trial of trials) {
+        const holder = await leaseHolder(join(out, trial));
+        const epochs = (await history(join(out, trial))).length;
+        const pid = holder?.pids[0];
+        if (pid !== undefined && pids.includes(pid) && epochs >= 2 && epochs < EPOCHS - 1) return [trial, pid, epochs] as const;
+      }
+      return undefined;
+    }, 'a trial in its third epoch');
+    process.kill(victimPid, 'SIGKILL');
+    const [killed, survivor] = victimPid === pids[0] ? [first, second] : [second, first];
+    expect((await killed.exited).code).not.toBe(0);
+
+    const result = await sweep;
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    for (const trial of trials) expect(await exists(join(out, trial, 'summary.json'))).toBe(true);
+    expect(result.stdout).toMatch(/^trial-003 \(seed=2, optimizer\.momentum=0\.9\): finished$/m);
+
+    // The survivor resumed the killed trial from its checkpoint: it never trained that trial's first epochs.
+    const survivorLog = survivor.output();
+    expect(survivorLog).toContain(`${out}: ${victimTrial}: resuming from its checkpoint`);
+    for (let epoch = 1; epoch <= epochsBefore; epoch++) expect(survivorLog).not.toContain(`${out}: ${victimTrial}: epoch ${epoch},`);
+    // Every trial started once; the killed one was resumed once.
+    const logs = killed.output() + survivorLog;
+    for (const trial of trials) expect(count(logs, `${out}: ${trial}: started`), trial).toBe(1);
+    expect(count(logs, 'resuming from its checkpoint')).toBe(1);
+    await expectSameAsAlone(out, trials);
+
+    const status = await runCli(['sweep', 'status', out]);
+    expect(status.stdout.trim().split('\n').slice(1).every((line) => /\sfinished\s/.test(line))).toBe(true);
+  }, 400_000);
+
+  test('Redis going away for seconds mid-sweep loses no trial and runs none twice', async () => {
+    const out = join(dir, 'two');
+    const trials = ['trial-000', 'trial-001'];
+    const workerProcesses = [startWorker(10), startWorker(10)];
+    await Promise.all(workerProcesses.map((worker) => worker.pid));
+    const sweep = runCli(['sweep', join(dir, 'two.json'), '--out', out, '--queue', redis.url]);
+    await waitFor(async () => ((await Promise.all(trials.map(async (trial) => (await history(join(out, trial))).length))).every((epochs) => epochs >= 1) ? true : undefined), 'both trials training');
+    await redis.kill();
+    await sleep(3000);
+    await redis.start();
+
+    const result = await sweep;
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    expect(result.stdout).toContain('is unreachable');
+    expect(result.stdout).toContain('is back');
+    const logs = workerProcesses.map((worker) => worker.output()).join('');
+    for (const trial of trials) expect(count(logs, `${out}: ${trial}: started`), trial).toBe(1);
+    expect(logs).not.toContain('resuming');
+    await expectSameAsAlone(out, trials);
+  }, 300_000);
+
+  test('a bad queue URL is one clear line', async () => {
+    const result = await runCli(['worker', '--queue', 'http://localhost:6379']);
+    expect([result.code, result.stderr.trim()]).toEqual([1, 'rxvision: --queue must be a Redis URL such as redis://localhost:6379, got "http://localhost:6379"']);
+  });
+});
