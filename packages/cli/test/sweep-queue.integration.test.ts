@@ -24,6 +24,7 @@ beforeAll(async () => {
   const base = { dataset: { type: 'arrow', train: 'bands.arrow', test: 'bands.arrow' }, validation: 300, batchSize: 10, model: { type: 'mlp', hidden: [64] }, optimizer: { type: 'sgd' }, schedule: [{ epochs: EPOCHS, learningRate: 0.01 }] };
   await writeFile(join(dir, 'four.json'), JSON.stringify({ base, grid: { seed: [1, 2], 'optimizer.momentum': [0.5, 0.9] } }));
   await writeFile(join(dir, 'two.json'), JSON.stringify({ base, grid: { seed: [3, 4] } }));
+  await writeFile(join(dir, 'failing.json'), JSON.stringify({ base: { ...base, schedule: [{ epochs: 1, learningRate: 0.01 }] }, grid: { batchSize: [10, 100_000] } }));
 }, 60_000);
 afterAll(async () => {
   await redis?.stop();
@@ -154,6 +155,19 @@ describe('rxvision sweep --queue and rxvision worker (a real redis-server)', () 
     expect(logs).not.toContain('resuming');
     await expectSameAsAlone(out, trials);
   }, 300_000);
+
+  test('a trial failing for its own reason is marked failed with it, once, and the others finish', async () => {
+    const out = join(dir, 'failing');
+    const worker = startWorker(5);
+    await worker.pid;
+    const result = await runCli(['sweep', join(dir, 'failing.json'), '--out', out, '--queue', redis.url]);
+    expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: 1 of 2 trials failed (reasons above); the others are in ${out}`]);
+    expect(result.stdout).toContain('trial-001 (batchSize=100000): failed: --batch-size 100000 is larger than the training split (2700 images)');
+    expect(result.stdout).toMatch(/^trial-000 \(batchSize=10\): finished$/m);
+    expect(count(worker.output(), `${out}: trial-001: started`)).toBe(1);
+    const record = JSON.parse(await readFile(join(out, 'sweep.json'), 'utf8')) as { states: Record<string, { state: string }> };
+    expect(record.states['trial-001']?.state).toBe('failed');
+  }, 120_000);
 
   test('a bad queue URL is one clear line', async () => {
     const result = await runCli(['worker', '--queue', 'http://localhost:6379']);
