@@ -33,7 +33,9 @@ function renderRuns() {
       void drawChart();
     });
     row.insertCell().append(tick);
-    row.insertCell().textContent = run.name;
+    const name = row.insertCell();
+    name.textContent = run.name;
+    if (run.description) name.title = run.description;
     const status = row.insertCell();
     status.textContent = run.problems.length > 0 ? `${run.status} (damaged files)` : run.status;
     status.className = `status-${run.status}`;

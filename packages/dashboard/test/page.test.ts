@@ -33,6 +33,8 @@ describe('the dashboard page in a real browser', () => {
     const points = page.locator('#chart g.mark-symbol.role-mark path');
     await expect.poll(() => points.count()).toBe(5 * 3); // baseline: two losses and an accuracy per epoch
     expect(await page.locator('#runs tbody tr').count()).toBe(2);
+    // A run's description (a sweep trial's settings) on its name, for telling trials apart.
+    expect(await page.getByRole('cell', { name: 'wider', exact: true }).getAttribute('title')).toBe('run wider');
 
     await page.getByLabel('compare wider').check();
     await expect.poll(() => page.locator('#chart').getAttribute('data-runs')).toBe('baseline,wider');

@@ -29,6 +29,8 @@ export function expandTrials(sweep: Sweep, base: Readonly<Record<string, unknown
       const name = `trial-${String(trials.length).padStart(3, '0')}`;
       let experiment = structuredClone(base) as Record<string, unknown>;
       for (const [path, value] of Object.entries(settings)) experiment = setPath(experiment, path, value, `${source} (${name})`);
+      // What sets the trial apart comes first, so that run lists (the dashboard's) tell trials apart.
+      if (Object.keys(settings).length > 0 && !('description' in settings)) experiment.description = [`${name} of a sweep: ${describeSettings(settings)}`, base.description].filter((part) => typeof part === 'string').join('. ');
       try {
         trials.push({ name, settings, experiment: parseExperiment(experiment, `${source} (${name}: ${describeSettings(settings)})`) });
       } catch (error) {

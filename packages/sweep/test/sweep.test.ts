@@ -16,6 +16,7 @@ describe('expandTrials', () => {
     expect(new Set(peaks).size).toBe(8);
     expect(peaks.every((peak) => peak >= 0.01 && peak <= 1)).toBe(true);
     expect(trials[7]!.experiment).toMatchObject({ model: { type: 'mlp', hidden: [16] }, optimizer: { type: 'sgd', momentum: 0.9 }, schedule: { type: 'oneCycle', epochs: 2, peak: peaks[7] } });
+    expect(trials[7]!.experiment.description).toBe(`trial-007 of a sweep: model.hidden=[16], optimizer.momentum=0.9, schedule.peak=${peaks[7]}`);
     // The same file gives the same trials; the base is not changed.
     expect(expandTrials(sweep, base, 's.json')).toEqual(trials);
     expect(base.model.hidden).toEqual([8]);
