@@ -18,32 +18,69 @@ function renderRuns() {
   const body = $('runs').tBodies[0];
   body.replaceChildren();
   $('no-runs').hidden = state.runs.size > 0;
+  const drawn = new Set();
   for (const run of state.runs.values()) {
-    const row = body.insertRow();
-    row.dataset.run = run.name;
-    row.className = run.name === state.selected ? 'selected' : '';
-    const tick = document.createElement('input');
-    tick.type = 'checkbox';
-    tick.checked = state.compared.has(run.name);
-    tick.setAttribute('aria-label', `compare ${run.name}`);
-    tick.addEventListener('click', (event) => {
-      event.stopPropagation();
-      if (tick.checked) state.compared.add(run.name);
-      else state.compared.delete(run.name);
-      void drawChart();
-    });
-    row.insertCell().append(tick);
-    const name = row.insertCell();
-    name.textContent = run.name;
-    if (run.description) name.title = run.description;
-    const status = row.insertCell();
-    status.textContent = run.problems.length > 0 ? `${run.status} (damaged files)` : run.status;
-    status.className = `status-${run.status}`;
-    row.insertCell().textContent = String(run.epochs);
-    row.insertCell().textContent = percent(run.last?.valAccuracy);
-    row.insertCell().textContent = percent(run.test?.accuracy);
-    row.addEventListener('click', () => select(run.name));
+    if (!run.sweep) {
+      renderRun(body, run, run.name);
+      continue;
+    }
+    // A sweep's trials as one group, where its most recent trial would be, in trial order.
+    if (drawn.has(run.sweep)) continue;
+    drawn.add(run.sweep);
+    const trials = [...state.runs.values()].filter((other) => other.sweep === run.sweep).sort((a, b) => a.name.localeCompare(b.name));
+    renderSweep(body, run.sweep, trials);
+    for (const trial of trials) renderRun(body, trial, trial.name.slice(run.sweep.length + 1)).classList.add('trial');
   }
+}
+
+function renderSweep(body, sweep, trials) {
+  const row = body.insertRow();
+  row.className = 'sweep';
+  const tick = document.createElement('input');
+  tick.type = 'checkbox';
+  tick.checked = trials.every((trial) => state.compared.has(trial.name));
+  tick.setAttribute('aria-label', `compare sweep ${sweep}`);
+  tick.addEventListener('click', () => {
+    for (const trial of trials) {
+      if (tick.checked) state.compared.add(trial.name);
+      else state.compared.delete(trial.name);
+    }
+    renderRuns();
+    void drawChart();
+  });
+  row.insertCell().append(tick);
+  const title = row.insertCell();
+  title.colSpan = 5;
+  const finished = trials.filter((trial) => trial.status === 'finished').length;
+  title.textContent = `sweep ${sweep}: ${trials.length} trials, ${finished} finished`;
+}
+
+function renderRun(body, run, label) {
+  const row = body.insertRow();
+  row.dataset.run = run.name;
+  row.className = run.name === state.selected ? 'selected' : '';
+  const tick = document.createElement('input');
+  tick.type = 'checkbox';
+  tick.checked = state.compared.has(run.name);
+  tick.setAttribute('aria-label', `compare ${run.name}`);
+  tick.addEventListener('click', (event) => {
+    event.stopPropagation();
+    if (tick.checked) state.compared.add(run.name);
+    else state.compared.delete(run.name);
+    void drawChart();
+  });
+  row.insertCell().append(tick);
+  const name = row.insertCell();
+  name.textContent = label;
+  if (run.description) name.title = run.description;
+  const status = row.insertCell();
+  status.textContent = run.problems.length > 0 ? `${run.status} (damaged files)` : run.status;
+  status.className = `status-${run.status}`;
+  row.insertCell().textContent = String(run.epochs);
+  row.insertCell().textContent = percent(run.last?.valAccuracy);
+  row.insertCell().textContent = percent(run.test?.accuracy);
+  row.addEventListener('click', () => select(run.name));
+  return row;
 }
 
 async function drawChart() {

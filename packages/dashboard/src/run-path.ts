@@ -1,4 +1,4 @@
-import { realpath } from 'node:fs/promises';
+import { access, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 
 /** A request that names something outside the runs folder, or nothing valid: answered 400. */
@@ -6,16 +6,24 @@ export class BadRunName extends Error {
   override readonly name = 'BadRunName';
 }
 
+/** The file that makes a folder of the runs folder a sweep, whose sub-folders are its trials' runs. */
+export const SWEEP_FILE = 'sweep.json';
+
 /**
- * The folder of run `name` inside `root`, or undefined when there is none. A name is one folder
- * name (no separators, not `.` or `..`), and the folder's real path, links followed, must lie
- * inside the root's: nothing outside the runs folder is ever read.
+ * The folder of run `name` inside `root`, or undefined when there is none. A name is a folder name
+ * (no separators, not `.` or `..`), or `SWEEP/TRIAL` for a trial of a sweep folder; the folder's real
+ * path, links followed, must lie inside the root's: nothing outside the runs folder is ever read.
  */
 export async function runFolder(root: string, name: string): Promise<string | undefined> {
-  if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) throw new BadRunName(`not a run name: ${JSON.stringify(name)}`);
+  const segments = name.split('/');
+  if (segments.length > 2 || segments.some((segment) => segment === '' || segment === '.' || segment === '..' || /[\\\0]/.test(segment))) throw new BadRunName(`not a run name: ${JSON.stringify(name)}`);
   const realRoot = await realpath(root);
-  const real = await realpath(join(realRoot, name)).catch(() => undefined);
+  const real = await realpath(join(realRoot, ...segments)).catch(() => undefined);
   if (real === undefined) return undefined;
   if (!real.startsWith(realRoot + sep)) throw new BadRunName(`${JSON.stringify(name)} leads outside the runs folder`);
-  return real;
+  // Only a sweep's folders hold runs one level down; a file is no run.
+  if (segments.length === 2 && !(await isSweep(join(realRoot, segments[0]!)))) return undefined;
+  return (await stat(real)).isDirectory() ? real : undefined;
 }
+
+export const isSweep = (folder: string): Promise<boolean> => access(join(folder, SWEEP_FILE)).then(() => true, () => false);

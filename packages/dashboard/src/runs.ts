@@ -1,11 +1,14 @@
 import type { EpochRecord } from '@rxvision/metrics';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runFolder } from './run-path.js';
+import { isSweep, runFolder } from './run-path.js';
 
 /** A run as the list shows it. Problems with its files are reported, never thrown. */
 export interface RunInfo {
+  /** The folder's name, or `SWEEP/TRIAL` for a trial of a sweep folder. */
   readonly name: string;
+  /** For a trial: its sweep's folder name. */
+  readonly sweep?: string;
   /** `finished` once summary.json is written; until then the run is training or was interrupted. */
   readonly status: 'finished' | 'unfinished';
   readonly description?: string;
@@ -29,11 +32,19 @@ export interface RunDetails extends RunInfo {
 /** The files a run folder may hold that the page may show. */
 export const RUN_PICTURES = ['loss.png', 'accuracy.png', 'confusion-matrix.png', 'samples.png'] as const;
 
-/** Every folder of `root` that looks like a run (has experiment.json, history.json or summary.json). */
+/**
+ * Every folder of `root` that looks like a run (has experiment.json, history.json or summary.json),
+ * and every such folder of a sweep folder of `root` (one with sweep.json), named `SWEEP/TRIAL`.
+ */
 export async function listRuns(root: string): Promise<RunInfo[]> {
-  const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
-  const runs = await Promise.all(entries.filter((entry) => entry.isDirectory() && !entry.name.startsWith('.')).map((entry) => readRun(root, entry.name).catch(() => undefined)));
-  return runs.filter((run): run is RunDetails => run !== undefined && (run.experiment !== undefined || run.summary !== undefined || run.history.length > 0 || run.problems.length > 0)).map(({ experiment: _e, summary: _s, history: _h, ...info }) => info).sort((a, b) => b.updated - a.updated || a.name.localeCompare(b.name));
+  const names = (await Promise.all((await folders(root)).map(async (name) => ((await isSweep(join(root, name))) ? (await folders(join(root, name))).map((trial) => `${name}/${trial}`) : [name])))).flat();
+  const runs = await Promise.all(names.map((name) => readRun(root, name).catch(() => undefined)));
+  return runs.filter((run): run is RunDetails => run !== undefined && looksLikeRun(run)).map(({ experiment: _e, summary: _s, history: _h, ...info }) => info).sort((a, b) => b.updated - a.updated || a.name.localeCompare(b.name));
+}
+
+/** Whether a folder's files make it a run: any of its files, even a damaged one. */
+export function looksLikeRun(run: RunDetails): boolean {
+  return run.experiment !== undefined || run.summary !== undefined || run.history.length > 0 || run.problems.length > 0;
 }
 
 /** One run's files, read fresh; undefined when there is no such run. */
@@ -63,8 +74,10 @@ export async function readRun(root: string, name: string): Promise<RunDetails | 
   const settings = (experiment ?? {}) as { description?: unknown; model?: { type?: unknown }; dataset?: { type?: unknown } };
   const test = (summary as { test?: { accuracy?: unknown; loss?: unknown } } | undefined)?.test;
   const architecture = (summary as { architecture?: unknown } | undefined)?.architecture;
+  const [sweep, trial] = name.split('/');
   return {
     name,
+    ...(trial !== undefined && { sweep }),
     status: summary === undefined ? 'unfinished' : 'finished',
     ...(typeof settings.description === 'string' && { description: settings.description }),
     ...(typeof architecture === 'string' ? { model: architecture } : typeof settings.model?.type === 'string' && { model: settings.model.type }),
@@ -83,4 +96,9 @@ export async function readRun(root: string, name: string): Promise<RunDetails | 
 function isEpochRecord(value: unknown): value is EpochRecord {
   const record = value as Partial<EpochRecord> | null;
   return typeof record === 'object' && record !== null && typeof record.epoch === 'number' && typeof record.trainLoss === 'number' && typeof record.valLoss === 'number' && typeof record.valAccuracy === 'number';
+}
+
+async function folders(path: string): Promise<string[]> {
+  const entries = await readdir(path, { withFileTypes: true }).catch(() => []);
+  return entries.filter((entry) => entry.isDirectory() && !entry.name.startsWith('.')).map((entry) => entry.name);
 }

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { comparisonChart } from '@rxvision/plot';
 import type { Observable, Subscription } from 'rxjs';
 import { BadRunName, runFolder } from './run-path.js';
-import { listRuns, readRun, RUN_PICTURES } from './runs.js';
+import { listRuns, looksLikeRun, readRun, RUN_PICTURES } from './runs.js';
 import { watchRuns } from './watch-runs.js';
 
 /** The training events the page shows live (those of `@rxvision/train`'s `fit`, by shape). */
@@ -19,7 +19,7 @@ export interface LiveEvent {
 }
 
 export interface DashboardOptions {
-  /** The folder whose sub-folders are runs; nothing outside it is served. */
+  /** The folder whose sub-folders are runs (and sweeps of runs); nothing outside it is served. */
   readonly runsDir: string;
   /** Default 127.0.0.1: only this machine. */
   readonly host?: string;
@@ -118,7 +118,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       pending.delete(name);
       readRun(root, name).then(
         (run) => {
-          if (!run) return;
+          if (!run || !looksLikeRun(run)) return;
           const { experiment: _e, summary: _s, history: _h, ...info } = run;
           broadcast('run', info);
         },

@@ -1,10 +1,10 @@
-import { mkdtemp, rm, utimes } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Dashboard, startDashboard } from '../src/index.js';
-import { launchBrowser, writeRun } from './fixtures.js';
+import { launchBrowser, writeAtomic, writeRun } from './fixtures.js';
 
 let dir: string;
 let dashboard: Dashboard;
@@ -48,5 +48,33 @@ describe('the dashboard page in a real browser', () => {
     expect(await page.locator('#details-classes tr').allTextContents()).toEqual(['cat40.00%', 'dog60.00%']);
     if (process.env.RXVISION_SCREENSHOTS) await page.screenshot({ path: join(process.env.RXVISION_SCREENSHOTS, 'dashboard-compare.png'), fullPage: true });
     expect(errors).toEqual([]);
+  }, 60_000);
+
+  test('shows a sweep\'s trials as one group, and one tick compares them all', async () => {
+    const root = join(dir, 'sweeps');
+    await mkdir(join(root, 'momentum'), { recursive: true });
+    await writeAtomic(join(root, 'momentum', 'sweep.json'), { source: 'momentum.json', trials: [], states: {} });
+    for (const [trial, seed] of [['trial-000', 1], ['trial-001', 2], ['trial-002', 3]] as const) await writeRun(root, `momentum/${trial}`, 3 + seed, { seed, finished: seed < 3 });
+    await writeRun(root, 'baseline', 5, { finished: true });
+    const sweeps = await startDashboard({ runsDir: root, port: 0 });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(sweeps.url);
+      await expect.poll(() => page.locator('#runs tbody tr').count()).toBe(5);
+      expect(await page.locator('#runs tbody tr.sweep').textContent()).toBe('sweep momentum: 3 trials, 2 finished');
+      expect(await page.locator('#runs tbody tr.trial td:nth-child(2)').allTextContents()).toEqual(['trial-000', 'trial-001', 'trial-002']);
+      await page.getByLabel('compare sweep momentum').check();
+      const points = page.locator('#chart g.mark-symbol.role-mark path');
+      await expect.poll(() => page.locator('#chart').getAttribute('data-runs')).toMatch(/^(?=.*momentum\/trial-000)(?=.*momentum\/trial-001)(?=.*momentum\/trial-002)/);
+      await expect.poll(() => points.count()).toBe((4 + 5 + 6 + 5) * 3); // the three trials and the latest run
+      await page.getByRole('cell', { name: 'trial-001', exact: true }).click();
+      await expect.poll(() => page.locator('#details-name').textContent()).toBe('momentum/trial-001');
+      if (process.env.RXVISION_SCREENSHOTS) await page.screenshot({ path: join(process.env.RXVISION_SCREENSHOTS, 'dashboard-sweep.png'), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await sweeps.close();
+    }
   }, 60_000);
 });

@@ -129,3 +129,55 @@ describe('the dashboard server', () => {
     await reader.cancel();
   });
 });
+
+describe('a sweep folder in the runs folder', () => {
+  let sweepRoot: string;
+  let sweeps: Dashboard;
+  beforeAll(async () => {
+    sweepRoot = join(dir, 'with-sweeps');
+    await writeRun(sweepRoot, 'alone', 2, { finished: true });
+    await mkdir(join(sweepRoot, 'alone', 'checkpoint'));
+    await writeAtomic(join(sweepRoot, 'alone', 'checkpoint', 'experiment.json'), {});
+    await mkdir(join(sweepRoot, 'lr', 'trials'), { recursive: true });
+    await writeAtomic(join(sweepRoot, 'lr', 'sweep.json'), { source: 'lr.json', trials: [], states: {} });
+    await writeAtomic(join(sweepRoot, 'lr', 'trials', 'trial-000.json'), {});
+    await writeRun(sweepRoot, 'lr/trial-000', 2, { finished: true });
+    await writeRun(sweepRoot, 'lr/trial-001', 3, { seed: 2 });
+    sweeps = await startDashboard({ runsDir: sweepRoot, port: 0 });
+  });
+  afterAll(() => sweeps?.close());
+
+  test('its trials are runs named SWEEP/TRIAL, pushed live as they write; other folders have no runs inside', async () => {
+    const runs = (await (await fetch(new URL('/api/runs', sweeps.url))).json()) as { name: string; sweep?: string; epochs: number }[];
+    expect(runs.map(({ name, sweep, epochs }) => ({ name, sweep, epochs })).sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: 'alone', sweep: undefined, epochs: 2 },
+      { name: 'lr/trial-000', sweep: 'lr', epochs: 2 },
+      { name: 'lr/trial-001', sweep: 'lr', epochs: 3 },
+    ]);
+    const trial = await fetch(new URL('/api/runs/lr%2Ftrial-001', sweeps.url));
+    expect([trial.status, ((await trial.json()) as { history: unknown[] }).history.length]).toEqual([200, 3]);
+    expect((await fetch(new URL('/api/chart?runs=lr/trial-000,lr/trial-001', sweeps.url))).status).toBe(200);
+    expect((await fetch(new URL('/api/runs/alone%2Fcheckpoint', sweeps.url))).status).toBe(404); // not a sweep
+    expect((await fetch(new URL('/api/runs/lr%2Ftrials%2Fx', sweeps.url))).status).toBe(400);
+    expect((await fetch(new URL('/api/runs/lr%2F..%2F..%2Fsecret.json', sweeps.url))).status).toBe(400);
+    expect((await fetch(new URL('/api/runs/lr%2Fsweep.json', sweeps.url))).status).toBe(404); // a file is no run
+
+    const response = await fetch(new URL('/api/events', sweeps.url));
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let received = '';
+    const until = async (pattern: RegExp) => {
+      while (!pattern.test(received)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the stream ended before ${pattern}`);
+        received += value;
+      }
+      return received.match(pattern)!;
+    };
+    await until(/retry: 1000/);
+    await writeRun(sweepRoot, 'lr/trial-002', 1); // a trial starts
+    expect(JSON.parse((await until(/event: run\ndata: (\{"name":"lr\/trial-002".*\})\n\n/))[1]!)).toMatchObject({ sweep: 'lr', epochs: 1 });
+    await writeAtomic(join(sweepRoot, 'lr', 'trial-001', 'history.json'), Array.from({ length: 4 }, (_, i) => epochRecord(i + 1, 2)));
+    expect(JSON.parse((await until(/event: run\ndata: (\{"name":"lr\/trial-001"[^\n]*"epochs":4[^\n]*\})\n\n/))[1]!).last.epoch).toBe(4);
+    await reader.cancel();
+  });
+});
