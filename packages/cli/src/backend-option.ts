@@ -1,5 +1,6 @@
 import { BACKEND_CHOICES, type BackendChoice } from '@rxvision/backend';
 import { CliError } from './cli-error.js';
+import { positiveInteger } from './integer-flag.js';
 
 /** `--backend` as every command that computes declares it. */
 export const BACKEND_FLAG = '--backend <name>';
@@ -16,8 +17,5 @@ export const THREADS_FLAG = '--threads <n>';
 export const THREADS_HELP = 'CPU threads for the onnxruntime and wasm backends (default: every core)';
 
 export function threadsChoice(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const threads = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(threads) || threads < 1) throw new CliError(`--threads must be a positive integer, got "${value}"`);
-  return threads;
+  return value === undefined ? undefined : positiveInteger(value, '--threads');
 }

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { defaultDataDir, type Experiment, type ExperimentInput, parseExperiment, parseExperimentText } from '@rxvision/experiment';
 import { parseSchedule, type Schedule, TUTORIAL_SCHEDULE } from '@rxvision/train';
 import { CliError } from './cli-error.js';
+import { integer, positiveInteger } from './integer-flag.js';
 
 /** The flags of `train` that describe the experiment (the rest say where and how it runs). */
 export interface ExperimentFlags {
@@ -105,18 +106,4 @@ function scheduleFlag(text: string): Schedule {
   } catch (error) {
     throw new CliError(`--schedule: ${(error as Error).message}`);
   }
-}
-
-/** Digits only ("1e3", "0x10" and 1e22 are no integers here), within the range JavaScript counts exactly. */
-export function integer(text: string, flag: string): number {
-  if (!/^[+-]?\d+$/.test(text.trim())) throw new CliError(`${flag} must be an integer, got "${text}"`);
-  const value = Number(text);
-  if (!Number.isSafeInteger(value)) throw new CliError(`${flag} ${text.trim()} is too large (at most ${Number.MAX_SAFE_INTEGER} either way)`);
-  return value;
-}
-
-function positiveInteger(text: string, flag: string): number {
-  const value = integer(text, flag);
-  if (value < 1) throw new CliError(`${flag} must be at least 1, got "${text}"`);
-  return value;
 }

@@ -16,7 +16,7 @@ describe('rxvision train rejects bad input with one line and writes nothing', ()
     [['--batch-size', '0'], 'rxvision: --batch-size must be at least 1, got "0"'],
     [['--seed', 'x'], 'rxvision: --seed must be an integer, got "x"'],
     [['--backend', 'tpu'], 'rxvision: --backend must be one of auto, tensorflow, webgpu, onnxruntime, wasm, cpu, got "tpu"'],
-    [['--threads', '0'], 'rxvision: --threads must be a positive integer, got "0"'],
+    [['--threads', '0'], 'rxvision: --threads must be at least 1, got "0"'],
   ])('%j', async (args, message) => {
     const out = join(dir, 'run');
     const run = await runCli(['train', '--out', out, '--data', join(dir, 'data'), ...args]);

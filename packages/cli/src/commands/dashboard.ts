@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { type Dashboard, DEFAULT_DASHBOARD_PORT, startDashboard } from '@rxvision/dashboard';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
-import { integer } from '../experiment-flags.js';
+import { integer } from '../integer-flag.js';
 
 export interface DashboardFlags {
   readonly host: string;

@@ -11,7 +11,8 @@ import type { Command } from 'commander';
 import { concatMap, lastValueFrom, type Observable, tap } from 'rxjs';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
-import { absoluteDataset, integer } from '../experiment-flags.js';
+import { absoluteDataset } from '../experiment-flags.js';
+import { positiveInteger } from '../integer-flag.js';
 import { trialProcess } from '../trial-process.js';
 import { writeFileAtomic, writeJsonAtomic } from '../write-json.js';
 
@@ -57,8 +58,7 @@ export async function runSweep(file: string, flags: SweepFlags, log: (line: stri
   const sweep = parseSweep(await readJson(source), source);
   const backend = backendChoice(flags.backend);
   const threads = threadsChoice(flags.threads);
-  const concurrency = flags.concurrency === undefined ? sweep.concurrency : integer(flags.concurrency, '--concurrency');
-  if (concurrency < 1) throw new CliError(`--concurrency must be at least 1, got "${flags.concurrency}"`);
+  const concurrency = flags.concurrency === undefined ? sweep.concurrency : positiveInteger(flags.concurrency, '--concurrency');
   // The base's relative paths are its file's (or, inline, the sweep file's).
   const baseFile = typeof sweep.base === 'string' ? resolve(dirname(source), sweep.base) : undefined;
   const base: Record<string, unknown> = typeof sweep.base === 'string' ? ((await readJson(baseFile!)) as Record<string, unknown>) : { ...sweep.base };

@@ -3,7 +3,7 @@ import { redisConnection, startTrialWorker } from '@rxvision/sweep/node';
 import type { Command } from 'commander';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
-import { integer } from '../experiment-flags.js';
+import { positiveInteger } from '../integer-flag.js';
 import { trialProcess } from '../trial-process.js';
 
 export interface WorkerFlags {
@@ -30,9 +30,8 @@ export function registerWorker(program: Command): void {
 export async function runWorker(flags: WorkerFlags, log: (line: string) => void = console.log): Promise<void> {
   const backend = backendChoice(flags.backend);
   const threads = threadsChoice(flags.threads);
-  const concurrency = integer(flags.concurrency, '--concurrency');
+  const concurrency = positiveInteger(flags.concurrency, '--concurrency');
   const lockSeconds = Number(flags.lockSeconds);
-  if (concurrency < 1) throw new CliError(`--concurrency must be at least 1, got "${flags.concurrency}"`);
   if (!(lockSeconds >= 1)) throw new CliError(`--lock-seconds must be a number ≥ 1, got "${flags.lockSeconds}"`);
   const connection = redisConnection(flags.queue!, log);
   const worker = startTrialWorker({
