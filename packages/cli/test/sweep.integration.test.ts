@@ -41,10 +41,13 @@ describe('rxvision sweep', () => {
     expect((await runCli(['train', '--config', join(out, 'trials', 'trial-001.json'), '--out', alone, '--backend', 'wasm'])).code).toBe(0);
     expect((await history(alone)).map((r) => r.valAccuracy)).toEqual((await history(join(out, 'trial-001'))).map((r) => r.valAccuracy));
 
+    await rm(join(out, 'comparison.png'));
     const status = await runCli(['sweep', 'status', out]);
     expect(status.code, status.stderr).toBe(0);
     const lines = status.stdout.trim().split('\n');
-    expect(lines).toHaveLength(5);
+    expect(lines).toHaveLength(6);
+    expect(lines[5]).toBe(`curves of the trials so far: ${join(out, 'comparison.png')}`);
+    await access(join(out, 'comparison.png')); // drawn again
     expect(lines[0]).toMatch(/^trial\s+settings\s+state\s+val_acc\s+test_acc$/);
     expect(lines[2]).toMatch(/^trial-001\s+batchSize=30, optimizer\.momentum=0\.9\s+finished\s+[01]\.\d{4}\s+[01]\.\d{4}$/);
     expect(lines[3]).toContain('failed: --batch-size 100000 is larger than the training split');

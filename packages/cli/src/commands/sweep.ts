@@ -35,7 +35,7 @@ interface SweepRecord {
 export function registerSweep(program: Command): void {
   program
     .command('sweep')
-    .description('run every trial of a sweep file on this machine (each a train run in its own process) or, with --queue, through a Redis queue by `rxvision worker`s; `sweep status DIR` shows where a sweep stands')
+    .description('run every trial of a sweep file on this machine (each a train run in its own process) or, with --queue, through a Redis queue by `rxvision worker`s; `sweep status DIR` shows where a sweep stands (a table, and the curves so far in comparison.png)')
     .argument('<file>', 'a sweep file: a base experiment and the fields to vary (or "status")')
     .argument('[dir]', 'with status: the sweep folder')
     .option('--out <dir>', 'the sweep folder: one run folder per trial (default sweeps/<file name>)')
@@ -46,7 +46,10 @@ export function registerSweep(program: Command): void {
     .action(async (file: string, dir: string | undefined, flags: SweepFlags) => {
       if (file === 'status') {
         if (!dir) throw new CliError('sweep status needs the sweep folder: rxvision sweep status sweeps/NAME');
-        console.log(await statusTable(resolve(dir)));
+        const out = resolve(dir);
+        console.log(await statusTable(out));
+        const record = await readRecord(out);
+        if (await drawComparison(out, record!.trials.map((trial) => trial.name))) console.log(`curves of the trials so far: ${join(out, 'comparison.png')}`);
         return;
       }
       await runSweep(file, flags);
@@ -96,12 +99,18 @@ export async function runSweep(file: string, flags: SweepFlags, log: (line: stri
     await queue?.close();
   }
   await writeJsonAtomic(join(out, 'sweep.json'), record);
-  const histories = await Promise.all(trials.map(async (trial) => ({ name: trial.name, history: await readHistory(join(out, trial.name)) })));
-  const drawn = histories.filter((run) => run.history.length > 0);
-  if (drawn.length > 0) await writeFileAtomic(join(out, 'comparison.png'), await renderPng(comparisonChart(drawn)));
+  await drawComparison(out, trials.map((trial) => trial.name));
   log(await statusTable(out));
   const failed = Object.values(record.states).filter((state) => state.state === 'failed').length;
   if (failed > 0) throw new CliError(`${failed} of ${trials.length} trials failed (reasons above); the others are in ${out}`);
+}
+
+/** Draws the trials' curves so far into comparison.png; false when no trial has an epoch yet. */
+async function drawComparison(out: string, names: readonly string[]): Promise<boolean> {
+  const histories = await Promise.all(names.map(async (name) => ({ name, history: await readHistory(join(out, name)) })));
+  const drawn = histories.filter((run) => run.history.length > 0);
+  if (drawn.length > 0) await writeFileAtomic(join(out, 'comparison.png'), await renderPng(comparisonChart(drawn)));
+  return drawn.length > 0;
 }
 
 /** The table of a sweep folder: each trial's settings, state and figures. */
