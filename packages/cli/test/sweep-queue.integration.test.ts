@@ -132,7 +132,9 @@ describe('rxvision sweep --queue and rxvision worker (a real redis-server)', () 
     await expectSameAsAlone(out, trials);
 
     const status = await runCli(['sweep', 'status', out]);
-    expect(status.stdout.trim().split('\n').slice(1).every((line) => /\sfinished\s/.test(line))).toBe(true);
+    const rows = status.stdout.trim().split('\n').filter((line) => line.startsWith('trial-'));
+    expect(rows).toHaveLength(4);
+    expect(rows.every((line) => /\sfinished\s/.test(line))).toBe(true);
   }, 400_000);
 
   test('Redis going away for seconds mid-sweep loses no trial and runs none twice', async () => {
