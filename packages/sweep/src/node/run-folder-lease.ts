@@ -51,7 +51,7 @@ export async function claimRunFolder(runDir: string, options: { readonly staleAf
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    if (!(await isStale(path, options.staleAfterMs))) return undefined;
+    if (!(await isStale(runDir, options.staleAfterMs))) return undefined;
     // The holder is gone: take the folder over (whoever removes it first; the other finds it held).
     await rm(path, { force: true });
   }
@@ -67,8 +67,8 @@ export async function leaseHolder(runDir: string): Promise<LeaseHolder | undefin
   }
 }
 
-async function isStale(path: string, staleAfterMs: number): Promise<boolean> {
-  const [holder, stats] = await Promise.all([leaseHolder(join(path, '..')), stat(path).catch(() => undefined)]);
+async function isStale(runDir: string, staleAfterMs: number): Promise<boolean> {
+  const [holder, stats] = await Promise.all([leaseHolder(runDir), stat(join(runDir, LEASE_FILE)).catch(() => undefined)]);
   if (!stats) return true;
   if (holder?.host === hostname()) return !holder.pids.some(isAlive);
   return Date.now() - stats.mtimeMs > staleAfterMs;

@@ -53,7 +53,7 @@ export function startTrialWorker(options: TrialWorkerOptions): TrialWorker {
   const log = options.log ?? (() => {});
   const stopping = new AbortController();
 
-  const process = async (job: Job<TrialJob>, token?: string): Promise<void> => {
+  const processTrial = async (job: Job<TrialJob>, token?: string): Promise<void> => {
     const { runDir, trial } = job.data;
     if (await exists(join(runDir, 'summary.json'))) return log(`${trial}: already finished`);
     await mkdir(runDir, { recursive: true });
@@ -78,7 +78,7 @@ export function startTrialWorker(options: TrialWorkerOptions): TrialWorker {
     }
   };
 
-  const worker = new Worker<TrialJob>(TRIAL_QUEUE, process, {
+  const worker = new Worker<TrialJob>(TRIAL_QUEUE, processTrial, {
     connection: options.connection,
     concurrency: options.concurrency ?? 1,
     lockDuration: lockMs,
