@@ -34,3 +34,22 @@ export async function writeRun(root: string, name: string, epochs: number, optio
   }
   return folder;
 }
+
+/** The dashboard's server-sent events as text: `until(pattern)` reads on until the text so far matches. */
+export async function readEvents(url: string): Promise<{ contentType: string | null; until: (pattern: RegExp) => Promise<RegExpMatchArray>; cancel: () => Promise<void> }> {
+  const response = await fetch(new URL('/api/events', url));
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let received = '';
+  return {
+    contentType: response.headers.get('content-type'),
+    until: async (pattern) => {
+      while (!pattern.test(received)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the stream ended before ${pattern}`);
+        received += value;
+      }
+      return received.match(pattern)!;
+    },
+    cancel: () => reader.cancel(),
+  };
+}

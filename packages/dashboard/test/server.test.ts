@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { Subject } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Dashboard, type LiveEvent, startDashboard } from '../src/index.js';
-import { epochRecord, writeAtomic, writeRun } from './fixtures.js';
+import { epochRecord, readEvents, writeAtomic, writeRun } from './fixtures.js';
 
 let dir: string;
 let root: string;
@@ -103,18 +103,8 @@ describe('the dashboard server', () => {
   });
 
   test('pushes a run\'s new epochs as it writes them, and the steps of the run training in this process', async () => {
-    const response = await fetch(new URL('/api/events', dashboard.url));
-    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
-    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let received = '';
-    const until = async (pattern: RegExp) => {
-      while (!pattern.test(received)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`the stream ended before ${pattern}`);
-        received += value;
-      }
-      return received.match(pattern)!;
-    };
+    const { contentType, until, cancel } = await readEvents(dashboard.url);
+    expect(contentType).toBe('text/event-stream; charset=utf-8');
     await until(/retry: 1000/);
     await writeRun(root, 'fresh', 1); // a new run appears
     expect(JSON.parse((await until(/event: run\ndata: (\{"name":"fresh".*\})\n\n/))[1]!).epochs).toBe(1);
@@ -126,7 +116,7 @@ describe('the dashboard server', () => {
     }
     live.next({ type: 'batch', epoch: 2, step: 7, loss: 0.25 });
     expect(JSON.parse((await until(/event: step\ndata: (.*)\n\n/))[1]!)).toEqual({ run: 'good', epoch: 2, step: 7, stepsPerEpoch: 10, loss: 0.25 });
-    await reader.cancel();
+    await cancel();
   });
 });
 
@@ -162,22 +152,12 @@ describe('a sweep folder in the runs folder', () => {
     expect((await fetch(new URL('/api/runs/lr%2F..%2F..%2Fsecret.json', sweeps.url))).status).toBe(400);
     expect((await fetch(new URL('/api/runs/lr%2Fsweep.json', sweeps.url))).status).toBe(404); // a file is no run
 
-    const response = await fetch(new URL('/api/events', sweeps.url));
-    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let received = '';
-    const until = async (pattern: RegExp) => {
-      while (!pattern.test(received)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`the stream ended before ${pattern}`);
-        received += value;
-      }
-      return received.match(pattern)!;
-    };
+    const { until, cancel } = await readEvents(sweeps.url);
     await until(/retry: 1000/);
     await writeRun(sweepRoot, 'lr/trial-002', 1); // a trial starts
     expect(JSON.parse((await until(/event: run\ndata: (\{"name":"lr\/trial-002".*\})\n\n/))[1]!)).toMatchObject({ sweep: 'lr', epochs: 1 });
     await writeAtomic(join(sweepRoot, 'lr', 'trial-001', 'history.json'), Array.from({ length: 4 }, (_, i) => epochRecord(i + 1, 2)));
     expect(JSON.parse((await until(/event: run\ndata: (\{"name":"lr\/trial-001"[^\n]*"epochs":4[^\n]*\})\n\n/))[1]!).last.epoch).toBe(4);
-    await reader.cancel();
+    await cancel();
   });
 });
