@@ -171,6 +171,33 @@ describe('rxvision sweep --queue and rxvision worker (a real redis-server)', () 
     expect(record.states['trial-001']?.state).toBe('failed');
   }, 120_000);
 
+  test('sweep status of a queued sweep: the queue says which trials wait and which run; without Redis, the folder alone', async () => {
+    const out = join(dir, 'status');
+    const sweep = runCli(['sweep', join(dir, 'two.json'), '--out', out, '--queue', redis.url]);
+    const statusRows = async () => {
+      const status = await runCli(['sweep', 'status', out]);
+      return { rows: status.stdout.split('\n').filter((line) => line.startsWith('trial-')), stdout: status.stdout };
+    };
+    // No worker yet: both wait.
+    const waiting = await waitFor(async () => {
+      const { rows } = await statusRows();
+      return rows.length === 2 && rows.every((row) => /\squeued\s*$/.test(row)) ? rows : undefined;
+    }, 'both trials queued');
+    expect(waiting).toHaveLength(2);
+    startWorker(5);
+    await waitFor(async () => ((await statusRows()).rows.some((row) => /\srunning( \(\d+ epochs\))?\s*/.test(row)) ? true : undefined), 'a trial running');
+    expect((await sweep).code).toBe(0);
+
+    await redis.kill();
+    try {
+      const { rows, stdout } = await statusRows();
+      expect(rows.every((row) => /\sfinished\s/.test(row))).toBe(true);
+      expect(stdout).toContain(`(the queue at ${redis.url} did not answer (`);
+    } finally {
+      await redis.start();
+    }
+  }, 300_000);
+
   test('a bad queue URL is one clear line', async () => {
     const result = await runCli(['worker', '--queue', 'http://localhost:6379']);
     expect([result.code, result.stderr.trim()]).toEqual([1, 'rxvision: --queue must be a Redis URL such as redis://localhost:6379, got "http://localhost:6379"']);

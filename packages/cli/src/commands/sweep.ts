@@ -5,7 +5,7 @@ import type { EpochRecord } from '@rxvision/metrics';
 import { comparisonChart } from '@rxvision/plot';
 import { renderPng } from '@rxvision/plot/node';
 import { describeSettings, expandTrials, parseSweep, runTrials, type Trial, type TrialUpdate } from '@rxvision/sweep';
-import { queuedTrial, redisConnection, TRIAL_QUEUE, type TrialJob } from '@rxvision/sweep/node';
+import { queuedTrial, redisConnection, TRIAL_QUEUE, type TrialJob, type TrialJobState, trialJobStates } from '@rxvision/sweep/node';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Command } from 'commander';
 import { concatMap, lastValueFrom, type Observable, tap } from 'rxjs';
@@ -28,8 +28,10 @@ export interface SweepFlags {
 /** What `sweep status` and a rerun read back: the trials and how far each got. */
 interface SweepRecord {
   readonly source: string;
+  /** The Redis URL its trials were queued at, for a queued sweep. */
+  readonly queue?: string;
   readonly trials: readonly { readonly name: string; readonly settings: Record<string, unknown> }[];
-  readonly states: Record<string, { state: TrialUpdate['state']; reason?: string }>;
+  readonly states: Record<string, { state: TrialUpdate['state'] | 'queued'; reason?: string }>;
 }
 
 export function registerSweep(program: Command): void {
@@ -72,7 +74,7 @@ export async function runSweep(file: string, flags: SweepFlags, log: (line: stri
   await mkdir(join(out, 'trials'), { recursive: true });
   for (const trial of trials) await writeJsonAtomic(trialFile(out, trial.name), trial.experiment);
   const previous = await readRecord(out);
-  const record: SweepRecord = { source, trials: trials.map(({ name, settings }) => ({ name, settings })), states: { ...previous?.states } };
+  const record: SweepRecord = { source, ...(flags.queue !== undefined && { queue: flags.queue }), trials: trials.map(({ name, settings }) => ({ name, settings })), states: { ...previous?.states } };
   await writeJsonAtomic(join(out, 'sweep.json'), record);
   log(`sweep ${source}: ${trials.length} trials, ${flags.queue ? `queued at ${flags.queue} for rxvision worker` : `${concurrency} at a time`}, into ${out}`);
 
@@ -88,7 +90,7 @@ export async function runSweep(file: string, flags: SweepFlags, log: (line: stri
           const trial = trials.find((t) => t.name === update.trial)!;
           const state = update.state === 'running' && queue ? 'queued' : update.state;
           log(`${update.trial} (${describeSettings(trial.settings)}): ${update.state === 'failed' ? `failed: ${update.reason}` : state}`);
-          record.states[update.trial] = { state: update.state, ...(update.state === 'failed' && { reason: update.reason }) };
+          record.states[update.trial] = { state, ...(update.state === 'failed' && { reason: update.reason }) };
         }),
         // Written as states change, one write at a time, so that status (and a rerun) knows what happened.
         concatMap(() => writeJsonAtomic(join(out, 'sweep.json'), record)),
@@ -113,24 +115,55 @@ async function drawComparison(out: string, names: readonly string[]): Promise<bo
   return drawn.length > 0;
 }
 
-/** The table of a sweep folder: each trial's settings, state and figures. */
+/**
+ * The table of a sweep folder: each trial's settings, state and figures. The folder says what
+ * finished and how far the others got; for a queued sweep, the queue says which trials are running
+ * and which wait (when Redis answers within seconds; otherwise a line says so).
+ */
 export async function statusTable(out: string): Promise<string> {
   const record = await readRecord(out);
   if (!record) throw new CliError(`${out}: not a sweep folder (no sweep.json)`);
+  const queued = record.queue === undefined ? undefined : await queueStates(out, record);
   const rows = await Promise.all(
     record.trials.map(async ({ name, settings }) => {
       const runDir = join(out, name);
       const history = await readHistory(runDir);
       const summary = (await readJson(join(runDir, 'summary.json')).catch(() => undefined)) as { test?: { accuracy?: number } } | undefined;
       const state = record.states[name];
-      const status = summary ? 'finished' : state?.state === 'failed' ? `failed: ${state.reason}` : history.length > 0 ? `unfinished (${history.length} epochs)` : (state?.state ?? 'pending');
+      const job = queued instanceof Map ? queued.get(name) : undefined;
+      const epochs = history.length > 0 ? ` (${history.length} epochs)` : '';
+      const status = summary
+        ? 'finished'
+        : state?.state === 'failed'
+          ? `failed: ${state.reason}`
+          : job === 'active'
+            ? `running${epochs}`
+            : job === 'waiting' || job === 'delayed' || job === 'prioritized'
+              ? `queued${epochs}`
+              : history.length > 0
+                ? `unfinished${epochs}`
+                : (state?.state ?? 'pending');
       const last = history.at(-1);
       return [name, describeSettings(settings), status, last ? last.valAccuracy.toFixed(4) : '', summary?.test?.accuracy?.toFixed(4) ?? ''];
     }),
   );
   const table = [['trial', 'settings', 'state', 'val_acc', 'test_acc'], ...rows];
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
-  return table.map((row) => row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+  const lines = table.map((row) => row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
+  if (typeof queued === 'string') lines.push(queued);
+  return lines.join('\n');
+}
+
+/** The queue's view of a queued sweep's trials, or a line saying why there is none. */
+async function queueStates(out: string, record: SweepRecord): Promise<Map<string, TrialJobState> | string> {
+  try {
+    const jobs = await Promise.all(
+      record.trials.map(async ({ name }) => ({ job: { sweep: out, trial: name, experiment: trialFile(out, name), runDir: join(out, name) }, experiment: await readJson(trialFile(out, name)) })),
+    );
+    return await trialJobStates(record.queue!, jobs);
+  } catch (error) {
+    return `(the queue at ${record.queue} did not answer (${(error as Error).message.replace(/\.$/, '')}); states from the folder only)`;
+  }
 }
 
 const trialFile = (out: string, name: string) => join(out, 'trials', `${name}.json`);

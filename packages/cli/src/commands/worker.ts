@@ -49,4 +49,7 @@ export async function runWorker(flags: WorkerFlags, log: (line: string) => void 
   log(`worker ${process.pid}@${hostname()}: ${signal}; stopping`);
   await worker.close();
   connection.disconnect();
+  // The trials are handed back; a connection BullMQ could not close (cut off while Redis was
+  // away) must not keep the process alive.
+  setTimeout(() => process.exit(), 1000).unref();
 }

@@ -1,4 +1,5 @@
 export { queuedTrial, trialJobId } from './queued-trial.js';
+export { trialJobStates, type TrialJobState } from './trial-job-states.js';
 export { QueueUrlError, redisConnection } from './redis-connection.js';
 export { claimRunFolder, LEASE_FILE, type LeaseHolder, leaseHolder, type RunFolderLease } from './run-folder-lease.js';
 export { TRIAL_QUEUE, type TrialJob } from './trial-job.js';

@@ -34,12 +34,21 @@ export interface TrialWorkerOptions {
 }
 
 export interface TrialWorker {
-  /** Stops taking trials, stops the running ones (they checkpoint) and hands them back to the queue. */
+  /**
+   * Stops taking trials, stops the running ones (they checkpoint) and hands them back to the queue,
+   * then closes BullMQ's worker (waiting at most a few seconds for its connections).
+   */
   close(): Promise<void>;
 }
 
 /** How often a trial may be taken over from a dead worker before it is marked failed. */
 const MAX_TAKEOVERS = 10;
+/**
+ * How long `close` waits for BullMQ to close once the trials are handed back. BullMQ's close waits
+ * for its blocking connection's 'end' event, which never comes if that connection was cut off while
+ * Redis was away: a worker asked to stop then must not wait forever.
+ */
+const CLOSE_WAIT_MS = 5000;
 
 /**
  * A BullMQ worker for sweep trials. A trial whose folder already holds a summary is finished
@@ -52,9 +61,19 @@ export function startTrialWorker(options: TrialWorkerOptions): TrialWorker {
   const lockMs = options.lockMs ?? 30_000;
   const log = options.log ?? (() => {});
   const stopping = new AbortController();
+  const running = new Set<Promise<void>>();
 
-  const processTrial = async (job: Job<TrialJob>, token?: string): Promise<void> => {
+  const processTrial = (job: Job<TrialJob>, token?: string): Promise<void> => {
+    const processing = runTrial(job, token);
+    const settled = processing.then(() => {}, () => {});
+    running.add(settled);
+    void settled.then(() => running.delete(settled));
+    return processing;
+  };
+
+  const runTrial = async (job: Job<TrialJob>, token?: string): Promise<void> => {
     const { runDir, trial } = job.data;
+    if (stopping.signal.aborted) return putBack(job, token, 0);
     if (await exists(join(runDir, 'summary.json'))) return log(`${trial}: already finished`);
     await mkdir(runDir, { recursive: true });
     const lease = await claimRunFolder(runDir, { staleAfterMs: 2 * lockMs });
@@ -90,7 +109,12 @@ export function startTrialWorker(options: TrialWorkerOptions): TrialWorker {
   return {
     close: async () => {
       stopping.abort();
-      await worker.close();
+      // Closing at once (in this tick) stops BullMQ fetching: a trial just handed back is not taken again.
+      const closing = worker.close();
+      await Promise.all(running); // every trial stopped, checkpointed and handed back
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([closing, new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+      clearTimeout(timer);
     },
   };
 }
