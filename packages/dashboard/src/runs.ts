@@ -39,7 +39,12 @@ export const RUN_PICTURES = ['loss.png', 'accuracy.png', 'confusion-matrix.png',
 export async function listRuns(root: string): Promise<RunInfo[]> {
   const names = (await Promise.all((await folders(root)).map(async (name) => ((await isSweep(join(root, name))) ? (await folders(join(root, name))).map((trial) => `${name}/${trial}`) : [name])))).flat();
   const runs = await Promise.all(names.map((name) => readRun(root, name).catch(() => undefined)));
-  return runs.filter((run): run is RunDetails => run !== undefined && looksLikeRun(run)).map(({ experiment: _e, summary: _s, history: _h, ...info }) => info).sort((a, b) => b.updated - a.updated || a.name.localeCompare(b.name));
+  return runs.filter((run): run is RunDetails => run !== undefined && looksLikeRun(run)).map(runInfo).sort((a, b) => b.updated - a.updated || a.name.localeCompare(b.name));
+}
+
+/** A run as the list shows it: its details without the files' contents. */
+export function runInfo({ experiment: _e, summary: _s, history: _h, ...info }: RunDetails): RunInfo {
+  return info;
 }
 
 /** Whether a folder's files make it a run: any of its files, even a damaged one. */

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { comparisonChart } from '@rxvision/plot';
 import type { Observable, Subscription } from 'rxjs';
 import { BadRunName, runFolder } from './run-path.js';
-import { listRuns, looksLikeRun, readRun, RUN_PICTURES } from './runs.js';
+import { listRuns, looksLikeRun, readRun, RUN_PICTURES, runInfo } from './runs.js';
 import { watchRuns } from './watch-runs.js';
 
 /** The training events the page shows live (those of `@rxvision/train`'s `fit`, by shape). */
@@ -118,9 +118,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       pending.delete(name);
       readRun(root, name).then(
         (run) => {
-          if (!run || !looksLikeRun(run)) return;
-          const { experiment: _e, summary: _s, history: _h, ...info } = run;
-          broadcast('run', info);
+          if (run && looksLikeRun(run)) broadcast('run', runInfo(run));
         },
         () => undefined, // a name that is not a run (or has gone): nothing to say
       );

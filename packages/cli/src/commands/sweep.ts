@@ -80,8 +80,8 @@ export async function runSweep(file: string, flags: SweepFlags, log: (line: stri
 
   const queue = flags.queue === undefined ? undefined : openTrialQueue(flags.queue, log);
   const run = queue
-    ? (trial: Trial) => queue.run({ sweep: out, trial: trial.name, experiment: trialFile(out, trial.name), runDir: join(out, trial.name) }, trial.experiment)
-    : (trial: Trial) => trialProcess({ experiment: trialFile(out, trial.name), runDir: join(out, trial.name) }, { backend, threads, label: trial.name, log });
+    ? (trial: Trial) => queue.run(trialJob(out, trial.name), trial.experiment)
+    : (trial: Trial) => trialProcess(trialJob(out, trial.name), { backend, threads, label: trial.name, log });
   try {
     await lastValueFrom(
       // Queued, every trial waits at once; the workers decide how many run.
@@ -158,7 +158,7 @@ export async function statusTable(out: string): Promise<string> {
 async function queueStates(out: string, record: SweepRecord): Promise<Map<string, TrialJobState> | string> {
   try {
     const jobs = await Promise.all(
-      record.trials.map(async ({ name }) => ({ job: { sweep: out, trial: name, experiment: trialFile(out, name), runDir: join(out, name) }, experiment: await readJson(trialFile(out, name)) })),
+      record.trials.map(async ({ name }) => ({ job: trialJob(out, name), experiment: await readJson(trialFile(out, name)) })),
     );
     return await trialJobStates(record.queue!, jobs);
   } catch (error) {
@@ -167,6 +167,8 @@ async function queueStates(out: string, record: SweepRecord): Promise<Map<string
 }
 
 const trialFile = (out: string, name: string) => join(out, 'trials', `${name}.json`);
+/** A trial of the sweep folder `out` as files: its experiment and its run folder. */
+const trialJob = (out: string, name: string): TrialJob => ({ sweep: out, trial: name, experiment: trialFile(out, name), runDir: join(out, name) });
 
 async function readJson(path: string): Promise<unknown> {
   const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {

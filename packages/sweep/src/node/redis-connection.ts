@@ -8,13 +8,7 @@ import { Redis } from 'ioredis';
  * when it becomes unreachable and one when it is back, not one per attempt.
  */
 export function redisConnection(url: string, report: (line: string) => void = () => {}): Redis {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new QueueUrlError(url);
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new QueueUrlError(url);
+  const parsed = parseRedisUrl(url);
   const client = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
   let unreachable = false;
   // Without an error listener ioredis's error events would crash the process.
@@ -29,6 +23,18 @@ export function redisConnection(url: string, report: (line: string) => void = ()
     report(`Redis at ${parsed.host} is back`);
   });
   return client;
+}
+
+/** `url` as a URL, when it is a `redis://` or `rediss://` one; a QueueUrlError otherwise. */
+export function parseRedisUrl(url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new QueueUrlError(url);
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new QueueUrlError(url);
+  return parsed;
 }
 
 /** A queue address that is not a Redis URL. */

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { trialJobId } from './queued-trial.js';
-import { QueueUrlError } from './redis-connection.js';
+import { parseRedisUrl } from './redis-connection.js';
 import { TRIAL_QUEUE, type TrialJob } from './trial-job.js';
 
 /** A trial's job as the queue sees it: BullMQ's job states, or `unknown` when it was never queued. */
@@ -13,7 +13,7 @@ export type TrialJobState = 'waiting' | 'active' | 'delayed' | 'prioritized' | '
  * Redis cannot be reached or does not answer), asks, and disconnects.
  */
 export async function trialJobStates(url: string, jobs: readonly { readonly job: TrialJob; readonly experiment: unknown }[], timeoutMs = 3000): Promise<Map<string, TrialJobState>> {
-  if (!/^rediss?:\/\//.test(url)) throw new QueueUrlError(url);
+  parseRedisUrl(url);
   const client = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: timeoutMs });
   client.on('error', () => {}); // a failed connection rejects the questions below
   const queue = new Queue(TRIAL_QUEUE, { connection: client });

@@ -74,7 +74,6 @@ export function startTrialWorker(options: TrialWorkerOptions): TrialWorker {
   const runTrial = async (job: Job<TrialJob>, token?: string): Promise<void> => {
     const { runDir, trial } = job.data;
     if (stopping.signal.aborted) return putBack(job, token, 0);
-    if (await exists(join(runDir, 'summary.json'))) return log(`${trial}: already finished`);
     await mkdir(runDir, { recursive: true });
     const lease = await claimRunFolder(runDir, { staleAfterMs: 2 * lockMs });
     if (!lease) {
@@ -83,6 +82,7 @@ export function startTrialWorker(options: TrialWorkerOptions): TrialWorker {
     }
     const heartbeat = setInterval(() => void lease.refresh().catch(() => {}), lockMs / 4);
     try {
+      // Checked once the folder is ours: its last holder may have finished as it let go.
       if (await exists(join(runDir, 'summary.json'))) return log(`${trial}: already finished`);
       await lastValueFrom(from(options.run(job.data, { signal: stopping.signal, onProcess: (pid) => void lease.addProcess(pid).catch(() => {}) })), { defaultValue: undefined });
     } catch (error) {
