@@ -85,16 +85,16 @@ export function startTrialWorker(options: TrialWorkerOptions): TrialWorker {
       // Checked once the folder is ours: its last holder may have finished as it let go.
       if (await exists(join(runDir, 'summary.json'))) return log(`${trial}: already finished`);
       await lastValueFrom(from(options.run(job.data, { signal: stopping.signal, onProcess: (pid) => void lease.addProcess(pid).catch(() => {}) })), { defaultValue: undefined });
+      return;
     } catch (error) {
-      if (stopping.signal.aborted) {
-        log(`${trial}: stopped; back to the queue`);
-        return putBack(job, token, 0);
-      }
-      throw new UnrecoverableError(error instanceof Error ? error.message : String(error));
+      if (!stopping.signal.aborted) throw new UnrecoverableError(error instanceof Error ? error.message : String(error));
     } finally {
       clearInterval(heartbeat);
       await lease.release();
     }
+    // Handed back only once the folder is let go, so that the next worker can claim it at once.
+    log(`${trial}: stopped; back to the queue`);
+    return putBack(job, token, 0);
   };
 
   const worker = new Worker<TrialJob>(TRIAL_QUEUE, processTrial, {
