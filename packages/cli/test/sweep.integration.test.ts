@@ -64,4 +64,14 @@ describe('rxvision sweep', () => {
     expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: ${join(dir, 'bad.json')} (trial-001: optimizer.momentum=2): optimizer.momentum: expected a number < 1, got 2`]);
     await expect(access(join(dir, 'never'))).rejects.toThrow('ENOENT');
   });
+
+  test('the folder of a sweep file called sweep.json is neither a sweep folder nor its output', async () => {
+    const file = join(dir, 'sweep.json');
+    const before = await readFile(file, 'utf8');
+    const status = await runCli(['sweep', 'status', dir]);
+    expect([status.code, status.stderr.trim()]).toEqual([1, `rxvision: ${dir}: not a sweep folder (no sweep.json)`]);
+    const over = await runCli(['sweep', file, '--out', dir]);
+    expect([over.code, over.stderr.trim()]).toEqual([1, `rxvision: ${file}: --out ${dir} would write the sweep's record over this sweep file; choose another folder`]);
+    expect(await readFile(file, 'utf8')).toBe(before);
+  });
 });

@@ -49,9 +49,10 @@ export function registerSweep(program: Command): void {
       if (file === 'status') {
         if (!dir) throw new CliError('sweep status needs the sweep folder: rxvision sweep status sweeps/NAME');
         const out = resolve(dir);
-        console.log(await statusTable(out));
         const record = await readRecord(out);
-        if (await drawComparison(out, record!.trials.map((trial) => trial.name))) console.log(`curves of the trials so far: ${join(out, 'comparison.png')}`);
+        if (!record) throw new CliError(`${out}: not a sweep folder (no sweep.json)`);
+        console.log(await statusTable(out, record));
+        if (await drawComparison(out, record.trials.map((trial) => trial.name))) console.log(`curves of the trials so far: ${join(out, 'comparison.png')}`);
         return;
       }
       await runSweep(file, flags);
@@ -71,6 +72,7 @@ export async function runSweep(file: string, flags: SweepFlags, log: (line: stri
   const trials = expandTrials(sweep, base, source);
 
   const out = resolve(flags.out ?? join('sweeps', basename(source).replace(/\.json$/, '')));
+  if (join(out, 'sweep.json') === source) throw new CliError(`${source}: --out ${out} would write the sweep's record over this sweep file; choose another folder`);
   await mkdir(join(out, 'trials'), { recursive: true });
   for (const trial of trials) await writeJsonAtomic(trialFile(out, trial.name), trial.experiment);
   const previous = await readRecord(out);
@@ -102,7 +104,7 @@ export async function runSweep(file: string, flags: SweepFlags, log: (line: stri
   }
   await writeJsonAtomic(join(out, 'sweep.json'), record);
   await drawComparison(out, trials.map((trial) => trial.name));
-  log(await statusTable(out));
+  log(await statusTable(out, record));
   const failed = Object.values(record.states).filter((state) => state.state === 'failed').length;
   if (failed > 0) throw new CliError(`${failed} of ${trials.length} trials failed (reasons above); the others are in ${out}`);
 }
@@ -116,13 +118,12 @@ async function drawComparison(out: string, names: readonly string[]): Promise<bo
 }
 
 /**
- * The table of a sweep folder: each trial's settings, state and figures. The folder says what
- * finished and how far the others got; for a queued sweep, the queue says which trials are running
- * and which wait (when Redis answers within seconds; otherwise a line says so).
+ * The table of a sweep folder (`record` is its sweep.json): each trial's settings, state and
+ * figures. The folder says what finished and how far the others got; for a queued sweep, the queue
+ * says which trials are running and which wait (when Redis answers within seconds; otherwise a line
+ * says so).
  */
-export async function statusTable(out: string): Promise<string> {
-  const record = await readRecord(out);
-  if (!record) throw new CliError(`${out}: not a sweep folder (no sweep.json)`);
+async function statusTable(out: string, record: SweepRecord): Promise<string> {
   const queued = record.queue === undefined ? undefined : await queueStates(out, record);
   const rows = await Promise.all(
     record.trials.map(async ({ name, settings }) => {
@@ -181,8 +182,10 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
+/** The sweep folder's record, if `out` is one (a sweep *file* may be called sweep.json too). */
 async function readRecord(out: string): Promise<SweepRecord | undefined> {
-  return (await readJson(join(out, 'sweep.json')).catch(() => undefined)) as SweepRecord | undefined;
+  const record = (await readJson(join(out, 'sweep.json')).catch(() => undefined)) as Partial<SweepRecord> | undefined;
+  return Array.isArray(record?.trials) && typeof record.states === 'object' && record.states !== null ? (record as SweepRecord) : undefined;
 }
 
 async function readHistory(runDir: string): Promise<EpochRecord[]> {
