@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageDatasetWriter } from '@rxvision/dataset/node';
 import { type RedisTestServer, startRedisServer } from '@rxvision/redis-test-server';
-import { leaseHolder } from '@rxvision/sweep/node';
+import { leaseHolder, TRIAL_CANCELLED } from '@rxvision/sweep/node';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { type CliRun, runCli } from './run-cli.js';
 
@@ -24,6 +24,8 @@ beforeAll(async () => {
   const base = { dataset: { type: 'arrow', train: 'bands.arrow', test: 'bands.arrow' }, validation: 300, batchSize: 10, model: { type: 'mlp', hidden: [64] }, optimizer: { type: 'sgd' }, schedule: [{ epochs: EPOCHS, learningRate: 0.01 }] };
   await writeFile(join(dir, 'four.json'), JSON.stringify({ base, grid: { seed: [1, 2], 'optimizer.momentum': [0.5, 0.9] } }));
   await writeFile(join(dir, 'two.json'), JSON.stringify({ base, grid: { seed: [3, 4] } }));
+  // Longer trials, so that a cancel lands mid-trial however busy the machine is.
+  await writeFile(join(dir, 'cancel.json'), JSON.stringify({ base: { ...base, schedule: [{ epochs: 2 * EPOCHS, learningRate: 0.01 }] }, grid: { seed: [5, 6] } }));
   await writeFile(join(dir, 'failing.json'), JSON.stringify({ base: { ...base, schedule: [{ epochs: 1, learningRate: 0.01 }] }, grid: { batchSize: [10, 100_000] } }));
 }, 60_000);
 afterAll(async () => {
@@ -196,6 +198,42 @@ describe('rxvision sweep --queue and rxvision worker (a real redis-server)', () 
     } finally {
       await redis.start();
     }
+  }, 300_000);
+
+  test('sweep cancel takes the waiting trial out of the queue and stops the running one, checkpointed; the sweep run again resumes it', async () => {
+    const out = join(dir, 'cancel');
+    const trials = ['trial-000', 'trial-001'];
+    const worker = startWorker(2); // one trial at a time: the other waits
+    await worker.pid;
+    const sweep = runCli(['sweep', join(dir, 'cancel.json'), '--out', out, '--queue', redis.url]);
+    const running = await waitFor(async () => {
+      for (const trial of trials) if ((await history(join(out, trial))).length >= 1) return trial;
+      return undefined;
+    }, 'a trial past its first epoch');
+    const waiting = trials.find((trial) => trial !== running)!;
+
+    const cancel = await runCli(['sweep', 'cancel', out]);
+    expect(cancel.code, cancel.stderr).toBe(0);
+    expect(cancel.stdout).toContain(`  taken out of the queue: ${waiting}\n`);
+    expect(cancel.stdout).toContain(`  stopping at their workers' next heartbeat, checkpointed: ${running}\n`);
+    expect(cancel.stdout).toContain(`to resume: rxvision sweep ${join(dir, 'cancel.json')} --queue ${redis.url} --out ${out}`);
+    const result = await sweep;
+    expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: 2 of 2 trials failed (reasons above); the others are in ${out}`]);
+    expect(count(result.stdout, `: failed: ${TRIAL_CANCELLED}`)).toBe(2);
+    const epochsAtCancel = (await history(join(out, running))).length;
+    expect(epochsAtCancel).toBeLessThan(2 * EPOCHS);
+    expect(await exists(join(out, running, 'checkpoint'))).toBe(true);
+    expect(await exists(join(out, waiting, 'history.json'))).toBe(false);
+    expect(worker.output()).toContain(`${running}: cancelled; its checkpoint is kept`);
+    const status = await runCli(['sweep', 'status', out]);
+    expect(status.stdout.split('\n').filter((line) => line.includes(`failed: ${TRIAL_CANCELLED}`))).toHaveLength(2);
+
+    // Run again, the cancelled trials run to their ends on the same worker; the stopped one resumes.
+    const again = await runCli(['sweep', join(dir, 'cancel.json'), '--out', out, '--queue', redis.url]);
+    expect(again.code, again.stderr + again.stdout).toBe(0);
+    expect(worker.output()).toContain(`${out}: ${running}: resuming from its checkpoint`);
+    expect(count(worker.output(), `${out}: ${waiting}: started`)).toBe(1);
+    for (const trial of trials) expect((await history(join(out, trial))).map((record) => record.epoch)).toEqual(Array.from({ length: 2 * EPOCHS }, (_, i) => i + 1));
   }, 300_000);
 
   test('a bad queue URL is one clear line', async () => {

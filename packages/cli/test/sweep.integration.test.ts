@@ -51,6 +51,8 @@ describe('rxvision sweep', () => {
     expect(lines[0]).toMatch(/^trial\s+settings\s+state\s+val_acc\s+test_acc$/);
     expect(lines[2]).toMatch(/^trial-001\s+batchSize=30, optimizer\.momentum=0\.9\s+finished\s+[01]\.\d{4}\s+[01]\.\d{4}$/);
     expect(lines[3]).toContain('failed: --batch-size 100000 is larger than the training split');
+    const cancel = await runCli(['sweep', 'cancel', out]);
+    expect([cancel.code, cancel.stderr.trim()]).toEqual([1, `rxvision: ${out}: this sweep runs on this machine, not through a queue; stop it with Ctrl-C where it runs`]);
 
     const before = await readFile(join(out, 'trial-000', 'history.json'), 'utf8');
     const again = await runCli(['sweep', join(dir, 'sweep.json'), '--out', out, '--backend', 'wasm', '--concurrency', '1'], {}, { cwd: tmpdir() });

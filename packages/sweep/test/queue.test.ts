@@ -7,7 +7,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { lastValueFrom, Observable } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { claimRunFolder, LEASE_FILE, queuedTrial, redisConnection, startTrialWorker, TRIAL_QUEUE, type TrialContext, type TrialJob, type TrialWorker } from '../src/node/index.js';
+import { cancelTrials, claimRunFolder, LEASE_FILE, queuedTrial, redisConnection, startTrialWorker, TRIAL_CANCELLED, TRIAL_QUEUE, type TrialContext, type TrialJob, trialJobId, type TrialWorker } from '../src/node/index.js';
 
 let redis: RedisTestServer;
 let dir: string;
@@ -98,6 +98,39 @@ describe('queued trials and trial workers (a real redis-server)', () => {
     expect(resumed).toEqual(['long']);
     const job = (await queue.getJobs(['completed'])).find((candidate) => candidate.data.runDir === join(sweep, 'long'));
     expect(job?.attemptsMade ?? 0).toBeLessThanOrEqual(1);
+  });
+
+  test('cancelling takes a waiting trial out of the queue and stops a running one; both end with the reason, and queued again they run', async () => {
+    const sweep = join(dir, 'cancel');
+    const [long, waiting] = [trialJob(sweep, 'long'), trialJob(sweep, 'waiting')];
+    const trials = [{ job: long, experiment: {} }, { job: waiting, experiment: {} }];
+    const seen: string[] = [];
+    let blocking = true;
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    worker((job, context) => {
+      seen.push(job.trial);
+      if (!blocking) return finishesAfter(10)(job);
+      return new Observable<never>((subscriber) => {
+        started();
+        context.signal.addEventListener('abort', () => subscriber.error(new Error('interrupted; checkpoint written')));
+      });
+    });
+    const { queue, events } = openQueue();
+    const outcome = (job: TrialJob) => lastValueFrom(queuedTrial(queue, events, job, {}), { defaultValue: undefined }).then(() => 'finished', (error: Error) => error.message);
+    const longEnd = outcome(long);
+    await running;
+    const waitingEnd = outcome(waiting); // the worker runs one trial at a time: this one waits
+    while ((await queue.getJobState(trialJobId(waiting, {}))) !== 'waiting') await new Promise((resolve) => setTimeout(resolve, 20));
+
+    expect(await cancelTrials(redis.url, trials)).toEqual({ removed: ['waiting'], stopping: ['long'], ended: [] });
+    expect(await Promise.all([longEnd, waitingEnd])).toEqual([TRIAL_CANCELLED, TRIAL_CANCELLED]);
+    expect(seen).toEqual(['long']);
+
+    blocking = false;
+    expect(await Promise.all([outcome(long), outcome(waiting)])).toEqual(['finished', 'finished']);
+    expect(seen.toSorted()).toEqual(['long', 'long', 'waiting']);
+    expect(await cancelTrials(redis.url, trials)).toEqual({ removed: [], stopping: [], ended: ['long', 'waiting'] });
   });
 
   test('a trial whose folder a live process trains in waits until that process is gone', async () => {

@@ -5,7 +5,7 @@ import type { EpochRecord } from '@rxvision/metrics';
 import { comparisonChart } from '@rxvision/plot';
 import { renderPng } from '@rxvision/plot/node';
 import { describeSettings, expandTrials, parseSweep, runTrials, type Trial, type TrialUpdate } from '@rxvision/sweep';
-import { queuedTrial, redisConnection, TRIAL_QUEUE, type TrialJob, type TrialJobState, trialJobStates } from '@rxvision/sweep/node';
+import { cancelTrials, queuedTrial, redisConnection, TRIAL_CANCELLED, TRIAL_QUEUE, type TrialJob, type TrialJobState, trialJobStates } from '@rxvision/sweep/node';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Command } from 'commander';
 import { concatMap, lastValueFrom, type Observable, tap } from 'rxjs';
@@ -37,20 +37,21 @@ interface SweepRecord {
 export function registerSweep(program: Command): void {
   program
     .command('sweep')
-    .description('run every trial of a sweep file on this machine (each a train run in its own process) or, with --queue, through a Redis queue by `rxvision worker`s; `sweep status DIR` shows where a sweep stands (a table, and the curves so far in comparison.png)')
-    .argument('<file>', 'a sweep file: a base experiment and the fields to vary (or "status")')
-    .argument('[dir]', 'with status: the sweep folder')
+    .description('run every trial of a sweep file on this machine (each a train run in its own process) or, with --queue, through a Redis queue by `rxvision worker`s; `sweep status DIR` shows where a sweep stands (a table, and the curves so far in comparison.png); `sweep cancel DIR` stops a queued sweep\'s unfinished trials (checkpoints kept: running the sweep again resumes them)')
+    .argument('<file>', 'a sweep file: a base experiment and the fields to vary (or "status", "cancel")')
+    .argument('[dir]', 'with status or cancel: the sweep folder')
     .option('--out <dir>', 'the sweep folder: one run folder per trial (default sweeps/<file name>)')
     .option('--concurrency <n>', 'trials at once (default: the file\'s, else 1)')
     .option(BACKEND_FLAG, BACKEND_HELP, 'auto')
     .option(THREADS_FLAG, THREADS_HELP)
     .option('--queue <url>', 'a Redis URL (redis://host:6379): queue the trials for workers on any machine instead of running them here; waits for them and reports as a local sweep does')
     .action(async (file: string, dir: string | undefined, flags: SweepFlags) => {
-      if (file === 'status') {
-        if (!dir) throw new CliError('sweep status needs the sweep folder: rxvision sweep status sweeps/NAME');
+      if (file === 'status' || file === 'cancel') {
+        if (!dir) throw new CliError(`sweep ${file} needs the sweep folder: rxvision sweep ${file} sweeps/NAME`);
         const out = resolve(dir);
         const record = await readRecord(out);
         if (!record) throw new CliError(`${out}: not a sweep folder (no sweep.json)`);
+        if (file === 'cancel') return cancelSweep(out, record);
         console.log(await statusTable(out, record));
         if (await drawComparison(out, record.trials.map((trial) => trial.name))) console.log(`curves of the trials so far: ${join(out, 'comparison.png')}`);
         return;
@@ -158,14 +159,38 @@ async function statusTable(out: string, record: SweepRecord): Promise<string> {
 /** The queue's view of a queued sweep's trials, or a line saying why there is none. */
 async function queueStates(out: string, record: SweepRecord): Promise<Map<string, TrialJobState> | string> {
   try {
-    const jobs = await Promise.all(
-      record.trials.map(async ({ name }) => ({ job: trialJob(out, name), experiment: await readJson(trialFile(out, name)) })),
-    );
-    return await trialJobStates(record.queue!, jobs);
+    return await trialJobStates(record.queue!, await queuedJobs(out, record));
   } catch (error) {
-    return `(the queue at ${record.queue} did not answer (${(error as Error).message.replace(/\.$/, '')}); states from the folder only)`;
+    return `(the queue at ${record.queue} did not answer (${withoutStop(error)}); states from the folder only)`;
   }
 }
+
+/**
+ * Cancels a queued sweep: its waiting trials leave the queue, its running ones stop at their
+ * workers' next heartbeat, checkpointed; each is recorded as failed with the reason, and running
+ * the sweep again resumes them.
+ */
+async function cancelSweep(out: string, record: SweepRecord): Promise<void> {
+  if (record.queue === undefined) throw new CliError(`${out}: this sweep runs on this machine, not through a queue; stop it with Ctrl-C where it runs`);
+  const cancelled = await cancelTrials(record.queue, await queuedJobs(out, record)).catch((error: unknown) => {
+    throw new CliError(`the queue at ${record.queue} did not answer (${withoutStop(error)}); run sweep cancel again once it does`);
+  });
+  for (const name of [...cancelled.removed, ...cancelled.stopping]) record.states[name] = { state: 'failed', reason: TRIAL_CANCELLED };
+  await writeJsonAtomic(join(out, 'sweep.json'), record);
+  const groups = [
+    ['taken out of the queue', cancelled.removed],
+    ["stopping at their workers' next heartbeat, checkpointed", cancelled.stopping],
+    ['had ended already', cancelled.ended],
+  ] as const;
+  console.log(`sweep ${out}: cancelled`);
+  for (const [what, names] of groups) if (names.length > 0) console.log(`  ${what}: ${names.join(', ')}`);
+  console.log(`to resume: rxvision sweep ${record.source} --queue ${record.queue} --out ${out}`);
+}
+
+/** A queued sweep's trials as the queue knows them: each job and the experiment its id derives from. */
+const queuedJobs = (out: string, record: SweepRecord) =>
+  Promise.all(record.trials.map(async ({ name }) => ({ job: trialJob(out, name), experiment: await readJson(trialFile(out, name)) })));
+const withoutStop = (error: unknown) => (error as Error).message.replace(/\.$/, '');
 
 const trialFile = (out: string, name: string) => join(out, 'trials', `${name}.json`);
 /** A trial of the sweep folder `out` as files: its experiment and its run folder. */

@@ -1,6 +1,7 @@
-export { queuedTrial, trialJobId } from './queued-trial.js';
+export { cancelTrials, type CancelledTrials, TRIAL_CANCELLED } from './cancel-trials.js';
+export { queuedTrial } from './queued-trial.js';
 export { trialJobStates, type TrialJobState } from './trial-job-states.js';
 export { QueueUrlError, redisConnection } from './redis-connection.js';
 export { claimRunFolder, LEASE_FILE, type LeaseHolder, leaseHolder, type RunFolderLease } from './run-folder-lease.js';
-export { TRIAL_QUEUE, type TrialJob } from './trial-job.js';
+export { TRIAL_QUEUE, type TrialJob, trialJobId } from './trial-job.js';
 export { startTrialWorker, type TrialContext, type TrialWorker, type TrialWorkerOptions } from './trial-worker.js';

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** The queue every sweep's trials go through; jobs name their sweep folder. */
 export const TRIAL_QUEUE = 'rxvision-trials';
 
@@ -13,4 +15,11 @@ export interface TrialJob {
   readonly experiment: string;
   /** Where the trial's run goes (`<sweep>/<trial>`): its checkpoint, history and summary. */
   readonly runDir: string;
+}
+
+/** Same sweep folder, same trial, same settings: same job. */
+export function trialJobId(job: TrialJob, experiment: unknown): string {
+  const hash = createHash('sha256').update(JSON.stringify([job.sweep, job.trial, experiment])).digest('hex').slice(0, 16);
+  // BullMQ refuses ids with ':' (its key separator) and plain integers.
+  return `${job.trial}-${hash}`;
 }

@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { from, lastValueFrom, type ObservableInput } from 'rxjs';
+import { clearTrialCancel, isTrialCancelled, TRIAL_CANCELLED } from './cancel-trials.js';
 import { claimRunFolder } from './run-folder-lease.js';
 import { TRIAL_QUEUE, type TrialJob } from './trial-job.js';
 
 /** What a trial runner gets besides the job. */
 export interface TrialContext {
-  /** Aborted when the worker shuts down: stop the trial (checkpoint first), then error. */
+  /** Aborted when the worker shuts down or the trial is cancelled: stop the trial (checkpoint first), then error. */
   readonly signal: AbortSignal;
   /** Tells the worker the trial's process, which keeps the run folder's lease while it lives. */
   readonly onProcess: (pid: number) => void;
@@ -55,7 +56,8 @@ const CLOSE_WAIT_MS = 5000;
  * (it completed before its job could be marked so); one whose folder another live process trains
  * in is put back for later; a trial that fails for its own reason fails its job, unretried, with
  * that reason; one stopped by `close` goes back to the queue to be resumed by whichever worker
- * comes next.
+ * comes next; one cancelled (`cancelTrials`) is stopped at the next heartbeat and fails with
+ * `TRIAL_CANCELLED`.
  */
 export function startTrialWorker(options: TrialWorkerOptions): TrialWorker {
   const lockMs = options.lockMs ?? 30_000;
@@ -80,17 +82,32 @@ export function startTrialWorker(options: TrialWorkerOptions): TrialWorker {
       log(`${trial}: another process trains in ${runDir}; trying again later`);
       return putBack(job, token, lockMs);
     }
-    const heartbeat = setInterval(() => void lease.refresh().catch(() => {}), lockMs / 4);
+    // Stopped when the worker stops (handed back) or when the trial is cancelled (failed with that reason).
+    const cancel = new AbortController();
+    const stop = AbortSignal.any([stopping.signal, cancel.signal]);
+    const cancelled = () => isTrialCancelled(options.connection, job.id!).catch(() => false);
+    const heartbeat = setInterval(() => {
+      void lease.refresh().catch(() => {});
+      void cancelled().then((yes) => yes && cancel.abort(TRIAL_CANCELLED));
+    }, lockMs / 4);
     try {
       // Checked once the folder is ours: its last holder may have finished as it let go.
       if (await exists(join(runDir, 'summary.json'))) return log(`${trial}: already finished`);
-      await lastValueFrom(from(options.run(job.data, { signal: stopping.signal, onProcess: (pid) => void lease.addProcess(pid).catch(() => {}) })), { defaultValue: undefined });
-      return;
+      if (await cancelled()) cancel.abort(TRIAL_CANCELLED);
+      if (!stop.aborted) {
+        await lastValueFrom(from(options.run(job.data, { signal: stop, onProcess: (pid) => void lease.addProcess(pid).catch(() => {}) })), { defaultValue: undefined });
+        return;
+      }
     } catch (error) {
-      if (!stopping.signal.aborted) throw new UnrecoverableError(error instanceof Error ? error.message : String(error));
+      if (!stop.aborted) throw new UnrecoverableError(error instanceof Error ? error.message : String(error));
     } finally {
       clearInterval(heartbeat);
       await lease.release();
+    }
+    if (stop.reason === TRIAL_CANCELLED) {
+      log(`${trial}: cancelled; its checkpoint is kept`);
+      await clearTrialCancel(options.connection, job.id!).catch(() => {});
+      throw new UnrecoverableError(TRIAL_CANCELLED);
     }
     // Handed back only once the folder is let go, so that the next worker can claim it at once.
     log(`${trial}: stopped; back to the queue`);
