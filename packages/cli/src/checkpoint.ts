@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { temporaryPath } from '@rxvision/dataset/node';
 import { fileSystemLoader, fileSystemSaver } from '@rxvision/model/node';
@@ -7,6 +7,7 @@ import type { ResumeFrom, Schedule, TrainingState } from '@rxvision/train';
 import { dispose, io } from '@tensorflow/tfjs-core';
 import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
 import { CliError } from './cli-error.js';
+import { pathExists } from './path-exists.js';
 
 import { storedExperiment } from './experiment-flags.js';
 
@@ -63,7 +64,7 @@ export async function saveCheckpoint(run: string, config: RunConfig, state: Trai
   const file: CheckpointFile = { format: CHECKPOINT_FORMAT, config, position: state.position, history: state.history, optimizer: specs };
   await writeFile(join(temporary, 'checkpoint.json'), `${JSON.stringify(file, null, 2)}\n`);
   await rm(`${folder}.old`, { recursive: true, force: true });
-  if (await exists(folder)) await rename(folder, `${folder}.old`);
+  if (await pathExists(folder)) await rename(folder, `${folder}.old`);
   await rename(temporary, folder);
   await rm(`${folder}.old`, { recursive: true, force: true });
 }
@@ -161,17 +162,21 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The checkpoint folder of a run (or the `.old` one a crash left behind); a clear error if none. */
-async function findCheckpoint(run: string): Promise<string> {
-  const base = join(resolve(run), NAME);
-  if (await exists(join(base, 'checkpoint.json'))) return base;
-  if (await exists(join(`${base}.old`, 'checkpoint.json'))) return `${base}.old`;
-  throw new CliError(`${resolve(run)}: no checkpoint to resume from (expected ${join(base, 'checkpoint.json')})`);
+/** Whether a run can be resumed: it has a checkpoint, or the `.old` one a crash left behind. */
+export async function hasCheckpoint(run: string): Promise<boolean> {
+  return (await checkpointFolder(run)) !== undefined;
 }
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
+/** The checkpoint folder of a run (or the `.old` one a crash left behind); a clear error if none. */
+async function findCheckpoint(run: string): Promise<string> {
+  const folder = await checkpointFolder(run);
+  if (folder === undefined) throw new CliError(`${resolve(run)}: no checkpoint to resume from (expected ${join(resolve(run), NAME, 'checkpoint.json')})`);
+  return folder;
+}
+
+async function checkpointFolder(run: string): Promise<string | undefined> {
+  const base = join(resolve(run), NAME);
+  if (await pathExists(join(base, 'checkpoint.json'))) return base;
+  if (await pathExists(join(`${base}.old`, 'checkpoint.json'))) return `${base}.old`;
+  return undefined;
 }

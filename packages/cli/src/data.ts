@@ -1,7 +1,7 @@
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatasetError, type ImageDataset } from '@rxvision/dataset';
 import { openImageDataset, prepareCifar10 } from '@rxvision/dataset/node';
+import { pathExists } from './path-exists.js';
 import { progressBar } from './progress.js';
 
 type Split = 'train' | 'test';
@@ -13,7 +13,7 @@ type Split = 'train' | 'test';
  */
 export async function loadCifar10<S extends Split>(dataDir: string, splits: readonly S[]): Promise<Record<S, ImageDataset>> {
   const paths = splits.map((split) => join(dataDir, `${split}.arrow`));
-  const present = await Promise.all(paths.map((path) => access(path).then(() => true, () => false)));
+  const present = await Promise.all(paths.map(pathExists));
   if (!present.every(Boolean)) {
     const bar = progressBar('prepare', { unit: 'bytes' });
     try {

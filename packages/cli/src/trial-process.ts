@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EpochRecord } from '@rxvision/metrics';
 import { Observable } from 'rxjs';
+import { hasCheckpoint } from './checkpoint.js';
+import { pathExists } from './path-exists.js';
 
 /** A trial as files: its experiment and the folder its run goes to. */
 export interface TrialFiles {
@@ -44,8 +45,8 @@ export function trialProcess(trial: TrialFiles, options: TrialProcessOptions): O
     options.signal?.addEventListener('abort', stop, { once: true });
     subscriber.add(() => options.signal?.removeEventListener('abort', stop));
     void (async () => {
-      if (await exists(join(runDir, 'summary.json'))) return subscriber.complete();
-      const resume = await exists(join(runDir, 'checkpoint'));
+      if (await pathExists(join(runDir, 'summary.json'))) return subscriber.complete();
+      const resume = await hasCheckpoint(runDir);
       if (stopped) return subscriber.error(new Error('stopped before it started'));
       const args = [bin, 'train', ...(resume ? ['--resume', runDir] : ['--config', trial.experiment, '--out', runDir]), '--backend', options.backend, ...(options.threads === undefined ? [] : ['--threads', String(options.threads)]), '--json'];
       options.log(`${options.label}: ${resume ? 'resuming from its checkpoint' : 'started'}`);
@@ -73,7 +74,6 @@ export function trialProcess(trial: TrialFiles, options: TrialProcessOptions): O
   });
 }
 
-const exists = (path: string) => access(path).then(() => true, () => false);
 const lastLine = (text: string) => text.trim().split('\n').at(-1) ?? '';
 
 function parseEpoch(line: string): EpochRecord | undefined {
