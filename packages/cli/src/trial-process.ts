@@ -42,6 +42,8 @@ export function trialProcess(trial: TrialFiles, options: TrialProcessOptions): O
       stopped = true;
       if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     };
+    // A signal aborted already stops it before it starts (it fires no 'abort' event any more).
+    if (options.signal?.aborted) stop();
     options.signal?.addEventListener('abort', stop, { once: true });
     subscriber.add(() => options.signal?.removeEventListener('abort', stop));
     void (async () => {
