@@ -19,12 +19,13 @@ export function watchRuns(root: string, onChange: (run: string) => void): () => 
     if (watchers.has(name) || name.split('/').some((segment) => segment.startsWith('.'))) return;
     try {
       if (!statSync(join(root, name)).isDirectory()) return;
-      const nested = !name.includes('/');
+      // Only a folder of the root itself may be a sweep holding trial folders.
+      const topLevel = !name.includes('/');
       const watcher = watch(join(root, name), (_type, file) => {
         if (!file) return;
         const entry = file.toString();
         if (RUN_FILES.has(entry)) onChange(name);
-        if (!nested) return;
+        if (!topLevel) return;
         // A sweep's trial folders are runs too; its sweep file may come after its first folders.
         if (entry === SWEEP_FILE) watchTrials(name);
         else if (isSweep(name)) {
@@ -37,7 +38,7 @@ export function watchRuns(root: string, onChange: (run: string) => void): () => 
         watchers.delete(name);
       });
       watchers.set(name, watcher);
-      if (nested && isSweep(name)) watchTrials(name);
+      if (topLevel && isSweep(name)) watchTrials(name);
     } catch {
       // gone already, or not readable: nothing to watch
     }
