@@ -12,6 +12,9 @@ import { MALLOC_TUNABLES_HINT, mallocTunablesApplied } from './malloc-tunables.j
 import { loadOnnxRuntime, type OnnxRuntime } from './onnxruntime.js';
 import { useOnnxRuntimeConvFilterGradient } from './onnxruntime-conv-filter.js';
 import { useOnnxRuntimeMatMul } from './onnxruntime-mat-mul.js';
+import { loadOneDnn, type OneDnn } from './onednn.js';
+import { useOneDnnBatchNorm } from './onednn-batch-norm.js';
+import { useOneDnnConvolutions } from './onednn-convolutions.js';
 import { threadedWasmThreads, useThreadedWasm } from './threaded-wasm.js';
 import { registerWasmVariant } from './wasm-variant.js';
 import { installNodeWebGpu, probeWebGpuInChildProcess } from './webgpu.js';
@@ -46,6 +49,8 @@ interface Candidate {
 
 /** Loaded by the onnxruntime candidate. */
 let onnxRuntime: OnnxRuntime | undefined;
+/** oneDNN, loaded by the onnxruntime candidate, or why it is not there. */
+let oneDnn: { dnnl: OneDnn } | { problem: string } | undefined;
 
 // Optional packages are imported by computed name, so bundlers and tsc do not require them.
 const importOptional = (name: string): Promise<unknown> => import(name);
@@ -85,6 +90,7 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
       package: 'onnxruntime-node',
       async load() {
         onnxRuntime = loadOnnxRuntime();
+        oneDnn ??= await loadOneDnn();
         await import('@tensorflow/tfjs-backend-wasm');
         registerWasmVariant('onnxruntime');
       },
@@ -144,6 +150,11 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
         useLeadingAxesReductions(candidate.name);
         useOnnxRuntimeMatMul(candidate.name, onnxRuntime!, threads);
         useOnnxRuntimeConvFilterGradient(candidate.name, onnxRuntime!, threads);
+        if (oneDnn && 'dnnl' in oneDnn) {
+          oneDnn.dnnl.setThreads(threads);
+          useOneDnnConvolutions(candidate.name, oneDnn.dnnl);
+          useOneDnnBatchNorm(candidate.name, oneDnn.dnnl);
+        }
       }
     }
     const missing = options.probe && (await missingKernel(options.probe));
@@ -213,9 +224,16 @@ function summarise(candidate: Candidate, gpu: boolean | undefined, skipped: read
   if (candidate.package === '@tensorflow/tfjs-node-gpu') where = gpu ? ' on the GPU' : ' but on the CPU: it found no usable GPU (CUDA 11.2 / cuDNN 8.1)';
   if (device) where = ` on ${device}${gpu ? '' : ' (software: slow)'}`;
   const fallbacks = skipped.map((s) => `${s.package}: ${s.reason}`).join('; ');
-  const what = candidate.name === 'onnxruntime' ? `${candidate.package} ${onnxRuntime?.version} for matrix products, @tensorflow/tfjs-backend-wasm for the rest` : candidate.package;
+  const what = candidate.name === 'onnxruntime' ? onnxRuntimeParts() : candidate.package;
   const hint = candidate.name === 'onnxruntime' && !mallocTunablesApplied() ? ` — ${MALLOC_TUNABLES_HINT}` : '';
   return `backend ${candidate.name} (${what})${where}${hint}${fallbacks ? ` — not available: ${fallbacks}` : ''}`;
+}
+
+/** What the onnxruntime backend runs where, and why convolutions are not native where they are not. */
+function onnxRuntimeParts(): string {
+  const native = oneDnn && 'dnnl' in oneDnn ? `, oneDNN ${oneDnn.dnnl.version} for convolutions and batch normalisation` : '';
+  const problem = oneDnn && 'problem' in oneDnn ? `; convolutions not native: ${oneDnn.problem}` : '';
+  return `onnxruntime-node ${onnxRuntime?.version} for matrix products${native}, @tensorflow/tfjs-backend-wasm for the rest${problem}`;
 }
 
 function firstLine(error: unknown): string {

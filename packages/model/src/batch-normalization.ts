@@ -1,4 +1,4 @@
-import { add, batchNorm, customGrad, type GradSaveFunc, mean, mul, neg, rsqrt, scalar, squaredDifference, sub, sum, type Tensor, tidy } from '@tensorflow/tfjs-core';
+import { add, batchNorm, customGrad, engine, getBackend, getKernel, type GradSaveFunc, mean, mul, neg, rsqrt, scalar, squaredDifference, sub, sum, type Tensor, tidy } from '@tensorflow/tfjs-core';
 import { layers } from '@tensorflow/tfjs-layers';
 
 type BatchNormalizationArgs = NonNullable<Parameters<typeof layers.batchNormalization>[0]>;
@@ -62,10 +62,21 @@ function fusedBatchNormalizationClass(): new (args: BatchNormalizationArgs) => L
 }
 
 /**
+ * The kernels a backend may register to run the training step natively (@rxvision/backend's
+ * onednn does): `training` takes {x, scale, offset} and returns [y, mean, variance] over every axis
+ * but the last (the variance biased, as `moments`); `gradient` takes {dy, x, scale, mean, variance}
+ * and returns [dx, dscale, doffset]; both take attrs {epsilon}. Where the backend has neither, the
+ * step is computed from tfjs ops below.
+ */
+export const BATCH_NORM_KERNELS = { training: 'RxvisionBatchNormTraining', gradient: 'RxvisionBatchNormTrainingGrad' } as const;
+
+/**
  * (x − mean)/√(variance + ε)·γ + β over every axis but the last, with the batch's own statistics,
  * which `onStatistics` sees while they exist (the forward pass disposes what it does not save).
  */
 function trainingBatchNorm(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, onStatistics: (mean: Tensor, variance: Tensor) => void): Tensor {
+  const backend = getBackend();
+  if (getKernel(BATCH_NORM_KERNELS.training, backend) && getKernel(BATCH_NORM_KERNELS.gradient, backend)) return kernelBatchNorm(x, gamma, beta, epsilon, onStatistics);
   const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
   const count = x.size / x.shape[x.rank - 1]!;
   const op = customGrad((...args: (Tensor | GradSaveFunc)[]) => {
@@ -96,3 +107,21 @@ function trainingBatchNorm(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: numb
   return op(x, gamma, beta) as Tensor;
 }
 
+
+/** The same step through the backend's own kernels (see BATCH_NORM_KERNELS). */
+function kernelBatchNorm(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, onStatistics: (mean: Tensor, variance: Tensor) => void): Tensor {
+  const op = customGrad((...args: (Tensor | GradSaveFunc)[]) => {
+    const [input, scale, offset, save] = args as [Tensor, Tensor, Tensor, GradSaveFunc];
+    const [value, batchMean, variance] = engine().runKernel(BATCH_NORM_KERNELS.training, { x: input, scale, offset }, { epsilon }) as Tensor[];
+    onStatistics(batchMean!, variance!);
+    save([input, scale, batchMean!, variance!]);
+    return {
+      value: value!,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [xs, g, m, v] = saved as [Tensor, Tensor, Tensor, Tensor];
+        return engine().runKernel(BATCH_NORM_KERNELS.gradient, { dy, x: xs, scale: g, mean: m, variance: v }, { epsilon }) as Tensor[];
+      },
+    };
+  });
+  return op(x, gamma, beta) as Tensor;
+}

@@ -1,4 +1,4 @@
-export { batchNormalization } from './batch-normalization.js';
+export { BATCH_NORM_KERNELS, batchNormalization } from './batch-normalization.js';
 export { type ClassifierOptions } from './classifier-options.js';
 export { createCnn, type CnnOptions } from './cnn.js';
 export { createMlp, type MlpOptions } from './mlp.js';

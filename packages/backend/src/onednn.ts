@@ -1,0 +1,29 @@
+/** What the kernels here need of @rxvision/dnnl-linux-x64's addon (its `Dnnl`, which says more). */
+export interface OneDnn {
+  readonly version: string;
+  conv2d(geometry: Int32Array, x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, relu: boolean): void;
+  conv2dBackwardData(geometry: Int32Array, dy: Float32Array, filter: Float32Array, dx: Float32Array): void;
+  conv2dBackwardFilter(geometry: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
+  batchNormTraining(rows: number, channels: number, epsilon: number, x: Float32Array, scale: Float32Array, offset: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array): void;
+  batchNormTrainingGrad(rows: number, channels: number, epsilon: number, x: Float32Array, dy: Float32Array, scale: Float32Array, mean: Float32Array, variance: Float32Array, dx: Float32Array, dscale: Float32Array, doffset: Float32Array): void;
+  setThreads(threads: number): void;
+  keepFreedMemory(mmapThreshold: number, trimThreshold: number): boolean;
+}
+
+export const ONEDNN_PACKAGE = '@rxvision/dnnl-linux-x64';
+
+// An optional package, imported by computed name so that bundlers and tsc do not require it.
+const importOptional = (name: string): Promise<unknown> => import(name);
+
+/** This platform's oneDNN addon, or why there is none, in one line. */
+export async function loadOneDnn(): Promise<{ dnnl: OneDnn } | { problem: string }> {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return { problem: `no native package for ${process.platform} ${process.arch}` };
+  try {
+    const { loadDnnl } = (await importOptional(ONEDNN_PACKAGE)) as { loadDnnl(): OneDnn };
+    return { dnnl: loadDnnl() };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/Cannot find (package|module) '@rxvision\/dnnl/.test(message)) return { problem: `${ONEDNN_PACKAGE} is not installed` };
+    return { problem: message.split('\n')[0]! };
+  }
+}
