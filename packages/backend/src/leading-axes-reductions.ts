@@ -9,7 +9,7 @@ const REDUCTIONS = ['Sum', 'Mean'] as const;
  * transposes the tensor so that the reduced axes come last, which cost a ResNet's training step more
  * than its convolutions. Any other reduction goes to the original kernel.
  */
-export function useLeadingAxesReductions(backendName: string): void {
+export function useLeadingAxesReductions(backendName: string, sumRows: SumRows = sumRowsInJavaScript): void {
   for (const name of REDUCTIONS) {
     const original = getKernel(name, backendName);
     if (!original || (original.kernelFunc as { leadingAxes?: boolean }).leadingAxes) continue;
@@ -27,15 +27,21 @@ export function useLeadingAxesReductions(backendName: string): void {
       const result = heap.typedArrayFromHeap(out);
       const columns = util.sizeFromShape(kept);
       const rows = values.length / columns;
-      // float64 sums: a batch of 128 32×32 images adds 131,072 terms per channel.
-      const sums = new Float64Array(columns);
-      for (let row = 0, at = 0; row < rows; row++) for (let c = 0; c < columns; c++, at++) sums[c]! += values[at]!;
-      const scale = name === 'Mean' ? 1 / rows : 1;
-      for (let c = 0; c < columns; c++) result[c] = sums[c]! * scale;
+      sumRows(rows, columns, name === 'Mean' ? 1 / rows : 1, values, result);
       return out;
     };
     kernelFunc.leadingAxes = true;
     unregisterKernel(name, backendName);
     registerKernel({ ...(original as KernelConfig), kernelFunc });
   }
+}
+
+/** y[c] = scale · Σ_r x[r, c] over `rows` rows of `columns` (oneDNN's addon has one on threads). */
+export type SumRows = (rows: number, columns: number, scale: number, x: Float32Array, y: Float32Array) => void;
+
+function sumRowsInJavaScript(rows: number, columns: number, scale: number, x: Float32Array, y: Float32Array): void {
+  // float64 sums: a batch of 128 32×32 images adds 131,072 terms per channel.
+  const sums = new Float64Array(columns);
+  for (let row = 0, at = 0; row < rows; row++) for (let c = 0; c < columns; c++, at++) sums[c]! += x[at]!;
+  for (let c = 0; c < columns; c++) y[c] = sums[c]! * scale;
 }

@@ -30,8 +30,8 @@ function fallbackTo(original: KernelFunc | undefined, name: string): KernelFunc 
   );
 }
 
-/** The addon's 17 integers (see ConvGeometry), or undefined where oneDNN cannot take the padding. */
-function geometry(info: backend_util.Conv2DInfo): Int32Array | undefined {
+/** The addon's 17 integers (see its ConvGeometry), or undefined where oneDNN cannot take the padding; pooling uses them too. */
+export function convGeometry(info: backend_util.Conv2DInfo): Int32Array | undefined {
   const { top, bottom, left, right } = info.padInfo;
   if ([top, bottom, left, right].some((pad) => pad < 0)) return undefined;
   if ([info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outChannels, info.outHeight, info.outWidth].some((size) => size < 1)) return undefined;
@@ -52,7 +52,7 @@ function forward(dnnl: OneDnn, fallback: KernelFunc): KernelFunc {
     const channels = filter.shape[3]!;
     if (bias && (bias.shape.length !== 1 || bias.shape[0] !== channels)) return fallback(args);
     const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode);
-    const sizes = geometry(info);
+    const sizes = convGeometry(info);
     if (!sizes) return fallback(args);
     const heap = backend as unknown as HeapBackend;
     const y = heap.makeOutput([...info.outShape], 'float32');
@@ -70,7 +70,7 @@ function backwardData(dnnl: OneDnn, fallback: KernelFunc): KernelFunc {
     const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as Conv2DBackpropInputAttrs;
     if (dataFormat !== 'NHWC' || !float(dy, filter)) return fallback(args);
     const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode);
-    const sizes = geometry(info);
+    const sizes = convGeometry(info);
     if (!sizes) return fallback(args);
     const heap = backend as unknown as HeapBackend;
     const dx = heap.makeOutput([...inputShape], 'float32');
@@ -86,7 +86,7 @@ function backwardFilter(dnnl: OneDnn, fallback: KernelFunc): KernelFunc {
     const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
     if (dataFormat !== 'NHWC' || !float(x, dy)) return fallback(args);
     const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
-    const sizes = geometry(info);
+    const sizes = convGeometry(info);
     if (!sizes) return fallback(args);
     const heap = backend as unknown as HeapBackend;
     const dw = heap.makeOutput([...filterShape], 'float32');

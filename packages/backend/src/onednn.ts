@@ -4,6 +4,10 @@ export interface OneDnn {
   conv2d(geometry: Int32Array, x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, relu: boolean): void;
   conv2dBackwardData(geometry: Int32Array, dy: Float32Array, filter: Float32Array, dx: Float32Array): void;
   conv2dBackwardFilter(geometry: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
+  pool2d(geometry: Int32Array, max: boolean, x: Float32Array, y: Float32Array): void;
+  pool2dBackward(geometry: Int32Array, max: boolean, x: Float32Array | null, dy: Float32Array, dx: Float32Array): void;
+  sumRows(rows: number, columns: number, scale: number, x: Float32Array, y: Float32Array): void;
+  matMul(m: number, k: number, n: number, transposeA: boolean, transposeB: boolean, a: Float32Array, b: Float32Array, bias: Float32Array | null, y: Float32Array, relu: boolean): void;
   batchNormTraining(rows: number, channels: number, epsilon: number, x: Float32Array, scale: Float32Array, offset: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array): void;
   batchNormTrainingGrad(rows: number, channels: number, epsilon: number, x: Float32Array, dy: Float32Array, scale: Float32Array, mean: Float32Array, variance: Float32Array, dx: Float32Array, dscale: Float32Array, doffset: Float32Array): void;
   setThreads(threads: number): void;

@@ -12,20 +12,22 @@ import { MALLOC_TUNABLES_HINT, mallocTunablesApplied } from './malloc-tunables.j
 import { loadOnnxRuntime, type OnnxRuntime } from './onnxruntime.js';
 import { useOnnxRuntimeConvFilterGradient } from './onnxruntime-conv-filter.js';
 import { useOnnxRuntimeMatMul } from './onnxruntime-mat-mul.js';
-import { loadOneDnn, type OneDnn } from './onednn.js';
+import { loadOneDnn, ONEDNN_PACKAGE, type OneDnn } from './onednn.js';
 import { useOneDnnBatchNorm } from './onednn-batch-norm.js';
 import { useOneDnnConvolutions } from './onednn-convolutions.js';
+import { useOneDnnMatMul } from './onednn-mat-mul.js';
+import { useOneDnnPooling } from './onednn-pooling.js';
 import { threadedWasmThreads, useThreadedWasm } from './threaded-wasm.js';
 import { registerWasmVariant } from './wasm-variant.js';
 import { installNodeWebGpu, probeWebGpuInChildProcess } from './webgpu.js';
 
 /** What an application may ask for, `auto` first. */
-export const BACKEND_CHOICES = ['auto', 'tensorflow', 'webgpu', 'onnxruntime', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'tensorflow', 'webgpu', 'onednn', 'onnxruntime', 'wasm', 'cpu'] as const;
 
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 export interface BackendReport {
-  /** The tfjs backend name now active: `tensorflow`, `webgpu`, `onnxruntime`, `wasm` or `cpu`. */
+  /** The tfjs backend name now active: `tensorflow`, `webgpu`, `onednn`, `onnxruntime`, `wasm` or `cpu`. */
   readonly backend: string;
   /** The package that provides it. */
   readonly package: string;
@@ -33,7 +35,7 @@ export interface BackendReport {
   readonly gpu: boolean | undefined;
   /** For webgpu: the adapter's description. */
   readonly device?: string;
-  /** For wasm and onnxruntime: the threads its pool runs. */
+  /** For wasm, onednn and onnxruntime: the threads its pool runs. */
   readonly threads?: number;
   /** One line for people: what was chosen and why the ones before it were not. */
   readonly summary: string;
@@ -49,8 +51,8 @@ interface Candidate {
 
 /** Loaded by the onnxruntime candidate. */
 let onnxRuntime: OnnxRuntime | undefined;
-/** oneDNN, loaded by the onnxruntime candidate, or why it is not there. */
-let oneDnn: { dnnl: OneDnn } | { problem: string } | undefined;
+/** Loaded by the onednn candidate. */
+let oneDnn: OneDnn | undefined;
 
 // Optional packages are imported by computed name, so bundlers and tsc do not require them.
 const importOptional = (name: string): Promise<unknown> => import(name);
@@ -82,6 +84,21 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
       },
     },
   ],
+  // wasm's kernels with oneDNN's for matrix products, convolutions and batch normalisation, which
+  // read and write the wasm heap in place: a backend of its own name, since its sums differ from wasm's.
+  onednn: [
+    {
+      name: 'onednn',
+      package: ONEDNN_PACKAGE,
+      async load() {
+        const loaded = await loadOneDnn();
+        if ('problem' in loaded) throw new Error(loaded.problem);
+        oneDnn = loaded.dnnl;
+        await import('@tensorflow/tfjs-backend-wasm');
+        registerWasmVariant('onednn');
+      },
+    },
+  ],
   // wasm's kernels with onnxruntime's MLAS for every matrix product: a backend of its own name,
   // since its sums differ from wasm's in the last bits.
   onnxruntime: [
@@ -90,7 +107,6 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
       package: 'onnxruntime-node',
       async load() {
         onnxRuntime = loadOnnxRuntime();
-        oneDnn ??= await loadOneDnn();
         await import('@tensorflow/tfjs-backend-wasm');
         registerWasmVariant('onnxruntime');
       },
@@ -102,7 +118,7 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
 
 /**
  * Picks the tfjs backend for this process: the application calls this once, libraries never do.
- * `auto` tries tfjs-node-gpu, WebGPU (a hardware adapter only), tfjs-node, onnxruntime, wasm, then cpu, and
+ * `auto` tries tfjs-node-gpu, WebGPU (a hardware adapter only), tfjs-node, onednn, onnxruntime, wasm, then cpu, and
  * reports what it got and why the others were passed over.
  */
 export interface SelectBackendOptions {
@@ -114,13 +130,13 @@ export interface SelectBackendOptions {
    * an explicit choice fails with a MissingKernelError that names the kernel and who has it.
    */
   readonly probe?: () => unknown;
-  /** Threads for wasm and onnxruntime (default: every core, `os.availableParallelism()`); 1 keeps tfjs's single-threaded wasm build. */
+  /** Threads for wasm, onednn and onnxruntime (default: every core, `os.availableParallelism()`); 1 keeps tfjs's single-threaded wasm build. */
   readonly threads?: number;
 }
 
 export async function selectBackend(choice: BackendChoice = 'auto', options: SelectBackendOptions = {}): Promise<BackendReport> {
   const [nodeGpu, node] = CANDIDATES.tensorflow;
-  const candidates = choice === 'auto' ? [nodeGpu!, ...CANDIDATES.webgpu, node!, ...CANDIDATES.onnxruntime, ...CANDIDATES.wasm, ...CANDIDATES.cpu] : CANDIDATES[choice];
+  const candidates = choice === 'auto' ? [nodeGpu!, ...CANDIDATES.webgpu, node!, ...CANDIDATES.onednn, ...CANDIDATES.onnxruntime, ...CANDIDATES.wasm, ...CANDIDATES.cpu] : CANDIDATES[choice];
   if (!candidates) throw new BackendError(`unknown backend "${choice}": expected one of ${BACKEND_CHOICES.join(', ')}`);
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new BackendError(`threads must be a positive integer, got ${threads}`);
@@ -129,7 +145,10 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
     let found: { gpu?: boolean; device?: string } | void;
     try {
       found = await candidate.load(choice === 'auto');
-      if (onWasm(candidate.name) && (threads > 1 || threadedWasmThreads() !== undefined)) useThreadedWasm(threads);
+      // Under onednn, oneDNN's threads take the cores and wasm keeps one: its pool's threads spin
+      // between kernels, against oneDNN's (ResNet step 212 ms with two, 186–193 with one).
+      const wasmThreads = candidate.name === 'onednn' ? 1 : threads;
+      if (onWasm(candidate.name) && (wasmThreads > 1 || threadedWasmThreads() !== undefined)) useThreadedWasm(wasmThreads);
       if (!(await tf.setBackend(candidate.name))) throw new Error('the backend failed to initialise');
       await tf.ready();
     } catch (error) {
@@ -145,16 +164,18 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
       registerConvGradientKernels(candidate.name); // CNNs train on wasm only with these
       useCorrectMaxPoolGrad(candidate.name);
       useSharedIdentity(candidate.name); // no copy, so no digit changes
+      // Not on wasm: its float64 sums would move the last bits of the tutorial's recorded digits.
+      if (candidate.name !== 'wasm') useLeadingAxesReductions(candidate.name, candidate.name === 'onednn' ? oneDnn!.sumRows : undefined);
       if (candidate.name === 'onnxruntime') {
-        // Not on wasm: its float64 sums would move the last bits of the tutorial's recorded digits.
-        useLeadingAxesReductions(candidate.name);
         useOnnxRuntimeMatMul(candidate.name, onnxRuntime!, threads);
         useOnnxRuntimeConvFilterGradient(candidate.name, onnxRuntime!, threads);
-        if (oneDnn && 'dnnl' in oneDnn) {
-          oneDnn.dnnl.setThreads(threads);
-          useOneDnnConvolutions(candidate.name, oneDnn.dnnl);
-          useOneDnnBatchNorm(candidate.name, oneDnn.dnnl);
-        }
+      }
+      if (candidate.name === 'onednn') {
+        oneDnn!.setThreads(threads);
+        useOneDnnMatMul(candidate.name, oneDnn!);
+        useOneDnnConvolutions(candidate.name, oneDnn!);
+        useOneDnnBatchNorm(candidate.name, oneDnn!);
+        useOneDnnPooling(candidate.name, oneDnn!);
       }
     }
     const missing = options.probe && (await missingKernel(options.probe));
@@ -165,7 +186,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
     }
     const gpu = candidate.name === 'tensorflow' ? usesGpu() : candidate.name === 'cpu' || onWasm(candidate.name) ? false : found?.gpu;
     const device = found?.device;
-    const threadCount = onWasm(candidate.name) ? wasmThreads() : undefined;
+    const threadCount = candidate.name === 'onednn' ? threads : onWasm(candidate.name) ? wasmThreads() : undefined;
     return {
       backend: candidate.name,
       package: candidate.package,
@@ -180,7 +201,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
 }
 
 /** Backends whose tensors live in tfjs-backend-wasm's heap. */
-const onWasm = (name: string) => name === 'wasm' || name === 'onnxruntime';
+const onWasm = (name: string) => name === 'wasm' || name === 'onednn' || name === 'onnxruntime';
 
 /** The kernel the probe found missing on the current backend, if that is why it failed. */
 async function missingKernel(probe: () => unknown): Promise<string | undefined> {
@@ -196,7 +217,7 @@ async function missingKernel(probe: () => unknown): Promise<string | undefined> 
 
 /** The installed backends that register `kernel` (importing a backend registers its kernels). */
 async function backendsWithKernel(kernel: string): Promise<string[]> {
-  const installed = [...CANDIDATES.tensorflow, ...CANDIDATES.webgpu, ...CANDIDATES.onnxruntime, ...CANDIDATES.wasm, ...CANDIDATES.cpu].filter((candidate) => {
+  const installed = [...CANDIDATES.tensorflow, ...CANDIDATES.webgpu, ...CANDIDATES.onednn, ...CANDIDATES.onnxruntime, ...CANDIDATES.wasm, ...CANDIDATES.cpu].filter((candidate) => {
     if (candidate.name !== 'tensorflow') return true;
     return nodeBindingProblem(candidate.package) === undefined;
   });
@@ -224,16 +245,14 @@ function summarise(candidate: Candidate, gpu: boolean | undefined, skipped: read
   if (candidate.package === '@tensorflow/tfjs-node-gpu') where = gpu ? ' on the GPU' : ' but on the CPU: it found no usable GPU (CUDA 11.2 / cuDNN 8.1)';
   if (device) where = ` on ${device}${gpu ? '' : ' (software: slow)'}`;
   const fallbacks = skipped.map((s) => `${s.package}: ${s.reason}`).join('; ');
-  const what = candidate.name === 'onnxruntime' ? onnxRuntimeParts() : candidate.package;
+  const what =
+    candidate.name === 'onnxruntime'
+      ? `${candidate.package} ${onnxRuntime?.version} for matrix products, @tensorflow/tfjs-backend-wasm for the rest`
+      : candidate.name === 'onednn'
+        ? `oneDNN ${oneDnn?.version} from ${candidate.package} for matrix products, convolutions and batch normalisation, @tensorflow/tfjs-backend-wasm for the rest`
+        : candidate.package;
   const hint = candidate.name === 'onnxruntime' && !mallocTunablesApplied() ? ` — ${MALLOC_TUNABLES_HINT}` : '';
   return `backend ${candidate.name} (${what})${where}${hint}${fallbacks ? ` — not available: ${fallbacks}` : ''}`;
-}
-
-/** What the onnxruntime backend runs where, and why convolutions are not native where they are not. */
-function onnxRuntimeParts(): string {
-  const native = oneDnn && 'dnnl' in oneDnn ? `, oneDNN ${oneDnn.dnnl.version} for convolutions and batch normalisation` : '';
-  const problem = oneDnn && 'problem' in oneDnn ? `; convolutions not native: ${oneDnn.problem}` : '';
-  return `onnxruntime-node ${onnxRuntime?.version} for matrix products${native}, @tensorflow/tfjs-backend-wasm for the rest${problem}`;
 }
 
 function firstLine(error: unknown): string {

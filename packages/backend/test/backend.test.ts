@@ -1,18 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { describe, expect, test } from 'vitest';
-import { MissingKernelError, selectBackend, useExplicitTransposeMatMul } from '../src/index.js';
+import { BACKEND_CHOICES, MissingKernelError, selectBackend, useExplicitTransposeMatMul } from '../src/index.js';
 
 describe('selectBackend', () => {
-  test('auto falls back past the missing tfjs-node packages and says why', async () => {
+  test('auto falls back past what does not load and says why', async () => {
     const report = await selectBackend('auto');
     expect(tf.getBackend()).toBe(report.backend);
-    expect(['tensorflow', 'onnxruntime', 'wasm', 'cpu']).toContain(report.backend);
-    if (report.backend !== 'tensorflow') {
-      expect(report.skipped.map((s) => s.package)).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-node']);
-      console.log(report.summary);
-      expect(report.summary).toContain('@tensorflow/tfjs-node-gpu: ');
+    expect(BACKEND_CHOICES).toContain(report.backend);
+    // Which packages are passed over depends on the machine (a GPU, tfjs-node's addon); each has its reason, in the summary.
+    for (const { package: name, reason } of report.skipped) {
+      expect(reason).not.toBe('');
+      expect(report.summary).toContain(`${name}: ${reason}`);
     }
+    console.log(report.summary);
+    // CI installs oneDNN (.ci/run), so the native CPU backend must be what auto finds there, short of a GPU.
+    if (process.env.CI && report.backend !== 'tensorflow' && report.backend !== 'webgpu') expect(report.backend).toBe('onednn');
   });
 
   test('an explicit choice is honoured', async () => {
@@ -34,6 +37,7 @@ describe('selectBackend', () => {
     const report = await selectBackend('auto', { probe: needsEinsum });
     expect(report.backend).not.toBe('wasm');
     expect(report.backend).not.toBe('onnxruntime');
+    expect(report.backend).not.toBe('onednn');
     expect(report.skipped).toContainEqual({ package: '@tensorflow/tfjs-backend-wasm', reason: 'lacks the Einsum kernel the model needs' });
     expect(report.skipped).toContainEqual({ package: 'onnxruntime-node', reason: 'lacks the Einsum kernel the model needs' });
     expect(needsEinsum().shape).toEqual([2, 2]);

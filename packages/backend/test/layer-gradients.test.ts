@@ -36,7 +36,7 @@ const CASES: Case[] = [
   { name: 'separable 3×3 same', inputShape: [2, 8, 8, 3], layer: () => tfl.layers.separableConv2d({ filters: 5, kernelSize: 3, padding: 'same' }) },
   { name: 'batch normalisation, training', inputShape: [4, 5, 5, 3], layer: () => tfl.layers.batchNormalization(), training: true },
   { name: 'batch normalisation, inference', inputShape: [4, 5, 5, 3], layer: () => tfl.layers.batchNormalization() },
-  // @rxvision/model's: its training step runs the backend's own kernels where it has them (onnxruntime's oneDNN).
+  // @rxvision/model's: its training step runs the backend's own kernels where it has them (onednn's).
   { name: 'batch normalisation (@rxvision/model), training, 3 channels', inputShape: [4, 5, 5, 3], layer: () => batchNormalization(), training: true },
   { name: 'batch normalisation (@rxvision/model), training, 32 channels', inputShape: [4, 6, 6, 32], layer: () => batchNormalization(), training: true },
   { name: 'max pooling 2×2', inputShape: [2, 8, 8, 3], layer: () => tfl.layers.maxPooling2d({ poolSize: 2 }) },
@@ -100,7 +100,7 @@ function expectClose(actual: Float32Array, expected: Float32Array, what: string)
   if (worst.index >= 0) expect.fail(`${what}: element ${worst.index} is ${actual[worst.index]}, cpu says ${expected[worst.index]}`);
 }
 
-async function resultsOn(backend: 'cpu' | 'wasm' | 'onnxruntime' | 'webgpu'): Promise<Map<string, Result>> {
+async function resultsOn(backend: 'cpu' | 'wasm' | 'onednn' | 'onnxruntime' | 'webgpu'): Promise<Map<string, Result>> {
   await selectBackend(backend);
   const results = new Map<string, Result>();
   for (const testCase of CASES) {
@@ -116,7 +116,7 @@ const webgpu = await selectBackend('webgpu').then(
   (error: Error) => ({ ok: false as const, reason: error.message }),
 );
 if (!webgpu.ok && !process.env.CI) console.warn(`skipping WebGPU in the layer matrix: ${webgpu.reason}`);
-const backends = ['wasm', 'onnxruntime', ...(webgpu.ok || process.env.CI ? ['webgpu' as const] : [])] as const;
+const backends = ['wasm', 'onednn', 'onnxruntime', ...(webgpu.ok || process.env.CI ? ['webgpu' as const] : [])] as const;
 
 describe.each(backends)('every layer trains on %s as on cpu', (backend) => {
   test('forward outputs and gradients match within tolerance, and nothing leaks', async () => {

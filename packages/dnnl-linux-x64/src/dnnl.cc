@@ -13,6 +13,7 @@
 #include <string>
 #include <tuple>
 #include <unordered_map>
+#include <vector>
 
 namespace {
 
@@ -255,6 +256,171 @@ napi_value Conv2dBackwardFilter(napi_env env, napi_callback_info info) {
   });
 }
 
+// ---- pooling (max, or average over the window's pixels inside the image, as tfjs counts) ----
+
+struct Pool {
+  dnnl::pooling_forward forward;    // forward_training: also writes which element won, for max
+  dnnl::pooling_backward backward;
+  memory::desc src, dst;
+  memory scratch_dst, workspace;    // where backward's forward pass writes, made once
+  bool max;
+};
+std::map<std::pair<Geometry, bool>, std::unique_ptr<Pool>> pools;
+
+Pool& pool(const Geometry& g, bool max) {
+  auto& slot = pools[{g, max}];
+  if (!slot) {
+    auto d = describe(g, false);
+    auto algorithm = max ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_exclude_padding;
+    memory::dims kernel{g[5], g[6]};
+    dnnl::pooling_forward::primitive_desc fpd({dnnl::prop_kind::forward_training, algorithm, d.src, d.dst, d.strides, kernel, d.pad_l, d.pad_r}, cpu());
+    dnnl::pooling_backward::primitive_desc bpd({algorithm, d.src, d.dst, d.strides, kernel, d.pad_l, d.pad_r}, cpu(), fpd);
+    slot.reset(new Pool{dnnl::pooling_forward(fpd), dnnl::pooling_backward(bpd), d.src, d.dst, memory(d.dst, cpu()), memory(fpd.workspace_desc(), cpu()), max});
+  }
+  return *slot;
+}
+
+// pool2d(geometry, max, x, y)
+napi_value Pool2d(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    auto args = arguments(env, info, 4);
+    auto g = geometry(env, args[0]);
+    bool max = false;
+    check(napi_get_value_bool(env, args[1], &max), "max must be a boolean");
+    if (g[3] != g[4]) throw Failure{"rxvision-dnnl: pooling keeps the channels: in and out channels differ"};
+    float* x = floats(env, args[2], srcSize(g), "x");
+    float* y = floats(env, args[3], dstSize(g), "y");
+    if (!x || !y) throw Failure{"rxvision-dnnl: x and y are required"};
+    auto& p = pool(g, max);
+    auto& s = queue();
+    std::unordered_map<int, memory> run{{DNNL_ARG_SRC, user(p.src, x)}, {DNNL_ARG_DST, user(p.dst, y)}};
+    if (max) run.emplace(DNNL_ARG_WORKSPACE, p.workspace);
+    p.forward.execute(s, run);
+    s.wait();
+  });
+}
+
+// pool2dBackward(geometry, max, x, dy, dx): for max, the forward pass runs again to find each
+// window's winner (tfjs passes x, not oneDNN's workspace); ties go to the first, as in tfjs.
+napi_value Pool2dBackward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    auto args = arguments(env, info, 5);
+    auto g = geometry(env, args[0]);
+    bool max = false;
+    check(napi_get_value_bool(env, args[1], &max), "max must be a boolean");
+    if (g[3] != g[4]) throw Failure{"rxvision-dnnl: pooling keeps the channels: in and out channels differ"};
+    float* x = floats(env, args[2], max ? srcSize(g) : 0, "x");
+    float* dy = floats(env, args[3], dstSize(g), "dy");
+    float* dx = floats(env, args[4], srcSize(g), "dx");
+    if ((max && !x) || !dy || !dx) throw Failure{"rxvision-dnnl: x (for max), dy and dx are required"};
+    auto& p = pool(g, max);
+    auto& s = queue();
+    if (max) p.forward.execute(s, {{DNNL_ARG_SRC, user(p.src, x)}, {DNNL_ARG_DST, p.scratch_dst}, {DNNL_ARG_WORKSPACE, p.workspace}});
+    std::unordered_map<int, memory> run{{DNNL_ARG_DIFF_DST, user(p.dst, dy)}, {DNNL_ARG_DIFF_SRC, user(p.src, dx)}};
+    if (max) run.emplace(DNNL_ARG_WORKSPACE, p.workspace);
+    p.backward.execute(s, run);
+    s.wait();
+  });
+}
+
+// ---- sums over the leading axes: y[c] = scale · Σ_r x[r, c], in float64 as the JavaScript one ----
+
+// sumRows(rows, columns, scale, x, y)
+napi_value SumRows(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    auto args = arguments(env, info, 5);
+    int64_t rows = 0, columns = 0;
+    double scale = 1;
+    check(napi_get_value_int64(env, args[0], &rows), "rows must be a number");
+    check(napi_get_value_int64(env, args[1], &columns), "columns must be a number");
+    check(napi_get_value_double(env, args[2], &scale), "scale must be a number");
+    if (rows < 1 || columns < 1) throw Failure{"rxvision-dnnl: rows and columns must be positive"};
+    const float* x = floats(env, args[3], size_t(rows * columns), "x");
+    float* y = floats(env, args[4], size_t(columns), "y");
+    if (!x || !y) throw Failure{"rxvision-dnnl: x and y are required"};
+    std::vector<double> sums(size_t(columns), 0.0);
+    // Each thread sums a band of rows, then the bands are added in thread order: the same sum on
+    // every run with the same thread count.
+    int threads = omp_get_max_threads();
+    std::vector<std::vector<double>> bands(size_t(threads), std::vector<double>(size_t(columns), 0.0));
+#pragma omp parallel num_threads(threads)
+    {
+      auto& band = bands[size_t(omp_get_thread_num())];
+#pragma omp for schedule(static)
+      for (int64_t r = 0; r < rows; r++) {
+        const float* row = x + r * columns;
+        for (int64_t c = 0; c < columns; c++) band[size_t(c)] += row[c];
+      }
+    }
+    for (const auto& band : bands)
+      for (int64_t c = 0; c < columns; c++) sums[size_t(c)] += band[size_t(c)];
+    for (int64_t c = 0; c < columns; c++) y[c] = float(sums[size_t(c)] * scale);
+  });
+}
+
+// ---- matrix products: y = relu?(op(a) · op(b) + bias?), op a transpose where asked ----
+
+std::map<std::array<int64_t, 7>, std::unique_ptr<dnnl::matmul>> matmuls;
+
+struct MatMulShape {
+  int64_t m, k, n;
+  bool transpose_a, transpose_b, bias, relu;
+};
+
+memory::desc matrix(int64_t rows, int64_t columns, bool transposed) {
+  // A transposed operand is read through its strides: nothing is copied.
+  return memory::desc({rows, columns}, memory::data_type::f32, transposed ? tag::ba : tag::ab);
+}
+
+dnnl::matmul& matmul(const MatMulShape& p) {
+  auto& slot = matmuls[{p.m, p.k, p.n, p.transpose_a, p.transpose_b, p.bias, p.relu}];
+  if (!slot) {
+    dnnl::primitive_attr attr;
+    if (p.relu) {
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+      attr.set_post_ops(ops);
+    }
+    auto bias = p.bias ? memory::desc({1, p.n}, memory::data_type::f32, tag::ab) : memory::desc();
+    dnnl::matmul::desc desc(matrix(p.m, p.k, p.transpose_a), matrix(p.k, p.n, p.transpose_b), bias, matrix(p.m, p.n, false));
+    slot.reset(new dnnl::matmul(dnnl::matmul::primitive_desc(desc, attr, cpu())));
+  }
+  return *slot;
+}
+
+// matMul(m, k, n, transposeA, transposeB, a, b, bias | null, y, relu): a is m×k (k×m when
+// transposed), b k×n (n×k when transposed), y m×n, all row-major.
+napi_value MatMul(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    std::array<napi_value, 10> args{};
+    size_t count = args.size();
+    check(napi_get_cb_info(env, info, &count, args.data(), nullptr, nullptr), "cannot read arguments");
+    if (count < args.size()) throw Failure{"rxvision-dnnl: matMul takes 10 arguments"};
+    MatMulShape p{};
+    check(napi_get_value_int64(env, args[0], &p.m), "m must be a number");
+    check(napi_get_value_int64(env, args[1], &p.k), "k must be a number");
+    check(napi_get_value_int64(env, args[2], &p.n), "n must be a number");
+    check(napi_get_value_bool(env, args[3], &p.transpose_a), "transposeA must be a boolean");
+    check(napi_get_value_bool(env, args[4], &p.transpose_b), "transposeB must be a boolean");
+    check(napi_get_value_bool(env, args[9], &p.relu), "relu must be a boolean");
+    if (p.m < 1 || p.k < 1 || p.n < 1) throw Failure{"rxvision-dnnl: matMul's sizes must be positive"};
+    float* a = floats(env, args[5], size_t(p.m * p.k), "a");
+    float* b = floats(env, args[6], size_t(p.k * p.n), "b");
+    float* bias = floats(env, args[7], size_t(p.n), "bias");
+    float* y = floats(env, args[8], size_t(p.m * p.n), "y");
+    if (!a || !b || !y) throw Failure{"rxvision-dnnl: a, b and y are required"};
+    p.bias = bias != nullptr;
+    auto& primitive = matmul(p);
+    auto& s = queue();
+    std::unordered_map<int, memory> run{{DNNL_ARG_SRC, user(matrix(p.m, p.k, p.transpose_a), a)},
+                                        {DNNL_ARG_WEIGHTS, user(matrix(p.k, p.n, p.transpose_b), b)},
+                                        {DNNL_ARG_DST, user(matrix(p.m, p.n, false), y)}};
+    if (bias) run.emplace(DNNL_ARG_BIAS, user(memory::desc({1, p.n}, memory::data_type::f32, tag::ab), bias));
+    primitive.execute(s, run);
+    s.wait();
+  });
+}
+
 // ---- batch normalisation over every axis but the last (rows × channels), with the batch's statistics ----
 
 struct BatchNorm {
@@ -383,6 +549,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"conv2dBackwardData", nullptr, Conv2dBackwardData, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"conv2dBackwardFilter", nullptr, Conv2dBackwardFilter, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"pool2d", nullptr, Pool2d, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"pool2dBackward", nullptr, Pool2dBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"matMul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"batchNormTraining", nullptr, BatchNormTraining, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"batchNormTrainingGrad", nullptr, BatchNormTrainingGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

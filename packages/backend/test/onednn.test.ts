@@ -1,0 +1,71 @@
+import { BATCH_NORM_KERNELS as MODEL_BATCH_NORM_KERNELS } from '@rxvision/model';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, test } from 'vitest';
+import { BATCH_NORM_KERNELS, kernelPatches, loadOneDnn, ONEDNN_PACKAGE, selectBackend } from '../src/index.js';
+
+// The onednn backend: wasm's kernels with oneDNN's for matrix products, convolutions, pooling,
+// batch normalisation and leading-axes sums. Its numbers against cpu are the layer matrix's
+// (layer-gradients.test.ts); here, what it reports, what it replaced, and what it refuses. CI
+// builds the addon (.ci/run installs libdnnl-dev), so there a missing addon fails; elsewhere it is
+// named on stderr and these tests do not run.
+const native = await loadOneDnn();
+if ('problem' in native && !process.env.CI) console.warn(`skipping the onednn backend's tests: ${native.problem}`);
+const run = 'dnnl' in native || Boolean(process.env.CI);
+
+describe.runIf(run)('the onednn backend', () => {
+  test('is built and loads (CI installs oneDNN)', () => {
+    expect('problem' in native ? native.problem : undefined).toBeUndefined();
+  });
+
+  test('reports oneDNN, its package and its threads, and replaced the kernels it names', async () => {
+    const report = await selectBackend('onednn', { threads: 2 });
+    expect(report).toMatchObject({ backend: 'onednn', package: ONEDNN_PACKAGE, threads: 2, gpu: false });
+    expect(report.summary).toMatch(/^backend onednn \(oneDNN \d+\.\d+\.\d+ from @rxvision\/dnnl-linux-x64 for matrix products, convolutions and batch normalisation/);
+    const replaced = kernelPatches('onednn').filter((patch) => patch.by === 'onednn').map((patch) => patch.kernel);
+    expect(replaced.sort()).toEqual(['AvgPool', 'BatchMatMul', 'Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'FusedConv2D', 'MaxPool', 'MaxPoolGrad', BATCH_NORM_KERNELS.training, BATCH_NORM_KERNELS.gradient, '_FusedMatMul'].sort());
+    // Selecting it again patches nothing twice.
+    await selectBackend('onednn', { threads: 2 });
+    expect(kernelPatches('onednn').filter((patch) => patch.by === 'onednn')).toHaveLength(replaced.length);
+  });
+
+  test("implements the batch-norm kernels under the names @rxvision/model asks for", () => {
+    expect(BATCH_NORM_KERNELS).toEqual(MODEL_BATCH_NORM_KERNELS);
+  });
+
+  test('a dilated convolution (forward only: tfjs has no gradient for it) matches cpu', async () => {
+    const x = tf.tidy(() => tf.randomUniform([2, 11, 11, 16], -1, 1, 'float32', 3));
+    const filter = tf.tidy(() => tf.randomUniform([3, 3, 16, 8], -1, 1, 'float32', 4));
+    const values = [await x.data(), await filter.data()] as const;
+    tf.dispose([x, filter]);
+    const convolve = () => tf.tidy(() => Array.from(tf.conv2d(tf.tensor4d(values[0], [2, 11, 11, 16]), tf.tensor4d(values[1], [3, 3, 16, 8]), 1, 'same', 'NHWC', 2).dataSync()));
+    await selectBackend('cpu');
+    const expected = convolve();
+    await selectBackend('onednn', { threads: 2 });
+    const actual = convolve();
+    expect(actual).toHaveLength(expected.length);
+    actual.forEach((value, i) => expect(value).toBeCloseTo(expected[i]!, 4));
+  });
+
+  test('sums over the leading axes match float64 sums, and the same again on every run', async () => {
+    await selectBackend('onednn', { threads: 2 });
+    const rows = 3001;
+    const data = Float32Array.from({ length: rows * 7 }, (_, i) => Math.sin(i) * 1000);
+    const expected = Array.from({ length: 7 }, (_, c) => {
+      let sum = 0;
+      for (let r = 0; r < rows; r++) sum += data[r * 7 + c]!;
+      return Math.fround(sum / rows);
+    });
+    const mean = () => tf.tidy(() => Array.from(tf.mean(tf.tensor2d(data, [rows, 7]), 0).dataSync()));
+    expect(mean()).toEqual(expected);
+    expect(mean()).toEqual(mean());
+  });
+
+  test('the addon refuses bad operands in one line, naming them', () => {
+    if (!('dnnl' in native)) throw new Error(native.problem);
+    const geometry = Int32Array.from([1, 3, 3, 1, 1, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 2, 2]);
+    const call = (x: Float32Array, g: Int32Array = geometry) => () => native.dnnl.conv2d(g, x, new Float32Array(4), null, new Float32Array(4), false);
+    expect(call(new Float32Array(2))).toThrow(/^rxvision-dnnl: x holds 2 floats, 9 needed$/);
+    expect(call(new Float32Array(9), new Int32Array(3))).toThrow(/^rxvision-dnnl: the geometry must be an Int32Array of 17$/);
+    expect(() => native.dnnl.matMul(2, 0, 2, false, false, new Float32Array(4), new Float32Array(4), null, new Float32Array(4), false)).toThrow(/^rxvision-dnnl: matMul's sizes must be positive$/);
+  });
+});
