@@ -1,12 +1,17 @@
 // Training speed of rxvision against PyTorch on the same machine, in one run: the tutorial MLP and
 // the small CNN (conv3x3 32 → pool → conv3x3 64 → pool → dense 10, 'same', ReLU), batch 128, SGD,
-// step only (random data in memory), at 1 and at 2 threads, with their ratio.
-// Usage: node tools/benchmarks/versus-pytorch.js [--threads 1,2] [--steps 30] [--models mlp,cnn] [--backend auto,wasm]
-// Workers start with @rxvision/backend's MALLOC_TUNABLES, as the rxvision CLI does.
+// step only (random data in memory); and `epoch`, a real epoch of experiments/cifar10-cnn.json (crop,
+// flip, normalise, ResNet-8, Nesterov, batch 128: `rxvision train --config … --limit 8600 --schedule
+// 1@0.05`, its training images over the epoch's seconds, validation included) against its twin
+// ../shared/bench/torch_resnet8.py (60 steps); at 1 and at 2 threads, with their ratio.
+// Usage: node tools/benchmarks/versus-pytorch.js [--threads 1,2] [--steps 30] [--models mlp,cnn,epoch] [--backend auto,wasm]
+// Processes start as a plain `node` does (no GLIBC_TUNABLES), except for the onnxruntime backend,
+// whose fresh output buffers need @rxvision/backend's MALLOC_TUNABLES (the CLI sets them for it).
 // PyTorch: Debian's python3-torch with libopenblas0-pthread (../shared/bench), run with
 // OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset. Never asserted in tests: timings are noisy.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -16,7 +21,7 @@ const { values } = parseArgs({
   options: {
     threads: { type: 'string', default: '1,2' },
     steps: { type: 'string', default: '30' },
-    models: { type: 'string', default: 'mlp,cnn' },
+    models: { type: 'string', default: 'mlp,cnn,epoch' },
     backend: { type: 'string', default: 'auto' },
     worker: { type: 'string' }, // internal: measure one model in this process
     'torch-bench': { type: 'string', default: join(here, '..', '..', '..', 'shared', 'bench') },
@@ -27,15 +32,17 @@ if (values.worker) {
   console.log(JSON.stringify(await measure(values.worker, Number(values.threads), Number(values.steps), values.backend)));
 } else {
   const { MALLOC_TUNABLES } = await import('@rxvision/backend');
-  const env = { ...process.env, GLIBC_TUNABLES: MALLOC_TUNABLES };
+  const plain = { ...process.env };
+  delete plain.GLIBC_TUNABLES;
   const rows = [];
   for (const model of values.models.split(',')) {
     for (const threads of values.threads.split(',').map(Number)) {
-      const torch = pytorch(model, threads);
+      const torch = model === 'epoch' ? pytorchEpoch(threads) : pytorch(model, threads);
       for (const backend of values.backend.split(',')) {
+        const env = backend === 'onnxruntime' ? { ...plain, GLIBC_TUNABLES: MALLOC_TUNABLES } : plain;
         // A process per measurement: the wasm thread pool is set up once per process.
         const worker = [fileURLToPath(import.meta.url), '--worker', model, '--threads', String(threads), '--steps', values.steps, '--backend', backend];
-        const ours = JSON.parse(execFileSync(process.execPath, worker, { encoding: 'utf8', env }).trim().split('\n').at(-1));
+        const ours = model === 'epoch' ? rxvisionEpoch(threads, backend, env) : JSON.parse(execFileSync(process.execPath, worker, { encoding: 'utf8', env }).trim().split('\n').at(-1));
         rows.push({ model, threads, backend: ours.backend, rxvision: ours.samplesPerSecond, pytorch: torch.samplesPerSecond, ratio: torch.samplesPerSecond ? ours.samplesPerSecond / torch.samplesPerSecond : undefined, note: torch.note });
         const row = rows.at(-1);
         console.log(
@@ -45,6 +52,42 @@ if (values.worker) {
     }
   }
   console.log(JSON.stringify(rows));
+}
+
+/** The CIFAR-10 tarball both epochs read: RXVISION_CIFAR10_SOURCE, else the shared copy. */
+function cifar10Source() {
+  return process.env.RXVISION_CIFAR10_SOURCE ?? join(values['torch-bench'], '..', 'data', 'cifar-10-binary.tar.gz');
+}
+
+/** A real epoch of experiments/cifar10-cnn.json through the CLI: training images over the epoch's seconds. */
+function rxvisionEpoch(threads, backend, env) {
+  const out = mkdtempSync(join(tmpdir(), 'rxvision-epoch-'));
+  try {
+    const cli = join(here, '..', '..', 'packages', 'cli', 'bin', 'rxvision.js');
+    const args = [cli, 'train', '--config', join(here, '..', '..', 'experiments', 'cifar10-cnn.json'), '--limit', '8600', '--schedule', '1@0.05', '--threads', String(threads), '--backend', backend, '--out', join(out, 'run')];
+    execFileSync(process.execPath, args, { encoding: 'utf8', env: { ...env, RXVISION_CIFAR10_SOURCE: cifar10Source() }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const summary = JSON.parse(readFileSync(join(out, 'run', 'summary.json'), 'utf8'));
+    const [epoch] = JSON.parse(readFileSync(join(out, 'run', 'history.json'), 'utf8'));
+    return { backend: `${summary.backend?.name ?? backend}, ${threads} thread${threads === 1 ? '' : 's'}`, samplesPerSecond: summary.split.train / epoch.seconds };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** PyTorch's twin of that epoch (60 steps of 128), or why there is none. */
+function pytorchEpoch(threads) {
+  const script = join(values['torch-bench'], 'torch_resnet8.py');
+  if (!existsSync(script)) return { note: `no PyTorch twin at ${script}` };
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  try {
+    const out = execFileSync('/usr/bin/python3', [script, cifar10Source(), '--epochs', '1', '--max-steps', '60', '--threads', String(threads)], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const epoch = out.split('\n').map((line) => (line.startsWith('{"epoch"') ? JSON.parse(line) : undefined)).find(Boolean);
+    return { samplesPerSecond: epoch.samples_per_s };
+  } catch (error) {
+    return { note: `PyTorch did not run: ${String(error.stderr ?? error.message).trim().split('\n').at(-1)} (apt-get install python3-torch libopenblas0-pthread)` };
+  }
 }
 
 /** PyTorch's samples/s from the anchor scripts, or why there is none. */
