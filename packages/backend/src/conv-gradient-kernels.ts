@@ -5,13 +5,11 @@ import {
   type DepthwiseConv2dNativeBackpropFilterAttrs,
   type DepthwiseConv2dNativeBackpropInputAttrs,
   getKernel,
-  type KernelConfig,
   type KernelFunc,
   type NamedAttrMap,
-  registerKernel,
   type TensorInfo,
-  unregisterKernel,
 } from '@tensorflow/tfjs-core';
+import { patchedBy, patchKernel } from './kernel-patches.js';
 
 /**
  * The convolution gradients that tfjs-backend-wasm 4.22 lacks (so CNNs did not train on it),
@@ -20,8 +18,7 @@ import {
  */
 export const GRADIENT_KERNELS = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'] as const;
 const BACKPROP_INPUT = 'Conv2DBackpropInput' as const;
-/** Kernel functions this module registered: replacing wasm's backprop input happens once. */
-const ours = new WeakSet<object>();
+const XNNPACK_GRADIENTS = 'xnnpack-gradients';
 
 /**
  * Registers, for `backendName`, each of `GRADIENT_KERNELS` it lacks, and replaces its
@@ -37,13 +34,10 @@ export function registerConvGradientKernels(backendName: string): string[] {
   };
   const registered: string[] = [];
   for (const name of [...GRADIENT_KERNELS, BACKPROP_INPUT]) {
-    const existing = getKernel(name, backendName);
-    if (existing && (name !== BACKPROP_INPUT || ours.has(existing.kernelFunc))) continue;
-    const kernelFunc = factories[name](kernels(backendName));
-    ours.add(kernelFunc);
-    if (existing) unregisterKernel(name, backendName);
-    registerKernel({ kernelName: name, backendName, kernelFunc } as KernelConfig);
-    registered.push(name);
+    const existing = getKernel(name, backendName)?.kernelFunc as KernelFunc | undefined;
+    // The gradients the backend has of its own stay; its slow backprop input is replaced.
+    if (existing && name !== BACKPROP_INPUT && !patchedBy(existing, XNNPACK_GRADIENTS)) continue;
+    if (patchKernel(backendName, name, XNNPACK_GRADIENTS, () => factories[name](kernels(backendName)))) registered.push(name);
   }
   return registered;
 }

@@ -1,8 +1,8 @@
-import { type BatchMatMulAttrs, type BatchMatMulInputs, getKernel, type KernelConfig, type KernelFunc, registerKernel, type Tensor, type TensorInfo, unregisterKernel } from '@tensorflow/tfjs-core';
+import { type BatchMatMulAttrs, type BatchMatMulInputs, getKernel, type KernelFunc, type Tensor, type TensorInfo } from '@tensorflow/tfjs-core';
+import { patchKernel } from './kernel-patches.js';
 
 const MAT_MUL_KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;
 const TRANSPOSE = 'Transpose';
-const patched = new Set<string>();
 
 /**
  * Replaces a backend's BatchMatMul and _FusedMatMul kernels with ones that transpose their inputs
@@ -13,16 +13,12 @@ const patched = new Set<string>();
  * layers and user code.
  */
 export function useExplicitTransposeMatMul(backendName: string): void {
-  if (patched.has(backendName)) return;
   const transpose = getKernel(TRANSPOSE, backendName);
   if (!transpose) return;
   for (const name of MAT_MUL_KERNELS) {
-    const original = getKernel(name, backendName);
-    if (!original) continue;
-    unregisterKernel(name, backendName);
-    registerKernel({ ...(original as KernelConfig), kernelFunc: explicitTranspose(original.kernelFunc as KernelFunc, transpose.kernelFunc as KernelFunc) });
+    if (!getKernel(name, backendName)) continue;
+    patchKernel(backendName, name, 'explicit-transpose', (original) => explicitTranspose(original!, transpose.kernelFunc as KernelFunc));
   }
-  patched.add(backendName);
 }
 
 function explicitTranspose(multiply: KernelFunc, transposeFunc: KernelFunc): KernelFunc {

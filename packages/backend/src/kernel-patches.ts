@@ -11,20 +11,30 @@ export interface KernelPatch {
 }
 
 const patches: KernelPatch[] = [];
+/** Every kernel function made here: by whom, and the one it wraps. */
+const made = new WeakMap<KernelFunc, { by: string; original: KernelFunc | undefined }>();
+
+/** Whether `by` made `kernelFunc` or any kernel it wraps (a variant copies wasm's patched kernels). */
+export function patchedBy(kernelFunc: KernelFunc | undefined, by: string): boolean {
+  for (let f = kernelFunc; f; f = made.get(f)?.original) if (made.get(f)?.by === by) return true;
+  return false;
+}
 
 /**
  * Every kernel this package replaces on a backend goes through here: `make` receives the kernel
  * registered before (which the new one may call for the cases it does not cover) and returns its
- * replacement. A patch by the same `by` on the same backend and kernel happens once; later patches
- * by others wrap the ones before, in the order applied. Returns whether it patched now.
+ * replacement. Where `by` already patched the kernel there (or the kernel copied there), nothing
+ * happens; patches by others wrap the ones before, in the order applied. Returns whether it patched.
  */
 export function patchKernel(backendName: string, kernelName: string, by: string, make: (original: KernelFunc | undefined) => KernelFunc): boolean {
-  if (patches.some((p) => p.backend === backendName && p.kernel === kernelName && p.by === by)) return false;
-  const original = getKernel(kernelName, backendName);
-  const kernelFunc = make(original?.kernelFunc as KernelFunc | undefined);
-  if (original) unregisterKernel(kernelName, backendName);
-  registerKernel({ ...(original as KernelConfig | undefined), kernelName, backendName, kernelFunc });
-  patches.push({ backend: backendName, kernel: kernelName, by, replaced: Boolean(original) });
+  const existing = getKernel(kernelName, backendName);
+  const original = existing?.kernelFunc as KernelFunc | undefined;
+  if (patchedBy(original, by)) return false;
+  const kernelFunc = make(original);
+  made.set(kernelFunc, { by, original });
+  if (existing) unregisterKernel(kernelName, backendName);
+  registerKernel({ ...(existing as KernelConfig | undefined), kernelName, backendName, kernelFunc });
+  patches.push({ backend: backendName, kernel: kernelName, by, replaced: Boolean(existing) });
   return true;
 }
 

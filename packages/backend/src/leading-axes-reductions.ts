@@ -1,4 +1,5 @@
-import { getKernel, type KernelConfig, type KernelFunc, registerKernel, type SumAttrs, type TensorInfo, unregisterKernel, util } from '@tensorflow/tfjs-core';
+import { getKernel, type KernelFunc, type SumAttrs, type TensorInfo, util } from '@tensorflow/tfjs-core';
+import { patchKernel } from './kernel-patches.js';
 import type { HeapBackend } from './wasm-heap.js';
 
 const REDUCTIONS = ['Sum', 'Mean'] as const;
@@ -11,29 +12,29 @@ const REDUCTIONS = ['Sum', 'Mean'] as const;
  */
 export function useLeadingAxesReductions(backendName: string, sumRows: SumRows = sumRowsInJavaScript): void {
   for (const name of REDUCTIONS) {
-    const original = getKernel(name, backendName);
-    if (!original || (original.kernelFunc as { leadingAxes?: boolean }).leadingAxes) continue;
-    const kernelFunc: KernelFunc & { leadingAxes?: boolean } = (args) => {
-      const { x } = args.inputs as unknown as { x: TensorInfo };
-      const { axis, keepDims } = args.attrs as unknown as SumAttrs;
-      const axes = util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
-      const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
-      if (x.dtype !== 'float32' || !leading) return original.kernelFunc(args);
-      const heap = args.backend as unknown as HeapBackend;
-      const kept = x.shape.slice(axes.length);
-      const out = heap.makeOutput(keepDims ? x.shape.map((size, i) => (i < axes.length ? 1 : size)) : kept, 'float32');
-      // Views after makeOutput: growing the heap would detach views taken before it.
-      const values = heap.typedArrayFromHeap(x);
-      const result = heap.typedArrayFromHeap(out);
-      const columns = util.sizeFromShape(kept);
-      const rows = values.length / columns;
-      sumRows(rows, columns, name === 'Mean' ? 1 / rows : 1, values, result);
-      return out;
-    };
-    kernelFunc.leadingAxes = true;
-    unregisterKernel(name, backendName);
-    registerKernel({ ...(original as KernelConfig), kernelFunc });
+    if (!getKernel(name, backendName)) continue;
+    patchKernel(backendName, name, 'leading-axes', (original) => leadingAxes(name, original!, sumRows));
   }
+}
+
+function leadingAxes(name: (typeof REDUCTIONS)[number], original: KernelFunc, sumRows: SumRows): KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as unknown as { x: TensorInfo };
+    const { axis, keepDims } = args.attrs as unknown as SumAttrs;
+    const axes = util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+    const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
+    if (x.dtype !== 'float32' || !leading) return original(args);
+    const heap = args.backend as unknown as HeapBackend;
+    const kept = x.shape.slice(axes.length);
+    const out = heap.makeOutput(keepDims ? x.shape.map((size, i) => (i < axes.length ? 1 : size)) : kept, 'float32');
+    // Views after makeOutput: growing the heap would detach views taken before it.
+    const values = heap.typedArrayFromHeap(x);
+    const result = heap.typedArrayFromHeap(out);
+    const columns = util.sizeFromShape(kept);
+    const rows = values.length / columns;
+    sumRows(rows, columns, name === 'Mean' ? 1 / rows : 1, values, result);
+    return out;
+  };
 }
 
 /** y[c] = scale · Σ_r x[r, c] over `rows` rows of `columns` (oneDNN's addon has one on threads). */

@@ -1,4 +1,5 @@
-import { backend_util, getKernel, type KernelConfig, type KernelFunc, type MaxPoolGradAttrs, registerKernel, type TensorInfo, unregisterKernel } from '@tensorflow/tfjs-core';
+import { backend_util, getKernel, type KernelFunc, type MaxPoolGradAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
+import { patchKernel } from './kernel-patches.js';
 import type { HeapBackend } from './wasm-heap.js';
 
 const MAX_POOL_GRAD = 'MaxPoolGrad';
@@ -11,57 +12,56 @@ const MAX_POOL_GRAD = 'MaxPoolGrad';
  * are cheap next to the convolutions around them).
  */
 export function useCorrectMaxPoolGrad(backendName: string): void {
-  const original = getKernel(MAX_POOL_GRAD, backendName);
-  if (!original || (original.kernelFunc as { correct?: boolean }).correct) return;
-  const kernelFunc: KernelFunc & { correct?: boolean } = ({ inputs, backend, attrs }) => {
-    const { dy, input } = inputs as unknown as { dy: TensorInfo; input: TensorInfo };
-    const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as MaxPoolGradAttrs;
-    const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
-    const heap = backend as unknown as HeapBackend;
-    const dx = heap.makeOutput(input.shape, 'float32');
-    // Views after makeOutput: growing the heap would detach views taken before it.
-    const x = heap.typedArrayFromHeap(input);
-    const gradient = heap.typedArrayFromHeap(dy);
-    const out = heap.typedArrayFromHeap(dx);
-    out.fill(0);
-    const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth } = info;
-    const { effectiveFilterHeight: fh, effectiveFilterWidth: fw, dilationHeight: dh, dilationWidth: dw } = info;
-    const { top, left } = info.padInfo;
-    // Channels innermost, as NHWC stores them: one pass over each window, all channels at once.
-    const best = new Float32Array(channels);
-    const at = new Int32Array(channels);
-    for (let n = 0; n < batchSize; n++) {
-      for (let oh = 0; oh < outHeight; oh++) {
-        for (let ow = 0; ow < outWidth; ow++) {
-          best.fill(-Infinity);
-          at.fill(-1);
-          for (let i = 0; i < fh; i += dh) {
-            const ih = oh * strideHeight - top + i;
-            if (ih < 0 || ih >= inHeight) continue;
-            for (let j = 0; j < fw; j += dw) {
-              const iw = ow * strideWidth - left + j;
-              if (iw < 0 || iw >= inWidth) continue;
-              const base = ((n * inHeight + ih) * inWidth + iw) * channels;
-              for (let c = 0; c < channels; c++) {
-                const value = x[base + c]!;
-                if (value > best[c]! || at[c]! < 0) {
-                  best[c] = value;
-                  at[c] = base + c;
-                }
+  if (!getKernel(MAX_POOL_GRAD, backendName)) return;
+  // A function per backend: the patch registry remembers each by what it replaced.
+  patchKernel(backendName, MAX_POOL_GRAD, 'correct-max-pool-grad', () => (args) => correctMaxPoolGrad(args));
+}
+
+const correctMaxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { dy, input } = inputs as unknown as { dy: TensorInfo; input: TensorInfo };
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as MaxPoolGradAttrs;
+  const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const heap = backend as unknown as HeapBackend;
+  const dx = heap.makeOutput(input.shape, 'float32');
+  // Views after makeOutput: growing the heap would detach views taken before it.
+  const x = heap.typedArrayFromHeap(input);
+  const gradient = heap.typedArrayFromHeap(dy);
+  const out = heap.typedArrayFromHeap(dx);
+  out.fill(0);
+  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth } = info;
+  const { effectiveFilterHeight: fh, effectiveFilterWidth: fw, dilationHeight: dh, dilationWidth: dw } = info;
+  const { top, left } = info.padInfo;
+  // Channels innermost, as NHWC stores them: one pass over each window, all channels at once.
+  const best = new Float32Array(channels);
+  const at = new Int32Array(channels);
+  for (let n = 0; n < batchSize; n++) {
+    for (let oh = 0; oh < outHeight; oh++) {
+      for (let ow = 0; ow < outWidth; ow++) {
+        best.fill(-Infinity);
+        at.fill(-1);
+        for (let i = 0; i < fh; i += dh) {
+          const ih = oh * strideHeight - top + i;
+          if (ih < 0 || ih >= inHeight) continue;
+          for (let j = 0; j < fw; j += dw) {
+            const iw = ow * strideWidth - left + j;
+            if (iw < 0 || iw >= inWidth) continue;
+            const base = ((n * inHeight + ih) * inWidth + iw) * channels;
+            for (let c = 0; c < channels; c++) {
+              const value = x[base + c]!;
+              if (value > best[c]! || at[c]! < 0) {
+                best[c] = value;
+                at[c] = base + c;
               }
             }
           }
-          const outBase = ((n * outHeight + oh) * outWidth + ow) * channels;
-          for (let c = 0; c < channels; c++) {
-            const index = at[c]!;
-            if (index >= 0) out[index] = out[index]! + gradient[outBase + c]!;
-          }
+        }
+        const outBase = ((n * outHeight + oh) * outWidth + ow) * channels;
+        for (let c = 0; c < channels; c++) {
+          const index = at[c]!;
+          if (index >= 0) out[index] = out[index]! + gradient[outBase + c]!;
         }
       }
     }
-    return dx;
-  };
-  kernelFunc.correct = true;
-  unregisterKernel(MAX_POOL_GRAD, backendName);
-  registerKernel({ ...(original as KernelConfig), kernelFunc });
-}
+  }
+  return dx;
+};

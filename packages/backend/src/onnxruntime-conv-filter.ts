@@ -1,10 +1,9 @@
-import { backend_util, type Conv2DBackpropFilterAttrs, getKernel, type KernelConfig, type KernelFunc, registerKernel, type TensorInfo, unregisterKernel } from '@tensorflow/tfjs-core';
+import { backend_util, type Conv2DBackpropFilterAttrs, getKernel, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { patchKernel } from './kernel-patches.js';
 import type { OnnxRuntime, OnnxSession } from './onnxruntime.js';
 import { type HeapBackend, Staging, writeBack } from './wasm-heap.js';
 
 const KERNEL = 'Conv2DBackpropFilter';
-
-const ours = new WeakSet<object>();
 
 /**
  * Replaces `backendName`'s Conv2DBackpropFilter (a wasm-heap backend) with im2col and one
@@ -14,12 +13,8 @@ const ours = new WeakSet<object>();
  * into 27 outputs leaves a convolution engine nothing to split.
  */
 export function useOnnxRuntimeConvFilterGradient(backendName: string, runtime: OnnxRuntime, threads: number): void {
-  const original = getKernel(KERNEL, backendName);
-  if (!original || ours.has(original.kernelFunc)) return;
-  const kernelFunc = filterGradientKernel(runtime, threads, original.kernelFunc as KernelFunc);
-  ours.add(kernelFunc);
-  unregisterKernel(KERNEL, backendName);
-  registerKernel({ ...(original as KernelConfig), kernelFunc });
+  if (!getKernel(KERNEL, backendName)) return;
+  patchKernel(backendName, KERNEL, 'onnxruntime-conv-filter', (original) => filterGradientKernel(runtime, threads, original!));
 }
 
 function filterGradientKernel(runtime: OnnxRuntime, threads: number, fallback: KernelFunc): KernelFunc {

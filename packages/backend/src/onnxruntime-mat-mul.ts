@@ -1,4 +1,5 @@
-import { getKernel, type KernelConfig, type KernelFunc, registerKernel, type TensorInfo, unregisterKernel, util } from '@tensorflow/tfjs-core';
+import { getKernel, type KernelFunc, type TensorInfo, util } from '@tensorflow/tfjs-core';
+import { patchKernel } from './kernel-patches.js';
 import type { OnnxGraph, OnnxNode } from './onnx-model.js';
 import type { OnnxRuntime, OnnxSession } from './onnxruntime.js';
 import { type HeapBackend, Staging, writeBack } from './wasm-heap.js';
@@ -19,9 +20,6 @@ interface MatMulAttrs {
   activation?: string;
 }
 
-/** Kernel functions this module made, so that patching twice does not wrap them twice. */
-const ours = new WeakSet<object>();
-
 /**
  * Replaces `backendName`'s BatchMatMul and _FusedMatMul (a wasm-heap backend) with onnxruntime's
  * MLAS: measured here at 100–160 GFLOP/s on one core for the tutorial MLP's products, against
@@ -31,12 +29,8 @@ const ours = new WeakSet<object>();
 export function useOnnxRuntimeMatMul(backendName: string, runtime: OnnxRuntime, threads: number): void {
   const sessions = new MatMulSessions(runtime, threads);
   for (const name of MAT_MUL_KERNELS) {
-    const original = getKernel(name, backendName);
-    if (!original || ours.has(original.kernelFunc)) continue;
-    const kernelFunc = matMulKernel(sessions, original.kernelFunc as KernelFunc);
-    ours.add(kernelFunc);
-    unregisterKernel(name, backendName);
-    registerKernel({ ...(original as KernelConfig), kernelFunc });
+    if (!getKernel(name, backendName)) continue;
+    patchKernel(backendName, name, 'onnxruntime-mat-mul', (original) => matMulKernel(sessions, original!));
   }
 }
 

@@ -1,4 +1,5 @@
-import { getKernel, type KernelConfig, type KernelFunc, registerKernel, type TensorInfo, unregisterKernel } from '@tensorflow/tfjs-core';
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { patchKernel } from './kernel-patches.js';
 
 interface RefCounted {
   incRef(dataId: object): void;
@@ -11,15 +12,10 @@ interface RefCounted {
  * ResNet's training step made 97 of them.
  */
 export function useSharedIdentity(backendName: string): void {
-  const original = getKernel('Identity', backendName);
-  if (!original || (original.kernelFunc as { shared?: boolean }).shared) return;
-  const kernelFunc: KernelFunc & { shared?: boolean } = (args) => {
+  patchKernel(backendName, 'Identity', 'shared-identity', (original) => (args) => {
     const { x } = args.inputs as unknown as { x: TensorInfo };
-    if (x.dtype === 'string') return original.kernelFunc(args);
+    if (x.dtype === 'string') return original!(args);
     (args.backend as unknown as RefCounted).incRef(x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-  };
-  kernelFunc.shared = true;
-  unregisterKernel('Identity', backendName);
-  registerKernel({ ...(original as KernelConfig), kernelFunc });
+  });
 }
