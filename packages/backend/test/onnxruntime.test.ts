@@ -3,8 +3,8 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { describe, expect, test } from 'vitest';
 import { loadOnnxRuntime, MAT_MUL_KERNELS, onnxModel, selectBackend } from '../src/index.js';
 
-// onnxruntime-node is an optional dependency that `npm ci` installs here (.npmrc skips its CUDA
-// download); these tests fail, rather than skip, where it is missing.
+// onnxruntime-node is a dev dependency here (an optional peer for users; the root package.json's
+// allowScripts refuses its CUDA download); these tests fail, rather than skip, where it is missing.
 const runtime = loadOnnxRuntime();
 
 describe('onnxModel', () => {
