@@ -5,8 +5,8 @@
 // 1@0.05`, its training images over the epoch's seconds, validation included) against its twin
 // ../shared/bench/torch_resnet8.py (60 steps); at 1 and at 2 threads, with their ratio.
 // Usage: node tools/benchmarks/versus-pytorch.js [--threads 1,2] [--steps 30] [--models mlp,cnn,epoch] [--backend auto,wasm]
-// Processes start as a plain `node` does (no GLIBC_TUNABLES), except for the onnxruntime backend,
-// whose fresh output buffers need @rxvision/backend's MALLOC_TUNABLES (the CLI sets them for it).
+// Every process starts as a plain `node` does, without GLIBC_TUNABLES: onednn allocates nothing per
+// call, and selecting onnxruntime sets the malloc thresholds its fresh buffers need at run time.
 // PyTorch: Debian's python3-torch with libopenblas0-pthread (../shared/bench), run with
 // OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset. Never asserted in tests: timings are noisy.
 import { execFileSync } from 'node:child_process';
@@ -31,15 +31,13 @@ const { values } = parseArgs({
 if (values.worker) {
   console.log(JSON.stringify(await measure(values.worker, Number(values.threads), Number(values.steps), values.backend)));
 } else {
-  const { MALLOC_TUNABLES } = await import('@rxvision/backend');
-  const plain = { ...process.env };
-  delete plain.GLIBC_TUNABLES;
+  const env = { ...process.env };
+  delete env.GLIBC_TUNABLES;
   const rows = [];
   for (const model of values.models.split(',')) {
     for (const threads of values.threads.split(',').map(Number)) {
       const torch = model === 'epoch' ? pytorchEpoch(threads) : pytorch(model, threads);
       for (const backend of values.backend.split(',')) {
-        const env = backend === 'onnxruntime' ? { ...plain, GLIBC_TUNABLES: MALLOC_TUNABLES } : plain;
         // A process per measurement: the wasm thread pool is set up once per process.
         const worker = [fileURLToPath(import.meta.url), '--worker', model, '--threads', String(threads), '--steps', values.steps, '--backend', backend];
         const ours = model === 'epoch' ? rxvisionEpoch(threads, backend, env) : JSON.parse(execFileSync(process.execPath, worker, { encoding: 'utf8', env }).trim().split('\n').at(-1));

@@ -10,7 +10,7 @@ export { BACKEND_CHOICES, type BackendChoice, type BackendReport, selectBackend,
 export { useLeanBatchNormGradient } from './batch-norm-gradient.js';
 export { GRADIENT_KERNELS, registerConvGradientKernels } from './conv-gradient-kernels.js';
 export { useLeadingAxesReductions } from './leading-axes-reductions.js';
-export { isGlibc, MALLOC_TUNABLES, mallocTunablesApplied } from './malloc-tunables.js';
+export { isGlibc, keepFreedMemory, MALLOC_TUNABLES, mallocTunablesApplied } from './malloc-tunables.js';
 export { useCorrectMaxPoolGrad } from './max-pool-grad-kernel.js';
 export { type OnnxGraph, type OnnxNode, onnxModel, type OnnxValue } from './onnx-model.js';
 export { loadOnnxRuntime, type OnnxRuntime, type OnnxSession } from './onnxruntime.js';

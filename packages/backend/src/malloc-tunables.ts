@@ -1,17 +1,34 @@
+import type { OneDnn } from './onednn.js';
+
+/** Large freed buffers are kept for reuse below this size (256 MiB)… */
+const MMAP_THRESHOLD = 268_435_456;
+/** …and the heap is trimmed only past this much free memory at its top (1 GiB). */
+const TRIM_THRESHOLD = 1_073_741_824;
+
 /**
  * glibc malloc settings under which a process keeps freed large buffers for reuse. onnxruntime's
  * Node binding returns a fresh copy of every output (a 20 MB weight gradient, for the tutorial
  * MLP); with glibc's defaults such buffers are mapped and unmapped on each call, and the page
- * faults of mapping them again cost 70 ms of a 45 ms step on this project's virtual machine.
- * glibc reads them only at start-up: set GLIBC_TUNABLES before the process starts.
+ * faults of mapping them again cost 70 ms of a 45 ms step on this project's virtual machine. As an
+ * environment variable glibc reads them only at start-up; `selectBackend('onnxruntime')` sets the
+ * same thresholds at run time (mallopt, through @rxvision/dnnl-linux-x64's addon) where it can.
  */
-export const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=1073741824';
+export const MALLOC_TUNABLES = `glibc.malloc.mmap_threshold=${MMAP_THRESHOLD}:glibc.malloc.trim_threshold=${TRIM_THRESHOLD}`;
 
-export const MALLOC_TUNABLES_HINT = `steps can take twice as long unless the process starts with GLIBC_TUNABLES=${MALLOC_TUNABLES} (the rxvision CLI sets it)`;
+export const MALLOC_TUNABLES_HINT = `steps can take twice as long unless the process starts with GLIBC_TUNABLES=${MALLOC_TUNABLES} (@rxvision/dnnl-linux-x64, which sets them at run time, is not available here)`;
 
-/** Whether this process needs no malloc settings: not glibc, or they are set. */
+let setAtRunTime = false;
+
+/** Sets the thresholds now, through the addon's mallopt; whether glibc took them. */
+export function keepFreedMemory(dnnl: Pick<OneDnn, 'keepFreedMemory'>): boolean {
+  if (!isGlibc()) return false;
+  setAtRunTime ||= dnnl.keepFreedMemory(MMAP_THRESHOLD, TRIM_THRESHOLD);
+  return setAtRunTime;
+}
+
+/** Whether this process needs no malloc settings: not glibc, or they are set (at start-up or since). */
 export function mallocTunablesApplied(env: NodeJS.ProcessEnv = process.env): boolean {
-  if (!isGlibc()) return true;
+  if (!isGlibc() || setAtRunTime) return true;
   return /glibc\.malloc\.mmap_threshold=/.test(env.GLIBC_TUNABLES ?? '');
 }
 

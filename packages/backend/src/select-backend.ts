@@ -8,7 +8,7 @@ import { useLeadingAxesReductions } from './leading-axes-reductions.js';
 import { useLeanBatchNormGradient } from './batch-norm-gradient.js';
 import { useSharedIdentity } from './shared-identity.js';
 import { nodeBindingProblem, resolvePackage } from './node-binding.js';
-import { MALLOC_TUNABLES_HINT, mallocTunablesApplied } from './malloc-tunables.js';
+import { keepFreedMemory, MALLOC_TUNABLES_HINT, mallocTunablesApplied } from './malloc-tunables.js';
 import { loadOnnxRuntime, type OnnxRuntime } from './onnxruntime.js';
 import { useOnnxRuntimeConvFilterGradient } from './onnxruntime-conv-filter.js';
 import { useOnnxRuntimeMatMul } from './onnxruntime-mat-mul.js';
@@ -107,6 +107,9 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
       package: 'onnxruntime-node',
       async load() {
         onnxRuntime = loadOnnxRuntime();
+        // Its binding returns fresh buffers: glibc must keep freed ones, set now where the addon is.
+        const native = await loadOneDnn();
+        if ('dnnl' in native) keepFreedMemory(native.dnnl);
         await import('@tensorflow/tfjs-backend-wasm');
         registerWasmVariant('onnxruntime');
       },

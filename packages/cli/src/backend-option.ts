@@ -12,9 +12,9 @@ export function backendChoice(value: string): BackendChoice {
   return value as BackendChoice;
 }
 
-/** `--threads`, beside `--backend`: how many cores onnxruntime and wasm may use (default all). */
+/** `--threads`, beside `--backend`: how many cores onednn, onnxruntime and wasm may use (default all). */
 export const THREADS_FLAG = '--threads <n>';
-export const THREADS_HELP = 'CPU threads for the onnxruntime and wasm backends (default: every core)';
+export const THREADS_HELP = 'CPU threads for the onednn, onnxruntime and wasm backends (default: every core)';
 
 export function threadsChoice(value: string | undefined): number | undefined {
   return value === undefined ? undefined : positiveInteger(value, '--threads');

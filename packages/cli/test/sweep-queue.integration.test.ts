@@ -33,7 +33,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A `rxvision worker` process: its output so far, its pid (the relaunched process that runs trials). */
+/** A `rxvision worker` process: its output so far, its pid (the process that runs trials). */
 interface WorkerProcess {
   readonly output: () => string;
   readonly pid: Promise<number>;

@@ -38,6 +38,8 @@ export interface TrainFlags extends ExperimentFlags {
 }
 
 const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+/** Two deliveries of one signal closer than this are one keypress (a person cannot press twice so fast). */
+const SAME_KEYPRESS_MS = 25;
 
 export function registerTrain(program: Command): void {
   program
@@ -96,10 +98,17 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
   if (dashboard) console.error(`dashboard: ${dashboard.url} (this run is ${basename(out)}; it closes when training ends)`);
 
   // First Ctrl-C (or SIGTERM): finish the step, checkpoint, exit 130/143. Second: exit at once;
-  // checkpoints are written by renames, so that cannot leave a broken one behind.
+  // checkpoints are written by renames, so that cannot leave a broken one behind. One Ctrl-C can
+  // arrive twice within a millisecond or two (from the terminal, and from npm forwarding it, for
+  // `npm start`): a repeat that close is the same keypress, not a second one.
   const stop = new Subject<void>();
   let signal: keyof typeof SIGNAL_EXIT_CODES | undefined;
+  let signalledAt = -Infinity;
   const onSignal = (name: keyof typeof SIGNAL_EXIT_CODES) => () => {
+    const now = performance.now();
+    const repeat = name === signal && now - signalledAt < SAME_KEYPRESS_MS;
+    signalledAt = now;
+    if (repeat) return;
     if (signal) process.exit(SIGNAL_EXIT_CODES[signal]);
     signal = name;
     console.error(`\nrxvision: ${name}: stopping after the current step and writing a checkpoint (again to quit at once)`);
