@@ -1,8 +1,9 @@
 // Where a training step's time goes: milliseconds per kernel per step, for the tutorial MLP or the
-// small CNN of versus-pytorch.js, or the ResNet of experiments/cifar10-cnn.json, on one backend. Synchronous kernels (cpu, wasm, onnxruntime) only:
-// a GPU backend's kernels return before their work is done.
-// Usage: GLIBC_TUNABLES=... node tools/benchmarks/kernel-profile.js [--model cnn|mlp|resnet] [--backend onnxruntime] [--threads 2] [--steps 10]
-// (the CLI sets GLIBC_TUNABLES itself: see docs/design/cpu-backend.md). Never asserted in tests.
+// small CNN of versus-pytorch.js, the ResNet of experiments/cifar10-cnn.json, or the vgg and
+// resnet-wide shapes of training-step.js, on one backend. Synchronous kernels (cpu, wasm, onednn,
+// onnxruntime) only: a GPU backend's kernels return before their work is done.
+// Usage: node tools/benchmarks/kernel-profile.js [--model cnn|mlp|resnet|vgg|resnet-wide] [--backend onednn] [--threads 2] [--steps 10]
+// onnxruntime wants GLIBC_TUNABLES set (see docs/design/cpu-backend.md); onednn does not. Never asserted in tests.
 import { parseArgs } from 'node:util';
 import { selectBackend } from '@rxvision/backend';
 import * as tf from '@tensorflow/tfjs-core';
@@ -11,7 +12,7 @@ import { BATCH, trainingStep } from './training-step.js';
 const { values } = parseArgs({
   options: {
     model: { type: 'string', default: 'cnn' },
-    backend: { type: 'string', default: 'onnxruntime' },
+    backend: { type: 'string', default: 'onednn' },
     threads: { type: 'string', default: '2' },
     steps: { type: 'string', default: '10' },
   },
