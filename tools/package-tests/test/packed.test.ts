@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +61,16 @@ describe('the packed packages, installed from their tarballs', () => {
     const args = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', 'consumer.ts'];
     const result = await run(process.execPath, [tsc, ...args], { cwd: project }).catch((error: { stdout: string }) => ({ stdout: error.stdout, failed: true }));
     expect(result.stdout).toBe('');
+  });
+
+  test('the native CPU path comes with the install, no script run: auto takes onednn, and onnxruntime-node (an optional peer) is not installed', async () => {
+    await writeFile(join(project, 'native.mjs'), "import { selectBackend } from '@rxvision/backend';\nconst report = await selectBackend('auto', { threads: 1 });\nconsole.log(JSON.stringify(report));\n");
+    const { stdout } = await run(process.execPath, ['native.mjs'], { cwd: project });
+    const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as { backend: string; summary: string };
+    // CI builds the addon (.ci/run installs libdnnl-dev); a copy without it says why, which fails here.
+    expect(report.backend, report.summary).toBe('onednn');
+    expect(report.summary).toMatch(/oneDNN \d+\.\d+\.\d+ from @rxvision\/dnnl-linux-x64/);
+    expect(existsSync(join(project, 'node_modules', 'onnxruntime-node'))).toBe(false);
   });
 
   test('a tiny pipeline runs: dataset → stream → one training step → metrics', async () => {
