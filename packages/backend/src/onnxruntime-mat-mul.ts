@@ -1,24 +1,12 @@
-import { getKernel, type KernelFunc, type TensorInfo, util } from '@tensorflow/tfjs-core';
+import { getKernel, type KernelFunc } from '@tensorflow/tfjs-core';
 import { patchKernel } from './kernel-patches.js';
 import type { OnnxGraph, OnnxNode } from './onnx-model.js';
 import type { OnnxRuntime, OnnxSession } from './onnxruntime.js';
+import { plainProduct } from './plain-product.js';
 import { type HeapBackend, Staging, writeBack } from './wasm-heap.js';
 
 /** The kernels replaced: every matrix product tfjs and tfjs-layers compute goes through one of them. */
 export const MAT_MUL_KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;
-
-interface MatMulInputs {
-  a: TensorInfo;
-  b: TensorInfo;
-  bias?: TensorInfo;
-  preluActivationWeights?: TensorInfo;
-}
-
-interface MatMulAttrs {
-  transposeA: boolean;
-  transposeB: boolean;
-  activation?: string;
-}
 
 /**
  * Replaces `backendName`'s BatchMatMul and _FusedMatMul (a wasm-heap backend) with onnxruntime's
@@ -37,32 +25,17 @@ export function useOnnxRuntimeMatMul(backendName: string, runtime: OnnxRuntime, 
 function matMulKernel(sessions: MatMulSessions, fallback: KernelFunc): KernelFunc {
   const staging = new Staging();
   return (args) => {
-    const { inputs, backend, attrs } = args;
-    const { a, b, bias, preluActivationWeights } = inputs as unknown as MatMulInputs;
-    const { transposeA, transposeB, activation = 'linear' } = attrs as unknown as MatMulAttrs;
-    const [aRows, aColumns] = a.shape.slice(-2) as [number, number];
-    const [bRows, bColumns] = b.shape.slice(-2) as [number, number];
-    const m = transposeA ? aColumns : aRows;
-    const n = transposeB ? bRows : bColumns;
-    const covered =
-      util.sizeFromShape(a.shape.slice(0, -2)) === 1 &&
-      util.sizeFromShape(b.shape.slice(0, -2)) === 1 &&
-      a.dtype === 'float32' &&
-      b.dtype === 'float32' &&
-      !preluActivationWeights &&
-      (activation === 'linear' || activation === 'relu') &&
-      (!bias || (bias.dtype === 'float32' && bias.shape.every((size, i) => size === (i === bias.shape.length - 1 ? n : 1))));
-    if (!covered) return fallback(args);
-
-    const heap = backend as unknown as HeapBackend;
-    const outShape = [...Array<number>(Math.max(a.shape.length, b.shape.length) - 2).fill(1), m, n];
+    const product = plainProduct(args.inputs, args.attrs);
+    if (!product) return fallback(args);
+    const { a, b, bias, transposeA, transposeB, relu, aRows, aColumns, bRows, bColumns, m, n, outShape } = product;
+    const heap = args.backend as unknown as HeapBackend;
     const out = heap.makeOutput(outShape, 'float32');
     // Views after makeOutput: growing the heap would detach views taken before it.
     const views = [a, b, ...(bias ? [bias] : []), out].map((info) => heap.typedArrayFromHeap(info));
     const { operands } = staging.place([], views, views.length - 1);
     const [aData, bData] = operands as [Float32Array, Float32Array];
     const outData = operands.at(-1)!;
-    sessions.get(transposeA, transposeB, Boolean(bias), activation === 'relu').run(
+    sessions.get(transposeA, transposeB, Boolean(bias), relu).run(
       {
         a: { data: aData, dims: [aRows, aColumns] },
         b: { data: bData, dims: [bRows, bColumns] },
