@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareIdx } from '@rxvision/dataset/node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { writeIdx } from './idx-fixture.js';
 import { runCli } from './run-cli.js';
 
 let dir: string;
@@ -16,14 +17,8 @@ beforeAll(async () => {
     const band = Math.min(2, Math.floor((i % 64) / 22));
     return (band === labels[r] ? 160 : 30) + ((r * 17 + i * 5) % 50);
   });
-  const header = (dims: number[]) => {
-    const bytes = new Uint8Array(4 + 4 * dims.length);
-    bytes.set([0, 0, 8, dims.length]);
-    dims.forEach((size, i) => new DataView(bytes.buffer).setUint32(4 + 4 * i, size));
-    return bytes;
-  };
-  await writeFile(join(dir, 'images'), Uint8Array.from([...header([rows, 8, 8]), ...pixels]));
-  await writeFile(join(dir, 'labels'), Uint8Array.from([...header([rows]), ...labels]));
+  await writeIdx(join(dir, 'images'), [rows, 8, 8], pixels);
+  await writeIdx(join(dir, 'labels'), [rows], labels);
   await prepareIdx({ images: join(dir, 'images'), labels: join(dir, 'labels'), classes: ['top', 'middle', 'bottom'], out: join(dir, 'bands.arrow') });
   const experiment = {
     description: 'a small CNN on bands',

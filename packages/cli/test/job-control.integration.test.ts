@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareIdx } from '@rxvision/dataset/node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { writeIdx } from './idx-fixture.js';
 import { runCli } from './run-cli.js';
 
 // rxvision is one job to the shell and to supervisors: the command runs in the process the shell
@@ -23,14 +24,8 @@ beforeAll(async () => {
     const r = Math.floor(i / 256);
     return (Math.floor((i % 256) / 64) === labels[r] ? 150 : 40) + ((r * 13 + i * 7) % 60);
   });
-  const header = (dims: number[]) => {
-    const bytes = new Uint8Array(4 + 4 * dims.length);
-    bytes.set([0, 0, 8, dims.length]);
-    dims.forEach((size, i) => new DataView(bytes.buffer).setUint32(4 + 4 * i, size));
-    return bytes;
-  };
-  await writeFile(join(dir, 'images'), Uint8Array.from([...header([rows, 16, 16]), ...pixels]));
-  await writeFile(join(dir, 'labels'), Uint8Array.from([...header([rows]), ...labels]));
+  await writeIdx(join(dir, 'images'), [rows, 16, 16], pixels);
+  await writeIdx(join(dir, 'labels'), [rows], labels);
   await prepareIdx({ images: join(dir, 'images'), labels: join(dir, 'labels'), classes: ['a', 'b', 'c', 'd'], out: join(dir, 'quarters.arrow') });
   const experiment = {
     seed: 5,
