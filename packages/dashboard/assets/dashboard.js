@@ -92,7 +92,7 @@ async function drawChart() {
     chart.textContent = 'Tick runs to draw their curves.';
     return;
   }
-  const spec = await getJson(`/api/chart?runs=${names.map(encodeURIComponent).join(',')}`);
+  const spec = await getJson(`/api/chart?${names.map((name) => `run=${encodeURIComponent(name)}`).join('&')}`);
   chart.replaceChildren();
   const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'svg', container: chart, hover: true });
   state.view = view;

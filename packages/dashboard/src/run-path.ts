@@ -1,4 +1,5 @@
-import { access, realpath, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, open, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 
 /** A request that names something outside the runs folder, or nothing valid: answered 400. */
@@ -27,3 +28,33 @@ export async function runFolder(root: string, name: string): Promise<string | un
 }
 
 export const isSweep = (folder: string): Promise<boolean> => access(join(folder, SWEEP_FILE)).then(() => true, () => false);
+
+/** A file of a run that is a link, a folder or a device: never read, whatever it points to. */
+export class NotARegularFile extends Error {
+  override readonly name = 'NotARegularFile';
+}
+
+/**
+ * The bytes of `file` in run folder `folder` (a real path, from runFolder), or undefined when there is
+ * no such file. Only a regular file is read: the file is opened without following a link (O_NOFOLLOW)
+ * and checked once open, so a `loss.png` linked to /etc/shadow, or swapped for a link after a check,
+ * is refused rather than served.
+ */
+export async function readRunFile(folder: string, file: string): Promise<Buffer | undefined> {
+  if (file.includes('/') || file.includes('\\') || file === '.' || file === '..') throw new BadRunName(`not a file name: ${JSON.stringify(file)}`);
+  let handle;
+  try {
+    handle = await open(join(folder, file), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw new NotARegularFile(`${file} is a link, which the dashboard does not follow`);
+    throw error;
+  }
+  try {
+    if (!(await handle.stat()).isFile()) throw new NotARegularFile(`${file} is not a regular file`);
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,7 +1,7 @@
 import type { EpochRecord } from '@rxvision/metrics';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isSweep, runFolder } from './run-path.js';
+import { isSweep, NotARegularFile, readRunFile, runFolder } from './run-path.js';
 
 /** A run as the list shows it. Problems with its files are reported, never thrown. */
 export interface RunInfo {
@@ -60,9 +60,11 @@ export async function readRun(root: string, name: string): Promise<RunDetails | 
   const json = async (file: string): Promise<unknown> => {
     let text: string;
     try {
-      text = await readFile(join(folder, file), 'utf8');
+      const bytes = await readRunFile(folder, file);
+      if (bytes === undefined) return undefined;
+      text = bytes.toString('utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(`${file}: cannot be read (${(error as Error).message})`);
+      problems.push(error instanceof NotARegularFile ? `${file}: not read: ${error.message}` : `${file}: cannot be read (${(error as Error).message})`);
       return undefined;
     }
     try {
@@ -75,7 +77,7 @@ export async function readRun(root: string, name: string): Promise<RunDetails | 
   const [experiment, summary, rawHistory] = await Promise.all([json('experiment.json'), json('summary.json'), json('history.json')]);
   const history = Array.isArray(rawHistory) ? rawHistory.filter(isEpochRecord) : [];
   if (rawHistory !== undefined && history.length !== (rawHistory as unknown[]).length) problems.push('history.json: not a list of epoch records');
-  const updated = await stat(join(folder, 'history.json')).then((s) => s.mtimeMs, () => 0);
+  const updated = await lstat(join(folder, 'history.json')).then((s) => s.mtimeMs, () => 0);
   const settings = (experiment ?? {}) as { description?: unknown; model?: { type?: unknown }; dataset?: { type?: unknown } };
   const test = (summary as { test?: { accuracy?: unknown; loss?: unknown } } | undefined)?.test;
   const architecture = (summary as { architecture?: unknown } | undefined)?.architecture;

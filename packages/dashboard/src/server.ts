@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { hostname, networkInterfaces } from 'node:os';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -6,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { comparisonChart } from '@rxvision/plot';
 import type { Observable, Subscription } from 'rxjs';
-import { BadRunName, runFolder } from './run-path.js';
+import { BadRunName, NotARegularFile, readRunFile, runFolder } from './run-path.js';
 import { listRuns, looksLikeRun, readRun, RUN_PICTURES, runInfo } from './runs.js';
 import { watchRuns } from './watch-runs.js';
 
@@ -72,7 +73,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     });
   });
 
+  // Set once listening: the Host headers of requests meant for this server.
+  let ownNames = new Set<string>();
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    // A page of another site that resolves its own name to this address (DNS rebinding) sends its
+    // own name: only requests that name this server are answered.
+    const named = (request.headers.host ?? '').toLowerCase();
+    if (!ownNames.has(named)) return sendJson(response, 403, { error: `the dashboard answers requests for ${[...ownNames].join(', ')} only, not ${JSON.stringify(named)}` });
     if (request.method !== 'GET' && request.method !== 'HEAD') return sendJson(response, 405, { error: 'the dashboard is read-only: GET only' });
     const url = new URL(request.url ?? '/', 'http://dashboard');
     const file = FILES[url.pathname];
@@ -80,8 +88,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     if (url.pathname === '/api/runs') return sendJson(response, 200, await listRuns(root));
     if (url.pathname === '/api/events') return openEvents(response);
     if (url.pathname === '/api/chart') {
-      const names = (url.searchParams.get('runs') ?? '').split(',').filter(Boolean);
-      if (names.length === 0) return sendJson(response, 400, { error: 'name the runs to chart: /api/chart?runs=a,b' });
+      // One parameter a run: a run's name is data and may hold any character, commas too.
+      const names = url.searchParams.getAll('run').filter(Boolean);
+      if (names.length === 0) return sendJson(response, 400, { error: 'name the runs to chart: /api/chart?run=a&run=b' });
       const runs = await Promise.all(names.map(async (name) => ({ name, run: await readRun(root, name) })));
       const missing = runs.find(({ run }) => !run);
       if (missing) return sendJson(response, 404, { error: `no run named ${JSON.stringify(missing.name)}` });
@@ -97,8 +106,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       }
       if (!(RUN_PICTURES as readonly string[]).includes(picture)) return sendJson(response, 404, { error: `runs show only ${RUN_PICTURES.join(', ')}` });
       const folder = await runFolder(root, name);
-      const bytes = folder && (await readFile(join(folder, picture)).catch(() => undefined));
-      return bytes ? send(response, 200, 'image/png', bytes) : sendJson(response, 404, { error: `${name} has no ${picture}` });
+      const bytes = folder && (await readRunFile(folder, picture).catch((error: unknown) => (error instanceof NotARegularFile ? undefined : Promise.reject(error))));
+      return bytes ? send(response, 200, 'image/png', bytes) : sendJson(response, 404, { error: `${name} has no ${picture} (a link or anything but a regular file counts as none)` });
     }
     return sendJson(response, 404, { error: `nothing at ${url.pathname}` });
   }
@@ -143,6 +152,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  ownNames = hostNames(address);
   return {
     url: `http://${host}:${address.port}/`,
     close: async () => {
@@ -156,6 +166,23 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       await closed;
     },
   };
+}
+
+/**
+ * The Host headers a browser sends to a server at `address`: the address itself; on loopback or every
+ * address, `localhost` and the loopback addresses too; on every address, also this machine's name
+ * and its interfaces' addresses. With the port, which a browser always sends for a port other than 80.
+ */
+function hostNames(address: AddressInfo): Set<string> {
+  const literal = (ip: string, family: string) => (family === 'IPv6' ? `[${ip}]` : ip);
+  const everywhere = address.address === '0.0.0.0' || address.address === '::';
+  const names = new Set([literal(address.address, address.family)]);
+  if (everywhere || address.address.startsWith('127.') || address.address === '::1') for (const name of ['localhost', '127.0.0.1', '[::1]']) names.add(name);
+  if (everywhere) {
+    names.add(hostname().toLowerCase());
+    for (const addresses of Object.values(networkInterfaces())) for (const a of addresses ?? []) names.add(literal(a.address, a.family));
+  }
+  return new Set([...names].flatMap((name) => [`${name}:${address.port}`, ...(address.port === 80 ? [name] : [])]));
 }
 
 function send(response: ServerResponse, status: number, type: string, body: Uint8Array | string): void {

@@ -21,6 +21,13 @@ beforeAll(async () => {
   await mkdir(join(dir, 'outside'));
   await writeFile(join(dir, 'outside', 'history.json'), '[]');
   await symlink(join(dir, 'outside'), join(root, 'escape'));
+  // A run whose files are links out of the runs folder (to this machine's secrets, say).
+  await writeFile(join(dir, 'shadow'), 'TOP-SECRET-LINE\n');
+  await writeFile(join(dir, 'leaked-summary.json'), '{"description": "TOP-SECRET-SUMMARY"}');
+  await writeRun(root, 'linked', 1);
+  await symlink(join(dir, 'shadow'), join(root, 'linked', 'loss.png'));
+  await symlink(join(dir, 'leaked-summary.json'), join(root, 'linked', 'summary.json'));
+  await writeRun(root, 'lr=0.1,momentum=0.9', 2, { finished: true }); // a name with a comma, as sweeps name things
   dashboard = await startDashboard({ runsDir: root, port: 0, live: { run: 'good', events: live, stepsPerEpoch: 10 } });
 });
 afterAll(async () => {
@@ -29,10 +36,10 @@ afterAll(async () => {
 });
 
 /** A raw request, so that paths reach the server exactly as written (fetch would normalise them). */
-function get(path: string, method = 'GET'): Promise<{ status: number; body: string; type: string }> {
+function get(path: string, method = 'GET', host?: string): Promise<{ status: number; body: string; type: string }> {
   const url = new URL(dashboard.url);
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path, method }, (response) => {
+    const req = request({ host: url.hostname, port: url.port, path, method, ...(host !== undefined && { headers: { host } }) }, (response) => {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));
@@ -58,12 +65,12 @@ describe('the dashboard server', () => {
   test('lists runs with their figures, and says what is wrong with a damaged one instead of failing', async () => {
     const runs = JSON.parse((await get('/api/runs')).body) as { name: string; status: string; epochs: number; test?: { accuracy: number }; problems: string[] }[];
     const byName = Object.fromEntries(runs.map((run) => [run.name, run]));
-    expect(Object.keys(byName).sort()).toEqual(['broken', 'good']); // not the link leading outside
+    expect(Object.keys(byName).sort()).toEqual(['broken', 'good', 'linked', 'lr=0.1,momentum=0.9']); // not the link leading outside
     expect(byName.good).toMatchObject({ status: 'finished', epochs: 3, test: { accuracy: 0.5 }, problems: [] });
     expect(byName.broken!.status).toBe('unfinished');
     expect(byName.broken!.problems).toHaveLength(1);
     expect(byName.broken!.problems[0]).toMatch(/^history\.json: not valid JSON/);
-    const chart = JSON.parse((await get('/api/chart?runs=good')).body) as { hconcat: { data: { values: unknown[] } }[] };
+    const chart = JSON.parse((await get('/api/chart?run=good')).body) as { hconcat: { data: { values: unknown[] } }[] };
     expect(chart.hconcat[0]!.data.values).toHaveLength(6); // training and validation loss, three epochs
   });
 
@@ -74,7 +81,8 @@ describe('the dashboard server', () => {
     ['/api/runs/escape', 400],
     ['/api/runs/escape/loss.png', 400],
     ['/api/runs/%E0%A4%A', 400],
-    ['/api/chart?runs=good,..%2Fsecret.json', 400],
+    ['/api/chart?run=good&run=..%2Fsecret.json', 400],
+    ['/api/chart?runs=good', 400], // runs are named one parameter each
     ['/api/runs/good/..%2F..%2Fsecret.json', 404],
     ['/api/runs/good/experiment.json', 404],
     ['/api/runs/missing', 404],
@@ -87,6 +95,34 @@ describe('the dashboard server', () => {
     expect(JSON.parse(response.body).error).toMatch(/^[^\n]+$/);
     expect(response.body).not.toContain('"epoch"'); // nothing of the files outside
     expect((await get('/api/runs')).status).toBe(200);
+  });
+
+  test('serves no file of a run that is a link: a picture answers 404, a linked summary is named a problem, never read', async () => {
+    const picture = await get('/api/runs/linked/loss.png');
+    expect(picture.status).toBe(404);
+    expect(picture.body).not.toContain('TOP-SECRET');
+    const listing = await get('/api/runs');
+    expect(listing.body).not.toContain('TOP-SECRET');
+    const run = JSON.parse((await get('/api/runs/linked')).body) as { problems: string[]; summary?: unknown };
+    expect(run.summary).toBeUndefined();
+    expect(run.problems).toEqual(['summary.json: not read: summary.json is a link, which the dashboard does not follow']);
+  });
+
+  test('a run whose name holds a comma is charted by its name', async () => {
+    const response = await get(`/api/chart?run=${encodeURIComponent('lr=0.1,momentum=0.9')}&run=good`);
+    expect(response.status, response.body).toBe(200);
+    expect(response.body).toContain('lr=0.1,momentum=0.9');
+  });
+
+  test.each(['evil.example', 'evil.example:80', ''])('refuses a request naming another host (%j): a page of another site reaching it through DNS', async (host) => {
+    const response = await get('/api/runs', 'GET', host || ' ');
+    expect(response.status).toBe(403);
+    expect(JSON.parse(response.body).error).toMatch(/^the dashboard answers requests for 127\.0\.0\.1:\d+, localhost:\d+, \[::1\]:\d+ only, not /);
+  });
+
+  test('answers requests for localhost and its own address', async () => {
+    const port = new URL(dashboard.url).port;
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `LOCALHOST:${port}`]) expect((await get('/api/runs', 'GET', host)).status, host).toBe(200);
   });
 
   test('closes at once while a page still holds a connection open', async () => {
@@ -146,7 +182,7 @@ describe('a sweep folder in the runs folder', () => {
     ]);
     const trial = await fetch(new URL('/api/runs/lr%2Ftrial-001', sweeps.url));
     expect([trial.status, ((await trial.json()) as { history: unknown[] }).history.length]).toEqual([200, 3]);
-    expect((await fetch(new URL('/api/chart?runs=lr/trial-000,lr/trial-001', sweeps.url))).status).toBe(200);
+    expect((await fetch(new URL('/api/chart?run=lr/trial-000&run=lr/trial-001', sweeps.url))).status).toBe(200);
     expect((await fetch(new URL('/api/runs/alone%2Fcheckpoint', sweeps.url))).status).toBe(404); // not a sweep
     expect((await fetch(new URL('/api/runs/lr%2Ftrials%2Fx', sweeps.url))).status).toBe(400);
     expect((await fetch(new URL('/api/runs/lr%2F..%2F..%2Fsecret.json', sweeps.url))).status).toBe(400);
