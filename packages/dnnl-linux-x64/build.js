@@ -1,7 +1,8 @@
 // Builds dnnl.node against Debian's oneDNN (libdnnl-dev) and copies the shared libraries it needs
-// into lib/, where the addon finds them ($ORIGIN/lib): the package then runs on a machine without
-// them, as sharp ships libvips (DT_RPATH, not RUNPATH, so that oneDNN finds its own dependencies there too). Where no compiler or no oneDNN headers are found, it says so in
-// one line and leaves no addon; @rxvision/backend then reports the native path missing and why.
+// into lib/, where the addon finds them ($ORIGIN/lib, as DT_RPATH rather than RUNPATH, so that
+// oneDNN finds its own dependencies there too): the package then runs on a machine without them, as
+// sharp ships libvips. Where no compiler or no oneDNN headers are found, it says so in one line and
+// leaves no addon; @rxvision/backend then reports the native path missing and why.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -135,11 +135,13 @@ void check(napi_status status, const char* what) {
   if (status != napi_ok) throw Failure{std::string("rxvision-dnnl: ") + what};
 }
 
-std::array<napi_value, 6> arguments(napi_env env, napi_callback_info info, size_t want) {
-  std::array<napi_value, 6> args{};
-  size_t count = args.size();
+// The N arguments of a call to `name`; fewer is an error that names the function.
+template <size_t N>
+std::array<napi_value, N> arguments(napi_env env, napi_callback_info info, const char* name) {
+  std::array<napi_value, N> args{};
+  size_t count = N;
   check(napi_get_cb_info(env, info, &count, args.data(), nullptr, nullptr), "cannot read arguments");
-  if (count < want) throw Failure{"rxvision-dnnl: expected " + std::to_string(want) + " arguments"};
+  if (count < N) throw Failure{std::string("rxvision-dnnl: ") + name + " takes " + std::to_string(N) + " arguments"};
   return args;
 }
 
@@ -197,7 +199,7 @@ memory user(const memory::desc& desc, float* data) { return memory(desc, cpu(), 
 // conv2d(geometry, x, filter, bias | null, y, relu)
 napi_value Conv2d(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    auto args = arguments(env, info, 6);
+    auto args = arguments<6>(env, info, "conv2d");
     auto g = geometry(env, args[0]);
     float* x = floats(env, args[1], srcSize(g), "x");
     float* filter = floats(env, args[2], filterSize(g), "filter");
@@ -221,7 +223,7 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
 // conv2dBackwardData(geometry, dy, filter, dx)
 napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    auto args = arguments(env, info, 4);
+    auto args = arguments<4>(env, info, "conv2dBackwardData");
     auto g = geometry(env, args[0]);
     float* dy = floats(env, args[1], dstSize(g), "dy");
     float* filter = floats(env, args[2], filterSize(g), "filter");
@@ -240,7 +242,7 @@ napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
 // conv2dBackwardFilter(geometry, x, dy, dw)
 napi_value Conv2dBackwardFilter(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    auto args = arguments(env, info, 4);
+    auto args = arguments<4>(env, info, "conv2dBackwardFilter");
     auto g = geometry(env, args[0]);
     float* x = floats(env, args[1], srcSize(g), "x");
     float* dy = floats(env, args[2], dstSize(g), "dy");
@@ -283,7 +285,7 @@ Pool& pool(const Geometry& g, bool max) {
 // pool2d(geometry, max, x, y)
 napi_value Pool2d(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    auto args = arguments(env, info, 4);
+    auto args = arguments<4>(env, info, "pool2d");
     auto g = geometry(env, args[0]);
     bool max = false;
     check(napi_get_value_bool(env, args[1], &max), "max must be a boolean");
@@ -304,7 +306,7 @@ napi_value Pool2d(napi_env env, napi_callback_info info) {
 // window's winner (tfjs passes x, not oneDNN's workspace); ties go to the first, as in tfjs.
 napi_value Pool2dBackward(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    auto args = arguments(env, info, 5);
+    auto args = arguments<5>(env, info, "pool2dBackward");
     auto g = geometry(env, args[0]);
     bool max = false;
     check(napi_get_value_bool(env, args[1], &max), "max must be a boolean");
@@ -328,7 +330,7 @@ napi_value Pool2dBackward(napi_env env, napi_callback_info info) {
 // sumRows(rows, columns, scale, x, y)
 napi_value SumRows(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    auto args = arguments(env, info, 5);
+    auto args = arguments<5>(env, info, "sumRows");
     int64_t rows = 0, columns = 0;
     double scale = 1;
     check(napi_get_value_int64(env, args[0], &rows), "rows must be a number");
@@ -392,10 +394,7 @@ dnnl::matmul& matmul(const MatMulShape& p) {
 // transposed), b k×n (n×k when transposed), y m×n, all row-major.
 napi_value MatMul(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    std::array<napi_value, 10> args{};
-    size_t count = args.size();
-    check(napi_get_cb_info(env, info, &count, args.data(), nullptr, nullptr), "cannot read arguments");
-    if (count < args.size()) throw Failure{"rxvision-dnnl: matMul takes 10 arguments"};
+    auto args = arguments<10>(env, info, "matMul");
     MatMulShape p{};
     check(napi_get_value_int64(env, args[0], &p.m), "m must be a number");
     check(napi_get_value_int64(env, args[1], &p.k), "k must be a number");
@@ -463,10 +462,7 @@ Rows rows(napi_env env, napi_value* args) {
 // mean and (biased) variance.
 napi_value BatchNormTraining(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    std::array<napi_value, 9> args{};
-    size_t count = args.size();
-    check(napi_get_cb_info(env, info, &count, args.data(), nullptr, nullptr), "cannot read arguments");
-    if (count < args.size()) throw Failure{"rxvision-dnnl: batchNormTraining takes 9 arguments"};
+    auto args = arguments<9>(env, info, "batchNormTraining");
     auto r = rows(env, args.data());
     size_t n = size_t(r.rows * r.channels), c = size_t(r.channels);
     float* x = floats(env, args[3], n, "x");
@@ -487,10 +483,7 @@ napi_value BatchNormTraining(napi_env env, napi_callback_info info) {
 // batchNormTrainingGrad(rows, channels, epsilon, x, dy, scale, mean, variance, dx, dscale, doffset)
 napi_value BatchNormTrainingGrad(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    std::array<napi_value, 11> args{};
-    size_t count = args.size();
-    check(napi_get_cb_info(env, info, &count, args.data(), nullptr, nullptr), "cannot read arguments");
-    if (count < args.size()) throw Failure{"rxvision-dnnl: batchNormTrainingGrad takes 11 arguments"};
+    auto args = arguments<11>(env, info, "batchNormTrainingGrad");
     auto r = rows(env, args.data());
     size_t n = size_t(r.rows * r.channels), c = size_t(r.channels);
     float* x = floats(env, args[3], n, "x");
@@ -517,7 +510,7 @@ napi_value BatchNormTrainingGrad(napi_env env, napi_callback_info info) {
 // every call comes from the JavaScript thread).
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    auto args = arguments(env, info, 1);
+    auto args = arguments<1>(env, info, "setThreads");
     int32_t threads = 0;
     check(napi_get_value_int32(env, args[0], &threads), "threads must be a number");
     if (threads < 1) throw Failure{"rxvision-dnnl: threads must be positive"};
@@ -530,7 +523,7 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
 napi_value KeepFreedMemory(napi_env env, napi_callback_info info) {
   napi_value result = nullptr;
   guarded(env, [&] {
-    auto args = arguments(env, info, 2);
+    auto args = arguments<2>(env, info, "keepFreedMemory");
     int32_t mmap_threshold = 0, trim_threshold = 0;
     check(napi_get_value_int32(env, args[0], &mmap_threshold), "mmapThreshold must be a number");
     check(napi_get_value_int32(env, args[1], &trim_threshold), "trimThreshold must be a number");
