@@ -1,7 +1,7 @@
 export { BackendError, MissingKernelError } from './backend-error.js';
 export { loadOneDnn, ONEDNN_PACKAGE, type OneDnn } from './onednn.js';
 export { BATCH_NORM_KERNELS, useOneDnnBatchNorm } from './onednn-batch-norm.js';
-export { ONEDNN_CONVOLUTION_KERNELS, useOneDnnConvolutions } from './onednn-convolutions.js';
+export { useOneDnnConvolutions } from './onednn-convolutions.js';
 export { useOneDnnMatMul } from './onednn-mat-mul.js';
 export { useOneDnnPooling } from './onednn-pooling.js';
 export { type KernelPatch, kernelPatches, patchKernel } from './kernel-patches.js';

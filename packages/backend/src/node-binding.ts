@@ -4,6 +4,9 @@ import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 
+/** Imports an optional package by a computed name, so that bundlers and tsc do not require it. */
+export const importOptional = (name: string): Promise<unknown> => import(name);
+
 /** The entry file of an installed package, as this package would import it; throws when absent. */
 export function resolvePackage(name: string): string {
   try {

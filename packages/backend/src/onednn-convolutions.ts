@@ -3,9 +3,6 @@ import { patchKernel } from './kernel-patches.js';
 import type { OneDnn } from './onednn.js';
 import type { HeapBackend } from './wasm-heap.js';
 
-/** The kernels handed to oneDNN. */
-export const ONEDNN_CONVOLUTION_KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'] as const;
-
 /**
  * Hands `backendName`'s convolutions, forward and both gradients, to oneDNN (a wasm-heap backend):
  * the addon reads and writes the tensors in the wasm heap in place, NHWC activations and HWIO
@@ -15,19 +12,11 @@ export const ONEDNN_CONVOLUTION_KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackp
  * goes to the kernel registered before.
  */
 export function useOneDnnConvolutions(backendName: string, dnnl: OneDnn): void {
-  patchKernel(backendName, 'Conv2D', 'onednn', (original) => forward(dnnl, fallbackTo(original, 'Conv2D')));
-  patchKernel(backendName, 'FusedConv2D', 'onednn', (original) => forward(dnnl, fallbackTo(original, 'FusedConv2D')));
-  patchKernel(backendName, 'Conv2DBackpropInput', 'onednn', (original) => backwardData(dnnl, fallbackTo(original, 'Conv2DBackpropInput')));
-  patchKernel(backendName, 'Conv2DBackpropFilter', 'onednn', (original) => backwardFilter(dnnl, fallbackTo(original, 'Conv2DBackpropFilter')));
-}
-
-function fallbackTo(original: KernelFunc | undefined, name: string): KernelFunc {
-  return (
-    original ??
-    (() => {
-      throw new Error(`${name}: oneDNN does not cover this case and the backend has no kernel of its own`);
-    })
-  );
+  // Each has a kernel of wasm's (Conv2DBackpropFilter from registerConvGradientKernels) to fall back to.
+  patchKernel(backendName, 'Conv2D', 'onednn', (original) => forward(dnnl, original!));
+  patchKernel(backendName, 'FusedConv2D', 'onednn', (original) => forward(dnnl, original!));
+  patchKernel(backendName, 'Conv2DBackpropInput', 'onednn', (original) => backwardData(dnnl, original!));
+  patchKernel(backendName, 'Conv2DBackpropFilter', 'onednn', (original) => backwardFilter(dnnl, original!));
 }
 
 /** The addon's 17 integers (see its ConvGeometry), or undefined where oneDNN cannot take the padding; pooling uses them too. */

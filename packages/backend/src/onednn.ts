@@ -1,3 +1,5 @@
+import { importOptional } from './node-binding.js';
+
 /** What the kernels here need of @rxvision/dnnl-linux-x64's addon (its `Dnnl`, which says more). */
 export interface OneDnn {
   readonly version: string;
@@ -15,9 +17,6 @@ export interface OneDnn {
 }
 
 export const ONEDNN_PACKAGE = '@rxvision/dnnl-linux-x64';
-
-// An optional package, imported by computed name so that bundlers and tsc do not require it.
-const importOptional = (name: string): Promise<unknown> => import(name);
 
 /** This platform's oneDNN addon, or why there is none, in one line. */
 export async function loadOneDnn(): Promise<{ dnnl: OneDnn } | { problem: string }> {

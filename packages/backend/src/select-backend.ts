@@ -7,7 +7,7 @@ import { useCorrectMaxPoolGrad } from './max-pool-grad-kernel.js';
 import { useLeadingAxesReductions } from './leading-axes-reductions.js';
 import { useLeanBatchNormGradient } from './batch-norm-gradient.js';
 import { useSharedIdentity } from './shared-identity.js';
-import { nodeBindingProblem, resolvePackage } from './node-binding.js';
+import { importOptional, nodeBindingProblem, resolvePackage } from './node-binding.js';
 import { keepFreedMemory, MALLOC_TUNABLES_HINT, mallocTunablesApplied } from './malloc-tunables.js';
 import { loadOnnxRuntime, type OnnxRuntime } from './onnxruntime.js';
 import { useOnnxRuntimeConvFilterGradient } from './onnxruntime-conv-filter.js';
@@ -54,8 +54,6 @@ let onnxRuntime: OnnxRuntime | undefined;
 /** Loaded by the onednn candidate. */
 let oneDnn: OneDnn | undefined;
 
-// Optional packages are imported by computed name, so bundlers and tsc do not require them.
-const importOptional = (name: string): Promise<unknown> => import(name);
 
 async function importNodeBackend(name: string): Promise<void> {
   const problem = nodeBindingProblem(name);
