@@ -49,18 +49,19 @@ export default [
           depConstraints: [
             // The house: cli → train → metrics, cli → stream → dataset, cli → plot → metrics, train → stream;
             // experiment composes dataset → stream → model → train, for the CLI and whatever runs experiments.
-            { sourceTag: 'scope:dataset', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'scope:folder', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'scope:dataset', onlyDependOnLibsWithTags: ['scope:folder'] },
             { sourceTag: 'scope:stream', onlyDependOnLibsWithTags: ['scope:dataset'] },
             { sourceTag: 'scope:metrics', onlyDependOnLibsWithTags: [], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
-            { sourceTag: 'scope:model', onlyDependOnLibsWithTags: [], bannedExternalImports: tfjsBackends },
+            { sourceTag: 'scope:model', onlyDependOnLibsWithTags: ['scope:folder'], bannedExternalImports: tfjsBackends },
             { sourceTag: 'scope:train', onlyDependOnLibsWithTags: ['scope:stream', 'scope:metrics', 'scope:dataset'], bannedExternalImports: tfjsBackends },
             { sourceTag: 'scope:backend', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:plot', onlyDependOnLibsWithTags: ['scope:metrics'], bannedExternalImports: tfjsBackends },
             { sourceTag: 'scope:tensorboard', onlyDependOnLibsWithTags: ['scope:metrics'], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
             { sourceTag: 'scope:experiment', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics'], bannedExternalImports: tfjsBackends },
-            { sourceTag: 'scope:sweep', onlyDependOnLibsWithTags: ['scope:experiment', 'scope:dataset'], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
+            { sourceTag: 'scope:sweep', onlyDependOnLibsWithTags: ['scope:experiment', 'scope:dataset', 'scope:folder'], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
             { sourceTag: 'scope:dashboard', onlyDependOnLibsWithTags: ['scope:plot', 'scope:metrics'], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
-            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics', 'scope:backend', 'scope:plot', 'scope:experiment', 'scope:tensorboard', 'scope:dashboard', 'scope:sweep'] },
+            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics', 'scope:backend', 'scope:plot', 'scope:experiment', 'scope:tensorboard', 'scope:dashboard', 'scope:sweep', 'scope:folder'] },
             { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics', 'scope:backend', 'scope:plot', 'scope:experiment'] },
           ],
         },

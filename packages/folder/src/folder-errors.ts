@@ -1,0 +1,36 @@
+import type { ClaimHolder } from './claim-holder.js';
+
+/** Another process holds the folder: the message names it (what, which pid on which host, since when). */
+export class FolderHeldError extends Error {
+  override readonly name = 'FolderHeldError';
+
+  constructor(
+    readonly folder: string,
+    readonly holder: ClaimHolder | undefined,
+    message = `${folder} is being written by ${describeHolder(holder)}; wait for it to finish or stop it`,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * This process's claim was taken over (it did not refresh it for the claim's stale time: it was
+ * stopped, or its machine lost the folder): it must write nothing more there.
+ */
+export class FolderLostError extends Error {
+  override readonly name = 'FolderLostError';
+
+  constructor(
+    readonly folder: string,
+    readonly holder: ClaimHolder | undefined,
+    message = `lost ${folder} to ${describeHolder(holder)} (this process did not refresh its claim in time: was it stopped?); stopped without writing more`,
+  ) {
+    super(message);
+  }
+}
+
+/** "train (pid 4242 on host gpu-2, since 2026-12-05T04:00:00.000Z)" */
+export function describeHolder(holder: ClaimHolder | undefined): string {
+  if (!holder) return 'another process (its claim cannot be read)';
+  return `${holder.purpose} (pid ${holder.pid} on host ${holder.host}, since ${holder.since})`;
+}
