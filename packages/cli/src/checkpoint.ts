@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { temporaryPath } from '@rxvision/dataset/node';
+import { asOutOfSpace, type FolderClaim } from '@rxvision/folder';
 import { fileSystemLoader, fileSystemSaver } from '@rxvision/model/node';
 import type { Experiment } from '@rxvision/experiment';
 import type { ResumeFrom, Schedule, TrainingState } from '@rxvision/train';
@@ -47,26 +47,37 @@ const NAME = 'checkpoint';
 const BYTES_PER_VALUE: Partial<Record<string, number>> = { float32: 4, int32: 4, bool: 1 };
 
 /**
- * Writes model weights, optimizer state, schedule position and history into `<run>/checkpoint`.
- * Everything goes into a temporary folder first, which then replaces the old checkpoint by two
- * renames; a crash at any point leaves a complete checkpoint (`checkpoint` or `checkpoint.old`).
+ * Writes model weights, optimizer state, schedule position and history into `<run>/checkpoint`, in
+ * the run folder `claim` holds. Everything goes into the claim's temporary folder first, which then
+ * replaces the old checkpoint by two renames, the claim checked before them; a crash at any point
+ * leaves a complete checkpoint (`checkpoint` or `checkpoint.old`), a failure (a full disk) no
+ * temporary.
  */
-export async function saveCheckpoint(run: string, config: RunConfig, state: TrainingState, model: LayersModel): Promise<void> {
-  const folder = join(resolve(run), NAME);
-  const temporary = temporaryPath(folder);
-  await rm(temporary, { recursive: true, force: true });
-  await mkdir(temporary, { recursive: true });
-  await model.save(fileSystemSaver(join(temporary, 'model')));
-  // getWeights() makes new tensors (the iteration count at least): ours to dispose.
-  const optimizerWeights = await state.optimizer.getWeights();
-  const { data, specs } = await io.encodeWeights(optimizerWeights).finally(() => dispose(optimizerWeights.map((weight) => weight.tensor)));
-  await writeFile(join(temporary, 'optimizer.bin'), new Uint8Array(io.concatenateArrayBuffers(Array.isArray(data) ? data : [data])));
-  const file: CheckpointFile = { format: CHECKPOINT_FORMAT, config, position: state.position, history: state.history, optimizer: specs };
-  await writeFile(join(temporary, 'checkpoint.json'), `${JSON.stringify(file, null, 2)}\n`);
-  await rm(`${folder}.old`, { recursive: true, force: true });
-  if (await pathExists(folder)) await rename(folder, `${folder}.old`);
-  await rename(temporary, folder);
-  await rm(`${folder}.old`, { recursive: true, force: true });
+export async function saveCheckpoint(claim: FolderClaim, config: RunConfig, state: TrainingState, model: LayersModel): Promise<void> {
+  const folder = join(claim.folder, NAME);
+  const temporary = claim.temporaryPath(folder);
+  let bytes = model.countParams() * 4;
+  try {
+    await claim.check();
+    await mkdir(temporary, { recursive: true });
+    await model.save(fileSystemSaver(join(temporary, 'model')));
+    // getWeights() makes new tensors (the iteration count at least): ours to dispose.
+    const optimizerWeights = await state.optimizer.getWeights();
+    const { data, specs } = await io.encodeWeights(optimizerWeights).finally(() => dispose(optimizerWeights.map((weight) => weight.tensor)));
+    const optimizer = new Uint8Array(io.concatenateArrayBuffers(Array.isArray(data) ? data : [data]));
+    bytes += optimizer.byteLength;
+    await writeFile(join(temporary, 'optimizer.bin'), optimizer);
+    const file: CheckpointFile = { format: CHECKPOINT_FORMAT, config, position: state.position, history: state.history, optimizer: specs };
+    await writeFile(join(temporary, 'checkpoint.json'), `${JSON.stringify(file, null, 2)}\n`);
+    await claim.check();
+    await rm(`${folder}.old`, { recursive: true, force: true });
+    if (await pathExists(folder)) await rename(folder, `${folder}.old`);
+    await rename(temporary, folder);
+    await rm(`${folder}.old`, { recursive: true, force: true });
+  } catch (error) {
+    await rm(temporary, { recursive: true, force: true });
+    throw await asOutOfSpace(error, { folder: claim.folder, what: 'a checkpoint', neededBytes: bytes });
+  }
 }
 
 export interface LoadedCheckpoint {
@@ -170,9 +181,12 @@ export async function hasCheckpoint(run: string): Promise<boolean> {
 /** The checkpoint folder of a run (or the `.old` one a crash left behind); a clear error if none. */
 async function findCheckpoint(run: string): Promise<string> {
   const folder = await checkpointFolder(run);
-  if (folder === undefined) throw new CliError(`${resolve(run)}: no checkpoint to resume from (expected ${join(resolve(run), NAME, 'checkpoint.json')})`);
+  if (folder === undefined) throw new CliError(NO_CHECKPOINT(run));
   return folder;
 }
+
+/** The one line for a run without a checkpoint. */
+export const NO_CHECKPOINT = (run: string) => `${resolve(run)}: no checkpoint to resume from (expected ${join(resolve(run), NAME, 'checkpoint.json')})`;
 
 async function checkpointFolder(run: string): Promise<string | undefined> {
   const base = join(resolve(run), NAME);

@@ -1,12 +1,10 @@
 import { access, constants, mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { removeStaleTemporaries } from '@rxvision/dataset/node';
 import { CliError } from './cli-error.js';
 
 /**
  * Creates (if needed) a folder the command will write into and checks that it can, before any
- * work starts; removes what killed runs left there (`*.<pid>.tmp` of processes that are gone).
- * `created` says whether this call made it. A folder that cannot be made is Node's file-system
+ * work starts. `created` says whether this call made it. A folder that cannot be made is Node's file-system
  * error and one without write permission a CliError: `reportError` says either in one line.
  */
 export async function prepareOutputFolder(path: string): Promise<{ folder: string; created: boolean }> {
@@ -15,6 +13,5 @@ export async function prepareOutputFolder(path: string): Promise<{ folder: strin
   await access(folder, constants.W_OK).catch(() => {
     throw new CliError(`cannot write into ${folder}: permission denied`);
   });
-  await removeStaleTemporaries(folder);
   return { folder, created };
 }

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { BackendError } from '@rxvision/backend';
 import { DatasetError } from '@rxvision/dataset';
 import { ExperimentError } from '@rxvision/experiment';
+import { FolderHeldError, FolderLostError, OutOfSpaceError } from '@rxvision/folder';
 import { QueueUrlError } from '@rxvision/sweep/node';
 import { NonFiniteLossError } from '@rxvision/train';
 import { CommanderError } from 'commander';
@@ -16,6 +17,8 @@ export interface ErrorReport {
 
 /** Exit code of a failure that no check foresaw: a bug in rxvision (BSD's EX_SOFTWARE). */
 export const INTERNAL_ERROR_EXIT_CODE = 70;
+/** Exit code when another process writes the folder (or took it over): try again later (BSD's EX_TEMPFAIL). */
+export const FOLDER_BUSY_EXIT_CODE = 75;
 export const DEBUG_VARIABLE = 'RXVISION_DEBUG';
 
 /**
@@ -26,6 +29,8 @@ export const DEBUG_VARIABLE = 'RXVISION_DEBUG';
 export function reportError(error: unknown): ErrorReport {
   if (error instanceof CommanderError) return { line: undefined, exitCode: error.exitCode };
   if (error instanceof CliError) return { line: `rxvision: ${error.message}`, exitCode: error.exitCode };
+  if (error instanceof FolderHeldError || error instanceof FolderLostError) return { line: `rxvision: ${error.message}`, exitCode: FOLDER_BUSY_EXIT_CODE };
+  if (error instanceof OutOfSpaceError) return { line: `rxvision: ${error.message}`, exitCode: 1 };
   if (error instanceof DatasetError || error instanceof ExperimentError || error instanceof NonFiniteLossError || error instanceof BackendError || error instanceof QueueUrlError) return { line: `rxvision: ${error.message}`, exitCode: 1 };
   const system = describeSystemError(error);
   if (system) return { line: `rxvision: ${system}`, exitCode: 1 };

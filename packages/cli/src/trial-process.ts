@@ -2,9 +2,11 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EpochRecord } from '@rxvision/metrics';
+import { FolderHeldError } from '@rxvision/folder';
 import { Observable } from 'rxjs';
 import { hasCheckpoint } from './checkpoint.js';
 import { pathExists } from './path-exists.js';
+import { FOLDER_BUSY_EXIT_CODE } from './report-error.js';
 
 /** A trial as files: its experiment and the folder its run goes to. */
 export interface TrialFiles {
@@ -22,6 +24,8 @@ export interface TrialProcessOptions {
   readonly signal?: AbortSignal;
   /** Hears the pid of the trial's process once it started. */
   readonly onProcess?: (pid: number) => void;
+  /** The trial's `--lock-seconds`: how long its run folder stays claimed once it stops answering. */
+  readonly lockSeconds?: number;
 }
 
 const bin = fileURLToPath(new URL('../bin/rxvision.js', import.meta.url));
@@ -29,7 +33,8 @@ const bin = fileURLToPath(new URL('../bin/rxvision.js', import.meta.url));
 /**
  * One trial as a `train` process: a new run, the continuation of an interrupted one (from its
  * checkpoint), or nothing when it already finished. Completes when the run finished; errors with
- * the last line the process printed when it failed. Unsubscribing (or `signal`) stops it as Ctrl-C
+ * the last line the process printed when it failed: a FolderHeldError when another process trains
+ * in its folder (or took it over), which holds it against every other writer. Unsubscribing (or `signal`) stops it as Ctrl-C
  * would. The process watches this one through an IPC channel, so it also stops (checkpointing) when
  * this process dies without a word (SIGKILL).
  */
@@ -50,7 +55,7 @@ export function trialProcess(trial: TrialFiles, options: TrialProcessOptions): O
       if (await pathExists(join(runDir, 'summary.json'))) return subscriber.complete();
       const resume = await hasCheckpoint(runDir);
       if (stopped) return subscriber.error(new Error('stopped before it started'));
-      const args = [bin, 'train', ...(resume ? ['--resume', runDir] : ['--config', trial.experiment, '--out', runDir]), '--backend', options.backend, ...(options.threads === undefined ? [] : ['--threads', String(options.threads)]), '--json'];
+      const args = [bin, 'train', ...(resume ? ['--resume', runDir] : ['--config', trial.experiment, '--out', runDir]), '--backend', options.backend, ...(options.threads === undefined ? [] : ['--threads', String(options.threads)]), '--json', ...(options.lockSeconds === undefined ? [] : ['--lock-seconds', String(options.lockSeconds)])];
       options.log(`${options.label}: ${resume ? 'resuming from its checkpoint' : 'started'}`);
       child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
       if (child.pid !== undefined) options.onProcess?.(child.pid);
@@ -69,7 +74,10 @@ export function trialProcess(trial: TrialFiles, options: TrialProcessOptions): O
       child.on('error', (error) => subscriber.error(error));
       child.on('close', (code) => {
         if (code === 0) subscriber.complete();
-        else subscriber.error(new Error(lastLine(stderr).replace(/^rxvision: /, '') || `train exited with ${code}`));
+        else {
+          const line = lastLine(stderr).replace(/^rxvision: /, '') || `train exited with ${code}`;
+          subscriber.error(code === FOLDER_BUSY_EXIT_CODE ? new FolderHeldError(runDir, undefined, line) : new Error(line));
+        }
       });
     })().catch((error: unknown) => subscriber.error(error));
     return stop;

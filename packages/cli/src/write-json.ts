@@ -1,14 +1,7 @@
-import { rename, writeFile } from 'node:fs/promises';
-import { temporaryPath } from '@rxvision/dataset/node';
+import { type FolderClaim, writeFileAtomic } from '@rxvision/folder';
 
-/** Writes under a temporary name, then renames: readers never see half a file. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const temporary = temporaryPath(path);
-  await writeFile(temporary, data);
-  await rename(temporary, path);
-}
-
-/** JSON, written as `writeFileAtomic` writes. */
-export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  return writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+/** JSON as people read it, written whole: by the folder's claim where there is one. */
+export function writeJsonAtomic(path: string, value: unknown, claim?: FolderClaim): Promise<void> {
+  const text = `${JSON.stringify(value, null, 2)}\n`;
+  return claim ? claim.writeFile(path, text) : writeFileAtomic(path, text);
 }

@@ -2,9 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { chmod, copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CIFAR10, imageDatasetSchema } from '@rxvision/dataset';
+import { claimFolder } from '@rxvision/folder';
 import { createTutorialModel } from '@rxvision/model';
 import { fileSystemSaver } from '@rxvision/model/node';
 import '@tensorflow/tfjs-backend-cpu';
@@ -295,25 +296,37 @@ describe.runIf(source)('5. no silently wrong results', () => {
 });
 
 describe.runIf(source)('6. what killed runs left behind', () => {
-  test('the next prepare and train into the folder remove the temporaries of dead processes only', async () => {
+  test('the next prepare and train into the folder remove what earlier writers left (their claims are gone), whatever pid or token names it', async () => {
     const pid = deadPid();
-    const alive = process.pid; // this test runner: its temporaries must stay
-    await writeFile(join(data, `train.arrow.${pid}.tmp`), 'half a file');
-    await writeFile(join(data, `test.arrow.${alive}.tmp`), 'being written');
+    await writeFile(join(data, `train.arrow.${pid}.tmp`), 'half a file, named as rxvision named them before claims');
+    await writeFile(join(data, 'test.arrow.0123456789abcdef.tmp'), 'half a file of a lost claim');
     const prepared = await runCli(['prepare', '--data', data]);
     expect(prepared.code, prepared.stderr).toBe(0);
-    expect((await readdir(data)).sort()).toEqual([`test.arrow.${alive}.tmp`, 'test.arrow', 'train.arrow'].sort());
-    await rm(join(data, `test.arrow.${alive}.tmp`));
+    expect((await readdir(data)).sort()).toEqual(['test.arrow', 'train.arrow']);
 
     const resumed = join(dir, 'resumed');
     await cp(run, resumed, { recursive: true });
-    await mkdir(join(resumed, `checkpoint.${pid}.tmp`, 'model'), { recursive: true });
+    await mkdir(join(resumed, 'checkpoint.fedcba9876543210.tmp', 'model'), { recursive: true });
     await writeFile(join(resumed, `history.json.${pid}.tmp`), '[');
-    await writeFile(join(resumed, `history.json.${alive}.tmp`), '[');
     const result = await runCli(['train', '--resume', resumed, '--backend', 'wasm', '--json']);
     expect(result.code, result.stderr).toBe(0);
     const left = await readdir(resumed);
-    expect(left.filter((name) => name.endsWith('.tmp'))).toEqual([`history.json.${alive}.tmp`]);
+    expect(left.filter((name) => name.endsWith('.tmp') || name.startsWith('writer.lock'))).toEqual([]);
+  });
+
+  test('a folder another process holds is refused, and its temporaries stay', async () => {
+    const held = join(dir, 'held-run');
+    await cp(run, held, { recursive: true });
+    const claim = await claimFolder(held, { purpose: 'train' });
+    try {
+      const temporary = claim.temporaryPath(join(held, 'history.json'));
+      await writeFile(temporary, '[');
+      const result = await runCli(['train', '--resume', held, '--backend', 'wasm']);
+      expectFailure(result, 75, `${held} is being written by train (pid ${process.pid} on host ${hostname()}, since ${claim.holder.since}); wait for it to finish or stop it`);
+      expect(await readFile(temporary, 'utf8')).toBe('[');
+    } finally {
+      await claim.release();
+    }
   });
 });
 

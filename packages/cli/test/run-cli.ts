@@ -21,16 +21,30 @@ export interface RunOptions {
   readonly onStdout?: (stdout: string, child: ChildProcess) => void;
   /** The same for stderr. */
   readonly onStderr?: (stderr: string, child: ChildProcess) => void;
+  /** Hears the child as soon as it is spawned. */
+  readonly onSpawn?: (child: ChildProcess) => void;
+  /** In a UTS namespace of its own with this host name, as on another machine (root only: `unshare --uts`). */
+  readonly hostname?: string;
+  /** In a PID namespace of its own, as in a container (root only: `unshare --pid --fork`). */
+  readonly pidNamespace?: boolean;
+  /** In a process group of its own (led by the child): `process.kill(-child.pid, 'SIGSTOP')` stops it all. */
+  readonly detached?: boolean;
 }
 
 /** Runs a Node.js script as a child process and collects what it prints. */
 export function runNode(args: readonly string[], options: RunOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const [command, commandArgs] =
+    let [command, commandArgs] =
       options.unprivileged && process.getuid?.() === 0
         ? ['setpriv', ['--bounding-set', '-dac_override,-dac_read_search', process.execPath, ...args]]
         : [process.execPath, args];
-    const child = spawn(command, commandArgs, { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (options.hostname !== undefined || options.pidNamespace) {
+      const namespaces = [...(options.hostname !== undefined ? ['--uts'] : []), ...(options.pidNamespace ? ['--pid', '--fork', '--kill-child'] : [])];
+      const setHostname = options.hostname !== undefined ? `hostname '${options.hostname}' && ` : '';
+      [command, commandArgs] = ['unshare', [...namespaces, 'sh', '-c', `${setHostname}exec "$@"`, 'sh', command, ...commandArgs]];
+    }
+    const child = spawn(command, commandArgs, { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached === true });
+    options.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {

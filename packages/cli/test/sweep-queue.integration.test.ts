@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageDatasetWriter } from '@rxvision/dataset/node';
 import { type RedisTestServer, startRedisServer } from '@rxvision/redis-test-server';
-import { leaseHolder, TRIAL_CANCELLED } from '@rxvision/sweep/node';
+import { folderHolder } from '@rxvision/folder';
+import { TRIAL_CANCELLED } from '@rxvision/sweep/node';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { type CliRun, runCli } from './run-cli.js';
 
@@ -41,6 +42,8 @@ interface WorkerProcess {
   child?: ChildProcess;
 }
 const workers: WorkerProcess[] = [];
+/** The parent of a process of this PID namespace (from /proc), or undefined once it is gone. */
+const parentOf = (pid: number) => readFile(`/proc/${pid}/stat`, 'utf8').then((stat) => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]), () => undefined);
 function startWorker(lockSeconds: number): WorkerProcess {
   let output = '';
   let announce!: (pid: number) => void;
@@ -107,9 +110,10 @@ describe('rxvision sweep --queue and rxvision worker (a real redis-server)', () 
     // A trial past its second epoch and not finished: kill the worker that trains it.
     const [victimTrial, victimPid, epochsBefore] = await waitFor(async () => {
       for (const trial of trials) {
-        const holder = await leaseHolder(join(out, trial));
+        // The trial's train process holds its folder; the worker that runs it is that process's parent.
+        const holder = await folderHolder(join(out, trial));
         const epochs = (await history(join(out, trial))).length;
-        const pid = holder?.pids[0];
+        const pid = holder && (await parentOf(holder.pid));
         if (pid !== undefined && pids.includes(pid) && epochs >= 2 && epochs < EPOCHS - 1) return [trial, pid, epochs] as const;
       }
       return undefined;

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, link, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type ClaimHolder, parseClaimHolder } from './claim-holder.js';
 import { FolderHeldError, FolderLostError } from './folder-errors.js';
 import { asOutOfSpace } from './out-of-space.js';
 import { isAlive, pidSpace } from './process-identity.js';
+import { replaceFile } from './write-file-atomic.js';
 
 /** The claim file in a claimed folder. Its other names (`.new`, `.takeover`, `.released`) are the claim's own steps. */
 export const CLAIM_FILE = 'writer.lock';
@@ -196,18 +197,7 @@ async function heldClaim(dir: string, path: string, holder: ClaimHolder, handle:
     signal: lost.signal,
     check,
     temporaryPath,
-    writeFile: async (file, data) => {
-      const temporary = temporaryPath(file);
-      try {
-        await check();
-        await writeFile(temporary, data);
-        await check();
-        await rename(temporary, file);
-      } catch (error) {
-        await rm(temporary, { force: true });
-        throw await asOutOfSpace(error, { folder: dirname(file), what: `writing ${file}`, neededBytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength });
-      }
-    },
+    writeFile: (file, data) => replaceFile(file, data, temporaryPath(file), check),
     release: async () => {
       if (released) return;
       released = true;

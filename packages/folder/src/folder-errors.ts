@@ -23,7 +23,7 @@ export class FolderLostError extends Error {
   constructor(
     readonly folder: string,
     readonly holder: ClaimHolder | undefined,
-    message = `lost ${folder} to ${describeHolder(holder)} (this process did not refresh its claim in time: was it stopped?); stopped without writing more`,
+    message = `lost ${folder} to ${holder ? describeHolder(holder) : 'another process, which has let it go since'} (this process did not refresh its claim in time: was it stopped?); stopped without writing more`,
   ) {
     super(message);
   }

@@ -2,3 +2,4 @@ export { CLAIM_FILE, type ClaimOptions, claimFolder, DEFAULT_STALE_AFTER_MS, typ
 export type { ClaimHolder } from './claim-holder.js';
 export { describeHolder, FolderHeldError, FolderLostError } from './folder-errors.js';
 export { asOutOfSpace, formatBytes, OutOfSpaceError, type SpaceNeed } from './out-of-space.js';
+export { writeFileAtomic } from './write-file-atomic.js';

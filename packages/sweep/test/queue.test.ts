@@ -1,13 +1,13 @@
-import { spawn } from 'node:child_process';
-import { access, mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { claimFolder } from '@rxvision/folder';
 import { type RedisTestServer, startRedisServer } from '@rxvision/redis-test-server';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { lastValueFrom, Observable } from 'rxjs';
+import { defer, lastValueFrom, Observable } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { cancelTrials, claimRunFolder, LEASE_FILE, queuedTrial, redisConnection, startTrialWorker, TRIAL_CANCELLED, TRIAL_QUEUE, type TrialContext, type TrialJob, trialJobId, type TrialWorker } from '../src/node/index.js';
+import { cancelTrials, queuedTrial, redisConnection, startTrialWorker, TRIAL_CANCELLED, TRIAL_QUEUE, type TrialContext, type TrialJob, trialJobId, type TrialWorker } from '../src/node/index.js';
 
 let redis: RedisTestServer;
 let dir: string;
@@ -47,7 +47,7 @@ const exists = (path: string) => access(path).then(() => true, () => false);
 /** A trial that takes `ms`, then leaves a summary, as a finished run does. */
 const finishesAfter = (ms: number) => (job: TrialJob) =>
   new Observable<never>((subscriber) => {
-    const timeout = setTimeout(() => void writeFile(join(job.runDir, 'summary.json'), '{}').then(() => subscriber.complete()), ms);
+    const timeout = setTimeout(() => void mkdir(job.runDir, { recursive: true }).then(() => writeFile(join(job.runDir, 'summary.json'), '{}')).then(() => subscriber.complete()), ms);
     return () => clearTimeout(timeout);
   });
 
@@ -65,9 +65,6 @@ describe('queued trials and trial workers (a real redis-server)', () => {
     await expect(lastValueFrom(queuedTrial(queue, events, trialJob(sweep, 'bad'), { lr: 2 }))).rejects.toThrow('the loss is not finite at epoch 1');
     await lastValueFrom(queuedTrial(queue, events, trialJob(sweep, 'good'), { lr: 1 }), { defaultValue: undefined });
     expect(runs).toEqual(['good', 'bad']);
-    // Leases are given back when trials end.
-    expect(await exists(join(sweep, 'good', LEASE_FILE))).toBe(false);
-    expect(await exists(join(sweep, 'bad', LEASE_FILE))).toBe(false);
   });
 
   test('closing a worker stops its trial and hands it back; the next worker runs it to the end', async () => {
@@ -133,49 +130,31 @@ describe('queued trials and trial workers (a real redis-server)', () => {
     expect(await cancelTrials(redis.url, trials)).toEqual({ removed: [], stopping: [], ended: ['long', 'waiting'] });
   });
 
-  test('a trial whose folder a live process trains in waits until that process is gone', async () => {
+  test('a trial whose folder another process holds goes back to the queue until that process lets go', async () => {
     const sweep = join(dir, 'held');
     const job = trialJob(sweep, 'shared');
-    await mkdir(job.runDir, { recursive: true });
-    const holder = spawn('sleep', ['30']);
-    await writeFile(join(job.runDir, LEASE_FILE), JSON.stringify({ host: (await import('node:os')).hostname(), pids: [holder.pid], since: new Date().toISOString() }));
-    const runs: number[] = [];
-    worker((trial) => {
-      runs.push(Date.now());
-      return finishesAfter(10)(trial);
-    });
+    const held = await claimFolder(job.runDir, { purpose: 'train' });
+    const tries: string[] = [];
+    // As rxvision train does: the trainer claims its run folder, and is refused while another holds it.
+    worker((trial) =>
+      defer(async () => {
+        const claim = await claimFolder(trial.runDir, { purpose: 'train' }).catch((error: Error) => {
+          tries.push(error.name);
+          throw error;
+        });
+        tries.push('trained');
+        await claim.writeFile(join(trial.runDir, 'summary.json'), '{}');
+        await claim.release();
+      }),
+    );
     const { queue, events } = openQueue();
     const done = lastValueFrom(queuedTrial(queue, events, job, {}), { defaultValue: undefined });
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(runs).toEqual([]);
-    holder.kill('SIGKILL');
+    expect(tries).toEqual(['FolderHeldError']);
+    await held.release();
     await done;
-    expect(runs).toHaveLength(1);
+    expect(tries).toEqual(['FolderHeldError', 'trained']);
+    const finished = (await queue.getJobs(['completed'])).find((candidate) => candidate.data.runDir === job.runDir);
+    expect(finished?.failedReason).toBeUndefined();
   }, 30_000);
-});
-
-describe('claimRunFolder', () => {
-  test('one holder at a time; a holder whose processes are dead, or (elsewhere) silent for too long, is taken over', async () => {
-    const runDir = join(dir, 'lease');
-    await mkdir(runDir, { recursive: true });
-    const lease = await claimRunFolder(runDir, { staleAfterMs: 60_000 });
-    expect(lease).toBeDefined();
-    expect(await claimRunFolder(runDir, { staleAfterMs: 60_000 })).toBeUndefined();
-    await lease!.release();
-
-    const dead = spawn('true');
-    await new Promise((resolve) => dead.on('exit', resolve));
-    const path = join(runDir, LEASE_FILE);
-    await writeFile(path, JSON.stringify({ host: (await import('node:os')).hostname(), pids: [dead.pid], since: '' }));
-    const taken = await claimRunFolder(runDir, { staleAfterMs: 60_000 });
-    expect(taken).toBeDefined();
-    await taken!.release();
-
-    // Another machine's lease: judged by when it was last refreshed.
-    await writeFile(path, JSON.stringify({ host: 'elsewhere', pids: [1], since: '' }));
-    expect(await claimRunFolder(runDir, { staleAfterMs: 60_000 })).toBeUndefined();
-    const old = new Date(Date.now() - 120_000);
-    await utimes(path, old, old);
-    expect(await claimRunFolder(runDir, { staleAfterMs: 60_000 })).toBeDefined();
-  });
 });

@@ -6,7 +6,7 @@ import { renderPng } from '@rxvision/plot/node';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
 import { prepareOutputFolder } from '../output-folder.js';
-import { writeFileAtomic } from '../write-json.js';
+import { writeFileAtomic } from '@rxvision/folder';
 
 export interface CompareFlags {
   readonly out: string;

@@ -1,8 +1,9 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_DATA_DIR, type EncodedImagesOptions, type PreparedImages, prepareCifar10, prepareCifar100, prepareFashionMnist, prepareImageFolder, prepareParquet } from '@rxvision/dataset/node';
+import { DEFAULT_DATA_DIR, type EncodedImagesOptions, inClaimedFolder, type PreparedImages, prepareCifar10, prepareCifar100, prepareFashionMnist, prepareImageFolder, prepareParquet } from '@rxvision/dataset/node';
 import { CliError } from '../cli-error.js';
+import { LOCK_DEFAULT, LOCK_FLAG, LOCK_HELP, lockMs } from '../lock-option.js';
 import { progressBar } from '../progress.js';
 
 export interface PrepareFlags {
@@ -15,6 +16,7 @@ export interface PrepareFlags {
   readonly force?: boolean;
   readonly timeout: string;
   readonly json?: boolean;
+  readonly lockSeconds?: string;
 }
 
 export function registerPrepare(program: Command): void {
@@ -30,6 +32,7 @@ export function registerPrepare(program: Command): void {
     .option('--force', 'convert again even if the files are already prepared, replacing what is there')
     .option('--timeout <seconds>', 'a download that sends nothing for this long fails', '30')
     .option('--json', 'print the result as JSON')
+    .option(LOCK_FLAG, LOCK_HELP, LOCK_DEFAULT)
     .action(async (flags: PrepareFlags) => {
       await runPrepare(flags);
     });
@@ -40,10 +43,11 @@ const DATASETS = ['cifar10', 'cifar100', 'fashion-mnist', 'image-folder', 'parqu
 export async function runPrepare(flags: PrepareFlags, log: (line: string) => void = console.log): Promise<void> {
   const dataset = flags.dataset ?? 'cifar10';
   if (!(DATASETS as readonly string[]).includes(dataset)) throw new CliError(`--dataset must be one of ${DATASETS.join(', ')}, got "${dataset}"`);
+  const staleAfterMs = lockMs(flags.lockSeconds ?? LOCK_DEFAULT);
   if (dataset !== 'image-folder' && dataset !== 'parquet' && (flags.size !== undefined || flags.grey)) throw new CliError('--size and --grey apply to --dataset image-folder and parquet only');
-  if (dataset === 'fashion-mnist') return prepareFashion(flags, log);
-  if (dataset === 'image-folder') return prepareFolder(flags, log);
-  if (dataset === 'parquet') return prepareShards(flags, log);
+  if (dataset === 'fashion-mnist') return prepareFashion(flags, staleAfterMs, log);
+  if (dataset === 'image-folder') return prepareFolder(flags, staleAfterMs, log);
+  if (dataset === 'parquet') return prepareShards(flags, staleAfterMs, log);
   const labels = flags.labels ?? 'fine';
   if (labels !== 'fine' && labels !== 'coarse') throw new CliError(`--labels must be fine or coarse, got "${labels}"`);
   if (dataset !== 'cifar100' && flags.labels !== undefined && flags.labels !== 'fine') throw new CliError('--labels applies to --dataset cifar100 only');
@@ -57,6 +61,7 @@ export async function runPrepare(flags: PrepareFlags, log: (line: string) => voi
       ...(flags.source !== undefined && { source: flags.source }),
       force: Boolean(flags.force),
       timeoutMs: timeout * 1000,
+      staleAfterMs,
       onProgress: ({ bytes, totalBytes }: { bytes: number; totalBytes: number | undefined }) => bar.update(bytes, totalBytes),
     };
     result = dataset === 'cifar100'
@@ -75,13 +80,13 @@ export async function runPrepare(flags: PrepareFlags, log: (line: string) => voi
   }
 }
 
-async function prepareFashion(flags: PrepareFlags, log: (line: string) => void): Promise<void> {
-  const result = await prepareFashionMnist({ dataDir: flags.data ?? 'data/fashion-mnist', force: Boolean(flags.force), ...(flags.source !== undefined && { source: flags.source }) });
+async function prepareFashion(flags: PrepareFlags, staleAfterMs: number, log: (line: string) => void): Promise<void> {
+  const result = await prepareFashionMnist({ dataDir: flags.data ?? 'data/fashion-mnist', force: Boolean(flags.force), staleAfterMs, ...(flags.source !== undefined && { source: flags.source }) });
   if (flags.json) log(JSON.stringify({ train: result.train.path, test: result.test.path, skipped: result.train.skipped && result.test.skipped }));
   else log(`${result.train.skipped && result.test.skipped ? 'already prepared' : 'prepared'}: ${result.train.path} (${result.train.rows} images), ${result.test.path} (${result.test.rows})`);
 }
 
-async function prepareFolder(flags: PrepareFlags, log: (line: string) => void): Promise<void> {
+async function prepareFolder(flags: PrepareFlags, staleAfterMs: number, log: (line: string) => void): Promise<void> {
   if (flags.source === undefined) throw new CliError('--dataset image-folder needs --source: a folder of class folders, or one holding train/ (and test/)');
   const source = resolve(flags.source);
   const isFolder = (path: string) => stat(path).then((s) => s.isDirectory(), () => false);
@@ -91,11 +96,11 @@ async function prepareFolder(flags: PrepareFlags, log: (line: string) => void): 
     splits[0] = ['train', join(source, 'train')];
     if (await isFolder(join(source, 'test'))) splits.push(['test', join(source, 'test')]);
   }
-  await prepareEncodedSplits(splits, 'data/image-folder', flags, log, (folder, options) => prepareImageFolder({ source: folder, ...options }));
+  await prepareEncodedSplits(splits, 'data/image-folder', flags, staleAfterMs, log, (folder, options) => prepareImageFolder({ source: folder, ...options }));
 }
 
 /** A .parquet file (the training split), or a folder of train-* (and test-*) shards, as the hub lays them out. */
-async function prepareShards(flags: PrepareFlags, log: (line: string) => void): Promise<void> {
+async function prepareShards(flags: PrepareFlags, staleAfterMs: number, log: (line: string) => void): Promise<void> {
   if (flags.source === undefined) throw new CliError('--dataset parquet needs --source: a .parquet file, or a folder of train-*.parquet (and test-*.parquet) shards');
   const source = resolve(flags.source);
   const isFolder = await stat(source).then((s) => s.isDirectory(), () => false);
@@ -104,7 +109,7 @@ async function prepareShards(flags: PrepareFlags, log: (line: string) => void): 
     ? (['train', 'test'] as const).map((split) => [split, files.filter((name) => name.startsWith(split)).map((name) => join(source, name))] as const).filter(([, shards]) => shards.length > 0)
     : [['train', [source]]];
   if (splits.length === 0 || splits[0]![0] !== 'train') throw new CliError(`${source}: holds no train*.parquet shards`);
-  await prepareEncodedSplits(splits, 'data/parquet', flags, log, (shards, options) => prepareParquet({ source: shards, ...options }));
+  await prepareEncodedSplits(splits, 'data/parquet', flags, staleAfterMs, log, (shards, options) => prepareParquet({ source: shards, ...options }));
 }
 
 /**
@@ -115,21 +120,26 @@ async function prepareEncodedSplits<Source>(
   splits: readonly (readonly [string, Source])[],
   defaultData: string,
   flags: PrepareFlags,
+  staleAfterMs: number,
   log: (line: string) => void,
   prepare: (source: Source, options: EncodedImagesOptions) => Promise<PreparedImages>,
 ): Promise<void> {
   const size = flags.size === undefined ? undefined : parseSize(flags.size);
   const data = resolve(flags.data ?? defaultData);
-  const results: PreparedImages[] = [];
-  for (const [split, source] of splits) {
-    const bar = progressBar(split, {});
-    try {
-      const options = { out: join(data, `${split}.arrow`), force: Boolean(flags.force), ...(size && { size }), ...(flags.grey && { channels: 1 as const }) };
-      results.push(await prepare(source, { ...options, onProgress: ({ images, totalImages }) => bar.update(images, totalImages) }));
-    } finally {
-      bar.stop();
+  // One claim for every split: no other process prepares into the folder between them.
+  const results = await inClaimedFolder(data, { purpose: 'prepare', staleAfterMs }, async (claim) => {
+    const prepared: PreparedImages[] = [];
+    for (const [split, source] of splits) {
+      const bar = progressBar(split, {});
+      try {
+        const options = { out: join(data, `${split}.arrow`), force: Boolean(flags.force), claim, ...(size && { size }), ...(flags.grey && { channels: 1 as const }) };
+        prepared.push(await prepare(source, { ...options, onProgress: ({ images, totalImages }) => bar.update(images, totalImages) }));
+      } finally {
+        bar.stop();
+      }
     }
-  }
+    return prepared;
+  });
   if (flags.json) log(JSON.stringify(results));
   else for (const r of results) log(`${r.skipped ? 'already prepared' : 'prepared'}: ${r.path} (${r.rows} images, ${r.shape.join('×')}, classes ${r.classes.join(', ')})`);
 }

@@ -14,7 +14,8 @@ import { CliError } from '../cli-error.js';
 import { absoluteDataset } from '../experiment-flags.js';
 import { positiveInteger } from '../integer-flag.js';
 import { trialProcess } from '../trial-process.js';
-import { writeFileAtomic, writeJsonAtomic } from '../write-json.js';
+import { writeFileAtomic } from '@rxvision/folder';
+import { writeJsonAtomic } from '../write-json.js';
 
 export interface SweepFlags {
   readonly out?: string;

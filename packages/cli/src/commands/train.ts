@@ -1,8 +1,9 @@
-import { rmdir, writeFile } from 'node:fs/promises';
+import { rmdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { type BackendChoice, selectBackend } from '@rxvision/backend';
 import { DEFAULT_DASHBOARD_PORT } from '@rxvision/dashboard';
 import { DEFAULT_DATA_DIR } from '@rxvision/dataset/node';
+import { claimFolder, type FolderClaim } from '@rxvision/folder';
 import { type ComposedExperiment, composeExperiment, type Experiment } from '@rxvision/experiment';
 import { type EpochRecord, perClassAccuracy } from '@rxvision/metrics';
 import { TUTORIAL_HIDDEN_UNITS } from '@rxvision/model';
@@ -15,12 +16,14 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Command } from 'commander';
 import { writeTensorBoard } from '@rxvision/tensorboard/node';
 import { concatMap, identity, lastValueFrom, Subject, tap } from 'rxjs';
-import { loadCheckpoint, readCheckpointConfig, type RunConfig, saveCheckpoint } from '../checkpoint.js';
+import { hasCheckpoint, loadCheckpoint, NO_CHECKPOINT, readCheckpointConfig, type RunConfig, saveCheckpoint } from '../checkpoint.js';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
 import { openDashboard } from './dashboard.js';
 import { type ExperimentFlags, experimentFromFlags } from '../experiment-flags.js';
 import { imageGrid } from '../images.js';
+import { LOCK_DEFAULT, LOCK_FLAG, LOCK_HELP, lockMs } from '../lock-option.js';
+import { pathExists } from '../path-exists.js';
 import { progressBar } from '../progress.js';
 import { prepareOutputFolder } from '../output-folder.js';
 import { modelFolder } from '../run-folder.js';
@@ -35,6 +38,7 @@ export interface TrainFlags extends ExperimentFlags {
   /** true for the default port, or the port as typed. */
   readonly dashboard?: boolean | string;
   readonly json?: boolean;
+  readonly lockSeconds?: string;
 }
 
 const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
@@ -59,6 +63,7 @@ export function registerTrain(program: Command): void {
     .option('--tensorboard <dir>', 'also write TensorBoard event files into this folder, as the run goes (tensorboard --logdir DIR)')
     .option('--dashboard [port]', `serve the live dashboard of this run's folder while it trains, on 127.0.0.1 (port ${DEFAULT_DASHBOARD_PORT} unless given; 0: any free one)`)
     .option('--json', 'print one JSON line per epoch and the summary as JSON')
+    .option(LOCK_FLAG, LOCK_HELP, LOCK_DEFAULT)
     .action(async (flags: TrainFlags, command: Command) => {
       await runTrain(flags, (flag) => command.getOptionValueSource(flag) === 'cli');
     });
@@ -69,9 +74,34 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
   const backendName = backendChoice(flags.backend);
   const threads = threadsChoice(flags.threads);
   const resuming = flags.resume !== undefined;
+  const staleAfterMs = lockMs(flags.lockSeconds ?? LOCK_DEFAULT);
   const out = resolve(flags.resume ?? flags.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
-  // A resumed run keeps its own settings (and fails here, before loading a backend, without a checkpoint).
-  const run: RunConfig = resuming ? await readCheckpointConfig(out) : await experimentFromFlags(flags, given);
+  // Fails here, before a folder is made or a backend loaded, without a checkpoint.
+  if (resuming && !(await hasCheckpoint(out))) throw new CliError(NO_CHECKPOINT(out));
+  const fromFlags = resuming ? undefined : await experimentFromFlags(flags, given);
+  // The run folder is this process's alone while it trains: a second writer is refused, naming this one.
+  const { created } = await prepareOutputFolder(out);
+  let claim: FolderClaim;
+  try {
+    claim = await claimFolder(out, { purpose: 'train', staleAfterMs });
+  } catch (error) {
+    if (created) await rmdir(out).catch(() => undefined); // a failure before training leaves no empty run folder
+    throw error;
+  }
+  try {
+    // Read once the folder is ours: its last writer may have finished as it let go.
+    if (resuming && (await pathExists(join(out, 'summary.json')))) return console.log(`${out} already finished (it has summary.json): nothing to resume`);
+    await trainInto(claim, resuming ? await readCheckpointConfig(out) : fromFlags!, { ...flags, backend: backendName, threads });
+  } finally {
+    await claim.release();
+    if (created) await rmdir(out).catch(() => undefined); // a failure before anything was written leaves no empty run folder
+  }
+}
+
+/** Trains `run` into the run folder `claim` holds, writing only while the claim is ours. */
+async function trainInto(claim: FolderClaim, run: RunConfig, flags: Omit<TrainFlags, 'backend' | 'threads'> & { backend: BackendChoice; threads: number | undefined }): Promise<void> {
+  const out = claim.folder;
+  const resuming = flags.resume !== undefined;
   const { experiment } = run;
   const log = (line: string): void => console.log(line);
   const started = performance.now();
@@ -80,16 +110,12 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
   const { train, validation } = composed;
   if (experiment.batchSize > train.length) throw new CliError(`--batch-size ${experiment.batchSize} is larger than the training split (${train.length} images)`);
 
-  const { created } = await prepareOutputFolder(out);
-  const { backend, model, resume } = await setUpModel(backendName, threads, composed.createModel, resuming ? out : undefined, flags.json ? () => undefined : log).catch(async (error: unknown) => {
-    if (created) await rmdir(out).catch(() => undefined); // a failure before training leaves no empty run folder
-    throw error;
-  });
+  const { backend, model, resume } = await setUpModel(flags.backend, flags.threads, composed.createModel, resuming ? out : undefined, flags.json ? () => undefined : log);
   // What evaluate and predict need to feed the model as it was trained: class names, pixel normalisation.
   model.setUserDefinedMetadata({ classes: [...train.classes], ...(experiment.normalize && { normalize: experiment.normalize }) });
   if (!resuming) {
-    await writeJsonAtomic(join(out, 'experiment.json'), { source: run.source, ...experiment });
-    await writeFile(join(out, 'samples.png'), await imageGrid(train, Math.min(64, train.length), 16));
+    await writeJsonAtomic(join(out, 'experiment.json'), { source: run.source, ...experiment }, claim);
+    await claim.writeFile(join(out, 'samples.png'), await imageGrid(train, Math.min(64, train.length), 16));
   }
   const liveEvents = new Subject<TrainingEvent>();
   const dashboard = flags.dashboard === undefined || flags.dashboard === false
@@ -131,11 +157,13 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
         ...composed.fitOptions,
         ...(resume && { resume }),
         stop,
-        checkpoint: (state) => saveCheckpoint(out, run, state, model),
+        checkpoint: (state) => saveCheckpoint(claim, run, state, model),
       }).pipe(
         tap((event) => liveEvents.next(event)),
         flags.tensorboard === undefined ? identity : writeTensorBoard(flags.tensorboard, { stepsPerEpoch, settings: `\`\`\`json\n${JSON.stringify(experiment, null, 2)}\n\`\`\`` }),
         tap((event) => {
+          // Taken over (this process was frozen past its lock): stop at once, writing nothing more.
+          if (claim.signal.aborted) throw claim.signal.reason;
           if (event.type === 'batch') {
             if (event.step === 1 || !bar.active) {
               bar = progressBar(`epoch ${event.epoch}/${epochs}`, {});
@@ -157,7 +185,7 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
         concatMap(async (event) => {
           if (event.type === 'epoch') {
             history.push(event.record);
-            await writeJsonAtomic(join(out, 'history.json'), history);
+            await writeJsonAtomic(join(out, 'history.json'), history, claim);
           }
           return event;
         }),
@@ -175,11 +203,11 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
     throw new CliError(`interrupted; checkpoint written: continue with rxvision train --resume ${out}`, SIGNAL_EXIT_CODES[signal ?? 'SIGINT']);
   }
 
-  await model.save(fileSystemSaver(modelFolder(out)));
-  await writeFile(join(out, 'loss.png'), await renderPng(lossChart(history)));
-  await writeFile(join(out, 'accuracy.png'), await renderPng(accuracyChart(history)));
+  await model.save(fileSystemSaver(modelFolder(out), { beforeRename: claim.check }));
+  await claim.writeFile(join(out, 'loss.png'), await renderPng(lossChart(history)));
+  await claim.writeFile(join(out, 'accuracy.png'), await renderPng(accuracyChart(history)));
   const test = composed.testBatches && (await lastValueFrom(evaluate(model, composed.testBatches(), composed.fitOptions.metrics)));
-  if (test) await writeFile(join(out, 'confusion-matrix.png'), await renderPng(confusionMatrixChart(test.confusion, train.classes)));
+  if (test) await claim.writeFile(join(out, 'confusion-matrix.png'), await renderPng(confusionMatrixChart(test.confusion, train.classes)));
   const summary = {
     experiment: run.source,
     ...(experiment.description && { description: experiment.description }),
@@ -206,7 +234,7 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
     seconds: (performance.now() - started) / 1000,
     trainingSeconds: history.reduce((sum, row) => sum + row.seconds, 0),
   };
-  await writeJsonAtomic(join(out, 'summary.json'), summary);
+  await writeJsonAtomic(join(out, 'summary.json'), summary, claim);
   await dashboard?.close(); // after the summary, so that the page shows the run finished (a failure ends the process, and the server with it)
   const final = test ? `test_loss: ${test.loss.toFixed(4)}, test_acc: ${test.accuracy.toFixed(4)}${Object.entries(test.metrics).map(([name, value]) => `, test_${name}: ${value.toFixed(4)}`).join('')}` : 'no test split';
   log(flags.json ? JSON.stringify(summary) : `${final} — wrote ${out}`);

@@ -39,7 +39,7 @@ export async function runWorker(flags: WorkerFlags, log: (line: string) => void 
     concurrency,
     lockMs: lockSeconds * 1000,
     log,
-    run: (job, context) => trialProcess(job, { backend, threads, label: `${job.sweep}: ${job.trial}`, log, signal: context.signal, onProcess: context.onProcess }),
+    run: (job, context) => trialProcess(job, { backend, threads, label: `${job.sweep}: ${job.trial}`, log, signal: context.signal, lockSeconds: context.lockMs / 1000 }),
   });
   log(`worker ${process.pid}@${hostname()}: running trials from ${flags.queue}, ${concurrency} at a time; Ctrl-C stops it (running trials checkpoint and go back to the queue)`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

@@ -1,6 +1,6 @@
 import { open, rename, rm } from 'node:fs/promises';
+import type { FolderClaim } from '@rxvision/folder';
 import { type RecordBatch, RecordBatchFileWriter, type Schema } from 'apache-arrow';
-import { temporaryPath } from './temporary-files.js';
 
 /**
  * Writes an Arrow IPC file under a temporary name and renames it into place on `commit`, so a
@@ -20,17 +20,21 @@ export class AtomicArrowFile {
   #pending = 0;
   #waiting: (() => void)[] = [];
 
+  /** `claim` holds the folder of `path`: the temporary is the claim's, and the rename checks it is still held. */
   constructor(
     readonly path: string,
     readonly schema: Schema,
+    readonly claim: FolderClaim,
   ) {
-    this.#temporary = temporaryPath(path);
+    this.#temporary = claim.temporaryPath(path);
     this.#writer.reset(undefined, schema);
+    // The failure is kept before the loop ends (ending it closes the writer's queue), so that write()
+    // throws the disk's error (ENOSPC), not Arrow's "AsyncQueue is closed".
     this.#drained = drainInto(this.#writer, this.#temporary, (bytes) => {
       this.#pending = Math.max(0, this.#pending - bytes);
       for (const wake of this.#waiting.splice(0)) wake();
-    });
-    this.#drained.catch((error: unknown) => (this.#failure = error)).finally(() => {
+    }, (error) => (this.#failure ??= error));
+    this.#drained.catch((error: unknown) => (this.#failure ??= error)).finally(() => {
       for (const wake of this.#waiting.splice(0)) wake();
     }); // surfaced by write() and commit()
   }
@@ -39,7 +43,11 @@ export class AtomicArrowFile {
   write(batch: RecordBatch): void {
     if (this.#failure !== undefined) throw this.#failure;
     this.#pending += batch.data.children.reduce((sum, child) => sum + byteLength(child), 0);
-    this.#writer.write(batch);
+    try {
+      this.#writer.write(batch);
+    } catch (error) {
+      throw this.#failure ?? error;
+    }
   }
 
   /** Resolves once at most `bytes` are waiting to be written: how a writer keeps its memory bounded. */
@@ -61,14 +69,19 @@ export class AtomicArrowFile {
   /** Finishes (if not yet done) and renames the file into place. */
   async commit(): Promise<void> {
     await this.finish();
+    await this.claim.check();
     await rename(this.#temporary, this.path);
   }
 
   /** Stops writing and removes the temporary file; never throws. */
   async abort(): Promise<void> {
-    if (!this.#finished) this.#writer.close(); // ends the drain loop; what it still writes goes with the file
+    try {
+      if (!this.#finished) this.#writer.close(); // ends the drain loop; what it still writes goes with the file
+    } catch {
+      // Closed already: the drain loop ended on a write error.
+    }
     await this.#drained.catch(() => undefined);
-    await rm(this.#temporary, { force: true });
+    await rm(this.#temporary, { force: true }).catch(() => undefined);
   }
 }
 
@@ -77,11 +90,19 @@ function byteLength(data: { values?: ArrayBufferView; children: readonly unknown
   return (data.values?.byteLength ?? 0) + data.children.reduce<number>((sum, child) => sum + byteLength(child as typeof data), 0);
 }
 
-async function drainInto(chunks: AsyncIterable<Uint8Array>, path: string, onWritten: (bytes: number) => void): Promise<void> {
-  const file = await open(path, 'w');
+async function drainInto(chunks: AsyncIterable<Uint8Array>, path: string, onWritten: (bytes: number) => void, onFailed: (error: unknown) => void): Promise<void> {
+  const file = await open(path, 'w').catch((error: unknown) => {
+    onFailed(error);
+    throw error;
+  });
   try {
     for await (const chunk of chunks) {
-      await file.write(chunk);
+      try {
+        await file.write(chunk);
+      } catch (error) {
+        onFailed(error);
+        throw error;
+      }
       onWritten(chunk.length);
     }
   } finally {

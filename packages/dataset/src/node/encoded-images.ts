@@ -1,7 +1,8 @@
 import type { ImageShape } from '../schema.js';
+import type { DataFolderOptions } from './claimed-folder.js';
 
 /** How images stored encoded (PNG, JPEG, WebP) become rows: shared by image folders and Parquet. */
-export interface EncodedImagesOptions {
+export interface EncodedImagesOptions extends DataFolderOptions {
   /** The Arrow file to write; never one of the sources. */
   readonly out: string;
   /** [height, width] to resize every image to; without it, every image must have the first one's size. */

@@ -1,10 +1,12 @@
-import { mkdir, rmdir } from 'node:fs/promises';
-import { dirname, resolve, sep } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { asOutOfSpace, claimFolder, type FolderClaim } from '@rxvision/folder';
 import { DatasetError } from '../errors.js';
 import { type LabelArray, labelArray } from '../labels.js';
 import { imageRecordBatch } from '../record-batch.js';
 import { imageDatasetSchema, type ImageShape } from '../schema.js';
 import { AtomicArrowFile } from './atomic-arrow-file.js';
+import { removeEmptyFolders } from './claimed-folder.js';
 
 export interface ImageDatasetWriterOptions {
   readonly classes: readonly string[];
@@ -16,6 +18,11 @@ export interface ImageDatasetWriterOptions {
   readonly sources?: Readonly<Record<string, string>>;
   /** Images per Arrow record batch (default: about 32 MB of pixels). */
   readonly rowsPerBatch?: number;
+  /**
+   * The claim on the file's folder, held by the caller; without one the writer claims the folder
+   * itself until `commit` or `abort` (and another writer there is refused, naming this one).
+   */
+  readonly claim?: FolderClaim;
 }
 
 /**
@@ -37,16 +44,19 @@ export class ImageDatasetWriter {
   #written = 0;
   /** The outermost folder `create` made, removed again by `abort` if still empty. */
   readonly #createdFolder: string | undefined;
+  /** The claim this writer made itself, released when it is done. */
+  readonly #ownClaim: FolderClaim | undefined;
 
-  private constructor(path: string, options: ImageDatasetWriterOptions, createdFolder: string | undefined) {
+  private constructor(path: string, options: ImageDatasetWriterOptions, createdFolder: string | undefined, claim: FolderClaim, ownClaim: boolean) {
     this.path = path;
     this.#createdFolder = createdFolder;
+    this.#ownClaim = ownClaim ? claim : undefined;
     this.#options = options;
     const [height, width, channels] = options.shape;
     this.#pixelsPerImage = height * width * channels;
     this.#rowsPerBatch = options.rowsPerBatch ?? Math.max(1, Math.floor(32 * 2 ** 20 / this.#pixelsPerImage));
     this.#schema = imageDatasetSchema({ classes: [...options.classes], shape: options.shape, rows: options.rows, sources: options.sources ?? {} });
-    this.#file = new AtomicArrowFile(path, this.#schema);
+    this.#file = new AtomicArrowFile(path, this.#schema, claim);
     this.#pixels = new Uint8Array(this.#rowsPerBatch * this.#pixelsPerImage);
     this.#labels = labelArray(options.classes.length, this.#rowsPerBatch);
   }
@@ -56,8 +66,14 @@ export class ImageDatasetWriter {
     const absolute = resolve(path);
     if (options.classes.length === 0) throw new DatasetError(absolute, 'a dataset needs at least one class');
     if (!Number.isSafeInteger(options.rows) || options.rows < 0) throw new DatasetError(absolute, `rows must be a count, got ${options.rows}`);
-    const created = await mkdir(dirname(absolute), { recursive: true });
-    return new ImageDatasetWriter(absolute, options, created);
+    const folder = dirname(absolute);
+    const created = await mkdir(folder, { recursive: true });
+    if (options.claim) return new ImageDatasetWriter(absolute, options, created, options.claim, false);
+    const claim = await claimFolder(folder, { purpose: `writing ${basename(absolute)}` }).catch(async (error: unknown) => {
+      if (created !== undefined) await removeEmptyFolders(folder, created);
+      throw error;
+    });
+    return new ImageDatasetWriter(absolute, options, created, claim, true);
   }
 
   /** Appends one image (HWC bytes of the writer's shape) and its label. */
@@ -69,23 +85,29 @@ export class ImageDatasetWriter {
     this.#labels[this.#inBatch] = label;
     this.#inBatch++;
     this.#written++;
-    if (this.#inBatch === this.#rowsPerBatch) await this.#flush();
+    if (this.#inBatch === this.#rowsPerBatch) await this.#outOfSpaceSaid(this.#flush());
   }
 
   /** Writes the last batch and the footer, checks the count, and puts the file in place. */
   async commit(): Promise<void> {
     if (this.#written !== this.#options.rows) throw new DatasetError(this.path, `${this.#written} images appended, ${this.#options.rows} announced`);
-    await this.#flush();
-    await this.#file.commit();
+    await this.#outOfSpaceSaid(this.#flush().then(() => this.#file.commit()));
+    await this.#ownClaim?.release();
   }
 
   /** Stops and removes the temporary file, and the folders `create` made if they are empty; never throws. */
   async abort(): Promise<void> {
     await this.#file.abort();
-    if (this.#createdFolder === undefined) return;
-    const created = this.#createdFolder;
-    for (let folder = dirname(this.path); folder === created || folder.startsWith(`${created}${sep}`); folder = dirname(folder)) {
-      if (!(await rmdir(folder).then(() => true, () => false))) return;
+    await this.#ownClaim?.release();
+    if (this.#createdFolder !== undefined) await removeEmptyFolders(dirname(this.path), this.#createdFolder);
+  }
+
+  /** A full disk as one line: the folder, and the file's size. */
+  async #outOfSpaceSaid(writing: Promise<void>): Promise<void> {
+    try {
+      await writing;
+    } catch (error) {
+      throw await asOutOfSpace(error, { folder: dirname(this.path), what: `writing ${basename(this.path)}`, neededBytes: this.#options.rows * (this.#pixelsPerImage + 1) });
     }
   }
 

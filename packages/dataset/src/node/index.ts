@@ -10,4 +10,4 @@ export { prepareParquet, type PrepareParquetOptions, type PrepareParquetResult }
 export { prepareIdx, type PrepareIdxOptions, type PrepareIdxResult } from './prepare-idx.js';
 export { DEFAULT_DATA_DIR, prepareCifar10, type PrepareOptions, type PrepareProgress, type PrepareResult } from './prepare.js';
 export { CIFAR10_SOURCE_VARIABLE, defaultCifar10Source, type SourceKind } from './source.js';
-export { removeStaleTemporaries, temporaryPath } from './temporary-files.js';
+export { type DataFolderOptions, inClaimedFolder } from './claimed-folder.js';

@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { type DataFolderOptions, inClaimedFolder } from './claimed-folder.js';
 import { prepareIdx, type PrepareIdxResult } from './prepare-idx.js';
 
 /** Fashion-MNIST's classes, in label order (github.com/zalandoresearch/fashion-mnist). */
@@ -7,7 +8,7 @@ export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dre
 /** Where Debian's `dataset-fashion-mnist` package puts the files. */
 export const DEBIAN_FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
 
-export interface PrepareFashionMnistOptions {
+export interface PrepareFashionMnistOptions extends DataFolderOptions {
   /** The folder holding the four `*-idx?-ubyte.gz` files; default Debian's. */
   readonly source?: string;
   /** Where `train.arrow` and `test.arrow` go; default `data/fashion-mnist`. */
@@ -19,13 +20,17 @@ export interface PrepareFashionMnistOptions {
 export async function prepareFashionMnist(options: PrepareFashionMnistOptions = {}): Promise<{ train: PrepareIdxResult; test: PrepareIdxResult }> {
   const source = options.source ?? DEBIAN_FASHION_MNIST;
   const dataDir = resolve(options.dataDir ?? 'data/fashion-mnist');
-  const split = (prefix: string, name: string) =>
-    prepareIdx({
-      images: join(source, `${prefix}-images-idx3-ubyte.gz`),
-      labels: join(source, `${prefix}-labels-idx1-ubyte.gz`),
-      classes: FASHION_MNIST_CLASSES,
-      out: join(dataDir, `${name}.arrow`),
-      ...(options.force !== undefined && { force: options.force }),
-    });
-  return { train: await split('train', 'train'), test: await split('t10k', 'test') };
+  // One claim for both files: no other process prepares into the folder between them.
+  return inClaimedFolder(dataDir, { ...options, purpose: 'prepare' }, async (claim) => {
+    const split = (prefix: string, name: string) =>
+      prepareIdx({
+        images: join(source, `${prefix}-images-idx3-ubyte.gz`),
+        labels: join(source, `${prefix}-labels-idx1-ubyte.gz`),
+        classes: FASHION_MNIST_CLASSES,
+        out: join(dataDir, `${name}.arrow`),
+        ...(options.force !== undefined && { force: options.force }),
+        claim,
+      });
+    return { train: await split('train', 'train'), test: await split('t10k', 'test') };
+  });
 }

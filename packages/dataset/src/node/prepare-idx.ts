@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DatasetError } from '../errors.js';
 import { parseIdx } from '../idx.js';
 import { imageRecordBatch } from '../record-batch.js';
 import { imageDatasetSchema } from '../schema.js';
+import { asOutOfSpace } from '@rxvision/folder';
 import { AtomicArrowFile } from './atomic-arrow-file.js';
+import { type DataFolderOptions, inClaimedFolder } from './claimed-folder.js';
 import { preparedState } from './prepared-state.js';
-import { removeStaleTemporaries } from './temporary-files.js';
 
-export interface PrepareIdxOptions {
+export interface PrepareIdxOptions extends DataFolderOptions {
   /** IDX images `[n, height, width]` (or `[n, height, width, channels]`), gzipped or not. */
   readonly images: string;
   /** IDX labels `[n]`, gzipped or not. */
@@ -51,27 +52,26 @@ export async function prepareIdx(options: PrepareIdxOptions): Promise<PrepareIdx
   const shape = [height!, width!, channels] as const;
   const sources = { [images.name]: images.sha256, [labels.name]: labels.sha256 };
 
-  await removeStaleTemporaries(dirname(out));
-  const state = await preparedState(out, sources, rows!);
-  if (state === 'prepared') return { path: out, rows: rows!, shape, skipped: true };
-  if (state !== 'missing' && !options.force) throw new DatasetError(out, 'exists and is not this dataset; left as it is (move it away, or prepare with force to replace it)');
-  const createdFolder = await mkdir(dirname(out), { recursive: true });
-  const schema = imageDatasetSchema({ classes: [...options.classes], shape, rows: rows!, sources });
-  const writer = new AtomicArrowFile(out, schema);
-  const perImage = height! * width! * channels;
-  try {
-    for (let start = 0; start < rows!; start += ROWS_PER_BATCH) {
-      const end = Math.min(rows!, start + ROWS_PER_BATCH);
-      writer.write(imageRecordBatch(schema, images.idx.values.subarray(start * perImage, end * perImage), labels.idx.values.subarray(start, end)));
+  return inClaimedFolder(dirname(out), { ...options, purpose: 'prepare' }, async (claim) => {
+    const state = await preparedState(out, sources, rows!);
+    if (state === 'prepared') return { path: out, rows: rows!, shape, skipped: true };
+    if (state !== 'missing' && !options.force) throw new DatasetError(out, 'exists and is not this dataset; left as it is (move it away, or prepare with force to replace it)');
+    const schema = imageDatasetSchema({ classes: [...options.classes], shape, rows: rows!, sources });
+    const writer = new AtomicArrowFile(out, schema, claim);
+    const perImage = height! * width! * channels;
+    try {
+      for (let start = 0; start < rows!; start += ROWS_PER_BATCH) {
+        const end = Math.min(rows!, start + ROWS_PER_BATCH);
+        writer.write(imageRecordBatch(schema, images.idx.values.subarray(start * perImage, end * perImage), labels.idx.values.subarray(start, end)));
+      }
+      await writer.finish();
+      await writer.commit();
+    } catch (error) {
+      await writer.abort();
+      throw await asOutOfSpace(error, { folder: dirname(out), what: `writing ${basename(out)}`, neededBytes: rows! * (perImage + 1) });
     }
-    await writer.finish();
-    await writer.commit();
-  } catch (error) {
-    await writer.abort();
-    if (createdFolder !== undefined) await rm(createdFolder, { recursive: true, force: true });
-    throw error;
-  }
-  return { path: out, rows: rows!, shape, skipped: false };
+    return { path: out, rows: rows!, shape, skipped: false };
+  });
 }
 
 async function readIdx(path: string) {

@@ -6,8 +6,8 @@ import type { ImageShape } from '../schema.js';
 import type { EncodedImagesOptions, PreparedImages } from './encoded-images.js';
 import { ImageDatasetWriter } from './image-dataset-writer.js';
 import { loadImageDecoder } from './image-decoder.js';
+import { inClaimedFolder } from './claimed-folder.js';
 import { preparedState } from './prepared-state.js';
-import { removeStaleTemporaries } from './temporary-files.js';
 
 export interface PrepareImageFolderOptions extends EncodedImagesOptions {
   /** A folder with one sub-folder per class (its name is the class name), holding PNG, JPEG or WebP files. */
@@ -40,23 +40,24 @@ export async function prepareImageFolder(options: PrepareImageFolderOptions): Pr
   const first = await decoder.size(files[0]!.path, files[0]!.path);
   const [height, width] = options.size ?? [first.height, first.width];
   const shape: ImageShape = [height, width, channels];
-  await removeStaleTemporaries(dirname(out));
-  const state = await preparedState(out, sources, files.length);
-  if (state === 'prepared') return { path: out, rows: files.length, classes, shape, skipped: true };
-  if (state !== 'missing' && !options.force) throw new DatasetError(out, `exists and is not this folder's images (it ${state.problem}); left as it is (move it away, or prepare with force to replace it)`);
+  return inClaimedFolder(dirname(out), { ...options, purpose: 'prepare' }, async (claim) => {
+    const state = await preparedState(out, sources, files.length);
+    if (state === 'prepared') return { path: out, rows: files.length, classes, shape, skipped: true };
+    if (state !== 'missing' && !options.force) throw new DatasetError(out, `exists and is not this folder's images (it ${state.problem}); left as it is (move it away, or prepare with force to replace it)`);
 
-  const writer = await ImageDatasetWriter.create(out, { classes, shape, rows: files.length, sources });
-  try {
-    for (const [index, file] of files.entries()) {
-      await writer.append(await decoder.decode(file.path, file.path, { height, width, channels, resize: options.size !== undefined, first: files[0]!.path }), file.label);
-      options.onProgress?.({ images: index + 1, totalImages: files.length });
+    const writer = await ImageDatasetWriter.create(out, { classes, shape, rows: files.length, sources, claim });
+    try {
+      for (const [index, file] of files.entries()) {
+        await writer.append(await decoder.decode(file.path, file.path, { height, width, channels, resize: options.size !== undefined, first: files[0]!.path }), file.label);
+        options.onProgress?.({ images: index + 1, totalImages: files.length });
+      }
+      await writer.commit();
+    } catch (error) {
+      await writer.abort();
+      throw error;
     }
-    await writer.commit();
-  } catch (error) {
-    await writer.abort();
-    throw error;
-  }
-  return { path: out, rows: files.length, classes, shape, skipped: false };
+    return { path: out, rows: files.length, classes, shape, skipped: false };
+  });
 }
 
 async function listImages(source: string): Promise<{ classes: string[]; files: { path: string; label: number }[] }> {

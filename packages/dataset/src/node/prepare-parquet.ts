@@ -8,7 +8,7 @@ import type { EncodedImagesOptions, PreparedImages } from './encoded-images.js';
 import { ImageDatasetWriter } from './image-dataset-writer.js';
 import { loadImageDecoder } from './image-decoder.js';
 import { preparedState } from './prepared-state.js';
-import { removeStaleTemporaries } from './temporary-files.js';
+import { inClaimedFolder } from './claimed-folder.js';
 
 export interface PrepareParquetOptions extends EncodedImagesOptions {
   /** One Parquet file, or the shards of one split in order (as the Hugging Face hub stores them). */
@@ -55,35 +55,36 @@ export async function prepareParquet(options: PrepareParquetOptions): Promise<Pr
   const channels = options.channels ?? 3;
   const shape: ImageShape = [height, width, channels];
 
-  await removeStaleTemporaries(dirname(out));
-  const state = await preparedState(out, sources, rows);
-  if (state === 'prepared') return { path: out, rows, classes, shape, skipped: true };
-  if (state !== 'missing' && !options.force) throw new DatasetError(out, `exists and is not this dataset (it ${state.problem}); left as it is (move it away, or prepare with force to replace it)`);
+  return inClaimedFolder(dirname(out), { ...options, purpose: 'prepare' }, async (claim) => {
+    const state = await preparedState(out, sources, rows);
+    if (state === 'prepared') return { path: out, rows, classes, shape, skipped: true };
+    if (state !== 'missing' && !options.force) throw new DatasetError(out, `exists and is not this dataset (it ${state.problem}); left as it is (move it away, or prepare with force to replace it)`);
 
-  const writer = await ImageDatasetWriter.create(out, { classes, shape, rows, sources });
-  let done = 0;
-  try {
-    for (const shard of shards) {
-      let rowStart = 0;
-      for (const group of shard.metadata.row_groups) {
-        const rowEnd = rowStart + Number(group.num_rows);
-        const records = await parquetReadObjects({ file: shard.file, columns: [imageColumn, labelColumn], rowStart, rowEnd, utf8: false });
-        for (const [offset, record] of records.entries()) {
-          const name = `${shard.path} row ${rowStart + offset}`;
-          const label = labelOf(record[labelColumn], name, classes.length);
-          const pixels = await decoder.decode(imageBytes(record[imageColumn], name), name, { height, width, channels, resize: options.size !== undefined, first: firstName });
-          await writer.append(pixels, label);
-          options.onProgress?.({ images: ++done, totalImages: rows });
+    const writer = await ImageDatasetWriter.create(out, { classes, shape, rows, sources, claim });
+    let done = 0;
+    try {
+      for (const shard of shards) {
+        let rowStart = 0;
+        for (const group of shard.metadata.row_groups) {
+          const rowEnd = rowStart + Number(group.num_rows);
+          const records = await parquetReadObjects({ file: shard.file, columns: [imageColumn, labelColumn], rowStart, rowEnd, utf8: false });
+          for (const [offset, record] of records.entries()) {
+            const name = `${shard.path} row ${rowStart + offset}`;
+            const label = labelOf(record[labelColumn], name, classes.length);
+            const pixels = await decoder.decode(imageBytes(record[imageColumn], name), name, { height, width, channels, resize: options.size !== undefined, first: firstName });
+            await writer.append(pixels, label);
+            options.onProgress?.({ images: ++done, totalImages: rows });
+          }
+          rowStart = rowEnd;
         }
-        rowStart = rowEnd;
       }
+      await writer.commit();
+    } catch (error) {
+      await writer.abort();
+      throw error;
     }
-    await writer.commit();
-  } catch (error) {
-    await writer.abort();
-    throw error;
-  }
-  return { path: out, rows, classes, shape, skipped: false };
+    return { path: out, rows, classes, shape, skipped: false };
+  });
 }
 
 async function openShard(path: string): Promise<Shard> {

@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BinaryRecordDecoder, type BinaryDatasetSpec, CIFAR10, type RawFileSpec } from '../cifar10.js';
 import { DatasetError } from '../errors.js';
 import { imageRecordBatch } from '../record-batch.js';
 import { imageDatasetSchema } from '../schema.js';
+import { asOutOfSpace } from '@rxvision/folder';
 import { AtomicArrowFile } from './atomic-arrow-file.js';
+import { type DataFolderOptions, inClaimedFolder } from './claimed-folder.js';
 import { preparedState } from './prepared-state.js';
-import { removeStaleTemporaries } from './temporary-files.js';
 import { defaultCifar10Source, isUrl, type OpenedSource, openSource, type SourceKind } from './source.js';
 import type { RawFile } from './raw-files.js';
 
-export interface PrepareOptions {
+export interface PrepareOptions extends DataFolderOptions {
   /** A URL, a `.tar.gz` file or an extracted folder; defaults to `RXVISION_CIFAR10_SOURCE`, else the official URL. */
   readonly source?: string;
   /** Where `train.arrow` and `test.arrow` go; default `data/cifar10`. */
@@ -58,65 +58,65 @@ export async function prepareCifar10(options: PrepareOptions = {}): Promise<Prep
     files: spec.files.filter((file) => file.split === split),
   }));
 
-  await removeStaleTemporaries(dataDir); // what killed runs left, whether or not there is work to do
-  if (!options.force) {
-    const found = await Promise.all(
-      splits.map(({ path, files }) => preparedState(path, Object.fromEntries(files.map((file) => [file.name, file.sha256])), files.reduce((sum, file) => sum + file.records, 0), spec.classes)),
-    );
-    if (found.every((state) => state === 'prepared')) return { ...paths, skipped: true, source: isUrl(source) ? source : resolve(source) };
-    // A file we did not write (or a damaged one) is the user's: say what is wrong, never replace it.
-    const foreign = found.findIndex((state) => typeof state === 'object');
-    if (foreign >= 0) {
-      const { problem } = found[foreign] as { problem: string };
-      throw new DatasetError(splits[foreign]!.path, `${problem}; left as it is (move it away, or prepare with force to replace it)`);
-    }
-  }
-
-  // On failure the data folder is left as it was: without our temporary files, and gone if we made it.
-  const createdFolder = await mkdir(dataDir, { recursive: true });
-  const outputs = splits.map(({ path, files }) => ({ path, files, writer: undefined as AtomicArrowFile | undefined, written: 0, pending: new Map<string, BinaryRecordDecoder>() }));
-  // The schema records every raw file's sha256: a file without a published one is hashed first.
-  const hashes = new Map<string, string>(spec.files.flatMap((file) => (file.sha256 ? [[file.name, file.sha256] as const] : [])));
-  const writerOf = (output: (typeof outputs)[number]): AtomicArrowFile | undefined => {
-    if (output.writer || !output.files.every((file) => hashes.has(file.name))) return output.writer;
-    const rows = output.files.reduce((sum, file) => sum + file.records, 0);
-    const sources = Object.fromEntries(output.files.map((file) => [file.name, hashes.get(file.name)!]));
-    output.writer = new AtomicArrowFile(output.path, imageDatasetSchema({ classes: spec.classes, shape: spec.shape, rows, sources }));
-    return output.writer;
-  };
-
-  let opened: OpenedSource;
-  try {
-    opened = await openSource(source, spec.files.map((file) => file.name), { timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
-    const seen = new Set<string>();
-    const report = (bytes: number): void => options.onProgress?.({ kind: opened.kind, bytes, totalBytes: opened.totalBytes });
-    for await (const raw of opened.files(report)) {
-      const file = spec.files.find((candidate) => candidate.name === raw.name);
-      if (!file || seen.has(file.name)) continue;
-      seen.add(file.name);
-      const output = outputs.find((candidate) => candidate.files.includes(file))!;
-      const { decoder, sha256 } = await decodeVerified(raw, file, spec, opened.label);
-      output.pending.set(file.name, decoder);
-      hashes.set(file.name, sha256);
-      // Rows keep the spec's order even when the archive stores the files in another.
-      for (let next = output.files[output.written], writer = writerOf(output); next && writer && output.pending.has(next.name); next = output.files[output.written]) {
-        const decoded = output.pending.get(next.name)!;
-        output.pending.delete(next.name);
-        writer.write(imageRecordBatch(writer.schema, decoded.pixels, decoded.labels));
-        output.written++;
+  return inClaimedFolder(dataDir, { ...options, purpose: 'prepare' }, async (claim) => {
+    if (!options.force) {
+      const found = await Promise.all(
+        splits.map(({ path, files }) => preparedState(path, Object.fromEntries(files.map((file) => [file.name, file.sha256])), files.reduce((sum, file) => sum + file.records, 0), spec.classes)),
+      );
+      if (found.every((state) => state === 'prepared')) return { ...paths, skipped: true, source: isUrl(source) ? source : resolve(source) };
+      // A file we did not write (or a damaged one) is the user's: say what is wrong, never replace it.
+      const foreign = found.findIndex((state) => typeof state === 'object');
+      if (foreign >= 0) {
+        const { problem } = found[foreign] as { problem: string };
+        throw new DatasetError(splits[foreign]!.path, `${problem}; left as it is (move it away, or prepare with force to replace it)`);
       }
     }
-    const missing = spec.files.filter((file) => !seen.has(file.name)).map((file) => file.name);
-    if (missing.length > 0) throw new DatasetError(opened.label, `lacks ${missing.join(', ')}`);
-    // Both files whole on disk before either is renamed: never a new train.arrow beside an old test.arrow.
-    await Promise.all(outputs.map((output) => output.writer!.finish()));
-    for (const output of outputs) await output.writer!.commit();
-  } catch (error) {
-    await Promise.all(outputs.map((output) => output.writer?.abort()));
-    if (createdFolder !== undefined) await rm(createdFolder, { recursive: true, force: true });
-    throw error;
-  }
-  return { ...paths, skipped: false, source: opened.label };
+
+    // On failure the data folder is left as it was: without our temporary files, and gone if we made it (and it is empty).
+    const outputs = splits.map(({ path, files }) => ({ path, files, writer: undefined as AtomicArrowFile | undefined, written: 0, pending: new Map<string, BinaryRecordDecoder>() }));
+    // The schema records every raw file's sha256: a file without a published one is hashed first.
+    const hashes = new Map<string, string>(spec.files.flatMap((file) => (file.sha256 ? [[file.name, file.sha256] as const] : [])));
+    const writerOf = (output: (typeof outputs)[number]): AtomicArrowFile | undefined => {
+      if (output.writer || !output.files.every((file) => hashes.has(file.name))) return output.writer;
+      const rows = output.files.reduce((sum, file) => sum + file.records, 0);
+      const sources = Object.fromEntries(output.files.map((file) => [file.name, hashes.get(file.name)!]));
+      output.writer = new AtomicArrowFile(output.path, imageDatasetSchema({ classes: spec.classes, shape: spec.shape, rows, sources }), claim);
+      return output.writer;
+    };
+
+    let opened: OpenedSource;
+    try {
+      opened = await openSource(source, spec.files.map((file) => file.name), { timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+      const seen = new Set<string>();
+      const report = (bytes: number): void => options.onProgress?.({ kind: opened.kind, bytes, totalBytes: opened.totalBytes });
+      for await (const raw of opened.files(report)) {
+        const file = spec.files.find((candidate) => candidate.name === raw.name);
+        if (!file || seen.has(file.name)) continue;
+        seen.add(file.name);
+        const output = outputs.find((candidate) => candidate.files.includes(file))!;
+        const { decoder, sha256 } = await decodeVerified(raw, file, spec, opened.label);
+        output.pending.set(file.name, decoder);
+        hashes.set(file.name, sha256);
+        // Rows keep the spec's order even when the archive stores the files in another.
+        for (let next = output.files[output.written], writer = writerOf(output); next && writer && output.pending.has(next.name); next = output.files[output.written]) {
+          const decoded = output.pending.get(next.name)!;
+          output.pending.delete(next.name);
+          writer.write(imageRecordBatch(writer.schema, decoded.pixels, decoded.labels));
+          output.written++;
+        }
+      }
+      const missing = spec.files.filter((file) => !seen.has(file.name)).map((file) => file.name);
+      if (missing.length > 0) throw new DatasetError(opened.label, `lacks ${missing.join(', ')}`);
+      // Both files whole on disk before either is renamed: never a new train.arrow beside an old test.arrow.
+      await Promise.all(outputs.map((output) => output.writer!.finish()));
+      for (const output of outputs) await output.writer!.commit();
+    } catch (error) {
+      await Promise.all(outputs.map((output) => output.writer?.abort()));
+      const pixels = spec.shape.reduce((a, b) => a * b, 1);
+      throw await asOutOfSpace(error, { folder: dataDir, what: 'writing train.arrow and test.arrow', neededBytes: spec.files.reduce((sum, file) => sum + file.records * (pixels + 1), 0) });
+    }
+    return { ...paths, skipped: false, source: opened.label };
+  });
 }
 
 async function decodeVerified(raw: RawFile, file: RawFileSpec, spec: BinaryDatasetSpec, sourceLabel: string): Promise<{ decoder: BinaryRecordDecoder; sha256: string }> {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { io } from '@tensorflow/tfjs-core';
@@ -5,13 +6,21 @@ import { io } from '@tensorflow/tfjs-core';
 const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';
 
+export interface FileSystemSaverOptions {
+  /** Where each file is written before its rename (default `<file>.<random>.tmp`): a folder claim's temporaries. */
+  readonly temporaryPath?: (path: string) => string;
+  /** Runs before the files are renamed into place: a folder claim's check. */
+  readonly beforeRename?: () => Promise<void>;
+}
+
 /**
  * Saves a model as `model.json` + `weights.bin` (the TensorFlow.js layers format) without
  * tfjs-node. Both files are written under temporary names, then renamed, so a crash never
  * leaves a model.json that points at missing or partial weights.
  */
-export function fileSystemSaver(folder: string): io.IOHandler {
+export function fileSystemSaver(folder: string, options: FileSystemSaverOptions = {}): io.IOHandler {
   const dir = resolve(folder);
+  const temporaryPath = options.temporaryPath ?? ((path: string) => `${path}.${randomBytes(8).toString('hex')}.tmp`);
   return {
     async save(artifacts: io.ModelArtifacts): Promise<io.SaveResult> {
       if (artifacts.modelTopology instanceof ArrayBuffer) throw new TypeError('binary model topologies are not supported');
@@ -26,11 +35,18 @@ export function fileSystemSaver(folder: string): io.IOHandler {
         ...(artifacts.trainingConfig && { trainingConfig: artifacts.trainingConfig }),
         ...(artifacts.userDefinedMetadata && { userDefinedMetadata: artifacts.userDefinedMetadata }),
       };
-      const suffix = `.${process.pid}.tmp`;
-      await writeFile(join(dir, WEIGHTS_BIN + suffix), new Uint8Array(weights));
-      await writeFile(join(dir, MODEL_JSON + suffix), JSON.stringify(modelJson));
-      await rename(join(dir, WEIGHTS_BIN + suffix), join(dir, WEIGHTS_BIN));
-      await rename(join(dir, MODEL_JSON + suffix), join(dir, MODEL_JSON));
+      const [weightsPath, modelPath] = [join(dir, WEIGHTS_BIN), join(dir, MODEL_JSON)];
+      const [weightsTemporary, modelTemporary] = [temporaryPath(weightsPath), temporaryPath(modelPath)];
+      try {
+        await writeFile(weightsTemporary, new Uint8Array(weights));
+        await writeFile(modelTemporary, JSON.stringify(modelJson));
+        await options.beforeRename?.();
+        await rename(weightsTemporary, weightsPath);
+        await rename(modelTemporary, modelPath);
+      } catch (error) {
+        await Promise.all([rm(weightsTemporary, { force: true }), rm(modelTemporary, { force: true })]);
+        throw error;
+      }
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength } };
     },
   };

@@ -1,1 +1,1 @@
-export { fileSystemLoader, fileSystemSaver, removeSavedModel } from './file-system-io.js';
+export { fileSystemLoader, fileSystemSaver, type FileSystemSaverOptions, removeSavedModel } from './file-system-io.js';

@@ -2,6 +2,5 @@ export { cancelTrials, type CancelledTrials, TRIAL_CANCELLED } from './cancel-tr
 export { queuedTrial } from './queued-trial.js';
 export { trialJobStates, type TrialJobState } from './trial-job-states.js';
 export { QueueUrlError, redisConnection } from './redis-connection.js';
-export { claimRunFolder, LEASE_FILE, type LeaseHolder, leaseHolder, type RunFolderLease } from './run-folder-lease.js';
 export { TRIAL_QUEUE, type TrialJob, trialJobId } from './trial-job.js';
 export { startTrialWorker, type TrialContext, type TrialWorker, type TrialWorkerOptions } from './trial-worker.js';

@@ -1,18 +1,21 @@
-import { access, mkdir } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
+import { FolderHeldError, FolderLostError } from '@rxvision/folder';
 import type { Redis } from 'ioredis';
 import { from, lastValueFrom, type ObservableInput } from 'rxjs';
 import { clearTrialCancel, isTrialCancelled, TRIAL_CANCELLED } from './cancel-trials.js';
-import { claimRunFolder } from './run-folder-lease.js';
 import { TRIAL_QUEUE, type TrialJob } from './trial-job.js';
 
 /** What a trial runner gets besides the job. */
 export interface TrialContext {
   /** Aborted when the worker shuts down or the trial is cancelled: stop the trial (checkpoint first), then error. */
   readonly signal: AbortSignal;
-  /** Tells the worker the trial's process, which keeps the run folder's lease while it lives. */
-  readonly onProcess: (pid: number) => void;
+  /**
+   * How long the trial's run folder stays claimed once its writer stops answering: the worker's
+   * `lockMs`, for the trainer's folder claim (see @rxvision/folder).
+   */
+  readonly lockMs: number;
 }
 
 export interface TrialWorkerOptions {
@@ -20,7 +23,9 @@ export interface TrialWorkerOptions {
   readonly connection: Redis;
   /**
    * Runs one trial to its end: completes when it finished, errors with the reason when it failed.
-   * It is given a folder nobody else trains in, and must resume from the checkpoint if there is one.
+   * It must claim the run folder while it writes there (`claimFolder`, as `rxvision train` does),
+   * and error with a FolderHeldError or FolderLostError when another process holds it: the trial
+   * then goes back to the queue. It resumes from the checkpoint if there is one.
    */
   readonly run: (job: TrialJob, context: TrialContext) => ObservableInput<unknown>;
   /** Trials at once on this worker (default 1). */
@@ -53,8 +58,9 @@ const CLOSE_WAIT_MS = 5000;
 
 /**
  * A BullMQ worker for sweep trials. A trial whose folder already holds a summary is finished
- * (it completed before its job could be marked so); one whose folder another live process trains
- * in is put back for later; a trial that fails for its own reason fails its job, unretried, with
+ * (it completed before its job could be marked so); one whose folder another process holds (its
+ * trainer's claim: that process, not this worker, keeps it, so a frozen worker loses nothing and
+ * a trainer that lost its folder stops writing) is put back for later; a trial that fails for its own reason fails its job, unretried, with
  * that reason; one stopped by `close` goes back to the queue to be resumed by whichever worker
  * comes next; one cancelled (`cancelTrials`) is stopped at the next heartbeat and fails with
  * `TRIAL_CANCELLED`.
@@ -76,33 +82,28 @@ export function startTrialWorker(options: TrialWorkerOptions): TrialWorker {
   const runTrial = async (job: Job<TrialJob>, token?: string): Promise<void> => {
     const { runDir, trial } = job.data;
     if (stopping.signal.aborted) return putBack(job, token, 0);
-    await mkdir(runDir, { recursive: true });
-    const lease = await claimRunFolder(runDir, { staleAfterMs: 2 * lockMs });
-    if (!lease) {
-      log(`${trial}: another process trains in ${runDir}; trying again later`);
-      return putBack(job, token, lockMs);
-    }
+    if (await exists(join(runDir, 'summary.json'))) return log(`${trial}: already finished`);
     // Stopped when the worker stops (handed back) or when the trial is cancelled (failed with that reason).
     const cancel = new AbortController();
     const stop = AbortSignal.any([stopping.signal, cancel.signal]);
     const cancelled = () => isTrialCancelled(options.connection, job.id!).catch(() => false);
-    const heartbeat = setInterval(() => {
-      void lease.refresh().catch(() => {});
-      void cancelled().then((yes) => yes && cancel.abort(TRIAL_CANCELLED));
-    }, lockMs / 4);
+    const heartbeat = setInterval(() => void cancelled().then((yes) => yes && cancel.abort(TRIAL_CANCELLED)), lockMs / 4);
+    let busy: Error | undefined;
     try {
-      // Checked once the folder is ours: its last holder may have finished as it let go.
-      if (await exists(join(runDir, 'summary.json'))) return log(`${trial}: already finished`);
       if (await cancelled()) cancel.abort(TRIAL_CANCELLED);
       if (!stop.aborted) {
-        await lastValueFrom(from(options.run(job.data, { signal: stop, onProcess: (pid) => void lease.addProcess(pid).catch(() => {}) })), { defaultValue: undefined });
+        await lastValueFrom(from(options.run(job.data, { signal: stop, lockMs })), { defaultValue: undefined });
         return;
       }
     } catch (error) {
-      if (!stop.aborted) throw new UnrecoverableError(error instanceof Error ? error.message : String(error));
+      if (error instanceof FolderHeldError || error instanceof FolderLostError) busy = error;
+      else if (!stop.aborted) throw new UnrecoverableError(error instanceof Error ? error.message : String(error));
     } finally {
       clearInterval(heartbeat);
-      await lease.release();
+    }
+    if (busy) {
+      log(`${trial}: ${busy.message}; trying again later`);
+      return putBack(job, token, lockMs);
     }
     if (stop.reason === TRIAL_CANCELLED) {
       log(`${trial}: cancelled; its checkpoint is kept`);
