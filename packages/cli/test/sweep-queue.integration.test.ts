@@ -8,6 +8,7 @@ import { folderHolder } from '@rxvision/folder';
 import { TRIAL_CANCELLED } from '@rxvision/sweep/node';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { type CliRun, runCli } from './run-cli.js';
+import { expectOneWritersRun } from './run-consistency.js';
 
 const EPOCHS = 6;
 let redis: RedisTestServer;
@@ -44,7 +45,8 @@ interface WorkerProcess {
 const workers: WorkerProcess[] = [];
 /** The parent of a process of this PID namespace (from /proc), or undefined once it is gone. */
 const parentOf = (pid: number) => readFile(`/proc/${pid}/stat`, 'utf8').then((stat) => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]), () => undefined);
-function startWorker(lockSeconds: number): WorkerProcess {
+/** A worker; `hostname` puts it in a UTS namespace of that name, as on another machine, and in a process group of its own. */
+function startWorker(lockSeconds: number, hostname?: string): WorkerProcess {
   let output = '';
   let announce!: (pid: number) => void;
   const pid = new Promise<number>((resolve) => (announce = resolve));
@@ -52,6 +54,7 @@ function startWorker(lockSeconds: number): WorkerProcess {
     output: () => output,
     pid,
     exited: runCli(['worker', '--queue', redis.url, '--backend', 'wasm', '--threads', '1', '--lock-seconds', String(lockSeconds)], {}, {
+      ...(hostname !== undefined && { hostname, detached: true }),
       onStdout: (stdout, child) => {
         output = stdout;
         worker.child = child;
@@ -96,6 +99,7 @@ async function expectSameAsAlone(out: string, trials: readonly string[]) {
     const reference = await figures(alone);
     expect(reference).toHaveLength(EPOCHS);
     expect(await figures(join(out, trial)), trial).toEqual(reference);
+    await expectOneWritersRun(join(out, trial), EPOCHS);
   }
 }
 
@@ -237,8 +241,37 @@ describe('rxvision sweep --queue and rxvision worker (a real redis-server)', () 
     expect(again.code, again.stderr + again.stdout).toBe(0);
     expect(worker.output()).toContain(`${out}: ${running}: resuming from its checkpoint`);
     expect(count(worker.output(), `${out}: ${waiting}: started`)).toBe(1);
-    for (const trial of trials) expect((await history(join(out, trial))).map((record) => record.epoch)).toEqual(Array.from({ length: 2 * EPOCHS }, (_, i) => i + 1));
+    for (const trial of trials) await expectOneWritersRun(join(out, trial), 2 * EPOCHS);
   }, 300_000);
+
+  test.runIf(process.getuid?.() === 0)('a worker frozen (SIGSTOP, with its trial) past its lock on one host: a worker on another host takes the trial over and finishes it; the frozen one, woken, writes nothing more (root: unshare --uts)', async () => {
+    const out = join(dir, 'frozen');
+    const trials = ['trial-000', 'trial-001'];
+    const [frozen, other] = [startWorker(2, 'host-a'), startWorker(2, 'host-b')];
+    const frozenPid = await frozen.pid;
+    await other.pid;
+    const sweep = runCli(['sweep', join(dir, 'two.json'), '--out', out, '--queue', redis.url]);
+    const victim = await waitFor(async () => {
+      for (const trial of trials) {
+        const holder = await folderHolder(join(out, trial));
+        const epochs = (await history(join(out, trial))).length;
+        if (holder?.host === 'host-a' && epochs >= 1 && epochs < EPOCHS - 1) return trial;
+      }
+      return undefined;
+    }, 'a trial of host-a in its second epoch');
+    process.kill(-frozenPid, 'SIGSTOP'); // the worker and its trial's train process: their whole process group
+    try {
+      await waitFor(async () => ((await folderHolder(join(out, victim)))?.host === 'host-b' ? true : undefined), 'host-b to take the trial over', 180_000);
+    } finally {
+      process.kill(-frozenPid, 'SIGCONT');
+    }
+    const result = await sweep;
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    await waitFor(async () => (frozen.output().includes(`${victim}: lost ${join(out, victim)} to `) ? true : undefined), 'the woken worker to report its trial lost', 30_000);
+    expect(frozen.output()).toMatch(new RegExp(`${victim}: lost ${join(out, victim)} to (train \\(pid \\d+ on host host-b, since [^)]+\\)|another process, which has let it go since) \\(this process did not refresh its claim in time: was it stopped\\?\\); stopped without writing more; trying again later`));
+    expect(other.output()).toContain(`${out}: ${victim}: resuming from its checkpoint`);
+    await expectSameAsAlone(out, trials);
+  }, 400_000);
 
   test('a bad queue URL is one clear line', async () => {
     const result = await runCli(['worker', '--queue', 'http://localhost:6379']);

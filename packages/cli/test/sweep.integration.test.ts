@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ImageDatasetWriter } from '@rxvision/dataset/node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from './run-cli.js';
+import { expectOneWritersRun } from './run-consistency.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -33,7 +34,7 @@ describe('rxvision sweep', () => {
     expect(result.stdout).toContain('trial-002 (batchSize=100000, optimizer.momentum=0): failed: --batch-size 100000 is larger than the training split (240 images)');
     const record = JSON.parse(await readFile(join(out, 'sweep.json'), 'utf8'));
     expect(Object.fromEntries(Object.entries(record.states).map(([name, state]) => [name, (state as { state: string }).state]))).toEqual({ 'trial-000': 'finished', 'trial-001': 'finished', 'trial-002': 'failed', 'trial-003': 'failed' });
-    for (const trial of ['trial-000', 'trial-001']) expect(await history(join(out, trial))).toHaveLength(2);
+    for (const trial of ['trial-000', 'trial-001']) await expectOneWritersRun(join(out, trial), 2);
     await access(join(out, 'comparison.png'));
 
     // A trial's history is the same as its experiment run alone.

@@ -1,5 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import type { BackendChoice } from '@rxvision/backend';
 import { ExperimentError } from '@rxvision/experiment';
 import type { EpochRecord } from '@rxvision/metrics';
 import { comparisonChart } from '@rxvision/plot';
@@ -14,7 +15,7 @@ import { CliError } from '../cli-error.js';
 import { absoluteDataset } from '../experiment-flags.js';
 import { positiveInteger } from '../integer-flag.js';
 import { trialProcess } from '../trial-process.js';
-import { writeFileAtomic } from '@rxvision/folder';
+import { claimFolder, type FolderClaim, FolderHeldError } from '@rxvision/folder';
 import { writeJsonAtomic } from '../write-json.js';
 
 export interface SweepFlags {
@@ -54,7 +55,10 @@ export function registerSweep(program: Command): void {
         if (!record) throw new CliError(`${out}: not a sweep folder (no sweep.json)`);
         if (file === 'cancel') return cancelSweep(out, record);
         console.log(await statusTable(out, record));
-        if (await drawComparison(out, record.trials.map((trial) => trial.name))) console.log(`curves of the trials so far: ${join(out, 'comparison.png')}`);
+        // The sweep's own process draws while it runs: status, a reader then, writes nothing.
+        const drawn = await whileHeld(out, 'sweep status', (claim) => drawComparison(claim, record.trials.map((trial) => trial.name)));
+        if (drawn === undefined) console.log(`the sweep is running (it holds ${out}); it draws comparison.png as its trials end`);
+        else if (drawn) console.log(`curves of the trials so far: ${join(out, 'comparison.png')}`);
         return;
       }
       await runSweep(file, flags);
@@ -75,11 +79,23 @@ export async function runSweep(file: string, flags: SweepFlags, log: (line: stri
 
   const out = resolve(flags.out ?? join('sweeps', basename(source).replace(/\.json$/, '')));
   if (join(out, 'sweep.json') === source) throw new CliError(`${source}: --out ${out} would write the sweep's record over this sweep file; choose another folder`);
+  // The sweep folder is this process's while it runs (each trial's run folder, its trainer's).
+  const claim = await claimFolder(out, { purpose: 'sweep' });
+  try {
+    await sweepInto(claim, source, trials, { ...flags, backend, threads, concurrency }, log);
+  } finally {
+    await claim.release();
+  }
+}
+
+async function sweepInto(claim: FolderClaim, source: string, trials: readonly Trial[], flags: { queue?: string; backend: BackendChoice; threads: number | undefined; concurrency: number }, log: (line: string) => void): Promise<void> {
+  const { folder: out } = claim;
+  const { backend, threads, concurrency } = flags;
   await mkdir(join(out, 'trials'), { recursive: true });
-  for (const trial of trials) await writeJsonAtomic(trialFile(out, trial.name), trial.experiment);
+  for (const trial of trials) await writeJsonAtomic(trialFile(out, trial.name), trial.experiment, claim);
   const previous = await readRecord(out);
   const record: SweepRecord = { source, ...(flags.queue !== undefined && { queue: flags.queue }), trials: trials.map(({ name, settings }) => ({ name, settings })), states: { ...previous?.states } };
-  await writeJsonAtomic(join(out, 'sweep.json'), record);
+  await writeJsonAtomic(join(out, 'sweep.json'), record, claim);
   log(`sweep ${source}: ${trials.length} trials, ${flags.queue ? `queued at ${flags.queue} for rxvision worker` : `${concurrency} at a time`}, into ${out}`);
 
   const queue = flags.queue === undefined ? undefined : openTrialQueue(flags.queue, log);
@@ -97,26 +113,40 @@ export async function runSweep(file: string, flags: SweepFlags, log: (line: stri
           record.states[update.trial] = { state, ...(update.state === 'failed' && { reason: update.reason }) };
         }),
         // Written as states change, one write at a time, so that status (and a rerun) knows what happened.
-        concatMap(() => writeJsonAtomic(join(out, 'sweep.json'), record)),
+        concatMap(() => writeJsonAtomic(join(out, 'sweep.json'), record, claim)),
       ),
       { defaultValue: undefined },
     );
   } finally {
     await queue?.close();
   }
-  await writeJsonAtomic(join(out, 'sweep.json'), record);
-  await drawComparison(out, trials.map((trial) => trial.name));
+  await writeJsonAtomic(join(out, 'sweep.json'), record, claim);
+  await drawComparison(claim, trials.map((trial) => trial.name));
   log(await statusTable(out, record));
   const failed = Object.values(record.states).filter((state) => state.state === 'failed').length;
   if (failed > 0) throw new CliError(`${failed} of ${trials.length} trials failed (reasons above); the others are in ${out}`);
 }
 
 /** Draws the trials' curves so far into comparison.png; false when no trial has an epoch yet. */
-async function drawComparison(out: string, names: readonly string[]): Promise<boolean> {
-  const histories = await Promise.all(names.map(async (name) => ({ name, history: await readHistory(join(out, name)) })));
+async function drawComparison(claim: FolderClaim, names: readonly string[]): Promise<boolean> {
+  const histories = await Promise.all(names.map(async (name) => ({ name, history: await readHistory(join(claim.folder, name)) })));
   const drawn = histories.filter((run) => run.history.length > 0);
-  if (drawn.length > 0) await writeFileAtomic(join(out, 'comparison.png'), await renderPng(comparisonChart(drawn)));
+  if (drawn.length > 0) await claim.writeFile(join(claim.folder, 'comparison.png'), await renderPng(comparisonChart(drawn)));
   return drawn.length > 0;
+}
+
+/** `write` holding the sweep folder's claim; undefined (nothing written) while a running sweep holds it. */
+async function whileHeld<T>(out: string, purpose: string, write: (claim: FolderClaim) => Promise<T>): Promise<T | undefined> {
+  const claim = await claimFolder(out, { purpose }).catch((error: unknown) => {
+    if (error instanceof FolderHeldError) return undefined;
+    throw error;
+  });
+  if (!claim) return undefined;
+  try {
+    return await write(claim);
+  } finally {
+    await claim.release();
+  }
 }
 
 /**
@@ -176,8 +206,9 @@ async function cancelSweep(out: string, record: SweepRecord): Promise<void> {
   const cancelled = await cancelTrials(record.queue, await queuedJobs(out, record)).catch((error: unknown) => {
     throw new CliError(`the queue at ${record.queue} did not answer (${withoutStop(error)}); run sweep cancel again once it does`);
   });
+  // A running sweep hears its trials end cancelled and records them itself; otherwise the record is ours to write.
   for (const name of [...cancelled.removed, ...cancelled.stopping]) record.states[name] = { state: 'failed', reason: TRIAL_CANCELLED };
-  await writeJsonAtomic(join(out, 'sweep.json'), record);
+  await whileHeld(out, 'sweep cancel', (claim) => writeJsonAtomic(join(out, 'sweep.json'), record, claim));
   const groups = [
     ['taken out of the queue', cancelled.removed],
     ["stopping at their workers' next heartbeat, checkpointed", cancelled.stopping],
