@@ -1,5 +1,5 @@
 export interface RedisTestServer {
-  /** `redis://127.0.0.1:PORT` */
+  /** `redis://127.0.0.1:PORT`, or `redis://:PASSWORD@127.0.0.1:PORT` when it requires one */
   readonly url: string;
   readonly port: number;
   /** Starts it again on the same port, with the data it had. */
@@ -10,4 +10,4 @@ export interface RedisTestServer {
   stop(): Promise<void>;
 }
 
-export function startRedisServer(): Promise<RedisTestServer>;
+export function startRedisServer(options?: { readonly password?: string }): Promise<RedisTestServer>;

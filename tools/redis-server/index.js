@@ -7,19 +7,21 @@ import { join } from 'node:path';
 /**
  * Starts `redis-server` on a free port of 127.0.0.1, with its data in a temporary folder and every
  * write appended and synced to disk, so that a crash-and-restart (`kill` then `start`) loses nothing,
- * as a production Redis configured for durability would.
+ * as a production Redis configured for durability would. With `password`, it requires it
+ * (`--requirepass`), and `url` holds it.
+ * @param {{ password?: string }} [options]
  * @returns {Promise<import('./index.js').RedisTestServer>}
  */
-export async function startRedisServer() {
+export async function startRedisServer(options = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'rxvision-redis-'));
   const port = await freePort();
   /** @type {import('node:child_process').ChildProcess | undefined} */
   let child;
   const server = {
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://${options.password ? `:${options.password}@` : ''}127.0.0.1:${port}`,
     port,
     async start() {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', ...(options.password ? ['--requirepass', options.password] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
       await new Promise((resolve, reject) => {
         let output = '';
         child.on('error', (error) => reject(new Error(`cannot start redis-server (${error.message}); install it: apt-get install redis-server`)));

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageDatasetWriter } from '@rxvision/dataset/node';
@@ -45,15 +45,18 @@ interface WorkerProcess {
 const workers: WorkerProcess[] = [];
 /** The parent of a process of this PID namespace (from /proc), or undefined once it is gone. */
 const parentOf = (pid: number) => readFile(`/proc/${pid}/stat`, 'utf8').then((stat) => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]), () => undefined);
-/** A worker; `hostname` puts it in a UTS namespace of that name, as on another machine, and in a process group of its own. */
-function startWorker(lockSeconds: number, hostname?: string): WorkerProcess {
+/**
+ * A worker; `hostname` puts it in a UTS namespace of that name, as on another machine, and in a
+ * process group of its own; `queue` and `env` for another Redis than the tests'.
+ */
+function startWorker(lockSeconds: number, { hostname, queue = redis.url, env = {} }: { hostname?: string; queue?: string; env?: NodeJS.ProcessEnv } = {}): WorkerProcess {
   let output = '';
   let announce!: (pid: number) => void;
   const pid = new Promise<number>((resolve) => (announce = resolve));
   const worker: WorkerProcess = {
     output: () => output,
     pid,
-    exited: runCli(['worker', '--queue', redis.url, '--backend', 'wasm', '--threads', '1', '--lock-seconds', String(lockSeconds)], {}, {
+    exited: runCli(['worker', '--queue', queue, '--backend', 'wasm', '--threads', '1', '--lock-seconds', String(lockSeconds)], env, {
       ...(hostname !== undefined && { hostname, detached: true }),
       onStdout: (stdout, child) => {
         output = stdout;
@@ -247,7 +250,7 @@ describe('rxvision sweep --queue and rxvision worker (a real redis-server)', () 
   test.runIf(process.getuid?.() === 0)('a worker frozen (SIGSTOP, with its trial) past its lock on one host: a worker on another host takes the trial over and finishes it; the frozen one, woken, writes nothing more (root: unshare --uts)', async () => {
     const out = join(dir, 'frozen');
     const trials = ['trial-000', 'trial-001'];
-    const [frozen, other] = [startWorker(2, 'host-a'), startWorker(2, 'host-b')];
+    const [frozen, other] = [startWorker(2, { hostname: 'host-a' }), startWorker(2, { hostname: 'host-b' })];
     const frozenPid = await frozen.pid;
     await other.pid;
     const sweep = runCli(['sweep', join(dir, 'two.json'), '--out', out, '--queue', redis.url]);
@@ -272,6 +275,42 @@ describe('rxvision sweep --queue and rxvision worker (a real redis-server)', () 
     expect(other.output()).toContain(`${out}: ${victim}: resuming from its checkpoint`);
     await expectSameAsAlone(out, trials);
   }, 400_000);
+
+  test('a Redis that wants a password: a wrong or missing one fails at once in one line; given (URL or REDISCLI_AUTH) a sweep runs, and the password is in no line and no file', async () => {
+    const password = 'pw-4f9c2e81';
+    const guarded = await startRedisServer({ password });
+    try {
+      const plain = guarded.url.replace(`:${password}@`, '');
+      const wrong = await runCli(['worker', '--queue', guarded.url.replace(password, 'nope'), '--backend', 'wasm']);
+      expect([wrong.code, wrong.stderr.trim(), wrong.stdout]).toEqual([1, `rxvision: Redis at 127.0.0.1:${guarded.port} refused the password: give the password in the URL (redis://:PASSWORD@127.0.0.1:${guarded.port}) or in REDISCLI_AUTH`, '']);
+      const missing = await runCli(['sweep', join(dir, 'two.json'), '--out', join(dir, 'never-queued'), '--queue', plain]);
+      expect([missing.code, missing.stderr.trim(), missing.stdout]).toEqual([1, `rxvision: Redis at 127.0.0.1:${guarded.port} wants a password: give the password in the URL (redis://:PASSWORD@127.0.0.1:${guarded.port}) or in REDISCLI_AUTH`, '']);
+      expect(await exists(join(dir, 'never-queued'))).toBe(false);
+
+      const out = join(dir, 'guarded');
+      const worker = startWorker(5, { queue: plain, env: { REDISCLI_AUTH: password } });
+      await worker.pid;
+      const result = await runCli(['sweep', join(dir, 'two.json'), '--out', out, '--queue', guarded.url]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain(`for rxvision workers at ${plain}, into ${out}`);
+      const status = await runCli(['sweep', 'status', out, '--queue', guarded.url]);
+      expect(status.code, status.stderr).toBe(0);
+      for (const text of [result.stdout, result.stderr, status.stdout, status.stderr, worker.output()]) expect(text).not.toContain(password);
+      const files = (await readdir(out, { recursive: true })).map((name) => join(out, name));
+      for (const file of files) if ((await stat(file)).isFile()) expect((await readFile(file)).includes(password), file).toBe(false);
+      for (const trial of ['trial-000', 'trial-001']) await expectOneWritersRun(join(out, trial), EPOCHS);
+    } finally {
+      await guarded.stop();
+    }
+  }, 300_000);
+
+  test('sweep --queue with Redis unreachable: one line, nothing said queued, nothing recorded', async () => {
+    const closed = redis.url.replace(String(redis.port), String(redis.port + 1));
+    const out = join(dir, 'unreachable');
+    const result = await runCli(['sweep', join(dir, 'two.json'), '--out', out, '--queue', closed]);
+    expect([result.code, result.stderr.trim(), result.stdout]).toEqual([1, `rxvision: cannot reach Redis at 127.0.0.1:${redis.port + 1} (ECONNREFUSED); nothing was queued`, '']);
+    expect(await exists(out)).toBe(false);
+  });
 
   test('a bad queue URL is one clear line', async () => {
     const result = await runCli(['worker', '--queue', 'http://localhost:6379']);

@@ -6,10 +6,10 @@ import type { EpochRecord } from '@rxvision/metrics';
 import { comparisonChart } from '@rxvision/plot';
 import { renderPng } from '@rxvision/plot/node';
 import { describeSettings, expandTrials, parseSweep, runTrials, type Trial, type TrialUpdate } from '@rxvision/sweep';
-import { cancelTrials, queuedTrial, redisConnection, TRIAL_CANCELLED, TRIAL_QUEUE, type TrialJob, type TrialJobState, trialJobStates } from '@rxvision/sweep/node';
+import { cancelTrials, checkRedis, queuedTrial, QueueUnreachableError, redisConnection, TRIAL_CANCELLED, TRIAL_QUEUE, type TrialJob, type TrialJobState, trialJobStates, withoutPassword } from '@rxvision/sweep/node';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Command } from 'commander';
-import { concatMap, lastValueFrom, type Observable, tap } from 'rxjs';
+import { concatMap, filter, lastValueFrom, type Observable, tap } from 'rxjs';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
 import { absoluteDataset } from '../experiment-flags.js';
@@ -51,8 +51,10 @@ export function registerSweep(program: Command): void {
       if (file === 'status' || file === 'cancel') {
         if (!dir) throw new CliError(`sweep ${file} needs the sweep folder: rxvision sweep ${file} sweeps/NAME`);
         const out = resolve(dir);
-        const record = await readRecord(out);
-        if (!record) throw new CliError(`${out}: not a sweep folder (no sweep.json)`);
+        const stored = await readRecord(out);
+        if (!stored) throw new CliError(`${out}: not a sweep folder (no sweep.json)`);
+        // The recorded queue has no password: --queue (or REDISCLI_AUTH) gives it.
+        const record = { ...stored, ...(stored.queue !== undefined && flags.queue !== undefined && { queue: flags.queue }) };
         if (file === 'cancel') return cancelSweep(out, record);
         console.log(await statusTable(out, record));
         // The sweep's own process draws while it runs: status, a reader then, writes nothing.
@@ -78,6 +80,12 @@ export async function runSweep(file: string, flags: SweepFlags, log: (line: stri
   const trials = expandTrials(sweep, base, source);
 
   const out = resolve(flags.out ?? join('sweeps', basename(source).replace(/\.json$/, '')));
+  // Redis answers, and takes the password, before anything is written or said to be queued.
+  if (flags.queue !== undefined) {
+    await checkRedis(flags.queue).catch((error: unknown) => {
+      throw error instanceof QueueUnreachableError ? new CliError(`${error.message}; nothing was queued`) : error;
+    });
+  }
   if (join(out, 'sweep.json') === source) throw new CliError(`${source}: --out ${out} would write the sweep's record over this sweep file; choose another folder`);
   // The sweep folder is this process's while it runs (each trial's run folder, its trainer's).
   const claim = await claimFolder(out, { purpose: 'sweep' });
@@ -94,23 +102,33 @@ async function sweepInto(claim: FolderClaim, source: string, trials: readonly Tr
   await mkdir(join(out, 'trials'), { recursive: true });
   for (const trial of trials) await writeJsonAtomic(trialFile(out, trial.name), trial.experiment, claim);
   const previous = await readRecord(out);
-  const record: SweepRecord = { source, ...(flags.queue !== undefined && { queue: flags.queue }), trials: trials.map(({ name, settings }) => ({ name, settings })), states: { ...previous?.states } };
+  // The queue is recorded (and shown) without its password: give it again (URL or REDISCLI_AUTH) to status and cancel.
+  const record: SweepRecord = { source, ...(flags.queue !== undefined && { queue: withoutPassword(flags.queue) }), trials: trials.map(({ name, settings }) => ({ name, settings })), states: { ...previous?.states } };
   await writeJsonAtomic(join(out, 'sweep.json'), record, claim);
-  log(`sweep ${source}: ${trials.length} trials, ${flags.queue ? `queued at ${flags.queue} for rxvision worker` : `${concurrency} at a time`}, into ${out}`);
+  log(`sweep ${source}: ${trials.length} trials, ${flags.queue ? `for rxvision workers at ${withoutPassword(flags.queue)}` : `${concurrency} at a time`}, into ${out}`);
 
   const queue = flags.queue === undefined ? undefined : openTrialQueue(flags.queue, log);
   const run = queue
     ? (trial: Trial) => queue.run(trialJob(out, trial.name), trial.experiment)
     : (trial: Trial) => trialProcess(trialJob(out, trial.name), { backend, threads, label: trial.name, log });
+  // Queued, a trial is so only once Redis confirmed it; one that never got there is not failed, but not queued.
+  const queued = new Set<string>();
+  const notQueued: string[] = [];
   try {
     await lastValueFrom(
       // Queued, every trial waits at once; the workers decide how many run.
       runTrials(trials, { concurrency: queue ? trials.length : concurrency, run }).pipe(
+        filter((update) => !(queue && update.state === 'running')),
         tap((update) => {
           const trial = trials.find((t) => t.name === update.trial)!;
-          const state = update.state === 'running' && queue ? 'queued' : update.state;
-          log(`${update.trial} (${describeSettings(trial.settings)}): ${update.state === 'failed' ? `failed: ${update.reason}` : state}`);
-          record.states[update.trial] = { state, ...(update.state === 'failed' && { reason: update.reason }) };
+          const settings = `${update.trial} (${describeSettings(trial.settings)})`;
+          if (update.state === 'queued') queued.add(update.trial);
+          if (queue && update.state === 'failed' && !queued.has(update.trial)) {
+            notQueued.push(update.trial);
+            return log(`${settings}: not queued: ${update.reason}`);
+          }
+          log(`${settings}: ${update.state === 'failed' ? `failed: ${update.reason}` : update.state}`);
+          record.states[update.trial] = { state: update.state, ...(update.state === 'failed' && { reason: update.reason }) };
         }),
         // Written as states change, one write at a time, so that status (and a rerun) knows what happened.
         concatMap(() => writeJsonAtomic(join(out, 'sweep.json'), record, claim)),
@@ -123,6 +141,7 @@ async function sweepInto(claim: FolderClaim, source: string, trials: readonly Tr
   await writeJsonAtomic(join(out, 'sweep.json'), record, claim);
   await drawComparison(claim, trials.map((trial) => trial.name));
   log(await statusTable(out, record));
+  if (notQueued.length > 0) throw new CliError(`${notQueued.length} of ${trials.length} trials could not be queued (${notQueued.join(', ')}; reasons above); run the sweep again to queue them`);
   const failed = Object.values(record.states).filter((state) => state.state === 'failed').length;
   if (failed > 0) throw new CliError(`${failed} of ${trials.length} trials failed (reasons above); the others are in ${out}`);
 }
@@ -192,7 +211,7 @@ async function queueStates(out: string, record: SweepRecord): Promise<Map<string
   try {
     return await trialJobStates(record.queue!, await queuedJobs(out, record));
   } catch (error) {
-    return `(the queue at ${record.queue} did not answer (${withoutStop(error)}); states from the folder only)`;
+    return `(the queue at ${withoutPassword(record.queue!)} did not answer (${withoutStop(error)}); states from the folder only)`;
   }
 }
 
@@ -203,8 +222,13 @@ async function queueStates(out: string, record: SweepRecord): Promise<Map<string
  */
 async function cancelSweep(out: string, record: SweepRecord): Promise<void> {
   if (record.queue === undefined) throw new CliError(`${out}: this sweep runs on this machine, not through a queue; stop it with Ctrl-C where it runs`);
+  const didNotAnswer = (error: unknown) => new CliError(`the queue at ${withoutPassword(record.queue!)} did not answer (${withoutStop(error)}); run sweep cancel again once it does`);
+  // A refused password is its own line, not "did not answer".
+  await checkRedis(record.queue).catch((error: unknown) => {
+    throw error instanceof QueueUnreachableError ? didNotAnswer(error) : error;
+  });
   const cancelled = await cancelTrials(record.queue, await queuedJobs(out, record)).catch((error: unknown) => {
-    throw new CliError(`the queue at ${record.queue} did not answer (${withoutStop(error)}); run sweep cancel again once it does`);
+    throw didNotAnswer(error);
   });
   // A running sweep hears its trials end cancelled and records them itself; otherwise the record is ours to write.
   for (const name of [...cancelled.removed, ...cancelled.stopping]) record.states[name] = { state: 'failed', reason: TRIAL_CANCELLED };
@@ -216,7 +240,7 @@ async function cancelSweep(out: string, record: SweepRecord): Promise<void> {
   ] as const;
   console.log(`sweep ${out}: cancelled`);
   for (const [what, names] of groups) if (names.length > 0) console.log(`  ${what}: ${names.join(', ')}`);
-  console.log(`to resume: rxvision sweep ${record.source} --queue ${record.queue} --out ${out}`);
+  console.log(`to resume: rxvision sweep ${record.source} --queue ${withoutPassword(record.queue)} --out ${out}`);
 }
 
 /** A queued sweep's trials as the queue knows them: each job and the experiment its id derives from. */
@@ -255,8 +279,11 @@ function openTrialQueue(url: string, log: (line: string) => void) {
   const clients = [redisConnection(url, log), redisConnection(url)];
   const queue = new Queue<TrialJob>(TRIAL_QUEUE, { connection: clients[0]! });
   const events = new QueueEvents(TRIAL_QUEUE, { connection: clients[1]! });
+  // The connections' own errors, already told as one line by redisConnection (BullMQ would print each with its stack).
+  queue.on('error', () => {});
+  events.on('error', () => {});
   return {
-    run: (job: TrialJob, experiment: unknown): Observable<never> => queuedTrial(queue, events, job, experiment),
+    run: (job: TrialJob, experiment: unknown): Observable<'queued'> => queuedTrial(queue, events, job, experiment),
     close: async () => {
       await Promise.all([queue.close(), events.close()]);
       for (const client of clients) client.disconnect();

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { redisConnection, startTrialWorker } from '@rxvision/sweep/node';
+import { checkRedis, QueueUnreachableError, redisConnection, startTrialWorker, withoutPassword } from '@rxvision/sweep/node';
 import type { Command } from 'commander';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
@@ -33,6 +33,10 @@ export async function runWorker(flags: WorkerFlags, log: (line: string) => void 
   const concurrency = positiveInteger(flags.concurrency, '--concurrency');
   const lockSeconds = Number(flags.lockSeconds);
   if (!(lockSeconds >= 1)) throw new CliError(`--lock-seconds must be a number ≥ 1, got "${flags.lockSeconds}"`);
+  // A refused password fails at once (no retry mends it); Redis away at start is waited for, as later.
+  await checkRedis(flags.queue!).catch((error: unknown) => {
+    if (!(error instanceof QueueUnreachableError)) throw error;
+  });
   const connection = redisConnection(flags.queue!, log);
   const worker = startTrialWorker({
     connection,
@@ -41,7 +45,7 @@ export async function runWorker(flags: WorkerFlags, log: (line: string) => void 
     log,
     run: (job, context) => trialProcess(job, { backend, threads, label: `${job.sweep}: ${job.trial}`, log, signal: context.signal, lockSeconds: context.lockMs / 1000 }),
   });
-  log(`worker ${process.pid}@${hostname()}: running trials from ${flags.queue}, ${concurrency} at a time; Ctrl-C stops it (running trials checkpoint and go back to the queue)`);
+  log(`worker ${process.pid}@${hostname()}: running trials from ${withoutPassword(flags.queue!)}, ${concurrency} at a time; Ctrl-C stops it (running trials checkpoint and go back to the queue)`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));

@@ -1,6 +1,6 @@
 export { cancelTrials, type CancelledTrials, TRIAL_CANCELLED } from './cancel-trials.js';
 export { queuedTrial } from './queued-trial.js';
 export { trialJobStates, type TrialJobState } from './trial-job-states.js';
-export { QueueUrlError, redisConnection } from './redis-connection.js';
+export { checkRedis, QueueAuthError, QueueUnreachableError, QueueUrlError, REDIS_PASSWORD_VARIABLE, redisConnection, withoutPassword } from './redis-connection.js';
 export { TRIAL_QUEUE, type TrialJob, trialJobId } from './trial-job.js';
 export { startTrialWorker, type TrialContext, type TrialWorker, type TrialWorkerOptions } from './trial-worker.js';

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { parseRedisUrl } from './redis-connection.js';
+import { parseRedisUrl, passwordOption } from './redis-connection.js';
 import { TRIAL_QUEUE } from './trial-job.js';
 
 /**
@@ -9,8 +9,7 @@ import { TRIAL_QUEUE } from './trial-job.js';
  * does not answer, closed when the errand ends.
  */
 export async function withQueueAt<T>(url: string, timeoutMs: number, errand: (queue: Queue, client: Redis) => Promise<T>): Promise<T> {
-  parseRedisUrl(url);
-  const client = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: timeoutMs });
+  const client = new Redis(url, { ...passwordOption(parseRedisUrl(url)), lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: timeoutMs });
   client.on('error', () => {}); // a failed connection rejects the errand's commands
   const queue = new Queue(TRIAL_QUEUE, { connection: client });
   queue.on('error', () => {}); // the same failure, told once by the rejection

@@ -5,13 +5,13 @@ import { type TrialJob, trialJobId } from './trial-job.js';
 
 /**
  * One trial as a queue job: adds it (or finds it, when the same trial of the same sweep folder was
- * queued before: the job id is derived from both, so enqueuing again never runs a trial twice), then
- * completes when a worker finished it and errors with the worker's reason when it failed, or with
+ * queued before: the job id is derived from both, so enqueuing again never runs a trial twice) and
+ * emits `'queued'` once Redis has confirmed it, then completes when a worker finished it and errors with the worker's reason when it failed, or with
  * `TRIAL_CANCELLED` when it is taken out of the queue. A job that failed before is retried and a
  * cancelled one queued again. Unsubscribing stops waiting; the job stays queued.
  */
-export function queuedTrial(queue: Queue, events: QueueEvents, job: TrialJob, experiment: unknown): Observable<never> {
-  return new Observable<never>((subscriber) => {
+export function queuedTrial(queue: Queue, events: QueueEvents, job: TrialJob, experiment: unknown): Observable<'queued'> {
+  return new Observable<'queued'>((subscriber) => {
     const jobId = trialJobId(job, experiment);
     const onRemoved = ({ jobId: removed }: { jobId: string }) => removed === jobId && subscriber.error(new Error(TRIAL_CANCELLED));
     void (async () => {
@@ -20,6 +20,7 @@ export function queuedTrial(queue: Queue, events: QueueEvents, job: TrialJob, ex
       if (existing && (await existing.isFailed())) await existing.retry('failed');
       const queued = existing ?? (await queue.add(job.trial, job, { jobId, attempts: 1, removeOnComplete: false, removeOnFail: false }));
       if (subscriber.closed) return;
+      subscriber.next('queued');
       events.on('removed', onRemoved);
       await queued.waitUntilFinished(events);
       subscriber.complete();
