@@ -1,14 +1,14 @@
 import { DatasetError, type LabeledImages, randomSplit, subset } from '@rxvision/dataset';
 import { openImages, prepareCifar10, prepareCifar100, prepareFashionMnist, prepareImageFolder, type PrepareOptions, prepareParquet } from '@rxvision/dataset/node';
 import { topKAccuracy } from '@rxvision/metrics';
-import { createCnn, createMlp, createResNet, createTutorialModel } from '@rxvision/model';
+import { checkCnnOptions, checkMlpOptions, checkResNetOptions, createCnn, createMlp, createResNet, createTutorialModel, TUTORIAL_HIDDEN_UNITS } from '@rxvision/model';
 import { cutout, epochBatches, horizontalFlip, type ImageTransform, normalize, randomCrop } from '@rxvision/stream';
 import { type FitOptions, softmaxCrossEntropy } from '@rxvision/train';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { defaultDataDir, type Experiment } from './experiment.js';
-import { ExperimentError } from './parse-experiment.js';
+import { ExperimentError, quote } from './parse-experiment.js';
 
 /** An experiment made into parts: `fit(createModel(), fitOptions)`, then evaluate on `testBatches`. */
 export interface ComposedExperiment {
@@ -47,6 +47,8 @@ export async function composeExperiment(experiment: Experiment, options: Compose
   if (held >= limited.length) throw new ExperimentError(source, `validation: expected fewer than the ${limited.length} training images, got ${experiment.validation}`);
   if (held < 1) throw new ExperimentError(source, `validation: ${experiment.validation} of ${limited.length} images holds none out`);
   const [train, validation] = randomSplit(limited, [limited.length - held, held], { seed: experiment.seed }).map((split): LabeledImages => split) as [LabeledImages, LabeledImages];
+  if (train.classes.length < 2) throw new ExperimentError(source, `dataset: holds one class (${quote(train.classes[0])}); a classifier tells at least two apart`);
+  checkModel(experiment, train, source); // the builder's own checks, as one line, before anything is built or written
   if (experiment.normalize && experiment.normalize.mean.length !== train.shape[2]) throw new ExperimentError(source, `normalize.mean: expected ${train.shape[2]} values (one per channel), got ${experiment.normalize.mean.length}`);
 
   const normalisation: ImageTransform[] = experiment.normalize ? [normalize(experiment.normalize)] : [];
@@ -129,6 +131,21 @@ async function datasetFiles(experiment: Experiment, at: (path: string) => string
 async function bothExist(dataDir: string): Promise<boolean> {
   const present = await Promise.all(['train.arrow', 'test.arrow'].map((name) => access(join(dataDir, name)).then(() => true, () => false)));
   return present.every(Boolean);
+}
+
+/** What `buildModel` would refuse (too deep for the images, too large to allocate), as an ExperimentError. */
+function checkModel(experiment: Experiment, train: LabeledImages, source: string): void {
+  const common = { inputShape: train.shape, classes: train.classes.length };
+  const { model } = experiment;
+  try {
+    if (model.type === 'tutorial') checkMlpOptions({ ...common, hidden: TUTORIAL_HIDDEN_UNITS });
+    else if (model.type === 'mlp') checkMlpOptions({ ...common, ...model });
+    else if (model.type === 'cnn') checkCnnOptions({ ...common, ...model });
+    else checkResNetOptions({ ...common, ...model });
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new ExperimentError(source, `model: ${error.message.replace(/^create\w+: /, '')} (for ${train.shape.join('×')} images in ${train.classes.length} classes)`);
+  }
 }
 
 function buildModel(experiment: Experiment, train: LabeledImages): LayersModel {

@@ -1,16 +1,23 @@
 import { z } from 'zod';
 
+// Limits say why in the error line: a value past them cannot run (it would not fit in memory or never end).
 const positiveInteger = z.number().int().positive();
 const rate = z.number().positive();
+const epochs = positiveInteger.max(100_000, 'more epochs than any run finishes');
+const width = positiveInteger.max(65_536, 'wider than a layer that fits in memory');
+const depth = (max: number) => z.array(width).min(1).max(max, `deeper than rxvision builds`);
+const side = positiveInteger.max(4096, 'larger than rxvision reads images');
+/** A path: the longest a Linux file system takes. */
+const path = z.string().min(1).max(4096, 'longer than any path a file system takes');
 /** One file, or the shards of one split in order. */
-const files = z.union([z.string(), z.array(z.string()).min(1)]);
+const files = z.union([path, z.array(path).min(1).max(100_000, 'more shards than one split holds')]);
 
 /** Where the images come from. Relative paths are taken from the experiment file's folder. */
 const dataset = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('cifar10'), dataDir: z.string().optional() }),
+  z.strictObject({ type: z.literal('cifar10'), dataDir: path.optional() }),
   /** CIFAR-100 with its 100 classes (`fine`) or 20 superclasses (`coarse`), prepared from `source` on first use. */
-  z.strictObject({ type: z.literal('cifar100'), labels: z.enum(['fine', 'coarse']).optional(), dataDir: z.string().optional(), source: z.string().optional() }),
-  z.strictObject({ type: z.literal('fashion-mnist'), dataDir: z.string().optional(), source: z.string().optional() }),
+  z.strictObject({ type: z.literal('cifar100'), labels: z.enum(['fine', 'coarse']).optional(), dataDir: path.optional(), source: path.optional() }),
+  z.strictObject({ type: z.literal('fashion-mnist'), dataDir: path.optional(), source: path.optional() }),
   /** Prepared rxvision Arrow files; a split in several files is read as one, from disk if it is large. */
   z.strictObject({ type: z.literal('arrow'), train: files, test: files.optional() }),
   /** Parquet shards as the Hugging Face hub stores them, prepared into `dataDir` (default data/parquet) on first use. */
@@ -18,35 +25,35 @@ const dataset = z.discriminatedUnion('type', [
     type: z.literal('parquet'),
     train: files,
     test: files.optional(),
-    dataDir: z.string().optional(),
-    imageColumn: z.string().optional(),
-    labelColumn: z.string().optional(),
-    size: z.tuple([positiveInteger, positiveInteger]).optional(),
+    dataDir: path.optional(),
+    imageColumn: path.optional(),
+    labelColumn: path.optional(),
+    size: z.tuple([side, side]).optional(),
     channels: z.union([z.literal(1), z.literal(3)]).optional(),
   }),
   /** Folders with one sub-folder per class, prepared into `dataDir` (default data/image-folder) on first use. */
   z.strictObject({
     type: z.literal('image-folder'),
-    train: z.string(),
-    test: z.string().optional(),
-    dataDir: z.string().optional(),
+    train: path,
+    test: path.optional(),
+    dataDir: path.optional(),
     /** [height, width] to resize to; without it every image must have the first one's size. */
-    size: z.tuple([positiveInteger, positiveInteger]).optional(),
+    size: z.tuple([side, side]).optional(),
     channels: z.union([z.literal(1), z.literal(3)]).optional(),
   }),
 ]);
 
 const model = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('tutorial'), outputRelu: z.boolean().optional() }),
-  z.strictObject({ type: z.literal('mlp'), hidden: z.array(positiveInteger).min(1), dropout: z.number().min(0).lt(1).optional() }),
-  z.strictObject({ type: z.literal('cnn'), blocks: z.array(positiveInteger).min(1), convolutionsPerBlock: positiveInteger.optional(), batchNorm: z.boolean().optional(), dropout: z.number().min(0).lt(1).optional() }),
-  z.strictObject({ type: z.literal('resnet'), stages: z.array(positiveInteger).min(1), blocksPerStage: positiveInteger.optional(), stemFilters: positiveInteger.optional(), dropout: z.number().min(0).lt(1).optional() }),
+  z.strictObject({ type: z.literal('mlp'), hidden: depth(64), dropout: z.number().min(0).lt(1).optional() }),
+  z.strictObject({ type: z.literal('cnn'), blocks: depth(16), convolutionsPerBlock: positiveInteger.max(64, 'deeper than rxvision builds').optional(), batchNorm: z.boolean().optional(), dropout: z.number().min(0).lt(1).optional() }),
+  z.strictObject({ type: z.literal('resnet'), stages: depth(16), blocksPerStage: positiveInteger.max(64, 'deeper than rxvision builds').optional(), stemFilters: width.optional(), dropout: z.number().min(0).lt(1).optional() }),
 ]);
 
 const augmentation = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('randomCrop'), padding: z.number().int().min(0) }),
+  z.strictObject({ type: z.literal('randomCrop'), padding: z.number().int().min(0).max(4096, 'larger than rxvision reads images') }),
   z.strictObject({ type: z.literal('horizontalFlip'), probability: z.number().min(0).max(1).optional() }),
-  z.strictObject({ type: z.literal('cutout'), size: positiveInteger }),
+  z.strictObject({ type: z.literal('cutout'), size: side }),
 ]);
 
 const optimizer = z.discriminatedUnion('type', [
@@ -54,13 +61,13 @@ const optimizer = z.discriminatedUnion('type', [
   z.strictObject({ type: z.enum(['adam', 'adamw']), beta1: z.number().min(0).lt(1).optional(), beta2: z.number().min(0).lt(1).optional(), epsilon: z.number().positive().optional(), weightDecay: z.number().min(0).optional() }),
 ]);
 
-const phase = z.strictObject({ epochs: positiveInteger, learningRate: rate });
+const phase = z.strictObject({ epochs, learningRate: rate });
 const schedule = z.union([
-  z.array(phase).min(1),
+  z.array(phase).min(1).max(1000, 'more phases than a schedule needs'),
   z.discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('cosine'), epochs: positiveInteger, peak: rate, warmupEpochs: z.number().min(0).optional(), final: z.number().min(0).optional() }),
-    z.strictObject({ type: z.literal('linear'), epochs: positiveInteger, from: rate, to: z.number().min(0), warmupEpochs: z.number().min(0).optional() }),
-    z.strictObject({ type: z.literal('oneCycle'), epochs: positiveInteger, peak: rate, warmupFraction: z.number().gt(0).lt(1).optional() }),
+    z.strictObject({ type: z.literal('cosine'), epochs, peak: rate, warmupEpochs: z.number().min(0).optional(), final: z.number().min(0).optional() }),
+    z.strictObject({ type: z.literal('linear'), epochs, from: rate, to: z.number().min(0), warmupEpochs: z.number().min(0).optional() }),
+    z.strictObject({ type: z.literal('oneCycle'), epochs, peak: rate, warmupFraction: z.number().gt(0).lt(1).optional() }),
   ]),
 ]);
 
@@ -70,7 +77,7 @@ const schedule = z.union([
  */
 export const experimentSchema = z.strictObject({
   /** For people: what the experiment is for. */
-  description: z.string().optional(),
+  description: z.string().max(10_000, 'a description, not a document').optional(),
   seed: z.number().int().default(43),
   dataset,
   /** Images held out of the training split for validation: a count, or a fraction below 1. */
@@ -81,12 +88,12 @@ export const experimentSchema = z.strictObject({
   model,
   augment: z.array(augmentation).default([]),
   /** Per-channel normalisation of pixels in [0, 1], applied to every split. */
-  normalize: z.strictObject({ mean: z.array(z.number()).min(1), std: z.array(z.number().positive()).min(1) }).optional(),
+  normalize: z.strictObject({ mean: z.array(z.number()).min(1).max(4, 'more than the channels of an image'), std: z.array(z.number().positive()).min(1).max(4, 'more than the channels of an image') }).optional(),
   optimizer: optimizer.default({ type: 'sgd' }),
   schedule,
   labelSmoothing: z.number().min(0).lt(1).default(0),
   /** Extra validation metrics: top-k accuracies. */
-  topK: z.array(z.number().int().min(2)).default([]),
+  topK: z.array(z.number().int().min(2).max(100_000, 'more classes than a dataset has')).max(16, 'more metrics than a table shows').default([]),
 });
 
 export type Experiment = z.output<typeof experimentSchema>;

@@ -55,6 +55,20 @@ describe('parseExperiment', () => {
     expect(problem({ dataset: { type: 'cifar10' } })).toBe('x.json: model: missing (expected object)');
     expect(() => parseExperimentText('{ "seed": ', 'y.json')).toThrow(/^y\.json: is not JSON \(/);
   });
+
+  test('what cannot run is refused with the limit and why: counts, sizes, nesting; long values are quoted cut short', () => {
+    expect(problem({ ...minimal, schedule: [{ epochs: 1e15, learningRate: 0.1 }] })).toBe('x.json: schedule[0].epochs: expected a number ≤ 100000 (more epochs than any run finishes), got 1000000000000000');
+    expect(problem({ ...minimal, model: { type: 'mlp', hidden: [1e9] } })).toBe('x.json: model.hidden[0]: expected a number ≤ 65536 (wider than a layer that fits in memory), got 1000000000');
+    expect(problem({ ...minimal, model: { type: 'cnn', blocks: Array(17).fill(8) } })).toBe(`x.json: model.blocks: expected a list of length ≤ 16 (deeper than rxvision builds), got ${JSON.stringify(Array(17).fill(8))}`);
+    expect(problem({ ...minimal, augment: [{ type: 'cutout', size: 5000 }] })).toBe('x.json: augment[0].size: expected a number ≤ 4096 (larger than rxvision reads images), got 5000');
+    const deep = JSON.parse(`${'['.repeat(10_000)}${']'.repeat(10_000)}`) as unknown;
+    expect(problem({ ...minimal, description: deep })).toBe('x.json: the experiment is nested more than 32 levels deep; no field goes that deep');
+    const long = 'x'.repeat(50_000_000);
+    const line = problem({ ...minimal, model: { type: long } });
+    expect(line).toBe(`x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", got "${'x'.repeat(80)}…" (50,000,000 characters)`);
+    expect(problem({ ...minimal, description: long })).toBe(`x.json: description: expected text of length ≤ 10000 (a description, not a document), got "${'x'.repeat(80)}…" (50,000,000 characters)`);
+    expect(problem({ ...minimal, [long]: 1 })).toBe(`x.json: the experiment: unknown field "${'x'.repeat(80)}…" (50,000,000 characters)`);
+  });
 });
 
 describe('composeExperiment', () => {
@@ -122,6 +136,11 @@ describe('composeExperiment', () => {
     await expect(composeExperiment(parseExperiment({ ...base, validation: 40, normalize: { mean: [0.5, 0.5, 0.5], std: [0.2, 0.2, 0.2] } }, 'b.json'), { baseDir: dir, source: 'b.json' })).rejects.toThrow('b.json: normalize.mean: expected 1 values (one per channel), got 3');
     await expect(composeExperiment(parseExperiment({ ...base, dataset: { type: 'arrow', train: 'missing.arrow' } }, 'c.json'), { baseDir: dir })).rejects.toThrow(/missing\.arrow/);
     await expect(composeExperiment(parseExperiment({ ...base, validation: 0.001 }, 'd.json'), { baseDir: dir, source: 'd.json' })).rejects.toThrow('d.json: validation: 0.001 of 240 images holds none out');
+
+    // The model builders' checks, before a model is built: too deep for the images, too large to allocate.
+    await expect(composeExperiment(parseExperiment({ ...base, validation: 40, model: { type: 'cnn', blocks: [8, 8, 8, 8] } }, 'f.json'), { baseDir: dir, source: 'f.json' })).rejects.toThrow('f.json: model: 4 blocks halve 8×8 images below one pixel; use at most 3 (for 8×8×1 images in 4 classes)');
+    const parameters = (64 + 1) * 60_000 + (60_000 + 1) * 60_000 + (60_000 + 1) * 4;
+    await expect(composeExperiment(parseExperiment({ ...base, validation: 40, model: { type: 'mlp', hidden: [60_000, 60_000] } }, 'g.json'), { baseDir: dir, source: 'g.json' })).rejects.toThrow(`g.json: model: ${parameters.toLocaleString('en-US')} parameters (${((parameters * 4) / 1e9).toFixed(1)} GB of float32 weights, and as much again to train them); at most 500,000,000 (for 8×8×1 images in 4 classes)`);
   });
 
   test('a fractional validation holds out that share of the (limited) training images', async () => {

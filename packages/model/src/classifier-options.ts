@@ -16,6 +16,21 @@ export function checkClassifierOptions(builder: string, { inputShape, classes, d
   if (!(dropout >= 0 && dropout < 1)) throw new RangeError(`${builder}: dropout must be in [0, 1), got ${dropout}`);
 }
 
+/**
+ * The most parameters a builder makes: 2 GB of float32 weights, and training needs as much again
+ * for their gradients and the optimizer's state. Far above any model that trains in reasonable
+ * time on the images rxvision reads, and below what a process can allocate.
+ */
+export const MAX_PARAMETERS = 500_000_000;
+
+/** Refuses a network too large to allocate, before a weight of it is made; returns the count. */
+export function checkParameterCount(builder: string, parameters: number): number {
+  if (parameters > MAX_PARAMETERS) {
+    throw new RangeError(`${builder}: ${parameters.toLocaleString('en-US')} parameters (${(parameters * 4 / 1e9).toFixed(1)} GB of float32 weights, and as much again to train them); at most ${MAX_PARAMETERS.toLocaleString('en-US')}`);
+  }
+  return parameters;
+}
+
 /** Refuses a list of layer widths (units or filters) that is not positive integers. */
 export function checkWidths(builder: string, name: string, widths: readonly number[]): void {
   if (widths.length === 0 || widths.some((width) => !Number.isInteger(width) || width < 1)) throw new RangeError(`${builder}: ${name} must be positive integers, got [${widths.join(', ')}]`);

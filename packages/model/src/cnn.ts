@@ -1,5 +1,5 @@
 import { type LayersModel, layers, sequential } from '@tensorflow/tfjs-layers';
-import { checkClassifierOptions, checkWidths, type ClassifierOptions } from './classifier-options.js';
+import { checkClassifierOptions, checkParameterCount, checkWidths, type ClassifierOptions } from './classifier-options.js';
 import { batchNormalization } from './batch-normalization.js';
 import { LayerSeeds } from './layer-seeds.js';
 
@@ -12,17 +12,29 @@ export interface CnnOptions extends ClassifierOptions {
   readonly batchNorm?: boolean;
 }
 
+/** The parameters `createCnn` would make, or the RangeError it would throw, without building anything. */
+export function checkCnnOptions(options: CnnOptions): number {
+  const { inputShape, classes, blocks, convolutionsPerBlock = 1, batchNorm = true } = options;
+  checkClassifierOptions('createCnn', options);
+  checkWidths('createCnn', 'blocks', blocks);
+  checkWidths('createCnn', 'convolutionsPerBlock', [convolutionsPerBlock]);
+  const [height, width, channels] = inputShape;
+  if (Math.min(height, width) < 2 ** blocks.length) throw new RangeError(`createCnn: ${blocks.length} blocks halve ${height}×${width} images below one pixel; use at most ${Math.floor(Math.log2(Math.min(height, width)))}`);
+  let parameters = 0;
+  let previous = channels;
+  for (const filters of blocks) {
+    for (let i = 0; i < convolutionsPerBlock; i++, previous = filters) parameters += 9 * previous * filters + (batchNorm ? 4 : 1) * filters;
+  }
+  return checkParameterCount('createCnn', parameters + (previous + 1) * classes);
+}
+
 /**
  * A plain CNN: blocks of (conv 3×3 → batch norm → ReLU) × n → max pool 2, then global average
  * pooling, dropout and a dense layer giving logits.
  */
 export function createCnn(options: CnnOptions): LayersModel {
   const { inputShape, classes, blocks, convolutionsPerBlock = 1, batchNorm = true, dropout = 0, seed = 43 } = options;
-  checkClassifierOptions('createCnn', options);
-  checkWidths('createCnn', 'blocks', blocks);
-  checkWidths('createCnn', 'convolutionsPerBlock', [convolutionsPerBlock]);
-  const [height, width] = inputShape;
-  if (Math.min(height, width) < 2 ** blocks.length) throw new RangeError(`createCnn: ${blocks.length} blocks halve ${height}×${width} images below one pixel; use at most ${Math.floor(Math.log2(Math.min(height, width)))}`);
+  checkCnnOptions(options);
   const seeds = new LayerSeeds(seed);
   const model = sequential({ name: 'cnn' });
   blocks.forEach((filters, block) => {

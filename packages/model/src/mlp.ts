@@ -1,5 +1,5 @@
 import { type LayersModel, layers, sequential } from '@tensorflow/tfjs-layers';
-import { checkClassifierOptions, checkWidths, type ClassifierOptions } from './classifier-options.js';
+import { checkClassifierOptions, checkParameterCount, checkWidths, type ClassifierOptions } from './classifier-options.js';
 import { LayerSeeds } from './layer-seeds.js';
 
 export interface MlpOptions extends ClassifierOptions {
@@ -7,11 +7,18 @@ export interface MlpOptions extends ClassifierOptions {
   readonly hidden: readonly number[];
 }
 
+/** The parameters `createMlp` would make, or the RangeError it would throw, without building anything. */
+export function checkMlpOptions(options: MlpOptions): number {
+  checkClassifierOptions('createMlp', options);
+  checkWidths('createMlp', 'hidden', options.hidden);
+  const widths = [options.inputShape.reduce((a, b) => a * b, 1), ...options.hidden, options.classes];
+  return checkParameterCount('createMlp', widths.slice(1).reduce((sum, units, i) => sum + (widths[i]! + 1) * units, 0));
+}
+
 /** A feed-forward network: flatten → (dense → ReLU → dropout)* → dense, giving logits. */
 export function createMlp(options: MlpOptions): LayersModel {
   const { inputShape, classes, hidden, dropout = 0, seed = 43 } = options;
-  checkClassifierOptions('createMlp', options);
-  checkWidths('createMlp', 'hidden', hidden);
+  checkMlpOptions(options);
   const seeds = new LayerSeeds(seed);
   const model = sequential({ name: 'mlp' });
   model.add(layers.flatten({ inputShape: [...inputShape] }));

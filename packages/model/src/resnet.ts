@@ -1,5 +1,5 @@
 import { input, type LayersModel, layers, model, type SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { checkClassifierOptions, checkWidths, type ClassifierOptions } from './classifier-options.js';
+import { checkClassifierOptions, checkParameterCount, checkWidths, type ClassifierOptions } from './classifier-options.js';
 import { batchNormalization } from './batch-normalization.js';
 import { LayerSeeds } from './layer-seeds.js';
 
@@ -12,6 +12,27 @@ export interface ResNetOptions extends ClassifierOptions {
   readonly stemFilters?: number;
 }
 
+/** The parameters `createResNet` would make, or the RangeError it would throw, without building anything. */
+export function checkResNetOptions(options: ResNetOptions): number {
+  const { inputShape, classes, stages, blocksPerStage = 2 } = options;
+  const stemFilters = options.stemFilters ?? stages[0]!;
+  checkClassifierOptions('createResNet', options);
+  checkWidths('createResNet', 'stages', stages);
+  checkWidths('createResNet', 'blocksPerStage', [blocksPerStage]);
+  checkWidths('createResNet', 'stemFilters', [stemFilters]);
+  // Convolutions 3×3 without bias, each followed by batch norm (4 per channel); 1×1 shortcuts where the shape changes.
+  let parameters = 9 * inputShape[2] * stemFilters + 4 * stemFilters;
+  let channels = stemFilters;
+  stages.forEach((filters, stage) => {
+    for (let block = 0; block < blocksPerStage; block++) {
+      parameters += 9 * channels * filters + 9 * filters * filters + 8 * filters;
+      if ((stage > 0 && block === 0) || channels !== filters) parameters += channels * filters + 4 * filters;
+      channels = filters;
+    }
+  });
+  return checkParameterCount('createResNet', parameters + (channels + 1) * classes);
+}
+
 /**
  * A small residual network for small images (ResNet-18's shape, shrunk): a 3×3 stem, stages of
  * basic blocks (conv 3×3 → BN → ReLU → conv 3×3 → BN, plus the input, → ReLU; a 1×1 convolution
@@ -20,10 +41,7 @@ export interface ResNetOptions extends ClassifierOptions {
 export function createResNet(options: ResNetOptions): LayersModel {
   const { inputShape, classes, stages, blocksPerStage = 2, dropout = 0, seed = 43 } = options;
   const stemFilters = options.stemFilters ?? stages[0]!;
-  checkClassifierOptions('createResNet', options);
-  checkWidths('createResNet', 'stages', stages);
-  checkWidths('createResNet', 'blocksPerStage', [blocksPerStage]);
-  checkWidths('createResNet', 'stemFilters', [stemFilters]);
+  checkResNetOptions(options);
   const seeds = new LayerSeeds(seed);
   const convolution = (x: SymbolicTensor, filters: number, kernelSize: number, strides: number) =>
     layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: seeds.heNormal() }).apply(x) as SymbolicTensor;

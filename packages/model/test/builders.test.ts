@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { createCnn, createMlp, createResNet } from '../src/index.js';
+import { checkCnnOptions, checkMlpOptions, checkResNetOptions, createCnn, createMlp, createResNet } from '../src/index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -74,5 +74,27 @@ describe('architectures', () => {
     expect(() => createResNet({ ...small, inputShape: [8, 8] as never, stages: [4] })).toThrow('createResNet: inputShape must be [height, width, channels] of positive integers, got [8, 8]');
     expect(() => createResNet({ ...small, stages: [4], dropout: 1 })).toThrow('createResNet: dropout must be in [0, 1), got 1');
     expect(() => createMlp({ ...small, hidden: [4], seed: 1.5 })).toThrow('seed must be an integer, got 1.5');
+  });
+});
+
+describe('the builders\' checks, without building', () => {
+  test.each([
+    ['mlp', () => createMlp({ ...small, hidden: [16, 8] }), () => checkMlpOptions({ ...small, hidden: [16, 8] })],
+    ['cnn', () => createCnn({ ...small, blocks: [4, 8], convolutionsPerBlock: 2 }), () => checkCnnOptions({ ...small, blocks: [4, 8], convolutionsPerBlock: 2 })],
+    ['cnn without batch norm', () => createCnn({ ...small, blocks: [4, 8], batchNorm: false }), () => checkCnnOptions({ ...small, blocks: [4, 8], batchNorm: false })],
+    ['resnet', () => createResNet({ ...small, stages: [4, 8, 8], blocksPerStage: 2, stemFilters: 6 }), () => checkResNetOptions({ ...small, stages: [4, 8, 8], blocksPerStage: 2, stemFilters: 6 })],
+  ])('%s: count the parameters the built model has', (_name, build, check) => {
+    const model = build();
+    expect(check()).toBe(model.countParams());
+    model.dispose();
+  });
+
+  test('refuse a model too large to allocate in one line, before a weight is made', () => {
+    const before = tf.memory().numBytes;
+    const parameters = (32 * 32 * 3 + 1) * 1e9 + (1e9 + 1) * 10; // two dense layers' weights and biases
+    expect(() => createMlp({ inputShape: [32, 32, 3], classes: 10, hidden: [1_000_000_000] })).toThrow(`createMlp: ${parameters.toLocaleString('en-US')} parameters (${((parameters * 4) / 1e9).toFixed(1)} GB of float32 weights, and as much again to train them); at most 500,000,000`);
+    expect(tf.memory().numBytes).toBe(before);
+    expect(() => checkCnnOptions({ inputShape: [8, 8, 1], classes: 3, blocks: [8, 8, 8, 8, 8] })).toThrow('createCnn: 5 blocks halve 8×8 images below one pixel; use at most 3');
+    expect(() => checkMlpOptions({ inputShape: [8, 8, 1], classes: 1, hidden: [8] })).toThrow('createMlp: classes must be an integer of at least 2, got 1');
   });
 });

@@ -31,6 +31,7 @@ function crop(batch: ImageBatch, padding: number, seed: number): ImageBatch {
     const base = i * perImage;
     const xStart = Math.max(0, -dx);
     const xEnd = Math.min(width, width - dx);
+    if (xEnd <= xStart) return; // moved by its whole width or more (padding wider than the image): all zeros
     for (let y = Math.max(0, -dy); y < Math.min(height, height - dy); y++) {
       const from = base + (y + dy) * rowLength + (xStart + dx) * channels;
       pixels.set(batch.pixels.subarray(from, from + (xEnd - xStart) * channels), base + y * rowLength + xStart * channels);

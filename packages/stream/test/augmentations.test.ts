@@ -66,6 +66,21 @@ describe('randomCrop', () => {
     expect(shifts.size).toBeGreaterThan(5); // the places vary
     for (const [row, image] of await imagesOf([randomCrop({ padding: 0, seed: 5 })], allRows)) expect(image).toEqual(original(row));
   });
+
+  test('padding wider than the image: 1×1 images padded by 4 are kept or moved out whole, never read past the batch (it threw "offset is out of bounds")', async () => {
+    const rows = 64;
+    const tiny = ImageDataset.fromArrays({ classes: ['a', 'b'], shape: [1, 1, 3], pixels: Uint8Array.from({ length: rows * 3 }, (_, i) => 1 + (i % 250)), labels: new Uint8Array(rows) }, 'tiny');
+    const stream = randomCrop({ padding: 4, seed: 9 })(from([Uint32Array.from({ length: rows }, (_, i) => i)]).pipe(readImages(tiny, { epoch: 0 })));
+    const [batch] = await lastValueFrom(stream.pipe(concatMap((pending) => pending), toArray()));
+    let kept = 0;
+    batch!.rows.forEach((row, i) => {
+      const image = Array.from(batch!.pixels.slice(i * 3, i * 3 + 3));
+      const source = Array.from(tiny.image(row), (v) => Math.fround(v / 255));
+      if (image.every((value, c) => value === source[c])) kept++;
+      else expect(image, `row ${row}`).toEqual([0, 0, 0]);
+    });
+    expect(kept).toBeLessThan(rows);
+  });
 });
 
 describe('cutout', () => {
