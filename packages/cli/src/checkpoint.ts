@@ -4,15 +4,15 @@ import { asOutOfSpace, type FolderClaim } from '@rxvision/folder';
 import { fileSystemLoader, fileSystemSaver } from '@rxvision/model/node';
 import type { Experiment } from '@rxvision/experiment';
 import type { ResumeFrom, Schedule, TrainingState } from '@rxvision/train';
-import { dispose, io } from '@tensorflow/tfjs-core';
+import { dispose, io, type Tensor } from '@tensorflow/tfjs-core';
 import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
 import { CliError } from './cli-error.js';
 import { pathExists } from './path-exists.js';
 
 import { storedExperiment } from './experiment-flags.js';
 
-/** Bumped whenever the checkpoint layout changes; older readers refuse newer checkpoints. */
-export const CHECKPOINT_FORMAT = 2;
+/** Bumped whenever the checkpoint layout changes; older readers refuse newer checkpoints. 3: keepBest's weights. */
+export const CHECKPOINT_FORMAT = 3;
 
 /**
  * How the run was started: a resumed run uses this, not the command line, so it stays the same run.
@@ -40,6 +40,8 @@ interface CheckpointFile {
   readonly position: TrainingState['position'];
   readonly history: TrainingState['history'];
   readonly optimizer: io.WeightsManifestEntry[];
+  /** keepBest's best epoch so far and its weights' layout in best.bin (format 3). */
+  readonly best?: { readonly epoch: number; readonly weights: io.WeightsManifestEntry[] };
 }
 
 const NAME = 'checkpoint';
@@ -67,7 +69,16 @@ export async function saveCheckpoint(claim: FolderClaim, config: RunConfig, stat
     const optimizer = new Uint8Array(io.concatenateArrayBuffers(Array.isArray(data) ? data : [data]));
     bytes += optimizer.byteLength;
     await writeFile(join(temporary, 'optimizer.bin'), optimizer);
-    const file: CheckpointFile = { format: CHECKPOINT_FORMAT, config, position: state.position, history: state.history, optimizer: specs };
+    let best: CheckpointFile['best'];
+    if (state.best) {
+      // Named by position: they go back into the model in the order getWeights gave them.
+      const encoded = await io.encodeWeights(state.best.weights.map((tensor, i) => ({ name: `weight${i}`, tensor })));
+      const weights = new Uint8Array(io.concatenateArrayBuffers(Array.isArray(encoded.data) ? encoded.data : [encoded.data]));
+      bytes += weights.byteLength;
+      await writeFile(join(temporary, 'best.bin'), weights);
+      best = { epoch: state.best.epoch, weights: encoded.specs };
+    }
+    const file: CheckpointFile = { format: CHECKPOINT_FORMAT, config, position: state.position, history: state.history, optimizer: specs, ...(best && { best }) };
     await writeFile(join(temporary, 'checkpoint.json'), `${JSON.stringify(file, null, 2)}\n`);
     await claim.check();
     await rm(`${folder}.old`, { recursive: true, force: true });
@@ -110,7 +121,18 @@ export async function loadCheckpoint(run: string, model: LayersModel): Promise<L
   if (bytes.length !== expected) throw new CliError(`${optimizerPath}: damaged: it holds ${bytes.length} bytes, the checkpoint lists ${expected}`);
   const named = io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), file.optimizer);
   const optimizerWeights = Object.entries(named).map(([name, tensor]) => ({ name, tensor }));
-  return { config: runConfig(file, folder), resume: { position: file.position, history: file.history, optimizerWeights } };
+  const best = file.best && (await readBest(folder, file.best));
+  return { config: runConfig(file, folder), resume: { position: file.position, history: file.history, optimizerWeights, ...(best && { best }) } };
+}
+
+/** keepBest's weights from best.bin, in the model's order (the order they were written in). */
+async function readBest(folder: string, best: NonNullable<CheckpointFile['best']>): Promise<{ epoch: number; weights: Tensor[] }> {
+  const path = join(folder, 'best.bin');
+  const bytes = await readFile(path);
+  const expected = best.weights.reduce((sum, spec) => sum + spec.shape.reduce((n, d) => n * d, 1) * (BYTES_PER_VALUE[spec.dtype] ?? NaN), 0);
+  if (bytes.length !== expected) throw new CliError(`${path}: damaged: it holds ${bytes.length} bytes, the checkpoint lists ${expected}`);
+  const named = io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), best.weights);
+  return { epoch: best.epoch, weights: best.weights.map((spec) => named[spec.name]!) };
 }
 
 /** How a run was started, from its checkpoint: read before building the model it describes. */
@@ -166,6 +188,8 @@ function checkpointProblem(file: unknown): string | undefined {
   const isWeightSpec = (spec: unknown): boolean =>
     isRecord(spec) && typeof spec.name === 'string' && typeof spec.dtype === 'string' && Array.isArray(spec.shape) && spec.shape.every(Number.isSafeInteger);
   if (!Array.isArray(optimizer) || !optimizer.every(isWeightSpec)) return '"optimizer" must list the optimizer\'s weights (name, shape, dtype)';
+  const { best } = file as Record<string, unknown>;
+  if (best !== undefined && !(isRecord(best) && Number.isSafeInteger(best.epoch) && Array.isArray(best.weights) && best.weights.every(isWeightSpec))) return '"best" must hold the best epoch and its weights (name, shape, dtype)';
   return undefined;
 }
 

@@ -67,8 +67,8 @@ function describeSystemError(error: unknown): string | undefined {
   const { code, syscall, path } = (error ?? {}) as NodeJS.ErrnoException;
   if (typeof code !== 'string' || typeof syscall !== 'string' || typeof path !== 'string') return undefined;
   const action = ACTIONS[syscall] ?? syscall;
-  // A temporary file (x.123.tmp) is our own detail: name the folder the user chose.
-  const target = /\.\d+\.tmp$/.test(path) ? dirname(path) : path;
+  // A temporary (x.<token>.tmp, or a claim's writer.lock.<token>.new) is our own detail: name the folder the user chose.
+  const target = /\.([0-9a-f]{16}|\d+)\.(tmp|new)$/.test(path) ? dirname(path) : path;
   const verb = target === path ? action : 'write into';
   if (code === 'ENOTDIR') return `cannot ${verb} ${target}: ${fileOnTheWay(target) ?? 'a part of the path'} is a file, not a folder`;
   if (code === 'EEXIST') return `cannot ${verb} ${target}: a file of that name exists`;

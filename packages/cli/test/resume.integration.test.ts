@@ -2,6 +2,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { CHECKPOINT_FORMAT } from '../src/checkpoint.js';
 import { type CliRun, runCli } from './run-cli.js';
 
 const source = process.env.RXVISION_CIFAR10_SOURCE;
@@ -86,9 +87,9 @@ describe.runIf(source)('interrupt and resume', () => {
     const newer = join(dir, 'newer');
     await cp(run, newer, { recursive: true });
     const file = join(newer, 'checkpoint', 'checkpoint.json');
-    await writeFile(file, JSON.stringify({ ...JSON.parse(await readFile(file, 'utf8')), format: 3 }));
+    await writeFile(file, JSON.stringify({ ...JSON.parse(await readFile(file, 'utf8')), format: CHECKPOINT_FORMAT + 1 }));
     let result = await runCli(['train', '--resume', newer, '--backend', 'wasm']);
-    expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: ${file}: written in checkpoint format 3, newer than this rxvision reads (2); upgrade rxvision`]);
+    expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: ${file}: written in checkpoint format ${CHECKPOINT_FORMAT + 1}, newer than this rxvision reads (${CHECKPOINT_FORMAT}); upgrade rxvision`]);
 
     const other = join(dir, 'other');
     await cp(run, other, { recursive: true });

@@ -61,6 +61,9 @@ const optimizer = z.discriminatedUnion('type', [
   z.strictObject({ type: z.enum(['adam', 'adamw']), beta1: z.number().min(0).lt(1).optional(), beta2: z.number().min(0).lt(1).optional(), epsilon: z.number().positive().optional(), weightDecay: z.number().min(0).optional() }),
 ]);
 
+/** A figure of the epoch record: `valLoss`, `valAccuracy`, `trainLoss`, or a `topK` metric (`top5`). */
+const watched = { monitor: z.string().min(1).max(100), mode: z.enum(['min', 'max']).optional(), minDelta: z.number().min(0).optional() };
+
 const phase = z.strictObject({ epochs, learningRate: rate });
 const schedule = z.union([
   z.array(phase).min(1).max(1000, 'more phases than a schedule needs'),
@@ -92,6 +95,12 @@ export const experimentSchema = z.strictObject({
   optimizer: optimizer.default({ type: 'sgd' }),
   schedule,
   labelSmoothing: z.number().min(0).lt(1).default(0),
+  /** End once `monitor` has not got better for `patience` epochs (mode: `min` for losses, else `max`). */
+  earlyStopping: z.strictObject({ ...watched, patience: positiveInteger.max(100_000, 'more epochs than any run finishes') }).optional(),
+  /** End with the weights of the best epoch (true: by the early stopping's figure, else valLoss). */
+  keepBest: z.union([z.boolean(), z.strictObject(watched)]).optional(),
+  /** Seconds of training the run may take: no epoch starts that is expected to end past them. */
+  timeBudgetSeconds: z.number().positive().max(31_536_000, 'longer than a year').optional(),
   /** Extra validation metrics: top-k accuracies. */
   topK: z.array(z.number().int().min(2).max(100_000, 'more classes than a dataset has')).max(16, 'more metrics than a table shows').default([]),
 });

@@ -3,3 +3,4 @@ export type { ClaimHolder } from './claim-holder.js';
 export { describeHolder, FolderHeldError, FolderLostError } from './folder-errors.js';
 export { asOutOfSpace, formatBytes, OutOfSpaceError, type SpaceNeed } from './out-of-space.js';
 export { writeFileAtomic } from './write-file-atomic.js';
+export { removeEmptyFolders } from './remove-empty-folders.js';

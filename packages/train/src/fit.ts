@@ -1,6 +1,6 @@
 import type { EpochRecord } from '@rxvision/metrics';
 import type { Pending, TensorBatch } from '@rxvision/stream';
-import { oneHot, type Scalar, type Tensor } from '@tensorflow/tfjs-core';
+import { dispose, oneHot, type Scalar, type Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { concat, concatMap, defer, EMPTY, finalize, from, ignoreElements, Observable, of, Subject, takeUntil } from 'rxjs';
 import { type Evaluation, evaluate, type Metric } from './evaluate.js';
@@ -8,10 +8,11 @@ import { asSchedule, changesEachStep, checkSchedule, type LearningRateSchedule, 
 import { type Loss, softmaxCrossEntropy } from './loss.js';
 import { type OptimizerSpec, PLAIN_SGD, TrainingOptimizer } from './optimizer.js';
 import type { Schedule } from './schedule.js';
+import { bestEpoch, checkStopping, type EndReason, keptBest, type StoppingOptions, stopReason, type Watched } from './stopping.js';
 import type { BatchEnd, TrainingEvent } from './training-event.js';
-import { NonFiniteLossError, type ResumeFrom, START, type TrainingPosition, type TrainingState } from './training-state.js';
+import { type BestWeights, NonFiniteLossError, type ResumeFrom, START, type TrainingPosition, type TrainingState } from './training-state.js';
 
-export interface FitOptions {
+export interface FitOptions extends StoppingOptions {
   /**
    * The learning rate over the run: phases run one after another on the same model, as successive
    * calls of the tutorial's fit (`[{ epochs, learningRate }, …]`), or a per-step schedule.
@@ -51,6 +52,7 @@ export function fit(model: LayersModel, options: FitOptions): Observable<Trainin
   const start = options.resume?.position ?? START;
   return new Observable<TrainingEvent>((subscriber) => {
     checkSchedule(schedule);
+    checkStopping(options);
     if (changesEachStep(schedule) && !(Number.isInteger(options.stepsPerEpoch) && options.stepsPerEpoch! > 0)) {
       throw new RangeError(`the ${schedule.type} schedule changes the rate at every step: fit needs stepsPerEpoch, got ${options.stepsPerEpoch}`);
     }
@@ -61,18 +63,30 @@ export function fit(model: LayersModel, options: FitOptions): Observable<Trainin
     const saved = options.resume?.optimizerWeights;
     const restored = saved && saved.length > 0 ? optimizer.setWeights(saved) : Promise.resolve();
     if (options.stop) subscriber.add(options.stop.subscribe(() => (stop.requested = true)));
+    // keepBest's copy of the best epoch's weights, ours to dispose; a resumed run starts from the checkpoint's.
+    const resumedBest = options.resume?.best;
+    const kept: KeptBest = { watched: keptBest(options), best: resumedBest && { epoch: resumedBest.epoch, weights: resumedBest.weights.map((w) => w.clone()) } };
+    subscriber.add(() => kept.best && dispose([...kept.best.weights]));
+    let ended: EndReason | undefined;
 
     const epochs = Array.from({ length: scheduleEpochs(schedule) }, (_, index) => ({ epoch: index + 1, phase: phaseAt(schedule, index + 1) })).filter(({ epoch }) => epoch >= start.epoch);
-    const context: EpochContext = { model, options, schedule, optimizer, restored, loss: options.loss ?? softmaxCrossEntropy(), history, stop };
+    const context: EpochContext = { model, options, schedule, optimizer, restored, loss: options.loss ?? softmaxCrossEntropy(), history, stop, kept };
     const run = from(epochs).pipe(
       concatMap(({ phase, epoch }) => {
+        // Asked before every epoch, the first of a resumed run included: it ends where the uninterrupted one did.
+        ended ??= stop.requested ? undefined : stopReason(history, options);
+        if (ended) return EMPTY;
         if (!stop.requested) return runEpoch(context, epoch, phase, epoch === start.epoch ? start : { ...START, epoch });
         // Stopped between epochs: the checkpoint of the epoch just ended already says where we are.
         stop.position ??= { ...START, epoch };
         return EMPTY;
       }),
     );
-    const last = defer(() => of<TrainingEvent>(stop.position ? { type: 'stopped', position: stop.position } : { type: 'end', history: [...history] }));
+    const last = defer(() => {
+      if (stop.position) return of<TrainingEvent>({ type: 'stopped', position: stop.position });
+      if (kept.watched && kept.best) model.setWeights([...kept.best.weights]);
+      return of<TrainingEvent>({ type: 'end', history: [...history], reason: ended ?? 'completed', ...(kept.watched && kept.best && { bestEpoch: kept.best.epoch }) });
+    });
     subscriber.add(concat(run, last).subscribe(subscriber));
   });
 }
@@ -87,10 +101,17 @@ interface EpochContext {
   readonly loss: Loss;
   readonly history: EpochRecord[];
   readonly stop: { requested: boolean; position: TrainingPosition | undefined };
+  readonly kept: KeptBest;
+}
+
+/** What keepBest watches, and the best epoch's weights so far. */
+interface KeptBest {
+  readonly watched: Watched | undefined;
+  best: BestWeights | undefined;
 }
 
 function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt: TrainingPosition): Observable<TrainingEvent> {
-  const { model, options, schedule, optimizer, restored, loss: lossOf, history, stop } = context;
+  const { model, options, schedule, optimizer, restored, loss: lossOf, history, stop, kept } = context;
   return defer(() => {
     const started = performance.now() - resumeAt.seconds * 1000;
     let { lossSum, samples, step } = resumeAt;
@@ -161,7 +182,7 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
       if (stop.requested) {
         const at = position();
         stop.position = at;
-        return defer(async () => options.checkpoint?.({ position: at, history: [...history], optimizer, reason: 'stop' })).pipe(ignoreElements());
+        return defer(async () => options.checkpoint?.({ position: at, history: [...history], optimizer, reason: 'stop', ...(kept.best && { best: kept.best }) })).pipe(ignoreElements());
       }
       const validation: Observable<Evaluation | undefined> = options.validationBatches ? evaluate(model, options.validationBatches(), options.metrics) : of(undefined);
       return validation.pipe(
@@ -177,8 +198,12 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
             seconds: seconds(),
           };
           history.push(row);
+          if (kept.watched && bestEpoch(history, kept.watched)!.epoch === epoch) {
+            if (kept.best) dispose([...kept.best.weights]);
+            kept.best = { epoch, weights: model.getWeights().map((weight) => weight.clone()) };
+          }
           const next: TrainingPosition = { ...START, epoch: epoch + 1 };
-          await options.checkpoint?.({ position: next, history: [...history], optimizer, reason: 'epoch' });
+          await options.checkpoint?.({ position: next, history: [...history], optimizer, reason: 'epoch', ...(kept.best && { best: kept.best }) });
           return { type: 'epoch', record: row };
         }),
       );

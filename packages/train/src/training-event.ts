@@ -1,4 +1,5 @@
 import type { EpochRecord, History } from '@rxvision/metrics';
+import type { EndReason } from './stopping.js';
 import type { TrainingPosition } from './training-state.js';
 
 /** After each optimisation step. `loss` is the batch's mean per-sample loss. */
@@ -23,6 +24,10 @@ export interface EpochEnd {
 export interface TrainingEnd {
   readonly type: 'end';
   readonly history: History;
+  /** The schedule ran out, or a stopping policy ended the run (see `StoppingOptions`). */
+  readonly reason: EndReason;
+  /** With `keepBest`: the epoch whose weights the model holds now. */
+  readonly bestEpoch?: number;
 }
 
 /** Training stopped on request (after a checkpoint); it can resume from `position`. */

@@ -1,5 +1,5 @@
 import type { EpochRecord } from '@rxvision/metrics';
-import type { Optimizer } from '@tensorflow/tfjs-core';
+import type { Optimizer, Tensor } from '@tensorflow/tfjs-core';
 
 /** What `Optimizer.getWeights()` returns (tfjs-core does not export the type by name). */
 export type OptimizerWeights = Awaited<ReturnType<Optimizer['getWeights']>>;
@@ -27,6 +27,14 @@ export interface TrainingState {
   readonly optimizer: Optimizer;
   /** Why the checkpoint is taken. */
   readonly reason: 'epoch' | 'stop';
+  /** With `keepBest`: the best epoch so far and its weights (in `model.getWeights()` order), to keep with the checkpoint. */
+  readonly best?: BestWeights;
+}
+
+/** The weights of the best epoch so far, as `keepBest` keeps them. */
+export interface BestWeights {
+  readonly epoch: number;
+  readonly weights: readonly Tensor[];
 }
 
 /** Where to resume from: a position, the history so far, and the optimizer's saved state. */
@@ -34,6 +42,8 @@ export interface ResumeFrom {
   readonly position: TrainingPosition;
   readonly history: readonly EpochRecord[];
   readonly optimizerWeights?: OptimizerWeights;
+  /** With `keepBest`, the best weights the checkpoint kept (fit copies them; the caller disposes its own). */
+  readonly best?: BestWeights;
 }
 
 /** The loss became NaN or infinite: training stops, the last checkpoint is left as it was. */

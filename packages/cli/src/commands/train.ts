@@ -1,9 +1,8 @@
-import { rmdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { type BackendChoice, selectBackend } from '@rxvision/backend';
 import { DEFAULT_DASHBOARD_PORT } from '@rxvision/dashboard';
 import { DEFAULT_DATA_DIR } from '@rxvision/dataset/node';
-import { claimFolder, type FolderClaim } from '@rxvision/folder';
+import { claimFolder, type FolderClaim, removeEmptyFolders } from '@rxvision/folder';
 import { type ComposedExperiment, composeExperiment, type Experiment } from '@rxvision/experiment';
 import { type EpochRecord, perClassAccuracy } from '@rxvision/metrics';
 import { TUTORIAL_HIDDEN_UNITS } from '@rxvision/model';
@@ -23,7 +22,6 @@ import { openDashboard } from './dashboard.js';
 import { type ExperimentFlags, experimentFromFlags } from '../experiment-flags.js';
 import { imageGrid } from '../images.js';
 import { LOCK_DEFAULT, LOCK_FLAG, LOCK_HELP, lockMs } from '../lock-option.js';
-import { pathExists } from '../path-exists.js';
 import { progressBar } from '../progress.js';
 import { prepareOutputFolder } from '../output-folder.js';
 import { modelFolder } from '../run-folder.js';
@@ -85,16 +83,15 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
   try {
     claim = await claimFolder(out, { purpose: 'train', staleAfterMs });
   } catch (error) {
-    if (created) await rmdir(out).catch(() => undefined); // a failure before training leaves no empty run folder
+    if (created) await removeEmptyFolders(out, created); // a failure before training leaves no empty run folder
     throw error;
   }
   try {
-    // Read once the folder is ours: its last writer may have finished as it let go.
-    if (resuming && (await pathExists(join(out, 'summary.json')))) return console.log(`${out} already finished (it has summary.json): nothing to resume`);
+    // Read once the folder is ours: the checkpoint is the one its last writer left.
     await trainInto(claim, resuming ? await readCheckpointConfig(out) : fromFlags!, { ...flags, backend: backendName, threads });
   } finally {
     await claim.release();
-    if (created) await rmdir(out).catch(() => undefined); // a failure before anything was written leaves no empty run folder
+    if (created) await removeEmptyFolders(out, created); // a failure before anything was written leaves no empty run folder
   }
 }
 
@@ -150,6 +147,7 @@ async function trainInto(claim: FolderClaim, run: RunConfig, flags: Omit<TrainFl
   let epochStarted = 0;
   let epochSamples = 0;
   let stopped = false;
+  let ended: Extract<TrainingEvent, { type: 'end' }> | undefined;
   if (flags.tensorboard !== undefined && !flags.json) log(`TensorBoard event files go into ${resolve(flags.tensorboard)} (see them with: tensorboard --logdir ${resolve(flags.tensorboard)})`);
   try {
     await lastValueFrom(
@@ -179,6 +177,10 @@ async function trainInto(claim: FolderClaim, run: RunConfig, flags: Omit<TrainFl
           } else if (event.type === 'stopped') {
             bar.stop();
             stopped = true;
+          } else if (event.type === 'end') {
+            ended = event;
+            if (!flags.json && event.reason !== 'completed') log(event.reason === 'early-stopping' ? `stopped early after epoch ${event.history.at(-1)?.epoch}: ${experiment.earlyStopping?.monitor} did not get better for ${experiment.earlyStopping?.patience} epochs` : `stopped after epoch ${event.history.at(-1)?.epoch}: the next epoch would end past the time budget (${experiment.timeBudgetSeconds} s)`);
+            if (!flags.json && event.bestEpoch !== undefined) log(`kept the weights of epoch ${event.bestEpoch}, the best`);
           }
         }),
         // The history on disk grows epoch by epoch, so an interrupted run keeps what it did.
@@ -196,6 +198,7 @@ async function trainInto(claim: FolderClaim, run: RunConfig, flags: Omit<TrainFl
     process.off('SIGINT', handlers.SIGINT).off('SIGTERM', handlers.SIGTERM);
     liveEvents.complete();
     if (resume?.optimizerWeights) dispose(resume.optimizerWeights.map((w) => w.tensor));
+    if (resume?.best) dispose([...resume.best.weights]);
   }
   if (stopped) {
     model.dispose();
@@ -218,6 +221,8 @@ async function trainInto(claim: FolderClaim, run: RunConfig, flags: Omit<TrainFl
     ...(Array.isArray(experiment.schedule) && { learningRates: experiment.schedule.map((phase) => phase.learningRate) }),
     optimizer: experiment.optimizer,
     epochs,
+    ...(ended && ended.reason !== 'completed' && { ended: ended.reason, epochsRun: history.length }),
+    ...(ended?.bestEpoch !== undefined && { bestEpoch: ended.bestEpoch }),
     batchSize: experiment.batchSize,
     seed: experiment.seed,
     split: { train: train.length, validation: validation.length, ...(test && { test: test.confusion.counts.reduce((sum, count) => sum + count, 0) }) },

@@ -1,6 +1,6 @@
-import { mkdir, rmdir } from 'node:fs/promises';
-import { dirname, resolve, sep } from 'node:path';
-import { claimFolder, type FolderClaim } from '@rxvision/folder';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { claimFolder, type FolderClaim, removeEmptyFolders } from '@rxvision/folder';
 
 export interface DataFolderOptions {
   /** How long after this process stops answering (frozen, cut off) its folder may be taken over; default 30 s. */
@@ -40,12 +40,5 @@ export async function inClaimedFolder<T>(folder: string, options: DataFolderOpti
   } finally {
     await claim.release();
     if (!succeeded && created !== undefined) await removeEmptyFolders(dir, created);
-  }
-}
-
-/** Removes `folder` and its parents up to `created`, each only if empty; never throws. */
-export async function removeEmptyFolders(folder: string, created: string): Promise<void> {
-  for (let current = folder; current === created || current.startsWith(`${created}${sep}`); current = dirname(current)) {
-    if (!(await rmdir(current).then(() => true, () => false))) return;
   }
 }

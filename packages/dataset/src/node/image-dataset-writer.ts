@@ -1,12 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { asOutOfSpace, claimFolder, type FolderClaim } from '@rxvision/folder';
+import { asOutOfSpace, claimFolder, type FolderClaim, removeEmptyFolders } from '@rxvision/folder';
 import { DatasetError } from '../errors.js';
 import { type LabelArray, labelArray } from '../labels.js';
 import { imageRecordBatch } from '../record-batch.js';
 import { imageDatasetSchema, type ImageShape } from '../schema.js';
 import { AtomicArrowFile } from './atomic-arrow-file.js';
-import { removeEmptyFolders } from './claimed-folder.js';
 
 export interface ImageDatasetWriterOptions {
   readonly classes: readonly string[];

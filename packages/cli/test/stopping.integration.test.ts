@@ -1,0 +1,63 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ImageDatasetWriter } from '@rxvision/dataset/node';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runCli } from './run-cli.js';
+
+// Early stopping and keep-best from an experiment file, through a Ctrl-C and a resume: the best
+// weights travel in the checkpoint, and the run ends where and as the uninterrupted one does.
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rxvision-stopping-'));
+  const writer = await ImageDatasetWriter.create(join(dir, 'bands.arrow'), { classes: ['top', 'middle', 'bottom'], shape: [16, 16, 1], rows: 1500 });
+  for (let row = 0; row < 1500; row++) {
+    const label = row % 3;
+    await writer.append(Uint8Array.from({ length: 256 }, (_, i) => (Math.min(2, Math.floor(i / 86)) === label ? 140 : 40) + ((row * 17 + i * 5) % 90)), label);
+  }
+  await writer.commit();
+  const base = { dataset: { type: 'arrow', train: 'bands.arrow', test: 'bands.arrow' }, validation: 150, batchSize: 10, model: { type: 'mlp', hidden: [32] }, optimizer: { type: 'sgd', momentum: 0.9 } };
+  // minDelta 10: no later epoch counts as better than the first, so the run ends after epoch 3 and keeps epoch 1.
+  await writeFile(join(dir, 'stopping.json'), JSON.stringify({ ...base, schedule: [{ epochs: 8, learningRate: 0.01 }], earlyStopping: { monitor: 'valLoss', patience: 2, minDelta: 10 }, keepBest: true }));
+  await writeFile(join(dir, 'one-epoch.json'), JSON.stringify({ ...base, schedule: [{ epochs: 1, learningRate: 0.01 }] }));
+}, 60_000);
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const train = ['--backend', 'wasm', '--threads', '1'];
+const summaryOf = async (run: string) => JSON.parse(await readFile(join(run, 'summary.json'), 'utf8')) as Record<string, unknown>;
+const weightsOf = (run: string) => readFile(join(run, 'model', 'weights.bin'));
+
+describe('early stopping and keep-best', () => {
+  test('end the run after patience epochs and keep the best epoch\'s weights, also when stopped with Ctrl-C and resumed', async () => {
+    const straight = join(dir, 'straight');
+    const result = await runCli(['train', '--config', join(dir, 'stopping.json'), '--out', straight, ...train]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('stopped early after epoch 3: valLoss did not get better for 2 epochs');
+    expect(result.stdout).toContain('kept the weights of epoch 1, the best');
+    expect(await summaryOf(straight)).toMatchObject({ epochs: 8, ended: 'early-stopping', epochsRun: 3, bestEpoch: 1 });
+
+    // The weights it kept are those after epoch 1: the same as a one-epoch run's.
+    const oneEpoch = join(dir, 'one-epoch');
+    expect((await runCli(['train', '--config', join(dir, 'one-epoch.json'), '--out', oneEpoch, ...train])).code).toBe(0);
+    expect((await weightsOf(straight)).equals(await weightsOf(oneEpoch))).toBe(true);
+
+    // Interrupted after epoch 2 (its checkpoint holds epoch 1's weights as the best), then resumed.
+    const interrupted = join(dir, 'interrupted');
+    let sent = false;
+    const first = await runCli(['train', '--config', join(dir, 'stopping.json'), '--out', interrupted, ...train], {}, {
+      onStdout: (stdout, child) => {
+        if (sent || !stdout.includes('Epoch [2]')) return;
+        sent = true;
+        child.kill('SIGINT');
+      },
+    });
+    expect(first.code, first.stderr).toBe(130);
+    const checkpoint = JSON.parse(await readFile(join(interrupted, 'checkpoint', 'checkpoint.json'), 'utf8')) as { format: number; best?: { epoch: number } };
+    expect(checkpoint).toMatchObject({ format: 3, best: { epoch: 1 } });
+    const resumed = await runCli(['train', '--resume', interrupted, ...train]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(await summaryOf(interrupted)).toMatchObject({ ended: 'early-stopping', epochsRun: 3, bestEpoch: 1 });
+    expect((await weightsOf(interrupted)).equals(await weightsOf(straight))).toBe(true);
+  }, 180_000);
+});
