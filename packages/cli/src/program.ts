@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerCheck } from './commands/check.js';
 import { registerCompare } from './commands/compare.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerEvaluate } from './commands/evaluate.js';
@@ -15,6 +16,7 @@ export function createProgram(): Command {
   registerPrepare(program);
   registerExplore(program);
   registerTrain(program);
+  registerCheck(program);
   registerEvaluate(program);
   registerPredict(program);
   registerCompare(program);

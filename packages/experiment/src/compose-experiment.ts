@@ -1,5 +1,5 @@
 import { DatasetError, type LabeledImages, randomSplit, subset } from '@rxvision/dataset';
-import { openImages, prepareCifar10, prepareCifar100, prepareFashionMnist, prepareImageFolder, type PrepareOptions, prepareParquet } from '@rxvision/dataset/node';
+import { type OpenedImages, openImages, prepareCifar10, prepareCifar100, prepareFashionMnist, prepareImageFolder, type PrepareOptions, prepareParquet } from '@rxvision/dataset/node';
 import { topKAccuracy } from '@rxvision/metrics';
 import { checkCnnOptions, checkMlpOptions, checkResNetOptions, createCnn, createMlp, createResNet, createTutorialModel, TUTORIAL_HIDDEN_UNITS } from '@rxvision/model';
 import { cutout, epochBatches, horizontalFlip, type ImageTransform, normalize, randomCrop } from '@rxvision/stream';
@@ -22,6 +22,12 @@ export interface ComposedExperiment {
   readonly validation: LabeledImages;
   /** The test split's batches, normalised as validation's; absent when the dataset has none. */
   readonly testBatches?: FitOptions['validationBatches'];
+  /** The test split itself, when the dataset has one. */
+  readonly test?: LabeledImages;
+  /** Parameters of the model `createModel` builds (counted without building it). */
+  readonly parameters: number;
+  /** Releases the dataset files opened from disk (a no-op for datasets read into memory). */
+  close(): Promise<void>;
 }
 
 export interface ComposeOptions {
@@ -48,7 +54,7 @@ export async function composeExperiment(experiment: Experiment, options: Compose
   if (held < 1) throw new ExperimentError(source, `validation: ${experiment.validation} of ${limited.length} images holds none out`);
   const [train, validation] = randomSplit(limited, [limited.length - held, held], { seed: experiment.seed }).map((split): LabeledImages => split) as [LabeledImages, LabeledImages];
   if (train.classes.length < 2) throw new ExperimentError(source, `dataset: holds one class (${quote(train.classes[0])}); a classifier tells at least two apart`);
-  checkModel(experiment, train, source); // the builder's own checks, as one line, before anything is built or written
+  const parameters = checkModel(experiment, train, source); // the builder's own checks, as one line, before anything is built or written
   if (experiment.normalize && experiment.normalize.mean.length !== train.shape[2]) throw new ExperimentError(source, `normalize.mean: expected ${train.shape[2]} values (one per channel), got ${experiment.normalize.mean.length}`);
 
   const normalisation: ImageTransform[] = experiment.normalize ? [normalize(experiment.normalize)] : [];
@@ -67,7 +73,11 @@ export async function composeExperiment(experiment: Experiment, options: Compose
     createModel: () => buildModel(experiment, train),
     train,
     validation,
-    ...(test && { testBatches: evaluation(test) }),
+    ...(test && { test, testBatches: evaluation(test) }),
+    parameters,
+    close: async () => {
+      await Promise.all([full.close(), test?.close()]);
+    },
     fitOptions: {
       schedule: experiment.schedule,
       stepsPerEpoch: Math.ceil(train.length / experiment.batchSize),
@@ -84,7 +94,7 @@ export async function composeExperiment(experiment: Experiment, options: Compose
 }
 
 /** Opens a split (one file or its shards): in memory when it is small, else read from disk as used. */
-async function openNonEmpty(paths: string | readonly string[]): Promise<LabeledImages> {
+async function openNonEmpty(paths: string | readonly string[]): Promise<OpenedImages> {
   const dataset = await openImages(paths);
   if (dataset.length === 0) throw new DatasetError(typeof paths === 'string' ? paths : paths.join(', '), 'holds no images');
   return dataset;
@@ -137,14 +147,14 @@ async function bothExist(dataDir: string): Promise<boolean> {
 }
 
 /** What `buildModel` would refuse (too deep for the images, too large to allocate), as an ExperimentError. */
-function checkModel(experiment: Experiment, train: LabeledImages, source: string): void {
+function checkModel(experiment: Experiment, train: LabeledImages, source: string): number {
   const common = { inputShape: train.shape, classes: train.classes.length };
   const { model } = experiment;
   try {
-    if (model.type === 'tutorial') checkMlpOptions({ ...common, hidden: TUTORIAL_HIDDEN_UNITS });
-    else if (model.type === 'mlp') checkMlpOptions({ ...common, ...model });
-    else if (model.type === 'cnn') checkCnnOptions({ ...common, ...model });
-    else checkResNetOptions({ ...common, ...model });
+    if (model.type === 'tutorial') return checkMlpOptions({ ...common, hidden: TUTORIAL_HIDDEN_UNITS });
+    if (model.type === 'mlp') return checkMlpOptions({ ...common, ...model });
+    if (model.type === 'cnn') return checkCnnOptions({ ...common, ...model });
+    return checkResNetOptions({ ...common, ...model });
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
     throw new ExperimentError(source, `model: ${error.message.replace(/^create\w+: /, '')} (for ${train.shape.join('×')} images in ${train.classes.length} classes)`);

@@ -79,31 +79,25 @@ const schedule = z.union([
  * silently ignored); defaults are the tutorial's.
  */
 export const experimentSchema = z.strictObject({
-  /** For people: what the experiment is for. */
-  description: z.string().max(10_000, 'a description, not a document').optional(),
-  seed: z.number().int().default(43),
-  dataset,
-  /** Images held out of the training split for validation: a count, or a fraction below 1. */
-  validation: z.union([z.number().int().min(1), z.number().gt(0).lt(1)]).default(5000),
-  /** Use only the first N training images (quick runs). */
-  limit: z.number().int().min(10).optional(),
-  batchSize: positiveInteger.default(128),
-  model,
-  augment: z.array(augmentation).default([]),
-  /** Per-channel normalisation of pixels in [0, 1], applied to every split. */
-  normalize: z.strictObject({ mean: z.array(z.number()).min(1).max(4, 'more than the channels of an image'), std: z.array(z.number().positive()).min(1).max(4, 'more than the channels of an image') }).optional(),
-  optimizer: optimizer.default({ type: 'sgd' }),
-  schedule,
-  labelSmoothing: z.number().min(0).lt(1).default(0),
-  /** End once `monitor` has not got better for `patience` epochs (mode: `min` for losses, else `max`). */
-  earlyStopping: z.strictObject({ ...watched, patience: positiveInteger.max(100_000, 'more epochs than any run finishes') }).optional(),
-  /** End with the weights of the best epoch (true: by the early stopping's figure, else valLoss). */
-  keepBest: z.union([z.boolean(), z.strictObject(watched)]).optional(),
-  /** Seconds of training the run may take: no epoch starts that is expected to end past them. */
-  timeBudgetSeconds: z.number().positive().max(31_536_000, 'longer than a year').optional(),
-  /** Extra validation metrics: top-k accuracies. */
-  topK: z.array(z.number().int().min(2).max(100_000, 'more classes than a dataset has')).max(16, 'more metrics than a table shows').default([]),
+  $schema: z.string().max(4096).optional().describe('The JSON Schema this file follows, for editors: "../packages/experiment/experiment.schema.json" in this repository, or node_modules/@rxvision/experiment/experiment.schema.json'),
+  description: z.string().max(10_000, 'a description, not a document').optional().describe('For people: what the experiment is for.'),
+  seed: z.number().int().default(43).describe('Seeds the split, the shuffling, the augmentation and the initial weights.'),
+  dataset: dataset.describe('Where the images come from: a named dataset (cifar10, cifar100, fashion-mnist; prepared on first use), prepared Arrow files, Parquet shards or image folders. Relative paths are the file\'s folder\'s.'),
+  validation: z.union([z.number().int().min(1), z.number().gt(0).lt(1)]).default(5000).describe('Images held out of the training split for validation: a count, or a fraction below 1.'),
+  limit: z.number().int().min(10).optional().describe('Train and validate on the first N training images only (quick runs).'),
+  batchSize: positiveInteger.default(128).describe('Images per optimisation step.'),
+  model: model.describe('The network: tutorial, mlp (hidden widths), cnn (blocks of filters), resnet (stages of filters).'),
+  augment: z.array(augmentation).default([]).describe('Training-time augmentations in order: randomCrop (padding), horizontalFlip (probability), cutout (size); seeded by seed.'),
+  normalize: z.strictObject({ mean: z.array(z.number()).min(1).max(4, 'more than the channels of an image'), std: z.array(z.number().positive()).min(1).max(4, 'more than the channels of an image') }).optional().describe('Per-channel normalisation of pixels in [0, 1], applied to every split.'),
+  optimizer: optimizer.default({ type: 'sgd' }).describe('sgd (momentum, nesterov, weightDecay), adam or adamw (beta1, beta2, epsilon, weightDecay); one for the whole run.'),
+  schedule: schedule.describe('The learning rate over the run: phases [{ epochs, learningRate }] one after another, or cosine, linear or oneCycle per step.'),
+  labelSmoothing: z.number().min(0).lt(1).default(0).describe('Target mass moved from the true class onto every class (0 to <1).'),
+  earlyStopping: z.strictObject({ ...watched, patience: positiveInteger.max(100_000, 'more epochs than any run finishes') }).optional().describe('End once monitor (valLoss, valAccuracy, trainLoss, topK metrics such as top5) has not got better for patience epochs; mode min for losses, else max.'),
+  keepBest: z.union([z.boolean(), z.strictObject(watched)]).optional().describe("End with the weights of the best epoch: true (by earlyStopping's figure, else valLoss), or { monitor, mode }."),
+  timeBudgetSeconds: z.number().positive().max(31_536_000, 'longer than a year').optional().describe('Seconds of training the run may take: no epoch starts that is expected to end past them.'),
+  topK: z.array(z.number().int().min(2).max(100_000, 'more classes than a dataset has')).max(16, 'more metrics than a table shows').default([]).describe('Extra validation metrics: top-k accuracies (each k ≥ 2).'),
 });
+
 
 export type Experiment = z.output<typeof experimentSchema>;
 /** What a file may say: the fields with defaults may be left out. */
@@ -112,4 +106,13 @@ export type ExperimentInput = z.input<typeof experimentSchema>;
 /** Where a dataset that is prepared on first use goes when its experiment names no `dataDir`. */
 export function defaultDataDir(dataset: { readonly type: string; readonly labels?: string }): string {
   return dataset.type === 'cifar100' ? `data/cifar100-${dataset.labels ?? 'fine'}` : `data/${dataset.type}`;
+}
+
+/** The experiment file's JSON Schema (what a file may say: fields with defaults optional), for editors and other tools. */
+export function experimentJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(experimentSchema, { io: 'input', target: 'draft-2020-12' }),
+    title: 'rxvision experiment',
+    description: 'Everything a training run needs, as data (@rxvision/experiment). Unknown fields are refused; defaults are the tutorial\'s.',
+  };
 }

@@ -15,7 +15,9 @@ export class ExperimentError extends Error {
 
 /** Validates `value` (a parsed JSON document) as an experiment; `source` names it in errors. */
 export function parseExperiment(value: unknown, source: string): Experiment {
-  return validateDocument(experimentSchema, value, source);
+  // `$schema` is for the file's editor: the path means nothing once the experiment is elsewhere (a run folder).
+  const { $schema: _schema, ...experiment } = validateDocument(experimentSchema, value, source);
+  return experiment;
 }
 
 /**

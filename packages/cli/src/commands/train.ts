@@ -240,6 +240,7 @@ async function trainInto(claim: FolderClaim, run: RunConfig, flags: Omit<TrainFl
     trainingSeconds: history.reduce((sum, row) => sum + row.seconds, 0),
   };
   await writeJsonAtomic(join(out, 'summary.json'), summary, claim);
+  await composed.close();
   await dashboard?.close(); // after the summary, so that the page shows the run finished (a failure ends the process, and the server with it)
   const final = test ? `test_loss: ${test.loss.toFixed(4)}, test_acc: ${test.accuracy.toFixed(4)}${Object.entries(test.metrics).map(([name, value]) => `, test_${name}: ${value.toFixed(4)}`).join('')}` : 'no test split';
   log(flags.json ? JSON.stringify(summary) : `${final} — wrote ${out}`);

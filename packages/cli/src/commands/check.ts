@@ -1,0 +1,57 @@
+import type { ComposedExperiment, Experiment } from '@rxvision/experiment';
+import { composeExperiment } from '@rxvision/experiment';
+import { scheduleEpochs } from '@rxvision/train';
+import type { Command } from 'commander';
+import { type ExperimentFlags, experimentFromFlags } from '../experiment-flags.js';
+
+export interface CheckFlags {
+  readonly data?: string;
+  readonly json?: boolean;
+}
+
+export function registerCheck(program: Command): void {
+  program
+    .command('check')
+    .description('validate an experiment file against its data without training: prints the experiment as it would run (dataset splits, model and its parameters, steps), or the one line that is wrong with it; prepares a named dataset on first use, as train would')
+    .argument('<file>', 'an experiment file (see experiments/)')
+    .option('--data <dir>', 'folder of the prepared dataset, as train --data')
+    .option('--json', 'print the validated experiment, defaults filled in, and what composing it found, as JSON')
+    .action(async (file: string, flags: CheckFlags) => runCheck(file, flags));
+}
+
+export async function runCheck(file: string, flags: CheckFlags, log: (line: string) => void = console.log): Promise<void> {
+  const given = (flag: keyof ExperimentFlags) => flag === 'data' && flags.data !== undefined;
+  const { experiment, source } = await experimentFromFlags({ config: file, data: flags.data ?? '', schedule: 'tutorial', batchSize: '128', seed: '43', outputRelu: true }, given);
+  const composed = await composeExperiment(experiment, { source });
+  try {
+    const found = describe(experiment, composed);
+    if (flags.json) return log(JSON.stringify({ source, experiment, ...found }));
+    log(`${source}: valid`);
+    log(`  data      ${found.train} training, ${found.validation} validation${found.test === undefined ? '' : `, ${found.test} test`} images of ${found.shape.join('×')} in ${found.classes.length} classes (${found.classes.slice(0, 5).join(', ')}${found.classes.length > 5 ? ', …' : ''})`);
+    log(`  model     ${describeModel(experiment)}: ${found.parameters.toLocaleString('en-US')} parameters`);
+    log(`  training  ${found.epochs} epochs of ${found.stepsPerEpoch} steps (batch ${experiment.batchSize}), ${experiment.optimizer.type}${experiment.augment.length > 0 ? `, augmented by ${experiment.augment.map((step) => step.type).join(', ')}` : ''}`);
+    const stopping = [experiment.earlyStopping && `early stopping on ${experiment.earlyStopping.monitor} (patience ${experiment.earlyStopping.patience})`, experiment.keepBest && 'keeps the best epoch', experiment.timeBudgetSeconds !== undefined && `a budget of ${experiment.timeBudgetSeconds} s`].filter(Boolean);
+    if (stopping.length > 0) log(`  stopping  ${stopping.join(', ')}`);
+  } finally {
+    await composed.close();
+  }
+}
+
+function describe(experiment: Experiment, composed: ComposedExperiment) {
+  const { train, validation, test } = composed;
+  return {
+    train: train.length,
+    validation: validation.length,
+    test: test?.length,
+    shape: train.shape,
+    classes: train.classes,
+    parameters: composed.parameters,
+    epochs: scheduleEpochs(experiment.schedule),
+    stepsPerEpoch: Math.ceil(train.length / experiment.batchSize),
+  };
+}
+
+function describeModel(experiment: Experiment): string {
+  const { type, ...settings } = experiment.model;
+  return Object.keys(settings).length === 0 ? type : `${type} ${JSON.stringify(settings)}`;
+}

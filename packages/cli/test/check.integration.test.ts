@@ -1,0 +1,51 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ImageDatasetWriter } from '@rxvision/dataset/node';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runCli } from './run-cli.js';
+
+// rxvision check: an experiment file validated against its data without training.
+let dir: string;
+const base = { dataset: { type: 'arrow', train: 'bands.arrow', test: 'bands.arrow' }, validation: 30, batchSize: 32, model: { type: 'cnn', blocks: [4, 8] }, augment: [{ type: 'horizontalFlip' }], schedule: [{ epochs: 1, learningRate: 0.05 }], earlyStopping: { monitor: 'valLoss', patience: 3 } };
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rxvision-check-'));
+  const writer = await ImageDatasetWriter.create(join(dir, 'bands.arrow'), { classes: ['top', 'middle', 'bottom'], shape: [8, 8, 1], rows: 300 });
+  for (let row = 0; row < 300; row++) await writer.append(Uint8Array.from({ length: 64 }, (_, i) => (row * 7 + i) % 256), row % 3);
+  await writer.commit();
+  await writeFile(join(dir, 'good.json'), JSON.stringify({ $schema: '../packages/experiment/experiment.schema.json', ...base }));
+  await writeFile(join(dir, 'deep.json'), JSON.stringify({ ...base, model: { type: 'cnn', blocks: [4, 4, 4, 4] } }));
+}, 60_000);
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('rxvision check', () => {
+  test('prints the experiment as it would run, writing nothing; the parameters are the trained model\'s', async () => {
+    const before = (await readdir(dir)).sort();
+    const result = await runCli(['check', join(dir, 'good.json')], {}, { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trim().split('\n')).toEqual([
+      `${join(dir, 'good.json')}: valid`,
+      '  data      270 training, 30 validation, 300 test images of 8×8×1 in 3 classes (top, middle, bottom)',
+      expect.stringMatching(/^ {2}model {5}cnn \{"blocks":\[4,8\]\}: [\d,]+ parameters$/),
+      '  training  1 epochs of 9 steps (batch 32), sgd, augmented by horizontalFlip',
+      '  stopping  early stopping on valLoss (patience 3)',
+    ]);
+    expect((await readdir(dir)).sort()).toEqual(before);
+
+    const json = JSON.parse((await runCli(['check', join(dir, 'good.json'), '--json'])).stdout) as { parameters: number; experiment: Record<string, unknown> };
+    expect(json.experiment).toMatchObject({ seed: 43, batchSize: 32, labelSmoothing: 0 }); // defaults filled in
+    expect(json.experiment.$schema).toBeUndefined();
+    const run = join(dir, 'run');
+    expect((await runCli(['train', '--config', join(dir, 'good.json'), '--out', run, '--backend', 'wasm'])).code).toBe(0);
+    const summary = JSON.parse(await readFile(join(run, 'summary.json'), 'utf8')) as { parameters: number };
+    expect(json.parameters).toBe(summary.parameters);
+  });
+
+  test('what is wrong, in one line: against the schema, and against the data', async () => {
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, JSON.stringify({ ...base, batchSize: 0 }));
+    expect(await runCli(['check', bad])).toMatchObject({ code: 1, stdout: '', stderr: `rxvision: ${bad}: batchSize: expected a number > 0, got 0\n` });
+    expect(await runCli(['check', join(dir, 'deep.json')])).toMatchObject({ code: 1, stderr: `rxvision: ${join(dir, 'deep.json')}: model: 4 blocks halve 8×8 images below one pixel; use at most 3 (for 8×8×1 images in 3 classes)\n` });
+  });
+});
