@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError, MissingKernelError } from './backend-error.js';
+import { withoutAddedProcessHandlers } from './process-handlers.js';
 import { GRADIENT_KERNELS, registerConvGradientKernels } from './conv-gradient-kernels.js';
 import { useExplicitTransposeMatMul } from './explicit-transpose-mat-mul.js';
 import { useCorrectMaxPoolGrad } from './max-pool-grad-kernel.js';
@@ -150,8 +151,10 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
       // between kernels, against oneDNN's (ResNet step 212 ms with two, 186–193 with one).
       const wasmThreads = candidate.name === 'onednn' ? 1 : threads;
       if (onWasm(candidate.name) && (wasmThreads > 1 || threadedWasmThreads() !== undefined)) useThreadedWasm(wasmThreads);
-      if (!(await tf.setBackend(candidate.name))) throw new Error('the backend failed to initialise');
-      await tf.ready();
+      await withoutAddedProcessHandlers(async () => {
+        if (!(await tf.setBackend(candidate.name))) throw new Error('the backend failed to initialise');
+        await tf.ready();
+      });
     } catch (error) {
       skipped.push({ package: candidate.package, reason: firstLine(error) });
       continue;

@@ -3,6 +3,10 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { describe, expect, test } from 'vitest';
 import { BACKEND_CHOICES, MissingKernelError, selectBackend, useExplicitTransposeMatMul } from '../src/index.js';
 
+const processHandlers = () => [...process.listeners('uncaughtException'), ...process.listeners('unhandledRejection')];
+/** Before any test loads a backend: whichever loads wasm's glue first must not leave its handlers. */
+const handlersBeforeAnyBackend = processHandlers();
+
 describe('selectBackend', () => {
   test('auto falls back past what does not load and says why', async () => {
     const report = await selectBackend('auto');
@@ -16,6 +20,13 @@ describe('selectBackend', () => {
     console.log(report.summary);
     // CI installs oneDNN (.ci/run), so the native CPU backend must be what auto finds there, short of a GPU.
     if (process.env.CI && report.backend !== 'tensorflow' && report.backend !== 'webgpu') expect(report.backend).toBe('onednn');
+  });
+
+  test('wasm leaves no rethrowing process handlers behind (they made every uncaught error print 60 KB of its minified glue)', async () => {
+    await selectBackend('wasm', { threads: 2 });
+    expect(tf.getBackend()).toBe('wasm');
+    // Vitest takes its own away while a test runs: only what was added counts.
+    expect(processHandlers().filter((handler) => !handlersBeforeAnyBackend.includes(handler))).toEqual([]);
   });
 
   test('an explicit choice is honoured', async () => {
