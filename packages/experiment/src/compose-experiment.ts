@@ -2,7 +2,7 @@ import { DatasetError, type LabeledImages, randomSplit, subset } from '@rxvision
 import { type OpenedImages, openImages, prepareCifar10, prepareCifar100, prepareFashionMnist, prepareImageFolder, type PrepareOptions, prepareParquet } from '@rxvision/dataset/node';
 import { topKAccuracy } from '@rxvision/metrics';
 import { checkCnnOptions, checkMlpOptions, checkResNetOptions, createCnn, createMlp, createResNet, createTutorialModel, TUTORIAL_HIDDEN_UNITS } from '@rxvision/model';
-import { cutout, epochBatches, horizontalFlip, type ImageTransform, normalize, randomCrop } from '@rxvision/stream';
+import { cutout, epochBatches, evaluationBatches, horizontalFlip, type ImageTransform, normalize, randomCrop } from '@rxvision/stream';
 import { type FitOptions, softmaxCrossEntropy } from '@rxvision/train';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { access } from 'node:fs/promises';
@@ -64,7 +64,7 @@ export async function composeExperiment(experiment: Experiment, options: Compose
     if (step.type === 'horizontalFlip') return horizontalFlip({ seed, ...(step.probability !== undefined && { probability: step.probability }) });
     return cutout({ size: step.size, seed });
   });
-  const evaluation = (dataset: LabeledImages) => () => epochBatches(dataset, { batchSize: 1000, transforms: normalisation })(0);
+  const evaluation = (dataset: LabeledImages) => evaluationBatches(dataset, { batchSize: 1000, transforms: normalisation });
   const test = files.test ? await openNonEmpty(files.test) : undefined;
   if (test && (test.shape.join() !== train.shape.join() || test.classes.join() !== train.classes.join())) {
     throw new ExperimentError(source, `dataset: the test split (${test.shape.join('×')}, classes ${test.classes.join(', ')}) does not match the training split (${train.shape.join('×')}, classes ${train.classes.join(', ')})`);
@@ -80,7 +80,6 @@ export async function composeExperiment(experiment: Experiment, options: Compose
     },
     fitOptions: {
       schedule: experiment.schedule,
-      stepsPerEpoch: Math.ceil(train.length / experiment.batchSize),
       optimizer: experiment.optimizer,
       loss: softmaxCrossEntropy({ labelSmoothing: experiment.labelSmoothing }),
       ...(experiment.earlyStopping && { earlyStopping: experiment.earlyStopping }),

@@ -20,8 +20,11 @@ export interface EpochBatchesOptions extends ToTensorsOptions {
   readonly prefetch?: number;
 }
 
-/** One epoch's batches; `skipBatches` leaves out the first batches of the epoch (to resume a run). */
-export type EpochBatches = (epoch: number, skipBatches?: number) => Observable<Pending<TensorBatch>>;
+/**
+ * One epoch's batches; `skipBatches` leaves out the first batches of the epoch (to resume a run).
+ * `stepsPerEpoch` says how many batches an epoch has: `fit` reads it for per-step schedules.
+ */
+export type EpochBatches = ((epoch: number, skipBatches?: number) => Observable<Pending<TensorBatch>>) & { readonly stepsPerEpoch: number };
 
 /**
  * The usual composition, one epoch's stream per call:
@@ -31,10 +34,11 @@ export type EpochBatches = (epoch: number, skipBatches?: number) => Observable<P
  */
 export function epochBatches(dataset: LabeledImages, options: EpochBatchesOptions): EpochBatches {
   const transforms = options.transforms ?? [];
-  return (epoch, skipBatches = 0) => {
+  const batches = (epoch: number, skipBatches = 0) => {
     const rows = rowIndices(dataset.length);
     const ordered = options.seed === undefined ? rows : rows.pipe(shuffle({ seed: options.seed, epoch }));
     const images = transforms.reduce((stream, transform) => transform(stream), ordered.pipe(batch(options.batchSize), skip(skipBatches), readImages(dataset, { epoch, firstIndex: skipBatches })));
     return images.pipe(imagesToTensors(dataset.classes.length, options), prefetch<TensorBatch>(options.prefetch ?? 1));
   };
+  return Object.assign(batches, { stepsPerEpoch: Math.ceil(dataset.length / options.batchSize) });
 }

@@ -1,6 +1,7 @@
 export { batch } from './batch.js';
 export { cutout, type CutoutOptions } from './cutout.js';
 export { type EpochBatches, epochBatches, type EpochBatchesOptions } from './epoch-batches.js';
+export { evaluationBatches } from './evaluation-batches.js';
 export { horizontalFlip, type HorizontalFlipOptions } from './horizontal-flip.js';
 export type { ImageBatch } from './image-batch.js';
 export { imageRandom } from './image-random.js';

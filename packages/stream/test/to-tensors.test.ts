@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { concatMap, from, lastValueFrom, take, toArray } from 'rxjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { epochBatches, rowIndices, toTensors, type TensorBatch } from '../src/index.js';
+import { epochBatches, evaluationBatches, rowIndices, toTensors, type TensorBatch } from '../src/index.js';
 import { tinyDataset } from './fixtures.js';
 
 beforeAll(async () => {
@@ -60,6 +60,15 @@ describe('toTensors', () => {
   });
 });
 
+describe('evaluationBatches', () => {
+  test('every row once, in order, on every call', async () => {
+    const batches = evaluationBatches(tinyDataset(7), { batchSize: 3, layout: 'flat' });
+    const rows = async () => (await consume(batches())).flatMap((b) => (b.xs as number[][]).map((row) => Math.round(row[0]! * 255)));
+    expect(await rows()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(await rows()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+});
+
 describe('epochBatches', () => {
   test('a full pass leaves tf.memory().numTensors unchanged, and covers every row once', async () => {
     const dataset = tinyDataset(10);
@@ -76,6 +85,10 @@ describe('epochBatches', () => {
     expect(batches[0]!.alive - before).toBeLessThanOrEqual(2 * 3);
     const again = await consume(epoch(0));
     expect(again.map((b) => b.labels)).toEqual(batches.map((b) => b.labels));
+  });
+
+  test('tells how many batches an epoch has', () => {
+    expect([epochBatches(tinyDataset(10), { batchSize: 3 }).stepsPerEpoch, epochBatches(tinyDataset(9), { batchSize: 3 }).stepsPerEpoch]).toEqual([4, 3]);
   });
 
   test('unsubscribing mid-epoch disposes what was prefetched', async () => {

@@ -18,13 +18,13 @@ export interface FitOptions extends StoppingOptions {
    * calls of the tutorial's fit (`[{ epochs, learningRate }, …]`), or a per-step schedule.
    */
   readonly schedule: Schedule | LearningRateSchedule;
-  /** Steps in each epoch; needed by schedules that change the rate within an epoch. */
+  /** Steps in each epoch, for schedules that change the rate within an epoch; default `trainBatches.stepsPerEpoch` (`epochBatches` tells it). */
   readonly stepsPerEpoch?: number;
   /**
    * One epoch's training batches, called once per epoch with the 0-based epoch number and, when
    * resuming mid-epoch, the number of leading batches to leave out (`epochBatches` does both).
    */
-  readonly trainBatches: (epoch: number, skipBatches: number) => Observable<Pending<TensorBatch>>;
+  readonly trainBatches: ((epoch: number, skipBatches: number) => Observable<Pending<TensorBatch>>) & { readonly stepsPerEpoch?: number };
   /** The validation batches, evaluated after each epoch. */
   readonly validationBatches?: () => Observable<Pending<TensorBatch>>;
   /** Extra validation metrics by name (`{ top5: topKAccuracy(5) }`), added to each epoch record. */
@@ -47,7 +47,8 @@ export interface FitOptions extends StoppingOptions {
  * created on the way is disposed. A loss that is not finite fails the stream with
  * `NonFiniteLossError` before anything else is written.
  */
-export function fit(model: LayersModel, options: FitOptions): Observable<TrainingEvent> {
+export function fit(model: LayersModel, given: FitOptions): Observable<TrainingEvent> {
+  const options: FitOptions = { ...given, stepsPerEpoch: given.stepsPerEpoch ?? given.trainBatches.stepsPerEpoch };
   const schedule = asSchedule(options.schedule);
   const start = options.resume?.position ?? START;
   return new Observable<TrainingEvent>((subscriber) => {

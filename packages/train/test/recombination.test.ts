@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import type { EpochRecord } from '@rxvision/metrics';
 import { topKAccuracy } from '@rxvision/metrics';
 import { createMlp } from '@rxvision/model';
-import { epochBatches } from '@rxvision/stream';
+import { epochBatches, evaluationBatches } from '@rxvision/stream';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { lastValueFrom, Subject, tap, toArray } from 'rxjs';
@@ -15,7 +15,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const small = { trainBatches: epochBatches(toyDataset(128, 3), { batchSize: 32, seed: 43 }), validationBatches: () => epochBatches(toyDataset(32, 4), { batchSize: 32 })(0), stepsPerEpoch: 4 };
+const small = { trainBatches: epochBatches(toyDataset(128, 3), { batchSize: 32, seed: 43 }), validationBatches: evaluationBatches(toyDataset(32, 4), { batchSize: 32 }), stepsPerEpoch: 4 };
 const network = (seed: number) => createMlp({ inputShape: [4, 4, 3], classes: 3, hidden: [12], seed });
 const run = (model: LayersModel, extra: Partial<FitOptions> & Pick<FitOptions, 'schedule'>) => lastValueFrom(fit(model, { ...small, ...extra }).pipe(toArray()));
 const steps = (events: TrainingEvent[]) => events.flatMap((e) => (e.type === 'batch' ? [[e.epoch, e.step, e.loss, e.learningRate]] : []));
@@ -52,7 +52,16 @@ describe('learning-rate schedules', () => {
   test('a schedule that cannot run, or one that needs stepsPerEpoch without it, fails the stream in one line', async () => {
     await expect(run(network(1), { schedule: { type: 'cosine', epochs: 2, peak: 0.1, warmupEpochs: 2 } })).rejects.toThrow('schedule cosine: warmupEpochs (2) must be fewer than epochs (2)');
     await expect(run(network(1), { schedule: { type: 'oneCycle', epochs: 2, peak: -1 } })).rejects.toThrow('schedule oneCycle: peak must be > 0, got -1');
-    await expect(lastValueFrom(fit(network(1), { ...small, stepsPerEpoch: undefined, schedule: { type: 'linear', epochs: 1, from: 0.1, to: 0 } }))).rejects.toThrow('the linear schedule changes the rate at every step: fit needs stepsPerEpoch, got undefined');
+    // Batches from a plain function say nothing of their count: fit needs stepsPerEpoch.
+    const plain = (epoch: number, skip: number) => small.trainBatches(epoch, skip);
+    await expect(lastValueFrom(fit(network(1), { ...small, trainBatches: plain, stepsPerEpoch: undefined, schedule: { type: 'linear', epochs: 1, from: 0.1, to: 0 } }))).rejects.toThrow('the linear schedule changes the rate at every step: fit needs stepsPerEpoch, got undefined');
+  });
+
+  test('batches from epochBatches tell fit their count: a per-step schedule needs no stepsPerEpoch', async () => {
+    const schedule: LearningRateSchedule = { type: 'linear', epochs: 2, from: 0.1, to: 0 };
+    const events = await run(network(1), { schedule, stepsPerEpoch: undefined });
+    expect(small.trainBatches.stepsPerEpoch).toBe(4); // 128 images, batches of 32
+    expect(steps(events).map(([, , , rate]) => rate)).toEqual(Array.from({ length: 8 }, (_, t) => learningRateAt(schedule, 1 + Math.floor(t / 4), t % 4, 4)));
   });
 });
 
