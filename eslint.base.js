@@ -50,6 +50,7 @@ export default [
             // The house: cli → train → metrics, cli → stream → dataset, cli → plot → metrics, train → stream;
             // experiment composes dataset → stream → model → train, for the CLI and whatever runs experiments.
             { sourceTag: 'scope:folder', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'scope:run-folder', onlyDependOnLibsWithTags: ['scope:folder', 'scope:metrics'], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
             { sourceTag: 'scope:dataset', onlyDependOnLibsWithTags: ['scope:folder'] },
             { sourceTag: 'scope:stream', onlyDependOnLibsWithTags: ['scope:dataset'] },
             { sourceTag: 'scope:metrics', onlyDependOnLibsWithTags: [], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
@@ -59,9 +60,9 @@ export default [
             { sourceTag: 'scope:plot', onlyDependOnLibsWithTags: ['scope:metrics'], bannedExternalImports: tfjsBackends },
             { sourceTag: 'scope:tensorboard', onlyDependOnLibsWithTags: ['scope:metrics'], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
             { sourceTag: 'scope:experiment', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics'], bannedExternalImports: tfjsBackends },
-            { sourceTag: 'scope:sweep', onlyDependOnLibsWithTags: ['scope:experiment', 'scope:dataset', 'scope:folder'], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
-            { sourceTag: 'scope:dashboard', onlyDependOnLibsWithTags: ['scope:plot', 'scope:metrics'], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
-            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics', 'scope:backend', 'scope:plot', 'scope:experiment', 'scope:tensorboard', 'scope:dashboard', 'scope:sweep', 'scope:folder'] },
+            { sourceTag: 'scope:sweep', onlyDependOnLibsWithTags: ['scope:experiment', 'scope:dataset', 'scope:folder', 'scope:run-folder'], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
+            { sourceTag: 'scope:dashboard', onlyDependOnLibsWithTags: ['scope:plot', 'scope:metrics', 'scope:run-folder'], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
+            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics', 'scope:backend', 'scope:plot', 'scope:experiment', 'scope:tensorboard', 'scope:dashboard', 'scope:sweep', 'scope:folder', 'scope:run-folder'] },
             { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics', 'scope:backend', 'scope:plot', 'scope:experiment'] },
           ],
         },

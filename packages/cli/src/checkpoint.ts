@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { asOutOfSpace, type FolderClaim } from '@rxvision/folder';
+import { RUN_FILES } from '@rxvision/run-folder';
 import { fileSystemLoader, fileSystemSaver } from '@rxvision/model/node';
 import type { Experiment } from '@rxvision/experiment';
 import type { ResumeFrom, Schedule, TrainingState } from '@rxvision/train';
@@ -44,7 +45,7 @@ interface CheckpointFile {
   readonly best?: { readonly epoch: number; readonly weights: io.WeightsManifestEntry[] };
 }
 
-const NAME = 'checkpoint';
+const NAME = RUN_FILES.checkpoint;
 /** Bytes per value of the dtypes an optimizer saves, as `io.encodeWeights` writes them. */
 const BYTES_PER_VALUE: Partial<Record<string, number>> = { float32: 4, int32: 4, bool: 1 };
 

@@ -3,11 +3,12 @@ import { join, resolve } from 'node:path';
 import type { ImageShape } from '@rxvision/dataset';
 import { fileSystemLoader } from '@rxvision/model/node';
 import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
+import { runFile } from '@rxvision/run-folder';
 import { CliError } from './cli-error.js';
 
 /** Where a run keeps its model: `<run>/model/model.json` and `weights.bin`. */
 export function modelFolder(run: string): string {
-  return join(resolve(run), 'model');
+  return runFile(run, 'model');
 }
 
 /** Per-channel normalisation of pixels in [0, 1] that a model was trained with. */

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { access, open, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
+import { SWEEP_FILES } from '@rxvision/run-folder';
 
 /** A request that names something outside the runs folder, or nothing valid: answered 400. */
 export class BadRunName extends Error {
@@ -8,7 +9,7 @@ export class BadRunName extends Error {
 }
 
 /** The file that makes a folder of the runs folder a sweep, whose sub-folders are its trials' runs. */
-export const SWEEP_FILE = 'sweep.json';
+export const SWEEP_FILE = SWEEP_FILES.record;
 
 /**
  * The folder of run `name` inside `root`, or undefined when there is none. A name is a folder name

@@ -1,4 +1,5 @@
 import type { EpochRecord } from '@rxvision/metrics';
+import { RUN_FILES } from '@rxvision/run-folder';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isSweep, NotARegularFile, readRunFile, runFolder } from './run-path.js';
@@ -30,7 +31,7 @@ export interface RunDetails extends RunInfo {
 }
 
 /** The files a run folder may hold that the page may show. */
-export const RUN_PICTURES = ['loss.png', 'accuracy.png', 'confusion-matrix.png', 'samples.png'] as const;
+export { RUN_PICTURES } from '@rxvision/run-folder';
 
 /**
  * Every folder of `root` that looks like a run (has experiment.json, history.json or summary.json),
@@ -74,10 +75,10 @@ export async function readRun(root: string, name: string): Promise<RunDetails | 
       return undefined;
     }
   };
-  const [experiment, summary, rawHistory] = await Promise.all([json('experiment.json'), json('summary.json'), json('history.json')]);
+  const [experiment, summary, rawHistory] = await Promise.all([json(RUN_FILES.experiment), json(RUN_FILES.summary), json(RUN_FILES.history)]);
   const history = Array.isArray(rawHistory) ? rawHistory.filter(isEpochRecord) : [];
-  if (rawHistory !== undefined && history.length !== (rawHistory as unknown[]).length) problems.push('history.json: not a list of epoch records');
-  const updated = await lstat(join(folder, 'history.json')).then((s) => s.mtimeMs, () => 0);
+  if (rawHistory !== undefined && history.length !== (rawHistory as unknown[]).length) problems.push(`${RUN_FILES.history}: not a list of epoch records`);
+  const updated = await lstat(join(folder, RUN_FILES.history)).then((s) => s.mtimeMs, () => 0);
   const settings = (experiment ?? {}) as { description?: unknown; model?: { type?: unknown }; dataset?: { type?: unknown } };
   const test = (summary as { test?: { accuracy?: unknown; loss?: unknown } } | undefined)?.test;
   const architecture = (summary as { architecture?: unknown } | undefined)?.architecture;

@@ -1,8 +1,9 @@
 import { existsSync, type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
 import { join } from 'node:path';
+import { RUN_FILES } from '@rxvision/run-folder';
 import { SWEEP_FILE } from './run-path.js';
 
-const RUN_FILES = new Set(['history.json', 'summary.json', 'experiment.json']);
+const WATCHED = new Set<string>([RUN_FILES.history, RUN_FILES.summary, RUN_FILES.experiment]);
 
 /**
  * Calls `onChange(run)` when a run folder of `root` (or of a sweep folder of `root`: `SWEEP/TRIAL`)
@@ -24,7 +25,7 @@ export function watchRuns(root: string, onChange: (run: string) => void): () => 
       const watcher = watch(join(root, name), (_type, file) => {
         if (!file) return;
         const entry = file.toString();
-        if (RUN_FILES.has(entry)) onChange(name);
+        if (WATCHED.has(entry)) onChange(name);
         if (!topLevel) return;
         // A sweep's trial folders are runs too; its sweep file may come after its first folders.
         if (entry === SWEEP_FILE) watchTrials(name);

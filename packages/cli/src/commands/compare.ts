@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { EpochRecord } from '@rxvision/metrics';
 import { comparisonChart } from '@rxvision/plot';
+import { readHistory, readSummary, RunFileError, runFile } from '@rxvision/run-folder';
 import { renderPng } from '@rxvision/plot/node';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
@@ -36,7 +36,7 @@ export function registerCompare(program: Command): void {
 }
 
 export async function runCompare(runs: readonly string[], flags: CompareFlags): Promise<void> {
-  const loaded = await Promise.all(runs.map(async (run) => ({ run, history: await readHistory(run), testAccuracy: await readTestAccuracy(run) })));
+  const loaded = await Promise.all(runs.map(async (run) => ({ run, history: await historyOf(run), testAccuracy: await readTestAccuracy(run) })));
   // The folder's name in the legend, or the path as given where two folders share a name.
   const names = loaded.map(({ run }) => basename(resolve(run)));
   const legend = loaded.map(({ run }, i) => (names.filter((name) => name === names[i]).length > 1 ? run : names[i]!));
@@ -62,28 +62,23 @@ export async function runCompare(runs: readonly string[], flags: CompareFlags): 
   console.log(`wrote ${out}`);
 }
 
-/** A run's history.json, checked: at least one epoch, each with its numbers. */
-async function readHistory(run: string): Promise<EpochRecord[]> {
-  const path = resolve(run, 'history.json');
-  let history: unknown;
+/** A run's history, checked: at least one epoch, each with its numbers. */
+async function historyOf(run: string): Promise<EpochRecord[]> {
+  const path = runFile(run, 'history');
+  let history: EpochRecord[];
   try {
-    history = JSON.parse(await readFile(path, 'utf8'));
+    history = await readHistory(run);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new CliError(`${path}: ${code === 'ENOENT' ? 'no history (not a run folder, or no epoch finished yet)' : `unreadable (${(error as Error).message})`}`);
+    throw new CliError(error instanceof RunFileError ? error.message : `${path}: unreadable (${(error as Error).message})`);
   }
-  if (!Array.isArray(history) || history.length === 0) throw new CliError(`${path}: expected a list of epochs, one at least`);
-  const bad = history.findIndex((row) => typeof row !== 'object' || row === null || !['epoch', 'trainLoss', 'valLoss', 'valAccuracy'].every((key) => typeof (row as Record<string, unknown>)[key] === 'number'));
+  if (history.length === 0) throw new CliError(`${path}: no history (not a run folder, or no epoch finished yet)`);
+  const bad = history.findIndex((row) => !['epoch', 'trainLoss', 'valLoss', 'valAccuracy'].every((key) => typeof (row as unknown as Record<string, unknown>)[key] === 'number'));
   if (bad >= 0) throw new CliError(`${path}: epoch record ${bad + 1} lacks a number for epoch, trainLoss, valLoss or valAccuracy`);
-  return history as EpochRecord[];
+  return history;
 }
 
 /** The test accuracy of a finished run; undefined while it trains (or without a test split). */
 async function readTestAccuracy(run: string): Promise<number | undefined> {
-  try {
-    const summary = JSON.parse(await readFile(resolve(run, 'summary.json'), 'utf8')) as { test?: { accuracy?: unknown } };
-    return typeof summary.test?.accuracy === 'number' ? summary.test.accuracy : undefined;
-  } catch {
-    return undefined;
-  }
+  const summary = await readSummary(run).catch(() => undefined);
+  return typeof summary?.test?.accuracy === 'number' ? summary.test.accuracy : undefined;
 }

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { LabeledImages } from '@rxvision/dataset';
 import { DEFAULT_DATA_DIR, openImages } from '@rxvision/dataset/node';
 import type { Experiment } from '@rxvision/experiment';
@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { lastValueFrom } from 'rxjs';
 import { selectBackend } from '@rxvision/backend';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
+import { runFile } from '@rxvision/run-folder';
 import { CliError } from '../cli-error.js';
 import { storedExperiment } from '../experiment-flags.js';
 import { loadCifar10 } from '../data.js';
@@ -78,7 +79,7 @@ async function testSplit(flags: EvaluateFlags): Promise<{ test: LabeledImages; w
 
 /** The experiment a run was trained with, or undefined for a run from before experiment files. */
 async function readRunExperiment(run: string): Promise<Experiment | undefined> {
-  const path = join(resolve(run), 'experiment.json');
+  const path = runFile(run, 'experiment');
   let text: string;
   try {
     text = await readFile(path, 'utf8');

@@ -4,6 +4,7 @@ import type { BackendChoice } from '@rxvision/backend';
 import { ExperimentError } from '@rxvision/experiment';
 import type { EpochRecord } from '@rxvision/metrics';
 import { comparisonChart } from '@rxvision/plot';
+import { readHistory, readSummary, SWEEP_FILES } from '@rxvision/run-folder';
 import { renderPng } from '@rxvision/plot/node';
 import { describeSettings, expandTrials, parseSweep, runTrials, type Trial, type TrialUpdate } from '@rxvision/sweep';
 import { cancelTrials, checkRedis, queuedTrial, QueueUnreachableError, redisConnection, TRIAL_CANCELLED, TRIAL_QUEUE, type TrialJob, type TrialJobState, trialJobStates, withoutPassword } from '@rxvision/sweep/node';
@@ -60,7 +61,7 @@ export function registerSweep(program: Command): void {
         // The sweep's own process draws while it runs: status, a reader then, writes nothing.
         const drawn = await whileHeld(out, 'sweep status', (claim) => drawComparison(claim, record.trials.map((trial) => trial.name)));
         if (drawn === undefined) console.log(`the sweep is running (it holds ${out}); it draws comparison.png as its trials end`);
-        else if (drawn) console.log(`curves of the trials so far: ${join(out, 'comparison.png')}`);
+        else if (drawn) console.log(`curves of the trials so far: ${join(out, SWEEP_FILES.comparison)}`);
         return;
       }
       await runSweep(file, flags);
@@ -86,7 +87,7 @@ export async function runSweep(file: string, flags: SweepFlags, log: (line: stri
       throw error instanceof QueueUnreachableError ? new CliError(`${error.message}; nothing was queued`) : error;
     });
   }
-  if (join(out, 'sweep.json') === source) throw new CliError(`${source}: --out ${out} would write the sweep's record over this sweep file; choose another folder`);
+  if (join(out, SWEEP_FILES.record) === source) throw new CliError(`${source}: --out ${out} would write the sweep's record over this sweep file; choose another folder`);
   // The sweep folder is this process's while it runs (each trial's run folder, its trainer's).
   const claim = await claimFolder(out, { purpose: 'sweep' });
   try {
@@ -99,12 +100,12 @@ export async function runSweep(file: string, flags: SweepFlags, log: (line: stri
 async function sweepInto(claim: FolderClaim, source: string, trials: readonly Trial[], flags: { queue?: string; backend: BackendChoice; threads: number | undefined; concurrency: number }, log: (line: string) => void): Promise<void> {
   const { folder: out } = claim;
   const { backend, threads, concurrency } = flags;
-  await mkdir(join(out, 'trials'), { recursive: true });
+  await mkdir(join(out, SWEEP_FILES.trials), { recursive: true });
   for (const trial of trials) await writeJsonAtomic(trialFile(out, trial.name), trial.experiment, claim);
   const previous = await readRecord(out);
   // The queue is recorded (and shown) without its password: give it again (URL or REDISCLI_AUTH) to status and cancel.
   const record: SweepRecord = { source, ...(flags.queue !== undefined && { queue: withoutPassword(flags.queue) }), trials: trials.map(({ name, settings }) => ({ name, settings })), states: { ...previous?.states } };
-  await writeJsonAtomic(join(out, 'sweep.json'), record, claim);
+  await writeJsonAtomic(join(out, SWEEP_FILES.record), record, claim);
   log(`sweep ${source}: ${trials.length} trials, ${flags.queue ? `for rxvision workers at ${withoutPassword(flags.queue)}` : `${concurrency} at a time`}, into ${out}`);
 
   const queue = flags.queue === undefined ? undefined : openTrialQueue(flags.queue, log);
@@ -131,14 +132,14 @@ async function sweepInto(claim: FolderClaim, source: string, trials: readonly Tr
           record.states[update.trial] = { state: update.state, ...(update.state === 'failed' && { reason: update.reason }) };
         }),
         // Written as states change, one write at a time, so that status (and a rerun) knows what happened.
-        concatMap(() => writeJsonAtomic(join(out, 'sweep.json'), record, claim)),
+        concatMap(() => writeJsonAtomic(join(out, SWEEP_FILES.record), record, claim)),
       ),
       { defaultValue: undefined },
     );
   } finally {
     await queue?.close();
   }
-  await writeJsonAtomic(join(out, 'sweep.json'), record, claim);
+  await writeJsonAtomic(join(out, SWEEP_FILES.record), record, claim);
   await drawComparison(claim, trials.map((trial) => trial.name));
   log(await statusTable(out, record));
   if (notQueued.length > 0) throw new CliError(`${notQueued.length} of ${trials.length} trials could not be queued (${notQueued.join(', ')}; reasons above); run the sweep again to queue them`);
@@ -148,9 +149,9 @@ async function sweepInto(claim: FolderClaim, source: string, trials: readonly Tr
 
 /** Draws the trials' curves so far into comparison.png; false when no trial has an epoch yet. */
 async function drawComparison(claim: FolderClaim, names: readonly string[]): Promise<boolean> {
-  const histories = await Promise.all(names.map(async (name) => ({ name, history: await readHistory(join(claim.folder, name)) })));
+  const histories = await Promise.all(names.map(async (name) => ({ name, history: await historyOf(join(claim.folder, name)) })));
   const drawn = histories.filter((run) => run.history.length > 0);
-  if (drawn.length > 0) await claim.writeFile(join(claim.folder, 'comparison.png'), await renderPng(comparisonChart(drawn)));
+  if (drawn.length > 0) await claim.writeFile(join(claim.folder, SWEEP_FILES.comparison), await renderPng(comparisonChart(drawn)));
   return drawn.length > 0;
 }
 
@@ -179,8 +180,8 @@ async function statusTable(out: string, record: SweepRecord): Promise<string> {
   const rows = await Promise.all(
     record.trials.map(async ({ name, settings }) => {
       const runDir = join(out, name);
-      const history = await readHistory(runDir);
-      const summary = (await readJson(join(runDir, 'summary.json')).catch(() => undefined)) as { test?: { accuracy?: number } } | undefined;
+      const history = await historyOf(runDir);
+      const summary = await readSummary(runDir).catch(() => undefined);
       const state = record.states[name];
       const job = queued instanceof Map ? queued.get(name) : undefined;
       const epochs = history.length > 0 ? ` (${history.length} epochs)` : '';
@@ -232,7 +233,7 @@ async function cancelSweep(out: string, record: SweepRecord): Promise<void> {
   });
   // A running sweep hears its trials end cancelled and records them itself; otherwise the record is ours to write.
   for (const name of [...cancelled.removed, ...cancelled.stopping]) record.states[name] = { state: 'failed', reason: TRIAL_CANCELLED };
-  await whileHeld(out, 'sweep cancel', (claim) => writeJsonAtomic(join(out, 'sweep.json'), record, claim));
+  await whileHeld(out, 'sweep cancel', (claim) => writeJsonAtomic(join(out, SWEEP_FILES.record), record, claim));
   const groups = [
     ['taken out of the queue', cancelled.removed],
     ["stopping at their workers' next heartbeat, checkpointed", cancelled.stopping],
@@ -248,7 +249,7 @@ const queuedJobs = (out: string, record: SweepRecord) =>
   Promise.all(record.trials.map(async ({ name }) => ({ job: trialJob(out, name), experiment: await readJson(trialFile(out, name)) })));
 const withoutStop = (error: unknown) => (error as Error).message.replace(/\.$/, '');
 
-const trialFile = (out: string, name: string) => join(out, 'trials', `${name}.json`);
+const trialFile = (out: string, name: string) => join(out, SWEEP_FILES.trials, `${name}.json`);
 /** A trial of the sweep folder `out` as files: its experiment and its run folder. */
 const trialJob = (out: string, name: string): TrialJob => ({ sweep: out, trial: name, experiment: trialFile(out, name), runDir: join(out, name) });
 
@@ -265,14 +266,12 @@ async function readJson(path: string): Promise<unknown> {
 
 /** The sweep folder's record, if `out` is one (a sweep *file* may be called sweep.json too). */
 async function readRecord(out: string): Promise<SweepRecord | undefined> {
-  const record = (await readJson(join(out, 'sweep.json')).catch(() => undefined)) as Partial<SweepRecord> | undefined;
+  const record = (await readJson(join(out, SWEEP_FILES.record)).catch(() => undefined)) as Partial<SweepRecord> | undefined;
   return Array.isArray(record?.trials) && typeof record.states === 'object' && record.states !== null ? (record as SweepRecord) : undefined;
 }
 
-async function readHistory(runDir: string): Promise<EpochRecord[]> {
-  const history = await readJson(join(runDir, 'history.json')).catch(() => []);
-  return Array.isArray(history) ? (history as EpochRecord[]) : [];
-}
+/** A trial's history so far: none while it has not started, or when its file cannot be read. */
+const historyOf = (runDir: string): Promise<EpochRecord[]> => readHistory(runDir).catch(() => []);
 
 /** The trial queue at `url`, as the sweep command uses it: queue a trial and wait for its end. */
 function openTrialQueue(url: string, log: (line: string) => void) {

@@ -9,6 +9,7 @@ import { TUTORIAL_HIDDEN_UNITS } from '@rxvision/model';
 import { fileSystemSaver } from '@rxvision/model/node';
 import { accuracyChart, confusionMatrixChart, lossChart } from '@rxvision/plot';
 import { renderPng } from '@rxvision/plot/node';
+import { runFile, writeHistory, writeRunExperiment, writeSummary } from '@rxvision/run-folder';
 import { evaluate, fit, probeTraining, scheduleEpochs, type TrainingEvent } from '@rxvision/train';
 import { dispose, memory } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -24,8 +25,6 @@ import { imageGrid } from '../images.js';
 import { LOCK_DEFAULT, LOCK_FLAG, LOCK_HELP, lockMs } from '../lock-option.js';
 import { progressBar } from '../progress.js';
 import { prepareOutputFolder } from '../output-folder.js';
-import { modelFolder } from '../run-folder.js';
-import { writeJsonAtomic } from '../write-json.js';
 
 export interface TrainFlags extends ExperimentFlags {
   readonly backend: string;
@@ -111,8 +110,8 @@ async function trainInto(claim: FolderClaim, run: RunConfig, flags: Omit<TrainFl
   // What evaluate and predict need to feed the model as it was trained: class names, pixel normalisation.
   model.setUserDefinedMetadata({ classes: [...train.classes], ...(experiment.normalize && { normalize: experiment.normalize }) });
   if (!resuming) {
-    await writeJsonAtomic(join(out, 'experiment.json'), { source: run.source, ...experiment }, claim);
-    await claim.writeFile(join(out, 'samples.png'), await imageGrid(train, Math.min(64, train.length), 16));
+    await writeRunExperiment(claim, { source: run.source, ...experiment });
+    await claim.writeFile(runFile(out, 'samples'), await imageGrid(train, Math.min(64, train.length), 16));
   }
   const liveEvents = new Subject<TrainingEvent>();
   const dashboard = flags.dashboard === undefined || flags.dashboard === false
@@ -187,7 +186,7 @@ async function trainInto(claim: FolderClaim, run: RunConfig, flags: Omit<TrainFl
         concatMap(async (event) => {
           if (event.type === 'epoch') {
             history.push(event.record);
-            await writeJsonAtomic(join(out, 'history.json'), history, claim);
+            await writeHistory(claim, history);
           }
           return event;
         }),
@@ -206,11 +205,11 @@ async function trainInto(claim: FolderClaim, run: RunConfig, flags: Omit<TrainFl
     throw new CliError(`interrupted; checkpoint written: continue with rxvision train --resume ${out}`, SIGNAL_EXIT_CODES[signal ?? 'SIGINT']);
   }
 
-  await model.save(fileSystemSaver(modelFolder(out), { beforeRename: claim.check }));
-  await claim.writeFile(join(out, 'loss.png'), await renderPng(lossChart(history)));
-  await claim.writeFile(join(out, 'accuracy.png'), await renderPng(accuracyChart(history)));
+  await model.save(fileSystemSaver(runFile(out, 'model'), { beforeRename: claim.check }));
+  await claim.writeFile(runFile(out, 'loss'), await renderPng(lossChart(history)));
+  await claim.writeFile(runFile(out, 'accuracy'), await renderPng(accuracyChart(history)));
   const test = composed.testBatches && (await lastValueFrom(evaluate(model, composed.testBatches(), composed.fitOptions.metrics)));
-  if (test) await claim.writeFile(join(out, 'confusion-matrix.png'), await renderPng(confusionMatrixChart(test.confusion, train.classes)));
+  if (test) await claim.writeFile(runFile(out, 'confusionMatrix'), await renderPng(confusionMatrixChart(test.confusion, train.classes)));
   const summary = {
     experiment: run.source,
     ...(experiment.description && { description: experiment.description }),
@@ -239,7 +238,7 @@ async function trainInto(claim: FolderClaim, run: RunConfig, flags: Omit<TrainFl
     seconds: (performance.now() - started) / 1000,
     trainingSeconds: history.reduce((sum, row) => sum + row.seconds, 0),
   };
-  await writeJsonAtomic(join(out, 'summary.json'), summary, claim);
+  await writeSummary(claim, summary);
   await composed.close();
   await dashboard?.close(); // after the summary, so that the page shows the run finished (a failure ends the process, and the server with it)
   const final = test ? `test_loss: ${test.loss.toFixed(4)}, test_acc: ${test.accuracy.toFixed(4)}${Object.entries(test.metrics).map(([name, value]) => `, test_${name}: ${value.toFixed(4)}`).join('')}` : 'no test split';

@@ -1,7 +1,6 @@
-import { access } from 'node:fs/promises';
-import { join } from 'node:path';
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import { FolderHeldError, FolderLostError } from '@rxvision/folder';
+import { isFinished } from '@rxvision/run-folder';
 import type { Redis } from 'ioredis';
 import { from, lastValueFrom, type ObservableInput } from 'rxjs';
 import { clearTrialCancel, isTrialCancelled, TRIAL_CANCELLED } from './cancel-trials.js';
@@ -82,7 +81,7 @@ export function startTrialWorker(options: TrialWorkerOptions): TrialWorker {
   const runTrial = async (job: Job<TrialJob>, token?: string): Promise<void> => {
     const { runDir, trial } = job.data;
     if (stopping.signal.aborted) return putBack(job, token, 0);
-    if (await exists(join(runDir, 'summary.json'))) return log(`${trial}: already finished`);
+    if (await isFinished(runDir)) return log(`${trial}: already finished`);
     // Stopped when the worker stops (handed back) or when the trial is cancelled (failed with that reason).
     const cancel = new AbortController();
     const stop = AbortSignal.any([stopping.signal, cancel.signal]);
@@ -143,4 +142,3 @@ async function putBack(job: Job<TrialJob>, token: string | undefined, delayMs: n
   throw new DelayedError();
 }
 
-const exists = (path: string) => access(path).then(() => true, () => false);

@@ -1,0 +1,75 @@
+import { readFile } from 'node:fs/promises';
+import type { EpochRecord } from '@rxvision/metrics';
+import { runFile } from './run-files.js';
+import { type RunSummary, SUMMARY_FORMAT } from './run-summary.js';
+
+/** A run file that exists but is not what it should be; the message names the file. */
+export class RunFileError extends Error {
+  override readonly name = 'RunFileError';
+
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super(`${path}: ${problem}`);
+  }
+}
+
+/** What is wrong with a parsed history.json, or undefined. */
+export function historyProblem(value: unknown): string | undefined {
+  if (!Array.isArray(value)) return 'expected a list of epoch records';
+  const bad = value.findIndex((record) => typeof record !== 'object' || record === null || !Number.isInteger((record as { epoch?: unknown }).epoch));
+  return bad < 0 ? undefined : `record ${bad} has no epoch number`;
+}
+
+/** What is wrong with a parsed summary.json, or undefined. */
+export function summaryProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'expected a JSON object';
+  const { format } = value as { format?: unknown };
+  if (typeof format === 'number' && format > SUMMARY_FORMAT) return `written in summary format ${format}, newer than this rxvision reads (${SUMMARY_FORMAT}); upgrade rxvision`;
+  return undefined;
+}
+
+/** The run's history: empty when it has none yet; a RunFileError when the file is damaged. */
+export async function readHistory(run: string): Promise<EpochRecord[]> {
+  const value = await readJson(runFile(run, 'history'));
+  if (value === undefined) return [];
+  const problem = historyProblem(value);
+  if (problem) throw new RunFileError(runFile(run, 'history'), problem);
+  return value as EpochRecord[];
+}
+
+/** The run's summary, or undefined while it is not finished; a RunFileError when the file is damaged. */
+export async function readSummary(run: string): Promise<RunSummary | undefined> {
+  const value = await readJson(runFile(run, 'summary'));
+  if (value === undefined) return undefined;
+  const problem = summaryProblem(value);
+  if (problem) throw new RunFileError(runFile(run, 'summary'), problem);
+  return value as RunSummary;
+}
+
+/** The experiment the run was started with (validate it with @rxvision/experiment), or undefined. */
+export function readRunExperiment(run: string): Promise<unknown> {
+  return readJson(runFile(run, 'experiment'));
+}
+
+/** Whether the run finished: its summary is written. */
+export function isFinished(run: string): Promise<boolean> {
+  return readFile(runFile(run, 'summary')).then(() => true, () => false);
+}
+
+/** A JSON file, or undefined when there is none; a RunFileError for one that is not JSON. */
+async function readJson(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new RunFileError(path, `is not JSON (${(error as Error).message})`);
+  }
+}

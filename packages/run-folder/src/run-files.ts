@@ -1,0 +1,37 @@
+import { join, resolve } from 'node:path';
+
+/**
+ * The files of a run folder, by what they hold: the one place their names are written. Everything
+ * that reads or writes a run (the CLI, sweeps, the dashboard, compare) names them through this.
+ */
+export const RUN_FILES = {
+  /** The experiment as it ran: defaults filled in, paths absolute. Written when the run starts. */
+  experiment: 'experiment.json',
+  /** One epoch record per epoch, rewritten whole as each epoch ends. */
+  history: 'history.json',
+  /** Written once, when the run finished: a run folder with one is finished. */
+  summary: 'summary.json',
+  /** The trained model (model.json, weights.bin), with its class names and normalisation. */
+  model: 'model',
+  /** Where an interrupted run resumes from (weights, optimizer, position, history). */
+  checkpoint: 'checkpoint',
+  samples: 'samples.png',
+  loss: 'loss.png',
+  accuracy: 'accuracy.png',
+  confusionMatrix: 'confusion-matrix.png',
+} as const;
+
+/** The pictures a run folder may hold, as a dashboard shows them. */
+export const RUN_PICTURES = [RUN_FILES.loss, RUN_FILES.accuracy, RUN_FILES.confusionMatrix, RUN_FILES.samples] as const;
+
+/** A sweep folder: its record, its trials' experiment files, and the chart of their curves; each trial is a run folder beside them. */
+export const SWEEP_FILES = {
+  record: 'sweep.json',
+  trials: 'trials',
+  comparison: 'comparison.png',
+} as const;
+
+/** The path of one of a run folder's files. */
+export function runFile(run: string, file: keyof typeof RUN_FILES): string {
+  return join(resolve(run), RUN_FILES[file]);
+}
