@@ -55,7 +55,7 @@ export default [
             { sourceTag: 'scope:stream', onlyDependOnLibsWithTags: ['scope:dataset'] },
             { sourceTag: 'scope:metrics', onlyDependOnLibsWithTags: [], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
             { sourceTag: 'scope:model', onlyDependOnLibsWithTags: [], bannedExternalImports: tfjsBackends },
-            { sourceTag: 'scope:train', onlyDependOnLibsWithTags: ['scope:stream', 'scope:metrics', 'scope:dataset'], bannedExternalImports: tfjsBackends },
+            { sourceTag: 'scope:train', onlyDependOnLibsWithTags: ['scope:stream', 'scope:metrics', 'scope:dataset', 'scope:model', 'scope:folder'], bannedExternalImports: tfjsBackends },
             { sourceTag: 'scope:backend', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:plot', onlyDependOnLibsWithTags: ['scope:metrics'], bannedExternalImports: tfjsBackends },
             { sourceTag: 'scope:tensorboard', onlyDependOnLibsWithTags: ['scope:metrics'], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },

@@ -6,6 +6,7 @@ import { ExperimentError } from '@rxvision/experiment';
 import { FolderHeldError, FolderLostError, OutOfSpaceError } from '@rxvision/folder';
 import { QueueAuthError, QueueUnreachableError, QueueUrlError } from '@rxvision/sweep/node';
 import { NonFiniteLossError } from '@rxvision/train';
+import { CheckpointError } from '@rxvision/train/node';
 import { CommanderError } from 'commander';
 import { CliError } from './cli-error.js';
 
@@ -31,7 +32,7 @@ export function reportError(error: unknown): ErrorReport {
   if (error instanceof CliError) return { line: `rxvision: ${error.message}`, exitCode: error.exitCode };
   if (error instanceof FolderHeldError || error instanceof FolderLostError) return { line: `rxvision: ${error.message}`, exitCode: FOLDER_BUSY_EXIT_CODE };
   if (error instanceof OutOfSpaceError) return { line: `rxvision: ${error.message}`, exitCode: 1 };
-  if (error instanceof DatasetError || error instanceof ExperimentError || error instanceof NonFiniteLossError || error instanceof BackendError || error instanceof QueueUrlError || error instanceof QueueAuthError || error instanceof QueueUnreachableError) return { line: `rxvision: ${error.message}`, exitCode: 1 };
+  if (error instanceof DatasetError || error instanceof ExperimentError || error instanceof CheckpointError || error instanceof NonFiniteLossError || error instanceof BackendError || error instanceof QueueUrlError || error instanceof QueueAuthError || error instanceof QueueUnreachableError) return { line: `rxvision: ${error.message}`, exitCode: 1 };
   const system = describeSystemError(error);
   if (system) return { line: `rxvision: ${system}`, exitCode: 1 };
   const detail = process.env[DEBUG_VARIABLE] ? `\n${(error as Error)?.stack ?? ''}` : ` (set ${DEBUG_VARIABLE}=1 for the stack trace)`;

@@ -1,0 +1,195 @@
+import { randomBytes } from 'node:crypto';
+import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { asOutOfSpace, type FolderClaim } from '@rxvision/folder';
+import { fileSystemLoader, fileSystemSaver } from '@rxvision/model/node';
+import { dispose, io, type NamedTensorMap, type Tensor } from '@tensorflow/tfjs-core';
+import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
+import type { ResumeFrom, TrainingState } from '../training-state.js';
+
+/** Bumped whenever the checkpoint layout changes; older readers refuse newer checkpoints. 3: keepBest's weights. */
+export const CHECKPOINT_FORMAT = 3;
+
+/** A checkpoint that cannot be read as one; the message names the file. */
+export class CheckpointError extends Error {
+  override readonly name = 'CheckpointError';
+}
+
+interface CheckpointFile {
+  readonly format: number;
+  /** The caller's own record of the run (how it was started), stored as given. */
+  readonly config: unknown;
+  readonly position: TrainingState['position'];
+  readonly history: TrainingState['history'];
+  readonly optimizer: io.WeightsManifestEntry[];
+  /** keepBest's best epoch so far and its weights' layout in best.bin (format 3). */
+  readonly best?: { readonly epoch: number; readonly weights: io.WeightsManifestEntry[] };
+}
+
+export interface SaveCheckpointOptions {
+  /** Anything the caller needs to start the run again (its experiment): stored as `config`, returned by `loadCheckpoint`. */
+  readonly meta?: unknown;
+  /**
+   * The claim on the folder holding the checkpoint (`@rxvision/folder`): its temporaries, and its
+   * check before the renames, so that a process that lost the folder writes nothing.
+   */
+  readonly claim?: FolderClaim;
+}
+
+/** Bytes per value of the dtypes an optimizer saves, as `io.encodeWeights` writes them. */
+const BYTES_PER_VALUE: Partial<Record<string, number>> = { float32: 4, int32: 4, bool: 1 };
+
+/**
+ * Writes a checkpoint into `folder`: the model's weights, the optimizer's state, the position in
+ * the schedule, the history, keepBest's weights and the caller's `meta`. Everything goes into a
+ * temporary folder first, which then replaces the old checkpoint by two renames; a crash at any
+ * point leaves a complete checkpoint (`folder` or `folder.old`), a failure (a full disk) no
+ * temporary, and an OutOfSpaceError that says how much was needed.
+ *
+ * ```ts
+ * fit(model, { ...options, checkpoint: (state) => saveCheckpoint('runs/r1/checkpoint', state, model, { meta: experiment }) });
+ * ```
+ */
+export async function saveCheckpoint(folder: string, state: TrainingState, model: LayersModel, options: SaveCheckpointOptions = {}): Promise<void> {
+  const target = resolve(folder);
+  const { claim } = options;
+  const temporary = claim ? claim.temporaryPath(target) : `${target}.${randomBytes(8).toString('hex')}.tmp`;
+  const check = async () => claim?.check();
+  let bytes = model.countParams() * 4;
+  try {
+    await check();
+    await mkdir(temporary, { recursive: true });
+    await model.save(fileSystemSaver(join(temporary, 'model')));
+    // getWeights() makes new tensors (the iteration count at least): ours to dispose.
+    const optimizerWeights = await state.optimizer.getWeights();
+    const { data, specs } = await io.encodeWeights(optimizerWeights).finally(() => dispose(optimizerWeights.map((weight) => weight.tensor)));
+    const optimizer = new Uint8Array(io.concatenateArrayBuffers(Array.isArray(data) ? data : [data]));
+    bytes += optimizer.byteLength;
+    await writeFile(join(temporary, 'optimizer.bin'), optimizer);
+    let best: CheckpointFile['best'];
+    if (state.best) {
+      // Named by position: they go back into the model in the order getWeights gave them.
+      const encoded = await io.encodeWeights(state.best.weights.map((tensor, i) => ({ name: `weight${i}`, tensor })));
+      const weights = new Uint8Array(io.concatenateArrayBuffers(Array.isArray(encoded.data) ? encoded.data : [encoded.data]));
+      bytes += weights.byteLength;
+      await writeFile(join(temporary, 'best.bin'), weights);
+      best = { epoch: state.best.epoch, weights: encoded.specs };
+    }
+    const file: CheckpointFile = { format: CHECKPOINT_FORMAT, config: options.meta ?? null, position: state.position, history: state.history, optimizer: specs, ...(best && { best }) };
+    await writeFile(join(temporary, 'checkpoint.json'), `${JSON.stringify(file, null, 2)}\n`);
+    await check();
+    await rm(`${target}.old`, { recursive: true, force: true });
+    if (await exists(target)) await rename(target, `${target}.old`);
+    await rename(temporary, target);
+    await rm(`${target}.old`, { recursive: true, force: true });
+  } catch (error) {
+    await rm(temporary, { recursive: true, force: true });
+    throw await asOutOfSpace(error, { folder: dirname(target), what: 'a checkpoint', neededBytes: bytes });
+  }
+}
+
+/** What a checkpoint gives back: the caller's `meta` and where `fit` resumes from. */
+export interface LoadedCheckpoint {
+  readonly meta: unknown;
+  /** The format it was written in (1 and 2 hold what this reader's predecessors wrote). */
+  readonly format: number;
+  readonly resume: ResumeFrom;
+}
+
+/**
+ * Reads the checkpoint in `folder` (or the `.old` one a crash left behind) into `model`, which must
+ * have the same architecture, and returns where `fit` resumes from, mid-epoch included, with the
+ * same events as an uninterrupted run. The caller disposes `resume.optimizerWeights` (and
+ * `resume.best`'s weights) once `fit` has started.
+ *
+ * ```ts
+ * const { resume } = await loadCheckpoint('runs/r1/checkpoint', model);
+ * fit(model, { ...options, resume });
+ * ```
+ */
+export async function loadCheckpoint(folder: string, model: LayersModel): Promise<LoadedCheckpoint> {
+  const { found, file } = await readCheckpointFile(folder);
+  const saved = await loadLayersModel(fileSystemLoader(join(found, 'model'))).catch((error: Error) => {
+    throw new CheckpointError(`${join(found, 'model')}: the checkpoint's model cannot be loaded (${error.message})`);
+  });
+  try {
+    const expected = model.weights.map((w) => `${w.shape.join('x')}`);
+    const present = saved.weights.map((w) => `${w.shape.join('x')}`);
+    if (expected.join() !== present.join()) throw new CheckpointError(`${found}: the checkpoint is from a different model (weights ${present.join(', ')}; this model has ${expected.join(', ')})`);
+    model.setWeights(saved.getWeights());
+  } finally {
+    saved.dispose();
+  }
+  const named = await readWeights(join(found, 'optimizer.bin'), file.optimizer);
+  const optimizerWeights = file.optimizer.map((spec) => ({ name: spec.name, tensor: named[spec.name]! }));
+  const best = file.best && { epoch: file.best.epoch, weights: await readBest(join(found, 'best.bin'), file.best.weights) };
+  return { meta: file.config, format: file.format, resume: { position: file.position, history: file.history, optimizerWeights, ...(best && { best }) } };
+}
+
+/** The caller's `meta` and the format, read before building the model it describes. */
+export async function readCheckpointMeta(folder: string): Promise<{ readonly meta: unknown; readonly format: number; readonly file: string }> {
+  const { found, file } = await readCheckpointFile(folder);
+  return { meta: file.config, format: file.format, file: join(found, 'checkpoint.json') };
+}
+
+/** Whether `folder` holds a checkpoint (or the `.old` one a crash left behind). */
+export async function hasCheckpoint(folder: string): Promise<boolean> {
+  return (await whereCheckpoint(folder)) !== undefined;
+}
+
+async function readBest(path: string, specs: io.WeightsManifestEntry[]): Promise<Tensor[]> {
+  const named = await readWeights(path, specs);
+  return specs.map((spec) => named[spec.name]!);
+}
+
+async function readWeights(path: string, specs: io.WeightsManifestEntry[]): Promise<NamedTensorMap> {
+  const bytes = await readFile(path);
+  const expected = specs.reduce((sum, spec) => sum + spec.shape.reduce((n, d) => n * d, 1) * (BYTES_PER_VALUE[spec.dtype] ?? NaN), 0);
+  if (bytes.length !== expected) throw new CheckpointError(`${path}: damaged: it holds ${bytes.length} bytes, the checkpoint lists ${expected}`);
+  return io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), specs);
+}
+
+async function readCheckpointFile(folder: string): Promise<{ found: string; file: CheckpointFile }> {
+  const found = await whereCheckpoint(folder);
+  if (found === undefined) throw new CheckpointError(`${dirname(resolve(folder))}: no checkpoint to resume from (expected ${join(resolve(folder), 'checkpoint.json')})`);
+  const path = join(found, 'checkpoint.json');
+  let file: unknown;
+  try {
+    file = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new CheckpointError(`${path}: unreadable (${(error as Error).message})`);
+  }
+  const format = (file as Partial<CheckpointFile> | null)?.format;
+  if (typeof format === 'number' && format > CHECKPOINT_FORMAT) throw new CheckpointError(`${path}: written in checkpoint format ${format}, newer than this rxvision reads (${CHECKPOINT_FORMAT}); upgrade rxvision`);
+  const problem = checkpointProblem(file);
+  if (problem) throw new CheckpointError(`${path}: not an rxvision checkpoint (${problem})`);
+  return { found, file: file as CheckpointFile };
+}
+
+/** What is wrong with a parsed checkpoint.json, or undefined: checked before any field is used. */
+function checkpointProblem(file: unknown): string | undefined {
+  if (!isRecord(file)) return 'expected a JSON object';
+  const { format, config, position, history, optimizer, best } = file;
+  if (typeof format !== 'number') return '"format" must be a number';
+  if (config !== null && !isRecord(config)) return '"config" must be an object'; // null: saved without meta
+  if (!isRecord(position) || !Number.isSafeInteger(position.epoch) || !Number.isSafeInteger(position.step)) return '"position" must hold an integer epoch and step';
+  if (!Array.isArray(history)) return '"history" must be a list';
+  const isWeightSpec = (spec: unknown): boolean => isRecord(spec) && typeof spec.name === 'string' && typeof spec.dtype === 'string' && Array.isArray(spec.shape) && spec.shape.every(Number.isSafeInteger);
+  if (!Array.isArray(optimizer) || !optimizer.every(isWeightSpec)) return '"optimizer" must list the optimizer\'s weights (name, shape, dtype)';
+  if (best !== undefined && !(isRecord(best) && Number.isSafeInteger(best.epoch) && Array.isArray(best.weights) && best.weights.every(isWeightSpec))) return '"best" must hold the best epoch and its weights (name, shape, dtype)';
+  return undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The checkpoint folder (or the `.old` one a crash left behind), or undefined. */
+async function whereCheckpoint(folder: string): Promise<string | undefined> {
+  const base = resolve(folder);
+  if (await exists(join(base, 'checkpoint.json'))) return base;
+  if (await exists(join(`${base}.old`, 'checkpoint.json'))) return `${base}.old`;
+  return undefined;
+}
+
+const exists = (path: string) => access(path).then(() => true, () => false);

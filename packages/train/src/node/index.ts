@@ -1,0 +1,1 @@
+export { CHECKPOINT_FORMAT, CheckpointError, hasCheckpoint, type LoadedCheckpoint, loadCheckpoint, readCheckpointMeta, saveCheckpoint, type SaveCheckpointOptions } from './checkpoint.js';
