@@ -31,8 +31,11 @@ const weightsOf = (run: string) => readFile(join(run, 'model', 'weights.bin'));
 describe('early stopping and keep-best', () => {
   test('end the run after patience epochs and keep the best epoch\'s weights, also when stopped with Ctrl-C and resumed', async () => {
     const straight = join(dir, 'straight');
-    const result = await runCli(['train', '--config', join(dir, 'stopping.json'), '--out', straight, ...train]);
+    // stderr is a pipe here, not a terminal: progress comes as plain lines, every 0.2 s for the test (30 s by default).
+    const result = await runCli(['train', '--config', join(dir, 'stopping.json'), '--out', straight, ...train], { RXVISION_PROGRESS_SECONDS: '0.2' });
     expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/^epoch 1\/8: \d+\/135 \(\d+%\) \| loss \d+\.\d{4} \| \d+ samples\/s$/m);
+    expect(result.stderr.split('\n').filter(Boolean).every((line) => /^epoch \d\/8: /.test(line))).toBe(true);
     expect(result.stdout).toContain('stopped early after epoch 3: valLoss did not get better for 2 epochs');
     expect(result.stdout).toContain('kept the weights of epoch 1, the best');
     expect(await summaryOf(straight)).toMatchObject({ epochs: 8, ended: 'early-stopping', epochsRun: 3, bestEpoch: 1 });

@@ -112,7 +112,7 @@ describe('composeExperiment', () => {
       'tiny.json',
     );
     const composed = await composeExperiment(experiment, { baseDir: dir });
-    expect([composed.train.length, composed.validation.length, composed.fitOptions.stepsPerEpoch]).toEqual([200, 40, 10]);
+    expect([composed.train.length, composed.validation.length, composed.fitOptions.trainBatches.stepsPerEpoch]).toEqual([200, 40, 10]);
     const model = composed.createModel();
     expect(model.inputs[0]!.shape).toEqual([null, 8, 8, 1]);
     const twin = composed.createModel();

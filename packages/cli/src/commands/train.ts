@@ -163,7 +163,7 @@ async function trainInto(claim: FolderClaim, run: RunConfig, flags: Omit<TrainFl
           if (claim.signal.aborted) throw claim.signal.reason;
           if (event.type === 'batch') {
             if (event.step === 1 || !bar.active) {
-              bar = progressBar(`epoch ${event.epoch}/${epochs}`, {});
+              bar = progressBar(`epoch ${event.epoch}/${epochs}`, { enabled: !flags.json });
               epochStarted = performance.now();
               epochSamples = 0;
             }
