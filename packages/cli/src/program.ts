@@ -23,8 +23,10 @@ export function createProgram(): Command {
   registerDashboard(program);
   registerSweep(program);
   registerWorker(program);
-  for (const command of [program, ...program.commands]) {
-    const usage = command === program ? 'rxvision --help' : `rxvision ${command.name()} --help`;
+  // Every command and subcommand (sweep run, status, cancel), by its path: `rxvision sweep status`.
+  const all = (command: Command, path: string[]): [Command, string[]][] => [[command, path], ...command.commands.flatMap((sub) => all(sub, [...path, sub.name()]))];
+  for (const [command, path] of all(program, [])) {
+    const usage = `rxvision ${[...path, '--help'].join(' ')}`;
     // Usage errors look like every other failure: one line, "rxvision: …".
     command.exitOverride().configureOutput({
       outputError: (text, write) => write(`rxvision: ${text.replace(/^error: /, '').trimEnd()} (see ${usage})\n`),

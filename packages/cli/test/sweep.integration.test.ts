@@ -68,6 +68,15 @@ describe('rxvision sweep', () => {
     await expect(access(join(dir, 'never'))).rejects.toThrow('ENOENT');
   });
 
+  test('run, status and cancel are subcommands: `sweep FILE` is `sweep run FILE`; a usage error names the subcommand\'s help', async () => {
+    const explicit = await runCli(['sweep', 'run', join(dir, 'bad.json'), '--out', join(dir, 'never')]);
+    expect([explicit.code, explicit.stderr.trim()]).toEqual([1, `rxvision: ${join(dir, 'bad.json')} (trial-001: optimizer.momentum=2): optimizer.momentum: expected a number < 1, got 2`]);
+    const missing = await runCli(['sweep', 'status']);
+    expect([missing.code, missing.stderr.trim()]).toEqual([1, "rxvision: missing required argument 'dir' (see rxvision sweep status --help)"]);
+    const help = await runCli(['sweep', 'cancel', '--help']);
+    expect(help.stdout).toContain('Usage: rxvision sweep cancel [options] <dir>');
+  });
+
   test('the folder of a sweep file called sweep.json is neither a sweep folder nor its output', async () => {
     const file = join(dir, 'sweep.json');
     const before = await readFile(file, 'utf8');

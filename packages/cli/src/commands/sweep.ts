@@ -7,10 +7,9 @@ import { comparisonChart } from '@rxvision/plot';
 import { readHistory, readSummary, SWEEP_FILES } from '@rxvision/run-folder';
 import { renderPng } from '@rxvision/plot/node';
 import { describeSettings, expandTrials, parseSweep, runTrials, type Trial, type TrialUpdate } from '@rxvision/sweep';
-import { cancelTrials, checkRedis, queuedTrial, QueueUnreachableError, redisConnection, TRIAL_CANCELLED, TRIAL_QUEUE, type TrialJob, type TrialJobState, trialJobStates, withoutPassword } from '@rxvision/sweep/node';
-import { Queue, QueueEvents } from 'bullmq';
+import { cancelTrials, checkRedis, openTrialQueue, QueueUnreachableError, TRIAL_CANCELLED, type TrialJob, type TrialJobState, trialJobStates, withoutPassword } from '@rxvision/sweep/node';
 import type { Command } from 'commander';
-import { concatMap, filter, lastValueFrom, type Observable, tap } from 'rxjs';
+import { concatMap, filter, lastValueFrom, tap } from 'rxjs';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
 import { absoluteDataset } from '../experiment-flags.js';
@@ -38,34 +37,49 @@ interface SweepRecord {
 }
 
 export function registerSweep(program: Command): void {
-  program
+  const sweep = program
     .command('sweep')
-    .description('run every trial of a sweep file on this machine (each a train run in its own process) or, with --queue, through a Redis queue by `rxvision worker`s; `sweep status DIR` shows where a sweep stands (a table, and the curves so far in comparison.png); `sweep cancel DIR` stops a queued sweep\'s unfinished trials (checkpoints kept: running the sweep again resumes them)')
-    .argument('<file>', 'a sweep file: a base experiment and the fields to vary (or "status", "cancel")')
-    .argument('[dir]', 'with status or cancel: the sweep folder')
+    .description('run a sweep\'s trials here or, with --queue, through a Redis queue by `rxvision worker`s (`rxvision sweep FILE` is `sweep run FILE`); `sweep status DIR` shows where it stands; `sweep cancel DIR` stops a queued sweep\'s unfinished trials');
+  sweep
+    .command('run', { isDefault: true })
+    .description('run every trial of a sweep file on this machine (each a train run in its own process) or, with --queue, through a Redis queue by `rxvision worker`s')
+    .argument('<file>', 'a sweep file: a base experiment and the fields to vary')
     .option('--out <dir>', 'the sweep folder: one run folder per trial (default sweeps/<file name>)')
     .option('--concurrency <n>', 'trials at once (default: the file\'s, else 1)')
     .option(BACKEND_FLAG, BACKEND_HELP, 'auto')
     .option(THREADS_FLAG, THREADS_HELP)
     .option('--queue <url>', 'a Redis URL (redis://host:6379): queue the trials for workers on any machine instead of running them here; waits for them and reports as a local sweep does')
-    .action(async (file: string, dir: string | undefined, flags: SweepFlags) => {
-      if (file === 'status' || file === 'cancel') {
-        if (!dir) throw new CliError(`sweep ${file} needs the sweep folder: rxvision sweep ${file} sweeps/NAME`);
-        const out = resolve(dir);
-        const stored = await readRecord(out);
-        if (!stored) throw new CliError(`${out}: not a sweep folder (no sweep.json)`);
-        // The recorded queue has no password: --queue (or REDISCLI_AUTH) gives it.
-        const record = { ...stored, ...(stored.queue !== undefined && flags.queue !== undefined && { queue: flags.queue }) };
-        if (file === 'cancel') return cancelSweep(out, record);
-        console.log(await statusTable(out, record));
-        // The sweep's own process draws while it runs: status, a reader then, writes nothing.
-        const drawn = await whileHeld(out, 'sweep status', (claim) => drawComparison(claim, record.trials.map((trial) => trial.name)));
-        if (drawn === undefined) console.log(`the sweep is running (it holds ${out}); it draws comparison.png as its trials end`);
-        else if (drawn) console.log(`curves of the trials so far: ${join(out, SWEEP_FILES.comparison)}`);
-        return;
-      }
-      await runSweep(file, flags);
+    .action(async (file: string, flags: SweepFlags) => runSweep(file, flags));
+  sweep
+    .command('status')
+    .description('where a sweep stands: a table of its trials, and the curves so far in comparison.png (drawn unless the sweep is running)')
+    .argument('<dir>', 'the sweep folder')
+    .option('--queue <url>', 'the queue of a queued sweep, to give its password (sweep.json keeps the URL without it)')
+    .action(async (dir: string, flags: { queue?: string }) => {
+      const { out, record } = await sweepFolder(dir, flags.queue);
+      console.log(await statusTable(out, record));
+      // The sweep's own process draws while it runs: status, a reader then, writes nothing.
+      const drawn = await whileHeld(out, 'sweep status', (claim) => drawComparison(claim, record.trials.map((trial) => trial.name)));
+      if (drawn === undefined) console.log(`the sweep is running (it holds ${out}); it draws comparison.png as its trials end`);
+      else if (drawn) console.log(`curves of the trials so far: ${join(out, SWEEP_FILES.comparison)}`);
     });
+  sweep
+    .command('cancel')
+    .description('stop a queued sweep\'s unfinished trials: waiting ones leave the queue, running ones checkpoint and stop; running the sweep again resumes them')
+    .argument('<dir>', 'the sweep folder')
+    .option('--queue <url>', 'the queue, to give its password (sweep.json keeps the URL without it)')
+    .action(async (dir: string, flags: { queue?: string }) => {
+      const { out, record } = await sweepFolder(dir, flags.queue);
+      await cancelSweep(out, record);
+    });
+}
+
+/** A sweep folder's record; the recorded queue has no password: `queue` (or REDISCLI_AUTH) gives it. */
+async function sweepFolder(dir: string, queue: string | undefined): Promise<{ out: string; record: SweepRecord }> {
+  const out = resolve(dir);
+  const stored = await readRecord(out);
+  if (!stored) throw new CliError(`${out}: not a sweep folder (no ${SWEEP_FILES.record})`);
+  return { out, record: { ...stored, ...(stored.queue !== undefined && queue !== undefined && { queue }) } };
 }
 
 export async function runSweep(file: string, flags: SweepFlags, log: (line: string) => void = console.log): Promise<void> {
@@ -272,20 +286,3 @@ async function readRecord(out: string): Promise<SweepRecord | undefined> {
 
 /** A trial's history so far: none while it has not started, or when its file cannot be read. */
 const historyOf = (runDir: string): Promise<EpochRecord[]> => readHistory(runDir).catch(() => []);
-
-/** The trial queue at `url`, as the sweep command uses it: queue a trial and wait for its end. */
-function openTrialQueue(url: string, log: (line: string) => void) {
-  const clients = [redisConnection(url, log), redisConnection(url)];
-  const queue = new Queue<TrialJob>(TRIAL_QUEUE, { connection: clients[0]! });
-  const events = new QueueEvents(TRIAL_QUEUE, { connection: clients[1]! });
-  // The connections' own errors, already told as one line by redisConnection (BullMQ would print each with its stack).
-  queue.on('error', () => {});
-  events.on('error', () => {});
-  return {
-    run: (job: TrialJob, experiment: unknown): Observable<'queued'> => queuedTrial(queue, events, job, experiment),
-    close: async () => {
-      await Promise.all([queue.close(), events.close()]);
-      for (const client of clients) client.disconnect();
-    },
-  };
-}

@@ -4,3 +4,4 @@ export { trialJobStates, type TrialJobState } from './trial-job-states.js';
 export { checkRedis, QueueAuthError, QueueUnreachableError, QueueUrlError, REDIS_PASSWORD_VARIABLE, redisConnection, withoutPassword } from './redis-connection.js';
 export { TRIAL_QUEUE, type TrialJob, trialJobId } from './trial-job.js';
 export { startTrialWorker, type TrialContext, type TrialWorker, type TrialWorkerOptions } from './trial-worker.js';
+export { openTrialQueue, type TrialQueue } from './trial-queue.js';
