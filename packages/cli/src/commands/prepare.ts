@@ -82,8 +82,8 @@ export async function runPrepare(flags: PrepareFlags, log: (line: string) => voi
 
 async function prepareFashion(flags: PrepareFlags, staleAfterMs: number, log: (line: string) => void): Promise<void> {
   const result = await prepareFashionMnist({ dataDir: flags.data ?? 'data/fashion-mnist', force: Boolean(flags.force), staleAfterMs, ...(flags.source !== undefined && { source: flags.source }) });
-  if (flags.json) log(JSON.stringify({ train: result.train.path, test: result.test.path, skipped: result.train.skipped && result.test.skipped }));
-  else log(`${result.train.skipped && result.test.skipped ? 'already prepared' : 'prepared'}: ${result.train.path} (${result.train.rows} images), ${result.test.path} (${result.test.rows})`);
+  if (flags.json) log(JSON.stringify({ train: result.train, test: result.test, skipped: result.skipped }));
+  else log(`${result.skipped ? 'already prepared' : 'prepared'}: ${result.train} (${result.rows.train} images), ${result.test} (${result.rows.test})`);
 }
 
 async function prepareFolder(flags: PrepareFlags, staleAfterMs: number, log: (line: string) => void): Promise<void> {

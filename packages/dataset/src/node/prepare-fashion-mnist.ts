@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { type DataFolderOptions, inClaimedFolder } from './claimed-folder.js';
-import { prepareIdx, type PrepareIdxResult } from './prepare-idx.js';
+import { prepareIdx } from './prepare-idx.js';
+import type { PrepareResult } from './prepare.js';
 
 /** Fashion-MNIST's classes, in label order (github.com/zalandoresearch/fashion-mnist). */
 export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
@@ -16,8 +17,8 @@ export interface PrepareFashionMnistOptions extends DataFolderOptions {
   readonly force?: boolean;
 }
 
-/** Fashion-MNIST (28×28 grey, 60,000 + 10,000) as `train.arrow` and `test.arrow`. */
-export async function prepareFashionMnist(options: PrepareFashionMnistOptions = {}): Promise<{ train: PrepareIdxResult; test: PrepareIdxResult }> {
+/** Fashion-MNIST (28×28 grey, 60,000 + 10,000) as `train.arrow` and `test.arrow`; the same result as `prepareCifar10`'s. */
+export async function prepareFashionMnist(options: PrepareFashionMnistOptions = {}): Promise<PrepareResult> {
   const source = options.source ?? DEBIAN_FASHION_MNIST;
   const dataDir = resolve(options.dataDir ?? 'data/fashion-mnist');
   // One claim for both files: no other process prepares into the folder between them.
@@ -31,6 +32,7 @@ export async function prepareFashionMnist(options: PrepareFashionMnistOptions = 
         ...(options.force !== undefined && { force: options.force }),
         claim,
       });
-    return { train: await split('train', 'train'), test: await split('t10k', 'test') };
+    const [train, test] = [await split('train', 'train'), await split('t10k', 'test')];
+    return { train: train.path, test: test.path, rows: { train: train.rows, test: test.rows }, skipped: train.skipped && test.skipped, source: resolve(source) };
   });
 }

@@ -31,9 +31,14 @@ export interface PrepareProgress {
   readonly totalBytes: number | undefined;
 }
 
+/** What every prepare of a named dataset (CIFAR-10, CIFAR-100, Fashion-MNIST) returns: one shape. */
 export interface PrepareResult {
+  /** The path of train.arrow. */
   readonly train: string;
+  /** The path of test.arrow. */
   readonly test: string;
+  /** Images in each. */
+  readonly rows: { readonly train: number; readonly test: number };
   /** True when both files were already prepared from the same raw files and nothing was done. */
   readonly skipped: boolean;
   readonly source: string;
@@ -52,6 +57,8 @@ export async function prepareCifar10(options: PrepareOptions = {}): Promise<Prep
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   const source = options.source ?? defaultCifar10Source();
   const paths = { train: join(dataDir, 'train.arrow'), test: join(dataDir, 'test.arrow') };
+  const countOf = (split: 'train' | 'test') => spec.files.filter((file) => file.split === split).reduce((sum, file) => sum + file.records, 0);
+  const rows = { train: countOf('train'), test: countOf('test') };
   const splits = (['train', 'test'] as const).map((split) => ({
     split,
     path: paths[split],
@@ -63,7 +70,7 @@ export async function prepareCifar10(options: PrepareOptions = {}): Promise<Prep
       const found = await Promise.all(
         splits.map(({ path, files }) => preparedState(path, Object.fromEntries(files.map((file) => [file.name, file.sha256])), files.reduce((sum, file) => sum + file.records, 0), spec.classes)),
       );
-      if (found.every((state) => state === 'prepared')) return { ...paths, skipped: true, source: isUrl(source) ? source : resolve(source) };
+      if (found.every((state) => state === 'prepared')) return { ...paths, rows, skipped: true, source: isUrl(source) ? source : resolve(source) };
       // A file we did not write (or a damaged one) is the user's: say what is wrong, never replace it.
       const foreign = found.findIndex((state) => typeof state === 'object');
       if (foreign >= 0) {
@@ -115,7 +122,7 @@ export async function prepareCifar10(options: PrepareOptions = {}): Promise<Prep
       const pixels = spec.shape.reduce((a, b) => a * b, 1);
       throw await asOutOfSpace(error, { folder: dataDir, what: 'writing train.arrow and test.arrow', neededBytes: spec.files.reduce((sum, file) => sum + file.records * (pixels + 1), 0) });
     }
-    return { ...paths, skipped: false, source: opened.label };
+    return { ...paths, rows, skipped: false, source: opened.label };
   });
 }
 
