@@ -2,6 +2,7 @@ import { accuracy, type ConfusionMatrix, confusionMatrix, meanLoss, type Predict
 import type { Pending, TensorBatch } from '@rxvision/stream';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { connect, forkJoin, type Observable, of } from 'rxjs';
+import type { Loss } from './loss.js';
 import { predictions } from './predictions.js';
 
 export interface Evaluation {
@@ -16,11 +17,14 @@ export interface Evaluation {
 /** A metric over a split: an operator of `@rxvision/metrics` (`topKAccuracy(5)`) or your own. */
 export type Metric = (predictions: Observable<PredictionBatch>) => Observable<number>;
 
-/** Loss, accuracy, confusion matrix and any extra `metrics` of `model` over one pass of `batches`. */
-export function evaluate(model: LayersModel, batches: Observable<Pending<TensorBatch>>, metrics: Readonly<Record<string, Metric>> = {}): Observable<Evaluation> {
+/**
+ * Loss, accuracy, confusion matrix and any extra `metrics` of `model` over one pass of `batches`;
+ * the loss is `loss`'s (default plain softmax cross-entropy), averaged per sample.
+ */
+export function evaluate(model: LayersModel, batches: Observable<Pending<TensorBatch>>, metrics: Readonly<Record<string, Metric>> = {}, loss?: Loss): Observable<Evaluation> {
   const classes = (model.outputs[0]!.shape as number[])[1]!;
   return batches.pipe(
-    predictions(model),
+    predictions(model, loss),
     connect((shared) => {
       const extra = Object.entries(metrics);
       // forkJoin of nothing completes without a value: no extra metrics is an empty record.

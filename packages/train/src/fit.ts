@@ -33,6 +33,12 @@ export interface FitOptions extends StoppingOptions {
   readonly optimizer?: OptimizerSpec;
   /** The training loss, on the model's logits; default softmax cross-entropy. */
   readonly loss?: Loss;
+  /**
+   * The loss of the validation record (`valLoss`): default plain softmax cross-entropy, whatever
+   * trains (so that runs with and without label smoothing compare); give your own loss here to
+   * validate with it.
+   */
+  readonly validationLoss?: Loss;
   /** Continue a run: skips the epochs and steps already done (batch order depends on epoch only). */
   readonly resume?: ResumeFrom;
   /** Called at each epoch end and on a stop; training waits for it, so the model is not moving. */
@@ -185,7 +191,7 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
         stop.position = at;
         return defer(async () => options.checkpoint?.({ position: at, history: [...history], optimizer, reason: 'stop', ...(kept.best && { best: kept.best }) })).pipe(ignoreElements());
       }
-      const validation: Observable<Evaluation | undefined> = options.validationBatches ? evaluate(model, options.validationBatches(), options.metrics) : of(undefined);
+      const validation: Observable<Evaluation | undefined> = options.validationBatches ? evaluate(model, options.validationBatches(), options.metrics, options.validationLoss) : of(undefined);
       return validation.pipe(
         concatMap(async (result): Promise<TrainingEvent> => {
           const row: EpochRecord = {

@@ -1,25 +1,28 @@
 import type { PredictionBatch } from '@rxvision/metrics';
 import type { Pending, TensorBatch } from '@rxvision/stream';
-import { losses, oneHot, Reduction, type Tensor, tidy } from '@tensorflow/tfjs-core';
+import { losses, mul, oneHot, Reduction, type Tensor, tidy } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { concatMap, type Observable } from 'rxjs';
+import type { Loss } from './loss.js';
 
 /**
  * Runs the model over pulled batches and copies scores and summed per-sample loss to the host,
- * disposing every tensor it or the batch created.
+ * disposing every tensor it or the batch created. `loss` (default softmax cross-entropy) is a
+ * batch mean, as training's: its sum is the mean times the batch's size.
  */
-export function predictions(model: LayersModel) {
+export function predictions(model: LayersModel, loss?: Loss) {
   return (batches: Observable<Pending<TensorBatch>>): Observable<PredictionBatch> =>
     // Pull and predict in one concatMap, so the next batch is read only after this one.
-    batches.pipe(concatMap((pending) => pending.pipe(concatMap((batch) => predict(model, batch)))));
+    batches.pipe(concatMap((pending) => pending.pipe(concatMap((batch) => predict(model, batch, loss)))));
 }
 
-async function predict(model: LayersModel, batch: TensorBatch): Promise<PredictionBatch> {
+async function predict(model: LayersModel, batch: TensorBatch, loss: Loss | undefined): Promise<PredictionBatch> {
   try {
     const [scores, lossSum] = tidy(() => {
       const logits = model.predict(batch.xs) as Tensor;
       const targets = batch.ys.rank === 1 ? oneHot(batch.ys, logits.shape[1]!) : batch.ys;
-      return [logits, losses.softmaxCrossEntropy(targets, logits, undefined, undefined, Reduction.SUM)];
+      // The default summed directly, as it always was: the recorded digits of every run stay the same.
+      return [logits, loss ? mul(loss(targets, logits), batch.size) : losses.softmaxCrossEntropy(targets, logits, undefined, undefined, Reduction.SUM)];
     });
     try {
       const [scoreData, lossData] = await Promise.all([scores.data(), lossSum.data()]);

@@ -5,7 +5,7 @@ import { createMlp } from '@rxvision/model';
 import { epochBatches, evaluationBatches } from '@rxvision/stream';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { lastValueFrom, Subject, tap, toArray } from 'rxjs';
+import { concatMap, lastValueFrom, Subject, tap, toArray } from 'rxjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { evaluate, fit, type FitOptions, type LearningRateSchedule, learningRateAt, type OptimizerSpec, type OptimizerWeights, softmaxCrossEntropy, type TrainingEvent, TrainingOptimizer, type TrainingPosition } from '../src/index.js';
 import { ImageDataset, labelArray } from '@rxvision/dataset';
@@ -146,6 +146,22 @@ describe('losses', () => {
     const batchLosses = steps(events).map(([, , loss]) => loss as number);
     expect(batchLosses.every((loss) => loss > 0 && loss < 0.25)).toBe(true); // a mean squared difference of probabilities, not a cross-entropy (≈ 1.1 at the start)
     expect(events.filter((e) => e.type === 'batch')).toHaveLength(4);
+  });
+
+  test('validation and evaluate take a loss of their own; the default stays plain cross-entropy', async () => {
+    const squaredError = (targets: tf.Tensor, logits: tf.Tensor) => tf.mean(tf.sum(tf.square(tf.sub(tf.softmax(logits), targets)), -1)) as tf.Scalar;
+    const net = network(3);
+    const [plain, squared] = await Promise.all([lastValueFrom(evaluate(net, small.validationBatches())), lastValueFrom(evaluate(net, small.validationBatches(), {}, squaredError))]);
+    // The squared error of every validation image, summed by hand: what evaluate must average.
+    const { xs, ys } = await lastValueFrom(small.validationBatches().pipe(concatMap((pending) => pending)));
+    const probabilities = tf.softmax(net.predict(xs) as tf.Tensor);
+    const expected = (await tf.mean(tf.sum(tf.square(tf.sub(probabilities, tf.oneHot(ys as tf.Tensor1D, 3))), -1)).data())[0]!;
+    expect(squared.loss).toBeCloseTo(expected, 5);
+    expect(plain.loss).not.toBeCloseTo(squared.loss, 2);
+    const records = rows(await run(net, { schedule: [{ epochs: 1, learningRate: 1e-12 }], validationLoss: squaredError })); // a rate that moves nothing
+    expect(records[0]!.valLoss).toBeCloseTo(expected, 5);
+    tf.dispose([xs, ys, probabilities]);
+    net.dispose();
   });
 });
 
