@@ -4,9 +4,10 @@ import { watch } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImageDatasetWriter, openImageDataset } from '@rxvision/dataset/node';
+import { openImageDataset } from '@rxvision/dataset/node';
 import { folderHolder } from '@rxvision/folder';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { writeGreyBands } from './bands-fixture.js';
 import { type CliRun, runCli, type RunOptions } from './run-cli.js';
 import { expectOneWritersRun } from './run-consistency.js';
 
@@ -19,13 +20,7 @@ let experiment: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rxvision-one-writer-'));
-  // 2,000 grey 16×16 images in three classes (class c brighter in band c): epochs of about a second.
-  const writer = await ImageDatasetWriter.create(join(dir, 'bands.arrow'), { classes: ['top', 'middle', 'bottom'], shape: [16, 16, 1], rows: 2000 });
-  for (let row = 0; row < 2000; row++) {
-    const label = row % 3;
-    await writer.append(Uint8Array.from({ length: 256 }, (_, i) => (Math.min(2, Math.floor(i / 86)) === label ? 140 : 40) + ((row * 17 + i * 5) % 90)), label);
-  }
-  await writer.commit();
+  await writeGreyBands(join(dir, 'bands.arrow'), 2000);
   experiment = join(dir, 'bands.json');
   await writeFile(experiment, JSON.stringify({ dataset: { type: 'arrow', train: 'bands.arrow', test: 'bands.arrow' }, validation: 200, batchSize: 10, model: { type: 'mlp', hidden: [64] }, optimizer: { type: 'sgd', momentum: 0.9 }, schedule: [{ epochs: EPOCHS, learningRate: 0.01 }] }));
 }, 60_000);

@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImageDatasetWriter } from '@rxvision/dataset/node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { writeGreyBands } from './bands-fixture.js';
 import { runCli } from './run-cli.js';
 
 // Early stopping and keep-best from an experiment file, through a Ctrl-C and a resume: the best
@@ -11,12 +11,7 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rxvision-stopping-'));
-  const writer = await ImageDatasetWriter.create(join(dir, 'bands.arrow'), { classes: ['top', 'middle', 'bottom'], shape: [16, 16, 1], rows: 1500 });
-  for (let row = 0; row < 1500; row++) {
-    const label = row % 3;
-    await writer.append(Uint8Array.from({ length: 256 }, (_, i) => (Math.min(2, Math.floor(i / 86)) === label ? 140 : 40) + ((row * 17 + i * 5) % 90)), label);
-  }
-  await writer.commit();
+  await writeGreyBands(join(dir, 'bands.arrow'), 1500);
   const base = { dataset: { type: 'arrow', train: 'bands.arrow', test: 'bands.arrow' }, validation: 150, batchSize: 10, model: { type: 'mlp', hidden: [32] }, optimizer: { type: 'sgd', momentum: 0.9 } };
   // minDelta 10: no later epoch counts as better than the first, so the run ends after epoch 3 and keeps epoch 1.
   await writeFile(join(dir, 'stopping.json'), JSON.stringify({ ...base, schedule: [{ epochs: 8, learningRate: 0.01 }], earlyStopping: { monitor: 'valLoss', patience: 2, minDelta: 10 }, keepBest: true }));

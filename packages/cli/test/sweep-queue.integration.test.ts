@@ -2,11 +2,11 @@ import type { ChildProcess } from 'node:child_process';
 import { access, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImageDatasetWriter } from '@rxvision/dataset/node';
 import { type RedisTestServer, startRedisServer } from '@rxvision/redis-test-server';
 import { folderHolder } from '@rxvision/folder';
 import { TRIAL_CANCELLED } from '@rxvision/sweep/node';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { writeGreyBands } from './bands-fixture.js';
 import { type CliRun, runCli } from './run-cli.js';
 import { expectOneWritersRun } from './run-consistency.js';
 
@@ -16,13 +16,7 @@ let dir: string;
 beforeAll(async () => {
   redis = await startRedisServer();
   dir = await mkdtemp(join(tmpdir(), 'rxvision-sweep-queue-'));
-  // 3,000 grey 16×16 images in three classes (class c brighter in band c): epochs of about a second.
-  const writer = await ImageDatasetWriter.create(join(dir, 'bands.arrow'), { classes: ['top', 'middle', 'bottom'], shape: [16, 16, 1], rows: 3000 });
-  for (let row = 0; row < 3000; row++) {
-    const label = row % 3;
-    await writer.append(Uint8Array.from({ length: 256 }, (_, i) => (Math.min(2, Math.floor(i / 86)) === label ? 140 : 40) + ((row * 17 + i * 5) % 90)), label);
-  }
-  await writer.commit();
+  await writeGreyBands(join(dir, 'bands.arrow'), 3000);
   const base = { dataset: { type: 'arrow', train: 'bands.arrow', test: 'bands.arrow' }, validation: 300, batchSize: 10, model: { type: 'mlp', hidden: [64] }, optimizer: { type: 'sgd' }, schedule: [{ epochs: EPOCHS, learningRate: 0.01 }] };
   await writeFile(join(dir, 'four.json'), JSON.stringify({ base, grid: { seed: [1, 2], 'optimizer.momentum': [0.5, 0.9] } }));
   await writeFile(join(dir, 'two.json'), JSON.stringify({ base, grid: { seed: [3, 4] } }));
