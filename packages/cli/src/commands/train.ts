@@ -75,7 +75,11 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
   const out = resolve(flags.resume ?? flags.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
   // Fails here, before a folder is made or a backend loaded, without a checkpoint.
   if (resuming && !(await hasCheckpoint(out))) throw new CliError(NO_CHECKPOINT(out));
-  const fromFlags = resuming ? undefined : await experimentFromFlags(flags, given);
+  // A resumed run keeps its own settings (the experiment: the same in every checkpoint of the run).
+  const run = resuming ? await readCheckpointConfig(out) : await experimentFromFlags(flags, given);
+  // Composed (the dataset prepared on first use) before the run folder is made: bad data leaves no folder.
+  const composed = await compose(run, flags.json === true);
+  if (run.experiment.batchSize > composed.train.length) throw new CliError(`--batch-size ${run.experiment.batchSize} is larger than the training split (${composed.train.length} images)`);
   // The run folder is this process's alone while it trains: a second writer is refused, naming this one.
   const { created } = await prepareOutputFolder(out);
   let claim: FolderClaim;
@@ -86,8 +90,8 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
     throw error;
   }
   try {
-    // Read once the folder is ours: the checkpoint is the one its last writer left.
-    await trainInto(claim, resuming ? await readCheckpointConfig(out) : fromFlags!, { ...flags, backend: backendName, threads });
+    // The checkpoint's weights and position are read once the folder is ours (setUpModel): the ones its last writer left.
+    await trainInto(claim, run, composed, { ...flags, backend: backendName, threads });
   } finally {
     await claim.release();
     if (created) await removeEmptyFolders(out, created); // a failure before anything was written leaves no empty run folder
@@ -95,16 +99,14 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
 }
 
 /** Trains `run` into the run folder `claim` holds, writing only while the claim is ours. */
-async function trainInto(claim: FolderClaim, run: RunConfig, flags: Omit<TrainFlags, 'backend' | 'threads'> & { backend: BackendChoice; threads: number | undefined }): Promise<void> {
+async function trainInto(claim: FolderClaim, run: RunConfig, composed: ComposedExperiment, flags: Omit<TrainFlags, 'backend' | 'threads'> & { backend: BackendChoice; threads: number | undefined }): Promise<void> {
   const out = claim.folder;
   const resuming = flags.resume !== undefined;
   const { experiment } = run;
   const log = (line: string): void => console.log(line);
   const started = performance.now();
 
-  const composed = await compose(run, flags.json === true);
   const { train, validation } = composed;
-  if (experiment.batchSize > train.length) throw new CliError(`--batch-size ${experiment.batchSize} is larger than the training split (${train.length} images)`);
 
   const { backend, model, resume } = await setUpModel(flags.backend, flags.threads, composed.createModel, resuming ? out : undefined, flags.json ? () => undefined : log);
   // What evaluate and predict need to feed the model as it was trained: class names, pixel normalisation.
