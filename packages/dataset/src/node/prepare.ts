@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BinaryRecordDecoder, type BinaryDatasetSpec, CIFAR10, type RawFileSpec } from '../cifar10.js';
 import { DatasetError } from '../errors.js';
@@ -65,6 +66,11 @@ export async function prepareCifar10(options: PrepareOptions = {}): Promise<Prep
     files: spec.files.filter((file) => file.split === split),
   }));
 
+  // A local source that is not there (or holds no CIFAR files) fails before a new data folder is
+  // made: nothing to clean up, and nothing to race over with another prepare beside it.
+  const names = spec.files.map((file) => file.name);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const early = !isUrl(source) && !(await access(dataDir).then(() => true, () => false)) ? await openSource(source, names, { timeoutMs }) : undefined;
   return inClaimedFolder(dataDir, { ...options, purpose: 'prepare' }, async (claim) => {
     if (!options.force) {
       const found = await Promise.all(
@@ -93,7 +99,7 @@ export async function prepareCifar10(options: PrepareOptions = {}): Promise<Prep
 
     let opened: OpenedSource;
     try {
-      opened = await openSource(source, spec.files.map((file) => file.name), { timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+      opened = early ?? (await openSource(source, names, { timeoutMs }));
       const seen = new Set<string>();
       const report = (bytes: number): void => options.onProgress?.({ kind: opened.kind, bytes, totalBytes: opened.totalBytes });
       for await (const raw of opened.files(report)) {
