@@ -8,6 +8,7 @@ import { openImageDataset } from '@rxvision/dataset/node';
 import { folderHolder } from '@rxvision/folder';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { writeGreyBands } from './bands-fixture.js';
+import { waitFor } from './wait-for.js';
 import { type CliRun, runCli, type RunOptions } from './run-cli.js';
 import { expectOneWritersRun } from './run-consistency.js';
 
@@ -33,15 +34,6 @@ function start(args: readonly string[], options: Omit<RunOptions, 'env' | 'onSpa
   return { exited: runCli(args, {}, { ...options, onSpawn: spawned }), child };
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 120_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const epochsIn = (run: string) => readFile(join(run, 'history.json'), 'utf8').then((text) => (JSON.parse(text) as unknown[]).length, () => 0);
 const train = ['--backend', 'wasm', '--threads', '1'];

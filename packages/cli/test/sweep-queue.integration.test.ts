@@ -7,6 +7,7 @@ import { folderHolder } from '@rxvision/folder';
 import { TRIAL_CANCELLED } from '@rxvision/sweep/node';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { writeGreyBands } from './bands-fixture.js';
+import { waitFor } from './wait-for.js';
 import { type CliRun, runCli } from './run-cli.js';
 import { expectOneWritersRun } from './run-consistency.js';
 
@@ -77,15 +78,6 @@ const exists = (path: string) => access(path).then(() => true, () => false);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const count = (text: string, part: string) => text.split(part).length - 1;
 
-async function waitFor<T>(find: () => Promise<T | undefined>, what: string, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** Each trial trained alone, as `train --config` of its trial file: the reference histories. */
 async function expectSameAsAlone(out: string, trials: readonly string[]) {
