@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { BackendError } from '@rxvision/backend';
 import { DatasetError } from '@rxvision/dataset';
 import { ExperimentError } from '@rxvision/experiment';
-import { FolderHeldError, FolderLostError, OutOfSpaceError } from '@rxvision/folder';
+import { FolderHeldError, FolderLostError, isWorkingFile, OutOfSpaceError } from '@rxvision/folder';
 import { QueueAuthError, QueueUnreachableError, QueueUrlError } from '@rxvision/sweep/node';
 import { NonFiniteLossError } from '@rxvision/train';
 import { CheckpointError } from '@rxvision/train/node';
@@ -69,7 +69,7 @@ function describeSystemError(error: unknown): string | undefined {
   if (typeof code !== 'string' || typeof syscall !== 'string' || typeof path !== 'string') return undefined;
   const action = ACTIONS[syscall] ?? syscall;
   // A temporary (x.<token>.tmp, or a claim's writer.lock.<token>.new) is our own detail: name the folder the user chose.
-  const target = /\.([0-9a-f]{16}|\d+)\.(tmp|new)$/.test(path) ? dirname(path) : path;
+  const target = isWorkingFile(path) ? dirname(path) : path;
   const verb = target === path ? action : 'write into';
   if (code === 'ENOTDIR') return `cannot ${verb} ${target}: ${fileOnTheWay(target) ?? 'a part of the path'} is a file, not a folder`;
   if (code === 'EEXIST') return `cannot ${verb} ${target}: a file of that name exists`;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, link, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { type ClaimHolder, parseClaimHolder } from './claim-holder.js';
 import { FolderHeldError, FolderLostError } from './folder-errors.js';
 import { asOutOfSpace } from './out-of-space.js';
@@ -44,6 +44,17 @@ export interface FolderClaim {
 
 /** A temporary of any claim (`.<16 hex>.tmp`), or of rxvision before claims (`.<pid>.tmp`). */
 const TEMPORARY = /\.([0-9a-f]{16}|\d+)\.tmp$/;
+
+/**
+ * Whether `path` is one of the files a writer of a claimed folder works in, never one a person
+ * named: a temporary (`x.<token>.tmp`) or a claim file being linked into place (`writer.lock.<token>.new`).
+ * Error messages name the folder instead.
+ */
+export function isWorkingFile(path: string): boolean {
+  const name = basename(path);
+  return TEMPORARY.test(name) || (name.startsWith(`${CLAIM_FILE}.`) && /^[0-9a-f]{16}\.new$/.test(name.slice(CLAIM_FILE.length + 1)));
+}
+
 const ATTEMPTS = 8;
 
 /**

@@ -2,8 +2,8 @@ import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLAIM_FILE, type ClaimHolder, claimFolder, FolderHeldError, FolderLostError, folderHolder, OutOfSpaceError } from '../src/index.js';
+import { afterAll, beforeAll, describe, expect, it, test } from 'vitest';
+import { CLAIM_FILE, type ClaimHolder, claimFolder, FolderHeldError, FolderLostError, folderHolder, isWorkingFile, OutOfSpaceError } from '../src/index.js';
 import { pidSpace } from '../src/process-identity.js';
 
 const fresh = () => mkdtemp(join(tmpdir(), 'rxvision-claim-'));
@@ -172,4 +172,11 @@ describe.runIf(isRoot)('a full disk (as root)', () => {
       disk.unmount();
     }
   });
+});
+
+test('isWorkingFile knows the temporaries and the claim files being placed, nothing a person named', () => {
+  const working = ['/d/train.arrow.0123456789abcdef.tmp', '/d/history.json.31337.tmp', `/d/${CLAIM_FILE}.0123456789abcdef.new`];
+  const named = ['/d/notes.tmp', '/d/x.new', `/d/${CLAIM_FILE}`, '/d/other.lock.0123456789abcdef.new', '/d/xxxxxxxxxxx.0123456789abcdef.new'];
+  expect(working.map(isWorkingFile)).toEqual(working.map(() => true));
+  expect(named.map(isWorkingFile)).toEqual(named.map(() => false));
 });
