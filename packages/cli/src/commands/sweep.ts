@@ -4,7 +4,7 @@ import type { BackendChoice } from '@rxvision/backend';
 import { ExperimentError } from '@rxvision/experiment';
 import type { EpochRecord } from '@rxvision/metrics';
 import { comparisonChart } from '@rxvision/plot';
-import { readHistory, readSummary, SWEEP_FILES } from '@rxvision/run-folder';
+import { readHistory, readSummary, SWEEP_FILES, writeJson } from '@rxvision/run-folder';
 import { renderPng } from '@rxvision/plot/node';
 import { describeSettings, expandTrials, parseSweep, runTrials, type Trial, type TrialUpdate } from '@rxvision/sweep';
 import { cancelTrials, checkRedis, openTrialQueue, QueueUnreachableError, TRIAL_CANCELLED, type TrialJob, type TrialJobState, trialJobStates, withoutPassword } from '@rxvision/sweep/node';
@@ -16,7 +16,6 @@ import { absoluteDataset } from '../experiment-flags.js';
 import { positiveInteger } from '../integer-flag.js';
 import { trialProcess } from '../trial-process.js';
 import { claimFolder, type FolderClaim, FolderHeldError } from '@rxvision/folder';
-import { writeJsonAtomic } from '../write-json.js';
 
 export interface SweepFlags {
   readonly out?: string;
@@ -115,11 +114,11 @@ async function sweepInto(claim: FolderClaim, source: string, trials: readonly Tr
   const { folder: out } = claim;
   const { backend, threads, concurrency } = flags;
   await mkdir(join(out, SWEEP_FILES.trials), { recursive: true });
-  for (const trial of trials) await writeJsonAtomic(trialFile(out, trial.name), trial.experiment, claim);
+  for (const trial of trials) await writeJson(claim, trialFile(out, trial.name), trial.experiment);
   const previous = await readRecord(out);
   // The queue is recorded (and shown) without its password: give it again (URL or REDISCLI_AUTH) to status and cancel.
   const record: SweepRecord = { source, ...(flags.queue !== undefined && { queue: withoutPassword(flags.queue) }), trials: trials.map(({ name, settings }) => ({ name, settings })), states: { ...previous?.states } };
-  await writeJsonAtomic(join(out, SWEEP_FILES.record), record, claim);
+  await writeJson(claim, join(out, SWEEP_FILES.record), record);
   log(`sweep ${source}: ${trials.length} trials, ${flags.queue ? `for rxvision workers at ${withoutPassword(flags.queue)}` : `${concurrency} at a time`}, into ${out}`);
 
   const queue = flags.queue === undefined ? undefined : openTrialQueue(flags.queue, log);
@@ -146,14 +145,14 @@ async function sweepInto(claim: FolderClaim, source: string, trials: readonly Tr
           record.states[update.trial] = { state: update.state, ...(update.state === 'failed' && { reason: update.reason }) };
         }),
         // Written as states change, one write at a time, so that status (and a rerun) knows what happened.
-        concatMap(() => writeJsonAtomic(join(out, SWEEP_FILES.record), record, claim)),
+        concatMap(() => writeJson(claim, join(out, SWEEP_FILES.record), record)),
       ),
       { defaultValue: undefined },
     );
   } finally {
     await queue?.close();
   }
-  await writeJsonAtomic(join(out, SWEEP_FILES.record), record, claim);
+  await writeJson(claim, join(out, SWEEP_FILES.record), record);
   await drawComparison(claim, trials.map((trial) => trial.name));
   log(await statusTable(out, record));
   if (notQueued.length > 0) throw new CliError(`${notQueued.length} of ${trials.length} trials could not be queued (${notQueued.join(', ')}; reasons above); run the sweep again to queue them`);
@@ -247,7 +246,7 @@ async function cancelSweep(out: string, record: SweepRecord): Promise<void> {
   });
   // A running sweep hears its trials end cancelled and records them itself; otherwise the record is ours to write.
   for (const name of [...cancelled.removed, ...cancelled.stopping]) record.states[name] = { state: 'failed', reason: TRIAL_CANCELLED };
-  await whileHeld(out, 'sweep cancel', (claim) => writeJsonAtomic(join(out, SWEEP_FILES.record), record, claim));
+  await whileHeld(out, 'sweep cancel', (claim) => writeJson(claim, join(out, SWEEP_FILES.record), record));
   const groups = [
     ['taken out of the queue', cancelled.removed],
     ["stopping at their workers' next heartbeat, checkpointed", cancelled.stopping],
