@@ -40,8 +40,7 @@ export function saveCheckpoint(claim: FolderClaim, config: RunConfig, state: Tra
 
 /** Reads the run's checkpoint into `model`; the caller disposes `resume.optimizerWeights` (and `resume.best`) once restored. */
 export async function loadCheckpoint(run: string, model: LayersModel): Promise<{ readonly config: RunConfig; readonly resume: ResumeFrom }> {
-  const { file } = await readCheckpointMeta(checkpointOf(run));
-  const { meta, format, resume } = await loadFrom(checkpointOf(run), model);
+  const { meta, format, file, resume } = await loadFrom(checkpointOf(run), model);
   return { config: runConfig(meta, format, file), resume };
 }
 

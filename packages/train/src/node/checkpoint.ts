@@ -93,6 +93,8 @@ export interface LoadedCheckpoint {
   readonly meta: unknown;
   /** The format it was written in (1 and 2 hold what this reader's predecessors wrote). */
   readonly format: number;
+  /** The checkpoint.json it was read from (the `.old` one when a crash left only that), to name in errors. */
+  readonly file: string;
   readonly resume: ResumeFrom;
 }
 
@@ -123,11 +125,11 @@ export async function loadCheckpoint(folder: string, model: LayersModel): Promis
   const named = await readWeights(join(found, 'optimizer.bin'), file.optimizer);
   const optimizerWeights = file.optimizer.map((spec) => ({ name: spec.name, tensor: named[spec.name]! }));
   const best = file.best && { epoch: file.best.epoch, weights: await readBest(join(found, 'best.bin'), file.best.weights) };
-  return { meta: file.config, format: file.format, resume: { position: file.position, history: file.history, optimizerWeights, ...(best && { best }) } };
+  return { meta: file.config, format: file.format, file: join(found, 'checkpoint.json'), resume: { position: file.position, history: file.history, optimizerWeights, ...(best && { best }) } };
 }
 
 /** The caller's `meta` and the format, read before building the model it describes. */
-export async function readCheckpointMeta(folder: string): Promise<{ readonly meta: unknown; readonly format: number; readonly file: string }> {
+export async function readCheckpointMeta(folder: string): Promise<Omit<LoadedCheckpoint, 'resume'>> {
   const { found, file } = await readCheckpointFile(folder);
   return { meta: file.config, format: file.format, file: join(found, 'checkpoint.json') };
 }
