@@ -82,18 +82,13 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
   if (run.experiment.batchSize > composed.train.length) throw new CliError(`--batch-size ${run.experiment.batchSize} is larger than the training split (${composed.train.length} images)`);
   // The run folder is this process's alone while it trains: a second writer is refused, naming this one.
   const { created } = await prepareOutputFolder(out);
-  let claim: FolderClaim;
+  let claim: FolderClaim | undefined;
   try {
     claim = await claimFolder(out, { purpose: 'train', staleAfterMs });
-  } catch (error) {
-    if (created) await removeEmptyFolders(out, created); // a failure before training leaves no empty run folder
-    throw error;
-  }
-  try {
     // The checkpoint's weights and position are read once the folder is ours (setUpModel): the ones its last writer left.
     await trainInto(claim, run, composed, { ...flags, backend: backendName, threads });
   } finally {
-    await claim.release();
+    await claim?.release();
     if (created) await removeEmptyFolders(out, created); // a failure before anything was written leaves no empty run folder
   }
 }
