@@ -9,3 +9,4 @@ export { parseSchedule, type Phase, type Schedule, totalEpochs, TUTORIAL_SCHEDUL
 export type { BatchEnd, EpochEnd, TrainingEnd, TrainingEvent, TrainingStopped } from './training-event.js';
 export { bestEpoch, type EarlyStopping, type EndReason, type Monitor, monitored, type StoppingOptions, stopReason, type Watched } from './stopping.js';
 export { type BestWeights, NonFiniteLossError, type OptimizerWeights, type ResumeFrom, START, type TrainingPosition, type TrainingState } from './training-state.js';
+export { asClassifier, type Classifier, ClassifierError, classifierOf, type Images, predict, type PredictOptions, type Preprocessing, preprocessingTransforms, topClasses } from './classifier.js';

@@ -1,20 +1,18 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { LabeledImages } from '@rxvision/dataset';
 import { DEFAULT_DATA_DIR, openImages } from '@rxvision/dataset/node';
-import type { Experiment } from '@rxvision/experiment';
+import { type Experiment, parseExperiment } from '@rxvision/experiment';
 import { perClassAccuracy } from '@rxvision/metrics';
-import { epochBatches, normalize } from '@rxvision/stream';
-import { evaluate } from '@rxvision/train';
+import { evaluationBatches } from '@rxvision/stream';
+import { evaluate, preprocessingTransforms } from '@rxvision/train';
 import type { Command } from 'commander';
 import { lastValueFrom } from 'rxjs';
 import { selectBackend } from '@rxvision/backend';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
-import { runFile } from '@rxvision/run-folder';
+import { readRunExperiment, RunFileError, runFile } from '@rxvision/run-folder';
 import { CliError } from '../cli-error.js';
-import { storedExperiment } from '../experiment-flags.js';
 import { loadCifar10 } from '../data.js';
-import { describeShape, loadRunModel } from '../run-folder.js';
+import { describeShape, loadRunClassifier } from '../run-folder.js';
 
 export interface EvaluateFlags {
   readonly model: string;
@@ -41,14 +39,14 @@ export function registerEvaluate(program: Command): void {
 export async function runEvaluate(flags: EvaluateFlags): Promise<void> {
   const threads = threadsChoice(flags.threads);
   await selectBackend(backendChoice(flags.backend), { ...(threads !== undefined && { threads }) });
-  const { model, classes, imageShape, normalize: normalisation } = await loadRunModel(flags.model);
+  const classifier = await loadRunClassifier(flags.model);
+  const { model, classes, imageShape } = classifier;
   const { test, where } = await testSplit(flags);
   if (classes.join() !== test.classes.join()) throw new CliError(`${flags.model}: the model's classes differ from the dataset's in ${where}`);
   if (imageShape.join() !== test.shape.join()) {
     throw new CliError(`${flags.model}: the model takes ${describeShape(imageShape)} images; the dataset in ${where} holds ${describeShape(test.shape)}`);
   }
-  const transforms = normalisation ? [normalize(normalisation)] : [];
-  const result = await lastValueFrom(evaluate(model, epochBatches(test, { batchSize: 1000, transforms })(0)));
+  const result = await lastValueFrom(evaluate(model, evaluationBatches(test, { batchSize: 1000, transforms: preprocessingTransforms(classifier) })()));
   const perClass = Object.fromEntries(perClassAccuracy(result.confusion).map((accuracy, c) => [classes[c], accuracy]));
   if (flags.json) {
     console.log(JSON.stringify({ loss: result.loss, accuracy: result.accuracy, perClassAccuracy: perClass, images: test.length }));
@@ -65,7 +63,7 @@ export async function runEvaluate(flags: EvaluateFlags): Promise<void> {
  */
 async function testSplit(flags: EvaluateFlags): Promise<{ test: LabeledImages; where: string }> {
   if (flags.data === undefined) {
-    const experiment = await readRunExperiment(flags.model);
+    const experiment = await trainedExperiment(flags.model);
     const dataset = experiment?.dataset;
     if (dataset?.type === 'arrow') {
       if (!dataset.test) throw new CliError(`${resolve(flags.model)}: its experiment names no test file; pass --data`);
@@ -78,20 +76,14 @@ async function testSplit(flags: EvaluateFlags): Promise<{ test: LabeledImages; w
 }
 
 /** The experiment a run was trained with, or undefined for a run from before experiment files. */
-async function readRunExperiment(run: string): Promise<Experiment | undefined> {
-  const path = runFile(run, 'experiment');
-  let text: string;
+async function trainedExperiment(run: string): Promise<Experiment | undefined> {
+  let stored: unknown;
   try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = JSON.parse(text) as Record<string, unknown>;
+    stored = await readRunExperiment(run);
   } catch (error) {
-    throw new CliError(`${path}: not JSON (${(error as Error).message})`);
+    throw error instanceof RunFileError ? new CliError(error.message) : error;
   }
-  const { source: _source, ...experiment } = parsed;
-  return storedExperiment(experiment, path);
+  if (stored === undefined) return undefined;
+  const { source: _source, ...experiment } = stored as Record<string, unknown>;
+  return parseExperiment(experiment, runFile(run, 'experiment'));
 }

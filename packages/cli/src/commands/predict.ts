@@ -1,13 +1,14 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { selectBackend } from '@rxvision/backend';
-import { softmax, type Tensor, tensor4d, tidy } from '@tensorflow/tfjs-core';
 import type { ImageShape } from '@rxvision/dataset';
 import type { Command } from 'commander';
 import sharp from 'sharp';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
-import { loadRunModel } from '../run-folder.js';
+import { predict, topClasses } from '@rxvision/train';
+import { lastValueFrom, toArray } from 'rxjs';
+import { loadRunClassifier } from '../run-folder.js';
 
 export interface PredictFlags {
   readonly model: string;
@@ -40,21 +41,15 @@ export async function runPredict(images: readonly string[], flags: PredictFlags)
   const top = Number(flags.top);
   if (!Number.isInteger(top) || top < 1) throw new CliError(`--top must be a positive integer, got "${flags.top}"`);
   await selectBackend(backend, { ...(threads !== undefined && { threads }) });
-  const { model, classes, imageShape, normalize } = await loadRunModel(flags.model);
+  const classifier = await loadRunClassifier(flags.model);
+  const { imageShape } = classifier;
   // Read every image first: a bad one fails the command before any output.
   const pixels = await Promise.all(images.map((path) => readImage(resolve(path), imageShape, flags.resize)));
-  const probabilities = tidy(() => {
-    const channels = imageShape[2];
-    // As the model was trained: pixels in [0, 1], then per channel (v − mean)/std where it was normalised.
-    const scale = (v: number, i: number) => (normalize ? (v / 255 - normalize.mean[i % channels]!) / normalize.std[i % channels]! : v / 255);
-    const input = tensor4d(Float32Array.from(concat(pixels), scale), [pixels.length, ...imageShape]);
-    return softmax(model.predict(input) as Tensor);
-  });
-  const rows = (await probabilities.array()) as number[][];
-  probabilities.dispose();
-  model.dispose();
+  // Preprocessed by the same batch stream and transforms as the run's validation (pixels to [0, 1], its normalisation).
+  const rows = await lastValueFrom(predict(classifier, { length: pixels.length, shape: imageShape, image: (i) => pixels[i]! }).pipe(toArray()));
+  classifier.model.dispose();
   rows.forEach((row, i) => {
-    const ranked = row.map((p, c) => ({ class: classes[c]!, probability: p })).sort((a, b) => b.probability - a.probability).slice(0, top);
+    const ranked = topClasses(classifier, row, top);
     if (flags.json) console.log(JSON.stringify({ image: images[i], top: ranked }));
     else console.log(`${images[i]}: ${ranked.map((r) => `${r.class} ${(100 * r.probability).toFixed(1)}%`).join(', ')}`);
   });
@@ -86,14 +81,4 @@ async function readImage(path: string, [height, width, channels]: ImageShape, re
   } catch (error) {
     throw new CliError(`${path}: damaged ${meta.format.toUpperCase()} image (${(error as Error).message.split('\n')[0]})`);
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
