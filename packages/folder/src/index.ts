@@ -4,3 +4,4 @@ export { describeHolder, FolderHeldError, FolderLostError } from './folder-error
 export { asOutOfSpace, formatBytes, OutOfSpaceError, type SpaceNeed } from './out-of-space.js';
 export { writeFileAtomic } from './write-file-atomic.js';
 export { removeEmptyFolders } from './remove-empty-folders.js';
+export { FolderAccessError, makeWritableFolder } from './writable-folder.js';

@@ -5,8 +5,7 @@ import { readHistory, readSummary, RunFileError, runFile } from '@rxvision/run-f
 import { renderPng } from '@rxvision/plot/node';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
-import { prepareOutputFolder } from '../output-folder.js';
-import { writeFileAtomic } from '@rxvision/folder';
+import { makeWritableFolder, writeFileAtomic } from '@rxvision/folder';
 
 export interface CompareFlags {
   readonly out: string;
@@ -41,7 +40,7 @@ export async function runCompare(runs: readonly string[], flags: CompareFlags): 
   const names = loaded.map(({ run }) => basename(resolve(run)));
   const legend = loaded.map(({ run }, i) => (names.filter((name) => name === names[i]).length > 1 ? run : names[i]!));
   const out = resolve(flags.out);
-  await prepareOutputFolder(dirname(out));
+  await makeWritableFolder(dirname(out));
   await writeFileAtomic(out, await renderPng(comparisonChart(loaded.map(({ history }, i) => ({ name: legend[i]!, history })))));
 
   const figures: RunFigures[] = loaded.map(({ history, testAccuracy }, i) => {

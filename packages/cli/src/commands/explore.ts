@@ -4,8 +4,8 @@ import type { ImageDataset } from '@rxvision/dataset';
 import { DEFAULT_DATA_DIR } from '@rxvision/dataset/node';
 import type { Command } from 'commander';
 import { loadCifar10 } from '../data.js';
-import { captionedImage, imageGrid } from '../images.js';
-import { prepareOutputFolder } from '../output-folder.js';
+import { captionedImage, imageGrid } from '@rxvision/plot/node';
+import { makeWritableFolder } from '@rxvision/folder';
 
 export interface ExploreFlags {
   readonly data: string;
@@ -27,7 +27,7 @@ export function registerExplore(program: Command): void {
 
 export async function runExplore(flags: ExploreFlags): Promise<void> {
   const { train, test } = await loadCifar10(flags.data, ['train', 'test']);
-  const { folder: out } = await prepareOutputFolder(flags.out);
+  const { folder: out } = await makeWritableFolder(flags.out);
   const sampleCaption = `${train.classes[train.label(0)]} (label ${train.label(0)})`;
   await writeFile(join(out, 'samples.png'), await imageGrid(train, Math.min(128, train.length), 16));
   await writeFile(join(out, 'sample.png'), await captionedImage(train.image(0), train.shape, sampleCaption));

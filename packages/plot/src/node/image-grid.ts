@@ -1,11 +1,16 @@
-import type { LabeledImages } from '@rxvision/dataset';
 import sharp from 'sharp';
+
+/** The images to draw: a dataset, a split, anything with pixels by index in HWC order. */
+export interface GridImages {
+  readonly shape: readonly [number, number, number];
+  image(index: number): Uint8Array;
+}
 
 /**
  * Lays images out like torchvision's `make_grid(images, nrow)`: `nrow` per row, 2 px of black
  * padding around each, then scales the grid up (nearest neighbour) so 32 px images are visible.
  */
-export async function imageGrid(dataset: LabeledImages, count: number, perRow: number, scale = 2): Promise<Buffer> {
+export async function imageGrid(dataset: GridImages, count: number, perRow: number, scale = 2): Promise<Buffer> {
   const [height, width, channels] = dataset.shape;
   const padding = 2;
   const rows = Math.ceil(count / perRow);
