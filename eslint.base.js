@@ -48,7 +48,7 @@ export default [
           allow: [],
           depConstraints: [
             // The house: cli → train → metrics, cli → stream → dataset, cli → plot → metrics, train → stream;
-            // experiment composes dataset → stream → model → train, for the CLI and whatever runs experiments.
+            // experiment composes dataset → stream → model → train and runs it into a run folder, for the CLI and whatever runs experiments.
             { sourceTag: 'scope:folder', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:run-folder', onlyDependOnLibsWithTags: ['scope:folder', 'scope:metrics'], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
             { sourceTag: 'scope:dataset', onlyDependOnLibsWithTags: ['scope:folder'] },
@@ -59,7 +59,7 @@ export default [
             { sourceTag: 'scope:backend', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:plot', onlyDependOnLibsWithTags: ['scope:metrics'], bannedExternalImports: tfjsBackends },
             { sourceTag: 'scope:tensorboard', onlyDependOnLibsWithTags: ['scope:metrics'], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
-            { sourceTag: 'scope:experiment', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics'], bannedExternalImports: tfjsBackends },
+            { sourceTag: 'scope:experiment', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics', 'scope:folder', 'scope:run-folder', 'scope:plot', 'scope:tensorboard'], bannedExternalImports: tfjsBackends },
             { sourceTag: 'scope:sweep', onlyDependOnLibsWithTags: ['scope:experiment', 'scope:dataset', 'scope:folder', 'scope:run-folder'], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
             { sourceTag: 'scope:dashboard', onlyDependOnLibsWithTags: ['scope:plot', 'scope:metrics', 'scope:run-folder'], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
             { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics', 'scope:backend', 'scope:plot', 'scope:experiment', 'scope:tensorboard', 'scope:dashboard', 'scope:sweep', 'scope:folder', 'scope:run-folder'] },

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { defaultDataDir, type Experiment, type ExperimentInput, parseExperiment, parseExperimentText } from '@rxvision/experiment';
+import { dirname, resolve } from 'node:path';
+import { absoluteDataset, type Experiment, type ExperimentInput, parseExperiment, parseExperimentText } from '@rxvision/experiment';
 import { parseSchedule, type Schedule, TUTORIAL_SCHEDULE } from '@rxvision/train';
 import { CliError } from './cli-error.js';
 import { integer, positiveInteger } from './integer-flag.js';
@@ -59,11 +59,6 @@ export async function experimentFromFlags(flags: ExperimentFlags, given: (flag: 
   return { experiment: parseExperiment(fields, source), source };
 }
 
-/** Validates an experiment as a checkpoint stored it (already absolute). */
-export function storedExperiment(value: unknown, source: string): Experiment {
-  return parseExperiment(value, source);
-}
-
 async function readExperimentFile(file: string): Promise<Record<string, unknown>> {
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new CliError(`--config ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
@@ -81,23 +76,6 @@ function tutorialExperiment(): ExperimentInput & Record<string, unknown> {
     model: { type: 'tutorial', outputRelu: true },
     schedule: TUTORIAL_SCHEDULE.map((phase) => ({ ...phase })),
   };
-}
-
-/**
- * A dataset with every path absolute, relative ones taken from `baseDir`, and a named dataset's
- * default folder (from the working folder) written out: stored so, a run resumed or a trial run from
- * another folder finds the same files.
- */
-export function absoluteDataset(dataset: Record<string, unknown>, baseDir: string): Record<string, unknown> {
-  const named = dataset.type !== 'arrow' && dataset.dataDir === undefined;
-  return absolutePaths(named ? { ...dataset, dataDir: resolve(defaultDataDir(dataset as { type: string; labels?: string })) } : dataset, baseDir);
-}
-
-function absolutePaths(dataset: Record<string, unknown>, baseDir: string): Record<string, unknown> {
-  const absolute = (value: unknown): unknown => (typeof value === 'string' && !isAbsolute(value) ? resolve(baseDir, value) : Array.isArray(value) ? value.map(absolute) : value);
-  const paths = new Set(['dataDir', 'source', 'train', 'test']);
-  const entries = Object.entries(dataset).map(([key, value]) => [key, paths.has(key) ? absolute(value) : value]);
-  return Object.fromEntries(entries);
 }
 
 function scheduleFlag(text: string): Schedule {

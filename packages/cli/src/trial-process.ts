@@ -4,7 +4,7 @@ import type { EpochRecord } from '@rxvision/metrics';
 import { FolderHeldError } from '@rxvision/folder';
 import { isFinished } from '@rxvision/run-folder';
 import { Observable } from 'rxjs';
-import { hasCheckpoint } from './checkpoint.js';
+import { canResume } from '@rxvision/experiment';
 import { FOLDER_BUSY_EXIT_CODE } from './report-error.js';
 
 /** A trial as files: its experiment and the folder its run goes to. */
@@ -52,7 +52,7 @@ export function trialProcess(trial: TrialFiles, options: TrialProcessOptions): O
     subscriber.add(() => options.signal?.removeEventListener('abort', stop));
     void (async () => {
       if (await isFinished(runDir)) return subscriber.complete();
-      const resume = await hasCheckpoint(runDir);
+      const resume = await canResume(runDir);
       if (stopped) return subscriber.error(new Error('stopped before it started'));
       const args = [bin, 'train', ...(resume ? ['--resume', runDir] : ['--config', trial.experiment, '--out', runDir]), '--backend', options.backend, ...(options.threads === undefined ? [] : ['--threads', String(options.threads)]), '--json', ...(options.lockSeconds === undefined ? [] : ['--lock-seconds', String(options.lockSeconds)])];
       options.log(`${options.label}: ${resume ? 'resuming from its checkpoint' : 'started'}`);

@@ -288,7 +288,7 @@ describe.runIf(source)('5. no silently wrong results', () => {
   test.each([
     ['9999999999999999999999', '--batch-size 9999999999999999999999 is too large (at most 9007199254740991 either way)'],
     ['1e3', '--batch-size must be an integer, got "1e3"'],
-    ['5000', '--batch-size 5000 is larger than the training split (1800 images)'],
+    ['5000', 'the tutorial: batchSize: 5000 is larger than the training split (1800 images)'],
   ])('--batch-size %s', async (size, line) => {
     expectFailure(await runCli(['train', '--data', data, '--limit', '2000', '--batch-size', size, '--out', join(dir, 'never')]), 1, line);
     expect(await snapshot(join(dir, 'never'))).toEqual(['(missing)']);

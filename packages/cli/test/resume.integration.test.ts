@@ -2,7 +2,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CHECKPOINT_FORMAT } from '../src/checkpoint.js';
+import { CHECKPOINT_FORMAT } from '@rxvision/train/node';
 import { type CliRun, runCli } from './run-cli.js';
 
 const source = process.env.RXVISION_CIFAR10_SOURCE;

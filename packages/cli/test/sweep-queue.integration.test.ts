@@ -163,7 +163,7 @@ describe('rxvision sweep --queue and rxvision worker (a real redis-server)', () 
     await worker.pid;
     const result = await runCli(['sweep', join(dir, 'failing.json'), '--out', out, '--queue', redis.url]);
     expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: 1 of 2 trials failed (reasons above); the others are in ${out}`]);
-    expect(result.stdout).toContain('trial-001 (batchSize=100000): failed: --batch-size 100000 is larger than the training split (2700 images)');
+    expect(result.stdout).toContain(`trial-001 (batchSize=100000): failed: ${join(dir, 'failing', 'trials', 'trial-001.json')}: batchSize: 100000 is larger than the training split (2700 images)`);
     expect(result.stdout).toMatch(/^trial-000 \(batchSize=10\): finished$/m);
     expect(count(worker.output(), `${out}: trial-001: started`)).toBe(1);
     const record = JSON.parse(await readFile(join(out, 'sweep.json'), 'utf8')) as { states: Record<string, { state: string }> };

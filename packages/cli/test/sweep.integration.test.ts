@@ -31,7 +31,7 @@ describe('rxvision sweep', () => {
     const result = await runCli(['sweep', join(dir, 'sweep.json'), '--out', out, '--backend', 'wasm'], {}, { cwd: tmpdir() });
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr.trim()).toBe(`rxvision: 2 of 4 trials failed (reasons above); the others are in ${out}`);
-    expect(result.stdout).toContain('trial-002 (batchSize=100000, optimizer.momentum=0): failed: --batch-size 100000 is larger than the training split (240 images)');
+    expect(result.stdout).toMatch(/trial-002 \(batchSize=100000, optimizer.momentum=0\): failed: \S+trial-002.json: batchSize: 100000 is larger than the training split \(240 images\)/);
     const record = JSON.parse(await readFile(join(out, 'sweep.json'), 'utf8'));
     expect(Object.fromEntries(Object.entries(record.states).map(([name, state]) => [name, (state as { state: string }).state]))).toEqual({ 'trial-000': 'finished', 'trial-001': 'finished', 'trial-002': 'failed', 'trial-003': 'failed' });
     for (const trial of ['trial-000', 'trial-001']) await expectOneWritersRun(join(out, trial), 2);
@@ -51,7 +51,7 @@ describe('rxvision sweep', () => {
     await access(join(out, 'comparison.png')); // drawn again
     expect(lines[0]).toMatch(/^trial\s+settings\s+state\s+val_acc\s+test_acc$/);
     expect(lines[2]).toMatch(/^trial-001\s+batchSize=30, optimizer\.momentum=0\.9\s+finished\s+[01]\.\d{4}\s+[01]\.\d{4}$/);
-    expect(lines[3]).toContain('failed: --batch-size 100000 is larger than the training split');
+    expect(lines[3]).toContain('batchSize: 100000 is larger than the training split');
     const cancel = await runCli(['sweep', 'cancel', out]);
     expect([cancel.code, cancel.stderr.trim()]).toEqual([1, `rxvision: ${out}: this sweep runs on this machine, not through a queue; stop it with Ctrl-C where it runs`]);
 

@@ -2,8 +2,8 @@ import { DatasetError, type LabeledImages, randomSplit, subset } from '@rxvision
 import { type OpenedImages, openImages, prepareCifar10, prepareCifar100, prepareFashionMnist, prepareImageFolder, type PrepareOptions, prepareParquet } from '@rxvision/dataset/node';
 import { topKAccuracy } from '@rxvision/metrics';
 import { checkCnnOptions, checkMlpOptions, checkResNetOptions, createCnn, createMlp, createResNet, createTutorialModel, TUTORIAL_HIDDEN_UNITS } from '@rxvision/model';
-import { cutout, epochBatches, evaluationBatches, horizontalFlip, type ImageTransform, normalize, randomCrop } from '@rxvision/stream';
-import { type FitOptions, softmaxCrossEntropy } from '@rxvision/train';
+import { cutout, epochBatches, evaluationBatches, horizontalFlip, type ImageTransform, randomCrop } from '@rxvision/stream';
+import { type FitOptions, preprocessingTransforms, softmaxCrossEntropy } from '@rxvision/train';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -54,10 +54,12 @@ export async function composeExperiment(experiment: Experiment, options: Compose
   if (held < 1) throw new ExperimentError(source, `validation: ${experiment.validation} of ${limited.length} images holds none out`);
   const [train, validation] = randomSplit(limited, [limited.length - held, held], { seed: experiment.seed }).map((split): LabeledImages => split) as [LabeledImages, LabeledImages];
   if (train.classes.length < 2) throw new ExperimentError(source, `dataset: holds one class (${quote(train.classes[0])}); a classifier tells at least two apart`);
+  if (experiment.batchSize > train.length) throw new ExperimentError(source, `batchSize: ${experiment.batchSize} is larger than the training split (${train.length} images)`);
   const parameters = checkModel(experiment, train, source); // the builder's own checks, as one line, before anything is built or written
   if (experiment.normalize && experiment.normalize.mean.length !== train.shape[2]) throw new ExperimentError(source, `normalize.mean: expected ${train.shape[2]} values (one per channel), got ${experiment.normalize.mean.length}`);
 
-  const normalisation: ImageTransform[] = experiment.normalize ? [normalize(experiment.normalize)] : [];
+  // The same transforms predict applies to a saved model's inputs.
+  const normalisation = preprocessingTransforms({ classes: train.classes, ...(experiment.normalize && { normalize: experiment.normalize }) });
   const augmentations = experiment.augment.map((step): ImageTransform => {
     const seed = experiment.seed;
     if (step.type === 'randomCrop') return randomCrop({ padding: step.padding, seed });

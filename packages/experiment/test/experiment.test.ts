@@ -186,7 +186,8 @@ describe('composeExperiment', () => {
         for (let i = 0; i < count / 2; i++) await writeFile(join(dir, split, name, `${i}.png`), await png(rgb.map((v) => v + i), size));
       }
     }
-    const experiment = parseExperiment({ dataset: { type: 'image-folder', train: 'photos/train', test: 'photos/test', dataDir: 'prepared' }, validation: 6, model: { type: 'mlp', hidden: [4] }, schedule: [{ epochs: 1, learningRate: 0.1 }] }, 'f.json');
+    const experiment = parseExperiment({ dataset: { type: 'image-folder', train: 'photos/train', test: 'photos/test', dataDir: 'prepared' }, validation: 6, batchSize: 8, model: { type: 'mlp', hidden: [4] }, schedule: [{ epochs: 1, learningRate: 0.1 }] }, 'f.json');
+    await expect(composeExperiment({ ...experiment, batchSize: 25 }, { baseDir: dir, source: 'f.json' })).rejects.toThrow('f.json: batchSize: 25 is larger than the training split (24 images)');
     const composed = await composeExperiment(experiment, { baseDir: dir });
     expect([composed.train.length, composed.validation.length, composed.train.classes, composed.train.shape]).toEqual([24, 6, ['bright', 'dark'], [6, 6, 3]]);
     expect((await readdir(join(dir, 'prepared'))).sort()).toEqual(['test.arrow', 'train.arrow']);

@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { BackendChoice } from '@rxvision/backend';
-import { ExperimentError } from '@rxvision/experiment';
+import { absoluteDataset, ExperimentError } from '@rxvision/experiment';
 import type { EpochRecord } from '@rxvision/metrics';
 import { comparisonChart } from '@rxvision/plot';
 import { readHistory, readSummary, SWEEP_FILES, writeJson } from '@rxvision/run-folder';
@@ -12,7 +12,6 @@ import type { Command } from 'commander';
 import { concatMap, filter, lastValueFrom, tap } from 'rxjs';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
-import { absoluteDataset } from '../experiment-flags.js';
 import { positiveInteger } from '../integer-flag.js';
 import { trialProcess } from '../trial-process.js';
 import { claimFolder, type FolderClaim, FolderHeldError } from '@rxvision/folder';
