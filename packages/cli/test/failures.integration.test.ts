@@ -13,12 +13,15 @@ import { type DataType, Field, FixedSizeList, Int8, makeData, RecordBatch, Schem
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type CliRun, runCli } from './run-cli.js';
+import { writeSmallCifar } from './small-cifar-fixture.js';
 
-// Each numbered case of "every failure is one clear line", on the real CIFAR-10: the exit code,
-// the one line the user sees, and that the data (or run) folder holds what it held before.
+// Each numbered case of "every failure is one clear line": the exit code, the one line the user
+// sees, and that the data (or run) folder holds what it held before. The commands run on a small
+// CIFAR-shaped data folder made here; only what prepares CIFAR-10 itself needs the real tarball.
 const source = process.env.RXVISION_CIFAR10_SOURCE;
 let dir: string;
 let data: string;
+/** A source folder with CIFAR-10's file names, never read: the folder errors the cases test come first. */
 let raw: string;
 let run: string;
 
@@ -38,11 +41,11 @@ async function snapshot(folder: string): Promise<string[]> {
   return entries;
 }
 
-/** A copy of the prepared data with `test.arrow` replaced by `bytes`. */
-async function dataWithTestFile(name: string, bytes: Uint8Array): Promise<string> {
+/** A copy of the data folder `from` with `test.arrow` replaced by `bytes`. */
+async function dataWithTestFile(from: string, name: string, bytes: Uint8Array): Promise<string> {
   const folder = join(dir, name);
   await mkdir(folder, { recursive: true });
-  await copyFile(join(data, 'train.arrow'), join(folder, 'train.arrow'));
+  await copyFile(join(from, 'train.arrow'), join(folder, 'train.arrow'));
   await writeFile(join(folder, 'test.arrow'), bytes);
   return folder;
 }
@@ -80,26 +83,25 @@ function deadPid(): number {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rxvision-failures-'));
-  data = join(dir, 'data');
-  raw = join(dir, 'raw');
+  data = await writeSmallCifar(join(dir, 'data'), { train: 2000, test: 500 });
+  raw = join(dir, 'raw', 'cifar-10-batches-bin');
+  await mkdir(raw, { recursive: true });
+  for (const file of CIFAR10.files) await writeFile(join(raw, file.name), 'never read');
   run = join(dir, 'run');
-  if (!source) return;
-  const prepared = await runCli(['prepare', '--source', source, '--data', data]);
-  expect(prepared.code, prepared.stderr).toBe(0);
-  // The raw files as a folder: the source the first case starts from.
-  await mkdir(raw);
-  expect(spawnSync('tar', ['-xzf', source, '-C', raw]).status).toBe(0);
   const trained = await runCli(['train', '--data', data, '--limit', '200', '--schedule', '1@0.05', '--batch-size', '60', '--backend', 'wasm', '--out', run]);
   expect(trained.code, trained.stderr).toBe(0);
 }, 300_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-describe.runIf(source)('1. prepare from a folder without test_batch.bin', () => {
+describe.runIf(source)('1. prepare from a folder without test_batch.bin (the real CIFAR-10 files)', () => {
   test('says what is missing, exits 1 and leaves no data folder and no temporary file', async () => {
+    const extracted = join(dir, 'extracted');
+    await mkdir(extracted);
+    expect(spawnSync('tar', ['-xzf', source!, '-C', extracted]).status).toBe(0);
     const partial = join(dir, 'notest');
     await mkdir(partial);
-    for (const name of await readdir(join(raw, 'cifar-10-batches-bin'))) {
-      if (name.startsWith('data_batch_')) await copyFile(join(raw, 'cifar-10-batches-bin', name), join(partial, name));
+    for (const name of await readdir(join(extracted, 'cifar-10-batches-bin'))) {
+      if (name.startsWith('data_batch_')) await copyFile(join(extracted, 'cifar-10-batches-bin', name), join(partial, name));
     }
     const out = join(dir, 'notest-data');
     expectFailure(await runCli(['prepare', '--source', partial, '--data', out]), 1, `${partial}: lacks test_batch.bin`);
@@ -158,13 +160,13 @@ describe('2. a download server that accepts and never answers', () => {
   });
 });
 
-describe.runIf(source)('3. one line instead of a stack trace', () => {
+describe('3. one line instead of a stack trace', () => {
   test('--out and --data under a file', async () => {
     const file = join(dir, 'a-file');
     await writeFile(file, 'x');
     expectFailure(await runCli(['train', '--data', data, '--limit', '200', '--out', join(file, 'run')]), 1, `cannot create folder ${join(file, 'run')}: ${file} is a file, not a folder`);
     expectFailure(await runCli(['explore', '--data', data, '--out', join(file, 'x')]), 1, `cannot create folder ${join(file, 'x')}: ${file} is a file, not a folder`);
-    expectFailure(await runCli(['prepare', '--source', source!, '--data', join(file, 'data')]), 1, `cannot create folder ${join(file, 'data')}: ${file} is a file, not a folder`);
+    expectFailure(await runCli(['prepare', '--source', raw, '--data', join(file, 'data')]), 1, `cannot create folder ${join(file, 'data')}: ${file} is a file, not a folder`);
     expect(await readFile(file, 'utf8')).toBe('x');
   });
 
@@ -231,7 +233,7 @@ describe.runIf(source)('3. one line instead of a stack trace', () => {
   });
 });
 
-describe.runIf(source)('4. a damaged dataset file is described, never prepared over', () => {
+describe('4. a damaged dataset file is described, never prepared over', () => {
   const cases: Array<[string, () => Promise<Uint8Array>, (path: string) => string]> = [
     [
       'truncated',
@@ -243,12 +245,12 @@ describe.runIf(source)('4. a damaged dataset file is described, never prepared o
     ['negative labels', async () => arrowFile(3072, new Int8(), [3, -1]), (path) => `${path}: column "label" must be an unsigned integer (Uint8, Uint16 or Uint32), found Int8`],
   ];
 
-  test.each(cases)('%s: train, evaluate and explore say what is wrong; prepare leaves it as it is', async (name, bytes, problem) => {
-    const folder = await dataWithTestFile(`damaged-${name.replace(/ /g, '-')}`, await bytes());
+  test.each(cases)('%s: train, evaluate and explore say what is wrong and leave it as it is', async (name, bytes, problem) => {
+    const folder = await dataWithTestFile(data, `damaged-${name.replace(/ /g, '-')}`, await bytes());
     const path = join(folder, 'test.arrow');
     const before = await snapshot(folder);
-    // The source is set, so a command that tried to prepare again would overwrite the file.
-    const env = { RXVISION_CIFAR10_SOURCE: source };
+    // A source is set, so a command that tried to prepare again would overwrite the file (or fail on the source instead).
+    const env = { RXVISION_CIFAR10_SOURCE: source ?? raw };
     for (const args of [
       ['train', '--data', folder, '--limit', '200', '--out', join(dir, 'never')],
       ['evaluate', '--model', run, '--data', folder, '--backend', 'wasm'],
@@ -259,12 +261,22 @@ describe.runIf(source)('4. a damaged dataset file is described, never prepared o
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
       expect(result.stderr.trim()).toContain(`rxvision: ${problem(path)}`);
     }
-    const prepared = await runCli(['prepare', '--data', folder], env);
-    expect(prepared.code).toBe(1);
-    expect(prepared.stderr.trim()).toMatch(new RegExp(`^rxvision: ${escape(path)}: .*; left as it is \\(move it away, or prepare with force to replace it\\)$`));
     expect(await snapshot(folder)).toEqual(before);
     expect(await snapshot(join(dir, 'never'))).toEqual(['(missing)']);
   });
+
+  // prepare knows a folder it prepared itself (its files name CIFAR-10's raw files): the real dataset's.
+  test.runIf(source).each(cases)('%s: prepare leaves a damaged test.arrow of real CIFAR-10 as it is', async (name, bytes) => {
+    const cifar = join(dir, 'cifar-prepared');
+    if (!(await stat(cifar).catch(() => undefined))) expect((await runCli(['prepare', '--source', source!, '--data', cifar])).code).toBe(0);
+    const folder = await dataWithTestFile(cifar, `damaged-cifar-${name.replace(/ /g, '-')}`, await bytes());
+    const path = join(folder, 'test.arrow');
+    const before = await snapshot(folder);
+    const prepared = await runCli(['prepare', '--data', folder], { RXVISION_CIFAR10_SOURCE: source });
+    expect(prepared.code).toBe(1);
+    expect(prepared.stderr.trim()).toMatch(new RegExp(`^rxvision: ${escape(path)}: .*; left as it is \\(move it away, or prepare with force to replace it\\)$`));
+    expect(await snapshot(folder)).toEqual(before);
+  }, 120_000);
 
   test('a 20000×20000 PNG is called too large, not "not a PNG"', async () => {
     const huge = join(dir, 'huge.png');
@@ -273,10 +285,10 @@ describe.runIf(source)('4. a damaged dataset file is described, never prepared o
   });
 });
 
-describe.runIf(source)('5. no silently wrong results', () => {
+describe('5. no silently wrong results', () => {
   test('a model with 12 outputs and 10 class names', async () => {
     const twelve = await runWithModel('twelve-outputs', [32, 32, 3], 12);
-    const problem = `${join(twelve, 'model')}: the saved model has 12 outputs but 10 class names`;
+    const problem = `${join(twelve, 'model')}: the model has 12 outputs but 10 class names`;
     expectFailure(await runCli(['evaluate', '--model', twelve, '--data', data, '--backend', 'wasm']), 1, problem);
     expectFailure(await runCli(['predict', '--model', twelve, '--backend', 'wasm', join(dir, 'colour.png')]), 1, problem);
   });
@@ -295,15 +307,21 @@ describe.runIf(source)('5. no silently wrong results', () => {
   });
 });
 
-describe.runIf(source)('6. what killed runs left behind', () => {
-  test('the next prepare and train into the folder remove what earlier writers left (their claims are gone), whatever pid or token names it', async () => {
+describe('6. what killed runs left behind', () => {
+  test.runIf(source)('the next prepare of real CIFAR-10 into the folder removes what earlier writers left (their claims are gone), whatever pid or token names it', async () => {
     const pid = deadPid();
-    await writeFile(join(data, `train.arrow.${pid}.tmp`), 'half a file, named as rxvision named them before claims');
-    await writeFile(join(data, 'test.arrow.0123456789abcdef.tmp'), 'half a file of a lost claim');
-    const prepared = await runCli(['prepare', '--data', data]);
+    const cifar = join(dir, 'cifar');
+    const first = await runCli(['prepare', '--source', source!, '--data', cifar]);
+    expect(first.code, first.stderr).toBe(0);
+    await writeFile(join(cifar, `train.arrow.${pid}.tmp`), 'half a file, named as rxvision named them before claims');
+    await writeFile(join(cifar, 'test.arrow.0123456789abcdef.tmp'), 'half a file of a lost claim');
+    const prepared = await runCli(['prepare', '--data', cifar]);
     expect(prepared.code, prepared.stderr).toBe(0);
-    expect((await readdir(data)).sort()).toEqual(['test.arrow', 'train.arrow']);
+    expect((await readdir(cifar)).sort()).toEqual(['test.arrow', 'train.arrow']);
+  });
 
+  test('the next train into a run folder removes what earlier writers left (their claims are gone), whatever pid or token names it', async () => {
+    const pid = deadPid();
     const resumed = join(dir, 'resumed');
     await cp(run, resumed, { recursive: true });
     await mkdir(join(resumed, 'checkpoint.fedcba9876543210.tmp', 'model'), { recursive: true });
@@ -330,7 +348,7 @@ describe.runIf(source)('6. what killed runs left behind', () => {
   });
 });
 
-describe.runIf(source)('every command with a broken input of each kind', () => {
+describe('every command with a broken input of each kind', () => {
   test('one line each, never a stack trace, empty output, internal error, or exit 0 or 13', async () => {
     const file = join(dir, 'matrix-file');
     await writeFile(file, 'x');
@@ -340,7 +358,7 @@ describe.runIf(source)('every command with a broken input of each kind', () => {
     const locked = join(dir, 'matrix-locked');
     await mkdir(locked, { recursive: true });
     await chmod(locked, 0o555);
-    const damagedData = await dataWithTestFile('matrix-damaged-data', Buffer.from('not arrow'));
+    const damagedData = await dataWithTestFile(data, 'matrix-damaged-data', Buffer.from('not arrow'));
     const damagedModel = join(dir, 'matrix-damaged-model');
     await cp(run, damagedModel, { recursive: true });
     await writeFile(join(damagedModel, 'model', 'model.json'), '{"modelTopology": ');
@@ -361,7 +379,7 @@ describe.runIf(source)('every command with a broken input of each kind', () => {
         { args: ['predict', '--model', run, join(dir, 'no-such.png')] },
       ],
       'a damaged file': [
-        { args: ['prepare', '--data', damagedData], env: { RXVISION_CIFAR10_SOURCE: source } },
+        { args: ['prepare', '--data', damagedData], env: { RXVISION_CIFAR10_SOURCE: source ?? raw } },
         { args: ['explore', '--data', damagedData, '--out', out('d')] },
         { args: ['train', '--data', damagedData, '--out', out('e')] },
         { args: ['evaluate', '--model', damagedModel, '--data', data] },
