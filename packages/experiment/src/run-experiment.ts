@@ -143,7 +143,7 @@ function run(configOf: () => Promise<RunConfig>, resuming: boolean, options: Run
           subscriber.closed ? Promise.resolve() : Promise.race([
             whenCancelled,
             new Promise<void>((resolve, reject) => {
-              training = events.subscribe({ next: emit, error: reject, complete: resolve });
+              training = events.subscribe({ error: reject, complete: resolve });
             }),
           ]),
         );
@@ -214,6 +214,8 @@ async function trainInto(
         tap(() => {
           if (claim.signal.aborted) throw claim.signal.reason;
         }),
+        // Passed on as fit emits them (the history write below is asynchronous, and fit does not wait for it).
+        tap((event: TrainingEvent) => emit(event)),
         // The history on disk grows epoch by epoch, so an interrupted run keeps what it did.
         concatMap(async (event) => {
           if (event.type === 'epoch') {
