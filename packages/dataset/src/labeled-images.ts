@@ -1,15 +1,23 @@
 import type { ImageShape } from './schema.js';
 
 /**
- * What the rest of rxvision needs from a dataset: random access to images and labels.
- * Implemented by a whole file (`ImageDataset`) and by index views over it (`subset`, splits).
+ * An image's pixels: bytes (0–255, what image files and dataset files hold; the batch stream
+ * scales them to [0, 1]) or float32 values the stream takes as they are (already scaled).
  */
-export interface LabeledImages {
+export type PixelArray = Uint8Array | Float32Array;
+
+/**
+ * What the rest of rxvision needs from a dataset: random access to images and labels.
+ * Implemented by a whole file (`ImageDataset`), by index views over it (`subset`, splits) and by
+ * arrays in memory (`labeledImages`). Dataset files hold bytes, so `Pixels` is `Uint8Array` unless
+ * said otherwise.
+ */
+export interface LabeledImages<Pixels extends PixelArray = Uint8Array> {
   readonly length: number;
   readonly classes: readonly string[];
   readonly shape: ImageShape;
   /** The pixels of one image in HWC order: a view into the dataset's memory, never a copy. */
-  image(index: number): Uint8Array;
+  image(index: number): Pixels;
   label(index: number): number;
 }
 

@@ -1,4 +1,4 @@
-import type { LabeledImages } from './labeled-images.js';
+import type { LabeledImages, PixelArray } from './labeled-images.js';
 import { createRandom, permutation, shuffleInPlace } from './random.js';
 import { type DatasetView, subset } from './subset.js';
 
@@ -13,7 +13,7 @@ export interface SplitOptions {
  * Splits a dataset into views of the given sizes, which must add up to its length, like
  * PyTorch's `random_split(dataset, [45000, 5000])`. Each part lists its rows in random order.
  */
-export function randomSplit(source: LabeledImages, sizes: readonly number[], options: SplitOptions): DatasetView[] {
+export function randomSplit<Pixels extends PixelArray = Uint8Array>(source: LabeledImages<Pixels>, sizes: readonly number[], options: SplitOptions): DatasetView<Pixels>[] {
   const total = sizes.reduce((sum, size) => sum + size, 0);
   if (!sizes.every((size) => Number.isInteger(size) && size >= 0) || total !== source.length) {
     throw new RangeError(`split sizes [${sizes.join(', ')}] must be whole numbers adding up to the dataset's ${source.length} rows`);
@@ -42,7 +42,7 @@ export function randomSplit(source: LabeledImages, sizes: readonly number[], opt
   return parts.map((rows) => subset(source, shuffleInPlace(rows, random)));
 }
 
-function rowsByClass(source: LabeledImages): Uint32Array[] {
+function rowsByClass(source: LabeledImages<PixelArray>): Uint32Array[] {
   const counts = new Array<number>(source.classes.length).fill(0);
   for (let i = 0; i < source.length; i++) counts[source.label(i)]!++;
   const rows = counts.map((count) => new Uint32Array(count));

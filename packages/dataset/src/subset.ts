@@ -1,13 +1,13 @@
-import { checkIndex, type LabeledImages } from './labeled-images.js';
+import { checkIndex, type LabeledImages, type PixelArray } from './labeled-images.js';
 import type { ImageShape } from './schema.js';
 
 /** Rows of another dataset picked by index: a view, the images stay where they are. */
-export class DatasetView implements LabeledImages {
+export class DatasetView<Pixels extends PixelArray = Uint8Array> implements LabeledImages<Pixels> {
   readonly classes: readonly string[];
   readonly shape: ImageShape;
 
   constructor(
-    readonly source: LabeledImages,
+    readonly source: LabeledImages<Pixels>,
     readonly indices: Uint32Array,
   ) {
     for (const index of indices) checkIndex(index, source.length);
@@ -19,7 +19,7 @@ export class DatasetView implements LabeledImages {
     return this.indices.length;
   }
 
-  image(index: number): Uint8Array {
+  image(index: number): Pixels {
     checkIndex(index, this.indices.length);
     return this.source.image(this.indices[index]!);
   }
@@ -31,7 +31,7 @@ export class DatasetView implements LabeledImages {
 }
 
 /** A view of `indices` of `source`; views of views map straight to the underlying rows. */
-export function subset(source: LabeledImages, indices: ArrayLike<number>): DatasetView {
+export function subset<Pixels extends PixelArray = Uint8Array>(source: LabeledImages<Pixels>, indices: ArrayLike<number>): DatasetView<Pixels> {
   const own = Uint32Array.from(indices);
   if (source instanceof DatasetView) {
     for (const index of own) checkIndex(index, source.length);

@@ -1,6 +1,6 @@
 import { Table } from 'apache-arrow';
 import { describe, expect, test } from 'vitest';
-import { ImageDataset, imageDatasetSchema, imageRecordBatch, randomSplit, subset } from '../src/index.js';
+import { ImageDataset, imageDatasetSchema, imageRecordBatch, labeledImages, randomSplit, subset } from '../src/index.js';
 
 /** An in-memory dataset of 1×1 grey images whose pixel value is the row index mod 256. */
 function syntheticDataset(labels: number[]): ImageDataset {
@@ -63,5 +63,23 @@ describe('subset', () => {
     expect(inner.source).toBe(dataset);
     expect(Array.from(inner.indices)).toEqual([6, 9]);
     expect(() => subset(outer, [4])).toThrow(RangeError);
+  });
+});
+
+describe('labeledImages: arrays in memory as a dataset', () => {
+  test('bytes or float32 pixels, viewed in place; splits keep their type', () => {
+    const pixels = Float32Array.from({ length: 4 * 6 }, (_, i) => i / 10);
+    const images = labeledImages({ classes: ['x', 'y'], shape: [2, 3, 1], pixels, labels: [1, 0, 1, 0] });
+    expect([images.length, images.label(2), Array.from(images.image(2))]).toEqual([4, 1, Array.from(pixels.subarray(12, 18))]);
+    expect(images.image(1).buffer).toBe(pixels.buffer); // a view, not a copy
+    const [part] = randomSplit(images, [4], { seed: 1 });
+    expect(part!.image(0)).toBeInstanceOf(Float32Array);
+  });
+
+  test('wrong lengths, bad labels and bad shapes are refused, naming the data', () => {
+    expect(() => labeledImages({ classes: ['x', 'y'], shape: [2, 2, 1], pixels: new Uint8Array(7), labels: [0, 1] }, 'mine')).toThrow('mine: holds 7 pixel values for 2 labels; 2×2×1 images need 8');
+    expect(() => labeledImages({ classes: ['x', 'y'], shape: [1, 1, 1], pixels: new Uint8Array(2), labels: [0, 2] }, 'mine')).toThrow('mine: row 1 has label 2, outside 0..1');
+    expect(() => labeledImages({ classes: ['x'], shape: [0, 1, 1], pixels: new Uint8Array(0), labels: [] }, 'mine')).toThrow('mine: shape [0, 1, 1] must be three positive integers');
+    expect(() => labeledImages({ classes: ['x'], shape: [1, 1, 1], pixels: new Uint8Array(1), labels: [0] }).image(1)).toThrow(RangeError);
   });
 });

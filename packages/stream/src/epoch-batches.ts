@@ -1,4 +1,4 @@
-import type { LabeledImages } from '@rxvision/dataset';
+import type { LabeledImages, PixelArray } from '@rxvision/dataset';
 import { type Observable, skip } from 'rxjs';
 import { batch } from './batch.js';
 import { imagesToTensors, type ToTensorsOptions } from './images-to-tensors.js';
@@ -32,7 +32,7 @@ export type EpochBatches = ((epoch: number, skipBatches?: number) => Observable<
  * Skipped batches are dropped as index arrays, before any pixel is read; augmentations draw from
  * (seed, epoch, row), so a resumed epoch sees the same pixels as an uninterrupted one.
  */
-export function epochBatches(dataset: LabeledImages, options: EpochBatchesOptions): EpochBatches {
+export function epochBatches(dataset: LabeledImages<PixelArray>, options: EpochBatchesOptions): EpochBatches {
   const transforms = options.transforms ?? [];
   const batches = (epoch: number, skipBatches = 0) => {
     const rows = rowIndices(dataset.length);

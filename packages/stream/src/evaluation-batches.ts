@@ -1,4 +1,4 @@
-import type { LabeledImages } from '@rxvision/dataset';
+import type { LabeledImages, PixelArray } from '@rxvision/dataset';
 import type { Observable } from 'rxjs';
 import { epochBatches, type EpochBatchesOptions } from './epoch-batches.js';
 import type { Pending } from './pending.js';
@@ -13,7 +13,7 @@ import type { TensorBatch } from './tensor-batch.js';
  * fit(model, { schedule, trainBatches: epochBatches(train, { batchSize: 128, seed: 43 }), validationBatches: evaluationBatches(validation, { batchSize: 1000 }) });
  * ```
  */
-export function evaluationBatches(dataset: LabeledImages, options: Omit<EpochBatchesOptions, 'seed'>): () => Observable<Pending<TensorBatch>> {
+export function evaluationBatches(dataset: LabeledImages<PixelArray>, options: Omit<EpochBatchesOptions, 'seed'>): () => Observable<Pending<TensorBatch>> {
   const batches = epochBatches(dataset, options);
   return () => batches(0);
 }

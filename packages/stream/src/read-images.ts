@@ -1,4 +1,4 @@
-import type { LabeledImages } from '@rxvision/dataset';
+import type { LabeledImages, PixelArray } from '@rxvision/dataset';
 import { defer, Observable, of } from 'rxjs';
 import type { ImageBatch } from './image-batch.js';
 import type { Pending } from './pending.js';
@@ -11,10 +11,11 @@ export interface ReadImagesOptions {
 }
 
 /**
- * Turns batches of row indices into pending image batches: pixels are read from the dataset and
- * scaled to [0, 1] only when a batch is pulled, so nothing is read ahead of demand.
+ * Turns batches of row indices into pending image batches: pixels are read from the dataset only
+ * when a batch is pulled, so nothing is read ahead of demand. Byte pixels are scaled to [0, 1];
+ * float32 pixels are taken as they are.
  */
-export function readImages(dataset: LabeledImages, options: ReadImagesOptions = {}) {
+export function readImages(dataset: LabeledImages<PixelArray>, options: ReadImagesOptions = {}) {
   const { epoch = 0, firstIndex = 0 } = options;
   const shape = dataset.shape;
   const pixelsPerImage = shape[0] * shape[1] * shape[2];
@@ -32,13 +33,13 @@ export function readImages(dataset: LabeledImages, options: ReadImagesOptions = 
     });
 }
 
-function read(dataset: LabeledImages, rows: Uint32Array, pixelsPerImage: number, shape: ImageBatch['shape'], epoch: number, index: number): ImageBatch {
+function read(dataset: LabeledImages<PixelArray>, rows: Uint32Array, pixelsPerImage: number, shape: ImageBatch['shape'], epoch: number, index: number): ImageBatch {
   const size = rows.length;
   const pixels = new Float32Array(size * pixelsPerImage);
   const labels = new Uint32Array(size); // any class count
-  const scale = 1 / 255;
   for (let i = 0; i < size; i++) {
     const image = dataset.image(rows[i]!);
+    const scale = image instanceof Float32Array ? 1 : 1 / 255;
     const offset = i * pixelsPerImage;
     for (let p = 0; p < pixelsPerImage; p++) pixels[offset + p] = image[p]! * scale;
     labels[i] = dataset.label(rows[i]!);

@@ -4,6 +4,7 @@ import { concatMap, from, lastValueFrom, take, toArray } from 'rxjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { epochBatches, evaluationBatches, rowIndices, toTensors, type TensorBatch } from '../src/index.js';
 import { tinyDataset } from './fixtures.js';
+import { labeledImages } from '@rxvision/dataset';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -28,6 +29,17 @@ function consume(stream: ReturnType<ReturnType<typeof epochBatches>>) {
 }
 
 describe('toTensors', () => {
+  test('float32 pixels go to the model as they are; byte pixels of the same images are scaled by 1/255', async () => {
+    const floats = Float32Array.from({ length: 3 * 4 }, (_, i) => (i - 5) * 0.75); // negative and above 1: already normalised values
+    const images = labeledImages({ classes: ['a', 'b'], shape: [2, 2, 1], pixels: floats, labels: [0, 1, 1] });
+    const [batch] = await consume(from([Uint32Array.from([2, 0])]).pipe(toTensors(images, { layout: 'flat' })));
+    expect(batch!.xs).toEqual([Array.from(floats.subarray(8, 12)), Array.from(floats.subarray(0, 4))]);
+    expect(batch!.labels).toEqual([1, 0]);
+    const bytes = labeledImages({ classes: ['a', 'b'], shape: [2, 2, 1], pixels: Uint8Array.from({ length: 12 }, (_, i) => i * 20), labels: [0, 1, 1] });
+    const [scaled] = await consume(from([Uint32Array.from([2])]).pipe(toTensors(bytes, { layout: 'flat' })));
+    (scaled!.xs as number[][])[0]!.forEach((value, p) => expect(value).toBeCloseTo(((8 + p) * 20) / 255, 6));
+  });
+
   test('scales pixels to [0, 1] and keeps rows and labels together', async () => {
     const dataset = tinyDataset(5);
     const batches = await consume(from([Uint32Array.from([4, 1])]).pipe(toTensors(dataset, { layout: 'flat' })));

@@ -1,4 +1,4 @@
-import type { ImageShape, LabeledImages } from '@rxvision/dataset';
+import type { ImageShape, LabeledImages, PixelArray } from '@rxvision/dataset';
 import { evaluationBatches, type ImageTransform, normalize, type NormalizeOptions } from '@rxvision/stream';
 import { softmax, type Tensor, tidy } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -27,8 +27,8 @@ export class ClassifierError extends Error {
   override readonly name = 'ClassifierError';
 }
 
-/** Images to classify: any `LabeledImages` (a dataset, a split), or pixels without labels. */
-export type Images = Pick<LabeledImages, 'length' | 'shape' | 'image'>;
+/** Images to classify: any `LabeledImages` (a dataset, a split), or pixels without labels (bytes, or float32 as the model takes them before normalisation). */
+export type Images = Pick<LabeledImages<PixelArray>, 'length' | 'shape' | 'image'>;
 
 /**
  * Writes `preprocessing` into `model`'s user-defined metadata (saved with it by `model.save`) and
@@ -78,7 +78,7 @@ export function predict(classifier: Classifier, images: Images, options: Predict
   const shape = classifier.imageShape;
   if (images.shape.join() !== shape.join()) throw new ClassifierError(`predict: the model takes ${shape.join('×')} images, got ${images.shape.join('×')}`);
   // The batch stream wants labels: unlabelled images get class 0, which nothing here reads.
-  const labelled: LabeledImages = { length: images.length, shape, classes: classifier.classes, image: (i) => images.image(i), label: () => 0 };
+  const labelled: LabeledImages<PixelArray> = { length: images.length, shape, classes: classifier.classes, image: (i) => images.image(i), label: () => 0 };
   const batches = evaluationBatches(labelled, { batchSize: options.batchSize ?? 256, transforms: preprocessingTransforms(classifier) });
   return batches().pipe(
     concatMap((pending) => pending),
