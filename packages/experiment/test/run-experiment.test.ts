@@ -1,0 +1,102 @@
+import '@tensorflow/tfjs-backend-cpu';
+import { access, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ImageDatasetWriter } from '@rxvision/dataset/node';
+import { claimFolder, FolderHeldError } from '@rxvision/folder';
+import { RUN_FILES } from '@rxvision/run-folder';
+import { loadClassifier } from '@rxvision/train/node';
+import * as tf from '@tensorflow/tfjs-core';
+import { filter, firstValueFrom, lastValueFrom, Subject, take, tap, toArray } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type Experiment, parseExperiment, resumeExperiment, type RunEvent, runExperiment } from '../src/index.js';
+
+let dir: string;
+let experiment: Experiment;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  dir = await mkdtemp(join(tmpdir(), 'rxvision-run-'));
+  // Grey 4×4 images, brighter in the top or the bottom half: an MLP learns them in an epoch.
+  for (const [file, rows] of [['train.arrow', 200], ['test.arrow', 40]] as const) {
+    const writer = await ImageDatasetWriter.create(join(dir, file), { classes: ['top', 'bottom'], shape: [4, 4, 1], rows });
+    for (let row = 0; row < rows; row++) await writer.append(Uint8Array.from({ length: 16 }, (_, i) => ((i < 8) === (row % 2 === 0) ? 160 : 50) + ((row * 7 + i * 13) % 40)), row % 2);
+    await writer.commit();
+  }
+  experiment = parseExperiment({ dataset: { type: 'arrow', train: 'train.arrow', test: 'test.arrow' }, validation: 40, batchSize: 20, model: { type: 'mlp', hidden: [8] }, optimizer: { type: 'sgd', momentum: 0.9 }, schedule: [{ epochs: 3, learningRate: 0.1 }] });
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+/** Events without their wall times, to compare runs. */
+const comparable = (events: RunEvent[]) => JSON.parse(JSON.stringify(events.filter((e) => e.type === 'batch' || e.type === 'epoch' || e.type === 'end'), (key, value) => (key === 'seconds' ? undefined : value)));
+
+describe('runExperiment', () => {
+  let whole: RunEvent[];
+
+  test('one Observable: start, fit’s events, finish; the run folder holds every file, and no claim once it completes', async () => {
+    const folder = join(dir, 'whole');
+    whole = await lastValueFrom(runExperiment(experiment, { folder, baseDir: dir, source: 'bands' }).pipe(toArray()));
+    const types = whole.map((e) => e.type).filter((type, i, all) => type !== all[i - 1]);
+    expect(types).toEqual(['start', 'batch', 'epoch', 'batch', 'epoch', 'batch', 'epoch', 'end', 'finish']);
+    expect(whole[0]).toMatchObject({ type: 'start', folder, stepsPerEpoch: 8, epochs: 3, backend: { backend: 'cpu' } });
+    expect((await readdir(folder)).sort()).toEqual(Object.values(RUN_FILES).sort());
+    const history = JSON.parse(await readFile(join(folder, RUN_FILES.history), 'utf8'));
+    expect(history).toEqual(whole.flatMap((e) => (e.type === 'epoch' ? [e.record] : [])));
+    const finish = whole.at(-1) as Extract<RunEvent, { type: 'finish' }>;
+    expect(JSON.parse(await readFile(join(folder, RUN_FILES.summary), 'utf8'))).toEqual(JSON.parse(JSON.stringify({ format: 1, ...finish.summary })));
+    expect(finish.summary).toMatchObject({ experiment: 'bands', split: { train: 160, validation: 40, test: 40 }, backend: { name: 'cpu', gpu: false } });
+    expect(finish.test!.accuracy).toBeGreaterThan(0.9);
+    // Stored with absolute paths: the run can be resumed or evaluated from anywhere.
+    expect(JSON.parse(await readFile(join(folder, RUN_FILES.experiment), 'utf8')).dataset).toEqual({ type: 'arrow', train: join(dir, 'train.arrow'), test: join(dir, 'test.arrow') });
+    const classifier = await loadClassifier(join(folder, RUN_FILES.model));
+    expect([classifier.classes, classifier.imageShape]).toEqual([['top', 'bottom'], [4, 4, 1]]);
+    classifier.model.dispose();
+  });
+
+  test('stop: the step ends, a checkpoint is written, `stopped` is the last event; resumeExperiment goes on as if it never stopped', async () => {
+    const folder = join(dir, 'stopped');
+    const stop = new Subject<void>();
+    const first = await lastValueFrom(
+      runExperiment(experiment, { folder, baseDir: dir, source: 'bands', stop }).pipe(
+        tap((e) => e.type === 'batch' && e.epoch === 2 && e.step === 3 && stop.next()),
+        toArray(),
+      ),
+    );
+    expect(first.at(-1)).toMatchObject({ type: 'stopped', position: { epoch: 2, step: 3 } });
+    expect(await exists(join(folder, RUN_FILES.summary))).toBe(false);
+    const second = await lastValueFrom(resumeExperiment({ folder }).pipe(toArray()));
+    expect(second[0]).toMatchObject({ type: 'start', resumedAt: { epoch: 2, step: 3 }, config: { source: 'bands' } });
+    expect(comparable([...first, ...second])).toEqual(comparable(whole));
+    expect(JSON.parse(await readFile(join(folder, RUN_FILES.history), 'utf8')).map((r: { valLoss: number }) => r.valLoss)).toEqual(whole.flatMap((e) => (e.type === 'epoch' ? [e.record.valLoss] : [])));
+  });
+
+  test('unsubscribing stops training and releases the folder; nothing more is written', async () => {
+    const folder = join(dir, 'unsubscribed');
+    await firstValueFrom(runExperiment(experiment, { folder, baseDir: dir }).pipe(filter((e) => e.type === 'batch' && e.epoch === 2), take(1)));
+    // The release is asynchronous: another writer gets the folder as soon as it is done.
+    let claim;
+    for (let tries = 0; !claim && tries < 100; tries++) claim = await claimFolder(folder, { purpose: 'test' }).catch(() => new Promise((resolve) => setTimeout(resolve, 20)).then(() => undefined));
+    expect(claim).toBeDefined();
+    await claim!.release();
+    expect(await exists(join(folder, RUN_FILES.summary))).toBe(false);
+    expect(JSON.parse(await readFile(join(folder, RUN_FILES.history), 'utf8'))).toHaveLength(1);
+  });
+
+  test('a folder another writer holds is refused with FolderHeldError, before anything is written into it', async () => {
+    const folder = join(dir, 'held');
+    const claim = await claimFolder(folder, { purpose: 'someone else' });
+    try {
+      await expect(lastValueFrom(runExperiment(experiment, { folder, baseDir: dir }))).rejects.toBeInstanceOf(FolderHeldError);
+      expect((await readdir(folder)).filter((name) => !name.startsWith('writer.lock'))).toEqual([]);
+    } finally {
+      await claim.release();
+    }
+  });
+
+  test('an experiment that cannot be composed makes no run folder; resuming a folder without a checkpoint says so', async () => {
+    const folder = join(dir, 'never');
+    await expect(lastValueFrom(runExperiment({ ...experiment, batchSize: 500 }, { folder, baseDir: dir, source: 'big.json' }))).rejects.toThrow('big.json: batchSize: 500 is larger than the training split (160 images)');
+    expect(await exists(folder)).toBe(false);
+    await expect(lastValueFrom(resumeExperiment({ folder }))).rejects.toThrow(`${folder}: no checkpoint to resume from (expected ${join(folder, 'checkpoint', 'checkpoint.json')})`);
+  });
+});
