@@ -22,7 +22,7 @@ beforeAll(async () => {
     for (let row = 0; row < rows; row++) await writer.append(Uint8Array.from({ length: 16 }, (_, i) => ((i < 8) === (row % 2 === 0) ? 160 : 50) + ((row * 7 + i * 13) % 40)), row % 2);
     await writer.commit();
   }
-  experiment = parseExperiment({ dataset: { type: 'arrow', train: 'train.arrow', test: 'test.arrow' }, validation: 40, batchSize: 20, model: { type: 'mlp', hidden: [8] }, optimizer: { type: 'sgd', momentum: 0.9 }, schedule: [{ epochs: 3, learningRate: 0.1 }] });
+  experiment = parseExperiment({ dataset: { type: 'arrow', train: 'train.arrow', test: 'test.arrow' }, validation: 40, batchSize: 20, model: { type: 'mlp', hidden: [8] }, optimizer: { type: 'sgd', momentum: 0.9 }, schedule: [{ epochs: 3, learningRate: 0.1 }] }, 'bands');
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
