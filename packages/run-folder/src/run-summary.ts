@@ -11,8 +11,8 @@ export interface RunSummary {
   readonly architecture: string;
   readonly parameters: number;
   readonly epochs: number;
-  /** Set when a stopping policy ended the run before its schedule did. */
-  readonly ended?: 'early-stopping' | 'time-budget';
+  /** Set when a stopping policy (or a sweep's scheduler) ended the run before its schedule did. */
+  readonly ended?: 'early-stopping' | 'time-budget' | 'scheduler';
   readonly epochsRun?: number;
   /** With keepBest: the epoch whose weights the saved model holds. */
   readonly bestEpoch?: number;

@@ -2,7 +2,7 @@ import type { EpochRecord } from '@rxvision/metrics';
 import type { Pending, TensorBatch } from '@rxvision/stream';
 import { dispose, oneHot, type Scalar, type Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { concat, concatMap, defer, EMPTY, finalize, from, ignoreElements, Observable, of, Subject, takeUntil } from 'rxjs';
+import { concat, concatMap, defer, EMPTY, finalize, from, ignoreElements, mergeAll, Observable, of, Subject, takeUntil } from 'rxjs';
 import { type Evaluation, evaluate, type Metric } from './evaluate.js';
 import { asSchedule, changesEachStep, checkSchedule, type LearningRateSchedule, learningRateAt, phaseAt, scheduleEpochs } from './learning-rate.js';
 import { type Loss, softmaxCrossEntropy } from './loss.js';
@@ -64,7 +64,7 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
       throw new RangeError(`the ${schedule.type} schedule changes the rate at every step: fit needs stepsPerEpoch, got ${options.stepsPerEpoch}`);
     }
     const history: EpochRecord[] = [...(options.resume?.history ?? [])];
-    const stop = { requested: false, position: undefined as TrainingPosition | undefined };
+    const stop = { requested: false, pausedBy: undefined as 'scheduler' | undefined, position: undefined as TrainingPosition | undefined };
     const optimizer = new TrainingOptimizer(options.optimizer ?? PLAIN_SGD, learningRateAt(schedule, start.epoch, start.step, options.stepsPerEpoch));
     subscriber.add(() => optimizer.dispose());
     const saved = options.resume?.optimizerWeights;
@@ -79,18 +79,27 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
     const epochs = Array.from({ length: scheduleEpochs(schedule) }, (_, index) => ({ epoch: index + 1, phase: phaseAt(schedule, index + 1) })).filter(({ epoch }) => epoch >= start.epoch);
     const context: EpochContext = { model, options, schedule, optimizer, restored, loss: options.loss ?? softmaxCrossEntropy(), history, stop, kept };
     const run = from(epochs).pipe(
-      concatMap(({ phase, epoch }) => {
-        // Asked before every epoch, the first of a resumed run included: it ends where the uninterrupted one did.
-        ended ??= stop.requested ? undefined : stopReason(history, options);
-        if (ended) return EMPTY;
-        if (!stop.requested) return runEpoch(context, epoch, phase, epoch === start.epoch ? start : { ...START, epoch });
-        // Stopped between epochs: the checkpoint of the epoch just ended already says where we are.
-        stop.position ??= { ...START, epoch };
-        return EMPTY;
-      }),
+      concatMap(({ phase, epoch }) =>
+        defer(async () => {
+          // Asked before every epoch, the first of a resumed run included: it ends where the uninterrupted one did.
+          ended ??= stop.requested ? undefined : stopReason(history, options);
+          // The scheduler between epochs only: never inside one a resumed run finishes.
+          const atEpochStart = epoch !== start.epoch || start.step === 0;
+          if (!ended && !stop.requested && options.scheduler && history.length > 0 && atEpochStart) {
+            const decision = await options.scheduler([...history]);
+            if (decision === 'stop') ended = 'scheduler';
+            else if (decision === 'pause') stop.pausedBy = 'scheduler';
+          }
+          if (ended) return EMPTY;
+          if (!stop.requested && !stop.pausedBy) return runEpoch(context, epoch, phase, epoch === start.epoch ? start : { ...START, epoch });
+          // Stopped between epochs: the checkpoint of the epoch just ended already says where we are.
+          stop.position ??= { ...START, epoch };
+          return EMPTY;
+        }).pipe(mergeAll()),
+      ),
     );
     const last = defer(() => {
-      if (stop.position) return of<TrainingEvent>({ type: 'stopped', position: stop.position });
+      if (stop.position) return of<TrainingEvent>({ type: 'stopped', position: stop.position, by: stop.pausedBy ?? 'request' });
       if (kept.watched && kept.best) model.setWeights([...kept.best.weights]);
       return of<TrainingEvent>({ type: 'end', history: [...history], reason: ended ?? 'completed', ...(kept.watched && kept.best && { bestEpoch: kept.best.epoch }) });
     });

@@ -31,10 +31,21 @@ export interface StoppingOptions {
    * starts only if it is expected (by the longest so far) to end within it.
    */
   readonly timeBudgetSeconds?: number;
+  /**
+   * Asked between epochs (after the checkpoint; and before the next epoch of a run resumed at an
+   * epoch's start), for a policy that decides from more than this run, such as a sweep's ASHA:
+   * `continue`, `stop` (the run ends here, reason `scheduler`) or `pause` (it stops as `stop` would,
+   * checkpointed, to be resumed and asked again later). Its answers must depend on the history
+   * only, so that a resumed run is asked the same question.
+   */
+  readonly scheduler?: (history: History) => SchedulerDecision | Promise<SchedulerDecision>;
 }
 
+/** A scheduler's answer between two epochs. */
+export type SchedulerDecision = 'continue' | 'stop' | 'pause';
+
 /** Why a run ended. */
-export type EndReason = 'completed' | 'early-stopping' | 'time-budget';
+export type EndReason = 'completed' | 'early-stopping' | 'time-budget' | 'scheduler';
 
 /** The figure `monitor` names in a record; a clear error for a name the record lacks. */
 export function monitored(record: EpochRecord, monitor: Monitor): number {
@@ -57,7 +68,7 @@ export function bestEpoch(history: History, watched: Watched): { readonly epoch:
 }
 
 /** Whether training ends after `history`, by early stopping or the time budget (in that order); undefined to go on. */
-export function stopReason(history: History, options: StoppingOptions): Exclude<EndReason, 'completed'> | undefined {
+export function stopReason(history: History, options: StoppingOptions): Exclude<EndReason, 'completed' | 'scheduler'> | undefined {
   const { earlyStopping, timeBudgetSeconds } = options;
   if (earlyStopping && history.length > 0) {
     const best = bestEpoch(history, earlyStopping)!;

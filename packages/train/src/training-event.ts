@@ -30,10 +30,12 @@ export interface TrainingEnd {
   readonly bestEpoch?: number;
 }
 
-/** Training stopped on request (after a checkpoint); it can resume from `position`. */
+/** Training stopped on request, or paused by the scheduler (after a checkpoint); it can resume from `position`. */
 export interface TrainingStopped {
   readonly type: 'stopped';
   readonly position: TrainingPosition;
+  /** `stop` emitted (`request`), or the scheduler said `pause`. */
+  readonly by: 'request' | 'scheduler';
 }
 
 export type TrainingEvent = BatchEnd | EpochEnd | TrainingEnd | TrainingStopped;

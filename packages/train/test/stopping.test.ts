@@ -97,3 +97,44 @@ describe('time budget', () => {
     net.dispose();
   });
 });
+
+describe('a scheduler between epochs (a sweep’s ASHA)', () => {
+  test('asked with the history after each epoch but the last; `stop` ends the run there, reason scheduler', async () => {
+    const net = model();
+    const asked: number[] = [];
+    const events = await lastValueFrom(fit(net, { ...base, schedule: parseSchedule('4@0.1'), scheduler: async (history) => (asked.push(history.length), history.length === 2 ? 'stop' : 'continue') }).pipe(toArray()));
+    expect(asked).toEqual([1, 2]);
+    expect(ending(events)).toMatchObject({ type: 'end', reason: 'scheduler' });
+    expect(ending(events).history).toHaveLength(2);
+    net.dispose();
+  });
+
+  test('`pause` stops at the epoch boundary like a stop request (checkpointed); resumed, it is asked again and goes on as if never paused', async () => {
+    const whole = model();
+    const uninterrupted = await lastValueFrom(fit(whole, { ...base, schedule: parseSchedule('3@0.1') }).pipe(toArray()));
+    whole.dispose();
+    const net = model();
+    let saved: TrainingState | undefined;
+    let asked = 0;
+    const paused = await lastValueFrom(fit(net, { ...base, schedule: parseSchedule('3@0.1'), checkpoint: (state) => void (saved = state), scheduler: () => (++asked === 1 ? 'continue' : 'pause') }).pipe(toArray()));
+    expect(paused.at(-1)).toMatchObject({ type: 'stopped', position: { epoch: 3, step: 0 }, by: 'scheduler' });
+    const questions: number[] = [];
+    const rest = await lastValueFrom(fit(net, { ...base, schedule: parseSchedule('3@0.1'), resume: { position: saved!.position, history: saved!.history }, scheduler: (history) => (questions.push(history.length), 'continue') }).pipe(toArray()));
+    expect(questions).toEqual([2]); // asked again before epoch 3, with the same history
+    const losses = (events: TrainingEvent[]) => events.flatMap((event) => (event.type === 'epoch' ? [event.record.valLoss] : []));
+    expect([...losses(paused), ...losses(rest)]).toEqual(losses(uninterrupted));
+    net.dispose();
+  });
+
+  test('a run resumed inside an epoch is not asked before finishing it', async () => {
+    const net = model();
+    const stop = new Subject<void>();
+    let saved: TrainingState | undefined;
+    await lastValueFrom(fit(net, { ...base, schedule: parseSchedule('3@0.1'), stop, checkpoint: (state) => void (saved = state) }).pipe(tap((event) => event.type === 'batch' && event.epoch === 2 && event.step === 2 && stop.next())));
+    expect(saved!.position).toMatchObject({ epoch: 2, step: 2 });
+    const questions: number[] = [];
+    await lastValueFrom(fit(net, { ...base, schedule: parseSchedule('3@0.1'), resume: { position: saved!.position, history: saved!.history }, scheduler: (history) => (questions.push(history.length), 'continue') }));
+    expect(questions).toEqual([2]); // after epoch 2, not before its rest
+    net.dispose();
+  });
+});
