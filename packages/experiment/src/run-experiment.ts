@@ -6,10 +6,10 @@ import { accuracyChart, confusionMatrixChart, lossChart } from '@rxvision/plot';
 import { imageGrid, renderPng } from '@rxvision/plot/node';
 import { type RunSummary, runFile, writeHistory, writeRunExperiment, writeSummary } from '@rxvision/run-folder';
 import { writeTensorBoard } from '@rxvision/tensorboard/node';
-import { asClassifier, type Evaluation, evaluate, fit, probeTraining, type ResumeFrom, scheduleEpochs, type TrainingEvent, type TrainingPosition } from '@rxvision/train';
+import { asClassifier, type Evaluation, evaluate, fit, type FitOptions, probeTraining, type ResumeFrom, scheduleEpochs, type TrainingEvent, type TrainingPosition, type TrainingState } from '@rxvision/train';
 import { CheckpointError, hasCheckpoint, loadCheckpoint, saveClassifier, saveCheckpoint } from '@rxvision/train/node';
 import { dispose, getBackend } from '@tensorflow/tfjs-core';
-import { concatMap, identity, lastValueFrom, Observable, type Subscription, tap } from 'rxjs';
+import { identity, lastValueFrom, Observable, type Subscription, tap } from 'rxjs';
 import { absoluteDataset } from './absolute-dataset.js';
 import { type ComposedExperiment, composeExperiment } from './compose-experiment.js';
 import type { Experiment } from './experiment.js';
@@ -48,6 +48,8 @@ export interface RunOptions {
   readonly tensorboard?: string;
   /** How long the run folder's claim lasts without a refresh before another process may take it over. */
   readonly staleAfterMs?: number;
+  /** Asked between epochs whether to go on, stop or pause: a sweep's scheduler (see `fit`'s option). */
+  readonly scheduler?: FitOptions['scheduler'];
 }
 
 /** Progress of preparing the dataset on its first use (CIFAR-10's download or unpacking). */
@@ -204,31 +206,28 @@ async function trainInto(
     const stepsPerEpoch = Math.ceil(train.length / experiment.batchSize);
     emit({ type: 'start', folder: out, config, stepsPerEpoch, epochs: scheduleEpochs(experiment.schedule), backend, parameters: model.countParams(), ...(resume && { resumedAt: resume.position }) });
 
-    const history: EpochRecord[] = [...(resume?.history ?? [])];
+    let history: readonly EpochRecord[] = resume?.history ?? [];
     let ended: Extract<TrainingEvent, { type: 'end' }> | undefined;
     let stopped = false;
+    // fit waits for each checkpoint: the history on disk grows with it, epoch by epoch, before the epoch's event.
+    const checkpoint = async (state: TrainingState) => {
+      await saveCheckpoint(runFile(out, 'checkpoint'), state, model, { meta: config, claim });
+      if (state.reason === 'epoch') await writeHistory(claim, (history = state.history));
+    };
     await follow(
-      fit(model, { ...composed.fitOptions, ...(resume && { resume }), ...(options.stop && { stop: options.stop }), checkpoint: (state) => saveCheckpoint(runFile(out, 'checkpoint'), state, model, { meta: config, claim }) }).pipe(
+      fit(model, { ...composed.fitOptions, ...(resume && { resume }), ...(options.stop && { stop: options.stop }), ...(options.scheduler && { scheduler: options.scheduler }), checkpoint }).pipe(
         options.tensorboard === undefined ? identity : writeTensorBoard(options.tensorboard, { stepsPerEpoch, settings: `\`\`\`json\n${JSON.stringify(experiment, null, 2)}\n\`\`\`` }),
-        // Taken over (this process was frozen past its claim): stop at once, writing nothing more.
-        tap(() => {
+        tap((event: TrainingEvent) => {
+          // Taken over (this process was frozen past its claim): stop at once, writing nothing more.
           if (claim.signal.aborted) throw claim.signal.reason;
-        }),
-        // Passed on as fit emits them (the history write below is asynchronous, and fit does not wait for it).
-        tap((event: TrainingEvent) => emit(event)),
-        // The history on disk grows epoch by epoch, so an interrupted run keeps what it did.
-        concatMap(async (event) => {
-          if (event.type === 'epoch') {
-            history.push(event.record);
-            await writeHistory(claim, history);
-          }
           if (event.type === 'end') ended = event;
           if (event.type === 'stopped') stopped = true;
-          return event;
+          emit(event);
         }),
       ),
     );
     if (stopped || !ended) return; // stopped (resumable from its checkpoint), or unsubscribed
+    history = ended.history;
 
     await saveClassifier(runFile(out, 'model'), classifier, { claim });
     await claim.writeFile(runFile(out, 'loss'), await renderPng(lossChart(history)));
