@@ -10,6 +10,28 @@ const distribution = z.union([
   z.strictObject({ integer: z.tuple([z.number().int(), z.number().int()]) }),
 ]);
 
+const mode = z.enum(['max', 'min']).optional().describe('Whether higher or lower is better; default min for a loss, max otherwise.');
+const metric = z.string().default('valAccuracy').describe('The epoch record\'s figure to compare: valAccuracy, valLoss, trainLoss, or a metric such as top5.');
+
+/** Stops losing trials early: asynchronous successive halving, or the median stopping rule. */
+const scheduler = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('asha'),
+    metric,
+    mode,
+    gracePeriod: z.number().int().positive().default(1).describe('Epochs every trial gets before its first rung.'),
+    reductionFactor: z.number().int().min(2).default(3).describe('Keep the best 1/reductionFactor of the trials at each rung; rungs are gracePeriod·reductionFactor^k epochs.'),
+    brackets: z.number().int().positive().default(1).describe('Brackets of rungs, trial i in bracket i mod brackets (bracket b starts reductionFactor^b times later).'),
+  }),
+  z.strictObject({
+    type: z.literal('median'),
+    metric,
+    mode,
+    gracePeriod: z.number().int().positive().default(1).describe('Epochs before a trial can be stopped.'),
+    minSamples: z.number().int().positive().default(3).describe('Earlier trials that must have got as far before a trial is compared.'),
+  }),
+]);
+
 /**
  * A sweep: a base experiment and the fields to vary, by dotted path (`optimizer.momentum`,
  * `model.stages`, `schedule.peak`). Every combination of `grid`'s lists is a trial; with `random`,
@@ -26,11 +48,14 @@ export const sweepSchema = z.strictObject({
   seed: z.number().int().default(0),
   /** Trials that run at once on one machine. */
   concurrency: z.number().int().positive().default(1),
+  /** Stop losing trials early (each trial's schedule is its most epochs); none: every trial runs to its end. */
+  scheduler: scheduler.optional(),
 });
 
 export type SweepInput = z.input<typeof sweepSchema>;
 export type Sweep = z.output<typeof sweepSchema>;
 export type Distribution = z.output<typeof distribution>;
+export type SchedulerSpec = z.output<typeof scheduler>;
 
 /** Validates a parsed sweep file; errors name `source` and the field, in one line. */
 export function parseSweep(value: unknown, source: string): Sweep {

@@ -46,6 +46,14 @@ export interface TrialWorker {
   close(): Promise<void>;
 }
 
+/** A trial the sweep's scheduler paused (checkpointed) until earlier trials get as far: it goes back to the queue for later. */
+export class TrialPausedError extends Error {
+  override readonly name = 'TrialPausedError';
+}
+
+/** How long a paused trial waits in the queue before a worker takes it again. */
+export const PAUSED_TRIAL_DELAY_MS = 2000;
+
 /** How often a trial may be taken over from a dead worker before it is marked failed. */
 const MAX_TAKEOVERS = 10;
 /**
@@ -60,7 +68,7 @@ const CLOSE_WAIT_MS = 5000;
  * (it completed before its job could be marked so); one whose folder another process holds (its
  * trainer's claim: that process, not this worker, keeps it, so a frozen worker loses nothing and
  * a trainer that lost its folder stops writing) is put back for later; a trial that fails for its own reason fails its job, unretried, with
- * that reason; one stopped by `close` goes back to the queue to be resumed by whichever worker
+ * that reason; one its sweep's scheduler paused goes back to the queue for a little while; one stopped by `close` goes back to the queue to be resumed by whichever worker
  * comes next; one cancelled (`cancelTrials`) is stopped at the next heartbeat and fails with
  * `TRIAL_CANCELLED`.
  */
@@ -88,6 +96,7 @@ export function startTrialWorker(options: TrialWorkerOptions): TrialWorker {
     const cancelled = () => isTrialCancelled(options.connection, job.id!).catch(() => false);
     const heartbeat = setInterval(() => void cancelled().then((yes) => yes && cancel.abort(TRIAL_CANCELLED)), lockMs / 4);
     let busy: Error | undefined;
+    let paused: TrialPausedError | undefined;
     try {
       if (await cancelled()) cancel.abort(TRIAL_CANCELLED);
       if (!stop.aborted) {
@@ -96,6 +105,7 @@ export function startTrialWorker(options: TrialWorkerOptions): TrialWorker {
       }
     } catch (error) {
       if (error instanceof FolderHeldError || error instanceof FolderLostError) busy = error;
+      else if (error instanceof TrialPausedError) paused = error;
       else if (!stop.aborted) throw new UnrecoverableError(error instanceof Error ? error.message : String(error));
     } finally {
       clearInterval(heartbeat);
@@ -103,6 +113,10 @@ export function startTrialWorker(options: TrialWorkerOptions): TrialWorker {
     if (busy) {
       log(`${trial}: ${busy.message}; trying again later`);
       return putBack(job, token, lockMs);
+    }
+    if (paused) {
+      log(`${trial}: paused by the sweep's scheduler; back to the queue`);
+      return putBack(job, token, PAUSED_TRIAL_DELAY_MS);
     }
     if (stop.reason === TRIAL_CANCELLED) {
       log(`${trial}: cancelled; its checkpoint is kept`);

@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import type { History } from '@rxvision/metrics';
+import { readHistory, readSummary } from '@rxvision/run-folder';
+import type { SchedulerDecision } from '@rxvision/train';
+import { decide, type ScheduledTrial, trialScheduler } from '../scheduler.js';
+import { readSweepRecord } from './sweep-record.js';
+
+export interface SweepSchedulerOptions {
+  /** How long a trial waits for earlier trials to get as far before it pauses, freeing its worker (default 60 s). */
+  readonly waitMs?: number;
+  /** How often it looks again while it waits (default 1 s). */
+  readonly pollMs?: number;
+  /** Hears why it waits. */
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * The sweep scheduler of trial `trial` of the sweep folder `sweep`, for `fit`'s `scheduler` (through
+ * `runExperiment`): between epochs it decides from the trials' histories in the sweep folder (their
+ * run folders) and the sweep's record of failed ones. Undefined when the sweep has no scheduler. It
+ * waits while an earlier trial has not got as far, and pauses the trial (checkpointed, to be
+ * resumed) when that takes longer than `waitMs`, so that a worker is never held by a trial that
+ * cannot go on.
+ */
+export async function sweepScheduler(sweep: string, trial: string, options: SweepSchedulerOptions = {}): Promise<((history: History) => Promise<SchedulerDecision>) | undefined> {
+  const record = await readSweepRecord(sweep);
+  const index = record?.trials.findIndex((t) => t.name === trial) ?? -1;
+  if (!record?.scheduler || index < 0) return undefined;
+  const spec = record.scheduler;
+  const scheduler = trialScheduler(spec, record.trials[index]!.epochs ?? Number.POSITIVE_INFINITY);
+  const { waitMs = 60_000, pollMs = 1000, log = () => {} } = options;
+  const earlier = record.trials.slice(0, index);
+  const look = async (): Promise<ScheduledTrial[]> => {
+    const states = (await readSweepRecord(sweep))?.states ?? {};
+    return Promise.all(
+      earlier.map(async ({ name }) => {
+        const runDir = join(sweep, name);
+        const [history, summary] = await Promise.all([readHistory(runDir).catch(() => []), readSummary(runDir).catch(() => undefined)]);
+        return { history, done: summary !== undefined || states[name]?.state === 'failed' };
+      }),
+    );
+  };
+  return async (history) => {
+    const started = Date.now();
+    for (let looks = 0; ; looks++) {
+      const decision = decide(scheduler, await look(), index, history);
+      if (decision !== 'wait') return decision;
+      if (Date.now() - started >= waitMs) return 'pause';
+      if (looks === 0) log(`${trial}: waiting for earlier trials to reach epoch ${history.length}`);
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  };
+}
