@@ -20,6 +20,8 @@ export interface ErrorReport {
 export const INTERNAL_ERROR_EXIT_CODE = 70;
 /** Exit code when another process writes the folder (or took it over): try again later (BSD's EX_TEMPFAIL). */
 export const FOLDER_BUSY_EXIT_CODE = 75;
+/** Exit code of a trial its sweep's scheduler paused (checkpointed) until earlier trials get as far: run it again later. */
+export const PAUSED_EXIT_CODE = 76;
 export const DEBUG_VARIABLE = 'RXVISION_DEBUG';
 
 /**

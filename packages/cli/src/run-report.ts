@@ -46,6 +46,7 @@ export function reportRun(json: boolean): MonoTypeOperatorFunction<RunEvent> {
         const experiment = start?.config.experiment;
         const last = event.history.at(-1)?.epoch;
         if (event.reason === 'early-stopping') log(`stopped early after epoch ${last}: ${experiment?.earlyStopping?.monitor} did not get better for ${experiment?.earlyStopping?.patience} epochs`);
+        if (event.reason === 'scheduler') log(`stopped by the sweep's scheduler after epoch ${last}: behind the trials before it`);
         if (event.reason === 'time-budget') log(`stopped after epoch ${last}: the next epoch would end past the time budget (${experiment?.timeBudgetSeconds} s)`);
         if (event.bestEpoch !== undefined) log(`kept the weights of epoch ${event.bestEpoch}, the best`);
       } else if (event.type === 'finish') {

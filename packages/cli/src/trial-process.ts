@@ -5,12 +5,15 @@ import { FolderHeldError } from '@rxvision/folder';
 import { isFinished } from '@rxvision/run-folder';
 import { Observable } from 'rxjs';
 import { canResume } from '@rxvision/experiment';
-import { FOLDER_BUSY_EXIT_CODE } from './report-error.js';
+import { TrialPausedError } from '@rxvision/sweep/node';
+import { FOLDER_BUSY_EXIT_CODE, PAUSED_EXIT_CODE } from './report-error.js';
 
 /** A trial as files: its experiment and the folder its run goes to. */
 export interface TrialFiles {
   readonly experiment: string;
   readonly runDir: string;
+  /** The sweep folder, whose scheduler (if it has one) the trial asks between epochs. */
+  readonly sweep?: string;
 }
 
 export interface TrialProcessOptions {
@@ -33,7 +36,8 @@ const bin = fileURLToPath(new URL('../bin/rxvision.js', import.meta.url));
  * One trial as a `train` process: a new run, the continuation of an interrupted one (from its
  * checkpoint), or nothing when it already finished. Completes when the run finished; errors with
  * the last line the process printed when it failed: a FolderHeldError when another process trains
- * in its folder (or took it over), which holds it against every other writer. Unsubscribing (or `signal`) stops it as Ctrl-C
+ * in its folder (or took it over), which holds it against every other writer; a TrialPausedError
+ * when its sweep's scheduler paused it (checkpointed) until earlier trials get as far. Unsubscribing (or `signal`) stops it as Ctrl-C
  * would. The process watches this one through an IPC channel, so it also stops (checkpointing) when
  * this process dies without a word (SIGKILL).
  */
@@ -54,7 +58,7 @@ export function trialProcess(trial: TrialFiles, options: TrialProcessOptions): O
       if (await isFinished(runDir)) return subscriber.complete();
       const resume = await canResume(runDir);
       if (stopped) return subscriber.error(new Error('stopped before it started'));
-      const args = [bin, 'train', ...(resume ? ['--resume', runDir] : ['--config', trial.experiment, '--out', runDir]), '--backend', options.backend, ...(options.threads === undefined ? [] : ['--threads', String(options.threads)]), '--json', ...(options.lockSeconds === undefined ? [] : ['--lock-seconds', String(options.lockSeconds)])];
+      const args = [bin, 'train', ...(resume ? ['--resume', runDir] : ['--config', trial.experiment, '--out', runDir]), '--backend', options.backend, ...(options.threads === undefined ? [] : ['--threads', String(options.threads)]), '--json', ...(options.lockSeconds === undefined ? [] : ['--lock-seconds', String(options.lockSeconds)]), ...(trial.sweep === undefined ? [] : ['--sweep', trial.sweep])];
       options.log(`${options.label}: ${resume ? 'resuming from its checkpoint' : 'started'}`);
       child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
       if (child.pid !== undefined) options.onProcess?.(child.pid);
@@ -75,7 +79,7 @@ export function trialProcess(trial: TrialFiles, options: TrialProcessOptions): O
         if (code === 0) subscriber.complete();
         else {
           const line = lastLine(stderr).replace(/^rxvision: /, '') || `train exited with ${code}`;
-          subscriber.error(code === FOLDER_BUSY_EXIT_CODE ? new FolderHeldError(runDir, undefined, line) : new Error(line));
+          subscriber.error(code === FOLDER_BUSY_EXIT_CODE ? new FolderHeldError(runDir, undefined, line) : code === PAUSED_EXIT_CODE ? new TrialPausedError(line) : new Error(line));
         }
       });
     })().catch((error: unknown) => subscriber.error(error));

@@ -6,10 +6,11 @@ import type { EpochRecord } from '@rxvision/metrics';
 import { comparisonChart } from '@rxvision/plot';
 import { readHistory, readSummary, SWEEP_FILES, writeJson } from '@rxvision/run-folder';
 import { renderPng } from '@rxvision/plot/node';
-import { describeSettings, expandTrials, parseSweep, runTrials, type Trial, type TrialUpdate } from '@rxvision/sweep';
-import { cancelTrials, checkRedis, openTrialQueue, QueueUnreachableError, TRIAL_CANCELLED, type TrialJob, type TrialJobState, trialJobStates, withoutPassword } from '@rxvision/sweep/node';
+import { describeSettings, expandTrials, parseSweep, rungs, runTrials, type SchedulerSpec, type Trial, trialScheduler } from '@rxvision/sweep';
+import { scheduleEpochs } from '@rxvision/train';
+import { cancelTrials, checkRedis, openTrialQueue, PAUSED_TRIAL_DELAY_MS, QueueUnreachableError, readSweepRecord, type SweepRecord, TRIAL_CANCELLED, type TrialJob, type TrialJobState, trialJobStates, TrialPausedError, withoutPassword } from '@rxvision/sweep/node';
 import type { Command } from 'commander';
-import { concatMap, filter, lastValueFrom, tap } from 'rxjs';
+import { concatMap, filter, lastValueFrom, retry, tap, throwError, timer } from 'rxjs';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
 import { positiveInteger } from '../integer-flag.js';
@@ -23,15 +24,6 @@ export interface SweepFlags {
   readonly threads?: string;
   /** A Redis URL: the trials go to its queue, for `rxvision worker`s to run. */
   readonly queue?: string;
-}
-
-/** What `sweep status` and a rerun read back: the trials and how far each got. */
-interface SweepRecord {
-  readonly source: string;
-  /** The Redis URL its trials were queued at, for a queued sweep. */
-  readonly queue?: string;
-  readonly trials: readonly { readonly name: string; readonly settings: Record<string, unknown> }[];
-  readonly states: Record<string, { state: TrialUpdate['state'] | 'queued'; reason?: string }>;
 }
 
 export function registerSweep(program: Command): void {
@@ -75,7 +67,7 @@ export function registerSweep(program: Command): void {
 /** A sweep folder's record; the recorded queue has no password: `queue` (or REDISCLI_AUTH) gives it. */
 async function sweepFolder(dir: string, queue: string | undefined): Promise<{ out: string; record: SweepRecord }> {
   const out = resolve(dir);
-  const stored = await readRecord(out);
+  const stored = await readSweepRecord(out);
   if (!stored) throw new CliError(`${out}: not a sweep folder (no ${SWEEP_FILES.record})`);
   return { out, record: { ...stored, ...(stored.queue !== undefined && queue !== undefined && { queue }) } };
 }
@@ -103,27 +95,38 @@ export async function runSweep(file: string, flags: SweepFlags, log: (line: stri
   // The sweep folder is this process's while it runs (each trial's run folder, its trainer's).
   const claim = await claimFolder(out, { purpose: 'sweep' });
   try {
-    await sweepInto(claim, source, trials, { ...flags, backend, threads, concurrency }, log);
+    await sweepInto(claim, source, trials, { ...flags, backend, threads, concurrency, ...(sweep.scheduler && { scheduler: sweep.scheduler }) }, log);
   } finally {
     await claim.release();
   }
 }
 
-async function sweepInto(claim: FolderClaim, source: string, trials: readonly Trial[], flags: { queue?: string; backend: BackendChoice; threads: number | undefined; concurrency: number }, log: (line: string) => void): Promise<void> {
+async function sweepInto(claim: FolderClaim, source: string, trials: readonly Trial[], flags: { queue?: string; backend: BackendChoice; threads: number | undefined; concurrency: number; scheduler?: SchedulerSpec }, log: (line: string) => void): Promise<void> {
   const { folder: out } = claim;
   const { backend, threads, concurrency } = flags;
   await mkdir(join(out, SWEEP_FILES.trials), { recursive: true });
   for (const trial of trials) await writeJson(claim, trialFile(out, trial.name), trial.experiment);
-  const previous = await readRecord(out);
+  const previous = await readSweepRecord(out);
   // The queue is recorded (and shown) without its password: give it again (URL or REDISCLI_AUTH) to status and cancel.
-  const record: SweepRecord = { source, ...(flags.queue !== undefined && { queue: withoutPassword(flags.queue) }), trials: trials.map(({ name, settings }) => ({ name, settings })), states: { ...previous?.states } };
+  // Each trial's most epochs, and the scheduler: what its trainer's scheduler reads between epochs.
+  const record: SweepRecord = {
+    source,
+    ...(flags.queue !== undefined && { queue: withoutPassword(flags.queue) }),
+    trials: trials.map(({ name, settings, experiment }) => ({ name, settings, epochs: scheduleEpochs(experiment.schedule) })),
+    ...(flags.scheduler && { scheduler: flags.scheduler }),
+    states: { ...previous?.states },
+  };
   await writeJson(claim, join(out, SWEEP_FILES.record), record);
   log(`sweep ${source}: ${trials.length} trials, ${flags.queue ? `for rxvision workers at ${withoutPassword(flags.queue)}` : `${concurrency} at a time`}, into ${out}`);
 
   const queue = flags.queue === undefined ? undefined : openTrialQueue(flags.queue, log);
   const run = queue
     ? (trial: Trial) => queue.run(trialJob(out, trial.name), trial.experiment)
-    : (trial: Trial) => trialProcess(trialJob(out, trial.name), { backend, threads, label: trial.name, log });
+    : (trial: Trial) =>
+        trialProcess(trialJob(out, trial.name), { backend, threads, label: trial.name, log }).pipe(
+          // Paused by the scheduler until earlier trials (running beside it) get as far: resumed a little later.
+          retry({ delay: (error: unknown) => (error instanceof TrialPausedError ? timer(PAUSED_TRIAL_DELAY_MS) : throwError(() => error)) }),
+        );
   // Queued, a trial is so only once Redis confirmed it; one that never got there is not failed, but not queued.
   const queued = new Set<string>();
   const notQueued: string[] = [];
@@ -196,9 +199,12 @@ async function statusTable(out: string, record: SweepRecord): Promise<string> {
       const summary = await readSummary(runDir).catch(() => undefined);
       const state = record.states[name];
       const job = queued instanceof Map ? queued.get(name) : undefined;
-      const epochs = history.length > 0 ? ` (${history.length} epochs)` : '';
+      const promoted = promotedPast(record, name, history.length);
+      const epochs = history.length > 0 ? ` (${history.length} epochs${promoted ? `, promoted past epoch ${promoted}` : ''})` : '';
       const status = summary
-        ? 'finished'
+        ? summary.ended === 'scheduler'
+          ? `stopped early at epoch ${summary.epochsRun}`
+          : 'finished'
         : state?.state === 'failed'
           ? `failed: ${state.reason}`
           : job === 'active'
@@ -209,14 +215,27 @@ async function statusTable(out: string, record: SweepRecord): Promise<string> {
                 ? `unfinished${epochs}`
                 : (state?.state ?? 'pending');
       const last = history.at(-1);
-      return [name, describeSettings(settings), status, last ? last.valAccuracy.toFixed(4) : '', summary?.test?.accuracy?.toFixed(4) ?? ''];
+      return { epochs: history.length, cells: [name, describeSettings(settings), status, last ? last.valAccuracy.toFixed(4) : '', summary?.test?.accuracy?.toFixed(4) ?? ''] };
     }),
   );
-  const table = [['trial', 'settings', 'state', 'val_acc', 'test_acc'], ...rows];
+  const table = [['trial', 'settings', 'state', 'val_acc', 'test_acc'], ...rows.map((row) => row.cells)];
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
   const lines = table.map((row) => row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
+  if (record.scheduler) {
+    // The budget: epochs trained against every trial's whole schedule (a full grid).
+    const trained = rows.reduce((sum, row) => sum + row.epochs, 0);
+    const full = record.trials.reduce((sum, trial) => sum + (trial.epochs ?? 0), 0);
+    lines.push(`${record.scheduler.type}: ${trained} of the ${full} epochs every trial's whole schedule takes (${((100 * trained) / full).toFixed(0)}%)`);
+  }
   if (typeof queued === 'string') lines.push(queued);
   return lines.join('\n');
+}
+
+/** The last rung (of an ASHA sweep) trial `name` went on past, or undefined. */
+function promotedPast(record: SweepRecord, name: string, epochs: number): number | undefined {
+  const index = record.trials.findIndex((trial) => trial.name === name);
+  if (record.scheduler?.type !== 'asha' || index < 0) return undefined;
+  return rungs(trialScheduler(record.scheduler, record.trials[index]!.epochs ?? Number.POSITIVE_INFINITY), index).filter((rung) => rung < epochs).at(-1);
 }
 
 /** The queue's view of a queued sweep's trials, or a line saying why there is none. */
@@ -274,12 +293,6 @@ async function readJson(path: string): Promise<unknown> {
   } catch (error) {
     throw new ExperimentError(path, `is not JSON (${(error as Error).message})`);
   }
-}
-
-/** The sweep folder's record, if `out` is one (a sweep *file* may be called sweep.json too). */
-async function readRecord(out: string): Promise<SweepRecord | undefined> {
-  const record = (await readJson(join(out, SWEEP_FILES.record)).catch(() => undefined)) as Partial<SweepRecord> | undefined;
-  return Array.isArray(record?.trials) && typeof record.states === 'object' && record.states !== null ? (record as SweepRecord) : undefined;
 }
 
 /** A trial's history so far: none while it has not started, or when its file cannot be read. */

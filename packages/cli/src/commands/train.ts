@@ -1,12 +1,14 @@
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { selectBackend } from '@rxvision/backend';
 import { DEFAULT_DASHBOARD_PORT } from '@rxvision/dashboard';
 import { DEFAULT_DATA_DIR } from '@rxvision/dataset/node';
 import { type RunEvent, type RunOptions, resumeExperiment, runExperiment } from '@rxvision/experiment';
-import type { Command } from 'commander';
+import { sweepScheduler } from '@rxvision/sweep/node';
+import { type Command, Option } from 'commander';
 import { lastValueFrom, type Observable } from 'rxjs';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
+import { PAUSED_EXIT_CODE } from '../report-error.js';
 import { type ExperimentFlags, experimentFromFlags } from '../experiment-flags.js';
 import { LOCK_DEFAULT, LOCK_FLAG, LOCK_HELP, lockMs } from '../lock-option.js';
 import { reportRun } from '../run-report.js';
@@ -23,7 +25,10 @@ export interface TrainFlags extends ExperimentFlags {
   readonly dashboard?: boolean | string;
   readonly json?: boolean;
   readonly lockSeconds?: string;
+  /** The sweep folder of this trial (its run folder's parent): its scheduler decides between epochs. */
+  readonly sweep?: string;
 }
+
 
 export function registerTrain(program: Command): void {
   program
@@ -44,6 +49,7 @@ export function registerTrain(program: Command): void {
     .option('--dashboard [port]', `serve the live dashboard of this run's folder while it trains, on 127.0.0.1 (port ${DEFAULT_DASHBOARD_PORT} unless given; 0: any free one)`)
     .option('--json', 'print one JSON line per epoch and the summary as JSON')
     .option(LOCK_FLAG, LOCK_HELP, LOCK_DEFAULT)
+    .addOption(new Option('--sweep <dir>', 'the sweep folder this run is a trial of: its scheduler decides between epochs (set by rxvision sweep and worker)').hideHelp())
     .action(async (flags: TrainFlags, command: Command) => {
       await runTrain(flags, (flag) => command.getOptionValueSource(flag) === 'cli');
     });
@@ -60,7 +66,9 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
   const json = flags.json === true;
   const folder = resolve(flags.resume ?? flags.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
   const signals = stopSignals();
+  const scheduler = flags.sweep === undefined ? undefined : await sweepScheduler(resolve(flags.sweep), basename(folder), { log: (line) => console.error(line) });
   const options: RunOptions = {
+    ...(scheduler && { scheduler }),
     folder,
     stop: signals.stop,
     staleAfterMs: lockMs(flags.lockSeconds ?? LOCK_DEFAULT),
@@ -81,5 +89,6 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
   }
   if (options.tensorboard !== undefined && !json) console.log(`TensorBoard event files go into ${options.tensorboard} (see them with: tensorboard --logdir ${options.tensorboard})`);
   const last = await lastValueFrom(events.pipe(liveDashboard(flags.dashboard), reportRun(json)), { defaultValue: undefined });
+  if (last?.type === 'stopped' && last.by === 'scheduler') throw new CliError(`paused by the sweep's scheduler until earlier trials get as far; checkpoint written`, PAUSED_EXIT_CODE);
   if (last?.type === 'stopped') throw new CliError(`interrupted; checkpoint written: continue with rxvision train --resume ${folder}`, signals.exitCode());
 }
