@@ -10,6 +10,7 @@ import { writeGreyBands } from './bands-fixture.js';
 import { waitFor } from './wait-for.js';
 import { type CliRun, runCli } from './run-cli.js';
 import { expectOneWritersRun } from './run-consistency.js';
+import { expectSchedulerFollowed, sweepDecisions } from './scheduler-replay.js';
 
 const EPOCHS = 6;
 let redis: RedisTestServer;
@@ -23,6 +24,9 @@ beforeAll(async () => {
   await writeFile(join(dir, 'two.json'), JSON.stringify({ base, grid: { seed: [3, 4] } }));
   // Longer trials, so that a cancel lands mid-trial however busy the machine is.
   await writeFile(join(dir, 'cancel.json'), JSON.stringify({ base: { ...base, schedule: [{ epochs: 2 * EPOCHS, learningRate: 0.01 }] }, grid: { seed: [5, 6] } }));
+  // ASHA over six rates, three of which cannot learn: rungs at epochs 1, 2 and 4 of 6.
+  const schedules = [0.01, 1e-7, 0.02, 1e-7, 0.005, 1e-7].map((learningRate) => [{ epochs: EPOCHS, learningRate }]);
+  await writeFile(join(dir, 'asha.json'), JSON.stringify({ base, grid: { schedule: schedules }, concurrency: 2, scheduler: { type: 'asha', gracePeriod: 1, reductionFactor: 2 } }));
   await writeFile(join(dir, 'failing.json'), JSON.stringify({ base: { ...base, schedule: [{ epochs: 1, learningRate: 0.01 }] }, grid: { batchSize: [10, 100_000] } }));
 }, 60_000);
 afterAll(async () => {
@@ -134,6 +138,45 @@ describe('rxvision sweep --queue and rxvision worker (a real redis-server)', () 
     const rows = status.stdout.trim().split('\n').filter((line) => line.startsWith('trial-'));
     expect(rows).toHaveLength(4);
     expect(rows.every((line) => /\sfinished\s/.test(line))).toBe(true);
+  }, 400_000);
+
+  test('a queued ASHA sweep, two workers: one SIGKILLed and the sweep command killed and restarted mid-way; the decisions are an undisturbed run’s, no epoch trained twice', async () => {
+    const alone = join(dir, 'asha-alone');
+    const undisturbed = await runCli(['sweep', join(dir, 'asha.json'), '--out', alone, '--backend', 'wasm', '--threads', '1']);
+    expect(undisturbed.code, undisturbed.stderr).toBe(0);
+    const reference = await sweepDecisions(alone);
+    expect(Object.values(reference).filter((trial) => trial.ended === 'scheduler').length).toBeGreaterThanOrEqual(2);
+
+    const out = join(dir, 'asha-queued');
+    const trials = Object.keys(reference);
+    const [first, second] = [startWorker(3), startWorker(3)];
+    const pids = await Promise.all([first.pid, second.pid]);
+    let sweepChild: ChildProcess | undefined;
+    const sweep = runCli(['sweep', join(dir, 'asha.json'), '--out', out, '--queue', redis.url], {}, { onSpawn: (child) => (sweepChild = child) });
+    // A trial that goes all the way, in training past its first epoch: kill its worker, then the sweep command.
+    const [victim, victimPid] = await waitFor(async () => {
+      for (const trial of trials.filter((name) => reference[name]!.epochs === EPOCHS)) {
+        const holder = await folderHolder(join(out, trial));
+        const pid = holder && (await parentOf(holder.pid));
+        const epochs = (await history(join(out, trial))).length;
+        if (pid !== undefined && pids.includes(pid) && epochs >= 1 && epochs <= EPOCHS - 2) return [trial, pid] as const;
+      }
+      return undefined;
+    }, 'a trial past its first epoch');
+    process.kill(victimPid, 'SIGKILL');
+    sweepChild!.kill('SIGKILL');
+    await sweep;
+    const third = startWorker(3); // the killed worker's machine comes back
+    const restarted = await runCli(['sweep', join(dir, 'asha.json'), '--out', out, '--queue', redis.url]);
+    expect(restarted.code, restarted.stderr + restarted.stdout).toBe(0);
+
+    expect(await sweepDecisions(out)).toEqual(reference);
+    await expectSchedulerFollowed(out); // and every history has each epoch once
+    for (const trial of trials) expect(await figures(join(out, trial)), trial).toEqual(await figures(join(alone, trial)));
+    // No epoch trained twice: each epoch line at most once across the workers' logs.
+    const logs = first.output() + second.output() + third.output();
+    expect(logs).toContain(`${out}: ${victim}: resuming from its checkpoint`);
+    for (const trial of trials) for (let epoch = 1; epoch <= EPOCHS; epoch++) expect(count(logs, `${out}: ${trial}: epoch ${epoch},`), `${trial} epoch ${epoch}`).toBeLessThanOrEqual(1);
   }, 400_000);
 
   test('Redis going away for seconds mid-sweep loses no trial and runs none twice', async () => {
