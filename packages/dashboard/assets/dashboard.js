@@ -52,7 +52,9 @@ function renderSweep(body, sweep, trials) {
   const title = row.insertCell();
   title.colSpan = 5;
   const finished = trials.filter((trial) => trial.status === 'finished').length;
-  title.textContent = `sweep ${sweep}: ${trials.length} trials, ${finished} finished`;
+  const stopped = trials.filter((trial) => trial.ended === 'scheduler').length;
+  const epochs = trials.reduce((sum, trial) => sum + trial.epochs, 0);
+  title.textContent = `sweep ${sweep}: ${trials.length} trials, ${finished} finished${stopped > 0 ? ` (${stopped} stopped early by its scheduler)` : ''}, ${epochs} epochs trained`;
 }
 
 function renderRun(body, run, label) {
@@ -74,7 +76,8 @@ function renderRun(body, run, label) {
   name.textContent = label;
   if (run.description) name.title = run.description;
   const status = row.insertCell();
-  status.textContent = run.problems.length > 0 ? `${run.status} (damaged files)` : run.status;
+  const shown = run.ended === 'scheduler' ? `stopped early at epoch ${run.epochs}` : run.ended ? `finished (${run.ended})` : run.status;
+  status.textContent = run.problems.length > 0 ? `${shown} (damaged files)` : shown;
   status.className = `status-${run.status}`;
   row.insertCell().textContent = String(run.epochs);
   row.insertCell().textContent = percent(run.last?.valAccuracy);

@@ -12,6 +12,8 @@ export interface RunInfo {
   readonly sweep?: string;
   /** `finished` once summary.json is written; until then the run is training or was interrupted. */
   readonly status: 'finished' | 'unfinished';
+  /** Why a finished run ended before its schedule did (summary.json's `ended`): `scheduler` (a sweep's ASHA or median rule), `early-stopping`, `time-budget`. */
+  readonly ended?: string;
   readonly description?: string;
   readonly model?: string;
   readonly dataset?: string;
@@ -82,11 +84,13 @@ export async function readRun(root: string, name: string): Promise<RunDetails | 
   const settings = (experiment ?? {}) as { description?: unknown; model?: { type?: unknown }; dataset?: { type?: unknown } };
   const test = (summary as { test?: { accuracy?: unknown; loss?: unknown } } | undefined)?.test;
   const architecture = (summary as { architecture?: unknown } | undefined)?.architecture;
+  const ended = (summary as { ended?: unknown } | undefined)?.ended;
   const [sweep, trial] = name.split('/');
   return {
     name,
     ...(trial !== undefined && { sweep }),
     status: summary === undefined ? 'unfinished' : 'finished',
+    ...(typeof ended === 'string' && { ended }),
     ...(typeof settings.description === 'string' && { description: settings.description }),
     ...(typeof architecture === 'string' ? { model: architecture } : typeof settings.model?.type === 'string' && { model: settings.model.type }),
     ...(typeof settings.dataset?.type === 'string' && { dataset: settings.dataset.type }),

@@ -24,13 +24,13 @@ export async function writeAtomic(path: string, value: unknown): Promise<void> {
 }
 
 /** A run folder with `epochs` epochs of history; finished runs also get a summary. */
-export async function writeRun(root: string, name: string, epochs: number, options: { seed?: number; finished?: boolean } = {}): Promise<string> {
+export async function writeRun(root: string, name: string, epochs: number, options: { seed?: number; finished?: boolean; ended?: string } = {}): Promise<string> {
   const folder = join(root, name);
   await mkdir(folder, { recursive: true });
   await writeAtomic(join(folder, 'experiment.json'), { description: `run ${name}`, dataset: { type: 'cifar10' }, model: { type: 'mlp', hidden: [8] } });
   await writeAtomic(join(folder, 'history.json'), Array.from({ length: epochs }, (_, i) => epochRecord(i + 1, options.seed)));
   if (options.finished) {
-    await writeAtomic(join(folder, 'summary.json'), { architecture: 'mlp {"hidden":[8]}', seconds: 9, test: { accuracy: 0.5, loss: 1.2, perClassAccuracy: { cat: 0.4, dog: 0.6 } } });
+    await writeAtomic(join(folder, 'summary.json'), { architecture: 'mlp {"hidden":[8]}', seconds: 9, ...(options.ended && { ended: options.ended, epochsRun: epochs }), test: { accuracy: 0.5, loss: 1.2, perClassAccuracy: { cat: 0.4, dog: 0.6 } } });
   }
   return folder;
 }

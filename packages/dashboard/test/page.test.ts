@@ -54,7 +54,8 @@ describe('the dashboard page in a real browser', () => {
     const root = join(dir, 'sweeps');
     await mkdir(join(root, 'momentum'), { recursive: true });
     await writeAtomic(join(root, 'momentum', 'sweep.json'), { source: 'momentum.json', trials: [], states: {} });
-    for (const [trial, seed] of [['trial-000', 1], ['trial-001', 2], ['trial-002', 3]] as const) await writeRun(root, `momentum/${trial}`, 3 + seed, { seed, finished: seed < 3 });
+    // trial-001 stopped early by the sweep's scheduler (ASHA).
+    for (const [trial, seed] of [['trial-000', 1], ['trial-001', 2], ['trial-002', 3]] as const) await writeRun(root, `momentum/${trial}`, 3 + seed, { seed, finished: seed < 3, ...(seed === 2 && { ended: 'scheduler' }) });
     await writeRun(root, 'baseline', 5, { finished: true });
     const sweeps = await startDashboard({ runsDir: root, port: 0 });
     try {
@@ -63,8 +64,9 @@ describe('the dashboard page in a real browser', () => {
       page.on('pageerror', (error) => errors.push(error.message));
       await page.goto(sweeps.url);
       await expect.poll(() => page.locator('#runs tbody tr').count()).toBe(5);
-      expect(await page.locator('#runs tbody tr.sweep').textContent()).toBe('sweep momentum: 3 trials, 2 finished');
+      expect(await page.locator('#runs tbody tr.sweep').textContent()).toBe('sweep momentum: 3 trials, 2 finished (1 stopped early by its scheduler), 15 epochs trained');
       expect(await page.locator('#runs tbody tr.trial td:nth-child(2)').allTextContents()).toEqual(['trial-000', 'trial-001', 'trial-002']);
+      expect(await page.locator('#runs tbody tr.trial td:nth-child(3)').allTextContents()).toEqual(['finished', 'stopped early at epoch 5', 'unfinished']);
       await page.getByLabel('compare sweep momentum').check();
       const points = page.locator('#chart g.mark-symbol.role-mark path');
       await expect.poll(() => page.locator('#chart').getAttribute('data-runs')).toMatch(/^(?=.*momentum\/trial-000)(?=.*momentum\/trial-001)(?=.*momentum\/trial-002)/);
