@@ -1,4 +1,4 @@
-import { BACKEND_CHOICES, type BackendChoice } from '@rxvision/backend';
+import { BACKEND_CHOICES, type BackendChoice, type BackendReport, selectBackend } from '@rxvision/backend';
 import { CliError } from './cli-error.js';
 import { positiveInteger } from './integer-flag.js';
 
@@ -18,4 +18,17 @@ export const THREADS_HELP = 'CPU threads for the onednn, onnxruntime and wasm ba
 
 export function threadsChoice(value: string | undefined): number | undefined {
   return value === undefined ? undefined : positiveInteger(value, '--threads');
+}
+
+/**
+ * The backend as a run picks it once its model can be built (`runExperiment`'s `backend` option):
+ * one that lacks a kernel the model's training needs is passed over (auto) or refused; `say` hears
+ * which one it got.
+ */
+export function probingBackend(choice: BackendChoice, threads: number | undefined, say: (line: string) => void): (probe: () => void) => Promise<BackendReport> {
+  return async (probe) => {
+    const selected = await selectBackend(choice, { probe, ...(threads !== undefined && { threads }) });
+    say(selected.summary);
+    return selected;
+  };
 }

@@ -1,12 +1,11 @@
 import { basename, join, resolve } from 'node:path';
-import { selectBackend } from '@rxvision/backend';
 import { DEFAULT_DASHBOARD_PORT } from '@rxvision/dashboard';
 import { DEFAULT_DATA_DIR } from '@rxvision/dataset/node';
 import { type RunEvent, type RunOptions, resumeExperiment, runExperiment } from '@rxvision/experiment';
 import { sweepScheduler } from '@rxvision/sweep/node';
 import { type Command, Option } from 'commander';
 import { lastValueFrom, type Observable } from 'rxjs';
-import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
+import { BACKEND_FLAG, BACKEND_HELP, backendChoice, probingBackend, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
 import { CliError } from '../cli-error.js';
 import { PAUSED_EXIT_CODE } from '../report-error.js';
 import { type ExperimentFlags, experimentFromFlags } from '../experiment-flags.js';
@@ -61,8 +60,6 @@ export function registerTrain(program: Command): void {
  * and what is printed. `given` says which flags the user typed: only those override a file's fields.
  */
 export async function runTrain(flags: TrainFlags, given: (flag: keyof ExperimentFlags) => boolean = () => true): Promise<void> {
-  const backend = backendChoice(flags.backend);
-  const threads = threadsChoice(flags.threads);
   const json = flags.json === true;
   const folder = resolve(flags.resume ?? flags.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
   const signals = stopSignals();
@@ -73,12 +70,7 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
     stop: signals.stop,
     staleAfterMs: lockMs(flags.lockSeconds ?? LOCK_DEFAULT),
     ...(flags.tensorboard !== undefined && { tensorboard: resolve(flags.tensorboard) }),
-    backend: async (probe) => {
-      // A backend that lacks a kernel this model's training needs is passed over (auto) or refused.
-      const selected = await selectBackend(backend, { probe, ...(threads !== undefined && { threads }) });
-      if (!json) console.log(selected.summary);
-      return selected;
-    },
+    backend: probingBackend(backendChoice(flags.backend), threadsChoice(flags.threads), json ? () => {} : console.log),
   };
   let events: Observable<RunEvent>;
   if (flags.resume !== undefined) {
