@@ -114,6 +114,16 @@ export async function folderHolder(folder: string): Promise<ClaimHolder | undefi
   return (await readClaim(join(resolve(folder), CLAIM_FILE)))?.holder;
 }
 
+/**
+ * Whether a process writes the folder now: its claim's holder, and `live`, false for a claim left
+ * by a writer that died or froze (stale by the rule a claimer applies, so another may take it).
+ * Undefined when no claim is there. For showing a run as running or stopped.
+ */
+export async function folderWriter(folder: string): Promise<{ readonly holder: ClaimHolder | undefined; readonly live: boolean } | undefined> {
+  const found = await readClaim(join(resolve(folder), CLAIM_FILE));
+  return found && { holder: found.holder, live: !isStale(found, DEFAULT_STALE_AFTER_MS) };
+}
+
 interface FoundClaim {
   readonly holder: ClaimHolder | undefined;
   readonly ino: number;

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rename, rm, utimes, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, test } from 'vitest';
-import { CLAIM_FILE, type ClaimHolder, claimFolder, FolderHeldError, FolderLostError, folderHolder, isWorkingFile, OutOfSpaceError } from '../src/index.js';
+import { CLAIM_FILE, type ClaimHolder, claimFolder, FolderHeldError, FolderLostError, folderHolder, folderWriter, isWorkingFile, OutOfSpaceError } from '../src/index.js';
 import { pidSpace } from '../src/process-identity.js';
 
 const fresh = () => mkdtemp(join(tmpdir(), 'rxvision-claim-'));
@@ -38,6 +38,20 @@ describe('claimFolder', () => {
     const again = await claimFolder(folder, { purpose: 'prepare' });
     expect(again.holder.token).not.toBe(claim.holder.token);
     await again.release();
+  });
+
+  it('folderWriter: live while the holder refreshes it; not live once it is stale or its pid is dead here; undefined without a claim', async () => {
+    const folder = await fresh();
+    expect(await folderWriter(folder)).toBeUndefined();
+    const claim = await claimFolder(folder, { purpose: 'train' });
+    expect(await folderWriter(folder)).toEqual({ holder: claim.holder, live: true });
+    await claim.release();
+    await writeClaim(folder, foreignHolder({ staleAfterMs: 1000 }), 5000);
+    expect((await folderWriter(folder))?.live).toBe(false);
+    await writeClaim(folder, foreignHolder({ pid: deadPid(), pidSpace: pidSpace()! }));
+    expect((await folderWriter(folder))?.live).toBe(false);
+    await writeClaim(folder, foreignHolder({ pid: deadPid(), pidSpace: 'another-boot pid:[1]' }));
+    expect((await folderWriter(folder))?.live).toBe(true); // a fresh claim of another host: nothing says it is dead
   });
 
   it('takes over a claim not refreshed for its holder\'s stale time, from any host', async () => {
