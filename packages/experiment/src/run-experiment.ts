@@ -1,10 +1,11 @@
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { claimFolder, DEFAULT_STALE_AFTER_MS, type FolderClaim, makeWritableFolder, removeEmptyFolders } from '@rxvision/folder';
+import { claimFolder, DEFAULT_STALE_AFTER_MS, type FolderClaim, FolderLostError, makeWritableFolder, removeEmptyFolders } from '@rxvision/folder';
 import { type EpochRecord, perClassAccuracy } from '@rxvision/metrics';
 import { TUTORIAL_HIDDEN_UNITS } from '@rxvision/model';
 import { accuracyChart, confusionMatrixChart, lossChart } from '@rxvision/plot';
 import { imageGrid, renderPng } from '@rxvision/plot/node';
-import { type RunSummary, runFile, writeHistory, writeRunExperiment, writeSummary } from '@rxvision/run-folder';
+import { type RunSummary, runFile, writeFailure, writeHistory, writeProgress, writeRunExperiment, writeSummary } from '@rxvision/run-folder';
 import { writeTensorBoard } from '@rxvision/tensorboard/node';
 import { asClassifier, type Evaluation, evaluate, fit, type FitOptions, probeTraining, type ResumeFrom, scheduleEpochs, type TrainingEvent, type TrainingPosition, type TrainingState } from '@rxvision/train';
 import { CheckpointError, hasCheckpoint, loadCheckpoint, saveClassifier, saveCheckpoint } from '@rxvision/train/node';
@@ -13,7 +14,11 @@ import { identity, lastValueFrom, Observable, type Subscription, tap } from 'rxj
 import { absoluteDataset } from './absolute-dataset.js';
 import { type ComposedExperiment, composeExperiment } from './compose-experiment.js';
 import type { Experiment } from './experiment.js';
+import { ProgressRecorder } from './progress-recorder.js';
 import { type RunConfig, readRunConfig, runConfigOf } from './run-config.js';
+
+/** How often a training run rewrites progress.json, at most. */
+const PROGRESS_WRITE_MS = 2000;
 
 /** The backend the run trains on, as `selectBackend` of `@rxvision/backend` reports it. */
 export interface BackendDescription {
@@ -140,6 +145,7 @@ function run(configOf: () => Promise<RunConfig>, resuming: boolean, options: Run
         ({ created } = await makeWritableFolder(options.folder));
         claim = await claimFolder(options.folder, { purpose: 'train', staleAfterMs: options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS });
         const ours = claim;
+        await rm(runFile(ours.folder, 'failure'), { force: true }); // an earlier attempt's: this one starts afresh
         await trainInto(ours, config, composed, resuming, options, emit, (events) =>
           // Unsubscribed while the model was being set up: nothing to follow.
           subscriber.closed ? Promise.resolve() : Promise.race([
@@ -148,7 +154,11 @@ function run(configOf: () => Promise<RunConfig>, resuming: boolean, options: Run
               training = events.subscribe({ error: reject, complete: resolve });
             }),
           ]),
-        );
+        ).catch(async (error: unknown) => {
+          // Said in the run folder, for whoever looks at it later (the dashboard); not when the folder is no longer ours.
+          if (!(error instanceof FolderLostError)) await writeFailure(ours, error instanceof Error ? error.message : String(error)).catch(() => undefined);
+          throw error;
+        });
       } finally {
         await composed.close();
         await claim?.release();
@@ -209,6 +219,21 @@ async function trainInto(
     let history: readonly EpochRecord[] = resume?.history ?? [];
     let ended: Extract<TrainingEvent, { type: 'end' }> | undefined;
     let stopped = false;
+    // progress.json, every PROGRESS_WRITE_MS at most, one write at a time: the dashboard's live view of any run.
+    const progress = new ProgressRecorder(scheduleEpochs(experiment.schedule), stepsPerEpoch, history.map((record) => record.seconds));
+    let progressWritten = Number.NEGATIVE_INFINITY; // the first step is written at once
+    let progressWrite: Promise<void> | undefined;
+    const recordProgress = (event: TrainingEvent) => {
+      if (event.type === 'batch') progress.batch(event);
+      if (event.type === 'epoch') progress.epoch(event.record.seconds);
+      const now = performance.now();
+      const snapshot = event.type === 'batch' && !progressWrite && now - progressWritten >= PROGRESS_WRITE_MS ? progress.snapshot(now) : undefined;
+      if (!snapshot) return;
+      progressWritten = now;
+      progressWrite = writeProgress(claim, snapshot)
+        .catch(() => undefined) // a hint: a failed write (a full disk) is the next real write's to report
+        .finally(() => (progressWrite = undefined));
+    };
     // fit waits for each checkpoint: the history on disk grows with it, epoch by epoch, before the epoch's event.
     const checkpoint = async (state: TrainingState) => {
       await saveCheckpoint(runFile(out, 'checkpoint'), state, model, { meta: config, claim });
@@ -222,10 +247,11 @@ async function trainInto(
           if (claim.signal.aborted) throw claim.signal.reason;
           if (event.type === 'end') ended = event;
           if (event.type === 'stopped') stopped = true;
+          recordProgress(event);
           emit(event);
         }),
       ),
-    );
+    ).finally(() => progressWrite);
     if (stopped || !ended) return; // stopped (resumable from its checkpoint), or unsubscribed
     history = ended.history;
 

@@ -39,7 +39,13 @@ describe('runExperiment', () => {
     const types = whole.map((e) => e.type).filter((type, i, all) => type !== all[i - 1]);
     expect(types).toEqual(['start', 'batch', 'epoch', 'batch', 'epoch', 'batch', 'epoch', 'end', 'finish']);
     expect(whole[0]).toMatchObject({ type: 'start', folder, stepsPerEpoch: 8, epochs: 3, backend: { backend: 'cpu' } });
-    expect((await readdir(folder)).sort()).toEqual(Object.values(RUN_FILES).sort());
+    expect((await readdir(folder)).sort()).toEqual(Object.values(RUN_FILES).filter((file) => file !== RUN_FILES.failure).sort());
+    // progress.json: where the run got, with its per-step loss and learning rate.
+    const progress = JSON.parse(await readFile(join(folder, RUN_FILES.progress), 'utf8'));
+    expect(progress).toMatchObject({ epochs: 3, stepsPerEpoch: 8, steps: { stride: 1 } });
+    expect(progress.steps.step[0]).toBe(1);
+    expect(progress.steps.learningRate[0]).toBe(0.1);
+    expect(progress.steps.loss[0]).toBe((whole.find((e) => e.type === 'batch') as { loss: number }).loss);
     const history = JSON.parse(await readFile(join(folder, RUN_FILES.history), 'utf8'));
     expect(history).toEqual(whole.flatMap((e) => (e.type === 'epoch' ? [e.record] : [])));
     const finish = whole.at(-1) as Extract<RunEvent, { type: 'finish' }>;
@@ -91,6 +97,16 @@ describe('runExperiment', () => {
     } finally {
       await claim.release();
     }
+  });
+
+  test('a run that fails says why in failure.json (gone once it starts again), and keeps its last checkpoint', async () => {
+    const folder = join(dir, 'diverging');
+    const diverging = parseExperiment({ ...experiment, model: { type: 'mlp', hidden: [8] }, schedule: [{ epochs: 1, learningRate: 0.1 }, { epochs: 1, learningRate: 1e38 }] }, 'diverging.json');
+    const error = await lastValueFrom(runExperiment(diverging, { folder, baseDir: dir })).catch((e: unknown) => e as Error);
+    expect(error.message).toMatch(/^the training loss became (NaN|Infinity|-Infinity) at epoch 2, step \d+/);
+    expect(JSON.parse(await readFile(join(folder, RUN_FILES.failure), 'utf8'))).toMatchObject({ message: error.message });
+    await lastValueFrom(resumeExperiment({ folder }).pipe(take(1))); // started again: the failure is history
+    expect(await exists(join(folder, RUN_FILES.failure))).toBe(false);
   });
 
   test('an experiment that cannot be composed makes no run folder; resuming a folder without a checkpoint says so', async () => {

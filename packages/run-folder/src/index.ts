@@ -2,3 +2,4 @@ export { historyProblem, isFinished, readHistory, readRunExperiment, readSummary
 export { RUN_FILES, RUN_PICTURES, runFile, SWEEP_FILES } from './run-files.js';
 export { type RunSummary, SUMMARY_FORMAT } from './run-summary.js';
 export { writeHistory, writeJson, writeRunExperiment, writeSummary } from './write-run.js';
+export { readFailure, readProgress, type RunFailure, type RunProgress, type StepSeries, writeFailure, writeProgress } from './run-progress.js';

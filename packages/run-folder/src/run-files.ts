@@ -15,6 +15,13 @@ export const RUN_FILES = {
   model: 'model',
   /** Where an interrupted run resumes from (weights, optimizer, position, history). */
   checkpoint: 'checkpoint',
+  /**
+   * Rewritten every few seconds while the run trains, whoever started it: where it is (epoch, step,
+   * samples/s, time left) and its per-step loss and learning rate, thinned to a bounded size.
+   */
+  progress: 'progress.json',
+  /** Written when the run fails: the line that says why (removed when it starts again). */
+  failure: 'failure.json',
   samples: 'samples.png',
   loss: 'loss.png',
   accuracy: 'accuracy.png',
