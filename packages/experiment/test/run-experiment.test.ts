@@ -102,7 +102,7 @@ describe('runExperiment', () => {
   test('a run that fails says why in failure.json (gone once it starts again), and keeps its last checkpoint', async () => {
     const folder = join(dir, 'diverging');
     const diverging = parseExperiment({ ...experiment, model: { type: 'mlp', hidden: [8] }, schedule: [{ epochs: 1, learningRate: 0.1 }, { epochs: 1, learningRate: 1e38 }] }, 'diverging.json');
-    const error = await lastValueFrom(runExperiment(diverging, { folder, baseDir: dir })).catch((e: unknown) => e as Error);
+    const error = (await lastValueFrom(runExperiment(diverging, { folder, baseDir: dir })).then(() => new Error('no failure'), (e: unknown) => e)) as Error;
     expect(error.message).toMatch(/^the training loss became (NaN|Infinity|-Infinity) at epoch 2, step \d+/);
     expect(JSON.parse(await readFile(join(folder, RUN_FILES.failure), 'utf8'))).toMatchObject({ message: error.message });
     await lastValueFrom(resumeExperiment({ folder }).pipe(take(1))); // started again: the failure is history
