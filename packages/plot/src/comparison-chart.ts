@@ -7,14 +7,27 @@ export interface ComparedRun {
   readonly history: History;
 }
 
+/** The figures of an epoch record a chart can draw, besides the extra metrics by name (`top5`). */
+export const EPOCH_FIGURES = ['valLoss', 'trainLoss', 'valAccuracy', 'learningRate'] as const;
+
+/** An epoch record's figure by name: one of EPOCH_FIGURES, or an extra metric (`top5`). */
+function figureOf(record: History[number], name: string): number | undefined {
+  return (EPOCH_FIGURES as readonly string[]).includes(name) ? (record[name as (typeof EPOCH_FIGURES)[number]] as number) : record.metrics?.[name];
+}
+
+const isRate = (name: string) => /accuracy|^top\d+$/i.test(name);
+
 /**
  * Several runs side by side: validation loss (training loss dashed) and validation accuracy per
- * epoch, one colour per run, in one picture.
+ * epoch, one colour per run, in one picture; or, with `metric`, that one figure of the epoch
+ * records (`learningRate`, `top3`, …), its axis fitted to the data (a log scale for losses and rates
+ * with `log`).
  */
-export function comparisonChart(runs: readonly ComparedRun[]): ChartSpec {
+export function comparisonChart(runs: readonly ComparedRun[], options: { readonly metric?: string; readonly log?: boolean } = {}): ChartSpec {
   if (runs.length === 0) throw new RangeError('comparisonChart: no runs to compare');
   const names = runs.map((run) => run.name);
   if (new Set(names).size !== names.length) throw new RangeError(`comparisonChart: run names must differ, got ${names.join(', ')}`);
+  if (options.metric !== undefined) return metricChart(runs, options.metric, options.log === true);
   const losses = runs.flatMap(({ name, history }) =>
     history.flatMap((row) => [
       { run: name, epoch: row.epoch, loss: row.trainLoss, split: 'training' },
@@ -38,7 +51,8 @@ export function comparisonChart(runs: readonly ComparedRun[]): ChartSpec {
           x,
           y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { zero: false } },
           color,
-          strokeDash: { field: 'split', type: 'nominal', title: null, sort: ['validation', 'training'] },
+          // Drawn as line pieces in the legend, so that solid and dashed tell apart (points would not).
+          strokeDash: { field: 'split', type: 'nominal', title: null, sort: ['validation', 'training'], legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 300 } },
           detail: { field: 'split' },
         },
       },
@@ -49,10 +63,33 @@ export function comparisonChart(runs: readonly ComparedRun[]): ChartSpec {
         mark: { type: 'line', point: true },
         encoding: {
           x,
-          y: { field: 'accuracy', type: 'quantitative', title: 'validation accuracy', scale: { domain: [0, 1] }, axis: { format: '.0%' } },
+          // Fitted to the data: 0.90 against 0.92 must not be a sliver of a 0–100% axis.
+          y: { field: 'accuracy', type: 'quantitative', title: 'validation accuracy', scale: { zero: false }, axis: { format: '.1%' } },
           color,
         },
       },
     ],
+  };
+}
+
+function metricChart(runs: readonly ComparedRun[], metric: string, log: boolean): ChartSpec {
+  const values = runs.flatMap(({ name, history }) => history.flatMap((row) => {
+    const value = figureOf(row, metric);
+    return value !== undefined && Number.isFinite(value) && (!log || value > 0) ? [{ run: name, epoch: row.epoch, value }] : [];
+  }));
+  if (values.length === 0) throw new RangeError(`comparisonChart: no run has "${metric}" in its epoch records`);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `${metric}${runs.length === 1 ? ` of ${runs[0]!.name}` : `, ${runs.length} runs`}`,
+    config: CHART_CONFIG,
+    width: 560,
+    height: 320,
+    data: { values },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
+      y: { field: 'value', type: 'quantitative', title: metric, scale: log ? { type: 'log' } : { zero: false }, ...(isRate(metric) && { axis: { format: '.1%' } }) },
+      color: { field: 'run', type: 'nominal', title: 'run', sort: runs.map((run) => run.name) },
+    },
   };
 }

@@ -39,6 +39,19 @@ describe('charts', () => {
     expect(() => comparisonChart([{ name: 'a', history }, { name: 'a', history }])).toThrow('run names must differ, got a, a');
   });
 
+  test('any figure of the epoch record, by name: the learning rate (log scale too), an extra metric on a fitted percent axis', async () => {
+    const withTop3 = history.map((row) => ({ ...row, learningRate: 0.1 / row.epoch, metrics: { top3: 0.9 + row.epoch * 0.01 } }));
+    const rate = await renderSvg(comparisonChart([{ name: 'wide', history: withTop3 }], { metric: 'learningRate', log: true }));
+    expect(rate).toContain('learningRate of wide');
+    expect(rate.match(/aria-roledescription="point"/g)?.length).toBe(4);
+    const top3 = comparisonChart([{ name: 'wide', history: withTop3 }, { name: 'narrow', history }], { metric: 'top3' }) as { encoding: { y: { scale: unknown; axis: unknown } }; data: { values: unknown[] } };
+    expect(top3.data.values).toHaveLength(4); // narrow records no top3
+    expect(top3.encoding.y).toMatchObject({ scale: { zero: false }, axis: { format: '.1%' } });
+    const svg = await renderSvg(top3 as never);
+    expect(svg).toContain('>91.0%<'); // the axis starts near the data, not at 0%
+    expect(() => comparisonChart([{ name: 'narrow', history }], { metric: 'top5' })).toThrow('no run has "top5" in its epoch records');
+  });
+
   test('the accuracy chart puts each epoch on the curve', async () => {
     const svg = await renderSvg(accuracyChart(history));
     expect(svg).toContain('Accuracy vs. No. of epochs');
