@@ -3,7 +3,7 @@
 /* global vega, vegaLite */
 'use strict';
 
-const state = { runs: new Map(), compared: new Set(), selected: undefined, view: undefined };
+const state = { runs: new Map(), compared: new Set(), selected: undefined, view: undefined, details: new Map(), sort: { column: undefined, descending: true } };
 const $ = (id) => document.getElementById(id);
 const percent = (value) => (typeof value === 'number' ? `${(100 * value).toFixed(2)}%` : '');
 
@@ -76,14 +76,34 @@ function renderRun(body, run, label) {
   name.textContent = label;
   if (run.description) name.title = run.description;
   const status = row.insertCell();
-  const shown = run.ended === 'scheduler' ? `stopped early at epoch ${run.epochs}` : run.ended ? `finished (${run.ended})` : run.status;
+  const shown = describeStatus(run);
   status.textContent = run.problems.length > 0 ? `${shown} (damaged files)` : shown;
+  if (run.failure) status.title = run.failure;
   status.className = `status-${run.status}`;
   row.insertCell().textContent = String(run.epochs);
   row.insertCell().textContent = percent(run.last?.valAccuracy);
   row.insertCell().textContent = percent(run.test?.accuracy);
   row.addEventListener('click', () => select(run.name));
   return row;
+}
+
+/** A run's state in a few words: running with where it is and the time left, stopped, failed, finished. */
+function describeStatus(run) {
+  if (run.status === 'running' && run.progress) {
+    const p = run.progress;
+    return `running: epoch ${p.epoch}/${p.epochs}, step ${p.step}/${p.stepsPerEpoch}, ${Math.round(p.samplesPerSecond)} samples/s, ${duration(p.secondsLeft)} left`;
+  }
+  if (run.status === 'stopped') return 'stopped (resumable)';
+  if (run.status === 'failed') return `failed: ${run.failure}`;
+  if (run.ended === 'scheduler') return `stopped early at epoch ${run.epochs}`;
+  if (run.ended) return `finished (${run.ended})`;
+  return run.status;
+}
+
+function duration(seconds) {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
 }
 
 async function drawChart() {
@@ -95,12 +115,100 @@ async function drawChart() {
     chart.textContent = 'Tick runs to draw their curves.';
     return;
   }
-  const spec = await getJson(`/api/chart?${names.map((name) => `run=${encodeURIComponent(name)}`).join('&')}`);
+  fillMetrics(names);
+  const metric = $('metric').value;
+  const query = [...names.map((name) => `run=${encodeURIComponent(name)}`), ...(metric ? [`metric=${encodeURIComponent(metric)}`] : []), ...(metric && $('log').checked ? ['log=1'] : [])].join('&');
+  const spec = await getJson(`/api/chart?${query}`);
   chart.replaceChildren();
   const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'svg', container: chart, hover: true });
   state.view = view;
   await view.runAsync();
   chart.dataset.runs = names.join(',');
+  await renderSettings(names);
+}
+
+/** Fields of a stored experiment that say where it came from, not how it trains. */
+const NOT_SETTINGS = new Set(['description', '$schema', 'source']);
+
+/** A run's experiment, fetched once per change of the run. */
+async function experimentOf(name) {
+  if (!state.details.has(name)) state.details.set(name, getJson(`/api/runs/${encodeURIComponent(name)}`).then((run) => run.experiment ?? {}, () => ({})));
+  return state.details.get(name);
+}
+
+/** `{ a: { b: 1 } }` as `{ 'a.b': '1' }`: every leaf by its dotted path, lists as JSON. */
+function flatten(value, prefix = '', into = {}) {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [key, inner] of Object.entries(value)) flatten(inner, prefix ? `${prefix}.${key}` : key, into);
+  } else {
+    into[prefix] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  return into;
+}
+
+/** The ticked runs' settings that differ, beside the chosen figure and test accuracy: sortable by any column, filterable. */
+async function renderSettings(names) {
+  const box = $('compare');
+  if (names.length < 2) {
+    box.hidden = true;
+    return;
+  }
+  const settings = await Promise.all(names.map(async (name) => flatten(await experimentOf(name))));
+  const paths = [...new Set(settings.flatMap((s) => Object.keys(s)))].filter((path) => !NOT_SETTINGS.has(path) && new Set(settings.map((s) => s[path] ?? '')).size > 1).sort();
+  const metric = $('metric').value || 'valAccuracy';
+  const figure = (run) => (run.last ? (run.last[metric] ?? run.last.metrics?.[metric]) : undefined);
+  const columns = [
+    { title: 'run', value: (run) => run.name },
+    ...paths.map((path) => ({ title: path, value: (_, i) => settings[i][path] ?? '' })),
+    { title: `last ${metric}`, value: (run) => figure(run), number: true },
+    { title: 'test acc', value: (run) => run.test?.accuracy, number: true },
+  ];
+  const rows = names.map((name, i) => ({ run: state.runs.get(name), cells: columns.map((column) => column.value(state.runs.get(name), i)) }));
+  const filter = $('filter').value.trim().toLowerCase();
+  const shown = rows.filter((row) => !filter || row.cells.some((cell) => String(cell ?? '').toLowerCase().includes(filter)));
+  const at = columns.findIndex((column) => column.title === state.sort.column);
+  if (at >= 0) {
+    const key = (cell) => (cell === undefined || cell === '' ? undefined : Number.isFinite(Number(cell)) ? Number(cell) : String(cell));
+    shown.sort((a, b) => {
+      const [x, y] = [key(a.cells[at]), key(b.cells[at])];
+      if (x === undefined || y === undefined) return x === undefined ? (y === undefined ? 0 : 1) : -1; // missing last
+      const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+      return state.sort.descending ? -order : order;
+    });
+  }
+  const table = $('settings');
+  const head = table.tHead;
+  head.replaceChildren();
+  const headings = head.insertRow();
+  columns.forEach((column) => {
+    const th = document.createElement('th');
+    th.textContent = column.title + (column.title === state.sort.column ? (state.sort.descending ? ' ▼' : ' ▲') : '');
+    th.addEventListener('click', () => {
+      state.sort = { column: column.title, descending: state.sort.column === column.title ? !state.sort.descending : true };
+      void renderSettings(names);
+    });
+    headings.append(th);
+  });
+  const body = table.tBodies[0];
+  body.replaceChildren();
+  for (const row of shown) {
+    const tr = body.insertRow();
+    tr.dataset.run = row.run.name;
+    row.cells.forEach((cell, c) => (tr.insertCell().textContent = columns[c].number ? (typeof cell === 'number' ? cell.toFixed(4) : '') : String(cell ?? '')));
+  }
+  box.hidden = false;
+}
+
+/** The figures the ticked runs record each epoch, for the curve chooser (the choice kept while there). */
+function fillMetrics(names) {
+  const select = $('metric');
+  const figures = new Set(['valLoss', 'trainLoss', 'valAccuracy', 'learningRate']);
+  for (const name of names) for (const metric of Object.keys(state.runs.get(name)?.last?.metrics ?? {})) figures.add(metric);
+  const chosen = select.value;
+  const wanted = ['', ...figures];
+  if ([...select.options].map((option) => option.value).join() === wanted.join()) return;
+  select.replaceChildren(...wanted.map((value) => new Option(value || 'losses and validation accuracy', value)));
+  select.value = figures.has(chosen) ? chosen : '';
 }
 
 async function select(name) {
@@ -149,6 +257,9 @@ async function refreshRuns() {
 }
 
 async function start() {
+  $('metric').addEventListener('change', () => void drawChart());
+  $('log').addEventListener('change', () => void drawChart());
+  $('filter').addEventListener('input', () => void renderSettings([...state.compared].filter((name) => state.runs.has(name))));
   await refreshRuns();
   // The most recent run is drawn from the start; the rest are a tick away.
   const [latest] = state.runs.keys();
@@ -160,12 +271,16 @@ async function start() {
   events.addEventListener('error', () => ($('live').textContent = 'disconnected: retrying…'));
   events.addEventListener('run', (message) => {
     const run = JSON.parse(message.data);
-    const isNew = !state.runs.has(run.name);
+    const before = state.runs.get(run.name);
+    const isNew = !before;
+    // A running run rewrites its progress every few seconds: the curves change only with an epoch (or its end).
+    const changed = !before || before.epochs !== run.epochs || before.status !== run.status;
     state.runs.set(run.name, run);
+    if (changed) state.details.delete(run.name);
     if (isNew) state.runs = new Map([...state.runs.values()].sort((a, b) => b.updated - a.updated).map((r) => [r.name, r]));
     renderRuns();
-    if (state.compared.has(run.name)) void drawChart();
-    if (state.selected === run.name) void select(run.name);
+    if (changed && state.compared.has(run.name)) void drawChart();
+    if (changed && state.selected === run.name) void select(run.name);
   });
   events.addEventListener('step', (message) => {
     const step = JSON.parse(message.data);

@@ -1,5 +1,6 @@
 import type { EpochRecord } from '@rxvision/metrics';
-import { RUN_FILES } from '@rxvision/run-folder';
+import { CLAIM_FILE, folderWriter } from '@rxvision/folder';
+import { RUN_FILES, type RunProgress, type StepSeries } from '@rxvision/run-folder';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isSweep, NotARegularFile, readRunFile, runFolder } from './run-path.js';
@@ -10,8 +11,16 @@ export interface RunInfo {
   readonly name: string;
   /** For a trial: its sweep's folder name. */
   readonly sweep?: string;
-  /** `finished` once summary.json is written; until then the run is training or was interrupted. */
-  readonly status: 'finished' | 'unfinished';
+  /**
+   * `finished` once summary.json is written; `running` while a live process holds the run folder
+   * (its claim, see @rxvision/folder); `failed` when the run wrote why (failure.json); `stopped` when
+   * it left a checkpoint to resume from; `unfinished` otherwise (a run killed before its first checkpoint).
+   */
+  readonly status: RunStatus;
+  /** While running: where it is (progress.json), without the per-step series. */
+  readonly progress?: Omit<RunProgress, 'steps'>;
+  /** When failed: the line that says why. */
+  readonly failure?: string;
   /** Why a finished run ended before its schedule did (summary.json's `ended`): `scheduler` (a sweep's ASHA or median rule), `early-stopping`, `time-budget`. */
   readonly ended?: string;
   readonly description?: string;
@@ -26,10 +35,14 @@ export interface RunInfo {
   readonly updated: number;
 }
 
+export type RunStatus = 'finished' | 'running' | 'stopped' | 'failed' | 'unfinished';
+
 export interface RunDetails extends RunInfo {
   readonly experiment?: unknown;
   readonly summary?: unknown;
   readonly history: readonly EpochRecord[];
+  /** Per-step loss and learning rate, thinned (progress.json), when the run wrote them. */
+  readonly steps?: StepSeries;
 }
 
 /** The files a run folder may hold that the page may show. */
@@ -46,7 +59,7 @@ export async function listRuns(root: string): Promise<RunInfo[]> {
 }
 
 /** A run as the list shows it: its details without the files' contents. */
-export function runInfo({ experiment: _e, summary: _s, history: _h, ...info }: RunDetails): RunInfo {
+export function runInfo({ experiment: _e, summary: _s, history: _h, steps: _steps, ...info }: RunDetails): RunInfo {
   return info;
 }
 
@@ -77,7 +90,10 @@ export async function readRun(root: string, name: string): Promise<RunDetails | 
       return undefined;
     }
   };
-  const [experiment, summary, rawHistory] = await Promise.all([json(RUN_FILES.experiment), json(RUN_FILES.summary), json(RUN_FILES.history)]);
+  const [experiment, summary, rawHistory, rawProgress, rawFailure] = await Promise.all([json(RUN_FILES.experiment), json(RUN_FILES.summary), json(RUN_FILES.history), json(RUN_FILES.progress), json(RUN_FILES.failure)]);
+  const { steps, ...progress } = (isProgress(rawProgress) ? rawProgress : {}) as Partial<RunProgress>;
+  const failure = (rawFailure as { message?: unknown } | undefined)?.message;
+  const status = summary !== undefined ? 'finished' : (await isWritten(folder)) ? 'running' : typeof failure === 'string' ? 'failed' : (await hasEntry(folder, RUN_FILES.checkpoint)) ? 'stopped' : 'unfinished';
   const history = Array.isArray(rawHistory) ? rawHistory.filter(isEpochRecord) : [];
   if (rawHistory !== undefined && history.length !== (rawHistory as unknown[]).length) problems.push(`${RUN_FILES.history}: not a list of epoch records`);
   const updated = await lstat(join(folder, RUN_FILES.history)).then((s) => s.mtimeMs, () => 0);
@@ -89,7 +105,10 @@ export async function readRun(root: string, name: string): Promise<RunDetails | 
   return {
     name,
     ...(trial !== undefined && { sweep }),
-    status: summary === undefined ? 'unfinished' : 'finished',
+    status,
+    ...(status === 'running' && progress.epoch !== undefined && { progress: progress as Omit<RunProgress, 'steps'> }),
+    ...(status === 'failed' && { failure: failure as string }),
+    ...(steps && { steps }),
     ...(typeof ended === 'string' && { ended }),
     ...(typeof settings.description === 'string' && { description: settings.description }),
     ...(typeof architecture === 'string' ? { model: architecture } : typeof settings.model?.type === 'string' && { model: settings.model.type }),
@@ -113,4 +132,17 @@ function isEpochRecord(value: unknown): value is EpochRecord {
 async function folders(path: string): Promise<string[]> {
   const entries = await readdir(path, { withFileTypes: true }).catch(() => []);
   return entries.filter((entry) => entry.isDirectory() && !entry.name.startsWith('.')).map((entry) => entry.name);
+}
+
+/** Whether a live process writes the run folder now: its claim is a regular file, fresh, its holder not provably dead. */
+async function isWritten(folder: string): Promise<boolean> {
+  const claim = await lstat(join(folder, CLAIM_FILE)).catch(() => undefined);
+  return claim?.isFile() === true && (await folderWriter(folder))?.live === true;
+}
+
+const hasEntry = (folder: string, name: string) => lstat(join(folder, name)).then(() => true, () => false);
+
+function isProgress(value: unknown): value is RunProgress {
+  const v = value as Partial<RunProgress> | undefined;
+  return typeof v?.epoch === 'number' && typeof v.step === 'number' && typeof v.stepsPerEpoch === 'number' && typeof v.secondsLeft === 'number';
 }

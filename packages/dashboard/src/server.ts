@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { comparisonChart } from '@rxvision/plot';
 import type { Observable, Subscription } from 'rxjs';
 import { BadRunName, NotARegularFile, readRunFile, runFolder } from './run-path.js';
-import { listRuns, looksLikeRun, readRun, RUN_PICTURES, runInfo } from './runs.js';
+import { listRuns, looksLikeRun, readRun, RUN_PICTURES, type RunInfo, runInfo } from './runs.js';
 import { watchRuns } from './watch-runs.js';
 
 /** The training events the page shows live (those of `@rxvision/train`'s `fit`, by shape). */
@@ -36,6 +36,8 @@ export interface Dashboard {
 }
 
 export const DEFAULT_DASHBOARD_PORT = 6007;
+/** How often runs last seen running are looked at again, to see one that died. */
+const RECHECK_MS = 3000;
 const ASSETS = fileURLToPath(new URL('../assets/', import.meta.url));
 const require = createRequire(import.meta.url);
 const FILES: Record<string, { path: () => string; type: string }> = {
@@ -94,7 +96,13 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       const runs = await Promise.all(names.map(async (name) => ({ name, run: await readRun(root, name) })));
       const missing = runs.find(({ run }) => !run);
       if (missing) return sendJson(response, 404, { error: `no run named ${JSON.stringify(missing.name)}` });
-      return sendJson(response, 200, comparisonChart(runs.map(({ name, run }) => ({ name, history: run!.history }))));
+      const metric = url.searchParams.get('metric') || undefined;
+      try {
+        return sendJson(response, 200, comparisonChart(runs.map(({ name, run }) => ({ name, history: run!.history })), { ...(metric && { metric }), log: url.searchParams.get('log') === '1' }));
+      } catch (error) {
+        if (error instanceof RangeError) return sendJson(response, 400, { error: error.message });
+        throw error;
+      }
     }
     const parts = url.pathname.split('/'); // '', 'api', 'runs', name, picture?
     if (parts[1] === 'api' && parts[2] === 'runs' && parts.length <= 5) {
@@ -127,12 +135,31 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       pending.delete(name);
       readRun(root, name).then(
         (run) => {
+          if (run?.status === 'running') running.set(name, statusOf(run));
           if (run && looksLikeRun(run)) broadcast('run', runInfo(run));
         },
         () => undefined, // a name that is not a run (or has gone): nothing to say
       );
     }, 50));
   });
+
+  // A run's process can die without a word (SIGKILL, a lost machine): nothing in its folder changes,
+  // so the runs last seen running are looked at again every few seconds, and a change is pushed.
+  const running = new Map<string, string>();
+  const statusOf = (run: RunInfo) => `${run.status}:${run.epochs}`;
+  const recheck = setInterval(() => {
+    for (const [name, seen] of running) {
+      readRun(root, name).then(
+        (run) => {
+          if (!run || run.status !== 'running') running.delete(name);
+          if (run && looksLikeRun(run) && statusOf(run) !== seen) broadcast('run', runInfo(run));
+        },
+        () => running.delete(name),
+      );
+    }
+  }, RECHECK_MS);
+  recheck.unref();
+  void listRuns(root).then((runs) => runs.filter((run) => run.status === 'running').forEach((run) => running.set(run.name, statusOf(run))), () => undefined);
 
   let live: Subscription | undefined;
   if (options.live) {
@@ -157,6 +184,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     url: `http://${host}:${address.port}/`,
     close: async () => {
       live?.unsubscribe();
+      clearInterval(recheck);
       stopWatching();
       for (const timer of pending.values()) clearTimeout(timer);
       for (const client of clients) client.end();

@@ -34,7 +34,7 @@ describe('the dashboard page in a real browser', () => {
     await expect.poll(() => points.count()).toBe(5 * 3); // baseline: two losses and an accuracy per epoch
     expect(await page.locator('#runs tbody tr').count()).toBe(2);
     // A run's description (a sweep trial's settings) on its name, for telling trials apart.
-    expect(await page.getByRole('cell', { name: 'wider', exact: true }).getAttribute('title')).toBe('run wider');
+    expect(await page.locator('#runs').getByRole('cell', { name: 'wider', exact: true }).getAttribute('title')).toBe('run wider');
 
     await page.getByLabel('compare wider').check();
     await expect.poll(() => page.locator('#chart').getAttribute('data-runs')).toBe('baseline,wider');
@@ -43,7 +43,7 @@ describe('the dashboard page in a real browser', () => {
     expect(legend).toContain('baseline');
     expect(legend).toContain('wider');
 
-    await page.getByRole('cell', { name: 'wider', exact: true }).click();
+    await page.locator('#runs').getByRole('cell', { name: 'wider', exact: true }).click();
     await expect.poll(() => page.locator('#details-name').textContent()).toBe('wider');
     expect(await page.locator('#details-classes tr').allTextContents()).toEqual(['cat40.00%', 'dog60.00%']);
     if (process.env.RXVISION_SCREENSHOTS) await page.screenshot({ path: join(process.env.RXVISION_SCREENSHOTS, 'dashboard-compare.png'), fullPage: true });
