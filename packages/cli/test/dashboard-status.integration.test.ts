@@ -72,6 +72,10 @@ test('the learning rate and a top-k metric can be drawn, by name, from the choos
   await expect.poll(() => points.count()).toBe(4);
   expect(await axes()).toMatch(/0\.020/); // the first phase's rate, on an axis fitted to 0.005–0.02
   if (process.env.RXVISION_SCREENSHOTS) await page.screenshot({ path: join(process.env.RXVISION_SCREENSHOTS, 'dashboard-metric.png'), fullPage: true });
+  // Per step, from the progress.json the run wrote: 4 epochs of 270 steps, every step kept up to 512 points.
+  await page.locator('#metric').selectOption('step:learningRate');
+  await expect.poll(async () => (await page.locator('#chart g.role-title').allTextContents()).join()).toContain('learning rate per step');
+  expect(await axes()).toMatch(/1,000/); // steps past a thousand on the x axis
   await page.locator('#metric').selectOption('top2');
   await expect.poll(async () => (await page.locator('#chart g.role-title').allTextContents()).join()).toContain('top2');
   await expect.poll(() => points.count()).toBe(4);

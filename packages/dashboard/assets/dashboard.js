@@ -204,11 +204,13 @@ function fillMetrics(names) {
   const select = $('metric');
   const figures = new Set(['valLoss', 'trainLoss', 'valAccuracy', 'learningRate']);
   for (const name of names) for (const metric of Object.keys(state.runs.get(name)?.last?.metrics ?? {})) figures.add(metric);
+  // Per-step curves come from progress.json, which every run writes as it trains.
+  const labels = { '': 'losses and validation accuracy', 'step:loss': 'training loss per step', 'step:learningRate': 'learning rate per step' };
   const chosen = select.value;
-  const wanted = ['', ...figures];
+  const wanted = ['', ...figures, 'step:loss', 'step:learningRate'];
   if ([...select.options].map((option) => option.value).join() === wanted.join()) return;
-  select.replaceChildren(...wanted.map((value) => new Option(value || 'losses and validation accuracy', value)));
-  select.value = figures.has(chosen) ? chosen : '';
+  select.replaceChildren(...wanted.map((value) => new Option(labels[value] ?? value, value)));
+  select.value = wanted.includes(chosen) ? chosen : '';
 }
 
 async function select(name) {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { comparisonChart } from '@rxvision/plot';
+import { comparisonChart, stepChart } from '@rxvision/plot';
 import type { Observable, Subscription } from 'rxjs';
 import { BadRunName, NotARegularFile, readRunFile, runFolder } from './run-path.js';
 import { listRuns, looksLikeRun, readRun, RUN_PICTURES, type RunInfo, runInfo } from './runs.js';
@@ -98,7 +98,13 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       if (missing) return sendJson(response, 404, { error: `no run named ${JSON.stringify(missing.name)}` });
       const metric = url.searchParams.get('metric') || undefined;
       try {
-        return sendJson(response, 200, comparisonChart(runs.map(({ name, run }) => ({ name, history: run!.history })), { ...(metric && { metric }), log: url.searchParams.get('log') === '1' }));
+        const log = url.searchParams.get('log') === '1';
+        // Per step, from progress.json: `step:loss`, `step:learningRate`.
+        if (metric === 'step:loss' || metric === 'step:learningRate') {
+          const stepped = runs.flatMap(({ name, run }) => (run!.steps ? [{ name, steps: run!.steps }] : []));
+          return sendJson(response, 200, stepChart(stepped, metric === 'step:loss' ? 'loss' : 'learningRate', { log }));
+        }
+        return sendJson(response, 200, comparisonChart(runs.map(({ name, run }) => ({ name, history: run!.history })), { ...(metric && { metric }), log }));
       } catch (error) {
         if (error instanceof RangeError) return sendJson(response, 400, { error: error.message });
         throw error;

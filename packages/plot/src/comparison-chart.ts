@@ -93,3 +93,33 @@ function metricChart(runs: readonly ComparedRun[], metric: string, log: boolean)
     },
   };
 }
+
+/** A run's per-step figures: every `stride`-th step of the run (progress.json's `steps`). */
+export interface SteppedRun {
+  readonly name: string;
+  readonly steps: { readonly step: readonly number[]; readonly loss: readonly number[]; readonly learningRate: readonly number[] };
+}
+
+/** Several runs' training loss (the batch's, after each step) or learning rate, step by step; a log scale with `log`. */
+export function stepChart(runs: readonly SteppedRun[], figure: 'loss' | 'learningRate', options: { readonly log?: boolean } = {}): ChartSpec {
+  const values = runs.flatMap(({ name, steps }) => steps.step.flatMap((step, i) => {
+    const value = steps[figure][i];
+    return value !== undefined && Number.isFinite(value) && (!options.log || value > 0) ? [{ run: name, step, value }] : [];
+  }));
+  if (values.length === 0) throw new RangeError(`stepChart: no run recorded its ${figure} per step`);
+  const title = figure === 'loss' ? 'training loss per step' : 'learning rate per step';
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `${title}${runs.length === 1 ? ` of ${runs[0]!.name}` : `, ${runs.length} runs`}`,
+    config: CHART_CONFIG,
+    width: 560,
+    height: 320,
+    data: { values },
+    mark: { type: 'line' },
+    encoding: {
+      x: { field: 'step', type: 'quantitative', title: 'step' },
+      y: { field: 'value', type: 'quantitative', title: figure === 'loss' ? 'training loss' : 'learning rate', scale: options.log ? { type: 'log' } : { zero: false } },
+      color: { field: 'run', type: 'nominal', title: 'run', sort: runs.map((run) => run.name) },
+    },
+  };
+}

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import type { EpochRecord } from '@rxvision/metrics';
 import sharp from 'sharp';
 import { describe, expect, test } from 'vitest';
-import { accuracyChart, comparisonChart, confusionMatrixChart, lossChart } from '../src/index.js';
+import { accuracyChart, comparisonChart, confusionMatrixChart, lossChart, stepChart } from '../src/index.js';
 import { renderPng, renderSvg } from '../src/node/index.js';
 
 const history: EpochRecord[] = [1, 2, 3, 4].map((epoch) => ({
@@ -50,6 +50,14 @@ describe('charts', () => {
     const svg = await renderSvg(top3 as never);
     expect(svg).toContain('>91.0%<'); // the axis starts near the data, not at 0%
     expect(() => comparisonChart([{ name: 'narrow', history }], { metric: 'top5' })).toThrow('no run has "top5" in its epoch records');
+  });
+
+  test('per-step loss and learning rate, from a run\'s progress.json series', async () => {
+    const steps = { step: [2, 4, 6], loss: [2, 1.5, 1.2], learningRate: [0.1, 0.1, 0.05] };
+    const svg = await renderSvg(stepChart([{ name: 'wide', steps }, { name: 'narrow', steps: { ...steps, loss: [3, 2, 1] } }], 'loss'));
+    expect(svg).toContain('training loss per step, 2 runs');
+    expect(svg.match(/aria-roledescription="line mark"/g)?.length).toBe(2);
+    expect(() => stepChart([], 'learningRate')).toThrow('no run recorded its learningRate per step');
   });
 
   test('the accuracy chart puts each epoch on the curve', async () => {
