@@ -49,10 +49,10 @@ export function comparisonChart(runs: readonly ComparedRun[], options: { readonl
         mark: { type: 'line', point: true },
         encoding: {
           x,
-          y: { field: 'loss', type: 'quantitative', title: 'loss', scale: { zero: false } },
+          y: { field: 'loss', type: 'quantitative', title: 'loss (solid: validation, dashed: training)', scale: { zero: false } },
           color,
-          // Drawn as line pieces in the legend, so that solid and dashed tell apart (points would not).
-          strokeDash: { field: 'split', type: 'nominal', title: null, sort: ['validation', 'training'], legend: { symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 300 } },
+          // Said in the axis title: a legend of two dash styles renders as two identical dots.
+          strokeDash: { field: 'split', type: 'nominal', title: null, sort: ['validation', 'training'], legend: null },
           detail: { field: 'split' },
         },
       },

@@ -31,7 +31,7 @@ describe('charts', () => {
     const other = history.slice(0, 3).map((row) => ({ ...row, valAccuracy: row.valAccuracy / 2 }));
     const svg = await renderSvg(comparisonChart([{ name: 'wide', history }, { name: 'narrow', history: other }]));
     expect(svg).toContain('2 runs compared');
-    for (const label of ['>wide<', '>narrow<', '>training<', '>validation<']) expect(svg).toContain(label);
+    for (const label of ['>wide<', '>narrow<', '>loss (solid: validation, dashed: training)<']) expect(svg).toContain(label);
     // Two loss curves (training, validation) and one accuracy curve per run.
     expect(svg.match(/aria-roledescription="line mark"/g)?.length).toBe(6);
     expect(svg.match(/aria-roledescription="point"/g)?.length).toBe(3 * (4 + 3));
