@@ -117,7 +117,7 @@ async function drawChart() {
   }
   fillMetrics(names);
   const metric = $('metric').value;
-  const query = [...names.map((name) => `run=${encodeURIComponent(name)}`), ...(metric ? [`metric=${encodeURIComponent(metric)}`] : []), ...(metric && $('log').checked ? ['log=1'] : [])].join('&');
+  const query = [...names.map((name) => `run=${encodeURIComponent(name)}`), ...(metric ? [`metric=${encodeURIComponent(metric)}`] : []), ...(metric && $('log').checked ? ['log=1'] : []), ...(metric.startsWith('step:') ? [`smooth=${Number($('smooth').value) || 1}`] : [])].join('&');
   const spec = await getJson(`/api/chart?${query}`);
   chart.replaceChildren();
   const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'svg', container: chart, hover: true });
@@ -261,6 +261,7 @@ async function refreshRuns() {
 async function start() {
   $('metric').addEventListener('change', () => void drawChart());
   $('log').addEventListener('change', () => void drawChart());
+  $('smooth').addEventListener('change', () => void drawChart());
   $('filter').addEventListener('input', () => void renderSettings([...state.compared].filter((name) => state.runs.has(name))));
   await refreshRuns();
   // The most recent run is drawn from the start; the rest are a tick away.

@@ -102,7 +102,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         // Per step, from progress.json: `step:loss`, `step:learningRate`.
         if (metric === 'step:loss' || metric === 'step:learningRate') {
           const stepped = runs.flatMap(({ name, run }) => (run!.steps ? [{ name, steps: run!.steps }] : []));
-          return sendJson(response, 200, stepChart(stepped, metric === 'step:loss' ? 'loss' : 'learningRate', { log }));
+          const smooth = Number(url.searchParams.get('smooth') ?? 1);
+          return sendJson(response, 200, stepChart(stepped, metric === 'step:loss' ? 'loss' : 'learningRate', { log, ...(Number.isFinite(smooth) && { smooth: Math.min(Math.max(smooth, 1), 500) }) }));
         }
         return sendJson(response, 200, comparisonChart(runs.map(({ name, run }) => ({ name, history: run!.history })), { ...(metric && { metric }), log }));
       } catch (error) {

@@ -15,6 +15,9 @@ function figureOf(record: History[number], name: string): number | undefined {
   return (EPOCH_FIGURES as readonly string[]).includes(name) ? (record[name as (typeof EPOCH_FIGURES)[number]] as number) : record.metrics?.[name];
 }
 
+/** Drag to pan, wheel to zoom, double-click to reset: the scales are bound to an interval selection. */
+const ZOOM = { name: 'zoom', select: 'interval', bind: 'scales' } as const;
+
 const isRate = (name: string) => /accuracy|^top\d+$/i.test(name);
 
 /**
@@ -85,6 +88,7 @@ function metricChart(runs: readonly ComparedRun[], metric: string, log: boolean)
     width: 560,
     height: 320,
     data: { values },
+    params: [ZOOM],
     mark: { type: 'line', point: true },
     encoding: {
       x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
@@ -100,8 +104,12 @@ export interface SteppedRun {
   readonly steps: { readonly step: readonly number[]; readonly loss: readonly number[]; readonly learningRate: readonly number[] };
 }
 
-/** Several runs' training loss (the batch's, after each step) or learning rate, step by step; a log scale with `log`. */
-export function stepChart(runs: readonly SteppedRun[], figure: 'loss' | 'learningRate', options: { readonly log?: boolean } = {}): ChartSpec {
+/**
+ * Several runs' training loss (the batch's, after each step) or learning rate, step by step; a log
+ * scale with `log`; with `smooth` > 1, each point the mean of the last `smooth` points of its run.
+ */
+export function stepChart(runs: readonly SteppedRun[], figure: 'loss' | 'learningRate', options: { readonly log?: boolean; readonly smooth?: number } = {}): ChartSpec {
+  const smooth = Math.max(1, Math.floor(options.smooth ?? 1));
   const values = runs.flatMap(({ name, steps }) => steps.step.flatMap((step, i) => {
     const value = steps[figure][i];
     return value !== undefined && Number.isFinite(value) && (!options.log || value > 0) ? [{ run: name, step, value }] : [];
@@ -110,15 +118,17 @@ export function stepChart(runs: readonly SteppedRun[], figure: 'loss' | 'learnin
   const title = figure === 'loss' ? 'training loss per step' : 'learning rate per step';
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `${title}${runs.length === 1 ? ` of ${runs[0]!.name}` : `, ${runs.length} runs`}`,
+    title: `${title}${runs.length === 1 ? ` of ${runs[0]!.name}` : `, ${runs.length} runs`}${smooth > 1 ? ` (mean of ${smooth} points)` : ''}`,
     config: CHART_CONFIG,
     width: 560,
     height: 320,
     data: { values },
+    transform: [{ window: [{ op: 'mean', field: 'value', as: 'shown' }], frame: [1 - smooth, 0], groupby: ['run'], sort: [{ field: 'step' }] }],
+    params: [ZOOM],
     mark: { type: 'line' },
     encoding: {
       x: { field: 'step', type: 'quantitative', title: 'step' },
-      y: { field: 'value', type: 'quantitative', title: figure === 'loss' ? 'training loss' : 'learning rate', scale: options.log ? { type: 'log' } : { zero: false } },
+      y: { field: 'shown', type: 'quantitative', title: figure === 'loss' ? 'training loss' : 'learning rate', scale: options.log ? { type: 'log' } : { zero: false } },
       color: { field: 'run', type: 'nominal', title: 'run', sort: runs.map((run) => run.name) },
     },
   };

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import type { EpochRecord } from '@rxvision/metrics';
 import sharp from 'sharp';
+import * as vega from 'vega';
+import * as vegaLite from 'vega-lite';
 import { describe, expect, test } from 'vitest';
 import { accuracyChart, comparisonChart, confusionMatrixChart, lossChart, stepChart } from '../src/index.js';
 import { renderPng, renderSvg } from '../src/node/index.js';
@@ -58,6 +60,14 @@ describe('charts', () => {
     expect(svg).toContain('training loss per step, 2 runs');
     expect(svg.match(/aria-roledescription="line mark"/g)?.length).toBe(2);
     expect(() => stepChart([], 'learningRate')).toThrow('no run recorded its learningRate per step');
+    // Smoothed: the mean of the last 2 points of each run, drawn by vega itself.
+    const smoothed = await renderSvg(stepChart([{ name: 'wide', steps }], 'loss', { smooth: 2 }));
+    expect(smoothed).toContain('training loss per step of wide (mean of 2 points)');
+    const view = new vega.View(vega.parse(vegaLite.compile(stepChart([{ name: 'wide', steps }], 'loss', { smooth: 2 }) as never).spec), { renderer: 'none' });
+    await view.runAsync();
+    const shown = (view.data('data_0') as { step: number; shown: number }[]).map((point) => [point.step, point.shown]);
+    expect(shown).toEqual([[2, 2], [4, 1.75], [6, 1.35]]);
+    view.finalize();
   });
 
   test('the accuracy chart puts each epoch on the curve', async () => {
