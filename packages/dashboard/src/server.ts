@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { comparisonChart, stepChart } from '@rxvision/plot';
 import type { Observable, Subscription } from 'rxjs';
 import { BadRunName, NotARegularFile, readRunFile, runFolder } from './run-path.js';
-import { listRuns, looksLikeRun, readRun, RUN_PICTURES, type RunInfo, runInfo } from './runs.js';
+import { listRuns, looksLikeRun, readRun, type RunDetails, RUN_PICTURES, type RunInfo, runInfo } from './runs.js';
 import { watchRuns } from './watch-runs.js';
 
 /** The training events the page shows live (those of `@rxvision/train`'s `fit`, by shape). */
@@ -105,7 +105,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
           const smooth = Number(url.searchParams.get('smooth') ?? 1);
           return sendJson(response, 200, stepChart(stepped, metric === 'step:loss' ? 'loss' : 'learningRate', { log, ...(Number.isFinite(smooth) && { smooth: Math.min(Math.max(smooth, 1), 500) }) }));
         }
-        return sendJson(response, 200, comparisonChart(runs.map(({ name, run }) => ({ name, history: run!.history })), { ...(metric && { metric }), log }));
+        const labelSmoothing = (run: RunDetails) => Number((run.experiment as { labelSmoothing?: unknown } | undefined)?.labelSmoothing ?? 0) || 0;
+        return sendJson(response, 200, comparisonChart(runs.map(({ name, run }) => ({ name, history: run!.history, labelSmoothing: labelSmoothing(run!) })), { ...(metric && { metric }), log }));
       } catch (error) {
         if (error instanceof RangeError) return sendJson(response, 400, { error: error.message });
         throw error;

@@ -5,6 +5,8 @@ import { CHART_CONFIG, type ChartSpec } from './chart-spec.js';
 export interface ComparedRun {
   readonly name: string;
   readonly history: History;
+  /** The run's label smoothing (its experiment's `labelSmoothing`): its training loss includes it, its validation loss does not. */
+  readonly labelSmoothing?: number;
 }
 
 /** The figures of an epoch record a chart can draw, besides the extra metrics by name (`top5`). */
@@ -40,9 +42,13 @@ export function comparisonChart(runs: readonly ComparedRun[], options: { readonl
   const accuracies = runs.flatMap(({ name, history }) => history.map((row) => ({ run: name, epoch: row.epoch, accuracy: row.valAccuracy })));
   const x = { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } } as const;
   const color = { field: 'run', type: 'nominal', title: 'run', sort: names } as const;
+  // A training loss with label smoothing sits above the validation loss for that reason alone: say so.
+  const smoothed = runs.filter((run) => (run.labelSmoothing ?? 0) > 0);
+  const note = smoothed.length === 0 ? undefined : `training loss includes label smoothing (${smoothed.map((run) => `${run.name}: ${run.labelSmoothing}`).join(', ')}); validation loss does not`;
+  const text = runs.length === 1 ? `${runs[0]!.name}` : `${runs.length} runs compared`;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: runs.length === 1 ? `${runs[0]!.name}` : `${runs.length} runs compared`,
+    title: note ? { text, subtitle: note } : text,
     config: CHART_CONFIG,
     hconcat: [
       {

@@ -37,6 +37,9 @@ describe('charts', () => {
     // Two loss curves (training, validation) and one accuracy curve per run.
     expect(svg.match(/aria-roledescription="line mark"/g)?.length).toBe(6);
     expect(svg.match(/aria-roledescription="point"/g)?.length).toBe(3 * (4 + 3));
+    const smoothing = await renderSvg(comparisonChart([{ name: 'wide', history, labelSmoothing: 0.1 }, { name: 'narrow', history: other }]));
+    expect(smoothing).toContain('training loss includes label smoothing (wide: 0.1); validation loss does not');
+    expect(svg).not.toContain('label smoothing');
     expect(() => comparisonChart([])).toThrow('no runs to compare');
     expect(() => comparisonChart([{ name: 'a', history }, { name: 'a', history }])).toThrow('run names must differ, got a, a');
   });

@@ -1,7 +1,7 @@
 import { basename, dirname, resolve } from 'node:path';
 import type { EpochRecord } from '@rxvision/metrics';
 import { comparisonChart } from '@rxvision/plot';
-import { readHistory, readSummary, RunFileError, runFile } from '@rxvision/run-folder';
+import { readHistory, readRunExperiment, readSummary, RunFileError, runFile } from '@rxvision/run-folder';
 import { renderPng } from '@rxvision/plot/node';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
@@ -35,13 +35,13 @@ export function registerCompare(program: Command): void {
 }
 
 export async function runCompare(runs: readonly string[], flags: CompareFlags): Promise<void> {
-  const loaded = await Promise.all(runs.map(async (run) => ({ run, history: await historyOf(run), testAccuracy: await readTestAccuracy(run) })));
+  const loaded = await Promise.all(runs.map(async (run) => ({ run, history: await historyOf(run), testAccuracy: await readTestAccuracy(run), labelSmoothing: await readLabelSmoothing(run) })));
   // The folder's name in the legend, or the path as given where two folders share a name.
   const names = loaded.map(({ run }) => basename(resolve(run)));
   const legend = loaded.map(({ run }, i) => (names.filter((name) => name === names[i]).length > 1 ? run : names[i]!));
   const out = resolve(flags.out);
   await makeWritableFolder(dirname(out));
-  await writeFileAtomic(out, await renderPng(comparisonChart(loaded.map(({ history }, i) => ({ name: legend[i]!, history })))));
+  await writeFileAtomic(out, await renderPng(comparisonChart(loaded.map(({ history, labelSmoothing }, i) => ({ name: legend[i]!, history, labelSmoothing })))));
 
   const figures: RunFigures[] = loaded.map(({ history, testAccuracy }, i) => {
     const best = history.reduce((a, b) => (b.valAccuracy > a.valAccuracy ? b : a));
@@ -74,6 +74,12 @@ async function historyOf(run: string): Promise<EpochRecord[]> {
   const bad = history.findIndex((row) => !['epoch', 'trainLoss', 'valLoss', 'valAccuracy'].every((key) => typeof (row as unknown as Record<string, unknown>)[key] === 'number'));
   if (bad >= 0) throw new CliError(`${path}: epoch record ${bad + 1} lacks a number for epoch, trainLoss, valLoss or valAccuracy`);
   return history;
+}
+
+/** The label smoothing the run trained with (its experiment.json), 0 when none or unknown. */
+async function readLabelSmoothing(run: string): Promise<number> {
+  const experiment = (await readRunExperiment(run).catch(() => undefined)) as { labelSmoothing?: unknown } | undefined;
+  return typeof experiment?.labelSmoothing === 'number' ? experiment.labelSmoothing : 0;
 }
 
 /** The test accuracy of a finished run; undefined while it trains (or without a test split). */
