@@ -63,7 +63,7 @@ export default [
             { sourceTag: 'scope:sweep', onlyDependOnLibsWithTags: ['scope:experiment', 'scope:dataset', 'scope:folder', 'scope:run-folder', 'scope:metrics', 'scope:train'], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
             { sourceTag: 'scope:dashboard', onlyDependOnLibsWithTags: ['scope:plot', 'scope:metrics', 'scope:run-folder', 'scope:folder'], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
             { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics', 'scope:backend', 'scope:plot', 'scope:experiment', 'scope:tensorboard', 'scope:dashboard', 'scope:sweep', 'scope:folder', 'scope:run-folder'] },
-            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics', 'scope:backend', 'scope:plot', 'scope:experiment'] },
+            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics', 'scope:backend', 'scope:plot', 'scope:experiment', 'scope:dashboard'] },
           ],
         },
       ],
