@@ -75,7 +75,7 @@ test('the learning rate and a top-k metric can be drawn, by name, from the choos
   // Per step, from the progress.json the run wrote: 4 epochs of 270 steps, every step kept up to 512 points.
   await page.locator('#metric').selectOption('step:learningRate');
   await expect.poll(async () => (await page.locator('#chart g.role-title').allTextContents()).join()).toContain('learning rate per step');
-  expect(await axes()).toMatch(/1,000/); // steps past a thousand on the x axis
+  expect(await axes()).toMatch(/1,000/); // all 1,080 steps: the run wrote its series whole when it ended
   await page.locator('#metric').selectOption('top2');
   await expect.poll(async () => (await page.locator('#chart g.role-title').allTextContents()).join()).toContain('top2');
   await expect.poll(() => points.count()).toBe(4);
@@ -105,6 +105,9 @@ test('a sweep’s settings table shows the settings that differ and sorts by a m
   if (process.env.RXVISION_SCREENSHOTS) await page.screenshot({ path: join(process.env.RXVISION_SCREENSHOTS, 'dashboard-settings.png'), fullPage: true });
   await table.getByRole('columnheader', { name: /last valAccuracy/ }).click(); // again: ascending
   expect(await accuracies()).toEqual([...sorted].reverse());
+  // Parallel coordinates of the three trials: a line each, across momentum and on to the figure.
+  await expect.poll(async () => (await page.locator('#parallel').getAttribute('data-runs'))?.split(',').sort().join()).toBe('rates/trial-000,rates/trial-001,rates/trial-002');
+  await expect.poll(() => page.locator('#parallel g.mark-line.role-mark path').count()).toBe(3);
   await page.locator('#filter').fill('0.5');
   await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
   expect(await table.locator('tbody tr td:nth-child(2)').textContent()).toBe('0.5');

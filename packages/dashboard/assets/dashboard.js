@@ -3,7 +3,7 @@
 /* global vega, vegaLite */
 'use strict';
 
-const state = { runs: new Map(), compared: new Set(), selected: undefined, view: undefined, details: new Map(), sort: { column: undefined, descending: true } };
+const state = { runs: new Map(), compared: new Set(), selected: undefined, view: undefined, parallel: undefined, parallelDrawing: 0, sort: { column: undefined, descending: true } };
 const $ = (id) => document.getElementById(id);
 const percent = (value) => (typeof value === 'number' ? `${(100 * value).toFixed(2)}%` : '');
 
@@ -127,25 +127,6 @@ async function drawChart() {
   await renderSettings(names);
 }
 
-/** Fields of a stored experiment that say where it came from, not how it trains. */
-const NOT_SETTINGS = new Set(['description', '$schema', 'source']);
-
-/** A run's experiment, fetched once per change of the run. */
-async function experimentOf(name) {
-  if (!state.details.has(name)) state.details.set(name, getJson(`/api/runs/${encodeURIComponent(name)}`).then((run) => run.experiment ?? {}, () => ({})));
-  return state.details.get(name);
-}
-
-/** `{ a: { b: 1 } }` as `{ 'a.b': '1' }`: every leaf by its dotted path, lists as JSON. */
-function flatten(value, prefix = '', into = {}) {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    for (const [key, inner] of Object.entries(value)) flatten(inner, prefix ? `${prefix}.${key}` : key, into);
-  } else {
-    into[prefix] = typeof value === 'string' ? value : JSON.stringify(value);
-  }
-  return into;
-}
-
 /** The ticked runs' settings that differ, beside the chosen figure and test accuracy: sortable by any column, filterable. */
 async function renderSettings(names) {
   const box = $('compare');
@@ -153,8 +134,8 @@ async function renderSettings(names) {
     box.hidden = true;
     return;
   }
-  const settings = await Promise.all(names.map(async (name) => flatten(await experimentOf(name))));
-  const paths = [...new Set(settings.flatMap((s) => Object.keys(s)))].filter((path) => !NOT_SETTINGS.has(path) && new Set(settings.map((s) => s[path] ?? '')).size > 1).sort();
+  const settings = (await getJson(`/api/settings?${names.map((name) => `run=${encodeURIComponent(name)}`).join('&')}`)).map((run) => run.settings);
+  const paths = [...new Set(settings.flatMap((s) => Object.keys(s)))].sort();
   const metric = $('metric').value || 'valAccuracy';
   const figure = (run) => (run.last ? (run.last[metric] ?? run.last.metrics?.[metric]) : undefined);
   const columns = [
@@ -197,6 +178,27 @@ async function renderSettings(names) {
     row.cells.forEach((cell, c) => (tr.insertCell().textContent = columns[c].number ? (typeof cell === 'number' ? cell.toFixed(4) : '') : String(cell ?? '')));
   }
   box.hidden = false;
+  await drawParallel(names, paths.length > 0, metric);
+}
+
+/** Three runs or more with settings that differ: one line each across those settings, coloured by the figure. */
+async function drawParallel(names, differ, metric) {
+  const drawing = ++state.parallelDrawing; // a later call supersedes this one
+  const box = $('parallel');
+  if (names.length < 3 || !differ) {
+    state.parallel?.finalize();
+    state.parallel = undefined;
+    box.replaceChildren();
+    delete box.dataset.runs;
+    return;
+  }
+  const spec = await getJson(`/api/parallel?${[...names.map((name) => `run=${encodeURIComponent(name)}`), `metric=${encodeURIComponent(metric)}`].join('&')}`);
+  if (drawing !== state.parallelDrawing) return;
+  state.parallel?.finalize();
+  box.replaceChildren();
+  state.parallel = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'svg', container: box, hover: true });
+  await state.parallel.runAsync();
+  if (drawing === state.parallelDrawing) box.dataset.runs = names.join(',');
 }
 
 /** The figures the ticked runs record each epoch, for the curve chooser (the choice kept while there). */
@@ -279,7 +281,6 @@ async function start() {
     // A running run rewrites its progress every few seconds: the curves change only with an epoch (or its end).
     const changed = !before || before.epochs !== run.epochs || before.status !== run.status;
     state.runs.set(run.name, run);
-    if (changed) state.details.delete(run.name);
     if (isNew) state.runs = new Map([...state.runs.values()].sort((a, b) => b.updated - a.updated).map((r) => [r.name, r]));
     renderRuns();
     if (changed && state.compared.has(run.name)) void drawChart();

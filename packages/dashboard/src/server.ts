@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { comparisonChart, stepChart } from '@rxvision/plot';
+import { comparisonChart, parallelCoordinates, stepChart } from '@rxvision/plot';
 import type { Observable, Subscription } from 'rxjs';
 import { BadRunName, NotARegularFile, readRunFile, runFolder } from './run-path.js';
+import { differingSettings } from './run-settings.js';
 import { listRuns, looksLikeRun, readRun, type RunDetails, RUN_PICTURES, type RunInfo, runInfo } from './runs.js';
 import { watchRuns } from './watch-runs.js';
 
@@ -107,6 +108,27 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         }
         const labelSmoothing = (run: RunDetails) => Number((run.experiment as { labelSmoothing?: unknown } | undefined)?.labelSmoothing ?? 0) || 0;
         return sendJson(response, 200, comparisonChart(runs.map(({ name, run }) => ({ name, history: run!.history, labelSmoothing: labelSmoothing(run!) })), { ...(metric && { metric }), log }));
+      } catch (error) {
+        if (error instanceof RangeError) return sendJson(response, 400, { error: error.message });
+        throw error;
+      }
+    }
+    if (url.pathname === '/api/settings') {
+      // The ticked runs' settings that differ between them, for the page's table.
+      const names = url.searchParams.getAll('run').filter(Boolean);
+      const runs = await Promise.all(names.map((name) => readRun(root, name)));
+      const settings = differingSettings(runs.map((run) => run?.experiment));
+      return sendJson(response, 200, names.map((name, i) => ({ name, settings: settings[i] })));
+    }
+    if (url.pathname === '/api/parallel') {
+      // The ticked runs' settings that differ, against a figure of their last epoch: parallel coordinates.
+      const names = url.searchParams.getAll('run').filter(Boolean);
+      const metric = url.searchParams.get('metric') || 'valAccuracy';
+      const runs = (await Promise.all(names.map((name) => readRun(root, name)))).filter((run): run is RunDetails => run !== undefined);
+      const settings = differingSettings(runs.map((run) => run.experiment));
+      const last = (run: RunDetails) => (run.last ? ((run.last as unknown as Record<string, number | undefined>)[metric] ?? run.last.metrics?.[metric]) : undefined);
+      try {
+        return sendJson(response, 200, parallelCoordinates(runs.map((run, i) => ({ name: run.name, settings: settings[i]!, figure: last(run) })), metric));
       } catch (error) {
         if (error instanceof RangeError) return sendJson(response, 400, { error: error.message });
         throw error;

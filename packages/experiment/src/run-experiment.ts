@@ -252,6 +252,9 @@ async function trainInto(
         }),
       ),
     ).finally(() => progressWrite);
+    // The per-step series whole, to its last step (the writes above are every 2 s at most).
+    const final = (stopped || ended) && progress.snapshot();
+    if (final) await writeProgress(claim, final);
     if (stopped || !ended) return; // stopped (resumable from its checkpoint), or unsubscribed
     history = ended.history;
 

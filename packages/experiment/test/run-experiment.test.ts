@@ -44,6 +44,7 @@ describe('runExperiment', () => {
     const progress = JSON.parse(await readFile(join(folder, RUN_FILES.progress), 'utf8'));
     expect(progress).toMatchObject({ epochs: 3, stepsPerEpoch: 8, steps: { stride: 1 } });
     expect(progress.steps.step[0]).toBe(1);
+    expect(progress.steps.step.at(-1)).toBe(24); // written whole when the run ended: 3 epochs of 8 steps
     expect(progress.steps.learningRate[0]).toBe(0.1);
     expect(progress.steps.loss[0]).toBe((whole.find((e) => e.type === 'batch') as { loss: number }).loss);
     const history = JSON.parse(await readFile(join(folder, RUN_FILES.history), 'utf8'));

@@ -2,3 +2,4 @@ export { CHART_CONFIG, type ChartSpec } from './chart-spec.js';
 export { comparisonChart, type ComparedRun, EPOCH_FIGURES, stepChart, type SteppedRun } from './comparison-chart.js';
 export { confusionMatrixChart } from './confusion-matrix-chart.js';
 export { accuracyChart, lossChart } from './history-charts.js';
+export { parallelCoordinates, type RunSettings } from './parallel-coordinates.js';

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
 import { describe, expect, test } from 'vitest';
-import { accuracyChart, comparisonChart, confusionMatrixChart, lossChart, stepChart } from '../src/index.js';
+import { accuracyChart, comparisonChart, confusionMatrixChart, lossChart, parallelCoordinates, stepChart } from '../src/index.js';
 import { renderPng, renderSvg } from '../src/node/index.js';
 
 const history: EpochRecord[] = [1, 2, 3, 4].map((epoch) => ({
@@ -71,6 +71,23 @@ describe('charts', () => {
     const shown = (view.data('data_0') as { step: number; shown: number }[]).map((point) => [point.step, point.shown]);
     expect(shown).toEqual([[2, 2], [4, 1.75], [6, 1.35]]);
     view.finalize();
+  });
+
+  test('parallel coordinates: a line per run across its settings\' axes and on to the figure, coloured by it', async () => {
+    const runs = [
+      { name: 'a', settings: { 'optimizer.momentum': 0, 'model.hidden': '[32]' }, figure: 0.81 },
+      { name: 'b', settings: { 'optimizer.momentum': 0.5, 'model.hidden': '[64]' }, figure: 0.86 },
+      { name: 'c', settings: { 'optimizer.momentum': 0.9, 'model.hidden': '[32]' }, figure: 0.9 },
+    ];
+    const spec = parallelCoordinates(runs, 'valAccuracy') as { data: { values: { run: string; axis: string; y: number }[] } };
+    const at = (run: string, axis: string) => spec.data.values.find((v) => v.run === run && v.axis === axis)?.y;
+    expect([at('a', 'optimizer.momentum'), at('b', 'optimizer.momentum'), at('c', 'optimizer.momentum')]).toEqual([0, 0.5 / 0.9, 1]);
+    expect([at('a', 'model.hidden'), at('b', 'model.hidden')]).toEqual([0, 1]); // texts in their sorted order
+    expect([at('a', 'valAccuracy'), at('c', 'valAccuracy')]).toEqual([0, 1]);
+    const svg = await renderSvg(spec as never);
+    expect(svg).toContain('settings of 3 runs against valAccuracy');
+    expect(svg.match(/aria-roledescription="line mark"/g)?.length).toBe(3);
+    expect(() => parallelCoordinates([], 'valAccuracy')).toThrow('no runs, or no settings');
   });
 
   test('the accuracy chart puts each epoch on the curve', async () => {
