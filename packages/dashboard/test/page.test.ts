@@ -46,7 +46,6 @@ describe('the dashboard page in a real browser', () => {
     await page.locator('#runs').getByRole('cell', { name: 'wider', exact: true }).click();
     await expect.poll(() => page.locator('#details-name').textContent()).toBe('wider');
     expect(await page.locator('#details-classes tr').allTextContents()).toEqual(['cat40.00%', 'dog60.00%']);
-    if (process.env.RXVISION_SCREENSHOTS) await page.screenshot({ path: join(process.env.RXVISION_SCREENSHOTS, 'dashboard-compare.png'), fullPage: true });
     expect(errors).toEqual([]);
   }, 60_000);
 
@@ -73,7 +72,6 @@ describe('the dashboard page in a real browser', () => {
       await expect.poll(() => points.count()).toBe((4 + 5 + 6 + 5) * 3); // the three trials and the latest run
       await page.getByRole('cell', { name: 'trial-001', exact: true }).click();
       await expect.poll(() => page.locator('#details-name').textContent()).toBe('momentum/trial-001');
-      if (process.env.RXVISION_SCREENSHOTS) await page.screenshot({ path: join(process.env.RXVISION_SCREENSHOTS, 'dashboard-sweep.png'), fullPage: true });
       expect(errors).toEqual([]);
     } finally {
       await sweeps.close();

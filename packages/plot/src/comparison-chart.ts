@@ -55,6 +55,7 @@ export function comparisonChart(runs: readonly ComparedRun[], options: { readonl
         width: 420,
         height: 300,
         data: { values: losses.filter((value) => Number.isFinite(value.loss)) },
+        params: [{ ...ZOOM, name: 'zoomLoss' }],
         mark: { type: 'line', point: true },
         encoding: {
           x,
@@ -69,6 +70,7 @@ export function comparisonChart(runs: readonly ComparedRun[], options: { readonl
         width: 420,
         height: 300,
         data: { values: accuracies.filter((value) => Number.isFinite(value.accuracy)) },
+        params: [{ ...ZOOM, name: 'zoomAccuracy' }],
         mark: { type: 'line', point: true },
         encoding: {
           x,
