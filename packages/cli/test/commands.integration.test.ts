@@ -25,7 +25,7 @@ describe('the commands on a CIFAR-shaped data folder, run as a user would', () =
     const epochLines = result.stdout.trim().split('\n').map((line) => JSON.parse(line)).filter((line) => 'valAccuracy' in line && 'tensors' in line);
     expect(epochLines).toHaveLength(2);
     expect(epochLines[1].tensors).toBe(epochLines[0].tensors);
-    expect((await readdir(run)).sort()).toEqual(['accuracy.png', 'checkpoint', 'confusion-matrix.png', 'experiment.json', 'history.json', 'loss.png', 'model', 'samples.png', 'summary.json']);
+    expect((await readdir(run)).sort()).toEqual(['accuracy.png', 'checkpoint', 'confusion-matrix.png', 'experiment.json', 'history.json', 'loss.png', 'model', 'progress.json', 'samples.png', 'summary.json']);
     const summary = JSON.parse(await readFile(join(run, 'summary.json'), 'utf8'));
     expect(summary).toMatchObject({ architecture: '3072→1650→512→138→10', epochs: 2, batchSize: 128, seed: 43, split: { train: 1800, validation: 200, test: 500 } });
     // It learned (well above chance, 0.1; its training loss fell), and the figure is the confusion

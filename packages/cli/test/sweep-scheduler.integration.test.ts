@@ -22,6 +22,7 @@ test('a local ASHA sweep stops trials at its rungs exactly as its rule says, two
   const result = await runCli(['sweep', join(dir, 'asha.json'), '--out', out, '--backend', 'wasm', '--threads', '1']);
   expect(result.code, result.stderr).toBe(0);
   const stopped = await expectSchedulerFollowed(out);
+  expect(result.stdout).toMatch(/^trial-003 \(schedule=\[\{"epochs":4,"learningRate":0\.000001\}\]\): stopped early at epoch [12]$/m);
   expect(stopped).toBeGreaterThanOrEqual(2); // the rates that cannot learn, at least the later ones
   const status = await runCli(['sweep', 'status', out]);
   expect(status.code, status.stderr).toBe(0);

@@ -130,7 +130,12 @@ function run(configOf: () => Promise<RunConfig>, resuming: boolean, options: Run
     let training: Subscription | undefined;
     let cancelled = () => {};
     const whenCancelled = new Promise<void>((resolve) => (cancelled = resolve));
-    const emit = (event: RunEvent) => subscriber.next(event);
+    // Set once training began: a failure before (a damaged checkpoint, no backend) is the caller's to hear, and leaves the folder as it was.
+    let began = false;
+    const emit = (event: RunEvent) => {
+      if (event.type === 'start') began = true;
+      subscriber.next(event);
+    };
     const body = async () => {
       const config = await configOf();
       const composed = await composeExperiment(config.experiment, {
@@ -145,7 +150,6 @@ function run(configOf: () => Promise<RunConfig>, resuming: boolean, options: Run
         ({ created } = await makeWritableFolder(options.folder));
         claim = await claimFolder(options.folder, { purpose: 'train', staleAfterMs: options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS });
         const ours = claim;
-        await rm(runFile(ours.folder, 'failure'), { force: true }); // an earlier attempt's: this one starts afresh
         await trainInto(ours, config, composed, resuming, options, emit, (events) =>
           // Unsubscribed while the model was being set up: nothing to follow.
           subscriber.closed ? Promise.resolve() : Promise.race([
@@ -156,7 +160,7 @@ function run(configOf: () => Promise<RunConfig>, resuming: boolean, options: Run
           ]),
         ).catch(async (error: unknown) => {
           // Said in the run folder, for whoever looks at it later (the dashboard); not when the folder is no longer ours.
-          if (!(error instanceof FolderLostError)) await writeFailure(ours, error instanceof Error ? error.message : String(error)).catch(() => undefined);
+          if (began && !(error instanceof FolderLostError)) await writeFailure(ours, error instanceof Error ? error.message : String(error)).catch(() => undefined);
           throw error;
         });
       } finally {
@@ -214,6 +218,7 @@ async function trainInto(
       await claim.writeFile(runFile(out, 'samples'), await imageGrid(train, Math.min(64, train.length), 16));
     }
     const stepsPerEpoch = Math.ceil(train.length / experiment.batchSize);
+    await rm(runFile(out, 'failure'), { force: true }); // an earlier attempt's: this one trains afresh
     emit({ type: 'start', folder: out, config, stepsPerEpoch, epochs: scheduleEpochs(experiment.schedule), backend, parameters: model.countParams(), ...(resume && { resumedAt: resume.position }) });
 
     let history: readonly EpochRecord[] = resume?.history ?? [];

@@ -135,7 +135,9 @@ async function sweepInto(claim: FolderClaim, source: string, trials: readonly Tr
       // Queued, every trial waits at once; the workers decide how many run.
       runTrials(trials, { concurrency: queue ? trials.length : concurrency, run }).pipe(
         filter((update) => !(queue && update.state === 'running')),
-        tap((update) => {
+        // A finished trial its scheduler stopped is said to be so.
+        concatMap(async (update) => ({ update, summary: update.state === 'finished' ? await readSummary(join(out, update.trial)).catch(() => undefined) : undefined })),
+        tap(({ update, summary }) => {
           const trial = trials.find((t) => t.name === update.trial)!;
           const settings = `${update.trial} (${describeSettings(trial.settings)})`;
           if (update.state === 'queued') queued.add(update.trial);
@@ -143,7 +145,8 @@ async function sweepInto(claim: FolderClaim, source: string, trials: readonly Tr
             notQueued.push(update.trial);
             return log(`${settings}: not queued: ${update.reason}`);
           }
-          log(`${settings}: ${update.state === 'failed' ? `failed: ${update.reason}` : update.state}`);
+          const said = update.state === 'failed' ? `failed: ${update.reason}` : summary?.ended === 'scheduler' ? `stopped early at epoch ${summary.epochsRun}` : update.state;
+          log(`${settings}: ${said}`);
           record.states[update.trial] = { state: update.state, ...(update.state === 'failed' && { reason: update.reason }) };
         }),
         // Written as states change, one write at a time, so that status (and a rerun) knows what happened.
