@@ -218,7 +218,7 @@ describe('3. one line instead of a stack trace', () => {
     const png = await sharp(noise, { raw: { width: 64, height: 64, channels: 3 } }).png().toBuffer();
     const truncated = join(dir, 'truncated.png');
     await writeFile(truncated, png.subarray(0, png.length >> 1));
-    expectFailure(await runCli(['predict', '--model', run, '--backend', 'wasm', truncated]), 1, `${truncated}: damaged PNG image (pngload: end of stream)`);
+    expectFailure(await runCli(['predict', '--model', run, '--backend', 'wasm', truncated]), 1, `${truncated}: is a damaged image (pngload: end of stream)`);
   });
 
   test('a model whose input shape differs from the dataset: evaluate refuses, predict resizes to it', async () => {

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { selectBackend } from '@rxvision/backend';
 import type { ImageShape } from '@rxvision/dataset';
+import { loadImageDecoder } from '@rxvision/dataset/node';
 import type { Command } from 'commander';
 import sharp from 'sharp';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
@@ -74,11 +75,8 @@ async function readImage(path: string, [height, width, channels]: ImageShape, re
   if (!resize && (meta.width !== width || meta.height !== height)) {
     throw new CliError(`${path}: ${meta.width}×${meta.height} pixels; the model takes ${width}×${height} (leave out --no-resize to resize)`);
   }
-  const image = sharp(path).removeAlpha();
-  const colour = channels === 1 ? image.greyscale() : image.toColourspace('srgb');
-  try {
-    return (await colour.resize(width, height, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true })).data;
-  } catch (error) {
-    throw new CliError(`${path}: damaged ${meta.format.toUpperCase()} image (${(error as Error).message.split('\n')[0]})`);
-  }
+  // Decoded as an image folder's training images are (`prepareImageFolder`): the same colour conversion and resize.
+  if (channels !== 1 && channels !== 3) throw new CliError(`${path}: the model takes images of ${channels} channels; predict reads grey or RGB ones`);
+  const decoder = await loadImageDecoder(path);
+  return decoder.decode(path, path, { height, width, channels, resize: true, first: path });
 }

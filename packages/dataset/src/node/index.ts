@@ -11,3 +11,4 @@ export { prepareIdx, type PrepareIdxOptions, type PrepareIdxResult } from './pre
 export { DEFAULT_DATA_DIR, prepareCifar10, type PrepareOptions, type PrepareProgress, type PrepareResult } from './prepare.js';
 export { CIFAR10_SOURCE_VARIABLE, defaultCifar10Source, type SourceKind } from './source.js';
 export { type DataFolderOptions, inClaimedFolder } from './claimed-folder.js';
+export { type DecodeTarget, ImageDecoder, loadImageDecoder } from './image-decoder.js';
