@@ -117,7 +117,7 @@ async function drawChart() {
   }
   fillMetrics(names);
   const metric = $('metric').value;
-  const query = [...names.map((name) => `run=${encodeURIComponent(name)}`), ...(metric ? [`metric=${encodeURIComponent(metric)}`] : []), ...(metric && $('log').checked ? ['log=1'] : []), ...(metric.startsWith('step:') ? [`smooth=${Number($('smooth').value) || 1}`] : [])].join('&');
+  const query = [...names.map((name) => `run=${encodeURIComponent(name)}`), ...(metric ? [`metric=${encodeURIComponent(metric)}`] : []), ...(metric && $('log').checked ? ['log=1'] : []), ...(metric ? [`smooth=${Number($('smooth').value) || 1}`] : [])].join('&');
   const spec = await getJson(`/api/chart?${query}`);
   chart.replaceChildren();
   const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'svg', container: chart, hover: true });

@@ -100,14 +100,15 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       const metric = url.searchParams.get('metric') || undefined;
       try {
         const log = url.searchParams.get('log') === '1';
+        const smoothing = Number(url.searchParams.get('smooth') ?? 1);
+        const smooth = Number.isFinite(smoothing) ? Math.min(Math.max(smoothing, 1), 500) : 1;
         // Per step, from progress.json: `step:loss`, `step:learningRate`.
         if (metric === 'step:loss' || metric === 'step:learningRate') {
           const stepped = runs.flatMap(({ name, run }) => (run!.steps ? [{ name, steps: run!.steps }] : []));
-          const smooth = Number(url.searchParams.get('smooth') ?? 1);
-          return sendJson(response, 200, stepChart(stepped, metric === 'step:loss' ? 'loss' : 'learningRate', { log, ...(Number.isFinite(smooth) && { smooth: Math.min(Math.max(smooth, 1), 500) }) }));
+          return sendJson(response, 200, stepChart(stepped, metric === 'step:loss' ? 'loss' : 'learningRate', { log, smooth }));
         }
         const labelSmoothing = (run: RunDetails) => Number((run.experiment as { labelSmoothing?: unknown } | undefined)?.labelSmoothing ?? 0) || 0;
-        return sendJson(response, 200, comparisonChart(runs.map(({ name, run }) => ({ name, history: run!.history, labelSmoothing: labelSmoothing(run!) })), { ...(metric && { metric }), log }));
+        return sendJson(response, 200, comparisonChart(runs.map(({ name, run }) => ({ name, history: run!.history, labelSmoothing: labelSmoothing(run!) })), { ...(metric && { metric }), log, smooth }));
       } catch (error) {
         if (error instanceof RangeError) return sendJson(response, 400, { error: error.message });
         throw error;

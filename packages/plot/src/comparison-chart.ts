@@ -17,6 +17,10 @@ function figureOf(record: History[number], name: string): number | undefined {
   return (EPOCH_FIGURES as readonly string[]).includes(name) ? (record[name as (typeof EPOCH_FIGURES)[number]] as number) : record.metrics?.[name];
 }
 
+/** Each point as the mean of the last `points` points of its run (1: as recorded), computed by vega as `shown`. */
+const movingMean = (points: number, along: string) => ({ window: [{ op: 'mean' as const, field: 'value', as: 'shown' }], frame: [1 - points, 0], groupby: ['run'], sort: [{ field: along }] });
+const smoothed = (points: number) => (points > 1 ? ` (mean of ${points} points)` : '');
+
 /** Drag to pan, wheel to zoom, double-click to reset: the scales are bound to an interval selection. */
 const ZOOM = { name: 'zoom', select: 'interval', bind: 'scales' } as const;
 
@@ -28,11 +32,11 @@ const isRate = (name: string) => /accuracy|^top\d+$/i.test(name);
  * records (`learningRate`, `top3`, …), its axis fitted to the data (a log scale for losses and rates
  * with `log`).
  */
-export function comparisonChart(runs: readonly ComparedRun[], options: { readonly metric?: string; readonly log?: boolean } = {}): ChartSpec {
+export function comparisonChart(runs: readonly ComparedRun[], options: { readonly metric?: string; readonly log?: boolean; readonly smooth?: number } = {}): ChartSpec {
   if (runs.length === 0) throw new RangeError('comparisonChart: no runs to compare');
   const names = runs.map((run) => run.name);
   if (new Set(names).size !== names.length) throw new RangeError(`comparisonChart: run names must differ, got ${names.join(', ')}`);
-  if (options.metric !== undefined) return metricChart(runs, options.metric, options.log === true);
+  if (options.metric !== undefined) return metricChart(runs, options.metric, options.log === true, options.smooth ?? 1);
   const losses = runs.flatMap(({ name, history }) =>
     history.flatMap((row) => [
       { run: name, epoch: row.epoch, loss: row.trainLoss, split: 'training' },
@@ -83,7 +87,8 @@ export function comparisonChart(runs: readonly ComparedRun[], options: { readonl
   };
 }
 
-function metricChart(runs: readonly ComparedRun[], metric: string, log: boolean): ChartSpec {
+function metricChart(runs: readonly ComparedRun[], metric: string, log: boolean, smoothing: number): ChartSpec {
+  const smooth = Math.max(1, Math.floor(smoothing));
   const values = runs.flatMap(({ name, history }) => history.flatMap((row) => {
     const value = figureOf(row, metric);
     return value !== undefined && Number.isFinite(value) && (!log || value > 0) ? [{ run: name, epoch: row.epoch, value }] : [];
@@ -91,16 +96,17 @@ function metricChart(runs: readonly ComparedRun[], metric: string, log: boolean)
   if (values.length === 0) throw new RangeError(`comparisonChart: no run has "${metric}" in its epoch records`);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `${metric}${runs.length === 1 ? ` of ${runs[0]!.name}` : `, ${runs.length} runs`}`,
+    title: `${metric}${runs.length === 1 ? ` of ${runs[0]!.name}` : `, ${runs.length} runs`}${smoothed(smooth)}`,
     config: CHART_CONFIG,
     width: 560,
     height: 320,
     data: { values },
+    transform: [movingMean(smooth, 'epoch')],
     params: [ZOOM],
     mark: { type: 'line', point: true },
     encoding: {
       x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
-      y: { field: 'value', type: 'quantitative', title: metric, scale: log ? { type: 'log' } : { zero: false }, ...(isRate(metric) && { axis: { format: '.1%' } }) },
+      y: { field: 'shown', type: 'quantitative', title: metric, scale: log ? { type: 'log' } : { zero: false }, ...(isRate(metric) && { axis: { format: '.1%' } }) },
       color: { field: 'run', type: 'nominal', title: 'run', sort: runs.map((run) => run.name) },
     },
   };
@@ -126,12 +132,12 @@ export function stepChart(runs: readonly SteppedRun[], figure: 'loss' | 'learnin
   const title = figure === 'loss' ? 'training loss per step' : 'learning rate per step';
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `${title}${runs.length === 1 ? ` of ${runs[0]!.name}` : `, ${runs.length} runs`}${smooth > 1 ? ` (mean of ${smooth} points)` : ''}`,
+    title: `${title}${runs.length === 1 ? ` of ${runs[0]!.name}` : `, ${runs.length} runs`}${smoothed(smooth)}`,
     config: CHART_CONFIG,
     width: 560,
     height: 320,
     data: { values },
-    transform: [{ window: [{ op: 'mean', field: 'value', as: 'shown' }], frame: [1 - smooth, 0], groupby: ['run'], sort: [{ field: 'step' }] }],
+    transform: [movingMean(smooth, 'step')],
     params: [ZOOM],
     mark: { type: 'line' },
     encoding: {

@@ -55,6 +55,14 @@ describe('charts', () => {
     const svg = await renderSvg(top3 as never);
     expect(svg).toContain('>91.0%<'); // the axis starts near the data, not at 0%
     expect(() => comparisonChart([{ name: 'narrow', history }], { metric: 'top5' })).toThrow('no run has "top5" in its epoch records');
+    // Per epoch too: each point the mean of the last 3 epochs' (valLoss 2.3/e + 0.1).
+    const view = new vega.View(vega.parse(vegaLite.compile(comparisonChart([{ name: 'narrow', history }], { metric: 'valLoss', smooth: 3 }) as never).spec), { renderer: 'none' });
+    await view.runAsync();
+    const shown = (view.data('data_0') as { epoch: number; shown: number }[]).map((point) => point.shown);
+    const losses = history.map((row) => row.valLoss);
+    expect(shown[3]).toBeCloseTo((losses[1]! + losses[2]! + losses[3]!) / 3, 10);
+    expect(shown[0]).toBeCloseTo(losses[0]!, 10);
+    view.finalize();
   });
 
   test('per-step loss and learning rate, from a run\'s progress.json series', async () => {
