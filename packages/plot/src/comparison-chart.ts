@@ -87,26 +87,34 @@ export function comparisonChart(runs: readonly ComparedRun[], options: { readonl
   };
 }
 
-function metricChart(runs: readonly ComparedRun[], metric: string, log: boolean, smoothing: number): ChartSpec {
-  const smooth = Math.max(1, Math.floor(smoothing));
-  const values = runs.flatMap(({ name, history }) => history.flatMap((row) => {
-    const value = figureOf(row, metric);
-    return value !== undefined && Number.isFinite(value) && (!log || value > 0) ? [{ run: name, epoch: row.epoch, value }] : [];
-  }));
-  if (values.length === 0) throw new RangeError(`comparisonChart: no run has "${metric}" in its epoch records`);
+function metricChart(runs: readonly ComparedRun[], metric: string, log: boolean, smooth: number): ChartSpec {
+  const values = runs.flatMap(({ name, history }) => history.map((row) => ({ run: name, epoch: row.epoch, value: figureOf(row, metric) })));
+  const format = isRate(metric) ? { axis: { format: '.1%' } } : {};
+  return figureChart(runs, values, { what: metric, x: { field: 'epoch', axis: { tickMinStep: 1, format: 'd' } }, y: { title: metric, ...format }, points: true, log, smooth, none: `comparisonChart: no run has "${metric}" in its epoch records` });
+}
+
+/** One figure of several runs along `x.field`, a line a run; points whose value is missing (or not positive, on a log scale) left out. */
+function figureChart(
+  runs: readonly { readonly name: string }[],
+  values: readonly { readonly run: string; readonly value: number | undefined; readonly [x: string]: unknown }[],
+  chart: { readonly what: string; readonly x: { readonly field: string; readonly axis?: object }; readonly y: { readonly title: string; readonly axis?: object }; readonly points: boolean; readonly log: boolean; readonly smooth: number; readonly none: string },
+): ChartSpec {
+  const shown = values.filter(({ value }) => value !== undefined && Number.isFinite(value) && (!chart.log || value > 0));
+  if (shown.length === 0) throw new RangeError(chart.none);
+  const smooth = Math.max(1, Math.floor(chart.smooth));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `${metric}${runs.length === 1 ? ` of ${runs[0]!.name}` : `, ${runs.length} runs`}${smoothed(smooth)}`,
+    title: `${chart.what}${runs.length === 1 ? ` of ${runs[0]!.name}` : `, ${runs.length} runs`}${smoothed(smooth)}`,
     config: CHART_CONFIG,
     width: 560,
     height: 320,
-    data: { values },
-    transform: [movingMean(smooth, 'epoch')],
+    data: { values: shown },
+    transform: [movingMean(smooth, chart.x.field)],
     params: [ZOOM],
-    mark: { type: 'line', point: true },
+    mark: { type: 'line', point: chart.points },
     encoding: {
-      x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
-      y: { field: 'shown', type: 'quantitative', title: metric, scale: log ? { type: 'log' } : { zero: false }, ...(isRate(metric) && { axis: { format: '.1%' } }) },
+      x: { field: chart.x.field, type: 'quantitative', title: chart.x.field, ...(chart.x.axis && { axis: chart.x.axis }) },
+      y: { field: 'shown', type: 'quantitative', scale: chart.log ? { type: 'log' } : { zero: false }, ...chart.y },
       color: { field: 'run', type: 'nominal', title: 'run', sort: runs.map((run) => run.name) },
     },
   };
@@ -123,27 +131,7 @@ export interface SteppedRun {
  * scale with `log`; with `smooth` > 1, each point the mean of the last `smooth` points of its run.
  */
 export function stepChart(runs: readonly SteppedRun[], figure: 'loss' | 'learningRate', options: { readonly log?: boolean; readonly smooth?: number } = {}): ChartSpec {
-  const smooth = Math.max(1, Math.floor(options.smooth ?? 1));
-  const values = runs.flatMap(({ name, steps }) => steps.step.flatMap((step, i) => {
-    const value = steps[figure][i];
-    return value !== undefined && Number.isFinite(value) && (!options.log || value > 0) ? [{ run: name, step, value }] : [];
-  }));
-  if (values.length === 0) throw new RangeError(`stepChart: no run recorded its ${figure} per step`);
-  const title = figure === 'loss' ? 'training loss per step' : 'learning rate per step';
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `${title}${runs.length === 1 ? ` of ${runs[0]!.name}` : `, ${runs.length} runs`}${smoothed(smooth)}`,
-    config: CHART_CONFIG,
-    width: 560,
-    height: 320,
-    data: { values },
-    transform: [movingMean(smooth, 'step')],
-    params: [ZOOM],
-    mark: { type: 'line' },
-    encoding: {
-      x: { field: 'step', type: 'quantitative', title: 'step' },
-      y: { field: 'shown', type: 'quantitative', title: figure === 'loss' ? 'training loss' : 'learning rate', scale: options.log ? { type: 'log' } : { zero: false } },
-      color: { field: 'run', type: 'nominal', title: 'run', sort: runs.map((run) => run.name) },
-    },
-  };
+  const values = runs.flatMap(({ name, steps }) => steps.step.map((step, i) => ({ run: name, step, value: steps[figure][i] })));
+  const what = figure === 'loss' ? 'training loss per step' : 'learning rate per step';
+  return figureChart(runs, values, { what, x: { field: 'step' }, y: { title: figure === 'loss' ? 'training loss' : 'learning rate' }, points: false, log: options.log === true, smooth: options.smooth ?? 1, none: `stepChart: no run recorded its ${figure} per step` });
 }
