@@ -68,6 +68,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     for (const client of clients) client.write(message);
   };
 
+  // Runs last seen running, with their status then (see the recheck below).
+  const running = new Map<string, string>();
+  const statusOf = (run: RunInfo) => `${run.status}:${run.epochs}`;
+
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
       const status = error instanceof BadRunName || error instanceof URIError ? 400 : 500;
@@ -88,7 +92,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     const url = new URL(request.url ?? '/', 'http://dashboard');
     const file = FILES[url.pathname];
     if (file) return send(response, 200, file.type, await readFile(file.path()));
-    if (url.pathname === '/api/runs') return sendJson(response, 200, await listRuns(root));
+    if (url.pathname === '/api/runs') {
+      const runs = await listRuns(root);
+      for (const run of runs) if (run.status === 'running') running.set(run.name, statusOf(run));
+      return sendJson(response, 200, runs);
+    }
     if (url.pathname === '/api/events') return openEvents(response);
     if (url.pathname === '/api/chart') {
       // One parameter a run: a run's name is data and may hold any character, commas too.
@@ -175,14 +183,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   });
 
   // A run's process can die without a word (SIGKILL, a lost machine): nothing in its folder changes,
-  // so the runs last seen running are looked at again every few seconds, and a change is pushed.
-  const running = new Map<string, string>();
-  const statusOf = (run: RunInfo) => `${run.status}:${run.epochs}`;
+  // so the runs last seen running (in a list the page asked for, or a change pushed) are looked at
+  // again every few seconds, and a change is pushed.
   const recheck = setInterval(() => {
     for (const [name, seen] of running) {
       readRun(root, name).then(
         (run) => {
-          if (!run || run.status !== 'running') running.delete(name);
+          if (run?.status === 'running') running.set(name, statusOf(run));
+          else running.delete(name);
           if (run && looksLikeRun(run) && statusOf(run) !== seen) broadcast('run', runInfo(run));
         },
         () => running.delete(name),
@@ -190,7 +198,6 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
   }, RECHECK_MS);
   recheck.unref();
-  void listRuns(root).then((runs) => runs.filter((run) => run.status === 'running').forEach((run) => running.set(run.name, statusOf(run))), () => undefined);
 
   let live: Subscription | undefined;
   if (options.live) {
