@@ -114,7 +114,7 @@ export function runExperiment(experiment: Experiment, options: RunOptions): Obse
 export function resumeExperiment(options: RunOptions): Observable<RunEvent> {
   return run(async () => {
     const checkpoint = runFile(options.folder, 'checkpoint');
-    if (!(await hasCheckpoint(checkpoint))) throw new CheckpointError(`${resolve(options.folder)}: no checkpoint to resume from (expected ${join(checkpoint, 'checkpoint.json')})`);
+    if (!(await canResume(options.folder))) throw new CheckpointError(`${resolve(options.folder)}: no checkpoint to resume from (expected ${join(checkpoint, 'checkpoint.json')})`);
     return readRunConfig(checkpoint);
   }, true, options);
 }
