@@ -55,26 +55,31 @@ export interface ScheduledTrial {
  */
 export function decide(scheduler: TrialScheduler, trials: readonly ScheduledTrial[], index: number, history: History): 'continue' | 'stop' | 'wait' {
   const epoch = history.length;
-  if (epoch === 0) return 'continue';
-  const own = figure(history[epoch - 1]!, scheduler.metric);
+  if (!comparesAt(scheduler, index, epoch)) return 'continue';
   const earlier = trials.slice(0, index).filter((_, j) => scheduler.type === 'median' || j % scheduler.brackets === index % scheduler.brackets);
-  if (earlier.some((trial) => trial.history.length < epoch && !trial.done)) {
-    if (scheduler.type === 'asha' && !rungs(scheduler, index).includes(epoch)) return 'continue';
-    if (scheduler.type === 'median' && epoch < scheduler.gracePeriod) return 'continue';
-    return 'wait';
-  }
+  if (earlier.some((trial) => trial.history.length < epoch && !trial.done)) return 'wait';
   const reached = earlier.filter((trial) => trial.history.length >= epoch);
+  const own = figure(history[epoch - 1]!, scheduler.metric);
   if (scheduler.type === 'asha') {
-    if (!rungs(scheduler, index).includes(epoch) || reached.length === 0) return 'continue';
+    if (reached.length === 0) return 'continue';
     const recorded = reached.map((trial) => figure(trial.history[epoch - 1]!, scheduler.metric));
     // Ray Tune's cutoff: the (1 − 1/η) quantile of the recorded figures (for `max`), interpolated.
     const cutoff = quantile(recorded, scheduler.mode === 'max' ? 1 - 1 / scheduler.reductionFactor : 1 / scheduler.reductionFactor);
     return isWorse(own, cutoff, scheduler.mode) ? 'stop' : 'continue';
   }
-  if (epoch < scheduler.gracePeriod || reached.length < scheduler.minSamples) return 'continue';
+  if (reached.length < scheduler.minSamples) return 'continue';
   const best = (records: History) => bestOf(records.slice(0, epoch).map((record) => figure(record, scheduler.metric)), scheduler.mode);
   const median = quantile(reached.map((trial) => best(trial.history)), 0.5);
   return isWorse(best(history), median, scheduler.mode) ? 'stop' : 'continue';
+}
+
+/**
+ * Whether trial `index`'s decision after `epoch` epochs looks at other trials at all: at an ASHA
+ * rung, or past the median rule's grace period. Elsewhere the answer is `continue`, with nothing to read.
+ */
+export function comparesAt(scheduler: TrialScheduler, index: number, epoch: number): boolean {
+  if (epoch === 0) return false;
+  return scheduler.type === 'asha' ? rungs(scheduler, index).includes(epoch) : epoch >= scheduler.gracePeriod;
 }
 
 /** The epochs at which trial `index` is compared: its bracket's rungs, below `maxEpochs`. */

@@ -1,6 +1,6 @@
 import type { EpochRecord } from '@rxvision/metrics';
 import { describe, expect, test } from 'vitest';
-import { decide, quantile, rungs, type ScheduledTrial, trialScheduler } from '../src/index.js';
+import { comparesAt, decide, quantile, rungs, type ScheduledTrial, trialScheduler } from '../src/index.js';
 
 /** A history whose validation accuracy (and loss, 1 − accuracy) is `accuracies` epoch by epoch. */
 const history = (accuracies: readonly number[]): EpochRecord[] => accuracies.map((valAccuracy, i) => ({ epoch: i + 1, phase: 0, learningRate: 0.1, trainLoss: 1, valLoss: 1 - valAccuracy, valAccuracy, seconds: 1 }));
@@ -26,6 +26,12 @@ describe('ASHA on recorded histories', () => {
     // At epoch 3, trial 2 stopped before it: the rung holds trials 0 and 1 (0.6, 0.7): cutoff 0.6667.
     expect(decide(asha, trials, 3, history([0.58, 0.6, 0.65]))).toBe('stop');
     expect(decide(asha, trials, 3, history([0.58, 0.6, 0.67]))).toBe('continue');
+  });
+
+  test('only rungs need the other trials: comparesAt says where a decision reads them', () => {
+    expect([0, 1, 2, 3, 4, 9].map((epoch) => comparesAt(asha, 0, epoch))).toEqual([false, true, false, true, false, false]);
+    const median = trialScheduler({ type: 'median', metric: 'valAccuracy', gracePeriod: 2, minSamples: 1 }, 10);
+    expect([1, 2, 5].map((epoch) => comparesAt(median, 0, epoch))).toEqual([false, true, true]);
   });
 
   test('ties at the cutoff go on; just below it stops', () => {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { History } from '@rxvision/metrics';
 import { readHistory, readSummary } from '@rxvision/run-folder';
 import type { SchedulerDecision } from '@rxvision/train';
-import { decide, type ScheduledTrial, trialScheduler } from '../scheduler.js';
+import { comparesAt, decide, type ScheduledTrial, trialScheduler } from '../scheduler.js';
 import { readSweepRecord } from './sweep-record.js';
 
 export interface SweepSchedulerOptions {
@@ -41,6 +41,8 @@ export async function sweepScheduler(sweep: string, trial: string, options: Swee
     );
   };
   return async (history) => {
+    // Between rungs (or within the grace period) nothing of the other trials needs reading.
+    if (!comparesAt(scheduler, index, history.length)) return 'continue';
     const started = Date.now();
     for (let looks = 0; ; looks++) {
       const decision = decide(scheduler, await look(), index, history);
