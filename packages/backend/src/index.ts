@@ -12,7 +12,6 @@ export { GRADIENT_KERNELS, registerConvGradientKernels } from './conv-gradient-k
 export { useLeadingAxesReductions } from './leading-axes-reductions.js';
 export { isGlibc, keepFreedMemory, MALLOC_TUNABLES, mallocTunablesApplied } from './malloc-tunables.js';
 export { useCorrectMaxPoolGrad } from './max-pool-grad-kernel.js';
-export { type OnnxGraph, type OnnxNode, onnxModel, type OnnxValue } from './onnx-model.js';
 export { loadOnnxRuntime, type OnnxRuntime, type OnnxSession } from './onnxruntime.js';
 export { useOnnxRuntimeConvFilterGradient } from './onnxruntime-conv-filter.js';
 export { MAT_MUL_KERNELS, useOnnxRuntimeMatMul } from './onnxruntime-mat-mul.js';

@@ -1,6 +1,6 @@
 import { getKernel, type KernelFunc } from '@tensorflow/tfjs-core';
 import { patchKernel } from './kernel-patches.js';
-import type { OnnxGraph, OnnxNode } from './onnx-model.js';
+import type { OnnxGraph, OnnxNode } from '@rxvision/onnx';
 import type { OnnxRuntime, OnnxSession } from './onnxruntime.js';
 import { plainProduct } from './plain-product.js';
 import { type HeapBackend, Staging, writeBack } from './wasm-heap.js';

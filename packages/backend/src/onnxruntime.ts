@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { onnxModel, type OnnxGraph } from './onnx-model.js';
+import { onnxModel, type OnnxGraph } from '@rxvision/onnx';
 
 /** A synchronous onnxruntime session over one small model. */
 export interface OnnxSession {

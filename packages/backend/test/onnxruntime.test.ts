@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { describe, expect, test } from 'vitest';
-import { loadOnnxRuntime, MAT_MUL_KERNELS, onnxModel, selectBackend } from '../src/index.js';
+import { loadOnnxRuntime, MAT_MUL_KERNELS, selectBackend } from '../src/index.js';
 
 // onnxruntime-node is a dev dependency here (an optional peer for users; the root package.json's
 // allowScripts refuses its CUDA download); these tests fail, rather than skip, where it is missing.
 const runtime = loadOnnxRuntime();
 
-describe('onnxModel', () => {
+describe('onnxruntime sessions', () => {
   test('writes a model onnxruntime loads and runs, with named dimensions', () => {
     const session = runtime.session(
       {
@@ -23,10 +23,6 @@ describe('onnxModel', () => {
     const y = new Float32Array(6);
     session.run({ x: { data: Float32Array.from([1, -2, 3, -4, 5, -6]), dims: [2, 3] } }, { y: { data: y, dims: [3, 2] } });
     expect(Array.from(y)).toEqual([1, 0, 0, 5, 3, 0]);
-  });
-
-  test('refuses what protobuf cannot encode', () => {
-    expect(() => onnxModel({ nodes: [], inputs: [{ name: 'x', dims: [-1] }], outputs: [] })).toThrow('cannot encode -1 as a protobuf varint');
   });
 });
 

@@ -4,6 +4,7 @@ import { registerCompare } from './commands/compare.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerExplore } from './commands/explore.js';
+import { registerExport } from './commands/export.js';
 import { registerPredict } from './commands/predict.js';
 import { registerPrepare } from './commands/prepare.js';
 import { registerSweep } from './commands/sweep.js';
@@ -19,6 +20,7 @@ export function createProgram(): Command {
   registerCheck(program);
   registerEvaluate(program);
   registerPredict(program);
+  registerExport(program);
   registerCompare(program);
   registerDashboard(program);
   registerSweep(program);

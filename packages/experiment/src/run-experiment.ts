@@ -7,7 +7,7 @@ import { accuracyChart, confusionMatrixChart, lossChart } from '@rxvision/plot';
 import { imageGrid, renderPng } from '@rxvision/plot/node';
 import { type RunSummary, runFile, writeFailure, writeHistory, writeProgress, writeRunExperiment, writeSummary } from '@rxvision/run-folder';
 import { writeTensorBoard } from '@rxvision/tensorboard/node';
-import { asClassifier, type Evaluation, evaluate, fit, type FitOptions, probeTraining, type ResumeFrom, scheduleEpochs, type TrainingEvent, type TrainingPosition, type TrainingState } from '@rxvision/train';
+import { asClassifier, classifierToOnnx, type Evaluation, evaluate, fit, type FitOptions, probeTraining, type ResumeFrom, scheduleEpochs, type TrainingEvent, type TrainingPosition, type TrainingState } from '@rxvision/train';
 import { CheckpointError, hasCheckpoint, loadCheckpoint, saveClassifier, saveCheckpoint } from '@rxvision/train/node';
 import { dispose, getBackend } from '@tensorflow/tfjs-core';
 import { identity, lastValueFrom, Observable, type Subscription, tap } from 'rxjs';
@@ -264,6 +264,7 @@ async function trainInto(
     history = ended.history;
 
     await saveClassifier(runFile(out, 'model'), classifier, { claim });
+    await claim.writeFile(runFile(out, 'onnxModel'), classifierToOnnx(classifier));
     await claim.writeFile(runFile(out, 'loss'), await renderPng(lossChart(history)));
     await claim.writeFile(runFile(out, 'accuracy'), await renderPng(accuracyChart(history)));
     const test = composed.testBatches && (await lastValueFrom(evaluate(model, composed.testBatches(), composed.fitOptions.metrics)));

@@ -13,6 +13,8 @@ export const RUN_FILES = {
   summary: 'summary.json',
   /** The trained model (model.json, weights.bin), with its class names and normalisation. */
   model: 'model',
+  /** The model as ONNX (`rxvision export`), with the same class names and normalisation in its metadata: what the dashboard's classify page runs. */
+  onnxModel: 'model.onnx',
   /** Where an interrupted run resumes from (weights, optimizer, position, history). */
   checkpoint: 'checkpoint',
   /**

@@ -10,3 +10,4 @@ export type { BatchEnd, EpochEnd, TrainingEnd, TrainingEvent, TrainingStopped } 
 export { bestEpoch, type EarlyStopping, type EndReason, type Monitor, monitored, type SchedulerDecision, type StoppingOptions, stopReason, type Watched } from './stopping.js';
 export { type BestWeights, NonFiniteLossError, type OptimizerWeights, type ResumeFrom, START, type TrainingPosition, type TrainingState } from './training-state.js';
 export { asClassifier, type Classifier, ClassifierError, classifierOf, type Images, predict, type PredictOptions, type Preprocessing, preprocessingTransforms, topClasses } from './classifier.js';
+export { classifierToOnnx } from './classifier-onnx.js';

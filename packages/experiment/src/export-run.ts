@@ -1,0 +1,31 @@
+import { writeFileAtomic } from '@rxvision/folder';
+import { runFile } from '@rxvision/run-folder';
+import { classifierToOnnx } from '@rxvision/train';
+import { loadClassifier } from '@rxvision/train/node';
+
+/** The export formats a run's model has; ONNX is the one so far. */
+export const EXPORT_FORMATS = ['onnx'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/**
+ * Writes a finished run's model as ONNX (`model.onnx` in the run folder, whole or not at all),
+ * class names and normalisation in its metadata, and returns its path. Runs write it themselves
+ * when they finish; this is for runs made before, or to write it again. A tfjs backend must be
+ * registered (any: the weights are only read).
+ *
+ * ```ts
+ * await selectBackend('cpu');
+ * const path = await exportRun('runs/r1'); // runs/r1/model.onnx
+ * ```
+ */
+export async function exportRun(folder: string, format: ExportFormat = 'onnx'): Promise<string> {
+  if (format !== 'onnx') throw new RangeError(`exportRun: no export to ${String(format)}; formats: ${EXPORT_FORMATS.join(', ')}`);
+  const classifier = await loadClassifier(runFile(folder, 'model'));
+  try {
+    const path = runFile(folder, 'onnxModel');
+    await writeFileAtomic(path, classifierToOnnx(classifier));
+    return path;
+  } finally {
+    classifier.model.dispose();
+  }
+}
