@@ -1,3 +1,3 @@
-import base from '../../eslint.base.js';
+import base, { platformNeutral } from '../../eslint.base.js';
 
-export default base;
+export default [...base, ...platformNeutral];

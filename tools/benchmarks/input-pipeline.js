@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { selectBackend } from '@rxvision/backend';
+import { selectBackend } from '@rxvision/backend/node';
 import { composeExperiment, parseExperimentText } from '@rxvision/experiment';
 import { fit } from '@rxvision/train';
 import { concatMap, lastValueFrom, tap } from 'rxjs';

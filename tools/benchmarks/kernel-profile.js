@@ -5,7 +5,7 @@
 // Usage: node tools/benchmarks/kernel-profile.js [--model cnn|mlp|resnet|vgg|resnet-wide] [--backend onednn] [--threads 2] [--steps 10]
 // onnxruntime wants GLIBC_TUNABLES set (see docs/design/cpu-backend.md); onednn does not. Never asserted in tests.
 import { parseArgs } from 'node:util';
-import { selectBackend } from '@rxvision/backend';
+import { selectBackend } from '@rxvision/backend/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH, trainingStep } from './training-step.js';
 

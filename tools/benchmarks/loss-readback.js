@@ -2,7 +2,7 @@
 // does), on one backend, same model and batch, both patterns in one process after shader warm-up.
 // On a real GPU the second keeps the queue busy; on lavapipe (the GPU is the CPU) there is no gain.
 // Usage: node tools/benchmarks/loss-readback.js [backend=webgpu] [steps=8]
-import { selectBackend } from '@rxvision/backend';
+import { selectBackend } from '@rxvision/backend/node';
 import { createTutorialModel } from '@rxvision/model';
 import * as tf from '@tensorflow/tfjs-core';
 const report = await selectBackend(process.argv[2] ?? 'webgpu');

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { selectBackend } from '@rxvision/backend';
+import { selectBackend } from '@rxvision/backend/node';
 import { CIFAR10_SOURCE_VARIABLE, openImageDataset, prepareCifar10 } from '@rxvision/dataset/node';
 import { createTutorialModel } from '@rxvision/model';
 import { batch, prefetch, rowIndices, shuffle, toTensors } from '@rxvision/stream';

@@ -104,7 +104,7 @@ function pytorch(model, threads) {
 }
 
 async function measure(model, threads, steps, backendName) {
-  const { selectBackend } = await import('@rxvision/backend');
+  const { selectBackend } = await import('@rxvision/backend/node');
   const { BATCH, trainingStep } = await import('./training-step.js');
   const report = await selectBackend(backendName, { threads });
   const step = trainingStep(model);

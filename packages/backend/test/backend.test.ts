@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { describe, expect, test } from 'vitest';
-import { BACKEND_CHOICES, MissingKernelError, selectBackend, useExplicitTransposeMatMul } from '../src/index.js';
+import { MissingKernelError, useExplicitTransposeMatMul } from '../src/index.js';
+import { BACKEND_CHOICES, selectBackend } from '../src/node/index.js';
 
 const processHandlers = () => [...process.listeners('uncaughtException'), ...process.listeners('unhandledRejection')];
 /** Before any test loads a backend: whichever loads wasm's glue first must not leave its handlers. */

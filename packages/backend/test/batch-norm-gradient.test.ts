@@ -1,7 +1,8 @@
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, test } from 'vitest';
-import { selectBackend, useLeanBatchNormGradient } from '../src/index.js';
+import { useLeanBatchNormGradient } from '../src/index.js';
+import { selectBackend } from '../src/node/index.js';
 
 // tfjs-core's own gradient, taken before anything replaces it (selectBackend does).
 const original = tf.getGradient('FusedBatchNorm')!;

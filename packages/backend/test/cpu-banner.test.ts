@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, test, vi } from 'vitest';
-import { selectBackend } from '../src/index.js';
+import { selectBackend } from '../src/node/index.js';
 
 // A file of its own: the banner shows once per process, at the cpu backend's first write.
 test('the cpu backend writes no banner to stderr: the report says what was not available', async () => {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { batchNormalization } from '@rxvision/model';
 import { describe, expect, test } from 'vitest';
-import { selectBackend } from '../src/index.js';
+import { selectBackend } from '../src/node/index.js';
 
 // Every layer an image classifier uses, forward and backward, on each backend against the cpu
 // backend: the output, the input gradient and every weight gradient. WebGPU runs where an adapter

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';
-import { selectBackend } from '../src/index.js';
+import { selectBackend } from '../src/node/index.js';
 
 /** Deterministic values in [-1, 1). */
 function values(count: number, seed: number): Float32Array {

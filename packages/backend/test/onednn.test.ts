@@ -1,7 +1,8 @@
 import { BATCH_NORM_KERNELS as MODEL_BATCH_NORM_KERNELS } from '@rxvision/model';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';
-import { BATCH_NORM_KERNELS, kernelPatches, loadOneDnn, ONEDNN_PACKAGE, selectBackend } from '../src/index.js';
+import { kernelPatches } from '../src/index.js';
+import { BATCH_NORM_KERNELS, loadOneDnn, ONEDNN_PACKAGE, selectBackend } from '../src/node/index.js';
 
 // The onednn backend: wasm's kernels with oneDNN's for matrix products, convolutions, pooling,
 // batch normalisation and leading-axes sums. Its numbers against cpu are the layer matrix's

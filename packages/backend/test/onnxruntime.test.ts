@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { describe, expect, test } from 'vitest';
-import { loadOnnxRuntime, MAT_MUL_KERNELS, selectBackend } from '../src/index.js';
+import { loadOnnxRuntime, MAT_MUL_KERNELS, selectBackend } from '../src/node/index.js';
 
 // onnxruntime-node is a dev dependency here (an optional peer for users; the root package.json's
 // allowScripts refuses its CUDA download); these tests fail, rather than skip, where it is missing.

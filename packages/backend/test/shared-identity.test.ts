@@ -1,7 +1,7 @@
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, test } from 'vitest';
-import { selectBackend } from '../src/index.js';
+import { selectBackend } from '../src/node/index.js';
 
 test('on onnxruntime (and wasm) a clone shares its data, outlives the original, and frees it with the last reference', async () => {
   await selectBackend('onnxruntime', { threads: 1 });

@@ -1,4 +1,4 @@
-import { BACKEND_CHOICES, type BackendChoice, type BackendReport, selectBackend } from '@rxvision/backend';
+import { BACKEND_CHOICES, type BackendChoice, type BackendReport, selectBackend } from '@rxvision/backend/node';
 import { CliError } from './cli-error.js';
 import { positiveInteger } from './integer-flag.js';
 

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { selectBackend } from '@rxvision/backend';
+import { selectBackend } from '@rxvision/backend/node';
 import { createCnn } from '@rxvision/model';
 import { asClassifier, predict } from '@rxvision/train';
 import { loadClassifier, saveClassifier } from '@rxvision/train/node';

@@ -1,4 +1,4 @@
-import { selectBackend } from '@rxvision/backend';
+import { selectBackend } from '@rxvision/backend/node';
 import { ImageDataset } from '@rxvision/dataset';
 import { createTutorialModel } from '@rxvision/model';
 import { epochBatches } from '@rxvision/stream';

@@ -1,5 +1,5 @@
 // Type-checked with tsc against the installed tarballs: every public entry point resolves with types.
-import { selectBackend } from '@rxvision/backend';
+import { selectBackend } from '@rxvision/backend/node';
 import { ImageDataset, randomSplit } from '@rxvision/dataset';
 import { openImageDataset, prepareCifar10 } from '@rxvision/dataset/node';
 import { accuracy, type PredictionBatch } from '@rxvision/metrics';

@@ -49,7 +49,7 @@ describe('the packed packages, installed from their tarballs', () => {
   });
 
   test('every entry point imports from ESM', async () => {
-    const entries = ['backend', 'cli', 'dashboard', 'dataset', 'dataset/node', 'experiment', 'folder', 'metrics', 'model', 'model/node', 'run-folder', 'plot', 'plot/node', 'stream', 'sweep', 'sweep/node', 'tensorboard', 'tensorboard/node', 'train'];
+    const entries = ['backend', 'backend/node', 'cli', 'dashboard', 'dataset', 'dataset/node', 'experiment', 'folder', 'metrics', 'model', 'model/node', 'onnx', 'run-folder', 'plot', 'plot/node', 'stream', 'sweep', 'sweep/node', 'tensorboard', 'tensorboard/node', 'train'];
     const script = entries.map((entry, i) => `import * as m${i} from '@rxvision/${entry}'; if (Object.keys(m${i}).length === 0) throw new Error('${entry} exports nothing');`).join('\n');
     await writeFile(join(project, 'imports.mjs'), `${script}\nconsole.log('ok');\n`);
     const { stdout } = await run(process.execPath, ['imports.mjs'], { cwd: project });
@@ -64,7 +64,7 @@ describe('the packed packages, installed from their tarballs', () => {
   });
 
   test('the native CPU path comes with the install, no script run: auto takes onednn, and onnxruntime-node (an optional peer) is not installed', async () => {
-    await writeFile(join(project, 'native.mjs'), "import { selectBackend } from '@rxvision/backend';\nconst report = await selectBackend('auto', { threads: 1 });\nconsole.log(JSON.stringify(report));\n");
+    await writeFile(join(project, 'native.mjs'), "import { selectBackend } from '@rxvision/backend/node';\nconst report = await selectBackend('auto', { threads: 1 });\nconsole.log(JSON.stringify(report));\n");
     const { stdout } = await run(process.execPath, ['native.mjs'], { cwd: project });
     const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as { backend: string; summary: string };
     // CI builds the addon (.ci/run installs libdnnl-dev); a copy without it says why, which fails here.

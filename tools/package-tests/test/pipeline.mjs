@@ -1,5 +1,5 @@
 // A tiny pipeline from the installed tarballs: dataset → stream → train one step → metrics.
-import { selectBackend } from '@rxvision/backend';
+import { selectBackend } from '@rxvision/backend/node';
 import { ImageDataset } from '@rxvision/dataset';
 import { accuracy } from '@rxvision/metrics';
 import { createTutorialModel } from '@rxvision/model';

@@ -7,7 +7,7 @@ import { evaluationBatches } from '@rxvision/stream';
 import { evaluate, preprocessingTransforms } from '@rxvision/train';
 import type { Command } from 'commander';
 import { lastValueFrom } from 'rxjs';
-import { selectBackend } from '@rxvision/backend';
+import { selectBackend } from '@rxvision/backend/node';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
 import { readRunExperiment, RunFileError, runFile } from '@rxvision/run-folder';
 import { CliError } from '../cli-error.js';

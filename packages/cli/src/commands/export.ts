@@ -1,4 +1,4 @@
-import { selectBackend } from '@rxvision/backend';
+import { selectBackend } from '@rxvision/backend/node';
 import { EXPORT_FORMATS, type ExportFormat, exportRun } from '@rxvision/experiment';
 import { OnnxExportError } from '@rxvision/onnx';
 import { ClassifierError } from '@rxvision/train';

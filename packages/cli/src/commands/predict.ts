@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { selectBackend } from '@rxvision/backend';
+import { selectBackend } from '@rxvision/backend/node';
 import type { ImageShape } from '@rxvision/dataset';
 import { loadImageDecoder } from '@rxvision/dataset/node';
 import type { Command } from 'commander';

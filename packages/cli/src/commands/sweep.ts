@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { BackendChoice } from '@rxvision/backend';
+import type { BackendChoice } from '@rxvision/backend/node';
 import { absoluteDataset, ExperimentError } from '@rxvision/experiment';
 import type { EpochRecord } from '@rxvision/metrics';
 import { comparisonChart } from '@rxvision/plot';

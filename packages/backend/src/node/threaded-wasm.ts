@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import os, { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { forgetWasmVariants } from './wasm-variant.js';
+import { forgetWasmVariants } from '../wasm-variant.js';
 
 const require = createRequire(import.meta.url);
 const BUILD = 'tfjs-backend-wasm-threaded-simd';

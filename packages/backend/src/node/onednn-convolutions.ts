@@ -1,7 +1,7 @@
 import { backend_util, type Conv2DAttrs, type Conv2DBackpropFilterAttrs, type Conv2DBackpropInputAttrs, type FusedConv2DAttrs, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { patchKernel } from './kernel-patches.js';
+import { patchKernel } from '../kernel-patches.js';
 import type { OneDnn } from './onednn.js';
-import type { HeapBackend } from './wasm-heap.js';
+import type { HeapBackend } from '../wasm-heap.js';
 
 /**
  * Hands `backendName`'s convolutions, forward and both gradients, to oneDNN (a wasm-heap backend):

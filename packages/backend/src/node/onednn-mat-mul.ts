@@ -1,9 +1,9 @@
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { patchKernel } from './kernel-patches.js';
+import { patchKernel } from '../kernel-patches.js';
 import type { OneDnn } from './onednn.js';
 import { MAT_MUL_KERNELS } from './onnxruntime-mat-mul.js';
-import { plainProduct } from './plain-product.js';
-import type { HeapBackend } from './wasm-heap.js';
+import { plainProduct } from '../plain-product.js';
+import type { HeapBackend } from '../wasm-heap.js';
 
 /**
  * Hands `backendName`'s BatchMatMul and _FusedMatMul (a wasm-heap backend) to oneDNN's matmul,

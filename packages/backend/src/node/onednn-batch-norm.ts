@@ -1,7 +1,7 @@
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { patchKernel } from './kernel-patches.js';
+import { patchKernel } from '../kernel-patches.js';
 import type { OneDnn } from './onednn.js';
-import type { HeapBackend } from './wasm-heap.js';
+import type { HeapBackend } from '../wasm-heap.js';
 
 /**
  * Batch normalisation's training step as two kernels, by the names and contract that

@@ -1,7 +1,7 @@
 import { backend_util, type Conv2DBackpropFilterAttrs, getKernel, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { patchKernel } from './kernel-patches.js';
+import { patchKernel } from '../kernel-patches.js';
 import type { OnnxRuntime, OnnxSession } from './onnxruntime.js';
-import { type HeapBackend, Staging, writeBack } from './wasm-heap.js';
+import { type HeapBackend, Staging, writeBack } from '../wasm-heap.js';
 
 const KERNEL = 'Conv2DBackpropFilter';
 

@@ -1,8 +1,8 @@
 import { backend_util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { patchKernel } from './kernel-patches.js';
+import { patchKernel } from '../kernel-patches.js';
 import type { OneDnn } from './onednn.js';
 import { convGeometry } from './onednn-convolutions.js';
-import type { HeapBackend } from './wasm-heap.js';
+import type { HeapBackend } from '../wasm-heap.js';
 
 interface PoolAttrs {
   filterSize: [number, number] | number;

@@ -1,13 +1,11 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { BackendError, MissingKernelError } from './backend-error.js';
+import { BackendError, MissingKernelError } from '../backend-error.js';
 import { withoutAddedProcessHandlers } from './process-handlers.js';
-import { GRADIENT_KERNELS, registerConvGradientKernels } from './conv-gradient-kernels.js';
-import { useExplicitTransposeMatMul } from './explicit-transpose-mat-mul.js';
-import { useCorrectMaxPoolGrad } from './max-pool-grad-kernel.js';
-import { useLeadingAxesReductions } from './leading-axes-reductions.js';
-import { useLeanBatchNormGradient } from './batch-norm-gradient.js';
-import { useSharedIdentity } from './shared-identity.js';
+import { GRADIENT_KERNELS } from '../conv-gradient-kernels.js';
+import { useWasmTrainingKernels, type WasmTrainingKernelsOptions } from '../wasm-training-kernels.js';
+import { useLeadingAxesReductions } from '../leading-axes-reductions.js';
+import { useLeanBatchNormGradient } from '../batch-norm-gradient.js';
 import { importOptional, nodeBindingProblem, resolvePackage } from './node-binding.js';
 import { keepFreedMemory, MALLOC_TUNABLES_HINT, mallocTunablesApplied } from './malloc-tunables.js';
 import { loadOnnxRuntime, type OnnxRuntime } from './onnxruntime.js';
@@ -19,7 +17,7 @@ import { useOneDnnConvolutions } from './onednn-convolutions.js';
 import { useOneDnnMatMul } from './onednn-mat-mul.js';
 import { useOneDnnPooling } from './onednn-pooling.js';
 import { threadedWasmThreads, useThreadedWasm } from './threaded-wasm.js';
-import { registerWasmVariant } from './wasm-variant.js';
+import { registerWasmVariant } from '../wasm-variant.js';
 import { installNodeWebGpu, probeWebGpuInChildProcess } from './webgpu.js';
 
 /** What an application may ask for, `auto` first. */
@@ -123,9 +121,7 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
  * `auto` tries tfjs-node-gpu, WebGPU (a hardware adapter only), tfjs-node, onednn, onnxruntime, wasm, then cpu, and
  * reports what it got and why the others were passed over.
  */
-export interface SelectBackendOptions {
-  /** On wasm, replace BatchMatMul by explicit transpose + plain matMul (default true; 5x faster training). */
-  readonly explicitTransposeMatMul?: boolean;
+export interface SelectBackendOptions extends WasmTrainingKernelsOptions {
   /**
    * Runs what the application will run (say, one training step of its model: `probeTraining` of
    * @rxvision/train) on each candidate. `auto` passes over a backend that lacks a kernel for it;
@@ -164,10 +160,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
     if (candidate.name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
     useLeanBatchNormGradient();
     if (onWasm(candidate.name)) {
-      if (options.explicitTransposeMatMul !== false) useExplicitTransposeMatMul(candidate.name);
-      registerConvGradientKernels(candidate.name); // CNNs train on wasm only with these
-      useCorrectMaxPoolGrad(candidate.name);
-      useSharedIdentity(candidate.name); // no copy, so no digit changes
+      useWasmTrainingKernels(candidate.name, options);
       // Not on wasm: its float64 sums would move the last bits of the tutorial's recorded digits.
       if (candidate.name !== 'wasm') useLeadingAxesReductions(candidate.name, candidate.name === 'onednn' ? oneDnn!.sumRows : undefined);
       if (candidate.name === 'onnxruntime') {

@@ -1,9 +1,9 @@
 import { getKernel, type KernelFunc } from '@tensorflow/tfjs-core';
-import { patchKernel } from './kernel-patches.js';
+import { patchKernel } from '../kernel-patches.js';
 import type { OnnxGraph, OnnxNode } from '@rxvision/onnx';
 import type { OnnxRuntime, OnnxSession } from './onnxruntime.js';
-import { plainProduct } from './plain-product.js';
-import { type HeapBackend, Staging, writeBack } from './wasm-heap.js';
+import { plainProduct } from '../plain-product.js';
+import { type HeapBackend, Staging, writeBack } from '../wasm-heap.js';
 
 /** The kernels replaced: every matrix product tfjs and tfjs-layers compute goes through one of them. */
 export const MAT_MUL_KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;

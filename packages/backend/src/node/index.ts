@@ -1,0 +1,11 @@
+export { loadOneDnn, ONEDNN_PACKAGE, type OneDnn } from './onednn.js';
+export { BATCH_NORM_KERNELS, useOneDnnBatchNorm } from './onednn-batch-norm.js';
+export { useOneDnnConvolutions } from './onednn-convolutions.js';
+export { useOneDnnMatMul } from './onednn-mat-mul.js';
+export { useOneDnnPooling } from './onednn-pooling.js';
+export { BACKEND_CHOICES, type BackendChoice, type BackendReport, selectBackend, type SelectBackendOptions } from './select-backend.js';
+export { isGlibc, keepFreedMemory, MALLOC_TUNABLES, mallocTunablesApplied } from './malloc-tunables.js';
+export { loadOnnxRuntime, type OnnxRuntime, type OnnxSession } from './onnxruntime.js';
+export { useOnnxRuntimeConvFilterGradient } from './onnxruntime-conv-filter.js';
+export { MAT_MUL_KERNELS, useOnnxRuntimeMatMul } from './onnxruntime-mat-mul.js';
+export { threadedWasmThreads, useThreadedWasm } from './threaded-wasm.js';
