@@ -62,7 +62,7 @@ export default [
             { sourceTag: 'scope:tensorboard', onlyDependOnLibsWithTags: ['scope:metrics'], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
             { sourceTag: 'scope:experiment', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics', 'scope:folder', 'scope:run-folder', 'scope:plot', 'scope:tensorboard'], bannedExternalImports: tfjsBackends },
             { sourceTag: 'scope:sweep', onlyDependOnLibsWithTags: ['scope:experiment', 'scope:dataset', 'scope:folder', 'scope:run-folder', 'scope:metrics', 'scope:train'], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
-            { sourceTag: 'scope:dashboard', onlyDependOnLibsWithTags: ['scope:plot', 'scope:metrics', 'scope:run-folder', 'scope:folder'], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
+            { sourceTag: 'scope:dashboard', onlyDependOnLibsWithTags: ['scope:onnx', 'scope:plot', 'scope:metrics', 'scope:run-folder', 'scope:folder'], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
             { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:onnx', 'scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics', 'scope:backend', 'scope:plot', 'scope:experiment', 'scope:tensorboard', 'scope:dashboard', 'scope:sweep', 'scope:folder', 'scope:run-folder'] },
             { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:dataset', 'scope:stream', 'scope:model', 'scope:train', 'scope:metrics', 'scope:backend', 'scope:plot', 'scope:experiment', 'scope:dashboard'] },
           ],

@@ -223,6 +223,8 @@ async function select(name) {
   $('details-name').textContent = run.name;
   $('details-description').textContent = [run.description, run.model, run.dataset && `dataset: ${run.dataset}`].filter(Boolean).join(' — ');
   $('details-problems').textContent = run.problems.join('; ');
+  $('details-classify').hidden = run.status !== 'finished';
+  $('details-classify').href = `/classify.html?run=${encodeURIComponent(run.name)}`;
   const figures = [
     ['epochs', run.epochs],
     ['last validation accuracy', percent(run.last?.valAccuracy)],

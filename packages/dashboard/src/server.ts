@@ -1,11 +1,14 @@
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readClassifierMetadata } from '@rxvision/onnx';
 import { comparisonChart, parallelCoordinates, stepChart } from '@rxvision/plot';
+import { DATASET_SPLITS, type DatasetSplit, RUN_FILES, runDatasetFile } from '@rxvision/run-folder';
 import type { Observable, Subscription } from 'rxjs';
 import { BadRunName, NotARegularFile, readRunFile, runFolder } from './run-path.js';
 import { differingSettings } from './run-settings.js';
@@ -27,6 +30,12 @@ export interface DashboardOptions {
   readonly host?: string;
   /** Default 6007 (beside TensorBoard's 6006); 0 picks a free port. */
   readonly port?: number;
+  /**
+   * Origins (e.g. `http://127.0.0.1:8000`) whose pages may read the runs' dataset files
+   * (`/api/runs/NAME/data/train.arrow`): a page of your own that trains in the browser. None by
+   * default: other sites' pages never read them.
+   */
+  readonly allowOrigins?: readonly string[];
   /** A run training in this process: its steps are pushed to the page as they happen. */
   readonly live?: { readonly run: string; readonly events: Observable<LiveEvent>; readonly stepsPerEpoch?: number };
 }
@@ -45,12 +54,18 @@ const FILES: Record<string, { path: () => string; type: string }> = {
   '/': { path: () => join(ASSETS, 'index.html'), type: 'text/html; charset=utf-8' },
   '/dashboard.js': { path: () => join(ASSETS, 'dashboard.js'), type: 'text/javascript; charset=utf-8' },
   '/dashboard.css': { path: () => join(ASSETS, 'dashboard.css'), type: 'text/css; charset=utf-8' },
+  '/classify.html': { path: () => join(ASSETS, 'classify.html'), type: 'text/html; charset=utf-8' },
+  '/classify.js': { path: () => join(ASSETS, 'classify.js'), type: 'text/javascript; charset=utf-8' },
   '/vendor/vega.min.js': { path: () => require.resolve('vega/build/vega.min.js'), type: 'text/javascript; charset=utf-8' },
   '/vendor/vega-lite.min.js': { path: () => require.resolve('vega-lite/build/vega-lite.min.js'), type: 'text/javascript; charset=utf-8' },
 };
-// Vega compiles its expressions with Function, hence 'unsafe-eval'; nothing is loaded from elsewhere.
+/** onnxruntime-web's files the classify page loads (an optional peer dependency: the page says when it is missing). */
+const ONNXRUNTIME_WEB_FILE = /^ort[\w.-]*\.(mjs|wasm)$/;
+const ONNXRUNTIME_WEB_MISSING = 'onnxruntime-web is not installed beside @rxvision/dashboard: npm install onnxruntime-web@1.30.0 to classify images in the browser';
+// Vega compiles its expressions with Function, hence 'unsafe-eval'; onnxruntime-web compiles
+// WebAssembly ('wasm-unsafe-eval'); images picked on the classify page are blob: URLs; nothing is loaded from elsewhere.
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+  'content-security-policy': "default-src 'self'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:",
   'x-content-type-options': 'nosniff',
   'cache-control': 'no-store',
 };
@@ -143,7 +158,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         throw error;
       }
     }
-    const parts = url.pathname.split('/'); // '', 'api', 'runs', name, picture?
+    if (url.pathname.startsWith('/vendor/onnxruntime-web/')) return sendOnnxRuntimeWeb(response, url.pathname.slice('/vendor/onnxruntime-web/'.length));
+    const parts = url.pathname.split('/'); // '', 'api', 'runs', name, picture? | 'data', 'SPLIT.arrow'
+    if (parts[1] === 'api' && parts[2] === 'runs' && parts[4] === 'data' && parts.length === 6) return sendDataset(request, response, decodeURIComponent(parts[3] ?? ''), parts[5]!);
     if (parts[1] === 'api' && parts[2] === 'runs' && parts.length <= 5) {
       const name = decodeURIComponent(parts[3] ?? '');
       const picture = parts[4];
@@ -151,12 +168,47 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         const run = await readRun(root, name);
         return run ? sendJson(response, 200, run) : sendJson(response, 404, { error: `no run named ${JSON.stringify(name)}` });
       }
+      if (picture === RUN_FILES.onnxModel || picture === 'classifier') {
+        const folder = await runFolder(root, name);
+        const bytes = folder && (await readRunFile(folder, RUN_FILES.onnxModel).catch((error: unknown) => (error instanceof NotARegularFile ? undefined : Promise.reject(error))));
+        if (!bytes) return sendJson(response, 404, { error: `${name} has no ${RUN_FILES.onnxModel}: a run writes it when it finishes; rxvision export RUN writes it for a run made before` });
+        if (picture === RUN_FILES.onnxModel) return send(response, 200, 'application/octet-stream', bytes);
+        try {
+          return sendJson(response, 200, readClassifierMetadata(bytes));
+        } catch (error) {
+          return sendJson(response, 422, { error: `${name}/${RUN_FILES.onnxModel}: ${(error as Error).message}` });
+        }
+      }
       if (!(RUN_PICTURES as readonly string[]).includes(picture)) return sendJson(response, 404, { error: `runs show only ${RUN_PICTURES.join(', ')}` });
       const folder = await runFolder(root, name);
       const bytes = folder && (await readRunFile(folder, picture).catch((error: unknown) => (error instanceof NotARegularFile ? undefined : Promise.reject(error))));
       return bytes ? send(response, 200, 'image/png', bytes) : sendJson(response, 404, { error: `${name} has no ${picture} (a link or anything but a regular file counts as none)` });
     }
     return sendJson(response, 404, { error: `nothing at ${url.pathname}` });
+  }
+
+  /** A split of the dataset the run trained on, as its prepared Arrow IPC file (streamed: it may be large). */
+  async function sendDataset(request: IncomingMessage, response: ServerResponse, name: string, file: string): Promise<void> {
+    const origin = request.headers.origin;
+    const allowed = origin !== undefined && (options.allowOrigins ?? []).includes(origin);
+    const cors = allowed ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
+    const split = file.replace(/\.arrow$/, '');
+    if (!(DATASET_SPLITS as readonly string[]).includes(split) || !file.endsWith('.arrow')) return sendJson(response, 404, { error: `a run's data is ${DATASET_SPLITS.map((s) => `${s}.arrow`).join(' or ')}` });
+    const run = await readRun(root, name);
+    if (!run) return sendJson(response, 404, { error: `no run named ${JSON.stringify(name)}` });
+    const path = runDatasetFile(run.experiment, split as DatasetSplit);
+    const handle = path && (await open(path).catch(() => undefined));
+    if (!handle) return sendJson(response, 404, { error: `${name}'s experiment names no ${split} split, or its file ${path ?? ''} is not there` });
+    try {
+      const { size } = await handle.stat();
+      const { bytesRead, buffer } = await handle.read(Buffer.alloc(6), 0, 6, 0);
+      if (bytesRead < 6 || buffer.toString('latin1') !== 'ARROW1') return sendJson(response, 422, { error: `${path} is not an Arrow IPC file` });
+      response.writeHead(200, { ...SECURITY_HEADERS, ...cors, 'content-type': 'application/vnd.apache.arrow.file', 'content-length': size });
+      if (request.method === 'HEAD') return void response.end();
+      await new Promise<void>((done, fail) => createReadStream('', { fd: handle, autoClose: false }).on('error', fail).on('end', done).pipe(response));
+    } finally {
+      await handle.close();
+    }
   }
 
   function openEvents(response: ServerResponse): void {
@@ -249,6 +301,19 @@ function hostNames(address: AddressInfo): Set<string> {
     for (const addresses of Object.values(networkInterfaces())) for (const a of addresses ?? []) names.add(literal(a.address, a.family));
   }
   return new Set([...names].flatMap((name) => [`${name}:${address.port}`, ...(address.port === 80 ? [name] : [])]));
+}
+
+async function sendOnnxRuntimeWeb(response: ServerResponse, file: string): Promise<void> {
+  if (!ONNXRUNTIME_WEB_FILE.test(file)) return sendJson(response, 404, { error: `no onnxruntime-web file named ${JSON.stringify(file)}` });
+  let dist: string;
+  try {
+    dist = dirname(require.resolve('onnxruntime-web')); // its browser files sit beside its main
+  } catch {
+    return sendJson(response, 404, { error: ONNXRUNTIME_WEB_MISSING });
+  }
+  const bytes = await readFile(join(dist, file)).catch(() => undefined);
+  if (!bytes) return sendJson(response, 404, { error: `onnxruntime-web has no ${file}` });
+  send(response, 200, file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript; charset=utf-8', bytes);
 }
 
 function send(response: ServerResponse, status: number, type: string, body: Uint8Array | string): void {
