@@ -77,7 +77,7 @@ describe('the classify page', () => {
       expect(await page.getAttribute('#status', 'data-device')).toMatch(/^(WebGPU|wasm)$/);
       await page.setInputFiles('#pick', files);
       await page.waitForSelector(`#results[data-count="${files.length}"]`, { timeout: 60_000 });
-      const answers = await page.$$eval('#results li', (items) => items.map((li) => [(li as HTMLElement).dataset.file, (li as HTMLElement).dataset.top]));
+      const answers = await page.$$eval('#results li', (items) => items.map((li) => [li.getAttribute('data-file'), li.getAttribute('data-top')]));
       const expected = chosen.map((i, k) => [files[k]!.split('/').at(-1), test.classes[first.label(i)]]);
       expect(Object.fromEntries(answers)).toEqual(Object.fromEntries(expected));
       expect(errors).toEqual([]);
