@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '@rxvision/backend/node';
@@ -80,6 +80,16 @@ describe('the classify page', () => {
       const answers = await page.$$eval('#results li', (items) => items.map((li) => [li.getAttribute('data-file'), li.getAttribute('data-top')]));
       const expected = chosen.map((i, k) => [files[k]!.split('/').at(-1), test.classes[first.label(i)]]);
       expect(Object.fromEntries(answers)).toEqual(Object.fromEntries(expected));
+      // Dropped rather than picked: the first image again, through the drop zone's handler.
+      const dropped = { name: `dropped-${files[0]!.split('/').at(-1)}`, bytes: [...(await readFile(files[0]!))] };
+      const transfer = await page.evaluateHandle(({ name, bytes }) => {
+        const data = new DataTransfer();
+        data.items.add(new File([new Uint8Array(bytes)], name, { type: 'image/png' }));
+        return data;
+      }, dropped);
+      await page.dispatchEvent('#drop', 'drop', { dataTransfer: transfer });
+      await page.waitForSelector(`#results[data-count="${files.length + 1}"]`, { timeout: 60_000 });
+      expect(await page.getAttribute(`#results li[data-file="${dropped.name}"]`, 'data-top')).toBe(expected[0]![1]);
       expect(errors).toEqual([]);
       if (process.env.RXVISION_SCREENSHOTS) await page.screenshot({ path: join(process.env.RXVISION_SCREENSHOTS, 'classify.png'), fullPage: true });
     } finally {
