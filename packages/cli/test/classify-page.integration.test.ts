@@ -82,11 +82,12 @@ describe('the classify page', () => {
       expect(Object.fromEntries(answers)).toEqual(Object.fromEntries(expected));
       // Dropped rather than picked: the first image again, through the drop zone's handler.
       const dropped = { name: `dropped-${files[0]!.split('/').at(-1)}`, bytes: [...(await readFile(files[0]!))] };
-      const transfer = await page.evaluateHandle(({ name, bytes }) => {
+      // A string, run in the page: this test's types have no DOM.
+      const transfer = await page.evaluateHandle(`(() => {
         const data = new DataTransfer();
-        data.items.add(new File([new Uint8Array(bytes)], name, { type: 'image/png' }));
+        data.items.add(new File([new Uint8Array(${JSON.stringify(dropped.bytes)})], ${JSON.stringify(dropped.name)}, { type: 'image/png' }));
         return data;
-      }, dropped);
+      })()`);
       await page.dispatchEvent('#drop', 'drop', { dataTransfer: transfer });
       await page.waitForSelector(`#results[data-count="${files.length + 1}"]`, { timeout: 60_000 });
       expect(await page.getAttribute(`#results li[data-file="${dropped.name}"]`, 'data-top')).toBe(expected[0]![1]);
