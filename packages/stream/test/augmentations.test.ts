@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { concatMap, from, lastValueFrom, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { cutout, epochBatches, horizontalFlip, type ImageBatch, type ImageTransform, mapImages, normalize, randomCrop, readImages } from '../src/index.js';
+import { cutout, epochBatches, horizontalFlip, type ImageBatch, type ImageTransform, isMirrored, mapImages, mirrorImage, normalize, randomCrop, readImages, translateImage } from '../src/index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -47,7 +47,50 @@ describe('horizontalFlip', () => {
   });
 });
 
+describe('alternating flip', () => {
+  test('mirrors a seeded half in the first epoch, and each image the other way in every next epoch', async () => {
+    const mirrored = (image: Float32Array, row: number) => !equal(image, original(row));
+    const epochs = await Promise.all([0, 1, 2, 3].map((epoch) => imagesOf([horizontalFlip({ seed: 4, alternate: true })], allRows, epoch)));
+    const first = [...epochs[0]!].filter(([row, image]) => mirrored(image, row)).length;
+    expect(first).toBeGreaterThan(8);
+    expect(first).toBeLessThan(32);
+    for (const row of allRows[0]!) {
+      const seen = epochs.map((images) => mirrored(images.get(row)!, row));
+      expect(seen, `row ${row}`).toEqual([seen[0], !seen[0], seen[0], !seen[0]]);
+    }
+    // Random flips, for contrast, leave images the same way in consecutive epochs about half the time.
+    const random = await Promise.all([0, 1].map((epoch) => imagesOf([horizontalFlip({ seed: 4 })], allRows, epoch)));
+    expect(allRows[0]!.filter((row) => mirrored(random[0]!.get(row)!, row) === mirrored(random[1]!.get(row)!, row)).length).toBeGreaterThan(8);
+  });
+
+  test('the draw is a plain function of (seed, epoch, row), and the kernel mirrors one image in place', () => {
+    expect(isMirrored(9, 6, 17, 0.5, true)).toBe(isMirrored(9, 0, 17, 0.5, true));
+    expect(isMirrored(9, 7, 17, 0.5, true)).toBe(!isMirrored(9, 0, 17, 0.5, true));
+    const pixels = Float32Array.from({ length: 2 * 1 * 3 * 2 }, (_, i) => i); // two 1×3 images of 2 channels
+    mirrorImage(pixels, 1, [1, 3, 2]);
+    expect(Array.from(pixels)).toEqual([0, 1, 2, 3, 4, 5, 10, 11, 8, 9, 6, 7]);
+  });
+});
+
 describe('randomCrop', () => {
+  test('with reflect fill, the border is the image mirrored at its edge (the edge pixel not repeated)', async () => {
+    for (const [row, image] of await imagesOf([randomCrop({ padding: 2, seed: 5, fill: 'reflect' })], allRows)) {
+      const source = original(row);
+      const reflect = (i: number, n: number) => (i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i);
+      const shift = [-2, -1, 0, 1, 2].flatMap((dy) => [-2, -1, 0, 1, 2].map((dx) => [dy, dx] as const)).find(([dy, dx]) => {
+        for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) for (let c = 0; c < C; c++) if (at(image, y, x, c) !== at(source, reflect(y + dy, H), reflect(x + dx, W), c)) return false;
+        return true;
+      });
+      expect(shift, `row ${row}`).toBeDefined();
+    }
+    // The kernel alone: a 1×4 image of one channel moved left by 2 reflects its last pixels.
+    const target = new Float32Array(4);
+    translateImage(Float32Array.from([1, 2, 3, 4]), target, 0, [1, 4, 1], 0, 2, 'reflect');
+    expect(Array.from(target)).toEqual([3, 4, 3, 2]);
+    expect(() => randomCrop({ padding: 2, seed: 1, fill: 'wrap' as 'zeros' })).toThrow("randomCrop: fill must be 'zeros' or 'reflect', got wrap");
+  });
+
+
   test('moves each image by at most the padding, filling with zeros; padding 0 changes nothing', async () => {
     const shifts = new Set<string>();
     for (const [row, image] of await imagesOf([randomCrop({ padding: 2, seed: 5 })], allRows)) {
@@ -113,7 +156,7 @@ describe('normalize', () => {
 });
 
 describe('augmentations draw from (seed, epoch, row) alone', () => {
-  const transforms = [randomCrop({ padding: 2, seed: 11 }), horizontalFlip({ seed: 11 }), cutout({ size: 2, seed: 11 })];
+  const transforms = [randomCrop({ padding: 2, seed: 11, fill: 'reflect' }), horizontalFlip({ seed: 11 }), horizontalFlip({ seed: 12, alternate: true }), cutout({ size: 2, seed: 11 })];
   test('batch size and order do not change an image; the epoch does', async () => {
     const chunks = (rows: number[], size: number) => Array.from({ length: Math.ceil(rows.length / size) }, (_, i) => rows.slice(i * size, (i + 1) * size));
     const rows = [...Array(40).keys()];
