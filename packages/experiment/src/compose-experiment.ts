@@ -62,8 +62,8 @@ export async function composeExperiment(experiment: Experiment, options: Compose
   const normalisation = preprocessingTransforms({ classes: train.classes, ...(experiment.normalize && { normalize: experiment.normalize }) });
   const augmentations = experiment.augment.map((step): ImageTransform => {
     const seed = experiment.seed;
-    if (step.type === 'randomCrop') return randomCrop({ padding: step.padding, seed });
-    if (step.type === 'horizontalFlip') return horizontalFlip({ seed, ...(step.probability !== undefined && { probability: step.probability }) });
+    if (step.type === 'randomCrop') return randomCrop({ padding: step.padding, seed, ...(step.fill && { fill: step.fill }) });
+    if (step.type === 'horizontalFlip') return horizontalFlip({ seed, ...(step.probability !== undefined && { probability: step.probability }), ...(step.alternate !== undefined && { alternate: step.alternate }) });
     return cutout({ size: step.size, seed });
   });
   const evaluation = (dataset: LabeledImages) => evaluationBatches(dataset, { batchSize: 1000, transforms: normalisation });
@@ -87,6 +87,7 @@ export async function composeExperiment(experiment: Experiment, options: Compose
       ...(experiment.earlyStopping && { earlyStopping: experiment.earlyStopping }),
       ...(experiment.keepBest !== undefined && { keepBest: experiment.keepBest }),
       ...(experiment.timeBudgetSeconds !== undefined && { timeBudgetSeconds: experiment.timeBudgetSeconds }),
+      ...(experiment.testTimeAugmentation && { testTimeAugmentation: experiment.testTimeAugmentation }),
       ...(experiment.topK.length > 0 && { metrics: Object.fromEntries(experiment.topK.map((k) => [`top${k}`, topKAccuracy(k)])) }),
       trainBatches: epochBatches(train, { batchSize: experiment.batchSize, seed: experiment.seed, transforms: [...augmentations, ...normalisation] }),
       validationBatches: evaluation(validation),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TEST_TIME_AUGMENTATIONS } from '@rxvision/train';
 
 // Limits say why in the error line: a value past them cannot run (it would not fit in memory or never end).
 const positiveInteger = z.number().int().positive();
@@ -51,8 +52,8 @@ const model = z.discriminatedUnion('type', [
 ]);
 
 const augmentation = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('randomCrop'), padding: z.number().int().min(0).max(4096, 'larger than rxvision reads images') }),
-  z.strictObject({ type: z.literal('horizontalFlip'), probability: z.number().min(0).max(1).optional() }),
+  z.strictObject({ type: z.literal('randomCrop'), padding: z.number().int().min(0).max(4096, 'larger than rxvision reads images'), fill: z.enum(['zeros', 'reflect']).optional() }),
+  z.strictObject({ type: z.literal('horizontalFlip'), probability: z.number().min(0).max(1).optional(), alternate: z.boolean().optional() }),
   z.strictObject({ type: z.literal('cutout'), size: side }),
 ]);
 
@@ -87,11 +88,12 @@ export const experimentSchema = z.strictObject({
   limit: z.number().int().min(10).optional().describe('Train and validate on the first N training images only (quick runs).'),
   batchSize: positiveInteger.default(128).describe('Images per optimisation step.'),
   model: model.describe('The network: tutorial, mlp (hidden widths), cnn (blocks of filters), resnet (stages of filters).'),
-  augment: z.array(augmentation).default([]).describe('Training-time augmentations in order: randomCrop (padding), horizontalFlip (probability), cutout (size); seeded by seed.'),
+  augment: z.array(augmentation).default([]).describe('Training-time augmentations in order: randomCrop (padding; fill zeros or reflect), horizontalFlip (probability; alternate: each image mirrored on alternate epochs), cutout (size); seeded by seed.'),
   normalize: z.strictObject({ mean: z.array(z.number()).min(1).max(4, 'more than the channels of an image'), std: z.array(z.number().positive()).min(1).max(4, 'more than the channels of an image') }).optional().describe('Per-channel normalisation of pixels in [0, 1], applied to every split.'),
   optimizer: optimizer.default({ type: 'sgd' }).describe('sgd (momentum, nesterov, weightDecay), adam or adamw (beta1, beta2, epsilon, weightDecay); one for the whole run.'),
   schedule: schedule.describe('The learning rate over the run: phases [{ epochs, learningRate }] one after another, or cosine, linear or oneCycle per step.'),
   labelSmoothing: z.number().min(0).lt(1).default(0).describe('Target mass moved from the true class onto every class (0 to <1).'),
+  testTimeAugmentation: z.enum(TEST_TIME_AUGMENTATIONS).optional().describe('Views averaged when validating and testing: mirror (each image and its mirror), mirror-translate (airbench: also moved one pixel each way); default none.'),
   earlyStopping: z.strictObject({ ...watched, patience: positiveInteger.max(100_000, 'more epochs than any run finishes') }).optional().describe('End once monitor (valLoss, valAccuracy, trainLoss, topK metrics such as top5) has not got better for patience epochs; mode min for losses, else max.'),
   keepBest: z.union([z.boolean(), z.strictObject(watched)]).optional().describe("End with the weights of the best epoch: true (by earlyStopping's figure, else valLoss), or { monitor, mode }."),
   timeBudgetSeconds: z.number().positive().max(31_536_000, 'longer than a year').optional().describe('Seconds of training the run may take: no epoch starts that is expected to end past them.'),

@@ -267,7 +267,7 @@ async function trainInto(
     await claim.writeFile(runFile(out, 'onnxModel'), classifierToOnnx(classifier));
     await claim.writeFile(runFile(out, 'loss'), await renderPng(lossChart(history)));
     await claim.writeFile(runFile(out, 'accuracy'), await renderPng(accuracyChart(history)));
-    const test = composed.testBatches && (await lastValueFrom(evaluate(model, composed.testBatches(), composed.fitOptions.metrics)));
+    const test = composed.testBatches && (await lastValueFrom(evaluate(model, composed.testBatches(), composed.fitOptions.metrics, undefined, composed.fitOptions.testTimeAugmentation)));
     if (test) await claim.writeFile(runFile(out, 'confusionMatrix'), await renderPng(confusionMatrixChart(test.confusion, train.classes)));
     const summary = summaryOf(config, composed, { model: model.countParams(), history, ended, test, backend, seconds: (performance.now() - started) / 1000 });
     await writeSummary(claim, summary);

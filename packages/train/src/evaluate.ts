@@ -4,6 +4,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { connect, forkJoin, type Observable, of } from 'rxjs';
 import type { Loss } from './loss.js';
 import { predictions } from './predictions.js';
+import type { TestTimeAugmentation } from './test-time-augmentation.js';
 
 export interface Evaluation {
   /** Mean per-sample loss over the whole split (not the mean of per-batch means). */
@@ -19,12 +20,13 @@ export type Metric = (predictions: Observable<PredictionBatch>) => Observable<nu
 
 /**
  * Loss, accuracy, confusion matrix and any extra `metrics` of `model` over one pass of `batches`;
- * the loss is `loss`'s (default plain softmax cross-entropy), averaged per sample.
+ * the loss is `loss`'s (default plain softmax cross-entropy), averaged per sample. With
+ * `augmentation` (`mirror`, `mirror-translate`), every figure is that of the augmented logits.
  */
-export function evaluate(model: LayersModel, batches: Observable<Pending<TensorBatch>>, metrics: Readonly<Record<string, Metric>> = {}, loss?: Loss): Observable<Evaluation> {
+export function evaluate(model: LayersModel, batches: Observable<Pending<TensorBatch>>, metrics: Readonly<Record<string, Metric>> = {}, loss?: Loss, augmentation: TestTimeAugmentation = 'none'): Observable<Evaluation> {
   const classes = (model.outputs[0]!.shape as number[])[1]!;
   return batches.pipe(
-    predictions(model, loss),
+    predictions(model, loss, augmentation),
     connect((shared) => {
       const extra = Object.entries(metrics);
       // forkJoin of nothing completes without a value: no extra metrics is an empty record.

@@ -10,6 +10,7 @@ import { type OptimizerSpec, PLAIN_SGD, TrainingOptimizer } from './optimizer.js
 import type { Schedule } from './schedule.js';
 import { bestEpoch, checkStopping, type EndReason, keptBest, type StoppingOptions, stopReason, type Watched } from './stopping.js';
 import type { BatchEnd, TrainingEvent } from './training-event.js';
+import type { TestTimeAugmentation } from './test-time-augmentation.js';
 import { type BestWeights, NonFiniteLossError, type ResumeFrom, START, type TrainingPosition, type TrainingState } from './training-state.js';
 
 export interface FitOptions extends StoppingOptions {
@@ -39,6 +40,8 @@ export interface FitOptions extends StoppingOptions {
    * validate with it.
    */
   readonly validationLoss?: Loss;
+  /** Test-time augmentation of the validation record (`mirror`, `mirror-translate`); default none. */
+  readonly testTimeAugmentation?: TestTimeAugmentation;
   /** Continue a run: skips the epochs and steps already done (batch order depends on epoch only). */
   readonly resume?: ResumeFrom;
   /** Called at each epoch end and on a stop; training waits for it, so the model is not moving. */
@@ -200,7 +203,7 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
         stop.position = at;
         return defer(async () => options.checkpoint?.({ position: at, history: [...history], optimizer, reason: 'stop', ...(kept.best && { best: kept.best }) })).pipe(ignoreElements());
       }
-      const validation: Observable<Evaluation | undefined> = options.validationBatches ? evaluate(model, options.validationBatches(), options.metrics, options.validationLoss) : of(undefined);
+      const validation: Observable<Evaluation | undefined> = options.validationBatches ? evaluate(model, options.validationBatches(), options.metrics, options.validationLoss, options.testTimeAugmentation) : of(undefined);
       return validation.pipe(
         concatMap(async (result): Promise<TrainingEvent> => {
           const row: EpochRecord = {

@@ -11,3 +11,4 @@ export { bestEpoch, type EarlyStopping, type EndReason, type Monitor, monitored,
 export { type BestWeights, NonFiniteLossError, type OptimizerWeights, type ResumeFrom, START, type TrainingPosition, type TrainingState } from './training-state.js';
 export { asClassifier, type Classifier, ClassifierError, classifierOf, type Images, predict, type PredictOptions, type Preprocessing, preprocessingTransforms, topClasses } from './classifier.js';
 export { classifierToOnnx } from './classifier-onnx.js';
+export { augmentedLogits, TEST_TIME_AUGMENTATIONS, type TestTimeAugmentation } from './test-time-augmentation.js';
