@@ -92,6 +92,17 @@ export const experimentSchema = z.strictObject({
   normalize: z.strictObject({ mean: z.array(z.number()).min(1).max(4, 'more than the channels of an image'), std: z.array(z.number().positive()).min(1).max(4, 'more than the channels of an image') }).optional().describe('Per-channel normalisation of pixels in [0, 1], applied to every split.'),
   optimizer: optimizer.default({ type: 'sgd' }).describe('sgd (momentum, nesterov, weightDecay), adam or adamw (beta1, beta2, epsilon, weightDecay); one for the whole run.'),
   schedule: schedule.describe('The learning rate over the run: phases [{ epochs, learningRate }] one after another, or cosine, linear or oneCycle per step.'),
+  parameterGroups: z
+    .array(
+      z.strictObject({
+        match: z.string().min(1).describe('A regular expression on the weight\'s name, LAYER/WEIGHT: /beta$ is every batch-norm bias.'),
+        learningRateScale: z.number().positive().optional().describe('Multiplies the learning rate for these weights (sgd).'),
+        weightDecay: z.number().min(0).optional().describe('Their weight decay, instead of the optimizer\'s.'),
+        epochs: z.number().int().min(0).optional().describe('Trained in the first N epochs only.'),
+      }),
+    )
+    .optional()
+    .describe('Settings for some weights, each taking the first group whose match its name matches: a learning-rate scale, a weight decay, epochs trained.'),
   labelSmoothing: z.number().min(0).lt(1).default(0).describe('Target mass moved from the true class onto every class (0 to <1).'),
   testTimeAugmentation: z.enum(TEST_TIME_AUGMENTATIONS).optional().describe('Views averaged when validating and testing: mirror (each image and its mirror), mirror-translate (airbench: also moved one pixel each way); default none.'),
   earlyStopping: z.strictObject({ ...watched, patience: positiveInteger.max(100_000, 'more epochs than any run finishes') }).optional().describe('End once monitor (valLoss, valAccuracy, trainLoss, topK metrics such as top5) has not got better for patience epochs; mode min for losses, else max.'),

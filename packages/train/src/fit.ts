@@ -6,7 +6,7 @@ import { concat, concatMap, defer, EMPTY, finalize, from, ignoreElements, mergeA
 import { type Evaluation, evaluate, type Metric } from './evaluate.js';
 import { asSchedule, changesEachStep, checkSchedule, type LearningRateSchedule, learningRateAt, phaseAt, scheduleEpochs } from './learning-rate.js';
 import { type Loss, softmaxCrossEntropy } from './loss.js';
-import { type OptimizerSpec, PLAIN_SGD, TrainingOptimizer } from './optimizer.js';
+import { type OptimizerSpec, type ParameterGroup, PLAIN_SGD, TrainingOptimizer } from './optimizer.js';
 import type { Schedule } from './schedule.js';
 import { bestEpoch, checkStopping, type EndReason, keptBest, type StoppingOptions, stopReason, type Watched } from './stopping.js';
 import type { BatchEnd, TrainingEvent } from './training-event.js';
@@ -32,6 +32,8 @@ export interface FitOptions extends StoppingOptions {
   readonly metrics?: Readonly<Record<string, Metric>>;
   /** The optimizer, one for the whole run (its state carries across phases); default plain SGD, as in the tutorial. */
   readonly optimizer?: OptimizerSpec;
+  /** Settings for some weights, matched by name (`LAYER/WEIGHT`): a learning-rate scale, a weight decay, epochs trained. */
+  readonly parameterGroups?: readonly ParameterGroup[];
   /** The training loss, on the model's logits; default softmax cross-entropy. */
   readonly loss?: Loss;
   /**
@@ -70,6 +72,7 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
     const stop = { requested: false, pausedBy: undefined as 'scheduler' | undefined, position: undefined as TrainingPosition | undefined };
     const optimizer = new TrainingOptimizer(options.optimizer ?? PLAIN_SGD, learningRateAt(schedule, start.epoch, start.step, options.stepsPerEpoch));
     subscriber.add(() => optimizer.dispose());
+    if (options.parameterGroups) optimizer.setGroups(groupsOf(model, options.parameterGroups));
     const saved = options.resume?.optimizerWeights;
     const restored = saved && saved.length > 0 ? optimizer.setWeights(saved) : Promise.resolve();
     if (options.stop) subscriber.add(options.stop.subscribe(() => (stop.requested = true)));
@@ -110,6 +113,26 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
   });
 }
 
+/** Each trainable weight's group (the first whose pattern its name matches), by variable name; a group that matches nothing is refused. */
+function groupsOf(model: LayersModel, groups: readonly ParameterGroup[]): Map<string, ParameterGroup> {
+  const weights = model.trainableWeights.map((weight) => ({ variable: weight.name, name: (weight as { originalName?: string }).originalName ?? weight.name }));
+  const patterns = groups.map((group) => {
+    try {
+      return new RegExp(group.match);
+    } catch (error) {
+      throw new RangeError(`parameter group ${JSON.stringify(group.match)}: not a regular expression (${(error as Error).message})`);
+    }
+  });
+  const byVariable = new Map<string, ParameterGroup>();
+  for (const { variable, name } of weights) {
+    const index = patterns.findIndex((pattern) => pattern.test(name));
+    if (index >= 0) byVariable.set(variable, groups[index]!);
+  }
+  const unused = groups.find((group) => ![...byVariable.values()].includes(group));
+  if (unused) throw new RangeError(`parameter group ${JSON.stringify(unused.match)} matches no trainable weight of ${model.name} (${weights.map((w) => w.name).join(', ')})`);
+  return byVariable;
+}
+
 interface EpochContext {
   readonly model: LayersModel;
   readonly options: FitOptions;
@@ -132,6 +155,7 @@ interface KeptBest {
 function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt: TrainingPosition): Observable<TrainingEvent> {
   const { model, options, schedule, optimizer, restored, loss: lossOf, history, stop, kept } = context;
   return defer(() => {
+    optimizer.setEpoch(epoch);
     const started = performance.now() - resumeAt.seconds * 1000;
     let { lossSum, samples, step } = resumeAt;
     let queued = resumeAt.step; // steps queued, one ahead of `step` while a loss is in flight

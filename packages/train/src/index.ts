@@ -2,7 +2,7 @@ export { type Evaluation, evaluate, type Metric } from './evaluate.js';
 export { fit, type FitOptions } from './fit.js';
 export { type LearningRateSchedule, learningRateAt, phaseAt, scheduleEpochs } from './learning-rate.js';
 export { type Loss, softmaxCrossEntropy, type SoftmaxCrossEntropyOptions } from './loss.js';
-export { type OptimizerSpec, PLAIN_SGD, TrainingOptimizer } from './optimizer.js';
+export { type OptimizerSpec, type ParameterGroup, PLAIN_SGD, TrainingOptimizer } from './optimizer.js';
 export { predictions } from './predictions.js';
 export { probeTraining } from './probe-training.js';
 export { parseSchedule, type Phase, type Schedule, totalEpochs, TUTORIAL_SCHEDULE } from './schedule.js';

@@ -25,6 +25,22 @@ export type OptimizerSpec =
       readonly weightDecay?: number;
     };
 
+/**
+ * Settings for some of a model's weights (airbench trains batch-norm biases at 64 times the
+ * learning rate, and its whitening layer's bias for three epochs only). A weight takes the first
+ * group whose `match` it matches; the others keep the optimizer's settings.
+ */
+export interface ParameterGroup {
+  /** A regular expression on the weight's name, `LAYER/WEIGHT` (`/beta$`: every batch-norm bias; `^whiten/bias$`). */
+  readonly match: string;
+  /** Multiplies the learning rate for these weights (SGD; Adam's steps do not scale so). */
+  readonly learningRateScale?: number;
+  /** Their weight decay, instead of the optimizer's. */
+  readonly weightDecay?: number;
+  /** Trained in the first N epochs only, then left as they are (no step, no decay). */
+  readonly epochs?: number;
+}
+
 /** The tutorial's optimizer. */
 export const PLAIN_SGD: OptimizerSpec = { type: 'sgd' };
 
@@ -37,7 +53,11 @@ export class TrainingOptimizer extends Optimizer {
   static readonly className = 'RxvisionTrainingOptimizer';
   private readonly inner: Optimizer;
   private rate: number;
-  private decay: Scalar | undefined;
+  /** 1 − rate·decay for AdamW, per decay, until the rate changes. */
+  private readonly keep = new Map<number, Scalar>();
+  /** The group of each variable that has one, by variable name. */
+  private groups = new Map<string, ParameterGroup>();
+  private epoch = 1;
 
   constructor(
     readonly spec: OptimizerSpec,
@@ -64,28 +84,59 @@ export class TrainingOptimizer extends Optimizer {
     const inner = this.inner as unknown as { setLearningRate?(rate: number): void; learningRate: number };
     if (inner.setLearningRate) inner.setLearningRate(rate); // SGD and momentum
     else inner.learningRate = rate; // tfjs's Adam reads this field at each step and has no setter
-    this.decay?.dispose();
-    this.decay = undefined;
+    this.forgetKeep();
+  }
+
+  /**
+   * Gives the variables (by name) their groups (`parameterGroups` of fit matches them by the
+   * weights' names). A learning-rate scale needs SGD: it is refused for Adam.
+   */
+  setGroups(groups: ReadonlyMap<string, ParameterGroup>): void {
+    for (const group of groups.values()) checkGroup(this.spec, group);
+    this.groups = new Map(groups);
+  }
+
+  /** The epoch (1-based) the next steps belong to: groups with `epochs` stop after theirs. */
+  setEpoch(epoch: number): void {
+    this.epoch = epoch;
+  }
+
+  private forgetKeep(): void {
+    for (const scalar of this.keep.values()) scalar.dispose();
+    this.keep.clear();
   }
 
   override applyGradients(gradients: NamedTensorMap | NamedTensor[]): void {
     const weightDecay = this.spec.weightDecay ?? 0;
-    if (weightDecay === 0) return this.inner.applyGradients(gradients);
-    const named = Array.isArray(gradients) ? gradients : Object.entries(gradients).map(([name, tensor]) => ({ name, tensor }));
+    if (weightDecay === 0 && this.groups.size === 0) return this.inner.applyGradients(gradients);
+    const named = (Array.isArray(gradients) ? gradients : Object.entries(gradients).map(([name, tensor]) => ({ name, tensor }))).filter(({ name }) => {
+      const epochs = this.groups.get(name)?.epochs;
+      return epochs === undefined || this.epoch <= epochs;
+    });
     const variable = (name: string) => engine().registeredVariables[name] as Variable;
+    const decayOf = (name: string) => this.groups.get(name)?.weightDecay ?? weightDecay;
     if (this.spec.type === 'adamw') {
       // w ← w·(1 − rate·decay), then Adam's step on the plain gradient.
-      this.decay ??= scalar(1 - this.rate * weightDecay);
-      const keep = this.decay;
       for (const { name } of named) {
+        const decay = decayOf(name);
+        if (decay === 0) continue;
+        if (!this.keep.has(decay)) this.keep.set(decay, scalar(1 - this.rate * decay));
         const weights = variable(name);
+        const keep = this.keep.get(decay)!;
         tidy(() => weights.assign(mul(weights, keep)));
       }
       return this.inner.applyGradients(named);
     }
-    const decayed = named.map(({ name, tensor }) => ({ name, tensor: tidy(() => add(tensor, mul(variable(name), weightDecay))) }));
-    this.inner.applyGradients(decayed);
-    for (const { tensor } of decayed) tensor.dispose();
+    // SGD's and Adam's L2 decay is added to the gradient; a learning-rate scale multiplies the
+    // sum, which for SGD (momentum too: its buffer is linear in what it is fed) scales the step.
+    const adjusted = named.map(({ name, tensor }) => {
+      const decay = decayOf(name);
+      const scale = this.groups.get(name)?.learningRateScale ?? 1;
+      if (decay === 0 && scale === 1) return { name, tensor, made: false };
+      return { name, tensor: tidy(() => { const decayed = decay === 0 ? tensor : add(tensor, mul(variable(name), decay)); return scale === 1 ? decayed : mul(decayed, scale); }), made: true };
+    });
+    this.inner.applyGradients(adjusted.map(({ name, tensor }) => ({ name, tensor })));
+    for (const { tensor, made } of adjusted) if (made) tensor.dispose();
   }
 
   /** Copies of the state (tfjs's optimizers hand out their live variables): the caller disposes them. */
@@ -106,9 +157,17 @@ export class TrainingOptimizer extends Optimizer {
     // tfjs 4.22's MomentumOptimizer.dispose forgets its SGD parent's learning-rate scalar.
     const rate = (this.inner as unknown as { c?: Tensor }).c;
     if (rate && !rate.isDisposed) rate.dispose();
-    this.decay?.dispose();
+    this.forgetKeep();
     super.dispose();
   }
+}
+
+function checkGroup(spec: OptimizerSpec, group: ParameterGroup): void {
+  const where = `parameter group ${JSON.stringify(group.match)}`;
+  if (group.learningRateScale !== undefined && !(group.learningRateScale > 0)) throw new RangeError(`${where}: learningRateScale must be > 0, got ${group.learningRateScale}`);
+  if (group.learningRateScale !== undefined && group.learningRateScale !== 1 && spec.type !== 'sgd') throw new RangeError(`${where}: learningRateScale needs the sgd optimizer (${spec.type} steps do not scale with the gradient)`);
+  if (group.weightDecay !== undefined && !(group.weightDecay >= 0)) throw new RangeError(`${where}: weightDecay must be ≥ 0, got ${group.weightDecay}`);
+  if (group.epochs !== undefined && !(Number.isInteger(group.epochs) && group.epochs >= 0)) throw new RangeError(`${where}: epochs must be a whole number ≥ 0, got ${group.epochs}`);
 }
 
 function checkSpec(spec: OptimizerSpec): void {

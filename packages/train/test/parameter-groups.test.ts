@@ -1,0 +1,76 @@
+import '@tensorflow/tfjs-backend-cpu';
+import { createMlp } from '@rxvision/model';
+import { epochBatches } from '@rxvision/stream';
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { lastValueFrom } from 'rxjs';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { fit, type OptimizerSpec, type ParameterGroup } from '../src/index.js';
+import { toyDataset } from './fixtures.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+// One fixed batch of 16 images, one step an epoch: each weight's move is read off exactly.
+const batch = toyDataset(16, 3);
+const model = () => createMlp({ inputShape: [4, 4, 3], classes: 3, hidden: [5], seed: 7 });
+/** Weights by layer index and kind (`0/kernel`, `1/bias` = logits' bias): each model's layers are named anew. */
+const weights = (m: LayersModel) => Object.fromEntries(m.trainableWeights.map((w, i) => [`${Math.floor(i / 2)}/${w.name.includes('/kernel') ? 'kernel' : 'bias'}`, w.read().dataSync().slice()]));
+
+/** Each weight's move over `epochs` steps of SGD on the fixed batch, by weight name. */
+async function moves(optimizer: OptimizerSpec, parameterGroups: ParameterGroup[] | undefined, epochs = 3, learningRate = 0.1): Promise<Record<string, Float32Array>> {
+  const m = model();
+  const before = weights(m);
+  await lastValueFrom(fit(m, { schedule: [{ epochs, learningRate }], optimizer, ...(parameterGroups && { parameterGroups }), trainBatches: epochBatches(batch, { batchSize: 16 }) }));
+  const after = weights(m);
+  m.dispose();
+  return Object.fromEntries(Object.entries(after).map(([name, values]) => [name, values.map((v, i) => v - before[name]![i]!)]));
+}
+
+const ratio = (a: Float32Array, b: Float32Array) => a.map((v, i) => (b[i] === 0 ? Number.NaN : v / b[i]!)).filter((v) => !Number.isNaN(v));
+
+describe('parameter groups', () => {
+  test('a learning-rate scale is the learning rate times it, step after step, Nesterov momentum and decay included', async () => {
+    const sgd: OptimizerSpec = { type: 'sgd', momentum: 0.85, nesterov: true, weightDecay: 0.01 };
+    // Every weight scaled by 4 follows the path of a 4 times larger rate (the momentum buffer is linear in what it is fed).
+    const scaled = await moves(sgd, [{ match: '.', learningRateScale: 4, weightDecay: 0.01 / 4 }], 3, 0.1);
+    const faster = await moves({ ...sgd, weightDecay: 0.01 / 4 }, undefined, 3, 0.4);
+    for (const name of Object.keys(faster)) scaled[name]!.forEach((d, i) => expect(d, `${name}[${i}]`).toBeCloseTo(faster[name]![i]!, 6));
+    // One step with the biases alone scaled: they move 4 times as far, the kernels as without.
+    const plain = await moves(sgd, undefined, 1);
+    const biases = await moves(sgd, [{ match: '/bias$', learningRateScale: 4 }], 1);
+    for (const name of Object.keys(plain)) {
+      if (name.endsWith('/bias')) for (const r of ratio(biases[name]!, plain[name]!)) expect(r, name).toBeCloseTo(4, 4);
+      else expect(biases[name]).toEqual(plain[name]);
+    }
+  });
+
+  test('a group\'s weight decay replaces the optimizer\'s for its weights only (one step, worked out)', async () => {
+    const none = await moves({ type: 'sgd' }, undefined, 1);
+    const decayed = await moves({ type: 'sgd' }, [{ match: '/kernel$', weightDecay: 0.5 }], 1);
+    const m = model();
+    const start = weights(m);
+    m.dispose();
+    for (const name of Object.keys(none)) {
+      // One plain SGD step: Δ = −rate·(g + decay·w), so the difference is −0.1·0.5·w for kernels, 0 for biases.
+      const expected = name.endsWith('/kernel') ? start[name]!.map((w) => -0.1 * 0.5 * w) : new Float32Array(start[name]!.length);
+      decayed[name]!.forEach((d, i) => expect(d - none[name]![i]!, `${name}[${i}]`).toBeCloseTo(expected[i]!, 6));
+    }
+  });
+
+  test('a group trained for one epoch keeps its weights from then on; the others go on', async () => {
+    const one = await moves({ type: 'sgd', momentum: 0.9 }, [{ match: '^logits/', epochs: 1 }], 1);
+    const three = await moves({ type: 'sgd', momentum: 0.9 }, [{ match: '^logits/', epochs: 1 }], 3);
+    expect(three['1/kernel']).toEqual(one['1/kernel']);
+    expect(three['1/bias']).toEqual(one['1/bias']);
+    expect(three['0/kernel']).not.toEqual(one['0/kernel']);
+  });
+
+  test('a group that matches nothing, a bad pattern, and a scale Adam cannot honour are refused in one line', async () => {
+    const run = (optimizer: OptimizerSpec, groups: ParameterGroup[]) => moves(optimizer, groups, 1);
+    await expect(run({ type: 'sgd' }, [{ match: '/gamma$', learningRateScale: 2 }])).rejects.toThrow(/^parameter group "\/gamma\$" matches no trainable weight of mlp \(dense_Dense\d+\/kernel, /);
+    await expect(run({ type: 'sgd' }, [{ match: '(', weightDecay: 1 }])).rejects.toThrow('parameter group "(": not a regular expression');
+    await expect(run({ type: 'adam' }, [{ match: '/bias$', learningRateScale: 2 }])).rejects.toThrow('parameter group "/bias$": learningRateScale needs the sgd optimizer (adam steps do not scale with the gradient)');
+  });
+});
