@@ -16,7 +16,7 @@ beforeAll(async () => {
 const batch = toyDataset(16, 3);
 const model = () => createMlp({ inputShape: [4, 4, 3], classes: 3, hidden: [5], seed: 7 });
 /** Weights by layer index and kind (`0/kernel`, `1/bias` = logits' bias): each model's layers are named anew. */
-const weights = (m: LayersModel) => Object.fromEntries(m.trainableWeights.map((w, i) => [`${Math.floor(i / 2)}/${w.name.includes('/kernel') ? 'kernel' : 'bias'}`, w.read().dataSync().slice()]));
+const weights = (m: LayersModel) => Object.fromEntries(m.trainableWeights.map((w, i) => [`${Math.floor(i / 2)}/${w.name.includes('/kernel') ? 'kernel' : 'bias'}`, w.read().dataSync().slice() as Float32Array]));
 
 /** Each weight's move over `epochs` steps of SGD on the fixed batch, by weight name. */
 async function moves(optimizer: OptimizerSpec, parameterGroups: ParameterGroup[] | undefined, epochs = 3, learningRate = 0.1): Promise<Record<string, Float32Array>> {
