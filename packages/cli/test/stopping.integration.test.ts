@@ -52,7 +52,7 @@ describe('early stopping and keep-best', () => {
     });
     expect(first.code, first.stderr).toBe(130);
     const checkpoint = JSON.parse(await readFile(join(interrupted, 'checkpoint', 'checkpoint.json'), 'utf8')) as { format: number; best?: { epoch: number } };
-    expect(checkpoint).toMatchObject({ format: 3, best: { epoch: 1 } });
+    expect(checkpoint).toMatchObject({ format: 4, best: { epoch: 1 } });
     const resumed = await runCli(['train', '--resume', interrupted, ...train]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(await summaryOf(interrupted)).toMatchObject({ ended: 'early-stopping', epochsRun: 3, bestEpoch: 1 });

@@ -89,6 +89,7 @@ export async function composeExperiment(experiment: Experiment, options: Compose
       ...(experiment.timeBudgetSeconds !== undefined && { timeBudgetSeconds: experiment.timeBudgetSeconds }),
       ...(experiment.testTimeAugmentation && { testTimeAugmentation: experiment.testTimeAugmentation }),
       ...(experiment.parameterGroups && { parameterGroups: experiment.parameterGroups }),
+      ...(experiment.lookahead && { lookahead: experiment.lookahead }),
       ...(experiment.topK.length > 0 && { metrics: Object.fromEntries(experiment.topK.map((k) => [`top${k}`, topKAccuracy(k)])) }),
       trainBatches: epochBatches(train, { batchSize: experiment.batchSize, seed: experiment.seed, transforms: [...augmentations, ...normalisation] }),
       validationBatches: evaluation(validation),

@@ -92,6 +92,14 @@ export const experimentSchema = z.strictObject({
   normalize: z.strictObject({ mean: z.array(z.number()).min(1).max(4, 'more than the channels of an image'), std: z.array(z.number().positive()).min(1).max(4, 'more than the channels of an image') }).optional().describe('Per-channel normalisation of pixels in [0, 1], applied to every split.'),
   optimizer: optimizer.default({ type: 'sgd' }).describe('sgd (momentum, nesterov, weightDecay), adam or adamw (beta1, beta2, epsilon, weightDecay); one for the whole run.'),
   schedule: schedule.describe('The learning rate over the run: phases [{ epochs, learningRate }] one after another, or cosine, linear or oneCycle per step.'),
+  lookahead: z
+    .strictObject({
+      every: z.number().int().min(1).optional().describe('Steps between updates (default 5).'),
+      decay: z.number().min(0).max(1).optional().describe('The decay at the last step (default 0.95^5).'),
+      power: z.number().min(0).optional().describe('How the decay grows with the share of steps done (default 3).'),
+    })
+    .optional()
+    .describe('Lookahead (airbench): an average of the weights the weights are reset to every few steps and become at the end; kept in checkpoints.'),
   parameterGroups: z
     .array(
       z.strictObject({

@@ -276,6 +276,7 @@ async function trainInto(
     model.dispose();
     if (resume?.optimizerWeights) dispose(resume.optimizerWeights.map((w) => w.tensor));
     if (resume?.best) dispose([...resume.best.weights]);
+    if (resume?.lookahead) dispose([...resume.lookahead]);
   }
 }
 

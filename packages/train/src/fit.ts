@@ -11,6 +11,7 @@ import type { Schedule } from './schedule.js';
 import { bestEpoch, checkStopping, type EndReason, keptBest, type StoppingOptions, stopReason, type Watched } from './stopping.js';
 import type { BatchEnd, TrainingEvent } from './training-event.js';
 import type { TestTimeAugmentation } from './test-time-augmentation.js';
+import { Lookahead, type LookaheadOptions } from './lookahead.js';
 import { type BestWeights, NonFiniteLossError, type ResumeFrom, START, type TrainingPosition, type TrainingState } from './training-state.js';
 
 export interface FitOptions extends StoppingOptions {
@@ -32,6 +33,8 @@ export interface FitOptions extends StoppingOptions {
   readonly metrics?: Readonly<Record<string, Metric>>;
   /** The optimizer, one for the whole run (its state carries across phases); default plain SGD, as in the tutorial. */
   readonly optimizer?: OptimizerSpec;
+  /** Lookahead (airbench): an average of the weights the weights are reset to every few steps, and become at the end; kept in checkpoints. */
+  readonly lookahead?: LookaheadOptions;
   /** Settings for some weights, matched by name (`LAYER/WEIGHT`): a learning-rate scale, a weight decay, epochs trained. */
   readonly parameterGroups?: readonly ParameterGroup[];
   /** The training loss, on the model's logits; default softmax cross-entropy. */
@@ -73,6 +76,9 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
     const optimizer = new TrainingOptimizer(options.optimizer ?? PLAIN_SGD, learningRateAt(schedule, start.epoch, start.step, options.stepsPerEpoch));
     subscriber.add(() => optimizer.dispose());
     if (options.parameterGroups) optimizer.setGroups(groupsOf(model, options.parameterGroups));
+    if (options.lookahead && !(Number.isInteger(options.stepsPerEpoch) && options.stepsPerEpoch! > 0)) throw new RangeError(`lookahead counts steps: fit needs stepsPerEpoch, got ${options.stepsPerEpoch}`);
+    const lookahead = options.lookahead && new Lookahead(model, options.lookahead, scheduleEpochs(schedule) * options.stepsPerEpoch!, options.resume?.lookahead);
+    if (lookahead) subscriber.add(() => lookahead.dispose());
     const saved = options.resume?.optimizerWeights;
     const restored = saved && saved.length > 0 ? optimizer.setWeights(saved) : Promise.resolve();
     if (options.stop) subscriber.add(options.stop.subscribe(() => (stop.requested = true)));
@@ -83,7 +89,7 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
     let ended: EndReason | undefined;
 
     const epochs = Array.from({ length: scheduleEpochs(schedule) }, (_, index) => ({ epoch: index + 1, phase: phaseAt(schedule, index + 1) })).filter(({ epoch }) => epoch >= start.epoch);
-    const context: EpochContext = { model, options, schedule, optimizer, restored, loss: options.loss ?? softmaxCrossEntropy(), history, stop, kept };
+    const context: EpochContext = { model, options, schedule, optimizer, restored, loss: options.loss ?? softmaxCrossEntropy(), history, stop, kept, lookahead };
     const run = from(epochs).pipe(
       concatMap(({ phase, epoch }) =>
         defer(async () => {
@@ -106,6 +112,7 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
     );
     const last = defer(() => {
       if (stop.position) return of<TrainingEvent>({ type: 'stopped', position: stop.position, by: stop.pausedBy ?? 'request' });
+      lookahead?.finish();
       if (kept.watched && kept.best) model.setWeights([...kept.best.weights]);
       return of<TrainingEvent>({ type: 'end', history: [...history], reason: ended ?? 'completed', ...(kept.watched && kept.best && { bestEpoch: kept.best.epoch }) });
     });
@@ -141,6 +148,7 @@ interface EpochContext {
   /** Settles once a resumed optimizer state is in place. */
   readonly restored: Promise<void>;
   readonly loss: Loss;
+  readonly lookahead: Lookahead | undefined;
   readonly history: EpochRecord[];
   readonly stop: { requested: boolean; position: TrainingPosition | undefined };
   readonly kept: KeptBest;
@@ -153,7 +161,7 @@ interface KeptBest {
 }
 
 function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt: TrainingPosition): Observable<TrainingEvent> {
-  const { model, options, schedule, optimizer, restored, loss: lossOf, history, stop, kept } = context;
+  const { model, options, schedule, optimizer, restored, loss: lossOf, history, stop, kept, lookahead } = context;
   return defer(() => {
     optimizer.setEpoch(epoch);
     const started = performance.now() - resumeAt.seconds * 1000;
@@ -204,7 +212,9 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
                 await restored;
                 learningRate = learningRateAt(schedule, epoch, queued++, options.stepsPerEpoch);
                 optimizer.setLearningRate(learningRate);
-                return queueStep(model, optimizer, lossOf, batch);
+                const loss = queueStep(model, optimizer, lossOf, batch);
+                lookahead?.afterStep((epoch - 1) * options.stepsPerEpoch! + queued);
+                return loss;
               } finally {
                 batch.dispose(); // backends keep what queued work still reads
               }
@@ -225,7 +235,7 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
       if (stop.requested) {
         const at = position();
         stop.position = at;
-        return defer(async () => options.checkpoint?.({ position: at, history: [...history], optimizer, reason: 'stop', ...(kept.best && { best: kept.best }) })).pipe(ignoreElements());
+        return defer(async () => options.checkpoint?.({ position: at, history: [...history], optimizer, reason: 'stop', ...(kept.best && { best: kept.best }), ...(lookahead && { lookahead: lookahead.weights }) })).pipe(ignoreElements());
       }
       const validation: Observable<Evaluation | undefined> = options.validationBatches ? evaluate(model, options.validationBatches(), options.metrics, options.validationLoss, options.testTimeAugmentation) : of(undefined);
       return validation.pipe(
@@ -246,7 +256,7 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
             kept.best = { epoch, weights: model.getWeights().map((weight) => weight.clone()) };
           }
           const next: TrainingPosition = { ...START, epoch: epoch + 1 };
-          await options.checkpoint?.({ position: next, history: [...history], optimizer, reason: 'epoch', ...(kept.best && { best: kept.best }) });
+          await options.checkpoint?.({ position: next, history: [...history], optimizer, reason: 'epoch', ...(kept.best && { best: kept.best }), ...(lookahead && { lookahead: lookahead.weights }) });
           return { type: 'epoch', record: row };
         }),
       );

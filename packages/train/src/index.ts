@@ -12,3 +12,4 @@ export { type BestWeights, NonFiniteLossError, type OptimizerWeights, type Resum
 export { asClassifier, type Classifier, ClassifierError, classifierOf, type Images, predict, type PredictOptions, type Preprocessing, preprocessingTransforms, topClasses } from './classifier.js';
 export { classifierToOnnx } from './classifier-onnx.js';
 export { augmentedLogits, TEST_TIME_AUGMENTATIONS, type TestTimeAugmentation } from './test-time-augmentation.js';
+export { checkLookahead, type LookaheadOptions } from './lookahead.js';

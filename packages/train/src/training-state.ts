@@ -29,6 +29,8 @@ export interface TrainingState {
   readonly reason: 'epoch' | 'stop';
   /** With `keepBest`: the best epoch so far and its weights (in `model.getWeights()` order), to keep with the checkpoint. */
   readonly best?: BestWeights;
+  /** With `lookahead`: the average of the weights (in `model.weights` order), to keep with the checkpoint. */
+  readonly lookahead?: readonly Tensor[];
 }
 
 /** The weights of the best epoch so far, as `keepBest` keeps them. */
@@ -44,6 +46,8 @@ export interface ResumeFrom {
   readonly optimizerWeights?: OptimizerWeights;
   /** With `keepBest`, the best weights the checkpoint kept (fit copies them; the caller disposes its own). */
   readonly best?: BestWeights;
+  /** With `lookahead`, the average the checkpoint kept (fit copies it; the caller disposes its own). */
+  readonly lookahead?: readonly Tensor[];
 }
 
 /** The loss became NaN or infinite: training stops, the last checkpoint is left as it was. */

@@ -7,8 +7,8 @@ import { dispose, io, type NamedTensorMap, type Tensor } from '@tensorflow/tfjs-
 import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
 import type { ResumeFrom, TrainingState } from '../training-state.js';
 
-/** Bumped whenever the checkpoint layout changes; older readers refuse newer checkpoints. 3: keepBest's weights. */
-export const CHECKPOINT_FORMAT = 3;
+/** Bumped whenever the checkpoint layout changes; older readers refuse newer checkpoints. 3: keepBest's weights; 4: lookahead's average. */
+export const CHECKPOINT_FORMAT = 4;
 
 /** A checkpoint that cannot be read as one; the message names the file. */
 export class CheckpointError extends Error {
@@ -24,6 +24,8 @@ interface CheckpointFile {
   readonly optimizer: io.WeightsManifestEntry[];
   /** keepBest's best epoch so far and its weights' layout in best.bin (format 3). */
   readonly best?: { readonly epoch: number; readonly weights: io.WeightsManifestEntry[] };
+  /** Lookahead's average of the weights: its layout in lookahead.bin (format 4). */
+  readonly lookahead?: { readonly weights: io.WeightsManifestEntry[] };
 }
 
 export interface SaveCheckpointOptions {
@@ -66,16 +68,17 @@ export async function saveCheckpoint(folder: string, state: TrainingState, model
     const optimizer = new Uint8Array(io.concatenateArrayBuffers(Array.isArray(data) ? data : [data]));
     bytes += optimizer.byteLength;
     await writeFile(join(temporary, 'optimizer.bin'), optimizer);
-    let best: CheckpointFile['best'];
-    if (state.best) {
-      // Named by position: they go back into the model in the order getWeights gave them.
-      const encoded = await io.encodeWeights(state.best.weights.map((tensor, i) => ({ name: `weight${i}`, tensor })));
+    // Named by position: they go back in the order they were given.
+    const writeTensors = async (name: string, tensors: readonly Tensor[]) => {
+      const encoded = await io.encodeWeights(tensors.map((tensor, i) => ({ name: `weight${i}`, tensor })));
       const weights = new Uint8Array(io.concatenateArrayBuffers(Array.isArray(encoded.data) ? encoded.data : [encoded.data]));
       bytes += weights.byteLength;
-      await writeFile(join(temporary, 'best.bin'), weights);
-      best = { epoch: state.best.epoch, weights: encoded.specs };
-    }
-    const file: CheckpointFile = { format: CHECKPOINT_FORMAT, config: options.meta ?? null, position: state.position, history: state.history, optimizer: specs, ...(best && { best }) };
+      await writeFile(join(temporary, name), weights);
+      return encoded.specs;
+    };
+    const best: CheckpointFile['best'] = state.best && { epoch: state.best.epoch, weights: await writeTensors('best.bin', state.best.weights) };
+    const lookahead: CheckpointFile['lookahead'] = state.lookahead && { weights: await writeTensors('lookahead.bin', state.lookahead) };
+    const file: CheckpointFile = { format: CHECKPOINT_FORMAT, config: options.meta ?? null, position: state.position, history: state.history, optimizer: specs, ...(best && { best }), ...(lookahead && { lookahead }) };
     await writeFile(join(temporary, 'checkpoint.json'), `${JSON.stringify(file, null, 2)}\n`);
     await check();
     await rm(`${target}.old`, { recursive: true, force: true });
@@ -102,7 +105,7 @@ export interface LoadedCheckpoint {
  * Reads the checkpoint in `folder` (or the `.old` one a crash left behind) into `model`, which must
  * have the same architecture, and returns where `fit` resumes from, mid-epoch included, with the
  * same events as an uninterrupted run. The caller disposes `resume.optimizerWeights` (and
- * `resume.best`'s weights) once `fit` has started.
+ * `resume.best`'s and `resume.lookahead`'s weights) once `fit` has started.
  *
  * ```ts
  * const { resume } = await loadCheckpoint('runs/r1/checkpoint', model);
@@ -124,8 +127,9 @@ export async function loadCheckpoint(folder: string, model: LayersModel): Promis
   }
   const named = await readWeights(join(found, 'optimizer.bin'), file.optimizer);
   const optimizerWeights = file.optimizer.map((spec) => ({ name: spec.name, tensor: named[spec.name]! }));
-  const best = file.best && { epoch: file.best.epoch, weights: await readBest(join(found, 'best.bin'), file.best.weights) };
-  return { meta: file.config, format: file.format, file: join(found, 'checkpoint.json'), resume: { position: file.position, history: file.history, optimizerWeights, ...(best && { best }) } };
+  const best = file.best && { epoch: file.best.epoch, weights: await readTensors(join(found, 'best.bin'), file.best.weights) };
+  const lookahead = file.lookahead && (await readTensors(join(found, 'lookahead.bin'), file.lookahead.weights));
+  return { meta: file.config, format: file.format, file: join(found, 'checkpoint.json'), resume: { position: file.position, history: file.history, optimizerWeights, ...(best && { best }), ...(lookahead && { lookahead }) } };
 }
 
 /** The caller's `meta` and the format, read before building the model it describes. */
@@ -139,7 +143,7 @@ export async function hasCheckpoint(folder: string): Promise<boolean> {
   return (await whereCheckpoint(folder)) !== undefined;
 }
 
-async function readBest(path: string, specs: io.WeightsManifestEntry[]): Promise<Tensor[]> {
+async function readTensors(path: string, specs: io.WeightsManifestEntry[]): Promise<Tensor[]> {
   const named = await readWeights(path, specs);
   return specs.map((spec) => named[spec.name]!);
 }
@@ -171,7 +175,7 @@ async function readCheckpointFile(folder: string): Promise<{ found: string; file
 /** What is wrong with a parsed checkpoint.json, or undefined: checked before any field is used. */
 function checkpointProblem(file: unknown): string | undefined {
   if (!isRecord(file)) return 'expected a JSON object';
-  const { format, config, position, history, optimizer, best } = file;
+  const { format, config, position, history, optimizer, best, lookahead } = file;
   if (typeof format !== 'number') return '"format" must be a number';
   if (config !== null && !isRecord(config)) return '"config" must be an object'; // null: saved without meta
   if (!isRecord(position) || !Number.isSafeInteger(position.epoch) || !Number.isSafeInteger(position.step)) return '"position" must hold an integer epoch and step';
@@ -179,6 +183,7 @@ function checkpointProblem(file: unknown): string | undefined {
   const isWeightSpec = (spec: unknown): boolean => isRecord(spec) && typeof spec.name === 'string' && typeof spec.dtype === 'string' && Array.isArray(spec.shape) && spec.shape.every(Number.isSafeInteger);
   if (!Array.isArray(optimizer) || !optimizer.every(isWeightSpec)) return '"optimizer" must list the optimizer\'s weights (name, shape, dtype)';
   if (best !== undefined && !(isRecord(best) && Number.isSafeInteger(best.epoch) && Array.isArray(best.weights) && best.weights.every(isWeightSpec))) return '"best" must hold the best epoch and its weights (name, shape, dtype)';
+  if (lookahead !== undefined && !(isRecord(lookahead) && Array.isArray(lookahead.weights) && lookahead.weights.every(isWeightSpec))) return '"lookahead" must list the average\'s weights (name, shape, dtype)';
   return undefined;
 }
 
