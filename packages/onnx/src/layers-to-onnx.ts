@@ -22,12 +22,12 @@ interface LayerView {
 
 type Layout = 'nhwc' | 'nchw' | 'flat';
 
-const ACTIVATIONS: Record<string, string | null> = { linear: null, relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh', softmax: 'Softmax', elu: 'Elu', selu: 'Selu', softplus: 'Softplus', softsign: 'Softsign' };
+const ACTIVATIONS: Record<string, string | null> = { linear: null, relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh', softmax: 'Softmax', elu: 'Elu', selu: 'Selu', softplus: 'Softplus', softsign: 'Softsign', gelu: 'Gelu' };
 
 /**
  * A trained tfjs-layers model as ONNX bytes (opset 13): dense, 2-D convolutions, batch
  * normalisation (kept as ONNX's inference BatchNormalization, so its numbers are the model's),
- * max/average/global pooling, ReLU and the other common activations, flatten, residual adds,
+ * max/average/global pooling, ReLU, GELU and the other common activations, rescaling, flatten, residual adds,
  * concatenation; dropout is left out, as at inference. The graph takes `images` as the tfjs model
  * does (NHWC float32, batch first; convolutions run NCHW inside behind one transpose) and gives
  * `logits`, the model's output, and `probabilities`, their softmax.
@@ -127,7 +127,9 @@ function translate(graph: GraphBuilder, layer: LayerView): void {
     if (!(name in ACTIVATIONS)) fail(`activation ${name} has no ONNX translation here`);
     const op = ACTIVATIONS[name];
     if (op === 'Softmax' && layout === 'nchw') fail('softmax over channels of an image');
-    graph.define(output, op ? graph.add(op, [value]) : value, layout);
+    // ONNX has Gelu from opset 20 only: x · ½(1 + erf(x/√2)), as tfjs computes it.
+    const gelu = (x: string) => graph.add('Mul', [x, graph.add('Mul', [graph.add('Add', [graph.add('Erf', [graph.add('Div', [x, graph.weight([Math.SQRT2], [])])]), graph.weight([1], [])]), graph.weight([0.5], [])])]);
+    graph.define(output, op === 'Gelu' ? gelu(value) : op ? graph.add(op, [value]) : value, layout);
   };
   const weights = layer.getWeights();
   switch (layer.getClassName()) {
@@ -165,6 +167,11 @@ function translate(graph: GraphBuilder, layer: LayerView): void {
     }
     case 'Activation':
       return activate(graph.value(inputs[0]!, graph.layout(inputs[0]!)), graph.layout(inputs[0]!));
+    case 'Rescaling': {
+      const value = graph.value(inputs[0]!, graph.layout(inputs[0]!));
+      const scaled = graph.add('Mul', [value, graph.weight([Number(config.scale)], [])]);
+      return graph.define(output, Number(config.offset ?? 0) === 0 ? scaled : graph.add('Add', [scaled, graph.weight([Number(config.offset)], [])]), graph.layout(inputs[0]!));
+    }
     case 'MaxPooling2D':
     case 'AveragePooling2D': {
       if (config.dataFormat !== 'channelsLast') fail('channels-first data');

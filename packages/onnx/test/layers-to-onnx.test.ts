@@ -74,6 +74,21 @@ describe('layersToOnnx', () => {
     await compare(m, 5);
   });
 
+  test('GELU activations and a rescaling (airbench\'s head) match', async () => {
+    const m = sequential({
+      layers: [
+        layers.conv2d({ inputShape: [6, 6, 3], filters: 4, kernelSize: 2, padding: 'valid' }),
+        layers.activation({ activation: 'gelu' }),
+        layers.maxPooling2d({ poolSize: 5 }),
+        layers.flatten(),
+        layers.dense({ units: 3, useBias: false, activation: 'gelu' }),
+        layers.rescaling({ scale: 1 / 9, offset: 0.25 }),
+      ],
+    });
+    randomise(m, 4);
+    await compare(m);
+  });
+
   test('says which layer it cannot translate', () => {
     const m = sequential({ layers: [layers.conv2d({ inputShape: [8, 8, 3], filters: 2, kernelSize: 3, dilationRate: 2 }), layers.flatten(), layers.dense({ units: 2 })] });
     expect(() => layersToOnnx(m)).toThrow(OnnxExportError);
