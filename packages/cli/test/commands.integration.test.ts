@@ -18,14 +18,14 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('the commands on a CIFAR-shaped data folder, run as a user would', () => {
-  test('train (a short run) writes the model, history, summary and the three charts', async () => {
+  test('train (a short run) writes the model (tfjs and ONNX), history, summary and the three charts', async () => {
     const result = await runCli(['train', '--data', data, '--schedule', '2@0.05', '--limit', '2000', '--out', run, '--json']);
     expect(result.code, result.stderr).toBe(0);
     // Checkpoints and validation leave nothing behind: as many live tensors after each epoch.
     const epochLines = result.stdout.trim().split('\n').map((line) => JSON.parse(line)).filter((line) => 'valAccuracy' in line && 'tensors' in line);
     expect(epochLines).toHaveLength(2);
     expect(epochLines[1].tensors).toBe(epochLines[0].tensors);
-    expect((await readdir(run)).sort()).toEqual(['accuracy.png', 'checkpoint', 'confusion-matrix.png', 'experiment.json', 'history.json', 'loss.png', 'model', 'progress.json', 'samples.png', 'summary.json']);
+    expect((await readdir(run)).sort()).toEqual(['accuracy.png', 'checkpoint', 'confusion-matrix.png', 'experiment.json', 'history.json', 'loss.png', 'model', 'model.onnx', 'progress.json', 'samples.png', 'summary.json']);
     const summary = JSON.parse(await readFile(join(run, 'summary.json'), 'utf8'));
     expect(summary).toMatchObject({ architecture: '3072→1650→512→138→10', epochs: 2, batchSize: 128, seed: 43, split: { train: 1800, validation: 200, test: 500 } });
     // It learned (well above chance, 0.1; its training loss fell), and the figure is the confusion
