@@ -23,6 +23,18 @@ export type LearningRateSchedule =
       readonly warmupEpochs?: number;
     }
   | {
+      /**
+       * airbench's: a straight line from `start`·peak up to `peak` over the first `warmupFraction`
+       * of the steps (default 0.2 and 0.23), then a straight line down towards `end`·peak (0.07).
+       */
+      readonly type: 'triangle';
+      readonly epochs: number;
+      readonly peak: number;
+      readonly start?: number;
+      readonly end?: number;
+      readonly warmupFraction?: number;
+    }
+  | {
       /** Smith's one-cycle: up from peak/25 to `peak` over the first `warmupFraction` (0.3), then cosine down to peak/10⁴. */
       readonly type: 'oneCycle';
       readonly epochs: number;
@@ -69,6 +81,13 @@ export function learningRateAt(schedule: LearningRateSchedule, epoch: number, st
       if (t < warmup) return (schedule.from * (t + 1)) / warmup;
       return schedule.from + ((schedule.to - schedule.from) * (t - warmup)) / Math.max(1, total - 1 - warmup);
     }
+    case 'triangle': {
+      // As airbench's LambdaLR: warm-up steps floor(total · fraction); the last step stops short of `end`.
+      const warmup = Math.floor((schedule.warmupFraction ?? 0.23) * total);
+      const [start, end] = [schedule.start ?? 0.2, schedule.end ?? 0.07];
+      const factor = t < warmup ? start + ((1 - start) * t) / warmup : 1 + ((end - 1) * (t - warmup)) / (total - warmup);
+      return schedule.peak * factor;
+    }
     case 'oneCycle': {
       const warmup = Math.max(1, Math.round((schedule.warmupFraction ?? 0.3) * total));
       const start = schedule.peak / 25;
@@ -95,8 +114,12 @@ export function checkSchedule(schedule: LearningRateSchedule): void {
     positive('to', schedule.to, true);
   } else positive('peak', schedule.peak);
   if (schedule.type === 'cosine') positive('final', schedule.final, true);
-  if (schedule.type === 'oneCycle' && schedule.warmupFraction !== undefined && !(schedule.warmupFraction > 0 && schedule.warmupFraction < 1)) throw new RangeError(`schedule oneCycle: warmupFraction must be in (0, 1), got ${schedule.warmupFraction}`);
-  if (schedule.type !== 'oneCycle') {
+  if (schedule.type === 'triangle') {
+    positive('start', schedule.start, true);
+    positive('end', schedule.end, true);
+  }
+  if ((schedule.type === 'oneCycle' || schedule.type === 'triangle') && schedule.warmupFraction !== undefined && !(schedule.warmupFraction > 0 && schedule.warmupFraction < 1)) throw new RangeError(`schedule ${schedule.type}: warmupFraction must be in (0, 1), got ${schedule.warmupFraction}`);
+  if (schedule.type === 'cosine' || schedule.type === 'linear') {
     positive('warmupEpochs', schedule.warmupEpochs, true);
     if ((schedule.warmupEpochs ?? 0) >= schedule.epochs) throw new RangeError(`schedule ${schedule.type}: warmupEpochs (${schedule.warmupEpochs}) must be fewer than epochs (${schedule.epochs})`);
   }

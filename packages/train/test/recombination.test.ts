@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { evaluate, fit, type FitOptions, type LearningRateSchedule, learningRateAt, type OptimizerSpec, type OptimizerWeights, softmaxCrossEntropy, type TrainingEvent, TrainingOptimizer, type TrainingPosition } from '../src/index.js';
 import { ImageDataset, labelArray } from '@rxvision/dataset';
 import { toyDataset } from './fixtures.js';
+import { checkSchedule } from '../src/learning-rate.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -38,6 +39,14 @@ describe('learning-rate schedules', () => {
     expect(learningRateAt(cycle, 10, 9, 10)).toBeCloseTo(0.5e-4, 10);
     const linear: LearningRateSchedule = { type: 'linear', epochs: 2, from: 0.1, to: 0.0, warmupEpochs: 0 };
     expect([0, 1, 2, 3].map((step) => learningRateAt(linear, 1 + Math.floor(step / 2), step % 2, 2))).toEqual([0.1, 0.1 * (2 / 3), 0.1 / 3, 0].map((rate) => expect.closeTo(rate, 10)));
+  });
+
+  test('triangle is airbench\'s LambdaLR: 0.2·peak up to the peak over the first 23% of steps, then down towards 0.07·peak', () => {
+    // airbench94: 476 steps, warm-up int(476 · 0.23) = 109 steps; get_lr(step) as its source writes it.
+    const airbench = (step: number) => (step < 109 ? 0.2 * (1 - step / 109) + step / 109 : 1 - (step - 109) / 367 + (0.07 * (step - 109)) / 367);
+    const triangle: LearningRateSchedule = { type: 'triangle', epochs: 7, peak: 1.5 };
+    for (const t of [0, 1, 54, 108, 109, 110, 300, 475]) expect(learningRateAt(triangle, 1 + Math.floor(t / 68), t % 68, 68), `step ${t}`).toBeCloseTo(1.5 * airbench(t), 10);
+    expect(() => checkSchedule({ type: 'triangle', epochs: 2, peak: 1, warmupFraction: 1 })).toThrow('schedule triangle: warmupFraction must be in (0, 1), got 1');
   });
 
   test('fit uses the rate of each step and reports it; the epoch record has the last one', async () => {
