@@ -35,7 +35,7 @@ describe('experiments that cannot run: one line, exit 1, no run folder', () => {
     ['a CNN too deep for its images', { ...base, model: { type: 'cnn', blocks: [8, 8, 8, 8, 8] } }, 'model: 5 blocks halve 8×8 images below one pixel; use at most 3 (for 8×8×1 images in 3 classes)'],
     ['one class', { ...base, dataset: { type: 'arrow', train: 'one.arrow' } }, 'dataset: holds one class ("only"); a classifier tells at least two apart'],
     ['10,000-deep nesting', { ...base, description: DEEP }, 'the experiment is nested more than 32 levels deep; no field goes that deep'],
-    ['a 50 MB string', { ...base, model: { type: 'x'.repeat(50_000_000) } }, `model.type: expected one of "tutorial", "mlp", "cnn", "resnet", got "${'x'.repeat(80)}…" (50,000,000 characters)`],
+    ['a 50 MB string', { ...base, model: { type: 'x'.repeat(50_000_000) } }, `model.type: expected one of "tutorial", "mlp", "cnn", "resnet", "airbench", got "${'x'.repeat(80)}…" (50,000,000 characters)`],
   ])('%s', async (name, experiment, problem) => {
     const file = join(dir, `${name.replace(/\W+/g, '-')}.json`);
     // Written by hand where JSON.stringify itself would overflow the stack.

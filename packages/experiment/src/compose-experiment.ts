@@ -1,8 +1,9 @@
 import { DatasetError, type LabeledImages, randomSplit, subset } from '@rxvision/dataset';
 import { type OpenedImages, openImages, prepareCifar10, prepareCifar100, prepareFashionMnist, prepareImageFolder, type PrepareOptions, prepareParquet } from '@rxvision/dataset/node';
 import { topKAccuracy } from '@rxvision/metrics';
-import { checkCnnOptions, checkMlpOptions, checkResNetOptions, createCnn, createMlp, createResNet, createTutorialModel, TUTORIAL_HIDDEN_UNITS } from '@rxvision/model';
-import { cutout, epochBatches, evaluationBatches, horizontalFlip, type ImageTransform, randomCrop } from '@rxvision/stream';
+import { checkAirbenchOptions, checkCnnOptions, checkMlpOptions, checkResNetOptions, createAirbench, createCnn, createMlp, createResNet, createTutorialModel, TUTORIAL_HIDDEN_UNITS, whiteningKernel } from '@rxvision/model';
+import { cutout, epochBatches, evaluationBatches, horizontalFlip, type ImageTransform, randomCrop, readImages } from '@rxvision/stream';
+import { concatMap, lastValueFrom, of } from 'rxjs';
 import { type FitOptions, preprocessingTransforms, softmaxCrossEntropy } from '@rxvision/train';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { access } from 'node:fs/promises';
@@ -71,8 +72,9 @@ export async function composeExperiment(experiment: Experiment, options: Compose
   if (test && (test.shape.join() !== train.shape.join() || test.classes.join() !== train.classes.join())) {
     throw new ExperimentError(source, `dataset: the test split (${test.shape.join('×')}, classes ${test.classes.join(', ')}) does not match the training split (${train.shape.join('×')}, classes ${train.classes.join(', ')})`);
   }
+  const whitening = experiment.model.type === 'airbench' ? await whiteningOf(train, experiment.model, normalisation) : undefined;
   return {
-    createModel: () => buildModel(experiment, train),
+    createModel: () => buildModel(experiment, train, whitening),
     train,
     validation,
     ...(test && { test, testBatches: evaluation(test) }),
@@ -158,6 +160,7 @@ function checkModel(experiment: Experiment, train: LabeledImages, source: string
     if (model.type === 'tutorial') return checkMlpOptions({ ...common, hidden: TUTORIAL_HIDDEN_UNITS });
     if (model.type === 'mlp') return checkMlpOptions({ ...common, ...model });
     if (model.type === 'cnn') return checkCnnOptions({ ...common, ...model });
+    if (model.type === 'airbench') return checkAirbenchOptions({ ...common, ...model });
     return checkResNetOptions({ ...common, ...model });
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
@@ -165,7 +168,18 @@ function checkModel(experiment: Experiment, train: LabeledImages, source: string
   }
 }
 
-function buildModel(experiment: Experiment, train: LabeledImages): LayersModel {
+type AirbenchModel = Extract<Experiment['model'], { type: 'airbench' }>;
+
+/** airbench's whitening kernel from the first `whitenImages` (5000) training images, preprocessed as the model sees them. */
+async function whiteningOf(train: LabeledImages, model: AirbenchModel, transforms: readonly ImageTransform[]): Promise<Float32Array> {
+  const count = Math.min(model.whitenImages ?? 5000, train.length);
+  const rows = of(Uint32Array.from({ length: count }, (_, i) => i));
+  const images = transforms.reduce((stream, transform) => transform(stream), rows.pipe(readImages(train)));
+  const batch = await lastValueFrom(images.pipe(concatMap((pending) => pending)));
+  return whiteningKernel(batch.pixels, [count, ...train.shape], { ...(model.whitenKernelSize && { kernelSize: model.whitenKernelSize }), ...(model.whitenEpsilon && { epsilon: model.whitenEpsilon }) });
+}
+
+function buildModel(experiment: Experiment, train: LabeledImages, whitening?: Float32Array): LayersModel {
   const common = { inputShape: train.shape, classes: train.classes.length, seed: experiment.seed };
   const { model } = experiment;
   switch (model.type) {
@@ -177,5 +191,9 @@ function buildModel(experiment: Experiment, train: LabeledImages): LayersModel {
       return createCnn({ ...common, ...model });
     case 'resnet':
       return createResNet({ ...common, ...model });
+    case 'airbench': {
+      const { whitenImages: _images, whitenEpsilon: _epsilon, ...options } = model;
+      return createAirbench({ ...common, ...options, ...(whitening && { whitening }) });
+    }
   }
 }

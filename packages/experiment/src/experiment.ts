@@ -49,6 +49,15 @@ const model = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('mlp'), hidden: depth(64), dropout: z.number().min(0).lt(1).optional() }),
   z.strictObject({ type: z.literal('cnn'), blocks: depth(16), convolutionsPerBlock: positiveInteger.max(64, 'deeper than rxvision builds').optional(), batchNorm: z.boolean().optional(), dropout: z.number().min(0).lt(1).optional() }),
   z.strictObject({ type: z.literal('resnet'), stages: depth(16), blocksPerStage: positiveInteger.max(64, 'deeper than rxvision builds').optional(), stemFilters: width.optional(), dropout: z.number().min(0).lt(1).optional() }),
+  z.strictObject({
+    type: z.literal('airbench'),
+    widths: z.tuple([width, width, width]).optional(),
+    batchNormMomentum: z.number().min(0).lt(1).optional(),
+    outputScale: z.number().positive().optional(),
+    whitenKernelSize: positiveInteger.max(8, 'larger than a patch whitening needs').optional(),
+    whitenImages: positiveInteger.optional(),
+    whitenEpsilon: z.number().positive().optional(),
+  }),
 ]);
 
 const augmentation = z.discriminatedUnion('type', [
@@ -72,6 +81,7 @@ const schedule = z.union([
     z.strictObject({ type: z.literal('cosine'), epochs, peak: rate, warmupEpochs: z.number().min(0).optional(), final: z.number().min(0).optional() }),
     z.strictObject({ type: z.literal('linear'), epochs, from: rate, to: z.number().min(0), warmupEpochs: z.number().min(0).optional() }),
     z.strictObject({ type: z.literal('oneCycle'), epochs, peak: rate, warmupFraction: z.number().gt(0).lt(1).optional() }),
+    z.strictObject({ type: z.literal('triangle'), epochs, peak: rate, start: z.number().min(0).optional(), end: z.number().min(0).optional(), warmupFraction: z.number().gt(0).lt(1).optional() }),
   ]),
 ]);
 
@@ -87,11 +97,11 @@ export const experimentSchema = z.strictObject({
   validation: z.union([z.number().int().min(1), z.number().gt(0).lt(1)]).default(5000).describe('Images held out of the training split for validation: a count, or a fraction below 1.'),
   limit: z.number().int().min(10).optional().describe('Train and validate on the first N training images only (quick runs).'),
   batchSize: positiveInteger.default(128).describe('Images per optimisation step.'),
-  model: model.describe('The network: tutorial, mlp (hidden widths), cnn (blocks of filters), resnet (stages of filters).'),
+  model: model.describe('The network: tutorial, mlp (hidden widths), cnn (blocks of filters), resnet (stages of filters), airbench (three block widths; its whitening layer set from the first whitenImages training images).'),
   augment: z.array(augmentation).default([]).describe('Training-time augmentations in order: randomCrop (padding; fill zeros or reflect), horizontalFlip (probability; alternate: each image mirrored on alternate epochs), cutout (size); seeded by seed.'),
   normalize: z.strictObject({ mean: z.array(z.number()).min(1).max(4, 'more than the channels of an image'), std: z.array(z.number().positive()).min(1).max(4, 'more than the channels of an image') }).optional().describe('Per-channel normalisation of pixels in [0, 1], applied to every split.'),
   optimizer: optimizer.default({ type: 'sgd' }).describe('sgd (momentum, nesterov, weightDecay), adam or adamw (beta1, beta2, epsilon, weightDecay); one for the whole run.'),
-  schedule: schedule.describe('The learning rate over the run: phases [{ epochs, learningRate }] one after another, or cosine, linear or oneCycle per step.'),
+  schedule: schedule.describe('The learning rate over the run: phases [{ epochs, learningRate }] one after another, or cosine, linear, oneCycle or triangle (airbench\'s) per step.'),
   lookahead: z
     .strictObject({
       every: z.number().int().min(1).optional().describe('Steps between updates (default 5).'),

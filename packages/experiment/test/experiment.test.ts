@@ -43,7 +43,7 @@ describe('parseExperiment', () => {
   });
 
   test('a wrong field fails in one line naming the field and what it allows', () => {
-    expect(problem({ ...minimal, model: { type: 'vgg' } })).toBe('x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", got "vgg"');
+    expect(problem({ ...minimal, model: { type: 'vgg' } })).toBe('x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", "airbench", got "vgg"');
     expect(problem({ ...minimal, modle: {} })).toBe('x.json: the experiment: unknown field "modle"');
     expect(problem({ ...minimal, batchSize: 0 })).toBe('x.json: batchSize: expected a number > 0, got 0');
     expect(problem({ ...minimal, optimizer: { type: 'sgd', momentum: 1.5 } })).toBe('x.json: optimizer.momentum: expected a number < 1, got 1.5');
@@ -65,7 +65,7 @@ describe('parseExperiment', () => {
     expect(problem({ ...minimal, description: deep })).toBe('x.json: the experiment is nested more than 32 levels deep; no field goes that deep');
     const long = 'x'.repeat(50_000_000);
     const line = problem({ ...minimal, model: { type: long } });
-    expect(line).toBe(`x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", got "${'x'.repeat(80)}…" (50,000,000 characters)`);
+    expect(line).toBe(`x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", "airbench", got "${'x'.repeat(80)}…" (50,000,000 characters)`);
     expect(problem({ ...minimal, description: long })).toBe(`x.json: description: expected text of length ≤ 10000 (a description, not a document), got "${'x'.repeat(80)}…" (50,000,000 characters)`);
     expect(problem({ ...minimal, [long]: 1 })).toBe(`x.json: the experiment: unknown field "${'x'.repeat(80)}…" (50,000,000 characters)`);
   });

@@ -16,6 +16,8 @@ export interface AirbenchOptions extends ClassifierOptions {
   readonly outputScale?: number;
   /** Side of the whitening convolution's patches; default 2. */
   readonly whitenKernelSize?: number;
+  /** The whitening kernel (`whiteningKernel` of training images, as the model sees them); without it the layer keeps a random start. */
+  readonly whitening?: Float32Array;
 }
 
 /** The parameters `createAirbench` would make, or the RangeError it would throw, without building anything. */
@@ -77,6 +79,12 @@ export function createAirbench(options: AirbenchOptions): LayersModel {
   model.add(layers.dense({ name: 'logits', units: classes, useBias: false, kernelInitializer: torchUniform(previous) }));
   model.add(layers.rescaling({ name: 'scale', scale: outputScale, offset: 0 }));
   for (const { name, inputs } of convolutions) diracStart(model, name, inputs);
+  if (options.whitening) {
+    const whiten = model.getLayer('whiten');
+    const [kernel, bias] = whiten.getWeights();
+    if (options.whitening.length !== kernel!.size) throw new RangeError(`createAirbench: whitening has ${options.whitening.length} values, the ${k}×${k} layer ${kernel!.size}`);
+    tidy(() => whiten.setWeights([tensor4d(options.whitening!, kernel!.shape as [number, number, number, number]), bias!]));
+  }
   freeze(model);
   return model;
 }
