@@ -85,6 +85,9 @@ export function createAirbench(options: AirbenchOptions): LayersModel {
     if (options.whitening.length !== kernel!.size) throw new RangeError(`createAirbench: whitening has ${options.whitening.length} values, the ${k}×${k} layer ${kernel!.size}`);
     tidy(() => whiten.setWeights([tensor4d(options.whitening!, kernel!.shape as [number, number, number, number]), bias!]));
   }
+  // Sequential builds its inner model lazily, on first use, and that sets every weight trainable
+  // again: built now, the freeze below stays.
+  model.build(model.inputs[0]!.shape);
   freeze(model);
   return model;
 }

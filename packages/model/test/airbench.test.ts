@@ -24,8 +24,16 @@ describe('createAirbench', () => {
     model.dispose();
   });
 
-  test('the whitening kernel and every batch-norm scale are frozen; biases, convolutions and the head train', () => {
+  test('the whitening kernel and every batch-norm scale are frozen; biases, convolutions and the head train', async () => {
     const model = createAirbench({ ...small, seed: 1 });
+    // Frozen for good: a training step (the model's first use) leaves them as they were.
+    const named = (name: string) => model.weights.find((w) => w.originalName === name || w.originalName.endsWith(name))!.read().dataSync().slice();
+    const [kernel, bias] = [named('whiten/kernel'), named('whiten/bias')];
+    const optimizer = tf.train.sgd(0.5);
+    optimizer.minimize(() => tf.sum(tf.square(model.apply(tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 1), { training: true }) as tf.Tensor)) as tf.Scalar);
+    expect(named('whiten/kernel')).toEqual(kernel);
+    expect(named('whiten/bias')).not.toEqual(bias);
+    expect(model.weights.filter((w) => w.originalName.endsWith('/gamma')).every((w) => Array.from(w.read().dataSync()).every((g) => g === 1))).toBe(true);
     const trained = model.trainableWeights.map((w) => (w as unknown as { originalName: string }).originalName);
     expect(trained).toContain('whiten/bias');
     expect(trained).not.toContain('whiten/kernel');

@@ -16,7 +16,7 @@ interface LayerView {
   name: string;
   getClassName(): string;
   getConfig(): Record<string, unknown>;
-  getWeights(): { shape: number[]; dataSync(): ArrayLike<number> }[];
+  readonly weights: { readonly originalName: string; read(): { shape: number[]; dataSync(): ArrayLike<number> } }[];
   inboundNodes: { inputTensors: { name: string; shape: (number | null)[] }[]; outputTensors: { name: string; shape: (number | null)[] }[] }[];
 }
 
@@ -131,11 +131,12 @@ function translate(graph: GraphBuilder, layer: LayerView): void {
     const gelu = (x: string) => graph.add('Mul', [x, graph.add('Mul', [graph.add('Add', [graph.add('Erf', [graph.add('Div', [x, graph.weight([Math.SQRT2], [])])]), graph.weight([1], [])]), graph.weight([0.5], [])])]);
     graph.define(output, op === 'Gelu' ? gelu(value) : op ? graph.add(op, [value]) : value, layout);
   };
-  const weights = layer.getWeights();
+  // By name: a layer lists its trainable weights first, so a frozen kernel comes after its bias.
+  const weight = (name: string) => layer.weights.find((w) => w.originalName.endsWith(`/${name}`))?.read();
   switch (layer.getClassName()) {
     case 'Dense': {
       if (rank !== 2) fail(`dense on rank-${rank} inputs`);
-      const [kernel, bias] = weights;
+      const [kernel, bias] = [weight('kernel'), weight('bias')];
       const [inputs_, units] = kernel!.shape as [number, number];
       const b = bias ? graph.weight(bias.dataSync(), [units]) : graph.weight(new Float32Array(units), [units]);
       return activate(graph.add('Gemm', [graph.value(inputs[0]!, 'flat'), graph.weight(kernel!.dataSync(), [inputs_, units]), b]), 'flat');
@@ -143,7 +144,7 @@ function translate(graph: GraphBuilder, layer: LayerView): void {
     case 'Conv2D': {
       if (config.dataFormat !== 'channelsLast') fail('channels-first data');
       if (pair(config.dilationRate, 1).some((d) => d !== 1)) fail('dilated convolution');
-      const [kernel, bias] = weights;
+      const [kernel, bias] = [weight('kernel'), weight('bias')];
       const [kh, kw, channels, filters] = kernel!.shape as [number, number, number, number];
       const attributes = { kernel_shape: [kh, kw], strides: pair(config.strides, 1), ...padding(config.padding, fail) };
       const conv = [graph.value(inputs[0]!, 'nchw'), graph.weight(toOihw(kernel!.dataSync(), kh, kw, channels, filters), [filters, channels, kh, kw]), ...(bias ? [graph.weight(bias.dataSync(), [filters])] : [])];
@@ -152,12 +153,10 @@ function translate(graph: GraphBuilder, layer: LayerView): void {
     case 'BatchNormalization': {
       const axis = Number(config.axis);
       if (axis !== -1 && axis !== rank - 1) fail(`normalisation over axis ${axis}, not the channels`);
-      const list = [...weights];
       const channels = inputTensors[0]!.shape[rank - 1]!;
-      const gamma = config.scale ? list.shift()!.dataSync() : new Float32Array(channels).fill(1);
-      const beta = config.center ? list.shift()!.dataSync() : new Float32Array(channels);
-      const [mean, variance] = list;
-      const parameters = [gamma, beta, mean!.dataSync(), variance!.dataSync()].map((v) => graph.weight(v, [channels]));
+      const gamma = config.scale ? weight('gamma')!.dataSync() : new Float32Array(channels).fill(1);
+      const beta = config.center ? weight('beta')!.dataSync() : new Float32Array(channels);
+      const parameters = [gamma, beta, weight('moving_mean')!.dataSync(), weight('moving_variance')!.dataSync()].map((v) => graph.weight(v, [channels]));
       return graph.define(output, graph.add('BatchNormalization', [graph.value(inputs[0]!, spatial), ...parameters], { epsilon: { float: Number(config.epsilon) } }), spatial);
     }
     case 'ReLU': {

@@ -74,6 +74,15 @@ describe('layersToOnnx', () => {
     await compare(m, 5);
   });
 
+  test('frozen weights (listed after the trainable ones) are read by name: a frozen kernel and batch-norm scale', async () => {
+    const m = sequential({ layers: [layers.conv2d({ inputShape: [6, 6, 3], filters: 4, kernelSize: 3, padding: 'same' }), layers.batchNormalization({}), layers.flatten(), layers.dense({ units: 3 })] });
+    m.build(m.inputs[0]!.shape);
+    randomise(m, 5);
+    for (const weight of m.weights) if (/\/(kernel|gamma)$/.test(weight.originalName) && !weight.originalName.startsWith('dense')) weight.trainable = false;
+    expect(m.getLayer(m.layers[0]!.name).getWeights()[0]!.shape).toEqual([4]); // the bias first, now
+    await compare(m);
+  });
+
   test('GELU activations and a rescaling (airbench\'s head) match', async () => {
     const m = sequential({
       layers: [
