@@ -1,4 +1,4 @@
-import { add, dispose, mul, type Tensor, tidy } from '@tensorflow/tfjs-core';
+import { add, dispose, mul, sub, type Tensor, tidy } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
 /**
@@ -66,7 +66,8 @@ export class Lookahead {
 
   private blend(decay: number): void {
     const weights = this.model.weights;
-    const next = tidy(() => this.average.map((average, i) => (decay === 1 ? average.clone() : add(mul(average, decay), mul(weights[i]!.read(), 1 - decay)))));
+    // As PyTorch's lerp: average + (1 − decay)·(weights − average), so a weight that did not move (a frozen one) stays to the bit.
+    const next = tidy(() => this.average.map((average, i) => (decay === 1 ? average.clone() : add(average, mul(sub(weights[i]!.read(), average), 1 - decay)))));
     dispose(this.average);
     this.average = next;
     tidy(() => weights.forEach((weight, i) => weight.write(next[i]!.clone())));

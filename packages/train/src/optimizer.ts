@@ -109,12 +109,28 @@ export class TrainingOptimizer extends Optimizer {
   override applyGradients(gradients: NamedTensorMap | NamedTensor[]): void {
     const weightDecay = this.spec.weightDecay ?? 0;
     if (weightDecay === 0 && this.groups.size === 0) return this.inner.applyGradients(gradients);
-    const named = (Array.isArray(gradients) ? gradients : Object.entries(gradients).map(([name, tensor]) => ({ name, tensor }))).filter(({ name }) => {
-      const epochs = this.groups.get(name)?.epochs;
-      return epochs === undefined || this.epoch <= epochs;
-    });
+    const all = Array.isArray(gradients) ? gradients : Object.entries(gradients).map(([name, tensor]) => ({ name, tensor }));
     const variable = (name: string) => engine().registeredVariables[name] as Variable;
-    const decayOf = (name: string) => this.groups.get(name)?.weightDecay ?? weightDecay;
+    // tfjs's optimizers keep their state (momentum, moments) by a variable's place in the list, so
+    // every variable stays in it: a group past its epochs is stepped like the others and then put back.
+    const frozen = all.filter(({ name }) => this.isFrozen(name)).map(({ name }) => ({ weights: variable(name), kept: clone(variable(name)) }));
+    try {
+      this.applyWithGroups(all, weightDecay, variable);
+    } finally {
+      for (const { weights, kept } of frozen) {
+        weights.assign(kept);
+        kept.dispose();
+      }
+    }
+  }
+
+  private isFrozen(name: string): boolean {
+    const epochs = this.groups.get(name)?.epochs;
+    return epochs !== undefined && this.epoch > epochs;
+  }
+
+  private applyWithGroups(named: NamedTensor[], weightDecay: number, variable: (name: string) => Variable): void {
+    const decayOf = (name: string) => (this.isFrozen(name) ? 0 : (this.groups.get(name)?.weightDecay ?? weightDecay));
     if (this.spec.type === 'adamw') {
       // w ← w·(1 − rate·decay), then Adam's step on the plain gradient.
       for (const { name } of named) {

@@ -67,6 +67,17 @@ describe('parameter groups', () => {
     expect(three['0/kernel']).not.toEqual(one['0/kernel']);
   });
 
+  test('a group that stops first in the optimizer\'s list (the first layer, with momentum) keeps its weights, and the others keep their own momentum', async () => {
+    // tfjs's optimizers hold momentum by a variable's place in the list: leaving the first layer out
+    // would hand every later variable its neighbour's buffer (it threw a broadcast error mid-run).
+    const sgd: OptimizerSpec = { type: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 0.01 };
+    const one = await moves(sgd, [{ match: '^dense_', epochs: 1 }], 1);
+    const three = await moves(sgd, [{ match: '^dense_', epochs: 1 }], 3);
+    expect(three['0/kernel']).toEqual(one['0/kernel']);
+    expect(three['0/bias']).toEqual(one['0/bias']);
+    expect(three['1/kernel']).not.toEqual(one['1/kernel']);
+  });
+
   test('a group that matches nothing, a bad pattern, and a scale Adam cannot honour are refused in one line', async () => {
     const run = (optimizer: OptimizerSpec, groups: ParameterGroup[]) => moves(optimizer, groups, 1);
     await expect(run({ type: 'sgd' }, [{ match: '/gamma$', learningRateScale: 2 }])).rejects.toThrow(/^parameter group "\/gamma\$" matches no trainable weight of mlp \(dense_Dense\d+\/kernel, /);
