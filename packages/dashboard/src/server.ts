@@ -194,9 +194,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     const cors = allowed ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
     const split = file.replace(/\.arrow$/, '');
     if (!(DATASET_SPLITS as readonly string[]).includes(split) || !file.endsWith('.arrow')) return sendJson(response, 404, { error: `a run's data is ${DATASET_SPLITS.map((s) => `${s}.arrow`).join(' or ')}` });
-    const run = await readRun(root, name);
-    if (!run) return sendJson(response, 404, { error: `no run named ${JSON.stringify(name)}` });
-    const path = runDatasetFile(run.experiment, split as DatasetSplit);
+    // Only the experiment is needed (where its data is), read as every run file here: a regular file or nothing.
+    const folder = await runFolder(root, name);
+    if (!folder) return sendJson(response, 404, { error: `no run named ${JSON.stringify(name)}` });
+    const text = await readRunFile(folder, RUN_FILES.experiment).catch((error: unknown) => (error instanceof NotARegularFile ? undefined : Promise.reject(error)));
+    const experiment = text && parsedOrNothing(text);
+    const path = runDatasetFile(experiment, split as DatasetSplit);
     const handle = path && (await open(path).catch(() => undefined));
     if (!handle) return sendJson(response, 404, { error: `${name}'s experiment names no ${split} split, or its file ${path ?? ''} is not there` });
     try {
@@ -301,6 +304,15 @@ function hostNames(address: AddressInfo): Set<string> {
     for (const addresses of Object.values(networkInterfaces())) for (const a of addresses ?? []) names.add(literal(a.address, a.family));
   }
   return new Set([...names].flatMap((name) => [`${name}:${address.port}`, ...(address.port === 80 ? [name] : [])]));
+}
+
+/** A file's JSON, or undefined where it is not JSON (a damaged file names no data). */
+function parsedOrNothing(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 async function sendOnnxRuntimeWeb(response: ServerResponse, file: string): Promise<void> {
