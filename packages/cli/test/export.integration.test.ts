@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { selectBackend } from '@rxvision/backend/node';
 import { subset } from '@rxvision/dataset';
+import { claimFolder } from '@rxvision/folder';
 import { CIFAR10_SOURCE_VARIABLE, openImageDataset, prepareCifar10 } from '@rxvision/dataset/node';
 import { readClassifierMetadata } from '@rxvision/onnx';
 import { predict } from '@rxvision/train';
@@ -91,6 +92,21 @@ describe.runIf(source)('rxvision export --format onnx', () => {
     },
     600_000,
   );
+
+  test('a run folder another process writes is not written: export waits its turn, as every writer of a run folder does', async () => {
+    const run = join(dir, 'run-the-tutorial-MLP');
+    const claim = await claimFolder(run, { purpose: 'train' });
+    try {
+      const held = await runCli(['export', run]);
+      expect(held.code, held.stderr).toBe(75);
+      const line = held.stderr.trim();
+      expect([line.startsWith(`rxvision: ${run} is being written by `), line.endsWith('; wait for it to finish or stop it'), line.includes('\n')]).toEqual([true, true, false]);
+    } finally {
+      await claim.release();
+    }
+    const free = await runCli(['export', run]);
+    expect(free.code, free.stderr).toBe(0);
+  });
 
   test('a folder without a trained model, and an unknown format, are one line each', async () => {
     const nowhere = join(dir, 'nowhere');

@@ -1,4 +1,4 @@
-import { writeFileAtomic } from '@rxvision/folder';
+import { claimFolder } from '@rxvision/folder';
 import { runFile } from '@rxvision/run-folder';
 import { classifierToOnnx } from '@rxvision/train';
 import { loadClassifier } from '@rxvision/train/node';
@@ -10,8 +10,9 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 /**
  * Writes a finished run's model as ONNX (`model.onnx` in the run folder, whole or not at all),
  * class names and normalisation in its metadata, and returns its path. Runs write it themselves
- * when they finish; this is for runs made before, or to write it again. A tfjs backend must be
- * registered (any: the weights are only read).
+ * when they finish; this is for runs made before, or to write it again. It claims the run folder
+ * while it writes, as every writer of a run folder does: a run training there refuses it
+ * (`FolderHeldError`). A tfjs backend must be registered (any: the weights are only read).
  *
  * ```ts
  * await selectBackend('cpu');
@@ -22,9 +23,15 @@ export async function exportRun(folder: string, format: ExportFormat = 'onnx'): 
   if (format !== 'onnx') throw new RangeError(`exportRun: no export to ${String(format)}; formats: ${EXPORT_FORMATS.join(', ')}`);
   const classifier = await loadClassifier(runFile(folder, 'model'));
   try {
-    const path = runFile(folder, 'onnxModel');
-    await writeFileAtomic(path, classifierToOnnx(classifier));
-    return path;
+    const bytes = classifierToOnnx(classifier);
+    const claim = await claimFolder(folder, { purpose: 'export' });
+    try {
+      const path = runFile(folder, 'onnxModel');
+      await claim.writeFile(path, bytes);
+      return path;
+    } finally {
+      await claim.release();
+    }
   } finally {
     classifier.model.dispose();
   }
