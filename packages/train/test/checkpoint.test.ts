@@ -7,9 +7,9 @@ import { epochBatches, evaluationBatches } from '@rxvision/stream';
 import * as tf from '@tensorflow/tfjs-core';
 import { lastValueFrom, Subject, tap, toArray } from 'rxjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { fit, type FitOptions, parseSchedule, type TrainingEvent } from '../src/index.js';
+import { fit, type FitOptions, parseSchedule } from '../src/index.js';
 import { CHECKPOINT_FORMAT, CheckpointError, hasCheckpoint, loadCheckpoint, saveCheckpoint } from '../src/node/index.js';
-import { toyDataset } from './fixtures.js';
+import { figures, toyDataset } from './fixtures.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -23,10 +23,6 @@ const options: FitOptions = {
   keepBest: true,
 };
 const model = (seed: number) => createMlp({ inputShape: [4, 4, 3], classes: 3, hidden: [8], seed });
-/** What must match to the last bit: every event without its timings. */
-const figures = (events: TrainingEvent[]) =>
-  events.map((event) => (event.type === 'epoch' ? { ...event.record, seconds: 0 } : event.type === 'end' ? { ...event, history: event.history.map((r) => ({ ...r, seconds: 0 })) } : event));
-
 describe('checkpoints on disk (@rxvision/train/node)', () => {
   test('stopped mid-epoch and resumed from the files into a new model: the same events and weights as an uninterrupted run', async () => {
     const straight = model(5);

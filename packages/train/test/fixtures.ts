@@ -1,4 +1,5 @@
 import { createRandom, ImageDataset } from '@rxvision/dataset';
+import type { TrainingEvent } from '../src/index.js';
 
 /**
  * A learnable toy problem: 4×4 RGB images, three classes; class c brightens channel c, with
@@ -17,3 +18,7 @@ export function toyDataset(rows: number, seed: number): ImageDataset {
   }
   return ImageDataset.fromArrays({ classes: ['red', 'green', 'blue'], shape: [4, 4, 3], pixels, labels }, 'toy');
 }
+
+/** What must match to the last bit: every event without its timings. */
+export const figures = (events: TrainingEvent[]) =>
+  events.map((event) => (event.type === 'epoch' ? { ...event.record, seconds: 0 } : event.type === 'end' ? { ...event, history: event.history.map((r) => ({ ...r, seconds: 0 })) } : event));

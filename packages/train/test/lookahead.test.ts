@@ -8,9 +8,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { lastValueFrom, Subject, tap, toArray } from 'rxjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { fit, type FitOptions, type TrainingEvent } from '../src/index.js';
+import { fit, type FitOptions } from '../src/index.js';
 import { loadCheckpoint, saveCheckpoint } from '../src/node/index.js';
-import { toyDataset } from './fixtures.js';
+import { figures, toyDataset } from './fixtures.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -46,7 +46,6 @@ describe('lookahead', () => {
       lookahead: { every: 3, decay: 0.8, power: 1 },
     };
     const model = (seed: number) => createCnn({ inputShape: [4, 4, 3], classes: 3, blocks: [4], seed });
-    const figures = (events: TrainingEvent[]) => events.map((event) => (event.type === 'epoch' ? { ...event.record, seconds: 0 } : event.type === 'end' ? { ...event, history: event.history.map((r) => ({ ...r, seconds: 0 })) } : event));
     const straight = model(5);
     const expected = await lastValueFrom(fit(straight, options).pipe(toArray()));
 
