@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createMlp } from '@rxvision/model';
 import { epochBatches, evaluationBatches } from '@rxvision/stream';
 import * as tf from '@tensorflow/tfjs-core';
+import type { Sequential } from '@tensorflow/tfjs-layers';
 import { lastValueFrom, Subject, tap, toArray } from 'rxjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { fit, type FitOptions, parseSchedule } from '../src/index.js';
@@ -23,8 +24,18 @@ const options: FitOptions = {
   keepBest: true,
 };
 const model = (seed: number) => createMlp({ inputShape: [4, 4, 3], classes: 3, hidden: [8], seed });
+/** The same MLP with its first kernel frozen and its bias not, as airbench freezes its whitening: `model.weights` then lists that kernel last. */
+const withFrozenKernel = (seed: number) => {
+  const net = model(seed) as Sequential;
+  net.build(net.inputs[0]!.shape); // built later, on first use, it would set every weight trainable again
+  net.layers.find((layer) => layer.getClassName() === 'Dense')!.trainableWeights[0]!.trainable = false;
+  return net;
+};
 describe('checkpoints on disk (@rxvision/train/node)', () => {
-  test('stopped mid-epoch and resumed from the files into a new model: the same events and weights as an uninterrupted run', async () => {
+  test.each([
+    ['', model],
+    [', also with a frozen weight (a saved model.json lists it elsewhere)', withFrozenKernel],
+  ])('stopped mid-epoch and resumed from the files into a new model: the same events and weights as an uninterrupted run%s', async (_, model) => {
     const straight = model(5);
     const expected = await lastValueFrom(fit(straight, options).pipe(toArray()));
 

@@ -118,10 +118,12 @@ export async function loadCheckpoint(folder: string, model: LayersModel): Promis
     throw new CheckpointError(`${join(found, 'model')}: the checkpoint's model cannot be loaded (${error.message})`);
   });
   try {
-    const expected = model.weights.map((w) => `${w.shape.join('x')}`);
-    const present = saved.weights.map((w) => `${w.shape.join('x')}`);
-    if (expected.join() !== present.join()) throw new CheckpointError(`${found}: the checkpoint is from a different model (weights ${present.join(', ')}; this model has ${expected.join(', ')})`);
-    model.setWeights(saved.getWeights());
+    const expected = weightsByPlace(model);
+    const present = new Map(weightsByPlace(saved).map(({ place, weight }) => [place, weight]));
+    const shapes = (weights: readonly { weight: { shape: number[] } }[]) => weights.map(({ weight }) => weight.shape.join('x')).join(', ');
+    const differs = expected.length !== present.size || expected.some(({ place, weight }) => present.get(place)?.shape.join('x') !== weight.shape.join('x'));
+    if (differs) throw new CheckpointError(`${found}: the checkpoint is from a different model (weights ${shapes(weightsByPlace(saved))}; this model has ${shapes(expected)})`);
+    for (const { place, weight } of expected) weight.write(present.get(place)!.read());
   } finally {
     saved.dispose();
   }
@@ -130,6 +132,21 @@ export async function loadCheckpoint(folder: string, model: LayersModel): Promis
   const best = file.best && { epoch: file.best.epoch, weights: await readTensors(join(found, 'best.bin'), file.best.weights) };
   const lookahead = file.lookahead && (await readTensors(join(found, 'lookahead.bin'), file.lookahead.weights));
   return { meta: file.config, format: file.format, file: join(found, 'checkpoint.json'), resume: { position: file.position, history: file.history, optimizerWeights, ...(best && { best }), ...(lookahead && { lookahead }) } };
+}
+
+/**
+ * Each weight of `model` by its place: its layer's position and its own name in the layer
+ * ("3/kernel"). Not `model.weights`' order: that puts frozen weights (airbench's whitening kernel)
+ * last, and a saved model.json does not record which weights were frozen, so a loaded model lists
+ * them elsewhere. Not the full names either: a fresh process numbers its layers anew.
+ */
+function weightsByPlace(model: LayersModel) {
+  return model.layers.flatMap((layer, position) =>
+    layer.weights.map((weight) => {
+      const name = weight.originalName;
+      return { place: `${position}/${name.startsWith(`${layer.name}/`) ? name.slice(layer.name.length + 1) : name}`, weight };
+    }),
+  );
 }
 
 /** The caller's `meta` and the format, read before building the model it describes. */
