@@ -205,11 +205,19 @@ async function trainInto(
   const backend = options.backend ? await options.backend(probe) : { backend: getBackend(), package: 'registered by the application' };
   const model = composed.createModel();
   let resume: ResumeFrom | undefined;
+  // The checkpoint's tensors (optimizer state, best weights, lookahead's average): fit copies them, so they go once it has.
+  let held: ResumeFrom | undefined;
+  const releaseResume = () => {
+    if (held?.optimizerWeights) dispose(held.optimizerWeights.map((w) => w.tensor));
+    if (held?.best) dispose([...held.best.weights]);
+    if (held?.lookahead) dispose([...held.lookahead]);
+    held = undefined;
+  };
   try {
     if (resuming) {
       const loaded = await loadCheckpoint(runFile(out, 'checkpoint'), model);
       runConfigOf(loaded.meta, loaded.format, loaded.file); // the checkpoint read now is the one whose config was read before the claim
-      resume = loaded.resume;
+      resume = held = loaded.resume;
     }
     // What predict, evaluate and the dashboard need to use the model as it was trained.
     const classifier = asClassifier(model, { classes: train.classes, ...(experiment.normalize && { normalize: experiment.normalize }) });
@@ -252,6 +260,7 @@ async function trainInto(
           if (claim.signal.aborted) throw claim.signal.reason;
           if (event.type === 'end') ended = event;
           if (event.type === 'stopped') stopped = true;
+          if (event.type === 'batch') releaseResume(); // fit has copied it by its first step
           recordProgress(event);
           emit(event);
         }),
@@ -274,9 +283,7 @@ async function trainInto(
     emit({ type: 'finish', summary, ...(test && { test }) });
   } finally {
     model.dispose();
-    if (resume?.optimizerWeights) dispose(resume.optimizerWeights.map((w) => w.tensor));
-    if (resume?.best) dispose([...resume.best.weights]);
-    if (resume?.lookahead) dispose([...resume.lookahead]);
+    releaseResume();
   }
 }
 
