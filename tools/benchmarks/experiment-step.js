@@ -8,8 +8,8 @@ import { selectBackend } from '@rxvision/backend/node';
 import { composeExperiment, parseExperimentText } from '@rxvision/experiment';
 import { fit, probeTraining, scheduleEpochs } from '@rxvision/train';
 import { readFile } from 'node:fs/promises';
-import * as tf from '@tensorflow/tfjs-core';
 import { filter, lastValueFrom, take, tap } from 'rxjs';
+import { timeKernels } from './kernel-times.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { steps: { type: 'string', default: '6' }, warmup: { type: 'string', default: '2' }, backend: { type: 'string', default: 'auto' }, threads: { type: 'string' }, data: { type: 'string' }, 'batch-size': { type: 'string' }, kernels: { type: 'boolean', default: false } } });
 const file = resolve(positionals[0] ?? 'experiments/cifar10-fast.json');
@@ -21,19 +21,7 @@ console.log(report.summary);
 const model = composed.createModel();
 const [warmup, steps] = [Number(values.warmup), Number(values.steps)];
 const times = [];
-// Every kernel call passes through the engine's runKernelFunc: timed there, from the first timed step on.
-const kernels = new Map();
-const engine = tf.engine();
-const runKernelFunc = engine.runKernelFunc.bind(engine);
-if (values.kernels) {
-  engine.runKernelFunc = (call) => {
-    const started = performance.now();
-    const result = runKernelFunc(call);
-    const name = call.kernelName ?? '(custom gradient)';
-    if (times.length >= warmup) kernels.set(name, (kernels.get(name) ?? 0) + performance.now() - started);
-    return result;
-  };
-}
+const kernels = values.kernels ? timeKernels() : undefined;
 let last = performance.now();
 await lastValueFrom(
   fit(model, { ...composed.fitOptions, validationBatches: undefined }).pipe(
@@ -42,6 +30,7 @@ await lastValueFrom(
       const now = performance.now();
       times.push(now - last);
       last = now;
+      if (times.length === warmup) kernels?.reset(); // the timed steps' kernels only
     }),
     take(warmup + steps),
   ),
@@ -51,9 +40,6 @@ const median = timed[Math.floor(timed.length / 2)];
 const stepsPerEpoch = composed.fitOptions.trainBatches.stepsPerEpoch;
 const epochs = scheduleEpochs(composed.fitOptions.schedule);
 console.log(JSON.stringify({ experiment: file, batchSize: experiment.batchSize, parameters: composed.parameters, msPerStep: Math.round(median), samplesPerSecond: Math.round((experiment.batchSize * 1000) / median), stepsPerEpoch, epochs, trainingMinutes: +((median * stepsPerEpoch * epochs) / 60000).toFixed(1) }));
-if (values.kernels) {
-  const timedSteps = times.length - warmup;
-  for (const [kernel, ms] of [...kernels].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${kernel.padEnd(28)} ${(ms / timedSteps).toFixed(1).padStart(7)} ms`);
-}
+kernels?.print(times.length - warmup, 15);
 model.dispose();
 await composed.close();

@@ -1,0 +1,27 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Times every kernel call from now on, where all of them pass: the engine's runKernelFunc.
+ * Synchronous backends only (cpu, wasm, onednn, onnxruntime): a GPU backend's kernels return before
+ * their work is done. A custom gradient's time includes the kernels it runs.
+ */
+export function timeKernels() {
+  const totals = new Map();
+  const engine = tf.engine();
+  const runKernelFunc = engine.runKernelFunc.bind(engine);
+  engine.runKernelFunc = (call) => {
+    const started = performance.now();
+    const result = runKernelFunc(call);
+    const name = call.kernelName ?? '(custom gradient)';
+    totals.set(name, (totals.get(name) ?? 0) + performance.now() - started);
+    return result;
+  };
+  return {
+    /** Forgets what was timed so far (the warm-up steps). */
+    reset: () => totals.clear(),
+    /** The `top` slowest kernels, in milliseconds per step over `steps` steps. */
+    print: (steps, top) => {
+      for (const [kernel, ms] of [...totals].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${kernel.padEnd(28)} ${(ms / steps).toFixed(1).padStart(7)} ms`);
+    },
+  };
+}
