@@ -119,10 +119,11 @@ export async function loadCheckpoint(folder: string, model: LayersModel): Promis
   });
   try {
     const expected = weightsByPlace(model);
-    const present = new Map(weightsByPlace(saved).map(({ place, weight }) => [place, weight]));
+    const inCheckpoint = weightsByPlace(saved);
+    const present = new Map(inCheckpoint.map(({ place, weight }) => [place, weight]));
     const shapes = (weights: readonly { weight: { shape: readonly (number | null)[] } }[]) => weights.map(({ weight }) => weight.shape.join('x')).join(', ');
     const differs = expected.length !== present.size || expected.some(({ place, weight }) => present.get(place)?.shape.join('x') !== weight.shape.join('x'));
-    if (differs) throw new CheckpointError(`${found}: the checkpoint is from a different model (weights ${shapes(weightsByPlace(saved))}; this model has ${shapes(expected)})`);
+    if (differs) throw new CheckpointError(`${found}: the checkpoint is from a different model (weights ${shapes(inCheckpoint)}; this model has ${shapes(expected)})`);
     for (const { place, weight } of expected) weight.write(present.get(place)!.read());
   } finally {
     saved.dispose();
