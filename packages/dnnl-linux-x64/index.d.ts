@@ -2,12 +2,21 @@
  * A convolution's sizes, 17 integers: batch, in height, in width, in channels, out channels,
  * filter height, filter width, stride height, stride width, dilation height, dilation width,
  * padding top, bottom, left, right, out height, out width. Activations are NHWC, filters HWIO.
+ * The addon takes what tfjs asks for: padding in [0, the filter's extent), a stride or a dilation
+ * but not both, no dilation in the gradients, and the output size the rest implies.
  */
 export type ConvGeometry = Int32Array;
 
+/**
+ * Every call writes its outputs or throws one line before writing anything. A problem the addon
+ * does not take rather than guess at throws an error whose `code` is "RXVISION_DNNL_UNSUPPORTED"
+ * (the caller runs another kernel); any other error is a mistake in the call.
+ */
 export interface Dnnl {
   /** oneDNN's version, e.g. "2.6.3". */
   readonly version: string;
+  /** True for the checked build (AddressSanitizer, the addon's buffers against guard pages) the tests make. */
+  readonly checked: boolean;
   /** y = relu?(conv(x, filter) + bias?), written into y. */
   conv2d(geometry: ConvGeometry, x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, relu: boolean): void;
   /** dx from dy and the filter, written into dx. */

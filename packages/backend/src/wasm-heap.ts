@@ -1,9 +1,10 @@
-import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type { DataId, TensorInfo } from '@tensorflow/tfjs-core';
 
-/** What kernels written here need of the wasm backend: views of tensors in its heap, and new outputs. */
+/** What kernels written here need of the wasm backend: views of tensors in its heap, new outputs, and freeing one unused. */
 export interface HeapBackend {
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): Float32Array;
+  disposeData(dataId: DataId): boolean;
 }
 
 /**

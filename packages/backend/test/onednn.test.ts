@@ -2,7 +2,7 @@ import { BATCH_NORM_KERNELS as MODEL_BATCH_NORM_KERNELS } from '@rxvision/model'
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';
 import { kernelPatches } from '../src/index.js';
-import { BATCH_NORM_KERNELS, loadOneDnn, ONEDNN_PACKAGE, selectBackend } from '../src/node/index.js';
+import { BATCH_NORM_KERNELS, loadOneDnn, ONEDNN_PACKAGE, selectBackend, UNSUPPORTED } from '../src/node/index.js';
 
 // The onednn backend: wasm's kernels with oneDNN's for matrix products, convolutions, pooling,
 // batch normalisation and leading-axes sums. Its numbers against cpu are the layer matrix's
@@ -45,6 +45,41 @@ describe.runIf(run)('the onednn backend', () => {
     const actual = convolve();
     expect(actual).toHaveLength(expected.length);
     actual.forEach((value, i) => expect(value).toBeCloseTo(expected[i]!, 4));
+  });
+
+  /** `compute` on cpu, then on onednn: both results, as plain arrays. */
+  async function onBoth(compute: () => tf.Tensor): Promise<[number[], number[]]> {
+    await selectBackend('cpu');
+    const expected = tf.tidy(() => Array.from(compute().dataSync()));
+    await selectBackend('onednn', { threads: 2 });
+    return [expected, tf.tidy(() => Array.from(compute().dataSync()))];
+  }
+
+  test("a strided 1×1 convolution's filter gradient matches cpu (oneDNN 2.6.3's own kernel wrote past its scratchpad there)", async () => {
+    const x = Float32Array.from({ length: 16 * 64 * 64 * 3 }, (_, i) => Math.sin(i));
+    const dy = Float32Array.from({ length: 16 * 32 * 32 * 6 }, (_, i) => Math.cos(i));
+    const filter = Float32Array.from({ length: 3 * 6 }, (_, i) => Math.sin(i + 7));
+    const loss = (f: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(tf.tensor4d(x, [16, 64, 64, 3]), f as tf.Tensor4D, 2, 'same'), tf.tensor4d(dy, [16, 32, 32, 6])));
+    const gradient = () => tf.grad(loss)(tf.tensor4d(filter, [1, 1, 3, 6]));
+    const [expected, actual] = await onBoth(gradient);
+    actual.forEach((value, i) => expect(value).toBeCloseTo(expected[i]!, 2));
+  });
+
+  test('padding beyond the filter: the addon refuses it, the kernel it replaced answers, and nothing is left over', async () => {
+    if (!('dnnl' in native)) throw new Error(native.problem);
+    const refused = () => native.dnnl.conv2d(Int32Array.from([1, 3, 3, 1, 1, 2, 2, 1, 1, 1, 1, 2, 2, 2, 2, 6, 6]), new Float32Array(9), new Float32Array(4), null, new Float32Array(36), false);
+    expect(refused).toThrow(expect.objectContaining({ code: UNSUPPORTED, message: 'rxvision-dnnl: padding outside [0, the filter\'s extent)' }));
+    const x = Float32Array.from({ length: 2 * 5 * 5 * 3 }, (_, i) => Math.sin(i));
+    const filter = Float32Array.from({ length: 2 * 2 * 3 * 4 }, (_, i) => Math.cos(i));
+    const convolve = () => tf.conv2d(tf.tensor4d(x, [2, 5, 5, 3]), tf.tensor4d(filter, [2, 2, 3, 4]), 1, [[0, 0], [3, 2], [2, 3], [0, 0]]);
+    const [expected, actual] = await onBoth(convolve);
+    const before = tf.memory().numTensors;
+    const bytes = tf.memory().numBytes;
+    expect(actual).toHaveLength(2 * 9 * 9 * 4);
+    actual.forEach((value, i) => expect(value).toBeCloseTo(expected[i]!, 4));
+    tf.tidy(() => void convolve().dataSync());
+    expect([tf.memory().numTensors, tf.memory().numBytes]).toEqual([before, bytes]);
+    expect((tf.engine().backend as unknown as { numDataIds(): number }).numDataIds()).toBe(tf.memory().numTensors);
   });
 
   test('sums over the leading axes match float64 sums, and the same again on every run', async () => {

@@ -1,6 +1,6 @@
 import { backend_util, type Conv2DAttrs, type Conv2DBackpropFilterAttrs, type Conv2DBackpropInputAttrs, type FusedConv2DAttrs, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { patchKernel } from '../kernel-patches.js';
-import type { OneDnn } from './onednn.js';
+import { nativeOr, type OneDnn } from './onednn.js';
 import type { HeapBackend } from '../wasm-heap.js';
 
 /**
@@ -8,8 +8,8 @@ import type { HeapBackend } from '../wasm-heap.js';
  * the addon reads and writes the tensors in the wasm heap in place, NHWC activations and HWIO
  * filters as tfjs lays them out. On the ResNet of experiments/cifar10-cnn.json, two threads, the
  * convolutions took 38 / 42 / 40 ms (forward / input / filter gradient) against 124 / 251 / 246 for
- * the kernels replaced. Anything else (NCHW, other dtypes, activations but ReLU, negative padding)
- * goes to the kernel registered before.
+ * the kernels replaced. Anything else (NCHW, other dtypes, activations but ReLU, negative padding,
+ * what the addon answers it does not take) goes to the kernel registered before.
  */
 export function useOneDnnConvolutions(backendName: string, dnnl: OneDnn): void {
   // Each has a kernel of wasm's (Conv2DBackpropFilter from registerConvGradientKernels) to fall back to.
@@ -46,8 +46,8 @@ function forward(dnnl: OneDnn, fallback: KernelFunc): KernelFunc {
     const heap = backend as unknown as HeapBackend;
     const y = heap.makeOutput([...info.outShape], 'float32');
     // Views after makeOutput: growing the heap would detach views taken before it.
-    dnnl.conv2d(sizes, heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(filter), bias ? heap.typedArrayFromHeap(bias) : null, heap.typedArrayFromHeap(y), activation === 'relu');
-    return y;
+    const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);
+    return nativeOr(heap, y, () => dnnl.conv2d(sizes, view(x), view(filter), bias ? view(bias) : null, view(y), activation === 'relu'), () => fallback(args) as TensorInfo);
   };
 }
 
@@ -63,8 +63,8 @@ function backwardData(dnnl: OneDnn, fallback: KernelFunc): KernelFunc {
     if (!sizes) return fallback(args);
     const heap = backend as unknown as HeapBackend;
     const dx = heap.makeOutput([...inputShape], 'float32');
-    dnnl.conv2dBackwardData(sizes, heap.typedArrayFromHeap(dy), heap.typedArrayFromHeap(filter), heap.typedArrayFromHeap(dx));
-    return dx;
+    const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);
+    return nativeOr(heap, dx, () => dnnl.conv2dBackwardData(sizes, view(dy), view(filter), view(dx)), () => fallback(args) as TensorInfo);
   };
 }
 
@@ -79,7 +79,7 @@ function backwardFilter(dnnl: OneDnn, fallback: KernelFunc): KernelFunc {
     if (!sizes) return fallback(args);
     const heap = backend as unknown as HeapBackend;
     const dw = heap.makeOutput([...filterShape], 'float32');
-    dnnl.conv2dBackwardFilter(sizes, heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(dy), heap.typedArrayFromHeap(dw));
-    return dw;
+    const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);
+    return nativeOr(heap, dw, () => dnnl.conv2dBackwardFilter(sizes, view(x), view(dy), view(dw)), () => fallback(args) as TensorInfo);
   };
 }

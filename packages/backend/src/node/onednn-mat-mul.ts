@@ -1,6 +1,6 @@
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { patchKernel } from '../kernel-patches.js';
-import type { OneDnn } from './onednn.js';
+import { nativeOr, type OneDnn } from './onednn.js';
 import { MAT_MUL_KERNELS } from './onnxruntime-mat-mul.js';
 import { plainProduct } from '../plain-product.js';
 import type { HeapBackend } from '../wasm-heap.js';
@@ -25,7 +25,6 @@ function matMul(dnnl: OneDnn, fallback: KernelFunc): KernelFunc {
     const out = heap.makeOutput(outShape, 'float32');
     // Views after makeOutput: growing the heap would detach views taken before it.
     const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);
-    dnnl.matMul(m, k, n, transposeA, transposeB, view(a), view(b), bias ? view(bias) : null, view(out), relu);
-    return out;
+    return nativeOr(heap, out, () => dnnl.matMul(m, k, n, transposeA, transposeB, view(a), view(b), bias ? view(bias) : null, view(out), relu), () => fallback(args) as TensorInfo);
   };
 }

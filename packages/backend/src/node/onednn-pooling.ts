@@ -1,6 +1,6 @@
 import { backend_util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { patchKernel } from '../kernel-patches.js';
-import type { OneDnn } from './onednn.js';
+import { nativeOr, type OneDnn } from './onednn.js';
 import { convGeometry } from './onednn-convolutions.js';
 import type { HeapBackend } from '../wasm-heap.js';
 
@@ -40,8 +40,7 @@ function pool(dnnl: OneDnn, max: boolean, fallback: KernelFunc): KernelFunc {
     const heap = args.backend as unknown as HeapBackend;
     const y = heap.makeOutput([...info.outShape], 'float32');
     // Views after makeOutput: growing the heap would detach views taken before it.
-    dnnl.pool2d(sizes, max, heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(y));
-    return y;
+    return nativeOr(heap, y, () => dnnl.pool2d(sizes, max, heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(y)), () => fallback(args) as TensorInfo);
   };
 }
 
@@ -54,7 +53,7 @@ function maxPoolGradient(dnnl: OneDnn, fallback: KernelFunc): KernelFunc {
     if (!sizes) return fallback(args);
     const heap = args.backend as unknown as HeapBackend;
     const dx = heap.makeOutput([...input.shape], 'float32');
-    dnnl.pool2dBackward(sizes, true, heap.typedArrayFromHeap(input), heap.typedArrayFromHeap(dy), heap.typedArrayFromHeap(dx));
-    return dx;
+    const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);
+    return nativeOr(heap, dx, () => dnnl.pool2dBackward(sizes, true, view(input), view(dy), view(dx)), () => fallback(args) as TensorInfo);
   };
 }

@@ -1,4 +1,6 @@
+import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { importOptional } from './node-binding.js';
+import type { HeapBackend } from '../wasm-heap.js';
 
 /** What the kernels here need of @rxvision/dnnl-linux-x64's addon (its `Dnnl`, which says more). */
 export interface OneDnn {
@@ -17,6 +19,28 @@ export interface OneDnn {
 }
 
 export const ONEDNN_PACKAGE = '@rxvision/dnnl-linux-x64';
+
+/**
+ * The code of the addon's error for a problem it does not take rather than guess at (padding
+ * beyond the filter, a stride with a dilation, an implementation of oneDNN's known to be wrong
+ * there): nothing was written, and the kernel it replaced runs instead.
+ */
+export const UNSUPPORTED = 'RXVISION_DNNL_UNSUPPORTED';
+
+/**
+ * Runs `call`, which writes `outputs` (made by the caller in the heap); where the addon does not
+ * take the problem, frees them and returns what `fallback` computes.
+ */
+export function nativeOr<T extends TensorInfo | TensorInfo[]>(heap: HeapBackend, outputs: T, call: () => void, fallback: () => T): T {
+  try {
+    call();
+    return outputs;
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== UNSUPPORTED) throw error;
+    for (const output of [outputs].flat()) heap.disposeData(output.dataId);
+    return fallback();
+  }
+}
 
 /** This platform's oneDNN addon, or why there is none, in one line. */
 export async function loadOneDnn(): Promise<{ dnnl: OneDnn } | { problem: string }> {

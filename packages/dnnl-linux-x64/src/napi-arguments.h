@@ -1,0 +1,88 @@
+// Reading a call's arguments from JavaScript, and turning what went wrong into one thrown line.
+#pragma once
+
+#include <node_api.h>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <array>
+#include <cstdint>
+#include <exception>
+#include <string>
+
+namespace rxvision {
+
+// A caller's mistake: a TypeError-like line naming the argument.
+struct Failure {
+  std::string message;
+};
+
+// A problem the addon does not take (it would have to guess): thrown with the code below, on
+// which @rxvision/backend runs the kernel it replaced instead. Nothing has been written.
+struct Unsupported {
+  std::string message;
+};
+constexpr const char* kUnsupportedCode = "RXVISION_DNNL_UNSUPPORTED";
+
+inline void check(napi_status status, const char* what) {
+  if (status != napi_ok) throw Failure{std::string("rxvision-dnnl: ") + what};
+}
+
+// The N arguments of a call to `name`; fewer is an error that names the function.
+template <size_t N>
+std::array<napi_value, N> arguments(napi_env env, napi_callback_info info, const char* name) {
+  std::array<napi_value, N> args{};
+  size_t count = N;
+  check(napi_get_cb_info(env, info, &count, args.data(), nullptr, nullptr), "cannot read arguments");
+  if (count < N) throw Failure{std::string("rxvision-dnnl: ") + name + " takes " + std::to_string(N) + " arguments"};
+  return args;
+}
+
+inline int64_t integer(napi_env env, napi_value value, const char* name) {
+  int64_t result = 0;
+  check(napi_get_value_int64(env, value, &result), (std::string(name) + " must be a number").c_str());
+  return result;
+}
+
+inline bool boolean(napi_env env, napi_value value, const char* name) {
+  bool result = false;
+  check(napi_get_value_bool(env, value, &result), (std::string(name) + " must be a boolean").c_str());
+  return result;
+}
+
+// The data of a Float32Array of at least `elements` floats (shared memory included); null for null.
+inline float* floats(napi_env env, napi_value value, size_t elements, const char* name) {
+  napi_valuetype type;
+  check(napi_typeof(env, value, &type), "cannot inspect an argument");
+  if (type == napi_null || type == napi_undefined) return nullptr;
+  bool is_array = false;
+  check(napi_is_typedarray(env, value, &is_array), "cannot inspect an argument");
+  napi_typedarray_type kind;
+  size_t length = 0;
+  void* data = nullptr;
+  if (is_array) check(napi_get_typedarray_info(env, value, &kind, &length, &data, nullptr, nullptr), "cannot read a typed array");
+  if (!is_array || kind != napi_float32_array) throw Failure{std::string("rxvision-dnnl: ") + name + " must be a Float32Array"};
+  if (length < elements)
+    throw Failure{std::string("rxvision-dnnl: ") + name + " holds " + std::to_string(length) + " floats, " + std::to_string(elements) + " needed"};
+  return static_cast<float*>(data);
+}
+
+// Runs a call's body, turning each way it can fail into one thrown JavaScript error.
+template <typename Body>
+napi_value guarded(napi_env env, Body body) {
+  try {
+    body();
+  } catch (const Unsupported& unsupported) {
+    napi_throw_error(env, kUnsupportedCode, unsupported.message.c_str());
+  } catch (const Failure& failure) {
+    napi_throw_error(env, nullptr, failure.message.c_str());
+  } catch (const dnnl::error& error) {
+    // oneDNN has no implementation for this problem: the kernel replaced takes it.
+    if (error.status == dnnl_unimplemented) napi_throw_error(env, kUnsupportedCode, (std::string("oneDNN: ") + error.what()).c_str());
+    else napi_throw_error(env, nullptr, (std::string("oneDNN: ") + error.what()).c_str());
+  } catch (const std::exception& error) {
+    napi_throw_error(env, nullptr, (std::string("rxvision-dnnl: ") + error.what()).c_str());
+  }
+  return nullptr;
+}
+
+}  // namespace rxvision

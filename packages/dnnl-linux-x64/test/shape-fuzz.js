@@ -1,0 +1,294 @@
+// The addon's kernels against tfjs's cpu backend over drawn shapes: channels 1–70, images 1–300 px,
+// batch 1–33, every stride, padding and dilation the addon accepts. Every operand lies between
+// canaries (checked after each call) and half of them in shared memory, as the threaded wasm heap
+// is. Plain JavaScript, so that a child process can run it under AddressSanitizer as it is.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+
+/** Drawn shapes, the same for a seed on every machine (mulberry32). */
+export function random(seed) {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (low, high) => low + Math.floor(next() * (high - low + 1));
+  // Small sizes are where kernels take their odd paths; large ones are drawn now and then.
+  const size = (high) => (next() < 0.7 ? int(1, Math.min(high, 20)) : int(1, high));
+  return { next, int, size, pick: (items) => items[int(0, items.length - 1)] };
+}
+
+const CANARY = -7777.25;
+const GUARD = 64;
+
+/** `length` floats between canaries, in shared memory or not; the values drawn in [-1, 1). */
+function operand(draw, length, shared) {
+  const Buffer = shared ? SharedArrayBuffer : ArrayBuffer;
+  const all = new Float32Array(new Buffer(4 * (length + 2 * GUARD))).fill(CANARY);
+  const view = all.subarray(GUARD, GUARD + length);
+  for (let i = 0; i < length; i++) view[i] = draw.next() * 2 - 1;
+  return { all, view };
+}
+
+function canariesHold(...operands) {
+  return operands.every(({ all }) => {
+    for (let i = 0; i < GUARD; i++) if (all[i] !== CANARY || all[all.length - 1 - i] !== CANARY) return false;
+    return true;
+  });
+}
+
+/** The largest difference from the reference over its largest value (at least 1): 0 where equal. */
+function error(actual, expected) {
+  if (actual.length !== expected.length) return Infinity;
+  let scale = 1;
+  for (const value of expected) scale = Math.max(scale, Math.abs(value));
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const difference = Math.abs(actual[i] - expected[i]);
+    worst = Number.isNaN(difference) ? Infinity : Math.max(worst, difference / scale);
+  }
+  return worst;
+}
+
+const cpu = (run) => tf.tidy(() => run().dataSync());
+const tensor = (operand, shape) => tf.tensor(operand.view.slice(), shape, 'float32');
+
+/**
+ * A convolution's shape within `budget` multiply-adds, or pooling's (channels kept) where `pool`.
+ * Padding stays below the filter's extent, and a stride and a dilation are not both above 1: tfjs
+ * never asks for more, and the addon refuses it.
+ */
+export function drawConvolution(draw, { pool = false, dilated = true, budget = 3e6 } = {}) {
+  for (;;) {
+    const [n, ci] = [draw.pick([1, 1, 2, 3, draw.int(1, 33)]), draw.size(70)];
+    const co = pool ? ci : draw.size(70);
+    // Networks use square filters and equal strides (1×1 stride-2 projections, 3×3 and 7×7 stems)
+    // most: those are drawn most, each side on its own now and then.
+    const kh = draw.pick([1, 1, 2, 3, 3, draw.int(1, 7)]);
+    const kw = draw.next() < 0.8 ? kh : draw.int(1, 7);
+    const sh = draw.pick([1, 1, 2, 2, 3]);
+    const sw = draw.next() < 0.8 ? sh : draw.pick([1, 2, 3]);
+    const dilate = dilated && !pool && sh === 1 && sw === 1 && draw.next() < 0.3;
+    const [dh, dw] = dilate ? [draw.int(1, 3), draw.int(1, 3)] : [1, 1];
+    const [eh, ew] = [(kh - 1) * dh + 1, (kw - 1) * dw + 1];
+    const [pt, pl] = [draw.int(0, eh - 1), draw.int(0, ew - 1)];
+    const [pb, pr] = draw.next() < 0.5 ? [pt, pl] : [draw.int(0, eh - 1), draw.int(0, ew - 1)];
+    const [h, w] = [draw.size(300), draw.size(300)];
+    const [ho, wo] = [Math.floor((h + pt + pb - eh) / sh) + 1, Math.floor((w + pl + pr - ew) / sw) + 1];
+    if (ho < 1 || wo < 1) continue;
+    if (n * ho * wo * co * kh * kw * (pool ? 1 : ci) > budget || n * h * w * ci > budget) continue;
+    return { n, h, w, ci, co, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr, ho, wo };
+  }
+}
+
+/** A convolution's shape with its output size worked out, stride 1 and no padding unless given. */
+export function convolution({ sh = 1, sw = 1, pt = 0, pb = 0, pl = 0, pr = 0, ...shape }) {
+  const s = { dh: 1, dw: 1, sh, sw, pt, pb, pl, pr, ...shape };
+  return { ...s, ho: Math.floor((s.h + pt + pb - s.kh) / sh) + 1, wo: Math.floor((s.w + pl + pr - s.kw) / sw) + 1 };
+}
+
+/**
+ * Shapes that failed once, run before the drawn ones. oneDNN 2.6.3's 1×1 filter gradient with a
+ * stride wrote past its scratchpad where the input channels are not a multiple of 8: wrong
+ * filters, a corrupted heap (`malloc(): corrupted top size`) or a hang (rxvision#34). The last two
+ * are the shortcuts of the issue's ResNet (stages 8-16-32, 64 px, batch 16).
+ */
+export const REGRESSIONS = {
+  conv2dBackwardFilter: [
+    { n: 16, h: 64, w: 64, ci: 3, co: 6, kh: 1, kw: 1, sh: 2, sw: 2 },
+    { n: 5, h: 12, w: 20, ci: 6, co: 18, kh: 1, kw: 1, sh: 1, sw: 2 },
+    { n: 3, h: 12, w: 60, ci: 1, co: 56, kh: 1, kw: 1, sh: 2, sw: 2 },
+    { n: 1, h: 170, w: 4, ci: 6, co: 7, kh: 1, kw: 1, sh: 2, sw: 2 },
+    { n: 16, h: 64, w: 64, ci: 8, co: 16, kh: 1, kw: 1, sh: 2, sw: 2 },
+    { n: 16, h: 32, w: 32, ci: 16, co: 32, kh: 1, kw: 1, sh: 2, sw: 2 },
+  ].map(convolution),
+};
+
+export const geometry = (s) => Int32Array.from([s.n, s.h, s.w, s.ci, s.co, s.kh, s.kw, s.sh, s.sw, s.dh, s.dw, s.pt, s.pb, s.pl, s.pr, s.ho, s.wo]);
+const padding = (s) => [[0, 0], [s.pt, s.pb], [s.pl, s.pr], [0, 0]];
+
+/** Each kernel's case: draws its shape, calls the addon, and returns how far it is from cpu. */
+export const KERNELS = {
+  conv2d(dnnl, draw, shape) {
+    const s = shape ?? drawConvolution(draw);
+    const shared = draw.next() < 0.5;
+    const [x, filter, bias, y] = [operand(draw, s.n * s.h * s.w * s.ci, shared), operand(draw, s.kh * s.kw * s.ci * s.co, shared), operand(draw, s.co, shared), operand(draw, s.n * s.ho * s.wo * s.co, shared)];
+    const [withBias, relu] = [draw.next() < 0.5, draw.next() < 0.5];
+    dnnl.conv2d(geometry(s), x.view, filter.view, withBias ? bias.view : null, y.view, relu);
+    const expected = cpu(() => {
+      let out = tf.conv2d(tensor(x, [s.n, s.h, s.w, s.ci]), tensor(filter, [s.kh, s.kw, s.ci, s.co]), [s.sh, s.sw], padding(s), 'NHWC', [s.dh, s.dw]);
+      if (withBias) out = tf.add(out, tensor(bias, [s.co]));
+      return relu ? tf.relu(out) : out;
+    });
+    return { shape: { ...s, bias: withBias, relu }, error: error(y.view, expected), canaries: canariesHold(x, filter, bias, y) };
+  },
+
+  conv2dBackwardData(dnnl, draw, shape) {
+    const s = shape ?? drawConvolution(draw, { dilated: false });
+    const shared = draw.next() < 0.5;
+    const [dy, filter, dx] = [operand(draw, s.n * s.ho * s.wo * s.co, shared), operand(draw, s.kh * s.kw * s.ci * s.co, shared), operand(draw, s.n * s.h * s.w * s.ci, shared)];
+    dnnl.conv2dBackwardData(geometry(s), dy.view, filter.view, dx.view);
+    const expected = cpu(() =>
+      tf.engine().runKernel('Conv2DBackpropInput', { dy: tensor(dy, [s.n, s.ho, s.wo, s.co]), filter: tensor(filter, [s.kh, s.kw, s.ci, s.co]) }, { strides: [s.sh, s.sw], pad: padding(s), dataFormat: 'NHWC', inputShape: [s.n, s.h, s.w, s.ci] }),
+    );
+    return { shape: s, error: error(dx.view, expected), canaries: canariesHold(dy, filter, dx) };
+  },
+
+  conv2dBackwardFilter(dnnl, draw, shape) {
+    const s = shape ?? drawConvolution(draw, { dilated: false });
+    const shared = draw.next() < 0.5;
+    const [x, dy, dw] = [operand(draw, s.n * s.h * s.w * s.ci, shared), operand(draw, s.n * s.ho * s.wo * s.co, shared), operand(draw, s.kh * s.kw * s.ci * s.co, shared)];
+    dnnl.conv2dBackwardFilter(geometry(s), x.view, dy.view, dw.view);
+    const expected = cpu(() =>
+      tf.engine().runKernel('Conv2DBackpropFilter', { x: tensor(x, [s.n, s.h, s.w, s.ci]), dy: tensor(dy, [s.n, s.ho, s.wo, s.co]) }, { strides: [s.sh, s.sw], pad: padding(s), dataFormat: 'NHWC', filterShape: [s.kh, s.kw, s.ci, s.co] }),
+    );
+    return { shape: s, error: error(dw.view, expected), canaries: canariesHold(x, dy, dw) };
+  },
+
+  pool2d(dnnl, draw) {
+    const s = drawConvolution(draw, { pool: true });
+    const max = draw.next() < 0.5;
+    const [x, y] = [operand(draw, s.n * s.h * s.w * s.ci, false), operand(draw, s.n * s.ho * s.wo * s.ci, draw.next() < 0.5)];
+    dnnl.pool2d(geometry(s), max, x.view, y.view);
+    const attrs = { filterSize: [s.kh, s.kw], strides: [s.sh, s.sw], pad: padding(s) };
+    const expected = cpu(() => tf.engine().runKernel(max ? 'MaxPool' : 'AvgPool', { x: tensor(x, [s.n, s.h, s.w, s.ci]) }, attrs));
+    return { shape: { ...s, max }, error: error(y.view, expected), canaries: canariesHold(x, y) };
+  },
+
+  /** Max pooling's gradient against cpu's; average pooling's against its definition (the window's pixels inside the image share dy). */
+  pool2dBackward(dnnl, draw) {
+    const s = drawConvolution(draw, { pool: true });
+    const max = draw.next() < 0.5;
+    const shared = draw.next() < 0.5;
+    const [x, dy, dx] = [operand(draw, s.n * s.h * s.w * s.ci, shared), operand(draw, s.n * s.ho * s.wo * s.ci, shared), operand(draw, s.n * s.h * s.w * s.ci, shared)];
+    dnnl.pool2dBackward(geometry(s), max, max ? x.view : null, dy.view, dx.view);
+    const attrs = { filterSize: [s.kh, s.kw], strides: [s.sh, s.sw], pad: padding(s) };
+    const expected = max
+      ? cpu(() => {
+          const input = tensor(x, [s.n, s.h, s.w, s.ci]);
+          const output = tf.engine().runKernel('MaxPool', { x: input }, attrs);
+          return tf.engine().runKernel('MaxPoolGrad', { dy: tensor(dy, [s.n, s.ho, s.wo, s.ci]), input, output }, attrs);
+        })
+      : averagePoolGradient(s, dy.view);
+    return { shape: { ...s, max }, error: error(dx.view, expected), canaries: canariesHold(x, dy, dx) };
+  },
+
+  matMul(dnnl, draw) {
+    const [m, k, n] = [draw.size(300), draw.size(300), draw.size(300)];
+    const [transposeA, transposeB, withBias, relu] = [draw.next() < 0.5, draw.next() < 0.5, draw.next() < 0.5, draw.next() < 0.5];
+    const shared = draw.next() < 0.5;
+    const [a, b, bias, y] = [operand(draw, m * k, shared), operand(draw, k * n, shared), operand(draw, n, shared), operand(draw, m * n, shared)];
+    dnnl.matMul(m, k, n, transposeA, transposeB, a.view, b.view, withBias ? bias.view : null, y.view, relu);
+    const expected = cpu(() => {
+      let out = tf.matMul(tensor(a, transposeA ? [k, m] : [m, k]), tensor(b, transposeB ? [n, k] : [k, n]), transposeA, transposeB);
+      if (withBias) out = tf.add(out, tensor(bias, [n]));
+      return relu ? tf.relu(out) : out;
+    });
+    return { shape: { m, k, n, transposeA, transposeB, bias: withBias, relu }, error: error(y.view, expected), canaries: canariesHold(a, b, bias, y) };
+  },
+
+  batchNormTraining(dnnl, draw) {
+    const { rows, channels, epsilon } = drawRows(draw);
+    const shared = draw.next() < 0.5;
+    const [x, scale, offset, y, mean, variance] = [rows * channels, channels, channels, rows * channels, channels, channels].map((length) => operand(draw, length, shared));
+    dnnl.batchNormTraining(rows, channels, epsilon, x.view, scale.view, offset.view, y.view, mean.view, variance.view);
+    const moments = columnMoments(x.view, rows, channels);
+    const expected = x.view.map((value, i) => {
+      const c = i % channels;
+      return ((value - moments.mean[c]) / Math.sqrt(moments.variance[c] + epsilon)) * scale.view[c] + offset.view[c];
+    });
+    const worst = Math.max(error(y.view, expected), error(mean.view, moments.mean), error(variance.view, moments.variance));
+    return { shape: { rows, channels, epsilon }, error: worst, canaries: canariesHold(x, scale, offset, y, mean, variance) };
+  },
+
+  /** dx = scale / σ / N · (N·dy − Σdy − x̂·Σ(dy·x̂)), dscale = Σ(dy·x̂), doffset = Σdy. */
+  batchNormTrainingGrad(dnnl, draw) {
+    const { rows, channels, epsilon } = drawRows(draw);
+    const shared = draw.next() < 0.5;
+    const [x, dy, scale, dx, dscale, doffset] = [rows * channels, rows * channels, channels, rows * channels, channels, channels].map((length) => operand(draw, length, shared));
+    const { mean, variance } = columnMoments(x.view, rows, channels);
+    dnnl.batchNormTrainingGrad(rows, channels, epsilon, x.view, dy.view, scale.view, Float32Array.from(mean), Float32Array.from(variance), dx.view, dscale.view, doffset.view);
+    const inverse = variance.map((v) => 1 / Math.sqrt(Math.fround(v) + epsilon));
+    const normalised = (i) => (x.view[i] - Math.fround(mean[i % channels])) * inverse[i % channels];
+    const [sumDy, sumDyXhat] = [new Float64Array(channels), new Float64Array(channels)];
+    for (let i = 0; i < rows * channels; i++) {
+      sumDy[i % channels] += dy.view[i];
+      sumDyXhat[i % channels] += dy.view[i] * normalised(i);
+    }
+    const expected = x.view.map((_, i) => {
+      const c = i % channels;
+      return ((scale.view[c] * inverse[c]) / rows) * (rows * dy.view[i] - sumDy[c] - normalised(i) * sumDyXhat[c]);
+    });
+    const worst = Math.max(error(dx.view, expected), error(dscale.view, sumDyXhat), error(doffset.view, sumDy));
+    return { shape: { rows, channels, epsilon }, error: worst, canaries: canariesHold(x, dy, scale, dx, dscale, doffset) };
+  },
+
+  sumRows(dnnl, draw) {
+    const { rows, channels } = drawRows(draw);
+    const scale = draw.pick([1, 0.5, 1 / rows]);
+    const [x, y] = [operand(draw, rows * channels, draw.next() < 0.5), operand(draw, channels, false)];
+    dnnl.sumRows(rows, channels, scale, x.view, y.view);
+    const expected = new Float64Array(channels);
+    x.view.forEach((value, i) => (expected[i % channels] += value * scale));
+    return { shape: { rows, channels, scale }, error: error(y.view, expected), canaries: canariesHold(x, y) };
+  },
+};
+
+/** Each column's mean and biased variance, in float64: tfjs's float32 sums drift over a million rows. */
+function columnMoments(x, rows, channels) {
+  const [mean, variance] = [new Float64Array(channels), new Float64Array(channels)];
+  x.forEach((value, i) => (mean[i % channels] += value / rows));
+  x.forEach((value, i) => (variance[i % channels] += (value - mean[i % channels]) ** 2 / rows));
+  return { mean, variance };
+}
+
+/** rows × channels as batch normalisation sees an NHWC batch: batch · height · width rows. */
+function drawRows(draw) {
+  for (;;) {
+    const [n, h, w, channels] = [draw.int(1, 33), draw.size(300), draw.size(300), draw.size(70)];
+    if (n * h * w * channels <= 3e6) return { rows: n * h * w, channels, epsilon: draw.pick([1e-3, 1e-5, 1e-12]) };
+  }
+}
+
+function averagePoolGradient(s, dy) {
+  const dx = new Float64Array(s.n * s.h * s.w * s.ci);
+  for (let b = 0; b < s.n; b++)
+    for (let oh = 0; oh < s.ho; oh++)
+      for (let ow = 0; ow < s.wo; ow++) {
+        const [top, left] = [oh * s.sh - s.pt, ow * s.sw - s.pl];
+        const rows = [Math.max(0, top), Math.min(s.h, top + s.kh)];
+        const columns = [Math.max(0, left), Math.min(s.w, left + s.kw)];
+        const inside = (rows[1] - rows[0]) * (columns[1] - columns[0]);
+        for (let c = 0; c < s.ci; c++) {
+          const share = dy[((b * s.ho + oh) * s.wo + ow) * s.ci + c] / inside;
+          for (let i = rows[0]; i < rows[1]; i++) for (let j = columns[0]; j < columns[1]; j++) dx[((b * s.h + i) * s.w + j) * s.ci + c] += share;
+        }
+      }
+  return dx;
+}
+
+/**
+ * Runs the regressions and `count` drawn cases of each kernel from `seed`, and returns those over `tolerance` or with a
+ * canary overwritten, each with its shape. `announce` hears of each case before it runs and
+ * `report` of each failure as it is found, so a crash or a hang later still leaves them named.
+ */
+export function fuzz(dnnl, { seed = 1, count = 40, tolerance = 1e-4, kernels = Object.keys(KERNELS), announce = () => {}, report = () => {} } = {}) {
+  tf.setBackend('cpu');
+  const failures = [];
+  for (const kernel of kernels) {
+    const draw = random([...kernel].reduce((hash, char) => Math.imul(hash, 31) + char.charCodeAt(0), seed));
+    const regressions = REGRESSIONS[kernel] ?? [];
+    for (let i = -regressions.length; i < count; i++) {
+      announce(i < 0 ? `${kernel} regression ${regressions.length + i}` : `${kernel} #${i}`);
+      const result = KERNELS[kernel](dnnl, draw, regressions[regressions.length + i]);
+      if (result.error <= tolerance && result.canaries) continue;
+      const failure = { kernel, case: i < 0 ? `regression ${regressions.length + i}` : i, ...result };
+      failures.push(failure);
+      report(failure);
+    }
+  }
+  return failures;
+}
