@@ -67,6 +67,46 @@ describe('interrupt and resume', () => {
     expect(withoutSeconds(JSON.parse(await readFile(join(legacy, 'history.json'), 'utf8')))).toEqual(withoutSeconds(expected));
   }, 600_000);
 
+  test('AdamW with batch norm, one-cycle and keepBest on onednn: Ctrl-C, then --resume in another process, gives the same history and test figures', async () => {
+    // The new user's case (#34), on CIFAR-10's shape: Adam's bias-correction powers go back as they were.
+    const config = join(dir, 'adamw.json');
+    const experiment = {
+      dataset: { type: 'cifar10', dataDir: data },
+      limit: 5000,
+      validation: 0.1,
+      batchSize: 64,
+      model: { type: 'cnn', blocks: [8, 16], batchNorm: true },
+      optimizer: { type: 'adamw', weightDecay: 0.05 },
+      schedule: { type: 'oneCycle', epochs: 3, peak: 0.005 },
+      keepBest: true,
+    };
+    await writeFile(config, JSON.stringify(experiment));
+    const onednn = ['--backend', 'onednn'];
+    const straight = join(dir, 'adamw-straight');
+    const reference = await runCli(['train', '--config', config, '--out', straight, ...onednn]);
+    expect(reference.code, reference.stderr).toBe(0);
+
+    const run = join(dir, 'adamw-interrupted');
+    let sent = false;
+    const first = await runCli(['train', '--config', config, '--out', run, ...onednn], {}, {
+      onStdout: (stdout, child) => {
+        if (sent || !stdout.includes('Epoch [1]')) return;
+        sent = true;
+        setTimeout(() => child.kill('SIGINT'), 1000);
+      },
+    });
+    expect(first.code, first.stderr).toBe(130);
+    expect(JSON.parse(await readFile(join(run, 'checkpoint', 'checkpoint.json'), 'utf8')).position).toMatchObject({ epoch: 2, step: expect.any(Number) });
+    const second = await runCli(['train', '--resume', run, ...onednn]);
+    expect(second.code, second.stderr).toBe(0);
+    const read = async (folder: string, file: string) => JSON.parse(await readFile(join(folder, file), 'utf8'));
+    expect(withoutSeconds(await read(run, 'history.json'))).toEqual(withoutSeconds(await read(straight, 'history.json')));
+    const { test: resumedTest } = await read(run, 'summary.json');
+    const { test: straightTest } = await read(straight, 'summary.json');
+    expect(resumedTest).toEqual(straightTest);
+    expect(resumedTest).toMatchObject({ accuracy: expect.any(Number), loss: expect.any(Number) });
+  }, 600_000);
+
   test('SIGTERM exits 143 with a checkpoint', async () => {
     const run = join(dir, 'terminated');
     const result = await interruptedRun(run, 'SIGTERM');

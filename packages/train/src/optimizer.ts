@@ -41,6 +41,9 @@ export interface ParameterGroup {
   readonly epochs?: number;
 }
 
+/** The names Adam's bias-correction powers travel under in an optimizer's state (a checkpoint's optimizer.bin). */
+export const BIAS_CORRECTION_POWERS = ['rxvision/beta1Power', 'rxvision/beta2Power'];
+
 /** The tutorial's optimizer. */
 export const PLAIN_SGD: OptimizerSpec = { type: 'sgd' };
 
@@ -155,13 +158,32 @@ export class TrainingOptimizer extends Optimizer {
     for (const { tensor, made } of adjusted) if (made) tensor.dispose();
   }
 
-  /** Copies of the state (tfjs's optimizers hand out their live variables): the caller disposes them. */
+  /**
+   * Copies of the state (tfjs's optimizers hand out their live variables): the caller disposes
+   * them. Adam's include its bias-correction powers β1^t and β2^t, last (see setWeights).
+   */
   override async getWeights(): Promise<NamedTensor[]> {
-    return (await this.inner.getWeights()).map(({ name, tensor }) => ({ name, tensor: tensor instanceof Variable ? clone(tensor) : tensor }));
+    const state = (await this.inner.getWeights()).map(({ name, tensor }) => ({ name, tensor: tensor instanceof Variable ? clone(tensor) : tensor }));
+    const powers = this.biasCorrectionPowers();
+    return powers ? [...state, ...BIAS_CORRECTION_POWERS.map((name, i) => ({ name, tensor: clone(powers[i]!) }))] : state;
   }
 
+  /**
+   * Restores what getWeights gave. tfjs's Adam recomputes β1^t and β2^t as pow(β, t + 1), which
+   * differs in the last bit from the product it keeps step by step: a resumed run would not be the
+   * uninterrupted one to the bit. Where the state carries them they are put back as they were.
+   */
   override async setWeights(weights: NamedTensor[]): Promise<void> {
-    await this.inner.setWeights(weights);
+    const carried = BIAS_CORRECTION_POWERS.map((name) => weights.find((weight) => weight.name === name));
+    await this.inner.setWeights(weights.filter(({ name }) => !BIAS_CORRECTION_POWERS.includes(name)));
+    const powers = this.biasCorrectionPowers();
+    carried.forEach((saved, i) => saved && powers?.[i]!.assign(saved.tensor as Scalar));
+  }
+
+  /** Adam's β1^t and β2^t (tfjs's accBeta1 and accBeta2, private there); none for SGD. */
+  private biasCorrectionPowers(): [Variable, Variable] | undefined {
+    const adam = this.inner as unknown as { accBeta1?: Variable; accBeta2?: Variable };
+    return adam.accBeta1 && adam.accBeta2 ? [adam.accBeta1, adam.accBeta2] : undefined;
   }
 
   override getConfig() {

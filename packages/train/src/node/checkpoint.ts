@@ -7,8 +7,11 @@ import { dispose, io, type NamedTensorMap, type Tensor } from '@tensorflow/tfjs-
 import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
 import type { ResumeFrom, TrainingState } from '../training-state.js';
 
-/** Bumped whenever the checkpoint layout changes; older readers refuse newer checkpoints. 3: keepBest's weights; 4: lookahead's average. */
-export const CHECKPOINT_FORMAT = 4;
+/**
+ * Bumped whenever the checkpoint layout changes; older readers refuse newer checkpoints. 3: keepBest's
+ * weights; 4: lookahead's average; 5: Adam's bias-correction powers in the optimizer's state.
+ */
+export const CHECKPOINT_FORMAT = 5;
 
 /** A checkpoint that cannot be read as one; the message names the file. */
 export class CheckpointError extends Error {
