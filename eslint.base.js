@@ -54,7 +54,7 @@ export default [
             { sourceTag: 'scope:dataset', onlyDependOnLibsWithTags: ['scope:folder'] },
             { sourceTag: 'scope:stream', onlyDependOnLibsWithTags: ['scope:dataset'] },
             { sourceTag: 'scope:metrics', onlyDependOnLibsWithTags: [], bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']) },
-            { sourceTag: 'scope:model', onlyDependOnLibsWithTags: [], bannedExternalImports: tfjsBackends },
+            { sourceTag: 'scope:model', onlyDependOnLibsWithTags: ['scope:folder'], bannedExternalImports: tfjsBackends },
             { sourceTag: 'scope:train', onlyDependOnLibsWithTags: ['scope:stream', 'scope:metrics', 'scope:dataset', 'scope:model', 'scope:folder', 'scope:onnx'], bannedExternalImports: tfjsBackends },
             { sourceTag: 'scope:onnx', onlyDependOnLibsWithTags: [], bannedExternalImports: tfjsBackends },
             { sourceTag: 'scope:backend', onlyDependOnLibsWithTags: ['scope:onnx'] },

@@ -1,10 +1,39 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { readRegularFile, syncFolder, writeFileDurably } from '@rxvision/folder';
 import { io } from '@tensorflow/tfjs-core';
 
 const MODEL_JSON = 'model.json';
 const WEIGHTS_BIN = 'weights.bin';
+/** Larger than any model.json rxvision writes; a larger one is not read. */
+const MAX_MODEL_JSON_BYTES = 64 << 20;
+/** Node's largest buffer: weights files beyond it cannot be read in one. */
+const MAX_WEIGHTS_BYTES = 2 ** 31 - 1;
+/** Bytes per value of the dtypes a layers model's weights are stored in. */
+const BYTES_PER_VALUE: Partial<Record<string, number>> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+
+/** A weights file's size and SHA-256, as model.json records them (rxvision's field; tfjs ignores it). */
+export interface FileChecksum {
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/** What `fileSystemSaver` adds to model.json: each weights file's checksum, by its name. */
+export interface ChecksummedModelJson extends io.ModelJSON {
+  readonly weightsChecksums?: Readonly<Record<string, FileChecksum>>;
+}
+
+export function checksum(data: Uint8Array): FileChecksum {
+  return { bytes: data.byteLength, sha256: createHash('sha256').update(data).digest('hex') };
+}
+
+/** Where `data` does not match `expected`, the line that says so; undefined where it does. */
+export function checksumProblem(path: string, data: Uint8Array, expected: FileChecksum): string | undefined {
+  if (data.byteLength !== expected.bytes) return `${path}: damaged: it holds ${data.byteLength} bytes, ${expected.bytes} were written`;
+  if (checksum(data).sha256 !== expected.sha256) return `${path}: damaged: its SHA-256 differs from the one recorded when it was written`;
+  return undefined;
+}
 
 export interface FileSystemSaverOptions {
   /** Where each file is written before its rename (default `<file>.<random>.tmp`): a folder claim's temporaries. */
@@ -15,8 +44,9 @@ export interface FileSystemSaverOptions {
 
 /**
  * Saves a model as `model.json` + `weights.bin` (the TensorFlow.js layers format) without
- * tfjs-node. Both files are written under temporary names, then renamed, so a crash never
- * leaves a model.json that points at missing or partial weights.
+ * tfjs-node, model.json recording the weights' size and SHA-256. Both files are written under
+ * temporary names, flushed to the disk, then renamed, so neither a crash nor a power loss leaves a
+ * model.json that points at missing or partial weights.
  */
 export function fileSystemSaver(folder: string, options: FileSystemSaverOptions = {}): io.IOHandler {
   const dir = resolve(folder);
@@ -25,24 +55,26 @@ export function fileSystemSaver(folder: string, options: FileSystemSaverOptions 
     async save(artifacts: io.ModelArtifacts): Promise<io.SaveResult> {
       if (artifacts.modelTopology instanceof ArrayBuffer) throw new TypeError('binary model topologies are not supported');
       await mkdir(dir, { recursive: true });
-      const weights = concatenate(artifacts.weightData);
-      const modelJson = {
-        modelTopology: artifacts.modelTopology,
+      const weights = new Uint8Array(concatenate(artifacts.weightData));
+      const modelJson: ChecksummedModelJson = {
+        modelTopology: artifacts.modelTopology ?? {},
         format: artifacts.format ?? 'layers-model',
         generatedBy: artifacts.generatedBy,
         convertedBy: artifacts.convertedBy ?? null,
         weightsManifest: [{ paths: [`./${WEIGHTS_BIN}`], weights: artifacts.weightSpecs ?? [] }],
+        weightsChecksums: { [WEIGHTS_BIN]: checksum(weights) },
         ...(artifacts.trainingConfig && { trainingConfig: artifacts.trainingConfig }),
         ...(artifacts.userDefinedMetadata && { userDefinedMetadata: artifacts.userDefinedMetadata }),
       };
       const [weightsPath, modelPath] = [join(dir, WEIGHTS_BIN), join(dir, MODEL_JSON)];
       const [weightsTemporary, modelTemporary] = [temporaryPath(weightsPath), temporaryPath(modelPath)];
       try {
-        await writeFile(weightsTemporary, new Uint8Array(weights));
-        await writeFile(modelTemporary, JSON.stringify(modelJson));
+        await writeFileDurably(weightsTemporary, weights);
+        await writeFileDurably(modelTemporary, JSON.stringify(modelJson));
         await options.beforeRename?.();
         await rename(weightsTemporary, weightsPath);
         await rename(modelTemporary, modelPath);
+        await syncFolder(dir);
       } catch (error) {
         await Promise.all([rm(weightsTemporary, { force: true }), rm(modelTemporary, { force: true })]);
         throw error;
@@ -52,21 +84,30 @@ export function fileSystemSaver(folder: string, options: FileSystemSaverOptions 
   };
 }
 
-/** Loads what `fileSystemSaver` (or tfjs-node's `file://`) wrote; pass it to `tf.loadLayersModel`. */
+/**
+ * Loads what `fileSystemSaver` (or tfjs-node's `file://`) wrote; pass it to `tf.loadLayersModel`.
+ * Weights files must be plain names in the folder, regular files of the size their manifest
+ * implies and, where model.json records one, of its SHA-256: anything else is one line naming the
+ * file, before a weight is read.
+ */
 export function fileSystemLoader(folder: string): io.IOHandler {
   const dir = resolve(folder);
   return {
     async load(): Promise<io.ModelArtifacts> {
       const path = join(dir, MODEL_JSON);
-      const json = JSON.parse(await readFile(path, 'utf8').catch((error: Error) => {
-        throw new Error(`${dir}: not a saved model (${(error as NodeJS.ErrnoException).code === 'ENOENT' ? `no ${MODEL_JSON}` : error.message})`);
-      })) as io.ModelJSON;
+      const text = await readRegularFile(path, MAX_MODEL_JSON_BYTES).catch((error: NodeJS.ErrnoException) => {
+        throw new Error(`${dir}: not a saved model (${error.code === 'ENOENT' ? `no ${MODEL_JSON}` : error.message})`);
+      });
+      const json = JSON.parse(text.toString('utf8')) as ChecksummedModelJson;
       const manifest = json.weightsManifest ?? [];
-      const buffers = await Promise.all(manifest.flatMap((group) => group.paths.map((p) => readFile(join(dir, p)))));
+      const buffers = await Promise.all(manifest.flatMap((group) => group.paths.map((name) => readWeightsFile(dir, name, json.weightsChecksums))));
+      const weightSpecs = manifest.flatMap((group) => group.weights);
       const weightData = concatenate(buffers.map((buffer) => buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer));
+      const expected = weightSpecs.reduce((sum, spec) => sum + spec.shape.reduce((n, d) => n * d, 1) * (BYTES_PER_VALUE[spec.dtype] ?? NaN), 0);
+      if (!quantized(weightSpecs) && weightData.byteLength !== expected) throw new Error(`${dir}: damaged: its weights files hold ${weightData.byteLength} bytes, model.json lists ${expected}`);
       return {
         modelTopology: json.modelTopology,
-        weightSpecs: manifest.flatMap((group) => group.weights),
+        weightSpecs,
         weightData,
         format: json.format,
         generatedBy: json.generatedBy,
@@ -76,6 +117,21 @@ export function fileSystemLoader(folder: string): io.IOHandler {
       };
     },
   };
+}
+
+/** Quantized weights are stored in fewer bytes than their dtype says: their size is not checked here. */
+const quantized = (specs: io.WeightsManifestEntry[]) => specs.some((entry) => entry.quantization !== undefined);
+
+/** A weights file named in the manifest: a plain name inside the folder, read whole, checked against its checksum. */
+async function readWeightsFile(dir: string, name: string, checksums: ChecksummedModelJson['weightsChecksums']): Promise<Buffer> {
+  const plain = name.replace(/^\.\//, '');
+  if (plain === '' || plain.includes('/') || plain.includes('\\') || plain === '..' || plain === '.') throw new Error(`${dir}: model.json names a weights file outside its folder (${JSON.stringify(name)})`);
+  const path = join(dir, plain);
+  const data = await readRegularFile(path, MAX_WEIGHTS_BYTES);
+  const recorded = checksums?.[plain];
+  const problem = recorded && checksumProblem(path, data, recorded);
+  if (problem) throw new Error(problem);
+  return data;
 }
 
 /** Removes a saved model's files (for tests and for replacing a run). */

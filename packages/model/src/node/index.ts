@@ -1,1 +1,1 @@
-export { fileSystemLoader, fileSystemSaver, type FileSystemSaverOptions, removeSavedModel } from './file-system-io.js';
+export { checksum, type FileChecksum, checksumProblem, fileSystemLoader, fileSystemSaver, type FileSystemSaverOptions, removeSavedModel } from './file-system-io.js';
