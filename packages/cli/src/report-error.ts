@@ -5,7 +5,7 @@ import { DatasetError } from '@rxvision/dataset';
 import { ExperimentError } from '@rxvision/experiment';
 import { FolderAccessError, FolderHeldError, FolderLostError, isWorkingFile, OutOfSpaceError } from '@rxvision/folder';
 import { QueueAuthError, QueueUnreachableError, QueueUrlError } from '@rxvision/sweep/node';
-import { NonFiniteLossError } from '@rxvision/train';
+import { NonFiniteLossError, ResumeError } from '@rxvision/train';
 import { CheckpointError } from '@rxvision/train/node';
 import { CommanderError } from 'commander';
 import { CliError } from './cli-error.js';
@@ -34,7 +34,7 @@ export function reportError(error: unknown): ErrorReport {
   if (error instanceof CliError) return { line: `rxvision: ${error.message}`, exitCode: error.exitCode };
   if (error instanceof FolderHeldError || error instanceof FolderLostError) return { line: `rxvision: ${error.message}`, exitCode: FOLDER_BUSY_EXIT_CODE };
   if (error instanceof OutOfSpaceError || error instanceof FolderAccessError) return { line: `rxvision: ${error.message}`, exitCode: 1 };
-  if (error instanceof DatasetError || error instanceof ExperimentError || error instanceof CheckpointError || error instanceof NonFiniteLossError || error instanceof BackendError || error instanceof QueueUrlError || error instanceof QueueAuthError || error instanceof QueueUnreachableError) return { line: `rxvision: ${error.message}`, exitCode: 1 };
+  if (error instanceof DatasetError || error instanceof ExperimentError || error instanceof CheckpointError || error instanceof ResumeError || error instanceof NonFiniteLossError || error instanceof BackendError || error instanceof QueueUrlError || error instanceof QueueAuthError || error instanceof QueueUnreachableError) return { line: `rxvision: ${error.message}`, exitCode: 1 };
   const system = describeSystemError(error);
   if (system) return { line: `rxvision: ${system}`, exitCode: 1 };
   const detail = process.env[DEBUG_VARIABLE] ? `\n${(error as Error)?.stack ?? ''}` : ` (set ${DEBUG_VARIABLE}=1 for the stack trace)`;

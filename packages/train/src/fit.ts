@@ -12,7 +12,7 @@ import { bestEpoch, checkStopping, type EndReason, keptBest, type StoppingOption
 import type { BatchEnd, TrainingEvent } from './training-event.js';
 import type { TestTimeAugmentation } from './test-time-augmentation.js';
 import { Lookahead, type LookaheadOptions } from './lookahead.js';
-import { type BestWeights, NonFiniteLossError, type ResumeFrom, START, type TrainingPosition, type TrainingState } from './training-state.js';
+import { type BestWeights, NonFiniteLossError, ResumeError, type ResumeFrom, resumeProblem, START, type TrainingPosition, type TrainingState } from './training-state.js';
 
 export interface FitOptions extends StoppingOptions {
   /**
@@ -68,6 +68,8 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
   return new Observable<TrainingEvent>((subscriber) => {
     checkSchedule(schedule);
     checkStopping(options);
+    const problem = options.resume && resumeProblem(options.resume, scheduleEpochs(schedule), options.stepsPerEpoch);
+    if (problem) throw new ResumeError(`cannot resume at epoch ${start.epoch}, step ${start.step}: ${problem}`);
     if (changesEachStep(schedule) && !(Number.isInteger(options.stepsPerEpoch) && options.stepsPerEpoch! > 0)) {
       throw new RangeError(`the ${schedule.type} schedule changes the rate at every step: fit needs stepsPerEpoch, got ${options.stepsPerEpoch}`);
     }

@@ -50,6 +50,26 @@ export interface ResumeFrom {
   readonly lookahead?: readonly Tensor[];
 }
 
+/** A run to resume whose position or history does not fit the run given (its schedule, its epoch's steps). */
+export class ResumeError extends Error {
+  override readonly name = 'ResumeError';
+}
+
+/**
+ * What is wrong with resuming at `resume` a run of `epochs` epochs of `stepsPerEpoch` steps (when
+ * known), or undefined: an epoch past the end, a step past the epoch, or a history that is not the
+ * epochs before it. A finished run (the epoch after the last, step 0) has nothing left to do.
+ */
+export function resumeProblem(resume: ResumeFrom, epochs: number, stepsPerEpoch: number | undefined): string | undefined {
+  const { epoch, step } = resume.position;
+  if (!(Number.isSafeInteger(epoch) && epoch >= 1 && epoch <= epochs + 1)) return `epoch ${epoch} is not one of the run's ${epochs}`;
+  const steps = stepsPerEpoch ?? Infinity;
+  if (!(Number.isSafeInteger(step) && step >= 0 && step < steps) || (epoch === epochs + 1 && step !== 0)) return `step ${step} is not one of epoch ${epoch}'s ${stepsPerEpoch ?? ''} steps`.replace('  ', ' ');
+  if (resume.history.length !== epoch - 1) return `its history holds ${resume.history.length} epochs, not the ${epoch - 1} before epoch ${epoch}`;
+  if (resume.best && !(resume.best.epoch >= 1 && resume.best.epoch < epoch)) return `its best epoch ${resume.best.epoch} is not one before epoch ${epoch}`;
+  return undefined;
+}
+
 /** The loss became NaN or infinite: training stops, the last checkpoint is left as it was. */
 export class NonFiniteLossError extends Error {
   override readonly name = 'NonFiniteLossError';

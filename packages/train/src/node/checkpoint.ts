@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { asOutOfSpace, type FolderClaim } from '@rxvision/folder';
-import { fileSystemLoader, fileSystemSaver } from '@rxvision/model/node';
+import { asOutOfSpace, type FolderClaim, readRegularFile, syncFolder, writeFileDurably } from '@rxvision/folder';
+import { checksum, checksumProblem, type FileChecksum, fileSystemLoader, fileSystemSaver } from '@rxvision/model/node';
 import { dispose, io, type NamedTensorMap, type Tensor } from '@tensorflow/tfjs-core';
 import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
 import type { ResumeFrom, TrainingState } from '../training-state.js';
 
 /**
  * Bumped whenever the checkpoint layout changes; older readers refuse newer checkpoints. 3: keepBest's
- * weights; 4: lookahead's average; 5: Adam's bias-correction powers in the optimizer's state.
+ * weights; 4: lookahead's average; 5: Adam's bias-correction powers in the optimizer's state, and
+ * each .bin file's size and SHA-256.
  */
 export const CHECKPOINT_FORMAT = 5;
 
@@ -29,7 +30,12 @@ interface CheckpointFile {
   readonly best?: { readonly epoch: number; readonly weights: io.WeightsManifestEntry[] };
   /** Lookahead's average of the weights: its layout in lookahead.bin (format 4). */
   readonly lookahead?: { readonly weights: io.WeightsManifestEntry[] };
+  /** Each .bin file's size and SHA-256 as written (format 5), checked before it is read. */
+  readonly checksums?: Readonly<Record<string, FileChecksum>>;
 }
+
+/** Larger than any checkpoint.json rxvision writes (its history included); a larger one is not read. */
+const MAX_CHECKPOINT_JSON_BYTES = 64 << 20;
 
 export interface SaveCheckpointOptions {
   /** Anything the caller needs to start the run again (its experiment): stored as `config`, returned by `loadCheckpoint`. */
@@ -70,23 +76,27 @@ export async function saveCheckpoint(folder: string, state: TrainingState, model
     const { data, specs } = await io.encodeWeights(optimizerWeights).finally(() => dispose(optimizerWeights.map((weight) => weight.tensor)));
     const optimizer = new Uint8Array(io.concatenateArrayBuffers(Array.isArray(data) ? data : [data]));
     bytes += optimizer.byteLength;
-    await writeFile(join(temporary, 'optimizer.bin'), optimizer);
+    const checksums: Record<string, FileChecksum> = { 'optimizer.bin': checksum(optimizer) };
+    await writeFileDurably(join(temporary, 'optimizer.bin'), optimizer);
     // Named by position: they go back in the order they were given.
     const writeTensors = async (name: string, tensors: readonly Tensor[]) => {
       const encoded = await io.encodeWeights(tensors.map((tensor, i) => ({ name: `weight${i}`, tensor })));
       const weights = new Uint8Array(io.concatenateArrayBuffers(Array.isArray(encoded.data) ? encoded.data : [encoded.data]));
       bytes += weights.byteLength;
-      await writeFile(join(temporary, name), weights);
+      checksums[name] = checksum(weights);
+      await writeFileDurably(join(temporary, name), weights);
       return encoded.specs;
     };
     const best: CheckpointFile['best'] = state.best && { epoch: state.best.epoch, weights: await writeTensors('best.bin', state.best.weights) };
     const lookahead: CheckpointFile['lookahead'] = state.lookahead && { weights: await writeTensors('lookahead.bin', state.lookahead) };
-    const file: CheckpointFile = { format: CHECKPOINT_FORMAT, config: options.meta ?? null, position: state.position, history: state.history, optimizer: specs, ...(best && { best }), ...(lookahead && { lookahead }) };
-    await writeFile(join(temporary, 'checkpoint.json'), `${JSON.stringify(file, null, 2)}\n`);
+    const file: CheckpointFile = { format: CHECKPOINT_FORMAT, config: options.meta ?? null, position: state.position, history: state.history, optimizer: specs, ...(best && { best }), ...(lookahead && { lookahead }), checksums };
+    await writeFileDurably(join(temporary, 'checkpoint.json'), `${JSON.stringify(file, null, 2)}\n`);
+    await syncFolder(temporary);
     await check();
     await rm(`${target}.old`, { recursive: true, force: true });
     if (await exists(target)) await rename(target, `${target}.old`);
     await rename(temporary, target);
+    await syncFolder(dirname(target));
     await rm(`${target}.old`, { recursive: true, force: true });
   } catch (error) {
     await rm(temporary, { recursive: true, force: true });
@@ -131,10 +141,10 @@ export async function loadCheckpoint(folder: string, model: LayersModel): Promis
   } finally {
     saved.dispose();
   }
-  const named = await readWeights(join(found, 'optimizer.bin'), file.optimizer);
+  const named = await readWeights(found, 'optimizer.bin', file.optimizer, file.checksums);
   const optimizerWeights = file.optimizer.map((spec) => ({ name: spec.name, tensor: named[spec.name]! }));
-  const best = file.best && { epoch: file.best.epoch, weights: await readTensors(join(found, 'best.bin'), file.best.weights) };
-  const lookahead = file.lookahead && (await readTensors(join(found, 'lookahead.bin'), file.lookahead.weights));
+  const best = file.best && { epoch: file.best.epoch, weights: await readTensors(found, 'best.bin', file.best.weights, file.checksums) };
+  const lookahead = file.lookahead && (await readTensors(found, 'lookahead.bin', file.lookahead.weights, file.checksums));
   return { meta: file.config, format: file.format, file: join(found, 'checkpoint.json'), resume: { position: file.position, history: file.history, optimizerWeights, ...(best && { best }), ...(lookahead && { lookahead }) } };
 }
 
@@ -164,16 +174,25 @@ export async function hasCheckpoint(folder: string): Promise<boolean> {
   return (await whereCheckpoint(folder)) !== undefined;
 }
 
-async function readTensors(path: string, specs: io.WeightsManifestEntry[]): Promise<Tensor[]> {
-  const named = await readWeights(path, specs);
+type Checksums = CheckpointFile['checksums'];
+
+async function readTensors(folder: string, name: string, specs: io.WeightsManifestEntry[], checksums: Checksums): Promise<Tensor[]> {
+  const named = await readWeights(folder, name, specs, checksums);
   return specs.map((spec) => named[spec.name]!);
 }
 
-async function readWeights(path: string, specs: io.WeightsManifestEntry[]): Promise<NamedTensorMap> {
-  const bytes = await readFile(path);
+/** A .bin file of the checkpoint: a regular file of the size its specs imply and, from format 5, of its recorded SHA-256. */
+async function readWeights(folder: string, name: string, specs: io.WeightsManifestEntry[], checksums: Checksums): Promise<NamedTensorMap> {
+  const path = join(folder, name);
   const expected = specs.reduce((sum, spec) => sum + spec.shape.reduce((n, d) => n * d, 1) * (BYTES_PER_VALUE[spec.dtype] ?? NaN), 0);
+  const bytes = await readRegularFile(path, Number.isFinite(expected) ? expected + 1 : 0).catch((error: Error) => {
+    throw new CheckpointError(error.message.startsWith(path) ? error.message : `${path}: ${error.message}`);
+  });
   if (bytes.length !== expected) throw new CheckpointError(`${path}: damaged: it holds ${bytes.length} bytes, the checkpoint lists ${expected}`);
-  return io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), specs);
+  const recorded = checksums?.[name];
+  const problem = recorded ? checksumProblem(path, bytes, recorded) : undefined;
+  if (problem) throw new CheckpointError(problem);
+  return io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, specs);
 }
 
 async function readCheckpointFile(folder: string): Promise<{ found: string; file: CheckpointFile }> {
@@ -182,7 +201,7 @@ async function readCheckpointFile(folder: string): Promise<{ found: string; file
   const path = join(found, 'checkpoint.json');
   let file: unknown;
   try {
-    file = JSON.parse(await readFile(path, 'utf8'));
+    file = JSON.parse((await readRegularFile(path, MAX_CHECKPOINT_JSON_BYTES)).toString('utf8'));
   } catch (error) {
     throw new CheckpointError(`${path}: unreadable (${(error as Error).message})`);
   }
@@ -196,15 +215,24 @@ async function readCheckpointFile(folder: string): Promise<{ found: string; file
 /** What is wrong with a parsed checkpoint.json, or undefined: checked before any field is used. */
 function checkpointProblem(file: unknown): string | undefined {
   if (!isRecord(file)) return 'expected a JSON object';
-  const { format, config, position, history, optimizer, best, lookahead } = file;
+  const { format, config, position, history, optimizer, best, lookahead, checksums } = file;
   if (typeof format !== 'number') return '"format" must be a number';
   if (config !== null && !isRecord(config)) return '"config" must be an object'; // null: saved without meta
   if (!isRecord(position) || !Number.isSafeInteger(position.epoch) || !Number.isSafeInteger(position.step)) return '"position" must hold an integer epoch and step';
+  if ((position.epoch as number) < 1 || (position.step as number) < 0) return `"position" must be at epoch 1 or later, step 0 or later (epoch ${position.epoch}, step ${position.step})`;
   if (!Array.isArray(history)) return '"history" must be a list';
+  // The history is the completed epochs, numbered from 1, with finite figures (null where not measured).
+  if (history.length !== (position.epoch as number) - 1) return `"history" must hold the ${(position.epoch as number) - 1} epochs before epoch ${position.epoch}, it holds ${history.length}`;
+  const badRecord = history.findIndex((record, i) => !isRecord(record) || record.epoch !== i + 1 || Object.values(record).some((value) => typeof value === 'number' && !Number.isFinite(value)));
+  if (badRecord >= 0) return `"history" record ${badRecord + 1} must be epoch ${badRecord + 1} with finite figures`;
   const isWeightSpec = (spec: unknown): boolean => isRecord(spec) && typeof spec.name === 'string' && typeof spec.dtype === 'string' && Array.isArray(spec.shape) && spec.shape.every(Number.isSafeInteger);
   if (!Array.isArray(optimizer) || !optimizer.every(isWeightSpec)) return '"optimizer" must list the optimizer\'s weights (name, shape, dtype)';
   if (best !== undefined && !(isRecord(best) && Number.isSafeInteger(best.epoch) && Array.isArray(best.weights) && best.weights.every(isWeightSpec))) return '"best" must hold the best epoch and its weights (name, shape, dtype)';
+  if (best !== undefined && !((best.epoch as number) >= 1 && (best.epoch as number) < (position.epoch as number))) return `"best" must be an epoch before ${position.epoch}, got ${best.epoch}`;
   if (lookahead !== undefined && !(isRecord(lookahead) && Array.isArray(lookahead.weights) && lookahead.weights.every(isWeightSpec))) return '"lookahead" must list the average\'s weights (name, shape, dtype)';
+  const isChecksum = (entry: unknown) => isRecord(entry) && Number.isSafeInteger(entry.bytes) && typeof entry.sha256 === 'string' && /^[0-9a-f]{64}$/.test(entry.sha256);
+  if (checksums !== undefined && !(isRecord(checksums) && Object.values(checksums).every(isChecksum))) return '"checksums" must give each file\'s bytes and SHA-256';
+  if (format >= 5 && checksums === undefined) return '"checksums" is missing (format 5 records them)';
   return undefined;
 }
 
