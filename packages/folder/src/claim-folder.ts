@@ -3,9 +3,11 @@ import { type FileHandle, link, mkdir, open, readdir, rename, rm, stat, writeFil
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { type ClaimHolder, parseClaimHolder } from './claim-holder.js';
+import { openRegularFile, UnreadableFileError } from './durable-files.js';
 import { FolderHeldError, FolderLostError } from './folder-errors.js';
 import { asOutOfSpace } from './out-of-space.js';
 import { isAlive, pidSpace } from './process-identity.js';
+import { FolderAccessError } from './writable-folder.js';
 import { replaceFile } from './write-file-atomic.js';
 
 /** The claim file in a claimed folder. Its other names (`.new`, `.takeover`, `.released`) are the claim's own steps. */
@@ -111,7 +113,7 @@ export async function claimFolder(folder: string, options: ClaimOptions): Promis
 
 /** The claim in a folder now, or undefined when there is none (or it cannot be read as one). */
 export async function folderHolder(folder: string): Promise<ClaimHolder | undefined> {
-  return (await readClaim(join(resolve(folder), CLAIM_FILE)))?.holder;
+  return (await lookAtClaim(join(resolve(folder), CLAIM_FILE)))?.holder;
 }
 
 /**
@@ -120,7 +122,7 @@ export async function folderHolder(folder: string): Promise<ClaimHolder | undefi
  * Undefined when no claim is there. For showing a run as running or stopped.
  */
 export async function folderWriter(folder: string): Promise<{ readonly holder: ClaimHolder | undefined; readonly live: boolean } | undefined> {
-  const found = await readClaim(join(resolve(folder), CLAIM_FILE));
+  const found = await lookAtClaim(join(resolve(folder), CLAIM_FILE));
   return found && { holder: found.holder, live: !isStale(found, DEFAULT_STALE_AFTER_MS) };
 }
 
@@ -133,18 +135,35 @@ interface FoundClaim {
 /** The same claim, unrefreshed: same file, same token, same time of last refresh. */
 const sameClaim = (a: FoundClaim, b: FoundClaim) => a.ino === b.ino && a.mtimeMs === b.mtimeMs && a.holder?.token === b.holder?.token;
 
+/** Larger than any claim file rxvision writes (a few hundred bytes); a larger one is not one. */
+const MAX_CLAIM_BYTES = 64 << 10;
+
+/**
+ * The claim at `path`, or undefined where there is none. Anything else in its place (a link, a
+ * FIFO, a folder, a file too large to be a claim) is a FolderAccessError saying to remove it: it
+ * is never read, waited on or taken for another writer.
+ */
 async function readClaim(path: string): Promise<FoundClaim | undefined> {
-  const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
+  const opened = await openRegularFile(path, MAX_CLAIM_BYTES, { followLink: false }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
+    if (error instanceof UnreadableFileError) throw new FolderAccessError(`${error.message.replace(/, not a file to read$/, '')}: not a claim file; remove it to write the folder`);
     throw error;
   });
-  if (!handle) return undefined;
+  if (!opened) return undefined;
   try {
-    const [info, text] = await Promise.all([handle.stat(), handle.readFile('utf8')]);
+    const [info, text] = await Promise.all([opened.handle.stat(), opened.handle.readFile('utf8')]);
     return { holder: parseClaimHolder(text), ino: info.ino, mtimeMs: info.mtimeMs };
   } finally {
-    await handle.close();
+    await opened.handle.close();
   }
+}
+
+/** readClaim for those who only look: a claim file that cannot be one counts as none. */
+async function lookAtClaim(path: string): Promise<FoundClaim | undefined> {
+  return readClaim(path).catch((error: unknown) => {
+    if (error instanceof FolderAccessError) return undefined;
+    throw error;
+  });
 }
 
 function isStale(found: FoundClaim, fallbackStaleAfterMs: number): boolean {

@@ -2,7 +2,7 @@ export { CLAIM_FILE, type ClaimOptions, claimFolder, DEFAULT_STALE_AFTER_MS, typ
 export type { ClaimHolder } from './claim-holder.js';
 export { describeHolder, FolderHeldError, FolderLostError } from './folder-errors.js';
 export { asOutOfSpace, formatBytes, OutOfSpaceError, type SpaceNeed } from './out-of-space.js';
-export { readRegularFile, syncFolder, UnreadableFileError, writeFileDurably } from './durable-files.js';
+export { openRegularFile, readRegularFile, syncFolder, UnreadableFileError, writeFileDurably } from './durable-files.js';
 export { writeFileAtomic } from './write-file-atomic.js';
 export { removeEmptyFolders } from './remove-empty-folders.js';
 export { FolderAccessError, makeWritableFolder } from './writable-folder.js';

@@ -1,9 +1,9 @@
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, test } from 'vitest';
-import { CLAIM_FILE, type ClaimHolder, claimFolder, FolderHeldError, FolderLostError, folderHolder, folderWriter, isWorkingFile, OutOfSpaceError } from '../src/index.js';
+import { CLAIM_FILE, type ClaimHolder, claimFolder, FolderAccessError, FolderHeldError, FolderLostError, folderHolder, folderWriter, isWorkingFile, OutOfSpaceError, readRegularFile, UnreadableFileError } from '../src/index.js';
 import { pidSpace } from '../src/process-identity.js';
 
 const fresh = () => mkdtemp(join(tmpdir(), 'rxvision-claim-'));
@@ -107,6 +107,31 @@ describe('claimFolder', () => {
 });
 
 /** Two processes claiming one stale folder at the same moment, round after round. */
+describe('what stands where a claim file belongs (#34)', () => {
+  test.each([
+    ['a FIFO', (path: string) => void execFileSync('mkfifo', [path]), /a FIFO: not a claim file; remove it to write the folder$/],
+    ['a dangling symbolic link', (path: string) => symlink(join(tmpdir(), 'rxvision-nothing-here'), path), /a symbolic link: not a claim file; remove it to write the folder$/],
+    ['a link to /dev/zero', (path: string) => symlink('/dev/zero', path), /a symbolic link: not a claim file; remove it to write the folder$/],
+    ['a folder', (path: string) => mkdir(path), /a folder: not a claim file; remove it to write the folder$/],
+    ['a 3 GB sparse file', async (path: string) => { await writeFile(path, ''); await truncate(path, 3e9); }, /3000000000 bytes, more than the 65536 such a file may hold: not a claim file/],
+  ])('%s: claiming is one line at once, nothing is left behind, and lookers see no claim', async (_, make, message) => {
+    const folder = await fresh();
+    const path = join(folder, CLAIM_FILE);
+    await make(path);
+    const claimed = claimFolder(folder, { purpose: 'train' });
+    await expect(claimed).rejects.toThrow(FolderAccessError);
+    await expect(claimed).rejects.toThrow(message);
+    expect((await readdir(folder)).sort()).toEqual([CLAIM_FILE]);
+    expect([await folderHolder(folder), await folderWriter(folder)]).toEqual([undefined, undefined]);
+  });
+
+  test('readRegularFile refuses a FIFO without waiting for a writer', async () => {
+    const path = join(await fresh(), 'pipe');
+    execFileSync('mkfifo', [path]);
+    await expect(readRegularFile(path, 1024)).rejects.toThrow(new UnreadableFileError(`${path}: a FIFO, not a file to read`));
+  });
+});
+
 describe('two claimers racing', () => {
   let racers: ChildProcess[] = [];
   const answers = new Map<ChildProcess, ((message: Record<string, unknown>) => void)[]>();
