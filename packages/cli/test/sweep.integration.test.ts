@@ -1,4 +1,4 @@
-import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageDatasetWriter } from '@rxvision/dataset/node';
@@ -60,6 +60,25 @@ describe('rxvision sweep', () => {
     expect(again.code).toBe(1);
     expect(await readFile(join(out, 'trial-000', 'history.json'), 'utf8')).toBe(before); // finished: not run again
   }, 300_000);
+
+  test("status trusts no trial's figures: an edited history shows as damaged, naming the trial and epoch; a null figure is left blank (#34)", async () => {
+    const out = join(dir, 'out'); // the sweep the first test ran
+    const damaged = join(dir, 'damaged');
+    await cp(out, damaged, { recursive: true });
+    const edit = async (trial: string, change: (records: Record<string, unknown>[]) => void) => {
+      const path = join(damaged, trial, 'history.json');
+      const records = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>[];
+      change(records);
+      await writeFile(path, JSON.stringify(records));
+    };
+    await edit('trial-000', (records) => void (records[0]!.valAccuracy = 1e308));
+    await edit('trial-001', (records) => void (records.at(-1)!.valAccuracy = null));
+    const status = await runCli(['sweep', 'status', damaged]);
+    expect(status.code, status.stderr).toBe(0);
+    const lines = status.stdout.trim().split('\n');
+    expect(lines[1]).toContain(`damaged: ${join(damaged, 'trial-000', 'history.json')}: epoch 1: valAccuracy 1e+308 is outside [0, 1]`);
+    expect(lines[2]).toMatch(/^trial-001\s+batchSize=30, optimizer\.momentum=0\.9\s+finished\s+[01]\.\d{4}$/); // no val_acc, the test's still there
+  }, 120_000);
 
   test('a bad sweep file fails in one line before anything runs', async () => {
     await writeFile(join(dir, 'bad.json'), JSON.stringify({ base: 'data/base.json', grid: { 'optimizer.momentum': [0.5, 2] } }));

@@ -15,11 +15,41 @@ export class RunFileError extends Error {
   }
 }
 
-/** What is wrong with a parsed history.json, or undefined. */
+/** The range of each figure an epoch record may hold; `null` is a figure not measured (NaN in JSON). */
+const FIGURE_RANGES: Record<string, readonly [number, number]> = {
+  learningRate: [0, Infinity],
+  trainLoss: [0, Infinity],
+  valLoss: [0, Infinity],
+  valAccuracy: [0, 1],
+  seconds: [0, Infinity],
+};
+
+/** What is wrong with one figure, or undefined: a finite number in its range, or null. */
+function figureProblem(name: string, value: unknown, range: readonly [number, number]): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) return `${name} is ${typeof value === 'number' ? String(value) : JSON.stringify(value)}, not a finite number`;
+  if (value < range[0] || value > range[1]) return `${name} ${value} is outside [${range[0]}, ${range[1]}]`;
+  return undefined;
+}
+
+/**
+ * What is wrong with a parsed history.json, or undefined. Its figures are not trusted: every
+ * reader (a sweep's scheduler, its status, the dashboard) gets them through this check, so an
+ * edited 1e308 or a "0.9" cannot steer or break them. Records are epochs 1, 2, … in order.
+ */
 export function historyProblem(value: unknown): string | undefined {
   if (!Array.isArray(value)) return 'expected a list of epoch records';
-  const bad = value.findIndex((record) => typeof record !== 'object' || record === null || !Number.isInteger((record as { epoch?: unknown }).epoch));
-  return bad < 0 ? undefined : `record ${bad} has no epoch number`;
+  for (const [index, record] of value.entries()) {
+    if (typeof record !== 'object' || record === null || Array.isArray(record) || !Number.isInteger((record as { epoch?: unknown }).epoch)) return `record ${index} has no epoch number`;
+    const { epoch, metrics } = record as { epoch: number; metrics?: unknown };
+    if (epoch !== index + 1) return `record ${index} is epoch ${epoch}, not ${index + 1}`;
+    if (metrics !== undefined && (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics))) return `epoch ${epoch}: metrics is not an object of figures`;
+    const fields = Object.entries(FIGURE_RANGES).map(([name, range]) => figureProblem(name, (record as Record<string, unknown>)[name], range));
+    const extra = Object.entries((metrics ?? {}) as Record<string, unknown>).map(([name, figure]) => figureProblem(`metrics.${name}`, figure, /accuracy|^top/i.test(name) ? [0, 1] : [-Infinity, Infinity]));
+    const problem = [...fields, ...extra].find(Boolean);
+    if (problem) return `epoch ${epoch}: ${problem}`;
+  }
+  return undefined;
 }
 
 /** What is wrong with a parsed summary.json, or undefined. */

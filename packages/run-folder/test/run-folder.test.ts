@@ -34,3 +34,21 @@ test('a damaged file is an error naming it; a summary from a newer rxvision says
   await writeFile(runFile(run, 'summary'), JSON.stringify({ ...summary, format: SUMMARY_FORMAT + 1 }));
   await expect(readSummary(run)).rejects.toThrow(`${runFile(run, 'summary')}: written in summary format ${SUMMARY_FORMAT + 1}, newer than this rxvision reads (${SUMMARY_FORMAT}); upgrade rxvision`);
 });
+
+test("a history's figures are not trusted: out of range, not finite or misnumbered is an error naming the epoch; null is a figure not measured (#34)", async () => {
+  const run = await mkdtemp(join(tmpdir(), 'rxvision-run-'));
+  const record = (epoch: number, fields: Record<string, unknown> = {}) => ({ epoch, phase: 0, learningRate: 0.1, trainLoss: 1, valLoss: 1.2, valAccuracy: 0.5, seconds: 3, ...fields });
+  const refused = async (history: unknown[], problem: string) => {
+    await writeFile(runFile(run, 'history'), JSON.stringify(history));
+    await expect(readHistory(run)).rejects.toThrow(`${runFile(run, 'history')}: ${problem}`);
+  };
+  await refused([record(1), record(2, { valAccuracy: 1e308 })], 'epoch 2: valAccuracy 1e+308 is outside [0, 1]');
+  await refused([record(1, { trainLoss: -1 })], 'epoch 1: trainLoss -1 is outside [0, Infinity]');
+  await refused([record(1, { valLoss: '0.3' })], 'epoch 1: valLoss is "0.3", not a finite number');
+  await refused([record(1, { metrics: { top3Accuracy: 2 } })], 'epoch 1: metrics.top3Accuracy 2 is outside [0, 1]');
+  await refused([record(1), record(3)], 'record 1 is epoch 3, not 2');
+  await writeFile(runFile(run, 'history'), JSON.stringify([record(1), record(2)]).replace('"valAccuracy":0.5', '"valAccuracy":1e999'));
+  await expect(readHistory(run)).rejects.toThrow('epoch 1: valAccuracy is Infinity, not a finite number'); // JSON.parse reads 1e999 so
+  await writeFile(runFile(run, 'history'), JSON.stringify([record(1, { valLoss: null, valAccuracy: null })]));
+  expect(await readHistory(run)).toEqual([record(1, { valLoss: null, valAccuracy: null })]);
+});

@@ -198,13 +198,16 @@ async function statusTable(out: string, record: SweepRecord): Promise<string> {
   const rows = await Promise.all(
     record.trials.map(async ({ name, settings }) => {
       const runDir = join(out, name);
-      const history = await historyOf(runDir);
+      const read = await readHistory(runDir).then((records) => ({ records, damage: undefined }), (error: Error) => ({ records: [] as EpochRecord[], damage: error.message }));
+      const history = read.records;
       const summary = await readSummary(runDir).catch(() => undefined);
       const state = record.states[name];
       const job = queued instanceof Map ? queued.get(name) : undefined;
       const promoted = promotedPast(record, name, history.length);
       const epochs = history.length > 0 ? ` (${history.length} epochs${promoted ? `, promoted past epoch ${promoted}` : ''})` : '';
-      const status = summary
+      const status = read.damage
+        ? `damaged: ${read.damage}`
+        : summary
         ? summary.ended === 'scheduler'
           ? `stopped early at epoch ${summary.epochsRun}`
           : 'finished'
@@ -218,7 +221,8 @@ async function statusTable(out: string, record: SweepRecord): Promise<string> {
                 ? `unfinished${epochs}`
                 : (state?.state ?? 'pending');
       const last = history.at(-1);
-      return { epochs: history.length, cells: [name, describeSettings(settings), status, last ? last.valAccuracy.toFixed(4) : '', summary?.test?.accuracy?.toFixed(4) ?? ''] };
+      const figure = (value: number | null | undefined) => (typeof value === 'number' ? value.toFixed(4) : '');
+      return { epochs: history.length, cells: [name, describeSettings(settings), status, figure(last?.valAccuracy), figure(summary?.test?.accuracy)] };
     }),
   );
   const table = [['trial', 'settings', 'state', 'val_acc', 'test_acc'], ...rows.map((row) => row.cells)];
