@@ -42,6 +42,18 @@ describe('rxvision check', () => {
     expect(json.parameters).toBe(summary.parameters);
   });
 
+  test('a cosine warm-up longer than the run: check refuses it as train would, in one line, and train writes nothing (#34)', async () => {
+    const file = join(dir, 'warmup.json');
+    await writeFile(file, JSON.stringify({ ...base, schedule: { type: 'cosine', epochs: 1, peak: 0.1, warmupEpochs: 5 } }));
+    const line = `rxvision: ${file}: schedule: warmupEpochs (5) must be fewer than epochs (1)`;
+    const checked = await runCli(['check', file]);
+    expect([checked.code, checked.stderr.trim()]).toEqual([1, line]);
+    const run = join(dir, 'warmup-run');
+    const trained = await runCli(['train', '--config', file, '--out', run, '--backend', 'wasm']);
+    expect([trained.code, trained.stderr.trim()]).toEqual([1, line]);
+    expect(await readdir(run).catch(() => [])).toEqual([]);
+  });
+
   test('what is wrong, in one line: against the schema, and against the data', async () => {
     const bad = join(dir, 'bad.json');
     await writeFile(bad, JSON.stringify({ ...base, batchSize: 0 }));

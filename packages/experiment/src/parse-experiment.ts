@@ -1,3 +1,4 @@
+import { asSchedule, checkSchedule } from '@rxvision/train';
 import type { z } from 'zod';
 import { type Experiment, experimentSchema } from './experiment.js';
 
@@ -17,6 +18,13 @@ export class ExperimentError extends Error {
 export function parseExperiment(value: unknown, source: string): Experiment {
   // `$schema` is for the file's editor: the path means nothing once the experiment is elsewhere (a run folder).
   const { $schema: _schema, ...experiment } = validateDocument(experimentSchema, value, source);
+  // The rules between fields are the schedule's own, asked here so that `check` refuses what `train` would.
+  try {
+    checkSchedule(asSchedule(experiment.schedule));
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new ExperimentError(source, `schedule: ${error.message.replace(/^schedule \w+: /, '')}`);
+  }
   return experiment;
 }
 

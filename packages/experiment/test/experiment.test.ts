@@ -56,6 +56,11 @@ describe('parseExperiment', () => {
     expect(() => parseExperimentText('{ "seed": ', 'y.json')).toThrow(/^y\.json: is not JSON \(/);
   });
 
+  test("fields that are each valid but not together are refused by the schedule's own rule, as train would (#34)", () => {
+    expect(problem({ ...minimal, schedule: { type: 'cosine', epochs: 1, peak: 0.1, warmupEpochs: 5 } })).toBe('x.json: schedule: warmupEpochs (5) must be fewer than epochs (1)');
+    expect(problem({ ...minimal, schedule: { type: 'linear', epochs: 3, from: 0.1, to: 0, warmupEpochs: 3 } })).toBe('x.json: schedule: warmupEpochs (3) must be fewer than epochs (3)');
+  });
+
   test('what cannot run is refused with the limit and why: counts, sizes, nesting; long values are quoted cut short', () => {
     expect(problem({ ...minimal, schedule: [{ epochs: 1e15, learningRate: 0.1 }] })).toBe('x.json: schedule[0].epochs: expected a number ≤ 100000 (more epochs than any run finishes), got 1000000000000000');
     expect(problem({ ...minimal, model: { type: 'mlp', hidden: [1e9] } })).toBe('x.json: model.hidden[0]: expected a number ≤ 65536 (wider than a layer that fits in memory), got 1000000000');
