@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { CHECKPOINT_FORMAT } from '@rxvision/train/node';
 import { writeGreyBands } from './bands-fixture.js';
 import { runCli } from './run-cli.js';
 
@@ -52,7 +53,7 @@ describe('early stopping and keep-best', () => {
     });
     expect(first.code, first.stderr).toBe(130);
     const checkpoint = JSON.parse(await readFile(join(interrupted, 'checkpoint', 'checkpoint.json'), 'utf8')) as { format: number; best?: { epoch: number } };
-    expect(checkpoint).toMatchObject({ format: 4, best: { epoch: 1 } });
+    expect(checkpoint).toMatchObject({ format: CHECKPOINT_FORMAT, best: { epoch: 1 } });
     const resumed = await runCli(['train', '--resume', interrupted, ...train]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(await summaryOf(interrupted)).toMatchObject({ ended: 'early-stopping', epochsRun: 3, bestEpoch: 1 });
