@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type CliRun, runCli } from './run-cli.js';
+import { type CliRun, runCli, runCliInterrupted } from './run-cli.js';
 import { writeSmallCifar } from './small-cifar-fixture.js';
 
 // The adversarial pass's damaged files (#34): a checkpoint or a saved model edited, truncated,
@@ -20,14 +20,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rxvision-damaged-'));
   data = await writeSmallCifar(join(dir, 'data'), { train: 5000, test: 500 });
   interrupted = join(dir, 'interrupted');
-  let sent = false;
-  const first = await runCli(['train', '--data', data, '--out', interrupted, ...settings], {}, {
-    onStdout: (stdout, child) => {
-      if (sent || !stdout.includes('Epoch [1]')) return;
-      sent = true;
-      setTimeout(() => child.kill('SIGINT'), 1000);
-    },
-  });
+  const first = await runCliInterrupted(['train', '--data', data, '--out', interrupted, ...settings], { afterMs: 1000 });
   expect(first.code, first.stderr).toBe(130);
   finished = join(dir, 'finished');
   const second = await runCli(['train', '--data', data, '--out', finished, '--schedule', '1@0.05', '--limit', '1280', '--backend', 'wasm']);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CHECKPOINT_FORMAT } from '@rxvision/train/node';
-import { type CliRun, runCli } from './run-cli.js';
+import { type CliRun, runCli, runCliInterrupted } from './run-cli.js';
 import { writeSmallCifar } from './small-cifar-fixture.js';
 
 // 5,000 images: 36 steps an epoch on wasm, a few seconds, long enough to be interrupted inside one.
@@ -17,20 +17,8 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-/**
- * Starts a training run and sends `signal` once the first epoch line has been printed and a moment
- * passed (`times` signals, 50 ms apart).
- */
-function interruptedRun(out: string, signal: NodeJS.Signals, times = 1): Promise<CliRun> {
-  let sent = false;
-  return runCli(['train', '--data', data, '--out', out, ...settings], {}, {
-    onStdout: (stdout, child) => {
-      if (sent || !stdout.includes('Epoch [1]')) return;
-      sent = true;
-      for (let i = 0; i < times; i++) setTimeout(() => child.kill(signal), 1500 + 50 * i);
-    },
-  });
-}
+/** A training run stopped by `signal` inside its second epoch (`times` signals). */
+const interruptedRun = (out: string, signal: NodeJS.Signals, times = 1): Promise<CliRun> => runCliInterrupted(['train', '--data', data, '--out', out, ...settings], { signal, times });
 
 const withoutSeconds = (history: Array<Record<string, unknown>>) => history.map(({ seconds: _seconds, ...row }) => row);
 
@@ -87,14 +75,7 @@ describe('interrupt and resume', () => {
     expect(reference.code, reference.stderr).toBe(0);
 
     const run = join(dir, 'adamw-interrupted');
-    let sent = false;
-    const first = await runCli(['train', '--config', config, '--out', run, ...onednn], {}, {
-      onStdout: (stdout, child) => {
-        if (sent || !stdout.includes('Epoch [1]')) return;
-        sent = true;
-        setTimeout(() => child.kill('SIGINT'), 1000);
-      },
-    });
+    const first = await runCliInterrupted(['train', '--config', config, '--out', run, ...onednn], { afterMs: 1000 });
     expect(first.code, first.stderr).toBe(130);
     expect(JSON.parse(await readFile(join(run, 'checkpoint', 'checkpoint.json'), 'utf8')).position).toMatchObject({ epoch: 2, step: expect.any(Number) });
     const second = await runCli(['train', '--resume', run, ...onednn]);

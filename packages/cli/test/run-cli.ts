@@ -64,3 +64,18 @@ export function runNode(args: readonly string[], options: RunOptions = {}): Prom
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: Omit<RunOptions, 'env'> = {}): Promise<CliRun> {
   return runNode([bin, ...args], { ...options, env });
 }
+
+/**
+ * Runs `rxvision` and sends `signal` once it has printed its first epoch line and `afterMs` passed
+ * (`times` signals, 50 ms apart): a run stopped inside its second epoch.
+ */
+export function runCliInterrupted(args: readonly string[], { signal = 'SIGINT', afterMs = 1500, times = 1 }: { signal?: NodeJS.Signals; afterMs?: number; times?: number } = {}): Promise<CliRun> {
+  let sent = false;
+  return runCli(args, {}, {
+    onStdout: (stdout, child) => {
+      if (sent || !stdout.includes('Epoch [1]')) return;
+      sent = true;
+      for (let i = 0; i < times; i++) setTimeout(() => child.kill(signal), afterMs + 50 * i);
+    },
+  });
+}
