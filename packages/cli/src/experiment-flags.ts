@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { absoluteDataset, type Experiment, type ExperimentInput, parseExperiment, parseExperimentText } from '@rxvision/experiment';
+import { absoluteDataset, type Experiment, type ExperimentInput, parseExperiment, parseJsonText } from '@rxvision/experiment';
 import { parseSchedule, type Schedule, TUTORIAL_SCHEDULE } from '@rxvision/train';
 import { CliError } from './cli-error.js';
 import { integer, positiveInteger } from './integer-flag.js';
@@ -64,8 +64,9 @@ async function readExperimentFile(file: string): Promise<Record<string, unknown>
     throw new CliError(`--config ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
   });
   // Validated as the file says first, so an error names what the file holds, not an override.
-  parseExperimentText(text, file);
-  return JSON.parse(text) as Record<string, unknown>;
+  const value = parseJsonText(text, file);
+  parseExperiment(value, file);
+  return value as Record<string, unknown>;
 }
 
 function tutorialExperiment(): ExperimentInput & Record<string, unknown> {

@@ -54,6 +54,16 @@ describe('rxvision check', () => {
     expect(await readdir(run).catch(() => [])).toEqual([]);
   });
 
+  test('a file saved with a UTF-8 BOM is checked as it is; one saved as UTF-16 is one line with no NUL byte (#34)', async () => {
+    const text = await readFile(join(dir, 'good.json'), 'utf8');
+    await writeFile(join(dir, 'bom.json'), `\uFEFF${text}`);
+    expect((await runCli(['check', join(dir, 'bom.json')], {}, { cwd: dir })).code).toBe(0);
+    const wide = join(dir, 'wide.json');
+    await writeFile(wide, Buffer.from(`\uFEFF${text}`, 'utf16le'));
+    const result = await runCli(['check', wide]);
+    expect([result.code, result.stderr]).toEqual([1, `rxvision: ${wide}: is not UTF-8 text (it holds NUL bytes: saved as UTF-16?); save it as UTF-8\n`]);
+  });
+
   test('what is wrong, in one line: against the schema, and against the data', async () => {
     const bad = join(dir, 'bad.json');
     await writeFile(bad, JSON.stringify({ ...base, batchSize: 0 }));

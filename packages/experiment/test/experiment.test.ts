@@ -56,6 +56,22 @@ describe('parseExperiment', () => {
     expect(() => parseExperimentText('{ "seed": ', 'y.json')).toThrow(/^y\.json: is not JSON \(/);
   });
 
+  test('text as people save it: a UTF-8 BOM is passed over; UTF-16 is named; no control character is echoed (#34)', () => {
+    const json = JSON.stringify(minimal);
+    expect(parseExperimentText(`\uFEFF${json}`, 'bom.json')).toEqual(parseExperimentText(json, 'plain.json'));
+    const utf16 = Buffer.from(`\uFEFF${json}`, 'utf16le').toString('utf8');
+    expect(() => parseExperimentText(utf16, 'wide.json')).toThrow(new ExperimentError('wide.json', 'is not UTF-8 text (it holds NUL bytes: saved as UTF-16?); save it as UTF-8'));
+    const line = (() => {
+      try {
+        parseExperimentText('{"seed": \u001b[31m1}', 'esc.json');
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    expect(line).toMatch(/^esc\.json: is not JSON \(.*\\u001b/);
+    expect(line).not.toMatch(/[\u0000-\u001f]/);
+  });
+
   test("fields that are each valid but not together are refused by the schedule's own rule, as train would (#34)", () => {
     expect(problem({ ...minimal, schedule: { type: 'cosine', epochs: 1, peak: 0.1, warmupEpochs: 5 } })).toBe('x.json: schedule: warmupEpochs (5) must be fewer than epochs (1)');
     expect(problem({ ...minimal, schedule: { type: 'linear', epochs: 3, from: 0.1, to: 0, warmupEpochs: 3 } })).toBe('x.json: schedule: warmupEpochs (3) must be fewer than epochs (3)');

@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { BackendChoice } from '@rxvision/backend/node';
-import { absoluteDataset, ExperimentError } from '@rxvision/experiment';
+import { absoluteDataset, parseJsonText } from '@rxvision/experiment';
 import type { EpochRecord } from '@rxvision/metrics';
 import { comparisonChart } from '@rxvision/plot';
 import { readHistory, readSummary, SWEEP_FILES, writeJson } from '@rxvision/run-folder';
@@ -295,11 +295,7 @@ async function readJson(path: string): Promise<unknown> {
   const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new CliError(`${path}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`);
   });
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new ExperimentError(path, `is not JSON (${(error as Error).message})`);
-  }
+  return parseJsonText(text, path);
 }
 
 /** A trial's history so far: none while it has not started, or when its file cannot be read. */
