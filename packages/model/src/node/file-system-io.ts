@@ -10,8 +10,13 @@ const WEIGHTS_BIN = 'weights.bin';
 const MAX_MODEL_JSON_BYTES = 64 << 20;
 /** Node's largest buffer: weights files beyond it cannot be read in one. */
 const MAX_WEIGHTS_BYTES = 2 ** 31 - 1;
-/** Bytes per value of the dtypes a layers model's weights are stored in. */
+/** Bytes per value of the dtypes weights are stored in, as `io.encodeWeights` writes them. */
 const BYTES_PER_VALUE: Partial<Record<string, number>> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+
+/** The bytes weights of these specs take, unquantized; NaN where a dtype is not one weights are stored in. */
+export function weightBytes(specs: readonly io.WeightsManifestEntry[]): number {
+  return specs.reduce((sum, spec) => sum + spec.shape.reduce((n, d) => n * d, 1) * (BYTES_PER_VALUE[spec.dtype] ?? NaN), 0);
+}
 
 /** A weights file's size and SHA-256, as model.json records them (rxvision's field; tfjs ignores it). */
 export interface FileChecksum {
@@ -103,7 +108,7 @@ export function fileSystemLoader(folder: string): io.IOHandler {
       const buffers = await Promise.all(manifest.flatMap((group) => group.paths.map((name) => readWeightsFile(dir, name, json.weightsChecksums))));
       const weightSpecs = manifest.flatMap((group) => group.weights);
       const weightData = concatenate(buffers.map((buffer) => buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer));
-      const expected = weightSpecs.reduce((sum, spec) => sum + spec.shape.reduce((n, d) => n * d, 1) * (BYTES_PER_VALUE[spec.dtype] ?? NaN), 0);
+      const expected = weightBytes(weightSpecs);
       if (!quantized(weightSpecs) && weightData.byteLength !== expected) throw new Error(`${dir}: damaged: its weights files hold ${weightData.byteLength} bytes, model.json lists ${expected}`);
       return {
         modelTopology: json.modelTopology,

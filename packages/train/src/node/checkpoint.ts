@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { asOutOfSpace, type FolderClaim, readRegularFile, syncFolder, writeFileDurably } from '@rxvision/folder';
-import { checksum, checksumProblem, type FileChecksum, fileSystemLoader, fileSystemSaver } from '@rxvision/model/node';
+import { checksum, checksumProblem, type FileChecksum, fileSystemLoader, fileSystemSaver, weightBytes } from '@rxvision/model/node';
 import { dispose, io, type NamedTensorMap, type Tensor } from '@tensorflow/tfjs-core';
 import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
 import type { ResumeFrom, TrainingState } from '../training-state.js';
@@ -47,8 +47,6 @@ export interface SaveCheckpointOptions {
   readonly claim?: FolderClaim;
 }
 
-/** Bytes per value of the dtypes an optimizer saves, as `io.encodeWeights` writes them. */
-const BYTES_PER_VALUE: Partial<Record<string, number>> = { float32: 4, int32: 4, bool: 1 };
 
 /**
  * Writes a checkpoint into `folder`: the model's weights, the optimizer's state, the position in
@@ -184,7 +182,7 @@ async function readTensors(folder: string, name: string, specs: io.WeightsManife
 /** A .bin file of the checkpoint: a regular file of the size its specs imply and, from format 5, of its recorded SHA-256. */
 async function readWeights(folder: string, name: string, specs: io.WeightsManifestEntry[], checksums: Checksums): Promise<NamedTensorMap> {
   const path = join(folder, name);
-  const expected = specs.reduce((sum, spec) => sum + spec.shape.reduce((n, d) => n * d, 1) * (BYTES_PER_VALUE[spec.dtype] ?? NaN), 0);
+  const expected = weightBytes(specs);
   const bytes = await readRegularFile(path, Number.isFinite(expected) ? expected + 1 : 0).catch((error: Error) => {
     throw new CheckpointError(error.message.startsWith(path) ? error.message : `${path}: ${error.message}`);
   });
