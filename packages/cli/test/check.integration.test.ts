@@ -64,6 +64,20 @@ describe('rxvision check', () => {
     expect([result.code, result.stderr]).toEqual([1, `rxvision: ${wide}: is not UTF-8 text (it holds NUL bytes: saved as UTF-16?); save it as UTF-8\n`]);
   });
 
+  test('a key given twice or a number beyond a double is one line naming the field, from check and train alike (#34)', async () => {
+    const text = await readFile(join(dir, 'good.json'), 'utf8');
+    const twice = join(dir, 'twice.json');
+    await writeFile(twice, text.replace('{', '{"batchSize": 1000000, "batchSize": 4, '));
+    expect(await runCli(['check', twice])).toMatchObject({ code: 1, stderr: `rxvision: ${twice}: the document: "batchSize" is given twice (JSON keeps only the last); give it once\n` });
+    const huge = join(dir, 'huge.json');
+    await writeFile(huge, text.replace('{', '{"seed": 1e999, '));
+    const line = `rxvision: ${huge}: seed: 1e999 is beyond the largest number a double holds (about 1.8e308)\n`;
+    expect(await runCli(['check', huge])).toMatchObject({ code: 1, stderr: line });
+    const run = join(dir, 'huge-run');
+    expect(await runCli(['train', '--config', huge, '--out', run, '--backend', 'wasm'])).toMatchObject({ code: 1, stderr: line });
+    expect(await readdir(run).catch(() => [])).toEqual([]);
+  });
+
   test('what is wrong, in one line: against the schema, and against the data', async () => {
     const bad = join(dir, 'bad.json');
     await writeFile(bad, JSON.stringify({ ...base, batchSize: 0 }));

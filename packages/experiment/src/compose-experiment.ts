@@ -9,7 +9,8 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { defaultDataDir, type Experiment } from './experiment.js';
-import { ExperimentError, quote } from './parse-experiment.js';
+import { ExperimentError } from './experiment-error.js';
+import { quote } from './parse-experiment.js';
 
 /** An experiment made into parts: `fit(createModel(), fitOptions)`, then evaluate on `testBatches`. */
 export interface ComposedExperiment {

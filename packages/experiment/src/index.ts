@@ -1,6 +1,8 @@
 export { type ComposedExperiment, composeExperiment, type ComposeOptions } from './compose-experiment.js';
 export { defaultDataDir, type Experiment, type ExperimentInput, experimentJsonSchema, experimentSchema } from './experiment.js';
-export { ExperimentError, parseExperiment, parseExperimentText, parseJsonText, validateDocument } from './parse-experiment.js';
+export { ExperimentError } from './experiment-error.js';
+export { parseJsonText } from './json-text.js';
+export { parseExperiment, parseExperimentText, validateDocument } from './parse-experiment.js';
 export { experimentFieldReference } from './field-reference.js';
 export { type RunConfig, readRunConfig } from './run-config.js';
 export { type BackendDescription, type RunEvent, type RunFinished, type RunOptions, type RunPreparing, type RunStarted, canResume, resumeExperiment, runExperiment } from './run-experiment.js';

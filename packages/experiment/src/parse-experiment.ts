@@ -1,18 +1,8 @@
 import { asSchedule, checkSchedule } from '@rxvision/train';
 import type { z } from 'zod';
+import { ExperimentError } from './experiment-error.js';
 import { type Experiment, experimentSchema } from './experiment.js';
-
-/** An experiment that cannot run as written: one line, naming the source, the field and what it allows. */
-export class ExperimentError extends Error {
-  override readonly name = 'ExperimentError';
-
-  constructor(
-    readonly source: string,
-    readonly problem: string,
-  ) {
-    super(`${source}: ${problem}`);
-  }
-}
+import { parseJsonText } from './json-text.js';
 
 /** Validates `value` (a parsed JSON document) as an experiment; `source` names it in errors. */
 export function parseExperiment(value: unknown, source: string): Experiment {
@@ -46,24 +36,6 @@ export function validateDocument<T extends z.ZodType>(schema: T, value: unknown,
 export function parseExperimentText(text: string, source: string): Experiment {
   return parseExperiment(parseJsonText(text, source), source);
 }
-
-/**
- * JSON text as a person saved it: a UTF-8 byte-order mark (Windows editors write one) is passed
- * over, text that is not UTF-8 (UTF-16's NUL bytes) is named as such, and the line never echoes a
- * control character to the terminal.
- */
-export function parseJsonText(text: string, source: string): unknown {
-  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  if (body.includes('\u0000')) throw new ExperimentError(source, 'is not UTF-8 text (it holds NUL bytes: saved as UTF-16?); save it as UTF-8');
-  try {
-    return JSON.parse(body) as unknown;
-  } catch (error) {
-    throw new ExperimentError(source, `is not JSON (${printable((error as Error).message)})`);
-  }
-}
-
-/** `text` with control and invisible characters written as \uXXXX escapes. */
-const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\ufeff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** Deeper than any experiment or sweep file (they go four or five levels). */
 const MAX_NESTING = 32;

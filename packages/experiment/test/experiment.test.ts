@@ -72,6 +72,19 @@ describe('parseExperiment', () => {
     expect(line).not.toMatch(/[\u0000-\u001f]/);
   });
 
+  test('a key given twice and a number beyond a double are refused, naming the field, not passed on as the last key or as null (#34)', () => {
+    const json = JSON.stringify(minimal);
+    const twice = json.replace('{', '{"seed": 1, "seed": 2, ');
+    expect(() => parseExperimentText(twice, 'twice.json')).toThrow(new ExperimentError('twice.json', 'the document: "seed" is given twice (JSON keeps only the last); give it once'));
+    const nested = `{"model": {"type": "mlp", "hidden": [4], "hidden": [8]}, "dataset": {"type": "cifar10"}}`;
+    expect(() => parseExperimentText(nested, 'x.json')).toThrow(new ExperimentError('x.json', 'model: "hidden" is given twice (JSON keeps only the last); give it once'));
+    const huge = json.replace('{', '{"schedule": [{"epochs": 1, "learningRate": 1e999}], ');
+    expect(() => parseExperimentText(huge, 'huge.json')).toThrow(new ExperimentError('huge.json', 'schedule[0].learningRate: 1e999 is beyond the largest number a double holds (about 1.8e308)'));
+    // The same keys in different objects, keys inside strings and numbers near the limit are fine.
+    const fine = `{"seed": 1e308, "model": {"type": "mlp", "hidden": [4, 4]}, "dataset": {"type": "cifar10", "note": "\\"seed\\": 1, \\"seed\\": 2"}}`;
+    expect(() => parseExperimentText(fine, 'fine.json')).not.toThrow(/given twice|beyond/);
+  });
+
   test("fields that are each valid but not together are refused by the schedule's own rule, as train would (#34)", () => {
     expect(problem({ ...minimal, schedule: { type: 'cosine', epochs: 1, peak: 0.1, warmupEpochs: 5 } })).toBe('x.json: schedule: warmupEpochs (5) must be fewer than epochs (1)');
     expect(problem({ ...minimal, schedule: { type: 'linear', epochs: 3, from: 0.1, to: 0, warmupEpochs: 3 } })).toBe('x.json: schedule: warmupEpochs (3) must be fewer than epochs (3)');
