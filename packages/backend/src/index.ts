@@ -8,3 +8,4 @@ export { useCorrectMaxPoolGrad } from './max-pool-grad-kernel.js';
 export { useSharedIdentity } from './shared-identity.js';
 export { registerWasmVariant } from './wasm-variant.js';
 export { useWasmTrainingKernels, type WasmTrainingKernelsOptions } from './wasm-training-kernels.js';
+export { BackendMemoryError, guardWasmHeap, WASM_HEAP_BYTES } from './wasm-heap-guard.js';

@@ -21,6 +21,7 @@ beforeAll(async () => {
   await dataset('small', [8, 8, 1], ['a', 'b', 'c']);
   await dataset('one', [8, 8, 1], ['only']);
   await dataset('tiny', [1, 1, 1], ['a', 'b']);
+  await dataset('large', [160, 160, 1], ['a', 'b']);
 }, 60_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -43,6 +44,17 @@ describe('experiments that cannot run: one line, exit 1, no run folder', () => {
     const out = join(dir, `run-${name.replace(/\W+/g, '-')}`);
     const result = await runCli(['train', '--config', file, '--out', out, '--backend', 'wasm']);
     expect({ code: result.code, stderr: result.stderr.trim() }).toEqual({ code: 1, stderr: `rxvision: ${file}: ${problem}` });
+    expect(await access(out).then(() => 'exists', () => 'missing')).toBe('missing');
+  });
+
+  test('a batch whose training step does not fit the wasm heap: one line naming a batch that fits, before anything is written (#34)', async () => {
+    const file = join(dir, 'huge-batch.json');
+    await writeFile(file, JSON.stringify({ ...base, dataset: { type: 'arrow', train: 'large.arrow' }, batchSize: 270, model: { type: 'cnn', blocks: [64] } }));
+    const out = join(dir, 'run-huge-batch');
+    const result = await runCli(['train', '--config', file, '--out', out, '--backend', 'wasm']);
+    const problem = /^rxvision: .*: batchSize: a training step at 270 does not fit: the wasm backend's memory is full \(tfjs-wasm's heap, at most 4\.0 GB\): [\d,]+ MB more did not fit; a batch of (\d+) fits$/;
+    expect({ code: result.code, stderr: result.stderr.trim() }).toEqual({ code: 1, stderr: expect.stringMatching(problem) });
+    expect(Number(problem.exec(result.stderr.trim())![1])).toBeLessThan(270);
     expect(await access(out).then(() => 'exists', () => 'missing')).toBe('missing');
   });
 

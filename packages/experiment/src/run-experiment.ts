@@ -7,13 +7,14 @@ import { accuracyChart, confusionMatrixChart, lossChart } from '@rxvision/plot';
 import { imageGrid, renderPng } from '@rxvision/plot/node';
 import { type RunSummary, runFile, writeFailure, writeHistory, writeProgress, writeRunExperiment, writeSummary } from '@rxvision/run-folder';
 import { writeTensorBoard } from '@rxvision/tensorboard/node';
-import { asClassifier, classifierToOnnx, type Evaluation, evaluate, fit, type FitOptions, probeTraining, type ResumeFrom, scheduleEpochs, type TrainingEvent, type TrainingPosition, type TrainingState } from '@rxvision/train';
+import { asClassifier, classifierToOnnx, type Evaluation, evaluate, fit, type FitOptions, type ResumeFrom, scheduleEpochs, type TrainingEvent, type TrainingPosition, type TrainingState } from '@rxvision/train';
 import { CheckpointError, hasCheckpoint, loadCheckpoint, saveClassifier, saveCheckpoint } from '@rxvision/train/node';
 import { dispose, getBackend } from '@tensorflow/tfjs-core';
 import { identity, lastValueFrom, Observable, type Subscription, tap } from 'rxjs';
 import { absoluteDataset } from './absolute-dataset.js';
 import { type ComposedExperiment, composeExperiment } from './compose-experiment.js';
 import type { Experiment } from './experiment.js';
+import { probeExperiment } from './probe-experiment.js';
 import { ProgressRecorder } from './progress-recorder.js';
 import { type RunConfig, readRunConfig, runConfigOf } from './run-config.js';
 
@@ -194,14 +195,7 @@ async function trainInto(
   const { experiment } = config;
   const out = claim.folder;
   const { train } = composed;
-  const probe = () => {
-    const candidate = composed.createModel();
-    try {
-      probeTraining(candidate);
-    } finally {
-      candidate.dispose();
-    }
-  };
+  const probe = () => probeExperiment(composed.createModel, experiment.batchSize, config.source);
   const backend = options.backend ? await options.backend(probe) : { backend: getBackend(), package: 'registered by the application' };
   const model = composed.createModel();
   let resume: ResumeFrom | undefined;

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError, MissingKernelError } from '../backend-error.js';
+import { guardWasmHeap } from '../wasm-heap-guard.js';
 import { withoutAddedProcessHandlers } from './process-handlers.js';
 import { GRADIENT_KERNELS } from '../conv-gradient-kernels.js';
 import { useWasmTrainingKernels, type WasmTrainingKernelsOptions } from '../wasm-training-kernels.js';
@@ -160,6 +161,7 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
     if (candidate.name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
     useLeanBatchNormGradient();
     if (onWasm(candidate.name)) {
+      guardWasmHeap();
       useWasmTrainingKernels(candidate.name, options);
       // Not on wasm: its float64 sums would move the last bits of the tutorial's recorded digits.
       if (candidate.name !== 'wasm') useLeadingAxesReductions(candidate.name, candidate.name === 'onednn' ? oneDnn!.sumRows : undefined);
