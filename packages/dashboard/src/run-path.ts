@@ -30,18 +30,21 @@ export async function runFolder(root: string, name: string): Promise<string | un
 
 export const isSweep = (folder: string): Promise<boolean> => access(join(folder, SWEEP_FILE)).then(() => true, () => false);
 
-/** A file of a run that is a link, a folder or a device: never read, whatever it points to. */
-export class NotARegularFile extends Error {
-  override readonly name = 'NotARegularFile';
+/** A file of a run that is a link, a folder, a device or too large: never read, whatever it points to. */
+export class UnservedRunFile extends Error {
+  override readonly name = 'UnservedRunFile';
 }
+
+/** Far more than any JSON file or chart a run writes: a larger one is damaged, and read whole it would stall every request. */
+export const RUN_FILE_MAX_BYTES = 64 << 20;
 
 /**
  * The bytes of `file` in run folder `folder` (a real path, from runFolder), or undefined when there is
  * no such file. Only a regular file is read: the file is opened without following a link (O_NOFOLLOW)
  * and checked once open, so a `loss.png` linked to /etc/shadow, or swapped for a link after a check,
- * is refused rather than served.
+ * is refused rather than served; so is one over `maxBytes`.
  */
-export async function readRunFile(folder: string, file: string): Promise<Buffer | undefined> {
+export async function readRunFile(folder: string, file: string, maxBytes = RUN_FILE_MAX_BYTES): Promise<Buffer | undefined> {
   if (file.includes('/') || file.includes('\\') || file === '.' || file === '..') throw new BadRunName(`not a file name: ${JSON.stringify(file)}`);
   let handle;
   try {
@@ -49,13 +52,17 @@ export async function readRunFile(folder: string, file: string): Promise<Buffer 
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    if (code === 'ELOOP') throw new NotARegularFile(`${file} is a link, which the dashboard does not follow`);
+    if (code === 'ELOOP') throw new UnservedRunFile(`${file} is a link, which the dashboard does not follow`);
     throw error;
   }
   try {
-    if (!(await handle.stat()).isFile()) throw new NotARegularFile(`${file} is not a regular file`);
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new UnservedRunFile(`${file} is not a regular file`);
+    if (stats.size > maxBytes) throw new UnservedRunFile(`${file} holds ${megabytes(stats.size)}, more than the ${megabytes(maxBytes)} the dashboard reads of a run file`);
     return await handle.readFile();
   } finally {
     await handle.close();
   }
 }
+
+const megabytes = (bytes: number) => `${Math.ceil(bytes / 2 ** 20).toLocaleString('en-US')} MB`;

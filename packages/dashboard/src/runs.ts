@@ -3,7 +3,7 @@ import { CLAIM_FILE, folderWriter } from '@rxvision/folder';
 import { RUN_FILES, type RunProgress, type StepSeries } from '@rxvision/run-folder';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isSweep, NotARegularFile, readRunFile, runFolder } from './run-path.js';
+import { isSweep, UnservedRunFile, readRunFile, runFolder } from './run-path.js';
 
 /** A run as the list shows it. Problems with its files are reported, never thrown. */
 export interface RunInfo {
@@ -80,7 +80,7 @@ export async function readRun(root: string, name: string): Promise<RunDetails | 
       if (bytes === undefined) return undefined;
       text = bytes.toString('utf8');
     } catch (error) {
-      problems.push(error instanceof NotARegularFile ? `${file}: not read: ${error.message}` : `${file}: cannot be read (${(error as Error).message})`);
+      problems.push(error instanceof UnservedRunFile ? `${file}: not read: ${error.message}` : `${file}: cannot be read (${(error as Error).message})`);
       return undefined;
     }
     try {
@@ -93,7 +93,9 @@ export async function readRun(root: string, name: string): Promise<RunDetails | 
   const [experiment, summary, rawHistory, rawProgress, rawFailure] = await Promise.all([json(RUN_FILES.experiment), json(RUN_FILES.summary), json(RUN_FILES.history), json(RUN_FILES.progress), json(RUN_FILES.failure)]);
   const { steps, ...progress } = (isProgress(rawProgress) ? rawProgress : {}) as Partial<RunProgress>;
   const failure = (rawFailure as { message?: unknown } | undefined)?.message;
-  const status = summary !== undefined ? 'finished' : (await isWritten(folder)) ? 'running' : typeof failure === 'string' ? 'failed' : (await hasEntry(folder, RUN_FILES.checkpoint)) ? 'stopped' : 'unfinished';
+  // A claim file that is none (a FIFO, 3 GB, a folder) is a problem of this run, not of the listing.
+  const written = await isWritten(folder).catch((error: unknown) => void problems.push(`${CLAIM_FILE}: ${(error as Error).message}`));
+  const status = summary !== undefined ? 'finished' : written ? 'running' : typeof failure === 'string' ? 'failed' : (await hasEntry(folder, RUN_FILES.checkpoint)) ? 'stopped' : 'unfinished';
   const history = Array.isArray(rawHistory) ? rawHistory.filter(isEpochRecord) : [];
   if (rawHistory !== undefined && history.length !== (rawHistory as unknown[]).length) problems.push(`${RUN_FILES.history}: not a list of epoch records`);
   const updated = await lstat(join(folder, RUN_FILES.history)).then((s) => s.mtimeMs, () => 0);
@@ -131,7 +133,8 @@ function isEpochRecord(value: unknown): value is EpochRecord {
 
 async function folders(path: string): Promise<string[]> {
   const entries = await readdir(path, { withFileTypes: true }).catch(() => []);
-  return entries.filter((entry) => entry.isDirectory() && !entry.name.startsWith('.')).map((entry) => entry.name);
+  // Every name runFolder serves (`..foo` too): what the list leaves out is only what is no run.
+  return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
 }
 
 /** Whether a live process writes the run folder now: its claim is a regular file, fresh, its holder not provably dead. */

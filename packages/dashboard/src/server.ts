@@ -1,16 +1,18 @@
 import { createReadStream } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openRegularFile, UnreadableFileError } from '@rxvision/folder';
 import { readClassifierMetadata } from '@rxvision/onnx';
 import { comparisonChart, parallelCoordinates, stepChart } from '@rxvision/plot';
 import { DATASET_SPLITS, type DatasetSplit, RUN_FILES, runDatasetFile } from '@rxvision/run-folder';
 import type { Observable, Subscription } from 'rxjs';
-import { BadRunName, NotARegularFile, readRunFile, runFolder } from './run-path.js';
+import { BadRunName, readRunFile, runFolder, UnservedRunFile } from './run-path.js';
 import { differingSettings } from './run-settings.js';
 import { listRuns, looksLikeRun, readRun, type RunDetails, RUN_PICTURES, type RunInfo, runInfo } from './runs.js';
 import { watchRuns } from './watch-runs.js';
@@ -48,6 +50,8 @@ export interface Dashboard {
 export const DEFAULT_DASHBOARD_PORT = 6007;
 /** How often runs last seen running are looked at again, to see one that died. */
 const RECHECK_MS = 3000;
+/** A ResNet-50's ONNX file is about 100 MB: served for the classify page, up to this. */
+const ONNX_MAX_BYTES = 1 << 30;
 const ASSETS = fileURLToPath(new URL('../assets/', import.meta.url));
 const require = createRequire(import.meta.url);
 const FILES: Record<string, { path: () => string; type: string }> = {
@@ -170,7 +174,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       }
       if (picture === RUN_FILES.onnxModel || picture === 'classifier') {
         const folder = await runFolder(root, name);
-        const bytes = folder && (await readRunFile(folder, RUN_FILES.onnxModel).catch((error: unknown) => (error instanceof NotARegularFile ? undefined : Promise.reject(error))));
+        const bytes = folder && (await readRunFile(folder, RUN_FILES.onnxModel, ONNX_MAX_BYTES).catch((error: unknown) => (error instanceof UnservedRunFile ? undefined : Promise.reject(error))));
         if (!bytes) return sendJson(response, 404, { error: `${name} has no ${RUN_FILES.onnxModel}: a run writes it when it finishes; rxvision export RUN writes it for a run made before` });
         if (picture === RUN_FILES.onnxModel) return send(response, 200, 'application/octet-stream', bytes);
         try {
@@ -181,7 +185,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       }
       if (!(RUN_PICTURES as readonly string[]).includes(picture)) return sendJson(response, 404, { error: `runs show only ${RUN_PICTURES.join(', ')}` });
       const folder = await runFolder(root, name);
-      const bytes = folder && (await readRunFile(folder, picture).catch((error: unknown) => (error instanceof NotARegularFile ? undefined : Promise.reject(error))));
+      const bytes = folder && (await readRunFile(folder, picture).catch((error: unknown) => (error instanceof UnservedRunFile ? undefined : Promise.reject(error))));
       return bytes ? send(response, 200, 'image/png', bytes) : sendJson(response, 404, { error: `${name} has no ${picture} (a link or anything but a regular file counts as none)` });
     }
     return sendJson(response, 404, { error: `nothing at ${url.pathname}` });
@@ -197,18 +201,26 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     // Only the experiment is needed (where its data is), read as every run file here: a regular file or nothing.
     const folder = await runFolder(root, name);
     if (!folder) return sendJson(response, 404, { error: `no run named ${JSON.stringify(name)}` });
-    const text = await readRunFile(folder, RUN_FILES.experiment).catch((error: unknown) => (error instanceof NotARegularFile ? undefined : Promise.reject(error)));
+    const text = await readRunFile(folder, RUN_FILES.experiment).catch((error: unknown) => (error instanceof UnservedRunFile ? undefined : Promise.reject(error)));
     const experiment = text && parsedOrNothing(text);
     const path = runDatasetFile(experiment, split as DatasetSplit);
-    const handle = path && (await open(path).catch(() => undefined));
-    if (!handle) return sendJson(response, 404, { error: `${name}'s experiment names no ${split} split, or its file ${path ?? ''} is not there` });
+    // Opened without blocking and refused unless a regular file: a FIFO named there would hold one
+    // of libuv's four file threads per request, and after four the whole dashboard.
+    let opened: Awaited<ReturnType<typeof openRegularFile>> | undefined;
     try {
-      const { size } = await handle.stat();
+      opened = path === undefined ? undefined : await openRegularFile(path, Number.MAX_SAFE_INTEGER);
+    } catch (error) {
+      if (error instanceof UnreadableFileError) return sendJson(response, 422, { error: error.message });
+    }
+    if (!opened) return sendJson(response, 404, { error: `${name}'s experiment names no ${split} split, or its file ${path ?? ''} is not there` });
+    const { handle, size } = opened;
+    try {
       const { bytesRead, buffer } = await handle.read(Buffer.alloc(6), 0, 6, 0);
       if (bytesRead < 6 || buffer.toString('latin1') !== 'ARROW1') return sendJson(response, 422, { error: `${path} is not an Arrow IPC file` });
       response.writeHead(200, { ...SECURITY_HEADERS, ...cors, 'content-type': 'application/vnd.apache.arrow.file', 'content-length': size });
       if (request.method === 'HEAD') return void response.end();
-      await new Promise<void>((done, fail) => createReadStream('', { fd: handle, autoClose: false }).on('error', fail).on('end', done).pipe(response));
+      // pipeline settles when the page goes away mid-file too, so the handle is closed, not left to the garbage collector.
+      await pipeline(createReadStream('', { fd: handle, autoClose: false, start: 0 }), response).catch(() => undefined);
     } finally {
       await handle.close();
     }
