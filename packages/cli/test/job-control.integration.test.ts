@@ -153,6 +153,30 @@ describe.runIf(process.platform === 'linux')('rxvision is one job to the shell',
     }
   }, 600_000);
 
+  test('SIGTERM to the npx process alone (as `timeout` and CI runners send it) reaches training: it checkpoints and stops (#34)', async () => {
+    // npx runs the bin under `sh -c`, which dies of the signal npm forwards without passing it on.
+    const out = join(dir, 'npx-terminated');
+    const workspace = fileURLToPath(new URL('../../..', import.meta.url));
+    const npx = spawn('npx', ['--no', 'rxvision', ...trainArgs(out)], { cwd: workspace, stdio: ['ignore', 'pipe', 'pipe'] });
+    let said = '';
+    npx.stdout.on('data', (chunk: Buffer) => (said += chunk.toString()));
+    npx.stderr.on('data', (chunk: Buffer) => (said += chunk.toString()));
+    try {
+      for (const until = Date.now() + 120_000; !said.includes('Epoch [1]') && Date.now() < until; ) await sleep(50);
+      expect(said).toContain('Epoch [1]');
+      expect(processesNaming(out).length).toBeGreaterThan(1); // npm, its shell and rxvision
+      npx.kill('SIGTERM');
+      for (const until = Date.now() + 60_000; processesNaming(out).length > 0 && Date.now() < until; ) await sleep(100);
+      expect(processesNaming(out)).toEqual([]);
+      expect(said).toContain('rxvision: SIGTERM: stopping after the current step and writing a checkpoint');
+      const checkpoint = JSON.parse(await readFile(join(out, 'checkpoint', 'checkpoint.json'), 'utf8'));
+      expect(checkpoint.position.epoch).toBeGreaterThanOrEqual(1);
+      expect(await readFile(join(out, 'summary.json')).then(() => 'finished', () => 'stopped')).toBe('stopped');
+    } finally {
+      for (const pid of processesNaming(out)) process.kill(pid, 'SIGKILL');
+    }
+  }, 300_000);
+
   test('--help and dashboard run in one process', async () => {
     // --help: watched from start to exit; a relaunched child would live as long as the command.
     const help = spawn(process.execPath, [bin, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
