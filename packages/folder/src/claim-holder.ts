@@ -15,6 +15,9 @@ export interface ClaimHolder {
 }
 
 /** A claim file's content, or undefined for anything else (a damaged or foreign file). */
+/** What claimFolder writes: 8 random bytes in hex. */
+const TOKEN = /^[0-9a-f]{16}$/;
+
 export function parseClaimHolder(text: string): ClaimHolder | undefined {
   let value: unknown;
   try {
@@ -24,6 +27,7 @@ export function parseClaimHolder(text: string): ClaimHolder | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Record<string, unknown>;
-  const ok = typeof v.token === 'string' && typeof v.purpose === 'string' && typeof v.host === 'string' && Number.isSafeInteger(v.pid) && typeof v.since === 'string' && typeof v.staleAfterMs === 'number' && v.staleAfterMs > 0;
+  // The token names this claim's files (`writer.lock.<token>.takeover`): only the form claimers write, never a path.
+  const ok = typeof v.token === 'string' && TOKEN.test(v.token) && typeof v.purpose === 'string' && typeof v.host === 'string' && Number.isSafeInteger(v.pid) && typeof v.since === 'string' && typeof v.staleAfterMs === 'number' && v.staleAfterMs > 0;
   return ok ? (value as ClaimHolder) : undefined;
 }

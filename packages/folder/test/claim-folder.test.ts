@@ -62,6 +62,19 @@ describe('claimFolder', () => {
     await claim.release();
   });
 
+  it('takes a claim whose token is a path for no holder: its takeover marker is made in the folder, never where the token points (#34)', async () => {
+    const parent = await fresh();
+    const folder = join(parent, 'run');
+    await mkdir(folder);
+    await writeClaim(folder, foreignHolder({ token: '../../escaped', staleAfterMs: 1000 }), 5 * 60_000);
+    const claim = await claimFolder(folder, { purpose: 'train' });
+    expect(await readdir(parent)).toEqual(['run']);
+    expect(await readdir(folder)).toEqual([CLAIM_FILE]);
+    await claim.release();
+    await writeClaim(folder, foreignHolder({ token: '../../escaped' }));
+    expect(await folderHolder(folder)).toBeUndefined();
+  });
+
   it('refuses a fresh claim from another pid space whatever its pid, and takes over one of a dead pid of this one at once', async () => {
     const folder = await fresh();
     const dead = deadPid();
