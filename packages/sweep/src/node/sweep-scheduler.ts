@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { History } from '@rxvision/metrics';
-import { readHistory, readSummary } from '@rxvision/run-folder';
+import { readHistory, readSummary, RunFileError } from '@rxvision/run-folder';
 import type { SchedulerDecision } from '@rxvision/train';
 import { comparesAt, decide, type ScheduledTrial, trialScheduler } from '../scheduler.js';
 import { readSweepRecord } from './sweep-record.js';
@@ -30,12 +30,20 @@ export async function sweepScheduler(sweep: string, trial: string, options: Swee
   const scheduler = trialScheduler(spec, record.trials[index]!.epochs ?? Number.POSITIVE_INFINITY);
   const { waitMs = 60_000, pollMs = 1000, log = () => {} } = options;
   const earlier = record.trials.slice(0, index);
+  const warned = new Set<string>();
+  // A damaged history (a figure out of range, 1e308, null) would steer every later decision: that
+  // trial's figures are left out, said once in a line naming it.
+  const historyOf = (name: string) =>
+    readHistory(join(sweep, name)).catch((error: unknown) => {
+      if (error instanceof RunFileError && !warned.has(name)) log(`${name}: left out of the ${spec.type} decisions: ${error.message}`);
+      warned.add(name);
+      return [];
+    });
   const look = async (): Promise<ScheduledTrial[]> => {
     const states = (await readSweepRecord(sweep))?.states ?? {};
     return Promise.all(
       earlier.map(async ({ name }) => {
-        const runDir = join(sweep, name);
-        const [history, summary] = await Promise.all([readHistory(runDir).catch(() => []), readSummary(runDir).catch(() => undefined)]);
+        const [history, summary] = await Promise.all([historyOf(name), readSummary(join(sweep, name)).catch(() => undefined)]);
         return { history, done: summary !== undefined || states[name]?.state === 'failed' };
       }),
     );
