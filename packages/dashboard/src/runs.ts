@@ -1,6 +1,6 @@
 import type { EpochRecord } from '@rxvision/metrics';
 import { CLAIM_FILE, folderWriter } from '@rxvision/folder';
-import { RUN_FILES, type RunProgress, type StepSeries } from '@rxvision/run-folder';
+import { historyProblem, RUN_FILES, type RunProgress, type StepSeries } from '@rxvision/run-folder';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isSweep, UnservedRunFile, readRunFile, runFolder } from './run-path.js';
@@ -96,8 +96,10 @@ export async function readRun(root: string, name: string): Promise<RunDetails | 
   // A claim file that is none (a FIFO, 3 GB, a folder) is a problem of this run, not of the listing.
   const written = await isWritten(folder).catch((error: unknown) => void problems.push(`${CLAIM_FILE}: ${(error as Error).message}`));
   const status = summary !== undefined ? 'finished' : written ? 'running' : typeof failure === 'string' ? 'failed' : (await hasEntry(folder, RUN_FILES.checkpoint)) ? 'stopped' : 'unfinished';
-  const history = Array.isArray(rawHistory) ? rawHistory.filter(isEpochRecord) : [];
-  if (rawHistory !== undefined && history.length !== (rawHistory as unknown[]).length) problems.push(`${RUN_FILES.history}: not a list of epoch records`);
+  // Checked as every reader checks it: a figure out of range or not finite is damage, never charted.
+  const damage = rawHistory === undefined ? undefined : historyProblem(rawHistory);
+  if (damage) problems.push(`${RUN_FILES.history}: ${damage}`);
+  const history = rawHistory === undefined || damage ? [] : (rawHistory as EpochRecord[]);
   const updated = await lstat(join(folder, RUN_FILES.history)).then((s) => s.mtimeMs, () => 0);
   const settings = (experiment ?? {}) as { description?: unknown; model?: { type?: unknown }; dataset?: { type?: unknown } };
   const test = (summary as { test?: { accuracy?: unknown; loss?: unknown } } | undefined)?.test;
@@ -124,11 +126,6 @@ export async function readRun(root: string, name: string): Promise<RunDetails | 
     summary,
     history,
   };
-}
-
-function isEpochRecord(value: unknown): value is EpochRecord {
-  const record = value as Partial<EpochRecord> | null;
-  return typeof record === 'object' && record !== null && typeof record.epoch === 'number' && typeof record.trainLoss === 'number' && typeof record.valLoss === 'number' && typeof record.valAccuracy === 'number';
 }
 
 async function folders(path: string): Promise<string[]> {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Dashboard, startDashboard } from '../src/index.js';
-import { writeAtomic, writeRun } from './fixtures.js';
+import { epochRecord, writeAtomic, writeRun } from './fixtures.js';
 
 // What a runs folder may hold besides runs (#34): FIFOs and huge files where a run's files or data
 // belong, and folders named with leading dots. Each is answered at once, in one line, and the
@@ -35,6 +35,11 @@ beforeAll(async () => {
   await writeRun(root, 'big-data', 1);
   await writeAtomic(join(root, 'big-data', 'experiment.json'), { dataset: { type: 'arrow', train: data }, model: { type: 'mlp', hidden: [8] } });
   await mkdir(join(root, 'empty'));
+  // Edited by hand: a figure no run records, and one that is no figure.
+  await writeRun(root, 'steered', 3);
+  await writeFile(join(root, 'steered', 'history.json'), JSON.stringify([epochRecord(1), { ...epochRecord(2), valAccuracy: 7 }, epochRecord(3)]).replace('"valAccuracy":7', '"valAccuracy":1e308'));
+  await writeRun(root, 'nulled', 2);
+  await writeAtomic(join(root, 'nulled', 'history.json'), [epochRecord(1), { ...epochRecord(2), valAccuracy: null }]);
   dashboard = await startDashboard({ runsDir: root, port: 0 });
 });
 afterAll(async () => {
@@ -61,6 +66,15 @@ describe('special files in a runs folder', () => {
     expect(byName.get('huge-lock')).toMatchObject({ status: 'unfinished', problems: [] }); // no claim: nobody writes it
     expect((await get('/api/runs/huge-history')).status).toBe(200);
     expect((await get('/api/runs/huge-lock')).status).toBe(200);
+  });
+
+  test('a history with a figure out of range is named damaged, with its epoch, and not charted; a null figure is a gap', async () => {
+    const runs = JSON.parse((await get('/api/runs')).body) as { name: string; problems: string[]; epochs: number }[];
+    const byName = new Map(runs.map((run) => [run.name, run]));
+    expect(byName.get('steered')).toMatchObject({ epochs: 0, problems: ['history.json: epoch 2: valAccuracy 1e+308 is outside [0, 1]'] });
+    // null is a figure not measured (NaN, as JSON writes it): shown as a gap, and no reason to fail.
+    expect(byName.get('nulled')).toMatchObject({ epochs: 2, problems: [] });
+    for (const run of ['steered', 'nulled']) expect((await get(`/api/chart?run=${run}`)).status).toBe(200);
   });
 
   test('a run named ..foo is listed as it is served', async () => {
