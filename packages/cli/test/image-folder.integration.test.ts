@@ -46,6 +46,18 @@ describe('an image folder through the CLI', () => {
     expect(summary.split).toEqual({ train: 32, validation: 8, test: 10 });
   }, 300_000);
 
+  test.each([64, 112])("the reliability issue's crash case trains to the end on onednn: ResNet 8-16-32 on %i px photos, batch 16, AdamW, one-cycle (#34)", async (size) => {
+    // It died in malloc (exit 134 or 139) with oneDNN 2.6.3's strided 1×1 filter gradient writing past its scratchpad.
+    const data = join(dir, `data-${size}`);
+    expect((await runCli(['prepare', '--dataset', 'image-folder', '--source', photos, '--data', data, '--size', `${size}x${size}`])).code).toBe(0);
+    const config = join(dir, `resnet-${size}.json`);
+    const experiment = { dataset: { type: 'arrow', train: `data-${size}/train.arrow`, test: `data-${size}/test.arrow` }, validation: 8, batchSize: 16, model: { type: 'resnet', stages: [8, 16, 32], blocksPerStage: 1 }, optimizer: { type: 'adamw', weightDecay: 0.01 }, schedule: { type: 'oneCycle', epochs: 2, peak: 0.003 } };
+    await writeFile(config, JSON.stringify(experiment));
+    const trained = await runCli(['train', '--config', config, '--backend', 'onednn', '--threads', '2', '--out', join(dir, `resnet-${size}`)]);
+    expect([trained.code, trained.stderr.split('\n').filter((line) => !line.startsWith('backend ')).join('\n').trim()]).toEqual([0, '']);
+    expect(JSON.parse(await readFile(join(dir, `resnet-${size}`, 'history.json'), 'utf8'))).toHaveLength(2);
+  });
+
   test('a corrupt image fails in one line naming it, and --data is not even created', async () => {
     const broken = join(dir, 'broken');
     await mkdir(join(broken, 'a'), { recursive: true });
