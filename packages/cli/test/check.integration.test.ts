@@ -30,6 +30,7 @@ describe('rxvision check', () => {
       expect.stringMatching(/^ {2}model {5}cnn \{"blocks":\[4,8\]\}: [\d,]+ parameters$/),
       '  training  1 epochs of 9 steps (batch 32), sgd, augmented by horizontalFlip',
       '  stopping  early stopping on valLoss (patience 3)',
+      expect.stringMatching(/^ {2}backend {3}(onednn|onnxruntime|wasm|cpu|tensorflow|webgpu): a training step at batch 32 fits$/),
     ]);
     expect((await readdir(dir)).sort()).toEqual(before);
 
@@ -76,6 +77,17 @@ describe('rxvision check', () => {
     const run = join(dir, 'huge-run');
     expect(await runCli(['train', '--config', huge, '--out', run, '--backend', 'wasm'])).toMatchObject({ code: 1, stderr: line });
     expect(await readdir(run).catch(() => [])).toEqual([]);
+  });
+
+  test('a batch whose training step does not fit the backend\'s memory: check refuses it as train would, naming a batch that fits (#34)', async () => {
+    // 300 images of 160×160 with 64 filters: at batch 270 a step needs more than tfjs-wasm's 4 GB heap.
+    const writer = await ImageDatasetWriter.create(join(dir, 'large.arrow'), { classes: ['a', 'b'], shape: [160, 160, 1], rows: 300 });
+    for (let row = 0; row < 300; row++) await writer.append(Uint8Array.from({ length: 160 * 160 }, (_, i) => (row * 7 + i) % 256), row % 2);
+    await writer.commit();
+    const file = join(dir, 'huge-batch.json');
+    await writeFile(file, JSON.stringify({ ...base, dataset: { type: 'arrow', train: 'large.arrow' }, batchSize: 270, model: { type: 'cnn', blocks: [64] } }));
+    const result = await runCli(['check', file, '--backend', 'onednn']);
+    expect([result.code, result.stdout, result.stderr.trim()]).toEqual([1, '', expect.stringMatching(/^rxvision: .*huge-batch\.json: batchSize: a training step at 270 does not fit: the onednn backend's memory is full .*; a batch of \d+ fits$/)]);
   });
 
   test('what is wrong, in one line: against the schema, and against the data', async () => {

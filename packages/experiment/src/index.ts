@@ -8,3 +8,4 @@ export { type RunConfig, readRunConfig } from './run-config.js';
 export { type BackendDescription, type RunEvent, type RunFinished, type RunOptions, type RunPreparing, type RunStarted, canResume, resumeExperiment, runExperiment } from './run-experiment.js';
 export { absoluteDataset } from './absolute-dataset.js';
 export { EXPORT_FORMATS, type ExportFormat, exportRun } from './export-run.js';
+export { probeExperiment } from './probe-experiment.js';
