@@ -92,6 +92,23 @@ describe('DiskImageDataset', () => {
     // The bytes are untouched by any of this.
     expect((await readFile(good)).length).toBeGreaterThan(300);
   });
+
+  test('a FIFO, a folder, a link to /dev/zero and a 3 GB file of zeros: one line each, at once (#34)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdir, symlink } = await import('node:fs/promises');
+    const [fifo, folder, zero, sparse] = ['fifo', 'folder', 'zero', 'sparse'].map((name) => join(dir, `${name}.arrow`)) as [string, string, string, string];
+    execFileSync('mkfifo', [fifo]);
+    await mkdir(folder);
+    await symlink('/dev/zero', zero);
+    await writeFile(sparse, '');
+    await truncate(sparse, 3 * 2 ** 30);
+    await expect(DiskImageDataset.open(fifo)).rejects.toThrow(new DatasetError(fifo, `cannot be read (${fifo}: a FIFO, not a file to read)`));
+    await expect(DiskImageDataset.open(folder)).rejects.toThrow(`${folder}: cannot be read (${folder}: a folder, not a file to read)`);
+    await expect(DiskImageDataset.open(zero)).rejects.toThrow(`${zero}: cannot be read (${zero}: a character device, not a file to read)`);
+    await expect(DiskImageDataset.open(sparse)).rejects.toThrow(new DatasetError(sparse, 'is not an Arrow IPC file (it does not begin with ARROW1)'));
+    // openImages takes a 3 GB file from disk, not into memory.
+    await expect(openImages(sparse)).rejects.toThrow(new DatasetError(sparse, 'is not an Arrow IPC file (it does not begin with ARROW1)'));
+  });
 });
 
 describe('openImages', () => {

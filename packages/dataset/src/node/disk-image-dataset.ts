@@ -1,6 +1,7 @@
-import { type FileHandle, open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { readSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { openRegularFile } from '@rxvision/folder';
 import { type DataType, Message, RecordBatchReader } from 'apache-arrow';
 import { DatasetError } from '../errors.js';
 import { cannotOpen } from './cannot-open.js';
@@ -8,6 +9,9 @@ import { checkIndex, type LabeledImages } from '../labeled-images.js';
 import { type LabelArray, labelArray, unsignedBitWidth } from '../labels.js';
 import { rangeOf } from '../row-ranges.js';
 import { IMAGE_COLUMN, type ImageShape, LABEL_COLUMN, parseImageDatasetSchema } from '../schema.js';
+
+/** The first four bytes of every message of Arrow's stream format since 0.15. */
+const STREAM_CONTINUATION = 0xffffffff;
 
 /** Where one record batch's pixels lie in the file. */
 interface BatchLocation {
@@ -66,7 +70,8 @@ export class DiskImageDataset implements LabeledImages {
     const file = resolve(path);
     let handle: FileHandle;
     try {
-      handle = await open(file);
+      // Without blocking, and only a regular file: a FIFO named as a dataset is one line, not a hang.
+      ({ handle } = await openRegularFile(file, Number.MAX_SAFE_INTEGER));
     } catch (error) {
       throw cannotOpen(file, error);
     }
@@ -79,6 +84,9 @@ export class DiskImageDataset implements LabeledImages {
   }
 
   static async #index(file: string, handle: FileHandle): Promise<DiskImageDataset> {
+    // Arrow's reader takes any other first bytes (a 3 GB file of zeros) for a stream: say what it is.
+    const { buffer: magic } = await handle.read(Buffer.alloc(6), 0, 6, 0);
+    if (magic.toString('latin1') !== 'ARROW1' && magic.readUInt32LE(0) !== STREAM_CONTINUATION) throw new DatasetError(file, 'is not an Arrow IPC file (it does not begin with ARROW1)');
     let reader;
     try {
       reader = await RecordBatchReader.from(handle);
