@@ -29,37 +29,50 @@ type Frame = { keys: Set<string>; key?: string; expectsKey: boolean } | { index:
 
 /**
  * The first key given twice in one object, or number beyond a double's range, in `text` (already
- * known to be valid JSON), as "field: problem". One pass, no recursion: tokens are read by regex.
+ * known to be valid JSON), as "field: problem". One pass by hand, no recursion and no regex over a
+ * string's length: a 50 MB string or millions of escapes are read as one token.
  */
 function textProblem(text: string): string | undefined {
   const frames: Frame[] = [];
-  const token = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|[{}[\],]/gy;
-  for (let at = skipSpace(text, 0); at < text.length; at = skipSpace(text, token.lastIndex)) {
-    token.lastIndex = at;
-    const match = token.exec(text);
-    if (!match) {
-      token.lastIndex = at + 1; // `:`, `true`, `false` and `null` carry nothing to check
-      continue;
-    }
-    const [word] = match;
+  for (let at = 0; at < text.length; ) {
+    const char = text[at]!;
     const frame = frames.at(-1);
-    if (word === '{') frames.push({ keys: new Set(), expectsKey: true });
-    else if (word === '[') frames.push({ index: 0 });
-    else if (word === '}' || word === ']') frames.pop();
-    else if (word === ',') {
-      if (frame && 'index' in frame) frame.index += 1;
-      else if (frame) frame.expectsKey = true;
-    } else if (word.startsWith('"') && frame && 'keys' in frame && frame.expectsKey) {
-      const key = JSON.parse(word) as string;
-      frame.expectsKey = false;
-      frame.key = key;
-      if (frame.keys.has(key)) return `${fieldName(frames.slice(0, -1))}: ${quoteKey(key)} is given twice (JSON keeps only the last); give it once`;
-      frame.keys.add(key);
-    } else if (!word.startsWith('"') && !Number.isFinite(Number(word))) {
-      return `${fieldName(frames)}: ${word.length > 40 ? `${word.slice(0, 40)}…` : word} is beyond the largest number a double holds (about 1.8e308)`;
+    if (char === '"') {
+      const end = stringEnd(text, at);
+      if (frame && 'keys' in frame && frame.expectsKey) {
+        const key = JSON.parse(text.slice(at, end)) as string;
+        frame.expectsKey = false;
+        if (frame.keys.has(key)) return `${fieldName(frames.slice(0, -1))}: ${quoteKey(key)} is given twice (JSON keeps only the last); give it once`;
+        frame.key = key;
+        frame.keys.add(key);
+      }
+      at = end;
+    } else if (char === '-' || (char >= '0' && char <= '9')) {
+      NUMBER.lastIndex = at;
+      const [word] = NUMBER.exec(text)!;
+      if (!Number.isFinite(Number(word))) return `${fieldName(frames)}: ${word.length > 40 ? `${word.slice(0, 40)}…` : word} is beyond the largest number a double holds (about 1.8e308)`;
+      at += word.length;
+    } else {
+      if (char === '{') frames.push({ keys: new Set(), expectsKey: true });
+      else if (char === '[') frames.push({ index: 0 });
+      else if (char === '}' || char === ']') frames.pop();
+      else if (char === ',' && frame) {
+        if ('index' in frame) frame.index += 1;
+        else frame.expectsKey = true;
+      }
+      at += 1; // whitespace, `:` and the letters of true, false and null carry nothing to check
     }
   }
   return undefined;
+}
+
+const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/** The index after the string that starts at `start` (its opening quote). */
+function stringEnd(text: string, start: number): number {
+  let at = start + 1;
+  while (at < text.length && text[at] !== '"') at += text[at] === '\\' ? 2 : 1;
+  return at + 1;
 }
 
 /** The path of the value being read, in the experiment's error style (`model.stages[2]`). */
@@ -69,9 +82,3 @@ function fieldName(frames: readonly Frame[]): string {
 }
 
 const quoteKey = (key: string) => printable(JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key));
-
-function skipSpace(text: string, from: number): number {
-  let at = from;
-  while (at < text.length && (text[at] === ' ' || text[at] === '\n' || text[at] === '\r' || text[at] === '\t' || text[at] === ':')) at += 1;
-  return at;
-}

@@ -83,6 +83,9 @@ describe('parseExperiment', () => {
     // The same keys in different objects, keys inside strings and numbers near the limit are fine.
     const fine = `{"seed": 1e308, "model": {"type": "mlp", "hidden": [4, 4]}, "dataset": {"type": "cifar10", "note": "\\"seed\\": 1, \\"seed\\": 2"}}`;
     expect(() => parseExperimentText(fine, 'fine.json')).not.toThrow(/given twice|beyond/);
+    // Read without recursion: a regex over a string's length overflowed the stack at 50 MB.
+    const escapes = `{"description": "${'\\n'.repeat(5_000_000)}", "seed": 1, "seed": 2}`;
+    expect(() => parseExperimentText(escapes, 'long.json')).toThrow(new ExperimentError('long.json', 'the document: "seed" is given twice (JSON keeps only the last); give it once'));
   });
 
   test("fields that are each valid but not together are refused by the schedule's own rule, as train would (#34)", () => {
