@@ -1,5 +1,7 @@
+import { RxvisionError } from '@rxvision/errors';
+
 /** A backend that cannot be had, or cannot run what it must: said in one line to the user. */
-export class BackendError extends Error {
+export class BackendError extends RxvisionError {
   override readonly name: string = 'BackendError';
 }
 

@@ -1,14 +1,9 @@
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { BackendError } from '@rxvision/backend';
-import { DatasetError } from '@rxvision/dataset';
-import { ExperimentError } from '@rxvision/experiment';
-import { FolderAccessError, FolderHeldError, FolderLostError, isWorkingFile, OutOfSpaceError } from '@rxvision/folder';
-import { QueueAuthError, QueueUnreachableError, QueueUrlError } from '@rxvision/sweep/node';
-import { NonFiniteLossError, ResumeError } from '@rxvision/train';
-import { CheckpointError } from '@rxvision/train/node';
+import { type ErrorKind, RxvisionError } from '@rxvision/errors';
+import { isWorkingFile } from '@rxvision/folder';
 import { CommanderError } from 'commander';
-import { CliError } from './cli-error.js';
+import { InterruptedError } from './cli-error.js';
 
 /** What the user sees of a failure: one line on stderr (none where commander already printed it) and an exit code. */
 export interface ErrorReport {
@@ -24,6 +19,9 @@ export const FOLDER_BUSY_EXIT_CODE = 75;
 export const PAUSED_EXIT_CODE = 76;
 export const DEBUG_VARIABLE = 'RXVISION_DEBUG';
 
+/** The exit code of each kind of RxvisionError (an interrupted command's is its signal's). */
+const EXIT_CODES: Record<ErrorKind, number> = { input: 1, busy: FOLDER_BUSY_EXIT_CODE, paused: PAUSED_EXIT_CODE, interrupted: 130 };
+
 /**
  * The one place that decides how an error reaches the user. Expected failures (bad input, files,
  * permissions, full disks) become one line that names the input; anything else is reported as an
@@ -31,10 +29,8 @@ export const DEBUG_VARIABLE = 'RXVISION_DEBUG';
  */
 export function reportError(error: unknown): ErrorReport {
   if (error instanceof CommanderError) return { line: undefined, exitCode: error.exitCode };
-  if (error instanceof CliError) return { line: `rxvision: ${error.message}`, exitCode: error.exitCode };
-  if (error instanceof FolderHeldError || error instanceof FolderLostError) return { line: `rxvision: ${error.message}`, exitCode: FOLDER_BUSY_EXIT_CODE };
-  if (error instanceof OutOfSpaceError || error instanceof FolderAccessError) return { line: `rxvision: ${error.message}`, exitCode: 1 };
-  if (error instanceof DatasetError || error instanceof ExperimentError || error instanceof CheckpointError || error instanceof ResumeError || error instanceof NonFiniteLossError || error instanceof BackendError || error instanceof QueueUrlError || error instanceof QueueAuthError || error instanceof QueueUnreachableError) return { line: `rxvision: ${error.message}`, exitCode: 1 };
+  // Every package's errors meant for the user share one base: its kind, not its class, sets the code.
+  if (error instanceof RxvisionError) return { line: `rxvision: ${error.message}`, exitCode: error instanceof InterruptedError ? error.exitCode : EXIT_CODES[error.kind] };
   const system = describeSystemError(error);
   if (system) return { line: `rxvision: ${system}`, exitCode: 1 };
   const detail = process.env[DEBUG_VARIABLE] ? `\n${(error as Error)?.stack ?? ''}` : ` (set ${DEBUG_VARIABLE}=1 for the stack trace)`;

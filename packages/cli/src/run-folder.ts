@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ImageShape } from '@rxvision/dataset';
 import { runFile } from '@rxvision/run-folder';
-import { type Classifier, ClassifierError } from '@rxvision/train';
+import type { Classifier } from '@rxvision/train';
 import { loadClassifier } from '@rxvision/train/node';
 import { CliError } from './cli-error.js';
 
@@ -12,11 +12,7 @@ export async function loadRunClassifier(run: string): Promise<Classifier> {
   await access(join(folder, 'model.json')).catch(() => {
     throw new CliError(`${resolve(run)}: not a run folder (no model/model.json); pass the --out folder of rxvision train`);
   });
-  try {
-    return await loadClassifier(folder);
-  } catch (error) {
-    throw error instanceof ClassifierError ? new CliError(error.message) : error;
-  }
+  return loadClassifier(folder);
 }
 
 /** "32×32×3" */

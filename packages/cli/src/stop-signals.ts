@@ -10,9 +10,9 @@ const SAME_KEYPRESS_MS = 25;
  * second: exits at once (checkpoints are written by renames, so that cannot leave a broken one).
  * One Ctrl-C can arrive twice within a millisecond or two (from the terminal, and from npm
  * forwarding it, for `npm start`): a repeat that close is the same keypress, not a second one.
- * `exitCode()` is the code of the signal received: 130 or 143.
+ * `received()` is the signal received, if one was.
  */
-export function stopSignals(): { readonly stop: Observable<StopSignal>; exitCode(): number } {
+export function stopSignals(): { readonly stop: Observable<StopSignal>; received(): StopSignal | undefined } {
   let received: StopSignal | undefined;
   const stop = new Observable<StopSignal>((subscriber) => {
     let signalledAt = -Infinity;
@@ -30,5 +30,5 @@ export function stopSignals(): { readonly stop: Observable<StopSignal>; exitCode
     process.on('SIGINT', handlers.SIGINT).on('SIGTERM', handlers.SIGTERM);
     return () => process.off('SIGINT', handlers.SIGINT).off('SIGTERM', handlers.SIGTERM);
   });
-  return { stop, exitCode: () => SIGNAL_EXIT_CODES[received ?? 'SIGINT'] };
+  return { stop, received: () => received };
 }

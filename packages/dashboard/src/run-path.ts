@@ -2,9 +2,10 @@ import { constants } from 'node:fs';
 import { access, open, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { SWEEP_FILES } from '@rxvision/run-folder';
+import { RxvisionError } from '@rxvision/errors';
 
 /** A request that names something outside the runs folder, or nothing valid: answered 400. */
-export class BadRunName extends Error {
+export class BadRunName extends RxvisionError {
   override readonly name = 'BadRunName';
 }
 
@@ -31,7 +32,7 @@ export async function runFolder(root: string, name: string): Promise<string | un
 export const isSweep = (folder: string): Promise<boolean> => access(join(folder, SWEEP_FILE)).then(() => true, () => false);
 
 /** A file of a run that is a link, a folder, a device or too large: never read, whatever it points to. */
-export class UnservedRunFile extends Error {
+export class UnservedRunFile extends RxvisionError {
   override readonly name = 'UnservedRunFile';
 }
 

@@ -1,5 +1,7 @@
+import { RxvisionError } from '@rxvision/errors';
+
 /** An experiment that cannot run as written: one line, naming the source, the field and what it allows. */
-export class ExperimentError extends Error {
+export class ExperimentError extends RxvisionError {
   override readonly name = 'ExperimentError';
 
   constructor(

@@ -1,8 +1,9 @@
 import { constants, type Stats } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
+import { RxvisionError } from '@rxvision/errors';
 
 /** A file that is not one to read: a FIFO, a device, a folder, or one larger than allowed. */
-export class UnreadableFileError extends Error {
+export class UnreadableFileError extends RxvisionError {
   override readonly name = 'UnreadableFileError';
 }
 

@@ -1,8 +1,10 @@
+import { RxvisionError } from '@rxvision/errors';
 import type { ClaimHolder } from './claim-holder.js';
 
 /** Another process holds the folder: the message names it (what, which pid on which host, since when). */
-export class FolderHeldError extends Error {
+export class FolderHeldError extends RxvisionError {
   override readonly name = 'FolderHeldError';
+  override readonly kind = 'busy';
 
   constructor(
     readonly folder: string,
@@ -17,8 +19,9 @@ export class FolderHeldError extends Error {
  * This process's claim was taken over (it did not refresh it for the claim's stale time: it was
  * stopped, or its machine lost the folder): it must write nothing more there.
  */
-export class FolderLostError extends Error {
+export class FolderLostError extends RxvisionError {
   override readonly name = 'FolderLostError';
+  override readonly kind = 'busy';
 
   constructor(
     readonly folder: string,

@@ -1,7 +1,8 @@
 import { statfs } from 'node:fs/promises';
+import { RxvisionError } from '@rxvision/errors';
 
 /** What a write that found the disk (or the quota) full tells the person: where, how much is needed, how much is free. */
-export class OutOfSpaceError extends Error {
+export class OutOfSpaceError extends RxvisionError {
   override readonly name = 'OutOfSpaceError';
 
   constructor(

@@ -1,8 +1,9 @@
 import { access, constants, mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { RxvisionError } from '@rxvision/errors';
 
 /** A folder this process may not write into; the message names it. */
-export class FolderAccessError extends Error {
+export class FolderAccessError extends RxvisionError {
   override readonly name = 'FolderAccessError';
 }
 

@@ -1,8 +1,9 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { RxvisionError } from '@rxvision/errors';
 import { type OnnxAttribute, type OnnxInitializer, onnxModel, type OnnxModelOptions, type OnnxNode } from './onnx-model.js';
 
 /** A model with a layer or setting that has no ONNX translation here; the message names it. */
-export class OnnxExportError extends Error {
+export class OnnxExportError extends RxvisionError {
   override readonly name = 'OnnxExportError';
 }
 

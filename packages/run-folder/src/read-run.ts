@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { EpochRecord } from '@rxvision/metrics';
+import { RxvisionError } from '@rxvision/errors';
 import { runFile } from './run-files.js';
 import { type RunSummary, SUMMARY_FORMAT } from './run-summary.js';
 
 /** A run file that exists but is not what it should be; the message names the file. */
-export class RunFileError extends Error {
+export class RunFileError extends RxvisionError {
   override readonly name = 'RunFileError';
 
   constructor(

@@ -3,6 +3,7 @@ import { evaluationBatches, type ImageTransform, normalize, type NormalizeOption
 import { softmax, type Tensor, tidy } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { concatMap, from, type Observable } from 'rxjs';
+import { RxvisionError } from '@rxvision/errors';
 
 /**
  * What a model needs around it to classify images as it was trained to: the class names of its
@@ -23,7 +24,7 @@ export interface Classifier extends Preprocessing {
 }
 
 /** A model that cannot be used as a classifier (no class names, outputs that do not match them); the message says why. */
-export class ClassifierError extends Error {
+export class ClassifierError extends RxvisionError {
   override readonly name = 'ClassifierError';
 }
 

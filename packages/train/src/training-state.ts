@@ -1,5 +1,6 @@
 import type { EpochRecord } from '@rxvision/metrics';
 import type { Optimizer, Tensor } from '@tensorflow/tfjs-core';
+import { RxvisionError } from '@rxvision/errors';
 
 /** What `Optimizer.getWeights()` returns (tfjs-core does not export the type by name). */
 export type OptimizerWeights = Awaited<ReturnType<Optimizer['getWeights']>>;
@@ -51,7 +52,7 @@ export interface ResumeFrom {
 }
 
 /** A run to resume whose position or history does not fit the run given (its schedule, its epoch's steps). */
-export class ResumeError extends Error {
+export class ResumeError extends RxvisionError {
   override readonly name = 'ResumeError';
 }
 
@@ -71,7 +72,7 @@ export function resumeProblem(resume: ResumeFrom, epochs: number, stepsPerEpoch:
 }
 
 /** The loss became NaN or infinite: training stops, the last checkpoint is left as it was. */
-export class NonFiniteLossError extends Error {
+export class NonFiniteLossError extends RxvisionError {
   override readonly name = 'NonFiniteLossError';
 
   constructor(

@@ -49,7 +49,7 @@ describe('the packed packages, installed from their tarballs', () => {
   });
 
   test('every entry point imports from ESM', async () => {
-    const entries = ['backend', 'backend/node', 'cli', 'dashboard', 'dataset', 'dataset/node', 'experiment', 'folder', 'metrics', 'model', 'model/node', 'onnx', 'run-folder', 'plot', 'plot/node', 'stream', 'sweep', 'sweep/node', 'tensorboard', 'tensorboard/node', 'train'];
+    const entries = ['backend', 'backend/node', 'cli', 'dashboard', 'dataset', 'dataset/node', 'errors', 'experiment', 'folder', 'metrics', 'model', 'model/node', 'onnx', 'run-folder', 'plot', 'plot/node', 'stream', 'sweep', 'sweep/node', 'tensorboard', 'tensorboard/node', 'train'];
     const script = entries.map((entry, i) => `import * as m${i} from '@rxvision/${entry}'; if (Object.keys(m${i}).length === 0) throw new Error('${entry} exports nothing');`).join('\n');
     await writeFile(join(project, 'imports.mjs'), `${script}\nconsole.log('ok');\n`);
     const { stdout } = await run(process.execPath, ['imports.mjs'], { cwd: project });

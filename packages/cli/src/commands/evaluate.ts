@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { lastValueFrom } from 'rxjs';
 import { selectBackend } from '@rxvision/backend/node';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
-import { readRunExperiment, RunFileError, runFile } from '@rxvision/run-folder';
+import { readRunExperiment, runFile } from '@rxvision/run-folder';
 import { CliError } from '../cli-error.js';
 import { loadCifar10 } from '../data.js';
 import { describeShape, loadRunClassifier } from '../run-folder.js';
@@ -77,12 +77,7 @@ async function testSplit(flags: EvaluateFlags): Promise<{ test: LabeledImages; w
 
 /** The experiment a run was trained with, or undefined for a run from before experiment files. */
 async function trainedExperiment(run: string): Promise<Experiment | undefined> {
-  let stored: unknown;
-  try {
-    stored = await readRunExperiment(run);
-  } catch (error) {
-    throw error instanceof RunFileError ? new CliError(error.message) : error;
-  }
+  const stored = await readRunExperiment(run);
   if (stored === undefined) return undefined;
   const { source: _source, ...experiment } = stored as Record<string, unknown>;
   return parseExperiment(experiment, runFile(run, 'experiment'));

@@ -1,7 +1,5 @@
 import { selectBackend } from '@rxvision/backend/node';
 import { EXPORT_FORMATS, type ExportFormat, exportRun } from '@rxvision/experiment';
-import { OnnxExportError } from '@rxvision/onnx';
-import { ClassifierError } from '@rxvision/train';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
 
@@ -21,9 +19,5 @@ export function registerExport(program: Command): void {
 export async function runExport(run: string, flags: ExportFlags, log: (line: string) => void = console.log): Promise<void> {
   if (!(EXPORT_FORMATS as readonly string[]).includes(flags.format)) throw new CliError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got "${flags.format}"`);
   await selectBackend('cpu'); // the weights are only read
-  try {
-    log(`${await exportRun(run, flags.format as ExportFormat)}`);
-  } catch (error) {
-    throw error instanceof ClassifierError || error instanceof OnnxExportError ? new CliError(error.message) : error;
-  }
+  log(`${await exportRun(run, flags.format as ExportFormat)}`);
 }

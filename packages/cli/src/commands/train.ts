@@ -2,12 +2,11 @@ import { basename, join, resolve } from 'node:path';
 import { DEFAULT_DASHBOARD_PORT } from '@rxvision/dashboard';
 import { DEFAULT_DATA_DIR } from '@rxvision/dataset/node';
 import { type RunEvent, type RunOptions, resumeExperiment, runExperiment } from '@rxvision/experiment';
-import { sweepScheduler } from '@rxvision/sweep/node';
+import { sweepScheduler, TrialPausedError } from '@rxvision/sweep/node';
 import { type Command, Option } from 'commander';
 import { lastValueFrom, type Observable } from 'rxjs';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, probingBackend, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
-import { CliError } from '../cli-error.js';
-import { PAUSED_EXIT_CODE } from '../report-error.js';
+import { InterruptedError } from '../cli-error.js';
 import { type ExperimentFlags, experimentFromFlags } from '../experiment-flags.js';
 import { LOCK_DEFAULT, LOCK_FLAG, LOCK_HELP, lockMs } from '../lock-option.js';
 import { reportRun } from '../run-report.js';
@@ -81,6 +80,6 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
   }
   if (options.tensorboard !== undefined && !json) console.log(`TensorBoard event files go into ${options.tensorboard} (see them with: tensorboard --logdir ${options.tensorboard})`);
   const last = await lastValueFrom(events.pipe(liveDashboard(flags.dashboard), reportRun(json)), { defaultValue: undefined });
-  if (last?.type === 'stopped' && last.by === 'scheduler') throw new CliError(`paused by the sweep's scheduler until earlier trials get as far; checkpoint written`, PAUSED_EXIT_CODE);
-  if (last?.type === 'stopped') throw new CliError(`interrupted; checkpoint written: continue with rxvision train --resume ${folder}`, signals.exitCode());
+  if (last?.type === 'stopped' && last.by === 'scheduler') throw new TrialPausedError(`paused by the sweep's scheduler until earlier trials get as far; checkpoint written`);
+  if (last?.type === 'stopped') throw new InterruptedError(`interrupted; checkpoint written: continue with rxvision train --resume ${folder}`, signals.received() ?? 'SIGINT');
 }

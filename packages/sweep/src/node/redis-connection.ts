@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { RxvisionError } from '@rxvision/errors';
 
 /**
  * Where a Redis password may come from besides the URL: redis-cli's variable, which keeps it out
@@ -75,32 +76,35 @@ export function parseRedisUrl(url: string): URL {
 }
 
 /** A queue address that is not a Redis URL. */
-export class QueueUrlError extends Error {
+export class QueueUrlError extends RxvisionError {
+  override readonly name = 'QueueUrlError';
+
   constructor(readonly url: string) {
     super(`--queue must be a Redis URL such as redis://localhost:6379, got "${url.includes('@') ? '(a URL with credentials, not shown)' : url}"`);
-    this.name = 'QueueUrlError';
   }
 }
 
 /** Redis refused the password, or wants one: nothing a retry mends. */
-export class QueueAuthError extends Error {
+export class QueueAuthError extends RxvisionError {
+  override readonly name = 'QueueAuthError';
+
   constructor(
     readonly host: string,
     readonly problem: string,
   ) {
     super(`Redis at ${host} ${problem}: give the password in the URL (redis://:PASSWORD@${host}) or in ${REDIS_PASSWORD_VARIABLE}`);
-    this.name = 'QueueAuthError';
   }
 }
 
 /** Redis cannot be reached (refused, timed out, no such host). */
-export class QueueUnreachableError extends Error {
+export class QueueUnreachableError extends RxvisionError {
+  override readonly name = 'QueueUnreachableError';
+
   constructor(
     readonly host: string,
     readonly problem: string,
   ) {
     super(`cannot reach Redis at ${host} (${problem})`);
-    this.name = 'QueueUnreachableError';
   }
 }
 

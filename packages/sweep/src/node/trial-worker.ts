@@ -3,6 +3,7 @@ import { FolderHeldError, FolderLostError } from '@rxvision/folder';
 import { isFinished } from '@rxvision/run-folder';
 import type { Redis } from 'ioredis';
 import { from, lastValueFrom, type ObservableInput } from 'rxjs';
+import { RxvisionError } from '@rxvision/errors';
 import { clearTrialCancel, isTrialCancelled, TRIAL_CANCELLED } from './cancel-trials.js';
 import { TRIAL_QUEUE, type TrialJob } from './trial-job.js';
 
@@ -47,8 +48,9 @@ export interface TrialWorker {
 }
 
 /** A trial the sweep's scheduler paused (checkpointed) until earlier trials get as far: it goes back to the queue for later. */
-export class TrialPausedError extends Error {
+export class TrialPausedError extends RxvisionError {
   override readonly name = 'TrialPausedError';
+  override readonly kind = 'paused';
 }
 
 /** How long a paused trial waits in the queue before a worker takes it again. */

@@ -5,6 +5,7 @@ import { asOutOfSpace, type FolderClaim, readRegularFile, syncFolder, writeFileD
 import { checksum, checksumProblem, type FileChecksum, fileSystemLoader, fileSystemSaver, weightBytes } from '@rxvision/model/node';
 import { dispose, io, type NamedTensorMap, type Tensor } from '@tensorflow/tfjs-core';
 import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
+import { RxvisionError } from '@rxvision/errors';
 import type { ResumeFrom, TrainingState } from '../training-state.js';
 
 /**
@@ -15,7 +16,7 @@ import type { ResumeFrom, TrainingState } from '../training-state.js';
 export const CHECKPOINT_FORMAT = 5;
 
 /** A checkpoint that cannot be read as one; the message names the file. */
-export class CheckpointError extends Error {
+export class CheckpointError extends RxvisionError {
   override readonly name = 'CheckpointError';
 }
 

@@ -1,0 +1,3 @@
+import base, { platformNeutral } from '../../eslint.base.js';
+
+export default [...base, ...platformNeutral];

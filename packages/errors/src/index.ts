@@ -1,0 +1,1 @@
+export { type ErrorKind, RxvisionError } from './rxvision-error.js';
