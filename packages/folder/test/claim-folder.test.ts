@@ -151,7 +151,8 @@ describe('two claimers racing', () => {
   const next = (racer: ChildProcess) => new Promise<Record<string, unknown>>((resolve) => answers.get(racer)!.push(resolve));
 
   beforeAll(async () => {
-    racers = [0, 1].map(() => fork(new URL('./claim-racer.js', import.meta.url), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    // Plain Node, as a user's process: not the test worker's `--conditions`, which would resolve @rxvision/errors to its TypeScript.
+    racers = [0, 1].map(() => fork(new URL('./claim-racer.js', import.meta.url), { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     for (const racer of racers) {
       answers.set(racer, []);
       racer.on('message', (message: Record<string, unknown>) => answers.get(racer)!.shift()?.(message));
