@@ -34,28 +34,58 @@ function which(command) {
 /** The oneDNN version under `include`, from its dnnl_version.h. */
 export function oneDnnVersion(include) {
   const header = readFileSync(join(include, 'oneapi', 'dnnl', 'dnnl_version.h'), 'utf8');
-  const [major, minor, patch] = ['MAJOR', 'MINOR', 'PATCH'].map((part) => Number(header.match(new RegExp(`#define DNNL_VERSION_${part} (\\d+)`))?.[1]));
+  const [major, minor, patch] = ['MAJOR', 'MINOR', 'PATCH'].map((part) =>
+    Number(header.match(new RegExp(`#define DNNL_VERSION_${part} (\\d+)`))?.[1]),
+  );
   return { major, minor, patch };
 }
 
 /** Why this machine cannot build the addon, in one line, or undefined where it can. */
-export function buildProblem({ include = process.env.DNNL_INCLUDE ?? '/usr/include', compiler = process.env.CXX ?? which('c++') ?? which('g++') } = {}) {
-  if (process.platform !== 'linux' || process.arch !== 'x64') return `built for linux x64 only, this is ${process.platform} ${process.arch}`;
+export function buildProblem({
+  include = process.env.DNNL_INCLUDE ?? '/usr/include',
+  compiler = process.env.CXX ?? which('c++') ?? which('g++'),
+} = {}) {
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    return `built for linux x64 only, this is ${process.platform} ${process.arch}`;
   if (!compiler) return 'no C++ compiler (apt-get install g++)';
   if (!existsSync(join(include, 'oneapi', 'dnnl', 'dnnl.hpp'))) return `no oneDNN headers under ${include} (apt-get install libdnnl-dev)`;
   const found = oneDnnVersion(include);
-  if (found.major !== PINNED_ONEDNN.major) return `oneDNN ${found.major}.${found.minor}.${found.patch} under ${include}; the addon is written for ${PINNED_ONEDNN.major}.x`;
+  if (found.major !== PINNED_ONEDNN.major)
+    return `oneDNN ${found.major}.${found.minor}.${found.patch} under ${include}; the addon is written for ${PINNED_ONEDNN.major}.x`;
   return undefined;
 }
 
 /** Compiles src/dnnl.cc into `output`; `checked` adds AddressSanitizer and the guarded buffers. */
-export function compileAddon({ output, checked = false, include = process.env.DNNL_INCLUDE ?? '/usr/include', compiler = process.env.CXX ?? which('c++') ?? which('g++'), rpath = '$ORIGIN/lib' }) {
+export function compileAddon({
+  output,
+  checked = false,
+  include = process.env.DNNL_INCLUDE ?? '/usr/include',
+  compiler = process.env.CXX ?? which('c++') ?? which('g++'),
+  rpath = '$ORIGIN/lib',
+}) {
   const napiInclude = join(dirname(createRequire(import.meta.url).resolve('node-api-headers/package.json')), 'include');
   const variant = checked ? ['-O1', '-g', '-fsanitize=address', '-fno-omit-frame-pointer', '-DRXVISION_DNNL_CHECKED'] : ['-O2'];
   execFileSync(
     compiler,
-    [...variant, '-std=c++17', '-Wall', '-Werror', '-shared', '-fPIC', '-fvisibility=hidden', '-fopenmp', `-I${napiInclude}`, `-I${include}`,
-      join(here, 'src', 'dnnl.cc'), '-o', output, '-ldnnl', `-Wl,-rpath,${rpath}`, '-Wl,--as-needed', '-Wl,--disable-new-dtags'],
+    [
+      ...variant,
+      '-std=c++17',
+      '-Wall',
+      '-Werror',
+      '-shared',
+      '-fPIC',
+      '-fvisibility=hidden',
+      '-fopenmp',
+      `-I${napiInclude}`,
+      `-I${include}`,
+      join(here, 'src', 'dnnl.cc'),
+      '-o',
+      output,
+      '-ldnnl',
+      `-Wl,-rpath,${rpath}`,
+      '-Wl,--as-needed',
+      '-Wl,--disable-new-dtags',
+    ],
     { stdio: 'inherit' },
   );
 }

@@ -33,11 +33,44 @@ export interface Dnnl {
    * y = relu?(op(a) · op(b) + bias?), written into y (m×n): a is m×k (k×m when transposeA), b is k×n
    * (n×k when transposeB), all row-major; a transpose is read through strides, not copied.
    */
-  matMul(m: number, k: number, n: number, transposeA: boolean, transposeB: boolean, a: Float32Array, b: Float32Array, bias: Float32Array | null, y: Float32Array, relu: boolean): void;
+  matMul(
+    m: number,
+    k: number,
+    n: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    a: Float32Array,
+    b: Float32Array,
+    bias: Float32Array | null,
+    y: Float32Array,
+    relu: boolean,
+  ): void;
   /** Batch normalisation's training step over every axis but the last: y, and the batch's mean and biased variance. */
-  batchNormTraining(rows: number, channels: number, epsilon: number, x: Float32Array, scale: Float32Array, offset: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array): void;
+  batchNormTraining(
+    rows: number,
+    channels: number,
+    epsilon: number,
+    x: Float32Array,
+    scale: Float32Array,
+    offset: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+  ): void;
   /** Its gradient: dx, dscale and doffset from x, dy, the scale and the batch's statistics. */
-  batchNormTrainingGrad(rows: number, channels: number, epsilon: number, x: Float32Array, dy: Float32Array, scale: Float32Array, mean: Float32Array, variance: Float32Array, dx: Float32Array, dscale: Float32Array, doffset: Float32Array): void;
+  batchNormTrainingGrad(
+    rows: number,
+    channels: number,
+    epsilon: number,
+    x: Float32Array,
+    dy: Float32Array,
+    scale: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    dx: Float32Array,
+    dscale: Float32Array,
+    doffset: Float32Array,
+  ): void;
   /** The OpenMP threads oneDNN uses from now on. */
   setThreads(threads: number): void;
   /** Sets glibc malloc's mmap and trim thresholds at run time; false where glibc refused them. */

@@ -12,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { prepareFashionMnist } from '@rxvision/dataset/node';
 
-const { values } = parseArgs({ options: { trials: { type: 'string', default: '16' }, epochs: { type: 'string', default: '9' }, out: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { trials: { type: 'string', default: '16' }, epochs: { type: 'string', default: '9' }, out: { type: 'string' } },
+});
 const trials = Number(values.trials);
 const epochs = Number(values.epochs);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -32,7 +34,17 @@ try {
     optimizer: { type: 'adamw', weightDecay: 1e-4 },
     schedule: { type: 'cosine', epochs, peak: 0.002, warmupEpochs: 1 },
   };
-  const search = { base, random: { 'schedule.peak': { logUniform: [1e-5, 0.3] }, 'optimizer.weightDecay': { logUniform: [1e-6, 1e-1] }, 'model.hidden': { choice: [[32], [128], [256, 128]] } }, samples: trials, seed: 7, concurrency: 2 };
+  const search = {
+    base,
+    random: {
+      'schedule.peak': { logUniform: [1e-5, 0.3] },
+      'optimizer.weightDecay': { logUniform: [1e-6, 1e-1] },
+      'model.hidden': { choice: [[32], [128], [256, 128]] },
+    },
+    samples: trials,
+    seed: 7,
+    concurrency: 2,
+  };
   const scheduler = { type: 'asha', metric: 'valAccuracy', gracePeriod: 1, reductionFactor: 3 };
   await writeFile(join(dir, 'full.json'), JSON.stringify(search));
   await writeFile(join(dir, 'asha.json'), JSON.stringify({ ...search, scheduler }));
@@ -44,20 +56,36 @@ try {
   const epochsFull = full.trials.reduce((sum, t) => sum + t.epochs, 0);
   const epochsAsha = asha.trials.reduce((sum, t) => sum + t.epochs, 0);
   // The ASHA sweep's trials are the full sweep's: the same figures, epoch for epoch, up to where ASHA stopped them.
-  const same = asha.trials.every((t, i) => JSON.stringify(t.valAccuracies) === JSON.stringify(full.trials[i].valAccuracies.slice(0, t.epochs)));
+  const same = asha.trials.every(
+    (t, i) => JSON.stringify(t.valAccuracies) === JSON.stringify(full.trials[i].valAccuracies.slice(0, t.epochs)),
+  );
   const result = {
     trials,
     epochs,
     scheduler,
     full: { seconds: full.seconds, epochs: epochsFull, best: bestFull },
-    asha: { seconds: asha.seconds, epochs: epochsAsha, best: bestAsha, stopped: asha.trials.filter((t) => t.epochs < epochs).map((t) => `${t.name} at ${t.epochs}`) },
+    asha: {
+      seconds: asha.seconds,
+      epochs: epochsAsha,
+      best: bestAsha,
+      stopped: asha.trials.filter((t) => t.epochs < epochs).map((t) => `${t.name} at ${t.epochs}`),
+    },
     epochShare: epochsAsha / epochsFull,
     pointsBehind: 100 * (bestFull.valAccuracy - bestAsha.valAccuracy),
     sameFigures: same,
-    perTrial: full.trials.map((t, i) => ({ name: t.name, settings: t.settings, fullValAccuracy: t.valAccuracy, ashaEpochs: asha.trials[i].epochs })),
+    perTrial: full.trials.map((t, i) => ({
+      name: t.name,
+      settings: t.settings,
+      fullValAccuracy: t.valAccuracy,
+      ashaEpochs: asha.trials[i].epochs,
+    })),
   };
-  console.log(`full: ${trials} trials, ${epochsFull} epochs, ${full.seconds.toFixed(0)} s; best ${bestFull.name} val_acc ${bestFull.valAccuracy.toFixed(4)} (test ${bestFull.testAccuracy.toFixed(4)})`);
-  console.log(`asha: ${epochsAsha} epochs (${(100 * result.epochShare).toFixed(0)}% of the full sweep's), ${asha.seconds.toFixed(0)} s; best ${bestAsha.name} val_acc ${bestAsha.valAccuracy.toFixed(4)} (test ${bestAsha.testAccuracy.toFixed(4)}), ${result.pointsBehind.toFixed(2)} points behind; same figures as the full sweep: ${same}`);
+  console.log(
+    `full: ${trials} trials, ${epochsFull} epochs, ${full.seconds.toFixed(0)} s; best ${bestFull.name} val_acc ${bestFull.valAccuracy.toFixed(4)} (test ${bestFull.testAccuracy.toFixed(4)})`,
+  );
+  console.log(
+    `asha: ${epochsAsha} epochs (${(100 * result.epochShare).toFixed(0)}% of the full sweep's), ${asha.seconds.toFixed(0)} s; best ${bestAsha.name} val_acc ${bestAsha.valAccuracy.toFixed(4)} (test ${bestAsha.testAccuracy.toFixed(4)}), ${result.pointsBehind.toFixed(2)} points behind; same figures as the full sweep: ${same}`,
+  );
   console.log(JSON.stringify(result));
   if (values.out) {
     await mkdir(values.out, { recursive: true });
@@ -72,7 +100,9 @@ async function sweep(name) {
   const out = join(dir, `${name}-out`);
   const started = performance.now();
   await new Promise((done, fail) => {
-    const child = spawn(process.execPath, [cli, 'sweep', join(dir, `${name}.json`), '--out', out, '--backend', 'auto', '--threads', '1'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [cli, 'sweep', join(dir, `${name}.json`), '--out', out, '--backend', 'auto', '--threads', '1'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`sweep ${name} exited with ${code}`))));
   });
   const seconds = (performance.now() - started) / 1000;
@@ -81,7 +111,14 @@ async function sweep(name) {
     record.trials.map(async ({ name: trial, settings }) => {
       const history = JSON.parse(await readFile(join(out, trial, 'history.json'), 'utf8'));
       const summary = JSON.parse(await readFile(join(out, trial, 'summary.json'), 'utf8'));
-      return { name: trial, settings, epochs: history.length, valAccuracies: history.map((r) => r.valAccuracy), valAccuracy: history.at(-1).valAccuracy, testAccuracy: summary.test.accuracy };
+      return {
+        name: trial,
+        settings,
+        epochs: history.length,
+        valAccuracies: history.map((r) => r.valAccuracy),
+        valAccuracy: history.at(-1).valAccuracy,
+        testAccuracy: summary.test.accuracy,
+      };
     }),
   );
   return { seconds, trials: runs };

@@ -20,11 +20,27 @@ try {
   await mkdir(join(dir, 'sweep'));
   await json(join(dir, 'sweep', 'sweep.json'), { source: 'sweep.json', trials: [], states: {} });
   for (let r = 0; r < runs; r++) {
-    const folder = r < sweepTrials ? join(dir, 'sweep', `trial-${String(r).padStart(3, '0')}`) : join(dir, `run-${String(r).padStart(3, '0')}`);
+    const folder =
+      r < sweepTrials ? join(dir, 'sweep', `trial-${String(r).padStart(3, '0')}`) : join(dir, `run-${String(r).padStart(3, '0')}`);
     await mkdir(folder, { recursive: true });
-    const history = Array.from({ length: epochs }, (_, e) => ({ epoch: e + 1, phase: 0, learningRate: 0.1 / (1 + e), trainLoss: 2 / (1 + e * (1 + r / runs)), valLoss: 2.1 / (1 + e * (1 + r / runs)), valAccuracy: 0.5 + 0.4 * (1 - 1 / (1 + e)) - r / (10 * runs), metrics: { top2: 0.9 }, seconds: 10 }));
+    const history = Array.from({ length: epochs }, (_, e) => ({
+      epoch: e + 1,
+      phase: 0,
+      learningRate: 0.1 / (1 + e),
+      trainLoss: 2 / (1 + e * (1 + r / runs)),
+      valLoss: 2.1 / (1 + e * (1 + r / runs)),
+      valAccuracy: 0.5 + 0.4 * (1 - 1 / (1 + e)) - r / (10 * runs),
+      metrics: { top2: 0.9 },
+      seconds: 10,
+    }));
     await json(join(folder, 'history.json'), history);
-    await json(join(folder, 'experiment.json'), { seed: r, dataset: { type: 'cifar10' }, model: { type: 'mlp', hidden: [64 + r] }, optimizer: { type: 'sgd', momentum: (r % 10) / 10 }, schedule: [{ epochs, learningRate: 0.1 }] });
+    await json(join(folder, 'experiment.json'), {
+      seed: r,
+      dataset: { type: 'cifar10' },
+      model: { type: 'mlp', hidden: [64 + r] },
+      optimizer: { type: 'sgd', momentum: (r % 10) / 10 },
+      schedule: [{ epochs, learningRate: 0.1 }],
+    });
     await json(join(folder, 'summary.json'), { architecture: 'mlp', seconds: 1000, test: { accuracy: 0.8, loss: 0.5 } });
   }
   const dashboard = await startDashboard({ runsDir: dir, port: 0 });
@@ -36,11 +52,16 @@ try {
       const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
       let started = performance.now();
       await page.goto(dashboard.url);
-      await page.waitForFunction((count) => document.querySelectorAll('#runs tbody tr').length >= count && document.querySelector('#chart svg') !== null, runs);
+      await page.waitForFunction(
+        (count) => document.querySelectorAll('#runs tbody tr').length >= count && document.querySelector('#chart svg') !== null,
+        runs,
+      );
       firstPaint.push(performance.now() - started);
       started = performance.now();
       await page.getByLabel('compare run-150').check();
-      await page.waitForFunction(() => (document.getElementById('chart').dataset.runs ?? '').includes('run-150') && document.querySelector('#chart svg') !== null);
+      await page.waitForFunction(
+        () => (document.getElementById('chart').dataset.runs ?? '').includes('run-150') && document.querySelector('#chart svg') !== null,
+      );
       tick.push(performance.now() - started);
       await page.close();
     }
@@ -49,7 +70,9 @@ try {
     await dashboard.close();
   }
   const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
-  console.log(`${runs} runs of ${epochs} epochs: runs table and first chart ${median(firstPaint).toFixed(0)} ms, a tick redrawn ${median(tick).toFixed(0)} ms (median of ${firstPaint.length}; all: ${firstPaint.map((t) => t.toFixed(0)).join(', ')} / ${tick.map((t) => t.toFixed(0)).join(', ')} ms)`);
+  console.log(
+    `${runs} runs of ${epochs} epochs: runs table and first chart ${median(firstPaint).toFixed(0)} ms, a tick redrawn ${median(tick).toFixed(0)} ms (median of ${firstPaint.length}; all: ${firstPaint.map((t) => t.toFixed(0)).join(', ')} / ${tick.map((t) => t.toFixed(0)).join(', ')} ms)`,
+  );
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

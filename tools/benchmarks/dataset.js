@@ -38,7 +38,9 @@ try {
   const best = reads.reduce((a, b) => (a.gbPerSecond > b.gbPerSecond ? a : b));
   console.log(`prepare: ${prepareSeconds.toFixed(2)} s (target <= 15 s)`);
   console.log(`prepare peak RSS: ${prepareRssMb.toFixed(0)} MB (target < 600 MB)`);
-  console.log(`full read of 60,000 images: ${best.gbPerSecond.toFixed(2)} GB/s (${(best.bytes / 1e6).toFixed(0)} MB in ${best.seconds.toFixed(3)} s, best of 3 after a warm-up; target >= 1 GB/s)`);
+  console.log(
+    `full read of 60,000 images: ${best.gbPerSecond.toFixed(2)} GB/s (${(best.bytes / 1e6).toFixed(0)} MB in ${best.seconds.toFixed(3)} s, best of 3 after a warm-up; target >= 1 GB/s)`,
+  );
   console.log(JSON.stringify({ prepareSeconds, prepareRssMb, readGbPerSecond: best.gbPerSecond, reads }));
 } finally {
   await rm(dir, { recursive: true, force: true });

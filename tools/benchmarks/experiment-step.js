@@ -11,12 +11,30 @@ import { readFile } from 'node:fs/promises';
 import { filter, lastValueFrom, take, tap } from 'rxjs';
 import { timeKernels } from './kernel-times.js';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { steps: { type: 'string', default: '6' }, warmup: { type: 'string', default: '2' }, backend: { type: 'string', default: 'auto' }, threads: { type: 'string' }, data: { type: 'string' }, 'batch-size': { type: 'string' }, kernels: { type: 'boolean', default: false } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    steps: { type: 'string', default: '6' },
+    warmup: { type: 'string', default: '2' },
+    backend: { type: 'string', default: 'auto' },
+    threads: { type: 'string' },
+    data: { type: 'string' },
+    'batch-size': { type: 'string' },
+    kernels: { type: 'boolean', default: false },
+  },
+});
 const file = resolve(positionals[0] ?? 'experiments/cifar10-fast.json');
 const parsed = parseExperimentText(await readFile(file, 'utf8'), file);
-const experiment = { ...parsed, ...(values.data && { dataset: { ...parsed.dataset, dataDir: resolve(values.data) } }), ...(values['batch-size'] && { batchSize: Number(values['batch-size']) }) };
+const experiment = {
+  ...parsed,
+  ...(values.data && { dataset: { ...parsed.dataset, dataDir: resolve(values.data) } }),
+  ...(values['batch-size'] && { batchSize: Number(values['batch-size']) }),
+};
 const composed = await composeExperiment(experiment, { source: file });
-const report = await selectBackend(values.backend, { ...(values.threads && { threads: Number(values.threads) }), probe: () => probeTraining(composed.createModel()) });
+const report = await selectBackend(values.backend, {
+  ...(values.threads && { threads: Number(values.threads) }),
+  probe: () => probeTraining(composed.createModel()),
+});
 console.log(report.summary);
 const model = composed.createModel();
 const [warmup, steps] = [Number(values.warmup), Number(values.steps)];
@@ -39,7 +57,18 @@ const timed = times.slice(warmup).sort((a, b) => a - b);
 const median = timed[Math.floor(timed.length / 2)];
 const stepsPerEpoch = composed.fitOptions.trainBatches.stepsPerEpoch;
 const epochs = scheduleEpochs(composed.fitOptions.schedule);
-console.log(JSON.stringify({ experiment: file, batchSize: experiment.batchSize, parameters: composed.parameters, msPerStep: Math.round(median), samplesPerSecond: Math.round((experiment.batchSize * 1000) / median), stepsPerEpoch, epochs, trainingMinutes: +((median * stepsPerEpoch * epochs) / 60000).toFixed(1) }));
+console.log(
+  JSON.stringify({
+    experiment: file,
+    batchSize: experiment.batchSize,
+    parameters: composed.parameters,
+    msPerStep: Math.round(median),
+    samplesPerSecond: Math.round((experiment.batchSize * 1000) / median),
+    stepsPerEpoch,
+    epochs,
+    trainingMinutes: +((median * stepsPerEpoch * epochs) / 60000).toFixed(1),
+  }),
+);
 kernels?.print(times.length - warmup, 15);
 model.dispose();
 await composed.close();

@@ -12,10 +12,21 @@ import { composeExperiment, parseExperimentText } from '@rxvision/experiment';
 import { fit } from '@rxvision/train';
 import { concatMap, lastValueFrom, tap } from 'rxjs';
 
-const { values } = parseArgs({ options: { config: { type: 'string', default: 'experiments/cifar10-cnn.json' }, limit: { type: 'string', default: '8600' }, threads: { type: 'string', default: '2' } } });
+const { values } = parseArgs({
+  options: {
+    config: { type: 'string', default: 'experiments/cifar10-cnn.json' },
+    limit: { type: 'string', default: '8600' },
+    threads: { type: 'string', default: '2' },
+  },
+});
 const path = resolve(values.config);
 // As `train --limit`: the first n images, a tenth of them held out.
-const experiment = { ...parseExperimentText(await readFile(path, 'utf8'), path), limit: Number(values.limit), validation: 0.1, schedule: [{ epochs: 1, learningRate: 0.05 }] };
+const experiment = {
+  ...parseExperimentText(await readFile(path, 'utf8'), path),
+  limit: Number(values.limit),
+  validation: 0.1,
+  schedule: [{ epochs: 1, learningRate: 0.05 }],
+};
 const report = await selectBackend('auto', { threads: Number(values.threads) });
 console.log(report.summary);
 const composed = await composeExperiment(experiment, { baseDir: dirname(path), source: path });
@@ -23,14 +34,24 @@ const composed = await composeExperiment(experiment, { baseDir: dirname(path), s
 // The batches alone: each pulled and disposed, one after another, as fit pulls them.
 let batches = 0;
 let started = performance.now();
-await lastValueFrom(composed.fitOptions.trainBatches(0).pipe(concatMap((pending) => pending), tap((batch) => (batches++, batch.dispose()))), { defaultValue: undefined });
+await lastValueFrom(
+  composed.fitOptions.trainBatches(0).pipe(
+    concatMap((pending) => pending),
+    tap((batch) => (batches++, batch.dispose())),
+  ),
+  { defaultValue: undefined },
+);
 const inputSeconds = (performance.now() - started) / 1000;
 
 // The same epoch trained (validation excluded: it runs after the epoch's last step).
 let trainSeconds = 0;
 started = performance.now();
 await lastValueFrom(
-  fit(composed.createModel(), { ...composed.fitOptions, validationBatches: undefined }).pipe(tap((event) => event.type === 'epoch' && (trainSeconds = (performance.now() - started) / 1000))),
+  fit(composed.createModel(), { ...composed.fitOptions, validationBatches: undefined }).pipe(
+    tap((event) => event.type === 'epoch' && (trainSeconds = (performance.now() - started) / 1000)),
+  ),
   { defaultValue: undefined },
 );
-console.log(`${batches} batches of ${experiment.batchSize}: input pipeline ${inputSeconds.toFixed(2)} s, training epoch ${trainSeconds.toFixed(2)} s: the pipeline is ${((100 * inputSeconds) / trainSeconds).toFixed(1)}% of the epoch`);
+console.log(
+  `${batches} batches of ${experiment.batchSize}: input pipeline ${inputSeconds.toFixed(2)} s, training epoch ${trainSeconds.toFixed(2)} s: the pipeline is ${((100 * inputSeconds) / trainSeconds).toFixed(1)}% of the epoch`,
+);

@@ -21,7 +21,8 @@ export function timeKernels() {
     reset: () => totals.clear(),
     /** The `top` slowest kernels, in milliseconds per step over `steps` steps. */
     print: (steps, top) => {
-      for (const [kernel, ms] of [...totals].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${kernel.padEnd(28)} ${(ms / steps).toFixed(1).padStart(7)} ms`);
+      for (const [kernel, ms] of [...totals].sort((a, b) => b[1] - a[1]).slice(0, top))
+        console.log(`  ${kernel.padEnd(28)} ${(ms / steps).toFixed(1).padStart(7)} ms`);
     },
   };
 }

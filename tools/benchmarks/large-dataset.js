@@ -28,7 +28,12 @@ const cli = resolve(here, '../../packages/cli/bin/rxvision.js');
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { gb: { type: 'string', default: '8' }, dir: { type: 'string' }, keep: { type: 'boolean', default: false }, cold: { type: 'boolean', default: false } },
+  options: {
+    gb: { type: 'string', default: '8' },
+    dir: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    cold: { type: 'boolean', default: false },
+  },
 });
 const [phase, phaseDir] = positionals;
 if (phase === 'prepare') await prepare(phaseDir, Number(values.gb));
@@ -55,14 +60,29 @@ async function main() {
     };
     await writeFile(join(dir, 'experiment.json'), JSON.stringify(experiment, null, 2));
     const started = performance.now();
-    results.train = run('train', [process.execPath, cli, 'train', '--config', join(dir, 'experiment.json'), '--out', join(dir, 'run'), '--json']);
+    results.train = run('train', [
+      process.execPath,
+      cli,
+      'train',
+      '--config',
+      join(dir, 'experiment.json'),
+      '--out',
+      join(dir, 'run'),
+      '--json',
+    ]);
     results.train.seconds = (performance.now() - started) / 1000;
     const history = JSON.parse(await readFile(join(dir, 'run', 'history.json'), 'utf8'));
     results.train.epoch = history.at(-1);
-    console.log(`prepare: ${results.prepare.gigabytes.toFixed(2)} GB (${results.prepare.rows} images in ${results.prepare.shards} files) in ${results.prepare.seconds.toFixed(0)} s, ${(results.prepare.gigabytes / results.prepare.seconds).toFixed(2)} GB/s, peak RSS ${results.prepare.peakRssMb.toFixed(0)} MB`);
+    console.log(
+      `prepare: ${results.prepare.gigabytes.toFixed(2)} GB (${results.prepare.rows} images in ${results.prepare.shards} files) in ${results.prepare.seconds.toFixed(0)} s, ${(results.prepare.gigabytes / results.prepare.seconds).toFixed(2)} GB/s, peak RSS ${results.prepare.peakRssMb.toFixed(0)} MB`,
+    );
     console.log(`page cache emptied before reading and training: ${results.read.cold && results.train.cold ? 'yes' : 'no'}`);
-    console.log(`read from disk, shuffled: ${results.read.rawGbPerSecond.toFixed(2)} GB/s as images (${results.read.rawSeconds.toFixed(1)} s), ${results.read.floatGbPerSecond.toFixed(2)} GB/s of pixels into float batches of 256 (${results.read.floatSeconds.toFixed(1)} s); peak RSS ${results.read.peakRssMb.toFixed(0)} MB`);
-    console.log(`train one epoch (rxvision train --config): ${results.train.seconds.toFixed(0)} s, peak RSS ${results.train.peakRssMb.toFixed(0)} MB (target < 1536 MB)`);
+    console.log(
+      `read from disk, shuffled: ${results.read.rawGbPerSecond.toFixed(2)} GB/s as images (${results.read.rawSeconds.toFixed(1)} s), ${results.read.floatGbPerSecond.toFixed(2)} GB/s of pixels into float batches of 256 (${results.read.floatSeconds.toFixed(1)} s); peak RSS ${results.read.peakRssMb.toFixed(0)} MB`,
+    );
+    console.log(
+      `train one epoch (rxvision train --config): ${results.train.seconds.toFixed(0)} s, peak RSS ${results.train.peakRssMb.toFixed(0)} MB (target < 1536 MB)`,
+    );
     console.log(JSON.stringify(results));
   } finally {
     if (!values.keep) await rm(dir, { recursive: true, force: true });
@@ -75,11 +95,18 @@ async function main() {
       stdio: ['ignore', 'pipe', 'inherit'],
       encoding: 'utf8',
       maxBuffer: 2 ** 28,
-      env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${join(here, 'report-peak-rss.js')}`, RXVISION_PEAK_RSS_FILE: join(dir, `${name}.rss.jsonl`) },
+      env: {
+        ...process.env,
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${join(here, 'report-peak-rss.js')}`,
+        RXVISION_PEAK_RSS_FILE: join(dir, `${name}.rss.jsonl`),
+      },
     });
     if (child.status !== 0) throw new Error(`${name} failed (exit ${child.status}):\n${child.stdout}`);
     const lines = child.stdout.trim().split('\n');
-    const peaks = readFileSync(join(dir, `${name}.rss.jsonl`), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const peaks = readFileSync(join(dir, `${name}.rss.jsonl`), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     // The largest of the phase's processes (the CLI relaunches itself in a child).
     const peakRssMb = Math.max(...peaks.map((peak) => peak.peakRssMb));
     return { ...(name === 'train' ? { output: lines.at(-1) } : JSON.parse(lines.at(-1))), peakRssMb, cold, processes: peaks };
@@ -138,14 +165,34 @@ async function read(dir) {
   const order = () => rowIndices(dataset.length).pipe(shuffle({ seed: 1, epoch: 0 }), batch(256));
   let started = performance.now();
   let checksum = 0;
-  await lastValueFrom(order().pipe(tap((rows) => {
-    for (const row of rows) checksum = (checksum + dataset.image(row)[PIXELS >> 1]) | 0;
-  })));
+  await lastValueFrom(
+    order().pipe(
+      tap((rows) => {
+        for (const row of rows) checksum = (checksum + dataset.image(row)[PIXELS >> 1]) | 0;
+      }),
+    ),
+  );
   const rawSeconds = (performance.now() - started) / 1000;
   started = performance.now();
-  await lastValueFrom(order().pipe(readImages(dataset), concatMap((pending) => pending)));
+  await lastValueFrom(
+    order().pipe(
+      readImages(dataset),
+      concatMap((pending) => pending),
+    ),
+  );
   const floatSeconds = (performance.now() - started) / 1000;
   await dataset.close();
   const bytes = dataset.length * PIXELS;
-  console.log(JSON.stringify({ phase: 'read', storage: dataset.storage, bytes, rawSeconds, rawGbPerSecond: bytes / rawSeconds / 1e9, floatSeconds, floatGbPerSecond: bytes / floatSeconds / 1e9, checksum }));
+  console.log(
+    JSON.stringify({
+      phase: 'read',
+      storage: dataset.storage,
+      bytes,
+      rawSeconds,
+      rawGbPerSecond: bytes / rawSeconds / 1e9,
+      floatSeconds,
+      floatGbPerSecond: bytes / floatSeconds / 1e9,
+      checksum,
+    }),
+  );
 }

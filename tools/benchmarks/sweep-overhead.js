@@ -21,13 +21,27 @@ const dir = await mkdtemp(join(tmpdir(), 'rxvision-sweep-overhead-'));
 const redis = await startRedisServer();
 try {
   // 3,000 grey 16×16 images in three classes: epochs of under a second, so that fixed costs show.
-  const writer = await ImageDatasetWriter.create(join(dir, 'bands.arrow'), { classes: ['top', 'middle', 'bottom'], shape: [16, 16, 1], rows: 3000 });
+  const writer = await ImageDatasetWriter.create(join(dir, 'bands.arrow'), {
+    classes: ['top', 'middle', 'bottom'],
+    shape: [16, 16, 1],
+    rows: 3000,
+  });
   for (let row = 0; row < 3000; row++) {
     const label = row % 3;
-    await writer.append(Uint8Array.from({ length: 256 }, (_, i) => (Math.min(2, Math.floor(i / 86)) === label ? 140 : 40) + ((row * 17 + i * 5) % 90)), label);
+    await writer.append(
+      Uint8Array.from({ length: 256 }, (_, i) => (Math.min(2, Math.floor(i / 86)) === label ? 140 : 40) + ((row * 17 + i * 5) % 90)),
+      label,
+    );
   }
   await writer.commit();
-  const base = { dataset: { type: 'arrow', train: 'bands.arrow', test: 'bands.arrow' }, validation: 300, batchSize: 10, model: { type: 'mlp', hidden: [64] }, optimizer: { type: 'sgd' }, schedule: [{ epochs: Number(values.epochs), learningRate: 0.01 }] };
+  const base = {
+    dataset: { type: 'arrow', train: 'bands.arrow', test: 'bands.arrow' },
+    validation: 300,
+    batchSize: 10,
+    model: { type: 'mlp', hidden: [64] },
+    optimizer: { type: 'sgd' },
+    schedule: [{ epochs: Number(values.epochs), learningRate: 0.01 }],
+  };
   await writeFile(join(dir, 'sweep.json'), JSON.stringify({ base, grid: { seed: Array.from({ length: trials }, (_, i) => i + 1) } }));
 
   const local = [];
@@ -41,8 +55,12 @@ try {
     await new Promise((exited) => worker.on('exit', exited));
   }
   const [bestLocal, bestQueued] = [Math.min(...local), Math.min(...queued)];
-  console.log(`${trials} trials of ${values.epochs} epochs, one at a time: local ${bestLocal.toFixed(1)} s (${(bestLocal / trials).toFixed(2)} s a trial), queued with one worker ${bestQueued.toFixed(1)} s (${(bestQueued / trials).toFixed(2)} s a trial)`);
-  console.log(`overhead of a queued trial: ${((bestQueued - bestLocal) / trials).toFixed(2)} s (${(((bestQueued - bestLocal) / bestLocal) * 100).toFixed(1)}% of a trial here)`);
+  console.log(
+    `${trials} trials of ${values.epochs} epochs, one at a time: local ${bestLocal.toFixed(1)} s (${(bestLocal / trials).toFixed(2)} s a trial), queued with one worker ${bestQueued.toFixed(1)} s (${(bestQueued / trials).toFixed(2)} s a trial)`,
+  );
+  console.log(
+    `overhead of a queued trial: ${((bestQueued - bestLocal) / trials).toFixed(2)} s (${(((bestQueued - bestLocal) / bestLocal) * 100).toFixed(1)}% of a trial here)`,
+  );
   console.log(JSON.stringify({ trials, epochs: Number(values.epochs), localSeconds: local, queuedSeconds: queued }));
 } finally {
   await redis.stop();
@@ -54,6 +72,8 @@ function timed(args) {
   const started = performance.now();
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
-    child.on('exit', (code) => (code === 0 ? done((performance.now() - started) / 1000) : fail(new Error(`rxvision ${args.join(' ')} exited with ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? done((performance.now() - started) / 1000) : fail(new Error(`rxvision ${args.join(' ')} exited with ${code}`)),
+    );
   });
 }

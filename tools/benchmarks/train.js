@@ -15,7 +15,13 @@ import { fit } from '@rxvision/train';
 import { memory } from '@tensorflow/tfjs-core';
 import { defer, lastValueFrom, map, take, tap } from 'rxjs';
 
-const { values } = parseArgs({ options: { steps: { type: 'string', default: '40' }, backends: { type: 'string', default: 'wasm-stock,wasm,cpu' }, source: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '40' },
+    backends: { type: 'string', default: 'wasm-stock,wasm,cpu' },
+    source: { type: 'string' },
+  },
+});
 const steps = Number(values.steps);
 const source = values.source ?? process.env[CIFAR10_SOURCE_VARIABLE];
 const dir = await mkdtemp(join(tmpdir(), 'rxvision-bench-train-'));
@@ -27,10 +33,11 @@ try {
   for (const name of values.backends.split(',')) {
     const report = await selectBackend(name === 'wasm-stock' ? 'wasm' : name, { explicitTransposeMatMul: name !== 'wasm-stock' });
     let inputMs = 0;
-    const timed = (pending) => defer(() => {
-      const started = performance.now();
-      return pending.pipe(tap(() => (inputMs += performance.now() - started)));
-    });
+    const timed = (pending) =>
+      defer(() => {
+        const started = performance.now();
+        return pending.pipe(tap(() => (inputMs += performance.now() - started)));
+      });
     const trainBatches = (epoch) =>
       rowIndices(train.length).pipe(shuffle({ seed: 43, epoch }), batch(128), toTensors(train), map(timed), prefetch(1));
     const model = createTutorialModel({ seed: 43 });
@@ -49,8 +56,16 @@ try {
       ),
     );
     const seconds = (performance.now() - started) / 1000;
-    results.push({ backend: name, samplesPerSecond: samples / seconds, inputShare: inputMs / 1000 / seconds, steps, tensors: memory().numTensors });
-    console.log(`${name.padEnd(10)} ${(samples / seconds).toFixed(0).padStart(5)} samples/s  input pipeline ${((100 * inputMs) / 1000 / seconds).toFixed(2)}% of wall time  (${report.summary})`);
+    results.push({
+      backend: name,
+      samplesPerSecond: samples / seconds,
+      inputShare: inputMs / 1000 / seconds,
+      steps,
+      tensors: memory().numTensors,
+    });
+    console.log(
+      `${name.padEnd(10)} ${(samples / seconds).toFixed(0).padStart(5)} samples/s  input pipeline ${((100 * inputMs) / 1000 / seconds).toFixed(2)}% of wall time  (${report.summary})`,
+    );
     model.dispose();
   }
   console.log(JSON.stringify(results));

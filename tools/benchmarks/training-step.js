@@ -15,19 +15,25 @@ export function trainingStep(model) {
     model === 'mlp'
       ? createTutorialModel({ seed: 43 })
       : model === 'resnet' || model === 'resnet-wide'
-        ? createResNet({ inputShape: [32, 32, 3], classes: 10, stages: model === 'resnet' ? [24, 48, 96] : [64, 128, 256], blocksPerStage: 1, seed: 43 })
+        ? createResNet({
+            inputShape: [32, 32, 3],
+            classes: 10,
+            stages: model === 'resnet' ? [24, 48, 96] : [64, 128, 256],
+            blocksPerStage: 1,
+            seed: 43,
+          })
         : model === 'vgg'
           ? createCnn({ inputShape: [32, 32, 3], classes: 10, blocks: [32, 64, 128], convolutionsPerBlock: 2, seed: 43 })
           : tfl.sequential({
-            layers: [
-              tfl.layers.conv2d({ inputShape: [32, 32, 3], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }),
-              tfl.layers.maxPooling2d({ poolSize: 2 }),
-              tfl.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),
-              tfl.layers.maxPooling2d({ poolSize: 2 }),
-              tfl.layers.flatten(),
-              tfl.layers.dense({ units: 10 }),
-            ],
-          });
+              layers: [
+                tfl.layers.conv2d({ inputShape: [32, 32, 3], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }),
+                tfl.layers.maxPooling2d({ poolSize: 2 }),
+                tfl.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),
+                tfl.layers.maxPooling2d({ poolSize: 2 }),
+                tfl.layers.flatten(),
+                tfl.layers.dense({ units: 10 }),
+              ],
+            });
   const optimizer = tf.train.sgd(0.01);
   const xs = tf.randomUniform([BATCH, 32, 32, 3]);
   const ys = tf.oneHot(tf.randomUniform([BATCH], 0, 10, 'int32'), 10);

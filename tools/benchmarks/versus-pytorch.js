@@ -39,9 +39,30 @@ if (values.worker) {
       const torch = model === 'epoch' ? pytorchEpoch(threads) : pytorch(model, threads);
       for (const backend of values.backend.split(',')) {
         // A process per measurement: the wasm thread pool is set up once per process.
-        const worker = [fileURLToPath(import.meta.url), '--worker', model, '--threads', String(threads), '--steps', values.steps, '--backend', backend];
-        const ours = model === 'epoch' ? rxvisionEpoch(threads, backend, env) : JSON.parse(execFileSync(process.execPath, worker, { encoding: 'utf8', env }).trim().split('\n').at(-1));
-        rows.push({ model, threads, backend: ours.backend, rxvision: ours.samplesPerSecond, pytorch: torch.samplesPerSecond, ratio: torch.samplesPerSecond ? ours.samplesPerSecond / torch.samplesPerSecond : undefined, note: torch.note });
+        const worker = [
+          fileURLToPath(import.meta.url),
+          '--worker',
+          model,
+          '--threads',
+          String(threads),
+          '--steps',
+          values.steps,
+          '--backend',
+          backend,
+        ];
+        const ours =
+          model === 'epoch'
+            ? rxvisionEpoch(threads, backend, env)
+            : JSON.parse(execFileSync(process.execPath, worker, { encoding: 'utf8', env }).trim().split('\n').at(-1));
+        rows.push({
+          model,
+          threads,
+          backend: ours.backend,
+          rxvision: ours.samplesPerSecond,
+          pytorch: torch.samplesPerSecond,
+          ratio: torch.samplesPerSecond ? ours.samplesPerSecond / torch.samplesPerSecond : undefined,
+          note: torch.note,
+        });
         const row = rows.at(-1);
         console.log(
           `${model.padEnd(4)} ${threads} thread${threads === 1 ? ' ' : 's'}  rxvision ${row.rxvision.toFixed(0).padStart(5)} samples/s (${row.backend})  PyTorch ${row.pytorch ? row.pytorch.toFixed(0).padStart(5) : '    —'} samples/s  ratio ${row.ratio ? row.ratio.toFixed(2) : '—'}${row.note ? `  (${row.note})` : ''}`,
@@ -62,11 +83,33 @@ function rxvisionEpoch(threads, backend, env) {
   const out = mkdtempSync(join(tmpdir(), 'rxvision-epoch-'));
   try {
     const cli = join(here, '..', '..', 'packages', 'cli', 'bin', 'rxvision.js');
-    const args = [cli, 'train', '--config', join(here, '..', '..', 'experiments', 'cifar10-cnn.json'), '--limit', '8600', '--schedule', '1@0.05', '--threads', String(threads), '--backend', backend, '--out', join(out, 'run')];
-    execFileSync(process.execPath, args, { encoding: 'utf8', env: { ...env, RXVISION_CIFAR10_SOURCE: cifar10Source() }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = [
+      cli,
+      'train',
+      '--config',
+      join(here, '..', '..', 'experiments', 'cifar10-cnn.json'),
+      '--limit',
+      '8600',
+      '--schedule',
+      '1@0.05',
+      '--threads',
+      String(threads),
+      '--backend',
+      backend,
+      '--out',
+      join(out, 'run'),
+    ];
+    execFileSync(process.execPath, args, {
+      encoding: 'utf8',
+      env: { ...env, RXVISION_CIFAR10_SOURCE: cifar10Source() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const summary = JSON.parse(readFileSync(join(out, 'run', 'summary.json'), 'utf8'));
     const [epoch] = JSON.parse(readFileSync(join(out, 'run', 'history.json'), 'utf8'));
-    return { backend: `${summary.backend?.name ?? backend}, ${threads} thread${threads === 1 ? '' : 's'}`, samplesPerSecond: summary.split.train / epoch.seconds };
+    return {
+      backend: `${summary.backend?.name ?? backend}, ${threads} thread${threads === 1 ? '' : 's'}`,
+      samplesPerSecond: summary.split.train / epoch.seconds,
+    };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -80,11 +123,23 @@ function pytorchEpoch(threads) {
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
   try {
-    const out = execFileSync('/usr/bin/python3', [script, cifar10Source(), '--epochs', '1', '--max-steps', '60', '--threads', String(threads)], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const epoch = out.split('\n').map((line) => (line.startsWith('{"epoch"') ? JSON.parse(line) : undefined)).find(Boolean);
+    const out = execFileSync(
+      '/usr/bin/python3',
+      [script, cifar10Source(), '--epochs', '1', '--max-steps', '60', '--threads', String(threads)],
+      { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const epoch = out
+      .split('\n')
+      .map((line) => (line.startsWith('{"epoch"') ? JSON.parse(line) : undefined))
+      .find(Boolean);
     return { samplesPerSecond: epoch.samples_per_s };
   } catch (error) {
-    return { note: `PyTorch did not run: ${String(error.stderr ?? error.message).trim().split('\n').at(-1)} (apt-get install python3-torch libopenblas0-pthread)` };
+    return {
+      note: `PyTorch did not run: ${String(error.stderr ?? error.message)
+        .trim()
+        .split('\n')
+        .at(-1)} (apt-get install python3-torch libopenblas0-pthread)`,
+    };
   }
 }
 
@@ -99,7 +154,12 @@ function pytorch(model, threads) {
     const out = execFileSync('/usr/bin/python3', [script, String(threads)], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
     return { samplesPerSecond: Number(/([\d.]+) samples\/s/.exec(out)[1]) };
   } catch (error) {
-    return { note: `PyTorch did not run: ${String(error.stderr ?? error.message).trim().split('\n').at(-1)} (apt-get install python3-torch libopenblas0-pthread)` };
+    return {
+      note: `PyTorch did not run: ${String(error.stderr ?? error.message)
+        .trim()
+        .split('\n')
+        .at(-1)} (apt-get install python3-torch libopenblas0-pthread)`,
+    };
   }
 }
 
@@ -112,5 +172,10 @@ async function measure(model, threads, steps, backendName) {
   const started = performance.now();
   for (let i = 0; i < steps; i++) await step();
   const seconds = (performance.now() - started) / 1000;
-  return { model, threads, backend: report.threads ? `${report.backend}, ${report.threads} thread${report.threads === 1 ? '' : 's'}` : report.backend, samplesPerSecond: (steps * BATCH) / seconds };
+  return {
+    model,
+    threads,
+    backend: report.threads ? `${report.backend}, ${report.threads} thread${report.threads === 1 ? '' : 's'}` : report.backend,
+    samplesPerSecond: (steps * BATCH) / seconds,
+  };
 }

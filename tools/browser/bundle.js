@@ -7,7 +7,15 @@ import { build } from 'esbuild';
 const here = new URL('.', import.meta.url).pathname;
 
 /** The platform-neutral entry points: what a browser application imports of rxvision. */
-export const NEUTRAL_ENTRIES = ['@rxvision/dataset', '@rxvision/stream', '@rxvision/model', '@rxvision/train', '@rxvision/metrics', '@rxvision/onnx', '@rxvision/backend'];
+export const NEUTRAL_ENTRIES = [
+  '@rxvision/dataset',
+  '@rxvision/stream',
+  '@rxvision/model',
+  '@rxvision/train',
+  '@rxvision/metrics',
+  '@rxvision/onnx',
+  '@rxvision/backend',
+];
 
 /** Every Node built-in, bare and with the node: prefix. */
 const NODE_BUILTINS = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
@@ -40,7 +48,9 @@ export async function bundleForBrowser(code, { outfile, minify = true } = {}) {
 
 /** The Node built-ins among a bundle's inputs (esbuild names a built-in it kept by its bare name). */
 export function nodeBuiltinInputs(metafile) {
-  return Object.keys(metafile.inputs).filter((input) => NODE_BUILTINS.has(input.replace(/^\(disabled\):/, '')) && !input.startsWith('(disabled)'));
+  return Object.keys(metafile.inputs).filter(
+    (input) => NODE_BUILTINS.has(input.replace(/^\(disabled\):/, '')) && !input.startsWith('(disabled)'),
+  );
 }
 
 /** The neutral entry points as one module, and its minified and gzipped sizes. */

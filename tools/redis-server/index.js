@@ -21,10 +21,30 @@ export async function startRedisServer(options = {}) {
     url: `redis://${options.password ? `:${options.password}@` : ''}127.0.0.1:${port}`,
     port,
     async start() {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', ...(options.password ? ['--requirepass', options.password] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(
+        'redis-server',
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--dir',
+          dir,
+          '--save',
+          '',
+          '--appendonly',
+          'yes',
+          '--appendfsync',
+          'always',
+          ...(options.password ? ['--requirepass', options.password] : []),
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       await new Promise((resolve, reject) => {
         let output = '';
-        child.on('error', (error) => reject(new Error(`cannot start redis-server (${error.message}); install it: apt-get install redis-server`)));
+        child.on('error', (error) =>
+          reject(new Error(`cannot start redis-server (${error.message}); install it: apt-get install redis-server`)),
+        );
         child.on('exit', (code) => reject(new Error(`redis-server exited with ${code} before it was ready:\n${output}`)));
         child.stdout.on('data', (chunk) => {
           output += chunk;

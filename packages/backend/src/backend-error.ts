@@ -14,6 +14,8 @@ export class MissingKernelError extends BackendError {
     readonly backend: string,
     readonly backendsWithKernel: readonly string[],
   ) {
-    super(`the model needs the ${kernel} kernel, which the ${backend} backend lacks; backends that have it: ${backendsWithKernel.length > 0 ? backendsWithKernel.join(', ') : 'none installed'}`);
+    super(
+      `the model needs the ${kernel} kernel, which the ${backend} backend lacks; backends that have it: ${backendsWithKernel.length > 0 ? backendsWithKernel.join(', ') : 'none installed'}`,
+    );
   }
 }

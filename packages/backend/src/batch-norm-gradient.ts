@@ -1,4 +1,16 @@
-import { add, type FusedBatchNormAttrs, type GradConfig, mul, neg, registerGradient, rsqrt, scalar, sub, sum, type Tensor } from '@tensorflow/tfjs-core';
+import {
+  add,
+  type FusedBatchNormAttrs,
+  type GradConfig,
+  mul,
+  neg,
+  registerGradient,
+  rsqrt,
+  scalar,
+  sub,
+  sum,
+  type Tensor,
+} from '@tensorflow/tfjs-core';
 
 /**
  * Replaces tfjs-core 4.22's gradient of FusedBatchNorm, which tiles 1/σ to the input's full shape

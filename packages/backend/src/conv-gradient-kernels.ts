@@ -16,7 +16,11 @@ import { patchedBy, patchKernel } from './kernel-patches.js';
  * written with kernels the backend has, chiefly its XNNPACK Conv2D. Each step calls a kernel of
  * the same backend and disposes what it made, as a kernel must.
  */
-export const GRADIENT_KERNELS = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'] as const;
+export const GRADIENT_KERNELS = [
+  'Conv2DBackpropFilter',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+] as const;
 const BACKPROP_INPUT = 'Conv2DBackpropInput' as const;
 const XNNPACK_GRADIENTS = 'xnnpack-gradients';
 
@@ -41,7 +45,6 @@ export function registerConvGradientKernels(backendName: string): string[] {
   }
   return registered;
 }
-
 
 interface Kernels {
   run(name: string, backend: unknown, inputs: Record<string, TensorInfo>, attrs?: object): TensorInfo;
@@ -77,12 +80,22 @@ function conv2dBackpropFilter(k: Kernels): KernelFunc {
     const { top, bottom, left, right } = info.padInfo;
     const channelsAsBatch = k.run('Transpose', backend, { x }, { perm: [3, 1, 2, 0] }); // [ci, h, w, n]
     const dyAsFilter = k.run('Transpose', backend, { x: dy }, { perm: [1, 2, 0, 3] }); // [ho, wo, n, co]
-    const swapped = k.run('Conv2D', backend, { x: channelsAsBatch, filter: dyAsFilter }, {
-      strides: [1, 1],
-      dilations: [info.strideHeight, info.strideWidth],
-      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
-      dataFormat: 'NHWC',
-    }); // [ci, ≥kh, ≥kw, co]: 'valid' with a stride can leave a row or column more
+    const swapped = k.run(
+      'Conv2D',
+      backend,
+      { x: channelsAsBatch, filter: dyAsFilter },
+      {
+        strides: [1, 1],
+        dilations: [info.strideHeight, info.strideWidth],
+        pad: [
+          [0, 0],
+          [top, bottom],
+          [left, right],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+      },
+    ); // [ci, ≥kh, ≥kw, co]: 'valid' with a stride can leave a row or column more
     k.dispose(backend, channelsAsBatch, dyAsFilter);
     const [kh, kw, ci, co] = filterShape;
     let cropped = swapped;
@@ -105,14 +118,36 @@ function conv2dBackpropInput(k: Kernels): KernelFunc {
     const { dy, filter } = inputs as unknown as { dy: TensorInfo; filter: TensorInfo };
     const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as Conv2DBackpropInputAttrs;
     if (dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropInput: only NHWC is supported here, got ${dataFormat}`);
-    const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode);
+    const info = backend_util.computeConv2DInfo(
+      inputShape,
+      filter.shape as [number, number, number, number],
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+    );
     const [n, h, w] = inputShape;
     const [kh, kw] = filter.shape as [number, number, number, number];
     const { outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw, outChannels: co } = info;
     let spread = dy;
     if (sh > 1 || sw > 1) {
       const spaced = k.run('Reshape', backend, { x: dy }, { shape: [n, ho, 1, wo, 1, co] });
-      const padded = k.run('PadV2', backend, { x: spaced }, { paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 });
+      const padded = k.run(
+        'PadV2',
+        backend,
+        { x: spaced },
+        {
+          paddings: [
+            [0, 0],
+            [0, 0],
+            [0, sh - 1],
+            [0, 0],
+            [0, sw - 1],
+            [0, 0],
+          ],
+          constantValue: 0,
+        },
+      );
       const strided = k.run('Reshape', backend, { x: padded }, { shape: [n, ho * sh, wo * sw, co] });
       spread = k.run('Slice', backend, { x: strided }, { begin: [0, 0, 0, 0], size: [n, (ho - 1) * sh + 1, (wo - 1) * sw + 1, co] });
       k.dispose(backend, spaced, padded, strided);
@@ -124,12 +159,22 @@ function conv2dBackpropInput(k: Kernels): KernelFunc {
     const left = kw - 1 - info.padInfo.left;
     const bottom = h + kh - 1 - top - spread.shape[1]!;
     const right = w + kw - 1 - left - spread.shape[2]!;
-    const dx = k.run('Conv2D', backend, { x: spread, filter: swapped }, {
-      strides: [1, 1],
-      dilations: [1, 1],
-      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
-      dataFormat: 'NHWC',
-    });
+    const dx = k.run(
+      'Conv2D',
+      backend,
+      { x: spread, filter: swapped },
+      {
+        strides: [1, 1],
+        dilations: [1, 1],
+        pad: [
+          [0, 0],
+          [top, bottom],
+          [left, right],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+      },
+    );
     k.dispose(backend, swapped);
     if (spread !== dy) k.dispose(backend, spread);
     return dx;
@@ -137,9 +182,21 @@ function conv2dBackpropInput(k: Kernels): KernelFunc {
 }
 
 /** What both depthwise gradients share: the geometry and, per filter tap, where it reads x. */
-function depthwiseGeometry(xShape: number[], filterShape: [number, number, number, number], attrs: DepthwiseConv2dNativeBackpropFilterAttrs | DepthwiseConv2dNativeBackpropInputAttrs) {
+function depthwiseGeometry(
+  xShape: number[],
+  filterShape: [number, number, number, number],
+  attrs: DepthwiseConv2dNativeBackpropFilterAttrs | DepthwiseConv2dNativeBackpropInputAttrs,
+) {
   const { strides, dilations, pad, dimRoundingMode } = attrs;
-  const info = backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape, strides, dilations, pad, dimRoundingMode, true);
+  const info = backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape,
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    true,
+  );
   const [kh, kw, channels, multiplier] = filterShape;
   const taps: Array<{ i: number; j: number; row: number; col: number }> = [];
   for (let i = 0; i < kh; i++) {
@@ -156,15 +213,37 @@ function depthwiseBackpropFilter(k: Kernels): KernelFunc {
     const { info, kh, kw, channels, multiplier, taps } = depthwiseGeometry(x.shape, typed.filterShape, typed);
     const n = x.shape[0]!;
     const { top, bottom, left, right } = info.padInfo;
-    const padded = k.run('PadV2', backend, { x }, { paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], constantValue: 0 });
+    const padded = k.run(
+      'PadV2',
+      backend,
+      { x },
+      {
+        paddings: [
+          [0, 0],
+          [top, bottom],
+          [left, right],
+          [0, 0],
+        ],
+        constantValue: 0,
+      },
+    );
     const dyPerMultiplier = k.run('Reshape', backend, { x: dy }, { shape: [n, info.outHeight, info.outWidth, channels, multiplier] });
     const perTap = taps.map(({ row, col }) => {
-      const window = k.run('StridedSlice', backend, { x: padded }, {
-        begin: [0, row, col, 0],
-        end: [n, row + (info.outHeight - 1) * info.strideHeight + 1, col + (info.outWidth - 1) * info.strideWidth + 1, channels],
-        strides: [1, info.strideHeight, info.strideWidth, 1],
-        beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
-      }); // [n, ho, wo, c]
+      const window = k.run(
+        'StridedSlice',
+        backend,
+        { x: padded },
+        {
+          begin: [0, row, col, 0],
+          end: [n, row + (info.outHeight - 1) * info.strideHeight + 1, col + (info.outWidth - 1) * info.strideWidth + 1, channels],
+          strides: [1, info.strideHeight, info.strideWidth, 1],
+          beginMask: 0,
+          endMask: 0,
+          ellipsisMask: 0,
+          newAxisMask: 0,
+          shrinkAxisMask: 0,
+        },
+      ); // [n, ho, wo, c]
       const column = k.run('Reshape', backend, { x: window }, { shape: [n, info.outHeight, info.outWidth, channels, 1] });
       const product = k.run('Multiply', backend, { a: column, b: dyPerMultiplier });
       const sum = k.run('Sum', backend, { x: product }, { axis: [0, 1, 2], keepDims: false }); // [c, m]
@@ -188,7 +267,11 @@ function depthwiseBackpropInput(k: Kernels): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { dy, filter } = inputs as unknown as { dy: TensorInfo; filter: TensorInfo };
     const typed = attrs as unknown as DepthwiseConv2dNativeBackpropInputAttrs;
-    const { info, channels, multiplier, taps } = depthwiseGeometry(typed.inputShape, filter.shape as [number, number, number, number], typed);
+    const { info, channels, multiplier, taps } = depthwiseGeometry(
+      typed.inputShape,
+      filter.shape as [number, number, number, number],
+      typed,
+    );
     const [n, h, w] = typed.inputShape;
     const { outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw } = info;
     const { top, left } = info.padInfo;
@@ -203,12 +286,37 @@ function depthwiseBackpropInput(k: Kernels): KernelFunc {
       const product = k.run('Multiply', backend, { a: dyPerMultiplier, b: weights }); // [n, ho, wo, c, m]
       const contribution = k.run('Sum', backend, { x: product }, { axis: [4], keepDims: false }); // [n, ho, wo, c]
       const spaced = k.run('Reshape', backend, { x: contribution }, { shape: [n, ho, 1, wo, 1, channels] });
-      const spread = k.run('PadV2', backend, { x: spaced }, { paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 });
+      const spread = k.run(
+        'PadV2',
+        backend,
+        { x: spaced },
+        {
+          paddings: [
+            [0, 0],
+            [0, 0],
+            [0, sh - 1],
+            [0, 0],
+            [0, sw - 1],
+            [0, 0],
+          ],
+          constantValue: 0,
+        },
+      );
       const strided = k.run('Reshape', backend, { x: spread }, { shape: [n, ho * sh, wo * sw, channels] });
-      const placed = k.run('PadV2', backend, { x: strided }, {
-        paddings: [[0, 0], [row, Math.max(0, accHeight - row - ho * sh)], [col, Math.max(0, accWidth - col - wo * sw)], [0, 0]],
-        constantValue: 0,
-      });
+      const placed = k.run(
+        'PadV2',
+        backend,
+        { x: strided },
+        {
+          paddings: [
+            [0, 0],
+            [row, Math.max(0, accHeight - row - ho * sh)],
+            [col, Math.max(0, accWidth - col - wo * sw)],
+            [0, 0],
+          ],
+          constantValue: 0,
+        },
+      );
       const fitted = k.run('Slice', backend, { x: placed }, { begin: [0, 0, 0, 0], size: [n, accHeight, accWidth, channels] });
       k.dispose(backend, weights, product, contribution, spaced, spread, strided, placed);
       if (acc === undefined) {
@@ -226,7 +334,20 @@ function depthwiseBackpropInput(k: Kernels): KernelFunc {
     const cropped = k.run('Slice', backend, { x: acc! }, { begin: [0, top, left, 0], size: [n, keepHeight, keepWidth, channels] });
     k.dispose(backend, acc!);
     if (keepHeight === h && keepWidth === w) return cropped;
-    const dx = k.run('PadV2', backend, { x: cropped }, { paddings: [[0, 0], [0, h - keepHeight], [0, w - keepWidth], [0, 0]], constantValue: 0 });
+    const dx = k.run(
+      'PadV2',
+      backend,
+      { x: cropped },
+      {
+        paddings: [
+          [0, 0],
+          [0, h - keepHeight],
+          [0, w - keepWidth],
+          [0, 0],
+        ],
+        constantValue: 0,
+      },
+    );
     k.dispose(backend, cropped);
     return dx;
   };

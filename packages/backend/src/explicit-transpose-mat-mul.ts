@@ -1,4 +1,11 @@
-import { type BatchMatMulAttrs, type BatchMatMulInputs, getKernel, type KernelFunc, type Tensor, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  type BatchMatMulAttrs,
+  type BatchMatMulInputs,
+  getKernel,
+  type KernelFunc,
+  type Tensor,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import { patchKernel } from './kernel-patches.js';
 
 const MAT_MUL_KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;

@@ -26,7 +26,12 @@ export function patchedBy(kernelFunc: KernelFunc | undefined, by: string): boole
  * replacement. Where `by` already patched the kernel there (or the kernel copied there), nothing
  * happens; patches by others wrap the ones before, in the order applied. Returns whether it patched.
  */
-export function patchKernel(backendName: string, kernelName: string, by: string, make: (original: KernelFunc | undefined) => KernelFunc): boolean {
+export function patchKernel(
+  backendName: string,
+  kernelName: string,
+  by: string,
+  make: (original: KernelFunc | undefined) => KernelFunc,
+): boolean {
   const existing = getKernel(kernelName, backendName);
   const original = existing?.kernelFunc as KernelFunc | undefined;
   if (patchedBy(original, by)) return false;

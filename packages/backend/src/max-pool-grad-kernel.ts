@@ -20,7 +20,14 @@ export function useCorrectMaxPoolGrad(backendName: string): void {
 const correctMaxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, input } = inputs as unknown as { dy: TensorInfo; input: TensorInfo };
   const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as MaxPoolGradAttrs;
-  const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  const info = backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
   const heap = backend as unknown as HeapBackend;
   const dx = heap.makeOutput(input.shape, 'float32');
   // Views after makeOutput: growing the heap would detach views taken before it.

@@ -28,8 +28,17 @@ export interface PlainProduct {
  * backend's own kernel computes.
  */
 export function plainProduct(inputs: NamedTensorInfoMap, attrs: NamedAttrMap | undefined): PlainProduct | undefined {
-  const { a, b, bias, preluActivationWeights } = inputs as { a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
-  const { transposeA = false, transposeB = false, activation = 'linear' } = (attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean; activation?: string };
+  const { a, b, bias, preluActivationWeights } = inputs as {
+    a: TensorInfo;
+    b: TensorInfo;
+    bias?: TensorInfo;
+    preluActivationWeights?: TensorInfo;
+  };
+  const {
+    transposeA = false,
+    transposeB = false,
+    activation = 'linear',
+  } = (attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean; activation?: string };
   const [aRows, aColumns] = a.shape.slice(-2) as [number, number];
   const [bRows, bColumns] = b.shape.slice(-2) as [number, number];
   const [m, k] = transposeA ? [aColumns, aRows] : [aRows, aColumns];
@@ -39,7 +48,9 @@ export function plainProduct(inputs: NamedTensorInfoMap, attrs: NamedAttrMap | u
     util.sizeFromShape(b.shape.slice(0, -2)) === 1 &&
     a.dtype === 'float32' &&
     b.dtype === 'float32' &&
-    m > 0 && k > 0 && n > 0 &&
+    m > 0 &&
+    k > 0 &&
+    n > 0 &&
     !preluActivationWeights &&
     (activation === 'linear' || activation === 'relu') &&
     (!bias || (bias.dtype === 'float32' && bias.shape.every((size, i) => size === (i === bias.shape.length - 1 ? n : 1))));

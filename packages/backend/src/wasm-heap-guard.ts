@@ -15,7 +15,9 @@ export class BackendMemoryError extends BackendError {
     readonly backend: string,
     readonly requestedBytes: number,
   ) {
-    super(`the ${backend} backend's memory is full (tfjs-wasm's heap, at most ${gigabytes(WASM_HEAP_BYTES)}): ${megabytes(requestedBytes)} more did not fit`);
+    super(
+      `the ${backend} backend's memory is full (tfjs-wasm's heap, at most ${gigabytes(WASM_HEAP_BYTES)}): ${megabytes(requestedBytes)} more did not fit`,
+    );
   }
 }
 
@@ -49,7 +51,10 @@ export function guardWasmHeap(): void {
     if (module.HEAPU8.length + bytes + SBRK_SLACK_BYTES >= 2 ** 32) throw new BackendMemoryError(tf.getBackend(), bytes);
     const pointer = malloc(bytes) >>> 0;
     if (pointer === 0 && bytes > 0) throw new BackendMemoryError(tf.getBackend(), bytes);
-    if (pointer + bytes > module.HEAPU8.length) throw new BackendError(`tfjs-wasm's allocator returned a block past the end of its heap for ${megabytes(bytes)}; the process cannot go on safely`);
+    if (pointer + bytes > module.HEAPU8.length)
+      throw new BackendError(
+        `tfjs-wasm's allocator returned a block past the end of its heap for ${megabytes(bytes)}; the process cannot go on safely`,
+      );
     return pointer;
   };
 }

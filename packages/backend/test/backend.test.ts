@@ -42,7 +42,9 @@ describe('selectBackend', () => {
   test('a chosen backend that lacks a kernel the model needs is refused in one line', async () => {
     const error = await selectBackend('wasm', { probe: needsEinsum }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MissingKernelError);
-    expect((error as Error).message).toMatch(/^the model needs the Einsum kernel, which the wasm backend lacks; backends that have it: (webgpu, )?cpu$/);
+    expect((error as Error).message).toMatch(
+      /^the model needs the Einsum kernel, which the wasm backend lacks; backends that have it: (webgpu, )?cpu$/,
+    );
   });
 
   test('auto passes over a backend that lacks a kernel the model needs', async () => {
@@ -62,8 +64,8 @@ describe('selectBackend', () => {
 
 describe('useExplicitTransposeMatMul', () => {
   test('gives the same products for every transposition, on wasm and on cpu', async () => {
-    const a = [...Array(12).keys()].map((i) => (i * 7) % 5 - 2);
-    const b = [...Array(12).keys()].map((i) => (i * 3) % 7 - 3);
+    const a = [...Array(12).keys()].map((i) => ((i * 7) % 5) - 2);
+    const b = [...Array(12).keys()].map((i) => ((i * 3) % 7) - 3);
     const products = (): number[][] =>
       [
         [false, false, [3, 4], [4, 3]],
@@ -71,7 +73,13 @@ describe('useExplicitTransposeMatMul', () => {
         [false, true, [3, 4], [3, 4]],
         [true, true, [4, 3], [3, 4]],
       ].map(([ta, tb, sa, sb]) =>
-        tf.tidy(() => Array.from(tf.matMul(tf.tensor2d(a, sa as [number, number]), tf.tensor2d(b, sb as [number, number]), ta as boolean, tb as boolean).dataSync())),
+        tf.tidy(() =>
+          Array.from(
+            tf
+              .matMul(tf.tensor2d(a, sa as [number, number]), tf.tensor2d(b, sb as [number, number]), ta as boolean, tb as boolean)
+              .dataSync(),
+          ),
+        ),
       );
     await selectBackend('cpu');
     const expected = products();
@@ -89,9 +97,17 @@ describe('threads', () => {
     // A convolution's gradients and a matrix product: the work XNNPACK splits across threads.
     const work = (): number[] =>
       tf.tidy(() => {
-        const x = tf.tensor4d(Array.from({ length: 2 * 16 * 16 * 8 }, (_, i) => Math.sin(i)), [2, 16, 16, 8]);
-        const w = tf.tensor4d(Array.from({ length: 3 * 3 * 8 * 16 }, (_, i) => Math.cos(i)), [3, 3, 8, 16]);
-        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'))))([x, w]);
+        const x = tf.tensor4d(
+          Array.from({ length: 2 * 16 * 16 * 8 }, (_, i) => Math.sin(i)),
+          [2, 16, 16, 8],
+        );
+        const w = tf.tensor4d(
+          Array.from({ length: 3 * 3 * 8 * 16 }, (_, i) => Math.cos(i)),
+          [3, 3, 8, 16],
+        );
+        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'))),
+        )([x, w]);
         const m = tf.matMul(tf.reshape(x, [32, 128]), tf.tile(tf.reshape(tf.slice(w, [0, 0, 0, 0], [1, 1, 8, 16]), [128, 1]), [1, 64]));
         return [...dx!.dataSync(), ...dw!.dataSync(), ...m.dataSync()];
       });

@@ -55,7 +55,7 @@ async function gradients({ xShape, statShape }: Case): Promise<Float32Array[]> {
 }
 
 describe('the lean FusedBatchNorm gradient', () => {
-  test.each(CASES)('equals tfjs-core\'s own for $name, and leaks nothing', async (testCase) => {
+  test.each(CASES)("equals tfjs-core's own for $name, and leaks nothing", async (testCase) => {
     await selectBackend('cpu');
     tf.registerGradient(original);
     const expected = await gradients(testCase);

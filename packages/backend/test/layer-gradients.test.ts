@@ -17,7 +17,8 @@ interface Case {
   readonly training?: boolean;
 }
 
-const conv = (config: Partial<Parameters<typeof tfl.layers.conv2d>[0]>) => () => tfl.layers.conv2d({ filters: 4, kernelSize: 3, ...config });
+const conv = (config: Partial<Parameters<typeof tfl.layers.conv2d>[0]>) => () =>
+  tfl.layers.conv2d({ filters: 4, kernelSize: 3, ...config });
 const CASES: Case[] = [
   { name: 'dense', inputShape: [3, 12], layer: () => tfl.layers.dense({ units: 5 }) },
   { name: 'conv2d 3×3 same', inputShape: [2, 9, 9, 3], layer: conv({ padding: 'same' }) },
@@ -27,20 +28,54 @@ const CASES: Case[] = [
   { name: 'conv2d 5×3 stride 2×1 same', inputShape: [2, 8, 7, 2], layer: conv({ padding: 'same', kernelSize: [5, 3], strides: [2, 1] }) },
   { name: 'conv2d 1×1', inputShape: [2, 5, 5, 6], layer: conv({ kernelSize: 1 }) },
   // Channels in multiples of 16 take oneDNN's vectorised kernels, fewer its plainer ones: both are covered.
-  { name: 'conv2d 3×3 stride 2 same 16→32, bias and ReLU fused', inputShape: [2, 9, 9, 16], layer: conv({ padding: 'same', strides: 2, filters: 32, activation: 'relu' }) },
+  {
+    name: 'conv2d 3×3 stride 2 same 16→32, bias and ReLU fused',
+    inputShape: [2, 9, 9, 16],
+    layer: conv({ padding: 'same', strides: 2, filters: 32, activation: 'relu' }),
+  },
   { name: 'conv2d 3×3 same 32→48, no bias', inputShape: [3, 8, 8, 32], layer: conv({ padding: 'same', filters: 48, useBias: false }) },
-  { name: 'conv2d 1×1 stride 2 24→48 (a projection)', inputShape: [2, 8, 8, 24], layer: conv({ kernelSize: 1, strides: 2, filters: 48, useBias: false }) },
+  {
+    name: 'conv2d 1×1 stride 2 24→48 (a projection)',
+    inputShape: [2, 8, 8, 24],
+    layer: conv({ kernelSize: 1, strides: 2, filters: 48, useBias: false }),
+  },
   { name: 'depthwise 3×3 same', inputShape: [2, 9, 9, 3], layer: () => tfl.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same' }) },
-  { name: 'depthwise 3×3 stride 2 valid ×2', inputShape: [2, 10, 10, 3], layer: () => tfl.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, depthMultiplier: 2 }) },
-  { name: 'depthwise 3×3 stride 2 same', inputShape: [2, 9, 9, 4], layer: () => tfl.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same' }) },
-  { name: 'separable 3×3 same', inputShape: [2, 8, 8, 3], layer: () => tfl.layers.separableConv2d({ filters: 5, kernelSize: 3, padding: 'same' }) },
+  {
+    name: 'depthwise 3×3 stride 2 valid ×2',
+    inputShape: [2, 10, 10, 3],
+    layer: () => tfl.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, depthMultiplier: 2 }),
+  },
+  {
+    name: 'depthwise 3×3 stride 2 same',
+    inputShape: [2, 9, 9, 4],
+    layer: () => tfl.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same' }),
+  },
+  {
+    name: 'separable 3×3 same',
+    inputShape: [2, 8, 8, 3],
+    layer: () => tfl.layers.separableConv2d({ filters: 5, kernelSize: 3, padding: 'same' }),
+  },
   { name: 'batch normalisation, training', inputShape: [4, 5, 5, 3], layer: () => tfl.layers.batchNormalization(), training: true },
   { name: 'batch normalisation, inference', inputShape: [4, 5, 5, 3], layer: () => tfl.layers.batchNormalization() },
   // @rxvision/model's: its training step runs the backend's own kernels where it has them (onednn's).
-  { name: 'batch normalisation (@rxvision/model), training, 3 channels', inputShape: [4, 5, 5, 3], layer: () => batchNormalization(), training: true },
-  { name: 'batch normalisation (@rxvision/model), training, 32 channels', inputShape: [4, 6, 6, 32], layer: () => batchNormalization(), training: true },
+  {
+    name: 'batch normalisation (@rxvision/model), training, 3 channels',
+    inputShape: [4, 5, 5, 3],
+    layer: () => batchNormalization(),
+    training: true,
+  },
+  {
+    name: 'batch normalisation (@rxvision/model), training, 32 channels',
+    inputShape: [4, 6, 6, 32],
+    layer: () => batchNormalization(),
+    training: true,
+  },
   { name: 'max pooling 2×2', inputShape: [2, 8, 8, 3], layer: () => tfl.layers.maxPooling2d({ poolSize: 2 }) },
-  { name: 'average pooling 3×3 stride 2 same', inputShape: [2, 9, 9, 3], layer: () => tfl.layers.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same' }) },
+  {
+    name: 'average pooling 3×3 stride 2 same',
+    inputShape: [2, 9, 9, 3],
+    layer: () => tfl.layers.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same' }),
+  },
   { name: 'global average pooling', inputShape: [2, 5, 5, 4], layer: () => tfl.layers.globalAveragePooling2d({}) },
   { name: 'global max pooling', inputShape: [2, 5, 5, 4], layer: () => tfl.layers.globalMaxPooling2d({}) },
   { name: 'dropout (seeded)', inputShape: [3, 20], layer: () => tfl.layers.dropout({ rate: 0.5, seed: 7 }), training: true },
@@ -127,7 +162,8 @@ describe.each(backends)('every layer trains on %s as on cpu', (backend) => {
       const got = actual.get(testCase.name)!;
       expectClose(got.output, want.output, `${testCase.name}: output`);
       expect(Object.keys(got.gradients), testCase.name).toEqual(Object.keys(want.gradients));
-      for (const [name, gradient] of Object.entries(want.gradients)) expectClose(got.gradients[name]!, gradient, `${testCase.name}: gradient of ${name}`);
+      for (const [name, gradient] of Object.entries(want.gradients))
+        expectClose(got.gradients[name]!, gradient, `${testCase.name}: gradient of ${name}`);
     }
   }, 300_000);
 });

@@ -41,7 +41,10 @@ const CASES = [
 describe.each(['onnxruntime', 'wasm'] as const)('Sum and Mean on %s', (backend) => {
   test.each(CASES)('over $axis of $shape (keepDims $keepDims) equal the written-out reduction', async ({ shape, axis, keepDims }) => {
     await selectBackend(backend, { threads: 1 });
-    const data = values(shape.reduce((a, b) => a * b, 1), 9);
+    const data = values(
+      shape.reduce((a, b) => a * b, 1),
+      9,
+    );
     const before = tf.memory().numTensors;
     const x = tf.tensor(data, shape);
     const sum = tf.sum(x, axis, keepDims);
@@ -59,7 +62,15 @@ describe.each(['onnxruntime', 'wasm'] as const)('Sum and Mean on %s', (backend) 
 
   test('an int32 sum keeps its dtype and value', async () => {
     await selectBackend(backend, { threads: 1 });
-    const x = tf.tensor([[1, 2], [3, 4], [5, 6]], [3, 2], 'int32');
+    const x = tf.tensor(
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      [3, 2],
+      'int32',
+    );
     const sum = tf.sum(x, 0);
     expect(sum.dtype).toBe('int32');
     expect(Array.from(await sum.data())).toEqual([9, 12]);

@@ -21,15 +21,33 @@ describe.runIf(run)('the onednn backend', () => {
   test('reports oneDNN, its package and its threads, and replaced the kernels it names', async () => {
     const report = await selectBackend('onednn', { threads: 2 });
     expect(report).toMatchObject({ backend: 'onednn', package: ONEDNN_PACKAGE, threads: 2, gpu: false });
-    expect(report.summary).toMatch(/^backend onednn \(oneDNN \d+\.\d+\.\d+ from @rxvision\/dnnl-linux-x64 for matrix products, convolutions and batch normalisation/);
-    const replaced = kernelPatches('onednn').filter((patch) => patch.by === 'onednn').map((patch) => patch.kernel);
-    expect(replaced.sort()).toEqual(['AvgPool', 'BatchMatMul', 'Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'FusedConv2D', 'MaxPool', 'MaxPoolGrad', BATCH_NORM_KERNELS.training, BATCH_NORM_KERNELS.gradient, '_FusedMatMul'].sort());
+    expect(report.summary).toMatch(
+      /^backend onednn \(oneDNN \d+\.\d+\.\d+ from @rxvision\/dnnl-linux-x64 for matrix products, convolutions and batch normalisation/,
+    );
+    const replaced = kernelPatches('onednn')
+      .filter((patch) => patch.by === 'onednn')
+      .map((patch) => patch.kernel);
+    expect(replaced.sort()).toEqual(
+      [
+        'AvgPool',
+        'BatchMatMul',
+        'Conv2D',
+        'Conv2DBackpropFilter',
+        'Conv2DBackpropInput',
+        'FusedConv2D',
+        'MaxPool',
+        'MaxPoolGrad',
+        BATCH_NORM_KERNELS.training,
+        BATCH_NORM_KERNELS.gradient,
+        '_FusedMatMul',
+      ].sort(),
+    );
     // Selecting it again patches nothing twice.
     await selectBackend('onednn', { threads: 2 });
     expect(kernelPatches('onednn').filter((patch) => patch.by === 'onednn')).toHaveLength(replaced.length);
   });
 
-  test("implements the batch-norm kernels under the names @rxvision/model asks for", () => {
+  test('implements the batch-norm kernels under the names @rxvision/model asks for', () => {
     expect(BATCH_NORM_KERNELS).toEqual(MODEL_BATCH_NORM_KERNELS);
   });
 
@@ -38,7 +56,12 @@ describe.runIf(run)('the onednn backend', () => {
     const filter = tf.tidy(() => tf.randomUniform([3, 3, 16, 8], -1, 1, 'float32', 4));
     const values = [await x.data(), await filter.data()] as const;
     tf.dispose([x, filter]);
-    const convolve = () => tf.tidy(() => Array.from(tf.conv2d(tf.tensor4d(values[0], [2, 11, 11, 16]), tf.tensor4d(values[1], [3, 3, 16, 8]), 1, 'same', 'NHWC', 2).dataSync()));
+    const convolve = () =>
+      tf.tidy(() =>
+        Array.from(
+          tf.conv2d(tf.tensor4d(values[0], [2, 11, 11, 16]), tf.tensor4d(values[1], [3, 3, 16, 8]), 1, 'same', 'NHWC', 2).dataSync(),
+        ),
+      );
     await selectBackend('cpu');
     const expected = convolve();
     await selectBackend('onednn', { threads: 2 });
@@ -59,7 +82,8 @@ describe.runIf(run)('the onednn backend', () => {
     const x = Float32Array.from({ length: 16 * 64 * 64 * 3 }, (_, i) => Math.sin(i));
     const dy = Float32Array.from({ length: 16 * 32 * 32 * 6 }, (_, i) => Math.cos(i));
     const filter = Float32Array.from({ length: 3 * 6 }, (_, i) => Math.sin(i + 7));
-    const loss = (f: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(tf.tensor4d(x, [16, 64, 64, 3]), f as tf.Tensor4D, 2, 'same'), tf.tensor4d(dy, [16, 32, 32, 6])));
+    const loss = (f: tf.Tensor) =>
+      tf.sum(tf.mul(tf.conv2d(tf.tensor4d(x, [16, 64, 64, 3]), f as tf.Tensor4D, 2, 'same'), tf.tensor4d(dy, [16, 32, 32, 6])));
     const gradient = () => tf.grad(loss)(tf.tensor4d(filter, [1, 1, 3, 6]));
     const [expected, actual] = await onBoth(gradient);
     actual.forEach((value, i) => expect(value).toBeCloseTo(expected[i]!, 2));
@@ -67,11 +91,27 @@ describe.runIf(run)('the onednn backend', () => {
 
   test('padding beyond the filter: the addon refuses it, the kernel it replaced answers, and nothing is left over', async () => {
     if (!('dnnl' in native)) throw new Error(native.problem);
-    const refused = () => native.dnnl.conv2d(Int32Array.from([1, 3, 3, 1, 1, 2, 2, 1, 1, 1, 1, 2, 2, 2, 2, 6, 6]), new Float32Array(9), new Float32Array(4), null, new Float32Array(36), false);
-    expect(refused).toThrow(expect.objectContaining({ code: UNSUPPORTED, message: 'rxvision-dnnl: padding outside [0, the filter\'s extent)' }));
+    const refused = () =>
+      native.dnnl.conv2d(
+        Int32Array.from([1, 3, 3, 1, 1, 2, 2, 1, 1, 1, 1, 2, 2, 2, 2, 6, 6]),
+        new Float32Array(9),
+        new Float32Array(4),
+        null,
+        new Float32Array(36),
+        false,
+      );
+    expect(refused).toThrow(
+      expect.objectContaining({ code: UNSUPPORTED, message: "rxvision-dnnl: padding outside [0, the filter's extent)" }),
+    );
     const x = Float32Array.from({ length: 2 * 5 * 5 * 3 }, (_, i) => Math.sin(i));
     const filter = Float32Array.from({ length: 2 * 2 * 3 * 4 }, (_, i) => Math.cos(i));
-    const convolve = () => tf.conv2d(tf.tensor4d(x, [2, 5, 5, 3]), tf.tensor4d(filter, [2, 2, 3, 4]), 1, [[0, 0], [3, 2], [2, 3], [0, 0]]);
+    const convolve = () =>
+      tf.conv2d(tf.tensor4d(x, [2, 5, 5, 3]), tf.tensor4d(filter, [2, 2, 3, 4]), 1, [
+        [0, 0],
+        [3, 2],
+        [2, 3],
+        [0, 0],
+      ]);
     const [expected, actual] = await onBoth(convolve);
     const before = tf.memory().numTensors;
     const bytes = tf.memory().numBytes;
@@ -99,9 +139,14 @@ describe.runIf(run)('the onednn backend', () => {
   test('the addon refuses bad operands in one line, naming them', () => {
     if (!('dnnl' in native)) throw new Error(native.problem);
     const geometry = Int32Array.from([1, 3, 3, 1, 1, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 2, 2]);
-    const call = (x: Float32Array, g: Int32Array = geometry) => () => native.dnnl.conv2d(g, x, new Float32Array(4), null, new Float32Array(4), false);
+    const call =
+      (x: Float32Array, g: Int32Array = geometry) =>
+      () =>
+        native.dnnl.conv2d(g, x, new Float32Array(4), null, new Float32Array(4), false);
     expect(call(new Float32Array(2))).toThrow(/^rxvision-dnnl: x holds 2 floats, 9 needed$/);
     expect(call(new Float32Array(9), new Int32Array(3))).toThrow(/^rxvision-dnnl: the geometry must be an Int32Array of 17$/);
-    expect(() => native.dnnl.matMul(2, 0, 2, false, false, new Float32Array(4), new Float32Array(4), null, new Float32Array(4), false)).toThrow(/^rxvision-dnnl: matMul's sizes must be positive$/);
+    expect(() =>
+      native.dnnl.matMul(2, 0, 2, false, false, new Float32Array(4), new Float32Array(4), null, new Float32Array(4), false),
+    ).toThrow(/^rxvision-dnnl: matMul's sizes must be positive$/);
   });
 });

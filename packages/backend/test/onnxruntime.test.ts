@@ -30,11 +30,17 @@ describe('onnxruntime sessions', () => {
 function products(): number[][] {
   const values = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(seed * 31 + i * 1.7) * 2);
   const cases: Array<() => tf.Tensor> = [];
-  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+  for (const [ta, tb] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const) {
     const a = () => tf.tensor2d(values(5 * 7, 1), ta ? [7, 5] : [5, 7]);
     const b = () => tf.tensor2d(values(7 * 3, 2), tb ? [3, 7] : [7, 3]);
     cases.push(() => tf.matMul(a(), b(), ta, tb));
-    for (const activation of ['linear', 'relu', 'elu'] as const) { // elu: wasm's own
+    for (const activation of ['linear', 'relu', 'elu'] as const) {
+      // elu: wasm's own
       cases.push(() => tf.fused.matMul({ a: a(), b: b(), transposeA: ta, transposeB: tb, bias: tf.tensor1d(values(3, 3)), activation }));
     }
   }
@@ -45,7 +51,11 @@ function products(): number[][] {
 
 function expectClose(actual: number[][], expected: number[][]): void {
   expect(actual.map((row) => row.length)).toEqual(expected.map((row) => row.length));
-  actual.forEach((row, i) => row.forEach((value, j) => expect(Math.abs(value - expected[i]![j]!), `product ${i}, element ${j}`).toBeLessThan(1e-5 + 1e-5 * Math.abs(expected[i]![j]!))));
+  actual.forEach((row, i) =>
+    row.forEach((value, j) =>
+      expect(Math.abs(value - expected[i]![j]!), `product ${i}, element ${j}`).toBeLessThan(1e-5 + 1e-5 * Math.abs(expected[i]![j]!)),
+    ),
+  );
 }
 
 describe('the onnxruntime backend', () => {
@@ -69,7 +79,8 @@ describe('the onnxruntime backend', () => {
     const onWasm = products();
     expectClose(onWasm, expected); // wasm's own transposed _FusedMatMul was wrong; the explicit transposes mend it
     await selectBackend('onnxruntime', { threads: 1 });
-    for (const kernel of MAT_MUL_KERNELS) expect(tf.getKernel(kernel, 'onnxruntime')!.kernelFunc).not.toBe(tf.getKernel(kernel, 'wasm')!.kernelFunc);
+    for (const kernel of MAT_MUL_KERNELS)
+      expect(tf.getKernel(kernel, 'onnxruntime')!.kernelFunc).not.toBe(tf.getKernel(kernel, 'wasm')!.kernelFunc);
     const tensor = tf.tensor1d([1, 2, 3]); // made on onnxruntime, read again on wasm: one heap
     await selectBackend('wasm', { threads: 1 });
     expect(products()).toEqual(onWasm);
@@ -81,10 +92,29 @@ describe('the onnxruntime backend', () => {
     const losses = async (backend: 'wasm' | 'onnxruntime') => {
       await selectBackend(backend, { threads: 1 });
       return tf.tidy(() => {
-        const w1 = tf.variable(tf.tensor2d(Array.from({ length: 12 * 8 }, (_, i) => Math.cos(i) / 4), [12, 8]));
-        const w2 = tf.variable(tf.tensor2d(Array.from({ length: 8 * 3 }, (_, i) => Math.sin(i) / 3), [8, 3]));
-        const x = tf.tensor2d(Array.from({ length: 16 * 12 }, (_, i) => (i % 7) / 7), [16, 12]);
-        const labels = tf.oneHot(tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 3), 'int32'), 3);
+        const w1 = tf.variable(
+          tf.tensor2d(
+            Array.from({ length: 12 * 8 }, (_, i) => Math.cos(i) / 4),
+            [12, 8],
+          ),
+        );
+        const w2 = tf.variable(
+          tf.tensor2d(
+            Array.from({ length: 8 * 3 }, (_, i) => Math.sin(i) / 3),
+            [8, 3],
+          ),
+        );
+        const x = tf.tensor2d(
+          Array.from({ length: 16 * 12 }, (_, i) => (i % 7) / 7),
+          [16, 12],
+        );
+        const labels = tf.oneHot(
+          tf.tensor1d(
+            Array.from({ length: 16 }, (_, i) => i % 3),
+            'int32',
+          ),
+          3,
+        );
         const optimizer = tf.train.sgd(0.5);
         const result: number[] = [];
         for (let step = 0; step < 5; step++) {

@@ -17,8 +17,18 @@ test('on onnxruntime (and wasm) a clone shares its data, outlives the original, 
 
 test('a training step that saves tensors for its backward pass leaks nothing and matches cpu', async () => {
   const step = async () => {
-    const x = tf.tidy(() => tf.variable(tf.tensor([[0.5, -1, 2], [1, 0.25, -0.5]])));
-    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(tf.relu(tf.matMul(x, x, false, true)), tf.sum(tf.sigmoid(x)))) as tf.Scalar, [x]);
+    const x = tf.tidy(() =>
+      tf.variable(
+        tf.tensor([
+          [0.5, -1, 2],
+          [1, 0.25, -0.5],
+        ]),
+      ),
+    );
+    const { value, grads } = tf.variableGrads(
+      () => tf.sum(tf.mul(tf.relu(tf.matMul(x, x, false, true)), tf.sum(tf.sigmoid(x)))) as tf.Scalar,
+      [x],
+    );
     const result = { value: (await value.data())[0]!, gradient: Array.from(await grads[x.name]!.data()) };
     tf.dispose([value, grads[x.name]!, x]);
     return result;

@@ -16,7 +16,9 @@ describe('the wasm heap guard', () => {
   test('a tensor of 4 GB or more is refused, not allocated short', () => {
     const before = tf.memory().numTensors;
     expect(() => tf.zeros([1025, 1024, 1024])).toThrow(BackendMemoryError);
-    expect(() => tf.zeros([1025, 1024, 1024])).toThrow("the wasm backend's memory is full (tfjs-wasm's heap, at most 4.0 GB): 4,100 MB more did not fit");
+    expect(() => tf.zeros([1025, 1024, 1024])).toThrow(
+      "the wasm backend's memory is full (tfjs-wasm's heap, at most 4.0 GB): 4,100 MB more did not fit",
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -8,7 +8,8 @@ export const BACKEND_HELP = BACKEND_CHOICES.join(', ');
 
 /** Checks `--backend` before anything is loaded, with the same one-line error in every command. */
 export function backendChoice(value: string): BackendChoice {
-  if (!(BACKEND_CHOICES as readonly string[]).includes(value)) throw new CliError(`--backend must be one of ${BACKEND_HELP}, got "${value}"`);
+  if (!(BACKEND_CHOICES as readonly string[]).includes(value))
+    throw new CliError(`--backend must be one of ${BACKEND_HELP}, got "${value}"`);
   return value as BackendChoice;
 }
 
@@ -25,7 +26,11 @@ export function threadsChoice(value: string | undefined): number | undefined {
  * one that lacks a kernel the model's training needs is passed over (auto) or refused; `say` hears
  * which one it got.
  */
-export function probingBackend(choice: BackendChoice, threads: number | undefined, say: (line: string) => void): (probe: () => void) => Promise<BackendReport> {
+export function probingBackend(
+  choice: BackendChoice,
+  threads: number | undefined,
+  say: (line: string) => void,
+): (probe: () => void) => Promise<BackendReport> {
   return async (probe) => {
     const selected = await selectBackend(choice, { probe, ...(threads !== undefined && { threads }) });
     say(selected.summary);

@@ -31,7 +31,10 @@ const MIN_LIMIT = 10;
  * laid over it (`given` says which were typed, not defaulted), or, without a file, the CIFAR-10
  * tutorial from the flags and their defaults.
  */
-export async function experimentFromFlags(flags: ExperimentFlags, given: (flag: keyof ExperimentFlags) => boolean): Promise<ExperimentChoice> {
+export async function experimentFromFlags(
+  flags: ExperimentFlags,
+  given: (flag: keyof ExperimentFlags) => boolean,
+): Promise<ExperimentChoice> {
   const file = flags.config === undefined ? undefined : resolve(flags.config);
   const source = file ?? 'the tutorial';
   const base: Record<string, unknown> = file ? await readExperimentFile(file) : tutorialExperiment();
@@ -42,7 +45,8 @@ export async function experimentFromFlags(flags: ExperimentFlags, given: (flag: 
   if (override('schedule')) fields.schedule = SCHEDULES[flags.schedule] ?? scheduleFlag(flags.schedule);
   if (flags.limit !== undefined) {
     const limit = integer(flags.limit, '--limit');
-    if (limit < MIN_LIMIT) throw new CliError(`--limit must be at least ${MIN_LIMIT} (a tenth is held out for validation), got "${flags.limit}"`);
+    if (limit < MIN_LIMIT)
+      throw new CliError(`--limit must be at least ${MIN_LIMIT} (a tenth is held out for validation), got "${flags.limit}"`);
     Object.assign(fields, { limit, validation: 0.1 });
   }
   const dataset = { ...(base.dataset as Record<string, unknown>) };
@@ -53,7 +57,8 @@ export async function experimentFromFlags(flags: ExperimentFlags, given: (flag: 
   fields.dataset = absoluteDataset(dataset, file ? dirname(file) : process.cwd());
   if (override('outputRelu') && !flags.outputRelu) {
     const model = base.model as { type?: unknown } | undefined;
-    if (model?.type !== 'tutorial') throw new CliError(`--no-output-relu applies to the tutorial model only, and ${source} trains a ${String(model?.type)}`);
+    if (model?.type !== 'tutorial')
+      throw new CliError(`--no-output-relu applies to the tutorial model only, and ${source} trains a ${String(model?.type)}`);
     fields.model = { ...model, outputRelu: false };
   }
   return { experiment: parseExperiment(fields, source), source };

@@ -4,7 +4,8 @@ import { CliError } from './cli-error.js';
 export function integer(text: string, flag: string): number {
   if (!/^[+-]?\d+$/.test(text.trim())) throw new CliError(`${flag} must be an integer, got "${text}"`);
   const value = Number(text);
-  if (!Number.isSafeInteger(value)) throw new CliError(`${flag} ${text.trim()} is too large (at most ${Number.MAX_SAFE_INTEGER} either way)`);
+  if (!Number.isSafeInteger(value))
+    throw new CliError(`${flag} ${text.trim()} is too large (at most ${Number.MAX_SAFE_INTEGER} either way)`);
   return value;
 }
 

@@ -14,7 +14,12 @@ export function liveDashboard(port: boolean | string | undefined): MonoTypeOpera
     return events.pipe(
       concatMap(async (event) => {
         if (event.type === 'start') {
-          const dashboard = await openDashboard({ runsDir: dirname(event.folder), host: '127.0.0.1', port: port === true ? String(DEFAULT_DASHBOARD_PORT) : port, live: { run: basename(event.folder), events: live, stepsPerEpoch: event.stepsPerEpoch } });
+          const dashboard = await openDashboard({
+            runsDir: dirname(event.folder),
+            host: '127.0.0.1',
+            port: port === true ? String(DEFAULT_DASHBOARD_PORT) : port,
+            live: { run: basename(event.folder), events: live, stepsPerEpoch: event.stepsPerEpoch },
+          });
           console.error(`dashboard: ${dashboard.url} (this run is ${basename(event.folder)}; it closes when training ends)`);
           close = () => dashboard.close();
         } else if (event.type !== 'prepare' && event.type !== 'finish') {

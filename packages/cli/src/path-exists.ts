@@ -1,4 +1,8 @@
 import { access } from 'node:fs/promises';
 
 /** Whether anything is at `path` (a file or a folder). */
-export const pathExists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
+export const pathExists = (path: string): Promise<boolean> =>
+  access(path).then(
+    () => true,
+    () => false,
+  );

@@ -13,7 +13,9 @@ import { registerWorker } from './commands/worker.js';
 import { reportError } from './report-error.js';
 
 export function createProgram(): Command {
-  const program = new Command('rxvision').description('Train image classifiers (CIFAR-10, Fashion-MNIST, any prepared dataset) with composable RxJS pipelines.');
+  const program = new Command('rxvision').description(
+    'Train image classifiers (CIFAR-10, Fashion-MNIST, any prepared dataset) with composable RxJS pipelines.',
+  );
   registerPrepare(program);
   registerExplore(program);
   registerTrain(program);
@@ -26,7 +28,10 @@ export function createProgram(): Command {
   registerSweep(program);
   registerWorker(program);
   // Every command and subcommand (sweep run, status, cancel), by its path: `rxvision sweep status`.
-  const all = (command: Command, path: string[]): [Command, string[]][] => [[command, path], ...command.commands.flatMap((sub) => all(sub, [...path, sub.name()]))];
+  const all = (command: Command, path: string[]): [Command, string[]][] => [
+    [command, path],
+    ...command.commands.flatMap((sub) => all(sub, [...path, sub.name()])),
+  ];
   for (const [command, path] of all(program, [])) {
     const usage = `rxvision ${[...path, '--help'].join(' ')}`;
     // Usage errors look like every other failure: one line, "rxvision: …".

@@ -69,7 +69,9 @@ function progressLines(label: string, bytes: boolean): Progress {
       if (stopped || now - last < every) return;
       last = now;
       const counts = bytes ? `${megabytes(value)}/${megabytes(total)} MB` : `${value}/${total}`;
-      process.stderr.write(`${label}: ${counts}${total > 0 ? ` (${Math.floor((100 * value) / total)}%)` : ''}${detail ? ` | ${detail}` : ''}\n`);
+      process.stderr.write(
+        `${label}: ${counts}${total > 0 ? ` (${Math.floor((100 * value) / total)}%)` : ''}${detail ? ` | ${detail}` : ''}\n`,
+      );
     },
     stop() {
       stopped = true;

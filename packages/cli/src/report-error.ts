@@ -30,7 +30,8 @@ const EXIT_CODES: Record<ErrorKind, number> = { input: 1, busy: FOLDER_BUSY_EXIT
 export function reportError(error: unknown): ErrorReport {
   if (error instanceof CommanderError) return { line: undefined, exitCode: error.exitCode };
   // Every package's errors meant for the user share one base: its kind, not its class, sets the code.
-  if (error instanceof RxvisionError) return { line: `rxvision: ${error.message}`, exitCode: error instanceof InterruptedError ? error.exitCode : EXIT_CODES[error.kind] };
+  if (error instanceof RxvisionError)
+    return { line: `rxvision: ${error.message}`, exitCode: error instanceof InterruptedError ? error.exitCode : EXIT_CODES[error.kind] };
   const system = describeSystemError(error);
   if (system) return { line: `rxvision: ${system}`, exitCode: 1 };
   const detail = process.env[DEBUG_VARIABLE] ? `\n${(error as Error)?.stack ?? ''}` : ` (set ${DEBUG_VARIABLE}=1 for the stack trace)`;

@@ -39,19 +39,31 @@ export function reportRun(json: boolean): MonoTypeOperatorFunction<RunEvent> {
         bar.update(event.step, start?.stepsPerEpoch, `loss ${event.loss.toFixed(4)} | ${rate.toFixed(0)} samples/s`);
       } else if (event.type === 'epoch') {
         bar.stop();
-        log(json ? JSON.stringify({ ...event.record, tensors: memory().numTensors, rssMb: Math.round(process.memoryUsage().rss / 1e6) }) : epochLine(event.record));
+        log(
+          json
+            ? JSON.stringify({ ...event.record, tensors: memory().numTensors, rssMb: Math.round(process.memoryUsage().rss / 1e6) })
+            : epochLine(event.record),
+        );
       } else if (event.type === 'stopped') {
         bar.stop();
       } else if (event.type === 'end' && !json) {
         const experiment = start?.config.experiment;
         const last = event.history.at(-1)?.epoch;
-        if (event.reason === 'early-stopping') log(`stopped early after epoch ${last}: ${experiment?.earlyStopping?.monitor} did not get better for ${experiment?.earlyStopping?.patience} epochs`);
+        if (event.reason === 'early-stopping')
+          log(
+            `stopped early after epoch ${last}: ${experiment?.earlyStopping?.monitor} did not get better for ${experiment?.earlyStopping?.patience} epochs`,
+          );
         if (event.reason === 'scheduler') log(`stopped by the sweep's scheduler after epoch ${last}: behind the trials before it`);
-        if (event.reason === 'time-budget') log(`stopped after epoch ${last}: the next epoch would end past the time budget (${experiment?.timeBudgetSeconds} s)`);
+        if (event.reason === 'time-budget')
+          log(`stopped after epoch ${last}: the next epoch would end past the time budget (${experiment?.timeBudgetSeconds} s)`);
         if (event.bestEpoch !== undefined) log(`kept the weights of epoch ${event.bestEpoch}, the best`);
       } else if (event.type === 'finish') {
         const { test } = event;
-        const final = test ? `test_loss: ${test.loss.toFixed(4)}, test_acc: ${test.accuracy.toFixed(4)}${Object.entries(test.metrics).map(([name, value]) => `, test_${name}: ${value.toFixed(4)}`).join('')}` : 'no test split';
+        const final = test
+          ? `test_loss: ${test.loss.toFixed(4)}, test_acc: ${test.accuracy.toFixed(4)}${Object.entries(test.metrics)
+              .map(([name, value]) => `, test_${name}: ${value.toFixed(4)}`)
+              .join('')}`
+          : 'no test split';
         log(json ? JSON.stringify(event.summary) : `${final} — wrote ${start?.folder}`);
       }
     },
@@ -62,6 +74,8 @@ export function reportRun(json: boolean): MonoTypeOperatorFunction<RunEvent> {
 }
 
 function epochLine(r: EpochRecord): string {
-  const metrics = Object.entries(r.metrics ?? {}).map(([name, value]) => `, val_${name}: ${value.toFixed(4)}`).join('');
+  const metrics = Object.entries(r.metrics ?? {})
+    .map(([name, value]) => `, val_${name}: ${value.toFixed(4)}`)
+    .join('');
   return `Epoch [${r.epoch}], train_loss: ${r.trainLoss.toFixed(4)}, val_loss: ${r.valLoss.toFixed(4)}, val_acc: ${r.valAccuracy.toFixed(4)}${metrics} (${r.seconds.toFixed(1)} s)`;
 }

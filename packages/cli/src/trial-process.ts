@@ -58,7 +58,17 @@ export function trialProcess(trial: TrialFiles, options: TrialProcessOptions): O
       if (await isFinished(runDir)) return subscriber.complete();
       const resume = await canResume(runDir);
       if (stopped) return subscriber.error(new Error('stopped before it started'));
-      const args = [bin, 'train', ...(resume ? ['--resume', runDir] : ['--config', trial.experiment, '--out', runDir]), '--backend', options.backend, ...(options.threads === undefined ? [] : ['--threads', String(options.threads)]), '--json', ...(options.lockSeconds === undefined ? [] : ['--lock-seconds', String(options.lockSeconds)]), ...(trial.sweep === undefined ? [] : ['--sweep', trial.sweep])];
+      const args = [
+        bin,
+        'train',
+        ...(resume ? ['--resume', runDir] : ['--config', trial.experiment, '--out', runDir]),
+        '--backend',
+        options.backend,
+        ...(options.threads === undefined ? [] : ['--threads', String(options.threads)]),
+        '--json',
+        ...(options.lockSeconds === undefined ? [] : ['--lock-seconds', String(options.lockSeconds)]),
+        ...(trial.sweep === undefined ? [] : ['--sweep', trial.sweep]),
+      ];
       options.log(`${options.label}: ${resume ? 'resuming from its checkpoint' : 'started'}`);
       child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
       if (child.pid !== undefined) options.onProcess?.(child.pid);
@@ -71,7 +81,10 @@ export function trialProcess(trial: TrialFiles, options: TrialProcessOptions): O
         pending = lines.pop()!;
         for (const line of lines) {
           const epoch = parseEpoch(line);
-          if (epoch) options.log(`${options.label}: epoch ${epoch.epoch}, val_acc ${epoch.valAccuracy.toFixed(4)}, val_loss ${epoch.valLoss.toFixed(4)}`);
+          if (epoch)
+            options.log(
+              `${options.label}: epoch ${epoch.epoch}, val_acc ${epoch.valAccuracy.toFixed(4)}, val_loss ${epoch.valLoss.toFixed(4)}`,
+            );
         }
       });
       child.on('error', (error) => subscriber.error(error));
@@ -79,7 +92,13 @@ export function trialProcess(trial: TrialFiles, options: TrialProcessOptions): O
         if (code === 0) subscriber.complete();
         else {
           const line = lastLine(stderr).replace(/^rxvision: /, '') || `train exited with ${code}`;
-          subscriber.error(code === FOLDER_BUSY_EXIT_CODE ? new FolderHeldError(runDir, undefined, line) : code === PAUSED_EXIT_CODE ? new TrialPausedError(line) : new Error(line));
+          subscriber.error(
+            code === FOLDER_BUSY_EXIT_CODE
+              ? new FolderHeldError(runDir, undefined, line)
+              : code === PAUSED_EXIT_CODE
+                ? new TrialPausedError(line)
+                : new Error(line),
+          );
         }
       });
     })().catch((error: unknown) => subscriber.error(error));
@@ -92,7 +111,9 @@ const lastLine = (text: string) => text.trim().split('\n').at(-1) ?? '';
 function parseEpoch(line: string): EpochRecord | undefined {
   try {
     const value = JSON.parse(line) as Partial<EpochRecord>;
-    return typeof value.epoch === 'number' && typeof value.valAccuracy === 'number' && typeof value.valLoss === 'number' ? (value as EpochRecord) : undefined;
+    return typeof value.epoch === 'number' && typeof value.valAccuracy === 'number' && typeof value.valLoss === 'number'
+      ? (value as EpochRecord)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -49,7 +49,10 @@ describe('the classify page', () => {
     // Test images the model gets right in Node (tfjs), saved as the PNGs a person would drop.
     await selectBackend('wasm');
     const test = await openImageDataset(join(dir, 'data', 'test.arrow'));
-    const first = subset(test, Array.from({ length: 60 }, (_, i) => i));
+    const first = subset(
+      test,
+      Array.from({ length: 60 }, (_, i) => i),
+    );
     const classifier = await loadClassifier(join(runs(), 'fashion', 'model'));
     const rows = await lastValueFrom(predict(classifier, first).pipe(toArray()));
     classifier.model.dispose();
@@ -61,7 +64,9 @@ describe('the classify page', () => {
     const files = await Promise.all(
       chosen.map(async (i) => {
         const path = join(dir, `test-${i}-${test.classes[first.label(i)]!.replace(/\W+/g, '-')}.png`);
-        await sharp(Buffer.from(first.image(i) as Uint8Array), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(path);
+        await sharp(Buffer.from(first.image(i) as Uint8Array), { raw: { width: 28, height: 28, channels: 1 } })
+          .png()
+          .toFile(path);
         return path;
       }),
     );
@@ -73,11 +78,13 @@ describe('the classify page', () => {
       page.on('pageerror', (error) => errors.push(error.message));
       await page.goto(`${dashboard.url}classify.html?run=fashion`);
       await page.waitForSelector('body[data-ready]', { timeout: 120_000 });
-      expect(await page.getAttribute('body', 'data-ready'), await page.textContent('#status') ?? '').toBe('true');
+      expect(await page.getAttribute('body', 'data-ready'), (await page.textContent('#status')) ?? '').toBe('true');
       expect(await page.getAttribute('#status', 'data-device')).toMatch(/^(WebGPU|wasm)$/);
       await page.setInputFiles('#pick', files);
       await page.waitForSelector(`#results[data-count="${files.length}"]`, { timeout: 60_000 });
-      const answers = await page.$$eval('#results li', (items) => items.map((li) => [li.getAttribute('data-file'), li.getAttribute('data-top')]));
+      const answers = await page.$$eval('#results li', (items) =>
+        items.map((li) => [li.getAttribute('data-file'), li.getAttribute('data-top')]),
+      );
       const expected = chosen.map((i, k) => [files[k]!.split('/').at(-1), test.classes[first.label(i)]]);
       expect(Object.fromEntries(answers)).toEqual(Object.fromEntries(expected));
       // Dropped rather than picked: the first image again, through the drop zone's handler.
@@ -92,7 +99,8 @@ describe('the classify page', () => {
       await page.waitForSelector(`#results[data-count="${files.length + 1}"]`, { timeout: 60_000 });
       expect(await page.getAttribute(`#results li[data-file="${dropped.name}"]`, 'data-top')).toBe(expected[0]![1]);
       expect(errors).toEqual([]);
-      if (process.env.RXVISION_SCREENSHOTS) await page.screenshot({ path: join(process.env.RXVISION_SCREENSHOTS, 'classify.png'), fullPage: true });
+      if (process.env.RXVISION_SCREENSHOTS)
+        await page.screenshot({ path: join(process.env.RXVISION_SCREENSHOTS, 'classify.png'), fullPage: true });
     } finally {
       await browser.close();
     }
@@ -104,7 +112,9 @@ describe('the classify page', () => {
       const page = await browser.newPage();
       await page.goto(`${dashboard.url}classify.html?run=untrained`);
       await page.waitForSelector('body[data-ready="failed"]', { timeout: 60_000 });
-      expect(await page.textContent('#status')).toBe('cannot classify with untrained: untrained has no model.onnx: a run writes it when it finishes; rxvision export RUN writes it for a run made before');
+      expect(await page.textContent('#status')).toBe(
+        'cannot classify with untrained: untrained has no model.onnx: a run writes it when it finishes; rxvision export RUN writes it for a run made before',
+      );
     } finally {
       await browser.close();
     }

@@ -22,12 +22,34 @@ describe('the commands on a CIFAR-shaped data folder, run as a user would', () =
     const result = await runCli(['train', '--data', data, '--schedule', '2@0.05', '--limit', '2000', '--out', run, '--json']);
     expect(result.code, result.stderr).toBe(0);
     // Checkpoints and validation leave nothing behind: as many live tensors after each epoch.
-    const epochLines = result.stdout.trim().split('\n').map((line) => JSON.parse(line)).filter((line) => 'valAccuracy' in line && 'tensors' in line);
+    const epochLines = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .filter((line) => 'valAccuracy' in line && 'tensors' in line);
     expect(epochLines).toHaveLength(2);
     expect(epochLines[1].tensors).toBe(epochLines[0].tensors);
-    expect((await readdir(run)).sort()).toEqual(['accuracy.png', 'checkpoint', 'confusion-matrix.png', 'experiment.json', 'history.json', 'loss.png', 'model', 'model.onnx', 'progress.json', 'samples.png', 'summary.json']);
+    expect((await readdir(run)).sort()).toEqual([
+      'accuracy.png',
+      'checkpoint',
+      'confusion-matrix.png',
+      'experiment.json',
+      'history.json',
+      'loss.png',
+      'model',
+      'model.onnx',
+      'progress.json',
+      'samples.png',
+      'summary.json',
+    ]);
     const summary = JSON.parse(await readFile(join(run, 'summary.json'), 'utf8'));
-    expect(summary).toMatchObject({ architecture: '3072→1650→512→138→10', epochs: 2, batchSize: 128, seed: 43, split: { train: 1800, validation: 200, test: 500 } });
+    expect(summary).toMatchObject({
+      architecture: '3072→1650→512→138→10',
+      epochs: 2,
+      batchSize: 128,
+      seed: 43,
+      split: { train: 1800, validation: 200, test: 500 },
+    });
     // It learned (well above chance, 0.1; its training loss fell), and the figure is the confusion
     // matrix's: the test split has 50 images a class, so it is the mean of the classes'.
     expect(summary.test.accuracy).toBeGreaterThan(0.3);
@@ -50,7 +72,12 @@ describe('the commands on a CIFAR-shaped data folder, run as a user would', () =
     const result = await runCli(['explore', '--data', data, '--out', out, '--json']);
     expect(result.code, result.stderr).toBe(0);
     const description = JSON.parse(result.stdout);
-    expect(description).toMatchObject({ datasetSize: 2000, testSize: 500, imageShape: [32, 32, 3], sample: { label: 0, className: 'airplane' } });
+    expect(description).toMatchObject({
+      datasetSize: 2000,
+      testSize: 500,
+      imageShape: [32, 32, 3],
+      sample: { label: 0, className: 'airplane' },
+    });
     expect(description.classCounts.test.cat).toBe(50);
     const grid = sharp(join(out, 'samples.png'));
     const meta = await grid.metadata();
@@ -76,7 +103,10 @@ describe('the commands on a CIFAR-shaped data folder, run as a user would', () =
     await sharp(png).jpeg().toFile(jpeg);
     const result = await runCli(['predict', '--model', run, '--json', '--top', '2', png, jpeg]);
     expect(result.code, result.stderr).toBe(0);
-    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines.map((line) => line.image)).toEqual([png, jpeg]);
     for (const line of lines) {
       expect(line.top).toHaveLength(2);
@@ -91,17 +121,28 @@ describe('the commands on a CIFAR-shaped data folder, run as a user would', () =
     expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: ${text}: not a PNG or JPEG image`]);
     const big = join(dir, 'explore', 'samples.png');
     result = await runCli(['predict', '--model', run, '--no-resize', big]);
-    expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: ${big}: 1092×548 pixels; the model takes 32×32 (leave out --no-resize to resize)`]);
+    expect([result.code, result.stderr.trim()]).toEqual([
+      1,
+      `rxvision: ${big}: 1092×548 pixels; the model takes 32×32 (leave out --no-resize to resize)`,
+    ]);
     result = await runCli(['evaluate', '--model', data, '--data', data]);
-    expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: ${data}: not a run folder (no model/model.json); pass the --out folder of rxvision train`]);
+    expect([result.code, result.stderr.trim()]).toEqual([
+      1,
+      `rxvision: ${data}: not a run folder (no model/model.json); pass the --out folder of rxvision train`,
+    ]);
   });
 });
 
 describe('commands without data', () => {
   test('explore with a missing dataset and a missing source: one line, exit 1', async () => {
     const nowhere = join(tmpdir(), 'rxvision-no-such-source.tar.gz');
-    const result = await runCli(['explore', '--data', join(tmpdir(), 'rxvision-none'), '--out', join(tmpdir(), 'rxvision-none-out')], { RXVISION_CIFAR10_SOURCE: nowhere });
-    expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: ${nowhere}: does not exist (expected a .tar.gz file, a cifar-10-batches-bin folder or a URL)`]);
+    const result = await runCli(['explore', '--data', join(tmpdir(), 'rxvision-none'), '--out', join(tmpdir(), 'rxvision-none-out')], {
+      RXVISION_CIFAR10_SOURCE: nowhere,
+    });
+    expect([result.code, result.stderr.trim()]).toEqual([
+      1,
+      `rxvision: ${nowhere}: does not exist (expected a .tar.gz file, a cifar-10-batches-bin folder or a URL)`,
+    ]);
   });
 
   test('every command has --help', async () => {

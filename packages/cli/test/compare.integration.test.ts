@@ -7,7 +7,15 @@ import { runCli } from './run-cli.js';
 
 let dir: string;
 const epochs = (valLoss: number[], valAccuracy: number[]) =>
-  valLoss.map((loss, i) => ({ epoch: i + 1, phase: 0, learningRate: 0.1, trainLoss: loss - 0.1, valLoss: loss, valAccuracy: valAccuracy[i]!, seconds: 10 }));
+  valLoss.map((loss, i) => ({
+    epoch: i + 1,
+    phase: 0,
+    learningRate: 0.1,
+    trainLoss: loss - 0.1,
+    valLoss: loss,
+    valAccuracy: valAccuracy[i]!,
+    seconds: 10,
+  }));
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rxvision-compare-'));

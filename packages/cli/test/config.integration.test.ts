@@ -19,7 +19,12 @@ beforeAll(async () => {
   });
   await writeIdx(join(dir, 'images'), [rows, 8, 8], pixels);
   await writeIdx(join(dir, 'labels'), [rows], labels);
-  await prepareIdx({ images: join(dir, 'images'), labels: join(dir, 'labels'), classes: ['top', 'middle', 'bottom'], out: join(dir, 'bands.arrow') });
+  await prepareIdx({
+    images: join(dir, 'images'),
+    labels: join(dir, 'labels'),
+    classes: ['top', 'middle', 'bottom'],
+    out: join(dir, 'bands.arrow'),
+  });
   const experiment = {
     description: 'a small CNN on bands',
     seed: 1,
@@ -37,14 +42,37 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 describe('train --config', () => {
-  test('runs the file\'s experiment with the flags given laid over it, and records both', async () => {
+  test("runs the file's experiment with the flags given laid over it, and records both", async () => {
     const out = join(dir, 'run');
     // From another folder: the file's relative paths are the file's, not the working folder's.
     const tensorboard = join(dir, 'tensorboard');
-    const result = await runCli(['train', '--config', join(dir, 'bands.json'), '--seed', '5', '--schedule', '2@0.01', '--backend', 'wasm', '--out', out, '--tensorboard', tensorboard, '--json'], {}, { cwd: tmpdir() });
+    const result = await runCli(
+      [
+        'train',
+        '--config',
+        join(dir, 'bands.json'),
+        '--seed',
+        '5',
+        '--schedule',
+        '2@0.01',
+        '--backend',
+        'wasm',
+        '--out',
+        out,
+        '--tensorboard',
+        tensorboard,
+        '--json',
+      ],
+      {},
+      { cwd: tmpdir() },
+    );
     expect(result.code, result.stderr).toBe(0);
     // One event file: the header, the settings, 8 steps in each of 2 epochs, 2 epoch summaries.
     const [eventFile, ...others] = await readdir(tensorboard);
@@ -55,13 +83,25 @@ describe('train --config', () => {
     expect(records).toBe(20);
     expect(events.includes('brain.Event:2') && events.includes('"seed": 5') && events.includes('epoch/val_top2')).toBe(true);
     const experiment = JSON.parse(await readFile(join(out, 'experiment.json'), 'utf8'));
-    expect(experiment).toMatchObject({ source: join(dir, 'bands.json'), seed: 5, batchSize: 30, schedule: [{ epochs: 2, learningRate: 0.01 }], optimizer: { type: 'adam' }, model: { type: 'cnn', blocks: [4] } });
+    expect(experiment).toMatchObject({
+      source: join(dir, 'bands.json'),
+      seed: 5,
+      batchSize: 30,
+      schedule: [{ epochs: 2, learningRate: 0.01 }],
+      optimizer: { type: 'adam' },
+      model: { type: 'cnn', blocks: [4] },
+    });
     expect(experiment.dataset).toEqual({ type: 'arrow', train: join(dir, 'bands.arrow'), test: join(dir, 'bands.arrow') });
     const history = JSON.parse(await readFile(join(out, 'history.json'), 'utf8'));
     expect(history).toHaveLength(2);
     expect(history[1].metrics.top2).toBeGreaterThanOrEqual(history[1].valAccuracy);
     const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
-    expect(summary).toMatchObject({ experiment: join(dir, 'bands.json'), epochs: 2, seed: 5, split: { train: 240, validation: 60, test: 300 } });
+    expect(summary).toMatchObject({
+      experiment: join(dir, 'bands.json'),
+      epochs: 2,
+      seed: 5,
+      split: { train: 240, validation: 60, test: 300 },
+    });
     expect(summary.architecture).toBe('cnn {"blocks":[4]} on 8×8×1 → 3 classes');
     expect(summary.test.top2).toBeGreaterThanOrEqual(summary.test.accuracy);
     expect(Object.keys(summary.test.perClassAccuracy)).toEqual(['top', 'middle', 'bottom']);
@@ -78,30 +118,62 @@ describe('train --config', () => {
 
   test.each([
     ['an unknown field', { modle: 1 }, [], (file: string) => `rxvision: ${file}: the experiment: unknown field "modle"`],
-    ['a wrong value', { optimizer: { type: 'sgd', momentum: 1.5 } }, [], (file: string) => `rxvision: ${file}: optimizer.momentum: expected a number < 1, got 1.5`],
-    ['--data with Arrow files named', {}, ['--data', 'elsewhere'], (file: string) => `rxvision: --data does not apply to ${file}: its dataset names its Arrow files`],
-    ['--no-output-relu on a CNN', {}, ['--no-output-relu'], (file: string) => `rxvision: --no-output-relu applies to the tutorial model only, and ${file} trains a cnn`],
-  ])('%s fails in one line and leaves no run folder', async (name, change, flags, line) => {
-    const file = join(dir, `${name.replace(/\W+/g, '-')}.json`);
-    const base = JSON.parse(await readFile(join(dir, 'bands.json'), 'utf8'));
-    await writeFile(file, JSON.stringify({ ...base, ...change }));
-    const out = join(dir, `failed-${name.replace(/\W+/g, '-')}`);
-    const result = await runCli(['train', '--config', file, '--backend', 'wasm', '--out', out, ...flags]);
-    expect([result.code, result.stderr.trim()]).toEqual([1, line(file)]);
-    expect(await exists(out)).toBe(false);
-  }, 60_000);
+    [
+      'a wrong value',
+      { optimizer: { type: 'sgd', momentum: 1.5 } },
+      [],
+      (file: string) => `rxvision: ${file}: optimizer.momentum: expected a number < 1, got 1.5`,
+    ],
+    [
+      '--data with Arrow files named',
+      {},
+      ['--data', 'elsewhere'],
+      (file: string) => `rxvision: --data does not apply to ${file}: its dataset names its Arrow files`,
+    ],
+    [
+      '--no-output-relu on a CNN',
+      {},
+      ['--no-output-relu'],
+      (file: string) => `rxvision: --no-output-relu applies to the tutorial model only, and ${file} trains a cnn`,
+    ],
+  ])(
+    '%s fails in one line and leaves no run folder',
+    async (name, change, flags, line) => {
+      const file = join(dir, `${name.replace(/\W+/g, '-')}.json`);
+      const base = JSON.parse(await readFile(join(dir, 'bands.json'), 'utf8'));
+      await writeFile(file, JSON.stringify({ ...base, ...change }));
+      const out = join(dir, `failed-${name.replace(/\W+/g, '-')}`);
+      const result = await runCli(['train', '--config', file, '--backend', 'wasm', '--out', out, ...flags]);
+      expect([result.code, result.stderr.trim()]).toEqual([1, line(file)]);
+      expect(await exists(out)).toBe(false);
+    },
+    60_000,
+  );
 
-  test('Fashion-MNIST from Debian\'s package: prepared into data/fashion-mnist of the working folder on first use', async () => {
+  test("Fashion-MNIST from Debian's package: prepared into data/fashion-mnist of the working folder on first use", async () => {
     const cwd = join(dir, 'fashion');
     await mkdir(cwd);
     const file = join(dir, 'fashion.json');
-    await writeFile(file, JSON.stringify({ dataset: { type: 'fashion-mnist' }, limit: 3000, validation: 0.1, model: { type: 'mlp', hidden: [32] }, optimizer: { type: 'adam' }, schedule: [{ epochs: 1, learningRate: 0.002 }] }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        dataset: { type: 'fashion-mnist' },
+        limit: 3000,
+        validation: 0.1,
+        model: { type: 'mlp', hidden: [32] },
+        optimizer: { type: 'adam' },
+        schedule: [{ epochs: 1, learningRate: 0.002 }],
+      }),
+    );
     const result = await runCli(['train', '--config', file, '--backend', 'wasm', '--out', 'run', '--json'], {}, { cwd });
     expect(result.code, result.stderr).toBe(0);
     const experiment = JSON.parse(await readFile(join(cwd, 'run', 'experiment.json'), 'utf8'));
     expect(experiment.dataset).toEqual({ type: 'fashion-mnist', dataDir: join(cwd, 'data', 'fashion-mnist') });
     const summary = JSON.parse(await readFile(join(cwd, 'run', 'summary.json'), 'utf8'));
-    expect(summary).toMatchObject({ architecture: 'mlp {"hidden":[32]} on 28×28×1 → 10 classes', split: { train: 2700, validation: 300, test: 10000 } });
+    expect(summary).toMatchObject({
+      architecture: 'mlp {"hidden":[32]} on 28×28×1 → 10 classes',
+      split: { train: 2700, validation: 300, test: 10000 },
+    });
     expect(summary.test.accuracy).toBeGreaterThan(0.5); // an epoch on 2,700 images; chance is 0.1
     expect(Object.keys(summary.test.perClassAccuracy)).toContain('Ankle boot');
   }, 300_000);

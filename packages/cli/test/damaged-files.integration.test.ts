@@ -35,7 +35,11 @@ async function resumeDamaged(name: string, damage: (checkpoint: string) => Promi
   const history = await readFile(join(run, 'history.json'), 'utf8');
   await damage(join(run, 'checkpoint'));
   // A hang is killed after a minute (and then fails below: no exit code 1).
-  const result = await runCli(['train', '--resume', run, '--backend', 'wasm'], {}, { onSpawn: (child) => void setTimeout(() => child.kill('SIGKILL'), 60_000).unref() });
+  const result = await runCli(
+    ['train', '--resume', run, '--backend', 'wasm'],
+    {},
+    { onSpawn: (child) => void setTimeout(() => child.kill('SIGKILL'), 60_000).unref() },
+  );
   // Nothing written from it: the history as it was, no summary.
   expect(await readFile(join(run, 'history.json'), 'utf8')).toBe(history);
   expect(existsSync(join(run, 'summary.json'))).toBe(false);
@@ -70,13 +74,25 @@ const oneLine = (result: CliRun) => {
 describe('a damaged checkpoint is refused in one line, and nothing is written from it', () => {
   test.each([
     ['position.epoch −5', (file: Checkpoint) => void (file.position.epoch = -5), /"position" must be at epoch 1 or later/],
-    ['position.epoch 99999', (file: Checkpoint) => void (file.position.epoch = 99999), /"history" must hold the 99998 epochs before epoch 99999/],
-    ['position.step 1e9', (file: Checkpoint) => void (file.position.step = 1e9), /cannot resume at epoch 2, step 1000000000: step 1000000000 is not one of epoch 2's 36 steps/],
+    [
+      'position.epoch 99999',
+      (file: Checkpoint) => void (file.position.epoch = 99999),
+      /"history" must hold the 99998 epochs before epoch 99999/,
+    ],
+    [
+      'position.step 1e9',
+      (file: Checkpoint) => void (file.position.step = 1e9),
+      /cannot resume at epoch 2, step 1000000000: step 1000000000 is not one of epoch 2's 36 steps/,
+    ],
     ['an empty history', (file: Checkpoint) => void (file.history = []), /"history" must hold the 1 epochs before epoch 2, it holds 0/],
-  ])('%s', async (name, edit, message) => {
-    const result = await resumeDamaged(name.replace(/\W+/g, '-'), async (checkpoint) => editJson(checkpoint, edit)());
-    expect(oneLine(result)).toMatch(message);
-  }, 120_000);
+  ])(
+    '%s',
+    async (name, edit, message) => {
+      const result = await resumeDamaged(name.replace(/\W+/g, '-'), async (checkpoint) => editJson(checkpoint, edit)());
+      expect(oneLine(result)).toMatch(message);
+    },
+    120_000,
+  );
 
   test('a history figure of 1e999 (JSON.parse reads Infinity)', async () => {
     const result = await resumeDamaged('infinite', async (checkpoint) => {

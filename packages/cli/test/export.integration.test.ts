@@ -32,8 +32,14 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 /** Pixels / 255, then (x − mean) / std per channel: what the metadata says the model takes. */
-function preprocess(pixels: Uint8Array, normalize: { mean: readonly number[]; std: readonly number[] } | undefined, channels: number): Float32Array {
-  return Float32Array.from(pixels, (p, i) => (normalize ? (p / 255 - normalize.mean[i % channels]!) / normalize.std[i % channels]! : p / 255));
+function preprocess(
+  pixels: Uint8Array,
+  normalize: { mean: readonly number[]; std: readonly number[] } | undefined,
+  channels: number,
+): Float32Array {
+  return Float32Array.from(pixels, (p, i) =>
+    normalize ? (p / 255 - normalize.mean[i % channels]!) / normalize.std[i % channels]! : p / 255,
+  );
 }
 
 const argmax = (row: ArrayLike<number>) => Array.from(row).reduce((best, v, i, all) => (v > all[best]! ? i : best), 0);
@@ -48,8 +54,31 @@ describe.runIf(source)('rxvision export --format onnx', () => {
     async (_name, config, flags) => {
       const run = join(dir, `run-${_name.replace(/\W+/g, '-')}`);
       const file = config ?? join(dir, 'cnn.json');
-      if (!config) await writeFile(file, JSON.stringify({ dataset: { type: 'cifar10' }, model: { type: 'cnn', blocks: [16, 32, 64] }, normalize: { mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26] }, optimizer: { type: 'sgd', momentum: 0.9 }, schedule: [{ epochs: 1, learningRate: 0.05 }] }));
-      const trained = await runCli(['train', '--config', file, '--data', join(dir, 'data'), '--limit', '1280', '--schedule', '1@0.05', ...flags, '--out', run]);
+      if (!config)
+        await writeFile(
+          file,
+          JSON.stringify({
+            dataset: { type: 'cifar10' },
+            model: { type: 'cnn', blocks: [16, 32, 64] },
+            normalize: { mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26] },
+            optimizer: { type: 'sgd', momentum: 0.9 },
+            schedule: [{ epochs: 1, learningRate: 0.05 }],
+          }),
+        );
+      const trained = await runCli([
+        'train',
+        '--config',
+        file,
+        '--data',
+        join(dir, 'data'),
+        '--limit',
+        '1280',
+        '--schedule',
+        '1@0.05',
+        ...flags,
+        '--out',
+        run,
+      ]);
       expect(trained.code, trained.stderr).toBe(0);
       // The run wrote model.onnx as it finished; export writes it again, to the same bytes.
       const written = await readFile(join(run, 'model.onnx'));
@@ -62,7 +91,10 @@ describe.runIf(source)('rxvision export --format onnx', () => {
 
       const metadata = readClassifierMetadata(bytes);
       const test = await openImageDataset(join(dir, 'data', 'test.arrow'));
-      const images = subset(test, Array.from({ length: TEST_IMAGES }, (_, i) => i * 10));
+      const images = subset(
+        test,
+        Array.from({ length: TEST_IMAGES }, (_, i) => i * 10),
+      );
       expect(metadata.classes).toEqual(test.classes);
       expect(metadata.imageShape).toEqual([32, 32, 3]);
 
@@ -100,7 +132,11 @@ describe.runIf(source)('rxvision export --format onnx', () => {
       const held = await runCli(['export', run]);
       expect(held.code, held.stderr).toBe(75);
       const line = held.stderr.trim();
-      expect([line.startsWith(`rxvision: ${run} is being written by `), line.endsWith('; wait for it to finish or stop it'), line.includes('\n')]).toEqual([true, true, false]);
+      expect([
+        line.startsWith(`rxvision: ${run} is being written by `),
+        line.endsWith('; wait for it to finish or stop it'),
+        line.includes('\n'),
+      ]).toEqual([true, true, false]);
     } finally {
       await claim.release();
     }
@@ -111,8 +147,14 @@ describe.runIf(source)('rxvision export --format onnx', () => {
   test('a folder without a trained model, and an unknown format, are one line each', async () => {
     const nowhere = join(dir, 'nowhere');
     const missing = await runCli(['export', nowhere]);
-    expect({ code: missing.code, stderr: missing.stderr.trim() }).toEqual({ code: 1, stderr: `rxvision: ${join(nowhere, 'model')}: no saved model here (no model.json)` });
+    expect({ code: missing.code, stderr: missing.stderr.trim() }).toEqual({
+      code: 1,
+      stderr: `rxvision: ${join(nowhere, 'model')}: no saved model here (no model.json)`,
+    });
     const format = await runCli(['export', nowhere, '--format', 'tflite']);
-    expect({ code: format.code, stderr: format.stderr.trim() }).toEqual({ code: 1, stderr: 'rxvision: --format must be one of onnx, got "tflite"' });
+    expect({ code: format.code, stderr: format.stderr.trim() }).toEqual({
+      code: 1,
+      stderr: 'rxvision: --format must be one of onnx, got "tflite"',
+    });
   });
 });

@@ -34,10 +34,12 @@ function expectFailure(result: CliRun, code: number, line: string): void {
 async function snapshot(folder: string): Promise<string[]> {
   const names = await readdir(folder, { recursive: true }).catch(() => undefined);
   if (!names) return ['(missing)'];
-  const entries = await Promise.all(names.sort().map(async (name) => {
-    const info = await stat(join(folder, name));
-    return `${name} ${info.isDirectory() ? 'dir' : info.size} ${info.mtimeMs}`;
-  }));
+  const entries = await Promise.all(
+    names.sort().map(async (name) => {
+      const info = await stat(join(folder, name));
+      return `${name} ${info.isDirectory() ? 'dir' : info.size} ${info.mtimeMs}`;
+    }),
+  );
   return entries;
 }
 
@@ -88,7 +90,21 @@ beforeAll(async () => {
   await mkdir(raw, { recursive: true });
   for (const file of CIFAR10.files) await writeFile(join(raw, file.name), 'never read');
   run = join(dir, 'run');
-  const trained = await runCli(['train', '--data', data, '--limit', '200', '--schedule', '1@0.05', '--batch-size', '60', '--backend', 'wasm', '--out', run]);
+  const trained = await runCli([
+    'train',
+    '--data',
+    data,
+    '--limit',
+    '200',
+    '--schedule',
+    '1@0.05',
+    '--batch-size',
+    '60',
+    '--backend',
+    'wasm',
+    '--out',
+    run,
+  ]);
   expect(trained.code, trained.stderr).toBe(0);
 }, 300_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -156,7 +172,11 @@ describe('2. a download server that accepts and never answers', () => {
   });
 
   test('--timeout must be a number of seconds', async () => {
-    expectFailure(await runCli(['prepare', '--timeout', 'soon']), 1, '--timeout must be a number of seconds between 0 and 3600, got "soon"');
+    expectFailure(
+      await runCli(['prepare', '--timeout', 'soon']),
+      1,
+      '--timeout must be a number of seconds between 0 and 3600, got "soon"',
+    );
   });
 });
 
@@ -164,16 +184,32 @@ describe('3. one line instead of a stack trace', () => {
   test('--out and --data under a file', async () => {
     const file = join(dir, 'a-file');
     await writeFile(file, 'x');
-    expectFailure(await runCli(['train', '--data', data, '--limit', '200', '--out', join(file, 'run')]), 1, `cannot create folder ${join(file, 'run')}: ${file} is a file, not a folder`);
-    expectFailure(await runCli(['explore', '--data', data, '--out', join(file, 'x')]), 1, `cannot create folder ${join(file, 'x')}: ${file} is a file, not a folder`);
-    expectFailure(await runCli(['prepare', '--source', raw, '--data', join(file, 'data')]), 1, `cannot create folder ${join(file, 'data')}: ${file} is a file, not a folder`);
+    expectFailure(
+      await runCli(['train', '--data', data, '--limit', '200', '--out', join(file, 'run')]),
+      1,
+      `cannot create folder ${join(file, 'run')}: ${file} is a file, not a folder`,
+    );
+    expectFailure(
+      await runCli(['explore', '--data', data, '--out', join(file, 'x')]),
+      1,
+      `cannot create folder ${join(file, 'x')}: ${file} is a file, not a folder`,
+    );
+    expectFailure(
+      await runCli(['prepare', '--source', raw, '--data', join(file, 'data')]),
+      1,
+      `cannot create folder ${join(file, 'data')}: ${file} is a file, not a folder`,
+    );
     expect(await readFile(file, 'utf8')).toBe('x');
   });
 
   test('an existing file as --out', async () => {
     const file = join(dir, 'existing-file');
     await writeFile(file, 'x');
-    expectFailure(await runCli(['train', '--data', data, '--limit', '200', '--out', file]), 1, `cannot create folder ${file}: a file of that name exists`);
+    expectFailure(
+      await runCli(['train', '--data', data, '--limit', '200', '--out', file]),
+      1,
+      `cannot create folder ${file}: a file of that name exists`,
+    );
     expectFailure(await runCli(['explore', '--data', data, '--out', file]), 1, `cannot create folder ${file}: a file of that name exists`);
     expect(await readFile(file, 'utf8')).toBe('x');
   });
@@ -183,10 +219,26 @@ describe('3. one line instead of a stack trace', () => {
     await mkdir(locked);
     await chmod(locked, 0o555);
     const options = { unprivileged: true };
-    expectFailure(await runCli(['prepare', '--source', raw, '--data', locked], {}, options), 1, `cannot write into ${locked}: permission denied`);
-    expectFailure(await runCli(['prepare', '--source', raw, '--data', join(locked, 'sub')], {}, options), 1, `cannot create folder ${join(locked, 'sub')}: permission denied`);
-    expectFailure(await runCli(['train', '--data', data, '--limit', '200', '--out', locked], {}, options), 1, `cannot write into ${locked}: permission denied`);
-    expectFailure(await runCli(['explore', '--data', data, '--out', locked], {}, options), 1, `cannot write into ${locked}: permission denied`);
+    expectFailure(
+      await runCli(['prepare', '--source', raw, '--data', locked], {}, options),
+      1,
+      `cannot write into ${locked}: permission denied`,
+    );
+    expectFailure(
+      await runCli(['prepare', '--source', raw, '--data', join(locked, 'sub')], {}, options),
+      1,
+      `cannot create folder ${join(locked, 'sub')}: permission denied`,
+    );
+    expectFailure(
+      await runCli(['train', '--data', data, '--limit', '200', '--out', locked], {}, options),
+      1,
+      `cannot write into ${locked}: permission denied`,
+    );
+    expectFailure(
+      await runCli(['explore', '--data', data, '--out', locked], {}, options),
+      1,
+      `cannot write into ${locked}: permission denied`,
+    );
     expect(await readdir(locked)).toEqual([]);
   });
 
@@ -209,27 +261,47 @@ describe('3. one line instead of a stack trace', () => {
     const path = join(damaged, 'checkpoint', 'optimizer.bin');
     await writeFile(path, '');
     const before = await snapshot(damaged);
-    expectFailure(await runCli(['train', '--resume', damaged, '--backend', 'wasm']), 1, `${path}: damaged: it holds 0 bytes, the checkpoint lists 4`);
+    expectFailure(
+      await runCli(['train', '--resume', damaged, '--backend', 'wasm']),
+      1,
+      `${path}: damaged: it holds 0 bytes, the checkpoint lists 4`,
+    );
     expect(await snapshot(damaged)).toEqual(before);
   });
 
   test('a truncated PNG for predict', async () => {
     const noise = Buffer.from(Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 7919) % 256));
-    const png = await sharp(noise, { raw: { width: 64, height: 64, channels: 3 } }).png().toBuffer();
+    const png = await sharp(noise, { raw: { width: 64, height: 64, channels: 3 } })
+      .png()
+      .toBuffer();
     const truncated = join(dir, 'truncated.png');
     await writeFile(truncated, png.subarray(0, png.length >> 1));
-    expectFailure(await runCli(['predict', '--model', run, '--backend', 'wasm', truncated]), 1, `${truncated}: is a damaged image (pngload: end of stream)`);
+    expectFailure(
+      await runCli(['predict', '--model', run, '--backend', 'wasm', truncated]),
+      1,
+      `${truncated}: is a damaged image (pngload: end of stream)`,
+    );
   });
 
   test('a model whose input shape differs from the dataset: evaluate refuses, predict resizes to it', async () => {
     const grey = await runWithModel('grey-model', [28, 28, 1], 10);
-    expectFailure(await runCli(['evaluate', '--model', grey, '--data', data, '--backend', 'wasm']), 1, `${grey}: the model takes 28×28×1 images; the dataset in ${data} holds 32×32×3`);
+    expectFailure(
+      await runCli(['evaluate', '--model', grey, '--data', data, '--backend', 'wasm']),
+      1,
+      `${grey}: the model takes 28×28×1 images; the dataset in ${data} holds 32×32×3`,
+    );
     const image = join(dir, 'colour.png');
-    await sharp({ create: { width: 32, height: 32, channels: 3, background: 'red' } }).png().toFile(image);
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: 'red' } })
+      .png()
+      .toFile(image);
     const predicted = await runCli(['predict', '--model', grey, '--backend', 'wasm', '--json', image]);
     expect(predicted.code, predicted.stderr).toBe(0);
     expect(JSON.parse(predicted.stdout).top).toHaveLength(3);
-    expectFailure(await runCli(['predict', '--model', grey, '--backend', 'wasm', '--no-resize', image]), 1, `${image}: 32×32 pixels; the model takes 28×28 (leave out --no-resize to resize)`);
+    expectFailure(
+      await runCli(['predict', '--model', grey, '--backend', 'wasm', '--no-resize', image]),
+      1,
+      `${image}: 32×32 pixels; the model takes 28×28 (leave out --no-resize to resize)`,
+    );
   });
 });
 
@@ -240,9 +312,17 @@ describe('4. a damaged dataset file is described, never prepared over', () => {
       async () => (await readFile(join(data, 'test.arrow'))).subarray(0, 1_000_000),
       (path) => `${path}: is not a readable Arrow IPC file (`,
     ],
-    ['a 3071-wide image column', async () => arrowFile(3071, new Uint8(), [1, 2]), (path) => `${path}: column "image" holds 3071 values per image, but its shape 32×32×3 needs 3072`],
+    [
+      'a 3071-wide image column',
+      async () => arrowFile(3071, new Uint8(), [1, 2]),
+      (path) => `${path}: column "image" holds 3071 values per image, but its shape 32×32×3 needs 3072`,
+    ],
     ['zero rows', async () => arrowFile(3072, new Uint8(), []), (path) => `${path}: holds no images`],
-    ['negative labels', async () => arrowFile(3072, new Int8(), [3, -1]), (path) => `${path}: column "label" must be an unsigned integer (Uint8, Uint16 or Uint32), found Int8`],
+    [
+      'negative labels',
+      async () => arrowFile(3072, new Int8(), [3, -1]),
+      (path) => `${path}: column "label" must be an unsigned integer (Uint8, Uint16 or Uint32), found Int8`,
+    ],
   ];
 
   test.each(cases)('%s: train, evaluate and explore say what is wrong and leave it as it is', async (name, bytes, problem) => {
@@ -266,22 +346,35 @@ describe('4. a damaged dataset file is described, never prepared over', () => {
   });
 
   // prepare knows a folder it prepared itself (its files name CIFAR-10's raw files): the real dataset's.
-  test.runIf(source).each(cases)('%s: prepare leaves a damaged test.arrow of real CIFAR-10 as it is', async (name, bytes) => {
-    const cifar = join(dir, 'cifar-prepared');
-    if (!(await stat(cifar).catch(() => undefined))) expect((await runCli(['prepare', '--source', source!, '--data', cifar])).code).toBe(0);
-    const folder = await dataWithTestFile(cifar, `damaged-cifar-${name.replace(/ /g, '-')}`, await bytes());
-    const path = join(folder, 'test.arrow');
-    const before = await snapshot(folder);
-    const prepared = await runCli(['prepare', '--data', folder], { RXVISION_CIFAR10_SOURCE: source });
-    expect(prepared.code).toBe(1);
-    expect(prepared.stderr.trim()).toMatch(new RegExp(`^rxvision: ${escape(path)}: .*; left as it is \\(move it away, or prepare with force to replace it\\)$`));
-    expect(await snapshot(folder)).toEqual(before);
-  }, 120_000);
+  test.runIf(source).each(cases)(
+    '%s: prepare leaves a damaged test.arrow of real CIFAR-10 as it is',
+    async (name, bytes) => {
+      const cifar = join(dir, 'cifar-prepared');
+      if (!(await stat(cifar).catch(() => undefined)))
+        expect((await runCli(['prepare', '--source', source!, '--data', cifar])).code).toBe(0);
+      const folder = await dataWithTestFile(cifar, `damaged-cifar-${name.replace(/ /g, '-')}`, await bytes());
+      const path = join(folder, 'test.arrow');
+      const before = await snapshot(folder);
+      const prepared = await runCli(['prepare', '--data', folder], { RXVISION_CIFAR10_SOURCE: source });
+      expect(prepared.code).toBe(1);
+      expect(prepared.stderr.trim()).toMatch(
+        new RegExp(`^rxvision: ${escape(path)}: .*; left as it is \\(move it away, or prepare with force to replace it\\)$`),
+      );
+      expect(await snapshot(folder)).toEqual(before);
+    },
+    120_000,
+  );
 
   test('a 20000×20000 PNG is called too large, not "not a PNG"', async () => {
     const huge = join(dir, 'huge.png');
-    await sharp({ create: { width: 20000, height: 20000, channels: 3, background: 'white' }, limitInputPixels: false }).png().toFile(huge);
-    expectFailure(await runCli(['predict', '--model', run, '--backend', 'wasm', huge]), 1, `${huge}: 20000×20000 pixels is too large (at most 268 megapixels)`);
+    await sharp({ create: { width: 20000, height: 20000, channels: 3, background: 'white' }, limitInputPixels: false })
+      .png()
+      .toFile(huge);
+    expectFailure(
+      await runCli(['predict', '--model', run, '--backend', 'wasm', huge]),
+      1,
+      `${huge}: 20000×20000 pixels is too large (at most 268 megapixels)`,
+    );
   });
 });
 
@@ -294,7 +387,11 @@ describe('5. no silently wrong results', () => {
   });
 
   test('a --limit too small to hold out validation images', async () => {
-    expectFailure(await runCli(['train', '--data', data, '--limit', '4', '--out', join(dir, 'never')]), 1, '--limit must be at least 10 (a tenth is held out for validation), got "4"');
+    expectFailure(
+      await runCli(['train', '--data', data, '--limit', '4', '--out', join(dir, 'never')]),
+      1,
+      '--limit must be at least 10 (a tenth is held out for validation), got "4"',
+    );
   });
 
   test.each([
@@ -308,17 +405,20 @@ describe('5. no silently wrong results', () => {
 });
 
 describe('6. what killed runs left behind', () => {
-  test.runIf(source)('the next prepare of real CIFAR-10 into the folder removes what earlier writers left (their claims are gone), whatever pid or token names it', async () => {
-    const pid = deadPid();
-    const cifar = join(dir, 'cifar');
-    const first = await runCli(['prepare', '--source', source!, '--data', cifar]);
-    expect(first.code, first.stderr).toBe(0);
-    await writeFile(join(cifar, `train.arrow.${pid}.tmp`), 'half a file, named as rxvision named them before claims');
-    await writeFile(join(cifar, 'test.arrow.0123456789abcdef.tmp'), 'half a file of a lost claim');
-    const prepared = await runCli(['prepare', '--data', cifar]);
-    expect(prepared.code, prepared.stderr).toBe(0);
-    expect((await readdir(cifar)).sort()).toEqual(['test.arrow', 'train.arrow']);
-  });
+  test.runIf(source)(
+    'the next prepare of real CIFAR-10 into the folder removes what earlier writers left (their claims are gone), whatever pid or token names it',
+    async () => {
+      const pid = deadPid();
+      const cifar = join(dir, 'cifar');
+      const first = await runCli(['prepare', '--source', source!, '--data', cifar]);
+      expect(first.code, first.stderr).toBe(0);
+      await writeFile(join(cifar, `train.arrow.${pid}.tmp`), 'half a file, named as rxvision named them before claims');
+      await writeFile(join(cifar, 'test.arrow.0123456789abcdef.tmp'), 'half a file of a lost claim');
+      const prepared = await runCli(['prepare', '--data', cifar]);
+      expect(prepared.code, prepared.stderr).toBe(0);
+      expect((await readdir(cifar)).sort()).toEqual(['test.arrow', 'train.arrow']);
+    },
+  );
 
   test('the next train into a run folder removes what earlier writers left (their claims are gone), whatever pid or token names it', async () => {
     const pid = deadPid();
@@ -340,7 +440,11 @@ describe('6. what killed runs left behind', () => {
       const temporary = claim.temporaryPath(join(held, 'history.json'));
       await writeFile(temporary, '[');
       const result = await runCli(['train', '--resume', held, '--backend', 'wasm']);
-      expectFailure(result, 75, `${held} is being written by train (pid ${process.pid} on host ${hostname()}, since ${claim.holder.since}); wait for it to finish or stop it`);
+      expectFailure(
+        result,
+        75,
+        `${held} is being written by train (pid ${process.pid} on host ${hostname()}, since ${claim.holder.since}); wait for it to finish or stop it`,
+      );
       expect(await readFile(temporary, 'utf8')).toBe('[');
     } finally {
       await claim.release();
@@ -365,7 +469,9 @@ describe('every command with a broken input of each kind', () => {
     const notImage = join(dir, 'matrix-not-image.png');
     await writeFile(notImage, 'not an image');
     const image = join(dir, 'matrix-image.png');
-    await sharp({ create: { width: 32, height: 32, channels: 3, background: 'blue' } }).png().toFile(image);
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: 'blue' } })
+      .png()
+      .toFile(image);
     const out = (name: string) => join(dir, 'matrix-out', name);
     const noSource = { RXVISION_CIFAR10_SOURCE: missing };
 

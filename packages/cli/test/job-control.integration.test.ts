@@ -26,7 +26,12 @@ beforeAll(async () => {
   });
   await writeIdx(join(dir, 'images'), [rows, 16, 16], pixels);
   await writeIdx(join(dir, 'labels'), [rows], labels);
-  await prepareIdx({ images: join(dir, 'images'), labels: join(dir, 'labels'), classes: ['a', 'b', 'c', 'd'], out: join(dir, 'quarters.arrow') });
+  await prepareIdx({
+    images: join(dir, 'images'),
+    labels: join(dir, 'labels'),
+    classes: ['a', 'b', 'c', 'd'],
+    out: join(dir, 'quarters.arrow'),
+  });
   const experiment = {
     seed: 5,
     dataset: { type: 'arrow', train: 'quarters.arrow', test: 'quarters.arrow' },
@@ -49,7 +54,9 @@ function processesNaming(marker: string): number[] {
     .filter((name) => /^\d+$/.test(name))
     .filter((pid) => {
       try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((part) => part.includes(marker));
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+          .split('\0')
+          .some((part) => part.includes(marker));
       } catch {
         return false; // gone meanwhile
       }
@@ -71,7 +78,10 @@ class Terminal {
   screen = '';
 
   constructor() {
-    this.process = spawn('script', ['-qfec', 'bash --norc --noprofile -i', '/dev/null'], { env: { ...process.env, PS1: '$ ', TERM: 'dumb' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.process = spawn('script', ['-qfec', 'bash --norc --noprofile -i', '/dev/null'], {
+      env: { ...process.env, PS1: '$ ', TERM: 'dumb' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.process.stdout!.on('data', (chunk: Buffer) => (this.screen += chunk.toString()));
   }
 
@@ -84,7 +94,8 @@ class Terminal {
     for (;;) {
       const match = pattern.exec(this.screen);
       if (match) return match;
-      if (Date.now() > until) throw new Error(`no ${pattern} on the terminal within ${timeoutMs} ms; it shows:\n${this.screen.slice(-2000)}`);
+      if (Date.now() > until)
+        throw new Error(`no ${pattern} on the terminal within ${timeoutMs} ms; it shows:\n${this.screen.slice(-2000)}`);
       await sleep(50);
     }
   }
@@ -162,16 +173,21 @@ describe.runIf(process.platform === 'linux')('rxvision is one job to the shell',
     npx.stdout.on('data', (chunk: Buffer) => (said += chunk.toString()));
     npx.stderr.on('data', (chunk: Buffer) => (said += chunk.toString()));
     try {
-      for (const until = Date.now() + 120_000; !said.includes('Epoch [1]') && Date.now() < until; ) await sleep(50);
+      for (const until = Date.now() + 120_000; !said.includes('Epoch [1]') && Date.now() < until;) await sleep(50);
       expect(said).toContain('Epoch [1]');
       expect(processesNaming(out).length).toBeGreaterThan(1); // npm, its shell and rxvision
       npx.kill('SIGTERM');
-      for (const until = Date.now() + 60_000; processesNaming(out).length > 0 && Date.now() < until; ) await sleep(100);
+      for (const until = Date.now() + 60_000; processesNaming(out).length > 0 && Date.now() < until;) await sleep(100);
       expect(processesNaming(out)).toEqual([]);
       expect(said).toContain('rxvision: SIGTERM: stopping after the current step and writing a checkpoint');
       const checkpoint = JSON.parse(await readFile(join(out, 'checkpoint', 'checkpoint.json'), 'utf8'));
       expect(checkpoint.position.epoch).toBeGreaterThanOrEqual(1);
-      expect(await readFile(join(out, 'summary.json')).then(() => 'finished', () => 'stopped')).toBe('stopped');
+      expect(
+        await readFile(join(out, 'summary.json')).then(
+          () => 'finished',
+          () => 'stopped',
+        ),
+      ).toBe('stopped');
     } finally {
       for (const pid of processesNaming(out)) process.kill(pid, 'SIGKILL');
     }
@@ -185,7 +201,10 @@ describe.runIf(process.platform === 'linux')('rxvision is one job to the shell',
     help.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const watcher = setInterval(() => {
       try {
-        children = Math.max(children, readFileSync(`/proc/${help.pid}/task/${help.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).length);
+        children = Math.max(
+          children,
+          readFileSync(`/proc/${help.pid}/task/${help.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).length,
+        );
       } catch {
         // exited
       }

@@ -23,24 +23,43 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rxvision-one-writer-'));
   await writeGreyBands(join(dir, 'bands.arrow'), 2000);
   experiment = join(dir, 'bands.json');
-  await writeFile(experiment, JSON.stringify({ dataset: { type: 'arrow', train: 'bands.arrow', test: 'bands.arrow' }, validation: 200, batchSize: 10, model: { type: 'mlp', hidden: [64] }, optimizer: { type: 'sgd', momentum: 0.9 }, schedule: [{ epochs: EPOCHS, learningRate: 0.01 }] }));
+  await writeFile(
+    experiment,
+    JSON.stringify({
+      dataset: { type: 'arrow', train: 'bands.arrow', test: 'bands.arrow' },
+      validation: 200,
+      batchSize: 10,
+      model: { type: 'mlp', hidden: [64] },
+      optimizer: { type: 'sgd', momentum: 0.9 },
+      schedule: [{ epochs: EPOCHS, learningRate: 0.01 }],
+    }),
+  );
 }, 60_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 /** A command started in the background: its exit, and the child once spawned. */
-function start(args: readonly string[], options: Omit<RunOptions, 'env' | 'onSpawn'> = {}): { exited: Promise<CliRun>; child: Promise<ChildProcess> } {
+function start(
+  args: readonly string[],
+  options: Omit<RunOptions, 'env' | 'onSpawn'> = {},
+): { exited: Promise<CliRun>; child: Promise<ChildProcess> } {
   let spawned!: (child: ChildProcess) => void;
   const child = new Promise<ChildProcess>((resolve) => (spawned = resolve));
   return { exited: runCli(args, {}, { ...options, onSpawn: spawned }), child };
 }
 
-
-const epochsIn = (run: string) => readFile(join(run, 'history.json'), 'utf8').then((text) => (JSON.parse(text) as unknown[]).length, () => 0);
+const epochsIn = (run: string) =>
+  readFile(join(run, 'history.json'), 'utf8').then(
+    (text) => (JSON.parse(text) as unknown[]).length,
+    () => 0,
+  );
 const train = ['--backend', 'wasm', '--threads', '1'];
-const refusal = (folder: string, purpose: string, pid: number, host = hostname()) => new RegExp(`^rxvision: ${folder} is being written by ${purpose} \\(pid ${pid} on host ${host}, since [0-9T:.Z-]+\\); wait for it to finish or stop it$`);
+const refusal = (folder: string, purpose: string, pid: number, host = hostname()) =>
+  new RegExp(
+    `^rxvision: ${folder} is being written by ${purpose} \\(pid ${pid} on host ${host}, since [0-9T:.Z-]+\\); wait for it to finish or stop it$`,
+  );
 
 describe('two trains, one run folder', () => {
-  test('a second train --out into a folder another trains in is refused in one line naming it (exit 75); the folder is the first run\'s alone', async () => {
+  test("a second train --out into a folder another trains in is refused in one line naming it (exit 75); the folder is the first run's alone", async () => {
     const run = join(dir, 'shared-out');
     const first = start(['train', '--config', experiment, '--out', run, ...train]);
     const { pid } = await first.child;
@@ -55,7 +74,11 @@ describe('two trains, one run folder', () => {
 
   test('two train --resume of one run at once: one resumes, the other is refused; every epoch is in the history once', async () => {
     const run = join(dir, 'shared-resume');
-    await runCli(['train', '--config', experiment, '--out', run, ...train], {}, { onStdout: (_out, child) => void epochsIn(run).then((n) => n >= 1 && child.kill('SIGINT')) });
+    await runCli(
+      ['train', '--config', experiment, '--out', run, ...train],
+      {},
+      { onStdout: (_out, child) => void epochsIn(run).then((n) => n >= 1 && child.kill('SIGINT')) },
+    );
     expect(await epochsIn(run)).toBeGreaterThanOrEqual(1);
     const first = start(['train', '--resume', run, ...train]);
     const { pid } = await first.child;
@@ -80,7 +103,9 @@ describe('two trains, one run folder', () => {
       process.kill(-pid!, 'SIGCONT');
       const woken = await frozen.exited;
       expect(woken.code).toBe(75);
-      expect(woken.stderr.trim().split('\n').at(-1)).toMatch(new RegExp(`^rxvision: lost ${run} to train \\(pid ${takerPid} on host ${hostname()}, since .+\\); stopped without writing more$`));
+      expect(woken.stderr.trim().split('\n').at(-1)).toMatch(
+        new RegExp(`^rxvision: lost ${run} to train \\(pid ${takerPid} on host ${hostname()}, since .+\\); stopped without writing more$`),
+      );
       const taken = await taker.exited;
       expect(taken.code, taken.stderr).toBe(0);
     } finally {
@@ -121,7 +146,9 @@ describe.runIf(isRoot)('containers and full disks (root: unshare, mount)', () =>
     }
     expect((await first.exited).code).toBe(0);
     expect((await readdir(data)).sort()).toEqual(['test.arrow', 'train.arrow']);
-    expect([(await openImageDataset(join(data, 'train.arrow'))).length, (await openImageDataset(join(data, 'test.arrow'))).length]).toEqual([60_000, 10_000]);
+    expect([(await openImageDataset(join(data, 'train.arrow'))).length, (await openImageDataset(join(data, 'test.arrow'))).length]).toEqual(
+      [60_000, 10_000],
+    );
   }, 120_000);
 
   test('a prepare frozen past its lock in one PID namespace loses the folder to one in another, which removes its temporaries; woken, it stops (exit 75)', async () => {
@@ -129,7 +156,10 @@ describe.runIf(isRoot)('containers and full disks (root: unshare, mount)', () =>
     await mkdir(data, { recursive: true });
     // Frozen the moment its temporary appears: mid-write.
     const watcher = watch(data);
-    const first = start(['prepare', '--dataset', 'fashion-mnist', '--data', data, '--lock-seconds', '1'], { pidNamespace: true, detached: true });
+    const first = start(['prepare', '--dataset', 'fashion-mnist', '--data', data, '--lock-seconds', '1'], {
+      pidNamespace: true,
+      detached: true,
+    });
     const { pid } = await first.child;
     await new Promise<void>((resolve) =>
       watcher.on('change', (_event, name) => {
@@ -150,7 +180,11 @@ describe.runIf(isRoot)('containers and full disks (root: unshare, mount)', () =>
     }
     const woken = await first.exited;
     expect(woken.code).toBe(75);
-    expect(woken.stderr.trim()).toMatch(new RegExp(`^rxvision: lost ${data} to another process, which has let it go since \\(this process did not refresh its claim in time: was it stopped\\?\\); stopped without writing more$`));
+    expect(woken.stderr.trim()).toMatch(
+      new RegExp(
+        `^rxvision: lost ${data} to another process, which has let it go since \\(this process did not refresh its claim in time: was it stopped\\?\\); stopped without writing more$`,
+      ),
+    );
     expect((await readdir(data)).sort()).toEqual(['test.arrow', 'train.arrow']);
     expect((await openImageDataset(join(data, 'train.arrow'))).length).toBe(60_000);
   }, 120_000);
@@ -160,7 +194,11 @@ describe.runIf(isRoot)('containers and full disks (root: unshare, mount)', () =>
     try {
       const result = await runCli(['prepare', '--dataset', 'fashion-mnist', '--data', disk.folder]);
       expect(result.code).toBe(1);
-      expect(result.stderr.trim()).toMatch(new RegExp(`^rxvision: no space left in ${disk.folder}: writing train\\.arrow needs about 47 MB; [\\d.]+ [KM]?B free; free some space \\(or write elsewhere\\) and run again$`));
+      expect(result.stderr.trim()).toMatch(
+        new RegExp(
+          `^rxvision: no space left in ${disk.folder}: writing train\\.arrow needs about 47 MB; [\\d.]+ [KM]?B free; free some space \\(or write elsewhere\\) and run again$`,
+        ),
+      );
       expect(await readdir(disk.folder)).toEqual([]);
       const { bavail, blocks } = await statfs(disk.folder);
       expect(bavail).toBe(blocks);
@@ -173,11 +211,22 @@ describe.runIf(isRoot)('containers and full disks (root: unshare, mount)', () =>
     const disk = await smallDisk('full-run', 160_000);
     try {
       const wide = join(dir, 'wide.json');
-      await writeFile(wide, JSON.stringify({ ...JSON.parse(await readFile(experiment, 'utf8')), dataset: { type: 'arrow', train: join(dir, 'bands.arrow'), test: join(dir, 'bands.arrow') }, model: { type: 'mlp', hidden: [256] } }));
+      await writeFile(
+        wide,
+        JSON.stringify({
+          ...JSON.parse(await readFile(experiment, 'utf8')),
+          dataset: { type: 'arrow', train: join(dir, 'bands.arrow'), test: join(dir, 'bands.arrow') },
+          model: { type: 'mlp', hidden: [256] },
+        }),
+      );
       const result = await runCli(['train', '--config', wide, '--out', disk.folder, ...train]);
       expect(result.code).toBe(1);
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
-      expect(result.stderr.trim()).toMatch(new RegExp(`^rxvision: no space left in ${disk.folder}: (a checkpoint|writing \\S+) needs about [\\d.]+ [KM]?B; [\\d.]+ [KM]?B free; free some space`));
+      expect(result.stderr.trim()).toMatch(
+        new RegExp(
+          `^rxvision: no space left in ${disk.folder}: (a checkpoint|writing \\S+) needs about [\\d.]+ [KM]?B; [\\d.]+ [KM]?B free; free some space`,
+        ),
+      );
       const left = await readdir(disk.folder);
       expect(left.filter((name) => name.endsWith('.tmp') || name.startsWith('writer.lock'))).toEqual([]);
     } finally {
@@ -185,4 +234,3 @@ describe.runIf(isRoot)('containers and full disks (root: unshare, mount)', () =>
     }
   }, 60_000);
 });
-

@@ -14,7 +14,14 @@ const NAMES = ['angular', 'bean_rust', 'healthy'];
 async function shard(path: string, rows: number, seed: number): Promise<void> {
   const labels = Array.from({ length: rows }, (_, r) => (r + seed) % 3);
   const images = await Promise.all(
-    labels.map(async (label, r) => ({ bytes: new Uint8Array(await sharp({ create: { width: 10, height: 10, channels: 3, background: { r: 60 * label + r, g: 200 - 60 * label, b: 90 } } }).jpeg().toBuffer()), path: `${r}.jpg` })),
+    labels.map(async (label, r) => ({
+      bytes: new Uint8Array(
+        await sharp({ create: { width: 10, height: 10, channels: 3, background: { r: 60 * label + r, g: 200 - 60 * label, b: 90 } } })
+          .jpeg()
+          .toBuffer(),
+      ),
+      path: `${r}.jpg`,
+    })),
   );
   const buffer = parquetWriteBuffer({
     schema: [
@@ -24,9 +31,17 @@ async function shard(path: string, rows: number, seed: number): Promise<void> {
       { name: 'path', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
       { name: 'label', type: 'INT64', repetition_type: 'OPTIONAL' },
     ],
-    columnData: [{ name: 'image', data: images }, { name: 'label', data: labels.map(BigInt) }],
+    columnData: [
+      { name: 'image', data: images },
+      { name: 'label', data: labels.map(BigInt) },
+    ],
     rowGroupSize: 16,
-    kvMetadata: [{ key: 'huggingface', value: JSON.stringify({ info: { features: { image: { _type: 'Image' }, label: { names: NAMES, _type: 'ClassLabel' } } } }) }],
+    kvMetadata: [
+      {
+        key: 'huggingface',
+        value: JSON.stringify({ info: { features: { image: { _type: 'Image' }, label: { names: NAMES, _type: 'ClassLabel' } } } }),
+      },
+    ],
   });
   await writeFile(path, new Uint8Array(buffer));
 }
@@ -54,11 +69,29 @@ describe('Hugging Face Parquet through the CLI', () => {
   });
 
   test('train --config with a parquet dataset prepares it on first use and trains', async () => {
-    await writeFile(join(dir, 'beans.json'), JSON.stringify({ dataset: { type: 'parquet', train: ['hub/train-00000-of-00002.parquet', 'hub/train-00001-of-00002.parquet'], test: 'hub/test-00000-of-00001.parquet', dataDir: 'beans', size: [8, 8] }, validation: 12, batchSize: 12, model: { type: 'mlp', hidden: [8] }, schedule: [{ epochs: 1, learningRate: 0.05 }] }));
+    await writeFile(
+      join(dir, 'beans.json'),
+      JSON.stringify({
+        dataset: {
+          type: 'parquet',
+          train: ['hub/train-00000-of-00002.parquet', 'hub/train-00001-of-00002.parquet'],
+          test: 'hub/test-00000-of-00001.parquet',
+          dataDir: 'beans',
+          size: [8, 8],
+        },
+        validation: 12,
+        batchSize: 12,
+        model: { type: 'mlp', hidden: [8] },
+        schedule: [{ epochs: 1, learningRate: 0.05 }],
+      }),
+    );
     const result = await runCli(['train', '--config', join(dir, 'beans.json'), '--backend', 'wasm', '--out', join(dir, 'run')]);
     expect(result.code, result.stderr).toBe(0);
     const summary = JSON.parse(await readFile(join(dir, 'run', 'summary.json'), 'utf8'));
-    expect(summary).toMatchObject({ architecture: 'mlp {"hidden":[8]} on 8×8×3 → 3 classes', split: { train: 48, validation: 12, test: 12 } });
+    expect(summary).toMatchObject({
+      architecture: 'mlp {"hidden":[8]} on 8×8×3 → 3 classes',
+      split: { train: 48, validation: 12, test: 12 },
+    });
     expect(Object.keys(summary.test.perClassAccuracy)).toEqual(NAMES);
     expect((await readdir(join(dir, 'beans'))).sort()).toEqual(['test.arrow', 'train.arrow']);
   }, 120_000);

@@ -21,18 +21,25 @@ test('predict in code and rxvision predict give the same probabilities for the s
   // A classifier saved from code, normalised colour input: its seeded weights give uneven probabilities.
   const model = createCnn({ inputShape: [12, 12, 3], classes: 3, blocks: [4], seed: 5 });
   const run = join(dir, 'run');
-  await saveClassifier(join(run, 'model'), asClassifier(model, { classes: ['red', 'green', 'blue'], normalize: { mean: [0.5, 0.4, 0.3], std: [0.2, 0.25, 0.3] } }));
+  await saveClassifier(
+    join(run, 'model'),
+    asClassifier(model, { classes: ['red', 'green', 'blue'], normalize: { mean: [0.5, 0.4, 0.3], std: [0.2, 0.25, 0.3] } }),
+  );
   model.dispose();
   const pixels = Uint8Array.from({ length: 12 * 12 * 3 }, (_, i) => (i * 53) % 256);
   const png = join(dir, 'image.png');
-  await sharp(Buffer.from(pixels), { raw: { width: 12, height: 12, channels: 3 } }).png().toFile(png);
+  await sharp(Buffer.from(pixels), { raw: { width: 12, height: 12, channels: 3 } })
+    .png()
+    .toFile(png);
 
   const classifier = await loadClassifier(join(run, 'model'));
   const inCode = await lastValueFrom(predict(classifier, { length: 1, shape: [12, 12, 3], image: () => pixels }));
   classifier.model.dispose();
   const cli = await runCli(['predict', '--model', run, '--backend', 'wasm', '--json', '--top', '3', png]);
   expect(cli.code, cli.stderr).toBe(0);
-  const byClass = Object.fromEntries((JSON.parse(cli.stdout).top as { class: string; probability: number }[]).map((r) => [r.class, r.probability]));
+  const byClass = Object.fromEntries(
+    (JSON.parse(cli.stdout).top as { class: string; probability: number }[]).map((r) => [r.class, r.probability]),
+  );
   expect(Math.max(...inCode) - Math.min(...inCode)).toBeGreaterThan(1e-3); // not a uniform answer that any preprocessing would give
   ['red', 'green', 'blue'].forEach((name, c) => expect(byClass[name]).toBeCloseTo(inCode[c]!, 6));
 }, 120_000);

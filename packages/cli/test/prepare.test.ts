@@ -21,7 +21,9 @@ describe('rxvision prepare', () => {
     const data = join(dir, 'data');
     const run = await runCli(['prepare', '--source', join(dir, 'missing.tar.gz'), '--data', data]);
     expect(run.code).toBe(1);
-    expect(run.stderr.trim()).toBe(`rxvision: ${join(dir, 'missing.tar.gz')}: does not exist (expected a .tar.gz file, a cifar-10-batches-bin folder or a URL)`);
+    expect(run.stderr.trim()).toBe(
+      `rxvision: ${join(dir, 'missing.tar.gz')}: does not exist (expected a .tar.gz file, a cifar-10-batches-bin folder or a URL)`,
+    );
     expect(await readdir(data).catch(() => [])).toEqual([]);
   });
 
@@ -30,7 +32,9 @@ describe('rxvision prepare', () => {
     await writeFile(source, 'plain text, not gzip');
     const run = await runCli(['prepare', '--source', source, '--data', join(dir, 'data')]);
     expect(run.code).toBe(1);
-    expect(run.stderr.trim().split('\n')).toEqual([`rxvision: ${source}: is not a gzip file (it does not start with the gzip magic bytes 1f 8b)`]);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      `rxvision: ${source}: is not a gzip file (it does not start with the gzip magic bytes 1f 8b)`,
+    ]);
     await expect(readdir(join(dir, 'data'))).rejects.toThrow(/ENOENT/); // the folder prepare made is gone again
   });
 

@@ -13,8 +13,14 @@ describe('reportError', () => {
     class NewPackageError extends RxvisionError {
       override readonly name = 'NewPackageError';
     }
-    expect(reportError(new NewPackageError('photos/cat.heic: HEIC is not read; convert it to JPEG'))).toEqual({ line: 'rxvision: photos/cat.heic: HEIC is not read; convert it to JPEG', exitCode: 1 });
-    expect(reportError(new DatasetError('data/train.arrow', 'does not exist'))).toEqual({ line: 'rxvision: data/train.arrow: does not exist', exitCode: 1 });
+    expect(reportError(new NewPackageError('photos/cat.heic: HEIC is not read; convert it to JPEG'))).toEqual({
+      line: 'rxvision: photos/cat.heic: HEIC is not read; convert it to JPEG',
+      exitCode: 1,
+    });
+    expect(reportError(new DatasetError('data/train.arrow', 'does not exist'))).toEqual({
+      line: 'rxvision: data/train.arrow: does not exist',
+      exitCode: 1,
+    });
   });
 
   test('the kind sets the exit code: busy 75, paused 76, interrupted by its signal', () => {
@@ -25,6 +31,9 @@ describe('reportError', () => {
   });
 
   test('anything else is an internal error, exit 70', () => {
-    expect(reportError(new TypeError("Cannot read properties of null (reading 'toFixed')"))).toEqual({ line: expect.stringMatching(/^rxvision: internal error: Cannot read properties of null \(reading 'toFixed'\)/), exitCode: 70 });
+    expect(reportError(new TypeError("Cannot read properties of null (reading 'toFixed')"))).toEqual({
+      line: expect.stringMatching(/^rxvision: internal error: Cannot read properties of null \(reading 'toFixed'\)/),
+      exitCode: 70,
+    });
   });
 });

@@ -18,7 +18,8 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 /** A training run stopped by `signal` inside its second epoch (`times` signals). */
-const interruptedRun = (out: string, signal: NodeJS.Signals, times = 1): Promise<CliRun> => runCliInterrupted(['train', '--data', data, '--out', out, ...settings], { signal, times });
+const interruptedRun = (out: string, signal: NodeJS.Signals, times = 1): Promise<CliRun> =>
+  runCliInterrupted(['train', '--data', data, '--out', out, ...settings], { signal, times });
 
 const withoutSeconds = (history: Array<Record<string, unknown>>) => history.map(({ seconds: _seconds, ...row }) => row);
 
@@ -36,12 +37,27 @@ describe('interrupt and resume', () => {
     const checkpoint = JSON.parse(await readFile(join(run, 'checkpoint', 'checkpoint.json'), 'utf8'));
     expect(checkpoint.position.epoch).toBe(2);
     expect(checkpoint.position.step).toBeGreaterThan(0); // stopped inside epoch 2
-    expect(checkpoint.config.experiment).toMatchObject({ dataset: { type: 'cifar10', dataDir: data }, limit: 5000, validation: 0.1, model: { type: 'tutorial' } });
+    expect(checkpoint.config.experiment).toMatchObject({
+      dataset: { type: 'cifar10', dataDir: data },
+      limit: 5000,
+      validation: 0.1,
+      model: { type: 'tutorial' },
+    });
     // A checkpoint written before experiment files (format 1: the tutorial's settings) resumes too.
     const legacy = join(dir, 'legacy');
     await cp(run, legacy, { recursive: true });
     const legacyFile = join(legacy, 'checkpoint', 'checkpoint.json');
-    const tutorialConfig = { data, schedule: [{ epochs: 2, learningRate: 0.05 }, { epochs: 1, learningRate: 0.01 }], batchSize: 128, seed: 43, outputRelu: true, limit: 5000 };
+    const tutorialConfig = {
+      data,
+      schedule: [
+        { epochs: 2, learningRate: 0.05 },
+        { epochs: 1, learningRate: 0.01 },
+      ],
+      batchSize: 128,
+      seed: 43,
+      outputRelu: true,
+      limit: 5000,
+    };
     await writeFile(legacyFile, JSON.stringify({ ...checkpoint, format: 1, config: tutorialConfig }));
 
     const second = await runCli(['train', '--resume', run, '--backend', 'wasm']);
@@ -77,7 +93,10 @@ describe('interrupt and resume', () => {
     const run = join(dir, 'adamw-interrupted');
     const first = await runCliInterrupted(['train', '--config', config, '--out', run, ...onednn], { afterMs: 1000 });
     expect(first.code, first.stderr).toBe(130);
-    expect(JSON.parse(await readFile(join(run, 'checkpoint', 'checkpoint.json'), 'utf8')).position).toMatchObject({ epoch: 2, step: expect.any(Number) });
+    expect(JSON.parse(await readFile(join(run, 'checkpoint', 'checkpoint.json'), 'utf8')).position).toMatchObject({
+      epoch: 2,
+      step: expect.any(Number),
+    });
     const second = await runCli(['train', '--resume', run, ...onednn]);
     expect(second.code, second.stderr).toBe(0);
     const read = async (folder: string, file: string) => JSON.parse(await readFile(join(folder, file), 'utf8'));
@@ -111,7 +130,10 @@ describe('interrupt and resume', () => {
     const file = join(newer, 'checkpoint', 'checkpoint.json');
     await writeFile(file, JSON.stringify({ ...JSON.parse(await readFile(file, 'utf8')), format: CHECKPOINT_FORMAT + 1 }));
     let result = await runCli(['train', '--resume', newer, '--backend', 'wasm']);
-    expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: ${file}: written in checkpoint format ${CHECKPOINT_FORMAT + 1}, newer than this rxvision reads (${CHECKPOINT_FORMAT}); upgrade rxvision`]);
+    expect([result.code, result.stderr.trim()]).toEqual([
+      1,
+      `rxvision: ${file}: written in checkpoint format ${CHECKPOINT_FORMAT + 1}, newer than this rxvision reads (${CHECKPOINT_FORMAT}); upgrade rxvision`,
+    ]);
 
     const other = join(dir, 'other');
     await cp(run, other, { recursive: true });
@@ -131,9 +153,24 @@ describe('interrupt and resume', () => {
   test('a loss that overflows stops the run with epoch and step, keeping the last good checkpoint', async () => {
     const run = join(dir, 'overflow');
     // Plain logits and an absurd learning rate in the second phase: the weights overflow float32.
-    const result = await runCli(['train', '--data', data, '--out', run, '--schedule', '1@0.05,1@1e38', '--no-output-relu', '--limit', '1280', '--backend', 'wasm']);
+    const result = await runCli([
+      'train',
+      '--data',
+      data,
+      '--out',
+      run,
+      '--schedule',
+      '1@0.05,1@1e38',
+      '--no-output-relu',
+      '--limit',
+      '1280',
+      '--backend',
+      'wasm',
+    ]);
     expect(result.code).toBe(1);
-    expect(result.stderr.trim()).toMatch(/^rxvision: the training loss became (NaN|Infinity|-Infinity) at epoch 2, step \d+; stopped \(lower the learning rate\?\)$/);
+    expect(result.stderr.trim()).toMatch(
+      /^rxvision: the training loss became (NaN|Infinity|-Infinity) at epoch 2, step \d+; stopped \(lower the learning rate\?\)$/,
+    );
     const checkpoint = JSON.parse(await readFile(join(run, 'checkpoint', 'checkpoint.json'), 'utf8'));
     expect(checkpoint.position).toMatchObject({ epoch: 2, step: 0 });
     expect(checkpoint.history).toHaveLength(1);
@@ -141,6 +178,9 @@ describe('interrupt and resume', () => {
 
   test('--resume of a folder without a checkpoint says so', async () => {
     const result = await runCli(['train', '--resume', join(dir, 'nothing-here')]);
-    expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: ${join(dir, 'nothing-here')}: no checkpoint to resume from (expected ${join(dir, 'nothing-here', 'checkpoint', 'checkpoint.json')})`]);
+    expect([result.code, result.stderr.trim()]).toEqual([
+      1,
+      `rxvision: ${join(dir, 'nothing-here')}: no checkpoint to resume from (expected ${join(dir, 'nothing-here', 'checkpoint', 'checkpoint.json')})`,
+    ]);
   });
 });

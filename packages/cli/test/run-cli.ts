@@ -39,11 +39,19 @@ export function runNode(args: readonly string[], options: RunOptions = {}): Prom
         ? ['setpriv', ['--bounding-set', '-dac_override,-dac_read_search', process.execPath, ...args]]
         : [process.execPath, args];
     if (options.hostname !== undefined || options.pidNamespace) {
-      const namespaces = [...(options.hostname !== undefined ? ['--uts'] : []), ...(options.pidNamespace ? ['--pid', '--fork', '--kill-child'] : [])];
+      const namespaces = [
+        ...(options.hostname !== undefined ? ['--uts'] : []),
+        ...(options.pidNamespace ? ['--pid', '--fork', '--kill-child'] : []),
+      ];
       const setHostname = options.hostname !== undefined ? `hostname '${options.hostname}' && ` : '';
       [command, commandArgs] = ['unshare', [...namespaces, 'sh', '-c', `${setHostname}exec "$@"`, 'sh', command, ...commandArgs]];
     }
-    const child = spawn(command, commandArgs, { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached === true });
+    const child = spawn(command, commandArgs, {
+      env: { ...process.env, ...options.env },
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.detached === true,
+    });
     options.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
@@ -69,13 +77,20 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, opt
  * Runs `rxvision` and sends `signal` once it has printed its first epoch line and `afterMs` passed
  * (`times` signals, 50 ms apart): a run stopped inside its second epoch.
  */
-export function runCliInterrupted(args: readonly string[], { signal = 'SIGINT', afterMs = 1500, times = 1 }: { signal?: NodeJS.Signals; afterMs?: number; times?: number } = {}): Promise<CliRun> {
+export function runCliInterrupted(
+  args: readonly string[],
+  { signal = 'SIGINT', afterMs = 1500, times = 1 }: { signal?: NodeJS.Signals; afterMs?: number; times?: number } = {},
+): Promise<CliRun> {
   let sent = false;
-  return runCli(args, {}, {
-    onStdout: (stdout, child) => {
-      if (sent || !stdout.includes('Epoch [1]')) return;
-      sent = true;
-      for (let i = 0; i < times; i++) setTimeout(() => child.kill(signal), afterMs + 50 * i);
+  return runCli(
+    args,
+    {},
+    {
+      onStdout: (stdout, child) => {
+        if (sent || !stdout.includes('Epoch [1]')) return;
+        sent = true;
+        for (let i = 0; i < times; i++) setTimeout(() => child.kill(signal), afterMs + 50 * i);
+      },
     },
-  });
+  );
 }

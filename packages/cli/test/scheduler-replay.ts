@@ -7,7 +7,15 @@ import { expect } from 'vitest';
 /** Each trial's epochs and why it ended: the decisions a sweep's scheduler made. */
 export async function sweepDecisions(out: string): Promise<Record<string, { epochs: number; ended: string }>> {
   const record = (await readSweepRecord(out))!;
-  const entries = await Promise.all(record.trials.map(async ({ name }) => [name, { epochs: (await readHistory(join(out, name))).length, ended: (await readSummary(join(out, name)))?.ended ?? 'completed' }] as const));
+  const entries = await Promise.all(
+    record.trials.map(
+      async ({ name }) =>
+        [
+          name,
+          { epochs: (await readHistory(join(out, name))).length, ended: (await readSummary(join(out, name)))?.ended ?? 'completed' },
+        ] as const,
+    ),
+  );
   return Object.fromEntries(entries);
 }
 
@@ -20,13 +28,23 @@ export async function sweepDecisions(out: string): Promise<Record<string, { epoc
 export async function expectSchedulerFollowed(out: string): Promise<number> {
   const record = (await readSweepRecord(out))!;
   expect(record.scheduler).toBeDefined();
-  const trials = await Promise.all(record.trials.map(async ({ name }) => ({ history: await readHistory(join(out, name)), summary: await readSummary(join(out, name)), done: true })));
+  const trials = await Promise.all(
+    record.trials.map(async ({ name }) => ({
+      history: await readHistory(join(out, name)),
+      summary: await readSummary(join(out, name)),
+      done: true,
+    })),
+  );
   let stopped = 0;
   record.trials.forEach(({ name, epochs }, i) => {
     const { history, summary } = trials[i]!;
     const scheduler = trialScheduler(record.scheduler!, epochs!);
-    expect(history.map((r) => r.epoch), name).toEqual(Array.from({ length: history.length }, (_, e) => e + 1));
-    for (let e = 1; e < history.length; e++) expect(decide(scheduler, trials, i, history.slice(0, e)), `${name} after epoch ${e}`).toBe('continue');
+    expect(
+      history.map((r) => r.epoch),
+      name,
+    ).toEqual(Array.from({ length: history.length }, (_, e) => e + 1));
+    for (let e = 1; e < history.length; e++)
+      expect(decide(scheduler, trials, i, history.slice(0, e)), `${name} after epoch ${e}`).toBe('continue');
     expect(summary, `${name} finished`).toBeDefined();
     if (history.length < epochs!) {
       expect(decide(scheduler, trials, i, history), `${name} after epoch ${history.length}`).toBe('stop');

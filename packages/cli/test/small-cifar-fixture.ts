@@ -8,10 +8,20 @@ import { ImageDatasetWriter } from '@rxvision/dataset/node';
  * its ten classes, the test split balanced) for the commands that need no real CIFAR-10: class c is
  * a brighter 8×8 block at its own place on a textured background, learnable within an epoch.
  */
-export async function writeSmallCifar(dataDir: string, rows: { train: number; test: number } = { train: 2000, test: 1000 }): Promise<string> {
+export async function writeSmallCifar(
+  dataDir: string,
+  rows: { train: number; test: number } = { train: 2000, test: 1000 },
+): Promise<string> {
   await mkdir(dataDir, { recursive: true });
-  for (const [split, count, salt] of [['train', rows.train, 0], ['test', rows.test, 7]] as const) {
-    const writer = await ImageDatasetWriter.create(join(dataDir, `${split}.arrow`), { classes: CIFAR10.classes, shape: [32, 32, 3], rows: count });
+  for (const [split, count, salt] of [
+    ['train', rows.train, 0],
+    ['test', rows.test, 7],
+  ] as const) {
+    const writer = await ImageDatasetWriter.create(join(dataDir, `${split}.arrow`), {
+      classes: CIFAR10.classes,
+      shape: [32, 32, 3],
+      rows: count,
+    });
     for (let row = 0; row < count; row++) {
       const label = row % 10;
       const [blockY, blockX] = [8 * Math.floor(label / 4), 8 * (label % 4)];
@@ -19,7 +29,8 @@ export async function writeSmallCifar(dataDir: string, rows: { train: number; te
       for (let y = 0; y < 32; y++) {
         for (let x = 0; x < 32; x++) {
           const inBlock = y >= blockY && y < blockY + 8 && x >= blockX && x < blockX + 8;
-          for (let c = 0; c < 3; c++) pixels[(y * 32 + x) * 3 + c] = (inBlock ? 150 : 30) + ((row * 31 + salt + y * 7 + x * 3 + c * 11) % 80);
+          for (let c = 0; c < 3; c++)
+            pixels[(y * 32 + x) * 3 + c] = (inBlock ? 150 : 30) + ((row * 31 + salt + y * 7 + x * 3 + c * 11) % 80);
         }
       }
       await writer.append(pixels, label);

@@ -19,15 +19,36 @@ beforeAll(async () => {
   redis = await startRedisServer();
   dir = await mkdtemp(join(tmpdir(), 'rxvision-sweep-queue-'));
   await writeGreyBands(join(dir, 'bands.arrow'), 3000);
-  const base = { dataset: { type: 'arrow', train: 'bands.arrow', test: 'bands.arrow' }, validation: 300, batchSize: 10, model: { type: 'mlp', hidden: [64] }, optimizer: { type: 'sgd' }, schedule: [{ epochs: EPOCHS, learningRate: 0.01 }] };
+  const base = {
+    dataset: { type: 'arrow', train: 'bands.arrow', test: 'bands.arrow' },
+    validation: 300,
+    batchSize: 10,
+    model: { type: 'mlp', hidden: [64] },
+    optimizer: { type: 'sgd' },
+    schedule: [{ epochs: EPOCHS, learningRate: 0.01 }],
+  };
   await writeFile(join(dir, 'four.json'), JSON.stringify({ base, grid: { seed: [1, 2], 'optimizer.momentum': [0.5, 0.9] } }));
   await writeFile(join(dir, 'two.json'), JSON.stringify({ base, grid: { seed: [3, 4] } }));
   // Longer trials, so that a cancel lands mid-trial however busy the machine is.
-  await writeFile(join(dir, 'cancel.json'), JSON.stringify({ base: { ...base, schedule: [{ epochs: 2 * EPOCHS, learningRate: 0.01 }] }, grid: { seed: [5, 6] } }));
+  await writeFile(
+    join(dir, 'cancel.json'),
+    JSON.stringify({ base: { ...base, schedule: [{ epochs: 2 * EPOCHS, learningRate: 0.01 }] }, grid: { seed: [5, 6] } }),
+  );
   // ASHA over six rates, three of which cannot learn: rungs at epochs 1, 2 and 4 of 6.
   const schedules = [0.01, 1e-7, 0.02, 1e-7, 0.005, 1e-7].map((learningRate) => [{ epochs: EPOCHS, learningRate }]);
-  await writeFile(join(dir, 'asha.json'), JSON.stringify({ base, grid: { schedule: schedules }, concurrency: 2, scheduler: { type: 'asha', gracePeriod: 1, reductionFactor: 2 } }));
-  await writeFile(join(dir, 'failing.json'), JSON.stringify({ base: { ...base, schedule: [{ epochs: 1, learningRate: 0.01 }] }, grid: { batchSize: [10, 100_000] } }));
+  await writeFile(
+    join(dir, 'asha.json'),
+    JSON.stringify({
+      base,
+      grid: { schedule: schedules },
+      concurrency: 2,
+      scheduler: { type: 'asha', gracePeriod: 1, reductionFactor: 2 },
+    }),
+  );
+  await writeFile(
+    join(dir, 'failing.json'),
+    JSON.stringify({ base: { ...base, schedule: [{ epochs: 1, learningRate: 0.01 }] }, grid: { batchSize: [10, 100_000] } }),
+  );
 }, 60_000);
 afterAll(async () => {
   await redis?.stop();
@@ -43,12 +64,19 @@ interface WorkerProcess {
 }
 const workers: WorkerProcess[] = [];
 /** The parent of a process of this PID namespace (from /proc), or undefined once it is gone. */
-const parentOf = (pid: number) => readFile(`/proc/${pid}/stat`, 'utf8').then((stat) => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]), () => undefined);
+const parentOf = (pid: number) =>
+  readFile(`/proc/${pid}/stat`, 'utf8').then(
+    (stat) => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]),
+    () => undefined,
+  );
 /**
  * A worker; `hostname` puts it in a UTS namespace of that name, as on another machine, and in a
  * process group of its own; `queue` and `env` for another Redis than the tests'.
  */
-function startWorker(lockSeconds: number, { hostname, queue = redis.url, env = {} }: { hostname?: string; queue?: string; env?: NodeJS.ProcessEnv } = {}): WorkerProcess {
+function startWorker(
+  lockSeconds: number,
+  { hostname, queue = redis.url, env = {} }: { hostname?: string; queue?: string; env?: NodeJS.ProcessEnv } = {},
+): WorkerProcess {
   let output = '';
   let announce!: (pid: number) => void;
   const pid = new Promise<number>((resolve) => (announce = resolve));
@@ -75,19 +103,46 @@ afterEach(async () => {
   }
 });
 
-const history = async (run: string) => JSON.parse(await readFile(join(run, 'history.json'), 'utf8').catch(() => '[]')) as { epoch: number; trainLoss: number; valLoss: number; valAccuracy: number; learningRate: number }[];
+const history = async (run: string) =>
+  JSON.parse(await readFile(join(run, 'history.json'), 'utf8').catch(() => '[]')) as {
+    epoch: number;
+    trainLoss: number;
+    valLoss: number;
+    valAccuracy: number;
+    learningRate: number;
+  }[];
 /** A history without its timings: what must match to the last bit. */
-const figures = async (run: string) => (await history(run)).map(({ epoch, trainLoss, valLoss, valAccuracy, learningRate }) => ({ epoch, trainLoss, valLoss, valAccuracy, learningRate }));
-const exists = (path: string) => access(path).then(() => true, () => false);
+const figures = async (run: string) =>
+  (await history(run)).map(({ epoch, trainLoss, valLoss, valAccuracy, learningRate }) => ({
+    epoch,
+    trainLoss,
+    valLoss,
+    valAccuracy,
+    learningRate,
+  }));
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const count = (text: string, part: string) => text.split(part).length - 1;
-
 
 /** Each trial trained alone, as `train --config` of its trial file: the reference histories. */
 async function expectSameAsAlone(out: string, trials: readonly string[]) {
   for (const trial of trials) {
     const alone = join(dir, 'alone', `${out.split('/').at(-1)}-${trial}`);
-    const result = await runCli(['train', '--config', join(out, 'trials', `${trial}.json`), '--out', alone, '--backend', 'wasm', '--threads', '1']);
+    const result = await runCli([
+      'train',
+      '--config',
+      join(out, 'trials', `${trial}.json`),
+      '--out',
+      alone,
+      '--backend',
+      'wasm',
+      '--threads',
+      '1',
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const reference = await figures(alone);
     expect(reference).toHaveLength(EPOCHS);
@@ -135,7 +190,10 @@ describe('rxvision sweep --queue and rxvision worker (a real redis-server)', () 
     await expectSameAsAlone(out, trials);
 
     const status = await runCli(['sweep', 'status', out]);
-    const rows = status.stdout.trim().split('\n').filter((line) => line.startsWith('trial-'));
+    const rows = status.stdout
+      .trim()
+      .split('\n')
+      .filter((line) => line.startsWith('trial-'));
     expect(rows).toHaveLength(4);
     expect(rows.every((line) => /\sfinished\s/.test(line))).toBe(true);
   }, 400_000);
@@ -152,7 +210,11 @@ describe('rxvision sweep --queue and rxvision worker (a real redis-server)', () 
     const [first, second] = [startWorker(3), startWorker(3)];
     const pids = await Promise.all([first.pid, second.pid]);
     let sweepChild: ChildProcess | undefined;
-    const sweep = runCli(['sweep', join(dir, 'asha.json'), '--out', out, '--queue', redis.url], {}, { onSpawn: (child) => (sweepChild = child) });
+    const sweep = runCli(
+      ['sweep', join(dir, 'asha.json'), '--out', out, '--queue', redis.url],
+      {},
+      { onSpawn: (child) => (sweepChild = child) },
+    );
     // A trial that goes all the way, in training past its first epoch: kill its worker, then the sweep command.
     const [victim, victimPid] = await waitFor(async () => {
       for (const trial of trials.filter((name) => reference[name]!.epochs === EPOCHS)) {
@@ -176,7 +238,9 @@ describe('rxvision sweep --queue and rxvision worker (a real redis-server)', () 
     // No epoch trained twice: each epoch line at most once across the workers' logs.
     const logs = first.output() + second.output() + third.output();
     expect(logs).toContain(`${out}: ${victim}: resuming from its checkpoint`);
-    for (const trial of trials) for (let epoch = 1; epoch <= EPOCHS; epoch++) expect(count(logs, `${out}: ${trial}: epoch ${epoch},`), `${trial} epoch ${epoch}`).toBeLessThanOrEqual(1);
+    for (const trial of trials)
+      for (let epoch = 1; epoch <= EPOCHS; epoch++)
+        expect(count(logs, `${out}: ${trial}: epoch ${epoch},`), `${trial} epoch ${epoch}`).toBeLessThanOrEqual(1);
   }, 400_000);
 
   test('Redis going away for seconds mid-sweep loses no trial and runs none twice', async () => {
@@ -185,7 +249,13 @@ describe('rxvision sweep --queue and rxvision worker (a real redis-server)', () 
     const workerProcesses = [startWorker(10), startWorker(10)];
     await Promise.all(workerProcesses.map((worker) => worker.pid));
     const sweep = runCli(['sweep', join(dir, 'two.json'), '--out', out, '--queue', redis.url]);
-    await waitFor(async () => ((await Promise.all(trials.map(async (trial) => (await history(join(out, trial))).length))).every((epochs) => epochs >= 1) ? true : undefined), 'both trials training');
+    await waitFor(
+      async () =>
+        (await Promise.all(trials.map(async (trial) => (await history(join(out, trial))).length))).every((epochs) => epochs >= 1)
+          ? true
+          : undefined,
+      'both trials training',
+    );
     await redis.kill();
     await sleep(3000);
     await redis.start();
@@ -206,7 +276,9 @@ describe('rxvision sweep --queue and rxvision worker (a real redis-server)', () 
     await worker.pid;
     const result = await runCli(['sweep', join(dir, 'failing.json'), '--out', out, '--queue', redis.url]);
     expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: 1 of 2 trials failed (reasons above); the others are in ${out}`]);
-    expect(result.stdout).toContain(`trial-001 (batchSize=100000): failed: ${join(dir, 'failing', 'trials', 'trial-001.json')}: batchSize: 100000 is larger than the training split (2700 images)`);
+    expect(result.stdout).toContain(
+      `trial-001 (batchSize=100000): failed: ${join(dir, 'failing', 'trials', 'trial-001.json')}: batchSize: 100000 is larger than the training split (2700 images)`,
+    );
     expect(result.stdout).toMatch(/^trial-000 \(batchSize=10\): finished$/m);
     expect(count(worker.output(), `${out}: trial-001: started`)).toBe(1);
     const record = JSON.parse(await readFile(join(out, 'sweep.json'), 'utf8')) as { states: Record<string, { state: string }> };
@@ -227,7 +299,10 @@ describe('rxvision sweep --queue and rxvision worker (a real redis-server)', () 
     }, 'both trials queued');
     expect(waiting).toHaveLength(2);
     startWorker(5);
-    await waitFor(async () => ((await statusRows()).rows.some((row) => /\srunning( \(\d+ epochs\))?\s*/.test(row)) ? true : undefined), 'a trial running');
+    await waitFor(
+      async () => ((await statusRows()).rows.some((row) => /\srunning( \(\d+ epochs\))?\s*/.test(row)) ? true : undefined),
+      'a trial running',
+    );
     expect((await sweep).code).toBe(0);
 
     await redis.kill();
@@ -276,34 +351,50 @@ describe('rxvision sweep --queue and rxvision worker (a real redis-server)', () 
     for (const trial of trials) await expectOneWritersRun(join(out, trial), 2 * EPOCHS);
   }, 300_000);
 
-  test.runIf(process.getuid?.() === 0)('a worker frozen (SIGSTOP, with its trial) past its lock on one host: a worker on another host takes the trial over and finishes it; the frozen one, woken, writes nothing more (root: unshare --uts)', async () => {
-    const out = join(dir, 'frozen');
-    const trials = ['trial-000', 'trial-001'];
-    const [frozen, other] = [startWorker(2, { hostname: 'host-a' }), startWorker(2, { hostname: 'host-b' })];
-    const frozenPid = await frozen.pid;
-    await other.pid;
-    const sweep = runCli(['sweep', join(dir, 'two.json'), '--out', out, '--queue', redis.url]);
-    const victim = await waitFor(async () => {
-      for (const trial of trials) {
-        const holder = await folderHolder(join(out, trial));
-        const epochs = (await history(join(out, trial))).length;
-        if (holder?.host === 'host-a' && epochs >= 1 && epochs < EPOCHS - 1) return trial;
+  test.runIf(process.getuid?.() === 0)(
+    'a worker frozen (SIGSTOP, with its trial) past its lock on one host: a worker on another host takes the trial over and finishes it; the frozen one, woken, writes nothing more (root: unshare --uts)',
+    async () => {
+      const out = join(dir, 'frozen');
+      const trials = ['trial-000', 'trial-001'];
+      const [frozen, other] = [startWorker(2, { hostname: 'host-a' }), startWorker(2, { hostname: 'host-b' })];
+      const frozenPid = await frozen.pid;
+      await other.pid;
+      const sweep = runCli(['sweep', join(dir, 'two.json'), '--out', out, '--queue', redis.url]);
+      const victim = await waitFor(async () => {
+        for (const trial of trials) {
+          const holder = await folderHolder(join(out, trial));
+          const epochs = (await history(join(out, trial))).length;
+          if (holder?.host === 'host-a' && epochs >= 1 && epochs < EPOCHS - 1) return trial;
+        }
+        return undefined;
+      }, 'a trial of host-a in its second epoch');
+      process.kill(-frozenPid, 'SIGSTOP'); // the worker and its trial's train process: their whole process group
+      try {
+        await waitFor(
+          async () => ((await folderHolder(join(out, victim)))?.host === 'host-b' ? true : undefined),
+          'host-b to take the trial over',
+          180_000,
+        );
+      } finally {
+        process.kill(-frozenPid, 'SIGCONT');
       }
-      return undefined;
-    }, 'a trial of host-a in its second epoch');
-    process.kill(-frozenPid, 'SIGSTOP'); // the worker and its trial's train process: their whole process group
-    try {
-      await waitFor(async () => ((await folderHolder(join(out, victim)))?.host === 'host-b' ? true : undefined), 'host-b to take the trial over', 180_000);
-    } finally {
-      process.kill(-frozenPid, 'SIGCONT');
-    }
-    const result = await sweep;
-    expect(result.code, result.stderr + result.stdout).toBe(0);
-    await waitFor(async () => (frozen.output().includes(`${victim}: lost ${join(out, victim)} to `) ? true : undefined), 'the woken worker to report its trial lost', 30_000);
-    expect(frozen.output()).toMatch(new RegExp(`${victim}: lost ${join(out, victim)} to (train \\(pid \\d+ on host host-b, since [^)]+\\)|another process, which has let it go since) \\(this process did not refresh its claim in time: was it stopped\\?\\); stopped without writing more; trying again later`));
-    expect(other.output()).toContain(`${out}: ${victim}: resuming from its checkpoint`);
-    await expectSameAsAlone(out, trials);
-  }, 400_000);
+      const result = await sweep;
+      expect(result.code, result.stderr + result.stdout).toBe(0);
+      await waitFor(
+        async () => (frozen.output().includes(`${victim}: lost ${join(out, victim)} to `) ? true : undefined),
+        'the woken worker to report its trial lost',
+        30_000,
+      );
+      expect(frozen.output()).toMatch(
+        new RegExp(
+          `${victim}: lost ${join(out, victim)} to (train \\(pid \\d+ on host host-b, since [^)]+\\)|another process, which has let it go since) \\(this process did not refresh its claim in time: was it stopped\\?\\); stopped without writing more; trying again later`,
+        ),
+      );
+      expect(other.output()).toContain(`${out}: ${victim}: resuming from its checkpoint`);
+      await expectSameAsAlone(out, trials);
+    },
+    400_000,
+  );
 
   test('a Redis that wants a password: a wrong or missing one fails at once in one line; given (URL or REDISCLI_AUTH) a sweep runs, and the password is in no line and no file', async () => {
     const password = 'pw-4f9c2e81';
@@ -311,9 +402,17 @@ describe('rxvision sweep --queue and rxvision worker (a real redis-server)', () 
     try {
       const plain = guarded.url.replace(`:${password}@`, '');
       const wrong = await runCli(['worker', '--queue', guarded.url.replace(password, 'nope'), '--backend', 'wasm']);
-      expect([wrong.code, wrong.stderr.trim(), wrong.stdout]).toEqual([1, `rxvision: Redis at 127.0.0.1:${guarded.port} refused the password: give the password in the URL (redis://:PASSWORD@127.0.0.1:${guarded.port}) or in REDISCLI_AUTH`, '']);
+      expect([wrong.code, wrong.stderr.trim(), wrong.stdout]).toEqual([
+        1,
+        `rxvision: Redis at 127.0.0.1:${guarded.port} refused the password: give the password in the URL (redis://:PASSWORD@127.0.0.1:${guarded.port}) or in REDISCLI_AUTH`,
+        '',
+      ]);
       const missing = await runCli(['sweep', join(dir, 'two.json'), '--out', join(dir, 'never-queued'), '--queue', plain]);
-      expect([missing.code, missing.stderr.trim(), missing.stdout]).toEqual([1, `rxvision: Redis at 127.0.0.1:${guarded.port} wants a password: give the password in the URL (redis://:PASSWORD@127.0.0.1:${guarded.port}) or in REDISCLI_AUTH`, '']);
+      expect([missing.code, missing.stderr.trim(), missing.stdout]).toEqual([
+        1,
+        `rxvision: Redis at 127.0.0.1:${guarded.port} wants a password: give the password in the URL (redis://:PASSWORD@127.0.0.1:${guarded.port}) or in REDISCLI_AUTH`,
+        '',
+      ]);
       expect(await exists(join(dir, 'never-queued'))).toBe(false);
 
       const out = join(dir, 'guarded');
@@ -324,7 +423,8 @@ describe('rxvision sweep --queue and rxvision worker (a real redis-server)', () 
       expect(result.stdout).toContain(`for rxvision workers at ${plain}, into ${out}`);
       const status = await runCli(['sweep', 'status', out, '--queue', guarded.url]);
       expect(status.code, status.stderr).toBe(0);
-      for (const text of [result.stdout, result.stderr, status.stdout, status.stderr, worker.output()]) expect(text).not.toContain(password);
+      for (const text of [result.stdout, result.stderr, status.stdout, status.stderr, worker.output()])
+        expect(text).not.toContain(password);
       const files = (await readdir(out, { recursive: true })).map((name) => join(out, name));
       for (const file of files) if ((await stat(file)).isFile()) expect((await readFile(file)).includes(password), file).toBe(false);
       for (const trial of ['trial-000', 'trial-001']) await expectOneWritersRun(join(out, trial), EPOCHS);
@@ -337,12 +437,19 @@ describe('rxvision sweep --queue and rxvision worker (a real redis-server)', () 
     const closed = redis.url.replace(String(redis.port), String(redis.port + 1));
     const out = join(dir, 'unreachable');
     const result = await runCli(['sweep', join(dir, 'two.json'), '--out', out, '--queue', closed]);
-    expect([result.code, result.stderr.trim(), result.stdout]).toEqual([1, `rxvision: cannot reach Redis at 127.0.0.1:${redis.port + 1} (ECONNREFUSED); nothing was queued`, '']);
+    expect([result.code, result.stderr.trim(), result.stdout]).toEqual([
+      1,
+      `rxvision: cannot reach Redis at 127.0.0.1:${redis.port + 1} (ECONNREFUSED); nothing was queued`,
+      '',
+    ]);
     expect(await exists(out)).toBe(false);
   });
 
   test('a bad queue URL is one clear line', async () => {
     const result = await runCli(['worker', '--queue', 'http://localhost:6379']);
-    expect([result.code, result.stderr.trim()]).toEqual([1, 'rxvision: --queue must be a Redis URL such as redis://localhost:6379, got "http://localhost:6379"']);
+    expect([result.code, result.stderr.trim()]).toEqual([
+      1,
+      'rxvision: --queue must be a Redis URL such as redis://localhost:6379, got "http://localhost:6379"',
+    ]);
   });
 });

@@ -10,10 +10,24 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rxvision-sweep-asha-'));
   await writeGreyBands(join(dir, 'bands.arrow'), 600);
-  const base = { dataset: { type: 'arrow', train: 'bands.arrow', test: 'bands.arrow' }, validation: 120, batchSize: 30, model: { type: 'mlp', hidden: [16] }, schedule: [{ epochs: 4, learningRate: 0.1 }] };
+  const base = {
+    dataset: { type: 'arrow', train: 'bands.arrow', test: 'bands.arrow' },
+    validation: 120,
+    batchSize: 30,
+    model: { type: 'mlp', hidden: [16] },
+    schedule: [{ epochs: 4, learningRate: 0.1 }],
+  };
   // Three rates that learn and three that cannot move the weights: ASHA should stop those at its first rung.
   const schedules = [0.3, 1e-6, 0.1, 1e-6, 0.2, 1e-6].map((learningRate) => [{ epochs: 4, learningRate }]);
-  await writeFile(join(dir, 'asha.json'), JSON.stringify({ base, grid: { schedule: schedules }, concurrency: 2, scheduler: { type: 'asha', gracePeriod: 1, reductionFactor: 2 } }));
+  await writeFile(
+    join(dir, 'asha.json'),
+    JSON.stringify({
+      base,
+      grid: { schedule: schedules },
+      concurrency: 2,
+      scheduler: { type: 'asha', gracePeriod: 1, reductionFactor: 2 },
+    }),
+  );
 }, 60_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 

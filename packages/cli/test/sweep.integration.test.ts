@@ -10,16 +10,36 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rxvision-sweep-'));
   // 300 grey 8×8 images in three classes, class c brighter in band c.
-  const writer = await ImageDatasetWriter.create(join(dir, 'data', 'bands.arrow'), { classes: ['top', 'middle', 'bottom'], shape: [8, 8, 1], rows: 300 });
+  const writer = await ImageDatasetWriter.create(join(dir, 'data', 'bands.arrow'), {
+    classes: ['top', 'middle', 'bottom'],
+    shape: [8, 8, 1],
+    rows: 300,
+  });
   for (let row = 0; row < 300; row++) {
     const label = row % 3;
-    await writer.append(Uint8Array.from({ length: 64 }, (_, i) => (Math.min(2, Math.floor(i / 22)) === label ? 160 : 30) + ((row * 17 + i * 5) % 50)), label);
+    await writer.append(
+      Uint8Array.from({ length: 64 }, (_, i) => (Math.min(2, Math.floor(i / 22)) === label ? 160 : 30) + ((row * 17 + i * 5) % 50)),
+      label,
+    );
   }
   await writer.commit();
   // The base in its own file, with a path relative to it; the sweep beside it names it.
-  await writeFile(join(dir, 'data', 'base.json'), JSON.stringify({ dataset: { type: 'arrow', train: 'bands.arrow', test: 'bands.arrow' }, validation: 60, batchSize: 30, model: { type: 'mlp', hidden: [8] }, optimizer: { type: 'sgd' }, schedule: [{ epochs: 2, learningRate: 0.05 }] }));
+  await writeFile(
+    join(dir, 'data', 'base.json'),
+    JSON.stringify({
+      dataset: { type: 'arrow', train: 'bands.arrow', test: 'bands.arrow' },
+      validation: 60,
+      batchSize: 30,
+      model: { type: 'mlp', hidden: [8] },
+      optimizer: { type: 'sgd' },
+      schedule: [{ epochs: 2, learningRate: 0.05 }],
+    }),
+  );
   // Four trials; the two with a batch larger than the training split fail for their own reason.
-  await writeFile(join(dir, 'sweep.json'), JSON.stringify({ base: 'data/base.json', grid: { batchSize: [30, 100_000], 'optimizer.momentum': [0, 0.9] }, concurrency: 2 }));
+  await writeFile(
+    join(dir, 'sweep.json'),
+    JSON.stringify({ base: 'data/base.json', grid: { batchSize: [30, 100_000], 'optimizer.momentum': [0, 0.9] }, concurrency: 2 }),
+  );
 }, 60_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -31,9 +51,16 @@ describe('rxvision sweep', () => {
     const result = await runCli(['sweep', join(dir, 'sweep.json'), '--out', out, '--backend', 'wasm'], {}, { cwd: tmpdir() });
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr.trim()).toBe(`rxvision: 2 of 4 trials failed (reasons above); the others are in ${out}`);
-    expect(result.stdout).toMatch(/trial-002 \(batchSize=100000, optimizer.momentum=0\): failed: \S+trial-002.json: batchSize: 100000 is larger than the training split \(240 images\)/);
+    expect(result.stdout).toMatch(
+      /trial-002 \(batchSize=100000, optimizer.momentum=0\): failed: \S+trial-002.json: batchSize: 100000 is larger than the training split \(240 images\)/,
+    );
     const record = JSON.parse(await readFile(join(out, 'sweep.json'), 'utf8'));
-    expect(Object.fromEntries(Object.entries(record.states).map(([name, state]) => [name, (state as { state: string }).state]))).toEqual({ 'trial-000': 'finished', 'trial-001': 'finished', 'trial-002': 'failed', 'trial-003': 'failed' });
+    expect(Object.fromEntries(Object.entries(record.states).map(([name, state]) => [name, (state as { state: string }).state]))).toEqual({
+      'trial-000': 'finished',
+      'trial-001': 'finished',
+      'trial-002': 'failed',
+      'trial-003': 'failed',
+    });
     for (const trial of ['trial-000', 'trial-001']) await expectOneWritersRun(join(out, trial), 2);
     await access(join(out, 'comparison.png'));
 
@@ -53,10 +80,17 @@ describe('rxvision sweep', () => {
     expect(lines[2]).toMatch(/^trial-001\s+batchSize=30, optimizer\.momentum=0\.9\s+finished\s+[01]\.\d{4}\s+[01]\.\d{4}$/);
     expect(lines[3]).toContain('batchSize: 100000 is larger than the training split');
     const cancel = await runCli(['sweep', 'cancel', out]);
-    expect([cancel.code, cancel.stderr.trim()]).toEqual([1, `rxvision: ${out}: this sweep runs on this machine, not through a queue; stop it with Ctrl-C where it runs`]);
+    expect([cancel.code, cancel.stderr.trim()]).toEqual([
+      1,
+      `rxvision: ${out}: this sweep runs on this machine, not through a queue; stop it with Ctrl-C where it runs`,
+    ]);
 
     const before = await readFile(join(out, 'trial-000', 'history.json'), 'utf8');
-    const again = await runCli(['sweep', join(dir, 'sweep.json'), '--out', out, '--backend', 'wasm', '--concurrency', '1'], {}, { cwd: tmpdir() });
+    const again = await runCli(
+      ['sweep', join(dir, 'sweep.json'), '--out', out, '--backend', 'wasm', '--concurrency', '1'],
+      {},
+      { cwd: tmpdir() },
+    );
     expect(again.code).toBe(1);
     expect(await readFile(join(out, 'trial-000', 'history.json'), 'utf8')).toBe(before); // finished: not run again
   }, 300_000);
@@ -83,15 +117,24 @@ describe('rxvision sweep', () => {
   test('a bad sweep file fails in one line before anything runs', async () => {
     await writeFile(join(dir, 'bad.json'), JSON.stringify({ base: 'data/base.json', grid: { 'optimizer.momentum': [0.5, 2] } }));
     const result = await runCli(['sweep', join(dir, 'bad.json'), '--out', join(dir, 'never')]);
-    expect([result.code, result.stderr.trim()]).toEqual([1, `rxvision: ${join(dir, 'bad.json')} (trial-001: optimizer.momentum=2): optimizer.momentum: expected a number < 1, got 2`]);
+    expect([result.code, result.stderr.trim()]).toEqual([
+      1,
+      `rxvision: ${join(dir, 'bad.json')} (trial-001: optimizer.momentum=2): optimizer.momentum: expected a number < 1, got 2`,
+    ]);
     await expect(access(join(dir, 'never'))).rejects.toThrow('ENOENT');
   });
 
-  test('run, status and cancel are subcommands: `sweep FILE` is `sweep run FILE`; a usage error names the subcommand\'s help', async () => {
+  test("run, status and cancel are subcommands: `sweep FILE` is `sweep run FILE`; a usage error names the subcommand's help", async () => {
     const explicit = await runCli(['sweep', 'run', join(dir, 'bad.json'), '--out', join(dir, 'never')]);
-    expect([explicit.code, explicit.stderr.trim()]).toEqual([1, `rxvision: ${join(dir, 'bad.json')} (trial-001: optimizer.momentum=2): optimizer.momentum: expected a number < 1, got 2`]);
+    expect([explicit.code, explicit.stderr.trim()]).toEqual([
+      1,
+      `rxvision: ${join(dir, 'bad.json')} (trial-001: optimizer.momentum=2): optimizer.momentum: expected a number < 1, got 2`,
+    ]);
     const missing = await runCli(['sweep', 'status']);
-    expect([missing.code, missing.stderr.trim()]).toEqual([1, "rxvision: missing required argument 'dir' (see rxvision sweep status --help)"]);
+    expect([missing.code, missing.stderr.trim()]).toEqual([
+      1,
+      "rxvision: missing required argument 'dir' (see rxvision sweep status --help)",
+    ]);
     const help = await runCli(['sweep', 'cancel', '--help']);
     expect(help.stdout).toContain('Usage: rxvision sweep cancel [options] <dir>');
   });
@@ -102,7 +145,10 @@ describe('rxvision sweep', () => {
     const status = await runCli(['sweep', 'status', dir]);
     expect([status.code, status.stderr.trim()]).toEqual([1, `rxvision: ${dir}: not a sweep folder (no sweep.json)`]);
     const over = await runCli(['sweep', file, '--out', dir]);
-    expect([over.code, over.stderr.trim()]).toEqual([1, `rxvision: ${file}: --out ${dir} would write the sweep's record over this sweep file; choose another folder`]);
+    expect([over.code, over.stderr.trim()]).toEqual([
+      1,
+      `rxvision: ${file}: --out ${dir} would write the sweep's record over this sweep file; choose another folder`,
+    ]);
     expect(await readFile(file, 'utf8')).toBe(before);
   });
 });

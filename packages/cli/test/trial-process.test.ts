@@ -14,7 +14,13 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 describe('trialProcess', () => {
   test('a signal aborted before it starts: no train process, an error; a finished run: nothing to do', async () => {
     const lines: string[] = [];
-    const options = { backend: 'wasm', threads: 1, label: 'trial-000', log: (line: string) => lines.push(line), signal: AbortSignal.abort() };
+    const options = {
+      backend: 'wasm',
+      threads: 1,
+      label: 'trial-000',
+      log: (line: string) => lines.push(line),
+      signal: AbortSignal.abort(),
+    };
     const trial = { experiment: join(dir, 'trial-000.json'), runDir: dir };
     await expect(lastValueFrom(trialProcess(trial, options), { defaultValue: undefined })).rejects.toThrow('stopped before it started');
     expect(lines).toEqual([]); // neither "started" nor "resuming"

@@ -32,11 +32,15 @@ async function stepLosses(backend: 'cpu' | 'webgpu'): Promise<number[]> {
   return losses;
 }
 
-test.runIf(webgpu.ok || process.env.CI)('training steps on WebGPU give the same losses as on cpu', async () => {
-  expect(webgpu.ok ? '' : webgpu.reason).toBe('');
-  const cpu = await stepLosses('cpu');
-  const gpu = await stepLosses('webgpu');
-  expect(gpu).toHaveLength(8);
-  gpu.forEach((loss, step) => expect(Math.abs(loss - cpu[step]!)).toBeLessThan(1e-3 * Math.max(1, cpu[step]!)));
-  expect(cpu[7]).toBeLessThan(cpu[0]!); // and it trains
-}, 300_000);
+test.runIf(webgpu.ok || process.env.CI)(
+  'training steps on WebGPU give the same losses as on cpu',
+  async () => {
+    expect(webgpu.ok ? '' : webgpu.reason).toBe('');
+    const cpu = await stepLosses('cpu');
+    const gpu = await stepLosses('webgpu');
+    expect(gpu).toHaveLength(8);
+    gpu.forEach((loss, step) => expect(Math.abs(loss - cpu[step]!)).toBeLessThan(1e-3 * Math.max(1, cpu[step]!)));
+    expect(cpu[7]).toBeLessThan(cpu[0]!); // and it trains
+  },
+  300_000,
+);

@@ -21,7 +21,8 @@ async function fetchOk(url) {
 async function createSession(bytes) {
   if (navigator.gpu) {
     try {
-      if (await navigator.gpu.requestAdapter()) return { session: await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'] }), device: 'WebGPU' };
+      if (await navigator.gpu.requestAdapter())
+        return { session: await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'] }), device: 'WebGPU' };
     } catch {
       // No usable adapter (a headless browser, a blocked GPU): wasm below.
     }
@@ -89,7 +90,9 @@ async function main() {
     for (const file of files) {
       try {
         const { probabilities } = await session.run({ images: await preprocess(file, classifier) });
-        const ranked = Array.from(probabilities.data, (probability, c) => ({ class: classes[c], probability })).sort((a, b) => b.probability - a.probability).slice(0, TOP);
+        const ranked = Array.from(probabilities.data, (probability, c) => ({ class: classes[c], probability }))
+          .sort((a, b) => b.probability - a.probability)
+          .slice(0, TOP);
         show(file, ranked);
       } catch (error) {
         $('status').textContent = `${file.name}: ${error.message}`;

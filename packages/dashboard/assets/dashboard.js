@@ -3,7 +3,15 @@
 /* global vega, vegaLite */
 'use strict';
 
-const state = { runs: new Map(), compared: new Set(), selected: undefined, view: undefined, parallel: undefined, parallelDrawing: 0, sort: { column: undefined, descending: true } };
+const state = {
+  runs: new Map(),
+  compared: new Set(),
+  selected: undefined,
+  view: undefined,
+  parallel: undefined,
+  parallelDrawing: 0,
+  sort: { column: undefined, descending: true },
+};
 const $ = (id) => document.getElementById(id);
 const percent = (value) => (typeof value === 'number' ? `${(100 * value).toFixed(2)}%` : '');
 
@@ -117,7 +125,12 @@ async function drawChart() {
   }
   fillMetrics(names);
   const metric = $('metric').value;
-  const query = [...names.map((name) => `run=${encodeURIComponent(name)}`), ...(metric ? [`metric=${encodeURIComponent(metric)}`] : []), ...(metric && $('log').checked ? ['log=1'] : []), ...(metric ? [`smooth=${Number($('smooth').value) || 1}`] : [])].join('&');
+  const query = [
+    ...names.map((name) => `run=${encodeURIComponent(name)}`),
+    ...(metric ? [`metric=${encodeURIComponent(metric)}`] : []),
+    ...(metric && $('log').checked ? ['log=1'] : []),
+    ...(metric ? [`smooth=${Number($('smooth').value) || 1}`] : []),
+  ].join('&');
   const spec = await getJson(`/api/chart?${query}`);
   chart.replaceChildren();
   const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'svg', container: chart, hover: true });
@@ -134,7 +147,9 @@ async function renderSettings(names) {
     box.hidden = true;
     return;
   }
-  const settings = (await getJson(`/api/settings?${names.map((name) => `run=${encodeURIComponent(name)}`).join('&')}`)).map((run) => run.settings);
+  const settings = (await getJson(`/api/settings?${names.map((name) => `run=${encodeURIComponent(name)}`).join('&')}`)).map(
+    (run) => run.settings,
+  );
   const paths = [...new Set(settings.flatMap((s) => Object.keys(s)))].sort();
   const metric = $('metric').value || 'valAccuracy';
   const figure = (run) => (run.last ? (run.last[metric] ?? run.last.metrics?.[metric]) : undefined);
@@ -144,9 +159,20 @@ async function renderSettings(names) {
     { title: `last ${metric}`, value: (run) => figure(run), number: true },
     { title: 'test acc', value: (run) => run.test?.accuracy, number: true },
   ];
-  const rows = names.map((name, i) => ({ run: state.runs.get(name), cells: columns.map((column) => column.value(state.runs.get(name), i)) }));
+  const rows = names.map((name, i) => ({
+    run: state.runs.get(name),
+    cells: columns.map((column) => column.value(state.runs.get(name), i)),
+  }));
   const filter = $('filter').value.trim().toLowerCase();
-  const shown = rows.filter((row) => !filter || row.cells.some((cell) => String(cell ?? '').toLowerCase().includes(filter)));
+  const shown = rows.filter(
+    (row) =>
+      !filter ||
+      row.cells.some((cell) =>
+        String(cell ?? '')
+          .toLowerCase()
+          .includes(filter),
+      ),
+  );
   const at = columns.findIndex((column) => column.title === state.sort.column);
   if (at >= 0) {
     const key = (cell) => (cell === undefined || cell === '' ? undefined : Number.isFinite(Number(cell)) ? Number(cell) : String(cell));
@@ -175,7 +201,10 @@ async function renderSettings(names) {
   for (const row of shown) {
     const tr = body.insertRow();
     tr.dataset.run = row.run.name;
-    row.cells.forEach((cell, c) => (tr.insertCell().textContent = columns[c].number ? (typeof cell === 'number' ? cell.toFixed(4) : '') : String(cell ?? '')));
+    row.cells.forEach(
+      (cell, c) =>
+        (tr.insertCell().textContent = columns[c].number ? (typeof cell === 'number' ? cell.toFixed(4) : '') : String(cell ?? '')),
+    );
   }
   box.hidden = false;
   await drawParallel(names, paths.length > 0, metric);
@@ -192,7 +221,9 @@ async function drawParallel(names, differ, metric) {
     delete box.dataset.runs;
     return;
   }
-  const spec = await getJson(`/api/parallel?${[...names.map((name) => `run=${encodeURIComponent(name)}`), `metric=${encodeURIComponent(metric)}`].join('&')}`);
+  const spec = await getJson(
+    `/api/parallel?${[...names.map((name) => `run=${encodeURIComponent(name)}`), `metric=${encodeURIComponent(metric)}`].join('&')}`,
+  );
   if (drawing !== state.parallelDrawing) return;
   state.parallel?.finalize();
   box.replaceChildren();
@@ -207,7 +238,11 @@ function fillMetrics(names) {
   const figures = new Set(['valLoss', 'trainLoss', 'valAccuracy', 'learningRate']);
   for (const name of names) for (const metric of Object.keys(state.runs.get(name)?.last?.metrics ?? {})) figures.add(metric);
   // Per-step curves come from progress.json, which every run writes as it trains.
-  const labels = { '': 'losses and validation accuracy', 'step:loss': 'training loss per step', 'step:learningRate': 'learning rate per step' };
+  const labels = {
+    '': 'losses and validation accuracy',
+    'step:loss': 'training loss per step',
+    'step:learningRate': 'learning rate per step',
+  };
   const chosen = select.value;
   const wanted = ['', ...figures, 'step:loss', 'step:learningRate'];
   if ([...select.options].map((option) => option.value).join() === wanted.join()) return;
@@ -233,8 +268,14 @@ async function select(name) {
     ['test loss', run.test?.loss?.toFixed(4)],
     ['seconds', run.summary?.seconds?.toFixed(0)],
   ];
-  fillTable($('details-figures'), figures.filter(([, value]) => value !== undefined && value !== ''));
-  fillTable($('details-classes'), Object.entries(run.summary?.test?.perClassAccuracy ?? {}).map(([name, value]) => [name, percent(value)]));
+  fillTable(
+    $('details-figures'),
+    figures.filter(([, value]) => value !== undefined && value !== ''),
+  );
+  fillTable(
+    $('details-classes'),
+    Object.entries(run.summary?.test?.perClassAccuracy ?? {}).map(([name, value]) => [name, percent(value)]),
+  );
   showPicture($('details-confusion'), run.name, 'confusion-matrix.png');
   showPicture($('details-samples'), run.name, 'samples.png');
   $('details-settings').textContent = JSON.stringify(run.experiment ?? {}, null, 2);

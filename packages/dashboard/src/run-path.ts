@@ -19,7 +19,8 @@ export const SWEEP_FILE = SWEEP_FILES.record;
  */
 export async function runFolder(root: string, name: string): Promise<string | undefined> {
   const segments = name.split('/');
-  if (segments.length > 2 || segments.some((segment) => segment === '' || segment === '.' || segment === '..' || /[\\\0]/.test(segment))) throw new BadRunName(`not a run name: ${JSON.stringify(name)}`);
+  if (segments.length > 2 || segments.some((segment) => segment === '' || segment === '.' || segment === '..' || /[\\\0]/.test(segment)))
+    throw new BadRunName(`not a run name: ${JSON.stringify(name)}`);
   const realRoot = await realpath(root);
   const real = await realpath(join(realRoot, ...segments)).catch(() => undefined);
   if (real === undefined) return undefined;
@@ -29,7 +30,11 @@ export async function runFolder(root: string, name: string): Promise<string | un
   return (await stat(real)).isDirectory() ? real : undefined;
 }
 
-export const isSweep = (folder: string): Promise<boolean> => access(join(folder, SWEEP_FILE)).then(() => true, () => false);
+export const isSweep = (folder: string): Promise<boolean> =>
+  access(join(folder, SWEEP_FILE)).then(
+    () => true,
+    () => false,
+  );
 
 /** A file of a run that is a link, a folder, a device or too large: never read, whatever it points to. */
 export class UnservedRunFile extends RxvisionError {
@@ -46,7 +51,8 @@ export const RUN_FILE_MAX_BYTES = 64 << 20;
  * is refused rather than served; so is one over `maxBytes`.
  */
 export async function readRunFile(folder: string, file: string, maxBytes = RUN_FILE_MAX_BYTES): Promise<Buffer | undefined> {
-  if (file.includes('/') || file.includes('\\') || file === '.' || file === '..') throw new BadRunName(`not a file name: ${JSON.stringify(file)}`);
+  if (file.includes('/') || file.includes('\\') || file === '.' || file === '..')
+    throw new BadRunName(`not a file name: ${JSON.stringify(file)}`);
   let handle;
   try {
     handle = await open(join(folder, file), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -59,7 +65,10 @@ export async function readRunFile(folder: string, file: string, maxBytes = RUN_F
   try {
     const stats = await handle.stat();
     if (!stats.isFile()) throw new UnservedRunFile(`${file} is not a regular file`);
-    if (stats.size > maxBytes) throw new UnservedRunFile(`${file} holds ${megabytes(stats.size)}, more than the ${megabytes(maxBytes)} the dashboard reads of a run file`);
+    if (stats.size > maxBytes)
+      throw new UnservedRunFile(
+        `${file} holds ${megabytes(stats.size)}, more than the ${megabytes(maxBytes)} the dashboard reads of a run file`,
+      );
     return await handle.readFile();
   } finally {
     await handle.close();

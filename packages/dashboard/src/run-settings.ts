@@ -14,6 +14,8 @@ export function flattenSettings(value: unknown, prefix = '', into: Record<string
 /** Each experiment's settings, only those whose values differ between them. */
 export function differingSettings(experiments: readonly unknown[]): Record<string, number | string>[] {
   const flat = experiments.map((experiment) => flattenSettings(experiment ?? {}));
-  const paths = [...new Set(flat.flatMap((settings) => Object.keys(settings)))].filter((path) => new Set(flat.map((settings) => JSON.stringify(settings[path] ?? null))).size > 1);
+  const paths = [...new Set(flat.flatMap((settings) => Object.keys(settings)))].filter(
+    (path) => new Set(flat.map((settings) => JSON.stringify(settings[path] ?? null))).size > 1,
+  );
   return flat.map((settings) => Object.fromEntries(paths.filter((path) => path in settings).map((path) => [path, settings[path]!])));
 }

@@ -53,9 +53,18 @@ export { RUN_PICTURES } from '@rxvision/run-folder';
  * and every such folder of a sweep folder of `root` (one with sweep.json), named `SWEEP/TRIAL`.
  */
 export async function listRuns(root: string): Promise<RunInfo[]> {
-  const names = (await Promise.all((await folders(root)).map(async (name) => ((await isSweep(join(root, name))) ? (await folders(join(root, name))).map((trial) => `${name}/${trial}`) : [name])))).flat();
+  const names = (
+    await Promise.all(
+      (await folders(root)).map(async (name) =>
+        (await isSweep(join(root, name))) ? (await folders(join(root, name))).map((trial) => `${name}/${trial}`) : [name],
+      ),
+    )
+  ).flat();
   const runs = await Promise.all(names.map((name) => readRun(root, name).catch(() => undefined)));
-  return runs.filter((run): run is RunDetails => run !== undefined && looksLikeRun(run)).map(runInfo).sort((a, b) => b.updated - a.updated || a.name.localeCompare(b.name));
+  return runs
+    .filter((run): run is RunDetails => run !== undefined && looksLikeRun(run))
+    .map(runInfo)
+    .sort((a, b) => b.updated - a.updated || a.name.localeCompare(b.name));
 }
 
 /** A run as the list shows it: its details without the files' contents. */
@@ -80,7 +89,9 @@ export async function readRun(root: string, name: string): Promise<RunDetails | 
       if (bytes === undefined) return undefined;
       text = bytes.toString('utf8');
     } catch (error) {
-      problems.push(error instanceof UnservedRunFile ? `${file}: not read: ${error.message}` : `${file}: cannot be read (${(error as Error).message})`);
+      problems.push(
+        error instanceof UnservedRunFile ? `${file}: not read: ${error.message}` : `${file}: cannot be read (${(error as Error).message})`,
+      );
       return undefined;
     }
     try {
@@ -90,17 +101,35 @@ export async function readRun(root: string, name: string): Promise<RunDetails | 
       return undefined;
     }
   };
-  const [experiment, summary, rawHistory, rawProgress, rawFailure] = await Promise.all([json(RUN_FILES.experiment), json(RUN_FILES.summary), json(RUN_FILES.history), json(RUN_FILES.progress), json(RUN_FILES.failure)]);
+  const [experiment, summary, rawHistory, rawProgress, rawFailure] = await Promise.all([
+    json(RUN_FILES.experiment),
+    json(RUN_FILES.summary),
+    json(RUN_FILES.history),
+    json(RUN_FILES.progress),
+    json(RUN_FILES.failure),
+  ]);
   const { steps, ...progress } = (isProgress(rawProgress) ? rawProgress : {}) as Partial<RunProgress>;
   const failure = (rawFailure as { message?: unknown } | undefined)?.message;
   // A claim file that is none (a FIFO, 3 GB, a folder) is a problem of this run, not of the listing.
   const written = await isWritten(folder).catch((error: unknown) => void problems.push(`${CLAIM_FILE}: ${(error as Error).message}`));
-  const status = summary !== undefined ? 'finished' : written ? 'running' : typeof failure === 'string' ? 'failed' : (await hasEntry(folder, RUN_FILES.checkpoint)) ? 'stopped' : 'unfinished';
+  const status =
+    summary !== undefined
+      ? 'finished'
+      : written
+        ? 'running'
+        : typeof failure === 'string'
+          ? 'failed'
+          : (await hasEntry(folder, RUN_FILES.checkpoint))
+            ? 'stopped'
+            : 'unfinished';
   // Checked as every reader checks it: a figure out of range or not finite is damage, never charted.
   const damage = rawHistory === undefined ? undefined : historyProblem(rawHistory);
   if (damage) problems.push(`${RUN_FILES.history}: ${damage}`);
   const history = rawHistory === undefined || damage ? [] : (rawHistory as EpochRecord[]);
-  const updated = await lstat(join(folder, RUN_FILES.history)).then((s) => s.mtimeMs, () => 0);
+  const updated = await lstat(join(folder, RUN_FILES.history)).then(
+    (s) => s.mtimeMs,
+    () => 0,
+  );
   const settings = (experiment ?? {}) as { description?: unknown; model?: { type?: unknown }; dataset?: { type?: unknown } };
   const test = (summary as { test?: { accuracy?: unknown; loss?: unknown } } | undefined)?.test;
   const architecture = (summary as { architecture?: unknown } | undefined)?.architecture;
@@ -115,7 +144,9 @@ export async function readRun(root: string, name: string): Promise<RunDetails | 
     ...(steps && { steps }),
     ...(typeof ended === 'string' && { ended }),
     ...(typeof settings.description === 'string' && { description: settings.description }),
-    ...(typeof architecture === 'string' ? { model: architecture } : typeof settings.model?.type === 'string' && { model: settings.model.type }),
+    ...(typeof architecture === 'string'
+      ? { model: architecture }
+      : typeof settings.model?.type === 'string' && { model: settings.model.type }),
     ...(typeof settings.dataset?.type === 'string' && { dataset: settings.dataset.type }),
     epochs: history.length,
     ...(history.length > 0 && { last: history.at(-1) }),
@@ -140,9 +171,15 @@ async function isWritten(folder: string): Promise<boolean> {
   return claim?.isFile() === true && (await folderWriter(folder))?.live === true;
 }
 
-const hasEntry = (folder: string, name: string) => lstat(join(folder, name)).then(() => true, () => false);
+const hasEntry = (folder: string, name: string) =>
+  lstat(join(folder, name)).then(
+    () => true,
+    () => false,
+  );
 
 function isProgress(value: unknown): value is RunProgress {
   const v = value as Partial<RunProgress> | undefined;
-  return typeof v?.epoch === 'number' && typeof v.step === 'number' && typeof v.stepsPerEpoch === 'number' && typeof v.secondsLeft === 'number';
+  return (
+    typeof v?.epoch === 'number' && typeof v.step === 'number' && typeof v.stepsPerEpoch === 'number' && typeof v.secondsLeft === 'number'
+  );
 }

@@ -65,11 +65,13 @@ const FILES: Record<string, { path: () => string; type: string }> = {
 };
 /** onnxruntime-web's files the classify page loads (an optional peer dependency: the page says when it is missing). */
 const ONNXRUNTIME_WEB_FILE = /^ort[\w.-]*\.(mjs|wasm)$/;
-const ONNXRUNTIME_WEB_MISSING = 'onnxruntime-web is not installed beside @rxvision/dashboard: npm install onnxruntime-web@1.30.0 to classify images in the browser';
+const ONNXRUNTIME_WEB_MISSING =
+  'onnxruntime-web is not installed beside @rxvision/dashboard: npm install onnxruntime-web@1.30.0 to classify images in the browser';
 // Vega compiles its expressions with Function, hence 'unsafe-eval'; onnxruntime-web compiles
 // WebAssembly ('wasm-unsafe-eval'); images picked on the classify page are blob: URLs; nothing is loaded from elsewhere.
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:",
+  'content-security-policy':
+    "default-src 'self'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:",
   'x-content-type-options': 'nosniff',
   'cache-control': 'no-store',
 };
@@ -106,8 +108,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     // A page of another site that resolves its own name to this address (DNS rebinding) sends its
     // own name: only requests that name this server are answered.
     const named = (request.headers.host ?? '').toLowerCase();
-    if (!ownNames.has(named)) return sendJson(response, 403, { error: `the dashboard answers requests for ${[...ownNames].join(', ')} only, not ${JSON.stringify(named)}` });
-    if (request.method !== 'GET' && request.method !== 'HEAD') return sendJson(response, 405, { error: 'the dashboard is read-only: GET only' });
+    if (!ownNames.has(named))
+      return sendJson(response, 403, {
+        error: `the dashboard answers requests for ${[...ownNames].join(', ')} only, not ${JSON.stringify(named)}`,
+      });
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return sendJson(response, 405, { error: 'the dashboard is read-only: GET only' });
     const url = new URL(request.url ?? '/', 'http://dashboard');
     const file = FILES[url.pathname];
     if (file) return send(response, 200, file.type, await readFile(file.path()));
@@ -134,8 +140,16 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
           const stepped = runs.flatMap(({ name, run }) => (run!.steps ? [{ name, steps: run!.steps }] : []));
           return sendJson(response, 200, stepChart(stepped, metric === 'step:loss' ? 'loss' : 'learningRate', { log, smooth }));
         }
-        const labelSmoothing = (run: RunDetails) => Number((run.experiment as { labelSmoothing?: unknown } | undefined)?.labelSmoothing ?? 0) || 0;
-        return sendJson(response, 200, comparisonChart(runs.map(({ name, run }) => ({ name, history: run!.history, labelSmoothing: labelSmoothing(run!) })), { ...(metric && { metric }), log, smooth }));
+        const labelSmoothing = (run: RunDetails) =>
+          Number((run.experiment as { labelSmoothing?: unknown } | undefined)?.labelSmoothing ?? 0) || 0;
+        return sendJson(
+          response,
+          200,
+          comparisonChart(
+            runs.map(({ name, run }) => ({ name, history: run!.history, labelSmoothing: labelSmoothing(run!) })),
+            { ...(metric && { metric }), log, smooth },
+          ),
+        );
       } catch (error) {
         if (error instanceof RangeError) return sendJson(response, 400, { error: error.message });
         throw error;
@@ -146,7 +160,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       const names = url.searchParams.getAll('run').filter(Boolean);
       const runs = await Promise.all(names.map((name) => readRun(root, name)));
       const settings = differingSettings(runs.map((run) => run?.experiment));
-      return sendJson(response, 200, names.map((name, i) => ({ name, settings: settings[i] })));
+      return sendJson(
+        response,
+        200,
+        names.map((name, i) => ({ name, settings: settings[i] })),
+      );
     }
     if (url.pathname === '/api/parallel') {
       // The ticked runs' settings that differ, against a figure of their last epoch: parallel coordinates.
@@ -154,17 +172,27 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       const metric = url.searchParams.get('metric') || 'valAccuracy';
       const runs = (await Promise.all(names.map((name) => readRun(root, name)))).filter((run): run is RunDetails => run !== undefined);
       const settings = differingSettings(runs.map((run) => run.experiment));
-      const last = (run: RunDetails) => (run.last ? ((run.last as unknown as Record<string, number | undefined>)[metric] ?? run.last.metrics?.[metric]) : undefined);
+      const last = (run: RunDetails) =>
+        run.last ? ((run.last as unknown as Record<string, number | undefined>)[metric] ?? run.last.metrics?.[metric]) : undefined;
       try {
-        return sendJson(response, 200, parallelCoordinates(runs.map((run, i) => ({ name: run.name, settings: settings[i]!, figure: last(run) })), metric));
+        return sendJson(
+          response,
+          200,
+          parallelCoordinates(
+            runs.map((run, i) => ({ name: run.name, settings: settings[i]!, figure: last(run) })),
+            metric,
+          ),
+        );
       } catch (error) {
         if (error instanceof RangeError) return sendJson(response, 400, { error: error.message });
         throw error;
       }
     }
-    if (url.pathname.startsWith('/vendor/onnxruntime-web/')) return sendOnnxRuntimeWeb(response, url.pathname.slice('/vendor/onnxruntime-web/'.length));
+    if (url.pathname.startsWith('/vendor/onnxruntime-web/'))
+      return sendOnnxRuntimeWeb(response, url.pathname.slice('/vendor/onnxruntime-web/'.length));
     const parts = url.pathname.split('/'); // '', 'api', 'runs', name, picture? | 'data', 'SPLIT.arrow'
-    if (parts[1] === 'api' && parts[2] === 'runs' && parts[4] === 'data' && parts.length === 6) return sendDataset(request, response, decodeURIComponent(parts[3] ?? ''), parts[5]!);
+    if (parts[1] === 'api' && parts[2] === 'runs' && parts[4] === 'data' && parts.length === 6)
+      return sendDataset(request, response, decodeURIComponent(parts[3] ?? ''), parts[5]!);
     if (parts[1] === 'api' && parts[2] === 'runs' && parts.length <= 5) {
       const name = decodeURIComponent(parts[3] ?? '');
       const picture = parts[4];
@@ -174,8 +202,15 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       }
       if (picture === RUN_FILES.onnxModel || picture === 'classifier') {
         const folder = await runFolder(root, name);
-        const bytes = folder && (await readRunFile(folder, RUN_FILES.onnxModel, ONNX_MAX_BYTES).catch((error: unknown) => (error instanceof UnservedRunFile ? undefined : Promise.reject(error))));
-        if (!bytes) return sendJson(response, 404, { error: `${name} has no ${RUN_FILES.onnxModel}: a run writes it when it finishes; rxvision export RUN writes it for a run made before` });
+        const bytes =
+          folder &&
+          (await readRunFile(folder, RUN_FILES.onnxModel, ONNX_MAX_BYTES).catch((error: unknown) =>
+            error instanceof UnservedRunFile ? undefined : Promise.reject(error),
+          ));
+        if (!bytes)
+          return sendJson(response, 404, {
+            error: `${name} has no ${RUN_FILES.onnxModel}: a run writes it when it finishes; rxvision export RUN writes it for a run made before`,
+          });
         if (picture === RUN_FILES.onnxModel) return send(response, 200, 'application/octet-stream', bytes);
         try {
           return sendJson(response, 200, readClassifierMetadata(bytes));
@@ -183,10 +218,17 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
           return sendJson(response, 422, { error: `${name}/${RUN_FILES.onnxModel}: ${(error as Error).message}` });
         }
       }
-      if (!(RUN_PICTURES as readonly string[]).includes(picture)) return sendJson(response, 404, { error: `runs show only ${RUN_PICTURES.join(', ')}` });
+      if (!(RUN_PICTURES as readonly string[]).includes(picture))
+        return sendJson(response, 404, { error: `runs show only ${RUN_PICTURES.join(', ')}` });
       const folder = await runFolder(root, name);
-      const bytes = folder && (await readRunFile(folder, picture).catch((error: unknown) => (error instanceof UnservedRunFile ? undefined : Promise.reject(error))));
-      return bytes ? send(response, 200, 'image/png', bytes) : sendJson(response, 404, { error: `${name} has no ${picture} (a link or anything but a regular file counts as none)` });
+      const bytes =
+        folder &&
+        (await readRunFile(folder, picture).catch((error: unknown) =>
+          error instanceof UnservedRunFile ? undefined : Promise.reject(error),
+        ));
+      return bytes
+        ? send(response, 200, 'image/png', bytes)
+        : sendJson(response, 404, { error: `${name} has no ${picture} (a link or anything but a regular file counts as none)` });
     }
     return sendJson(response, 404, { error: `nothing at ${url.pathname}` });
   }
@@ -197,11 +239,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     const allowed = origin !== undefined && (options.allowOrigins ?? []).includes(origin);
     const cors = allowed ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
     const split = file.replace(/\.arrow$/, '');
-    if (!(DATASET_SPLITS as readonly string[]).includes(split) || !file.endsWith('.arrow')) return sendJson(response, 404, { error: `a run's data is ${DATASET_SPLITS.map((s) => `${s}.arrow`).join(' or ')}` });
+    if (!(DATASET_SPLITS as readonly string[]).includes(split) || !file.endsWith('.arrow'))
+      return sendJson(response, 404, { error: `a run's data is ${DATASET_SPLITS.map((s) => `${s}.arrow`).join(' or ')}` });
     // Only the experiment is needed (where its data is), read as every run file here: a regular file or nothing.
     const folder = await runFolder(root, name);
     if (!folder) return sendJson(response, 404, { error: `no run named ${JSON.stringify(name)}` });
-    const text = await readRunFile(folder, RUN_FILES.experiment).catch((error: unknown) => (error instanceof UnservedRunFile ? undefined : Promise.reject(error)));
+    const text = await readRunFile(folder, RUN_FILES.experiment).catch((error: unknown) =>
+      error instanceof UnservedRunFile ? undefined : Promise.reject(error),
+    );
     const experiment = text && parsedOrNothing(text);
     const path = runDatasetFile(experiment, split as DatasetSplit);
     // Opened without blocking and refused unless a regular file: a FIFO named there would hold one
@@ -212,12 +257,19 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     } catch (error) {
       if (error instanceof UnreadableFileError) return sendJson(response, 422, { error: error.message });
     }
-    if (!opened) return sendJson(response, 404, { error: `${name}'s experiment names no ${split} split, or its file ${path ?? ''} is not there` });
+    if (!opened)
+      return sendJson(response, 404, { error: `${name}'s experiment names no ${split} split, or its file ${path ?? ''} is not there` });
     const { handle, size } = opened;
     try {
       const { bytesRead, buffer } = await handle.read(Buffer.alloc(6), 0, 6, 0);
-      if (bytesRead < 6 || buffer.toString('latin1') !== 'ARROW1') return sendJson(response, 422, { error: `${path} is not an Arrow IPC file` });
-      response.writeHead(200, { ...SECURITY_HEADERS, ...cors, 'content-type': 'application/vnd.apache.arrow.file', 'content-length': size });
+      if (bytesRead < 6 || buffer.toString('latin1') !== 'ARROW1')
+        return sendJson(response, 422, { error: `${path} is not an Arrow IPC file` });
+      response.writeHead(200, {
+        ...SECURITY_HEADERS,
+        ...cors,
+        'content-type': 'application/vnd.apache.arrow.file',
+        'content-length': size,
+      });
       if (request.method === 'HEAD') return void response.end();
       // pipeline settles when the page goes away mid-file too, so the handle is closed, not left to the garbage collector.
       await pipeline(createReadStream('', { fd: handle, autoClose: false, start: 0 }), response).catch(() => undefined);
@@ -237,16 +289,19 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const pending = new Map<string, NodeJS.Timeout>();
   const stopWatching = watchRuns(root, (name) => {
     clearTimeout(pending.get(name));
-    pending.set(name, setTimeout(() => {
-      pending.delete(name);
-      readRun(root, name).then(
-        (run) => {
-          if (run?.status === 'running') running.set(name, statusOf(run));
-          if (run && looksLikeRun(run)) broadcast('run', runInfo(run));
-        },
-        () => undefined, // a name that is not a run (or has gone): nothing to say
-      );
-    }, 50));
+    pending.set(
+      name,
+      setTimeout(() => {
+        pending.delete(name);
+        readRun(root, name).then(
+          (run) => {
+            if (run?.status === 'running') running.set(name, statusOf(run));
+            if (run && looksLikeRun(run)) broadcast('run', runInfo(run));
+          },
+          () => undefined, // a name that is not a run (or has gone): nothing to say
+        );
+      }, 50),
+    );
   });
 
   // A run's process can die without a word (SIGKILL, a lost machine): nothing in its folder changes,
@@ -310,7 +365,8 @@ function hostNames(address: AddressInfo): Set<string> {
   const literal = (ip: string, family: string) => (family === 'IPv6' ? `[${ip}]` : ip);
   const everywhere = address.address === '0.0.0.0' || address.address === '::';
   const names = new Set([literal(address.address, address.family)]);
-  if (everywhere || address.address.startsWith('127.') || address.address === '::1') for (const name of ['localhost', '127.0.0.1', '[::1]']) names.add(name);
+  if (everywhere || address.address.startsWith('127.') || address.address === '::1')
+    for (const name of ['localhost', '127.0.0.1', '[::1]']) names.add(name);
   if (everywhere) {
     names.add(hostname().toLowerCase());
     for (const addresses of Object.values(networkInterfaces())) for (const a of addresses ?? []) names.add(literal(a.address, a.family));

@@ -24,19 +24,38 @@ export async function writeAtomic(path: string, value: unknown): Promise<void> {
 }
 
 /** A run folder with `epochs` epochs of history; finished runs also get a summary. */
-export async function writeRun(root: string, name: string, epochs: number, options: { seed?: number; finished?: boolean; ended?: string } = {}): Promise<string> {
+export async function writeRun(
+  root: string,
+  name: string,
+  epochs: number,
+  options: { seed?: number; finished?: boolean; ended?: string } = {},
+): Promise<string> {
   const folder = join(root, name);
   await mkdir(folder, { recursive: true });
-  await writeAtomic(join(folder, 'experiment.json'), { description: `run ${name}`, dataset: { type: 'cifar10' }, model: { type: 'mlp', hidden: [8] } });
-  await writeAtomic(join(folder, 'history.json'), Array.from({ length: epochs }, (_, i) => epochRecord(i + 1, options.seed)));
+  await writeAtomic(join(folder, 'experiment.json'), {
+    description: `run ${name}`,
+    dataset: { type: 'cifar10' },
+    model: { type: 'mlp', hidden: [8] },
+  });
+  await writeAtomic(
+    join(folder, 'history.json'),
+    Array.from({ length: epochs }, (_, i) => epochRecord(i + 1, options.seed)),
+  );
   if (options.finished) {
-    await writeAtomic(join(folder, 'summary.json'), { architecture: 'mlp {"hidden":[8]}', seconds: 9, ...(options.ended && { ended: options.ended, epochsRun: epochs }), test: { accuracy: 0.5, loss: 1.2, perClassAccuracy: { cat: 0.4, dog: 0.6 } } });
+    await writeAtomic(join(folder, 'summary.json'), {
+      architecture: 'mlp {"hidden":[8]}',
+      seconds: 9,
+      ...(options.ended && { ended: options.ended, epochsRun: epochs }),
+      test: { accuracy: 0.5, loss: 1.2, perClassAccuracy: { cat: 0.4, dog: 0.6 } },
+    });
   }
   return folder;
 }
 
 /** The dashboard's server-sent events as text: `until(pattern)` reads on until the text so far matches. */
-export async function readEvents(url: string): Promise<{ contentType: string | null; until: (pattern: RegExp) => Promise<RegExpMatchArray>; cancel: () => Promise<void> }> {
+export async function readEvents(
+  url: string,
+): Promise<{ contentType: string | null; until: (pattern: RegExp) => Promise<RegExpMatchArray>; cancel: () => Promise<void> }> {
   const response = await fetch(new URL('/api/events', url));
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   let received = '';

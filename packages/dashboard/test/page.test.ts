@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 describe('the dashboard page in a real browser', () => {
-  test('draws the latest run, then two runs in one chart once the second is ticked; a click shows a run\'s details', async () => {
+  test("draws the latest run, then two runs in one chart once the second is ticked; a click shows a run's details", async () => {
     const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
@@ -49,12 +49,17 @@ describe('the dashboard page in a real browser', () => {
     expect(errors).toEqual([]);
   }, 60_000);
 
-  test('shows a sweep\'s trials as one group, and one tick compares them all', async () => {
+  test("shows a sweep's trials as one group, and one tick compares them all", async () => {
     const root = join(dir, 'sweeps');
     await mkdir(join(root, 'momentum'), { recursive: true });
     await writeAtomic(join(root, 'momentum', 'sweep.json'), { source: 'momentum.json', trials: [], states: {} });
     // trial-001 stopped early by the sweep's scheduler (ASHA).
-    for (const [trial, seed] of [['trial-000', 1], ['trial-001', 2], ['trial-002', 3]] as const) await writeRun(root, `momentum/${trial}`, 3 + seed, { seed, finished: seed < 3, ...(seed === 2 && { ended: 'scheduler' }) });
+    for (const [trial, seed] of [
+      ['trial-000', 1],
+      ['trial-001', 2],
+      ['trial-002', 3],
+    ] as const)
+      await writeRun(root, `momentum/${trial}`, 3 + seed, { seed, finished: seed < 3, ...(seed === 2 && { ended: 'scheduler' }) });
     await writeRun(root, 'baseline', 5, { finished: true });
     const sweeps = await startDashboard({ runsDir: root, port: 0 });
     try {
@@ -63,12 +68,20 @@ describe('the dashboard page in a real browser', () => {
       page.on('pageerror', (error) => errors.push(error.message));
       await page.goto(sweeps.url);
       await expect.poll(() => page.locator('#runs tbody tr').count()).toBe(5);
-      expect(await page.locator('#runs tbody tr.sweep').textContent()).toBe('sweep momentum: 3 trials, 2 finished (1 stopped early by its scheduler), 15 epochs trained');
+      expect(await page.locator('#runs tbody tr.sweep').textContent()).toBe(
+        'sweep momentum: 3 trials, 2 finished (1 stopped early by its scheduler), 15 epochs trained',
+      );
       expect(await page.locator('#runs tbody tr.trial td:nth-child(2)').allTextContents()).toEqual(['trial-000', 'trial-001', 'trial-002']);
-      expect(await page.locator('#runs tbody tr.trial td:nth-child(3)').allTextContents()).toEqual(['finished', 'stopped early at epoch 5', 'unfinished']);
+      expect(await page.locator('#runs tbody tr.trial td:nth-child(3)').allTextContents()).toEqual([
+        'finished',
+        'stopped early at epoch 5',
+        'unfinished',
+      ]);
       await page.getByLabel('compare sweep momentum').check();
       const points = page.locator('#chart g.mark-symbol.role-mark path');
-      await expect.poll(() => page.locator('#chart').getAttribute('data-runs')).toMatch(/^(?=.*momentum\/trial-000)(?=.*momentum\/trial-001)(?=.*momentum\/trial-002)/);
+      await expect
+        .poll(() => page.locator('#chart').getAttribute('data-runs'))
+        .toMatch(/^(?=.*momentum\/trial-000)(?=.*momentum\/trial-001)(?=.*momentum\/trial-002)/);
       await expect.poll(() => points.count()).toBe((4 + 5 + 6 + 5) * 3); // the three trials and the latest run
       await page.getByRole('cell', { name: 'trial-001', exact: true }).click();
       await expect.poll(() => page.locator('#details-name').textContent()).toBe('momentum/trial-001');

@@ -3,7 +3,11 @@ import { differingSettings, flattenSettings } from '../src/run-settings.js';
 
 describe('settings of runs', () => {
   test('every leaf by its dotted path, lists as JSON text; where an experiment came from is no setting', () => {
-    expect(flattenSettings({ seed: 3, model: { type: 'mlp', hidden: [8, 4] }, description: 'x', source: 'a.json', $schema: 's' })).toEqual({ seed: 3, 'model.type': 'mlp', 'model.hidden': '[8,4]' });
+    expect(flattenSettings({ seed: 3, model: { type: 'mlp', hidden: [8, 4] }, description: 'x', source: 'a.json', $schema: 's' })).toEqual({
+      seed: 3,
+      'model.type': 'mlp',
+      'model.hidden': '[8,4]',
+    });
   });
 
   test('only the settings whose values differ, a missing one counting as different', () => {

@@ -39,12 +39,15 @@ afterAll(async () => {
 function get(path: string, method = 'GET', host?: string): Promise<{ status: number; body: string; type: string }> {
   const url = new URL(dashboard.url);
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path, method, ...(host !== undefined && { headers: { host } }) }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode!, body, type: String(response.headers['content-type']) }));
-    });
+    const req = request(
+      { host: url.hostname, port: url.port, path, method, ...(host !== undefined && { headers: { host } }) },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode!, body, type: String(response.headers['content-type']) }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -63,7 +66,13 @@ describe('the dashboard server', () => {
   });
 
   test('lists runs with their figures, and says what is wrong with a damaged one instead of failing', async () => {
-    const runs = JSON.parse((await get('/api/runs')).body) as { name: string; status: string; epochs: number; test?: { accuracy: number }; problems: string[] }[];
+    const runs = JSON.parse((await get('/api/runs')).body) as {
+      name: string;
+      status: string;
+      epochs: number;
+      test?: { accuracy: number };
+      problems: string[];
+    }[];
     const byName = Object.fromEntries(runs.map((run) => [run.name, run]));
     expect(Object.keys(byName).sort()).toEqual(['broken', 'good', 'linked', 'lr=0.1,momentum=0.9']); // not the link leading outside
     expect(byName.good).toMatchObject({ status: 'finished', epochs: 3, test: { accuracy: 0.5 }, problems: [] });
@@ -114,15 +123,21 @@ describe('the dashboard server', () => {
     expect(response.body).toContain('lr=0.1,momentum=0.9');
   });
 
-  test.each(['evil.example', 'evil.example:80', ''])('refuses a request naming another host (%j): a page of another site reaching it through DNS', async (host) => {
-    const response = await get('/api/runs', 'GET', host || ' ');
-    expect(response.status).toBe(403);
-    expect(JSON.parse(response.body).error).toMatch(/^the dashboard answers requests for 127\.0\.0\.1:\d+, localhost:\d+, \[::1\]:\d+ only, not /);
-  });
+  test.each(['evil.example', 'evil.example:80', ''])(
+    'refuses a request naming another host (%j): a page of another site reaching it through DNS',
+    async (host) => {
+      const response = await get('/api/runs', 'GET', host || ' ');
+      expect(response.status).toBe(403);
+      expect(JSON.parse(response.body).error).toMatch(
+        /^the dashboard answers requests for 127\.0\.0\.1:\d+, localhost:\d+, \[::1\]:\d+ only, not /,
+      );
+    },
+  );
 
   test('answers requests for localhost and its own address', async () => {
     const port = new URL(dashboard.url).port;
-    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `LOCALHOST:${port}`]) expect((await get('/api/runs', 'GET', host)).status, host).toBe(200);
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `LOCALHOST:${port}`])
+      expect((await get('/api/runs', 'GET', host)).status, host).toBe(200);
   });
 
   test('closes at once while a page still holds a connection open', async () => {
@@ -138,7 +153,7 @@ describe('the dashboard server', () => {
     expect((await get('/api/runs/good', 'DELETE')).status).toBe(405);
   });
 
-  test('pushes a run\'s new epochs as it writes them, and the steps of the run training in this process', async () => {
+  test("pushes a run's new epochs as it writes them, and the steps of the run training in this process", async () => {
     const { contentType, until, cancel } = await readEvents(dashboard.url);
     expect(contentType).toBe('text/event-stream; charset=utf-8');
     await until(/retry: 1000/);
@@ -147,12 +162,21 @@ describe('the dashboard server', () => {
     expect(JSON.parse((await until(/event: run\ndata: (\{"name":"fresh"[^\n]*"epochs":1[^\n]*\})\n\n/))[1]!).last.epoch).toBe(1);
     // Epoch after epoch, each history.json replacing the last by a rename, as runs write it.
     for (let epochs = 2; epochs <= 6; epochs++) {
-      await writeAtomic(join(root, 'fresh', 'history.json'), Array.from({ length: epochs }, (_, i) => epochRecord(i + 1)));
+      await writeAtomic(
+        join(root, 'fresh', 'history.json'),
+        Array.from({ length: epochs }, (_, i) => epochRecord(i + 1)),
+      );
       const pushed = await until(new RegExp(`event: run\\ndata: (\\{"name":"fresh"[^\\n]*"epochs":${epochs}[^\\n]*\\})\\n\\n`));
       expect(JSON.parse(pushed[1]!).last.epoch).toBe(epochs);
     }
     live.next({ type: 'batch', epoch: 2, step: 7, loss: 0.25 });
-    expect(JSON.parse((await until(/event: step\ndata: (.*)\n\n/))[1]!)).toEqual({ run: 'good', epoch: 2, step: 7, stepsPerEpoch: 10, loss: 0.25 });
+    expect(JSON.parse((await until(/event: step\ndata: (.*)\n\n/))[1]!)).toEqual({
+      run: 'good',
+      epoch: 2,
+      step: 7,
+      stepsPerEpoch: 10,
+      loss: 0.25,
+    });
     await cancel();
   });
 });
@@ -193,7 +217,10 @@ describe('a sweep folder in the runs folder', () => {
     await until(/retry: 1000/);
     await writeRun(sweepRoot, 'lr/trial-002', 1); // a trial starts
     expect(JSON.parse((await until(/event: run\ndata: (\{"name":"lr\/trial-002".*\})\n\n/))[1]!)).toMatchObject({ sweep: 'lr', epochs: 1 });
-    await writeAtomic(join(sweepRoot, 'lr', 'trial-001', 'history.json'), Array.from({ length: 4 }, (_, i) => epochRecord(i + 1, 2)));
+    await writeAtomic(
+      join(sweepRoot, 'lr', 'trial-001', 'history.json'),
+      Array.from({ length: 4 }, (_, i) => epochRecord(i + 1, 2)),
+    );
     expect(JSON.parse((await until(/event: run\ndata: (\{"name":"lr\/trial-001"[^\n]*"epochs":4[^\n]*\})\n\n/))[1]!).last.epoch).toBe(4);
     await cancel();
   });

@@ -21,7 +21,10 @@ beforeAll(async () => {
   const fifo = join(dir, 'train.arrow');
   execFileSync('mkfifo', [fifo]);
   await writeRun(root, 'piped', 2);
-  await writeAtomic(join(root, 'piped', 'experiment.json'), { dataset: { type: 'arrow', train: fifo }, model: { type: 'mlp', hidden: [8] } });
+  await writeAtomic(join(root, 'piped', 'experiment.json'), {
+    dataset: { type: 'arrow', train: fifo },
+    model: { type: 'mlp', hidden: [8] },
+  });
   // Sparse: 3 GB to stat, nothing on the disk.
   await writeRun(root, 'huge-history', 2);
   await truncate(join(root, 'huge-history', 'history.json'), 3 * GB);
@@ -33,11 +36,20 @@ beforeAll(async () => {
   const data = join(dir, 'big.arrow');
   await writeFile(data, Buffer.concat([Buffer.from('ARROW1'), Buffer.alloc(64 << 20)]));
   await writeRun(root, 'big-data', 1);
-  await writeAtomic(join(root, 'big-data', 'experiment.json'), { dataset: { type: 'arrow', train: data }, model: { type: 'mlp', hidden: [8] } });
+  await writeAtomic(join(root, 'big-data', 'experiment.json'), {
+    dataset: { type: 'arrow', train: data },
+    model: { type: 'mlp', hidden: [8] },
+  });
   await mkdir(join(root, 'empty'));
   // Edited by hand: a figure no run records, and one that is no figure.
   await writeRun(root, 'steered', 3);
-  await writeFile(join(root, 'steered', 'history.json'), JSON.stringify([epochRecord(1), { ...epochRecord(2), valAccuracy: 7 }, epochRecord(3)]).replace('"valAccuracy":7', '"valAccuracy":1e308'));
+  await writeFile(
+    join(root, 'steered', 'history.json'),
+    JSON.stringify([epochRecord(1), { ...epochRecord(2), valAccuracy: 7 }, epochRecord(3)]).replace(
+      '"valAccuracy":7',
+      '"valAccuracy":1e308',
+    ),
+  );
   await writeRun(root, 'nulled', 2);
   await writeAtomic(join(root, 'nulled', 'history.json'), [epochRecord(1), { ...epochRecord(2), valAccuracy: null }]);
   dashboard = await startDashboard({ runsDir: root, port: 0 });
@@ -53,16 +65,19 @@ async function get(path: string): Promise<{ status: number; body: string }> {
 }
 
 describe('special files in a runs folder', () => {
-  test('a FIFO named as a run\'s data is one line, at once, however many ask; the dashboard goes on answering', async () => {
+  test("a FIFO named as a run's data is one line, at once, however many ask; the dashboard goes on answering", async () => {
     const answers = await Promise.all(Array.from({ length: 8 }, () => get('/api/runs/piped/data/train.arrow')));
-    for (const answer of answers) expect([answer.status, JSON.parse(answer.body)]).toEqual([422, { error: `${join(dir, 'train.arrow')}: a FIFO, not a file to read` }]);
+    for (const answer of answers)
+      expect([answer.status, JSON.parse(answer.body)]).toEqual([422, { error: `${join(dir, 'train.arrow')}: a FIFO, not a file to read` }]);
     expect((await get('/api/runs')).status).toBe(200);
   });
 
   test('a 3 GB history or claim file is named a problem of its run, never read whole; the list answers', async () => {
     const runs = JSON.parse((await get('/api/runs')).body) as { name: string; problems: string[]; status: string }[];
     const byName = new Map(runs.map((run) => [run.name, run]));
-    expect(byName.get('huge-history')?.problems).toEqual(['history.json: not read: history.json holds 3,072 MB, more than the 64 MB the dashboard reads of a run file']);
+    expect(byName.get('huge-history')?.problems).toEqual([
+      'history.json: not read: history.json holds 3,072 MB, more than the 64 MB the dashboard reads of a run file',
+    ]);
     expect(byName.get('huge-lock')).toMatchObject({ status: 'unfinished', problems: [] }); // no claim: nobody writes it
     expect((await get('/api/runs/huge-history')).status).toBe(200);
     expect((await get('/api/runs/huge-lock')).status).toBe(200);
@@ -84,7 +99,7 @@ describe('special files in a runs folder', () => {
     expect((await get('/api/runs/..foo')).status).toBe(200);
   });
 
-  test('a page that leaves halfway through a run\'s data leaves no file open', async () => {
+  test("a page that leaves halfway through a run's data leaves no file open", async () => {
     const open = async () => (await readdir('/proc/self/fd')).length;
     const before = await open();
     const url = new URL('/api/runs/big-data/data/train.arrow', dashboard.url);

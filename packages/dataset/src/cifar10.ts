@@ -35,11 +35,36 @@ export const CIFAR10: BinaryDatasetSpec = {
   classes: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
   shape: [32, 32, 3],
   files: [
-    { name: 'data_batch_1.bin', split: 'train', records: 10_000, sha256: 'cee916563c9f80d84e3cc88e17fdc0941787f1244f00a67874d45b261883ada5' },
-    { name: 'data_batch_2.bin', split: 'train', records: 10_000, sha256: 'a591ca11fa1708a91ee40f54b3da4784ccd871ecf2137de63f51ada8b3fa57ed' },
-    { name: 'data_batch_3.bin', split: 'train', records: 10_000, sha256: 'bbe8596564c0f86427f876058170b84dac6670ddf06d79402899d93ceea26f67' },
-    { name: 'data_batch_4.bin', split: 'train', records: 10_000, sha256: '014e562d6e23c72197cc727519169a60359f5eccd8945ad5a09d710285ff4e48' },
-    { name: 'data_batch_5.bin', split: 'train', records: 10_000, sha256: '755304fc0b379caeae8c14f0dac912fbc7d6cd469eb67a1029a08a39453a9add' },
+    {
+      name: 'data_batch_1.bin',
+      split: 'train',
+      records: 10_000,
+      sha256: 'cee916563c9f80d84e3cc88e17fdc0941787f1244f00a67874d45b261883ada5',
+    },
+    {
+      name: 'data_batch_2.bin',
+      split: 'train',
+      records: 10_000,
+      sha256: 'a591ca11fa1708a91ee40f54b3da4784ccd871ecf2137de63f51ada8b3fa57ed',
+    },
+    {
+      name: 'data_batch_3.bin',
+      split: 'train',
+      records: 10_000,
+      sha256: 'bbe8596564c0f86427f876058170b84dac6670ddf06d79402899d93ceea26f67',
+    },
+    {
+      name: 'data_batch_4.bin',
+      split: 'train',
+      records: 10_000,
+      sha256: '014e562d6e23c72197cc727519169a60359f5eccd8945ad5a09d710285ff4e48',
+    },
+    {
+      name: 'data_batch_5.bin',
+      split: 'train',
+      records: 10_000,
+      sha256: '755304fc0b379caeae8c14f0dac912fbc7d6cd469eb67a1029a08a39453a9add',
+    },
     { name: 'test_batch.bin', split: 'test', records: 10_000, sha256: '8e2eb146ae340b09e24670f29cabc6326dba54da8789dab6768acf480273f65b' },
   ],
 };

@@ -19,7 +19,10 @@ export class ConcatenatedImages implements LabeledImages {
     if (!first) throw new DatasetError('datasets', 'nothing to concatenate');
     parts.forEach((part, i) => {
       if (part.shape.join() !== first.shape.join() || part.classes.join('\n') !== first.classes.join('\n')) {
-        throw new DatasetError(names[i] ?? `part ${i}`, `holds ${part.shape.join('×')} images of classes ${part.classes.join(', ')}, unlike ${names[0] ?? 'part 0'} (${first.shape.join('×')}, ${first.classes.join(', ')})`);
+        throw new DatasetError(
+          names[i] ?? `part ${i}`,
+          `holds ${part.shape.join('×')} images of classes ${part.classes.join(', ')}, unlike ${names[0] ?? 'part 0'} (${first.shape.join('×')}, ${first.classes.join(', ')})`,
+        );
       }
     });
     this.classes = first.classes;

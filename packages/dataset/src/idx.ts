@@ -14,13 +14,15 @@ const UNSIGNED_BYTE = 0x08;
 export function parseIdx(bytes: Uint8Array): IdxArray | string {
   if (bytes.length < 4) return `holds ${bytes.length} bytes, too few for an IDX header`;
   if (bytes[0] !== 0 || bytes[1] !== 0) return 'is not an IDX file (it does not start with two zero bytes)';
-  if (bytes[2] !== UNSIGNED_BYTE) return `holds IDX values of type 0x${bytes[2]!.toString(16).padStart(2, '0')}; images and labels are unsigned bytes (0x08)`;
+  if (bytes[2] !== UNSIGNED_BYTE)
+    return `holds IDX values of type 0x${bytes[2]!.toString(16).padStart(2, '0')}; images and labels are unsigned bytes (0x08)`;
   const rank = bytes[3]!;
   const header = 4 + 4 * rank;
   if (rank === 0 || bytes.length < header) return `has a damaged IDX header (${rank} dimensions in ${bytes.length} bytes)`;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i));
   const count = dims.reduce((product, size) => product * size, 1);
-  if (bytes.length - header !== count) return `is truncated or padded: its header [${dims.join(', ')}] needs ${count} values, it holds ${bytes.length - header}`;
+  if (bytes.length - header !== count)
+    return `is truncated or padded: its header [${dims.join(', ')}] needs ${count} values, it holds ${bytes.length - header}`;
   return { dims, values: bytes.subarray(header) };
 }

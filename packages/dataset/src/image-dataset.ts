@@ -4,7 +4,14 @@ import { checkIndex, type LabeledImages } from './labeled-images.js';
 import type { LabelArray } from './labels.js';
 import { imageRecordBatch } from './record-batch.js';
 import { rangeOf } from './row-ranges.js';
-import { IMAGE_COLUMN, imageDatasetSchema, type ImageDatasetInfo, type ImageShape, LABEL_COLUMN, parseImageDatasetSchema } from './schema.js';
+import {
+  IMAGE_COLUMN,
+  imageDatasetSchema,
+  type ImageDatasetInfo,
+  type ImageShape,
+  LABEL_COLUMN,
+  parseImageDatasetSchema,
+} from './schema.js';
 
 /** A contiguous run of rows, as stored in one Arrow record batch. */
 export interface ImageChunk {
@@ -68,7 +75,10 @@ export class ImageDataset implements LabeledImages, Iterable<ImageChunk> {
    * An in-memory dataset from HWC pixels (`rows × h·w·c` bytes) and labels, without copying them:
    * for small experiments and tests that need no file.
    */
-  static fromArrays(data: { classes: readonly string[]; shape: ImageShape; pixels: Uint8Array; labels: LabelArray }, name = 'in-memory dataset'): ImageDataset {
+  static fromArrays(
+    data: { classes: readonly string[]; shape: ImageShape; pixels: Uint8Array; labels: LabelArray },
+    name = 'in-memory dataset',
+  ): ImageDataset {
     const schema = imageDatasetSchema({ classes: data.classes, shape: data.shape, rows: data.labels.length, sources: {} });
     return ImageDataset.fromTable(new Table([imageRecordBatch(schema, data.pixels, data.labels)]), name);
   }

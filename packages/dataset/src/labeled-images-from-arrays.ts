@@ -24,11 +24,17 @@ export interface ImageArrays<Pixels extends PixelArray> {
 export function labeledImages<Pixels extends PixelArray>(arrays: ImageArrays<Pixels>, name = 'in-memory images'): LabeledImages<Pixels> {
   const { classes, shape, pixels, labels } = arrays;
   const perImage = shape[0] * shape[1] * shape[2];
-  if (!shape.every((n) => Number.isInteger(n) && n > 0)) throw new DatasetError(name, `shape [${shape.join(', ')}] must be three positive integers (height, width, channels)`);
-  if (pixels.length !== labels.length * perImage) throw new DatasetError(name, `holds ${pixels.length} pixel values for ${labels.length} labels; ${shape.join('×')} images need ${labels.length * perImage}`);
+  if (!shape.every((n) => Number.isInteger(n) && n > 0))
+    throw new DatasetError(name, `shape [${shape.join(', ')}] must be three positive integers (height, width, channels)`);
+  if (pixels.length !== labels.length * perImage)
+    throw new DatasetError(
+      name,
+      `holds ${pixels.length} pixel values for ${labels.length} labels; ${shape.join('×')} images need ${labels.length * perImage}`,
+    );
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i]!;
-    if (!Number.isInteger(label) || label < 0 || label >= classes.length) throw new DatasetError(name, `row ${i} has label ${label}, outside 0..${classes.length - 1}`);
+    if (!Number.isInteger(label) || label < 0 || label >= classes.length)
+      throw new DatasetError(name, `row ${i} has label ${label}, outside 0..${classes.length - 1}`);
   }
   return {
     length: labels.length,

@@ -20,8 +20,5 @@ export function imageRecordBatch(schema: Schema, pixels: Uint8Array, labels: Lab
     child: makeData({ type: new Uint8(), length: pixels.length, nullCount: 0, data: pixels }),
   });
   const labelData = makeData({ type: labelType, length, nullCount: 0, data: labels } as never);
-  return new RecordBatch(
-    schema,
-    makeData({ type: new Struct(schema.fields), length, nullCount: 0, children: [images, labelData] }),
-  );
+  return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length, nullCount: 0, children: [images, labelData] }));
 }

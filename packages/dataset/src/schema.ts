@@ -99,11 +99,7 @@ export function parseImageDatasetSchema(schema: Schema): ImageDatasetInfo | stri
 }
 
 function isShape(value: unknown): value is ImageShape {
-  return (
-    Array.isArray(value) &&
-    value.length === 3 &&
-    value.every((n) => Number.isInteger(n) && (n as number) > 0)
-  );
+  return Array.isArray(value) && value.length === 3 && value.every((n) => Number.isInteger(n) && (n as number) > 0);
 }
 
 function describeFields(schema: Schema): string {

@@ -13,7 +13,11 @@ export interface SplitOptions {
  * Splits a dataset into views of the given sizes, which must add up to its length, like
  * PyTorch's `random_split(dataset, [45000, 5000])`. Each part lists its rows in random order.
  */
-export function randomSplit<Pixels extends PixelArray = Uint8Array>(source: LabeledImages<Pixels>, sizes: readonly number[], options: SplitOptions): DatasetView<Pixels>[] {
+export function randomSplit<Pixels extends PixelArray = Uint8Array>(
+  source: LabeledImages<Pixels>,
+  sizes: readonly number[],
+  options: SplitOptions,
+): DatasetView<Pixels>[] {
   const total = sizes.reduce((sum, size) => sum + size, 0);
   if (!sizes.every((size) => Number.isInteger(size) && size >= 0) || total !== source.length) {
     throw new RangeError(`split sizes [${sizes.join(', ')}] must be whole numbers adding up to the dataset's ${source.length} rows`);

@@ -31,11 +31,17 @@ export class DatasetView<Pixels extends PixelArray = Uint8Array> implements Labe
 }
 
 /** A view of `indices` of `source`; views of views map straight to the underlying rows. */
-export function subset<Pixels extends PixelArray = Uint8Array>(source: LabeledImages<Pixels>, indices: ArrayLike<number>): DatasetView<Pixels> {
+export function subset<Pixels extends PixelArray = Uint8Array>(
+  source: LabeledImages<Pixels>,
+  indices: ArrayLike<number>,
+): DatasetView<Pixels> {
   const own = Uint32Array.from(indices);
   if (source instanceof DatasetView) {
     for (const index of own) checkIndex(index, source.length);
-    return new DatasetView(source.source, own.map((index) => source.indices[index]!));
+    return new DatasetView(
+      source.source,
+      own.map((index) => source.indices[index]!),
+    );
   }
   return new DatasetView(source, own);
 }

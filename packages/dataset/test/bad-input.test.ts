@@ -35,7 +35,10 @@ describe('prepare rejects bad raw data and leaves no output', () => {
   const batch2 = (): Uint8Array => fixture.raw.get('data_batch_2.bin')!;
 
   test('a truncated .bin', async () => {
-    await expectTarballRejected(withFile('data_batch_2.bin', batch2().subarray(0, 30)), /data_batch_2\.bin\): is truncated: 30 bytes, expected 52 \(4 records of 13 bytes\)/);
+    await expectTarballRejected(
+      withFile('data_batch_2.bin', batch2().subarray(0, 30)),
+      /data_batch_2\.bin\): is truncated: 30 bytes, expected 52 \(4 records of 13 bytes\)/,
+    );
   });
 
   test('records that are not 1 + pixels bytes long', async () => {
@@ -44,13 +47,19 @@ describe('prepare rejects bad raw data and leaves no output', () => {
 
   test('a label outside the classes', async () => {
     const records = [fixtureRecord(1, 0), { label: 10, hwc: new Uint8Array(12) }, fixtureRecord(1, 2), fixtureRecord(1, 3)];
-    await expectTarballRejected(withFile('data_batch_2.bin', encodeRecords(records)), /data_batch_2\.bin\): record 1 has label 10, outside 0\.\.9/);
+    await expectTarballRejected(
+      withFile('data_batch_2.bin', encodeRecords(records)),
+      /data_batch_2\.bin\): record 1 has label 10, outside 0\.\.9/,
+    );
   });
 
   test('a checksum mismatch', async () => {
     const tampered = batch2().slice();
     tampered[5]! ^= 1;
-    await expectTarballRejected(withFile('data_batch_2.bin', tampered), /data_batch_2\.bin\): checksum mismatch: sha256 [0-9a-f]{64}, expected [0-9a-f]{64}/);
+    await expectTarballRejected(
+      withFile('data_batch_2.bin', tampered),
+      /data_batch_2\.bin\): checksum mismatch: sha256 [0-9a-f]{64}, expected [0-9a-f]{64}/,
+    );
   });
 
   test('a tarball that lacks a file', async () => {
@@ -69,13 +78,17 @@ describe('prepare rejects bad raw data and leaves no output', () => {
     const { readFile } = await import('node:fs/promises');
     const bytes = await readFile(tarball);
     await writeFile(tarball, bytes.subarray(0, bytes.length - 40));
-    await expect(prepareCifar10({ source: tarball, dataDir, spec: fixture.spec })).rejects.toThrow(new RegExp(`${tarball}: (is not a valid gzip file|is not a valid tar archive)`));
+    await expect(prepareCifar10({ source: tarball, dataDir, spec: fixture.spec })).rejects.toThrow(
+      new RegExp(`${tarball}: (is not a valid gzip file|is not a valid tar archive)`),
+    );
     expect(await listFiles(dataDir)).toEqual([]);
   });
 
   test('a folder with a wrong-size file', async () => {
     const folder = await writeFolder(join(fixture.dir, 'raw'), withFile('data_batch_1.bin', new Uint8Array(13 * 6 + 1)));
-    await expect(prepareCifar10({ source: folder, dataDir, spec: fixture.spec })).rejects.toThrow(/data_batch_1\.bin\): is too long: 79 bytes/);
+    await expect(prepareCifar10({ source: folder, dataDir, spec: fixture.spec })).rejects.toThrow(
+      /data_batch_1\.bin\): is too long: 79 bytes/,
+    );
     expect(await listFiles(dataDir)).toEqual([]);
   });
 
@@ -90,7 +103,9 @@ describe('prepare rejects bad raw data and leaves no output', () => {
     await writeFile(join(dataDir, 'test.arrow'), 'not arrow');
     const tarball = await writeTarball(join(fixture.dir, 'src.tar.gz'), [...fixture.raw.entries()]);
     await expect(prepareCifar10({ source: tarball, dataDir, spec: fixture.spec })).rejects.toThrow(
-      new RegExp(`^${join(dataDir, 'test.arrow')}: is not a readable Arrow IPC file \\(.*\\); left as it is \\(move it away, or prepare with force to replace it\\)$`),
+      new RegExp(
+        `^${join(dataDir, 'test.arrow')}: is not a readable Arrow IPC file \\(.*\\); left as it is \\(move it away, or prepare with force to replace it\\)$`,
+      ),
     );
     expect(await listFiles(dataDir)).toEqual(['test.arrow']);
     await prepareCifar10({ source: tarball, dataDir, spec: fixture.spec, force: true });
@@ -107,7 +122,11 @@ describe('openImageDataset rejects files it did not write', () => {
   test('a FIFO, a folder or a link to /dev/zero: one line, no hang, no read without end (#34)', async () => {
     const { execFileSync } = await import('node:child_process');
     const { symlink } = await import('node:fs/promises');
-    const [fifo, folder, zero] = ['fifo.arrow', 'folder.arrow', 'zero.arrow'].map((name) => join(fixture.dir, name)) as [string, string, string];
+    const [fifo, folder, zero] = ['fifo.arrow', 'folder.arrow', 'zero.arrow'].map((name) => join(fixture.dir, name)) as [
+      string,
+      string,
+      string,
+    ];
     execFileSync('mkfifo', [fifo]);
     await mkdir(folder);
     await symlink('/dev/zero', zero);
@@ -124,7 +143,9 @@ describe('openImageDataset rejects files it did not write', () => {
   test('an Arrow file with a different schema', async () => {
     const path = join(fixture.dir, 'other.arrow');
     await writeFile(path, tableToIPC(tableFromArrays({ x: Float32Array.from([1, 2]) }), 'file'));
-    await expect(openImageDataset(path)).rejects.toThrow(`${path}: not an rxvision image dataset: expected columns "image" and "label", found "x"`);
+    await expect(openImageDataset(path)).rejects.toThrow(
+      `${path}: not an rxvision image dataset: expected columns "image" and "label", found "x"`,
+    );
   });
 
   test('a file that is not Arrow at all, and a truncated one', async () => {
@@ -138,6 +159,8 @@ describe('openImageDataset rejects files it did not write', () => {
     const whole = await readFile(join(dataDir, 'train.arrow'));
     const cut = join(fixture.dir, 'cut.arrow');
     await writeFile(cut, whole.subarray(0, whole.length - 100));
-    await expect(openImageDataset(cut)).rejects.toThrow(new RegExp(`${cut}: (is not a readable Arrow IPC file|holds \\d+ rows but its metadata says 10)`));
+    await expect(openImageDataset(cut)).rejects.toThrow(
+      new RegExp(`${cut}: (is not a readable Arrow IPC file|holds \\d+ rows but its metadata says 10)`),
+    );
   });
 });

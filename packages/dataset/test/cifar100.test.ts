@@ -34,7 +34,10 @@ beforeAll(async () => {
   source = join(dir, 'cifar-100-binary');
   await mkdir(source);
   // Full size: the spec knows the official record counts and refuses anything else.
-  for (const [name, records, first] of [['train.bin', 50_000, 0], ['test.bin', 10_000, 50_000]] as const) {
+  for (const [name, records, first] of [
+    ['train.bin', 50_000, 0],
+    ['test.bin', 10_000, 50_000],
+  ] as const) {
     const bytes = rawFile(records, first);
     sha256[name] = createHash('sha256').update(bytes).digest('hex');
     await writeFile(join(source, name), bytes);
@@ -43,7 +46,7 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('prepareCifar100', () => {
-  test('fine and coarse labels from the same raw files, pixels interleaved, the raw files\' sha256 recorded', async () => {
+  test("fine and coarse labels from the same raw files, pixels interleaved, the raw files' sha256 recorded", async () => {
     for (const labels of ['fine', 'coarse'] as const) {
       const dataDir = join(dir, labels);
       const result = await prepareCifar100({ source, dataDir, labels });

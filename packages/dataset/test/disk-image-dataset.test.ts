@@ -15,7 +15,10 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 /** Pixels that say which row they belong to, so a read from the wrong place shows. */
 const image = (row: number, size: number) => Uint8Array.from({ length: size }, (_, p) => (row * 7 + p * 13) & 0xff);
 
-async function write(name: string, options: { rows: number; shape: [number, number, number]; classes: string[]; rowsPerBatch: number; firstRow?: number }) {
+async function write(
+  name: string,
+  options: { rows: number; shape: [number, number, number]; classes: string[]; rowsPerBatch: number; firstRow?: number },
+) {
   const path = join(dir, name);
   const size = options.shape[0] * options.shape[1] * options.shape[2];
   const writer = await ImageDatasetWriter.create(path, options);
@@ -87,7 +90,9 @@ describe('DiskImageDataset', () => {
     await expect(DiskImageDataset.open(cut)).rejects.toThrow(new RegExp(`^${cut}: is not a readable Arrow IPC file`));
     const stream = join(dir, 'stream.arrow');
     await writeFile(stream, tableToIPC((await openImageDataset(good)).table, 'stream'));
-    await expect(DiskImageDataset.open(stream)).rejects.toThrow(`${stream}: is in the Arrow stream format; reading from disk needs the file format`);
+    await expect(DiskImageDataset.open(stream)).rejects.toThrow(
+      `${stream}: is in the Arrow stream format; reading from disk needs the file format`,
+    );
     await expect(DiskImageDataset.open(join(dir, 'nope.arrow'))).rejects.toThrow(`${join(dir, 'nope.arrow')}: does not exist`);
     // The bytes are untouched by any of this.
     expect((await readFile(good)).length).toBeGreaterThan(300);
@@ -96,16 +101,25 @@ describe('DiskImageDataset', () => {
   test('a FIFO, a folder, a link to /dev/zero and a 3 GB file of zeros: one line each, at once (#34)', async () => {
     const { execFileSync } = await import('node:child_process');
     const { mkdir, symlink } = await import('node:fs/promises');
-    const [fifo, folder, zero, sparse] = ['fifo', 'folder', 'zero', 'sparse'].map((name) => join(dir, `${name}.arrow`)) as [string, string, string, string];
+    const [fifo, folder, zero, sparse] = ['fifo', 'folder', 'zero', 'sparse'].map((name) => join(dir, `${name}.arrow`)) as [
+      string,
+      string,
+      string,
+      string,
+    ];
     execFileSync('mkfifo', [fifo]);
     await mkdir(folder);
     await symlink('/dev/zero', zero);
     await writeFile(sparse, '');
     await truncate(sparse, 3 * 2 ** 30);
-    await expect(DiskImageDataset.open(fifo)).rejects.toThrow(new DatasetError(fifo, `cannot be read (${fifo}: a FIFO, not a file to read)`));
+    await expect(DiskImageDataset.open(fifo)).rejects.toThrow(
+      new DatasetError(fifo, `cannot be read (${fifo}: a FIFO, not a file to read)`),
+    );
     await expect(DiskImageDataset.open(folder)).rejects.toThrow(`${folder}: cannot be read (${folder}: a folder, not a file to read)`);
     await expect(DiskImageDataset.open(zero)).rejects.toThrow(`${zero}: cannot be read (${zero}: a character device, not a file to read)`);
-    await expect(DiskImageDataset.open(sparse)).rejects.toThrow(new DatasetError(sparse, 'is not an Arrow IPC file (it does not begin with ARROW1)'));
+    await expect(DiskImageDataset.open(sparse)).rejects.toThrow(
+      new DatasetError(sparse, 'is not an Arrow IPC file (it does not begin with ARROW1)'),
+    );
     // openImages takes a 3 GB file from disk, not into memory.
     await expect(openImages(sparse)).rejects.toThrow(new DatasetError(sparse, 'is not an Arrow IPC file (it does not begin with ARROW1)'));
   });
@@ -137,7 +151,9 @@ describe('openImages', () => {
     const b = await write('b.arrow', { rows: 5, shape: [2, 2, 1], classes: names(3), rowsPerBatch: 5 });
     const error = await openImages([a, b], { maxInMemoryBytes: 0 }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(DatasetError);
-    expect((error as Error).message).toBe(`${b}: holds 2×2×1 images of classes class 0, class 1, class 2, unlike ${a} (2×2×1, class 0, class 1)`);
+    expect((error as Error).message).toBe(
+      `${b}: holds 2×2×1 images of classes class 0, class 1, class 2, unlike ${a} (2×2×1, class 0, class 1)`,
+    );
     await expect(openImages([a, join(dir, 'missing.arrow')])).rejects.toThrow(`${join(dir, 'missing.arrow')}: does not exist`);
   });
 });

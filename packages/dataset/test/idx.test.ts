@@ -57,28 +57,58 @@ describe('prepareIdx', () => {
   test('bad input fails with one line naming the file, and leaves nothing behind', async () => {
     const images = await write('good-images', idx([2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8]));
     const cases: Array<[string, () => Promise<Record<string, string>>, RegExp]> = [
-      ['labels for another count', async () => ({ labels: await write('three-labels', idx([3], [0, 1, 0])) }), /three-labels: holds 3 labels for 2 images in .*good-images$/],
-      ['a label without a class', async () => ({ labels: await write('big-label', idx([2], [0, 7])) }), /big-label: label 7 at row 1 has no class: 2 class names given$/],
-      ['truncated images', async () => ({ images: await write('short-images', idx([2, 2, 2], [1, 2, 3])) }), /short-images: is truncated or padded: its header \[2, 2, 2\] needs 8 values, it holds 3$/],
-      ['a damaged gzip', async () => ({ images: await write('broken.gz', gzipSync(idx([2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8])).subarray(0, 20)) }), /broken\.gz: is a damaged gzip file \(unexpected end of file\)$/],
-      ['labels with two dimensions', async () => ({ labels: await write('square-labels', idx([2, 1], [0, 1])) }), /square-labels: holds an IDX array of 2 dimensions; labels are \[n\]$/],
+      [
+        'labels for another count',
+        async () => ({ labels: await write('three-labels', idx([3], [0, 1, 0])) }),
+        /three-labels: holds 3 labels for 2 images in .*good-images$/,
+      ],
+      [
+        'a label without a class',
+        async () => ({ labels: await write('big-label', idx([2], [0, 7])) }),
+        /big-label: label 7 at row 1 has no class: 2 class names given$/,
+      ],
+      [
+        'truncated images',
+        async () => ({ images: await write('short-images', idx([2, 2, 2], [1, 2, 3])) }),
+        /short-images: is truncated or padded: its header \[2, 2, 2\] needs 8 values, it holds 3$/,
+      ],
+      [
+        'a damaged gzip',
+        async () => ({ images: await write('broken.gz', gzipSync(idx([2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8])).subarray(0, 20)) }),
+        /broken\.gz: is a damaged gzip file \(unexpected end of file\)$/,
+      ],
+      [
+        'labels with two dimensions',
+        async () => ({ labels: await write('square-labels', idx([2, 1], [0, 1])) }),
+        /square-labels: holds an IDX array of 2 dimensions; labels are \[n\]$/,
+      ],
     ];
     for (const [what, change, message] of cases) {
       const out = join(dir, `bad-${what.replaceAll(' ', '-')}`, 'train.arrow');
-      const error = await prepareIdx({ images, labels: await write('good-labels', idx([2], [0, 1])), classes: ['a', 'b'], out, ...(await change()) }).catch((e: unknown) => e);
+      const error = await prepareIdx({
+        images,
+        labels: await write('good-labels', idx([2], [0, 1])),
+        classes: ['a', 'b'],
+        out,
+        ...(await change()),
+      }).catch((e: unknown) => e);
       expect(error, what).toBeInstanceOf(DatasetError);
       expect((error as Error).message, what).toMatch(message);
       expect((error as Error).message.includes('\n'), what).toBe(false);
       expect(existsSync(join(out, '..')), `${what}: the folder it made is gone`).toBe(false);
     }
-    expect(await prepareIdx({ images, labels: images, classes: ['a'], out: images }).catch((e: Error) => e.message)).toBe(`${images}: is a source of this dataset; write it somewhere else`);
+    expect(await prepareIdx({ images, labels: images, classes: ['a'], out: images }).catch((e: Error) => e.message)).toBe(
+      `${images}: is a source of this dataset; write it somewhere else`,
+    );
   });
 
   test('never replaces a file it did not write, unless forced', async () => {
     const images = await write('im', idx([1, 1, 1], [9]));
     const labels = await write('lb', idx([1], [0]));
     const out = await write('someone-elses.arrow', Uint8Array.from([1, 2, 3]));
-    await expect(prepareIdx({ images, labels, classes: ['a', 'b'], out })).rejects.toThrow(`${out}: exists and is not this dataset; left as it is (move it away, or prepare with force to replace it)`);
+    await expect(prepareIdx({ images, labels, classes: ['a', 'b'], out })).rejects.toThrow(
+      `${out}: exists and is not this dataset; left as it is (move it away, or prepare with force to replace it)`,
+    );
     expect((await stat(out)).size).toBe(3);
     expect((await prepareIdx({ images, labels, classes: ['a', 'b'], out, force: true })).skipped).toBe(false);
     expect((await openImageDataset(out)).length).toBe(1);
@@ -90,7 +120,12 @@ describe('prepareIdx', () => {
 describe.runIf(existsSync(DEBIAN_FASHION_MNIST) || process.env.CI)('Fashion-MNIST from Debian', () => {
   test('prepares 60,000 + 10,000 grey 28×28 images in ten balanced classes', async () => {
     const prepared = await prepareFashionMnist({ dataDir: join(dir, 'fashion') });
-    expect([prepared.rows, prepared.train, prepared.test, prepared.skipped]).toEqual([{ train: 60_000, test: 10_000 }, join(dir, 'fashion', 'train.arrow'), join(dir, 'fashion', 'test.arrow'), false]);
+    expect([prepared.rows, prepared.train, prepared.test, prepared.skipped]).toEqual([
+      { train: 60_000, test: 10_000 },
+      join(dir, 'fashion', 'train.arrow'),
+      join(dir, 'fashion', 'test.arrow'),
+      false,
+    ]);
     const dataset = await openImageDataset(prepared.train);
     expect(dataset.shape).toEqual([28, 28, 1]);
     expect(dataset.classes).toEqual([...FASHION_MNIST_CLASSES]);

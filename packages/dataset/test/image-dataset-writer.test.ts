@@ -15,11 +15,22 @@ const image = (row: number, size: number) => Uint8Array.from({ length: size }, (
 describe('ImageDatasetWriter', () => {
   test('writes image by image, in record batches, into a file that reads back the same', async () => {
     const path = join(dir, 'sub', 'written.arrow');
-    const writer = await ImageDatasetWriter.create(path, { classes: ['a', 'b', 'c'], shape: [2, 3, 1], rows: 150, rowsPerBatch: 64, sources: { 'raw.bin': 'ab12' } });
+    const writer = await ImageDatasetWriter.create(path, {
+      classes: ['a', 'b', 'c'],
+      shape: [2, 3, 1],
+      rows: 150,
+      rowsPerBatch: 64,
+      sources: { 'raw.bin': 'ab12' },
+    });
     for (let row = 0; row < 150; row++) await writer.append(image(row, 6), row % 3);
     await writer.commit();
     const dataset = await openImageDataset(path);
-    expect([dataset.length, dataset.classes, dataset.shape, dataset.sources]).toEqual([150, ['a', 'b', 'c'], [2, 3, 1], { 'raw.bin': 'ab12' }]);
+    expect([dataset.length, dataset.classes, dataset.shape, dataset.sources]).toEqual([
+      150,
+      ['a', 'b', 'c'],
+      [2, 3, 1],
+      { 'raw.bin': 'ab12' },
+    ]);
     expect([...dataset].map((chunk) => chunk.length)).toEqual([64, 64, 22]);
     for (const row of [0, 63, 64, 149]) {
       expect(Array.from(dataset.image(row))).toEqual(Array.from(image(row, 6)));

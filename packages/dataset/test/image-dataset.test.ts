@@ -65,6 +65,8 @@ describe('ImageDataset.fromArrays', () => {
     expect(dataset.length).toBe(2);
     expect(dataset.image(1).buffer).toBe(pixels.buffer);
     expect(Array.from(dataset.image(1))).toEqual(Array.from(pixels.subarray(12)));
-    expect(() => ImageDataset.fromArrays({ classes: ['a'], shape: [2, 2, 3], pixels, labels: Uint8Array.from([1, 0]) })).toThrow(/row 0 has label 1, outside 0\.\.0/);
+    expect(() => ImageDataset.fromArrays({ classes: ['a'], shape: [2, 2, 3], pixels, labels: Uint8Array.from([1, 0]) })).toThrow(
+      /row 0 has label 1, outside 0\.\.0/,
+    );
   });
 });

@@ -12,15 +12,33 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 /** A solid-colour image file of the given format and size. */
-async function image(path: string, format: 'png' | 'jpeg' | 'webp', [width, height]: [number, number], rgb: [number, number, number]): Promise<void> {
+async function image(
+  path: string,
+  format: 'png' | 'jpeg' | 'webp',
+  [width, height]: [number, number],
+  rgb: [number, number, number],
+): Promise<void> {
   const raw = Buffer.alloc(width * height * 3);
   for (let p = 0; p < width * height; p++) raw.set(rgb, p * 3);
   const encoded = sharp(raw, { raw: { width, height, channels: 3 } });
-  await writeFile(path, await (format === 'png' ? encoded.png() : format === 'jpeg' ? encoded.jpeg({ quality: 100 }) : encoded.webp({ lossless: true })).toBuffer());
+  await writeFile(
+    path,
+    await (
+      format === 'png' ? encoded.png() : format === 'jpeg' ? encoded.jpeg({ quality: 100 }) : encoded.webp({ lossless: true })
+    ).toBuffer(),
+  );
 }
 
 /** cats/ (PNG, JPEG) and dogs/ (WebP, PNG) at 6×4, plus a text file that is no image. */
-async function folder(name: string, sizes: [number, number][] = [[6, 4], [6, 4], [6, 4], [6, 4]]): Promise<string> {
+async function folder(
+  name: string,
+  sizes: [number, number][] = [
+    [6, 4],
+    [6, 4],
+    [6, 4],
+    [6, 4],
+  ],
+): Promise<string> {
   const root = join(dir, name);
   await mkdir(join(root, 'dogs'), { recursive: true });
   await mkdir(join(root, 'cats'), { recursive: true });
@@ -50,7 +68,12 @@ describe('prepareImageFolder', () => {
   });
 
   test('a size resizes every image; one channel makes them grey', async () => {
-    const source = await folder('mixed-resized', [[6, 4], [8, 8], [3, 3], [6, 4]]);
+    const source = await folder('mixed-resized', [
+      [6, 4],
+      [8, 8],
+      [3, 3],
+      [6, 4],
+    ]);
     const result = await prepareImageFolder({ source, out: join(dir, 'data', 'grey.arrow'), size: [5, 7], channels: 1 });
     expect(result.shape).toEqual([5, 7, 1]);
     const dataset = await openImageDataset(join(dir, 'data', 'grey.arrow'));
@@ -58,7 +81,18 @@ describe('prepareImageFolder', () => {
   });
 
   test.each([
-    ['a folder of mixed sizes', async () => folder('mixed', [[6, 4], [6, 4], [5, 4], [6, 4]]), (root: string) => `${join(root, 'dogs', 'c.webp')}: is 5×4 pixels, the first image (${join(root, 'cats', 'a.png')}) 6×4: give a size to resize them all`],
+    [
+      'a folder of mixed sizes',
+      async () =>
+        folder('mixed', [
+          [6, 4],
+          [6, 4],
+          [5, 4],
+          [6, 4],
+        ]),
+      (root: string) =>
+        `${join(root, 'dogs', 'c.webp')}: is 5×4 pixels, the first image (${join(root, 'cats', 'a.png')}) 6×4: give a size to resize them all`,
+    ],
     [
       'a corrupt image',
       async () => {
@@ -86,6 +120,8 @@ describe('prepareImageFolder', () => {
 
   test('the output may not go inside the image folder', async () => {
     const source = await folder('inside');
-    await expect(prepareImageFolder({ source, out: join(source, 'cats', 'x.arrow') })).rejects.toThrow(`${join(source, 'cats', 'x.arrow')}: is inside the image folder ${source}; write it somewhere else`);
+    await expect(prepareImageFolder({ source, out: join(source, 'cats', 'x.arrow') })).rejects.toThrow(
+      `${join(source, 'cats', 'x.arrow')}: is inside the image folder ${source}; write it somewhere else`,
+    );
   });
 });

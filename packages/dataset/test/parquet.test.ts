@@ -12,13 +12,27 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const png = (grey: number) => sharp({ create: { width: 5, height: 3, channels: 3, background: { r: grey, g: grey, b: grey } } }).png().toBuffer();
-const HF_METADATA = { key: 'huggingface', value: JSON.stringify({ info: { features: { image: { _type: 'Image' }, label: { names: ['zero', 'one', 'two'], _type: 'ClassLabel' } } } }) };
+const png = (grey: number) =>
+  sharp({ create: { width: 5, height: 3, channels: 3, background: { r: grey, g: grey, b: grey } } })
+    .png()
+    .toBuffer();
+const HF_METADATA = {
+  key: 'huggingface',
+  value: JSON.stringify({
+    info: { features: { image: { _type: 'Image' }, label: { names: ['zero', 'one', 'two'], _type: 'ClassLabel' } } },
+  }),
+};
 
 /** A Parquet shard as the Hugging Face hub writes one: image {bytes, path}, label int64, class names in the metadata. */
-async function shard(name: string, labels: number[], options: { metadata?: boolean; withLabel?: boolean; pathOnly?: boolean } = {}): Promise<string> {
+async function shard(
+  name: string,
+  labels: number[],
+  options: { metadata?: boolean; withLabel?: boolean; pathOnly?: boolean } = {},
+): Promise<string> {
   const { metadata = true, withLabel = true, pathOnly = false } = options;
-  const images = await Promise.all(labels.map(async (label, i) => ({ bytes: pathOnly ? null : new Uint8Array(await png(label * 100 + i)), path: `${i}.png` })));
+  const images = await Promise.all(
+    labels.map(async (label, i) => ({ bytes: pathOnly ? null : new Uint8Array(await png(label * 100 + i)), path: `${i}.png` })),
+  );
   const buffer = parquetWriteBuffer({
     schema: [
       { name: 'root', num_children: withLabel ? 2 : 1 },
@@ -38,7 +52,10 @@ async function shard(name: string, labels: number[], options: { metadata?: boole
 
 describe('prepareParquet', () => {
   test('Hugging Face shards, row group by row group, into one Arrow file with the listed class names', async () => {
-    const shards = [await shard('train-00000-of-00002.parquet', [0, 1, 2, 0, 1, 2, 0]), await shard('train-00001-of-00002.parquet', [2, 2, 1])];
+    const shards = [
+      await shard('train-00000-of-00002.parquet', [0, 1, 2, 0, 1, 2, 0]),
+      await shard('train-00001-of-00002.parquet', [2, 2, 1]),
+    ];
     const out = join(dir, 'data', 'train.arrow');
     const result = await prepareParquet({ source: shards, out });
     expect(result).toMatchObject({ rows: 10, classes: ['zero', 'one', 'two'], shape: [3, 5, 3], skipped: false });
@@ -51,13 +68,24 @@ describe('prepareParquet', () => {
   });
 
   test('without the Hugging Face metadata the classes are the label values', async () => {
-    const result = await prepareParquet({ source: await shard('bare.parquet', [0, 1, 1], { metadata: false }), out: join(dir, 'data', 'bare.arrow') });
+    const result = await prepareParquet({
+      source: await shard('bare.parquet', [0, 1, 1], { metadata: false }),
+      out: join(dir, 'data', 'bare.arrow'),
+    });
     expect(result.classes).toEqual(['0', '1']);
   });
 
   test.each([
-    ['a file without a label column', { withLabel: false }, (path: string) => `${path}: has no label column "label" (its columns: image); name another with labelColumn`],
-    ['images stored only as paths', { pathOnly: true }, (path: string) => `${path} row 0: has no image bytes (only a path, 0.png: images stored outside the file are not read)`],
+    [
+      'a file without a label column',
+      { withLabel: false },
+      (path: string) => `${path}: has no label column "label" (its columns: image); name another with labelColumn`,
+    ],
+    [
+      'images stored only as paths',
+      { pathOnly: true },
+      (path: string) => `${path} row 0: has no image bytes (only a path, 0.png: images stored outside the file are not read)`,
+    ],
   ])('%s fails in one line and leaves nothing behind', async (name, options, message) => {
     const path = await shard(`${name.replace(/\W+/g, '-')}.parquet`, [0, 1], options);
     const outDir = join(dir, `out-${name.replace(/\W+/g, '-')}`);
@@ -68,6 +96,8 @@ describe('prepareParquet', () => {
   test('a file that is not Parquet is named', async () => {
     const path = join(dir, 'not.parquet');
     await writeFile(path, 'hello');
-    await expect(prepareParquet({ source: path, out: join(dir, 'never.arrow') })).rejects.toThrow(`${path}: is not a readable Parquet file (`);
+    await expect(prepareParquet({ source: path, out: join(dir, 'never.arrow') })).rejects.toThrow(
+      `${path}: is not a readable Parquet file (`,
+    );
   });
 });

@@ -62,7 +62,12 @@ describe('prepareCifar10', () => {
     try {
       const dataDir = join(fixture.dir, 'out');
       const progress: PrepareProgress[] = [];
-      await prepareCifar10({ source: `http://127.0.0.1:${port}/cifar.tar.gz`, dataDir, spec: fixture.spec, onProgress: (p) => progress.push(p) });
+      await prepareCifar10({
+        source: `http://127.0.0.1:${port}/cifar.tar.gz`,
+        dataDir,
+        spec: fixture.spec,
+        onProgress: (p) => progress.push(p),
+      });
       await expectPrepared(dataDir);
       expect(progress.at(-1)).toEqual({ kind: 'download', bytes: tarball.length, totalBytes: tarball.length });
       await expect(

@@ -77,9 +77,15 @@ describe('labeledImages: arrays in memory as a dataset', () => {
   });
 
   test('wrong lengths, bad labels and bad shapes are refused, naming the data', () => {
-    expect(() => labeledImages({ classes: ['x', 'y'], shape: [2, 2, 1], pixels: new Uint8Array(7), labels: [0, 1] }, 'mine')).toThrow('mine: holds 7 pixel values for 2 labels; 2×2×1 images need 8');
-    expect(() => labeledImages({ classes: ['x', 'y'], shape: [1, 1, 1], pixels: new Uint8Array(2), labels: [0, 2] }, 'mine')).toThrow('mine: row 1 has label 2, outside 0..1');
-    expect(() => labeledImages({ classes: ['x'], shape: [0, 1, 1], pixels: new Uint8Array(0), labels: [] }, 'mine')).toThrow('mine: shape [0, 1, 1] must be three positive integers');
+    expect(() => labeledImages({ classes: ['x', 'y'], shape: [2, 2, 1], pixels: new Uint8Array(7), labels: [0, 1] }, 'mine')).toThrow(
+      'mine: holds 7 pixel values for 2 labels; 2×2×1 images need 8',
+    );
+    expect(() => labeledImages({ classes: ['x', 'y'], shape: [1, 1, 1], pixels: new Uint8Array(2), labels: [0, 2] }, 'mine')).toThrow(
+      'mine: row 1 has label 2, outside 0..1',
+    );
+    expect(() => labeledImages({ classes: ['x'], shape: [0, 1, 1], pixels: new Uint8Array(0), labels: [] }, 'mine')).toThrow(
+      'mine: shape [0, 1, 1] must be three positive integers',
+    );
     expect(() => labeledImages({ classes: ['x'], shape: [1, 1, 1], pixels: new Uint8Array(1), labels: [0] }).image(1)).toThrow(RangeError);
   });
 });

@@ -26,11 +26,18 @@ describe('labels as wide as the class count needs', () => {
   });
 
   test('labels of the wrong width for the class count, or beyond it, are refused', () => {
-    expect(() => ImageDataset.fromArrays({ classes: Array.from({ length: 300 }, String), shape: [1, 1, 1], pixels: new Uint8Array(2), labels: new Uint8Array(2) })).toThrow(
-      'labels of 8 bits for a Uint16 label column',
-    );
+    expect(() =>
+      ImageDataset.fromArrays({
+        classes: Array.from({ length: 300 }, String),
+        shape: [1, 1, 1],
+        pixels: new Uint8Array(2),
+        labels: new Uint8Array(2),
+      }),
+    ).toThrow('labels of 8 bits for a Uint16 label column');
     const labels = labelArray(300, 2);
     labels[1] = 300;
-    expect(() => ImageDataset.fromArrays({ classes: Array.from({ length: 300 }, String), shape: [1, 1, 1], pixels: new Uint8Array(2), labels }, 'x')).toThrow('x: row 1 has label 300, outside 0..299');
+    expect(() =>
+      ImageDataset.fromArrays({ classes: Array.from({ length: 300 }, String), shape: [1, 1, 1], pixels: new Uint8Array(2), labels }, 'x'),
+    ).toThrow('x: row 1 has label 300, outside 0..299');
   });
 });

@@ -21,7 +21,9 @@ describe('loadDnnl where this copy has no addon', () => {
     writeFileSync(join(copy, 'package.json'), '{"type": "module"}');
     writeFileSync(join(copy, 'build-status.txt'), 'no oneDNN headers under /usr/include (apt-get install libdnnl-dev)\n');
     const { loadDnnl } = (await import(pathToFileURL(join(copy, 'index.js')).href)) as typeof import('../index.js');
-    expect(() => loadDnnl()).toThrow(/^@rxvision\/dnnl-linux-x64 has no addon: no oneDNN headers under \/usr\/include \(apt-get install libdnnl-dev\)$/);
+    expect(() => loadDnnl()).toThrow(
+      /^@rxvision\/dnnl-linux-x64 has no addon: no oneDNN headers under \/usr\/include \(apt-get install libdnnl-dev\)$/,
+    );
   });
 });
 
@@ -31,7 +33,7 @@ describe.runIf(built || process.env.CI)('the addon', async () => {
   dnnl.setThreads(2);
   const values = (count: number, seed: number) => Float32Array.from({ length: count }, (_, i) => Math.sin(seed * 1000 + i));
 
-  test('names oneDNN\'s version', () => {
+  test("names oneDNN's version", () => {
     expect(dnnl.version).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
@@ -53,7 +55,8 @@ describe.runIf(built || process.env.CI)('the addon', async () => {
               for (let j = 0; j < k; j++)
                 for (let c = 0; c < ci; c++) {
                   const [ih, iw] = [oh * s - pad + i, ow * s - pad + j];
-                  if (ih >= 0 && ih < h && iw >= 0 && iw < w) sum += x[((b * h + ih) * w + iw) * ci + c]! * filter[((i * k + j) * ci + c) * co + o]!;
+                  if (ih >= 0 && ih < h && iw >= 0 && iw < w)
+                    sum += x[((b * h + ih) * w + iw) * ci + c]! * filter[((i * k + j) * ci + c) * co + o]!;
                 }
             expect(y[((b * ho + oh) * wo + ow) * co + o]).toBeCloseTo(Math.max(0, sum), 4);
           }

@@ -107,19 +107,33 @@ export const REGRESSIONS = {
   ].map(convolution),
 };
 
-export const geometry = (s) => Int32Array.from([s.n, s.h, s.w, s.ci, s.co, s.kh, s.kw, s.sh, s.sw, s.dh, s.dw, s.pt, s.pb, s.pl, s.pr, s.ho, s.wo]);
-const padding = (s) => [[0, 0], [s.pt, s.pb], [s.pl, s.pr], [0, 0]];
+export const geometry = (s) =>
+  Int32Array.from([s.n, s.h, s.w, s.ci, s.co, s.kh, s.kw, s.sh, s.sw, s.dh, s.dw, s.pt, s.pb, s.pl, s.pr, s.ho, s.wo]);
+const padding = (s) => [
+  [0, 0],
+  [s.pt, s.pb],
+  [s.pl, s.pr],
+  [0, 0],
+];
 
 /** Each kernel's case: draws its shape, calls the addon, and returns how far it is from cpu. */
 export const KERNELS = {
   conv2d(dnnl, draw, shape) {
     const s = shape ?? drawConvolution(draw);
     const shared = draw.next() < 0.5;
-    const [x, filter, bias, y] = [operand(draw, s.n * s.h * s.w * s.ci, shared), operand(draw, s.kh * s.kw * s.ci * s.co, shared), operand(draw, s.co, shared), operand(draw, s.n * s.ho * s.wo * s.co, shared)];
+    const [x, filter, bias, y] = [
+      operand(draw, s.n * s.h * s.w * s.ci, shared),
+      operand(draw, s.kh * s.kw * s.ci * s.co, shared),
+      operand(draw, s.co, shared),
+      operand(draw, s.n * s.ho * s.wo * s.co, shared),
+    ];
     const [withBias, relu] = [draw.next() < 0.5, draw.next() < 0.5];
     dnnl.conv2d(geometry(s), x.view, filter.view, withBias ? bias.view : null, y.view, relu);
     const expected = cpu(() => {
-      let out = tf.conv2d(tensor(x, [s.n, s.h, s.w, s.ci]), tensor(filter, [s.kh, s.kw, s.ci, s.co]), [s.sh, s.sw], padding(s), 'NHWC', [s.dh, s.dw]);
+      let out = tf.conv2d(tensor(x, [s.n, s.h, s.w, s.ci]), tensor(filter, [s.kh, s.kw, s.ci, s.co]), [s.sh, s.sw], padding(s), 'NHWC', [
+        s.dh,
+        s.dw,
+      ]);
       if (withBias) out = tf.add(out, tensor(bias, [s.co]));
       return relu ? tf.relu(out) : out;
     });
@@ -129,10 +143,20 @@ export const KERNELS = {
   conv2dBackwardData(dnnl, draw, shape) {
     const s = shape ?? drawConvolution(draw, { dilated: false });
     const shared = draw.next() < 0.5;
-    const [dy, filter, dx] = [operand(draw, s.n * s.ho * s.wo * s.co, shared), operand(draw, s.kh * s.kw * s.ci * s.co, shared), operand(draw, s.n * s.h * s.w * s.ci, shared)];
+    const [dy, filter, dx] = [
+      operand(draw, s.n * s.ho * s.wo * s.co, shared),
+      operand(draw, s.kh * s.kw * s.ci * s.co, shared),
+      operand(draw, s.n * s.h * s.w * s.ci, shared),
+    ];
     dnnl.conv2dBackwardData(geometry(s), dy.view, filter.view, dx.view);
     const expected = cpu(() =>
-      tf.engine().runKernel('Conv2DBackpropInput', { dy: tensor(dy, [s.n, s.ho, s.wo, s.co]), filter: tensor(filter, [s.kh, s.kw, s.ci, s.co]) }, { strides: [s.sh, s.sw], pad: padding(s), dataFormat: 'NHWC', inputShape: [s.n, s.h, s.w, s.ci] }),
+      tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropInput',
+          { dy: tensor(dy, [s.n, s.ho, s.wo, s.co]), filter: tensor(filter, [s.kh, s.kw, s.ci, s.co]) },
+          { strides: [s.sh, s.sw], pad: padding(s), dataFormat: 'NHWC', inputShape: [s.n, s.h, s.w, s.ci] },
+        ),
     );
     return { shape: s, error: error(dx.view, expected), canaries: canariesHold(dy, filter, dx) };
   },
@@ -140,10 +164,20 @@ export const KERNELS = {
   conv2dBackwardFilter(dnnl, draw, shape) {
     const s = shape ?? drawConvolution(draw, { dilated: false });
     const shared = draw.next() < 0.5;
-    const [x, dy, dw] = [operand(draw, s.n * s.h * s.w * s.ci, shared), operand(draw, s.n * s.ho * s.wo * s.co, shared), operand(draw, s.kh * s.kw * s.ci * s.co, shared)];
+    const [x, dy, dw] = [
+      operand(draw, s.n * s.h * s.w * s.ci, shared),
+      operand(draw, s.n * s.ho * s.wo * s.co, shared),
+      operand(draw, s.kh * s.kw * s.ci * s.co, shared),
+    ];
     dnnl.conv2dBackwardFilter(geometry(s), x.view, dy.view, dw.view);
     const expected = cpu(() =>
-      tf.engine().runKernel('Conv2DBackpropFilter', { x: tensor(x, [s.n, s.h, s.w, s.ci]), dy: tensor(dy, [s.n, s.ho, s.wo, s.co]) }, { strides: [s.sh, s.sw], pad: padding(s), dataFormat: 'NHWC', filterShape: [s.kh, s.kw, s.ci, s.co] }),
+      tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropFilter',
+          { x: tensor(x, [s.n, s.h, s.w, s.ci]), dy: tensor(dy, [s.n, s.ho, s.wo, s.co]) },
+          { strides: [s.sh, s.sw], pad: padding(s), dataFormat: 'NHWC', filterShape: [s.kh, s.kw, s.ci, s.co] },
+        ),
     );
     return { shape: s, error: error(dw.view, expected), canaries: canariesHold(x, dy, dw) };
   },
@@ -163,7 +197,11 @@ export const KERNELS = {
     const s = drawConvolution(draw, { pool: true });
     const max = draw.next() < 0.5;
     const shared = draw.next() < 0.5;
-    const [x, dy, dx] = [operand(draw, s.n * s.h * s.w * s.ci, shared), operand(draw, s.n * s.ho * s.wo * s.ci, shared), operand(draw, s.n * s.h * s.w * s.ci, shared)];
+    const [x, dy, dx] = [
+      operand(draw, s.n * s.h * s.w * s.ci, shared),
+      operand(draw, s.n * s.ho * s.wo * s.ci, shared),
+      operand(draw, s.n * s.h * s.w * s.ci, shared),
+    ];
     dnnl.pool2dBackward(geometry(s), max, max ? x.view : null, dy.view, dx.view);
     const attrs = { filterSize: [s.kh, s.kw], strides: [s.sh, s.sw], pad: padding(s) };
     const expected = max
@@ -180,20 +218,31 @@ export const KERNELS = {
     const [m, k, n] = [draw.size(300), draw.size(300), draw.size(300)];
     const [transposeA, transposeB, withBias, relu] = [draw.next() < 0.5, draw.next() < 0.5, draw.next() < 0.5, draw.next() < 0.5];
     const shared = draw.next() < 0.5;
-    const [a, b, bias, y] = [operand(draw, m * k, shared), operand(draw, k * n, shared), operand(draw, n, shared), operand(draw, m * n, shared)];
+    const [a, b, bias, y] = [
+      operand(draw, m * k, shared),
+      operand(draw, k * n, shared),
+      operand(draw, n, shared),
+      operand(draw, m * n, shared),
+    ];
     dnnl.matMul(m, k, n, transposeA, transposeB, a.view, b.view, withBias ? bias.view : null, y.view, relu);
     const expected = cpu(() => {
       let out = tf.matMul(tensor(a, transposeA ? [k, m] : [m, k]), tensor(b, transposeB ? [n, k] : [k, n]), transposeA, transposeB);
       if (withBias) out = tf.add(out, tensor(bias, [n]));
       return relu ? tf.relu(out) : out;
     });
-    return { shape: { m, k, n, transposeA, transposeB, bias: withBias, relu }, error: error(y.view, expected), canaries: canariesHold(a, b, bias, y) };
+    return {
+      shape: { m, k, n, transposeA, transposeB, bias: withBias, relu },
+      error: error(y.view, expected),
+      canaries: canariesHold(a, b, bias, y),
+    };
   },
 
   batchNormTraining(dnnl, draw) {
     const { rows, channels, epsilon } = drawRows(draw);
     const shared = draw.next() < 0.5;
-    const [x, scale, offset, y, mean, variance] = [rows * channels, channels, channels, rows * channels, channels, channels].map((length) => operand(draw, length, shared));
+    const [x, scale, offset, y, mean, variance] = [rows * channels, channels, channels, rows * channels, channels, channels].map((length) =>
+      operand(draw, length, shared),
+    );
     dnnl.batchNormTraining(rows, channels, epsilon, x.view, scale.view, offset.view, y.view, mean.view, variance.view);
     const moments = columnMoments(x.view, rows, channels);
     const expected = x.view.map((value, i) => {
@@ -208,9 +257,23 @@ export const KERNELS = {
   batchNormTrainingGrad(dnnl, draw) {
     const { rows, channels, epsilon } = drawRows(draw);
     const shared = draw.next() < 0.5;
-    const [x, dy, scale, dx, dscale, doffset] = [rows * channels, rows * channels, channels, rows * channels, channels, channels].map((length) => operand(draw, length, shared));
+    const [x, dy, scale, dx, dscale, doffset] = [rows * channels, rows * channels, channels, rows * channels, channels, channels].map(
+      (length) => operand(draw, length, shared),
+    );
     const { mean, variance } = columnMoments(x.view, rows, channels);
-    dnnl.batchNormTrainingGrad(rows, channels, epsilon, x.view, dy.view, scale.view, Float32Array.from(mean), Float32Array.from(variance), dx.view, dscale.view, doffset.view);
+    dnnl.batchNormTrainingGrad(
+      rows,
+      channels,
+      epsilon,
+      x.view,
+      dy.view,
+      scale.view,
+      Float32Array.from(mean),
+      Float32Array.from(variance),
+      dx.view,
+      dscale.view,
+      doffset.view,
+    );
     const inverse = variance.map((v) => 1 / Math.sqrt(Math.fround(v) + epsilon));
     const normalised = (i) => (x.view[i] - Math.fround(mean[i % channels])) * inverse[i % channels];
     const [sumDy, sumDyXhat] = [new Float64Array(channels), new Float64Array(channels)];
@@ -264,7 +327,8 @@ function averagePoolGradient(s, dy) {
         const inside = (rows[1] - rows[0]) * (columns[1] - columns[0]);
         for (let c = 0; c < s.ci; c++) {
           const share = dy[((b * s.ho + oh) * s.wo + ow) * s.ci + c] / inside;
-          for (let i = rows[0]; i < rows[1]; i++) for (let j = columns[0]; j < columns[1]; j++) dx[((b * s.h + i) * s.w + j) * s.ci + c] += share;
+          for (let i = rows[0]; i < rows[1]; i++)
+            for (let j = columns[0]; j < columns[1]; j++) dx[((b * s.h + i) * s.w + j) * s.ci + c] += share;
         }
       }
   return dx;
@@ -275,7 +339,10 @@ function averagePoolGradient(s, dy) {
  * canary overwritten, each with its shape. `announce` hears of each case before it runs and
  * `report` of each failure as it is found, so a crash or a hang later still leaves them named.
  */
-export function fuzz(dnnl, { seed = 1, count = 40, tolerance = 1e-4, kernels = Object.keys(KERNELS), announce = () => {}, report = () => {} } = {}) {
+export function fuzz(
+  dnnl,
+  { seed = 1, count = 40, tolerance = 1e-4, kernels = Object.keys(KERNELS), announce = () => {}, report = () => {} } = {},
+) {
   tf.setBackend('cpu');
   const failures = [];
   for (const kernel of kernels) {

@@ -19,7 +19,12 @@ describe('RxvisionError', () => {
     const shape = new ShapeError('cat.png: not an image', { cause: new Error('decoder said no') });
     expect(shape).toBeInstanceOf(Error);
     expect(shape).toBeInstanceOf(RxvisionError);
-    expect([shape.kind, shape.name, shape.message, (shape.cause as Error).message]).toEqual(['input', 'ShapeError', 'cat.png: not an image', 'decoder said no']);
+    expect([shape.kind, shape.name, shape.message, (shape.cause as Error).message]).toEqual([
+      'input',
+      'ShapeError',
+      'cat.png: not an image',
+      'decoder said no',
+    ]);
     expect(String(shape)).toBe('ShapeError: cat.png: not an image');
     const held = new HeldError('runs/a');
     expect([held.kind, held.name, held.message, held.folder]).toEqual(['busy', 'HeldError', 'runs/a is being written', 'runs/a']);

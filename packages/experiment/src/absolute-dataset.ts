@@ -8,11 +8,15 @@ import { defaultDataDir } from './experiment.js';
  */
 export function absoluteDataset(dataset: Readonly<Record<string, unknown>>, baseDir: string): Record<string, unknown> {
   const named = dataset.type !== 'arrow' && dataset.dataDir === undefined;
-  return absolutePaths(named ? { ...dataset, dataDir: resolve(defaultDataDir(dataset as { type: string; labels?: string })) } : dataset, baseDir);
+  return absolutePaths(
+    named ? { ...dataset, dataDir: resolve(defaultDataDir(dataset as { type: string; labels?: string })) } : dataset,
+    baseDir,
+  );
 }
 
 function absolutePaths(dataset: Record<string, unknown>, baseDir: string): Record<string, unknown> {
-  const absolute = (value: unknown): unknown => (typeof value === 'string' && !isAbsolute(value) ? resolve(baseDir, value) : Array.isArray(value) ? value.map(absolute) : value);
+  const absolute = (value: unknown): unknown =>
+    typeof value === 'string' && !isAbsolute(value) ? resolve(baseDir, value) : Array.isArray(value) ? value.map(absolute) : value;
   const paths = new Set(['dataDir', 'source', 'train', 'test']);
   const entries = Object.entries(dataset).map(([key, value]) => [key, paths.has(key) ? absolute(value) : value]);
   return Object.fromEntries(entries);

@@ -1,7 +1,28 @@
 import { DatasetError, type LabeledImages, randomSplit, subset } from '@rxvision/dataset';
-import { type OpenedImages, openImages, prepareCifar10, prepareCifar100, prepareFashionMnist, prepareImageFolder, type PrepareOptions, prepareParquet } from '@rxvision/dataset/node';
+import {
+  type OpenedImages,
+  openImages,
+  prepareCifar10,
+  prepareCifar100,
+  prepareFashionMnist,
+  prepareImageFolder,
+  type PrepareOptions,
+  prepareParquet,
+} from '@rxvision/dataset/node';
 import { topKAccuracy } from '@rxvision/metrics';
-import { checkAirbenchOptions, checkCnnOptions, checkMlpOptions, checkResNetOptions, createAirbench, createCnn, createMlp, createResNet, createTutorialModel, TUTORIAL_HIDDEN_UNITS, whiteningKernel } from '@rxvision/model';
+import {
+  checkAirbenchOptions,
+  checkCnnOptions,
+  checkMlpOptions,
+  checkResNetOptions,
+  createAirbench,
+  createCnn,
+  createMlp,
+  createResNet,
+  createTutorialModel,
+  TUTORIAL_HIDDEN_UNITS,
+  whiteningKernel,
+} from '@rxvision/model';
 import { cutout, epochBatches, evaluationBatches, horizontalFlip, type ImageTransform, randomCrop, readImages } from '@rxvision/stream';
 import { concatMap, lastValueFrom, of } from 'rxjs';
 import { type FitOptions, preprocessingTransforms, softmaxCrossEntropy } from '@rxvision/train';
@@ -50,28 +71,57 @@ export async function composeExperiment(experiment: Experiment, options: Compose
   const source = options.source ?? 'experiment';
   const files = await datasetFiles(experiment, at, options.onPrepareProgress);
   const full = await openNonEmpty(files.train);
-  const limited = experiment.limit === undefined ? full : subset(full, Array.from({ length: Math.min(experiment.limit, full.length) }, (_, i) => i));
+  const limited =
+    experiment.limit === undefined
+      ? full
+      : subset(
+          full,
+          Array.from({ length: Math.min(experiment.limit, full.length) }, (_, i) => i),
+        );
   const held = experiment.validation < 1 ? Math.round(limited.length * experiment.validation) : experiment.validation;
-  if (held >= limited.length) throw new ExperimentError(source, `validation: expected fewer than the ${limited.length} training images, got ${experiment.validation}`);
+  if (held >= limited.length)
+    throw new ExperimentError(
+      source,
+      `validation: expected fewer than the ${limited.length} training images, got ${experiment.validation}`,
+    );
   if (held < 1) throw new ExperimentError(source, `validation: ${experiment.validation} of ${limited.length} images holds none out`);
-  const [train, validation] = randomSplit(limited, [limited.length - held, held], { seed: experiment.seed }).map((split): LabeledImages => split) as [LabeledImages, LabeledImages];
-  if (train.classes.length < 2) throw new ExperimentError(source, `dataset: holds one class (${quote(train.classes[0])}); a classifier tells at least two apart`);
-  if (experiment.batchSize > train.length) throw new ExperimentError(source, `batchSize: ${experiment.batchSize} is larger than the training split (${train.length} images)`);
+  const [train, validation] = randomSplit(limited, [limited.length - held, held], { seed: experiment.seed }).map(
+    (split): LabeledImages => split,
+  ) as [LabeledImages, LabeledImages];
+  if (train.classes.length < 2)
+    throw new ExperimentError(source, `dataset: holds one class (${quote(train.classes[0])}); a classifier tells at least two apart`);
+  if (experiment.batchSize > train.length)
+    throw new ExperimentError(source, `batchSize: ${experiment.batchSize} is larger than the training split (${train.length} images)`);
   const parameters = checkModel(experiment, train, source); // the builder's own checks, as one line, before anything is built or written
-  if (experiment.normalize && experiment.normalize.mean.length !== train.shape[2]) throw new ExperimentError(source, `normalize.mean: expected ${train.shape[2]} values (one per channel), got ${experiment.normalize.mean.length}`);
+  if (experiment.normalize && experiment.normalize.mean.length !== train.shape[2])
+    throw new ExperimentError(
+      source,
+      `normalize.mean: expected ${train.shape[2]} values (one per channel), got ${experiment.normalize.mean.length}`,
+    );
 
   // The same transforms predict applies to a saved model's inputs.
-  const normalisation = preprocessingTransforms({ classes: train.classes, ...(experiment.normalize && { normalize: experiment.normalize }) });
+  const normalisation = preprocessingTransforms({
+    classes: train.classes,
+    ...(experiment.normalize && { normalize: experiment.normalize }),
+  });
   const augmentations = experiment.augment.map((step): ImageTransform => {
     const seed = experiment.seed;
     if (step.type === 'randomCrop') return randomCrop({ padding: step.padding, seed, ...(step.fill && { fill: step.fill }) });
-    if (step.type === 'horizontalFlip') return horizontalFlip({ seed, ...(step.probability !== undefined && { probability: step.probability }), ...(step.alternate !== undefined && { alternate: step.alternate }) });
+    if (step.type === 'horizontalFlip')
+      return horizontalFlip({
+        seed,
+        ...(step.probability !== undefined && { probability: step.probability }),
+        ...(step.alternate !== undefined && { alternate: step.alternate }),
+      });
     return cutout({ size: step.size, seed });
   });
   const evaluation = (dataset: LabeledImages) => evaluationBatches(dataset, { batchSize: 1000, transforms: normalisation });
   const test = files.test ? await openNonEmpty(files.test) : undefined;
   if (test && (test.shape.join() !== train.shape.join() || test.classes.join() !== train.classes.join())) {
-    throw new ExperimentError(source, `dataset: the test split (${test.shape.join('×')}, classes ${test.classes.join(', ')}) does not match the training split (${train.shape.join('×')}, classes ${train.classes.join(', ')})`);
+    throw new ExperimentError(
+      source,
+      `dataset: the test split (${test.shape.join('×')}, classes ${test.classes.join(', ')}) does not match the training split (${train.shape.join('×')}, classes ${train.classes.join(', ')})`,
+    );
   }
   const whitening = experiment.model.type === 'airbench' ? await whiteningOf(train, experiment.model, normalisation) : undefined;
   return {
@@ -94,7 +144,11 @@ export async function composeExperiment(experiment: Experiment, options: Compose
       ...(experiment.parameterGroups && { parameterGroups: experiment.parameterGroups }),
       ...(experiment.lookahead && { lookahead: experiment.lookahead }),
       ...(experiment.topK.length > 0 && { metrics: Object.fromEntries(experiment.topK.map((k) => [`top${k}`, topKAccuracy(k)])) }),
-      trainBatches: epochBatches(train, { batchSize: experiment.batchSize, seed: experiment.seed, transforms: [...augmentations, ...normalisation] }),
+      trainBatches: epochBatches(train, {
+        batchSize: experiment.batchSize,
+        seed: experiment.seed,
+        transforms: [...augmentations, ...normalisation],
+      }),
       validationBatches: evaluation(validation),
     },
   };
@@ -112,7 +166,11 @@ async function openNonEmpty(paths: string | readonly string[]): Promise<OpenedIm
  * is missing: files that are there are the user's and are read as they are (a damaged one is
  * described when opened, never prepared over).
  */
-async function datasetFiles(experiment: Experiment, at: (path: string) => string, onProgress: ComposeOptions['onPrepareProgress']): Promise<{ train: string | readonly string[]; test?: string | readonly string[] }> {
+async function datasetFiles(
+  experiment: Experiment,
+  at: (path: string) => string,
+  onProgress: ComposeOptions['onPrepareProgress'],
+): Promise<{ train: string | readonly string[]; test?: string | readonly string[] }> {
   const { dataset } = experiment;
   const dataDir = at(('dataDir' in dataset && dataset.dataDir) || defaultDataDir(dataset));
   const onFirstUse = async (prepare: () => Promise<unknown>) => {
@@ -123,7 +181,14 @@ async function datasetFiles(experiment: Experiment, at: (path: string) => string
     case 'cifar10':
       return onFirstUse(() => prepareCifar10({ dataDir, ...(onProgress && { onProgress }) }));
     case 'cifar100':
-      return onFirstUse(() => prepareCifar100({ dataDir, labels: dataset.labels ?? 'fine', ...(dataset.source && { source: at(dataset.source) }), ...(onProgress && { onProgress }) }));
+      return onFirstUse(() =>
+        prepareCifar100({
+          dataDir,
+          labels: dataset.labels ?? 'fine',
+          ...(dataset.source && { source: at(dataset.source) }),
+          ...(onProgress && { onProgress }),
+        }),
+      );
     case 'fashion-mnist':
       return onFirstUse(() => prepareFashionMnist({ dataDir, ...(dataset.source && { source: at(dataset.source) }) }));
     case 'arrow': {
@@ -133,14 +198,26 @@ async function datasetFiles(experiment: Experiment, at: (path: string) => string
     case 'parquet': {
       const { imageColumn, labelColumn, size, channels } = dataset;
       const shards = (source: string | readonly string[], split: string) =>
-        prepareParquet({ source: (typeof source === 'string' ? [source] : source).map(at), out: join(dataDir, `${split}.arrow`), ...(imageColumn && { imageColumn }), ...(labelColumn && { labelColumn }), ...(size && { size }), ...(channels && { channels }) });
+        prepareParquet({
+          source: (typeof source === 'string' ? [source] : source).map(at),
+          out: join(dataDir, `${split}.arrow`),
+          ...(imageColumn && { imageColumn }),
+          ...(labelColumn && { labelColumn }),
+          ...(size && { size }),
+          ...(channels && { channels }),
+        });
       const train = await shards(dataset.train, 'train');
       const test = dataset.test === undefined ? undefined : await shards(dataset.test, 'test');
       return { train: train.path, ...(test && { test: test.path }) };
     }
     case 'image-folder': {
       const folder = (source: string, split: string) =>
-        prepareImageFolder({ source: at(source), out: join(dataDir, `${split}.arrow`), ...(dataset.size && { size: dataset.size }), ...(dataset.channels && { channels: dataset.channels }) });
+        prepareImageFolder({
+          source: at(source),
+          out: join(dataDir, `${split}.arrow`),
+          ...(dataset.size && { size: dataset.size }),
+          ...(dataset.channels && { channels: dataset.channels }),
+        });
       const train = await folder(dataset.train, 'train');
       const test = dataset.test === undefined ? undefined : await folder(dataset.test, 'test');
       return { train: train.path, ...(test && { test: test.path }) };
@@ -149,7 +226,14 @@ async function datasetFiles(experiment: Experiment, at: (path: string) => string
 }
 
 async function bothExist(dataDir: string): Promise<boolean> {
-  const present = await Promise.all(['train.arrow', 'test.arrow'].map((name) => access(join(dataDir, name)).then(() => true, () => false)));
+  const present = await Promise.all(
+    ['train.arrow', 'test.arrow'].map((name) =>
+      access(join(dataDir, name)).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
   return present.every(Boolean);
 }
 
@@ -165,7 +249,10 @@ function checkModel(experiment: Experiment, train: LabeledImages, source: string
     return checkResNetOptions({ ...common, ...model });
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    throw new ExperimentError(source, `model: ${error.message.replace(/^create\w+: /, '')} (for ${train.shape.join('×')} images in ${train.classes.length} classes)`);
+    throw new ExperimentError(
+      source,
+      `model: ${error.message.replace(/^create\w+: /, '')} (for ${train.shape.join('×')} images in ${train.classes.length} classes)`,
+    );
   }
 }
 
@@ -177,7 +264,10 @@ async function whiteningOf(train: LabeledImages, model: AirbenchModel, transform
   const rows = of(Uint32Array.from({ length: count }, (_, i) => i));
   const images = transforms.reduce((stream, transform) => transform(stream), rows.pipe(readImages(train)));
   const batch = await lastValueFrom(images.pipe(concatMap((pending) => pending)));
-  return whiteningKernel(batch.pixels, [count, ...train.shape], { ...(model.whitenKernelSize && { kernelSize: model.whitenKernelSize }), ...(model.whitenEpsilon && { epsilon: model.whitenEpsilon }) });
+  return whiteningKernel(batch.pixels, [count, ...train.shape], {
+    ...(model.whitenKernelSize && { kernelSize: model.whitenKernelSize }),
+    ...(model.whitenEpsilon && { epsilon: model.whitenEpsilon }),
+  });
 }
 
 function buildModel(experiment: Experiment, train: LabeledImages, whitening?: Float32Array): LayersModel {

@@ -17,7 +17,12 @@ const files = z.union([path, z.array(path).min(1).max(100_000, 'more shards than
 const dataset = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('cifar10'), dataDir: path.optional() }),
   /** CIFAR-100 with its 100 classes (`fine`) or 20 superclasses (`coarse`), prepared from `source` on first use. */
-  z.strictObject({ type: z.literal('cifar100'), labels: z.enum(['fine', 'coarse']).optional(), dataDir: path.optional(), source: path.optional() }),
+  z.strictObject({
+    type: z.literal('cifar100'),
+    labels: z.enum(['fine', 'coarse']).optional(),
+    dataDir: path.optional(),
+    source: path.optional(),
+  }),
   z.strictObject({ type: z.literal('fashion-mnist'), dataDir: path.optional(), source: path.optional() }),
   /** Prepared rxvision Arrow files; a split in several files is read as one, from disk if it is large. */
   z.strictObject({ type: z.literal('arrow'), train: files, test: files.optional() }),
@@ -47,8 +52,20 @@ const dataset = z.discriminatedUnion('type', [
 const model = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('tutorial'), outputRelu: z.boolean().optional() }),
   z.strictObject({ type: z.literal('mlp'), hidden: depth(64), dropout: z.number().min(0).lt(1).optional() }),
-  z.strictObject({ type: z.literal('cnn'), blocks: depth(16), convolutionsPerBlock: positiveInteger.max(64, 'deeper than rxvision builds').optional(), batchNorm: z.boolean().optional(), dropout: z.number().min(0).lt(1).optional() }),
-  z.strictObject({ type: z.literal('resnet'), stages: depth(16), blocksPerStage: positiveInteger.max(64, 'deeper than rxvision builds').optional(), stemFilters: width.optional(), dropout: z.number().min(0).lt(1).optional() }),
+  z.strictObject({
+    type: z.literal('cnn'),
+    blocks: depth(16),
+    convolutionsPerBlock: positiveInteger.max(64, 'deeper than rxvision builds').optional(),
+    batchNorm: z.boolean().optional(),
+    dropout: z.number().min(0).lt(1).optional(),
+  }),
+  z.strictObject({
+    type: z.literal('resnet'),
+    stages: depth(16),
+    blocksPerStage: positiveInteger.max(64, 'deeper than rxvision builds').optional(),
+    stemFilters: width.optional(),
+    dropout: z.number().min(0).lt(1).optional(),
+  }),
   z.strictObject({
     type: z.literal('airbench'),
     widths: z.tuple([width, width, width]).optional(),
@@ -61,14 +78,33 @@ const model = z.discriminatedUnion('type', [
 ]);
 
 const augmentation = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('randomCrop'), padding: z.number().int().min(0).max(4096, 'larger than rxvision reads images'), fill: z.enum(['zeros', 'reflect']).optional() }),
-  z.strictObject({ type: z.literal('horizontalFlip'), probability: z.number().min(0).max(1).optional(), alternate: z.boolean().optional() }),
+  z.strictObject({
+    type: z.literal('randomCrop'),
+    padding: z.number().int().min(0).max(4096, 'larger than rxvision reads images'),
+    fill: z.enum(['zeros', 'reflect']).optional(),
+  }),
+  z.strictObject({
+    type: z.literal('horizontalFlip'),
+    probability: z.number().min(0).max(1).optional(),
+    alternate: z.boolean().optional(),
+  }),
   z.strictObject({ type: z.literal('cutout'), size: side }),
 ]);
 
 const optimizer = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('sgd'), momentum: z.number().min(0).lt(1).optional(), nesterov: z.boolean().optional(), weightDecay: z.number().min(0).optional() }),
-  z.strictObject({ type: z.enum(['adam', 'adamw']), beta1: z.number().min(0).lt(1).optional(), beta2: z.number().min(0).lt(1).optional(), epsilon: z.number().positive().optional(), weightDecay: z.number().min(0).optional() }),
+  z.strictObject({
+    type: z.literal('sgd'),
+    momentum: z.number().min(0).lt(1).optional(),
+    nesterov: z.boolean().optional(),
+    weightDecay: z.number().min(0).optional(),
+  }),
+  z.strictObject({
+    type: z.enum(['adam', 'adamw']),
+    beta1: z.number().min(0).lt(1).optional(),
+    beta2: z.number().min(0).lt(1).optional(),
+    epsilon: z.number().positive().optional(),
+    weightDecay: z.number().min(0).optional(),
+  }),
 ]);
 
 /** A figure of the epoch record: `valLoss`, `valAccuracy`, `trainLoss`, or a `topK` metric (`top5`). */
@@ -78,10 +114,23 @@ const phase = z.strictObject({ epochs, learningRate: rate });
 const schedule = z.union([
   z.array(phase).min(1).max(1000, 'more phases than a schedule needs'),
   z.discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('cosine'), epochs, peak: rate, warmupEpochs: z.number().min(0).optional(), final: z.number().min(0).optional() }),
+    z.strictObject({
+      type: z.literal('cosine'),
+      epochs,
+      peak: rate,
+      warmupEpochs: z.number().min(0).optional(),
+      final: z.number().min(0).optional(),
+    }),
     z.strictObject({ type: z.literal('linear'), epochs, from: rate, to: z.number().min(0), warmupEpochs: z.number().min(0).optional() }),
     z.strictObject({ type: z.literal('oneCycle'), epochs, peak: rate, warmupFraction: z.number().gt(0).lt(1).optional() }),
-    z.strictObject({ type: z.literal('triangle'), epochs, peak: rate, start: z.number().min(0).optional(), end: z.number().min(0).optional(), warmupFraction: z.number().gt(0).lt(1).optional() }),
+    z.strictObject({
+      type: z.literal('triangle'),
+      epochs,
+      peak: rate,
+      start: z.number().min(0).optional(),
+      end: z.number().min(0).optional(),
+      warmupFraction: z.number().gt(0).lt(1).optional(),
+    }),
   ]),
 ]);
 
@@ -90,18 +139,46 @@ const schedule = z.union([
  * silently ignored); defaults are the tutorial's.
  */
 export const experimentSchema = z.strictObject({
-  $schema: z.string().max(4096).optional().describe('The JSON Schema this file follows, for editors: "../packages/experiment/experiment.schema.json" in this repository, or node_modules/@rxvision/experiment/experiment.schema.json'),
+  $schema: z
+    .string()
+    .max(4096)
+    .optional()
+    .describe(
+      'The JSON Schema this file follows, for editors: "../packages/experiment/experiment.schema.json" in this repository, or node_modules/@rxvision/experiment/experiment.schema.json',
+    ),
   description: z.string().max(10_000, 'a description, not a document').optional().describe('For people: what the experiment is for.'),
   seed: z.number().int().default(43).describe('Seeds the split, the shuffling, the augmentation and the initial weights.'),
-  dataset: dataset.describe('Where the images come from: a named dataset (cifar10, cifar100, fashion-mnist; prepared on first use), prepared Arrow files, Parquet shards or image folders. Relative paths are the file\'s folder\'s.'),
-  validation: z.union([z.number().int().min(1), z.number().gt(0).lt(1)]).default(5000).describe('Images held out of the training split for validation: a count, or a fraction below 1.'),
+  dataset: dataset.describe(
+    "Where the images come from: a named dataset (cifar10, cifar100, fashion-mnist; prepared on first use), prepared Arrow files, Parquet shards or image folders. Relative paths are the file's folder's.",
+  ),
+  validation: z
+    .union([z.number().int().min(1), z.number().gt(0).lt(1)])
+    .default(5000)
+    .describe('Images held out of the training split for validation: a count, or a fraction below 1.'),
   limit: z.number().int().min(10).optional().describe('Train and validate on the first N training images only (quick runs).'),
   batchSize: positiveInteger.default(128).describe('Images per optimisation step.'),
-  model: model.describe('The network: tutorial, mlp (hidden widths), cnn (blocks of filters), resnet (stages of filters), airbench (three block widths; its whitening layer set from the first whitenImages training images).'),
-  augment: z.array(augmentation).default([]).describe('Training-time augmentations in order: randomCrop (padding; fill zeros or reflect), horizontalFlip (probability; alternate: each image mirrored on alternate epochs), cutout (size); seeded by seed.'),
-  normalize: z.strictObject({ mean: z.array(z.number()).min(1).max(4, 'more than the channels of an image'), std: z.array(z.number().positive()).min(1).max(4, 'more than the channels of an image') }).optional().describe('Per-channel normalisation of pixels in [0, 1], applied to every split.'),
-  optimizer: optimizer.default({ type: 'sgd' }).describe('sgd (momentum, nesterov, weightDecay), adam or adamw (beta1, beta2, epsilon, weightDecay); one for the whole run.'),
-  schedule: schedule.describe('The learning rate over the run: phases [{ epochs, learningRate }] one after another, or cosine, linear, oneCycle or triangle (airbench\'s) per step.'),
+  model: model.describe(
+    'The network: tutorial, mlp (hidden widths), cnn (blocks of filters), resnet (stages of filters), airbench (three block widths; its whitening layer set from the first whitenImages training images).',
+  ),
+  augment: z
+    .array(augmentation)
+    .default([])
+    .describe(
+      'Training-time augmentations in order: randomCrop (padding; fill zeros or reflect), horizontalFlip (probability; alternate: each image mirrored on alternate epochs), cutout (size); seeded by seed.',
+    ),
+  normalize: z
+    .strictObject({
+      mean: z.array(z.number()).min(1).max(4, 'more than the channels of an image'),
+      std: z.array(z.number().positive()).min(1).max(4, 'more than the channels of an image'),
+    })
+    .optional()
+    .describe('Per-channel normalisation of pixels in [0, 1], applied to every split.'),
+  optimizer: optimizer
+    .default({ type: 'sgd' })
+    .describe('sgd (momentum, nesterov, weightDecay), adam or adamw (beta1, beta2, epsilon, weightDecay); one for the whole run.'),
+  schedule: schedule.describe(
+    "The learning rate over the run: phases [{ epochs, learningRate }] one after another, or cosine, linear, oneCycle or triangle (airbench's) per step.",
+  ),
   lookahead: z
     .strictObject({
       every: z.number().int().min(1).optional().describe('Steps between updates (default 5).'),
@@ -109,26 +186,51 @@ export const experimentSchema = z.strictObject({
       power: z.number().min(0).optional().describe('How the decay grows with the share of steps done (default 3).'),
     })
     .optional()
-    .describe('Lookahead (airbench): an average of the weights the weights are reset to every few steps and become at the end; kept in checkpoints.'),
+    .describe(
+      'Lookahead (airbench): an average of the weights the weights are reset to every few steps and become at the end; kept in checkpoints.',
+    ),
   parameterGroups: z
     .array(
       z.strictObject({
-        match: z.string().min(1).describe('A regular expression on the weight\'s name, LAYER/WEIGHT: /beta$ is every batch-norm bias.'),
+        match: z.string().min(1).describe("A regular expression on the weight's name, LAYER/WEIGHT: /beta$ is every batch-norm bias."),
         learningRateScale: z.number().positive().optional().describe('Multiplies the learning rate for these weights (sgd).'),
-        weightDecay: z.number().min(0).optional().describe('Their weight decay, instead of the optimizer\'s.'),
+        weightDecay: z.number().min(0).optional().describe("Their weight decay, instead of the optimizer's."),
         epochs: z.number().int().min(0).optional().describe('Trained in the first N epochs only.'),
       }),
     )
     .optional()
-    .describe('Settings for some weights, each taking the first group whose match its name matches: a learning-rate scale, a weight decay, epochs trained.'),
+    .describe(
+      'Settings for some weights, each taking the first group whose match its name matches: a learning-rate scale, a weight decay, epochs trained.',
+    ),
   labelSmoothing: z.number().min(0).lt(1).default(0).describe('Target mass moved from the true class onto every class (0 to <1).'),
-  testTimeAugmentation: z.enum(TEST_TIME_AUGMENTATIONS).optional().describe('Views averaged when validating and testing: mirror (each image and its mirror), mirror-translate (airbench: also moved one pixel each way); default none.'),
-  earlyStopping: z.strictObject({ ...watched, patience: positiveInteger.max(100_000, 'more epochs than any run finishes') }).optional().describe('End once monitor (valLoss, valAccuracy, trainLoss, topK metrics such as top5) has not got better for patience epochs; mode min for losses, else max.'),
-  keepBest: z.union([z.boolean(), z.strictObject(watched)]).optional().describe("End with the weights of the best epoch: true (by earlyStopping's figure, else valLoss), or { monitor, mode }."),
-  timeBudgetSeconds: z.number().positive().max(31_536_000, 'longer than a year').optional().describe('Seconds of training the run may take: no epoch starts that is expected to end past them.'),
-  topK: z.array(z.number().int().min(2).max(100_000, 'more classes than a dataset has')).max(16, 'more metrics than a table shows').default([]).describe('Extra validation metrics: top-k accuracies (each k ≥ 2).'),
+  testTimeAugmentation: z
+    .enum(TEST_TIME_AUGMENTATIONS)
+    .optional()
+    .describe(
+      'Views averaged when validating and testing: mirror (each image and its mirror), mirror-translate (airbench: also moved one pixel each way); default none.',
+    ),
+  earlyStopping: z
+    .strictObject({ ...watched, patience: positiveInteger.max(100_000, 'more epochs than any run finishes') })
+    .optional()
+    .describe(
+      'End once monitor (valLoss, valAccuracy, trainLoss, topK metrics such as top5) has not got better for patience epochs; mode min for losses, else max.',
+    ),
+  keepBest: z
+    .union([z.boolean(), z.strictObject(watched)])
+    .optional()
+    .describe("End with the weights of the best epoch: true (by earlyStopping's figure, else valLoss), or { monitor, mode }."),
+  timeBudgetSeconds: z
+    .number()
+    .positive()
+    .max(31_536_000, 'longer than a year')
+    .optional()
+    .describe('Seconds of training the run may take: no epoch starts that is expected to end past them.'),
+  topK: z
+    .array(z.number().int().min(2).max(100_000, 'more classes than a dataset has'))
+    .max(16, 'more metrics than a table shows')
+    .default([])
+    .describe('Extra validation metrics: top-k accuracies (each k ≥ 2).'),
 });
-
 
 export type Experiment = z.output<typeof experimentSchema>;
 /** What a file may say: the fields with defaults may be left out. */
@@ -144,6 +246,7 @@ export function experimentJsonSchema(): Record<string, unknown> {
   return {
     ...z.toJSONSchema(experimentSchema, { io: 'input', target: 'draft-2020-12' }),
     title: 'rxvision experiment',
-    description: 'Everything a training run needs, as data (@rxvision/experiment). Unknown fields are refused; defaults are the tutorial\'s.',
+    description:
+      "Everything a training run needs, as data (@rxvision/experiment). Unknown fields are refused; defaults are the tutorial's.",
   };
 }

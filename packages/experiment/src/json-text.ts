@@ -9,7 +9,8 @@ import { ExperimentError } from './experiment-error.js';
  */
 export function parseJsonText(text: string, source: string): unknown {
   const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  if (body.includes('\u0000')) throw new ExperimentError(source, 'is not UTF-8 text (it holds NUL bytes: saved as UTF-16?); save it as UTF-8');
+  if (body.includes('\u0000'))
+    throw new ExperimentError(source, 'is not UTF-8 text (it holds NUL bytes: saved as UTF-16?); save it as UTF-8');
   let value: unknown;
   try {
     value = JSON.parse(body) as unknown;
@@ -22,7 +23,11 @@ export function parseJsonText(text: string, source: string): unknown {
 }
 
 /** `text` with control and invisible characters written as \uXXXX escapes. */
-export const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\ufeff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+export const printable = (text: string) =>
+  text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\ufeff]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 
 /** One open object (its keys so far, the last one) or array (the index of its current item). */
 type Frame = { keys: Set<string>; key?: string; expectsKey: boolean } | { index: number };
@@ -34,7 +39,7 @@ type Frame = { keys: Set<string>; key?: string; expectsKey: boolean } | { index:
  */
 function textProblem(text: string): string | undefined {
   const frames: Frame[] = [];
-  for (let at = 0; at < text.length; ) {
+  for (let at = 0; at < text.length;) {
     const char = text[at]!;
     const frame = frames.at(-1);
     if (char === '"') {
@@ -42,7 +47,8 @@ function textProblem(text: string): string | undefined {
       if (frame && 'keys' in frame && frame.expectsKey) {
         const key = JSON.parse(text.slice(at, end)) as string;
         frame.expectsKey = false;
-        if (frame.keys.has(key)) return `${fieldName(frames.slice(0, -1))}: ${quoteKey(key)} is given twice (JSON keeps only the last); give it once`;
+        if (frame.keys.has(key))
+          return `${fieldName(frames.slice(0, -1))}: ${quoteKey(key)} is given twice (JSON keeps only the last); give it once`;
         frame.key = key;
         frame.keys.add(key);
       }
@@ -50,7 +56,8 @@ function textProblem(text: string): string | undefined {
     } else if (char === '-' || (char >= '0' && char <= '9')) {
       NUMBER.lastIndex = at;
       const [word] = NUMBER.exec(text)!;
-      if (!Number.isFinite(Number(word))) return `${fieldName(frames)}: ${word.length > 40 ? `${word.slice(0, 40)}…` : word} is beyond the largest number a double holds (about 1.8e308)`;
+      if (!Number.isFinite(Number(word)))
+        return `${fieldName(frames)}: ${word.length > 40 ? `${word.slice(0, 40)}…` : word} is beyond the largest number a double holds (about 1.8e308)`;
       at += word.length;
     } else {
       if (char === '{') frames.push({ keys: new Set(), expectsKey: true });
@@ -77,7 +84,10 @@ function stringEnd(text: string, start: number): number {
 
 /** The path of the value being read, in the experiment's error style (`model.stages[2]`). */
 function fieldName(frames: readonly Frame[]): string {
-  const path = frames.map((frame) => ('index' in frame ? `[${frame.index}]` : `.${frame.key ?? ''}`)).join('').replace(/^\./, '');
+  const path = frames
+    .map((frame) => ('index' in frame ? `[${frame.index}]` : `.${frame.key ?? ''}`))
+    .join('')
+    .replace(/^\./, '');
   return path === '' ? 'the document' : printable(path);
 }
 

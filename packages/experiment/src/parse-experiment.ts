@@ -26,7 +26,8 @@ export function parseExperiment(value: unknown, source: string): Experiment {
 export function validateDocument<T extends z.ZodType>(schema: T, value: unknown, source: string, root = 'the experiment'): z.output<T> {
   // Checked before the schema walks it: a document nested thousands deep would overflow the stack.
   const levels = nesting(value);
-  if (levels > MAX_NESTING) throw new ExperimentError(source, `${root} is nested more than ${MAX_NESTING} levels deep; no field goes that deep`);
+  if (levels > MAX_NESTING)
+    throw new ExperimentError(source, `${root} is nested more than ${MAX_NESTING} levels deep; no field goes that deep`);
   const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
   throw new ExperimentError(source, describe(result.error.issues[0]!, [], root));
@@ -56,14 +57,23 @@ function nesting(value: unknown): number {
 
 /** A value as JSON, cut short: an error line quotes what was given, not 50 MB of it. */
 export function quote(value: unknown, max = 80): string {
-  if (typeof value === 'string') return value.length > max ? `${JSON.stringify(value.slice(0, max)).slice(0, -1)}…" (${value.length.toLocaleString('en-US')} characters)` : JSON.stringify(value);
+  if (typeof value === 'string')
+    return value.length > max
+      ? `${JSON.stringify(value.slice(0, max)).slice(0, -1)}…" (${value.length.toLocaleString('en-US')} characters)`
+      : JSON.stringify(value);
   const text = JSON.stringify(value) ?? String(value);
   return text.length > max ? `${text.slice(0, max)}… (${text.length.toLocaleString('en-US')} characters)` : text;
 }
 
 function describe(issue: z.core.$ZodIssue, parent: readonly PropertyKey[] = [], root = 'the experiment'): string {
   const path = [...parent, ...issue.path];
-  const field = path.length === 0 ? root : path.map((key) => (typeof key === 'number' ? `[${key}]` : String(key))).join('.').replaceAll('.[', '[');
+  const field =
+    path.length === 0
+      ? root
+      : path
+          .map((key) => (typeof key === 'number' ? `[${key}]` : String(key)))
+          .join('.')
+          .replaceAll('.[', '[');
   const got = input(issue) === undefined ? '' : `, got ${quote(input(issue))}`;
   switch (issue.code) {
     case 'invalid_union': {
@@ -82,7 +92,10 @@ function describe(issue: z.core.$ZodIssue, parent: readonly PropertyKey[] = [], 
     case 'invalid_value':
       return `${field}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${got}`;
     case 'unrecognized_keys':
-      return `${field}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.slice(0, 5).map((key) => quote(key)).join(', ')}${issue.keys.length > 5 ? ` and ${issue.keys.length - 5} more` : ''}`;
+      return `${field}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys
+        .slice(0, 5)
+        .map((key) => quote(key))
+        .join(', ')}${issue.keys.length > 5 ? ` and ${issue.keys.length - 5} more` : ''}`;
     case 'invalid_type':
       return input(issue) === undefined ? `${field}: missing (expected ${issue.expected})` : `${field}: expected ${issue.expected}${got}`;
     case 'too_small':
@@ -90,7 +103,11 @@ function describe(issue: z.core.$ZodIssue, parent: readonly PropertyKey[] = [], 
       const { minimum, maximum, inclusive } = issue as { minimum?: number | bigint; maximum?: number | bigint; inclusive?: boolean };
       const bound = issue.code === 'too_small' ? `${inclusive ? '≥' : '>'} ${minimum}` : `${inclusive ? '≤' : '<'} ${maximum}`;
       const given = input(issue);
-      const what = Array.isArray(given) ? `a list of length ${bound}` : typeof given === 'string' ? `text of length ${bound}` : `a number ${bound}`;
+      const what = Array.isArray(given)
+        ? `a list of length ${bound}`
+        : typeof given === 'string'
+          ? `text of length ${bound}`
+          : `a number ${bound}`;
       // A limit's reason, where the schema gives one (zod's own messages start "Too big" or "Too small").
       const why = /^Too (big|small)/.test(issue.message) ? '' : ` (${issue.message})`;
       return `${field}: expected ${what}${why}${got}`;

@@ -63,7 +63,10 @@ export class ProgressRecorder {
     if (!last) return undefined;
     const elapsed = (now - this.#epochStarted) / 1000;
     const stepSeconds = elapsed / this.#epochSteps;
-    const epochSeconds = this.#epochSeconds.length > 0 ? this.#epochSeconds.reduce((a, b) => a + b, 0) / this.#epochSeconds.length : stepSeconds * this.stepsPerEpoch;
+    const epochSeconds =
+      this.#epochSeconds.length > 0
+        ? this.#epochSeconds.reduce((a, b) => a + b, 0) / this.#epochSeconds.length
+        : stepSeconds * this.stepsPerEpoch;
     return {
       epoch: last.epoch,
       epochs: this.epochs,

@@ -35,13 +35,23 @@ export function runConfigOf(meta: unknown, format: number, file: string): RunCon
   const config = (meta ?? {}) as Record<string, unknown>;
   const refuse = (problem: string) => new CheckpointError(`${file}: not an rxvision checkpoint (${problem})`);
   if (format >= 2) {
-    if (typeof config.experiment !== 'object' || config.experiment === null || Array.isArray(config.experiment)) throw refuse('"config.experiment" must be an object');
+    if (typeof config.experiment !== 'object' || config.experiment === null || Array.isArray(config.experiment))
+      throw refuse('"config.experiment" must be an object');
     return { experiment: parseExperiment(config.experiment, `${file}: config.experiment`), source: String(config.source) };
   }
   if (typeof config.data !== 'string') throw refuse('"config.data" must be a folder');
   if (!Array.isArray(config.schedule) || config.schedule.length === 0) throw refuse('"config.schedule" must be a list of phases');
-  for (const key of ['batchSize', 'seed'] as const) if (!Number.isSafeInteger(config[key])) throw refuse(`"config.${key}" must be an integer`);
+  for (const key of ['batchSize', 'seed'] as const)
+    if (!Number.isSafeInteger(config[key])) throw refuse(`"config.${key}" must be an integer`);
   const { data, schedule, batchSize, seed, outputRelu, limit } = config as unknown as TutorialConfig;
-  const experiment = { dataset: { type: 'cifar10', dataDir: data }, validation: 0.1, seed, batchSize, schedule, model: { type: 'tutorial', outputRelu: outputRelu ?? true }, ...(limit !== undefined && { limit }) };
+  const experiment = {
+    dataset: { type: 'cifar10', dataDir: data },
+    validation: 0.1,
+    seed,
+    batchSize,
+    schedule,
+    model: { type: 'tutorial', outputRelu: outputRelu ?? true },
+    ...(limit !== undefined && { limit }),
+  };
   return { experiment: parseExperiment(experiment, file), source: 'the tutorial' };
 }

@@ -1,13 +1,40 @@
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { claimFolder, DEFAULT_STALE_AFTER_MS, type FolderClaim, FolderLostError, makeWritableFolder, removeEmptyFolders } from '@rxvision/folder';
+import {
+  claimFolder,
+  DEFAULT_STALE_AFTER_MS,
+  type FolderClaim,
+  FolderLostError,
+  makeWritableFolder,
+  removeEmptyFolders,
+} from '@rxvision/folder';
 import { type EpochRecord, perClassAccuracy } from '@rxvision/metrics';
 import { TUTORIAL_HIDDEN_UNITS } from '@rxvision/model';
 import { accuracyChart, confusionMatrixChart, lossChart } from '@rxvision/plot';
 import { imageGrid, renderPng } from '@rxvision/plot/node';
-import { type RunSummary, runFile, writeFailure, writeHistory, writeProgress, writeRunExperiment, writeSummary } from '@rxvision/run-folder';
+import {
+  type RunSummary,
+  runFile,
+  writeFailure,
+  writeHistory,
+  writeProgress,
+  writeRunExperiment,
+  writeSummary,
+} from '@rxvision/run-folder';
 import { writeTensorBoard } from '@rxvision/tensorboard/node';
-import { asClassifier, classifierToOnnx, type Evaluation, evaluate, fit, type FitOptions, type ResumeFrom, scheduleEpochs, type TrainingEvent, type TrainingPosition, type TrainingState } from '@rxvision/train';
+import {
+  asClassifier,
+  classifierToOnnx,
+  type Evaluation,
+  evaluate,
+  fit,
+  type FitOptions,
+  type ResumeFrom,
+  scheduleEpochs,
+  type TrainingEvent,
+  type TrainingPosition,
+  type TrainingState,
+} from '@rxvision/train';
 import { CheckpointError, hasCheckpoint, loadCheckpoint, saveClassifier, saveCheckpoint } from '@rxvision/train/node';
 import { dispose, getBackend } from '@tensorflow/tfjs-core';
 import { identity, lastValueFrom, Observable, type Subscription, tap } from 'rxjs';
@@ -113,11 +140,18 @@ export function runExperiment(experiment: Experiment, options: RunOptions): Obse
  * uninterrupted run's would.
  */
 export function resumeExperiment(options: RunOptions): Observable<RunEvent> {
-  return run(async () => {
-    const checkpoint = runFile(options.folder, 'checkpoint');
-    if (!(await canResume(options.folder))) throw new CheckpointError(`${resolve(options.folder)}: no checkpoint to resume from (expected ${join(checkpoint, 'checkpoint.json')})`);
-    return readRunConfig(checkpoint);
-  }, true, options);
+  return run(
+    async () => {
+      const checkpoint = runFile(options.folder, 'checkpoint');
+      if (!(await canResume(options.folder)))
+        throw new CheckpointError(
+          `${resolve(options.folder)}: no checkpoint to resume from (expected ${join(checkpoint, 'checkpoint.json')})`,
+        );
+      return readRunConfig(checkpoint);
+    },
+    true,
+    options,
+  );
 }
 
 /** Whether the run in `folder` can be resumed: it has a checkpoint, or the `.old` one a crash left behind. */
@@ -153,15 +187,18 @@ function run(configOf: () => Promise<RunConfig>, resuming: boolean, options: Run
         const ours = claim;
         await trainInto(ours, config, composed, resuming, options, emit, (events) =>
           // Unsubscribed while the model was being set up: nothing to follow.
-          subscriber.closed ? Promise.resolve() : Promise.race([
-            whenCancelled,
-            new Promise<void>((resolve, reject) => {
-              training = events.subscribe({ error: reject, complete: resolve });
-            }),
-          ]),
+          subscriber.closed
+            ? Promise.resolve()
+            : Promise.race([
+                whenCancelled,
+                new Promise<void>((resolve, reject) => {
+                  training = events.subscribe({ error: reject, complete: resolve });
+                }),
+              ]),
         ).catch(async (error: unknown) => {
           // Said in the run folder, for whoever looks at it later (the dashboard); not when the folder is no longer ours.
-          if (began && !(error instanceof FolderLostError)) await writeFailure(ours, error instanceof Error ? error.message : String(error)).catch(() => undefined);
+          if (began && !(error instanceof FolderLostError))
+            await writeFailure(ours, error instanceof Error ? error.message : String(error)).catch(() => undefined);
           throw error;
         });
       } finally {
@@ -221,20 +258,34 @@ async function trainInto(
     }
     const stepsPerEpoch = Math.ceil(train.length / experiment.batchSize);
     await rm(runFile(out, 'failure'), { force: true }); // an earlier attempt's: this one trains afresh
-    emit({ type: 'start', folder: out, config, stepsPerEpoch, epochs: scheduleEpochs(experiment.schedule), backend, parameters: model.countParams(), ...(resume && { resumedAt: resume.position }) });
+    emit({
+      type: 'start',
+      folder: out,
+      config,
+      stepsPerEpoch,
+      epochs: scheduleEpochs(experiment.schedule),
+      backend,
+      parameters: model.countParams(),
+      ...(resume && { resumedAt: resume.position }),
+    });
 
     let history: readonly EpochRecord[] = resume?.history ?? [];
     let ended: Extract<TrainingEvent, { type: 'end' }> | undefined;
     let stopped = false;
     // progress.json, every PROGRESS_WRITE_MS at most, one write at a time: the dashboard's live view of any run.
-    const progress = new ProgressRecorder(scheduleEpochs(experiment.schedule), stepsPerEpoch, history.map((record) => record.seconds));
+    const progress = new ProgressRecorder(
+      scheduleEpochs(experiment.schedule),
+      stepsPerEpoch,
+      history.map((record) => record.seconds),
+    );
     let progressWritten = Number.NEGATIVE_INFINITY; // the first step is written at once
     let progressWrite: Promise<void> | undefined;
     const recordProgress = (event: TrainingEvent) => {
       if (event.type === 'batch') progress.batch(event);
       if (event.type === 'epoch') progress.epoch(event.record.seconds);
       const now = performance.now();
-      const snapshot = event.type === 'batch' && !progressWrite && now - progressWritten >= PROGRESS_WRITE_MS ? progress.snapshot(now) : undefined;
+      const snapshot =
+        event.type === 'batch' && !progressWrite && now - progressWritten >= PROGRESS_WRITE_MS ? progress.snapshot(now) : undefined;
       if (!snapshot) return;
       progressWritten = now;
       progressWrite = writeProgress(claim, snapshot)
@@ -247,8 +298,19 @@ async function trainInto(
       if (state.reason === 'epoch') await writeHistory(claim, (history = state.history));
     };
     await follow(
-      fit(model, { ...composed.fitOptions, ...(resume && { resume }), ...(options.stop && { stop: options.stop }), ...(options.scheduler && { scheduler: options.scheduler }), checkpoint }).pipe(
-        options.tensorboard === undefined ? identity : writeTensorBoard(options.tensorboard, { stepsPerEpoch, settings: `\`\`\`json\n${JSON.stringify(experiment, null, 2)}\n\`\`\`` }),
+      fit(model, {
+        ...composed.fitOptions,
+        ...(resume && { resume }),
+        ...(options.stop && { stop: options.stop }),
+        ...(options.scheduler && { scheduler: options.scheduler }),
+        checkpoint,
+      }).pipe(
+        options.tensorboard === undefined
+          ? identity
+          : writeTensorBoard(options.tensorboard, {
+              stepsPerEpoch,
+              settings: `\`\`\`json\n${JSON.stringify(experiment, null, 2)}\n\`\`\``,
+            }),
         tap((event: TrainingEvent) => {
           // Taken over (this process was frozen past its claim): stop at once, writing nothing more.
           if (claim.signal.aborted) throw claim.signal.reason;
@@ -270,9 +332,20 @@ async function trainInto(
     await claim.writeFile(runFile(out, 'onnxModel'), classifierToOnnx(classifier));
     await claim.writeFile(runFile(out, 'loss'), await renderPng(lossChart(history)));
     await claim.writeFile(runFile(out, 'accuracy'), await renderPng(accuracyChart(history)));
-    const test = composed.testBatches && (await lastValueFrom(evaluate(model, composed.testBatches(), composed.fitOptions.metrics, undefined, composed.fitOptions.testTimeAugmentation)));
+    const test =
+      composed.testBatches &&
+      (await lastValueFrom(
+        evaluate(model, composed.testBatches(), composed.fitOptions.metrics, undefined, composed.fitOptions.testTimeAugmentation),
+      ));
     if (test) await claim.writeFile(runFile(out, 'confusionMatrix'), await renderPng(confusionMatrixChart(test.confusion, train.classes)));
-    const summary = summaryOf(config, composed, { model: model.countParams(), history, ended, test, backend, seconds: (performance.now() - started) / 1000 });
+    const summary = summaryOf(config, composed, {
+      model: model.countParams(),
+      history,
+      ended,
+      test,
+      backend,
+      seconds: (performance.now() - started) / 1000,
+    });
     await writeSummary(claim, summary);
     emit({ type: 'finish', summary, ...(test && { test }) });
   } finally {
@@ -308,7 +381,11 @@ function summaryOf(config: RunConfig, composed: ComposedExperiment, outcome: Out
     ...(ended.bestEpoch !== undefined && { bestEpoch: ended.bestEpoch }),
     batchSize: experiment.batchSize,
     seed: experiment.seed,
-    split: { train: train.length, validation: validation.length, ...(test && { test: test.confusion.counts.reduce((sum, count) => sum + count, 0) }) },
+    split: {
+      train: train.length,
+      validation: validation.length,
+      ...(test && { test: test.confusion.counts.reduce((sum, count) => sum + count, 0) }),
+    },
     ...(test && {
       test: {
         loss: test.loss,
@@ -318,7 +395,12 @@ function summaryOf(config: RunConfig, composed: ComposedExperiment, outcome: Out
       },
     }),
     lossAveraging: 'per sample over the whole split',
-    backend: { name: outcome.backend.backend, package: outcome.backend.package, gpu: outcome.backend.gpu === true, ...(outcome.backend.threads !== undefined && { threads: outcome.backend.threads }) },
+    backend: {
+      name: outcome.backend.backend,
+      package: outcome.backend.package,
+      gpu: outcome.backend.gpu === true,
+      ...(outcome.backend.threads !== undefined && { threads: outcome.backend.threads }),
+    },
     seconds: outcome.seconds,
     trainingSeconds: history.reduce((sum, row) => sum + row.seconds, 0),
   };

@@ -19,7 +19,11 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const minimal: ExperimentInput = { dataset: { type: 'cifar10' }, model: { type: 'tutorial' }, schedule: [{ epochs: 1, learningRate: 0.1 }] };
+const minimal: ExperimentInput = {
+  dataset: { type: 'cifar10' },
+  model: { type: 'tutorial' },
+  schedule: [{ epochs: 1, learningRate: 0.1 }],
+};
 const problem = (value: unknown) => {
   try {
     parseExperiment(value, 'x.json');
@@ -39,17 +43,33 @@ describe('parseExperiment', () => {
   });
 
   test('fills the tutorial defaults', () => {
-    expect(parseExperiment(minimal, 'x.json')).toMatchObject({ seed: 43, validation: 5000, batchSize: 128, augment: [], optimizer: { type: 'sgd' }, labelSmoothing: 0, topK: [] });
+    expect(parseExperiment(minimal, 'x.json')).toMatchObject({
+      seed: 43,
+      validation: 5000,
+      batchSize: 128,
+      augment: [],
+      optimizer: { type: 'sgd' },
+      labelSmoothing: 0,
+      topK: [],
+    });
   });
 
   test('a wrong field fails in one line naming the field and what it allows', () => {
-    expect(problem({ ...minimal, model: { type: 'vgg' } })).toBe('x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", "airbench", got "vgg"');
+    expect(problem({ ...minimal, model: { type: 'vgg' } })).toBe(
+      'x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", "airbench", got "vgg"',
+    );
     expect(problem({ ...minimal, modle: {} })).toBe('x.json: the experiment: unknown field "modle"');
     expect(problem({ ...minimal, batchSize: 0 })).toBe('x.json: batchSize: expected a number > 0, got 0');
-    expect(problem({ ...minimal, optimizer: { type: 'sgd', momentum: 1.5 } })).toBe('x.json: optimizer.momentum: expected a number < 1, got 1.5');
-    expect(problem({ ...minimal, augment: [{ type: 'flip' }] })).toBe('x.json: augment[0].type: expected one of "randomCrop", "horizontalFlip", "cutout", got "flip"');
+    expect(problem({ ...minimal, optimizer: { type: 'sgd', momentum: 1.5 } })).toBe(
+      'x.json: optimizer.momentum: expected a number < 1, got 1.5',
+    );
+    expect(problem({ ...minimal, augment: [{ type: 'flip' }] })).toBe(
+      'x.json: augment[0].type: expected one of "randomCrop", "horizontalFlip", "cutout", got "flip"',
+    );
     expect(problem({ ...minimal, schedule: { type: 'cosine', epochs: 2 } })).toBe('x.json: schedule.peak: missing (expected number)');
-    expect(problem({ ...minimal, schedule: [{ epochs: 0, learningRate: 0.1 }] })).toBe('x.json: schedule[0].epochs: expected a number > 0, got 0');
+    expect(problem({ ...minimal, schedule: [{ epochs: 0, learningRate: 0.1 }] })).toBe(
+      'x.json: schedule[0].epochs: expected a number > 0, got 0',
+    );
     expect(problem({ ...minimal, schedule: 'fast' })).toBe('x.json: schedule: expected array or object, got "fast"');
     expect(problem({ ...minimal, model: { type: 'mlp', hidden: [] } })).toBe('x.json: model.hidden: expected a list of length ≥ 1, got []');
     expect(problem({ dataset: { type: 'cifar10' } })).toBe('x.json: model: missing (expected object)');
@@ -60,7 +80,9 @@ describe('parseExperiment', () => {
     const json = JSON.stringify(minimal);
     expect(parseExperimentText(`\uFEFF${json}`, 'bom.json')).toEqual(parseExperimentText(json, 'plain.json'));
     const utf16 = Buffer.from(`\uFEFF${json}`, 'utf16le').toString('utf8');
-    expect(() => parseExperimentText(utf16, 'wide.json')).toThrow(new ExperimentError('wide.json', 'is not UTF-8 text (it holds NUL bytes: saved as UTF-16?); save it as UTF-8'));
+    expect(() => parseExperimentText(utf16, 'wide.json')).toThrow(
+      new ExperimentError('wide.json', 'is not UTF-8 text (it holds NUL bytes: saved as UTF-16?); save it as UTF-8'),
+    );
     const line = (() => {
       try {
         parseExperimentText('{"seed": \u001b[31m1}', 'esc.json');
@@ -75,35 +97,61 @@ describe('parseExperiment', () => {
   test('a key given twice and a number beyond a double are refused, naming the field, not passed on as the last key or as null (#34)', () => {
     const json = JSON.stringify(minimal);
     const twice = json.replace('{', '{"seed": 1, "seed": 2, ');
-    expect(() => parseExperimentText(twice, 'twice.json')).toThrow(new ExperimentError('twice.json', 'the document: "seed" is given twice (JSON keeps only the last); give it once'));
+    expect(() => parseExperimentText(twice, 'twice.json')).toThrow(
+      new ExperimentError('twice.json', 'the document: "seed" is given twice (JSON keeps only the last); give it once'),
+    );
     const nested = `{"model": {"type": "mlp", "hidden": [4], "hidden": [8]}, "dataset": {"type": "cifar10"}}`;
-    expect(() => parseExperimentText(nested, 'x.json')).toThrow(new ExperimentError('x.json', 'model: "hidden" is given twice (JSON keeps only the last); give it once'));
+    expect(() => parseExperimentText(nested, 'x.json')).toThrow(
+      new ExperimentError('x.json', 'model: "hidden" is given twice (JSON keeps only the last); give it once'),
+    );
     const huge = json.replace('{', '{"schedule": [{"epochs": 1, "learningRate": 1e999}], ');
-    expect(() => parseExperimentText(huge, 'huge.json')).toThrow(new ExperimentError('huge.json', 'schedule[0].learningRate: 1e999 is beyond the largest number a double holds (about 1.8e308)'));
+    expect(() => parseExperimentText(huge, 'huge.json')).toThrow(
+      new ExperimentError('huge.json', 'schedule[0].learningRate: 1e999 is beyond the largest number a double holds (about 1.8e308)'),
+    );
     // The same keys in different objects, keys inside strings and numbers near the limit are fine.
     const fine = `{"seed": 1e308, "model": {"type": "mlp", "hidden": [4, 4]}, "dataset": {"type": "cifar10", "note": "\\"seed\\": 1, \\"seed\\": 2"}}`;
     expect(() => parseExperimentText(fine, 'fine.json')).not.toThrow(/given twice|beyond/);
     // Read without recursion: a regex over a string's length overflowed the stack at 50 MB.
     const escapes = `{"description": "${'\\n'.repeat(5_000_000)}", "seed": 1, "seed": 2}`;
-    expect(() => parseExperimentText(escapes, 'long.json')).toThrow(new ExperimentError('long.json', 'the document: "seed" is given twice (JSON keeps only the last); give it once'));
+    expect(() => parseExperimentText(escapes, 'long.json')).toThrow(
+      new ExperimentError('long.json', 'the document: "seed" is given twice (JSON keeps only the last); give it once'),
+    );
   });
 
   test("fields that are each valid but not together are refused by the schedule's own rule, as train would (#34)", () => {
-    expect(problem({ ...minimal, schedule: { type: 'cosine', epochs: 1, peak: 0.1, warmupEpochs: 5 } })).toBe('x.json: schedule: warmupEpochs (5) must be fewer than epochs (1)');
-    expect(problem({ ...minimal, schedule: { type: 'linear', epochs: 3, from: 0.1, to: 0, warmupEpochs: 3 } })).toBe('x.json: schedule: warmupEpochs (3) must be fewer than epochs (3)');
+    expect(problem({ ...minimal, schedule: { type: 'cosine', epochs: 1, peak: 0.1, warmupEpochs: 5 } })).toBe(
+      'x.json: schedule: warmupEpochs (5) must be fewer than epochs (1)',
+    );
+    expect(problem({ ...minimal, schedule: { type: 'linear', epochs: 3, from: 0.1, to: 0, warmupEpochs: 3 } })).toBe(
+      'x.json: schedule: warmupEpochs (3) must be fewer than epochs (3)',
+    );
   });
 
   test('what cannot run is refused with the limit and why: counts, sizes, nesting; long values are quoted cut short', () => {
-    expect(problem({ ...minimal, schedule: [{ epochs: 1e15, learningRate: 0.1 }] })).toBe('x.json: schedule[0].epochs: expected a number ≤ 100000 (more epochs than any run finishes), got 1000000000000000');
-    expect(problem({ ...minimal, model: { type: 'mlp', hidden: [1e9] } })).toBe('x.json: model.hidden[0]: expected a number ≤ 65536 (wider than a layer that fits in memory), got 1000000000');
-    expect(problem({ ...minimal, model: { type: 'cnn', blocks: Array(17).fill(8) } })).toBe(`x.json: model.blocks: expected a list of length ≤ 16 (deeper than rxvision builds), got ${JSON.stringify(Array(17).fill(8))}`);
-    expect(problem({ ...minimal, augment: [{ type: 'cutout', size: 5000 }] })).toBe('x.json: augment[0].size: expected a number ≤ 4096 (larger than rxvision reads images), got 5000');
+    expect(problem({ ...minimal, schedule: [{ epochs: 1e15, learningRate: 0.1 }] })).toBe(
+      'x.json: schedule[0].epochs: expected a number ≤ 100000 (more epochs than any run finishes), got 1000000000000000',
+    );
+    expect(problem({ ...minimal, model: { type: 'mlp', hidden: [1e9] } })).toBe(
+      'x.json: model.hidden[0]: expected a number ≤ 65536 (wider than a layer that fits in memory), got 1000000000',
+    );
+    expect(problem({ ...minimal, model: { type: 'cnn', blocks: Array(17).fill(8) } })).toBe(
+      `x.json: model.blocks: expected a list of length ≤ 16 (deeper than rxvision builds), got ${JSON.stringify(Array(17).fill(8))}`,
+    );
+    expect(problem({ ...minimal, augment: [{ type: 'cutout', size: 5000 }] })).toBe(
+      'x.json: augment[0].size: expected a number ≤ 4096 (larger than rxvision reads images), got 5000',
+    );
     const deep = JSON.parse(`${'['.repeat(10_000)}${']'.repeat(10_000)}`) as unknown;
-    expect(problem({ ...minimal, description: deep })).toBe('x.json: the experiment is nested more than 32 levels deep; no field goes that deep');
+    expect(problem({ ...minimal, description: deep })).toBe(
+      'x.json: the experiment is nested more than 32 levels deep; no field goes that deep',
+    );
     const long = 'x'.repeat(50_000_000);
     const line = problem({ ...minimal, model: { type: long } });
-    expect(line).toBe(`x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", "airbench", got "${'x'.repeat(80)}…" (50,000,000 characters)`);
-    expect(problem({ ...minimal, description: long })).toBe(`x.json: description: expected text of length ≤ 10000 (a description, not a document), got "${'x'.repeat(80)}…" (50,000,000 characters)`);
+    expect(line).toBe(
+      `x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", "airbench", got "${'x'.repeat(80)}…" (50,000,000 characters)`,
+    );
+    expect(problem({ ...minimal, description: long })).toBe(
+      `x.json: description: expected text of length ≤ 10000 (a description, not a document), got "${'x'.repeat(80)}…" (50,000,000 characters)`,
+    );
     expect(problem({ ...minimal, [long]: 1 })).toBe(`x.json: the experiment: unknown field "${'x'.repeat(80)}…" (50,000,000 characters)`);
   });
 });
@@ -114,10 +162,11 @@ describe('composeExperiment', () => {
     const rows = 240;
     const pixels = new Uint8Array(rows * 64);
     const labels = Uint8Array.from({ length: rows }, (_, r) => r % 4);
-    for (let r = 0; r < rows; r++) for (let p = 0; p < 64; p++) {
-      const quadrant = (p % 8 < 4 ? 0 : 1) + (p < 32 ? 0 : 2);
-      pixels[r * 64 + p] = (quadrant === labels[r] ? 150 : 20) + ((r * 31 + p * 7) % 60);
-    }
+    for (let r = 0; r < rows; r++)
+      for (let p = 0; p < 64; p++) {
+        const quadrant = (p % 8 < 4 ? 0 : 1) + (p < 32 ? 0 : 2);
+        pixels[r * 64 + p] = (quadrant === labels[r] ? 150 : 20) + ((r * 31 + p * 7) % 60);
+      }
     const header = (dims: number[]) => {
       const bytes = new Uint8Array(4 + 4 * dims.length);
       bytes.set([0, 0, 8, dims.length]);
@@ -126,7 +175,12 @@ describe('composeExperiment', () => {
     };
     await writeFile(join(dir, 'images'), Uint8Array.from([...header([rows, 8, 8]), ...pixels]));
     await writeFile(join(dir, 'labels'), Uint8Array.from([...header([rows]), ...labels]));
-    await prepareIdx({ images: join(dir, 'images'), labels: join(dir, 'labels'), classes: ['a', 'b', 'c', 'd'], out: join(dir, 'tiny.arrow') });
+    await prepareIdx({
+      images: join(dir, 'images'),
+      labels: join(dir, 'labels'),
+      classes: ['a', 'b', 'c', 'd'],
+      out: join(dir, 'tiny.arrow'),
+    });
     return 'tiny.arrow';
   }
 
@@ -168,31 +222,80 @@ describe('composeExperiment', () => {
 
   test('what only the dataset can tell is refused in one line', async () => {
     const file = await tinyDataset();
-    const base = { dataset: { type: 'arrow', train: file }, model: { type: 'mlp', hidden: [4] }, schedule: [{ epochs: 1, learningRate: 0.1 }] } as const;
-    await expect(composeExperiment(parseExperiment({ ...base, validation: 240 }, 'a.json'), { baseDir: dir, source: 'a.json' })).rejects.toThrow('a.json: validation: expected fewer than the 240 training images, got 240');
-    await expect(composeExperiment(parseExperiment({ ...base, validation: 40, normalize: { mean: [0.5, 0.5, 0.5], std: [0.2, 0.2, 0.2] } }, 'b.json'), { baseDir: dir, source: 'b.json' })).rejects.toThrow('b.json: normalize.mean: expected 1 values (one per channel), got 3');
-    await expect(composeExperiment(parseExperiment({ ...base, dataset: { type: 'arrow', train: 'missing.arrow' } }, 'c.json'), { baseDir: dir })).rejects.toThrow(/missing\.arrow/);
-    await expect(composeExperiment(parseExperiment({ ...base, validation: 0.001 }, 'd.json'), { baseDir: dir, source: 'd.json' })).rejects.toThrow('d.json: validation: 0.001 of 240 images holds none out');
+    const base = {
+      dataset: { type: 'arrow', train: file },
+      model: { type: 'mlp', hidden: [4] },
+      schedule: [{ epochs: 1, learningRate: 0.1 }],
+    } as const;
+    await expect(
+      composeExperiment(parseExperiment({ ...base, validation: 240 }, 'a.json'), { baseDir: dir, source: 'a.json' }),
+    ).rejects.toThrow('a.json: validation: expected fewer than the 240 training images, got 240');
+    await expect(
+      composeExperiment(
+        parseExperiment({ ...base, validation: 40, normalize: { mean: [0.5, 0.5, 0.5], std: [0.2, 0.2, 0.2] } }, 'b.json'),
+        { baseDir: dir, source: 'b.json' },
+      ),
+    ).rejects.toThrow('b.json: normalize.mean: expected 1 values (one per channel), got 3');
+    await expect(
+      composeExperiment(parseExperiment({ ...base, dataset: { type: 'arrow', train: 'missing.arrow' } }, 'c.json'), { baseDir: dir }),
+    ).rejects.toThrow(/missing\.arrow/);
+    await expect(
+      composeExperiment(parseExperiment({ ...base, validation: 0.001 }, 'd.json'), { baseDir: dir, source: 'd.json' }),
+    ).rejects.toThrow('d.json: validation: 0.001 of 240 images holds none out');
 
     // The model builders' checks, before a model is built: too deep for the images, too large to allocate.
-    await expect(composeExperiment(parseExperiment({ ...base, validation: 40, model: { type: 'cnn', blocks: [8, 8, 8, 8] } }, 'f.json'), { baseDir: dir, source: 'f.json' })).rejects.toThrow('f.json: model: 4 blocks halve 8×8 images below one pixel; use at most 3 (for 8×8×1 images in 4 classes)');
+    await expect(
+      composeExperiment(parseExperiment({ ...base, validation: 40, model: { type: 'cnn', blocks: [8, 8, 8, 8] } }, 'f.json'), {
+        baseDir: dir,
+        source: 'f.json',
+      }),
+    ).rejects.toThrow('f.json: model: 4 blocks halve 8×8 images below one pixel; use at most 3 (for 8×8×1 images in 4 classes)');
     const parameters = (64 + 1) * 60_000 + (60_000 + 1) * 60_000 + (60_000 + 1) * 4;
-    await expect(composeExperiment(parseExperiment({ ...base, validation: 40, model: { type: 'mlp', hidden: [60_000, 60_000] } }, 'g.json'), { baseDir: dir, source: 'g.json' })).rejects.toThrow(`g.json: model: ${parameters.toLocaleString('en-US')} parameters (${((parameters * 4) / 1e9).toFixed(1)} GB of float32 weights, and as much again to train them); at most 500,000,000 (for 8×8×1 images in 4 classes)`);
+    await expect(
+      composeExperiment(parseExperiment({ ...base, validation: 40, model: { type: 'mlp', hidden: [60_000, 60_000] } }, 'g.json'), {
+        baseDir: dir,
+        source: 'g.json',
+      }),
+    ).rejects.toThrow(
+      `g.json: model: ${parameters.toLocaleString('en-US')} parameters (${((parameters * 4) / 1e9).toFixed(1)} GB of float32 weights, and as much again to train them); at most 500,000,000 (for 8×8×1 images in 4 classes)`,
+    );
   });
 
   test('a fractional validation holds out that share of the (limited) training images', async () => {
     const file = await tinyDataset();
-    const experiment = parseExperiment({ dataset: { type: 'arrow', train: file }, validation: 0.1, limit: 155, model: { type: 'mlp', hidden: [4] }, schedule: [{ epochs: 1, learningRate: 0.1 }] }, 'e.json');
+    const experiment = parseExperiment(
+      {
+        dataset: { type: 'arrow', train: file },
+        validation: 0.1,
+        limit: 155,
+        model: { type: 'mlp', hidden: [4] },
+        schedule: [{ epochs: 1, learningRate: 0.1 }],
+      },
+      'e.json',
+    );
     const composed = await composeExperiment(experiment, { baseDir: dir });
     expect([composed.train.length, composed.validation.length]).toEqual([139, 16]); // 15.5 rounds to 16
   });
 
   test('a split stored in several files is read as one, shard after shard', async () => {
     const file = await tinyDataset();
-    const experiment = parseExperiment({ dataset: { type: 'arrow', train: [file, file, file], test: [file, file] }, validation: 20, model: { type: 'mlp', hidden: [4] }, schedule: [{ epochs: 1, learningRate: 0.1 }] }, 'f.json');
+    const experiment = parseExperiment(
+      {
+        dataset: { type: 'arrow', train: [file, file, file], test: [file, file] },
+        validation: 20,
+        model: { type: 'mlp', hidden: [4] },
+        schedule: [{ epochs: 1, learningRate: 0.1 }],
+      },
+      'f.json',
+    );
     const composed = await composeExperiment(experiment, { baseDir: dir });
     expect([composed.train.length, composed.validation.length, composed.train.classes]).toEqual([700, 20, ['a', 'b', 'c', 'd']]);
-    const tested = await lastValueFrom(composed.testBatches!().pipe(concatMap((pending) => pending), toArray()));
+    const tested = await lastValueFrom(
+      composed.testBatches!().pipe(
+        concatMap((pending) => pending),
+        toArray(),
+      ),
+    );
     expect(tested.reduce((sum, batch) => sum + batch.size, 0)).toBe(480);
     tested.forEach((batch) => tf.dispose([batch.xs, batch.ys]));
   });
@@ -201,14 +304,30 @@ describe('composeExperiment', () => {
     // The official layout at full size (the spec knows the record counts): coarse byte, fine byte, planes.
     const raw = join(dir, 'cifar-100-binary');
     await mkdir(raw, { recursive: true });
-    for (const [name, records] of [['train.bin', 50_000], ['test.bin', 10_000]] as const) {
+    for (const [name, records] of [
+      ['train.bin', 50_000],
+      ['test.bin', 10_000],
+    ] as const) {
       const bytes = new Uint8Array(records * 3074);
       for (let r = 0; r < records; r++) bytes.set([r % 20, r % 100], r * 3074);
       await writeFile(join(raw, name), bytes);
     }
-    const experiment = parseExperiment({ dataset: { type: 'cifar100', labels: 'coarse', source: 'cifar-100-binary' }, limit: 200, validation: 20, model: { type: 'mlp', hidden: [4] }, schedule: [{ epochs: 1, learningRate: 0.1 }] }, 'g.json');
+    const experiment = parseExperiment(
+      {
+        dataset: { type: 'cifar100', labels: 'coarse', source: 'cifar-100-binary' },
+        limit: 200,
+        validation: 20,
+        model: { type: 'mlp', hidden: [4] },
+        schedule: [{ epochs: 1, learningRate: 0.1 }],
+      },
+      'g.json',
+    );
     const composed = await composeExperiment(experiment, { baseDir: dir });
-    expect([composed.train.classes.length, composed.train.classes[0], composed.train.length + composed.validation.length]).toEqual([20, 'aquatic_mammals', 200]);
+    expect([composed.train.classes.length, composed.train.classes[0], composed.train.length + composed.validation.length]).toEqual([
+      20,
+      'aquatic_mammals',
+      200,
+    ]);
     expect(await readdir(join(dir, 'data', 'cifar100-coarse'))).toEqual(['test.arrow', 'train.arrow']);
     const labels = Array.from({ length: composed.train.length }, (_, i) => composed.train.label(i));
     expect(Math.max(...labels)).toBe(19); // coarse labels: r % 20 over the first 200 rows
@@ -216,19 +335,57 @@ describe('composeExperiment', () => {
 
   test('an image folder is prepared into dataDir on first use, and its test split must match its training split', async () => {
     const sharp = (await import('sharp')).default;
-    const png = (rgb: number[], size: number) => sharp(Buffer.from(Array.from({ length: size * size }, () => rgb).flat()), { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
-    for (const [split, count, size] of [['photos/train', 30, 6], ['photos/test', 6, 6], ['photos/small', 4, 4]] as const) {
-      for (const [name, rgb] of [['bright', [230, 220, 210]], ['dark', [20, 30, 40]]] as const) {
+    const png = (rgb: number[], size: number) =>
+      sharp(Buffer.from(Array.from({ length: size * size }, () => rgb).flat()), { raw: { width: size, height: size, channels: 3 } })
+        .png()
+        .toBuffer();
+    for (const [split, count, size] of [
+      ['photos/train', 30, 6],
+      ['photos/test', 6, 6],
+      ['photos/small', 4, 4],
+    ] as const) {
+      for (const [name, rgb] of [
+        ['bright', [230, 220, 210]],
+        ['dark', [20, 30, 40]],
+      ] as const) {
         await mkdir(join(dir, split, name), { recursive: true });
-        for (let i = 0; i < count / 2; i++) await writeFile(join(dir, split, name, `${i}.png`), await png(rgb.map((v) => v + i), size));
+        for (let i = 0; i < count / 2; i++)
+          await writeFile(
+            join(dir, split, name, `${i}.png`),
+            await png(
+              rgb.map((v) => v + i),
+              size,
+            ),
+          );
       }
     }
-    const experiment = parseExperiment({ dataset: { type: 'image-folder', train: 'photos/train', test: 'photos/test', dataDir: 'prepared' }, validation: 6, batchSize: 8, model: { type: 'mlp', hidden: [4] }, schedule: [{ epochs: 1, learningRate: 0.1 }] }, 'f.json');
-    await expect(composeExperiment({ ...experiment, batchSize: 25 }, { baseDir: dir, source: 'f.json' })).rejects.toThrow('f.json: batchSize: 25 is larger than the training split (24 images)');
+    const experiment = parseExperiment(
+      {
+        dataset: { type: 'image-folder', train: 'photos/train', test: 'photos/test', dataDir: 'prepared' },
+        validation: 6,
+        batchSize: 8,
+        model: { type: 'mlp', hidden: [4] },
+        schedule: [{ epochs: 1, learningRate: 0.1 }],
+      },
+      'f.json',
+    );
+    await expect(composeExperiment({ ...experiment, batchSize: 25 }, { baseDir: dir, source: 'f.json' })).rejects.toThrow(
+      'f.json: batchSize: 25 is larger than the training split (24 images)',
+    );
     const composed = await composeExperiment(experiment, { baseDir: dir });
-    expect([composed.train.length, composed.validation.length, composed.train.classes, composed.train.shape]).toEqual([24, 6, ['bright', 'dark'], [6, 6, 3]]);
+    expect([composed.train.length, composed.validation.length, composed.train.classes, composed.train.shape]).toEqual([
+      24,
+      6,
+      ['bright', 'dark'],
+      [6, 6, 3],
+    ]);
     expect((await readdir(join(dir, 'prepared'))).sort()).toEqual(['test.arrow', 'train.arrow']);
-    const mismatched = parseExperiment({ ...experiment, dataset: { type: 'image-folder', train: 'photos/train', test: 'photos/small', dataDir: 'prepared-2' } }, 'g.json');
-    await expect(composeExperiment(mismatched, { baseDir: dir, source: 'g.json' })).rejects.toThrow('g.json: dataset: the test split (4×4×3, classes bright, dark) does not match the training split (6×6×3, classes bright, dark)');
+    const mismatched = parseExperiment(
+      { ...experiment, dataset: { type: 'image-folder', train: 'photos/train', test: 'photos/small', dataDir: 'prepared-2' } },
+      'g.json',
+    );
+    await expect(composeExperiment(mismatched, { baseDir: dir, source: 'g.json' })).rejects.toThrow(
+      'g.json: dataset: the test split (4×4×3, classes bright, dark) does not match the training split (6×6×3, classes bright, dark)',
+    );
   });
 });

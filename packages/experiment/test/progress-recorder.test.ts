@@ -1,12 +1,21 @@
 import { describe, expect, test } from 'vitest';
 import { ProgressRecorder } from '../src/progress-recorder.js';
 
-const batch = (epoch: number, step: number) => ({ type: 'batch' as const, epoch, phase: 0, step, size: 10, loss: 1 / (epoch * 100 + step), learningRate: 0.1 });
+const batch = (epoch: number, step: number) => ({
+  type: 'batch' as const,
+  epoch,
+  phase: 0,
+  step,
+  size: 10,
+  loss: 1 / (epoch * 100 + step),
+  learningRate: 0.1,
+});
 
 describe('ProgressRecorder', () => {
   test('keeps every step until the bound, then every other one with the stride doubled: never more than the bound', () => {
     const recorder = new ProgressRecorder(10, 100, [], 64);
-    for (let epoch = 1; epoch <= 10; epoch++) for (let step = 1; step <= 100; step++) recorder.batch(batch(epoch, step), epoch * 1000 + step);
+    for (let epoch = 1; epoch <= 10; epoch++)
+      for (let step = 1; step <= 100; step++) recorder.batch(batch(epoch, step), epoch * 1000 + step);
     const { steps } = recorder.snapshot(11_000)!;
     expect(steps.stride).toBe(16); // 1000 steps into at most 64 points
     expect(steps.step.length).toBeLessThanOrEqual(64);

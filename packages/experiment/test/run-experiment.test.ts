@@ -17,18 +17,45 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
   dir = await mkdtemp(join(tmpdir(), 'rxvision-run-'));
   // Grey 4×4 images, brighter in the top or the bottom half: an MLP learns them in an epoch.
-  for (const [file, rows] of [['train.arrow', 200], ['test.arrow', 40]] as const) {
+  for (const [file, rows] of [
+    ['train.arrow', 200],
+    ['test.arrow', 40],
+  ] as const) {
     const writer = await ImageDatasetWriter.create(join(dir, file), { classes: ['top', 'bottom'], shape: [4, 4, 1], rows });
-    for (let row = 0; row < rows; row++) await writer.append(Uint8Array.from({ length: 16 }, (_, i) => ((i < 8) === (row % 2 === 0) ? 160 : 50) + ((row * 7 + i * 13) % 40)), row % 2);
+    for (let row = 0; row < rows; row++)
+      await writer.append(
+        Uint8Array.from({ length: 16 }, (_, i) => (i < 8 === (row % 2 === 0) ? 160 : 50) + ((row * 7 + i * 13) % 40)),
+        row % 2,
+      );
     await writer.commit();
   }
-  experiment = parseExperiment({ dataset: { type: 'arrow', train: 'train.arrow', test: 'test.arrow' }, validation: 40, batchSize: 20, model: { type: 'mlp', hidden: [8] }, optimizer: { type: 'sgd', momentum: 0.9 }, schedule: [{ epochs: 3, learningRate: 0.1 }] }, 'bands');
+  experiment = parseExperiment(
+    {
+      dataset: { type: 'arrow', train: 'train.arrow', test: 'test.arrow' },
+      validation: 40,
+      batchSize: 20,
+      model: { type: 'mlp', hidden: [8] },
+      optimizer: { type: 'sgd', momentum: 0.9 },
+      schedule: [{ epochs: 3, learningRate: 0.1 }],
+    },
+    'bands',
+  );
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 /** Events without their wall times, to compare runs. */
-const comparable = (events: RunEvent[]) => JSON.parse(JSON.stringify(events.filter((e) => e.type === 'batch' || e.type === 'epoch' || e.type === 'end'), (key, value) => (key === 'seconds' ? undefined : value)));
+const comparable = (events: RunEvent[]) =>
+  JSON.parse(
+    JSON.stringify(
+      events.filter((e) => e.type === 'batch' || e.type === 'epoch' || e.type === 'end'),
+      (key, value) => (key === 'seconds' ? undefined : value),
+    ),
+  );
 
 describe('runExperiment', () => {
   let whole: RunEvent[];
@@ -39,7 +66,11 @@ describe('runExperiment', () => {
     const types = whole.map((e) => e.type).filter((type, i, all) => type !== all[i - 1]);
     expect(types).toEqual(['start', 'batch', 'epoch', 'batch', 'epoch', 'batch', 'epoch', 'end', 'finish']);
     expect(whole[0]).toMatchObject({ type: 'start', folder, stepsPerEpoch: 8, epochs: 3, backend: { backend: 'cpu' } });
-    expect((await readdir(folder)).sort()).toEqual(Object.values(RUN_FILES).filter((file) => file !== RUN_FILES.failure).sort());
+    expect((await readdir(folder)).sort()).toEqual(
+      Object.values(RUN_FILES)
+        .filter((file) => file !== RUN_FILES.failure)
+        .sort(),
+    );
     // progress.json: where the run got, with its per-step loss and learning rate.
     const progress = JSON.parse(await readFile(join(folder, RUN_FILES.progress), 'utf8'));
     expect(progress).toMatchObject({ epochs: 3, stepsPerEpoch: 8, steps: { stride: 1 } });
@@ -50,13 +81,26 @@ describe('runExperiment', () => {
     const history = JSON.parse(await readFile(join(folder, RUN_FILES.history), 'utf8'));
     expect(history).toEqual(whole.flatMap((e) => (e.type === 'epoch' ? [e.record] : [])));
     const finish = whole.at(-1) as Extract<RunEvent, { type: 'finish' }>;
-    expect(JSON.parse(await readFile(join(folder, RUN_FILES.summary), 'utf8'))).toEqual(JSON.parse(JSON.stringify({ format: 1, ...finish.summary })));
-    expect(finish.summary).toMatchObject({ experiment: 'bands', split: { train: 160, validation: 40, test: 40 }, backend: { name: 'cpu', gpu: false } });
+    expect(JSON.parse(await readFile(join(folder, RUN_FILES.summary), 'utf8'))).toEqual(
+      JSON.parse(JSON.stringify({ format: 1, ...finish.summary })),
+    );
+    expect(finish.summary).toMatchObject({
+      experiment: 'bands',
+      split: { train: 160, validation: 40, test: 40 },
+      backend: { name: 'cpu', gpu: false },
+    });
     expect(finish.test!.accuracy).toBeGreaterThan(0.9);
     // Stored with absolute paths: the run can be resumed or evaluated from anywhere.
-    expect(JSON.parse(await readFile(join(folder, RUN_FILES.experiment), 'utf8')).dataset).toEqual({ type: 'arrow', train: join(dir, 'train.arrow'), test: join(dir, 'test.arrow') });
+    expect(JSON.parse(await readFile(join(folder, RUN_FILES.experiment), 'utf8')).dataset).toEqual({
+      type: 'arrow',
+      train: join(dir, 'train.arrow'),
+      test: join(dir, 'test.arrow'),
+    });
     const classifier = await loadClassifier(join(folder, RUN_FILES.model));
-    expect([classifier.classes, classifier.imageShape]).toEqual([['top', 'bottom'], [4, 4, 1]]);
+    expect([classifier.classes, classifier.imageShape]).toEqual([
+      ['top', 'bottom'],
+      [4, 4, 1],
+    ]);
     classifier.model.dispose();
   });
 
@@ -79,15 +123,25 @@ describe('runExperiment', () => {
     expect(tensorsAtEpochs).toEqual([tensorsAtEpochs[0], tensorsAtEpochs[0], tensorsAtEpochs[0]]);
     expect(second[0]).toMatchObject({ type: 'start', resumedAt: { epoch: 2, step: 3 }, config: { source: 'bands' } });
     expect(comparable([...first, ...second])).toEqual(comparable(whole));
-    expect(JSON.parse(await readFile(join(folder, RUN_FILES.history), 'utf8')).map((r: { valLoss: number }) => r.valLoss)).toEqual(whole.flatMap((e) => (e.type === 'epoch' ? [e.record.valLoss] : [])));
+    expect(JSON.parse(await readFile(join(folder, RUN_FILES.history), 'utf8')).map((r: { valLoss: number }) => r.valLoss)).toEqual(
+      whole.flatMap((e) => (e.type === 'epoch' ? [e.record.valLoss] : [])),
+    );
   });
 
   test('unsubscribing stops training and releases the folder; nothing more is written', async () => {
     const folder = join(dir, 'unsubscribed');
-    await firstValueFrom(runExperiment(experiment, { folder, baseDir: dir }).pipe(filter((e) => e.type === 'batch' && e.epoch === 2), take(1)));
+    await firstValueFrom(
+      runExperiment(experiment, { folder, baseDir: dir }).pipe(
+        filter((e) => e.type === 'batch' && e.epoch === 2),
+        take(1),
+      ),
+    );
     // The release is asynchronous: another writer gets the folder as soon as it is done.
     let claim;
-    for (let tries = 0; !claim && tries < 100; tries++) claim = await claimFolder(folder, { purpose: 'test' }).catch(() => new Promise((resolve) => setTimeout(resolve, 20)).then(() => undefined));
+    for (let tries = 0; !claim && tries < 100; tries++)
+      claim = await claimFolder(folder, { purpose: 'test' }).catch(() =>
+        new Promise((resolve) => setTimeout(resolve, 20)).then(() => undefined),
+      );
     expect(claim).toBeDefined();
     await claim!.release();
     expect(await exists(join(folder, RUN_FILES.summary))).toBe(false);
@@ -107,8 +161,21 @@ describe('runExperiment', () => {
 
   test('a run that fails says why in failure.json (gone once it starts again), and keeps its last checkpoint', async () => {
     const folder = join(dir, 'diverging');
-    const diverging = parseExperiment({ ...experiment, model: { type: 'mlp', hidden: [8] }, schedule: [{ epochs: 1, learningRate: 0.1 }, { epochs: 1, learningRate: 1e38 }] }, 'diverging.json');
-    const error = (await lastValueFrom(runExperiment(diverging, { folder, baseDir: dir })).then(() => new Error('no failure'), (e: unknown) => e)) as Error;
+    const diverging = parseExperiment(
+      {
+        ...experiment,
+        model: { type: 'mlp', hidden: [8] },
+        schedule: [
+          { epochs: 1, learningRate: 0.1 },
+          { epochs: 1, learningRate: 1e38 },
+        ],
+      },
+      'diverging.json',
+    );
+    const error = (await lastValueFrom(runExperiment(diverging, { folder, baseDir: dir })).then(
+      () => new Error('no failure'),
+      (e: unknown) => e,
+    )) as Error;
     expect(error.message).toMatch(/^the training loss became (NaN|Infinity|-Infinity) at epoch 2, step \d+/);
     expect(JSON.parse(await readFile(join(folder, RUN_FILES.failure), 'utf8'))).toMatchObject({ message: error.message });
     await lastValueFrom(resumeExperiment({ folder }).pipe(take(1))); // started again: the failure is history
@@ -117,8 +184,12 @@ describe('runExperiment', () => {
 
   test('an experiment that cannot be composed makes no run folder; resuming a folder without a checkpoint says so', async () => {
     const folder = join(dir, 'never');
-    await expect(lastValueFrom(runExperiment({ ...experiment, batchSize: 500 }, { folder, baseDir: dir, source: 'big.json' }))).rejects.toThrow('big.json: batchSize: 500 is larger than the training split (160 images)');
+    await expect(
+      lastValueFrom(runExperiment({ ...experiment, batchSize: 500 }, { folder, baseDir: dir, source: 'big.json' })),
+    ).rejects.toThrow('big.json: batchSize: 500 is larger than the training split (160 images)');
     expect(await exists(folder)).toBe(false);
-    await expect(lastValueFrom(resumeExperiment({ folder }))).rejects.toThrow(`${folder}: no checkpoint to resume from (expected ${join(folder, 'checkpoint', 'checkpoint.json')})`);
+    await expect(lastValueFrom(resumeExperiment({ folder }))).rejects.toThrow(
+      `${folder}: no checkpoint to resume from (expected ${join(folder, 'checkpoint', 'checkpoint.json')})`,
+    );
   });
 });

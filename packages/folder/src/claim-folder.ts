@@ -81,7 +81,15 @@ export async function claimFolder(folder: string, options: ClaimOptions): Promis
   await mkdir(dir, { recursive: true });
   const path = join(dir, CLAIM_FILE);
   const space = pidSpace();
-  const holder: ClaimHolder = { token: randomBytes(8).toString('hex'), purpose: options.purpose, host: hostname(), pid: process.pid, ...(space && { pidSpace: space }), since: new Date().toISOString(), staleAfterMs };
+  const holder: ClaimHolder = {
+    token: randomBytes(8).toString('hex'),
+    purpose: options.purpose,
+    host: hostname(),
+    pid: process.pid,
+    ...(space && { pidSpace: space }),
+    since: new Date().toISOString(),
+    staleAfterMs,
+  };
   const mine = `${path}.${holder.token}.new`;
   try {
     await writeFile(mine, `${JSON.stringify(holder)}\n`, { flag: 'wx' });
@@ -121,7 +129,9 @@ export async function folderHolder(folder: string): Promise<ClaimHolder | undefi
  * by a writer that died or froze (stale by the rule a claimer applies, so another may take it).
  * Undefined when no claim is there. For showing a run as running or stopped.
  */
-export async function folderWriter(folder: string): Promise<{ readonly holder: ClaimHolder | undefined; readonly live: boolean } | undefined> {
+export async function folderWriter(
+  folder: string,
+): Promise<{ readonly holder: ClaimHolder | undefined; readonly live: boolean } | undefined> {
   const found = await lookAtClaim(join(resolve(folder), CLAIM_FILE));
   return found && { holder: found.holder, live: !isStale(found, DEFAULT_STALE_AFTER_MS) };
 }
@@ -146,7 +156,8 @@ const MAX_CLAIM_BYTES = 64 << 10;
 async function readClaim(path: string): Promise<FoundClaim | undefined> {
   const opened = await openRegularFile(path, MAX_CLAIM_BYTES, { followLink: false }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
-    if (error instanceof UnreadableFileError) throw new FolderAccessError(`${error.message.replace(/, not a file to read$/, '')}: not a claim file; remove it to write the folder`);
+    if (error instanceof UnreadableFileError)
+      throw new FolderAccessError(`${error.message.replace(/, not a file to read$/, '')}: not a claim file; remove it to write the folder`);
     throw error;
   });
   if (!opened) return undefined;
@@ -227,7 +238,13 @@ async function heldClaim(dir: string, path: string, holder: ClaimHolder, handle:
     if (!lost.signal.aborted) lost.abort(new FolderLostError(dir, (await readClaim(path).catch(() => undefined))?.holder));
     throw lost.signal.reason;
   };
-  const timer = setInterval(() => void touch().then(check).catch(() => undefined), holder.staleAfterMs / 4);
+  const timer = setInterval(
+    () =>
+      void touch()
+        .then(check)
+        .catch(() => undefined),
+    holder.staleAfterMs / 4,
+  );
   timer.unref(); // a claim keeps nothing alive: the work it guards does
   const temporaryPath = (file: string) => `${file}.${holder.token}.tmp`;
   await removeEarlierTemporaries(dir, holder.token);

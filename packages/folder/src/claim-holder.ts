@@ -28,6 +28,14 @@ export function parseClaimHolder(text: string): ClaimHolder | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Record<string, unknown>;
   // The token names this claim's files (`writer.lock.<token>.takeover`): only the form claimers write, never a path.
-  const ok = typeof v.token === 'string' && TOKEN.test(v.token) && typeof v.purpose === 'string' && typeof v.host === 'string' && Number.isSafeInteger(v.pid) && typeof v.since === 'string' && typeof v.staleAfterMs === 'number' && v.staleAfterMs > 0;
+  const ok =
+    typeof v.token === 'string' &&
+    TOKEN.test(v.token) &&
+    typeof v.purpose === 'string' &&
+    typeof v.host === 'string' &&
+    Number.isSafeInteger(v.pid) &&
+    typeof v.since === 'string' &&
+    typeof v.staleAfterMs === 'number' &&
+    v.staleAfterMs > 0;
   return ok ? (value as ClaimHolder) : undefined;
 }

@@ -21,15 +21,22 @@ const KINDS: [string, (stats: Stats) => boolean][] = [
  * a file belongs is one line (UnreadableFileError), never a hang or a read without end; so is a
  * symbolic link where `followLink` is false. The caller closes the handle.
  */
-export async function openRegularFile(path: string, maxBytes: number, { followLink = true } = {}): Promise<{ handle: FileHandle; size: number }> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | (followLink ? 0 : constants.O_NOFOLLOW)).catch((error: NodeJS.ErrnoException) => {
-    throw error.code === 'ELOOP' && !followLink ? new UnreadableFileError(`${path}: a symbolic link, not a file to read`) : error;
-  });
+export async function openRegularFile(
+  path: string,
+  maxBytes: number,
+  { followLink = true } = {},
+): Promise<{ handle: FileHandle; size: number }> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | (followLink ? 0 : constants.O_NOFOLLOW)).catch(
+    (error: NodeJS.ErrnoException) => {
+      throw error.code === 'ELOOP' && !followLink ? new UnreadableFileError(`${path}: a symbolic link, not a file to read`) : error;
+    },
+  );
   try {
     const stats = await handle.stat();
     const kind = KINDS.find(([, is]) => is(stats))?.[0];
     if (kind || !stats.isFile()) throw new UnreadableFileError(`${path}: ${kind ?? 'not a regular file'}, not a file to read`);
-    if (stats.size > maxBytes) throw new UnreadableFileError(`${path}: ${stats.size} bytes, more than the ${maxBytes} such a file may hold`);
+    if (stats.size > maxBytes)
+      throw new UnreadableFileError(`${path}: ${stats.size} bytes, more than the ${maxBytes} such a file may hold`);
     return { handle, size: stats.size };
   } catch (error) {
     await handle.close();

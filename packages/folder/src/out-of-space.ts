@@ -32,7 +32,10 @@ export interface SpaceNeed {
 export async function asOutOfSpace(error: unknown, need: SpaceNeed): Promise<unknown> {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code !== 'ENOSPC' && code !== 'EDQUOT') return error;
-  const free = await statfs(need.folder).then((info) => info.bavail * info.bsize, () => undefined);
+  const free = await statfs(need.folder).then(
+    (info) => info.bavail * info.bsize,
+    () => undefined,
+  );
   return new OutOfSpaceError(need.folder, need.what, need.neededBytes, free, { cause: error });
 }
 

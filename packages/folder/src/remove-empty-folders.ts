@@ -8,6 +8,12 @@ import { dirname, sep } from 'node:path';
  */
 export async function removeEmptyFolders(folder: string, created: string): Promise<void> {
   for (let current = folder; current === created || current.startsWith(`${created}${sep}`); current = dirname(current)) {
-    if (!(await rmdir(current).then(() => true, () => false))) return;
+    if (
+      !(await rmdir(current).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
   }
 }

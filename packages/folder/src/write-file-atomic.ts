@@ -25,6 +25,10 @@ export async function replaceFile(path: string, data: string | Uint8Array, tempo
     await syncFolder(dirname(path));
   } catch (error) {
     await rm(temporary, { force: true });
-    throw await asOutOfSpace(error, { folder: dirname(path), what: `writing ${path}`, neededBytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength });
+    throw await asOutOfSpace(error, {
+      folder: dirname(path),
+      what: `writing ${path}`,
+      neededBytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength,
+    });
   }
 }

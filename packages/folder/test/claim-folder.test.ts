@@ -3,14 +3,35 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, truncate, utime
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, test } from 'vitest';
-import { CLAIM_FILE, type ClaimHolder, claimFolder, FolderAccessError, FolderHeldError, FolderLostError, folderHolder, folderWriter, isWorkingFile, OutOfSpaceError, readRegularFile, UnreadableFileError } from '../src/index.js';
+import {
+  CLAIM_FILE,
+  type ClaimHolder,
+  claimFolder,
+  FolderAccessError,
+  FolderHeldError,
+  FolderLostError,
+  folderHolder,
+  folderWriter,
+  isWorkingFile,
+  OutOfSpaceError,
+  readRegularFile,
+  UnreadableFileError,
+} from '../src/index.js';
 import { pidSpace } from '../src/process-identity.js';
 
 const fresh = () => mkdtemp(join(tmpdir(), 'rxvision-claim-'));
 
 /** A claim file as another process wrote it. */
 function foreignHolder(fields: Partial<ClaimHolder>): ClaimHolder {
-  return { token: 'f'.repeat(16), purpose: 'train', host: 'elsewhere', pid: 4242, since: '2026-12-01T00:00:00.000Z', staleAfterMs: 30_000, ...fields };
+  return {
+    token: 'f'.repeat(16),
+    purpose: 'train',
+    host: 'elsewhere',
+    pid: 4242,
+    since: '2026-12-01T00:00:00.000Z',
+    staleAfterMs: 30_000,
+    ...fields,
+  };
 }
 
 async function writeClaim(folder: string, holder: ClaimHolder, ageMs = 0): Promise<void> {
@@ -31,7 +52,9 @@ describe('claimFolder', () => {
     const claim = await claimFolder(folder, { purpose: 'train' });
     const refusal = await claimFolder(folder, { purpose: 'prepare' }).catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(FolderHeldError);
-    expect((refusal as Error).message).toBe(`${folder} is being written by train (pid ${process.pid} on host ${claim.holder.host}, since ${claim.holder.since}); wait for it to finish or stop it`);
+    expect((refusal as Error).message).toBe(
+      `${folder} is being written by train (pid ${process.pid} on host ${claim.holder.host}, since ${claim.holder.since}); wait for it to finish or stop it`,
+    );
     expect(await folderHolder(folder)).toEqual(claim.holder);
     await claim.release();
     expect(await readdir(folder)).toEqual([]);
@@ -54,7 +77,7 @@ describe('claimFolder', () => {
     expect((await folderWriter(folder))?.live).toBe(true); // a fresh claim of another host: nothing says it is dead
   });
 
-  it('takes over a claim not refreshed for its holder\'s stale time, from any host', async () => {
+  it("takes over a claim not refreshed for its holder's stale time, from any host", async () => {
     const folder = await fresh();
     await writeClaim(folder, foreignHolder({ staleAfterMs: 1000 }), 5000);
     const claim = await claimFolder(folder, { purpose: 'train', staleAfterMs: 60_000 });
@@ -85,7 +108,7 @@ describe('claimFolder', () => {
     await claim.release();
   });
 
-  it('refreshes and releases only its own claim: once taken over, it is lost and the new holder\'s claim stays', async () => {
+  it("refreshes and releases only its own claim: once taken over, it is lost and the new holder's claim stays", async () => {
     const folder = await fresh();
     const claim = await claimFolder(folder, { purpose: 'train' });
     await claim.check();
@@ -103,11 +126,11 @@ describe('claimFolder', () => {
     expect((await readdir(folder)).sort()).toEqual([CLAIM_FILE]);
   });
 
-  it('names its temporaries by its token and removes those of earlier holders, never the holder\'s own', async () => {
+  it("names its temporaries by its token and removes those of earlier holders, never the holder's own", async () => {
     const folder = await fresh();
     await writeFile(join(folder, 'train.arrow.0123456789abcdef.tmp'), 'left by a lost claim');
     await writeFile(join(folder, 'history.json.31337.tmp'), 'left by rxvision before claims');
-    await writeFile(join(folder, 'notes.tmp'), 'the user\'s');
+    await writeFile(join(folder, 'notes.tmp'), "the user's");
     const claim = await claimFolder(folder, { purpose: 'prepare' });
     expect((await readdir(folder)).sort()).toEqual(['notes.tmp', CLAIM_FILE].sort());
     const temporary = claim.temporaryPath(join(folder, 'train.arrow'));
@@ -123,10 +146,25 @@ describe('claimFolder', () => {
 describe('what stands where a claim file belongs (#34)', () => {
   test.each([
     ['a FIFO', (path: string) => void execFileSync('mkfifo', [path]), /a FIFO: not a claim file; remove it to write the folder$/],
-    ['a dangling symbolic link', (path: string) => symlink(join(tmpdir(), 'rxvision-nothing-here'), path), /a symbolic link: not a claim file; remove it to write the folder$/],
-    ['a link to /dev/zero', (path: string) => symlink('/dev/zero', path), /a symbolic link: not a claim file; remove it to write the folder$/],
+    [
+      'a dangling symbolic link',
+      (path: string) => symlink(join(tmpdir(), 'rxvision-nothing-here'), path),
+      /a symbolic link: not a claim file; remove it to write the folder$/,
+    ],
+    [
+      'a link to /dev/zero',
+      (path: string) => symlink('/dev/zero', path),
+      /a symbolic link: not a claim file; remove it to write the folder$/,
+    ],
     ['a folder', (path: string) => mkdir(path), /a folder: not a claim file; remove it to write the folder$/],
-    ['a 3 GB sparse file', async (path: string) => { await writeFile(path, ''); await truncate(path, 3e9); }, /3000000000 bytes, more than the 65536 such a file may hold: not a claim file/],
+    [
+      'a 3 GB sparse file',
+      async (path: string) => {
+        await writeFile(path, '');
+        await truncate(path, 3e9);
+      },
+      /3000000000 bytes, more than the 65536 such a file may hold: not a claim file/,
+    ],
   ])('%s: claiming is one line at once, nothing is left behind, and lookers see no claim', async (_, make, message) => {
     const folder = await fresh();
     const path = join(folder, CLAIM_FILE);
@@ -152,7 +190,9 @@ describe('two claimers racing', () => {
 
   beforeAll(async () => {
     // Plain Node, as a user's process: not the test worker's `--conditions`, which would resolve @rxvision/errors to its TypeScript.
-    racers = [0, 1].map(() => fork(new URL('./claim-racer.js', import.meta.url), { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    racers = [0, 1].map(() =>
+      fork(new URL('./claim-racer.js', import.meta.url), { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    );
     for (const racer of racers) {
       answers.set(racer, []);
       racer.on('message', (message: Record<string, unknown>) => answers.get(racer)!.shift()?.(message));
@@ -172,7 +212,10 @@ describe('two claimers racing', () => {
       for (const racer of racers) racer.send({ type: 'go', folder, round });
       const outcome = await Promise.all(results);
       // The loser was refused (held by the winner), never failed for another reason.
-      expect(outcome.filter((result) => !result.won).every((result) => result.refused === true), JSON.stringify(outcome)).toBe(true);
+      expect(
+        outcome.filter((result) => !result.won).every((result) => result.refused === true),
+        JSON.stringify(outcome),
+      ).toBe(true);
       winners.push(outcome.filter((result) => result.won).length);
       expect((await folderHolder(folder))?.token).toBe(outcome.find((result) => result.won)?.token);
       const released = racers.map(next);
@@ -183,13 +226,13 @@ describe('two claimers racing', () => {
     return winners;
   };
 
-  it('never has two winners for a dead holder\'s claim on this host (300 rounds)', async () => {
+  it("never has two winners for a dead holder's claim on this host (300 rounds)", async () => {
     const dead = deadPid();
     const winners = await race((folder) => writeClaim(folder, foreignHolder({ host: 'this', pid: dead, pidSpace: pidSpace()! })), 300);
     expect(winners.every((count) => count === 1)).toBe(true);
   });
 
-  it('never has two winners for another host\'s old claim (300 rounds)', async () => {
+  it("never has two winners for another host's old claim (300 rounds)", async () => {
     const winners = await race((folder) => writeClaim(folder, foreignHolder({ staleAfterMs: 1000 }), 10_000), 300);
     expect(winners.every((count) => count === 1)).toBe(true);
   });
@@ -217,7 +260,9 @@ describe.runIf(isRoot)('a full disk (as root)', () => {
       const path = join(disk.folder, 'weights.bin');
       const error = await claim.writeFile(path, new Uint8Array(1_000_000)).catch((failure: unknown) => failure);
       expect(error).toBeInstanceOf(OutOfSpaceError);
-      expect((error as Error).message).toMatch(new RegExp(`^no space left in ${disk.folder}: writing ${path} needs about 1.0 MB; \\d+(\\.\\d)? KB free; free some space`));
+      expect((error as Error).message).toMatch(
+        new RegExp(`^no space left in ${disk.folder}: writing ${path} needs about 1.0 MB; \\d+(\\.\\d)? KB free; free some space`),
+      );
       expect(await readdir(disk.folder)).toEqual([CLAIM_FILE]);
       await claim.release();
       expect(await readdir(disk.folder)).toEqual([]);
@@ -229,7 +274,13 @@ describe.runIf(isRoot)('a full disk (as root)', () => {
 
 test('isWorkingFile knows the temporaries and the claim files being placed, nothing a person named', () => {
   const working = ['/d/train.arrow.0123456789abcdef.tmp', '/d/history.json.31337.tmp', `/d/${CLAIM_FILE}.0123456789abcdef.new`];
-  const named = ['/d/notes.tmp', '/d/x.new', `/d/${CLAIM_FILE}`, '/d/other.lock.0123456789abcdef.new', '/d/xxxxxxxxxxx.0123456789abcdef.new'];
+  const named = [
+    '/d/notes.tmp',
+    '/d/x.new',
+    `/d/${CLAIM_FILE}`,
+    '/d/other.lock.0123456789abcdef.new',
+    '/d/xxxxxxxxxxx.0123456789abcdef.new',
+  ];
   expect(working.map(isWorkingFile)).toEqual(working.map(() => true));
   expect(named.map(isWorkingFile)).toEqual(named.map(() => false));
 });

@@ -11,7 +11,12 @@ process.on('message', async (message) => {
       held.set(message.folder, claim);
       process.send({ round: message.round, won: true, token: claim.holder.token });
     } catch (error) {
-      process.send({ round: message.round, won: false, refused: error instanceof FolderHeldError, message: String(error?.message ?? error) });
+      process.send({
+        round: message.round,
+        won: false,
+        refused: error instanceof FolderHeldError,
+        message: String(error?.message ?? error),
+      });
     }
   } else if (message.type === 'release') {
     await held.get(message.folder)?.release();

@@ -8,10 +8,13 @@ import { batchSize, type PredictionBatch } from './prediction-batch.js';
 export function meanLoss() {
   return (source: Observable<PredictionBatch>): Observable<number> =>
     source.pipe(
-      reduce((total, batch) => {
-        if (batch.lossSum === undefined) throw new TypeError('meanLoss needs prediction batches with lossSum');
-        return { sum: total.sum + batch.lossSum, count: total.count + batchSize(batch) };
-      }, { sum: 0, count: 0 }),
+      reduce(
+        (total, batch) => {
+          if (batch.lossSum === undefined) throw new TypeError('meanLoss needs prediction batches with lossSum');
+          return { sum: total.sum + batch.lossSum, count: total.count + batchSize(batch) };
+        },
+        { sum: 0, count: 0 },
+      ),
       map(({ sum, count }) => (count === 0 ? Number.NaN : sum / count)),
     );
 }

@@ -42,7 +42,11 @@ describe('meanLoss', () => {
   test('fails clearly on batches without a loss', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const noLoss: PredictionBatch = { scores: a.scores, labels: a.labels, classes: a.classes };
-      expectObservable(cold('-a-|', { a: noLoss }).pipe(meanLoss())).toBe('-#', undefined, new TypeError('meanLoss needs prediction batches with lossSum'));
+      expectObservable(cold('-a-|', { a: noLoss }).pipe(meanLoss())).toBe(
+        '-#',
+        undefined,
+        new TypeError('meanLoss needs prediction batches with lossSum'),
+      );
     });
   });
 });

@@ -29,7 +29,8 @@ export function checkAirbenchOptions(options: AirbenchOptions): number {
   checkWidths('createAirbench', 'whitenKernelSize', [k]);
   const [height, width, channels] = inputShape;
   // Whitening (valid) then three 2×2 pools and a 3×3 one.
-  if (Math.min(height, width) - k + 1 < 24) throw new RangeError(`createAirbench: its pools need images of at least ${23 + k}×${23 + k}, got ${height}×${width}`);
+  if (Math.min(height, width) - k + 1 < 24)
+    throw new RangeError(`createAirbench: its pools need images of at least ${23 + k}×${23 + k}, got ${height}×${width}`);
   const whiten = 2 * k * k * channels;
   let parameters = k * k * channels * whiten + whiten;
   let previous = whiten;
@@ -50,24 +51,50 @@ export function checkAirbenchOptions(options: AirbenchOptions): number {
  * them; batch norms keep their scale frozen at 1 (bias only) and use ε 1e-12.
  */
 export function createAirbench(options: AirbenchOptions): LayersModel {
-  const { inputShape, classes, widths = AIRBENCH_WIDTHS, batchNormMomentum = 0.6, outputScale = 1 / 9, whitenKernelSize: k = 2, seed = 43 } = options;
+  const {
+    inputShape,
+    classes,
+    widths = AIRBENCH_WIDTHS,
+    batchNormMomentum = 0.6,
+    outputScale = 1 / 9,
+    whitenKernelSize: k = 2,
+    seed = 43,
+  } = options;
   checkAirbenchOptions(options);
-  if (!(batchNormMomentum >= 0 && batchNormMomentum < 1)) throw new RangeError(`createAirbench: batchNormMomentum must be in [0, 1), got ${batchNormMomentum}`);
+  if (!(batchNormMomentum >= 0 && batchNormMomentum < 1))
+    throw new RangeError(`createAirbench: batchNormMomentum must be in [0, 1), got ${batchNormMomentum}`);
   const seeds = new LayerSeeds(seed);
   const channels = inputShape[2];
   const whitenWidth = 2 * k * k * channels;
-  const torchUniform = (fanIn: number) => initializers.randomUniform({ minval: -1 / Math.sqrt(fanIn), maxval: 1 / Math.sqrt(fanIn), seed: seeds.layerSeed() });
+  const torchUniform = (fanIn: number) =>
+    initializers.randomUniform({ minval: -1 / Math.sqrt(fanIn), maxval: 1 / Math.sqrt(fanIn), seed: seeds.layerSeed() });
   const model = sequential({ name: 'airbench' });
-  model.add(layers.conv2d({ inputShape: [...inputShape], name: 'whiten', filters: whitenWidth, kernelSize: k, padding: 'valid', useBias: true, kernelInitializer: torchUniform(k * k * channels), biasInitializer: 'zeros' }));
+  model.add(
+    layers.conv2d({
+      inputShape: [...inputShape],
+      name: 'whiten',
+      filters: whitenWidth,
+      kernelSize: k,
+      padding: 'valid',
+      useBias: true,
+      kernelInitializer: torchUniform(k * k * channels),
+      biasInitializer: 'zeros',
+    }),
+  );
   model.add(layers.activation({ activation: 'gelu' }));
   const norm = () => batchNormalization({ momentum: batchNormMomentum, epsilon: 1e-12 });
   const convolutions: { name: string; inputs: number }[] = [];
   let previous = whitenWidth;
   widths.forEach((filters, block) => {
-    for (const [i, inputs] of [[1, previous], [2, filters]] as const) {
+    for (const [i, inputs] of [
+      [1, previous],
+      [2, filters],
+    ] as const) {
       const name = `block${block + 1}_conv${i}`;
       convolutions.push({ name, inputs });
-      model.add(layers.conv2d({ name, filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: torchUniform(9 * inputs) }));
+      model.add(
+        layers.conv2d({ name, filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: torchUniform(9 * inputs) }),
+      );
       if (i === 1) model.add(layers.maxPooling2d({ poolSize: 2 }));
       model.add(norm());
       model.add(layers.activation({ activation: 'gelu' }));
@@ -82,7 +109,8 @@ export function createAirbench(options: AirbenchOptions): LayersModel {
   if (options.whitening) {
     const whiten = model.getLayer('whiten');
     const [kernel, bias] = whiten.getWeights();
-    if (options.whitening.length !== kernel!.size) throw new RangeError(`createAirbench: whitening has ${options.whitening.length} values, the ${k}×${k} layer ${kernel!.size}`);
+    if (options.whitening.length !== kernel!.size)
+      throw new RangeError(`createAirbench: whitening has ${options.whitening.length} values, the ${k}×${k} layer ${kernel!.size}`);
     tidy(() => whiten.setWeights([tensor4d(options.whitening!, kernel!.shape as [number, number, number, number]), bias!]));
   }
   // Sequential builds its inner model lazily, on first use, and that sets every weight trainable
@@ -99,7 +127,8 @@ function diracStart(model: LayersModel, name: string, inputs: number): void {
   const [kh, kw, channelsIn, filters] = kernel.shape as [number, number, number, number];
   const values = kernel.dataSync().slice();
   for (let f = 0; f < Math.min(inputs, filters); f++) {
-    for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let c = 0; c < channelsIn; c++) values[((y * kw + x) * channelsIn + c) * filters + f] = 0;
+    for (let y = 0; y < kh; y++)
+      for (let x = 0; x < kw; x++) for (let c = 0; c < channelsIn; c++) values[((y * kw + x) * channelsIn + c) * filters + f] = 0;
     values[((Math.floor(kh / 2) * kw + Math.floor(kw / 2)) * channelsIn + f) * filters + f] = 1;
   }
   tidy(() => layer.setWeights([tensor4d(values, [kh, kw, channelsIn, filters])]));

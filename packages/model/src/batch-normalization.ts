@@ -1,4 +1,22 @@
-import { add, batchNorm, customGrad, engine, getBackend, getKernel, type GradSaveFunc, mean, mul, neg, rsqrt, scalar, squaredDifference, sub, sum, type Tensor, tidy } from '@tensorflow/tfjs-core';
+import {
+  add,
+  batchNorm,
+  customGrad,
+  engine,
+  getBackend,
+  getKernel,
+  type GradSaveFunc,
+  mean,
+  mul,
+  neg,
+  rsqrt,
+  scalar,
+  squaredDifference,
+  sub,
+  sum,
+  type Tensor,
+  tidy,
+} from '@tensorflow/tfjs-core';
 import { layers } from '@tensorflow/tfjs-layers';
 
 type BatchNormalizationArgs = NonNullable<Parameters<typeof layers.batchNormalization>[0]>;
@@ -36,7 +54,9 @@ let fusedClass: (new (args: BatchNormalizationArgs) => Layer) | undefined;
 /** Made on first use: tfjs-layers does not export its class, only a factory that makes instances. */
 function fusedBatchNormalizationClass(): new (args: BatchNormalizationArgs) => Layer {
   if (fusedClass) return fusedClass;
-  const Base = Object.getPrototypeOf(layers.batchNormalization({ name: 'rxvision_class_probe' })).constructor as new (args: BatchNormalizationArgs) => Layer;
+  const Base = Object.getPrototypeOf(layers.batchNormalization({ name: 'rxvision_class_probe' })).constructor as new (
+    args: BatchNormalizationArgs,
+  ) => Layer;
   class FusedBatchNormalization extends Base {
     static readonly className = 'BatchNormalization';
 
@@ -47,7 +67,10 @@ function fusedBatchNormalizationClass(): new (args: BatchNormalizationArgs) => L
       if (kwargs.training !== true || !lastAxis || !self.center || !self.scale || x.rank < 2) return super.call(inputs, kwargs as never);
       // As tfjs-layers does: moving ← moving − (moving − batch)·(1 − momentum).
       const updateMovingAverages = (batchMean: Tensor, variance: Tensor) => {
-        for (const [variable, value] of [[self.movingMean, batchMean], [self.movingVariance, variance]] as const) {
+        for (const [variable, value] of [
+          [self.movingMean, batchMean],
+          [self.movingVariance, variance],
+        ] as const) {
           tidy(() => {
             const moving = variable.read();
             variable.write(sub(moving, mul(sub(moving, value), 1 - self.momentum)));
@@ -74,9 +97,16 @@ export const BATCH_NORM_KERNELS = { training: 'RxvisionBatchNormTraining', gradi
  * (x − mean)/√(variance + ε)·γ + β over every axis but the last, with the batch's own statistics,
  * which `onStatistics` sees while they exist (the forward pass disposes what it does not save).
  */
-function trainingBatchNorm(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, onStatistics: (mean: Tensor, variance: Tensor) => void): Tensor {
+function trainingBatchNorm(
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  epsilon: number,
+  onStatistics: (mean: Tensor, variance: Tensor) => void,
+): Tensor {
   const backend = getBackend();
-  if (getKernel(BATCH_NORM_KERNELS.training, backend) && getKernel(BATCH_NORM_KERNELS.gradient, backend)) return kernelBatchNorm(x, gamma, beta, epsilon, onStatistics);
+  if (getKernel(BATCH_NORM_KERNELS.training, backend) && getKernel(BATCH_NORM_KERNELS.gradient, backend))
+    return kernelBatchNorm(x, gamma, beta, epsilon, onStatistics);
   const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
   const count = x.size / x.shape[x.rank - 1]!;
   const op = customGrad((...args: (Tensor | GradSaveFunc)[]) => {
@@ -107,12 +137,21 @@ function trainingBatchNorm(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: numb
   return op(x, gamma, beta) as Tensor;
 }
 
-
 /** The same step through the backend's own kernels (see BATCH_NORM_KERNELS). */
-function kernelBatchNorm(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, onStatistics: (mean: Tensor, variance: Tensor) => void): Tensor {
+function kernelBatchNorm(
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  epsilon: number,
+  onStatistics: (mean: Tensor, variance: Tensor) => void,
+): Tensor {
   const op = customGrad((...args: (Tensor | GradSaveFunc)[]) => {
     const [input, scale, offset, save] = args as [Tensor, Tensor, Tensor, GradSaveFunc];
-    const [value, batchMean, variance] = engine().runKernel(BATCH_NORM_KERNELS.training, { x: input, scale, offset }, { epsilon }) as Tensor[];
+    const [value, batchMean, variance] = engine().runKernel(
+      BATCH_NORM_KERNELS.training,
+      { x: input, scale, offset },
+      { epsilon },
+    ) as Tensor[];
     onStatistics(batchMean!, variance!);
     save([input, scale, batchMean!, variance!]);
     return {

@@ -11,8 +11,10 @@ export interface ClassifierOptions {
 
 /** Refuses options no network can be built from, in one line naming the builder. */
 export function checkClassifierOptions(builder: string, { inputShape, classes, dropout = 0 }: ClassifierOptions): void {
-  if (inputShape.length !== 3 || inputShape.some((size) => !Number.isInteger(size) || size < 1)) throw new RangeError(`${builder}: inputShape must be [height, width, channels] of positive integers, got [${inputShape.join(', ')}]`);
-  if (!Number.isInteger(classes) || classes < 2) throw new RangeError(`${builder}: classes must be an integer of at least 2, got ${classes}`);
+  if (inputShape.length !== 3 || inputShape.some((size) => !Number.isInteger(size) || size < 1))
+    throw new RangeError(`${builder}: inputShape must be [height, width, channels] of positive integers, got [${inputShape.join(', ')}]`);
+  if (!Number.isInteger(classes) || classes < 2)
+    throw new RangeError(`${builder}: classes must be an integer of at least 2, got ${classes}`);
   if (!(dropout >= 0 && dropout < 1)) throw new RangeError(`${builder}: dropout must be in [0, 1), got ${dropout}`);
 }
 
@@ -26,12 +28,15 @@ export const MAX_PARAMETERS = 500_000_000;
 /** Refuses a network too large to allocate, before a weight of it is made; returns the count. */
 export function checkParameterCount(builder: string, parameters: number): number {
   if (parameters > MAX_PARAMETERS) {
-    throw new RangeError(`${builder}: ${parameters.toLocaleString('en-US')} parameters (${(parameters * 4 / 1e9).toFixed(1)} GB of float32 weights, and as much again to train them); at most ${MAX_PARAMETERS.toLocaleString('en-US')}`);
+    throw new RangeError(
+      `${builder}: ${parameters.toLocaleString('en-US')} parameters (${((parameters * 4) / 1e9).toFixed(1)} GB of float32 weights, and as much again to train them); at most ${MAX_PARAMETERS.toLocaleString('en-US')}`,
+    );
   }
   return parameters;
 }
 
 /** Refuses a list of layer widths (units or filters) that is not positive integers. */
 export function checkWidths(builder: string, name: string, widths: readonly number[]): void {
-  if (widths.length === 0 || widths.some((width) => !Number.isInteger(width) || width < 1)) throw new RangeError(`${builder}: ${name} must be positive integers, got [${widths.join(', ')}]`);
+  if (widths.length === 0 || widths.some((width) => !Number.isInteger(width) || width < 1))
+    throw new RangeError(`${builder}: ${name} must be positive integers, got [${widths.join(', ')}]`);
 }

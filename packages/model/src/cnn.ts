@@ -19,7 +19,10 @@ export function checkCnnOptions(options: CnnOptions): number {
   checkWidths('createCnn', 'blocks', blocks);
   checkWidths('createCnn', 'convolutionsPerBlock', [convolutionsPerBlock]);
   const [height, width, channels] = inputShape;
-  if (Math.min(height, width) < 2 ** blocks.length) throw new RangeError(`createCnn: ${blocks.length} blocks halve ${height}×${width} images below one pixel; use at most ${Math.floor(Math.log2(Math.min(height, width)))}`);
+  if (Math.min(height, width) < 2 ** blocks.length)
+    throw new RangeError(
+      `createCnn: ${blocks.length} blocks halve ${height}×${width} images below one pixel; use at most ${Math.floor(Math.log2(Math.min(height, width)))}`,
+    );
   let parameters = 0;
   let previous = channels;
   for (const filters of blocks) {
@@ -40,7 +43,16 @@ export function createCnn(options: CnnOptions): LayersModel {
   blocks.forEach((filters, block) => {
     for (let i = 0; i < convolutionsPerBlock; i++) {
       const first = block === 0 && i === 0;
-      model.add(layers.conv2d({ ...(first && { inputShape: [...inputShape] }), filters, kernelSize: 3, padding: 'same', useBias: !batchNorm, kernelInitializer: seeds.heNormal() }));
+      model.add(
+        layers.conv2d({
+          ...(first && { inputShape: [...inputShape] }),
+          filters,
+          kernelSize: 3,
+          padding: 'same',
+          useBias: !batchNorm,
+          kernelInitializer: seeds.heNormal(),
+        }),
+      );
       if (batchNorm) model.add(batchNormalization());
       model.add(layers.reLU());
     }

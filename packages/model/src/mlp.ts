@@ -12,7 +12,10 @@ export function checkMlpOptions(options: MlpOptions): number {
   checkClassifierOptions('createMlp', options);
   checkWidths('createMlp', 'hidden', options.hidden);
   const widths = [options.inputShape.reduce((a, b) => a * b, 1), ...options.hidden, options.classes];
-  return checkParameterCount('createMlp', widths.slice(1).reduce((sum, units, i) => sum + (widths[i]! + 1) * units, 0));
+  return checkParameterCount(
+    'createMlp',
+    widths.slice(1).reduce((sum, units, i) => sum + (widths[i]! + 1) * units, 0),
+  );
 }
 
 /** A feed-forward network: flatten → (dense → ReLU → dropout)* → dense, giving logits. */

@@ -44,7 +44,9 @@ export function createResNet(options: ResNetOptions): LayersModel {
   checkResNetOptions(options);
   const seeds = new LayerSeeds(seed);
   const convolution = (x: SymbolicTensor, filters: number, kernelSize: number, strides: number) =>
-    layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: seeds.heNormal() }).apply(x) as SymbolicTensor;
+    layers
+      .conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: seeds.heNormal() })
+      .apply(x) as SymbolicTensor;
   const normalised = (x: SymbolicTensor) => batchNormalization().apply(x) as SymbolicTensor;
   const relu = (x: SymbolicTensor) => layers.reLU().apply(x) as SymbolicTensor;
 

@@ -20,11 +20,17 @@ export interface WhiteningOptions {
  * model.getLayer('whiten').setWeights([tf.tensor4d(kernel, [2, 2, 3, 24]), bias]);
  * ```
  */
-export function whiteningKernel(images: Float32Array, shape: readonly [number, number, number, number], options: WhiteningOptions = {}): Float32Array {
+export function whiteningKernel(
+  images: Float32Array,
+  shape: readonly [number, number, number, number],
+  options: WhiteningOptions = {},
+): Float32Array {
   const { kernelSize: k = 2, epsilon = 5e-4 } = options;
   const [n, height, width, channels] = shape;
-  if (images.length !== n * height * width * channels) throw new RangeError(`whiteningKernel: ${images.length} values for images of shape [${shape.join(', ')}]`);
-  if (!(Number.isInteger(k) && k >= 1 && k <= Math.min(height, width))) throw new RangeError(`whiteningKernel: kernelSize must be a whole number from 1 to the image side, got ${k}`);
+  if (images.length !== n * height * width * channels)
+    throw new RangeError(`whiteningKernel: ${images.length} values for images of shape [${shape.join(', ')}]`);
+  if (!(Number.isInteger(k) && k >= 1 && k <= Math.min(height, width)))
+    throw new RangeError(`whiteningKernel: kernelSize must be a whole number from 1 to the image side, got ${k}`);
   const d = k * k * channels;
   // The patches' second moments (not centred, as airbench's), summed in float64.
   const moments = new Float64Array(d * d);
@@ -33,7 +39,9 @@ export function whiteningKernel(images: Float32Array, shape: readonly [number, n
   for (let i = 0; i < n; i++) {
     for (let y = 0; y + k <= height; y++) {
       for (let x = 0; x + k <= width; x++) {
-        for (let dy = 0, p = 0; dy < k; dy++) for (let dx = 0; dx < k; dx++) for (let c = 0; c < channels; c++) patch[p++] = images[((i * height + y + dy) * width + x + dx) * channels + c]!;
+        for (let dy = 0, p = 0; dy < k; dy++)
+          for (let dx = 0; dx < k; dx++)
+            for (let c = 0; c < channels; c++) patch[p++] = images[((i * height + y + dy) * width + x + dx) * channels + c]!;
         for (let a = 0; a < d; a++) {
           const pa = patch[a]!;
           for (let b = a; b < d; b++) moments[a * d + b]! += pa * patch[b]!;

@@ -11,13 +11,17 @@ beforeAll(async () => {
 const small = { inputShape: [32, 32, 3] as const, classes: 10, widths: [8, 16, 16] as const };
 
 describe('createAirbench', () => {
-  test('airbench94\'s layers and sizes: 2×2 whitening to 24 channels, three blocks, logits scaled by 1/9', () => {
+  test("airbench94's layers and sizes: 2×2 whitening to 24 channels, three blocks, logits scaled by 1/9", () => {
     const model = createAirbench({ inputShape: [32, 32, 3], classes: 10 });
     expect(model.outputs[0]!.shape).toEqual([null, 10]);
     expect(model.countParams()).toBe(checkAirbenchOptions({ inputShape: [32, 32, 3], classes: 10 }));
     const shapes = Object.fromEntries(model.layers.map((layer) => [layer.name, layer.outputShape]));
     expect(shapes.whiten).toEqual([null, 31, 31, 24]);
-    expect([shapes.block1_conv2, shapes.block2_conv2, shapes.block3_conv2]).toEqual([[null, 15, 15, 64], [null, 7, 7, 256], [null, 3, 3, 256]]);
+    expect([shapes.block1_conv2, shapes.block2_conv2, shapes.block3_conv2]).toEqual([
+      [null, 15, 15, 64],
+      [null, 7, 7, 256],
+      [null, 3, 3, 256],
+    ]);
     // About 1.97 million parameters, as airbench94's network has.
     expect(model.countParams()).toBeGreaterThan(1_950_000);
     expect(model.countParams()).toBeLessThan(2_000_000);
@@ -27,13 +31,23 @@ describe('createAirbench', () => {
   test('the whitening kernel and every batch-norm scale are frozen; biases, convolutions and the head train', async () => {
     const model = createAirbench({ ...small, seed: 1 });
     // Frozen for good: a training step (the model's first use) leaves them as they were.
-    const named = (name: string) => model.weights.find((w) => w.originalName === name || w.originalName.endsWith(name))!.read().dataSync().slice();
+    const named = (name: string) =>
+      model.weights
+        .find((w) => w.originalName === name || w.originalName.endsWith(name))!
+        .read()
+        .dataSync()
+        .slice();
     const [kernel, bias] = [named('whiten/kernel'), named('whiten/bias')];
     const optimizer = tf.train.sgd(0.5);
-    optimizer.minimize(() => tf.sum(tf.square(model.apply(tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 1), { training: true }) as tf.Tensor)) as tf.Scalar);
+    optimizer.minimize(
+      () =>
+        tf.sum(tf.square(model.apply(tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 1), { training: true }) as tf.Tensor)) as tf.Scalar,
+    );
     expect(named('whiten/kernel')).toEqual(kernel);
     expect(named('whiten/bias')).not.toEqual(bias);
-    expect(model.weights.filter((w) => w.originalName.endsWith('/gamma')).every((w) => Array.from(w.read().dataSync()).every((g) => g === 1))).toBe(true);
+    expect(
+      model.weights.filter((w) => w.originalName.endsWith('/gamma')).every((w) => Array.from(w.read().dataSync()).every((g) => g === 1)),
+    ).toBe(true);
     const trained = model.trainableWeights.map((w) => (w as unknown as { originalName: string }).originalName);
     expect(trained).toContain('whiten/bias');
     expect(trained).not.toContain('whiten/kernel');
@@ -60,8 +74,12 @@ describe('createAirbench', () => {
   });
 
   test('refuses images too small for its pools, and widths that are not three', () => {
-    expect(() => createAirbench({ inputShape: [16, 16, 3], classes: 10 })).toThrow('createAirbench: its pools need images of at least 25×25, got 16×16');
-    expect(() => createAirbench({ inputShape: [32, 32, 3], classes: 10, widths: [8, 8] as unknown as [number, number, number] })).toThrow('createAirbench: widths must be three block widths, got [8, 8]');
+    expect(() => createAirbench({ inputShape: [16, 16, 3], classes: 10 })).toThrow(
+      'createAirbench: its pools need images of at least 25×25, got 16×16',
+    );
+    expect(() => createAirbench({ inputShape: [32, 32, 3], classes: 10, widths: [8, 8] as unknown as [number, number, number] })).toThrow(
+      'createAirbench: widths must be three block widths, got [8, 8]',
+    );
   });
 });
 
@@ -98,7 +116,12 @@ describe('whitening', () => {
     const epsilon = 5e-4;
     const kernel = whiteningKernel(images, [n, h, w, c], { kernelSize: 2, epsilon });
     const d = 12;
-    const responses = tf.tidy(() => tf.reshape(tf.conv2d(tf.tensor4d(images, [n, h, w, c]), tf.tensor4d(kernel, [2, 2, c, 2 * d]), 1, 'valid'), [-1, 2 * d]).arraySync() as number[][]);
+    const responses = tf.tidy(
+      () =>
+        tf
+          .reshape(tf.conv2d(tf.tensor4d(images, [n, h, w, c]), tf.tensor4d(kernel, [2, 2, c, 2 * d]), 1, 'valid'), [-1, 2 * d])
+          .arraySync() as number[][],
+    );
     const second = (a: number, b: number) => responses.reduce((sum, r) => sum + r[a]! * r[b]!, 0) / responses.length;
     for (let a = 0; a < d; a++) {
       expect(second(a, a)).toBeGreaterThan(0.9); // λ/(λ + ε): near 1 where λ ≫ ε

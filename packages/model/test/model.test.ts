@@ -18,8 +18,18 @@ describe('createTutorialModel', () => {
     expect(model.inputs[0]!.shape).toEqual([null, 32, 32, 3]);
     expect(model.outputs[0]!.shape).toEqual([null, 10]);
     const kernels = model.layers.slice(1).map((layer) => layer.getWeights()[0]!.shape);
-    expect(kernels).toEqual([[3072, 1650], [1650, 512], [512, 138], [138, 10]]);
-    expect(model.layers.slice(1).map((layer) => (layer.getConfig() as { activation: string }).activation)).toEqual(['relu', 'relu', 'relu', 'relu']);
+    expect(kernels).toEqual([
+      [3072, 1650],
+      [1650, 512],
+      [512, 138],
+      [138, 10],
+    ]);
+    expect(model.layers.slice(1).map((layer) => (layer.getConfig() as { activation: string }).activation)).toEqual([
+      'relu',
+      'relu',
+      'relu',
+      'relu',
+    ]);
     expect(model.countParams()).toBe(3072 * 1650 + 1650 + 1650 * 512 + 512 + 512 * 138 + 138 + 138 * 10 + 10);
     expect((createTutorialModel({ outputRelu: false }).layers[4]!.getConfig() as { activation: string }).activation).toBe('linear');
     model.dispose();

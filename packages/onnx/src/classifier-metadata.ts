@@ -10,7 +10,12 @@ export interface OnnxClassifierMetadata {
   readonly normalize?: { readonly mean: readonly number[]; readonly std: readonly number[] };
 }
 
-const KEYS = { classes: 'rxvision.classes', imageShape: 'rxvision.image_shape', normalize: 'rxvision.normalize', preprocessing: 'rxvision.preprocessing' } as const;
+const KEYS = {
+  classes: 'rxvision.classes',
+  imageShape: 'rxvision.image_shape',
+  normalize: 'rxvision.normalize',
+  preprocessing: 'rxvision.preprocessing',
+} as const;
 
 /** The model's metadata entries (JSON values) for a classifier; what `readClassifierMetadata` reads back. */
 export function classifierMetadata(classifier: OnnxClassifierMetadata): Record<string, string> {
@@ -35,7 +40,8 @@ export function readClassifierMetadata(model: Uint8Array): OnnxClassifierMetadat
   const classes = json(KEYS.classes);
   const imageShape = json(KEYS.imageShape);
   const normalize = json(KEYS.normalize) as OnnxClassifierMetadata['normalize'] | undefined;
-  if (!Array.isArray(classes) || !classes.every((c) => typeof c === 'string')) throw new RangeError(`the model has no class names (${KEYS.classes}): not exported as a classifier`);
+  if (!Array.isArray(classes) || !classes.every((c) => typeof c === 'string'))
+    throw new RangeError(`the model has no class names (${KEYS.classes}): not exported as a classifier`);
   if (!Array.isArray(imageShape) || imageShape.length !== 3) throw new RangeError(`the model has no image shape (${KEYS.imageShape})`);
   return { classes, imageShape: imageShape as [number, number, number], ...(normalize && { normalize }) };
 }

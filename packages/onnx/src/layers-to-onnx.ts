@@ -18,12 +18,26 @@ interface LayerView {
   getClassName(): string;
   getConfig(): Record<string, unknown>;
   readonly weights: { readonly originalName: string; read(): { shape: number[]; dataSync(): ArrayLike<number> } }[];
-  inboundNodes: { inputTensors: { name: string; shape: (number | null)[] }[]; outputTensors: { name: string; shape: (number | null)[] }[] }[];
+  inboundNodes: {
+    inputTensors: { name: string; shape: (number | null)[] }[];
+    outputTensors: { name: string; shape: (number | null)[] }[];
+  }[];
 }
 
 type Layout = 'nhwc' | 'nchw' | 'flat';
 
-const ACTIVATIONS: Record<string, string | null> = { linear: null, relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh', softmax: 'Softmax', elu: 'Elu', selu: 'Selu', softplus: 'Softplus', softsign: 'Softsign', gelu: 'Gelu' };
+const ACTIVATIONS: Record<string, string | null> = {
+  linear: null,
+  relu: 'Relu',
+  sigmoid: 'Sigmoid',
+  tanh: 'Tanh',
+  softmax: 'Softmax',
+  elu: 'Elu',
+  selu: 'Selu',
+  softplus: 'Softplus',
+  softsign: 'Softsign',
+  gelu: 'Gelu',
+};
 
 /**
  * A trained tfjs-layers model as ONNX bytes (opset 13): dense, 2-D convolutions, batch
@@ -42,11 +56,13 @@ const ACTIVATIONS: Record<string, string | null> = { linear: null, relu: 'Relu',
 export function layersToOnnx(model: LayersModel, options: OnnxModelOptions = {}): Uint8Array {
   const graph = new GraphBuilder();
   const input = model.inputs[0]!;
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) throw new OnnxExportError(`${model.name}: only models of one input and one output are exported`);
+  if (model.inputs.length !== 1 || model.outputs.length !== 1)
+    throw new OnnxExportError(`${model.name}: only models of one input and one output are exported`);
   graph.define(input.name, ONNX_INPUT, input.shape.length === 4 ? 'nhwc' : 'flat');
   for (const layer of model.layers as unknown as LayerView[]) {
     if (layer.getClassName() === 'InputLayer') continue;
-    if (layer.inboundNodes.length !== 1) throw new OnnxExportError(`${layer.name}: a layer used ${layer.inboundNodes.length} times is not exported`);
+    if (layer.inboundNodes.length !== 1)
+      throw new OnnxExportError(`${layer.name}: a layer used ${layer.inboundNodes.length} times is not exported`);
     translate(graph, layer);
   }
   const output = model.outputs[0]!;
@@ -101,7 +117,12 @@ class GraphBuilder {
     return name;
   }
 
-  add(op: string, inputs: readonly string[], attributes: Readonly<Record<string, OnnxAttribute>> = {}, output = `t${this.count++}`): string {
+  add(
+    op: string,
+    inputs: readonly string[],
+    attributes: Readonly<Record<string, OnnxAttribute>> = {},
+    output = `t${this.count++}`,
+  ): string {
     this.nodes.push({ op, inputs, outputs: [output], attributes });
     return output;
   }
@@ -129,7 +150,14 @@ function translate(graph: GraphBuilder, layer: LayerView): void {
     const op = ACTIVATIONS[name];
     if (op === 'Softmax' && layout === 'nchw') fail('softmax over channels of an image');
     // ONNX has Gelu from opset 20 only: x · ½(1 + erf(x/√2)), as tfjs computes it.
-    const gelu = (x: string) => graph.add('Mul', [x, graph.add('Mul', [graph.add('Add', [graph.add('Erf', [graph.add('Div', [x, graph.weight([Math.SQRT2], [])])]), graph.weight([1], [])]), graph.weight([0.5], [])])]);
+    const gelu = (x: string) =>
+      graph.add('Mul', [
+        x,
+        graph.add('Mul', [
+          graph.add('Add', [graph.add('Erf', [graph.add('Div', [x, graph.weight([Math.SQRT2], [])])]), graph.weight([1], [])]),
+          graph.weight([0.5], []),
+        ]),
+      ]);
     graph.define(output, op === 'Gelu' ? gelu(value) : op ? graph.add(op, [value]) : value, layout);
   };
   // By name: a layer lists its trainable weights first, so a frozen kernel comes after its bias.
@@ -148,7 +176,11 @@ function translate(graph: GraphBuilder, layer: LayerView): void {
       const [kernel, bias] = [weight('kernel'), weight('bias')];
       const [kh, kw, channels, filters] = kernel!.shape as [number, number, number, number];
       const attributes = { kernel_shape: [kh, kw], strides: pair(config.strides, 1), ...padding(config.padding, fail) };
-      const conv = [graph.value(inputs[0]!, 'nchw'), graph.weight(toOihw(kernel!.dataSync(), kh, kw, channels, filters), [filters, channels, kh, kw]), ...(bias ? [graph.weight(bias.dataSync(), [filters])] : [])];
+      const conv = [
+        graph.value(inputs[0]!, 'nchw'),
+        graph.weight(toOihw(kernel!.dataSync(), kh, kw, channels, filters), [filters, channels, kh, kw]),
+        ...(bias ? [graph.weight(bias.dataSync(), [filters])] : []),
+      ];
       return activate(graph.add('Conv', conv, attributes), 'nchw');
     }
     case 'BatchNormalization': {
@@ -157,12 +189,23 @@ function translate(graph: GraphBuilder, layer: LayerView): void {
       const channels = inputTensors[0]!.shape[rank - 1]!;
       const gamma = config.scale ? weight('gamma')!.dataSync() : new Float32Array(channels).fill(1);
       const beta = config.center ? weight('beta')!.dataSync() : new Float32Array(channels);
-      const parameters = [gamma, beta, weight('moving_mean')!.dataSync(), weight('moving_variance')!.dataSync()].map((v) => graph.weight(v, [channels]));
-      return graph.define(output, graph.add('BatchNormalization', [graph.value(inputs[0]!, spatial), ...parameters], { epsilon: { float: Number(config.epsilon) } }), spatial);
+      const parameters = [gamma, beta, weight('moving_mean')!.dataSync(), weight('moving_variance')!.dataSync()].map((v) =>
+        graph.weight(v, [channels]),
+      );
+      return graph.define(
+        output,
+        graph.add('BatchNormalization', [graph.value(inputs[0]!, spatial), ...parameters], { epsilon: { float: Number(config.epsilon) } }),
+        spatial,
+      );
     }
     case 'ReLU': {
       const value = graph.value(inputs[0]!, graph.layout(inputs[0]!));
-      if (config.maxValue != null) return graph.define(output, graph.add('Clip', [value, graph.weight([0], []), graph.weight([Number(config.maxValue)], [])]), graph.layout(inputs[0]!));
+      if (config.maxValue != null)
+        return graph.define(
+          output,
+          graph.add('Clip', [value, graph.weight([0], []), graph.weight([Number(config.maxValue)], [])]),
+          graph.layout(inputs[0]!),
+        );
       return graph.define(output, graph.add('Relu', [value]), graph.layout(inputs[0]!));
     }
     case 'Activation':
@@ -170,7 +213,11 @@ function translate(graph: GraphBuilder, layer: LayerView): void {
     case 'Rescaling': {
       const value = graph.value(inputs[0]!, graph.layout(inputs[0]!));
       const scaled = graph.add('Mul', [value, graph.weight([Number(config.scale)], [])]);
-      return graph.define(output, Number(config.offset ?? 0) === 0 ? scaled : graph.add('Add', [scaled, graph.weight([Number(config.offset)], [])]), graph.layout(inputs[0]!));
+      return graph.define(
+        output,
+        Number(config.offset ?? 0) === 0 ? scaled : graph.add('Add', [scaled, graph.weight([Number(config.offset)], [])]),
+        graph.layout(inputs[0]!),
+      );
     }
     case 'MaxPooling2D':
     case 'AveragePooling2D': {
@@ -210,7 +257,15 @@ function translate(graph: GraphBuilder, layer: LayerView): void {
       const axis = Number(config.axis ?? -1);
       if (axis !== -1 && axis !== rank - 1) fail(`concatenation over axis ${axis}, not the last`);
       const layout = rank === 4 ? 'nchw' : 'flat';
-      return graph.define(output, graph.add('Concat', inputs.map((name) => graph.value(name, layout)), { axis: rank === 4 ? 1 : -1 }), layout);
+      return graph.define(
+        output,
+        graph.add(
+          'Concat',
+          inputs.map((name) => graph.value(name, layout)),
+          { axis: rank === 4 ? 1 : -1 },
+        ),
+        layout,
+      );
     }
     default:
       return fail('no ONNX translation here');
@@ -236,6 +291,7 @@ function toOihw(kernel: ArrayLike<number>, kh: number, kw: number, channels: num
   for (let y = 0; y < kh; y++)
     for (let x = 0; x < kw; x++)
       for (let c = 0; c < channels; c++)
-        for (let f = 0; f < filters; f++) out[((f * channels + c) * kh + y) * kw + x] = kernel[((y * kw + x) * channels + c) * filters + f]!;
+        for (let f = 0; f < filters; f++)
+          out[((f * channels + c) * kh + y) * kw + x] = kernel[((y * kw + x) * channels + c) * filters + f]!;
   return out;
 }

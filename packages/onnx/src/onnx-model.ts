@@ -70,7 +70,9 @@ export function onnxModel(graph: OnnxGraph, options: OnnxModelOptions = {}): Byt
     ...graph.inputs.map((value) => messageField(11, valueInfo(value))),
     ...graph.outputs.map((value) => messageField(12, valueInfo(value))),
   ];
-  const metadata = Object.entries(options.metadata ?? {}).map(([key, value]) => messageField(14, [stringField(1, key), stringField(2, value)]));
+  const metadata = Object.entries(options.metadata ?? {}).map(([key, value]) =>
+    messageField(14, [stringField(1, key), stringField(2, value)]),
+  );
   return join([
     integerField(1, ONNX_IR_VERSION),
     stringField(2, options.producer ?? 'rxvision'),
@@ -123,7 +125,12 @@ function tensorFields({ name, dims, values }: OnnxInitializer): Bytes[] {
   const size = dims.reduce((a, b) => a * b, 1);
   if (size !== values.length) throw new RangeError(`onnxModel: ${name} has ${values.length} values for dims [${dims.join(', ')}]`);
   // raw_data is little-endian, as typed arrays are on every platform that runs JavaScript engines in practice.
-  return [...dims.map((d) => integerField(1, d)), integerField(2, FLOAT), stringField(8, name), bytesField(9, new Uint8Array(values.buffer, values.byteOffset, values.byteLength))];
+  return [
+    ...dims.map((d) => integerField(1, d)),
+    integerField(2, FLOAT),
+    stringField(8, name),
+    bytesField(9, new Uint8Array(values.buffer, values.byteOffset, values.byteLength)),
+  ];
 }
 
 function valueInfo({ name, dims }: OnnxValue): Bytes[] {

@@ -14,11 +14,18 @@ export const EPOCH_FIGURES = ['valLoss', 'trainLoss', 'valAccuracy', 'learningRa
 
 /** An epoch record's figure by name: one of EPOCH_FIGURES, or an extra metric (`top5`). */
 function figureOf(record: History[number], name: string): number | undefined {
-  return (EPOCH_FIGURES as readonly string[]).includes(name) ? (record[name as (typeof EPOCH_FIGURES)[number]] as number) : record.metrics?.[name];
+  return (EPOCH_FIGURES as readonly string[]).includes(name)
+    ? (record[name as (typeof EPOCH_FIGURES)[number]] as number)
+    : record.metrics?.[name];
 }
 
 /** Each point as the mean of the last `points` points of its run (1: as recorded), computed by vega as `shown`. */
-const movingMean = (points: number, along: string) => ({ window: [{ op: 'mean' as const, field: 'value', as: 'shown' }], frame: [1 - points, 0], groupby: ['run'], sort: [{ field: along }] });
+const movingMean = (points: number, along: string) => ({
+  window: [{ op: 'mean' as const, field: 'value', as: 'shown' }],
+  frame: [1 - points, 0],
+  groupby: ['run'],
+  sort: [{ field: along }],
+});
 const smoothed = (points: number) => (points > 1 ? ` (mean of ${points} points)` : '');
 
 /** Drag to pan, wheel to zoom, double-click to reset: the scales are bound to an interval selection. */
@@ -32,7 +39,10 @@ const isRate = (name: string) => /accuracy|^top\d+$/i.test(name);
  * records (`learningRate`, `top3`, …), its axis fitted to the data (a log scale for losses and rates
  * with `log`).
  */
-export function comparisonChart(runs: readonly ComparedRun[], options: { readonly metric?: string; readonly log?: boolean; readonly smooth?: number } = {}): ChartSpec {
+export function comparisonChart(
+  runs: readonly ComparedRun[],
+  options: { readonly metric?: string; readonly log?: boolean; readonly smooth?: number } = {},
+): ChartSpec {
   if (runs.length === 0) throw new RangeError('comparisonChart: no runs to compare');
   const names = runs.map((run) => run.name);
   if (new Set(names).size !== names.length) throw new RangeError(`comparisonChart: run names must differ, got ${names.join(', ')}`);
@@ -43,12 +53,17 @@ export function comparisonChart(runs: readonly ComparedRun[], options: { readonl
       { run: name, epoch: row.epoch, loss: row.valLoss, split: 'validation' },
     ]),
   );
-  const accuracies = runs.flatMap(({ name, history }) => history.map((row) => ({ run: name, epoch: row.epoch, accuracy: row.valAccuracy })));
+  const accuracies = runs.flatMap(({ name, history }) =>
+    history.map((row) => ({ run: name, epoch: row.epoch, accuracy: row.valAccuracy })),
+  );
   const x = { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } } as const;
   const color = { field: 'run', type: 'nominal', title: 'run', sort: names } as const;
   // A training loss with label smoothing sits above the validation loss for that reason alone: say so.
   const smoothed = runs.filter((run) => (run.labelSmoothing ?? 0) > 0);
-  const note = smoothed.length === 0 ? undefined : `training loss includes label smoothing (${smoothed.map((run) => `${run.name}: ${run.labelSmoothing}`).join(', ')}); validation loss does not`;
+  const note =
+    smoothed.length === 0
+      ? undefined
+      : `training loss includes label smoothing (${smoothed.map((run) => `${run.name}: ${run.labelSmoothing}`).join(', ')}); validation loss does not`;
   const text = runs.length === 1 ? `${runs[0]!.name}` : `${runs.length} runs compared`;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -90,14 +105,30 @@ export function comparisonChart(runs: readonly ComparedRun[], options: { readonl
 function metricChart(runs: readonly ComparedRun[], metric: string, log: boolean, smooth: number): ChartSpec {
   const values = runs.flatMap(({ name, history }) => history.map((row) => ({ run: name, epoch: row.epoch, value: figureOf(row, metric) })));
   const format = isRate(metric) ? { axis: { format: '.1%' } } : {};
-  return figureChart(runs, values, { what: metric, x: { field: 'epoch', axis: { tickMinStep: 1, format: 'd' } }, y: { title: metric, ...format }, points: true, log, smooth, none: `comparisonChart: no run has "${metric}" in its epoch records` });
+  return figureChart(runs, values, {
+    what: metric,
+    x: { field: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
+    y: { title: metric, ...format },
+    points: true,
+    log,
+    smooth,
+    none: `comparisonChart: no run has "${metric}" in its epoch records`,
+  });
 }
 
 /** One figure of several runs along `x.field`, a line a run; points whose value is missing (or not positive, on a log scale) left out. */
 function figureChart(
   runs: readonly { readonly name: string }[],
   values: readonly { readonly run: string; readonly value: number | undefined; readonly [x: string]: unknown }[],
-  chart: { readonly what: string; readonly x: { readonly field: string; readonly axis?: object }; readonly y: { readonly title: string; readonly axis?: object }; readonly points: boolean; readonly log: boolean; readonly smooth: number; readonly none: string },
+  chart: {
+    readonly what: string;
+    readonly x: { readonly field: string; readonly axis?: object };
+    readonly y: { readonly title: string; readonly axis?: object };
+    readonly points: boolean;
+    readonly log: boolean;
+    readonly smooth: number;
+    readonly none: string;
+  },
 ): ChartSpec {
   const shown = values.filter(({ value }) => value !== undefined && Number.isFinite(value) && (!chart.log || value > 0));
   if (shown.length === 0) throw new RangeError(chart.none);
@@ -130,8 +161,20 @@ export interface SteppedRun {
  * Several runs' training loss (the batch's, after each step) or learning rate, step by step; a log
  * scale with `log`; with `smooth` > 1, each point the mean of the last `smooth` points of its run.
  */
-export function stepChart(runs: readonly SteppedRun[], figure: 'loss' | 'learningRate', options: { readonly log?: boolean; readonly smooth?: number } = {}): ChartSpec {
+export function stepChart(
+  runs: readonly SteppedRun[],
+  figure: 'loss' | 'learningRate',
+  options: { readonly log?: boolean; readonly smooth?: number } = {},
+): ChartSpec {
   const values = runs.flatMap(({ name, steps }) => steps.step.map((step, i) => ({ run: name, step, value: steps[figure][i] })));
   const what = figure === 'loss' ? 'training loss per step' : 'learning rate per step';
-  return figureChart(runs, values, { what, x: { field: 'step' }, y: { title: figure === 'loss' ? 'training loss' : 'learning rate' }, points: false, log: options.log === true, smooth: options.smooth ?? 1, none: `stepChart: no run recorded its ${figure} per step` });
+  return figureChart(runs, values, {
+    what,
+    x: { field: 'step' },
+    y: { title: figure === 'loss' ? 'training loss' : 'learning rate' },
+    points: false,
+    log: options.log === true,
+    smooth: options.smooth ?? 1,
+    none: `stepChart: no run recorded its ${figure} per step`,
+  });
 }

@@ -2,7 +2,11 @@ import type { ConfusionMatrix } from '@rxvision/metrics';
 import { CHART_CONFIG, type ChartSpec } from './chart-spec.js';
 
 /** A heatmap of (true, predicted) counts, each cell labelled with its count. */
-export function confusionMatrixChart(matrix: ConfusionMatrix, classNames: readonly string[], title = 'Confusion matrix (test set)'): ChartSpec {
+export function confusionMatrixChart(
+  matrix: ConfusionMatrix,
+  classNames: readonly string[],
+  title = 'Confusion matrix (test set)',
+): ChartSpec {
   if (classNames.length !== matrix.classes) throw new RangeError(`${classNames.length} class names for a ${matrix.classes}-class matrix`);
   const values = [];
   let max = 0;
@@ -26,7 +30,10 @@ export function confusionMatrixChart(matrix: ConfusionMatrix, classNames: readon
       y: { field: 'actual', type: 'ordinal', sort: order, title: 'true class' },
     },
     layer: [
-      { mark: 'rect', encoding: { color: { field: 'count', type: 'quantitative', scale: { scheme: 'blues' }, legend: { title: 'images' } } } },
+      {
+        mark: 'rect',
+        encoding: { color: { field: 'count', type: 'quantitative', scale: { scheme: 'blues' }, legend: { title: 'images' } } },
+      },
       {
         mark: { type: 'text', fontSize: 11 },
         encoding: {

@@ -31,7 +31,9 @@ export function accuracyChart(history: History): ChartSpec {
     width: 560,
     height: 320,
     config: CHART_CONFIG,
-    data: { values: history.filter((row) => Number.isFinite(row.valAccuracy)).map((row) => ({ epoch: row.epoch, accuracy: row.valAccuracy })) },
+    data: {
+      values: history.filter((row) => Number.isFinite(row.valAccuracy)).map((row) => ({ epoch: row.epoch, accuracy: row.valAccuracy })),
+    },
     mark: { type: 'line', point: true, color: '#2ca02c' },
     encoding: {
       x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },

@@ -32,8 +32,26 @@ export function parallelCoordinates(runs: readonly RunSettings[], figure: string
   const values = runs.flatMap((run) =>
     columns.flatMap((column, index) => {
       const raw = column === figure ? run.figure : run.settings[column];
-      const y = column === figure ? (typeof raw === 'number' && Number.isFinite(raw) ? (high === low ? 0.5 : (raw - low) / (high - low)) : undefined) : placed.get(column)!(raw);
-      return y === undefined ? [] : [{ run: run.name, axis: column, index, y, value: typeof raw === 'number' ? Number(raw.toPrecision(4)) : String(raw), figure: run.figure }];
+      const y =
+        column === figure
+          ? typeof raw === 'number' && Number.isFinite(raw)
+            ? high === low
+              ? 0.5
+              : (raw - low) / (high - low)
+            : undefined
+          : placed.get(column)!(raw);
+      return y === undefined
+        ? []
+        : [
+            {
+              run: run.name,
+              axis: column,
+              index,
+              y,
+              value: typeof raw === 'number' ? Number(raw.toPrecision(4)) : String(raw),
+              figure: run.figure,
+            },
+          ];
     }),
   );
   return {
@@ -62,7 +80,11 @@ export function parallelCoordinates(runs: readonly RunSettings[], figure: string
       {
         mark: { type: 'text', dx: 4, align: 'left', fontSize: 10, color: '#444' },
         transform: [{ filter: "datum.y === 0 || datum.y === 1 || datum.axis === '' " }],
-        encoding: { x: { field: 'axis', type: 'nominal', sort: columns }, y: { field: 'y', type: 'quantitative' }, text: { field: 'value' } },
+        encoding: {
+          x: { field: 'axis', type: 'nominal', sort: columns },
+          y: { field: 'y', type: 'quantitative' },
+          text: { field: 'value' },
+        },
       },
     ],
   };

@@ -29,19 +29,34 @@ describe('charts', () => {
     expect(svg.match(/<path[^>]*aria-roledescription="line mark"/g)?.length).toBe(2);
   });
 
-  test('the comparison chart draws every run\'s losses and accuracy in its own colour, one picture', async () => {
+  test("the comparison chart draws every run's losses and accuracy in its own colour, one picture", async () => {
     const other = history.slice(0, 3).map((row) => ({ ...row, valAccuracy: row.valAccuracy / 2 }));
-    const svg = await renderSvg(comparisonChart([{ name: 'wide', history }, { name: 'narrow', history: other }]));
+    const svg = await renderSvg(
+      comparisonChart([
+        { name: 'wide', history },
+        { name: 'narrow', history: other },
+      ]),
+    );
     expect(svg).toContain('2 runs compared');
     for (const label of ['>wide<', '>narrow<', '>loss (solid: validation, dashed: training)<']) expect(svg).toContain(label);
     // Two loss curves (training, validation) and one accuracy curve per run.
     expect(svg.match(/aria-roledescription="line mark"/g)?.length).toBe(6);
     expect(svg.match(/aria-roledescription="point"/g)?.length).toBe(3 * (4 + 3));
-    const smoothing = await renderSvg(comparisonChart([{ name: 'wide', history, labelSmoothing: 0.1 }, { name: 'narrow', history: other }]));
+    const smoothing = await renderSvg(
+      comparisonChart([
+        { name: 'wide', history, labelSmoothing: 0.1 },
+        { name: 'narrow', history: other },
+      ]),
+    );
     expect(smoothing).toContain('training loss includes label smoothing (wide: 0.1); validation loss does not');
     expect(svg).not.toContain('label smoothing');
     expect(() => comparisonChart([])).toThrow('no runs to compare');
-    expect(() => comparisonChart([{ name: 'a', history }, { name: 'a', history }])).toThrow('run names must differ, got a, a');
+    expect(() =>
+      comparisonChart([
+        { name: 'a', history },
+        { name: 'a', history },
+      ]),
+    ).toThrow('run names must differ, got a, a');
   });
 
   test('any figure of the epoch record, by name: the learning rate (log scale too), an extra metric on a fitted percent axis', async () => {
@@ -49,14 +64,23 @@ describe('charts', () => {
     const rate = await renderSvg(comparisonChart([{ name: 'wide', history: withTop3 }], { metric: 'learningRate', log: true }));
     expect(rate).toContain('learningRate of wide');
     expect(rate.match(/aria-roledescription="point"/g)?.length).toBe(4);
-    const top3 = comparisonChart([{ name: 'wide', history: withTop3 }, { name: 'narrow', history }], { metric: 'top3' }) as { encoding: { y: { scale: unknown; axis: unknown } }; data: { values: unknown[] } };
+    const top3 = comparisonChart(
+      [
+        { name: 'wide', history: withTop3 },
+        { name: 'narrow', history },
+      ],
+      { metric: 'top3' },
+    ) as { encoding: { y: { scale: unknown; axis: unknown } }; data: { values: unknown[] } };
     expect(top3.data.values).toHaveLength(4); // narrow records no top3
     expect(top3.encoding.y).toMatchObject({ scale: { zero: false }, axis: { format: '.1%' } });
     const svg = await renderSvg(top3 as never);
     expect(svg).toContain('>91.0%<'); // the axis starts near the data, not at 0%
     expect(() => comparisonChart([{ name: 'narrow', history }], { metric: 'top5' })).toThrow('no run has "top5" in its epoch records');
     // Per epoch too: each point the mean of the last 3 epochs' (valLoss 2.3/e + 0.1).
-    const view = new vega.View(vega.parse(vegaLite.compile(comparisonChart([{ name: 'narrow', history }], { metric: 'valLoss', smooth: 3 }) as never).spec), { renderer: 'none' });
+    const view = new vega.View(
+      vega.parse(vegaLite.compile(comparisonChart([{ name: 'narrow', history }], { metric: 'valLoss', smooth: 3 }) as never).spec),
+      { renderer: 'none' },
+    );
     await view.runAsync();
     const shown = (view.data('data_0') as { epoch: number; shown: number }[]).map((point) => point.shown);
     const losses = history.map((row) => row.valLoss);
@@ -65,23 +89,37 @@ describe('charts', () => {
     view.finalize();
   });
 
-  test('per-step loss and learning rate, from a run\'s progress.json series', async () => {
+  test("per-step loss and learning rate, from a run's progress.json series", async () => {
     const steps = { step: [2, 4, 6], loss: [2, 1.5, 1.2], learningRate: [0.1, 0.1, 0.05] };
-    const svg = await renderSvg(stepChart([{ name: 'wide', steps }, { name: 'narrow', steps: { ...steps, loss: [3, 2, 1] } }], 'loss'));
+    const svg = await renderSvg(
+      stepChart(
+        [
+          { name: 'wide', steps },
+          { name: 'narrow', steps: { ...steps, loss: [3, 2, 1] } },
+        ],
+        'loss',
+      ),
+    );
     expect(svg).toContain('training loss per step, 2 runs');
     expect(svg.match(/aria-roledescription="line mark"/g)?.length).toBe(2);
     expect(() => stepChart([], 'learningRate')).toThrow('no run recorded its learningRate per step');
     // Smoothed: the mean of the last 2 points of each run, drawn by vega itself.
     const smoothed = await renderSvg(stepChart([{ name: 'wide', steps }], 'loss', { smooth: 2 }));
     expect(smoothed).toContain('training loss per step of wide (mean of 2 points)');
-    const view = new vega.View(vega.parse(vegaLite.compile(stepChart([{ name: 'wide', steps }], 'loss', { smooth: 2 }) as never).spec), { renderer: 'none' });
+    const view = new vega.View(vega.parse(vegaLite.compile(stepChart([{ name: 'wide', steps }], 'loss', { smooth: 2 }) as never).spec), {
+      renderer: 'none',
+    });
     await view.runAsync();
     const shown = (view.data('data_0') as { step: number; shown: number }[]).map((point) => [point.step, point.shown]);
-    expect(shown).toEqual([[2, 2], [4, 1.75], [6, 1.35]]);
+    expect(shown).toEqual([
+      [2, 2],
+      [4, 1.75],
+      [6, 1.35],
+    ]);
     view.finalize();
   });
 
-  test('parallel coordinates: a line per run across its settings\' axes and on to the figure, coloured by it', async () => {
+  test("parallel coordinates: a line per run across its settings' axes and on to the figure, coloured by it", async () => {
     const runs = [
       { name: 'a', settings: { 'optimizer.momentum': 0, 'model.hidden': '[32]' }, figure: 0.81 },
       { name: 'b', settings: { 'optimizer.momentum': 0.5, 'model.hidden': '[64]' }, figure: 0.86 },
@@ -119,7 +157,11 @@ describe('charts', () => {
     const dir = await mkdtemp(join(tmpdir(), 'rxvision-plot-'));
     await writeFile(join(dir, 'loss.png'), png);
     // Text was rasterised: the title row is not blank.
-    const { data, info } = await sharp(png).extract({ left: 0, top: 0, width: meta.width!, height: 40 }).greyscale().raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(png)
+      .extract({ left: 0, top: 0, width: meta.width!, height: 40 })
+      .greyscale()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const dark = [...data].filter((v) => v < 128).length;
     expect(dark).toBeGreaterThan(info.width); // a line of text, not an empty band
   });

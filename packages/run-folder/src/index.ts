@@ -1,5 +1,24 @@
-export { DATASET_SPLITS, type DatasetSplit, historyProblem, isFinished, readHistory, readRunExperiment, readSummary, runDatasetFile, RunFileError, summaryProblem } from './read-run.js';
+export {
+  DATASET_SPLITS,
+  type DatasetSplit,
+  historyProblem,
+  isFinished,
+  readHistory,
+  readRunExperiment,
+  readSummary,
+  runDatasetFile,
+  RunFileError,
+  summaryProblem,
+} from './read-run.js';
 export { RUN_FILES, RUN_PICTURES, runFile, SWEEP_FILES } from './run-files.js';
 export { type RunSummary, SUMMARY_FORMAT } from './run-summary.js';
 export { writeHistory, writeJson, writeRunExperiment, writeSummary } from './write-run.js';
-export { readFailure, readProgress, type RunFailure, type RunProgress, type StepSeries, writeFailure, writeProgress } from './run-progress.js';
+export {
+  readFailure,
+  readProgress,
+  type RunFailure,
+  type RunProgress,
+  type StepSeries,
+  writeFailure,
+  writeProgress,
+} from './run-progress.js';

@@ -28,7 +28,8 @@ const FIGURE_RANGES: Record<string, readonly [number, number]> = {
 /** What is wrong with one figure, or undefined: a finite number in its range, or null. */
 function figureProblem(name: string, value: unknown, range: readonly [number, number]): string | undefined {
   if (value === null || value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) return `${name} is ${typeof value === 'number' ? String(value) : JSON.stringify(value)}, not a finite number`;
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    return `${name} is ${typeof value === 'number' ? String(value) : JSON.stringify(value)}, not a finite number`;
   if (value < range[0] || value > range[1]) return `${name} ${value} is outside [${range[0]}, ${range[1]}]`;
   return undefined;
 }
@@ -41,12 +42,18 @@ function figureProblem(name: string, value: unknown, range: readonly [number, nu
 export function historyProblem(value: unknown): string | undefined {
   if (!Array.isArray(value)) return 'expected a list of epoch records';
   for (const [index, record] of value.entries()) {
-    if (typeof record !== 'object' || record === null || Array.isArray(record) || !Number.isInteger((record as { epoch?: unknown }).epoch)) return `record ${index} has no epoch number`;
+    if (typeof record !== 'object' || record === null || Array.isArray(record) || !Number.isInteger((record as { epoch?: unknown }).epoch))
+      return `record ${index} has no epoch number`;
     const { epoch, metrics } = record as { epoch: number; metrics?: unknown };
     if (epoch !== index + 1) return `record ${index} is epoch ${epoch}, not ${index + 1}`;
-    if (metrics !== undefined && (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics))) return `epoch ${epoch}: metrics is not an object of figures`;
-    const fields = Object.entries(FIGURE_RANGES).map(([name, range]) => figureProblem(name, (record as Record<string, unknown>)[name], range));
-    const extra = Object.entries((metrics ?? {}) as Record<string, unknown>).map(([name, figure]) => figureProblem(`metrics.${name}`, figure, /accuracy|^top/i.test(name) ? [0, 1] : [-Infinity, Infinity]));
+    if (metrics !== undefined && (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics)))
+      return `epoch ${epoch}: metrics is not an object of figures`;
+    const fields = Object.entries(FIGURE_RANGES).map(([name, range]) =>
+      figureProblem(name, (record as Record<string, unknown>)[name], range),
+    );
+    const extra = Object.entries((metrics ?? {}) as Record<string, unknown>).map(([name, figure]) =>
+      figureProblem(`metrics.${name}`, figure, /accuracy|^top/i.test(name) ? [0, 1] : [-Infinity, Infinity]),
+    );
     const problem = [...fields, ...extra].find(Boolean);
     if (problem) return `epoch ${epoch}: ${problem}`;
   }
@@ -57,7 +64,8 @@ export function historyProblem(value: unknown): string | undefined {
 export function summaryProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'expected a JSON object';
   const { format } = value as { format?: unknown };
-  if (typeof format === 'number' && format > SUMMARY_FORMAT) return `written in summary format ${format}, newer than this rxvision reads (${SUMMARY_FORMAT}); upgrade rxvision`;
+  if (typeof format === 'number' && format > SUMMARY_FORMAT)
+    return `written in summary format ${format}, newer than this rxvision reads (${SUMMARY_FORMAT}); upgrade rxvision`;
   return undefined;
 }
 
@@ -86,7 +94,10 @@ export function readRunExperiment(run: string): Promise<unknown> {
 
 /** Whether the run finished: its summary is written. */
 export function isFinished(run: string): Promise<boolean> {
-  return readFile(runFile(run, 'summary')).then(() => true, () => false);
+  return readFile(runFile(run, 'summary')).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** A JSON file, or undefined when there is none; a RunFileError for one that is not JSON. */

@@ -44,7 +44,10 @@ export function writeFailure(claim: FolderClaim, message: string): Promise<void>
 
 /** The run's progress.json, or undefined when it has none or it cannot be read (it is only a hint). */
 export function readProgress(run: string): Promise<RunProgress | undefined> {
-  return readHint<RunProgress>(runFile(run, 'progress'), (value) => typeof value.epoch === 'number' && typeof value.step === 'number' && typeof value.steps === 'object');
+  return readHint<RunProgress>(
+    runFile(run, 'progress'),
+    (value) => typeof value.epoch === 'number' && typeof value.step === 'number' && typeof value.steps === 'object',
+  );
 }
 
 /** The run's failure.json, or undefined. */

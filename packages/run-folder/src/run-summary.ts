@@ -19,7 +19,12 @@ export interface RunSummary {
   readonly batchSize: number;
   readonly seed: number;
   readonly split: { readonly train: number; readonly validation: number; readonly test?: number };
-  readonly test?: { readonly loss: number; readonly accuracy: number; readonly perClassAccuracy?: Readonly<Record<string, number>>; readonly [metric: string]: unknown };
+  readonly test?: {
+    readonly loss: number;
+    readonly accuracy: number;
+    readonly perClassAccuracy?: Readonly<Record<string, number>>;
+    readonly [metric: string]: unknown;
+  };
   readonly backend: { readonly name: string; readonly package: string; readonly gpu: boolean; readonly threads?: number };
   readonly seconds: number;
   readonly trainingSeconds: number;

@@ -4,14 +4,50 @@ import { join } from 'node:path';
 import { claimFolder } from '@rxvision/folder';
 import type { EpochRecord } from '@rxvision/metrics';
 import { expect, test } from 'vitest';
-import { isFinished, readHistory, readRunExperiment, readSummary, RUN_FILES, runFile, type RunSummary, SUMMARY_FORMAT, writeHistory, writeRunExperiment, writeSummary } from '../src/index.js';
+import {
+  isFinished,
+  readHistory,
+  readRunExperiment,
+  readSummary,
+  RUN_FILES,
+  runFile,
+  type RunSummary,
+  SUMMARY_FORMAT,
+  writeHistory,
+  writeRunExperiment,
+  writeSummary,
+} from '../src/index.js';
 
-const record = (epoch: number): EpochRecord => ({ epoch, phase: 0, learningRate: 0.1, trainLoss: 1 / epoch, valLoss: 1 / epoch, valAccuracy: 0.5, seconds: 1 });
-const summary: Omit<RunSummary, 'format'> = { experiment: 'x.json', architecture: 'mlp', parameters: 10, epochs: 2, batchSize: 8, seed: 1, split: { train: 8, validation: 2 }, backend: { name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', gpu: false }, seconds: 3, trainingSeconds: 2 };
+const record = (epoch: number): EpochRecord => ({
+  epoch,
+  phase: 0,
+  learningRate: 0.1,
+  trainLoss: 1 / epoch,
+  valLoss: 1 / epoch,
+  valAccuracy: 0.5,
+  seconds: 1,
+});
+const summary: Omit<RunSummary, 'format'> = {
+  experiment: 'x.json',
+  architecture: 'mlp',
+  parameters: 10,
+  epochs: 2,
+  batchSize: 8,
+  seed: 1,
+  split: { train: 8, validation: 2 },
+  backend: { name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', gpu: false },
+  seconds: 3,
+  trainingSeconds: 2,
+};
 
 test('a run written through its claim reads back typed, under the names RUN_FILES gives; the summary carries its format', async () => {
   const run = await mkdtemp(join(tmpdir(), 'rxvision-run-'));
-  expect([await readHistory(run), await readSummary(run), await readRunExperiment(run), await isFinished(run)]).toEqual([[], undefined, undefined, false]);
+  expect([await readHistory(run), await readSummary(run), await readRunExperiment(run), await isFinished(run)]).toEqual([
+    [],
+    undefined,
+    undefined,
+    false,
+  ]);
   const claim = await claimFolder(run, { purpose: 'train' });
   await writeRunExperiment(claim, { seed: 1 });
   await writeHistory(claim, [record(1), record(2)]);
@@ -32,12 +68,23 @@ test('a damaged file is an error naming it; a summary from a newer rxvision says
   await writeFile(runFile(run, 'history'), '[');
   await expect(readHistory(run)).rejects.toThrow(new RegExp(`^${runFile(run, 'history')}: is not JSON \\(`));
   await writeFile(runFile(run, 'summary'), JSON.stringify({ ...summary, format: SUMMARY_FORMAT + 1 }));
-  await expect(readSummary(run)).rejects.toThrow(`${runFile(run, 'summary')}: written in summary format ${SUMMARY_FORMAT + 1}, newer than this rxvision reads (${SUMMARY_FORMAT}); upgrade rxvision`);
+  await expect(readSummary(run)).rejects.toThrow(
+    `${runFile(run, 'summary')}: written in summary format ${SUMMARY_FORMAT + 1}, newer than this rxvision reads (${SUMMARY_FORMAT}); upgrade rxvision`,
+  );
 });
 
 test("a history's figures are not trusted: out of range, not finite or misnumbered is an error naming the epoch; null is a figure not measured (#34)", async () => {
   const run = await mkdtemp(join(tmpdir(), 'rxvision-run-'));
-  const record = (epoch: number, fields: Record<string, unknown> = {}) => ({ epoch, phase: 0, learningRate: 0.1, trainLoss: 1, valLoss: 1.2, valAccuracy: 0.5, seconds: 3, ...fields });
+  const record = (epoch: number, fields: Record<string, unknown> = {}) => ({
+    epoch,
+    phase: 0,
+    learningRate: 0.1,
+    trainLoss: 1,
+    valLoss: 1.2,
+    valAccuracy: 0.5,
+    seconds: 3,
+    ...fields,
+  });
   const refused = async (history: unknown[], problem: string) => {
     await writeFile(runFile(run, 'history'), JSON.stringify(history));
     await expect(readHistory(run)).rejects.toThrow(`${runFile(run, 'history')}: ${problem}`);

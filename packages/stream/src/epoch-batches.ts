@@ -37,7 +37,10 @@ export function epochBatches(dataset: LabeledImages<PixelArray>, options: EpochB
   const batches = (epoch: number, skipBatches = 0) => {
     const rows = rowIndices(dataset.length);
     const ordered = options.seed === undefined ? rows : rows.pipe(shuffle({ seed: options.seed, epoch }));
-    const images = transforms.reduce((stream, transform) => transform(stream), ordered.pipe(batch(options.batchSize), skip(skipBatches), readImages(dataset, { epoch, firstIndex: skipBatches })));
+    const images = transforms.reduce(
+      (stream, transform) => transform(stream),
+      ordered.pipe(batch(options.batchSize), skip(skipBatches), readImages(dataset, { epoch, firstIndex: skipBatches })),
+    );
     return images.pipe(imagesToTensors(dataset.classes.length, options), prefetch<TensorBatch>(options.prefetch ?? 1));
   };
   return Object.assign(batches, { stepsPerEpoch: Math.ceil(dataset.length / options.batchSize) });

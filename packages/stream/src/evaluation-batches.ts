@@ -13,7 +13,10 @@ import type { TensorBatch } from './tensor-batch.js';
  * fit(model, { schedule, trainBatches: epochBatches(train, { batchSize: 128, seed: 43 }), validationBatches: evaluationBatches(validation, { batchSize: 1000 }) });
  * ```
  */
-export function evaluationBatches(dataset: LabeledImages<PixelArray>, options: Omit<EpochBatchesOptions, 'seed'>): () => Observable<Pending<TensorBatch>> {
+export function evaluationBatches(
+  dataset: LabeledImages<PixelArray>,
+  options: Omit<EpochBatchesOptions, 'seed'>,
+): () => Observable<Pending<TensorBatch>> {
   const batches = epochBatches(dataset, options);
   return () => batches(0);
 }

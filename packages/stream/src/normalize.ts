@@ -9,8 +9,10 @@ export interface NormalizeOptions {
 /** (pixel − mean) / std per channel, in place; for every split, augmented or not. */
 export function normalize(options: NormalizeOptions): ImageTransform {
   const { mean, std } = options;
-  if (mean.length !== std.length || mean.length === 0) throw new RangeError(`normalize: mean and std need one value per channel, got ${mean.length} and ${std.length}`);
-  if (std.some((s) => !(s > 0)) || mean.some((m) => !Number.isFinite(m))) throw new RangeError(`normalize: std must be positive and mean finite, got mean [${mean.join(', ')}], std [${std.join(', ')}]`);
+  if (mean.length !== std.length || mean.length === 0)
+    throw new RangeError(`normalize: mean and std need one value per channel, got ${mean.length} and ${std.length}`);
+  if (std.some((s) => !(s > 0)) || mean.some((m) => !Number.isFinite(m)))
+    throw new RangeError(`normalize: std must be positive and mean finite, got mean [${mean.join(', ')}], std [${std.join(', ')}]`);
   const scale = std.map((s) => 1 / s);
   return mapImages((batch) => {
     const channels = batch.shape[2];

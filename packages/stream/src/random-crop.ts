@@ -31,7 +31,8 @@ export function randomCrop(options: RandomCropOptions): ImageTransform {
 }
 
 function crop(batch: ImageBatch, padding: number, seed: number, fill: CropFill): ImageBatch {
-  if (fill === 'reflect' && padding >= Math.min(batch.shape[0], batch.shape[1])) throw new RangeError(`randomCrop: reflect padding ${padding} needs images larger than that, got ${batch.shape[0]}×${batch.shape[1]}`);
+  if (fill === 'reflect' && padding >= Math.min(batch.shape[0], batch.shape[1]))
+    throw new RangeError(`randomCrop: reflect padding ${padding} needs images larger than that, got ${batch.shape[0]}×${batch.shape[1]}`);
   const pixels = new Float32Array(batch.pixels.length);
   batch.rows.forEach((row, i) => {
     const random = imageRandom(seed, batch.epoch, row, AUGMENTATION_STREAMS.crop);
@@ -47,7 +48,15 @@ function crop(batch: ImageBatch, padding: number, seed: number, fill: CropFill):
  * written to the same place in `target`; where that falls outside, zeros (left as `target` holds
  * them) or the reflection. The pixel kernel of `randomCrop`.
  */
-export function translateImage(source: Float32Array, target: Float32Array, index: number, [height, width, channels]: readonly [number, number, number], dy: number, dx: number, fill: CropFill): void {
+export function translateImage(
+  source: Float32Array,
+  target: Float32Array,
+  index: number,
+  [height, width, channels]: readonly [number, number, number],
+  dy: number,
+  dx: number,
+  fill: CropFill,
+): void {
   const rowLength = width * channels;
   const base = index * height * rowLength;
   if (fill === 'zeros') {

@@ -33,7 +33,14 @@ export function readImages(dataset: LabeledImages<PixelArray>, options: ReadImag
     });
 }
 
-function read(dataset: LabeledImages<PixelArray>, rows: Uint32Array, pixelsPerImage: number, shape: ImageBatch['shape'], epoch: number, index: number): ImageBatch {
+function read(
+  dataset: LabeledImages<PixelArray>,
+  rows: Uint32Array,
+  pixelsPerImage: number,
+  shape: ImageBatch['shape'],
+  epoch: number,
+  index: number,
+): ImageBatch {
   const size = rows.length;
   const pixels = new Float32Array(size * pixelsPerImage);
   const labels = new Uint32Array(size); // any class count

@@ -10,5 +10,6 @@ import type { TensorBatch } from './tensor-batch.js';
  * stream without augmentations. Nothing is read ahead of demand.
  */
 export function toTensors(dataset: LabeledImages<PixelArray>, options: ToTensorsOptions & ReadImagesOptions = {}) {
-  return (source: Observable<Uint32Array>): Observable<Pending<TensorBatch>> => source.pipe(readImages(dataset, options), imagesToTensors(dataset.classes.length, options));
+  return (source: Observable<Uint32Array>): Observable<Pending<TensorBatch>> =>
+    source.pipe(readImages(dataset, options), imagesToTensors(dataset.classes.length, options));
 }

@@ -4,7 +4,20 @@ import * as tf from '@tensorflow/tfjs-core';
 import { concatMap, from, lastValueFrom, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { cutout, epochBatches, horizontalFlip, type ImageBatch, type ImageTransform, isMirrored, mapImages, mirrorImage, normalize, randomCrop, readImages, translateImage } from '../src/index.js';
+import {
+  cutout,
+  epochBatches,
+  horizontalFlip,
+  type ImageBatch,
+  type ImageTransform,
+  isMirrored,
+  mapImages,
+  mirrorImage,
+  normalize,
+  randomCrop,
+  readImages,
+  translateImage,
+} from '../src/index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -24,7 +37,12 @@ const at = (image: Float32Array, y: number, x: number, c: number) => image[(y * 
 /** Runs rows through readImages and the transforms; returns each image by its row. */
 async function imagesOf(transforms: ImageTransform[], rows: number[][], epoch = 0): Promise<Map<number, Float32Array>> {
   const stream = transforms.reduce((s, t) => t(s), from(rows.map((r) => Uint32Array.from(r))).pipe(readImages(dataset, { epoch })));
-  const batches = await lastValueFrom(stream.pipe(concatMap((pending) => pending), toArray()));
+  const batches = await lastValueFrom(
+    stream.pipe(
+      concatMap((pending) => pending),
+      toArray(),
+    ),
+  );
   const images = new Map<number, Float32Array>();
   for (const batch of batches) batch.rows.forEach((row, i) => images.set(row, batch.pixels.slice(i * H * W * C, (i + 1) * H * W * C)));
   return images;
@@ -34,14 +52,18 @@ const allRows = [[...Array(40).keys()]];
 describe('horizontalFlip', () => {
   test('with probability 1 mirrors every image; twice gives it back; with 0 leaves it', async () => {
     const flipped = await imagesOf([horizontalFlip({ seed: 1, probability: 1 })], allRows);
-    for (const [row, image] of flipped) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) for (let c = 0; c < C; c++) expect(at(image, y, x, c)).toBe(at(original(row), y, W - 1 - x, c));
+    for (const [row, image] of flipped)
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++) for (let c = 0; c < C; c++) expect(at(image, y, x, c)).toBe(at(original(row), y, W - 1 - x, c));
     const twice = await imagesOf([horizontalFlip({ seed: 1, probability: 1 }), horizontalFlip({ seed: 2, probability: 1 })], allRows);
     for (const [row, image] of twice) expect(image).toEqual(original(row));
     for (const [row, image] of await imagesOf([horizontalFlip({ seed: 1, probability: 0 })], allRows)) expect(image).toEqual(original(row));
   });
 
   test('with 0.5 mirrors some and not others', async () => {
-    const flipped = [...(await imagesOf([horizontalFlip({ seed: 3 })], allRows))].filter(([row, image]) => at(image, 0, 0, 0) !== at(original(row), 0, 0, 0)).length;
+    const flipped = [...(await imagesOf([horizontalFlip({ seed: 3 })], allRows))].filter(
+      ([row, image]) => at(image, 0, 0, 0) !== at(original(row), 0, 0, 0),
+    ).length;
     expect(flipped).toBeGreaterThan(8);
     expect(flipped).toBeLessThan(32);
   });
@@ -60,7 +82,9 @@ describe('alternating flip', () => {
     }
     // Random flips, for contrast, leave images the same way in consecutive epochs about half the time.
     const random = await Promise.all([0, 1].map((epoch) => imagesOf([horizontalFlip({ seed: 4 })], allRows, epoch)));
-    expect(allRows[0]!.filter((row) => mirrored(random[0]!.get(row)!, row) === mirrored(random[1]!.get(row)!, row)).length).toBeGreaterThan(8);
+    expect(allRows[0]!.filter((row) => mirrored(random[0]!.get(row)!, row) === mirrored(random[1]!.get(row)!, row)).length).toBeGreaterThan(
+      8,
+    );
   });
 
   test('the draw is a plain function of (seed, epoch, row), and the kernel mirrors one image in place', () => {
@@ -77,32 +101,41 @@ describe('randomCrop', () => {
     for (const [row, image] of await imagesOf([randomCrop({ padding: 2, seed: 5, fill: 'reflect' })], allRows)) {
       const source = original(row);
       const reflect = (i: number, n: number) => (i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i);
-      const shift = [-2, -1, 0, 1, 2].flatMap((dy) => [-2, -1, 0, 1, 2].map((dx) => [dy, dx] as const)).find(([dy, dx]) => {
-        for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) for (let c = 0; c < C; c++) if (at(image, y, x, c) !== at(source, reflect(y + dy, H), reflect(x + dx, W), c)) return false;
-        return true;
-      });
+      const shift = [-2, -1, 0, 1, 2]
+        .flatMap((dy) => [-2, -1, 0, 1, 2].map((dx) => [dy, dx] as const))
+        .find(([dy, dx]) => {
+          for (let y = 0; y < H; y++)
+            for (let x = 0; x < W; x++)
+              for (let c = 0; c < C; c++) if (at(image, y, x, c) !== at(source, reflect(y + dy, H), reflect(x + dx, W), c)) return false;
+          return true;
+        });
       expect(shift, `row ${row}`).toBeDefined();
     }
     // The kernel alone: a 1×4 image of one channel moved left by 2 reflects its last pixels.
     const target = new Float32Array(4);
     translateImage(Float32Array.from([1, 2, 3, 4]), target, 0, [1, 4, 1], 0, 2, 'reflect');
     expect(Array.from(target)).toEqual([3, 4, 3, 2]);
-    expect(() => randomCrop({ padding: 2, seed: 1, fill: 'wrap' as 'zeros' })).toThrow("randomCrop: fill must be 'zeros' or 'reflect', got wrap");
+    expect(() => randomCrop({ padding: 2, seed: 1, fill: 'wrap' as 'zeros' })).toThrow(
+      "randomCrop: fill must be 'zeros' or 'reflect', got wrap",
+    );
   });
-
 
   test('moves each image by at most the padding, filling with zeros; padding 0 changes nothing', async () => {
     const shifts = new Set<string>();
     for (const [row, image] of await imagesOf([randomCrop({ padding: 2, seed: 5 })], allRows)) {
       const source = original(row);
-      const shift = [-2, -1, 0, 1, 2].flatMap((dy) => [-2, -1, 0, 1, 2].map((dx) => [dy, dx] as const)).find(([dy, dx]) => {
-        for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) for (let c = 0; c < C; c++) {
-          const [sy, sx] = [y + dy, x + dx];
-          const expected = sy < 0 || sy >= H || sx < 0 || sx >= W ? 0 : at(source, sy, sx, c);
-          if (at(image, y, x, c) !== expected) return false;
-        }
-        return true;
-      });
+      const shift = [-2, -1, 0, 1, 2]
+        .flatMap((dy) => [-2, -1, 0, 1, 2].map((dx) => [dy, dx] as const))
+        .find(([dy, dx]) => {
+          for (let y = 0; y < H; y++)
+            for (let x = 0; x < W; x++)
+              for (let c = 0; c < C; c++) {
+                const [sy, sx] = [y + dy, x + dx];
+                const expected = sy < 0 || sy >= H || sx < 0 || sx >= W ? 0 : at(source, sy, sx, c);
+                if (at(image, y, x, c) !== expected) return false;
+              }
+          return true;
+        });
       expect(shift, `row ${row}`).toBeDefined();
       shifts.add(shift!.join());
     }
@@ -112,9 +145,24 @@ describe('randomCrop', () => {
 
   test('padding wider than the image: 1×1 images padded by 4 are kept or moved out whole, never read past the batch (it threw "offset is out of bounds")', async () => {
     const rows = 64;
-    const tiny = ImageDataset.fromArrays({ classes: ['a', 'b'], shape: [1, 1, 3], pixels: Uint8Array.from({ length: rows * 3 }, (_, i) => 1 + (i % 250)), labels: new Uint8Array(rows) }, 'tiny');
-    const stream = randomCrop({ padding: 4, seed: 9 })(from([Uint32Array.from({ length: rows }, (_, i) => i)]).pipe(readImages(tiny, { epoch: 0 })));
-    const [batch] = await lastValueFrom(stream.pipe(concatMap((pending) => pending), toArray()));
+    const tiny = ImageDataset.fromArrays(
+      {
+        classes: ['a', 'b'],
+        shape: [1, 1, 3],
+        pixels: Uint8Array.from({ length: rows * 3 }, (_, i) => 1 + (i % 250)),
+        labels: new Uint8Array(rows),
+      },
+      'tiny',
+    );
+    const stream = randomCrop({ padding: 4, seed: 9 })(
+      from([Uint32Array.from({ length: rows }, (_, i) => i)]).pipe(readImages(tiny, { epoch: 0 })),
+    );
+    const [batch] = await lastValueFrom(
+      stream.pipe(
+        concatMap((pending) => pending),
+        toArray(),
+      ),
+    );
     let kept = 0;
     batch!.rows.forEach((row, i) => {
       const image = Array.from(batch!.pixels.slice(i * 3, i * 3 + 3));
@@ -130,11 +178,12 @@ describe('cutout', () => {
   test('sets a square of at most size×size pixels, cut by the edge, to the fill value', async () => {
     for (const [row, image] of await imagesOf([cutout({ size: 3, seed: 7, fill: -1 })], allRows)) {
       const cut: Array<[number, number]> = [];
-      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-        const values = [0, 1, 2].map((c) => at(image, y, x, c));
-        if (values.every((v) => v === -1)) cut.push([y, x]);
-        else expect(values, `row ${row}`).toEqual([0, 1, 2].map((c) => at(original(row), y, x, c)));
-      }
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++) {
+          const values = [0, 1, 2].map((c) => at(image, y, x, c));
+          if (values.every((v) => v === -1)) cut.push([y, x]);
+          else expect(values, `row ${row}`).toEqual([0, 1, 2].map((c) => at(original(row), y, x, c)));
+        }
       expect(cut.length).toBeGreaterThan(0);
       expect(cut.length).toBeLessThanOrEqual(9);
       const ys = cut.map(([y]) => y);
@@ -147,18 +196,27 @@ describe('cutout', () => {
 describe('normalize', () => {
   test('subtracts the mean and divides by the std, channel by channel', async () => {
     const images = await imagesOf([normalize({ mean: [0.1, 0.2, 0.3], std: [0.5, 0.25, 2] })], [[0, 1]]);
-    for (const [row, image] of images) image.forEach((value, i) => expect(value).toBeCloseTo((original(row)[i]! - [0.1, 0.2, 0.3][i % 3]!) / [0.5, 0.25, 2][i % 3]!, 6));
+    for (const [row, image] of images)
+      image.forEach((value, i) => expect(value).toBeCloseTo((original(row)[i]! - [0.1, 0.2, 0.3][i % 3]!) / [0.5, 0.25, 2][i % 3]!, 6));
   });
 
   test('a mean per channel for images with another channel count fails the stream in one line', async () => {
-    await expect(imagesOf([normalize({ mean: [0.5], std: [0.5] })], [[0]])).rejects.toThrow('normalize: 1 channel values for images with 3 channels');
+    await expect(imagesOf([normalize({ mean: [0.5], std: [0.5] })], [[0]])).rejects.toThrow(
+      'normalize: 1 channel values for images with 3 channels',
+    );
   });
 });
 
 describe('augmentations draw from (seed, epoch, row) alone', () => {
-  const transforms = [randomCrop({ padding: 2, seed: 11, fill: 'reflect' }), horizontalFlip({ seed: 11 }), horizontalFlip({ seed: 12, alternate: true }), cutout({ size: 2, seed: 11 })];
+  const transforms = [
+    randomCrop({ padding: 2, seed: 11, fill: 'reflect' }),
+    horizontalFlip({ seed: 11 }),
+    horizontalFlip({ seed: 12, alternate: true }),
+    cutout({ size: 2, seed: 11 }),
+  ];
   test('batch size and order do not change an image; the epoch does', async () => {
-    const chunks = (rows: number[], size: number) => Array.from({ length: Math.ceil(rows.length / size) }, (_, i) => rows.slice(i * size, (i + 1) * size));
+    const chunks = (rows: number[], size: number) =>
+      Array.from({ length: Math.ceil(rows.length / size) }, (_, i) => rows.slice(i * size, (i + 1) * size));
     const rows = [...Array(40).keys()];
     const byFours = await imagesOf(transforms, chunks(rows, 4));
     const reversedBySevens = await imagesOf(transforms, chunks(rows.toReversed(), 7));

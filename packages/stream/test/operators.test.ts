@@ -37,7 +37,9 @@ describe('shuffle', () => {
       const input = rows(...Array.from({ length: 20 }, (_, i) => i));
       const once = (epoch: number) => {
         let out: Uint32Array | undefined;
-        rowIndices(20).pipe(shuffle({ seed: 43, epoch })).subscribe((v) => (out = v));
+        rowIndices(20)
+          .pipe(shuffle({ seed: 43, epoch }))
+          .subscribe((v) => (out = v));
         return out!;
       };
       expectObservable(cold('-a|', { a: input }).pipe(shuffle({ seed: 43, epoch: 0 }))).toBe('-p|', { p: once(0) });
@@ -48,7 +50,9 @@ describe('shuffle', () => {
     // The input is not shuffled in place: its array is the same after a permutation went through.
     const input = rows(...Array.from({ length: 20 }, (_, i) => i));
     let shuffled: Uint32Array | undefined;
-    of(input).pipe(shuffle({ seed: 43, epoch: 0 })).subscribe((value) => (shuffled = value));
+    of(input)
+      .pipe(shuffle({ seed: 43, epoch: 0 }))
+      .subscribe((value) => (shuffled = value));
     expect(shuffled).not.toEqual(input);
     expect(Array.from(input)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(epochSeed(43, 1)).not.toBe(epochSeed(43, 2));

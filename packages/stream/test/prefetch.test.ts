@@ -20,7 +20,11 @@ describe('prefetch', () => {
       const a = cold('---(a|)', { a: new Item('A') });
       const b = cold('---(b|)', { b: new Item('B') });
       const source = hot('(xy|)', { x: a, y: b });
-      const names = source.pipe(prefetch<Item>(0), concatMap((pending: Observable<Item>) => pending), map((item) => item.name));
+      const names = source.pipe(
+        prefetch<Item>(0),
+        concatMap((pending: Observable<Item>) => pending),
+        map((item) => item.name),
+      );
       expectObservable(names).toBe('---a--(b|)', { a: 'A', b: 'B' });
       expectSubscriptions(a.subscriptions).toBe('^--!');
       expectSubscriptions(b.subscriptions).toBe('---^--!');
@@ -50,7 +54,12 @@ describe('prefetch', () => {
   test('never runs more than `ahead` items beyond the one pulled', () => {
     scheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
       const items = ['A', 'B', 'C', 'D'].map((name) => cold('-(v|)', { v: new Item(name) }));
-      const [a, b, c, d] = items as [ReturnType<typeof cold<Item>>, ReturnType<typeof cold<Item>>, ReturnType<typeof cold<Item>>, ReturnType<typeof cold<Item>>];
+      const [a, b, c, d] = items as [
+        ReturnType<typeof cold<Item>>,
+        ReturnType<typeof cold<Item>>,
+        ReturnType<typeof cold<Item>>,
+        ReturnType<typeof cold<Item>>,
+      ];
       const source = hot('(abcd|)', { a, b, c, d });
       // The consumer holds each item for 4 frames before pulling the next.
       const consumed = source.pipe(
@@ -86,7 +95,13 @@ describe('prefetch', () => {
   test('errors from the source pass through', () => {
     scheduler().run(({ cold, hot, expectObservable }) => {
       const a = cold('-(a|)', { a: new Item('A') });
-      expectObservable(hot('x-#', { x: a }).pipe(prefetch<Item>(1), concatMap((p) => p), map((i) => i.name))).toBe('-a#', { a: 'A' });
+      expectObservable(
+        hot('x-#', { x: a }).pipe(
+          prefetch<Item>(1),
+          concatMap((p) => p),
+          map((i) => i.name),
+        ),
+      ).toBe('-a#', { a: 'A' });
     });
   });
 });

@@ -17,7 +17,13 @@ function consume(stream: ReturnType<ReturnType<typeof epochBatches>>) {
       concatMap((pending) =>
         pending.pipe(
           concatMap(async (batch: TensorBatch) => {
-            const copy = { xs: await batch.xs.array(), ys: await batch.ys.array(), shape: batch.xs.shape, labels: Array.from(batch.labels), alive: tf.memory().numTensors };
+            const copy = {
+              xs: await batch.xs.array(),
+              ys: await batch.ys.array(),
+              shape: batch.xs.shape,
+              labels: Array.from(batch.labels),
+              alive: tf.memory().numTensors,
+            };
             batch.dispose();
             return copy;
           }),
@@ -35,7 +41,12 @@ describe('toTensors', () => {
     const [batch] = await consume(from([Uint32Array.from([2, 0])]).pipe(toTensors(images, { layout: 'flat' })));
     expect(batch!.xs).toEqual([Array.from(floats.subarray(8, 12)), Array.from(floats.subarray(0, 4))]);
     expect(batch!.labels).toEqual([1, 0]);
-    const bytes = labeledImages({ classes: ['a', 'b'], shape: [2, 2, 1], pixels: Uint8Array.from({ length: 12 }, (_, i) => i * 20), labels: [0, 1, 1] });
+    const bytes = labeledImages({
+      classes: ['a', 'b'],
+      shape: [2, 2, 1],
+      pixels: Uint8Array.from({ length: 12 }, (_, i) => i * 20),
+      labels: [0, 1, 1],
+    });
     const [scaled] = await consume(from([Uint32Array.from([2])]).pipe(toTensors(bytes, { layout: 'flat' })));
     (scaled!.xs as number[][])[0]!.forEach((value, p) => expect(value).toBeCloseTo(((8 + p) * 20) / 255, 6));
   });
@@ -64,9 +75,18 @@ describe('toTensors', () => {
   test('reads nothing until a batch is pulled', () => {
     const dataset = tinyDataset(4);
     let reads = 0;
-    const counting = { ...dataset, classes: dataset.classes, shape: dataset.shape, length: 4, image: (i: number) => (reads++, dataset.image(i)), label: (i: number) => dataset.label(i) };
+    const counting = {
+      ...dataset,
+      classes: dataset.classes,
+      shape: dataset.shape,
+      length: 4,
+      image: (i: number) => (reads++, dataset.image(i)),
+      label: (i: number) => dataset.label(i),
+    };
     const pendings: unknown[] = [];
-    rowIndices(4).pipe(toTensors(counting)).subscribe((pending) => pendings.push(pending));
+    rowIndices(4)
+      .pipe(toTensors(counting))
+      .subscribe((pending) => pendings.push(pending));
     expect(pendings).toHaveLength(1);
     expect(reads).toBe(0);
   });
@@ -100,7 +120,10 @@ describe('epochBatches', () => {
   });
 
   test('tells how many batches an epoch has', () => {
-    expect([epochBatches(tinyDataset(10), { batchSize: 3 }).stepsPerEpoch, epochBatches(tinyDataset(9), { batchSize: 3 }).stepsPerEpoch]).toEqual([4, 3]);
+    expect([
+      epochBatches(tinyDataset(10), { batchSize: 3 }).stepsPerEpoch,
+      epochBatches(tinyDataset(9), { batchSize: 3 }).stepsPerEpoch,
+    ]).toEqual([4, 3]);
   });
 
   test('unsubscribing mid-epoch disposes what was prefetched', async () => {

@@ -25,7 +25,8 @@ export interface RunTrialsOptions {
  * trial starts, then `finished` or `failed` with its reason. A failed trial does not stop the others.
  */
 export function runTrials(trials: readonly Trial[], options: RunTrialsOptions): Observable<TrialUpdate> {
-  if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new RangeError(`concurrency must be a whole number ≥ 1, got ${options.concurrency}`);
+  if (!Number.isInteger(options.concurrency) || options.concurrency < 1)
+    throw new RangeError(`concurrency must be a whole number ≥ 1, got ${options.concurrency}`);
   return from(trials).pipe(
     mergeMap(
       (trial) =>
@@ -36,7 +37,9 @@ export function runTrials(trials: readonly Trial[], options: RunTrialsOptions): 
             filter((value) => value === 'queued'),
             map((): TrialUpdate => ({ trial: trial.name, state: 'queued' })),
             endWith<TrialUpdate>({ trial: trial.name, state: 'finished' }),
-            catchError((error: unknown) => of<TrialUpdate>({ trial: trial.name, state: 'failed', reason: error instanceof Error ? error.message : String(error) })),
+            catchError((error: unknown) =>
+              of<TrialUpdate>({ trial: trial.name, state: 'failed', reason: error instanceof Error ? error.message : String(error) }),
+            ),
           ),
         ),
       options.concurrency,

@@ -53,10 +53,17 @@ export interface ScheduledTrial {
  * on which process reported first, and a restarted sweep or a trial resumed elsewhere gets the same
  * answer. Trials started in list order reach each rung in that order, so waiting is rare and short.
  */
-export function decide(scheduler: TrialScheduler, trials: readonly ScheduledTrial[], index: number, history: History): 'continue' | 'stop' | 'wait' {
+export function decide(
+  scheduler: TrialScheduler,
+  trials: readonly ScheduledTrial[],
+  index: number,
+  history: History,
+): 'continue' | 'stop' | 'wait' {
   const epoch = history.length;
   if (!comparesAt(scheduler, index, epoch)) return 'continue';
-  const earlier = trials.slice(0, index).filter((_, j) => scheduler.type === 'median' || j % scheduler.brackets === index % scheduler.brackets);
+  const earlier = trials
+    .slice(0, index)
+    .filter((_, j) => scheduler.type === 'median' || j % scheduler.brackets === index % scheduler.brackets);
   if (earlier.some((trial) => trial.history.length < epoch && !trial.done)) return 'wait';
   const reached = earlier.filter((trial) => trial.history.length >= epoch);
   const own = figure(history[epoch - 1]!, scheduler.metric);
@@ -68,8 +75,15 @@ export function decide(scheduler: TrialScheduler, trials: readonly ScheduledTria
     return isWorse(own, cutoff, scheduler.mode) ? 'stop' : 'continue';
   }
   if (reached.length < scheduler.minSamples) return 'continue';
-  const best = (records: History) => bestOf(records.slice(0, epoch).map((record) => figure(record, scheduler.metric)), scheduler.mode);
-  const median = quantile(reached.map((trial) => best(trial.history)), 0.5);
+  const best = (records: History) =>
+    bestOf(
+      records.slice(0, epoch).map((record) => figure(record, scheduler.metric)),
+      scheduler.mode,
+    );
+  const median = quantile(
+    reached.map((trial) => best(trial.history)),
+    0.5,
+  );
   return isWorse(best(history), median, scheduler.mode) ? 'stop' : 'continue';
 }
 

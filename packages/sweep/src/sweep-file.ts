@@ -11,7 +11,10 @@ const distribution = z.union([
 ]);
 
 const mode = z.enum(['max', 'min']).optional().describe('Whether higher or lower is better; default min for a loss, max otherwise.');
-const metric = z.string().default('valAccuracy').describe('The epoch record\'s figure to compare: valAccuracy, valLoss, trainLoss, or a metric such as top5.');
+const metric = z
+  .string()
+  .default('valAccuracy')
+  .describe("The epoch record's figure to compare: valAccuracy, valLoss, trainLoss, or a metric such as top5.");
 
 /** Stops losing trials early: asynchronous successive halving, or the median stopping rule. */
 const scheduler = z.discriminatedUnion('type', [
@@ -20,8 +23,18 @@ const scheduler = z.discriminatedUnion('type', [
     metric,
     mode,
     gracePeriod: z.number().int().positive().default(1).describe('Epochs every trial gets before its first rung.'),
-    reductionFactor: z.number().int().min(2).default(3).describe('Keep the best 1/reductionFactor of the trials at each rung; rungs are gracePeriod·reductionFactor^k epochs.'),
-    brackets: z.number().int().positive().default(1).describe('Brackets of rungs, trial i in bracket i mod brackets (bracket b starts reductionFactor^b times later).'),
+    reductionFactor: z
+      .number()
+      .int()
+      .min(2)
+      .default(3)
+      .describe('Keep the best 1/reductionFactor of the trials at each rung; rungs are gracePeriod·reductionFactor^k epochs.'),
+    brackets: z
+      .number()
+      .int()
+      .positive()
+      .default(1)
+      .describe('Brackets of rungs, trial i in bracket i mod brackets (bracket b starts reductionFactor^b times later).'),
   }),
   z.strictObject({
     type: z.literal('median'),

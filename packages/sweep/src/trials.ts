@@ -19,7 +19,10 @@ export interface Trial {
 export function expandTrials(sweep: Sweep, base: Readonly<Record<string, unknown>>, source: string): Trial[] {
   const random = createRandom(sweep.seed);
   const gridFields = Object.entries(sweep.grid);
-  const combinations = gridFields.reduce<Record<string, unknown>[]>((partial, [path, values]) => partial.flatMap((settings) => values.map((value) => ({ ...settings, [path]: value }))), [{}]);
+  const combinations = gridFields.reduce<Record<string, unknown>[]>(
+    (partial, [path, values]) => partial.flatMap((settings) => values.map((value) => ({ ...settings, [path]: value }))),
+    [{}],
+  );
   const samples = Object.keys(sweep.random).length > 0 ? sweep.samples : 1;
   const trials: Trial[] = [];
   for (const combination of combinations) {
@@ -30,7 +33,10 @@ export function expandTrials(sweep: Sweep, base: Readonly<Record<string, unknown
       let experiment = structuredClone(base) as Record<string, unknown>;
       for (const [path, value] of Object.entries(settings)) experiment = setPath(experiment, path, value, `${source} (${name})`);
       // What sets the trial apart comes first, so that run lists (the dashboard's) tell trials apart.
-      if (Object.keys(settings).length > 0 && !('description' in settings)) experiment.description = [`${name} of a sweep: ${describeSettings(settings)}`, base.description].filter((part) => typeof part === 'string').join('. ');
+      if (Object.keys(settings).length > 0 && !('description' in settings))
+        experiment.description = [`${name} of a sweep: ${describeSettings(settings)}`, base.description]
+          .filter((part) => typeof part === 'string')
+          .join('. ');
       try {
         trials.push({ name, settings, experiment: parseExperiment(experiment, `${source} (${name}: ${describeSettings(settings)})`) });
       } catch (error) {
@@ -44,7 +50,9 @@ export function expandTrials(sweep: Sweep, base: Readonly<Record<string, unknown
 
 /** `lr=0.1, model.stages=[16,32]`: a trial's settings in one short line. */
 export function describeSettings(settings: Readonly<Record<string, unknown>>): string {
-  return Object.entries(settings).map(([path, value]) => `${path}=${JSON.stringify(value)}`).join(', ');
+  return Object.entries(settings)
+    .map(([path, value]) => `${path}=${JSON.stringify(value)}`)
+    .join(', ');
 }
 
 function draw(distribution: Distribution, random: Random): unknown {
@@ -64,12 +72,14 @@ function draw(distribution: Distribution, random: Random): unknown {
 /** A copy of `target` with the dotted `path` set; a missing object on the way is created. */
 function setPath(target: Record<string, unknown>, path: string, value: unknown, source: string): Record<string, unknown> {
   const keys = path.split('.');
-  if (keys.some((key) => key === '' || key === '__proto__' || key === 'constructor' || key === 'prototype')) throw new ExperimentError(source, `"${path}" is not a field path (dotted names, like optimizer.momentum)`);
+  if (keys.some((key) => key === '' || key === '__proto__' || key === 'constructor' || key === 'prototype'))
+    throw new ExperimentError(source, `"${path}" is not a field path (dotted names, like optimizer.momentum)`);
   const copy = { ...target };
   let at: Record<string, unknown> = copy;
   for (const key of keys.slice(0, -1)) {
     const next = at[key];
-    if (next !== undefined && (typeof next !== 'object' || next === null || Array.isArray(next))) throw new ExperimentError(source, `cannot set ${path}: ${key} is ${JSON.stringify(next)}, not an object`);
+    if (next !== undefined && (typeof next !== 'object' || next === null || Array.isArray(next)))
+      throw new ExperimentError(source, `cannot set ${path}: ${key} is ${JSON.stringify(next)}, not an object`);
     at[key] = { ...(next as Record<string, unknown> | undefined) };
     at = at[key] as Record<string, unknown>;
   }

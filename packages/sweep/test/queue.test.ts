@@ -7,7 +7,18 @@ import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { defer, lastValueFrom, Observable } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { cancelTrials, queuedTrial, redisConnection, startTrialWorker, TRIAL_CANCELLED, TRIAL_QUEUE, type TrialContext, type TrialJob, trialJobId, type TrialWorker } from '../src/node/index.js';
+import {
+  cancelTrials,
+  queuedTrial,
+  redisConnection,
+  startTrialWorker,
+  TRIAL_CANCELLED,
+  TRIAL_QUEUE,
+  type TrialContext,
+  type TrialJob,
+  trialJobId,
+  type TrialWorker,
+} from '../src/node/index.js';
 
 let redis: RedisTestServer;
 let dir: string;
@@ -34,7 +45,10 @@ const connection = () => {
 function openQueue() {
   const queue = new Queue<TrialJob>(TRIAL_QUEUE, { connection: connection() });
   const events = new QueueEvents(TRIAL_QUEUE, { connection: connection() });
-  closers.push(() => queue.close(), () => events.close());
+  closers.push(
+    () => queue.close(),
+    () => events.close(),
+  );
   return { queue, events };
 }
 function worker(run: (job: TrialJob, context: TrialContext) => Observable<unknown>): TrialWorker {
@@ -42,12 +56,27 @@ function worker(run: (job: TrialJob, context: TrialContext) => Observable<unknow
   closers.push(() => started.close());
   return started;
 }
-const trialJob = (sweep: string, trial: string): TrialJob => ({ sweep, trial, experiment: join(sweep, 'trials', `${trial}.json`), runDir: join(sweep, trial) });
-const exists = (path: string) => access(path).then(() => true, () => false);
+const trialJob = (sweep: string, trial: string): TrialJob => ({
+  sweep,
+  trial,
+  experiment: join(sweep, 'trials', `${trial}.json`),
+  runDir: join(sweep, trial),
+});
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 /** A trial that takes `ms`, then leaves a summary, as a finished run does. */
 const finishesAfter = (ms: number) => (job: TrialJob) =>
   new Observable<never>((subscriber) => {
-    const timeout = setTimeout(() => void mkdir(job.runDir, { recursive: true }).then(() => writeFile(join(job.runDir, 'summary.json'), '{}')).then(() => subscriber.complete()), ms);
+    const timeout = setTimeout(
+      () =>
+        void mkdir(job.runDir, { recursive: true })
+          .then(() => writeFile(join(job.runDir, 'summary.json'), '{}'))
+          .then(() => subscriber.complete()),
+      ms,
+    );
     return () => clearTimeout(timeout);
   });
 
@@ -57,12 +86,16 @@ describe('queued trials and trial workers (a real redis-server)', () => {
     const runs: string[] = [];
     worker((job) => {
       runs.push(job.trial);
-      return job.trial === 'bad' ? new Observable((subscriber) => subscriber.error(new Error('the loss is not finite at epoch 1'))) : finishesAfter(100)(job);
+      return job.trial === 'bad'
+        ? new Observable((subscriber) => subscriber.error(new Error('the loss is not finite at epoch 1')))
+        : finishesAfter(100)(job);
     });
     const { queue, events } = openQueue();
     await lastValueFrom(queuedTrial(queue, events, trialJob(sweep, 'good'), { lr: 1 }), { defaultValue: undefined });
     expect(await exists(join(sweep, 'good', 'summary.json'))).toBe(true);
-    await expect(lastValueFrom(queuedTrial(queue, events, trialJob(sweep, 'bad'), { lr: 2 }))).rejects.toThrow('the loss is not finite at epoch 1');
+    await expect(lastValueFrom(queuedTrial(queue, events, trialJob(sweep, 'bad'), { lr: 2 }))).rejects.toThrow(
+      'the loss is not finite at epoch 1',
+    );
     await lastValueFrom(queuedTrial(queue, events, trialJob(sweep, 'good'), { lr: 1 }), { defaultValue: undefined });
     expect(runs).toEqual(['good', 'bad']);
   });
@@ -72,14 +105,15 @@ describe('queued trials and trial workers (a real redis-server)', () => {
     const stopped: string[] = [];
     let started!: () => void;
     const running = new Promise<void>((resolve) => (started = resolve));
-    const first = worker((job, context) =>
-      new Observable<never>((subscriber) => {
-        started();
-        context.signal.addEventListener('abort', () => {
-          stopped.push(job.trial);
-          subscriber.error(new Error('interrupted; checkpoint written'));
-        });
-      }),
+    const first = worker(
+      (job, context) =>
+        new Observable<never>((subscriber) => {
+          started();
+          context.signal.addEventListener('abort', () => {
+            stopped.push(job.trial);
+            subscriber.error(new Error('interrupted; checkpoint written'));
+          });
+        }),
     );
     const { queue, events } = openQueue();
     const done = lastValueFrom(queuedTrial(queue, events, trialJob(sweep, 'long'), {}), { defaultValue: undefined });
@@ -100,7 +134,10 @@ describe('queued trials and trial workers (a real redis-server)', () => {
   test('cancelling takes a waiting trial out of the queue and stops a running one; both end with the reason, and queued again they run', async () => {
     const sweep = join(dir, 'cancel');
     const [long, waiting] = [trialJob(sweep, 'long'), trialJob(sweep, 'waiting')];
-    const trials = [{ job: long, experiment: {} }, { job: waiting, experiment: {} }];
+    const trials = [
+      { job: long, experiment: {} },
+      { job: waiting, experiment: {} },
+    ];
     const seen: string[] = [];
     let blocking = true;
     let started!: () => void;
@@ -114,7 +151,11 @@ describe('queued trials and trial workers (a real redis-server)', () => {
       });
     });
     const { queue, events } = openQueue();
-    const outcome = (job: TrialJob) => lastValueFrom(queuedTrial(queue, events, job, {}), { defaultValue: undefined }).then(() => 'finished', (error: Error) => error.message);
+    const outcome = (job: TrialJob) =>
+      lastValueFrom(queuedTrial(queue, events, job, {}), { defaultValue: undefined }).then(
+        () => 'finished',
+        (error: Error) => error.message,
+      );
     const longEnd = outcome(long);
     await running;
     const waitingEnd = outcome(waiting); // the worker runs one trial at a time: this one waits

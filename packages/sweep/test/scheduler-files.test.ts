@@ -9,7 +9,15 @@ import { sweepScheduler } from '../src/node/index.js';
 // early at epoch 1". The scheduler reads the sweep's real files; a damaged trial is left out of its
 // decisions, in one line naming it and the epoch.
 let sweep: string;
-const record = (epoch: number, valAccuracy: number) => ({ epoch, phase: 0, learningRate: 0.1, trainLoss: 1, valLoss: 1, valAccuracy, seconds: 1 });
+const record = (epoch: number, valAccuracy: number) => ({
+  epoch,
+  phase: 0,
+  learningRate: 0.1,
+  trainLoss: 1,
+  valLoss: 1,
+  valAccuracy,
+  seconds: 1,
+});
 
 async function writeTrial(name: string, history: unknown, finished: boolean): Promise<void> {
   await mkdir(join(sweep, name), { recursive: true });
@@ -20,7 +28,15 @@ async function writeTrial(name: string, history: unknown, finished: boolean): Pr
 beforeAll(async () => {
   sweep = await mkdtemp(join(tmpdir(), 'rxvision-scheduler-files-'));
   const trials = ['trial-000', 'trial-001', 'trial-002'].map((name) => ({ name, settings: {}, epochs: 4 }));
-  await writeFile(join(sweep, SWEEP_FILES.record), JSON.stringify({ source: 'sweep.json', trials, scheduler: { type: 'asha', metric: 'valAccuracy', mode: 'max', gracePeriod: 1, reductionFactor: 2, brackets: 1 }, states: {} }));
+  await writeFile(
+    join(sweep, SWEEP_FILES.record),
+    JSON.stringify({
+      source: 'sweep.json',
+      trials,
+      scheduler: { type: 'asha', metric: 'valAccuracy', mode: 'max', gracePeriod: 1, reductionFactor: 2, brackets: 1 },
+      states: {},
+    }),
+  );
 }, 60_000);
 afterAll(() => rm(sweep, { recursive: true, force: true }));
 
@@ -31,7 +47,9 @@ describe('the sweep scheduler on damaged histories', () => {
     const decide = (await sweepScheduler(sweep, 'trial-001', { log: (line) => lines.push(line), waitMs: 0 }))!;
     expect(await decide([record(1, 0.5)])).toBe('continue');
     expect(await decide([record(1, 0.5)])).toBe('continue');
-    expect(lines).toEqual([`trial-000: left out of the asha decisions: ${join(sweep, 'trial-000', 'history.json')}: epoch 1: valAccuracy 1e+308 is outside [0, 1]`]);
+    expect(lines).toEqual([
+      `trial-000: left out of the asha decisions: ${join(sweep, 'trial-000', 'history.json')}: epoch 1: valAccuracy 1e+308 is outside [0, 1]`,
+    ]);
   });
 
   test('an undamaged better trial still stops a worse one at the rung', async () => {

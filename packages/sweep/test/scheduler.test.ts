@@ -3,7 +3,16 @@ import { describe, expect, test } from 'vitest';
 import { comparesAt, decide, quantile, rungs, type ScheduledTrial, trialScheduler } from '../src/index.js';
 
 /** A history whose validation accuracy (and loss, 1 − accuracy) is `accuracies` epoch by epoch. */
-const history = (accuracies: readonly number[]): EpochRecord[] => accuracies.map((valAccuracy, i) => ({ epoch: i + 1, phase: 0, learningRate: 0.1, trainLoss: 1, valLoss: 1 - valAccuracy, valAccuracy, seconds: 1 }));
+const history = (accuracies: readonly number[]): EpochRecord[] =>
+  accuracies.map((valAccuracy, i) => ({
+    epoch: i + 1,
+    phase: 0,
+    learningRate: 0.1,
+    trainLoss: 1,
+    valLoss: 1 - valAccuracy,
+    valAccuracy,
+    seconds: 1,
+  }));
 const running = (accuracies: readonly number[]): ScheduledTrial => ({ history: history(accuracies), done: false });
 const done = (accuracies: readonly number[]): ScheduledTrial => ({ history: history(accuracies), done: true });
 
@@ -12,8 +21,12 @@ const asha = trialScheduler({ type: 'asha', metric: 'valAccuracy', gracePeriod: 
 describe('ASHA on recorded histories', () => {
   test('rungs at gracePeriod·η^k below the most epochs; brackets start η^b later', () => {
     expect(rungs(asha, 0)).toEqual([1, 3]);
-    expect(rungs(trialScheduler({ type: 'asha', metric: 'valAccuracy', gracePeriod: 1, reductionFactor: 3, brackets: 1 }, 10), 0)).toEqual([1, 3, 9]);
-    expect(rungs(trialScheduler({ type: 'asha', metric: 'valAccuracy', gracePeriod: 2, reductionFactor: 2, brackets: 2 }, 16), 1)).toEqual([4, 8]);
+    expect(rungs(trialScheduler({ type: 'asha', metric: 'valAccuracy', gracePeriod: 1, reductionFactor: 3, brackets: 1 }, 10), 0)).toEqual([
+      1, 3, 9,
+    ]);
+    expect(rungs(trialScheduler({ type: 'asha', metric: 'valAccuracy', gracePeriod: 2, reductionFactor: 2, brackets: 2 }, 16), 1)).toEqual([
+      4, 8,
+    ]);
   });
 
   test('at a rung a trial goes on only in the best 1/η of the trials before it; between rungs it goes on', () => {

@@ -17,13 +17,17 @@ export function fileVersionEvent(wallTime: number): Uint8Array {
 /** Scalars at one step, one summary value per tag (TensorBoard's Scalars tab). */
 export function scalarsEvent(wallTime: number, step: number, scalars: Readonly<Record<string, number>>): Uint8Array {
   const summary = new ProtobufWriter();
-  for (const [tag, value] of Object.entries(scalars)) summary.message(Summary.value, new ProtobufWriter().string(Value.tag, tag).float(Value.simpleValue, value));
+  for (const [tag, value] of Object.entries(scalars))
+    summary.message(Summary.value, new ProtobufWriter().string(Value.tag, tag).float(Value.simpleValue, value));
   return new ProtobufWriter().double(Event.wallTime, wallTime).varint(Event.step, step).message(Event.summary, summary).finish();
 }
 
 /** Markdown text under a tag (TensorBoard's Text tab): a string tensor marked for the text plugin. */
 export function textEvent(wallTime: number, step: number, tag: string, markdown: string): Uint8Array {
-  const tensor = new ProtobufWriter().varint(Tensor.dtype, DT_STRING).message(Tensor.shape, new ProtobufWriter()).string(Tensor.stringVal, markdown);
+  const tensor = new ProtobufWriter()
+    .varint(Tensor.dtype, DT_STRING)
+    .message(Tensor.shape, new ProtobufWriter())
+    .string(Tensor.stringVal, markdown);
   const metadata = new ProtobufWriter().message(SummaryMetadata.pluginData, new ProtobufWriter().string(PluginData.pluginName, 'text'));
   const value = new ProtobufWriter().string(Value.tag, tag).message(Value.metadata, metadata).message(Value.tensor, tensor);
   return new ProtobufWriter()

@@ -42,7 +42,9 @@ export function tensorBoardRecords(options: TensorBoardOptions = {}) {
           if (isBatch(event)) {
             counted++;
             const step = options.stepsPerEpoch === undefined ? counted : (event.epoch - 1) * options.stepsPerEpoch + event.step;
-            subscriber.next(eventRecord(scalarsEvent(now(), step, { 'train/loss': event.loss, 'train/learning_rate': event.learningRate })));
+            subscriber.next(
+              eventRecord(scalarsEvent(now(), step, { 'train/loss': event.loss, 'train/learning_rate': event.learningRate })),
+            );
           } else if (isEpoch(event)) {
             const { record } = event;
             const scalars: Record<string, number> = {

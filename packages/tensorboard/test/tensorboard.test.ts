@@ -25,7 +25,14 @@ interface DecodedEvent {
   wallTime: number;
   step?: number;
   fileVersion?: string;
-  summary?: { value: { tag: string; simpleValue?: number; tensor?: { dtype: number; stringVal: Uint8Array[] }; metadata?: { pluginData?: { pluginName: string } } }[] };
+  summary?: {
+    value: {
+      tag: string;
+      simpleValue?: number;
+      tensor?: { dtype: number; stringVal: Uint8Array[] };
+      metadata?: { pluginData?: { pluginName: string } };
+    }[];
+  };
 }
 
 function bitwiseCrc32c(bytes: Uint8Array): number {
@@ -44,7 +51,7 @@ const masked = (bytes: Uint8Array) => {
 function readEventFile(bytes: Uint8Array): DecodedEvent[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const events: DecodedEvent[] = [];
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     const length = Number(view.getBigUint64(at, true));
     expect(view.getUint32(at + 8, true)).toBe(masked(bytes.subarray(at, at + 8)));
     const data = bytes.subarray(at + 12, at + 12 + length);
@@ -57,9 +64,36 @@ function readEventFile(bytes: Uint8Array): DecodedEvent[] {
 
 const scalars = (event: DecodedEvent) => Object.fromEntries((event.summary?.value ?? []).map((value) => [value.tag, value.simpleValue]));
 
-const record = (epoch: number) => ({ epoch, phase: 0, learningRate: 0.1 / epoch, trainLoss: 2 / epoch, valLoss: 2.5 / epoch, valAccuracy: 0.3 * epoch, metrics: { top3: 0.5 + 0.1 * epoch }, seconds: 12.5 });
-const batch = (epoch: number, step: number) => ({ type: 'batch', epoch, phase: 0, step, size: 4, loss: 1 / (epoch * 10 + step), learningRate: 0.01 * step });
-const run: TrainingEventLike[] = [batch(1, 1), batch(1, 2), batch(1, 3), { type: 'epoch', record: record(1) }, batch(2, 1), batch(2, 2), batch(2, 3), { type: 'epoch', record: record(2) }, { type: 'end' }];
+const record = (epoch: number) => ({
+  epoch,
+  phase: 0,
+  learningRate: 0.1 / epoch,
+  trainLoss: 2 / epoch,
+  valLoss: 2.5 / epoch,
+  valAccuracy: 0.3 * epoch,
+  metrics: { top3: 0.5 + 0.1 * epoch },
+  seconds: 12.5,
+});
+const batch = (epoch: number, step: number) => ({
+  type: 'batch',
+  epoch,
+  phase: 0,
+  step,
+  size: 4,
+  loss: 1 / (epoch * 10 + step),
+  learningRate: 0.01 * step,
+});
+const run: TrainingEventLike[] = [
+  batch(1, 1),
+  batch(1, 2),
+  batch(1, 3),
+  { type: 'epoch', record: record(1) },
+  batch(2, 1),
+  batch(2, 2),
+  batch(2, 3),
+  { type: 'epoch', record: record(2) },
+  { type: 'end' },
+];
 
 let dir: string;
 beforeAll(async () => {
@@ -74,7 +108,9 @@ describe('tensorBoardRecords', () => {
 
   test('a header, the settings as text, per-step and per-epoch scalars, framed and checksummed', async () => {
     let clock = 1_700_000_000;
-    const records = await lastValueFrom(from(run).pipe(tensorBoardRecords({ stepsPerEpoch: 3, settings: '```json\n{"seed": 3}\n```', now: () => (clock += 0.5) }), toArray()));
+    const records = await lastValueFrom(
+      from(run).pipe(tensorBoardRecords({ stepsPerEpoch: 3, settings: '```json\n{"seed": 3}\n```', now: () => (clock += 0.5) }), toArray()),
+    );
     const events = readEventFile(Uint8Array.from(records.flatMap((bytes) => [...bytes])));
     expect(events[0]).toEqual({ wallTime: 1_700_000_000.5, fileVersion: 'brain.Event:2' });
     const settings = events[1]!.summary!.value[0]!;
@@ -86,7 +122,14 @@ describe('tensorBoardRecords', () => {
     expect(scalars(steps[4]!)['train/learning_rate']).toBeCloseTo(0.02, 6);
     const epochs = events.filter((event) => 'epoch/val_accuracy' in scalars(event));
     expect(epochs.map((event) => event.step)).toEqual([1, 2]);
-    expect(Object.keys(scalars(epochs[1]!)).sort()).toEqual(['epoch/learning_rate', 'epoch/seconds', 'epoch/train_loss', 'epoch/val_accuracy', 'epoch/val_loss', 'epoch/val_top3']);
+    expect(Object.keys(scalars(epochs[1]!)).sort()).toEqual([
+      'epoch/learning_rate',
+      'epoch/seconds',
+      'epoch/train_loss',
+      'epoch/val_accuracy',
+      'epoch/val_loss',
+      'epoch/val_top3',
+    ]);
     expect(scalars(epochs[1]!)['epoch/val_accuracy']).toBeCloseTo(0.6, 6);
     expect(scalars(epochs[1]!)['epoch/val_top3']).toBeCloseTo(0.7, 6);
     expect(events.every((event, i) => i === 0 || event.wallTime > events[i - 1]!.wallTime)).toBe(true);

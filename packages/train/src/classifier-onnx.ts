@@ -13,5 +13,8 @@ import type { Classifier } from './classifier.js';
  * ```
  */
 export function classifierToOnnx(classifier: Classifier): Uint8Array {
-  return layersToOnnx(classifier.model, { metadata: classifierMetadata(classifier), docString: `${classifier.model.name}: an image classifier trained with rxvision` });
+  return layersToOnnx(classifier.model, {
+    metadata: classifierMetadata(classifier),
+    docString: `${classifier.model.name}: an image classifier trained with rxvision`,
+  });
 }

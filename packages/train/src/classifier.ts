@@ -41,18 +41,26 @@ export type Images = Pick<LabeledImages<PixelArray>, 'length' | 'shape' | 'image
  * ```
  */
 export function asClassifier(model: LayersModel, preprocessing: Preprocessing): Classifier {
-  model.setUserDefinedMetadata({ classes: [...preprocessing.classes], ...(preprocessing.normalize && { normalize: { mean: [...preprocessing.normalize.mean], std: [...preprocessing.normalize.std] } }) });
+  model.setUserDefinedMetadata({
+    classes: [...preprocessing.classes],
+    ...(preprocessing.normalize && { normalize: { mean: [...preprocessing.normalize.mean], std: [...preprocessing.normalize.std] } }),
+  });
   return classifierOf(model, 'model');
 }
 
 /** The classifier a model's metadata describes (as `asClassifier` wrote it); `where` names the model in errors. */
 export function classifierOf(model: LayersModel, where: string): Classifier {
-  const { classes, normalize: normalisation } = (model.getUserDefinedMetadata() ?? {}) as { classes?: unknown; normalize?: NormalizeOptions };
-  if (!Array.isArray(classes) || !classes.every((name) => typeof name === 'string')) throw new ClassifierError(`${where}: the model has no class names (save it with asClassifier's preprocessing)`);
+  const { classes, normalize: normalisation } = (model.getUserDefinedMetadata() ?? {}) as {
+    classes?: unknown;
+    normalize?: NormalizeOptions;
+  };
+  if (!Array.isArray(classes) || !classes.every((name) => typeof name === 'string'))
+    throw new ClassifierError(`${where}: the model has no class names (save it with asClassifier's preprocessing)`);
   const outputs = (model.outputs[0]!.shape as (number | null)[]).at(-1);
   if (outputs !== classes.length) throw new ClassifierError(`${where}: the model has ${outputs} outputs but ${classes.length} class names`);
   const imageShape = imageShapeOf(model, where);
-  if (normalisation !== undefined && !isNormalisation(normalisation, imageShape[2])) throw new ClassifierError(`${where}: the model's normalisation is not one mean and one positive std per channel`);
+  if (normalisation !== undefined && !isNormalisation(normalisation, imageShape[2]))
+    throw new ClassifierError(`${where}: the model's normalisation is not one mean and one positive std per channel`);
   return { model, classes, imageShape, ...(normalisation && { normalize: normalisation }) };
 }
 
@@ -77,9 +85,16 @@ export interface PredictOptions {
  */
 export function predict(classifier: Classifier, images: Images, options: PredictOptions = {}): Observable<Float32Array> {
   const shape = classifier.imageShape;
-  if (images.shape.join() !== shape.join()) throw new ClassifierError(`predict: the model takes ${shape.join('×')} images, got ${images.shape.join('×')}`);
+  if (images.shape.join() !== shape.join())
+    throw new ClassifierError(`predict: the model takes ${shape.join('×')} images, got ${images.shape.join('×')}`);
   // The batch stream wants labels: unlabelled images get class 0, which nothing here reads.
-  const labelled: LabeledImages<PixelArray> = { length: images.length, shape, classes: classifier.classes, image: (i) => images.image(i), label: () => 0 };
+  const labelled: LabeledImages<PixelArray> = {
+    length: images.length,
+    shape,
+    classes: classifier.classes,
+    image: (i) => images.image(i),
+    label: () => 0,
+  };
   const batches = evaluationBatches(labelled, { batchSize: options.batchSize ?? 256, transforms: preprocessingTransforms(classifier) });
   return batches().pipe(
     concatMap((pending) => pending),
@@ -99,7 +114,11 @@ export function predict(classifier: Classifier, images: Images, options: Predict
 }
 
 /** The `k` most probable classes of one image's probabilities, most probable first. */
-export function topClasses(preprocessing: Preprocessing, probabilities: ArrayLike<number>, k: number): { class: string; probability: number }[] {
+export function topClasses(
+  preprocessing: Preprocessing,
+  probabilities: ArrayLike<number>,
+  k: number,
+): { class: string; probability: number }[] {
   return Array.from(probabilities, (probability, c) => ({ class: preprocessing.classes[c]!, probability }))
     .sort((a, b) => b.probability - a.probability)
     .slice(0, k);
@@ -115,6 +134,7 @@ function imageShapeOf(model: LayersModel, where: string): ImageShape {
 }
 
 function isNormalisation(value: NormalizeOptions, channels: number): boolean {
-  const numbers = (list: unknown) => Array.isArray(list) && list.length === channels && list.every((n) => typeof n === 'number' && Number.isFinite(n));
+  const numbers = (list: unknown) =>
+    Array.isArray(list) && list.length === channels && list.every((n) => typeof n === 'number' && Number.isFinite(n));
   return numbers(value.mean) && numbers(value.std) && value.std.every((s) => s > 0);
 }

@@ -23,7 +23,13 @@ export type Metric = (predictions: Observable<PredictionBatch>) => Observable<nu
  * the loss is `loss`'s (default plain softmax cross-entropy), averaged per sample. With
  * `augmentation` (`mirror`, `mirror-translate`), every figure is that of the augmented logits.
  */
-export function evaluate(model: LayersModel, batches: Observable<Pending<TensorBatch>>, metrics: Readonly<Record<string, Metric>> = {}, loss?: Loss, augmentation: TestTimeAugmentation = 'none'): Observable<Evaluation> {
+export function evaluate(
+  model: LayersModel,
+  batches: Observable<Pending<TensorBatch>>,
+  metrics: Readonly<Record<string, Metric>> = {},
+  loss?: Loss,
+  augmentation: TestTimeAugmentation = 'none',
+): Observable<Evaluation> {
   const classes = (model.outputs[0]!.shape as number[])[1]!;
   return batches.pipe(
     predictions(model, loss, augmentation),
@@ -31,7 +37,12 @@ export function evaluate(model: LayersModel, batches: Observable<Pending<TensorB
       const extra = Object.entries(metrics);
       // forkJoin of nothing completes without a value: no extra metrics is an empty record.
       const named = extra.length === 0 ? of({}) : forkJoin(Object.fromEntries(extra.map(([name, metric]) => [name, shared.pipe(metric)])));
-      return forkJoin({ loss: shared.pipe(meanLoss()), accuracy: shared.pipe(accuracy()), confusion: shared.pipe(confusionMatrix(classes)), metrics: named });
+      return forkJoin({
+        loss: shared.pipe(meanLoss()),
+        accuracy: shared.pipe(accuracy()),
+        confusion: shared.pipe(confusionMatrix(classes)),
+        metrics: named,
+      });
     }),
   );
 }

@@ -4,7 +4,15 @@ import { dispose, oneHot, type Scalar, type Tensor } from '@tensorflow/tfjs-core
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { concat, concatMap, defer, EMPTY, finalize, from, ignoreElements, mergeAll, Observable, of, Subject, takeUntil } from 'rxjs';
 import { type Evaluation, evaluate, type Metric } from './evaluate.js';
-import { asSchedule, changesEachStep, checkSchedule, type LearningRateSchedule, learningRateAt, phaseAt, scheduleEpochs } from './learning-rate.js';
+import {
+  asSchedule,
+  changesEachStep,
+  checkSchedule,
+  type LearningRateSchedule,
+  learningRateAt,
+  phaseAt,
+  scheduleEpochs,
+} from './learning-rate.js';
 import { type Loss, softmaxCrossEntropy } from './loss.js';
 import { type OptimizerSpec, type ParameterGroup, PLAIN_SGD, TrainingOptimizer } from './optimizer.js';
 import type { Schedule } from './schedule.js';
@@ -12,7 +20,16 @@ import { bestEpoch, checkStopping, type EndReason, keptBest, type StoppingOption
 import type { BatchEnd, TrainingEvent } from './training-event.js';
 import type { TestTimeAugmentation } from './test-time-augmentation.js';
 import { Lookahead, type LookaheadOptions } from './lookahead.js';
-import { type BestWeights, NonFiniteLossError, ResumeError, type ResumeFrom, resumeProblem, START, type TrainingPosition, type TrainingState } from './training-state.js';
+import {
+  type BestWeights,
+  NonFiniteLossError,
+  ResumeError,
+  type ResumeFrom,
+  resumeProblem,
+  START,
+  type TrainingPosition,
+  type TrainingState,
+} from './training-state.js';
 
 export interface FitOptions extends StoppingOptions {
   /**
@@ -71,27 +88,52 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
     const problem = options.resume && resumeProblem(options.resume, scheduleEpochs(schedule), options.stepsPerEpoch);
     if (problem) throw new ResumeError(`cannot resume at epoch ${start.epoch}, step ${start.step}: ${problem}`);
     if (changesEachStep(schedule) && !(Number.isInteger(options.stepsPerEpoch) && options.stepsPerEpoch! > 0)) {
-      throw new RangeError(`the ${schedule.type} schedule changes the rate at every step: fit needs stepsPerEpoch, got ${options.stepsPerEpoch}`);
+      throw new RangeError(
+        `the ${schedule.type} schedule changes the rate at every step: fit needs stepsPerEpoch, got ${options.stepsPerEpoch}`,
+      );
     }
     const history: EpochRecord[] = [...(options.resume?.history ?? [])];
     const stop = { requested: false, pausedBy: undefined as 'scheduler' | undefined, position: undefined as TrainingPosition | undefined };
-    const optimizer = new TrainingOptimizer(options.optimizer ?? PLAIN_SGD, learningRateAt(schedule, start.epoch, start.step, options.stepsPerEpoch));
+    const optimizer = new TrainingOptimizer(
+      options.optimizer ?? PLAIN_SGD,
+      learningRateAt(schedule, start.epoch, start.step, options.stepsPerEpoch),
+    );
     subscriber.add(() => optimizer.dispose());
     if (options.parameterGroups) optimizer.setGroups(groupsOf(model, options.parameterGroups));
-    if (options.lookahead && !(Number.isInteger(options.stepsPerEpoch) && options.stepsPerEpoch! > 0)) throw new RangeError(`lookahead counts steps: fit needs stepsPerEpoch, got ${options.stepsPerEpoch}`);
-    const lookahead = options.lookahead && new Lookahead(model, options.lookahead, scheduleEpochs(schedule) * options.stepsPerEpoch!, options.resume?.lookahead);
+    if (options.lookahead && !(Number.isInteger(options.stepsPerEpoch) && options.stepsPerEpoch! > 0))
+      throw new RangeError(`lookahead counts steps: fit needs stepsPerEpoch, got ${options.stepsPerEpoch}`);
+    const lookahead =
+      options.lookahead &&
+      new Lookahead(model, options.lookahead, scheduleEpochs(schedule) * options.stepsPerEpoch!, options.resume?.lookahead);
     if (lookahead) subscriber.add(() => lookahead.dispose());
     const saved = options.resume?.optimizerWeights;
     const restored = saved && saved.length > 0 ? optimizer.setWeights(saved) : Promise.resolve();
     if (options.stop) subscriber.add(options.stop.subscribe(() => (stop.requested = true)));
     // keepBest's copy of the best epoch's weights, ours to dispose; a resumed run starts from the checkpoint's.
     const resumedBest = options.resume?.best;
-    const kept: KeptBest = { watched: keptBest(options), best: resumedBest && { epoch: resumedBest.epoch, weights: resumedBest.weights.map((w) => w.clone()) } };
+    const kept: KeptBest = {
+      watched: keptBest(options),
+      best: resumedBest && { epoch: resumedBest.epoch, weights: resumedBest.weights.map((w) => w.clone()) },
+    };
     subscriber.add(() => kept.best && dispose([...kept.best.weights]));
     let ended: EndReason | undefined;
 
-    const epochs = Array.from({ length: scheduleEpochs(schedule) }, (_, index) => ({ epoch: index + 1, phase: phaseAt(schedule, index + 1) })).filter(({ epoch }) => epoch >= start.epoch);
-    const context: EpochContext = { model, options, schedule, optimizer, restored, loss: options.loss ?? softmaxCrossEntropy(), history, stop, kept, lookahead };
+    const epochs = Array.from({ length: scheduleEpochs(schedule) }, (_, index) => ({
+      epoch: index + 1,
+      phase: phaseAt(schedule, index + 1),
+    })).filter(({ epoch }) => epoch >= start.epoch);
+    const context: EpochContext = {
+      model,
+      options,
+      schedule,
+      optimizer,
+      restored,
+      loss: options.loss ?? softmaxCrossEntropy(),
+      history,
+      stop,
+      kept,
+      lookahead,
+    };
     const run = from(epochs).pipe(
       concatMap(({ phase, epoch }) =>
         defer(async () => {
@@ -105,7 +147,8 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
             else if (decision === 'pause') stop.pausedBy = 'scheduler';
           }
           if (ended) return EMPTY;
-          if (!stop.requested && !stop.pausedBy) return runEpoch(context, epoch, phase, epoch === start.epoch ? start : { ...START, epoch });
+          if (!stop.requested && !stop.pausedBy)
+            return runEpoch(context, epoch, phase, epoch === start.epoch ? start : { ...START, epoch });
           // Stopped between epochs: the checkpoint of the epoch just ended already says where we are.
           stop.position ??= { ...START, epoch };
           return EMPTY;
@@ -116,7 +159,12 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
       if (stop.position) return of<TrainingEvent>({ type: 'stopped', position: stop.position, by: stop.pausedBy ?? 'request' });
       lookahead?.finish();
       if (kept.watched && kept.best) model.setWeights([...kept.best.weights]);
-      return of<TrainingEvent>({ type: 'end', history: [...history], reason: ended ?? 'completed', ...(kept.watched && kept.best && { bestEpoch: kept.best.epoch }) });
+      return of<TrainingEvent>({
+        type: 'end',
+        history: [...history],
+        reason: ended ?? 'completed',
+        ...(kept.watched && kept.best && { bestEpoch: kept.best.epoch }),
+      });
     });
     subscriber.add(concat(run, last).subscribe(subscriber));
   });
@@ -124,7 +172,10 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
 
 /** Each trainable weight's group (the first whose pattern its name matches), by variable name; a group that matches nothing is refused. */
 function groupsOf(model: LayersModel, groups: readonly ParameterGroup[]): Map<string, ParameterGroup> {
-  const weights = model.trainableWeights.map((weight) => ({ variable: weight.name, name: (weight as { originalName?: string }).originalName ?? weight.name }));
+  const weights = model.trainableWeights.map((weight) => ({
+    variable: weight.name,
+    name: (weight as { originalName?: string }).originalName ?? weight.name,
+  }));
   const patterns = groups.map((group) => {
     try {
       return new RegExp(group.match);
@@ -138,7 +189,10 @@ function groupsOf(model: LayersModel, groups: readonly ParameterGroup[]): Map<st
     if (index >= 0) byVariable.set(variable, groups[index]!);
   }
   const unused = groups.find((group) => ![...byVariable.values()].includes(group));
-  if (unused) throw new RangeError(`parameter group ${JSON.stringify(unused.match)} matches no trainable weight of ${model.name} (${weights.map((w) => w.name).join(', ')})`);
+  if (unused)
+    throw new RangeError(
+      `parameter group ${JSON.stringify(unused.match)} matches no trainable weight of ${model.name} (${weights.map((w) => w.name).join(', ')})`,
+    );
   return byVariable;
 }
 
@@ -237,9 +291,20 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
       if (stop.requested) {
         const at = position();
         stop.position = at;
-        return defer(async () => options.checkpoint?.({ position: at, history: [...history], optimizer, reason: 'stop', ...(kept.best && { best: kept.best }), ...(lookahead && { lookahead: lookahead.weights }) })).pipe(ignoreElements());
+        return defer(async () =>
+          options.checkpoint?.({
+            position: at,
+            history: [...history],
+            optimizer,
+            reason: 'stop',
+            ...(kept.best && { best: kept.best }),
+            ...(lookahead && { lookahead: lookahead.weights }),
+          }),
+        ).pipe(ignoreElements());
       }
-      const validation: Observable<Evaluation | undefined> = options.validationBatches ? evaluate(model, options.validationBatches(), options.metrics, options.validationLoss, options.testTimeAugmentation) : of(undefined);
+      const validation: Observable<Evaluation | undefined> = options.validationBatches
+        ? evaluate(model, options.validationBatches(), options.metrics, options.validationLoss, options.testTimeAugmentation)
+        : of(undefined);
       return validation.pipe(
         concatMap(async (result): Promise<TrainingEvent> => {
           const row: EpochRecord = {
@@ -258,7 +323,14 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
             kept.best = { epoch, weights: model.getWeights().map((weight) => weight.clone()) };
           }
           const next: TrainingPosition = { ...START, epoch: epoch + 1 };
-          await options.checkpoint?.({ position: next, history: [...history], optimizer, reason: 'epoch', ...(kept.best && { best: kept.best }), ...(lookahead && { lookahead: lookahead.weights }) });
+          await options.checkpoint?.({
+            position: next,
+            history: [...history],
+            optimizer,
+            reason: 'epoch',
+            ...(kept.best && { best: kept.best }),
+            ...(lookahead && { lookahead: lookahead.weights }),
+          });
           return { type: 'epoch', record: row };
         }),
       );

@@ -7,9 +7,40 @@ export { predictions } from './predictions.js';
 export { probeTraining } from './probe-training.js';
 export { parseSchedule, type Phase, type Schedule, totalEpochs, TUTORIAL_SCHEDULE } from './schedule.js';
 export type { BatchEnd, EpochEnd, TrainingEnd, TrainingEvent, TrainingStopped } from './training-event.js';
-export { bestEpoch, type EarlyStopping, type EndReason, type Monitor, monitored, type SchedulerDecision, type StoppingOptions, stopReason, type Watched } from './stopping.js';
-export { type BestWeights, NonFiniteLossError, type OptimizerWeights, ResumeError, type ResumeFrom, resumeProblem, START, type TrainingPosition, type TrainingState } from './training-state.js';
-export { asClassifier, type Classifier, ClassifierError, classifierOf, type Images, predict, type PredictOptions, type Preprocessing, preprocessingTransforms, topClasses } from './classifier.js';
+export {
+  bestEpoch,
+  type EarlyStopping,
+  type EndReason,
+  type Monitor,
+  monitored,
+  type SchedulerDecision,
+  type StoppingOptions,
+  stopReason,
+  type Watched,
+} from './stopping.js';
+export {
+  type BestWeights,
+  NonFiniteLossError,
+  type OptimizerWeights,
+  ResumeError,
+  type ResumeFrom,
+  resumeProblem,
+  START,
+  type TrainingPosition,
+  type TrainingState,
+} from './training-state.js';
+export {
+  asClassifier,
+  type Classifier,
+  ClassifierError,
+  classifierOf,
+  type Images,
+  predict,
+  type PredictOptions,
+  type Preprocessing,
+  preprocessingTransforms,
+  topClasses,
+} from './classifier.js';
 export { classifierToOnnx } from './classifier-onnx.js';
 export { augmentedLogits, TEST_TIME_AUGMENTATIONS, type TestTimeAugmentation } from './test-time-augmentation.js';
 export { checkLookahead, type LookaheadOptions } from './lookahead.js';

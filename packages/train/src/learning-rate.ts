@@ -43,7 +43,8 @@ export type LearningRateSchedule =
     };
 
 /** The phases as a schedule (what `fit` has always taken: `[{ epochs, learningRate }, …]`). */
-export const asSchedule = (schedule: Schedule | LearningRateSchedule): LearningRateSchedule => (Array.isArray(schedule) ? { type: 'phases', phases: schedule as Schedule } : (schedule as LearningRateSchedule));
+export const asSchedule = (schedule: Schedule | LearningRateSchedule): LearningRateSchedule =>
+  Array.isArray(schedule) ? { type: 'phases', phases: schedule as Schedule } : (schedule as LearningRateSchedule);
 
 export function scheduleEpochs(schedule: Schedule | LearningRateSchedule): number {
   const typed = asSchedule(schedule);
@@ -70,7 +71,8 @@ export function learningRateAt(schedule: LearningRateSchedule, epoch: number, st
   const total = schedule.epochs * stepsPerEpoch;
   const t = Math.min((epoch - 1) * stepsPerEpoch + step, total - 1);
   // From `high` at step `start` to `low` at the last step.
-  const cosineFrom = (high: number, low: number, start: number) => low + ((high - low) * (1 + Math.cos((Math.PI * (t - start)) / Math.max(1, total - 1 - start)))) / 2;
+  const cosineFrom = (high: number, low: number, start: number) =>
+    low + ((high - low) * (1 + Math.cos((Math.PI * (t - start)) / Math.max(1, total - 1 - start)))) / 2;
   switch (schedule.type) {
     case 'cosine': {
       const warmup = Math.round((schedule.warmupEpochs ?? 0) * stepsPerEpoch);
@@ -99,16 +101,21 @@ export function learningRateAt(schedule: LearningRateSchedule, epoch: number, st
 /** Refuses a schedule that cannot run, in one line. */
 export function checkSchedule(schedule: LearningRateSchedule): void {
   const positive = (name: string, value: number | undefined, zeroAllowed = false) => {
-    if (value !== undefined && !(zeroAllowed ? value >= 0 : value > 0)) throw new RangeError(`schedule ${schedule.type}: ${name} must be ${zeroAllowed ? '≥ 0' : '> 0'}, got ${value}`);
+    if (value !== undefined && !(zeroAllowed ? value >= 0 : value > 0))
+      throw new RangeError(`schedule ${schedule.type}: ${name} must be ${zeroAllowed ? '≥ 0' : '> 0'}, got ${value}`);
   };
   if (schedule.type === 'phases') {
     if (schedule.phases.length === 0) throw new RangeError('schedule phases: no phases');
     schedule.phases.forEach((phase, i) => {
-      if (!Number.isInteger(phase.epochs) || phase.epochs < 1 || !(phase.learningRate > 0)) throw new RangeError(`schedule phases: phase ${i + 1} needs epochs ≥ 1 and a learning rate > 0, got ${phase.epochs}@${phase.learningRate}`);
+      if (!Number.isInteger(phase.epochs) || phase.epochs < 1 || !(phase.learningRate > 0))
+        throw new RangeError(
+          `schedule phases: phase ${i + 1} needs epochs ≥ 1 and a learning rate > 0, got ${phase.epochs}@${phase.learningRate}`,
+        );
     });
     return;
   }
-  if (!Number.isInteger(schedule.epochs) || schedule.epochs < 1) throw new RangeError(`schedule ${schedule.type}: epochs must be a positive integer, got ${schedule.epochs}`);
+  if (!Number.isInteger(schedule.epochs) || schedule.epochs < 1)
+    throw new RangeError(`schedule ${schedule.type}: epochs must be a positive integer, got ${schedule.epochs}`);
   if (schedule.type === 'linear') {
     positive('from', schedule.from);
     positive('to', schedule.to, true);
@@ -118,9 +125,17 @@ export function checkSchedule(schedule: LearningRateSchedule): void {
     positive('start', schedule.start, true);
     positive('end', schedule.end, true);
   }
-  if ((schedule.type === 'oneCycle' || schedule.type === 'triangle') && schedule.warmupFraction !== undefined && !(schedule.warmupFraction > 0 && schedule.warmupFraction < 1)) throw new RangeError(`schedule ${schedule.type}: warmupFraction must be in (0, 1), got ${schedule.warmupFraction}`);
+  if (
+    (schedule.type === 'oneCycle' || schedule.type === 'triangle') &&
+    schedule.warmupFraction !== undefined &&
+    !(schedule.warmupFraction > 0 && schedule.warmupFraction < 1)
+  )
+    throw new RangeError(`schedule ${schedule.type}: warmupFraction must be in (0, 1), got ${schedule.warmupFraction}`);
   if (schedule.type === 'cosine' || schedule.type === 'linear') {
     positive('warmupEpochs', schedule.warmupEpochs, true);
-    if ((schedule.warmupEpochs ?? 0) >= schedule.epochs) throw new RangeError(`schedule ${schedule.type}: warmupEpochs (${schedule.warmupEpochs}) must be fewer than epochs (${schedule.epochs})`);
+    if ((schedule.warmupEpochs ?? 0) >= schedule.epochs)
+      throw new RangeError(
+        `schedule ${schedule.type}: warmupEpochs (${schedule.warmupEpochs}) must be fewer than epochs (${schedule.epochs})`,
+      );
   }
 }

@@ -40,7 +40,8 @@ export class Lookahead {
   ) {
     checkLookahead(options);
     ({ every: this.every = 5, decay: this.decay = 0.95 ** 5, power: this.power = 3 } = options);
-    if (from && from.length !== model.weights.length) throw new RangeError(`lookahead: the saved average has ${from.length} weights, the model ${model.weights.length}`);
+    if (from && from.length !== model.weights.length)
+      throw new RangeError(`lookahead: the saved average has ${from.length} weights, the model ${model.weights.length}`);
     this.average = (from ?? model.weights.map((weight) => weight.read())).map((tensor) => tensor.clone());
   }
 
@@ -67,7 +68,9 @@ export class Lookahead {
   private blend(decay: number): void {
     const weights = this.model.weights;
     // As PyTorch's lerp: average + (1 − decay)·(weights − average), so a weight that did not move (a frozen one) stays to the bit.
-    const next = tidy(() => this.average.map((average, i) => (decay === 1 ? average.clone() : add(average, mul(sub(weights[i]!.read(), average), 1 - decay)))));
+    const next = tidy(() =>
+      this.average.map((average, i) => (decay === 1 ? average.clone() : add(average, mul(sub(weights[i]!.read(), average), 1 - decay)))),
+    );
     dispose(this.average);
     this.average = next;
     tidy(() => weights.forEach((weight, i) => weight.write(next[i]!.clone())));

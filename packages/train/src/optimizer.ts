@@ -1,4 +1,17 @@
-import { add, clone, engine, mul, type NamedTensorMap, Optimizer, type Scalar, scalar, type Tensor, tidy, train, Variable } from '@tensorflow/tfjs-core';
+import {
+  add,
+  clone,
+  engine,
+  mul,
+  type NamedTensorMap,
+  Optimizer,
+  type Scalar,
+  scalar,
+  type Tensor,
+  tidy,
+  train,
+  Variable,
+} from '@tensorflow/tfjs-core';
 
 /** A tensor with its variable's name, as optimizers take and give them (tfjs-core does not export the type). */
 interface NamedTensor {
@@ -85,7 +98,8 @@ export class TrainingOptimizer extends Optimizer {
     if (rate === this.rate) return;
     this.rate = rate;
     const inner = this.inner as unknown as { setLearningRate?(rate: number): void; learningRate: number };
-    if (inner.setLearningRate) inner.setLearningRate(rate); // SGD and momentum
+    if (inner.setLearningRate)
+      inner.setLearningRate(rate); // SGD and momentum
     else inner.learningRate = rate; // tfjs's Adam reads this field at each step and has no setter
     this.forgetKeep();
   }
@@ -116,7 +130,9 @@ export class TrainingOptimizer extends Optimizer {
     const variable = (name: string) => engine().registeredVariables[name] as Variable;
     // tfjs's optimizers keep their state (momentum, moments) by a variable's place in the list, so
     // every variable stays in it: a group past its epochs is stepped like the others and then put back.
-    const frozen = all.filter(({ name }) => this.isFrozen(name)).map(({ name }) => ({ weights: variable(name), kept: clone(variable(name)) }));
+    const frozen = all
+      .filter(({ name }) => this.isFrozen(name))
+      .map(({ name }) => ({ weights: variable(name), kept: clone(variable(name)) }));
     try {
       this.applyWithGroups(all, weightDecay, variable);
     } finally {
@@ -152,7 +168,14 @@ export class TrainingOptimizer extends Optimizer {
       const decay = decayOf(name);
       const scale = this.groups.get(name)?.learningRateScale ?? 1;
       if (decay === 0 && scale === 1) return { name, tensor, made: false };
-      return { name, tensor: tidy(() => { const decayed = decay === 0 ? tensor : add(tensor, mul(variable(name), decay)); return scale === 1 ? decayed : mul(decayed, scale); }), made: true };
+      return {
+        name,
+        tensor: tidy(() => {
+          const decayed = decay === 0 ? tensor : add(tensor, mul(variable(name), decay));
+          return scale === 1 ? decayed : mul(decayed, scale);
+        }),
+        made: true,
+      };
     });
     this.inner.applyGradients(adjusted.map(({ name, tensor }) => ({ name, tensor })));
     for (const { tensor, made } of adjusted) if (made) tensor.dispose();
@@ -163,7 +186,10 @@ export class TrainingOptimizer extends Optimizer {
    * them. Adam's include its bias-correction powers β1^t and β2^t, last (see setWeights).
    */
   override async getWeights(): Promise<NamedTensor[]> {
-    const state = (await this.inner.getWeights()).map(({ name, tensor }) => ({ name, tensor: tensor instanceof Variable ? clone(tensor) : tensor }));
+    const state = (await this.inner.getWeights()).map(({ name, tensor }) => ({
+      name,
+      tensor: tensor instanceof Variable ? clone(tensor) : tensor,
+    }));
     const powers = this.biasCorrectionPowers();
     return powers ? [...state, ...BIAS_CORRECTION_POWERS.map((name, i) => ({ name, tensor: clone(powers[i]!) }))] : state;
   }
@@ -202,17 +228,22 @@ export class TrainingOptimizer extends Optimizer {
 
 function checkGroup(spec: OptimizerSpec, group: ParameterGroup): void {
   const where = `parameter group ${JSON.stringify(group.match)}`;
-  if (group.learningRateScale !== undefined && !(group.learningRateScale > 0)) throw new RangeError(`${where}: learningRateScale must be > 0, got ${group.learningRateScale}`);
-  if (group.learningRateScale !== undefined && group.learningRateScale !== 1 && spec.type !== 'sgd') throw new RangeError(`${where}: learningRateScale needs the sgd optimizer (${spec.type} steps do not scale with the gradient)`);
-  if (group.weightDecay !== undefined && !(group.weightDecay >= 0)) throw new RangeError(`${where}: weightDecay must be ≥ 0, got ${group.weightDecay}`);
-  if (group.epochs !== undefined && !(Number.isInteger(group.epochs) && group.epochs >= 0)) throw new RangeError(`${where}: epochs must be a whole number ≥ 0, got ${group.epochs}`);
+  if (group.learningRateScale !== undefined && !(group.learningRateScale > 0))
+    throw new RangeError(`${where}: learningRateScale must be > 0, got ${group.learningRateScale}`);
+  if (group.learningRateScale !== undefined && group.learningRateScale !== 1 && spec.type !== 'sgd')
+    throw new RangeError(`${where}: learningRateScale needs the sgd optimizer (${spec.type} steps do not scale with the gradient)`);
+  if (group.weightDecay !== undefined && !(group.weightDecay >= 0))
+    throw new RangeError(`${where}: weightDecay must be ≥ 0, got ${group.weightDecay}`);
+  if (group.epochs !== undefined && !(Number.isInteger(group.epochs) && group.epochs >= 0))
+    throw new RangeError(`${where}: epochs must be a whole number ≥ 0, got ${group.epochs}`);
 }
 
 function checkSpec(spec: OptimizerSpec): void {
   const check = (name: string, value: number | undefined, ok: (v: number) => boolean, range: string) => {
     if (value !== undefined && !ok(value)) throw new RangeError(`optimizer ${spec.type}: ${name} must be ${range}, got ${value}`);
   };
-  if (spec.type !== 'sgd' && spec.type !== 'adam' && spec.type !== 'adamw') throw new RangeError(`optimizer type must be sgd, adam or adamw, got ${String((spec as { type: unknown }).type)}`);
+  if (spec.type !== 'sgd' && spec.type !== 'adam' && spec.type !== 'adamw')
+    throw new RangeError(`optimizer type must be sgd, adam or adamw, got ${String((spec as { type: unknown }).type)}`);
   check('weightDecay', spec.weightDecay, (v) => v >= 0, '≥ 0');
   if (spec.type === 'sgd') {
     check('momentum', spec.momentum, (v) => v >= 0 && v < 1, 'in [0, 1)');

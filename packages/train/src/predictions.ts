@@ -18,13 +18,21 @@ export function predictions(model: LayersModel, loss?: Loss, augmentation: TestT
     batches.pipe(concatMap((pending) => pending.pipe(concatMap((batch) => predict(model, batch, loss, augmentation)))));
 }
 
-async function predict(model: LayersModel, batch: TensorBatch, loss: Loss | undefined, augmentation: TestTimeAugmentation): Promise<PredictionBatch> {
+async function predict(
+  model: LayersModel,
+  batch: TensorBatch,
+  loss: Loss | undefined,
+  augmentation: TestTimeAugmentation,
+): Promise<PredictionBatch> {
   try {
     const [scores, lossSum] = tidy(() => {
       const logits = augmentedLogits(model, batch.xs, augmentation);
       const targets = batch.ys.rank === 1 ? oneHot(batch.ys, logits.shape[1]!) : batch.ys;
       // The default summed directly, as it always was: the recorded digits of every run stay the same.
-      return [logits, loss ? mul(loss(targets, logits), batch.size) : losses.softmaxCrossEntropy(targets, logits, undefined, undefined, Reduction.SUM)];
+      return [
+        logits,
+        loss ? mul(loss(targets, logits), batch.size) : losses.softmaxCrossEntropy(targets, logits, undefined, undefined, Reduction.SUM),
+      ];
     });
     try {
       const [scoreData, lossData] = await Promise.all([scores.data(), lossSum.data()]);

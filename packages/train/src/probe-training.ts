@@ -1,4 +1,15 @@
-import { engine, losses, oneHot, type Scalar, type Tensor, tensor1d, tidy, variableGrads, type Variable, zeros } from '@tensorflow/tfjs-core';
+import {
+  engine,
+  losses,
+  oneHot,
+  type Scalar,
+  type Tensor,
+  tensor1d,
+  tidy,
+  variableGrads,
+  type Variable,
+  zeros,
+} from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
 /**

@@ -22,7 +22,8 @@ export function parseSchedule(text: string): Schedule {
     const match = /^\s*(\d+)\s*@\s*([0-9]*\.?[0-9]+(?:e-?\d+)?)\s*$/i.exec(part);
     if (!match) throw new SyntaxError(`"${part.trim()}" is not EPOCHS@LEARNING_RATE (for example 10@0.05)`);
     const phase = { epochs: Number(match[1]), learningRate: Number(match[2]) };
-    if (phase.epochs < 1 || !(phase.learningRate > 0)) throw new RangeError(`"${part.trim()}": epochs must be ≥ 1 and the learning rate > 0`);
+    if (phase.epochs < 1 || !(phase.learningRate > 0))
+      throw new RangeError(`"${part.trim()}": epochs must be ≥ 1 and the learning rate > 0`);
     return phase;
   });
   return phases;

@@ -49,8 +49,16 @@ export type EndReason = 'completed' | 'early-stopping' | 'time-budget' | 'schedu
 
 /** The figure `monitor` names in a record; a clear error for a name the record lacks. */
 export function monitored(record: EpochRecord, monitor: Monitor): number {
-  const value = monitor === 'valLoss' || monitor === 'valAccuracy' || monitor === 'trainLoss' ? record[monitor as 'valLoss' | 'valAccuracy' | 'trainLoss'] : record.metrics?.[monitor];
-  if (value === undefined) throw new RangeError(`"${monitor}" is not a figure of the epoch record (valLoss, valAccuracy, trainLoss${Object.keys(record.metrics ?? {}).map((name) => `, ${name}`).join('')})`);
+  const value =
+    monitor === 'valLoss' || monitor === 'valAccuracy' || monitor === 'trainLoss'
+      ? record[monitor as 'valLoss' | 'valAccuracy' | 'trainLoss']
+      : record.metrics?.[monitor];
+  if (value === undefined)
+    throw new RangeError(
+      `"${monitor}" is not a figure of the epoch record (valLoss, valAccuracy, trainLoss${Object.keys(record.metrics ?? {})
+        .map((name) => `, ${name}`)
+        .join('')})`,
+    );
   return value;
 }
 
@@ -58,7 +66,8 @@ const modeOf = (watched: Watched) => watched.mode ?? (/loss$/i.test(watched.moni
 
 /** The epoch (1-based) with the best figure so far and that figure, or undefined for an empty history. */
 export function bestEpoch(history: History, watched: Watched): { readonly epoch: number; readonly value: number } | undefined {
-  const better = (value: number, best: number) => (modeOf(watched) === 'min' ? value < best - (watched.minDelta ?? 0) : value > best + (watched.minDelta ?? 0));
+  const better = (value: number, best: number) =>
+    modeOf(watched) === 'min' ? value < best - (watched.minDelta ?? 0) : value > best + (watched.minDelta ?? 0);
   let best: { epoch: number; value: number } | undefined;
   for (const record of history) {
     const value = monitored(record, watched.monitor);
@@ -92,7 +101,10 @@ export function keptBest(options: StoppingOptions): Watched | undefined {
 /** Refuses settings no run can follow, in one line. */
 export function checkStopping(options: StoppingOptions): void {
   const { earlyStopping, timeBudgetSeconds } = options;
-  if (earlyStopping && !(Number.isInteger(earlyStopping.patience) && earlyStopping.patience >= 1)) throw new RangeError(`earlyStopping.patience must be an integer ≥ 1, got ${earlyStopping.patience}`);
-  if (earlyStopping && !((earlyStopping.minDelta ?? 0) >= 0)) throw new RangeError(`earlyStopping.minDelta must be ≥ 0, got ${earlyStopping.minDelta}`);
-  if (timeBudgetSeconds !== undefined && !(timeBudgetSeconds > 0)) throw new RangeError(`timeBudgetSeconds must be > 0, got ${timeBudgetSeconds}`);
+  if (earlyStopping && !(Number.isInteger(earlyStopping.patience) && earlyStopping.patience >= 1))
+    throw new RangeError(`earlyStopping.patience must be an integer ≥ 1, got ${earlyStopping.patience}`);
+  if (earlyStopping && !((earlyStopping.minDelta ?? 0) >= 0))
+    throw new RangeError(`earlyStopping.minDelta must be ≥ 0, got ${earlyStopping.minDelta}`);
+  if (timeBudgetSeconds !== undefined && !(timeBudgetSeconds > 0))
+    throw new RangeError(`timeBudgetSeconds must be > 0, got ${timeBudgetSeconds}`);
 }

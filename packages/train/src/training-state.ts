@@ -65,9 +65,12 @@ export function resumeProblem(resume: ResumeFrom, epochs: number, stepsPerEpoch:
   const { epoch, step } = resume.position;
   if (!(Number.isSafeInteger(epoch) && epoch >= 1 && epoch <= epochs + 1)) return `epoch ${epoch} is not one of the run's ${epochs}`;
   const steps = stepsPerEpoch ?? Infinity;
-  if (!(Number.isSafeInteger(step) && step >= 0 && step < steps) || (epoch === epochs + 1 && step !== 0)) return `step ${step} is not one of epoch ${epoch}'s ${stepsPerEpoch ?? ''} steps`.replace('  ', ' ');
-  if (resume.history.length !== epoch - 1) return `its history holds ${resume.history.length} epochs, not the ${epoch - 1} before epoch ${epoch}`;
-  if (resume.best && !(resume.best.epoch >= 1 && resume.best.epoch < epoch)) return `its best epoch ${resume.best.epoch} is not one before epoch ${epoch}`;
+  if (!(Number.isSafeInteger(step) && step >= 0 && step < steps) || (epoch === epochs + 1 && step !== 0))
+    return `step ${step} is not one of epoch ${epoch}'s ${stepsPerEpoch ?? ''} steps`.replace('  ', ' ');
+  if (resume.history.length !== epoch - 1)
+    return `its history holds ${resume.history.length} epochs, not the ${epoch - 1} before epoch ${epoch}`;
+  if (resume.best && !(resume.best.epoch >= 1 && resume.best.epoch < epoch))
+    return `its best epoch ${resume.best.epoch} is not one before epoch ${epoch}`;
   return undefined;
 }
 

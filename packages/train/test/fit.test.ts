@@ -25,7 +25,12 @@ describe('fit', () => {
     const model = createTutorialModel({ inputShape: [4, 4, 3], classes: 3, seed: 5, outputRelu: false });
     const before = tf.memory().numTensors;
     const alive: number[] = [];
-    const events = await lastValueFrom(fit(model, options).pipe(tap(() => alive.push(tf.memory().numTensors)), toArray()));
+    const events = await lastValueFrom(
+      fit(model, options).pipe(
+        tap(() => alive.push(tf.memory().numTensors)),
+        toArray(),
+      ),
+    );
     // Batches are pulled one at a time: as many tensors are alive at every step of an epoch.
     expect(new Set(alive.slice(0, 6)).size).toBe(1);
     expect(tf.memory().numTensors).toBe(before);
@@ -34,7 +39,11 @@ describe('fit', () => {
     expect(kinds.slice(0, 9)).toEqual([...Array(8).fill('batch'), 'epoch']);
     const end = events.at(-1) as Extract<TrainingEvent, { type: 'end' }>;
     expect(end.type).toBe('end');
-    expect(end.history.map((row) => [row.epoch, row.phase, row.learningRate])).toEqual([[1, 0, 0.05], [2, 0, 0.05], [3, 1, 0.01]]);
+    expect(end.history.map((row) => [row.epoch, row.phase, row.learningRate])).toEqual([
+      [1, 0, 0.05],
+      [2, 0, 0.05],
+      [3, 1, 0.01],
+    ]);
     expect(end.history[0]!.trainLoss).toBeGreaterThan(end.history[2]!.trainLoss);
     expect(end.history[2]!.valAccuracy).toBeGreaterThan(0.8); // chance is 1/3
     model.dispose();
@@ -43,7 +52,13 @@ describe('fit', () => {
   test('unsubscribing mid-epoch stops after the current step and leaks no tensor', async () => {
     const model = createTutorialModel({ inputShape: [4, 4, 3], classes: 3, seed: 5 });
     const before = tf.memory().numTensors;
-    const steps = await lastValueFrom(fit(model, options).pipe(filter((e) => e.type === 'batch'), take(3), toArray()));
+    const steps = await lastValueFrom(
+      fit(model, options).pipe(
+        filter((e) => e.type === 'batch'),
+        take(3),
+        toArray(),
+      ),
+    );
     await new Promise((resolve) => setTimeout(resolve, 50)); // let the step in flight finish
     expect(steps).toHaveLength(3);
     expect(tf.memory().numTensors).toBe(before);
@@ -66,7 +81,10 @@ describe('evaluate', () => {
 describe('schedules', () => {
   test('the tutorial schedule has 64 epochs; text schedules parse or fail clearly', () => {
     expect(totalEpochs(TUTORIAL_SCHEDULE)).toBe(64);
-    expect(parseSchedule('10@0.05, 8@5e-3')).toEqual([{ epochs: 10, learningRate: 0.05 }, { epochs: 8, learningRate: 0.005 }]);
+    expect(parseSchedule('10@0.05, 8@5e-3')).toEqual([
+      { epochs: 10, learningRate: 0.05 },
+      { epochs: 8, learningRate: 0.005 },
+    ]);
     expect(() => parseSchedule('10:0.05')).toThrow('"10:0.05" is not EPOCHS@LEARNING_RATE (for example 10@0.05)');
     expect(() => parseSchedule('0@0.1')).toThrow(/epochs must be ≥ 1/);
   });
@@ -86,9 +104,13 @@ describe('fit and the event loop', () => {
 
 describe('reproducing and resuming', { timeout: 180_000 }, () => {
   // Smaller than the rest: four steps per epoch keep three-run tests quick on the cpu backend.
-  const small = { trainBatches: epochBatches(toyDataset(128, 3), { batchSize: 32, seed: 43 }), validationBatches: () => epochBatches(toyDataset(32, 4), { batchSize: 32 })(0) };
+  const small = {
+    trainBatches: epochBatches(toyDataset(128, 3), { batchSize: 32, seed: 43 }),
+    validationBatches: () => epochBatches(toyDataset(32, 4), { batchSize: 32 })(0),
+  };
   const steps = (events: TrainingEvent[]) => events.flatMap((e) => (e.type === 'batch' ? [[e.epoch, e.step, e.loss]] : []));
-  const rows = (events: TrainingEvent[]) => (events.at(-1) as Extract<TrainingEvent, { type: 'end' }>).history.map(({ seconds: _s, ...row }) => row);
+  const rows = (events: TrainingEvent[]) =>
+    (events.at(-1) as Extract<TrainingEvent, { type: 'end' }>).history.map(({ seconds: _s, ...row }) => row);
   const train3 = (model: ReturnType<typeof createTutorialModel>, extra: Partial<Parameters<typeof fit>[1]> = {}) =>
     lastValueFrom(fit(model, { ...small, schedule: parseSchedule('2@0.05,1@0.01'), ...extra }).pipe(toArray()));
 
@@ -118,7 +140,8 @@ describe('reproducing and resuming', { timeout: 180_000 }, () => {
         schedule: parseSchedule('2@0.05,1@0.01'),
         stop,
         checkpoint: (state) => {
-          if (state.reason === 'stop') saved = { position: state.position, history: state.history, weights: model.getWeights().map((w) => w.clone()) };
+          if (state.reason === 'stop')
+            saved = { position: state.position, history: state.history, weights: model.getWeights().map((w) => w.clone()) };
         },
       }).pipe(
         tap((e) => e.type === 'batch' && e.epoch === 2 && e.step === 2 && stop.next()),
@@ -142,7 +165,9 @@ describe('reproducing and resuming', { timeout: 180_000 }, () => {
   test('a loss that becomes NaN stops the run with the epoch and step', async () => {
     const model = createTutorialModel({ inputShape: [4, 4, 3], classes: 3, seed: 11, outputRelu: false });
     const checkpoints: string[] = [];
-    const run = lastValueFrom(fit(model, { ...options, schedule: parseSchedule('2@1e30'), checkpoint: (s) => void checkpoints.push(s.reason) }));
+    const run = lastValueFrom(
+      fit(model, { ...options, schedule: parseSchedule('2@1e30'), checkpoint: (s) => void checkpoints.push(s.reason) }),
+    );
     await expect(run).rejects.toThrow(/the training loss became (NaN|Infinity) at epoch 1, step \d+/);
     expect(checkpoints).toEqual([]);
     model.dispose();

@@ -21,4 +21,10 @@ export function toyDataset(rows: number, seed: number): ImageDataset {
 
 /** What must match to the last bit: every event without its timings. */
 export const figures = (events: TrainingEvent[]) =>
-  events.map((event) => (event.type === 'epoch' ? { ...event.record, seconds: 0 } : event.type === 'end' ? { ...event, history: event.history.map((r) => ({ ...r, seconds: 0 })) } : event));
+  events.map((event) =>
+    event.type === 'epoch'
+      ? { ...event.record, seconds: 0 }
+      : event.type === 'end'
+        ? { ...event, history: event.history.map((r) => ({ ...r, seconds: 0 })) }
+        : event,
+  );

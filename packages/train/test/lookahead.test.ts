@@ -24,7 +24,13 @@ describe('lookahead', () => {
     const run = async (lookahead: FitOptions['lookahead']) => {
       const m = createMlp({ inputShape: [4, 4, 3], classes: 3, hidden: [5], seed: 2 });
       const before = values(m);
-      await lastValueFrom(fit(m, { schedule: [{ epochs: 1, learningRate: 0.1 }], trainBatches: epochBatches(batch, { batchSize: 16 }), ...(lookahead && { lookahead }) }));
+      await lastValueFrom(
+        fit(m, {
+          schedule: [{ epochs: 1, learningRate: 0.1 }],
+          trainBatches: epochBatches(batch, { batchSize: 16 }),
+          ...(lookahead && { lookahead }),
+        }),
+      );
       const after = values(m);
       m.dispose();
       return { before, after };
@@ -32,7 +38,9 @@ describe('lookahead', () => {
     const plain = await run(undefined);
     // One step, then the update with decay 0.25 (power 0: constant): average = 0.25·w₀ + 0.75·w₁.
     const blended = await run({ every: 1, decay: 0.25, power: 0 });
-    blended.after.forEach((weight, i) => weight.forEach((v, j) => expect(v).toBeCloseTo(0.25 * plain.before[i]![j]! + 0.75 * plain.after[i]![j]!, 6)));
+    blended.after.forEach((weight, i) =>
+      weight.forEach((v, j) => expect(v).toBeCloseTo(0.25 * plain.before[i]![j]! + 0.75 * plain.after[i]![j]!, 6)),
+    );
     // With decay 0 the average is the weights: the run is the plain one.
     expect((await run({ every: 1, decay: 0, power: 0 })).after).toEqual(plain.after);
   });
@@ -79,7 +87,14 @@ describe('lookahead', () => {
 
   test('bad settings are refused in one line', async () => {
     const m = createMlp({ inputShape: [4, 4, 3], classes: 3, hidden: [5], seed: 2 });
-    const run = (lookahead: FitOptions['lookahead']) => lastValueFrom(fit(m, { schedule: [{ epochs: 1, learningRate: 0.1 }], trainBatches: epochBatches(toyDataset(16, 3), { batchSize: 16 }), lookahead }));
+    const run = (lookahead: FitOptions['lookahead']) =>
+      lastValueFrom(
+        fit(m, {
+          schedule: [{ epochs: 1, learningRate: 0.1 }],
+          trainBatches: epochBatches(toyDataset(16, 3), { batchSize: 16 }),
+          lookahead,
+        }),
+      );
     await expect(run({ every: 0 })).rejects.toThrow('lookahead: every must be a whole number ≥ 1, got 0');
     await expect(run({ decay: 1.5 })).rejects.toThrow('lookahead: decay must be in [0, 1], got 1.5');
     m.dispose();

@@ -16,13 +16,31 @@ beforeAll(async () => {
 const batch = toyDataset(16, 3);
 const model = () => createMlp({ inputShape: [4, 4, 3], classes: 3, hidden: [5], seed: 7 });
 /** Weights by layer index and kind (`0/kernel`, `1/bias` = logits' bias): each model's layers are named anew. */
-const weights = (m: LayersModel) => Object.fromEntries(m.trainableWeights.map((w, i) => [`${Math.floor(i / 2)}/${w.name.includes('/kernel') ? 'kernel' : 'bias'}`, w.read().dataSync().slice() as Float32Array]));
+const weights = (m: LayersModel) =>
+  Object.fromEntries(
+    m.trainableWeights.map((w, i) => [
+      `${Math.floor(i / 2)}/${w.name.includes('/kernel') ? 'kernel' : 'bias'}`,
+      w.read().dataSync().slice() as Float32Array,
+    ]),
+  );
 
 /** Each weight's move over `epochs` steps of SGD on the fixed batch, by weight name. */
-async function moves(optimizer: OptimizerSpec, parameterGroups: ParameterGroup[] | undefined, epochs = 3, learningRate = 0.1): Promise<Record<string, Float32Array>> {
+async function moves(
+  optimizer: OptimizerSpec,
+  parameterGroups: ParameterGroup[] | undefined,
+  epochs = 3,
+  learningRate = 0.1,
+): Promise<Record<string, Float32Array>> {
   const m = model();
   const before = weights(m);
-  await lastValueFrom(fit(m, { schedule: [{ epochs, learningRate }], optimizer, ...(parameterGroups && { parameterGroups }), trainBatches: epochBatches(batch, { batchSize: 16 }) }));
+  await lastValueFrom(
+    fit(m, {
+      schedule: [{ epochs, learningRate }],
+      optimizer,
+      ...(parameterGroups && { parameterGroups }),
+      trainBatches: epochBatches(batch, { batchSize: 16 }),
+    }),
+  );
   const after = weights(m);
   m.dispose();
   return Object.fromEntries(Object.entries(after).map(([name, values]) => [name, values.map((v, i) => v - before[name]![i]!)]));
@@ -46,7 +64,7 @@ describe('parameter groups', () => {
     }
   });
 
-  test('a group\'s weight decay replaces the optimizer\'s for its weights only (one step, worked out)', async () => {
+  test("a group's weight decay replaces the optimizer's for its weights only (one step, worked out)", async () => {
     const none = await moves({ type: 'sgd' }, undefined, 1);
     const decayed = await moves({ type: 'sgd' }, [{ match: '/kernel$', weightDecay: 0.5 }], 1);
     const m = model();
@@ -67,7 +85,7 @@ describe('parameter groups', () => {
     expect(three['0/kernel']).not.toEqual(one['0/kernel']);
   });
 
-  test('a group that stops first in the optimizer\'s list (the first layer, with momentum) keeps its weights, and the others keep their own momentum', async () => {
+  test("a group that stops first in the optimizer's list (the first layer, with momentum) keeps its weights, and the others keep their own momentum", async () => {
     // tfjs's optimizers hold momentum by a variable's place in the list: leaving the first layer out
     // would hand every later variable its neighbour's buffer (it threw a broadcast error mid-run).
     const sgd: OptimizerSpec = { type: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 0.01 };
@@ -80,8 +98,12 @@ describe('parameter groups', () => {
 
   test('a group that matches nothing, a bad pattern, and a scale Adam cannot honour are refused in one line', async () => {
     const run = (optimizer: OptimizerSpec, groups: ParameterGroup[]) => moves(optimizer, groups, 1);
-    await expect(run({ type: 'sgd' }, [{ match: '/gamma$', learningRateScale: 2 }])).rejects.toThrow(/^parameter group "\/gamma\$" matches no trainable weight of mlp \(dense_Dense\d+\/kernel, /);
+    await expect(run({ type: 'sgd' }, [{ match: '/gamma$', learningRateScale: 2 }])).rejects.toThrow(
+      /^parameter group "\/gamma\$" matches no trainable weight of mlp \(dense_Dense\d+\/kernel, /,
+    );
     await expect(run({ type: 'sgd' }, [{ match: '(', weightDecay: 1 }])).rejects.toThrow('parameter group "(": not a regular expression');
-    await expect(run({ type: 'adam' }, [{ match: '/bias$', learningRateScale: 2 }])).rejects.toThrow('parameter group "/bias$": learningRateScale needs the sgd optimizer (adam steps do not scale with the gradient)');
+    await expect(run({ type: 'adam' }, [{ match: '/bias$', learningRateScale: 2 }])).rejects.toThrow(
+      'parameter group "/bias$": learningRateScale needs the sgd optimizer (adam steps do not scale with the gradient)',
+    );
   });
 });

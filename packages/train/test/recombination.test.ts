@@ -7,7 +7,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { concatMap, lastValueFrom, Subject, tap, toArray } from 'rxjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { evaluate, fit, type FitOptions, type LearningRateSchedule, learningRateAt, type OptimizerSpec, type OptimizerWeights, softmaxCrossEntropy, type TrainingEvent, TrainingOptimizer, type TrainingPosition } from '../src/index.js';
+import {
+  evaluate,
+  fit,
+  type FitOptions,
+  type LearningRateSchedule,
+  learningRateAt,
+  type OptimizerSpec,
+  type OptimizerWeights,
+  softmaxCrossEntropy,
+  type TrainingEvent,
+  TrainingOptimizer,
+  type TrainingPosition,
+} from '../src/index.js';
 import { ImageDataset, labelArray } from '@rxvision/dataset';
 import { toyDataset } from './fixtures.js';
 import { checkSchedule } from '../src/learning-rate.js';
@@ -16,11 +28,17 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const small = { trainBatches: epochBatches(toyDataset(128, 3), { batchSize: 32, seed: 43 }), validationBatches: evaluationBatches(toyDataset(32, 4), { batchSize: 32 }), stepsPerEpoch: 4 };
+const small = {
+  trainBatches: epochBatches(toyDataset(128, 3), { batchSize: 32, seed: 43 }),
+  validationBatches: evaluationBatches(toyDataset(32, 4), { batchSize: 32 }),
+  stepsPerEpoch: 4,
+};
 const network = (seed: number) => createMlp({ inputShape: [4, 4, 3], classes: 3, hidden: [12], seed });
-const run = (model: LayersModel, extra: Partial<FitOptions> & Pick<FitOptions, 'schedule'>) => lastValueFrom(fit(model, { ...small, ...extra }).pipe(toArray()));
+const run = (model: LayersModel, extra: Partial<FitOptions> & Pick<FitOptions, 'schedule'>) =>
+  lastValueFrom(fit(model, { ...small, ...extra }).pipe(toArray()));
 const steps = (events: TrainingEvent[]) => events.flatMap((e) => (e.type === 'batch' ? [[e.epoch, e.step, e.loss, e.learningRate]] : []));
-const rows = (events: TrainingEvent[]) => (events.at(-1) as Extract<TrainingEvent, { type: 'end' }>).history.map(({ seconds: _s, ...row }) => row);
+const rows = (events: TrainingEvent[]) =>
+  (events.at(-1) as Extract<TrainingEvent, { type: 'end' }>).history.map(({ seconds: _s, ...row }) => row);
 
 describe('learning-rate schedules', () => {
   test('cosine warms up linearly to the peak, then falls to the final rate', () => {
@@ -38,15 +56,21 @@ describe('learning-rate schedules', () => {
     expect(learningRateAt(cycle, 4, 0, 10)).toBeCloseTo(0.5, 10);
     expect(learningRateAt(cycle, 10, 9, 10)).toBeCloseTo(0.5e-4, 10);
     const linear: LearningRateSchedule = { type: 'linear', epochs: 2, from: 0.1, to: 0.0, warmupEpochs: 0 };
-    expect([0, 1, 2, 3].map((step) => learningRateAt(linear, 1 + Math.floor(step / 2), step % 2, 2))).toEqual([0.1, 0.1 * (2 / 3), 0.1 / 3, 0].map((rate) => expect.closeTo(rate, 10)));
+    expect([0, 1, 2, 3].map((step) => learningRateAt(linear, 1 + Math.floor(step / 2), step % 2, 2))).toEqual(
+      [0.1, 0.1 * (2 / 3), 0.1 / 3, 0].map((rate) => expect.closeTo(rate, 10)),
+    );
   });
 
-  test('triangle is airbench\'s LambdaLR: 0.2·peak up to the peak over the first 23% of steps, then down towards 0.07·peak', () => {
+  test("triangle is airbench's LambdaLR: 0.2·peak up to the peak over the first 23% of steps, then down towards 0.07·peak", () => {
     // airbench94: 476 steps, warm-up int(476 · 0.23) = 109 steps; get_lr(step) as its source writes it.
-    const airbench = (step: number) => (step < 109 ? 0.2 * (1 - step / 109) + step / 109 : 1 - (step - 109) / 367 + (0.07 * (step - 109)) / 367);
+    const airbench = (step: number) =>
+      step < 109 ? 0.2 * (1 - step / 109) + step / 109 : 1 - (step - 109) / 367 + (0.07 * (step - 109)) / 367;
     const triangle: LearningRateSchedule = { type: 'triangle', epochs: 7, peak: 1.5 };
-    for (const t of [0, 1, 54, 108, 109, 110, 300, 475]) expect(learningRateAt(triangle, 1 + Math.floor(t / 68), t % 68, 68), `step ${t}`).toBeCloseTo(1.5 * airbench(t), 10);
-    expect(() => checkSchedule({ type: 'triangle', epochs: 2, peak: 1, warmupFraction: 1 })).toThrow('schedule triangle: warmupFraction must be in (0, 1), got 1');
+    for (const t of [0, 1, 54, 108, 109, 110, 300, 475])
+      expect(learningRateAt(triangle, 1 + Math.floor(t / 68), t % 68, 68), `step ${t}`).toBeCloseTo(1.5 * airbench(t), 10);
+    expect(() => checkSchedule({ type: 'triangle', epochs: 2, peak: 1, warmupFraction: 1 })).toThrow(
+      'schedule triangle: warmupFraction must be in (0, 1), got 1',
+    );
   });
 
   test('fit uses the rate of each step and reports it; the epoch record has the last one', async () => {
@@ -59,18 +83,33 @@ describe('learning-rate schedules', () => {
   });
 
   test('a schedule that cannot run, or one that needs stepsPerEpoch without it, fails the stream in one line', async () => {
-    await expect(run(network(1), { schedule: { type: 'cosine', epochs: 2, peak: 0.1, warmupEpochs: 2 } })).rejects.toThrow('schedule cosine: warmupEpochs (2) must be fewer than epochs (2)');
-    await expect(run(network(1), { schedule: { type: 'oneCycle', epochs: 2, peak: -1 } })).rejects.toThrow('schedule oneCycle: peak must be > 0, got -1');
+    await expect(run(network(1), { schedule: { type: 'cosine', epochs: 2, peak: 0.1, warmupEpochs: 2 } })).rejects.toThrow(
+      'schedule cosine: warmupEpochs (2) must be fewer than epochs (2)',
+    );
+    await expect(run(network(1), { schedule: { type: 'oneCycle', epochs: 2, peak: -1 } })).rejects.toThrow(
+      'schedule oneCycle: peak must be > 0, got -1',
+    );
     // Batches from a plain function say nothing of their count: fit needs stepsPerEpoch.
     const plain = (epoch: number, skip: number) => small.trainBatches(epoch, skip);
-    await expect(lastValueFrom(fit(network(1), { ...small, trainBatches: plain, stepsPerEpoch: undefined, schedule: { type: 'linear', epochs: 1, from: 0.1, to: 0 } }))).rejects.toThrow('the linear schedule changes the rate at every step: fit needs stepsPerEpoch, got undefined');
+    await expect(
+      lastValueFrom(
+        fit(network(1), {
+          ...small,
+          trainBatches: plain,
+          stepsPerEpoch: undefined,
+          schedule: { type: 'linear', epochs: 1, from: 0.1, to: 0 },
+        }),
+      ),
+    ).rejects.toThrow('the linear schedule changes the rate at every step: fit needs stepsPerEpoch, got undefined');
   });
 
   test('batches from epochBatches tell fit their count: a per-step schedule needs no stepsPerEpoch', async () => {
     const schedule: LearningRateSchedule = { type: 'linear', epochs: 2, from: 0.1, to: 0 };
     const events = await run(network(1), { schedule, stepsPerEpoch: undefined });
     expect(small.trainBatches.stepsPerEpoch).toBe(4); // 128 images, batches of 32
-    expect(steps(events).map(([, , , rate]) => rate)).toEqual(Array.from({ length: 8 }, (_, t) => learningRateAt(schedule, 1 + Math.floor(t / 4), t % 4, 4)));
+    expect(steps(events).map(([, , , rate]) => rate)).toEqual(
+      Array.from({ length: 8 }, (_, t) => learningRateAt(schedule, 1 + Math.floor(t / 4), t % 4, 4)),
+    );
   });
 });
 
@@ -82,13 +121,17 @@ describe('optimizers', () => {
   ];
 
   test.each(specs)('%o: its state lives across phases, and resuming mid-epoch gives the uninterrupted history', async (optimizer) => {
-    const schedule = [{ epochs: 1, learningRate: 0.01 }, { epochs: 2, learningRate: 0.003 }];
+    const schedule = [
+      { epochs: 1, learningRate: 0.01 },
+      { epochs: 2, learningRate: 0.003 },
+    ];
     const straight = await run(network(7), { schedule, optimizer });
     expect(rows(straight).at(-1)!.trainLoss).toBeLessThan(rows(straight)[0]!.trainLoss);
 
     const model = network(7);
     const stop = new Subject<void>();
-    let saved: { position: TrainingPosition; history: readonly EpochRecord[]; weights: tf.Tensor[]; optimizer: OptimizerWeights } | undefined;
+    let saved:
+      { position: TrainingPosition; history: readonly EpochRecord[]; weights: tf.Tensor[]; optimizer: OptimizerWeights } | undefined;
     const before = tf.memory().numTensors;
     const first = await lastValueFrom(
       fit(model, {
@@ -97,7 +140,13 @@ describe('optimizers', () => {
         optimizer,
         stop,
         checkpoint: async (state) => {
-          if (state.reason === 'stop') saved = { position: state.position, history: state.history, weights: model.getWeights().map((w) => w.clone()), optimizer: await state.optimizer.getWeights() };
+          if (state.reason === 'stop')
+            saved = {
+              position: state.position,
+              history: state.history,
+              weights: model.getWeights().map((w) => w.clone()),
+              optimizer: await state.optimizer.getWeights(),
+            };
         },
       }).pipe(
         tap((e) => e.type === 'batch' && e.epoch === 2 && e.step === 2 && stop.next()),
@@ -111,7 +160,11 @@ describe('optimizers', () => {
 
     const resumed = network(99);
     resumed.setWeights(saved!.weights);
-    const rest = await run(resumed, { schedule, optimizer, resume: { position: saved!.position, history: saved!.history, optimizerWeights: saved!.optimizer } });
+    const rest = await run(resumed, {
+      schedule,
+      optimizer,
+      resume: { position: saved!.position, history: saved!.history, optimizerWeights: saved!.optimizer },
+    });
     expect(rows(rest)).toEqual(rows(straight));
     expect(steps([...first, ...rest])).toEqual(steps(straight));
     tf.dispose([...saved!.weights, ...saved!.optimizer.map((w) => w.tensor)]);
@@ -133,8 +186,12 @@ describe('optimizers', () => {
   test('a spec no optimizer can be made from is refused in one line', () => {
     expect(() => new TrainingOptimizer({ type: 'sgd', momentum: 1 }, 0.1)).toThrow('optimizer sgd: momentum must be in [0, 1), got 1');
     expect(() => new TrainingOptimizer({ type: 'sgd', nesterov: true }, 0.1)).toThrow('optimizer sgd: nesterov needs a momentum above 0');
-    expect(() => new TrainingOptimizer({ type: 'adamw', weightDecay: -1 }, 0.1)).toThrow('optimizer adamw: weightDecay must be ≥ 0, got -1');
-    expect(() => new TrainingOptimizer({ type: 'rmsprop' } as never, 0.1)).toThrow('optimizer type must be sgd, adam or adamw, got rmsprop');
+    expect(() => new TrainingOptimizer({ type: 'adamw', weightDecay: -1 }, 0.1)).toThrow(
+      'optimizer adamw: weightDecay must be ≥ 0, got -1',
+    );
+    expect(() => new TrainingOptimizer({ type: 'rmsprop' } as never, 0.1)).toThrow(
+      'optimizer type must be sgd, adam or adamw, got rmsprop',
+    );
   });
 });
 
@@ -144,7 +201,10 @@ describe('losses', () => {
     const targets = tf.tensor2d([[1, 0, 0]]);
     const logSoftmax = Array.from(tf.logSoftmax(logits).dataSync());
     const smoothed = [1 - 0.3 + 0.1, 0.1, 0.1];
-    expect(softmaxCrossEntropy({ labelSmoothing: 0.3 })(targets, logits).dataSync()[0]).toBeCloseTo(-smoothed.reduce((sum, t, i) => sum + t * logSoftmax[i]!, 0), 5);
+    expect(softmaxCrossEntropy({ labelSmoothing: 0.3 })(targets, logits).dataSync()[0]).toBeCloseTo(
+      -smoothed.reduce((sum, t, i) => sum + t * logSoftmax[i]!, 0),
+      5,
+    );
     expect(softmaxCrossEntropy()(targets, logits).dataSync()[0]).toBeCloseTo(-logSoftmax[0]!, 5);
     expect(() => softmaxCrossEntropy({ labelSmoothing: 1 })).toThrow('labelSmoothing must be in [0, 1), got 1');
   });
@@ -158,9 +218,13 @@ describe('losses', () => {
   });
 
   test('validation and evaluate take a loss of their own; the default stays plain cross-entropy', async () => {
-    const squaredError = (targets: tf.Tensor, logits: tf.Tensor) => tf.mean(tf.sum(tf.square(tf.sub(tf.softmax(logits), targets)), -1)) as tf.Scalar;
+    const squaredError = (targets: tf.Tensor, logits: tf.Tensor) =>
+      tf.mean(tf.sum(tf.square(tf.sub(tf.softmax(logits), targets)), -1)) as tf.Scalar;
     const net = network(3);
-    const [plain, squared] = await Promise.all([lastValueFrom(evaluate(net, small.validationBatches())), lastValueFrom(evaluate(net, small.validationBatches(), {}, squaredError))]);
+    const [plain, squared] = await Promise.all([
+      lastValueFrom(evaluate(net, small.validationBatches())),
+      lastValueFrom(evaluate(net, small.validationBatches(), {}, squaredError)),
+    ]);
     // The squared error of every validation image, summed by hand: what evaluate must average.
     const { xs, ys } = await lastValueFrom(small.validationBatches().pipe(concatMap((pending) => pending)));
     const probabilities = tf.softmax(net.predict(xs) as tf.Tensor);
@@ -177,7 +241,10 @@ describe('losses', () => {
 describe('validation metrics', () => {
   test('extra metrics, operators of @rxvision/metrics, land in each epoch record by name', async () => {
     const model = network(5);
-    const events = await run(model, { schedule: [{ epochs: 2, learningRate: 0.05 }], metrics: { top2: topKAccuracy(2), top3: topKAccuracy(3) } });
+    const events = await run(model, {
+      schedule: [{ epochs: 2, learningRate: 0.05 }],
+      metrics: { top2: topKAccuracy(2), top3: topKAccuracy(3) },
+    });
     for (const row of rows(events)) {
       expect(row.metrics!.top2).toBeGreaterThanOrEqual(row.valAccuracy);
       expect(row.metrics!.top2).toBeLessThan(1);
@@ -207,7 +274,12 @@ describe('more classes than a byte holds', () => {
     const data = ImageDataset.fromArrays({ classes: names, shape: [2, 2, 1], pixels, labels }, 'wide');
     const model = createMlp({ inputShape: [2, 2, 1], classes, hidden: [64], seed: 1 });
     const events = await lastValueFrom(
-      fit(model, { schedule: [{ epochs: 1, learningRate: 0.01 }], optimizer: { type: 'adam' }, trainBatches: epochBatches(data, { batchSize: 100, seed: 1 }), validationBatches: () => epochBatches(data, { batchSize: 200 })(0) }).pipe(toArray()),
+      fit(model, {
+        schedule: [{ epochs: 1, learningRate: 0.01 }],
+        optimizer: { type: 'adam' },
+        trainBatches: epochBatches(data, { batchSize: 100, seed: 1 }),
+        validationBatches: () => epochBatches(data, { batchSize: 200 })(0),
+      }).pipe(toArray()),
     );
     expect(events.at(-1)!.type).toBe('end');
     expect(Number.isFinite((events.at(-1) as Extract<TrainingEvent, { type: 'end' }>).history[0]!.valLoss)).toBe(true);
@@ -215,7 +287,9 @@ describe('more classes than a byte holds', () => {
     expect(tested.confusion.classes).toBe(classes);
     expect(Array.from(tested.confusion.counts).reduce((a, b) => a + b, 0)).toBe(rows);
     // Row 299's true label sits in confusion row 299: every label was counted where it belongs.
-    const perLabel = Array.from({ length: classes }, (_, c) => tested.confusion.counts.subarray(c * classes, (c + 1) * classes).reduce((a, b) => a + b, 0));
+    const perLabel = Array.from({ length: classes }, (_, c) =>
+      tested.confusion.counts.subarray(c * classes, (c + 1) * classes).reduce((a, b) => a + b, 0),
+    );
     expect(perLabel).toEqual(Array.from({ length: classes }, (_, c) => Array.from(labels).filter((label) => label === c).length));
     model.dispose();
   });

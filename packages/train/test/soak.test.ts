@@ -13,7 +13,9 @@ beforeAll(async () => {
 
 test('soak: over 60 epochs, numTensors is the same at every epoch end and RSS stays flat', async () => {
   // A small network, so that many epochs take seconds; the pipeline is the real one.
-  const model = sequential({ layers: [layers.flatten({ inputShape: [4, 4, 3] }), layers.dense({ units: 32, activation: 'relu' }), layers.dense({ units: 3 })] });
+  const model = sequential({
+    layers: [layers.flatten({ inputShape: [4, 4, 3] }), layers.dense({ units: 32, activation: 'relu' }), layers.dense({ units: 3 })],
+  });
   const train = toyDataset(512, 7);
   const validation = toyDataset(128, 8);
   const samples = await lastValueFrom(

@@ -20,7 +20,8 @@ function linearModel(seed: number) {
   const logits = (image: (y: number, x: number, c: number) => number) =>
     Array.from({ length: K }, (_, k) => {
       let sum = 0;
-      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) for (let c = 0; c < C; c++) sum += image(y, x, c) * weights[((y * W + x) * C + c) * K + k]!;
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++) for (let c = 0; c < C; c++) sum += image(y, x, c) * weights[((y * W + x) * C + c) * K + k]!;
       return sum;
     });
   return { model, logits };
@@ -34,7 +35,8 @@ describe('test-time augmentation', () => {
     const pixels = Float32Array.from({ length: 2 * H * W * C }, (_, i) => Math.cos(i * 0.7));
     const at = (n: number) => (y: number, x: number, c: number) => pixels[((n * H + y) * W + x) * C + c]!;
     const mirror = (image: (y: number, x: number, c: number) => number) => (y: number, x: number, c: number) => image(y, W - 1 - x, c);
-    const shift = (image: (y: number, x: number, c: number) => number, d: number) => (y: number, x: number, c: number) => image(reflect(y + d, H), reflect(x + d, W), c);
+    const shift = (image: (y: number, x: number, c: number) => number, d: number) => (y: number, x: number, c: number) =>
+      image(reflect(y + d, H), reflect(x + d, W), c);
     const both = (image: (y: number, x: number, c: number) => number) => logits(image).map((v, k) => (v + logits(mirror(image))[k]!) / 2);
     const xs = tf.tensor4d(pixels, [2, H, W, C]);
     for (const n of [0, 1]) {
@@ -60,14 +62,16 @@ describe('test-time augmentation', () => {
     const rows = 20;
     const pixels = new Uint8Array(rows * H * W * C);
     const labels = Uint8Array.from({ length: rows }, (_, r) => r % 2);
-    for (let r = 0; r < rows; r++) for (let y = 0; y < H; y++) for (let c = 0; c < C; c++) pixels[((r * H + y) * W + (labels[r] === 0 ? 0 : W - 1)) * C + c] = 255;
+    for (let r = 0; r < rows; r++)
+      for (let y = 0; y < H; y++) for (let c = 0; c < C; c++) pixels[((r * H + y) * W + (labels[r] === 0 ? 0 : W - 1)) * C + c] = 255;
     const images = ImageDataset.fromArrays({ classes: ['left', 'right'], shape: [H, W, C], pixels, labels }, 'edges');
     const model = sequential({ layers: [layers.flatten({ inputShape: [H, W, C] }), layers.dense({ units: 2 })] });
     const kernel = new Float32Array(H * W * C * 2);
     for (let y = 0; y < H; y++) for (let c = 0; c < C; c++) kernel[((y * W + 0) * C + c) * 2 + 0] = 1; // left edge → class 0
     tf.tidy(() => model.layers[1]!.setWeights([tf.tensor2d(kernel, [H * W * C, 2]), tf.tensor1d([0, 2])])); // else class 1
     const before = tf.memory().numTensors;
-    const accuracy = async (augmentation: 'none' | 'mirror') => (await lastValueFrom(evaluate(model, evaluationBatches(images, { batchSize: 6 })(), {}, undefined, augmentation))).accuracy;
+    const accuracy = async (augmentation: 'none' | 'mirror') =>
+      (await lastValueFrom(evaluate(model, evaluationBatches(images, { batchSize: 6 })(), {}, undefined, augmentation))).accuracy;
     expect(await accuracy('none')).toBe(1); // left edge 8·1 = 8 > 2; right: 0 < 2
     // Mirrored, a left image scores (8 + 0)/2 = 4 > 2 and a right one (0 + 8)/2 = 4 > 2 for class 0: wrong on every right one.
     expect(await accuracy('mirror')).toBe(0.5);
@@ -77,8 +81,12 @@ describe('test-time augmentation', () => {
 
   test('an unknown augmentation, and a translation of inputs that are not images, are refused', () => {
     const { model } = linearModel(2);
-    expect(() => augmentedLogits(model, tf.zeros([1, H, W, C]), 'rotate' as 'none')).toThrow('test-time augmentation must be one of none, mirror, mirror-translate, got rotate');
+    expect(() => augmentedLogits(model, tf.zeros([1, H, W, C]), 'rotate' as 'none')).toThrow(
+      'test-time augmentation must be one of none, mirror, mirror-translate, got rotate',
+    );
     const flat = sequential({ layers: [layers.dense({ inputShape: [6], units: 2 })] });
-    expect(() => augmentedLogits(flat, tf.zeros([1, 6]), 'mirror')).toThrow('test-time augmentation mirror needs images [n, height, width, channels], got rank 2');
+    expect(() => augmentedLogits(flat, tf.zeros([1, 6]), 'mirror')).toThrow(
+      'test-time augmentation mirror needs images [n, height, width, channels], got rank 2',
+    );
   });
 });

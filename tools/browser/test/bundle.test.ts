@@ -9,7 +9,8 @@ describe('the platform-neutral packages, bundled for the browser', () => {
     expect(nodeBuiltinInputs(bundle.metafile!)).toEqual([]);
     const inputs = Object.keys(bundle.metafile!.inputs);
     // Every package's own code is in it, none of their Node entries.
-    for (const entry of NEUTRAL_ENTRIES) expect(inputs.some((input) => input.includes(`packages/${entry.replace('@rxvision/', '')}/dist/`))).toBe(true);
+    for (const entry of NEUTRAL_ENTRIES)
+      expect(inputs.some((input) => input.includes(`packages/${entry.replace('@rxvision/', '')}/dist/`))).toBe(true);
     expect(inputs.filter((input) => /packages\/[^/]+\/dist\/node\//.test(input))).toEqual([]);
     // The README's figure, to the KiB (node tools/browser/bundle-size.js prints it).
     const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');

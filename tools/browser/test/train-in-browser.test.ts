@@ -33,18 +33,32 @@ const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javas
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rxvision-browser-'));
   // A run whose experiment names Debian's Fashion-MNIST, prepared into the data folder on first use.
-  const experiment = { dataset: { type: 'fashion-mnist', dataDir: join(dir, 'data') }, limit: 600, validation: 60, model: { type: 'mlp', hidden: [16] }, schedule: [{ epochs: 1, learningRate: 0.05 }] };
+  const experiment = {
+    dataset: { type: 'fashion-mnist', dataDir: join(dir, 'data') },
+    limit: 600,
+    validation: 60,
+    model: { type: 'mlp', hidden: [16] },
+    schedule: [{ epochs: 1, learningRate: 0.05 }],
+  };
   await writeFile(join(dir, 'fashion.json'), JSON.stringify(experiment));
-  await promisify(execFile)(process.execPath, [cli, 'train', '--config', join(dir, 'fashion.json'), '--backend', 'wasm', '--out', join(dir, 'runs', 'fashion')], { cwd: dir });
+  await promisify(execFile)(
+    process.execPath,
+    [cli, 'train', '--config', join(dir, 'fashion.json'), '--backend', 'wasm', '--out', join(dir, 'runs', 'fashion')],
+    { cwd: dir },
+  );
 
   const siteDir = join(dir, 'site');
   await mkdir(siteDir);
   const { unresolved } = await bundleForBrowser(await readmeBlock('browser-training-example'), { outfile: join(siteDir, 'train.js') });
   expect(unresolved).toEqual([]);
   const wasm = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
-  for (const file of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) await copyFile(join(wasm, file), join(siteDir, file));
+  for (const file of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'])
+    await copyFile(join(wasm, file), join(siteDir, file));
   await writeFile(join(siteDir, 'blank.html'), '<!doctype html><title>another page of the same site</title>');
-  await writeFile(join(siteDir, 'index.html'), '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>training in the browser</title></head><body><h1>rxvision: a CNN training in this tab</h1><script type="module" src="train.js"></script></body></html>');
+  await writeFile(
+    join(siteDir, 'index.html'),
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>training in the browser</title></head><body><h1>rxvision: a CNN training in this tab</h1><script type="module" src="train.js"></script></body></html>',
+  );
   site = createServer((request, response) => {
     const path = join(siteDir, new URL(request.url ?? '/', 'http://site').pathname);
     readFile(path).then(
@@ -61,7 +75,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('the README\'s in-browser training example', () => {
+describe("the README's in-browser training example", () => {
   test('trains a CNN for its steps in headless Chromium on wasm, from the Arrow file the dashboard serves, and its loss falls', async () => {
     const dashboard = await startDashboard({ runsDir: join(dir, 'runs'), port: 0, allowOrigins: [siteOrigin] });
     dashboards.push(dashboard);
@@ -84,7 +98,7 @@ describe('the README\'s in-browser training example', () => {
     }
   }, 300_000);
 
-  test('a dashboard that does not allow the page\'s origin keeps its data from it', async () => {
+  test("a dashboard that does not allow the page's origin keeps its data from it", async () => {
     const closed = await startDashboard({ runsDir: join(dir, 'runs'), port: 0 });
     dashboards.push(closed);
     const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox'] });
@@ -92,12 +106,23 @@ describe('the README\'s in-browser training example', () => {
       const page = await browser.newPage();
       await page.goto(`${siteOrigin}/blank.html`);
       const url = `${closed.url}api/runs/fashion/data/train.arrow`;
-      const outcome = await page.evaluate((target) => fetch(target).then((r) => `read ${r.status}`, () => 'refused'), url);
+      const outcome = await page.evaluate(
+        (target) =>
+          fetch(target).then(
+            (r) => `read ${r.status}`,
+            () => 'refused',
+          ),
+        url,
+      );
       expect(outcome).toBe('refused');
       // The same file is there, for the dashboard's own pages and for tools that are not browsers.
       const direct = await fetch(url);
       expect(direct.status).toBe(200);
-      expect(Buffer.from(await direct.arrayBuffer()).subarray(0, 6).toString('latin1')).toBe('ARROW1');
+      expect(
+        Buffer.from(await direct.arrayBuffer())
+          .subarray(0, 6)
+          .toString('latin1'),
+      ).toBe('ARROW1');
     } finally {
       await browser.close();
     }

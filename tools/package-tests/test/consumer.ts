@@ -12,5 +12,19 @@ import { fit, type TrainingEvent } from '@rxvision/train';
 import { createProgram } from '@rxvision/cli';
 import type { Observable } from 'rxjs';
 
-export const used = [selectBackend, ImageDataset, randomSplit, openImageDataset, prepareCifar10, accuracy, createTutorialModel, fileSystemSaver, lossChart, renderPng, epochBatches, fit, createProgram];
+export const used = [
+  selectBackend,
+  ImageDataset,
+  randomSplit,
+  openImageDataset,
+  prepareCifar10,
+  accuracy,
+  createTutorialModel,
+  fileSystemSaver,
+  lossChart,
+  renderPng,
+  epochBatches,
+  fit,
+  createProgram,
+];
 export type Used = [PredictionBatch, TensorBatch, Observable<TrainingEvent>];

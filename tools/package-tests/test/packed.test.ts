@@ -32,7 +32,10 @@ beforeAll(async () => {
   };
   await writeFile(join(project, 'package.json'), JSON.stringify(manifest, null, 2));
   // No workspace links: a plain install of the tarballs, third-party packages from the registry.
-  await run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: project, maxBuffer: 1 << 26 });
+  await run('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
+    cwd: project,
+    maxBuffer: 1 << 26,
+  });
   await copyFile(join(here, 'consumer.ts'), join(project, 'consumer.ts'));
   await copyFile(join(here, 'pipeline.mjs'), join(project, 'pipeline.mjs'));
 }, 600_000);
@@ -49,8 +52,36 @@ describe('the packed packages, installed from their tarballs', () => {
   });
 
   test('every entry point imports from ESM', async () => {
-    const entries = ['backend', 'backend/node', 'cli', 'dashboard', 'dataset', 'dataset/node', 'errors', 'experiment', 'folder', 'metrics', 'model', 'model/node', 'onnx', 'run-folder', 'plot', 'plot/node', 'stream', 'sweep', 'sweep/node', 'tensorboard', 'tensorboard/node', 'train'];
-    const script = entries.map((entry, i) => `import * as m${i} from '@rxvision/${entry}'; if (Object.keys(m${i}).length === 0) throw new Error('${entry} exports nothing');`).join('\n');
+    const entries = [
+      'backend',
+      'backend/node',
+      'cli',
+      'dashboard',
+      'dataset',
+      'dataset/node',
+      'errors',
+      'experiment',
+      'folder',
+      'metrics',
+      'model',
+      'model/node',
+      'onnx',
+      'run-folder',
+      'plot',
+      'plot/node',
+      'stream',
+      'sweep',
+      'sweep/node',
+      'tensorboard',
+      'tensorboard/node',
+      'train',
+    ];
+    const script = entries
+      .map(
+        (entry, i) =>
+          `import * as m${i} from '@rxvision/${entry}'; if (Object.keys(m${i}).length === 0) throw new Error('${entry} exports nothing');`,
+      )
+      .join('\n');
     await writeFile(join(project, 'imports.mjs'), `${script}\nconsole.log('ok');\n`);
     const { stdout } = await run(process.execPath, ['imports.mjs'], { cwd: project });
     expect(stdout.trim()).toBe('ok');
@@ -58,13 +89,30 @@ describe('the packed packages, installed from their tarballs', () => {
 
   test('a TypeScript consumer type-checks against the published types', async () => {
     const tsc = join(project, 'node_modules', 'typescript', 'bin', 'tsc');
-    const args = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', 'consumer.ts'];
-    const result = await run(process.execPath, [tsc, ...args], { cwd: project }).catch((error: { stdout: string }) => ({ stdout: error.stdout, failed: true }));
+    const args = [
+      '--noEmit',
+      '--strict',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--skipLibCheck',
+      'consumer.ts',
+    ];
+    const result = await run(process.execPath, [tsc, ...args], { cwd: project }).catch((error: { stdout: string }) => ({
+      stdout: error.stdout,
+      failed: true,
+    }));
     expect(result.stdout).toBe('');
   });
 
   test('the native CPU path comes with the install, no script run: auto takes onednn, and onnxruntime-node (an optional peer) is not installed', async () => {
-    await writeFile(join(project, 'native.mjs'), "import { selectBackend } from '@rxvision/backend/node';\nconst report = await selectBackend('auto', { threads: 1 });\nconsole.log(JSON.stringify(report));\n");
+    await writeFile(
+      join(project, 'native.mjs'),
+      "import { selectBackend } from '@rxvision/backend/node';\nconst report = await selectBackend('auto', { threads: 1 });\nconsole.log(JSON.stringify(report));\n",
+    );
     const { stdout } = await run(process.execPath, ['native.mjs'], { cwd: project });
     const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as { backend: string; summary: string };
     // CI builds the addon (.ci/run installs libdnnl-dev); a copy without it says why, which fails here.

@@ -36,6 +36,8 @@ let glibc: boolean | undefined;
 
 /** Whether Node runs on glibc (musl and other platforms ignore GLIBC_TUNABLES). */
 export function isGlibc(): boolean {
-  glibc ??= process.platform === 'linux' && Boolean((process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime);
+  glibc ??=
+    process.platform === 'linux' &&
+    Boolean((process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime);
   return glibc;
 }

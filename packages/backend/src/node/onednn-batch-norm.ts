@@ -22,7 +22,8 @@ export function useOneDnnBatchNorm(backendName: string, dnnl: OneDnn): void {
 }
 
 function shapeOf(x: TensorInfo, name: string): { rows: number; channels: number } {
-  if (x.dtype !== 'float32' || x.shape.length < 2) throw new Error(`${name}: a float32 tensor of rank 2 or more is needed, got ${x.dtype} of rank ${x.shape.length}`);
+  if (x.dtype !== 'float32' || x.shape.length < 2)
+    throw new Error(`${name}: a float32 tensor of rank 2 or more is needed, got ${x.dtype} of rank ${x.shape.length}`);
   const channels = x.shape.at(-1)!;
   return { rows: x.shape.reduce((product, size) => product * size, 1) / channels, channels };
 }
@@ -33,10 +34,24 @@ function training(dnnl: OneDnn): KernelFunc {
     const { epsilon } = attrs as unknown as { epsilon: number };
     const { rows, channels } = shapeOf(x, BATCH_NORM_KERNELS.training);
     const heap = backend as unknown as HeapBackend;
-    const outputs = [heap.makeOutput([...x.shape], 'float32'), heap.makeOutput([channels], 'float32'), heap.makeOutput([channels], 'float32')];
+    const outputs = [
+      heap.makeOutput([...x.shape], 'float32'),
+      heap.makeOutput([channels], 'float32'),
+      heap.makeOutput([channels], 'float32'),
+    ];
     // Views after makeOutput: growing the heap would detach views taken before it.
     const [y, mean, variance] = outputs.map((info) => heap.typedArrayFromHeap(info)) as [Float32Array, Float32Array, Float32Array];
-    dnnl.batchNormTraining(rows, channels, epsilon, heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(scale), heap.typedArrayFromHeap(offset), y, mean, variance);
+    dnnl.batchNormTraining(
+      rows,
+      channels,
+      epsilon,
+      heap.typedArrayFromHeap(x),
+      heap.typedArrayFromHeap(scale),
+      heap.typedArrayFromHeap(offset),
+      y,
+      mean,
+      variance,
+    );
     return outputs;
   };
 }
@@ -47,7 +62,11 @@ function gradient(dnnl: OneDnn): KernelFunc {
     const { epsilon } = attrs as unknown as { epsilon: number };
     const { rows, channels } = shapeOf(x, BATCH_NORM_KERNELS.gradient);
     const heap = backend as unknown as HeapBackend;
-    const outputs = [heap.makeOutput([...x.shape], 'float32'), heap.makeOutput([channels], 'float32'), heap.makeOutput([channels], 'float32')];
+    const outputs = [
+      heap.makeOutput([...x.shape], 'float32'),
+      heap.makeOutput([channels], 'float32'),
+      heap.makeOutput([channels], 'float32'),
+    ];
     const [dx, dscale, doffset] = outputs.map((info) => heap.typedArrayFromHeap(info)) as [Float32Array, Float32Array, Float32Array];
     const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);
     dnnl.batchNormTrainingGrad(rows, channels, epsilon, view(x), view(dy), view(scale), view(mean), view(variance), dx, dscale, doffset);

@@ -1,4 +1,12 @@
-import { backend_util, type Conv2DAttrs, type Conv2DBackpropFilterAttrs, type Conv2DBackpropInputAttrs, type FusedConv2DAttrs, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  backend_util,
+  type Conv2DAttrs,
+  type Conv2DBackpropFilterAttrs,
+  type Conv2DBackpropInputAttrs,
+  type FusedConv2DAttrs,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import { patchKernel } from '../kernel-patches.js';
 import { nativeOr, type OneDnn } from './onednn.js';
 import type { HeapBackend } from '../wasm-heap.js';
@@ -23,10 +31,28 @@ export function useOneDnnConvolutions(backendName: string, dnnl: OneDnn): void {
 export function convGeometry(info: backend_util.Conv2DInfo): Int32Array | undefined {
   const { top, bottom, left, right } = info.padInfo;
   if ([top, bottom, left, right].some((pad) => pad < 0)) return undefined;
-  if ([info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outChannels, info.outHeight, info.outWidth].some((size) => size < 1)) return undefined;
+  if (
+    [info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outChannels, info.outHeight, info.outWidth].some((size) => size < 1)
+  )
+    return undefined;
   return Int32Array.from([
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outChannels, info.filterHeight, info.filterWidth,
-    info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, top, bottom, left, right, info.outHeight, info.outWidth,
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    top,
+    bottom,
+    left,
+    right,
+    info.outHeight,
+    info.outWidth,
   ]);
 }
 
@@ -35,19 +61,44 @@ const float = (...infos: (TensorInfo | undefined)[]) => infos.every((info) => in
 function forward(dnnl: OneDnn, fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args;
-    const { x, filter, bias, preluActivationWeights } = inputs as unknown as { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
-    const { strides, pad, dataFormat, dilations, dimRoundingMode, activation = 'linear' } = attrs as unknown as Conv2DAttrs & Partial<FusedConv2DAttrs>;
-    if (dataFormat !== 'NHWC' || !float(x, filter, bias) || preluActivationWeights || (activation !== 'linear' && activation !== 'relu')) return fallback(args);
+    const { x, filter, bias, preluActivationWeights } = inputs as unknown as {
+      x: TensorInfo;
+      filter: TensorInfo;
+      bias?: TensorInfo;
+      preluActivationWeights?: TensorInfo;
+    };
+    const {
+      strides,
+      pad,
+      dataFormat,
+      dilations,
+      dimRoundingMode,
+      activation = 'linear',
+    } = attrs as unknown as Conv2DAttrs & Partial<FusedConv2DAttrs>;
+    if (dataFormat !== 'NHWC' || !float(x, filter, bias) || preluActivationWeights || (activation !== 'linear' && activation !== 'relu'))
+      return fallback(args);
     const channels = filter.shape[3]!;
     if (bias && (bias.shape.length !== 1 || bias.shape[0] !== channels)) return fallback(args);
-    const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode);
+    const info = backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      strides,
+      dilations,
+      pad,
+      dimRoundingMode,
+    );
     const sizes = convGeometry(info);
     if (!sizes) return fallback(args);
     const heap = backend as unknown as HeapBackend;
     const y = heap.makeOutput([...info.outShape], 'float32');
     // Views after makeOutput: growing the heap would detach views taken before it.
     const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);
-    return nativeOr(heap, y, () => dnnl.conv2d(sizes, view(x), view(filter), bias ? view(bias) : null, view(y), activation === 'relu'), () => fallback(args) as TensorInfo);
+    return nativeOr(
+      heap,
+      y,
+      () => dnnl.conv2d(sizes, view(x), view(filter), bias ? view(bias) : null, view(y), activation === 'relu'),
+      () => fallback(args) as TensorInfo,
+    );
   };
 }
 
@@ -58,13 +109,25 @@ function backwardData(dnnl: OneDnn, fallback: KernelFunc): KernelFunc {
     const { dy, filter } = inputs as unknown as { dy: TensorInfo; filter: TensorInfo };
     const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as Conv2DBackpropInputAttrs;
     if (dataFormat !== 'NHWC' || !float(dy, filter)) return fallback(args);
-    const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode);
+    const info = backend_util.computeConv2DInfo(
+      inputShape,
+      filter.shape as [number, number, number, number],
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+    );
     const sizes = convGeometry(info);
     if (!sizes) return fallback(args);
     const heap = backend as unknown as HeapBackend;
     const dx = heap.makeOutput([...inputShape], 'float32');
     const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);
-    return nativeOr(heap, dx, () => dnnl.conv2dBackwardData(sizes, view(dy), view(filter), view(dx)), () => fallback(args) as TensorInfo);
+    return nativeOr(
+      heap,
+      dx,
+      () => dnnl.conv2dBackwardData(sizes, view(dy), view(filter), view(dx)),
+      () => fallback(args) as TensorInfo,
+    );
   };
 }
 
@@ -80,6 +143,11 @@ function backwardFilter(dnnl: OneDnn, fallback: KernelFunc): KernelFunc {
     const heap = backend as unknown as HeapBackend;
     const dw = heap.makeOutput([...filterShape], 'float32');
     const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);
-    return nativeOr(heap, dw, () => dnnl.conv2dBackwardFilter(sizes, view(x), view(dy), view(dw)), () => fallback(args) as TensorInfo);
+    return nativeOr(
+      heap,
+      dw,
+      () => dnnl.conv2dBackwardFilter(sizes, view(x), view(dy), view(dw)),
+      () => fallback(args) as TensorInfo,
+    );
   };
 }

@@ -25,6 +25,11 @@ function matMul(dnnl: OneDnn, fallback: KernelFunc): KernelFunc {
     const out = heap.makeOutput(outShape, 'float32');
     // Views after makeOutput: growing the heap would detach views taken before it.
     const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);
-    return nativeOr(heap, out, () => dnnl.matMul(m, k, n, transposeA, transposeB, view(a), view(b), bias ? view(bias) : null, view(out), relu), () => fallback(args) as TensorInfo);
+    return nativeOr(
+      heap,
+      out,
+      () => dnnl.matMul(m, k, n, transposeA, transposeB, view(a), view(b), bias ? view(bias) : null, view(out), relu),
+      () => fallback(args) as TensorInfo,
+    );
   };
 }

@@ -27,7 +27,14 @@ export function useOneDnnPooling(backendName: string, dnnl: OneDnn): void {
 }
 
 function poolInfo(xShape: number[], attrs: PoolAttrs): backend_util.Conv2DInfo {
-  return backend_util.computePool2DInfo(xShape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  return backend_util.computePool2DInfo(
+    xShape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
 }
 
 function pool(dnnl: OneDnn, max: boolean, fallback: KernelFunc): KernelFunc {
@@ -40,7 +47,12 @@ function pool(dnnl: OneDnn, max: boolean, fallback: KernelFunc): KernelFunc {
     const heap = args.backend as unknown as HeapBackend;
     const y = heap.makeOutput([...info.outShape], 'float32');
     // Views after makeOutput: growing the heap would detach views taken before it.
-    return nativeOr(heap, y, () => dnnl.pool2d(sizes, max, heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(y)), () => fallback(args) as TensorInfo);
+    return nativeOr(
+      heap,
+      y,
+      () => dnnl.pool2d(sizes, max, heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(y)),
+      () => fallback(args) as TensorInfo,
+    );
   };
 }
 
@@ -54,6 +66,11 @@ function maxPoolGradient(dnnl: OneDnn, fallback: KernelFunc): KernelFunc {
     const heap = args.backend as unknown as HeapBackend;
     const dx = heap.makeOutput([...input.shape], 'float32');
     const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);
-    return nativeOr(heap, dx, () => dnnl.pool2dBackward(sizes, true, view(input), view(dy), view(dx)), () => fallback(args) as TensorInfo);
+    return nativeOr(
+      heap,
+      dx,
+      () => dnnl.pool2dBackward(sizes, true, view(input), view(dy), view(dx)),
+      () => fallback(args) as TensorInfo,
+    );
   };
 }

@@ -11,9 +11,42 @@ export interface OneDnn {
   pool2d(geometry: Int32Array, max: boolean, x: Float32Array, y: Float32Array): void;
   pool2dBackward(geometry: Int32Array, max: boolean, x: Float32Array | null, dy: Float32Array, dx: Float32Array): void;
   sumRows(rows: number, columns: number, scale: number, x: Float32Array, y: Float32Array): void;
-  matMul(m: number, k: number, n: number, transposeA: boolean, transposeB: boolean, a: Float32Array, b: Float32Array, bias: Float32Array | null, y: Float32Array, relu: boolean): void;
-  batchNormTraining(rows: number, channels: number, epsilon: number, x: Float32Array, scale: Float32Array, offset: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array): void;
-  batchNormTrainingGrad(rows: number, channels: number, epsilon: number, x: Float32Array, dy: Float32Array, scale: Float32Array, mean: Float32Array, variance: Float32Array, dx: Float32Array, dscale: Float32Array, doffset: Float32Array): void;
+  matMul(
+    m: number,
+    k: number,
+    n: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    a: Float32Array,
+    b: Float32Array,
+    bias: Float32Array | null,
+    y: Float32Array,
+    relu: boolean,
+  ): void;
+  batchNormTraining(
+    rows: number,
+    channels: number,
+    epsilon: number,
+    x: Float32Array,
+    scale: Float32Array,
+    offset: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+  ): void;
+  batchNormTrainingGrad(
+    rows: number,
+    channels: number,
+    epsilon: number,
+    x: Float32Array,
+    dy: Float32Array,
+    scale: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    dx: Float32Array,
+    dscale: Float32Array,
+    doffset: Float32Array,
+  ): void;
   setThreads(threads: number): void;
   keepFreedMemory(mmapThreshold: number, trimThreshold: number): boolean;
 }
@@ -44,7 +77,8 @@ export function nativeOr<T extends TensorInfo | TensorInfo[]>(heap: HeapBackend,
 
 /** This platform's oneDNN addon, or why there is none, in one line. */
 export async function loadOneDnn(): Promise<{ dnnl: OneDnn } | { problem: string }> {
-  if (process.platform !== 'linux' || process.arch !== 'x64') return { problem: `no native package for ${process.platform} ${process.arch}` };
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    return { problem: `no native package for ${process.platform} ${process.arch}` };
   try {
     const { loadDnnl } = (await importOptional(ONEDNN_PACKAGE)) as { loadDnnl(): OneDnn };
     return { dnnl: loadDnnl() };

@@ -42,12 +42,18 @@ function filterGradientKernel(runtime: OnnxRuntime, threads: number, fallback: K
     session ??= runtime.session(
       {
         nodes: [{ op: 'Gemm', inputs: ['patches', 'dy'], outputs: ['dw'], attributes: { transA: 1 } }],
-        inputs: [{ name: 'patches', dims: ['rows', 'patch'] }, { name: 'dy', dims: ['rows', 'channels'] }],
+        inputs: [
+          { name: 'patches', dims: ['rows', 'patch'] },
+          { name: 'dy', dims: ['rows', 'channels'] },
+        ],
         outputs: [{ name: 'dw', dims: ['patch', 'channels'] }],
       },
       threads,
     );
-    session.run({ patches: { data: patches, dims: [rows, patch] }, dy: { data: dyData, dims: [rows, channels] } }, { dw: { data: out, dims: [patch, channels] } });
+    session.run(
+      { patches: { data: patches, dims: [rows, patch] }, dy: { data: dyData, dims: [rows, channels] } },
+      { dw: { data: out, dims: [patch, channels] } },
+    );
     writeBack([out], [dwView]);
     return dw;
   };
@@ -55,7 +61,18 @@ function filterGradientKernel(runtime: OnnxRuntime, threads: number, fallback: K
 
 /** Each output pixel's receptive field as one row (i, j, channel), zeros where it leaves the image. */
 function im2col(x: Float32Array, patches: Float32Array, info: backend_util.Conv2DInfo): void {
-  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels: channels,
+    outHeight,
+    outWidth,
+    strideHeight,
+    strideWidth,
+    filterHeight,
+    filterWidth,
+  } = info;
   const { top, left } = info.padInfo;
   let at = 0;
   for (let n = 0; n < batchSize; n++) {

@@ -83,10 +83,16 @@ function matMulGraph(transposeA: boolean, transposeB: boolean, bias: boolean, re
   const names = ['product', ...steps.map((step) => step.toLowerCase())];
   names[names.length - 1] = 'y';
   nodes.push({ op: 'MatMul', inputs: [operand('a', transposeA), operand('b', transposeB)], outputs: [names[0]!] });
-  steps.forEach((step, i) => nodes.push({ op: step, inputs: step === 'Add' ? [names[i]!, 'bias'] : [names[i]!], outputs: [names[i + 1]!] }));
+  steps.forEach((step, i) =>
+    nodes.push({ op: step, inputs: step === 'Add' ? [names[i]!, 'bias'] : [names[i]!], outputs: [names[i + 1]!] }),
+  );
   return {
     nodes,
-    inputs: [{ name: 'a', dims: ['aRows', 'aColumns'] }, { name: 'b', dims: ['bRows', 'bColumns'] }, ...(bias ? [{ name: 'bias', dims: ['n'] }] : [])],
+    inputs: [
+      { name: 'a', dims: ['aRows', 'aColumns'] },
+      { name: 'b', dims: ['bRows', 'bColumns'] },
+      ...(bias ? [{ name: 'bias', dims: ['n'] }] : []),
+    ],
     outputs: [{ name: 'y', dims: ['m', 'n'] }],
   };
 }

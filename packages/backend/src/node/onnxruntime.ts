@@ -4,7 +4,10 @@ import { onnxModel, type OnnxGraph } from '@rxvision/onnx';
 /** A synchronous onnxruntime session over one small model. */
 export interface OnnxSession {
   /** Runs the model; each output is written into the Float32Array given for it. */
-  run(inputs: Readonly<Record<string, { data: Float32Array; dims: readonly number[] }>>, outputs: Readonly<Record<string, { data: Float32Array; dims: readonly number[] }>>): void;
+  run(
+    inputs: Readonly<Record<string, { data: Float32Array; dims: readonly number[] }>>,
+    outputs: Readonly<Record<string, { data: Float32Array; dims: readonly number[] }>>,
+  ): void;
 }
 
 export interface OnnxRuntime {

@@ -8,7 +8,8 @@ const EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
  * before the error itself. The application's own handlers, and Node's default, stay as they were.
  */
 export async function withoutAddedProcessHandlers<T>(start: () => Promise<T>): Promise<T> {
-  const listeners = (event: (typeof EVENTS)[number]): ((...args: unknown[]) => void)[] => process.listeners(event as 'uncaughtException') as never;
+  const listeners = (event: (typeof EVENTS)[number]): ((...args: unknown[]) => void)[] =>
+    process.listeners(event as 'uncaughtException') as never;
   const before = new Map(EVENTS.map((event) => [event, new Set(listeners(event))]));
   try {
     return await start();

@@ -54,7 +54,6 @@ let onnxRuntime: OnnxRuntime | undefined;
 /** Loaded by the onednn candidate. */
 let oneDnn: OneDnn | undefined;
 
-
 async function importNodeBackend(name: string): Promise<void> {
   const problem = nodeBindingProblem(name);
   if (problem) throw new Error(problem);
@@ -74,7 +73,8 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
         if (auto) {
           // A software adapter trains several times slower than wasm; only an explicit choice takes it.
           const probed = await probeWebGpuInChildProcess(resolvePackage('webgpu'));
-          if (probed.software) throw new Error(`only a software adapter (${probed.description}), slower than wasm; pass webgpu explicitly to use it`);
+          if (probed.software)
+            throw new Error(`only a software adapter (${probed.description}), slower than wasm; pass webgpu explicitly to use it`);
         }
         const adapter = await installNodeWebGpu(importOptional);
         await importOptional('@tensorflow/tfjs-backend-webgpu');
@@ -113,7 +113,9 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
       },
     },
   ],
-  wasm: [{ name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', load: () => import('@tensorflow/tfjs-backend-wasm').then(() => undefined) }],
+  wasm: [
+    { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', load: () => import('@tensorflow/tfjs-backend-wasm').then(() => undefined) },
+  ],
   cpu: [{ name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', load: () => import('@tensorflow/tfjs-backend-cpu').then(() => undefined) }],
 };
 
@@ -135,7 +137,10 @@ export interface SelectBackendOptions extends WasmTrainingKernelsOptions {
 
 export async function selectBackend(choice: BackendChoice = 'auto', options: SelectBackendOptions = {}): Promise<BackendReport> {
   const [nodeGpu, node] = CANDIDATES.tensorflow;
-  const candidates = choice === 'auto' ? [nodeGpu!, ...CANDIDATES.webgpu, node!, ...CANDIDATES.onednn, ...CANDIDATES.onnxruntime, ...CANDIDATES.wasm, ...CANDIDATES.cpu] : CANDIDATES[choice];
+  const candidates =
+    choice === 'auto'
+      ? [nodeGpu!, ...CANDIDATES.webgpu, node!, ...CANDIDATES.onednn, ...CANDIDATES.onnxruntime, ...CANDIDATES.wasm, ...CANDIDATES.cpu]
+      : CANDIDATES[choice];
   if (!candidates) throw new BackendError(`unknown backend "${choice}": expected one of ${BACKEND_CHOICES.join(', ')}`);
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new BackendError(`threads must be a positive integer, got ${threads}`);
@@ -216,14 +221,28 @@ async function missingKernel(probe: () => unknown): Promise<string | undefined> 
 
 /** The installed backends that register `kernel` (importing a backend registers its kernels). */
 async function backendsWithKernel(kernel: string): Promise<string[]> {
-  const installed = [...CANDIDATES.tensorflow, ...CANDIDATES.webgpu, ...CANDIDATES.onednn, ...CANDIDATES.onnxruntime, ...CANDIDATES.wasm, ...CANDIDATES.cpu].filter((candidate) => {
+  const installed = [
+    ...CANDIDATES.tensorflow,
+    ...CANDIDATES.webgpu,
+    ...CANDIDATES.onednn,
+    ...CANDIDATES.onnxruntime,
+    ...CANDIDATES.wasm,
+    ...CANDIDATES.cpu,
+  ].filter((candidate) => {
     if (candidate.name !== 'tensorflow') return true;
     return nodeBindingProblem(candidate.package) === undefined;
   });
   const names = new Set<string>();
   for (const candidate of installed) {
-    const loaded = await importOptional(candidate.package).then(() => true, () => false);
-    if (loaded && (tf.getKernel(kernel, candidate.name) || (onWasm(candidate.name) && (GRADIENT_KERNELS as readonly string[]).includes(kernel)))) names.add(candidate.name);
+    const loaded = await importOptional(candidate.package).then(
+      () => true,
+      () => false,
+    );
+    if (
+      loaded &&
+      (tf.getKernel(kernel, candidate.name) || (onWasm(candidate.name) && (GRADIENT_KERNELS as readonly string[]).includes(kernel)))
+    )
+      names.add(candidate.name);
   }
   return [...names];
 }
@@ -239,9 +258,16 @@ function usesGpu(): boolean | undefined {
   return typeof backend.isUsingGpuDevice === 'boolean' ? backend.isUsingGpuDevice : undefined;
 }
 
-function summarise(candidate: Candidate, gpu: boolean | undefined, skipped: readonly { package: string; reason: string }[], device?: string, threads?: number): string {
+function summarise(
+  candidate: Candidate,
+  gpu: boolean | undefined,
+  skipped: readonly { package: string; reason: string }[],
+  device?: string,
+  threads?: number,
+): string {
   let where = threads === undefined ? '' : ` with ${threads} thread${threads === 1 ? '' : 's'}`;
-  if (candidate.package === '@tensorflow/tfjs-node-gpu') where = gpu ? ' on the GPU' : ' but on the CPU: it found no usable GPU (CUDA 11.2 / cuDNN 8.1)';
+  if (candidate.package === '@tensorflow/tfjs-node-gpu')
+    where = gpu ? ' on the GPU' : ' but on the CPU: it found no usable GPU (CUDA 11.2 / cuDNN 8.1)';
   if (device) where = ` on ${device}${gpu ? '' : ' (software: slow)'}`;
   const fallbacks = skipped.map((s) => `${s.package}: ${s.reason}`).join('; ');
   const what =

@@ -51,7 +51,10 @@ async function createBackend(threads: number): Promise<tf.KernelBackend> {
   os.cpus = () => Array.from({ length: 2 * threads }, () => cpus()[0]!);
   let module: EmscriptenModule;
   try {
-    module = await factory({ locateFile: (path) => (path.endsWith('.worker.js') ? worker : join(folder, path)), mainScriptUrlOrBlob: join(folder, `${BUILD}.js`) });
+    module = await factory({
+      locateFile: (path) => (path.endsWith('.worker.js') ? worker : join(folder, path)),
+      mainScriptUrlOrBlob: join(folder, `${BUILD}.js`),
+    });
   } finally {
     os.cpus = cpus;
   }

@@ -35,18 +35,36 @@ export function registerCompare(program: Command): void {
 }
 
 export async function runCompare(runs: readonly string[], flags: CompareFlags): Promise<void> {
-  const loaded = await Promise.all(runs.map(async (run) => ({ run, history: await historyOf(run), testAccuracy: await readTestAccuracy(run), labelSmoothing: await readLabelSmoothing(run) })));
+  const loaded = await Promise.all(
+    runs.map(async (run) => ({
+      run,
+      history: await historyOf(run),
+      testAccuracy: await readTestAccuracy(run),
+      labelSmoothing: await readLabelSmoothing(run),
+    })),
+  );
   // The folder's name in the legend, or the path as given where two folders share a name.
   const names = loaded.map(({ run }) => basename(resolve(run)));
   const legend = loaded.map(({ run }, i) => (names.filter((name) => name === names[i]).length > 1 ? run : names[i]!));
   const out = resolve(flags.out);
   await makeWritableFolder(dirname(out));
-  await writeFileAtomic(out, await renderPng(comparisonChart(loaded.map(({ history, labelSmoothing }, i) => ({ name: legend[i]!, history, labelSmoothing })))));
+  await writeFileAtomic(
+    out,
+    await renderPng(comparisonChart(loaded.map(({ history, labelSmoothing }, i) => ({ name: legend[i]!, history, labelSmoothing })))),
+  );
 
   const figures: RunFigures[] = loaded.map(({ history, testAccuracy }, i) => {
     const best = history.reduce((a, b) => (b.valAccuracy > a.valAccuracy ? b : a));
     const last = history.at(-1)!;
-    return { run: legend[i]!, epochs: history.length, bestValAccuracy: best.valAccuracy, bestEpoch: best.epoch, lastValAccuracy: last.valAccuracy, lastValLoss: last.valLoss, ...(testAccuracy !== undefined && { testAccuracy }) };
+    return {
+      run: legend[i]!,
+      epochs: history.length,
+      bestValAccuracy: best.valAccuracy,
+      bestEpoch: best.epoch,
+      lastValAccuracy: last.valAccuracy,
+      lastValLoss: last.valLoss,
+      ...(testAccuracy !== undefined && { testAccuracy }),
+    };
   });
   if (flags.json) {
     console.log(JSON.stringify({ runs: figures, chart: out }));
@@ -56,7 +74,9 @@ export async function runCompare(runs: readonly string[], flags: CompareFlags): 
   console.log(`${'run'.padEnd(width)}  epochs  best val_acc (epoch)  last val_acc  last val_loss  test_acc`);
   for (const f of figures) {
     const best = `${f.bestValAccuracy.toFixed(4)} (${f.bestEpoch})`;
-    console.log(`${f.run.padEnd(width)}  ${String(f.epochs).padStart(6)}  ${best.padStart(19)}  ${f.lastValAccuracy.toFixed(4).padStart(12)}  ${f.lastValLoss.toFixed(4).padStart(13)}  ${f.testAccuracy === undefined ? '       –' : f.testAccuracy.toFixed(4).padStart(8)}`);
+    console.log(
+      `${f.run.padEnd(width)}  ${String(f.epochs).padStart(6)}  ${best.padStart(19)}  ${f.lastValAccuracy.toFixed(4).padStart(12)}  ${f.lastValLoss.toFixed(4).padStart(13)}  ${f.testAccuracy === undefined ? '       –' : f.testAccuracy.toFixed(4).padStart(8)}`,
+    );
   }
   console.log(`wrote ${out}`);
 }
@@ -71,7 +91,12 @@ async function historyOf(run: string): Promise<EpochRecord[]> {
     throw new CliError(error instanceof RunFileError ? error.message : `${path}: unreadable (${(error as Error).message})`);
   }
   if (history.length === 0) throw new CliError(`${path}: no history (not a run folder, or no epoch finished yet)`);
-  const bad = history.findIndex((row) => !['epoch', 'trainLoss', 'valLoss', 'valAccuracy'].every((key) => typeof (row as unknown as Record<string, unknown>)[key] === 'number'));
+  const bad = history.findIndex(
+    (row) =>
+      !['epoch', 'trainLoss', 'valLoss', 'valAccuracy'].every(
+        (key) => typeof (row as unknown as Record<string, unknown>)[key] === 'number',
+      ),
+  );
   if (bad >= 0) throw new CliError(`${path}: epoch record ${bad + 1} lacks a number for epoch, trainLoss, valLoss or valAccuracy`);
   return history;
 }

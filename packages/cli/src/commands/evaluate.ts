@@ -42,17 +42,23 @@ export async function runEvaluate(flags: EvaluateFlags): Promise<void> {
   const classifier = await loadRunClassifier(flags.model);
   const { model, classes, imageShape } = classifier;
   const { test, where } = await testSplit(flags);
-  if (classes.join() !== test.classes.join()) throw new CliError(`${flags.model}: the model's classes differ from the dataset's in ${where}`);
+  if (classes.join() !== test.classes.join())
+    throw new CliError(`${flags.model}: the model's classes differ from the dataset's in ${where}`);
   if (imageShape.join() !== test.shape.join()) {
-    throw new CliError(`${flags.model}: the model takes ${describeShape(imageShape)} images; the dataset in ${where} holds ${describeShape(test.shape)}`);
+    throw new CliError(
+      `${flags.model}: the model takes ${describeShape(imageShape)} images; the dataset in ${where} holds ${describeShape(test.shape)}`,
+    );
   }
-  const result = await lastValueFrom(evaluate(model, evaluationBatches(test, { batchSize: 1000, transforms: preprocessingTransforms(classifier) })()));
+  const result = await lastValueFrom(
+    evaluate(model, evaluationBatches(test, { batchSize: 1000, transforms: preprocessingTransforms(classifier) })()),
+  );
   const perClass = Object.fromEntries(perClassAccuracy(result.confusion).map((accuracy, c) => [classes[c], accuracy]));
   if (flags.json) {
     console.log(JSON.stringify({ loss: result.loss, accuracy: result.accuracy, perClassAccuracy: perClass, images: test.length }));
   } else {
     console.log(`test_loss: ${result.loss.toFixed(4)}, test_acc: ${result.accuracy.toFixed(4)} (${test.length} images)`);
-    for (const [name, accuracy] of Object.entries(perClass)) console.log(`  ${name.padEnd(10)} ${(100 * (accuracy as number)).toFixed(1)}%`);
+    for (const [name, accuracy] of Object.entries(perClass))
+      console.log(`  ${name.padEnd(10)} ${(100 * (accuracy as number)).toFixed(1)}%`);
   }
   model.dispose();
 }

@@ -51,7 +51,9 @@ export async function runExplore(flags: ExploreFlags): Promise<void> {
   console.log(`image shape: ${train.shape.join('×')} (height × width × channels, HWC)`);
   console.log(`images per class (train): ${train.classes.map((name) => `${name} ${description.classCounts.train[name]}`).join(', ')}`);
   console.log(`images per class (test): ${test.classes.map((name) => `${name} ${description.classCounts.test[name]}`).join(', ')}`);
-  console.log(`sample 0: label ${train.label(0)}, ${train.classes[train.label(0)]}; pixel (0,0) RGB ${Array.from(train.image(0).subarray(0, 3)).join(', ')}`);
+  console.log(
+    `sample 0: label ${train.label(0)}, ${train.classes[train.label(0)]}; pixel (0,0) RGB ${Array.from(train.image(0).subarray(0, 3)).join(', ')}`,
+  );
   console.log(`wrote ${description.pictures.samples} and ${description.pictures.sample}`);
 }
 

@@ -47,7 +47,9 @@ export async function runPredict(images: readonly string[], flags: PredictFlags)
   // Read every image first: a bad one fails the command before any output.
   const pixels = await Promise.all(images.map((path) => readImage(resolve(path), imageShape, flags.resize)));
   // Preprocessed by the same batch stream and transforms as the run's validation (pixels to [0, 1], its normalisation).
-  const rows = await lastValueFrom(predict(classifier, { length: pixels.length, shape: imageShape, image: (i) => pixels[i]! }).pipe(toArray()));
+  const rows = await lastValueFrom(
+    predict(classifier, { length: pixels.length, shape: imageShape, image: (i) => pixels[i]! }).pipe(toArray()),
+  );
   classifier.model.dispose();
   rows.forEach((row, i) => {
     const ranked = topClasses(classifier, row, top);
@@ -66,17 +68,22 @@ async function readImage(path: string, [height, width, channels]: ImageShape, re
     meta = await sharp(path, { limitInputPixels: false }).metadata(); // the header only
   } catch {
     const found = await stat(path).catch(() => undefined);
-    throw new CliError(`${path}: ${!found ? 'no such file' : found.isDirectory() ? 'is a folder, not an image' : 'not a PNG or JPEG image'}`);
+    throw new CliError(
+      `${path}: ${!found ? 'no such file' : found.isDirectory() ? 'is a folder, not an image' : 'not a PNG or JPEG image'}`,
+    );
   }
   if (meta.format !== 'png' && meta.format !== 'jpeg') throw new CliError(`${path}: a ${meta.format} image; expected PNG or JPEG`);
   if (meta.width * meta.height > MAX_PIXELS) {
     throw new CliError(`${path}: ${meta.width}×${meta.height} pixels is too large (at most ${Math.round(MAX_PIXELS / 1e6)} megapixels)`);
   }
   if (!resize && (meta.width !== width || meta.height !== height)) {
-    throw new CliError(`${path}: ${meta.width}×${meta.height} pixels; the model takes ${width}×${height} (leave out --no-resize to resize)`);
+    throw new CliError(
+      `${path}: ${meta.width}×${meta.height} pixels; the model takes ${width}×${height} (leave out --no-resize to resize)`,
+    );
   }
   // Decoded as an image folder's training images are (`prepareImageFolder`): the same colour conversion and resize.
-  if (channels !== 1 && channels !== 3) throw new CliError(`${path}: the model takes images of ${channels} channels; predict reads grey or RGB ones`);
+  if (channels !== 1 && channels !== 3)
+    throw new CliError(`${path}: the model takes images of ${channels} channels; predict reads grey or RGB ones`);
   const decoder = await loadImageDecoder(path);
   return decoder.decode(path, path, { height, width, channels, resize: true, first: path });
 }

@@ -6,9 +6,32 @@ import type { EpochRecord } from '@rxvision/metrics';
 import { comparisonChart } from '@rxvision/plot';
 import { readHistory, readSummary, SWEEP_FILES, writeJson } from '@rxvision/run-folder';
 import { renderPng } from '@rxvision/plot/node';
-import { describeSettings, expandTrials, parseSweep, rungs, runTrials, type SchedulerSpec, type Trial, trialScheduler } from '@rxvision/sweep';
+import {
+  describeSettings,
+  expandTrials,
+  parseSweep,
+  rungs,
+  runTrials,
+  type SchedulerSpec,
+  type Trial,
+  trialScheduler,
+} from '@rxvision/sweep';
 import { scheduleEpochs } from '@rxvision/train';
-import { cancelTrials, checkRedis, openTrialQueue, PAUSED_TRIAL_DELAY_MS, QueueUnreachableError, readSweepRecord, type SweepRecord, TRIAL_CANCELLED, type TrialJob, type TrialJobState, trialJobStates, TrialPausedError, withoutPassword } from '@rxvision/sweep/node';
+import {
+  cancelTrials,
+  checkRedis,
+  openTrialQueue,
+  PAUSED_TRIAL_DELAY_MS,
+  QueueUnreachableError,
+  readSweepRecord,
+  type SweepRecord,
+  TRIAL_CANCELLED,
+  type TrialJob,
+  type TrialJobState,
+  trialJobStates,
+  TrialPausedError,
+  withoutPassword,
+} from '@rxvision/sweep/node';
 import type { Command } from 'commander';
 import { concatMap, filter, lastValueFrom, retry, tap, throwError, timer } from 'rxjs';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
@@ -29,16 +52,23 @@ export interface SweepFlags {
 export function registerSweep(program: Command): void {
   const sweep = program
     .command('sweep')
-    .description('run a sweep\'s trials here or, with --queue, through a Redis queue by `rxvision worker`s (`rxvision sweep FILE` is `sweep run FILE`); `sweep status DIR` shows where it stands; `sweep cancel DIR` stops a queued sweep\'s unfinished trials');
+    .description(
+      "run a sweep's trials here or, with --queue, through a Redis queue by `rxvision worker`s (`rxvision sweep FILE` is `sweep run FILE`); `sweep status DIR` shows where it stands; `sweep cancel DIR` stops a queued sweep's unfinished trials",
+    );
   sweep
     .command('run', { isDefault: true })
-    .description('run every trial of a sweep file on this machine (each a train run in its own process) or, with --queue, through a Redis queue by `rxvision worker`s')
+    .description(
+      'run every trial of a sweep file on this machine (each a train run in its own process) or, with --queue, through a Redis queue by `rxvision worker`s',
+    )
     .argument('<file>', 'a sweep file: a base experiment and the fields to vary')
     .option('--out <dir>', 'the sweep folder: one run folder per trial (default sweeps/<file name>)')
-    .option('--concurrency <n>', 'trials at once (default: the file\'s, else 1)')
+    .option('--concurrency <n>', "trials at once (default: the file's, else 1)")
     .option(BACKEND_FLAG, BACKEND_HELP, 'auto')
     .option(THREADS_FLAG, THREADS_HELP)
-    .option('--queue <url>', 'a Redis URL (redis://host:6379): queue the trials for workers on any machine instead of running them here; waits for them and reports as a local sweep does')
+    .option(
+      '--queue <url>',
+      'a Redis URL (redis://host:6379): queue the trials for workers on any machine instead of running them here; waits for them and reports as a local sweep does',
+    )
     .action(async (file: string, flags: SweepFlags) => runSweep(file, flags));
   sweep
     .command('status')
@@ -49,13 +79,20 @@ export function registerSweep(program: Command): void {
       const { out, record } = await sweepFolder(dir, flags.queue);
       console.log(await statusTable(out, record));
       // The sweep's own process draws while it runs: status, a reader then, writes nothing.
-      const drawn = await whileHeld(out, 'sweep status', (claim) => drawComparison(claim, record.trials.map((trial) => trial.name)));
+      const drawn = await whileHeld(out, 'sweep status', (claim) =>
+        drawComparison(
+          claim,
+          record.trials.map((trial) => trial.name),
+        ),
+      );
       if (drawn === undefined) console.log(`the sweep is running (it holds ${out}); it draws comparison.png as its trials end`);
       else if (drawn) console.log(`curves of the trials so far: ${join(out, SWEEP_FILES.comparison)}`);
     });
   sweep
     .command('cancel')
-    .description('stop a queued sweep\'s unfinished trials: waiting ones leave the queue, running ones checkpoint and stop; running the sweep again resumes them')
+    .description(
+      "stop a queued sweep's unfinished trials: waiting ones leave the queue, running ones checkpoint and stop; running the sweep again resumes them",
+    )
     .argument('<dir>', 'the sweep folder')
     .option('--queue <url>', 'the queue, to give its password (sweep.json keeps the URL without it)')
     .action(async (dir: string, flags: { queue?: string }) => {
@@ -80,8 +117,10 @@ export async function runSweep(file: string, flags: SweepFlags, log: (line: stri
   const concurrency = flags.concurrency === undefined ? sweep.concurrency : positiveInteger(flags.concurrency, '--concurrency');
   // The base's relative paths are its file's (or, inline, the sweep file's).
   const baseFile = typeof sweep.base === 'string' ? resolve(dirname(source), sweep.base) : undefined;
-  const base: Record<string, unknown> = typeof sweep.base === 'string' ? ((await readJson(baseFile!)) as Record<string, unknown>) : { ...sweep.base };
-  if (typeof base.dataset === 'object' && base.dataset !== null) base.dataset = absoluteDataset(base.dataset as Record<string, unknown>, dirname(baseFile ?? source));
+  const base: Record<string, unknown> =
+    typeof sweep.base === 'string' ? ((await readJson(baseFile!)) as Record<string, unknown>) : { ...sweep.base };
+  if (typeof base.dataset === 'object' && base.dataset !== null)
+    base.dataset = absoluteDataset(base.dataset as Record<string, unknown>, dirname(baseFile ?? source));
   const trials = expandTrials(sweep, base, source);
 
   const out = resolve(flags.out ?? join('sweeps', basename(source).replace(/\.json$/, '')));
@@ -91,17 +130,30 @@ export async function runSweep(file: string, flags: SweepFlags, log: (line: stri
       throw error instanceof QueueUnreachableError ? new CliError(`${error.message}; nothing was queued`) : error;
     });
   }
-  if (join(out, SWEEP_FILES.record) === source) throw new CliError(`${source}: --out ${out} would write the sweep's record over this sweep file; choose another folder`);
+  if (join(out, SWEEP_FILES.record) === source)
+    throw new CliError(`${source}: --out ${out} would write the sweep's record over this sweep file; choose another folder`);
   // The sweep folder is this process's while it runs (each trial's run folder, its trainer's).
   const claim = await claimFolder(out, { purpose: 'sweep' });
   try {
-    await sweepInto(claim, source, trials, { ...flags, backend, threads, concurrency, ...(sweep.scheduler && { scheduler: sweep.scheduler }) }, log);
+    await sweepInto(
+      claim,
+      source,
+      trials,
+      { ...flags, backend, threads, concurrency, ...(sweep.scheduler && { scheduler: sweep.scheduler }) },
+      log,
+    );
   } finally {
     await claim.release();
   }
 }
 
-async function sweepInto(claim: FolderClaim, source: string, trials: readonly Trial[], flags: { queue?: string; backend: BackendChoice; threads: number | undefined; concurrency: number; scheduler?: SchedulerSpec }, log: (line: string) => void): Promise<void> {
+async function sweepInto(
+  claim: FolderClaim,
+  source: string,
+  trials: readonly Trial[],
+  flags: { queue?: string; backend: BackendChoice; threads: number | undefined; concurrency: number; scheduler?: SchedulerSpec },
+  log: (line: string) => void,
+): Promise<void> {
   const { folder: out } = claim;
   const { backend, threads, concurrency } = flags;
   await mkdir(join(out, SWEEP_FILES.trials), { recursive: true });
@@ -117,7 +169,9 @@ async function sweepInto(claim: FolderClaim, source: string, trials: readonly Tr
     states: { ...previous?.states },
   };
   await writeJson(claim, join(out, SWEEP_FILES.record), record);
-  log(`sweep ${source}: ${trials.length} trials, ${flags.queue ? `for rxvision workers at ${withoutPassword(flags.queue)}` : `${concurrency} at a time`}, into ${out}`);
+  log(
+    `sweep ${source}: ${trials.length} trials, ${flags.queue ? `for rxvision workers at ${withoutPassword(flags.queue)}` : `${concurrency} at a time`}, into ${out}`,
+  );
 
   const queue = flags.queue === undefined ? undefined : openTrialQueue(flags.queue, log);
   const run = queue
@@ -125,7 +179,9 @@ async function sweepInto(claim: FolderClaim, source: string, trials: readonly Tr
     : (trial: Trial) =>
         trialProcess(trialJob(out, trial.name), { backend, threads, label: trial.name, log }).pipe(
           // Paused by the scheduler until earlier trials (running beside it) get as far: resumed a little later.
-          retry({ delay: (error: unknown) => (error instanceof TrialPausedError ? timer(PAUSED_TRIAL_DELAY_MS) : throwError(() => error)) }),
+          retry({
+            delay: (error: unknown) => (error instanceof TrialPausedError ? timer(PAUSED_TRIAL_DELAY_MS) : throwError(() => error)),
+          }),
         );
   // Queued, a trial is so only once Redis confirmed it; one that never got there is not failed, but not queued.
   const queued = new Set<string>();
@@ -136,7 +192,10 @@ async function sweepInto(claim: FolderClaim, source: string, trials: readonly Tr
       runTrials(trials, { concurrency: queue ? trials.length : concurrency, run }).pipe(
         filter((update) => !(queue && update.state === 'running')),
         // A finished trial its scheduler stopped is said to be so.
-        concatMap(async (update) => ({ update, summary: update.state === 'finished' ? await readSummary(join(out, update.trial)).catch(() => undefined) : undefined })),
+        concatMap(async (update) => ({
+          update,
+          summary: update.state === 'finished' ? await readSummary(join(out, update.trial)).catch(() => undefined) : undefined,
+        })),
         tap(({ update, summary }) => {
           const trial = trials.find((t) => t.name === update.trial)!;
           const settings = `${update.trial} (${describeSettings(trial.settings)})`;
@@ -145,7 +204,12 @@ async function sweepInto(claim: FolderClaim, source: string, trials: readonly Tr
             notQueued.push(update.trial);
             return log(`${settings}: not queued: ${update.reason}`);
           }
-          const said = update.state === 'failed' ? `failed: ${update.reason}` : summary?.ended === 'scheduler' ? `stopped early at epoch ${summary.epochsRun}` : update.state;
+          const said =
+            update.state === 'failed'
+              ? `failed: ${update.reason}`
+              : summary?.ended === 'scheduler'
+                ? `stopped early at epoch ${summary.epochsRun}`
+                : update.state;
           log(`${settings}: ${said}`);
           record.states[update.trial] = { state: update.state, ...(update.state === 'failed' && { reason: update.reason }) };
         }),
@@ -158,9 +222,15 @@ async function sweepInto(claim: FolderClaim, source: string, trials: readonly Tr
     await queue?.close();
   }
   await writeJson(claim, join(out, SWEEP_FILES.record), record);
-  await drawComparison(claim, trials.map((trial) => trial.name));
+  await drawComparison(
+    claim,
+    trials.map((trial) => trial.name),
+  );
   log(await statusTable(out, record));
-  if (notQueued.length > 0) throw new CliError(`${notQueued.length} of ${trials.length} trials could not be queued (${notQueued.join(', ')}; reasons above); run the sweep again to queue them`);
+  if (notQueued.length > 0)
+    throw new CliError(
+      `${notQueued.length} of ${trials.length} trials could not be queued (${notQueued.join(', ')}; reasons above); run the sweep again to queue them`,
+    );
   const failed = Object.values(record.states).filter((state) => state.state === 'failed').length;
   if (failed > 0) throw new CliError(`${failed} of ${trials.length} trials failed (reasons above); the others are in ${out}`);
 }
@@ -198,7 +268,10 @@ async function statusTable(out: string, record: SweepRecord): Promise<string> {
   const rows = await Promise.all(
     record.trials.map(async ({ name, settings }) => {
       const runDir = join(out, name);
-      const read = await readHistory(runDir).then((records) => ({ records, damage: undefined }), (error: Error) => ({ records: [] as EpochRecord[], damage: error.message }));
+      const read = await readHistory(runDir).then(
+        (records) => ({ records, damage: undefined }),
+        (error: Error) => ({ records: [] as EpochRecord[], damage: error.message }),
+      );
       const history = read.records;
       const summary = await readSummary(runDir).catch(() => undefined);
       const state = record.states[name];
@@ -208,31 +281,41 @@ async function statusTable(out: string, record: SweepRecord): Promise<string> {
       const status = read.damage
         ? `damaged: ${read.damage}`
         : summary
-        ? summary.ended === 'scheduler'
-          ? `stopped early at epoch ${summary.epochsRun}`
-          : 'finished'
-        : state?.state === 'failed'
-          ? `failed: ${state.reason}`
-          : job === 'active'
-            ? `running${epochs}`
-            : job === 'waiting' || job === 'delayed' || job === 'prioritized'
-              ? `queued${epochs}`
-              : history.length > 0
-                ? `unfinished${epochs}`
-                : (state?.state ?? 'pending');
+          ? summary.ended === 'scheduler'
+            ? `stopped early at epoch ${summary.epochsRun}`
+            : 'finished'
+          : state?.state === 'failed'
+            ? `failed: ${state.reason}`
+            : job === 'active'
+              ? `running${epochs}`
+              : job === 'waiting' || job === 'delayed' || job === 'prioritized'
+                ? `queued${epochs}`
+                : history.length > 0
+                  ? `unfinished${epochs}`
+                  : (state?.state ?? 'pending');
       const last = history.at(-1);
       const figure = (value: number | null | undefined) => (typeof value === 'number' ? value.toFixed(4) : '');
-      return { epochs: history.length, cells: [name, describeSettings(settings), status, figure(last?.valAccuracy), figure(summary?.test?.accuracy)] };
+      return {
+        epochs: history.length,
+        cells: [name, describeSettings(settings), status, figure(last?.valAccuracy), figure(summary?.test?.accuracy)],
+      };
     }),
   );
   const table = [['trial', 'settings', 'state', 'val_acc', 'test_acc'], ...rows.map((row) => row.cells)];
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
-  const lines = table.map((row) => row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
+  const lines = table.map((row) =>
+    row
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd(),
+  );
   if (record.scheduler) {
     // The budget: epochs trained against every trial's whole schedule (a full grid).
     const trained = rows.reduce((sum, row) => sum + row.epochs, 0);
     const full = record.trials.reduce((sum, trial) => sum + (trial.epochs ?? 0), 0);
-    lines.push(`${record.scheduler.type}: ${trained} of the ${full} epochs every trial's whole schedule takes (${((100 * trained) / full).toFixed(0)}%)`);
+    lines.push(
+      `${record.scheduler.type}: ${trained} of the ${full} epochs every trial's whole schedule takes (${((100 * trained) / full).toFixed(0)}%)`,
+    );
   }
   if (typeof queued === 'string') lines.push(queued);
   return lines.join('\n');
@@ -242,7 +325,9 @@ async function statusTable(out: string, record: SweepRecord): Promise<string> {
 function promotedPast(record: SweepRecord, name: string, epochs: number): number | undefined {
   const index = record.trials.findIndex((trial) => trial.name === name);
   if (record.scheduler?.type !== 'asha' || index < 0) return undefined;
-  return rungs(trialScheduler(record.scheduler, record.trials[index]!.epochs ?? Number.POSITIVE_INFINITY), index).filter((rung) => rung < epochs).at(-1);
+  return rungs(trialScheduler(record.scheduler, record.trials[index]!.epochs ?? Number.POSITIVE_INFINITY), index)
+    .filter((rung) => rung < epochs)
+    .at(-1);
 }
 
 /** The queue's view of a queued sweep's trials, or a line saying why there is none. */
@@ -260,8 +345,12 @@ async function queueStates(out: string, record: SweepRecord): Promise<Map<string
  * the sweep again resumes them.
  */
 async function cancelSweep(out: string, record: SweepRecord): Promise<void> {
-  if (record.queue === undefined) throw new CliError(`${out}: this sweep runs on this machine, not through a queue; stop it with Ctrl-C where it runs`);
-  const didNotAnswer = (error: unknown) => new CliError(`the queue at ${withoutPassword(record.queue!)} did not answer (${withoutStop(error)}); run sweep cancel again once it does`);
+  if (record.queue === undefined)
+    throw new CliError(`${out}: this sweep runs on this machine, not through a queue; stop it with Ctrl-C where it runs`);
+  const didNotAnswer = (error: unknown) =>
+    new CliError(
+      `the queue at ${withoutPassword(record.queue!)} did not answer (${withoutStop(error)}); run sweep cancel again once it does`,
+    );
   // A refused password is its own line, not "did not answer".
   await checkRedis(record.queue).catch((error: unknown) => {
     throw error instanceof QueueUnreachableError ? didNotAnswer(error) : error;
@@ -289,7 +378,12 @@ const withoutStop = (error: unknown) => (error as Error).message.replace(/\.$/, 
 
 const trialFile = (out: string, name: string) => join(out, SWEEP_FILES.trials, `${name}.json`);
 /** A trial of the sweep folder `out` as files: its experiment and its run folder. */
-const trialJob = (out: string, name: string): TrialJob => ({ sweep: out, trial: name, experiment: trialFile(out, name), runDir: join(out, name) });
+const trialJob = (out: string, name: string): TrialJob => ({
+  sweep: out,
+  trial: name,
+  experiment: trialFile(out, name),
+  runDir: join(out, name),
+});
 
 async function readJson(path: string): Promise<unknown> {
   const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {

@@ -27,7 +27,6 @@ export interface TrainFlags extends ExperimentFlags {
   readonly sweep?: string;
 }
 
-
 export function registerTrain(program: Command): void {
   program
     .command('train')
@@ -39,15 +38,23 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'seed of the split, the shuffling, the augmentation and the initial weights', '43')
     .option(BACKEND_FLAG, BACKEND_HELP, 'auto')
     .option(THREADS_FLAG, THREADS_HELP)
-    .option('--no-output-relu', 'leave out the tutorial\'s ReLU on the output layer (plain logits)')
+    .option('--no-output-relu', "leave out the tutorial's ReLU on the output layer (plain logits)")
     .option('--limit <n>', 'train and validate on the first n training images only, a tenth of them held out (quick experiments)')
     .option('--out <dir>', 'run folder (default runs/<date-time>)')
     .option('--resume <run>', 'continue the run in this folder from its last checkpoint (its own settings apply)')
     .option('--tensorboard <dir>', 'also write TensorBoard event files into this folder, as the run goes (tensorboard --logdir DIR)')
-    .option('--dashboard [port]', `serve the live dashboard of this run's folder while it trains, on 127.0.0.1 (port ${DEFAULT_DASHBOARD_PORT} unless given; 0: any free one)`)
+    .option(
+      '--dashboard [port]',
+      `serve the live dashboard of this run's folder while it trains, on 127.0.0.1 (port ${DEFAULT_DASHBOARD_PORT} unless given; 0: any free one)`,
+    )
     .option('--json', 'print one JSON line per epoch and the summary as JSON')
     .option(LOCK_FLAG, LOCK_HELP, LOCK_DEFAULT)
-    .addOption(new Option('--sweep <dir>', 'the sweep folder this run is a trial of: its scheduler decides between epochs (set by rxvision sweep and worker)').hideHelp())
+    .addOption(
+      new Option(
+        '--sweep <dir>',
+        'the sweep folder this run is a trial of: its scheduler decides between epochs (set by rxvision sweep and worker)',
+      ).hideHelp(),
+    )
     .action(async (flags: TrainFlags, command: Command) => {
       await runTrain(flags, (flag) => command.getOptionValueSource(flag) === 'cli');
     });
@@ -62,7 +69,10 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
   const json = flags.json === true;
   const folder = resolve(flags.resume ?? flags.out ?? join('runs', new Date().toISOString().replace(/[:.]/g, '-')));
   const signals = stopSignals();
-  const scheduler = flags.sweep === undefined ? undefined : await sweepScheduler(resolve(flags.sweep), basename(folder), { log: (line) => console.error(line) });
+  const scheduler =
+    flags.sweep === undefined
+      ? undefined
+      : await sweepScheduler(resolve(flags.sweep), basename(folder), { log: (line) => console.error(line) });
   const options: RunOptions = {
     ...(scheduler && { scheduler }),
     folder,
@@ -78,8 +88,14 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
     const { experiment, source } = await experimentFromFlags(flags, given);
     events = runExperiment(experiment, { ...options, source });
   }
-  if (options.tensorboard !== undefined && !json) console.log(`TensorBoard event files go into ${options.tensorboard} (see them with: tensorboard --logdir ${options.tensorboard})`);
+  if (options.tensorboard !== undefined && !json)
+    console.log(`TensorBoard event files go into ${options.tensorboard} (see them with: tensorboard --logdir ${options.tensorboard})`);
   const last = await lastValueFrom(events.pipe(liveDashboard(flags.dashboard), reportRun(json)), { defaultValue: undefined });
-  if (last?.type === 'stopped' && last.by === 'scheduler') throw new TrialPausedError(`paused by the sweep's scheduler until earlier trials get as far; checkpoint written`);
-  if (last?.type === 'stopped') throw new InterruptedError(`interrupted; checkpoint written: continue with rxvision train --resume ${folder}`, signals.received() ?? 'SIGINT');
+  if (last?.type === 'stopped' && last.by === 'scheduler')
+    throw new TrialPausedError(`paused by the sweep's scheduler until earlier trials get as far; checkpoint written`);
+  if (last?.type === 'stopped')
+    throw new InterruptedError(
+      `interrupted; checkpoint written: continue with rxvision train --resume ${folder}`,
+      signals.received() ?? 'SIGINT',
+    );
 }

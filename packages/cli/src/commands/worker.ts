@@ -17,12 +17,18 @@ export interface WorkerFlags {
 export function registerWorker(program: Command): void {
   program
     .command('worker')
-    .description('run sweep trials from a Redis queue (see `rxvision sweep --queue`) until stopped; trials of a worker that dies are resumed from their checkpoints by another')
+    .description(
+      'run sweep trials from a Redis queue (see `rxvision sweep --queue`) until stopped; trials of a worker that dies are resumed from their checkpoints by another',
+    )
     .requiredOption('--queue <url>', 'the Redis URL the sweep was queued at (redis://host:6379)')
     .option(BACKEND_FLAG, BACKEND_HELP, 'auto')
     .option(THREADS_FLAG, THREADS_HELP)
     .option('--concurrency <n>', 'trials at once on this machine', '1')
-    .option('--lock-seconds <s>', 'how long a trial of a worker that stopped answering stays claimed before another worker takes it over', '30')
+    .option(
+      '--lock-seconds <s>',
+      'how long a trial of a worker that stopped answering stays claimed before another worker takes it over',
+      '30',
+    )
     .action(async (flags: WorkerFlags) => runWorker(flags));
 }
 
@@ -43,9 +49,19 @@ export async function runWorker(flags: WorkerFlags, log: (line: string) => void 
     concurrency,
     lockMs: lockSeconds * 1000,
     log,
-    run: (job, context) => trialProcess(job, { backend, threads, label: `${job.sweep}: ${job.trial}`, log, signal: context.signal, lockSeconds: context.lockMs / 1000 }),
+    run: (job, context) =>
+      trialProcess(job, {
+        backend,
+        threads,
+        label: `${job.sweep}: ${job.trial}`,
+        log,
+        signal: context.signal,
+        lockSeconds: context.lockMs / 1000,
+      }),
   });
-  log(`worker ${process.pid}@${hostname()}: running trials from ${withoutPassword(flags.queue!)}, ${concurrency} at a time; Ctrl-C stops it (running trials checkpoint and go back to the queue)`);
+  log(
+    `worker ${process.pid}@${hostname()}: running trials from ${withoutPassword(flags.queue!)}, ${concurrency} at a time; Ctrl-C stops it (running trials checkpoint and go back to the queue)`,
+  );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));

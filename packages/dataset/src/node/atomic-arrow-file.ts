@@ -30,13 +30,20 @@ export class AtomicArrowFile {
     this.#writer.reset(undefined, schema);
     // The failure is kept before the loop ends (ending it closes the writer's queue), so that write()
     // throws the disk's error (ENOSPC), not Arrow's "AsyncQueue is closed".
-    this.#drained = drainInto(this.#writer, this.#temporary, (bytes) => {
-      this.#pending = Math.max(0, this.#pending - bytes);
-      for (const wake of this.#waiting.splice(0)) wake();
-    }, (error) => (this.#failure ??= error));
-    this.#drained.catch((error: unknown) => (this.#failure ??= error)).finally(() => {
-      for (const wake of this.#waiting.splice(0)) wake();
-    }); // surfaced by write() and commit()
+    this.#drained = drainInto(
+      this.#writer,
+      this.#temporary,
+      (bytes) => {
+        this.#pending = Math.max(0, this.#pending - bytes);
+        for (const wake of this.#waiting.splice(0)) wake();
+      },
+      (error) => (this.#failure ??= error),
+    );
+    this.#drained
+      .catch((error: unknown) => (this.#failure ??= error))
+      .finally(() => {
+        for (const wake of this.#waiting.splice(0)) wake();
+      }); // surfaced by write() and commit()
   }
 
   /** Queues a batch; throws the write error (no space, no permission) as soon as one has happened. */
@@ -52,7 +59,8 @@ export class AtomicArrowFile {
 
   /** Resolves once at most `bytes` are waiting to be written: how a writer keeps its memory bounded. */
   async drained(bytes: number): Promise<void> {
-    while (this.#pending > bytes && this.#failure === undefined && !this.#finished) await new Promise<void>((wake) => this.#waiting.push(wake));
+    while (this.#pending > bytes && this.#failure === undefined && !this.#finished)
+      await new Promise<void>((wake) => this.#waiting.push(wake));
     if (this.#failure !== undefined) throw this.#failure;
   }
 
@@ -90,7 +98,12 @@ function byteLength(data: { values?: ArrayBufferView; children: readonly unknown
   return (data.values?.byteLength ?? 0) + data.children.reduce<number>((sum, child) => sum + byteLength(child as typeof data), 0);
 }
 
-async function drainInto(chunks: AsyncIterable<Uint8Array>, path: string, onWritten: (bytes: number) => void, onFailed: (error: unknown) => void): Promise<void> {
+async function drainInto(
+  chunks: AsyncIterable<Uint8Array>,
+  path: string,
+  onWritten: (bytes: number) => void,
+  onFailed: (error: unknown) => void,
+): Promise<void> {
   const file = await open(path, 'w').catch((error: unknown) => {
     onFailed(error);
     throw error;

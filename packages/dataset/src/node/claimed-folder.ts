@@ -18,7 +18,11 @@ export interface DataFolderOptions {
  * one line naming this one. On failure the folders this call made are removed again if empty, never
  * anything another process may have put there.
  */
-export async function inClaimedFolder<T>(folder: string, options: DataFolderOptions & { readonly purpose: string }, write: (claim: FolderClaim) => Promise<T>): Promise<T> {
+export async function inClaimedFolder<T>(
+  folder: string,
+  options: DataFolderOptions & { readonly purpose: string },
+  write: (claim: FolderClaim) => Promise<T>,
+): Promise<T> {
   const dir = resolve(folder);
   if (options.claim) {
     if (options.claim.folder !== dir) throw new Error(`the claim given is on ${options.claim.folder}, not on ${dir}`);
@@ -27,7 +31,10 @@ export async function inClaimedFolder<T>(folder: string, options: DataFolderOpti
   const created = await mkdir(dir, { recursive: true });
   let claim: FolderClaim;
   try {
-    claim = await claimFolder(dir, { purpose: options.purpose, ...(options.staleAfterMs !== undefined && { staleAfterMs: options.staleAfterMs }) });
+    claim = await claimFolder(dir, {
+      purpose: options.purpose,
+      ...(options.staleAfterMs !== undefined && { staleAfterMs: options.staleAfterMs }),
+    });
   } catch (error) {
     if (created !== undefined) await removeEmptyFolders(dir, created);
     throw error;

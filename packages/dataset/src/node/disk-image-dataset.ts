@@ -54,7 +54,13 @@ export class DiskImageDataset implements LabeledImages {
   #nextSequential = -1;
   #readAheadRows = 1;
 
-  private constructor(readonly path: string, handle: FileHandle, info: { classes: readonly string[]; shape: ImageShape; sources: Record<string, string> }, batches: BatchLocation[], labels: LabelArray) {
+  private constructor(
+    readonly path: string,
+    handle: FileHandle,
+    info: { classes: readonly string[]; shape: ImageShape; sources: Record<string, string> },
+    batches: BatchLocation[],
+    labels: LabelArray,
+  ) {
     this.#handle = handle;
     this.classes = info.classes;
     this.shape = info.shape;
@@ -86,7 +92,8 @@ export class DiskImageDataset implements LabeledImages {
   static async #index(file: string, handle: FileHandle): Promise<DiskImageDataset> {
     // Arrow's reader takes any other first bytes (a 3 GB file of zeros) for a stream: say what it is.
     const { buffer: magic } = await handle.read(Buffer.alloc(6), 0, 6, 0);
-    if (magic.toString('latin1') !== 'ARROW1' && magic.readUInt32LE(0) !== STREAM_CONTINUATION) throw new DatasetError(file, 'is not an Arrow IPC file (it does not begin with ARROW1)');
+    if (magic.toString('latin1') !== 'ARROW1' && magic.readUInt32LE(0) !== STREAM_CONTINUATION)
+      throw new DatasetError(file, 'is not an Arrow IPC file (it does not begin with ARROW1)');
     let reader;
     try {
       reader = await RecordBatchReader.from(handle);
@@ -94,11 +101,19 @@ export class DiskImageDataset implements LabeledImages {
     } catch (error) {
       throw new DatasetError(file, `is not a readable Arrow IPC file (${(error as Error).message})`, { cause: error });
     }
-    if (!reader.isFile()) throw new DatasetError(file, 'is in the Arrow stream format; reading from disk needs the file format (with a footer), which `prepare` writes');
+    if (!reader.isFile())
+      throw new DatasetError(
+        file,
+        'is in the Arrow stream format; reading from disk needs the file format (with a footer), which `prepare` writes',
+      );
     const info = parseImageDatasetSchema(reader.schema);
     if (typeof info === 'string') throw new DatasetError(file, info);
     const fields = reader.schema.fields.map((field) => field.name);
-    if (fields.length !== 2) throw new DatasetError(file, `has columns ${fields.join(', ')}; reading from disk supports only "${IMAGE_COLUMN}" and "${LABEL_COLUMN}"`);
+    if (fields.length !== 2)
+      throw new DatasetError(
+        file,
+        `has columns ${fields.join(', ')}; reading from disk supports only "${IMAGE_COLUMN}" and "${LABEL_COLUMN}"`,
+      );
     const labelBits = unsignedBitWidth(reader.schema.fields.find((field) => field.name === LABEL_COLUMN)!.type as DataType)!;
     const pixelsPerImage = info.shape[0] * info.shape[1] * info.shape[2];
     const imageFirst = fields[0] === IMAGE_COLUMN;
@@ -117,17 +132,33 @@ export class DiskImageDataset implements LabeledImages {
       const pixelBuffer = header.buffers[imageFirst ? 2 : 4];
       const labelBuffer = header.buffers[imageFirst ? 4 : 1];
       const rows = header.length;
-      if (!imageNode || !pixelNode || !labelNode || !pixelBuffer || !labelBuffer || header.nodes.length !== 3 || header.buffers.length !== 5) {
+      if (
+        !imageNode ||
+        !pixelNode ||
+        !labelNode ||
+        !pixelBuffer ||
+        !labelBuffer ||
+        header.nodes.length !== 3 ||
+        header.buffers.length !== 5
+      ) {
         throw new DatasetError(file, `${at} does not have the layout of an image and a label column`);
       }
-      if (imageNode.nullCount > 0 || pixelNode.nullCount > 0 || labelNode.nullCount > 0) throw new DatasetError(file, `has missing values in the ${at}`);
-      if (imageNode.length !== rows || labelNode.length !== rows || pixelNode.length !== rows * pixelsPerImage || pixelBuffer.length < rows * pixelsPerImage || labelBuffer.length < (rows * labelBits) / 8) {
+      if (imageNode.nullCount > 0 || pixelNode.nullCount > 0 || labelNode.nullCount > 0)
+        throw new DatasetError(file, `has missing values in the ${at}`);
+      if (
+        imageNode.length !== rows ||
+        labelNode.length !== rows ||
+        pixelNode.length !== rows * pixelsPerImage ||
+        pixelBuffer.length < rows * pixelsPerImage ||
+        labelBuffer.length < (rows * labelBits) / 8
+      ) {
         throw new DatasetError(file, `${at} is shorter than its row count`);
       }
       const labels = labelArray(2 ** labelBits, rows); // exactly labelBits wide
       readFully(handle, new Uint8Array(labels.buffer), body + labelBuffer.offset, file);
       const badRow = labels.findIndex((label) => label >= info.classes.length);
-      if (badRow >= 0) throw new DatasetError(file, `row ${start + badRow} has label ${labels[badRow]}, outside 0..${info.classes.length - 1}`);
+      if (badRow >= 0)
+        throw new DatasetError(file, `row ${start + badRow} has label ${labels[badRow]}, outside 0..${info.classes.length - 1}`);
       batches.push({ start, length: rows, pixels: body + pixelBuffer.offset });
       labelParts.push(labels);
       start += rows;
@@ -151,7 +182,8 @@ export class DiskImageDataset implements LabeledImages {
       return this.#window.slice(offset, offset + size);
     }
     // Read ahead only while reads are sequential, never past the record batch.
-    this.#readAheadRows = index === this.#nextSequential ? Math.min(this.#readAheadRows * 2, Math.max(1, Math.floor(MAX_READ_AHEAD_BYTES / size))) : 1;
+    this.#readAheadRows =
+      index === this.#nextSequential ? Math.min(this.#readAheadRows * 2, Math.max(1, Math.floor(MAX_READ_AHEAD_BYTES / size))) : 1;
     this.#nextSequential = index + 1;
     const rows = Math.min(this.#readAheadRows, batch.start + batch.length - index);
     const position = batch.pixels + (index - batch.start) * size;
@@ -204,7 +236,7 @@ async function readRecordBatchHeader(handle: FileHandle, offset: number, metaDat
 }
 
 function readFully(handle: FileHandle, into: Uint8Array, position: number, file: string): void {
-  for (let done = 0; done < into.length; ) {
+  for (let done = 0; done < into.length;) {
     const read = readSync(handle.fd, into, done, into.length - done, position + done);
     if (read === 0) throw new DatasetError(file, `ends at byte ${position + done}, inside an image: the file is truncated`);
     done += read;

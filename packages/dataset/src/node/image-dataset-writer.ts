@@ -46,15 +46,26 @@ export class ImageDatasetWriter {
   /** The claim this writer made itself, released when it is done. */
   readonly #ownClaim: FolderClaim | undefined;
 
-  private constructor(path: string, options: ImageDatasetWriterOptions, createdFolder: string | undefined, claim: FolderClaim, ownClaim: boolean) {
+  private constructor(
+    path: string,
+    options: ImageDatasetWriterOptions,
+    createdFolder: string | undefined,
+    claim: FolderClaim,
+    ownClaim: boolean,
+  ) {
     this.path = path;
     this.#createdFolder = createdFolder;
     this.#ownClaim = ownClaim ? claim : undefined;
     this.#options = options;
     const [height, width, channels] = options.shape;
     this.#pixelsPerImage = height * width * channels;
-    this.#rowsPerBatch = options.rowsPerBatch ?? Math.max(1, Math.floor(32 * 2 ** 20 / this.#pixelsPerImage));
-    this.#schema = imageDatasetSchema({ classes: [...options.classes], shape: options.shape, rows: options.rows, sources: options.sources ?? {} });
+    this.#rowsPerBatch = options.rowsPerBatch ?? Math.max(1, Math.floor((32 * 2 ** 20) / this.#pixelsPerImage));
+    this.#schema = imageDatasetSchema({
+      classes: [...options.classes],
+      shape: options.shape,
+      rows: options.rows,
+      sources: options.sources ?? {},
+    });
     this.#file = new AtomicArrowFile(path, this.#schema, claim);
     this.#pixels = new Uint8Array(this.#rowsPerBatch * this.#pixelsPerImage);
     this.#labels = labelArray(options.classes.length, this.#rowsPerBatch);
@@ -64,7 +75,8 @@ export class ImageDatasetWriter {
   static async create(path: string, options: ImageDatasetWriterOptions): Promise<ImageDatasetWriter> {
     const absolute = resolve(path);
     if (options.classes.length === 0) throw new DatasetError(absolute, 'a dataset needs at least one class');
-    if (!Number.isSafeInteger(options.rows) || options.rows < 0) throw new DatasetError(absolute, `rows must be a count, got ${options.rows}`);
+    if (!Number.isSafeInteger(options.rows) || options.rows < 0)
+      throw new DatasetError(absolute, `rows must be a count, got ${options.rows}`);
     const folder = dirname(absolute);
     const created = await mkdir(folder, { recursive: true });
     if (options.claim) return new ImageDatasetWriter(absolute, options, created, options.claim, false);
@@ -77,8 +89,13 @@ export class ImageDatasetWriter {
 
   /** Appends one image (HWC bytes of the writer's shape) and its label. */
   async append(image: Uint8Array, label: number): Promise<void> {
-    if (image.length !== this.#pixelsPerImage) throw new DatasetError(this.path, `image ${this.#written} has ${image.length} values; the shape ${this.#options.shape.join('×')} needs ${this.#pixelsPerImage}`);
-    if (!Number.isInteger(label) || label < 0 || label >= this.#options.classes.length) throw new DatasetError(this.path, `image ${this.#written} has label ${label}, outside 0..${this.#options.classes.length - 1}`);
+    if (image.length !== this.#pixelsPerImage)
+      throw new DatasetError(
+        this.path,
+        `image ${this.#written} has ${image.length} values; the shape ${this.#options.shape.join('×')} needs ${this.#pixelsPerImage}`,
+      );
+    if (!Number.isInteger(label) || label < 0 || label >= this.#options.classes.length)
+      throw new DatasetError(this.path, `image ${this.#written} has label ${label}, outside 0..${this.#options.classes.length - 1}`);
     if (this.#written >= this.#options.rows) throw new DatasetError(this.path, `more than the ${this.#options.rows} images announced`);
     this.#pixels.set(image, this.#inBatch * this.#pixelsPerImage);
     this.#labels[this.#inBatch] = label;
@@ -89,7 +106,8 @@ export class ImageDatasetWriter {
 
   /** Writes the last batch and the footer, checks the count, and puts the file in place. */
   async commit(): Promise<void> {
-    if (this.#written !== this.#options.rows) throw new DatasetError(this.path, `${this.#written} images appended, ${this.#options.rows} announced`);
+    if (this.#written !== this.#options.rows)
+      throw new DatasetError(this.path, `${this.#written} images appended, ${this.#options.rows} announced`);
     await this.#outOfSpaceSaid(this.#flush().then(() => this.#file.commit()));
     await this.#ownClaim?.release();
   }
@@ -106,13 +124,23 @@ export class ImageDatasetWriter {
     try {
       await writing;
     } catch (error) {
-      throw await asOutOfSpace(error, { folder: dirname(this.path), what: `writing ${basename(this.path)}`, neededBytes: this.#options.rows * (this.#pixelsPerImage + 1) });
+      throw await asOutOfSpace(error, {
+        folder: dirname(this.path),
+        what: `writing ${basename(this.path)}`,
+        neededBytes: this.#options.rows * (this.#pixelsPerImage + 1),
+      });
     }
   }
 
   async #flush(): Promise<void> {
     if (this.#inBatch === 0) return;
-    this.#file.write(imageRecordBatch(this.#schema, this.#pixels.subarray(0, this.#inBatch * this.#pixelsPerImage), this.#labels.subarray(0, this.#inBatch)));
+    this.#file.write(
+      imageRecordBatch(
+        this.#schema,
+        this.#pixels.subarray(0, this.#inBatch * this.#pixelsPerImage),
+        this.#labels.subarray(0, this.#inBatch),
+      ),
+    );
     // The batch's buffers now belong to the writer: the next batch gets fresh ones.
     this.#pixels = new Uint8Array(this.#rowsPerBatch * this.#pixelsPerImage);
     this.#labels = labelArray(this.#options.classes.length, this.#rowsPerBatch);

@@ -43,7 +43,10 @@ export class ImageDecoder {
   async decode(input: string | Uint8Array, name: string, target: DecodeTarget): Promise<Uint8Array> {
     const { width, height } = await this.size(input, name);
     if (!target.resize && (width !== target.width || height !== target.height)) {
-      throw new DatasetError(name, `is ${width}×${height} pixels, the first image (${target.first}) ${target.width}×${target.height}: give a size to resize them all`);
+      throw new DatasetError(
+        name,
+        `is ${width}×${height} pixels, the first image (${target.first}) ${target.width}×${target.height}: give a size to resize them all`,
+      );
     }
     try {
       const image = this.sharp(input).removeAlpha();

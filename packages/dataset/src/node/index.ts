@@ -4,7 +4,12 @@ export { DiskImageDataset } from './disk-image-dataset.js';
 export { ImageDatasetWriter, type ImageDatasetWriterOptions } from './image-dataset-writer.js';
 export { openImageDataset } from './open.js';
 export { DEFAULT_MAX_IN_MEMORY_BYTES, type OpenedImages, openImages, type OpenImagesOptions } from './open-images.js';
-export { DEBIAN_FASHION_MNIST, FASHION_MNIST_CLASSES, prepareFashionMnist, type PrepareFashionMnistOptions } from './prepare-fashion-mnist.js';
+export {
+  DEBIAN_FASHION_MNIST,
+  FASHION_MNIST_CLASSES,
+  prepareFashionMnist,
+  type PrepareFashionMnistOptions,
+} from './prepare-fashion-mnist.js';
 export { prepareImageFolder, type PrepareImageFolderOptions, type PrepareImageFolderResult } from './prepare-image-folder.js';
 export { prepareParquet, type PrepareParquetOptions, type PrepareParquetResult } from './prepare-parquet.js';
 export { prepareIdx, type PrepareIdxOptions, type PrepareIdxResult } from './prepare-idx.js';

@@ -33,13 +33,15 @@ export const DEFAULT_MAX_IN_MEMORY_BYTES = 2 ** 30;
 export async function openImages(paths: string | readonly string[], options: OpenImagesOptions = {}): Promise<OpenedImages> {
   const files = (typeof paths === 'string' ? [paths] : [...paths]).map((path) => resolve(path));
   if (files.length === 0) throw new DatasetError('datasets', 'no file to open');
-  const sizes = await Promise.all(files.map(async (file) => {
-    try {
-      return (await stat(file)).size;
-    } catch (error) {
-      throw cannotOpen(file, error);
-    }
-  }));
+  const sizes = await Promise.all(
+    files.map(async (file) => {
+      try {
+        return (await stat(file)).size;
+      } catch (error) {
+        throw cannotOpen(file, error);
+      }
+    }),
+  );
   const fromDisk = sizes.reduce((sum, size) => sum + size, 0) > (options.maxInMemoryBytes ?? DEFAULT_MAX_IN_MEMORY_BYTES);
   const parts: (LabeledImages & { close?: () => Promise<void> })[] = [];
   try {

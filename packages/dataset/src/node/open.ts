@@ -24,7 +24,7 @@ async function readWhole(path: string): Promise<Uint8Array> {
   const { handle, size } = await openRegularFile(path, constants.MAX_LENGTH);
   try {
     const bytes = Buffer.allocUnsafe(size);
-    for (let offset = 0; offset < size; ) {
+    for (let offset = 0; offset < size;) {
       const { bytesRead } = await handle.read(bytes, offset, size - offset, offset);
       if (bytesRead === 0) return bytes.subarray(0, offset); // shrank while reading: Arrow will say what is wrong
       offset += bytesRead;

@@ -4,7 +4,18 @@ import { prepareIdx } from './prepare-idx.js';
 import type { PrepareResult } from './prepare.js';
 
 /** Fashion-MNIST's classes, in label order (github.com/zalandoresearch/fashion-mnist). */
-export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
+export const FASHION_MNIST_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+] as const;
 
 /** Where Debian's `dataset-fashion-mnist` package puts the files. */
 export const DEBIAN_FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
@@ -33,6 +44,12 @@ export async function prepareFashionMnist(options: PrepareFashionMnistOptions = 
         claim,
       });
     const [train, test] = [await split('train', 'train'), await split('t10k', 'test')];
-    return { train: train.path, test: test.path, rows: { train: train.rows, test: test.rows }, skipped: train.skipped && test.skipped, source: resolve(source) };
+    return {
+      train: train.path,
+      test: test.path,
+      rows: { train: train.rows, test: test.rows },
+      skipped: train.skipped && test.skipped,
+      source: resolve(source),
+    };
   });
 }

@@ -44,25 +44,38 @@ export async function prepareIdx(options: PrepareIdxOptions): Promise<PrepareIdx
   if (out === imagesPath || out === labelsPath) throw new DatasetError(out, 'is a source of this dataset; write it somewhere else');
   const [images, labels] = await Promise.all([readIdx(imagesPath), readIdx(labelsPath)]);
   const [rows, height, width, channels = 1] = images.idx.dims;
-  if (images.idx.dims.length < 3 || images.idx.dims.length > 4) throw new DatasetError(imagesPath, `holds an IDX array of ${images.idx.dims.length} dimensions; images are [n, height, width] or [n, height, width, channels]`);
-  if (labels.idx.dims.length !== 1) throw new DatasetError(labelsPath, `holds an IDX array of ${labels.idx.dims.length} dimensions; labels are [n]`);
-  if (labels.idx.dims[0] !== rows) throw new DatasetError(labelsPath, `holds ${labels.idx.dims[0]} labels for ${rows} images in ${imagesPath}`);
+  if (images.idx.dims.length < 3 || images.idx.dims.length > 4)
+    throw new DatasetError(
+      imagesPath,
+      `holds an IDX array of ${images.idx.dims.length} dimensions; images are [n, height, width] or [n, height, width, channels]`,
+    );
+  if (labels.idx.dims.length !== 1)
+    throw new DatasetError(labelsPath, `holds an IDX array of ${labels.idx.dims.length} dimensions; labels are [n]`);
+  if (labels.idx.dims[0] !== rows)
+    throw new DatasetError(labelsPath, `holds ${labels.idx.dims[0]} labels for ${rows} images in ${imagesPath}`);
   const tooLarge = labels.idx.values.findIndex((label) => label >= options.classes.length);
-  if (tooLarge >= 0) throw new DatasetError(labelsPath, `label ${labels.idx.values[tooLarge]} at row ${tooLarge} has no class: ${options.classes.length} class names given`);
+  if (tooLarge >= 0)
+    throw new DatasetError(
+      labelsPath,
+      `label ${labels.idx.values[tooLarge]} at row ${tooLarge} has no class: ${options.classes.length} class names given`,
+    );
   const shape = [height!, width!, channels] as const;
   const sources = { [images.name]: images.sha256, [labels.name]: labels.sha256 };
 
   return inClaimedFolder(dirname(out), { ...options, purpose: 'prepare' }, async (claim) => {
     const state = await preparedState(out, sources, rows!);
     if (state === 'prepared') return { path: out, rows: rows!, shape, skipped: true };
-    if (state !== 'missing' && !options.force) throw new DatasetError(out, 'exists and is not this dataset; left as it is (move it away, or prepare with force to replace it)');
+    if (state !== 'missing' && !options.force)
+      throw new DatasetError(out, 'exists and is not this dataset; left as it is (move it away, or prepare with force to replace it)');
     const schema = imageDatasetSchema({ classes: [...options.classes], shape, rows: rows!, sources });
     const writer = new AtomicArrowFile(out, schema, claim);
     const perImage = height! * width! * channels;
     try {
       for (let start = 0; start < rows!; start += ROWS_PER_BATCH) {
         const end = Math.min(rows!, start + ROWS_PER_BATCH);
-        writer.write(imageRecordBatch(schema, images.idx.values.subarray(start * perImage, end * perImage), labels.idx.values.subarray(start, end)));
+        writer.write(
+          imageRecordBatch(schema, images.idx.values.subarray(start * perImage, end * perImage), labels.idx.values.subarray(start, end)),
+        );
       }
       await writer.finish();
       await writer.commit();

@@ -28,12 +28,19 @@ const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp']);
 export async function prepareImageFolder(options: PrepareImageFolderOptions): Promise<PrepareImageFolderResult> {
   const source = resolve(options.source);
   const out = resolve(options.out);
-  if (out === source || out.startsWith(`${source}${sep}`)) throw new DatasetError(out, `is inside the image folder ${source}; write it somewhere else`);
+  if (out === source || out.startsWith(`${source}${sep}`))
+    throw new DatasetError(out, `is inside the image folder ${source}; write it somewhere else`);
   const channels = options.channels ?? 3;
   const decoder = await loadImageDecoder(source);
   const { classes, files } = await listImages(source);
   const digest = createHash('sha256');
-  const hashes = await Promise.all(files.map(async ({ path }) => createHash('sha256').update(await readFile(path)).digest('hex')));
+  const hashes = await Promise.all(
+    files.map(async ({ path }) =>
+      createHash('sha256')
+        .update(await readFile(path))
+        .digest('hex'),
+    ),
+  );
   files.forEach(({ path }, i) => digest.update(`${relative(source, path)}\0${hashes[i]}\n`));
   const sources = { [`${basename(source)}/`]: digest.digest('hex') };
 
@@ -43,12 +50,25 @@ export async function prepareImageFolder(options: PrepareImageFolderOptions): Pr
   return inClaimedFolder(dirname(out), { ...options, purpose: 'prepare' }, async (claim) => {
     const state = await preparedState(out, sources, files.length);
     if (state === 'prepared') return { path: out, rows: files.length, classes, shape, skipped: true };
-    if (state !== 'missing' && !options.force) throw new DatasetError(out, `exists and is not this folder's images (it ${state.problem}); left as it is (move it away, or prepare with force to replace it)`);
+    if (state !== 'missing' && !options.force)
+      throw new DatasetError(
+        out,
+        `exists and is not this folder's images (it ${state.problem}); left as it is (move it away, or prepare with force to replace it)`,
+      );
 
     const writer = await ImageDatasetWriter.create(out, { classes, shape, rows: files.length, sources, claim });
     try {
       for (const [index, file] of files.entries()) {
-        await writer.append(await decoder.decode(file.path, file.path, { height, width, channels, resize: options.size !== undefined, first: files[0]!.path }), file.label);
+        await writer.append(
+          await decoder.decode(file.path, file.path, {
+            height,
+            width,
+            channels,
+            resize: options.size !== undefined,
+            first: files[0]!.path,
+          }),
+          file.label,
+        );
         options.onProgress?.({ images: index + 1, totalImages: files.length });
       }
       await writer.commit();
@@ -62,9 +82,19 @@ export async function prepareImageFolder(options: PrepareImageFolderOptions): Pr
 
 async function listImages(source: string): Promise<{ classes: string[]; files: { path: string; label: number }[] }> {
   const entries = await readdir(source, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
-    throw new DatasetError(source, error.code === 'ENOENT' ? 'does not exist' : error.code === 'ENOTDIR' ? 'is a file, not a folder of class folders' : `cannot be read (${error.message})`);
+    throw new DatasetError(
+      source,
+      error.code === 'ENOENT'
+        ? 'does not exist'
+        : error.code === 'ENOTDIR'
+          ? 'is a file, not a folder of class folders'
+          : `cannot be read (${error.message})`,
+    );
   });
-  const classes = entries.filter((entry) => entry.isDirectory() && !entry.name.startsWith('.')).map((entry) => entry.name).sort();
+  const classes = entries
+    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
+    .map((entry) => entry.name)
+    .sort();
   if (classes.length === 0) throw new DatasetError(source, 'holds no class folders (expected one sub-folder of images per class)');
   const files: { path: string; label: number }[] = [];
   for (const [label, name] of classes.entries()) {

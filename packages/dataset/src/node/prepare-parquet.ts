@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { type AsyncBuffer, asyncBufferFromFile, type FileMetaData, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
+import {
+  type AsyncBuffer,
+  asyncBufferFromFile,
+  type FileMetaData,
+  parquetMetadataAsync,
+  parquetReadObjects,
+  parquetSchema,
+} from 'hyparquet';
 import { DatasetError } from '../errors.js';
 import type { ImageShape } from '../schema.js';
 import type { EncodedImagesOptions, PreparedImages } from './encoded-images.js';
@@ -58,7 +65,11 @@ export async function prepareParquet(options: PrepareParquetOptions): Promise<Pr
   return inClaimedFolder(dirname(out), { ...options, purpose: 'prepare' }, async (claim) => {
     const state = await preparedState(out, sources, rows);
     if (state === 'prepared') return { path: out, rows, classes, shape, skipped: true };
-    if (state !== 'missing' && !options.force) throw new DatasetError(out, `exists and is not this dataset (it ${state.problem}); left as it is (move it away, or prepare with force to replace it)`);
+    if (state !== 'missing' && !options.force)
+      throw new DatasetError(
+        out,
+        `exists and is not this dataset (it ${state.problem}); left as it is (move it away, or prepare with force to replace it)`,
+      );
 
     const writer = await ImageDatasetWriter.create(out, { classes, shape, rows, sources, claim });
     let done = 0;
@@ -67,11 +78,23 @@ export async function prepareParquet(options: PrepareParquetOptions): Promise<Pr
         let rowStart = 0;
         for (const group of shard.metadata.row_groups) {
           const rowEnd = rowStart + Number(group.num_rows);
-          const records = await parquetReadObjects({ file: shard.file, columns: [imageColumn, labelColumn], rowStart, rowEnd, utf8: false });
+          const records = await parquetReadObjects({
+            file: shard.file,
+            columns: [imageColumn, labelColumn],
+            rowStart,
+            rowEnd,
+            utf8: false,
+          });
           for (const [offset, record] of records.entries()) {
             const name = `${shard.path} row ${rowStart + offset}`;
             const label = labelOf(record[labelColumn], name, classes.length);
-            const pixels = await decoder.decode(imageBytes(record[imageColumn], name), name, { height, width, channels, resize: options.size !== undefined, first: firstName });
+            const pixels = await decoder.decode(imageBytes(record[imageColumn], name), name, {
+              height,
+              width,
+              channels,
+              resize: options.size !== undefined,
+              first: firstName,
+            });
             await writer.append(pixels, label);
             options.onProgress?.({ images: ++done, totalImages: rows });
           }
@@ -104,8 +127,12 @@ async function openShard(path: string): Promise<Shard> {
 
 function checkColumns({ path, metadata }: Shard, imageColumn: string, labelColumn: string): void {
   const columns = parquetSchema(metadata).children.map((child) => child.element.name);
-  for (const [column, what, option] of [[labelColumn, 'label', 'labelColumn'], [imageColumn, 'image', 'imageColumn']] as const) {
-    if (!columns.includes(column)) throw new DatasetError(path, `has no ${what} column "${column}" (its columns: ${columns.join(', ')}); name another with ${option}`);
+  for (const [column, what, option] of [
+    [labelColumn, 'label', 'labelColumn'],
+    [imageColumn, 'image', 'imageColumn'],
+  ] as const) {
+    if (!columns.includes(column))
+      throw new DatasetError(path, `has no ${what} column "${column}" (its columns: ${columns.join(', ')}); name another with ${option}`);
   }
 }
 
@@ -115,7 +142,8 @@ async function classNames(shards: readonly Shard[], labelColumn: string): Promis
     const value = metadata.key_value_metadata?.find((entry) => entry.key === 'huggingface')?.value;
     if (!value) continue;
     try {
-      const names = (JSON.parse(value) as { info?: { features?: Record<string, { names?: unknown }> } }).info?.features?.[labelColumn]?.names;
+      const names = (JSON.parse(value) as { info?: { features?: Record<string, { names?: unknown }> } }).info?.features?.[labelColumn]
+        ?.names;
       if (Array.isArray(names) && names.length > 0 && names.every((name) => typeof name === 'string')) return names as string[];
     } catch {
       // not JSON: fall back to the labels themselves
@@ -124,15 +152,18 @@ async function classNames(shards: readonly Shard[], labelColumn: string): Promis
   let max = -1;
   for (const shard of shards) {
     const records = await parquetReadObjects({ file: shard.file, columns: [labelColumn] });
-    for (const [row, record] of records.entries()) max = Math.max(max, labelOf(record[labelColumn], `${shard.path} row ${row}`, Number.MAX_SAFE_INTEGER));
+    for (const [row, record] of records.entries())
+      max = Math.max(max, labelOf(record[labelColumn], `${shard.path} row ${row}`, Number.MAX_SAFE_INTEGER));
   }
   return Array.from({ length: max + 1 }, (_, c) => String(c));
 }
 
 function labelOf(value: unknown, name: string, classes: number): number {
   const label = typeof value === 'bigint' ? Number(value) : value;
-  if (typeof label !== 'number' || !Number.isInteger(label)) throw new DatasetError(name, `has label ${String(value)}; expected an integer class index`);
-  if (label < 0 || label >= classes) throw new DatasetError(name, `has label ${label}, outside 0..${classes - 1} (the class names the file lists)`);
+  if (typeof label !== 'number' || !Number.isInteger(label))
+    throw new DatasetError(name, `has label ${String(value)}; expected an integer class index`);
+  if (label < 0 || label >= classes)
+    throw new DatasetError(name, `has label ${label}, outside 0..${classes - 1} (the class names the file lists)`);
   return label;
 }
 
@@ -141,7 +172,10 @@ function imageBytes(value: unknown, name: string): Uint8Array {
   const bytes = (value as { bytes?: unknown } | null)?.bytes;
   if (bytes instanceof Uint8Array) return bytes;
   const path = (value as { path?: unknown } | null)?.path;
-  throw new DatasetError(name, `has no image bytes${typeof path === 'string' ? ` (only a path, ${path}: images stored outside the file are not read)` : ''}`);
+  throw new DatasetError(
+    name,
+    `has no image bytes${typeof path === 'string' ? ` (only a path, ${path}: images stored outside the file are not read)` : ''}`,
+  );
 }
 
 async function sha256(path: string): Promise<string> {

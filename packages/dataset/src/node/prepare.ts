@@ -58,7 +58,8 @@ export async function prepareCifar10(options: PrepareOptions = {}): Promise<Prep
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   const source = options.source ?? defaultCifar10Source();
   const paths = { train: join(dataDir, 'train.arrow'), test: join(dataDir, 'test.arrow') };
-  const countOf = (split: 'train' | 'test') => spec.files.filter((file) => file.split === split).reduce((sum, file) => sum + file.records, 0);
+  const countOf = (split: 'train' | 'test') =>
+    spec.files.filter((file) => file.split === split).reduce((sum, file) => sum + file.records, 0);
   const rows = { train: countOf('train'), test: countOf('test') };
   const splits = (['train', 'test'] as const).map((split) => ({
     split,
@@ -70,13 +71,28 @@ export async function prepareCifar10(options: PrepareOptions = {}): Promise<Prep
   // made: nothing to clean up, and nothing to race over with another prepare beside it.
   const names = spec.files.map((file) => file.name);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const early = !isUrl(source) && !(await access(dataDir).then(() => true, () => false)) ? await openSource(source, names, { timeoutMs }) : undefined;
+  const early =
+    !isUrl(source) &&
+    !(await access(dataDir).then(
+      () => true,
+      () => false,
+    ))
+      ? await openSource(source, names, { timeoutMs })
+      : undefined;
   return inClaimedFolder(dataDir, { ...options, purpose: 'prepare' }, async (claim) => {
     if (!options.force) {
       const found = await Promise.all(
-        splits.map(({ path, files }) => preparedState(path, Object.fromEntries(files.map((file) => [file.name, file.sha256])), files.reduce((sum, file) => sum + file.records, 0), spec.classes)),
+        splits.map(({ path, files }) =>
+          preparedState(
+            path,
+            Object.fromEntries(files.map((file) => [file.name, file.sha256])),
+            files.reduce((sum, file) => sum + file.records, 0),
+            spec.classes,
+          ),
+        ),
       );
-      if (found.every((state) => state === 'prepared')) return { ...paths, rows, skipped: true, source: isUrl(source) ? source : resolve(source) };
+      if (found.every((state) => state === 'prepared'))
+        return { ...paths, rows, skipped: true, source: isUrl(source) ? source : resolve(source) };
       // A file we did not write (or a damaged one) is the user's: say what is wrong, never replace it.
       const foreign = found.findIndex((state) => typeof state === 'object');
       if (foreign >= 0) {
@@ -86,14 +102,24 @@ export async function prepareCifar10(options: PrepareOptions = {}): Promise<Prep
     }
 
     // On failure the data folder is left as it was: without our temporary files, and gone if we made it (and it is empty).
-    const outputs = splits.map(({ path, files }) => ({ path, files, writer: undefined as AtomicArrowFile | undefined, written: 0, pending: new Map<string, BinaryRecordDecoder>() }));
+    const outputs = splits.map(({ path, files }) => ({
+      path,
+      files,
+      writer: undefined as AtomicArrowFile | undefined,
+      written: 0,
+      pending: new Map<string, BinaryRecordDecoder>(),
+    }));
     // The schema records every raw file's sha256: a file without a published one is hashed first.
     const hashes = new Map<string, string>(spec.files.flatMap((file) => (file.sha256 ? [[file.name, file.sha256] as const] : [])));
     const writerOf = (output: (typeof outputs)[number]): AtomicArrowFile | undefined => {
       if (output.writer || !output.files.every((file) => hashes.has(file.name))) return output.writer;
       const rows = output.files.reduce((sum, file) => sum + file.records, 0);
       const sources = Object.fromEntries(output.files.map((file) => [file.name, hashes.get(file.name)!]));
-      output.writer = new AtomicArrowFile(output.path, imageDatasetSchema({ classes: spec.classes, shape: spec.shape, rows, sources }), claim);
+      output.writer = new AtomicArrowFile(
+        output.path,
+        imageDatasetSchema({ classes: spec.classes, shape: spec.shape, rows, sources }),
+        claim,
+      );
       return output.writer;
     };
 
@@ -111,7 +137,11 @@ export async function prepareCifar10(options: PrepareOptions = {}): Promise<Prep
         output.pending.set(file.name, decoder);
         hashes.set(file.name, sha256);
         // Rows keep the spec's order even when the archive stores the files in another.
-        for (let next = output.files[output.written], writer = writerOf(output); next && writer && output.pending.has(next.name); next = output.files[output.written]) {
+        for (
+          let next = output.files[output.written], writer = writerOf(output);
+          next && writer && output.pending.has(next.name);
+          next = output.files[output.written]
+        ) {
           const decoded = output.pending.get(next.name)!;
           output.pending.delete(next.name);
           writer.write(imageRecordBatch(writer.schema, decoded.pixels, decoded.labels));
@@ -126,13 +156,22 @@ export async function prepareCifar10(options: PrepareOptions = {}): Promise<Prep
     } catch (error) {
       await Promise.all(outputs.map((output) => output.writer?.abort()));
       const pixels = spec.shape.reduce((a, b) => a * b, 1);
-      throw await asOutOfSpace(error, { folder: dataDir, what: 'writing train.arrow and test.arrow', neededBytes: spec.files.reduce((sum, file) => sum + file.records * (pixels + 1), 0) });
+      throw await asOutOfSpace(error, {
+        folder: dataDir,
+        what: 'writing train.arrow and test.arrow',
+        neededBytes: spec.files.reduce((sum, file) => sum + file.records * (pixels + 1), 0),
+      });
     }
     return { ...paths, rows, skipped: false, source: opened.label };
   });
 }
 
-async function decodeVerified(raw: RawFile, file: RawFileSpec, spec: BinaryDatasetSpec, sourceLabel: string): Promise<{ decoder: BinaryRecordDecoder; sha256: string }> {
+async function decodeVerified(
+  raw: RawFile,
+  file: RawFileSpec,
+  spec: BinaryDatasetSpec,
+  sourceLabel: string,
+): Promise<{ decoder: BinaryRecordDecoder; sha256: string }> {
   const where = `${sourceLabel} (${file.name})`;
   const decoder = new BinaryRecordDecoder(file, spec);
   const sizeProblem = decoder.checkSize(raw.size);
@@ -151,4 +190,3 @@ async function decodeVerified(raw: RawFile, file: RawFileSpec, spec: BinaryDatas
   }
   return { decoder, sha256 };
 }
-

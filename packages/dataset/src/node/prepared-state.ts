@@ -7,7 +7,12 @@ import { parseImageDatasetSchema } from '../schema.js';
  * `rows` rows (a file without a known sha256, `undefined`, matches by name), reading only the schema (the file's footer and header), never the pixels:
  * `missing`, `prepared`, or what is wrong with it.
  */
-export async function preparedState(path: string, sources: Readonly<Record<string, string | undefined>>, rows: number, classes?: readonly string[]): Promise<'missing' | 'prepared' | { problem: string }> {
+export async function preparedState(
+  path: string,
+  sources: Readonly<Record<string, string | undefined>>,
+  rows: number,
+  classes?: readonly string[],
+): Promise<'missing' | 'prepared' | { problem: string }> {
   const handle = await open(path).catch(() => undefined);
   if (!handle) return 'missing';
   try {
@@ -24,10 +29,15 @@ export async function preparedState(path: string, sources: Readonly<Record<strin
     if (typeof info === 'string') return { problem: info };
     const names = Object.keys(sources);
     const from = Object.keys(info.sources).sort().join(', ');
-    if (from !== [...names].sort().join(', ')) return { problem: `was prepared from ${from || 'no named raw files'}, not ${names.join(', ')}` };
-    if (!names.every((name) => sources[name] === undefined || info.sources[name] === sources[name])) return { problem: `was prepared from other versions of ${names.join(', ')} (their sha256 differ)` };
+    if (from !== [...names].sort().join(', '))
+      return { problem: `was prepared from ${from || 'no named raw files'}, not ${names.join(', ')}` };
+    if (!names.every((name) => sources[name] === undefined || info.sources[name] === sources[name]))
+      return { problem: `was prepared from other versions of ${names.join(', ')} (their sha256 differ)` };
     // The same raw files make different datasets under other labels (CIFAR-100's fine and coarse).
-    if (classes && info.classes.join('\n') !== classes.join('\n')) return { problem: `holds ${info.classes.length} other classes (${info.classes.slice(0, 3).join(', ')}, …), not ${classes.length} (${classes.slice(0, 3).join(', ')}, …)` };
+    if (classes && info.classes.join('\n') !== classes.join('\n'))
+      return {
+        problem: `holds ${info.classes.length} other classes (${info.classes.slice(0, 3).join(', ')}, …), not ${classes.length} (${classes.slice(0, 3).join(', ')}, …)`,
+      };
     if (info.rows !== rows) return { problem: `holds ${info.rows} rows, not the ${rows} of ${names.join(', ')}` };
     return 'prepared';
   } finally {

@@ -38,7 +38,9 @@ export async function* tarballFiles(input: Readable, label: string, onBytes: OnB
     read += chunk.length;
     onBytes(read);
   });
-  input.on('error', (error) => (error instanceof DatasetError ? entries.destroy(error) : fail(`could not be read (${error.message})`, error)));
+  input.on('error', (error) =>
+    error instanceof DatasetError ? entries.destroy(error) : fail(`could not be read (${error.message})`, error),
+  );
   gunzip.on('error', (error) => fail(`is not a valid gzip file (${error.message})`, error));
   input.pipe(gunzip).pipe(entries);
   try {
@@ -76,7 +78,14 @@ export async function* folderFiles(root: string, names: readonly string[], onByt
 
 /** Sum of the sizes of `names` in the folder, for a progress bar's total. */
 export async function folderSize(root: string, names: readonly string[]): Promise<number> {
-  const sizes = await Promise.all(names.map((name) => stat(join(root, name)).then((info) => info.size, () => 0)));
+  const sizes = await Promise.all(
+    names.map((name) =>
+      stat(join(root, name)).then(
+        (info) => info.size,
+        () => 0,
+      ),
+    ),
+  );
   return sizes.reduce((sum, size) => sum + size, 0);
 }
 

@@ -41,7 +41,12 @@ export async function openSource(source: string, names: readonly string[], optio
   if (!info) throw new DatasetError(path, 'does not exist (expected a .tar.gz file, a cifar-10-batches-bin folder or a URL)');
   if (info.isDirectory()) {
     const root = await findRawFolder(path, names);
-    return { kind: 'folder', label: path, totalBytes: await folderSize(root, names), files: (onBytes) => folderFiles(root, names, onBytes) };
+    return {
+      kind: 'folder',
+      label: path,
+      totalBytes: await folderSize(root, names),
+      files: (onBytes) => folderFiles(root, names, onBytes),
+    };
   }
   return {
     kind: 'tarball',
@@ -54,7 +59,10 @@ export async function openSource(source: string, names: readonly string[], optio
 async function openDownload(url: string, timeoutMs: number): Promise<OpenedSource> {
   // One idle timer for the whole download: started with the request, restarted by every chunk.
   const controller = new AbortController();
-  const stalled = new DatasetError(url, `sent nothing for ${timeoutMs / 1000} s; check the address and the network, or pass a local .tar.gz or folder`);
+  const stalled = new DatasetError(
+    url,
+    `sent nothing for ${timeoutMs / 1000} s; check the address and the network, or pass a local .tar.gz or folder`,
+  );
   const timer = setTimeout(() => controller.abort(stalled), timeoutMs);
   let response: Response;
   try {

@@ -105,11 +105,16 @@ export function fileSystemLoader(folder: string): io.IOHandler {
       });
       const json = JSON.parse(text.toString('utf8')) as ChecksummedModelJson;
       const manifest = json.weightsManifest ?? [];
-      const buffers = await Promise.all(manifest.flatMap((group) => group.paths.map((name) => readWeightsFile(dir, name, json.weightsChecksums))));
+      const buffers = await Promise.all(
+        manifest.flatMap((group) => group.paths.map((name) => readWeightsFile(dir, name, json.weightsChecksums))),
+      );
       const weightSpecs = manifest.flatMap((group) => group.weights);
-      const weightData = concatenate(buffers.map((buffer) => buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer));
+      const weightData = concatenate(
+        buffers.map((buffer) => buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer),
+      );
       const expected = weightBytes(weightSpecs);
-      if (!quantized(weightSpecs) && weightData.byteLength !== expected) throw new Error(`${dir}: damaged: its weights files hold ${weightData.byteLength} bytes, model.json lists ${expected}`);
+      if (!quantized(weightSpecs) && weightData.byteLength !== expected)
+        throw new Error(`${dir}: damaged: its weights files hold ${weightData.byteLength} bytes, model.json lists ${expected}`);
       return {
         modelTopology: json.modelTopology,
         weightSpecs,
@@ -130,7 +135,8 @@ const quantized = (specs: io.WeightsManifestEntry[]) => specs.some((entry) => en
 /** A weights file named in the manifest: a plain name inside the folder, read whole, checked against its checksum. */
 async function readWeightsFile(dir: string, name: string, checksums: ChecksummedModelJson['weightsChecksums']): Promise<Buffer> {
   const plain = name.replace(/^\.\//, '');
-  if (plain === '' || plain.includes('/') || plain.includes('\\') || plain === '..' || plain === '.') throw new Error(`${dir}: model.json names a weights file outside its folder (${JSON.stringify(name)})`);
+  if (plain === '' || plain.includes('/') || plain.includes('\\') || plain === '..' || plain === '.')
+    throw new Error(`${dir}: model.json names a weights file outside its folder (${JSON.stringify(name)})`);
   const path = join(dir, plain);
   const data = await readRegularFile(path, MAX_WEIGHTS_BYTES);
   const recorded = checksums?.[plain];

@@ -1,1 +1,10 @@
-export { checksum, type FileChecksum, checksumProblem, fileSystemLoader, fileSystemSaver, type FileSystemSaverOptions, removeSavedModel, weightBytes } from './file-system-io.js';
+export {
+  checksum,
+  type FileChecksum,
+  checksumProblem,
+  fileSystemLoader,
+  fileSystemSaver,
+  type FileSystemSaverOptions,
+  removeSavedModel,
+  weightBytes,
+} from './file-system-io.js';

@@ -33,9 +33,16 @@ export async function imageGrid(dataset: GridImages, count: number, perRow: numb
 }
 
 /** One image enlarged (nearest neighbour) under a caption such as "frog (label 6)". */
-export async function captionedImage(pixels: Uint8Array, shape: readonly [number, number, number], caption: string, size = 256): Promise<Buffer> {
+export async function captionedImage(
+  pixels: Uint8Array,
+  shape: readonly [number, number, number],
+  caption: string,
+  size = 256,
+): Promise<Buffer> {
   const [height, width, channels] = shape;
-  const enlarged = await sharp(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength), { raw: { width, height, channels: channels as 3 } })
+  const enlarged = await sharp(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength), {
+    raw: { width, height, channels: channels as 3 },
+  })
     .resize(size, size, { kernel: 'nearest' })
     .png()
     .toBuffer();

@@ -36,7 +36,11 @@ export interface CancelledTrials {
  * taking it in the meantime stops it too; then the waiting ones are removed from the queue (a
  * sweep waiting for them hears `TRIAL_CANCELLED`). Rejects when Redis does not answer within `timeoutMs`.
  */
-export async function cancelTrials(url: string, jobs: readonly { readonly job: TrialJob; readonly experiment: unknown }[], timeoutMs = 10_000): Promise<CancelledTrials> {
+export async function cancelTrials(
+  url: string,
+  jobs: readonly { readonly job: TrialJob; readonly experiment: unknown }[],
+  timeoutMs = 10_000,
+): Promise<CancelledTrials> {
   return withQueueAt(url, timeoutMs, async (queue, client) => {
     const removed: string[] = [];
     const stopping: string[] = [];
@@ -54,7 +58,12 @@ export async function cancelTrials(url: string, jobs: readonly { readonly job: T
         continue;
       }
       // A worker may take it between the question and the removal: then it is locked, and the mark stops it.
-      const removal = await Job.fromId(queue, id).then((found) => found?.remove()).then(() => 'removed' as const, () => 'locked' as const);
+      const removal = await Job.fromId(queue, id)
+        .then((found) => found?.remove())
+        .then(
+          () => 'removed' as const,
+          () => 'locked' as const,
+        );
       if (removal === 'locked') {
         stopping.push(job.trial);
         continue;

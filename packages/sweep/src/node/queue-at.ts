@@ -9,14 +9,22 @@ import { TRIAL_QUEUE } from './trial-job.js';
  * does not answer, closed when the errand ends.
  */
 export async function withQueueAt<T>(url: string, timeoutMs: number, errand: (queue: Queue, client: Redis) => Promise<T>): Promise<T> {
-  const client = new Redis(url, { ...passwordOption(parseRedisUrl(url)), lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: timeoutMs });
+  const client = new Redis(url, {
+    ...passwordOption(parseRedisUrl(url)),
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+  });
   client.on('error', () => {}); // a failed connection rejects the errand's commands
   const queue = new Queue(TRIAL_QUEUE, { connection: client });
   queue.on('error', () => {}); // the same failure, told once by the rejection
   let timer: NodeJS.Timeout | undefined;
   try {
     // BullMQ connects the client itself; a refused connection rejects the commands (no retries).
-    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)));
+    const late = new Promise<never>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs)),
+    );
     return await Promise.race([errand(queue, client), late]);
   } finally {
     clearTimeout(timer);

@@ -40,7 +40,14 @@ export function redisConnection(url: string, report: (line: string) => void = ()
  */
 export async function checkRedis(url: string, timeoutMs = 5000): Promise<void> {
   const parsed = parseRedisUrl(url);
-  const client = new Redis(url, { ...passwordOption(parsed), lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, enableOfflineQueue: false });
+  const client = new Redis(url, {
+    ...passwordOption(parsed),
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+    enableOfflineQueue: false,
+  });
   // The rejection says only "Connection is closed."; the error event before it says why.
   let cause: unknown;
   client.on('error', (error) => (cause ??= error));
@@ -80,7 +87,9 @@ export class QueueUrlError extends RxvisionError {
   override readonly name = 'QueueUrlError';
 
   constructor(readonly url: string) {
-    super(`--queue must be a Redis URL such as redis://localhost:6379, got "${url.includes('@') ? '(a URL with credentials, not shown)' : url}"`);
+    super(
+      `--queue must be a Redis URL such as redis://localhost:6379, got "${url.includes('@') ? '(a URL with credentials, not shown)' : url}"`,
+    );
   }
 }
 

@@ -22,7 +22,11 @@ export interface SweepSchedulerOptions {
  * resumed) when that takes longer than `waitMs`, so that a worker is never held by a trial that
  * cannot go on.
  */
-export async function sweepScheduler(sweep: string, trial: string, options: SweepSchedulerOptions = {}): Promise<((history: History) => Promise<SchedulerDecision>) | undefined> {
+export async function sweepScheduler(
+  sweep: string,
+  trial: string,
+  options: SweepSchedulerOptions = {},
+): Promise<((history: History) => Promise<SchedulerDecision>) | undefined> {
   const record = await readSweepRecord(sweep);
   const index = record?.trials.findIndex((t) => t.name === trial) ?? -1;
   if (!record?.scheduler || index < 0) return undefined;

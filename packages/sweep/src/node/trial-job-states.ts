@@ -8,7 +8,11 @@ export type TrialJobState = 'waiting' | 'active' | 'delayed' | 'prioritized' | '
  * Where each trial's job stands in the queue at `url`, by trial name: for a status table, so it
  * does not wait for Redis (one connection, no retries, an answer within `timeoutMs` or a rejection).
  */
-export async function trialJobStates(url: string, jobs: readonly { readonly job: TrialJob; readonly experiment: unknown }[], timeoutMs = 3000): Promise<Map<string, TrialJobState>> {
+export async function trialJobStates(
+  url: string,
+  jobs: readonly { readonly job: TrialJob; readonly experiment: unknown }[],
+  timeoutMs = 3000,
+): Promise<Map<string, TrialJobState>> {
   return withQueueAt(url, timeoutMs, async (queue) => {
     const states = await Promise.all(jobs.map(({ job, experiment }) => queue.getJobState(trialJobId(job, experiment))));
     return new Map(jobs.map(({ job }, i) => [job.trial, states[i] as TrialJobState]));

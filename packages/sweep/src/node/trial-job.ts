@@ -19,7 +19,10 @@ export interface TrialJob {
 
 /** Same sweep folder, same trial, same settings: same job. */
 export function trialJobId(job: TrialJob, experiment: unknown): string {
-  const hash = createHash('sha256').update(JSON.stringify([job.sweep, job.trial, experiment])).digest('hex').slice(0, 16);
+  const hash = createHash('sha256')
+    .update(JSON.stringify([job.sweep, job.trial, experiment]))
+    .digest('hex')
+    .slice(0, 16);
   // BullMQ refuses ids with ':' (its key separator) and plain integers.
   return `${job.trial}-${hash}`;
 }

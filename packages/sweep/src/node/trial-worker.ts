@@ -82,7 +82,10 @@ export function startTrialWorker(options: TrialWorkerOptions): TrialWorker {
 
   const processTrial = (job: Job<TrialJob>, token?: string): Promise<void> => {
     const processing = runTrial(job, token);
-    const settled = processing.then(() => {}, () => {});
+    const settled = processing.then(
+      () => {},
+      () => {},
+    );
     running.add(settled);
     void settled.then(() => running.delete(settled));
     return processing;
@@ -157,4 +160,3 @@ async function putBack(job: Job<TrialJob>, token: string | undefined, delayMs: n
   await job.moveToDelayed(Date.now() + delayMs, token);
   throw new DelayedError();
 }
-

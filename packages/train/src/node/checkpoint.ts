@@ -48,7 +48,6 @@ export interface SaveCheckpointOptions {
   readonly claim?: FolderClaim;
 }
 
-
 /**
  * Writes a checkpoint into `folder`: the model's weights, the optimizer's state, the position in
  * the schedule, the history, keepBest's weights and the caller's `meta`. Everything goes into a
@@ -60,7 +59,12 @@ export interface SaveCheckpointOptions {
  * fit(model, { ...options, checkpoint: (state) => saveCheckpoint('runs/r1/checkpoint', state, model, { meta: experiment }) });
  * ```
  */
-export async function saveCheckpoint(folder: string, state: TrainingState, model: LayersModel, options: SaveCheckpointOptions = {}): Promise<void> {
+export async function saveCheckpoint(
+  folder: string,
+  state: TrainingState,
+  model: LayersModel,
+  options: SaveCheckpointOptions = {},
+): Promise<void> {
   const target = resolve(folder);
   const { claim } = options;
   const temporary = claim ? claim.temporaryPath(target) : `${target}.${randomBytes(8).toString('hex')}.tmp`;
@@ -72,7 +76,9 @@ export async function saveCheckpoint(folder: string, state: TrainingState, model
     await model.save(fileSystemSaver(join(temporary, 'model')));
     // getWeights() makes new tensors (the iteration count at least): ours to dispose.
     const optimizerWeights = await state.optimizer.getWeights();
-    const { data, specs } = await io.encodeWeights(optimizerWeights).finally(() => dispose(optimizerWeights.map((weight) => weight.tensor)));
+    const { data, specs } = await io
+      .encodeWeights(optimizerWeights)
+      .finally(() => dispose(optimizerWeights.map((weight) => weight.tensor)));
     const optimizer = new Uint8Array(io.concatenateArrayBuffers(Array.isArray(data) ? data : [data]));
     bytes += optimizer.byteLength;
     const checksums: Record<string, FileChecksum> = { 'optimizer.bin': checksum(optimizer) };
@@ -86,9 +92,21 @@ export async function saveCheckpoint(folder: string, state: TrainingState, model
       await writeFileDurably(join(temporary, name), weights);
       return encoded.specs;
     };
-    const best: CheckpointFile['best'] = state.best && { epoch: state.best.epoch, weights: await writeTensors('best.bin', state.best.weights) };
+    const best: CheckpointFile['best'] = state.best && {
+      epoch: state.best.epoch,
+      weights: await writeTensors('best.bin', state.best.weights),
+    };
     const lookahead: CheckpointFile['lookahead'] = state.lookahead && { weights: await writeTensors('lookahead.bin', state.lookahead) };
-    const file: CheckpointFile = { format: CHECKPOINT_FORMAT, config: options.meta ?? null, position: state.position, history: state.history, optimizer: specs, ...(best && { best }), ...(lookahead && { lookahead }), checksums };
+    const file: CheckpointFile = {
+      format: CHECKPOINT_FORMAT,
+      config: options.meta ?? null,
+      position: state.position,
+      history: state.history,
+      optimizer: specs,
+      ...(best && { best }),
+      ...(lookahead && { lookahead }),
+      checksums,
+    };
     await writeFileDurably(join(temporary, 'checkpoint.json'), `${JSON.stringify(file, null, 2)}\n`);
     await syncFolder(temporary);
     await check();
@@ -133,9 +151,15 @@ export async function loadCheckpoint(folder: string, model: LayersModel): Promis
     const expected = weightsByPlace(model);
     const inCheckpoint = weightsByPlace(saved);
     const present = new Map(inCheckpoint.map(({ place, weight }) => [place, weight]));
-    const shapes = (weights: readonly { weight: { shape: readonly (number | null)[] } }[]) => weights.map(({ weight }) => weight.shape.join('x')).join(', ');
-    const differs = expected.length !== present.size || expected.some(({ place, weight }) => present.get(place)?.shape.join('x') !== weight.shape.join('x'));
-    if (differs) throw new CheckpointError(`${found}: the checkpoint is from a different model (weights ${shapes(inCheckpoint)}; this model has ${shapes(expected)})`);
+    const shapes = (weights: readonly { weight: { shape: readonly (number | null)[] } }[]) =>
+      weights.map(({ weight }) => weight.shape.join('x')).join(', ');
+    const differs =
+      expected.length !== present.size ||
+      expected.some(({ place, weight }) => present.get(place)?.shape.join('x') !== weight.shape.join('x'));
+    if (differs)
+      throw new CheckpointError(
+        `${found}: the checkpoint is from a different model (weights ${shapes(inCheckpoint)}; this model has ${shapes(expected)})`,
+      );
     for (const { place, weight } of expected) weight.write(present.get(place)!.read());
   } finally {
     saved.dispose();
@@ -144,7 +168,12 @@ export async function loadCheckpoint(folder: string, model: LayersModel): Promis
   const optimizerWeights = file.optimizer.map((spec) => ({ name: spec.name, tensor: named[spec.name]! }));
   const best = file.best && { epoch: file.best.epoch, weights: await readTensors(found, 'best.bin', file.best.weights, file.checksums) };
   const lookahead = file.lookahead && (await readTensors(found, 'lookahead.bin', file.lookahead.weights, file.checksums));
-  return { meta: file.config, format: file.format, file: join(found, 'checkpoint.json'), resume: { position: file.position, history: file.history, optimizerWeights, ...(best && { best }), ...(lookahead && { lookahead }) } };
+  return {
+    meta: file.config,
+    format: file.format,
+    file: join(found, 'checkpoint.json'),
+    resume: { position: file.position, history: file.history, optimizerWeights, ...(best && { best }), ...(lookahead && { lookahead }) },
+  };
 }
 
 /**
@@ -187,7 +216,8 @@ async function readWeights(folder: string, name: string, specs: io.WeightsManife
   const bytes = await readRegularFile(path, Number.isFinite(expected) ? expected + 1 : 0).catch((error: Error) => {
     throw new CheckpointError(error.message.startsWith(path) ? error.message : `${path}: ${error.message}`);
   });
-  if (bytes.length !== expected) throw new CheckpointError(`${path}: damaged: it holds ${bytes.length} bytes, the checkpoint lists ${expected}`);
+  if (bytes.length !== expected)
+    throw new CheckpointError(`${path}: damaged: it holds ${bytes.length} bytes, the checkpoint lists ${expected}`);
   const recorded = checksums?.[name];
   const problem = recorded ? checksumProblem(path, bytes, recorded) : undefined;
   if (problem) throw new CheckpointError(problem);
@@ -196,7 +226,10 @@ async function readWeights(folder: string, name: string, specs: io.WeightsManife
 
 async function readCheckpointFile(folder: string): Promise<{ found: string; file: CheckpointFile }> {
   const found = await whereCheckpoint(folder);
-  if (found === undefined) throw new CheckpointError(`${dirname(resolve(folder))}: no checkpoint to resume from (expected ${join(resolve(folder), 'checkpoint.json')})`);
+  if (found === undefined)
+    throw new CheckpointError(
+      `${dirname(resolve(folder))}: no checkpoint to resume from (expected ${join(resolve(folder), 'checkpoint.json')})`,
+    );
   const path = join(found, 'checkpoint.json');
   let file: unknown;
   try {
@@ -205,7 +238,10 @@ async function readCheckpointFile(folder: string): Promise<{ found: string; file
     throw new CheckpointError(`${path}: unreadable (${(error as Error).message})`);
   }
   const format = (file as Partial<CheckpointFile> | null)?.format;
-  if (typeof format === 'number' && format > CHECKPOINT_FORMAT) throw new CheckpointError(`${path}: written in checkpoint format ${format}, newer than this rxvision reads (${CHECKPOINT_FORMAT}); upgrade rxvision`);
+  if (typeof format === 'number' && format > CHECKPOINT_FORMAT)
+    throw new CheckpointError(
+      `${path}: written in checkpoint format ${format}, newer than this rxvision reads (${CHECKPOINT_FORMAT}); upgrade rxvision`,
+    );
   const problem = checkpointProblem(file);
   if (problem) throw new CheckpointError(`${path}: not an rxvision checkpoint (${problem})`);
   return { found, file: file as CheckpointFile };
@@ -217,20 +253,42 @@ function checkpointProblem(file: unknown): string | undefined {
   const { format, config, position, history, optimizer, best, lookahead, checksums } = file;
   if (typeof format !== 'number') return '"format" must be a number';
   if (config !== null && !isRecord(config)) return '"config" must be an object'; // null: saved without meta
-  if (!isRecord(position) || !Number.isSafeInteger(position.epoch) || !Number.isSafeInteger(position.step)) return '"position" must hold an integer epoch and step';
-  if ((position.epoch as number) < 1 || (position.step as number) < 0) return `"position" must be at epoch 1 or later, step 0 or later (epoch ${position.epoch}, step ${position.step})`;
+  if (!isRecord(position) || !Number.isSafeInteger(position.epoch) || !Number.isSafeInteger(position.step))
+    return '"position" must hold an integer epoch and step';
+  if ((position.epoch as number) < 1 || (position.step as number) < 0)
+    return `"position" must be at epoch 1 or later, step 0 or later (epoch ${position.epoch}, step ${position.step})`;
   if (!Array.isArray(history)) return '"history" must be a list';
   // The history is the completed epochs, numbered from 1, with finite figures (null where not measured).
-  if (history.length !== (position.epoch as number) - 1) return `"history" must hold the ${(position.epoch as number) - 1} epochs before epoch ${position.epoch}, it holds ${history.length}`;
-  const badRecord = history.findIndex((record, i) => !isRecord(record) || record.epoch !== i + 1 || Object.values(record).some((value) => typeof value === 'number' && !Number.isFinite(value)));
+  if (history.length !== (position.epoch as number) - 1)
+    return `"history" must hold the ${(position.epoch as number) - 1} epochs before epoch ${position.epoch}, it holds ${history.length}`;
+  const badRecord = history.findIndex(
+    (record, i) =>
+      !isRecord(record) ||
+      record.epoch !== i + 1 ||
+      Object.values(record).some((value) => typeof value === 'number' && !Number.isFinite(value)),
+  );
   if (badRecord >= 0) return `"history" record ${badRecord + 1} must be epoch ${badRecord + 1} with finite figures`;
-  const isWeightSpec = (spec: unknown): boolean => isRecord(spec) && typeof spec.name === 'string' && typeof spec.dtype === 'string' && Array.isArray(spec.shape) && spec.shape.every(Number.isSafeInteger);
-  if (!Array.isArray(optimizer) || !optimizer.every(isWeightSpec)) return '"optimizer" must list the optimizer\'s weights (name, shape, dtype)';
-  if (best !== undefined && !(isRecord(best) && Number.isSafeInteger(best.epoch) && Array.isArray(best.weights) && best.weights.every(isWeightSpec))) return '"best" must hold the best epoch and its weights (name, shape, dtype)';
-  if (best !== undefined && !((best.epoch as number) >= 1 && (best.epoch as number) < (position.epoch as number))) return `"best" must be an epoch before ${position.epoch}, got ${best.epoch}`;
-  if (lookahead !== undefined && !(isRecord(lookahead) && Array.isArray(lookahead.weights) && lookahead.weights.every(isWeightSpec))) return '"lookahead" must list the average\'s weights (name, shape, dtype)';
-  const isChecksum = (entry: unknown) => isRecord(entry) && Number.isSafeInteger(entry.bytes) && typeof entry.sha256 === 'string' && /^[0-9a-f]{64}$/.test(entry.sha256);
-  if (checksums !== undefined && !(isRecord(checksums) && Object.values(checksums).every(isChecksum))) return '"checksums" must give each file\'s bytes and SHA-256';
+  const isWeightSpec = (spec: unknown): boolean =>
+    isRecord(spec) &&
+    typeof spec.name === 'string' &&
+    typeof spec.dtype === 'string' &&
+    Array.isArray(spec.shape) &&
+    spec.shape.every(Number.isSafeInteger);
+  if (!Array.isArray(optimizer) || !optimizer.every(isWeightSpec))
+    return '"optimizer" must list the optimizer\'s weights (name, shape, dtype)';
+  if (
+    best !== undefined &&
+    !(isRecord(best) && Number.isSafeInteger(best.epoch) && Array.isArray(best.weights) && best.weights.every(isWeightSpec))
+  )
+    return '"best" must hold the best epoch and its weights (name, shape, dtype)';
+  if (best !== undefined && !((best.epoch as number) >= 1 && (best.epoch as number) < (position.epoch as number)))
+    return `"best" must be an epoch before ${position.epoch}, got ${best.epoch}`;
+  if (lookahead !== undefined && !(isRecord(lookahead) && Array.isArray(lookahead.weights) && lookahead.weights.every(isWeightSpec)))
+    return '"lookahead" must list the average\'s weights (name, shape, dtype)';
+  const isChecksum = (entry: unknown) =>
+    isRecord(entry) && Number.isSafeInteger(entry.bytes) && typeof entry.sha256 === 'string' && /^[0-9a-f]{64}$/.test(entry.sha256);
+  if (checksums !== undefined && !(isRecord(checksums) && Object.values(checksums).every(isChecksum)))
+    return '"checksums" must give each file\'s bytes and SHA-256';
   if (format >= 5 && checksums === undefined) return '"checksums" is missing (format 5 records them)';
   return undefined;
 }
@@ -247,4 +305,8 @@ async function whereCheckpoint(folder: string): Promise<string | undefined> {
   return undefined;
 }
 
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );

@@ -1,2 +1,11 @@
-export { CHECKPOINT_FORMAT, CheckpointError, hasCheckpoint, type LoadedCheckpoint, loadCheckpoint, readCheckpointMeta, saveCheckpoint, type SaveCheckpointOptions } from './checkpoint.js';
+export {
+  CHECKPOINT_FORMAT,
+  CheckpointError,
+  hasCheckpoint,
+  type LoadedCheckpoint,
+  loadCheckpoint,
+  readCheckpointMeta,
+  saveCheckpoint,
+  type SaveCheckpointOptions,
+} from './checkpoint.js';
 export { loadClassifier, saveClassifier, type SaveClassifierOptions } from './classifier-files.js';
