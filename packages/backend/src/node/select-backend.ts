@@ -42,11 +42,34 @@ export interface BackendReport {
   readonly skipped: readonly { readonly package: string; readonly reason: string }[];
 }
 
+/** What a backend found when it loaded: for webgpu, whether the adapter is a GPU and its name. */
+type Found = { gpu?: boolean; device?: string } | void;
+
+/**
+ * A backend `selectBackend` may take, as data: everything that differs between backends is said
+ * here, and the loop that tries them branches on no name.
+ */
 interface Candidate {
   readonly name: string;
   readonly package: string;
   /** Loads and registers the backend; may return what it found about the device. */
-  load(auto: boolean): Promise<{ gpu?: boolean; device?: string } | void>;
+  load(auto: boolean): Promise<Found>;
+  /** Its tensors live in tfjs-backend-wasm's heap (wasm and its variants): wasm's kernels, heap guard and thread pool apply. */
+  readonly onWasm?: boolean;
+  /** The threads wasm's own pool runs under it, of those asked (default: all of them). */
+  wasmThreads?(threads: number): number;
+  /** Registers its own kernels once it is the current backend, with `threads` asked. */
+  install?(threads: number): void;
+  /** The threads it reports it computes with (default: wasm's pool under a wasm backend, none otherwise). */
+  reportedThreads?(threads: number): number | undefined;
+  /** Whether it computes on a GPU (default: what `load` found). */
+  gpu?(found: Found): boolean | undefined;
+  /** What computes what, for the report's line (default: its package). */
+  describe?(): string;
+  /** Advice the report's line adds, if any. */
+  hint?(): string | undefined;
+  /** Where it computes, for the report's line (default: with how many threads). */
+  where?(gpu: boolean | undefined): string;
 }
 
 /** Loaded by the onnxruntime candidate. */
@@ -60,11 +83,18 @@ async function importNodeBackend(name: string): Promise<void> {
   await importOptional(name);
 }
 
+const tensorflow = (name: string): Candidate => ({
+  name: 'tensorflow',
+  package: name,
+  load: () => importNodeBackend(name),
+  gpu: usesGpu,
+  ...(name === '@tensorflow/tfjs-node-gpu' && {
+    where: (gpu: boolean | undefined) => (gpu ? ' on the GPU' : ' but on the CPU: it found no usable GPU (CUDA 11.2 / cuDNN 8.1)'),
+  }),
+});
+
 const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> = {
-  tensorflow: [
-    { name: 'tensorflow', package: '@tensorflow/tfjs-node-gpu', load: () => importNodeBackend('@tensorflow/tfjs-node-gpu') },
-    { name: 'tensorflow', package: '@tensorflow/tfjs-node', load: () => importNodeBackend('@tensorflow/tfjs-node') },
-  ],
+  tensorflow: [tensorflow('@tensorflow/tfjs-node-gpu'), tensorflow('@tensorflow/tfjs-node')],
   webgpu: [
     {
       name: 'webgpu',
@@ -88,6 +118,7 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
     {
       name: 'onednn',
       package: ONEDNN_PACKAGE,
+      onWasm: true,
       async load() {
         const loaded = await loadOneDnn();
         if ('problem' in loaded) throw new Error(loaded.problem);
@@ -95,6 +126,20 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
         await import('@tensorflow/tfjs-backend-wasm');
         registerWasmVariant('onednn');
       },
+      // oneDNN's threads take the cores and wasm keeps one: its pool's threads spin between
+      // kernels, against oneDNN's (ResNet step 212 ms with two, 186–193 with one).
+      wasmThreads: () => 1,
+      install(threads) {
+        useLeadingAxesReductions('onednn', oneDnn!.sumRows);
+        oneDnn!.setThreads(threads);
+        useOneDnnMatMul('onednn', oneDnn!);
+        useOneDnnConvolutions('onednn', oneDnn!);
+        useOneDnnBatchNorm('onednn', oneDnn!);
+        useOneDnnPooling('onednn', oneDnn!);
+      },
+      reportedThreads: (threads) => threads,
+      describe: () =>
+        `oneDNN ${oneDnn?.version} from ${ONEDNN_PACKAGE} for matrix products, convolutions and batch normalisation, @tensorflow/tfjs-backend-wasm for the rest`,
     },
   ],
   // wasm's kernels with onnxruntime's MLAS for every matrix product: a backend of its own name,
@@ -103,6 +148,7 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
     {
       name: 'onnxruntime',
       package: 'onnxruntime-node',
+      onWasm: true,
       async load() {
         onnxRuntime = loadOnnxRuntime();
         // Its binding returns fresh buffers: glibc must keep freed ones, set now where the addon is.
@@ -111,12 +157,35 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
         await import('@tensorflow/tfjs-backend-wasm');
         registerWasmVariant('onnxruntime');
       },
+      install(threads) {
+        useLeadingAxesReductions('onnxruntime');
+        useOnnxRuntimeMatMul('onnxruntime', onnxRuntime!, threads);
+        useOnnxRuntimeConvFilterGradient('onnxruntime', onnxRuntime!, threads);
+      },
+      describe: () => `onnxruntime-node ${onnxRuntime?.version} for matrix products, @tensorflow/tfjs-backend-wasm for the rest`,
+      hint: () => (mallocTunablesApplied() ? undefined : MALLOC_TUNABLES_HINT),
     },
   ],
+  // Not its leading-axes reductions: their float64 sums would move the last bits of the tutorial's recorded digits.
   wasm: [
-    { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', load: () => import('@tensorflow/tfjs-backend-wasm').then(() => undefined) },
+    {
+      name: 'wasm',
+      package: '@tensorflow/tfjs-backend-wasm',
+      onWasm: true,
+      load: () => import('@tensorflow/tfjs-backend-wasm').then(() => undefined),
+    },
   ],
-  cpu: [{ name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', load: () => import('@tensorflow/tfjs-backend-cpu').then(() => undefined) }],
+  cpu: [
+    {
+      name: 'cpu',
+      package: '@tensorflow/tfjs-backend-cpu',
+      load: () => import('@tensorflow/tfjs-backend-cpu').then(() => undefined),
+      // tfjs-backend-cpu prints a multi-line "install tfjs-node" banner on stderr at its first write;
+      // the report's summary already says which packages were not available, in one line.
+      install: () => void ((tf.backend() as unknown as { firstUse?: boolean }).firstUse = false),
+      gpu: () => false,
+    },
+  ],
 };
 
 /**
@@ -146,13 +215,11 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
   if (!Number.isInteger(threads) || threads < 1) throw new BackendError(`threads must be a positive integer, got ${threads}`);
   const skipped: { package: string; reason: string }[] = [];
   for (const candidate of candidates) {
-    let found: { gpu?: boolean; device?: string } | void;
+    let found: Found;
     try {
       found = await candidate.load(choice === 'auto');
-      // Under onednn, oneDNN's threads take the cores and wasm keeps one: its pool's threads spin
-      // between kernels, against oneDNN's (ResNet step 212 ms with two, 186–193 with one).
-      const wasmThreads = candidate.name === 'onednn' ? 1 : threads;
-      if (onWasm(candidate.name) && (wasmThreads > 1 || threadedWasmThreads() !== undefined)) useThreadedWasm(wasmThreads);
+      const wasmThreads = candidate.wasmThreads?.(threads) ?? threads;
+      if (candidate.onWasm && (wasmThreads > 1 || threadedWasmThreads() !== undefined)) useThreadedWasm(wasmThreads);
       await withoutAddedProcessHandlers(async () => {
         if (!(await tf.setBackend(candidate.name))) throw new Error('the backend failed to initialise');
         await tf.ready();
@@ -161,36 +228,21 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
       skipped.push({ package: candidate.package, reason: firstLine(error) });
       continue;
     }
-    // tfjs-backend-cpu prints a multi-line "install tfjs-node" banner on stderr at its first write;
-    // the report's summary already says which packages were not available, in one line.
-    if (candidate.name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
     useLeanBatchNormGradient();
-    if (onWasm(candidate.name)) {
+    if (candidate.onWasm) {
       guardWasmHeap();
       useWasmTrainingKernels(candidate.name, options);
-      // Not on wasm: its float64 sums would move the last bits of the tutorial's recorded digits.
-      if (candidate.name !== 'wasm') useLeadingAxesReductions(candidate.name, candidate.name === 'onednn' ? oneDnn!.sumRows : undefined);
-      if (candidate.name === 'onnxruntime') {
-        useOnnxRuntimeMatMul(candidate.name, onnxRuntime!, threads);
-        useOnnxRuntimeConvFilterGradient(candidate.name, onnxRuntime!, threads);
-      }
-      if (candidate.name === 'onednn') {
-        oneDnn!.setThreads(threads);
-        useOneDnnMatMul(candidate.name, oneDnn!);
-        useOneDnnConvolutions(candidate.name, oneDnn!);
-        useOneDnnBatchNorm(candidate.name, oneDnn!);
-        useOneDnnPooling(candidate.name, oneDnn!);
-      }
     }
+    candidate.install?.(threads);
     const missing = options.probe && (await missingKernel(options.probe));
     if (missing) {
       if (choice !== 'auto') throw new MissingKernelError(missing, candidate.name, await backendsWithKernel(missing));
       skipped.push({ package: candidate.package, reason: `lacks the ${missing} kernel the model needs` });
       continue;
     }
-    const gpu = candidate.name === 'tensorflow' ? usesGpu() : candidate.name === 'cpu' || onWasm(candidate.name) ? false : found?.gpu;
+    const gpu = candidate.gpu ? candidate.gpu(found) : candidate.onWasm ? false : found?.gpu;
     const device = found?.device;
-    const threadCount = candidate.name === 'onednn' ? threads : onWasm(candidate.name) ? wasmThreads() : undefined;
+    const threadCount = candidate.reportedThreads ? candidate.reportedThreads(threads) : candidate.onWasm ? wasmPoolThreads() : undefined;
     return {
       backend: candidate.name,
       package: candidate.package,
@@ -203,9 +255,6 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
   }
   throw new BackendError(`no tfjs backend could be loaded: ${skipped.map((s) => `${s.package} (${s.reason})`).join('; ')}`);
 }
-
-/** Backends whose tensors live in tfjs-backend-wasm's heap. */
-const onWasm = (name: string) => name === 'wasm' || name === 'onednn' || name === 'onnxruntime';
 
 /** The kernel the probe found missing on the current backend, if that is why it failed. */
 async function missingKernel(probe: () => unknown): Promise<string | undefined> {
@@ -238,17 +287,14 @@ async function backendsWithKernel(kernel: string): Promise<string[]> {
       () => true,
       () => false,
     );
-    if (
-      loaded &&
-      (tf.getKernel(kernel, candidate.name) || (onWasm(candidate.name) && (GRADIENT_KERNELS as readonly string[]).includes(kernel)))
-    )
+    if (loaded && (tf.getKernel(kernel, candidate.name) || (candidate.onWasm && (GRADIENT_KERNELS as readonly string[]).includes(kernel))))
       names.add(candidate.name);
   }
   return [...names];
 }
 
 /** The threads tfjs-backend-wasm's pool really runs (its own report, not what was asked). */
-function wasmThreads(): number | undefined {
+function wasmPoolThreads(): number | undefined {
   const backend = tf.backend() as unknown as { wasm?: { tfjs?: { getThreadsCount?: () => number } } };
   return backend.wasm?.tfjs?.getThreadsCount?.();
 }
@@ -266,18 +312,12 @@ function summarise(
   threads?: number,
 ): string {
   let where = threads === undefined ? '' : ` with ${threads} thread${threads === 1 ? '' : 's'}`;
-  if (candidate.package === '@tensorflow/tfjs-node-gpu')
-    where = gpu ? ' on the GPU' : ' but on the CPU: it found no usable GPU (CUDA 11.2 / cuDNN 8.1)';
+  where = candidate.where?.(gpu) ?? where;
   if (device) where = ` on ${device}${gpu ? '' : ' (software: slow)'}`;
   const fallbacks = skipped.map((s) => `${s.package}: ${s.reason}`).join('; ');
-  const what =
-    candidate.name === 'onnxruntime'
-      ? `${candidate.package} ${onnxRuntime?.version} for matrix products, @tensorflow/tfjs-backend-wasm for the rest`
-      : candidate.name === 'onednn'
-        ? `oneDNN ${oneDnn?.version} from ${candidate.package} for matrix products, convolutions and batch normalisation, @tensorflow/tfjs-backend-wasm for the rest`
-        : candidate.package;
-  const hint = candidate.name === 'onnxruntime' && !mallocTunablesApplied() ? ` — ${MALLOC_TUNABLES_HINT}` : '';
-  return `backend ${candidate.name} (${what})${where}${hint}${fallbacks ? ` — not available: ${fallbacks}` : ''}`;
+  const what = candidate.describe?.() ?? candidate.package;
+  const hint = candidate.hint?.();
+  return `backend ${candidate.name} (${what})${where}${hint ? ` — ${hint}` : ''}${fallbacks ? ` — not available: ${fallbacks}` : ''}`;
 }
 
 function firstLine(error: unknown): string {
