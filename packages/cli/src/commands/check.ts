@@ -1,9 +1,8 @@
-import { selectBackend } from '@rxvision/backend/node';
 import type { ComposedExperiment, Experiment } from '@rxvision/experiment';
 import { composeExperiment, probeExperiment } from '@rxvision/experiment';
 import { scheduleEpochs } from '@rxvision/train';
 import type { Command } from 'commander';
-import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
+import { BACKEND_FLAG, BACKEND_HELP, backendChoice, probingBackend, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
 import { type ExperimentFlags, experimentFromFlags } from '../experiment-flags.js';
 
 export interface CheckFlags {
@@ -39,7 +38,7 @@ export async function runCheck(file: string, flags: CheckFlags, log: (line: stri
   try {
     // The backend train would pick, and one step on it at the batch size: a batch that does not fit its memory is refused here, as train refuses it.
     const probe = () => probeExperiment(composed.createModel, experiment.batchSize, source);
-    const backend = await selectBackend(choice, { probe, ...(threads !== undefined && { threads }) });
+    const backend = await probingBackend(choice, threads, () => {})(probe);
     const found = { ...describe(experiment, composed), backend: backend.backend };
     if (flags.json) return log(JSON.stringify({ source, experiment, ...found }));
     log(`${source}: valid`);
