@@ -1,5 +1,5 @@
-import { constants } from 'node:os';
 import { RxvisionError } from '@rxvision/errors';
+import { SIGNAL_EXIT_CODES, type StopSignal } from './stop-signals.js';
 
 /** An error whose message is meant for the person at the terminal, printed as one line. */
 export class CliError extends RxvisionError {
@@ -13,13 +13,12 @@ export class InterruptedError extends RxvisionError {
 
   constructor(
     message: string,
-    readonly signal: 'SIGINT' | 'SIGTERM',
+    readonly signal: StopSignal,
   ) {
     super(message);
   }
 
-  /** 130 for SIGINT, 143 for SIGTERM. */
   get exitCode(): number {
-    return 128 + constants.signals[this.signal];
+    return SIGNAL_EXIT_CODES[this.signal];
   }
 }

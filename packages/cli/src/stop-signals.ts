@@ -1,7 +1,8 @@
 import { Observable } from 'rxjs';
 
-const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
-type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
+/** 128 + the signal's number, as a shell reports a process the signal ended. */
+export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+export type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
 /** Two deliveries of one signal closer than this are one keypress (a person cannot press twice so fast). */
 const SAME_KEYPRESS_MS = 25;
 
