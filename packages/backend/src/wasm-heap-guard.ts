@@ -48,7 +48,7 @@ export function guardWasmHeap(): void {
     // it: this build's allocator then returned a block running off the end of memory (seen with a
     // heap of 3.57 GB and a request of 1.77 GB), and tfjs wrote through it. (Near a full heap this
     // may refuse a block that a free gap could have held: never a wrong one.)
-    if (module.HEAPU8.length + bytes + SBRK_SLACK_BYTES >= 2 ** 32) throw new BackendMemoryError(tf.getBackend(), bytes);
+    if (module.HEAPU8.length + bytes + SBRK_SLACK_BYTES >= WASM_HEAP_BYTES) throw new BackendMemoryError(tf.getBackend(), bytes);
     const pointer = malloc(bytes) >>> 0;
     if (pointer === 0 && bytes > 0) throw new BackendMemoryError(tf.getBackend(), bytes);
     if (pointer + bytes > module.HEAPU8.length)
