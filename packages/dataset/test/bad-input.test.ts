@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { DatasetError } from '../src/index.js';
 import { openImageDataset, prepareCifar10 } from '../src/node/index.js';
 import { encodeRecords, type Fixture, fixtureRecord, listFiles, makeFixture, writeFolder, writeTarball } from './fixtures.js';
+import { specialFiles } from './special-files.js';
 
 let fixture: Fixture;
 let dataDir: string;
@@ -120,16 +121,7 @@ describe('prepare rejects bad raw data and leaves no output', () => {
 
 describe('openImageDataset rejects files it did not write', () => {
   test('a FIFO, a folder or a link to /dev/zero: one line, no hang, no read without end (#34)', async () => {
-    const { execFileSync } = await import('node:child_process');
-    const { symlink } = await import('node:fs/promises');
-    const [fifo, folder, zero] = ['fifo.arrow', 'folder.arrow', 'zero.arrow'].map((name) => join(fixture.dir, name)) as [
-      string,
-      string,
-      string,
-    ];
-    execFileSync('mkfifo', [fifo]);
-    await mkdir(folder);
-    await symlink('/dev/zero', zero);
+    const { fifo, folder, zero } = await specialFiles(fixture.dir);
     await expect(openImageDataset(fifo)).rejects.toThrow(new DatasetError(fifo, `cannot be read (${fifo}: a FIFO, not a file to read)`));
     await expect(openImageDataset(folder)).rejects.toThrow(`${folder}: cannot be read (${folder}: a folder, not a file to read)`);
     await expect(openImageDataset(zero)).rejects.toThrow(`${zero}: cannot be read (${zero}: a character device, not a file to read)`);

@@ -5,6 +5,7 @@ import { tableToIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createRandom, DatasetError, permutation } from '../src/index.js';
 import { DiskImageDataset, ImageDatasetWriter, openImageDataset, openImages } from '../src/node/index.js';
+import { specialFiles } from './special-files.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -99,17 +100,8 @@ describe('DiskImageDataset', () => {
   });
 
   test('a FIFO, a folder, a link to /dev/zero and a 3 GB file of zeros: one line each, at once (#34)', async () => {
-    const { execFileSync } = await import('node:child_process');
-    const { mkdir, symlink } = await import('node:fs/promises');
-    const [fifo, folder, zero, sparse] = ['fifo', 'folder', 'zero', 'sparse'].map((name) => join(dir, `${name}.arrow`)) as [
-      string,
-      string,
-      string,
-      string,
-    ];
-    execFileSync('mkfifo', [fifo]);
-    await mkdir(folder);
-    await symlink('/dev/zero', zero);
+    const { fifo, folder, zero } = await specialFiles(dir);
+    const sparse = join(dir, 'sparse.arrow');
     await writeFile(sparse, '');
     await truncate(sparse, 3 * 2 ** 30);
     await expect(DiskImageDataset.open(fifo)).rejects.toThrow(
