@@ -1,10 +1,11 @@
 import { Resvg } from '@resvg/resvg-js';
-import { parse, View } from 'vega';
-import { compile } from 'vega-lite';
 import type { ChartSpec } from '../chart-spec.js';
 
 /** Renders a Vega-Lite spec to SVG text with vega's headless renderer. */
 export async function renderSvg(spec: ChartSpec): Promise<string> {
+  // Loaded on the first chart, not with the package: vega and vega-lite take a third of a second,
+  // which every command that draws nothing (or fails first) would pay.
+  const [{ parse, View }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new View(parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
