@@ -6,14 +6,15 @@ import { CHECKPOINT_FORMAT } from '@rxvision/train/node';
 import { type CliRun, runCli, runCliInterrupted } from './run-cli.js';
 import { writeSmallCifar } from './small-cifar-fixture.js';
 
-// 5,000 images: 36 steps an epoch on wasm, a few seconds, long enough to be interrupted inside one.
-const settings = ['--schedule', '2@0.05,1@0.01', '--limit', '5000', '--backend', 'wasm'];
+// 2,500 images: 18 steps an epoch on wasm, long enough to be interrupted inside one.
+const LIMIT = 2500;
+const settings = ['--schedule', '2@0.05,1@0.01', '--limit', String(LIMIT), '--backend', 'wasm'];
 let dir: string;
 let data: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rxvision-resume-'));
   // CIFAR-10's shape and classes, made here: resuming needs no real CIFAR-10.
-  data = await writeSmallCifar(join(dir, 'data'), { train: 5000, test: 500 });
+  data = await writeSmallCifar(join(dir, 'data'), { train: LIMIT, test: 500 });
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -39,7 +40,7 @@ describe('interrupt and resume', () => {
     expect(checkpoint.position.step).toBeGreaterThan(0); // stopped inside epoch 2
     expect(checkpoint.config.experiment).toMatchObject({
       dataset: { type: 'cifar10', dataDir: data },
-      limit: 5000,
+      limit: LIMIT,
       validation: 0.1,
       model: { type: 'tutorial' },
     });
@@ -56,7 +57,7 @@ describe('interrupt and resume', () => {
       batchSize: 128,
       seed: 43,
       outputRelu: true,
-      limit: 5000,
+      limit: LIMIT,
     };
     await writeFile(legacyFile, JSON.stringify({ ...checkpoint, format: 1, config: tutorialConfig }));
 
@@ -76,7 +77,7 @@ describe('interrupt and resume', () => {
     const config = join(dir, 'adamw.json');
     const experiment = {
       dataset: { type: 'cifar10', dataDir: data },
-      limit: 5000,
+      limit: LIMIT,
       validation: 0.1,
       batchSize: 64,
       model: { type: 'cnn', blocks: [8, 16], batchNorm: true },
@@ -91,7 +92,7 @@ describe('interrupt and resume', () => {
     expect(reference.code, reference.stderr).toBe(0);
 
     const run = join(dir, 'adamw-interrupted');
-    const first = await runCliInterrupted(['train', '--config', config, '--out', run, ...onednn], { afterMs: 1000 });
+    const first = await runCliInterrupted(['train', '--config', config, '--out', run, ...onednn]);
     expect(first.code, first.stderr).toBe(130);
     expect(JSON.parse(await readFile(join(run, 'checkpoint', 'checkpoint.json'), 'utf8')).position).toMatchObject({
       epoch: 2,

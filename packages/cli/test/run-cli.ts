@@ -74,12 +74,13 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, opt
 }
 
 /**
- * Runs `rxvision` and sends `signal` once it has printed its first epoch line and `afterMs` passed
- * (`times` signals, 50 ms apart): a run stopped inside its second epoch.
+ * Runs `rxvision` and sends `signal` once it has printed its first epoch line and then half as long
+ * as that epoch took (or `afterMs`) has passed (`times` signals, 50 ms apart): a run stopped inside
+ * its second epoch, however fast or busy the machine is.
  */
 export function runCliInterrupted(
   args: readonly string[],
-  { signal = 'SIGINT', afterMs = 1500, times = 1 }: { signal?: NodeJS.Signals; afterMs?: number; times?: number } = {},
+  { signal = 'SIGINT', afterMs, times = 1 }: { signal?: NodeJS.Signals; afterMs?: number; times?: number } = {},
 ): Promise<CliRun> {
   let sent = false;
   return runCli(
@@ -87,9 +88,11 @@ export function runCliInterrupted(
     {},
     {
       onStdout: (stdout, child) => {
-        if (sent || !stdout.includes('Epoch [1]')) return;
+        const epoch = /^Epoch \[1\].*\(([\d.]+) s\)$/m.exec(stdout);
+        if (sent || !epoch) return;
         sent = true;
-        for (let i = 0; i < times; i++) setTimeout(() => child.kill(signal), afterMs + 50 * i);
+        const delay = afterMs ?? (Number(epoch[1]) * 1000) / 2;
+        for (let i = 0; i < times; i++) setTimeout(() => child.kill(signal), delay + 50 * i);
       },
     },
   );
