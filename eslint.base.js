@@ -129,7 +129,15 @@ export default [
             },
             {
               sourceTag: 'scope:dashboard',
-              onlyDependOnLibsWithTags: ['scope:onnx', 'scope:plot', 'scope:metrics', 'scope:run-folder', 'scope:folder', 'scope:errors'],
+              onlyDependOnLibsWithTags: [
+                'scope:onnx',
+                'scope:plot',
+                'scope:metrics',
+                'scope:run-folder',
+                'scope:dataset',
+                'scope:folder',
+                'scope:errors',
+              ],
               bannedExternalImports: tfjsBackends.concat(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']),
             },
             {

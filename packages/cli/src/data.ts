@@ -1,6 +1,5 @@
-import { join } from 'node:path';
 import { DatasetError, type ImageDataset } from '@rxvision/dataset';
-import { openImageDataset, prepareCifar10 } from '@rxvision/dataset/node';
+import { dataSplitFile, openImageDataset, prepareCifar10 } from '@rxvision/dataset/node';
 import { pathExists } from './path-exists.js';
 import { progressBar } from './progress.js';
 
@@ -12,7 +11,7 @@ type Split = 'train' | 'test';
  * user's, so a damaged one is reported as it is, never downloaded over.
  */
 export async function loadCifar10<S extends Split>(dataDir: string, splits: readonly S[]): Promise<Record<S, ImageDataset>> {
-  const paths = splits.map((split) => join(dataDir, `${split}.arrow`));
+  const paths = splits.map((split) => dataSplitFile(dataDir, split));
   const present = await Promise.all(paths.map(pathExists));
   if (!present.every(Boolean)) {
     const bar = progressBar('prepare', { unit: 'bytes' });

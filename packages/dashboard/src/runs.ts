@@ -1,6 +1,15 @@
 import type { EpochRecord } from '@rxvision/metrics';
-import { CLAIM_FILE, folderWriter } from '@rxvision/folder';
-import { historyProblem, RUN_FILES, type RunProgress, type StepSeries } from '@rxvision/run-folder';
+import { CLAIM_FILE } from '@rxvision/folder';
+import {
+  hasCheckpoint,
+  historyProblem,
+  isHeld,
+  RUN_FILES,
+  type RunProgress,
+  type RunStatus,
+  type StepSeries,
+  statusOf,
+} from '@rxvision/run-folder';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isSweep, UnservedRunFile, readRunFile, runFolder } from './run-path.js';
@@ -11,11 +20,7 @@ export interface RunInfo {
   readonly name: string;
   /** For a trial: its sweep's folder name. */
   readonly sweep?: string;
-  /**
-   * `finished` once summary.json is written; `running` while a live process holds the run folder
-   * (its claim, see @rxvision/folder); `failed` when the run wrote why (failure.json); `stopped` when
-   * it left a checkpoint to resume from; `unfinished` otherwise (a run killed before its first checkpoint).
-   */
+  /** Where it stands, by @rxvision/run-folder's one rule. */
   readonly status: RunStatus;
   /** While running: where it is (progress.json), without the per-step series. */
   readonly progress?: Omit<RunProgress, 'steps'>;
@@ -34,8 +39,6 @@ export interface RunInfo {
   /** Last change of history.json (ms since 1970), for ordering. */
   readonly updated: number;
 }
-
-export type RunStatus = 'finished' | 'running' | 'stopped' | 'failed' | 'unfinished';
 
 export interface RunDetails extends RunInfo {
   readonly experiment?: unknown;
@@ -111,17 +114,13 @@ export async function readRun(root: string, name: string): Promise<RunDetails | 
   const { steps, ...progress } = (isProgress(rawProgress) ? rawProgress : {}) as Partial<RunProgress>;
   const failure = (rawFailure as { message?: unknown } | undefined)?.message;
   // A claim file that is none (a FIFO, 3 GB, a folder) is a problem of this run, not of the listing.
-  const written = await isWritten(folder).catch((error: unknown) => void problems.push(`${CLAIM_FILE}: ${(error as Error).message}`));
-  const status =
-    summary !== undefined
-      ? 'finished'
-      : written
-        ? 'running'
-        : typeof failure === 'string'
-          ? 'failed'
-          : (await hasEntry(folder, RUN_FILES.checkpoint))
-            ? 'stopped'
-            : 'unfinished';
+  const held = await isHeld(folder).catch((error: unknown) => void problems.push(`${CLAIM_FILE}: ${(error as Error).message}`));
+  const status = statusOf({
+    finished: summary !== undefined,
+    held: held === true,
+    failed: typeof failure === 'string',
+    checkpointed: await hasCheckpoint(folder),
+  });
   // Checked as every reader checks it: a figure out of range or not finite is damage, never charted.
   const damage = rawHistory === undefined ? undefined : historyProblem(rawHistory);
   if (damage) problems.push(`${RUN_FILES.history}: ${damage}`);
@@ -166,17 +165,6 @@ async function folders(path: string): Promise<string[]> {
 }
 
 /** Whether a live process writes the run folder now: its claim is a regular file, fresh, its holder not provably dead. */
-async function isWritten(folder: string): Promise<boolean> {
-  const claim = await lstat(join(folder, CLAIM_FILE)).catch(() => undefined);
-  return claim?.isFile() === true && (await folderWriter(folder))?.live === true;
-}
-
-const hasEntry = (folder: string, name: string) =>
-  lstat(join(folder, name)).then(
-    () => true,
-    () => false,
-  );
-
 function isProgress(value: unknown): value is RunProgress {
   const v = value as Partial<RunProgress> | undefined;
   return (

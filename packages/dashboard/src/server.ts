@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { openRegularFile, UnreadableFileError } from '@rxvision/folder';
 import { readClassifierMetadata } from '@rxvision/onnx';
 import { comparisonChart, parallelCoordinates, stepChart } from '@rxvision/plot';
-import { DATASET_SPLITS, type DatasetSplit, RUN_FILES, runDatasetFile } from '@rxvision/run-folder';
+import { DATA_SPLITS, dataSplitFile } from '@rxvision/dataset/node';
+import { RUN_FILES } from '@rxvision/run-folder';
+import { runDatasetFile } from './run-dataset.js';
 import type { Observable, Subscription } from 'rxjs';
 import { BadRunName, readRunFile, runFolder, UnservedRunFile } from './run-path.js';
 import { differingSettings } from './run-settings.js';
@@ -238,9 +240,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     const origin = request.headers.origin;
     const allowed = origin !== undefined && (options.allowOrigins ?? []).includes(origin);
     const cors = allowed ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
-    const split = file.replace(/\.arrow$/, '');
-    if (!(DATASET_SPLITS as readonly string[]).includes(split) || !file.endsWith('.arrow'))
-      return sendJson(response, 404, { error: `a run's data is ${DATASET_SPLITS.map((s) => `${s}.arrow`).join(' or ')}` });
+    // Named in the URL as in its data folder: train.arrow, test.arrow.
+    const split = DATA_SPLITS.find((name) => dataSplitFile('', name) === file);
+    if (split === undefined)
+      return sendJson(response, 404, { error: `a run's data is ${DATA_SPLITS.map((name) => dataSplitFile('', name)).join(' or ')}` });
     // Only the experiment is needed (where its data is), read as every run file here: a regular file or nothing.
     const folder = await runFolder(root, name);
     if (!folder) return sendJson(response, 404, { error: `no run named ${JSON.stringify(name)}` });
@@ -248,7 +251,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       error instanceof UnservedRunFile ? undefined : Promise.reject(error),
     );
     const experiment = text && parsedOrNothing(text);
-    const path = runDatasetFile(experiment, split as DatasetSplit);
+    const path = runDatasetFile(experiment, split);
     // Opened without blocking and refused unless a regular file: a FIFO named there would hold one
     // of libuv's four file threads per request, and after four the whole dashboard.
     let opened: Awaited<ReturnType<typeof openRegularFile>> | undefined;

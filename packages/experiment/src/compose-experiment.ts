@@ -8,6 +8,9 @@ import {
   prepareImageFolder,
   type PrepareOptions,
   prepareParquet,
+  DATA_SPLITS,
+  type DataSplit,
+  dataSplitFile,
 } from '@rxvision/dataset/node';
 import { topKAccuracy } from '@rxvision/metrics';
 import {
@@ -28,7 +31,7 @@ import { concatMap, lastValueFrom, of } from 'rxjs';
 import { type FitOptions, preprocessingTransforms, softmaxCrossEntropy } from '@rxvision/train';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { access } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { defaultDataDir, type Experiment } from './experiment.js';
 import { ExperimentError } from './experiment-error.js';
 import { quote } from './parse-experiment.js';
@@ -175,7 +178,7 @@ async function datasetFiles(
   const dataDir = at(('dataDir' in dataset && dataset.dataDir) || defaultDataDir(dataset));
   const onFirstUse = async (prepare: () => Promise<unknown>) => {
     if (!(await bothExist(dataDir))) await prepare();
-    return { train: join(dataDir, 'train.arrow'), test: join(dataDir, 'test.arrow') };
+    return { train: dataSplitFile(dataDir, 'train'), test: dataSplitFile(dataDir, 'test') };
   };
   switch (dataset.type) {
     case 'cifar10':
@@ -197,10 +200,10 @@ async function datasetFiles(
     }
     case 'parquet': {
       const { imageColumn, labelColumn, size, channels } = dataset;
-      const shards = (source: string | readonly string[], split: string) =>
+      const shards = (source: string | readonly string[], split: DataSplit) =>
         prepareParquet({
           source: (typeof source === 'string' ? [source] : source).map(at),
-          out: join(dataDir, `${split}.arrow`),
+          out: dataSplitFile(dataDir, split),
           ...(imageColumn && { imageColumn }),
           ...(labelColumn && { labelColumn }),
           ...(size && { size }),
@@ -211,10 +214,10 @@ async function datasetFiles(
       return { train: train.path, ...(test && { test: test.path }) };
     }
     case 'image-folder': {
-      const folder = (source: string, split: string) =>
+      const folder = (source: string, split: DataSplit) =>
         prepareImageFolder({
           source: at(source),
-          out: join(dataDir, `${split}.arrow`),
+          out: dataSplitFile(dataDir, split),
           ...(dataset.size && { size: dataset.size }),
           ...(dataset.channels && { channels: dataset.channels }),
         });
@@ -227,8 +230,8 @@ async function datasetFiles(
 
 async function bothExist(dataDir: string): Promise<boolean> {
   const present = await Promise.all(
-    ['train.arrow', 'test.arrow'].map((name) =>
-      access(join(dataDir, name)).then(
+    DATA_SPLITS.map((split) =>
+      access(dataSplitFile(dataDir, split)).then(
         () => true,
         () => false,
       ),

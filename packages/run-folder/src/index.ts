@@ -1,15 +1,4 @@
-export {
-  DATASET_SPLITS,
-  type DatasetSplit,
-  historyProblem,
-  isFinished,
-  readHistory,
-  readRunExperiment,
-  readSummary,
-  runDatasetFile,
-  RunFileError,
-  summaryProblem,
-} from './read-run.js';
+export { historyProblem, isFinished, readHistory, readRunExperiment, readSummary, RunFileError, summaryProblem } from './read-run.js';
 export { RUN_FILES, RUN_PICTURES, runFile, SWEEP_FILES } from './run-files.js';
 export { type RunSummary, SUMMARY_FORMAT } from './run-summary.js';
 export { writeHistory, writeJson, writeRunExperiment, writeSummary } from './write-run.js';
@@ -22,3 +11,4 @@ export {
   writeFailure,
   writeProgress,
 } from './run-progress.js';
+export { hasCheckpoint, isHeld, runStatus, type RunStatus, type RunStatusFacts, statusOf } from './run-status.js';

@@ -115,19 +115,3 @@ async function readJson(path: string): Promise<unknown> {
     throw new RunFileError(path, `is not JSON (${(error as Error).message})`);
   }
 }
-
-/** The splits whose prepared Arrow file a run's experiment names. */
-export const DATASET_SPLITS = ['train', 'test'] as const;
-export type DatasetSplit = (typeof DATASET_SPLITS)[number];
-
-/**
- * The prepared Arrow file of a split of the dataset a run's experiment (as stored, paths absolute)
- * trained on, or undefined where it names none: `train`/`test` of an `arrow` dataset (one file), else
- * `DATA_DIR/SPLIT.arrow`, where every named or prepared dataset keeps its splits.
- */
-export function runDatasetFile(experiment: unknown, split: DatasetSplit): string | undefined {
-  const dataset = (experiment as { dataset?: Record<string, unknown> } | undefined)?.dataset;
-  if (!dataset) return undefined;
-  if (dataset.type === 'arrow') return typeof dataset[split] === 'string' ? dataset[split] : undefined;
-  return typeof dataset.dataDir === 'string' ? `${dataset.dataDir.replace(/\/+$/, '')}/${split}.arrow` : undefined;
-}

@@ -1,7 +1,7 @@
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { claimFolder } from '@rxvision/folder';
+import { CLAIM_FILE, claimFolder } from '@rxvision/folder';
 import type { EpochRecord } from '@rxvision/metrics';
 import { expect, test } from 'vitest';
 import {
@@ -11,8 +11,11 @@ import {
   readSummary,
   RUN_FILES,
   runFile,
+  runStatus,
   type RunSummary,
+  statusOf,
   SUMMARY_FORMAT,
+  writeFailure,
   writeHistory,
   writeRunExperiment,
   writeSummary,
@@ -98,4 +101,35 @@ test("a history's figures are not trusted: out of range, not finite or misnumber
   await expect(readHistory(run)).rejects.toThrow('epoch 1: valAccuracy is Infinity, not a finite number'); // JSON.parse reads 1e999 so
   await writeFile(runFile(run, 'history'), JSON.stringify([record(1, { valLoss: null, valAccuracy: null })]));
   expect(await readHistory(run)).toEqual([record(1, { valLoss: null, valAccuracy: null })]);
+});
+
+test("a run's status, by the one rule: a summary wins, then a live writer, then a failure, then a checkpoint", () => {
+  const none = { finished: false, held: false, failed: false, checkpointed: false };
+  expect(statusOf(none)).toBe('unfinished');
+  expect(statusOf({ ...none, checkpointed: true })).toBe('stopped');
+  expect(statusOf({ ...none, failed: true, checkpointed: true })).toBe('failed');
+  expect(statusOf({ ...none, held: true, failed: true, checkpointed: true })).toBe('running');
+  expect(statusOf({ finished: true, held: true, failed: true, checkpointed: true })).toBe('finished');
+});
+
+test('runStatus reads it from a real run folder, from unfinished to finished', async () => {
+  const run = join(await mkdtemp(join(tmpdir(), 'rxvision-run-status-')), 'run');
+  await mkdir(run);
+  expect(await runStatus(run)).toBe('unfinished');
+  const claim = await claimFolder(run, { purpose: 'train' });
+  expect(await runStatus(run)).toBe('running');
+  await writeHistory(claim, [record(1)]);
+  await mkdir(runFile(run, 'checkpoint'));
+  await claim.release();
+  expect(await runStatus(run)).toBe('stopped');
+  const again = await claimFolder(run, { purpose: 'train' });
+  await writeFailure(again, 'loss became NaN');
+  await again.release();
+  expect(await runStatus(run)).toBe('failed');
+  // A claim file that is none holds nothing; a damaged summary finishes nothing.
+  await mkdir(join(run, CLAIM_FILE));
+  await writeFile(runFile(run, 'summary'), '{"format": 1');
+  expect(await runStatus(run)).toBe('failed');
+  await writeFile(runFile(run, 'summary'), `${JSON.stringify({ format: SUMMARY_FORMAT, ...summary })}\n`);
+  expect(await runStatus(run)).toBe('finished');
 });

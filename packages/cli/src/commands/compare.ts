@@ -1,7 +1,7 @@
 import { basename, dirname, resolve } from 'node:path';
 import type { EpochRecord } from '@rxvision/metrics';
 import { comparisonChart } from '@rxvision/plot';
-import { readHistory, readRunExperiment, readSummary, RunFileError, runFile } from '@rxvision/run-folder';
+import { readHistory, readRunExperiment, readSummary, RunFileError, runFile, SWEEP_FILES } from '@rxvision/run-folder';
 import { renderPng } from '@rxvision/plot/node';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
@@ -25,9 +25,9 @@ interface RunFigures {
 export function registerCompare(program: Command): void {
   program
     .command('compare')
-    .description('draw the curves of several runs in one chart (comparison.png) and print their figures side by side')
+    .description(`draw the curves of several runs in one chart (${SWEEP_FILES.comparison}) and print their figures side by side`)
     .argument('<runs...>', 'run folders written by rxvision train (finished or not)')
-    .option('--out <file>', 'the chart', 'comparison.png')
+    .option('--out <file>', 'the chart', SWEEP_FILES.comparison)
     .option('--json', 'print the figures as JSON')
     .action(async (runs: string[], flags: CompareFlags) => {
       await runCompare(runs, flags);

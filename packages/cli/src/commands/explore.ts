@@ -6,6 +6,10 @@ import type { Command } from 'commander';
 import { loadCifar10 } from '../data.js';
 import { captionedImage, imageGrid } from '@rxvision/plot/node';
 import { makeWritableFolder } from '@rxvision/folder';
+import { RUN_FILES } from '@rxvision/run-folder';
+
+/** The first training image, large, with its class: explore's own picture (samples.png is a run's too). */
+const SAMPLE = 'sample.png';
 
 export interface ExploreFlags {
   readonly data: string;
@@ -16,7 +20,7 @@ export interface ExploreFlags {
 export function registerExplore(program: Command): void {
   program
     .command('explore')
-    .description('describe CIFAR-10 and write samples.png (the first 128 training images) and sample.png')
+    .description(`describe CIFAR-10 and write ${RUN_FILES.samples} (the first 128 training images) and ${SAMPLE}`)
     .option('--data <dir>', 'folder of the Arrow files', DEFAULT_DATA_DIR)
     .option('--out <dir>', 'folder for the pictures', 'explore')
     .option('--json', 'print the description as JSON')
@@ -29,8 +33,8 @@ export async function runExplore(flags: ExploreFlags): Promise<void> {
   const { train, test } = await loadCifar10(flags.data, ['train', 'test']);
   const { folder: out } = await makeWritableFolder(flags.out);
   const sampleCaption = `${train.classes[train.label(0)]} (label ${train.label(0)})`;
-  await writeFile(join(out, 'samples.png'), await imageGrid(train, Math.min(128, train.length), 16));
-  await writeFile(join(out, 'sample.png'), await captionedImage(train.image(0), train.shape, sampleCaption));
+  await writeFile(join(out, RUN_FILES.samples), await imageGrid(train, Math.min(128, train.length), 16));
+  await writeFile(join(out, SAMPLE), await captionedImage(train.image(0), train.shape, sampleCaption));
   const description = {
     datasetSize: train.length,
     testSize: test.length,
@@ -39,7 +43,7 @@ export async function runExplore(flags: ExploreFlags): Promise<void> {
     layout: 'HWC',
     classCounts: { train: classCounts(train), test: classCounts(test) },
     sample: { row: 0, label: train.label(0), className: train.classes[train.label(0)] },
-    pictures: { samples: join(out, 'samples.png'), sample: join(out, 'sample.png') },
+    pictures: { samples: join(out, RUN_FILES.samples), sample: join(out, SAMPLE) },
   };
   if (flags.json) {
     console.log(JSON.stringify(description));

@@ -1,5 +1,6 @@
 import { selectBackend } from '@rxvision/backend/node';
 import { EXPORT_FORMATS, type ExportFormat, exportRun } from '@rxvision/experiment';
+import { RUN_FILES } from '@rxvision/run-folder';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
 
@@ -11,7 +12,7 @@ export function registerExport(program: Command): void {
   program
     .command('export')
     .description(
-      "write a trained run's model as ONNX (RUN/model.onnx), its class names and normalisation in the model's metadata, for onnxruntime (Node, web, mobile, Python) and the dashboard's classify page",
+      `write a trained run's model as ONNX (RUN/${RUN_FILES.onnxModel}), its class names and normalisation in the model's metadata, for onnxruntime (Node, web, mobile, Python) and the dashboard's classify page`,
     )
     .argument('<run>', 'run folder written by rxvision train')
     .option('--format <format>', `one of ${EXPORT_FORMATS.join(', ')}`, 'onnx')

@@ -2,6 +2,9 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
+  DATA_SPLITS,
+  type DataSplit,
+  dataSplitFile,
   DEFAULT_DATA_DIR,
   type EncodedImagesOptions,
   inClaimedFolder,
@@ -32,7 +35,9 @@ export interface PrepareFlags {
 export function registerPrepare(program: Command): void {
   program
     .command('prepare')
-    .description('fetch, verify and convert a dataset into Arrow files (train.arrow, test.arrow)')
+    .description(
+      `fetch, verify and convert a dataset into Arrow files (${DATA_SPLITS.map((split) => dataSplitFile('', split)).join(', ')})`,
+    )
     .option('--dataset <name>', `${DATASETS.join(', ')}`, 'cifar10')
     .option(
       '--source <url|file|dir>',
@@ -122,7 +127,7 @@ async function prepareFolder(flags: PrepareFlags, staleAfterMs: number, log: (li
       () => false,
     );
   // A folder of class folders is the training split; one holding train/ (and test/) has both.
-  const splits: [string, string][] = [['train', source]];
+  const splits: [DataSplit, string][] = [['train', source]];
   if (await isFolder(join(source, 'train'))) {
     splits[0] = ['train', join(source, 'train')];
     if (await isFolder(join(source, 'test'))) splits.push(['test', join(source, 'test')]);
@@ -142,10 +147,10 @@ async function prepareShards(flags: PrepareFlags, staleAfterMs: number, log: (li
     () => false,
   );
   const files = isFolder ? (await readdir(source)).filter((name) => name.endsWith('.parquet')).sort() : [];
-  const splits: (readonly [string, readonly string[]])[] = isFolder
-    ? (['train', 'test'] as const)
-        .map((split) => [split, files.filter((name) => name.startsWith(split)).map((name) => join(source, name))] as const)
-        .filter(([, shards]) => shards.length > 0)
+  const splits: (readonly [DataSplit, readonly string[]])[] = isFolder
+    ? DATA_SPLITS.map((split) => [split, files.filter((name) => name.startsWith(split)).map((name) => join(source, name))] as const).filter(
+        ([, shards]) => shards.length > 0,
+      )
     : [['train', [source]]];
   if (splits.length === 0 || splits[0]![0] !== 'train') throw new CliError(`${source}: holds no train*.parquet shards`);
   await prepareEncodedSplits(splits, 'data/parquet', flags, staleAfterMs, log, (shards, options) =>
@@ -158,7 +163,7 @@ async function prepareShards(flags: PrepareFlags, staleAfterMs: number, log: (li
  * with a progress bar each and one line (or JSON) for all.
  */
 async function prepareEncodedSplits<Source>(
-  splits: readonly (readonly [string, Source])[],
+  splits: readonly (readonly [DataSplit, Source])[],
   defaultData: string,
   flags: PrepareFlags,
   staleAfterMs: number,
@@ -174,7 +179,7 @@ async function prepareEncodedSplits<Source>(
       const bar = progressBar(split, {});
       try {
         const options = {
-          out: join(data, `${split}.arrow`),
+          out: dataSplitFile(data, split),
           force: Boolean(flags.force),
           claim,
           ...(size && { size }),

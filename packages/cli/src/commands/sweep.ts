@@ -4,7 +4,7 @@ import type { BackendChoice } from '@rxvision/backend/node';
 import { absoluteDataset, parseJsonText } from '@rxvision/experiment';
 import type { EpochRecord } from '@rxvision/metrics';
 import { comparisonChart } from '@rxvision/plot';
-import { readHistory, readSummary, SWEEP_FILES, writeJson } from '@rxvision/run-folder';
+import { readHistory, readSummary, type RunStatus, type RunSummary, runStatus, SWEEP_FILES, writeJson } from '@rxvision/run-folder';
 import { renderPng } from '@rxvision/plot/node';
 import {
   describeSettings,
@@ -23,6 +23,7 @@ import {
   openTrialQueue,
   PAUSED_TRIAL_DELAY_MS,
   QueueUnreachableError,
+  type RecordedTrialState,
   readSweepRecord,
   type SweepRecord,
   TRIAL_CANCELLED,
@@ -72,9 +73,11 @@ export function registerSweep(program: Command): void {
     .action(async (file: string, flags: SweepFlags) => runSweep(file, flags));
   sweep
     .command('status')
-    .description('where a sweep stands: a table of its trials, and the curves so far in comparison.png (drawn unless the sweep is running)')
+    .description(
+      `where a sweep stands: a table of its trials, and the curves so far in ${SWEEP_FILES.comparison} (drawn unless the sweep is running)`,
+    )
     .argument('<dir>', 'the sweep folder')
-    .option('--queue <url>', 'the queue of a queued sweep, to give its password (sweep.json keeps the URL without it)')
+    .option('--queue <url>', `the queue of a queued sweep, to give its password (${SWEEP_FILES.record} keeps the URL without it)`)
     .action(async (dir: string, flags: { queue?: string }) => {
       const { out, record } = await sweepFolder(dir, flags.queue);
       console.log(await statusTable(out, record));
@@ -85,7 +88,7 @@ export function registerSweep(program: Command): void {
           record.trials.map((trial) => trial.name),
         ),
       );
-      if (drawn === undefined) console.log(`the sweep is running (it holds ${out}); it draws comparison.png as its trials end`);
+      if (drawn === undefined) console.log(`the sweep is running (it holds ${out}); it draws ${SWEEP_FILES.comparison} as its trials end`);
       else if (drawn) console.log(`curves of the trials so far: ${join(out, SWEEP_FILES.comparison)}`);
     });
   sweep
@@ -94,7 +97,7 @@ export function registerSweep(program: Command): void {
       "stop a queued sweep's unfinished trials: waiting ones leave the queue, running ones checkpoint and stop; running the sweep again resumes them",
     )
     .argument('<dir>', 'the sweep folder')
-    .option('--queue <url>', 'the queue, to give its password (sweep.json keeps the URL without it)')
+    .option('--queue <url>', `the queue, to give its password (${SWEEP_FILES.record} keeps the URL without it)`)
     .action(async (dir: string, flags: { queue?: string }) => {
       const { out, record } = await sweepFolder(dir, flags.queue);
       await cancelSweep(out, record);
@@ -258,6 +261,24 @@ async function whileHeld<T>(out: string, purpose: string, write: (claim: FolderC
 }
 
 /**
+ * A trial's state in the status table: its run's status (@rxvision/run-folder's one rule), told
+ * more precisely by what the sweep knows (its record says why a trial failed, the queue which wait).
+ */
+function trialState(
+  run: RunStatus,
+  known: { damage?: string; summary?: RunSummary; recorded?: RecordedTrialState; job?: string; epochs: string },
+): string {
+  const { damage, summary, recorded, job, epochs } = known;
+  if (damage) return `damaged: ${damage}`;
+  if (run === 'finished') return summary?.ended === 'scheduler' ? `stopped early at epoch ${summary.epochsRun}` : 'finished';
+  if (recorded?.state === 'failed') return `failed: ${recorded.reason}`;
+  if (job === 'active' || run === 'running') return `running${epochs}`;
+  if (job === 'waiting' || job === 'delayed' || job === 'prioritized') return `queued${epochs}`;
+  if (epochs) return `${run}${epochs}`;
+  return recorded?.state ?? 'pending';
+}
+
+/**
  * The table of a sweep folder (`record` is its sweep.json): each trial's settings, state and
  * figures. The folder says what finished and how far the others got; for a queued sweep, the queue
  * says which trials are running and which wait (when Redis answers within seconds; otherwise a line
@@ -274,25 +295,10 @@ async function statusTable(out: string, record: SweepRecord): Promise<string> {
       );
       const history = read.records;
       const summary = await readSummary(runDir).catch(() => undefined);
-      const state = record.states[name];
       const job = queued instanceof Map ? queued.get(name) : undefined;
       const promoted = promotedPast(record, name, history.length);
       const epochs = history.length > 0 ? ` (${history.length} epochs${promoted ? `, promoted past epoch ${promoted}` : ''})` : '';
-      const status = read.damage
-        ? `damaged: ${read.damage}`
-        : summary
-          ? summary.ended === 'scheduler'
-            ? `stopped early at epoch ${summary.epochsRun}`
-            : 'finished'
-          : state?.state === 'failed'
-            ? `failed: ${state.reason}`
-            : job === 'active'
-              ? `running${epochs}`
-              : job === 'waiting' || job === 'delayed' || job === 'prioritized'
-                ? `queued${epochs}`
-                : history.length > 0
-                  ? `unfinished${epochs}`
-                  : (state?.state ?? 'pending');
+      const status = trialState(await runStatus(runDir), { damage: read.damage, summary, recorded: record.states[name], job, epochs });
       const last = history.at(-1);
       const figure = (value: number | null | undefined) => (typeof value === 'number' ? value.toFixed(4) : '');
       return {

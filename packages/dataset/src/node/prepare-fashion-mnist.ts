@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { type DataFolderOptions, inClaimedFolder } from './claimed-folder.js';
 import { prepareIdx } from './prepare-idx.js';
 import type { PrepareResult } from './prepare.js';
+import { type DataSplit, dataSplitFile } from './data-folder.js';
 
 /** Fashion-MNIST's classes, in label order (github.com/zalandoresearch/fashion-mnist). */
 export const FASHION_MNIST_CLASSES = [
@@ -34,12 +35,12 @@ export async function prepareFashionMnist(options: PrepareFashionMnistOptions = 
   const dataDir = resolve(options.dataDir ?? 'data/fashion-mnist');
   // One claim for both files: no other process prepares into the folder between them.
   return inClaimedFolder(dataDir, { ...options, purpose: 'prepare' }, async (claim) => {
-    const split = (prefix: string, name: string) =>
+    const split = (prefix: string, name: DataSplit) =>
       prepareIdx({
         images: join(source, `${prefix}-images-idx3-ubyte.gz`),
         labels: join(source, `${prefix}-labels-idx1-ubyte.gz`),
         classes: FASHION_MNIST_CLASSES,
-        out: join(dataDir, `${name}.arrow`),
+        out: dataSplitFile(dataDir, name),
         ...(options.force !== undefined && { force: options.force }),
         claim,
       });

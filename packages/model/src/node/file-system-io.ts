@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readRegularFile, syncFolder, writeFileDurably } from '@rxvision/folder';
 import { io } from '@tensorflow/tfjs-core';
 
-const MODEL_JSON = 'model.json';
-const WEIGHTS_BIN = 'weights.bin';
+/** A saved model's files (the TensorFlow.js layers format): the one place their names are written. */
+export const SAVED_MODEL_FILES = { topology: 'model.json', weights: 'weights.bin' } as const;
+const { topology: MODEL_JSON, weights: WEIGHTS_BIN } = SAVED_MODEL_FILES;
 /** Larger than any model.json rxvision writes; a larger one is not read. */
 const MAX_MODEL_JSON_BYTES = 64 << 20;
 /** Node's largest buffer: weights files beyond it cannot be read in one. */
@@ -114,7 +115,7 @@ export function fileSystemLoader(folder: string): io.IOHandler {
       );
       const expected = weightBytes(weightSpecs);
       if (!quantized(weightSpecs) && weightData.byteLength !== expected)
-        throw new Error(`${dir}: damaged: its weights files hold ${weightData.byteLength} bytes, model.json lists ${expected}`);
+        throw new Error(`${dir}: damaged: its weights files hold ${weightData.byteLength} bytes, ${MODEL_JSON} lists ${expected}`);
       return {
         modelTopology: json.modelTopology,
         weightSpecs,
@@ -136,7 +137,7 @@ const quantized = (specs: io.WeightsManifestEntry[]) => specs.some((entry) => en
 async function readWeightsFile(dir: string, name: string, checksums: ChecksummedModelJson['weightsChecksums']): Promise<Buffer> {
   const plain = name.replace(/^\.\//, '');
   if (plain === '' || plain.includes('/') || plain.includes('\\') || plain === '..' || plain === '.')
-    throw new Error(`${dir}: model.json names a weights file outside its folder (${JSON.stringify(name)})`);
+    throw new Error(`${dir}: ${MODEL_JSON} names a weights file outside its folder (${JSON.stringify(name)})`);
   const path = join(dir, plain);
   const data = await readRegularFile(path, MAX_WEIGHTS_BYTES);
   const recorded = checksums?.[plain];
@@ -154,4 +155,12 @@ export async function removeSavedModel(folder: string): Promise<void> {
 function concatenate(data: io.WeightData | undefined): ArrayBuffer {
   if (data === undefined) return new ArrayBuffer(0);
   return io.concatenateArrayBuffers(Array.isArray(data) ? data : [data]);
+}
+
+/** Whether `folder` holds a saved model (its model.json; whether that loads is `fileSystemLoader`'s to say). */
+export function hasSavedModel(folder: string): Promise<boolean> {
+  return access(join(resolve(folder), MODEL_JSON)).then(
+    () => true,
+    () => false,
+  );
 }

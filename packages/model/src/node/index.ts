@@ -5,6 +5,8 @@ export {
   fileSystemLoader,
   fileSystemSaver,
   type FileSystemSaverOptions,
+  hasSavedModel,
   removeSavedModel,
+  SAVED_MODEL_FILES,
   weightBytes,
 } from './file-system-io.js';

@@ -35,6 +35,9 @@ interface CheckpointFile {
   readonly checksums?: Readonly<Record<string, FileChecksum>>;
 }
 
+/** A checkpoint folder's files: its record (position, history, settings, checksums) and the optimizer's state. */
+const CHECKPOINT_JSON = 'checkpoint.json';
+const OPTIMIZER_BIN = 'optimizer.bin';
 /** Larger than any checkpoint.json rxvision writes (its history included); a larger one is not read. */
 const MAX_CHECKPOINT_JSON_BYTES = 64 << 20;
 
@@ -81,8 +84,8 @@ export async function saveCheckpoint(
       .finally(() => dispose(optimizerWeights.map((weight) => weight.tensor)));
     const optimizer = new Uint8Array(io.concatenateArrayBuffers(Array.isArray(data) ? data : [data]));
     bytes += optimizer.byteLength;
-    const checksums: Record<string, FileChecksum> = { 'optimizer.bin': checksum(optimizer) };
-    await writeFileDurably(join(temporary, 'optimizer.bin'), optimizer);
+    const checksums: Record<string, FileChecksum> = { [OPTIMIZER_BIN]: checksum(optimizer) };
+    await writeFileDurably(join(temporary, OPTIMIZER_BIN), optimizer);
     // Named by position: they go back in the order they were given.
     const writeTensors = async (name: string, tensors: readonly Tensor[]) => {
       const encoded = await io.encodeWeights(tensors.map((tensor, i) => ({ name: `weight${i}`, tensor })));
@@ -107,7 +110,7 @@ export async function saveCheckpoint(
       ...(lookahead && { lookahead }),
       checksums,
     };
-    await writeFileDurably(join(temporary, 'checkpoint.json'), `${JSON.stringify(file, null, 2)}\n`);
+    await writeFileDurably(join(temporary, CHECKPOINT_JSON), `${JSON.stringify(file, null, 2)}\n`);
     await syncFolder(temporary);
     await check();
     await rm(`${target}.old`, { recursive: true, force: true });
@@ -164,14 +167,14 @@ export async function loadCheckpoint(folder: string, model: LayersModel): Promis
   } finally {
     saved.dispose();
   }
-  const named = await readWeights(found, 'optimizer.bin', file.optimizer, file.checksums);
+  const named = await readWeights(found, OPTIMIZER_BIN, file.optimizer, file.checksums);
   const optimizerWeights = file.optimizer.map((spec) => ({ name: spec.name, tensor: named[spec.name]! }));
   const best = file.best && { epoch: file.best.epoch, weights: await readTensors(found, 'best.bin', file.best.weights, file.checksums) };
   const lookahead = file.lookahead && (await readTensors(found, 'lookahead.bin', file.lookahead.weights, file.checksums));
   return {
     meta: file.config,
     format: file.format,
-    file: join(found, 'checkpoint.json'),
+    file: join(found, CHECKPOINT_JSON),
     resume: { position: file.position, history: file.history, optimizerWeights, ...(best && { best }), ...(lookahead && { lookahead }) },
   };
 }
@@ -194,7 +197,7 @@ function weightsByPlace(model: LayersModel) {
 /** The caller's `meta` and the format, read before building the model it describes. */
 export async function readCheckpointMeta(folder: string): Promise<Omit<LoadedCheckpoint, 'resume'>> {
   const { found, file } = await readCheckpointFile(folder);
-  return { meta: file.config, format: file.format, file: join(found, 'checkpoint.json') };
+  return { meta: file.config, format: file.format, file: join(found, CHECKPOINT_JSON) };
 }
 
 /** Whether `folder` holds a checkpoint (or the `.old` one a crash left behind). */
@@ -228,9 +231,9 @@ async function readCheckpointFile(folder: string): Promise<{ found: string; file
   const found = await whereCheckpoint(folder);
   if (found === undefined)
     throw new CheckpointError(
-      `${dirname(resolve(folder))}: no checkpoint to resume from (expected ${join(resolve(folder), 'checkpoint.json')})`,
+      `${dirname(resolve(folder))}: no checkpoint to resume from (expected ${join(resolve(folder), CHECKPOINT_JSON)})`,
     );
-  const path = join(found, 'checkpoint.json');
+  const path = join(found, CHECKPOINT_JSON);
   let file: unknown;
   try {
     file = JSON.parse((await readRegularFile(path, MAX_CHECKPOINT_JSON_BYTES)).toString('utf8'));
@@ -300,8 +303,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** The checkpoint folder (or the `.old` one a crash left behind), or undefined. */
 async function whereCheckpoint(folder: string): Promise<string | undefined> {
   const base = resolve(folder);
-  if (await exists(join(base, 'checkpoint.json'))) return base;
-  if (await exists(join(`${base}.old`, 'checkpoint.json'))) return `${base}.old`;
+  if (await exists(join(base, CHECKPOINT_JSON))) return base;
+  if (await exists(join(`${base}.old`, CHECKPOINT_JSON))) return `${base}.old`;
   return undefined;
 }
 

@@ -1,7 +1,6 @@
-import { access } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { FolderClaim } from '@rxvision/folder';
-import { fileSystemLoader, fileSystemSaver } from '@rxvision/model/node';
+import { fileSystemLoader, fileSystemSaver, hasSavedModel, SAVED_MODEL_FILES } from '@rxvision/model/node';
 import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
 import { asClassifier, type Classifier, ClassifierError, classifierOf } from '../classifier.js';
 
@@ -28,9 +27,7 @@ export async function saveClassifier(folder: string, classifier: Classifier, opt
 /** Loads what `saveClassifier` wrote, checking that its class names, outputs and normalisation agree. */
 export async function loadClassifier(folder: string): Promise<Classifier> {
   const where = resolve(folder);
-  await access(join(where, 'model.json')).catch(() => {
-    throw new ClassifierError(`${where}: no saved model here (no model.json)`);
-  });
+  if (!(await hasSavedModel(where))) throw new ClassifierError(`${where}: no saved model here (no ${SAVED_MODEL_FILES.topology})`);
   let model: LayersModel;
   try {
     model = await loadLayersModel(fileSystemLoader(where));
