@@ -25,6 +25,7 @@ import {
   NonFiniteLossError,
   ResumeError,
   type ResumeFrom,
+  disposeResume,
   resumeProblem,
   START,
   type TrainingPosition,
@@ -83,6 +84,11 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
   const schedule = asSchedule(options.schedule);
   const start = options.resume?.position ?? START;
   return new Observable<TrainingEvent>((subscriber) => {
+    // The resumed state's tensors are ours from here, disposed once copied into place or at teardown.
+    // The optimizer's copy is asynchronous: what it reads from or writes to goes once it has settled.
+    let copying: Promise<void> | undefined;
+    const afterCopy = (release: () => void) => (copying ? void copying.then(release, release) : release());
+    subscriber.add(() => afterCopy(() => disposeResume(options.resume)));
     checkSchedule(schedule);
     checkStopping(options);
     const problem = options.resume && resumeProblem(options.resume, scheduleEpochs(schedule), options.stepsPerEpoch);
@@ -98,7 +104,7 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
       options.optimizer ?? PLAIN_SGD,
       learningRateAt(schedule, start.epoch, start.step, options.stepsPerEpoch),
     );
-    subscriber.add(() => optimizer.dispose());
+    subscriber.add(() => afterCopy(() => optimizer.dispose()));
     if (options.parameterGroups) optimizer.setGroups(groupsOf(model, options.parameterGroups));
     if (options.lookahead && !(Number.isInteger(options.stepsPerEpoch) && options.stepsPerEpoch! > 0))
       throw new RangeError(`lookahead counts steps: fit needs stepsPerEpoch, got ${options.stepsPerEpoch}`);
@@ -107,7 +113,12 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
       new Lookahead(model, options.lookahead, scheduleEpochs(schedule) * options.stepsPerEpoch!, options.resume?.lookahead);
     if (lookahead) subscriber.add(() => lookahead.dispose());
     const saved = options.resume?.optimizerWeights;
-    const restored = saved && saved.length > 0 ? optimizer.setWeights(saved) : Promise.resolve();
+    copying = saved && saved.length > 0 ? optimizer.setWeights(saved) : undefined;
+    const restored = (copying ?? Promise.resolve()).then(() => {
+      copying = undefined;
+      disposeResume(options.resume);
+    });
+    restored.catch(() => undefined); // heard by the first step; unsubscribed before it, by nobody
     if (options.stop) subscriber.add(options.stop.subscribe(() => (stop.requested = true)));
     // keepBest's copy of the best epoch's weights, ours to dispose; a resumed run starts from the checkpoint's.
     const resumedBest = options.resume?.best;

@@ -20,6 +20,7 @@ export {
 } from './stopping.js';
 export {
   type BestWeights,
+  disposeResume,
   NonFiniteLossError,
   type OptimizerWeights,
   ResumeError,

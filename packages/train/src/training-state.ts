@@ -1,5 +1,5 @@
 import type { EpochRecord } from '@rxvision/metrics';
-import type { Optimizer, Tensor } from '@tensorflow/tfjs-core';
+import { dispose, type Optimizer, type Tensor } from '@tensorflow/tfjs-core';
 import { RxvisionError } from '@rxvision/errors';
 
 /** What `Optimizer.getWeights()` returns (tfjs-core does not export the type by name). */
@@ -45,10 +45,20 @@ export interface ResumeFrom {
   readonly position: TrainingPosition;
   readonly history: readonly EpochRecord[];
   readonly optimizerWeights?: OptimizerWeights;
-  /** With `keepBest`, the best weights the checkpoint kept (fit copies them; the caller disposes its own). */
+  /** With `keepBest`, the best weights the checkpoint kept. */
   readonly best?: BestWeights;
-  /** With `lookahead`, the average the checkpoint kept (fit copies it; the caller disposes its own). */
+  /** With `lookahead`, the average the checkpoint kept. */
   readonly lookahead?: readonly Tensor[];
+}
+
+/** Disposes the tensors a `ResumeFrom` holds: fit's to do once it has them in place, or its holder's when it never reaches fit. */
+export function disposeResume(resume: ResumeFrom | undefined): void {
+  if (!resume) return;
+  dispose([
+    ...(resume.optimizerWeights ?? []).map((weight) => weight.tensor),
+    ...(resume.best?.weights ?? []),
+    ...(resume.lookahead ?? []),
+  ]);
 }
 
 /** A run to resume whose position or history does not fit the run given (its schedule, its epoch's steps). */

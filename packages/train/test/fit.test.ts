@@ -5,7 +5,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { EpochRecord } from '@rxvision/metrics';
 import { filter, lastValueFrom, Subject, take, tap, toArray } from 'rxjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { evaluate, fit, parseSchedule, type TrainingEvent, type TrainingPosition, TUTORIAL_SCHEDULE, totalEpochs } from '../src/index.js';
+import {
+  evaluate,
+  fit,
+  parseSchedule,
+  type ResumeFrom,
+  type TrainingEvent,
+  type TrainingPosition,
+  TUTORIAL_SCHEDULE,
+  totalEpochs,
+} from '../src/index.js';
 import { toyDataset } from './fixtures.js';
 
 beforeAll(async () => {
@@ -160,6 +169,46 @@ describe('reproducing and resuming', { timeout: 180_000 }, () => {
     expect(rows(rest)).toEqual(rows(expected));
     expect(steps([...first, ...rest])).toEqual(steps(expected));
     resumed.dispose();
+  });
+
+  test("fit takes the resumed state's tensors over: disposed once in place, or at teardown when it gets no further", async () => {
+    const model = createTutorialModel({ inputShape: [4, 4, 3], classes: 3, seed: 11 });
+    const adam = { optimizer: { type: 'adam' as const }, schedule: parseSchedule('2@0.01') };
+    const stop = new Subject<void>();
+    let saved: ResumeFrom | undefined;
+    await lastValueFrom(
+      fit(model, {
+        ...small,
+        ...adam,
+        stop,
+        checkpoint: async (state) => {
+          if (state.reason === 'stop')
+            saved = { position: state.position, history: state.history, optimizerWeights: await state.optimizer.getWeights() };
+        },
+      }).pipe(tap((e) => e.type === 'batch' && e.epoch === 2 && e.step === 1 && stop.next())),
+    );
+    // Each try gets its own copy: the optimizer's state and a best epoch's weights.
+    const given = (position = saved!.position): ResumeFrom => ({
+      ...saved!,
+      position,
+      optimizerWeights: saved!.optimizerWeights!.map(({ name, tensor }) => ({ name, tensor: tensor.clone() })),
+      best: { epoch: 1, weights: model.getWeights().map((w) => w.clone()) },
+    });
+    const tensorsOf = (resume: ResumeFrom) => [...resume.optimizerWeights!.map((w) => w.tensor), ...resume.best!.weights];
+    const before = tf.memory().numTensors;
+
+    const finished = given();
+    await lastValueFrom(fit(model, { ...small, ...adam, resume: finished }));
+    const unsubscribed = given();
+    fit(model, { ...small, ...adam, resume: unsubscribed })
+      .subscribe()
+      .unsubscribe();
+    const refused = given({ ...saved!.position, epoch: 9 });
+    await expect(lastValueFrom(fit(model, { ...small, ...adam, resume: refused }))).rejects.toThrow(/cannot resume at epoch 9/);
+    for (const resume of [finished, unsubscribed, refused]) expect(tensorsOf(resume).map((t) => t.isDisposed)).not.toContain(false);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(saved!.optimizerWeights!.map((w) => w.tensor));
+    model.dispose();
   });
 
   test('a loss that becomes NaN stops the run with the epoch and step', async () => {
