@@ -13,27 +13,14 @@ import {
   dataSplitFile,
 } from '@rxvision/dataset/node';
 import { topKAccuracy } from '@rxvision/metrics';
-import {
-  checkAirbenchOptions,
-  checkCnnOptions,
-  checkMlpOptions,
-  checkResNetOptions,
-  createAirbench,
-  createCnn,
-  createMlp,
-  createResNet,
-  createTutorialModel,
-  TUTORIAL_HIDDEN_UNITS,
-  whiteningKernel,
-} from '@rxvision/model';
-import { cutout, epochBatches, evaluationBatches, horizontalFlip, type ImageTransform, randomCrop, readImages } from '@rxvision/stream';
-import { concatMap, lastValueFrom, of } from 'rxjs';
+import { cutout, epochBatches, evaluationBatches, horizontalFlip, type ImageTransform, randomCrop } from '@rxvision/stream';
 import { type FitOptions, preprocessingTransforms, softmaxCrossEntropy } from '@rxvision/train';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { defaultDataDir, type Experiment } from './experiment.js';
 import { ExperimentError } from './experiment-error.js';
+import { modelOf } from './model-types.js';
 import { quote } from './parse-experiment.js';
 
 /** An experiment made into parts: `fit(createModel(), fitOptions)`, then evaluate on `testBatches`. */
@@ -95,7 +82,8 @@ export async function composeExperiment(experiment: Experiment, options: Compose
     throw new ExperimentError(source, `dataset: holds one class (${quote(train.classes[0])}); a classifier tells at least two apart`);
   if (experiment.batchSize > train.length)
     throw new ExperimentError(source, `batchSize: ${experiment.batchSize} is larger than the training split (${train.length} images)`);
-  const parameters = checkModel(experiment, train, source); // the builder's own checks, as one line, before anything is built or written
+  const model = modelOf(experiment.model, train);
+  const parameters = checkModel(model, train, source); // the builder's own checks, as one line, before anything is built or written
   if (experiment.normalize && experiment.normalize.mean.length !== train.shape[2])
     throw new ExperimentError(
       source,
@@ -126,9 +114,9 @@ export async function composeExperiment(experiment: Experiment, options: Compose
       `dataset: the test split (${test.shape.join('×')}, classes ${test.classes.join(', ')}) does not match the training split (${train.shape.join('×')}, classes ${train.classes.join(', ')})`,
     );
   }
-  const whitening = experiment.model.type === 'airbench' ? await whiteningOf(train, experiment.model, normalisation) : undefined;
+  const prepared = await model.prepare(normalisation);
   return {
-    createModel: () => buildModel(experiment, train, whitening),
+    createModel: () => model.build(experiment.seed, prepared),
     train,
     validation,
     ...(test && { test, testBatches: evaluation(test) }),
@@ -240,54 +228,15 @@ async function bothExist(dataDir: string): Promise<boolean> {
   return present.every(Boolean);
 }
 
-/** What `buildModel` would refuse (too deep for the images, too large to allocate), as an ExperimentError. */
-function checkModel(experiment: Experiment, train: LabeledImages, source: string): number {
-  const common = { inputShape: train.shape, classes: train.classes.length };
-  const { model } = experiment;
+/** What the model's builder would refuse (too deep for the images, too large to allocate), as an ExperimentError. */
+function checkModel(model: ReturnType<typeof modelOf>, train: LabeledImages, source: string): number {
   try {
-    if (model.type === 'tutorial') return checkMlpOptions({ ...common, hidden: TUTORIAL_HIDDEN_UNITS });
-    if (model.type === 'mlp') return checkMlpOptions({ ...common, ...model });
-    if (model.type === 'cnn') return checkCnnOptions({ ...common, ...model });
-    if (model.type === 'airbench') return checkAirbenchOptions({ ...common, ...model });
-    return checkResNetOptions({ ...common, ...model });
+    return model.parameters();
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
     throw new ExperimentError(
       source,
       `model: ${error.message.replace(/^create\w+: /, '')} (for ${train.shape.join('×')} images in ${train.classes.length} classes)`,
     );
-  }
-}
-
-type AirbenchModel = Extract<Experiment['model'], { type: 'airbench' }>;
-
-/** airbench's whitening kernel from the first `whitenImages` (5000) training images, preprocessed as the model sees them. */
-async function whiteningOf(train: LabeledImages, model: AirbenchModel, transforms: readonly ImageTransform[]): Promise<Float32Array> {
-  const count = Math.min(model.whitenImages ?? 5000, train.length);
-  const rows = of(Uint32Array.from({ length: count }, (_, i) => i));
-  const images = transforms.reduce((stream, transform) => transform(stream), rows.pipe(readImages(train)));
-  const batch = await lastValueFrom(images.pipe(concatMap((pending) => pending)));
-  return whiteningKernel(batch.pixels, [count, ...train.shape], {
-    ...(model.whitenKernelSize && { kernelSize: model.whitenKernelSize }),
-    ...(model.whitenEpsilon && { epsilon: model.whitenEpsilon }),
-  });
-}
-
-function buildModel(experiment: Experiment, train: LabeledImages, whitening?: Float32Array): LayersModel {
-  const common = { inputShape: train.shape, classes: train.classes.length, seed: experiment.seed };
-  const { model } = experiment;
-  switch (model.type) {
-    case 'tutorial':
-      return createTutorialModel({ ...common, ...(model.outputRelu !== undefined && { outputRelu: model.outputRelu }) });
-    case 'mlp':
-      return createMlp({ ...common, ...model });
-    case 'cnn':
-      return createCnn({ ...common, ...model });
-    case 'resnet':
-      return createResNet({ ...common, ...model });
-    case 'airbench': {
-      const { whitenImages: _images, whitenEpsilon: _epsilon, ...options } = model;
-      return createAirbench({ ...common, ...options, ...(whitening && { whitening }) });
-    }
   }
 }

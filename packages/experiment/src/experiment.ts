@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { TEST_TIME_AUGMENTATIONS } from '@rxvision/train';
+import { modelSettings } from './model-types.js';
 
 // Limits say why in the error line: a value past them cannot run (it would not fit in memory or never end).
 const positiveInteger = z.number().int().positive();
 const rate = z.number().positive();
 const epochs = positiveInteger.max(100_000, 'more epochs than any run finishes');
-const width = positiveInteger.max(65_536, 'wider than a layer that fits in memory');
-const depth = (max: number) => z.array(width).min(1).max(max, `deeper than rxvision builds`);
 const side = positiveInteger.max(4096, 'larger than rxvision reads images');
 /** A path: the longest a Linux file system takes. */
 const path = z.string().min(1).max(4096, 'longer than any path a file system takes');
@@ -49,33 +48,8 @@ const dataset = z.discriminatedUnion('type', [
   }),
 ]);
 
-const model = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('tutorial'), outputRelu: z.boolean().optional() }),
-  z.strictObject({ type: z.literal('mlp'), hidden: depth(64), dropout: z.number().min(0).lt(1).optional() }),
-  z.strictObject({
-    type: z.literal('cnn'),
-    blocks: depth(16),
-    convolutionsPerBlock: positiveInteger.max(64, 'deeper than rxvision builds').optional(),
-    batchNorm: z.boolean().optional(),
-    dropout: z.number().min(0).lt(1).optional(),
-  }),
-  z.strictObject({
-    type: z.literal('resnet'),
-    stages: depth(16),
-    blocksPerStage: positiveInteger.max(64, 'deeper than rxvision builds').optional(),
-    stemFilters: width.optional(),
-    dropout: z.number().min(0).lt(1).optional(),
-  }),
-  z.strictObject({
-    type: z.literal('airbench'),
-    widths: z.tuple([width, width, width]).optional(),
-    batchNormMomentum: z.number().min(0).lt(1).optional(),
-    outputScale: z.number().positive().optional(),
-    whitenKernelSize: positiveInteger.max(8, 'larger than a patch whitening needs').optional(),
-    whitenImages: positiveInteger.optional(),
-    whitenEpsilon: z.number().positive().optional(),
-  }),
-]);
+// The model types and their settings: see model-types.ts, where a new one goes.
+const model = modelSettings;
 
 const augmentation = z.discriminatedUnion('type', [
   z.strictObject({

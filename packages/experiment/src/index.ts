@@ -5,17 +5,8 @@ export { parseJsonText } from './json-text.js';
 export { parseExperiment, parseExperimentText, validateDocument } from './parse-experiment.js';
 export { experimentFieldReference } from './field-reference.js';
 export { type RunConfig, readRunConfig } from './run-config.js';
-export {
-  type BackendDescription,
-  type RunEvent,
-  type RunFinished,
-  type RunOptions,
-  type RunPreparing,
-  type RunStarted,
-  canResume,
-  resumeExperiment,
-  runExperiment,
-} from './run-experiment.js';
+export type { BackendDescription, RunEvent, RunFinished, RunOptions, RunPreparing, RunStarted } from './run-events.js';
+export { canResume, resumeExperiment, runExperiment } from './run-experiment.js';
 export { absoluteDataset } from './absolute-dataset.js';
 export { EXPORT_FORMATS, type ExportFormat, exportRun } from './export-run.js';
 export { probeExperiment } from './probe-experiment.js';

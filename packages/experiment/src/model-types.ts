@@ -1,0 +1,152 @@
+import type { ImageShape, LabeledImages } from '@rxvision/dataset';
+import {
+  checkAirbenchOptions,
+  checkCnnOptions,
+  checkMlpOptions,
+  checkResNetOptions,
+  createAirbench,
+  createCnn,
+  createMlp,
+  createResNet,
+  createTutorialModel,
+  TUTORIAL_HIDDEN_UNITS,
+  whiteningKernel,
+} from '@rxvision/model';
+import { type ImageTransform, readImages } from '@rxvision/stream';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { concatMap, lastValueFrom, of } from 'rxjs';
+import { z } from 'zod';
+
+// Limits say why in the error line: a value past them cannot run (it would not fit in memory).
+const positiveInteger = z.number().int().positive();
+const width = positiveInteger.max(65_536, 'wider than a layer that fits in memory');
+const depth = (max: number) => z.array(width).min(1).max(max, `deeper than rxvision builds`);
+const dropout = z.number().min(0).lt(1).optional();
+
+/** What every model is built for: the images' shape and the number of classes (and the seed of its initial weights). */
+interface ModelInput {
+  readonly inputShape: ImageShape;
+  readonly classes: number;
+}
+
+/**
+ * One model type an experiment may name: its settings, what it refuses before anything is built
+ * (returning its parameter count), how it is built, and what it needs from the training images
+ * first (airbench's whitening). The summary describes it as its settings unless `describe` says.
+ */
+type SettingsSchema = z.ZodObject<{ type: z.ZodLiteral<string> }>;
+
+interface ModelType<Schema extends SettingsSchema, Prepared = undefined, Settings = z.infer<Schema>> {
+  readonly settings: Schema;
+  check(settings: Settings, input: ModelInput): number;
+  build(settings: Settings, input: ModelInput & { readonly seed: number }, prepared: Prepared): LayersModel;
+  prepare?(settings: Settings, train: LabeledImages, transforms: readonly ImageTransform[]): Promise<Prepared>;
+  describe?(settings: Settings, input: ModelInput): string;
+  /** Fields of its own in the run's summary. */
+  summary?(settings: Settings): Record<string, unknown>;
+}
+
+const modelType = <Schema extends SettingsSchema, Prepared = undefined>(type: ModelType<Schema, Prepared>) => type;
+
+const tutorial = modelType({
+  settings: z.strictObject({ type: z.literal('tutorial'), outputRelu: z.boolean().optional() }),
+  check: (_settings, input) => checkMlpOptions({ ...input, hidden: TUTORIAL_HIDDEN_UNITS }),
+  build: ({ outputRelu }, input) => createTutorialModel({ ...input, ...(outputRelu !== undefined && { outputRelu }) }),
+  summary: ({ outputRelu }) => ({ outputRelu: outputRelu ?? true }),
+  describe: (_settings, { inputShape, classes }) =>
+    `${inputShape.reduce((a, b) => a * b, 1)}→${TUTORIAL_HIDDEN_UNITS.join('→')}→${classes}`,
+});
+
+const mlp = modelType({
+  settings: z.strictObject({ type: z.literal('mlp'), hidden: depth(64), dropout }),
+  check: (settings, input) => checkMlpOptions({ ...input, ...settings }),
+  build: (settings, input) => createMlp({ ...input, ...settings }),
+});
+
+const cnn = modelType({
+  settings: z.strictObject({
+    type: z.literal('cnn'),
+    blocks: depth(16),
+    convolutionsPerBlock: positiveInteger.max(64, 'deeper than rxvision builds').optional(),
+    batchNorm: z.boolean().optional(),
+    dropout,
+  }),
+  check: (settings, input) => checkCnnOptions({ ...input, ...settings }),
+  build: (settings, input) => createCnn({ ...input, ...settings }),
+});
+
+const resnet = modelType({
+  settings: z.strictObject({
+    type: z.literal('resnet'),
+    stages: depth(16),
+    blocksPerStage: positiveInteger.max(64, 'deeper than rxvision builds').optional(),
+    stemFilters: width.optional(),
+    dropout,
+  }),
+  check: (settings, input) => checkResNetOptions({ ...input, ...settings }),
+  build: (settings, input) => createResNet({ ...input, ...settings }),
+});
+
+const airbenchSettings = z.strictObject({
+  type: z.literal('airbench'),
+  widths: z.tuple([width, width, width]).optional(),
+  batchNormMomentum: z.number().min(0).lt(1).optional(),
+  outputScale: z.number().positive().optional(),
+  whitenKernelSize: positiveInteger.max(8, 'larger than a patch whitening needs').optional(),
+  whitenImages: positiveInteger.optional(),
+  whitenEpsilon: z.number().positive().optional(),
+});
+
+const airbench = modelType<typeof airbenchSettings, Float32Array>({
+  settings: airbenchSettings,
+  check: (settings, input) => checkAirbenchOptions({ ...input, ...settings }),
+  build: ({ whitenImages: _images, whitenEpsilon: _epsilon, ...settings }, input, whitening) =>
+    createAirbench({ ...input, ...settings, ...(whitening && { whitening }) }),
+  // Its whitening kernel, from the first `whitenImages` (5000) training images preprocessed as the model sees them.
+  prepare: async (settings, train, transforms) => {
+    const count = Math.min(settings.whitenImages ?? 5000, train.length);
+    const rows = of(Uint32Array.from({ length: count }, (_, i) => i));
+    const images = transforms.reduce((stream, transform) => transform(stream), rows.pipe(readImages(train)));
+    const batch = await lastValueFrom(images.pipe(concatMap((pending) => pending)));
+    return whiteningKernel(batch.pixels, [count, ...train.shape], {
+      ...(settings.whitenKernelSize && { kernelSize: settings.whitenKernelSize }),
+      ...(settings.whitenEpsilon && { epsilon: settings.whitenEpsilon }),
+    });
+  },
+});
+
+/** The model types, by the name an experiment gives: a new one is one entry here (and in `modelSettings`). */
+const MODEL_TYPES = { tutorial, mlp, cnn, resnet, airbench } as const;
+
+/** An experiment's `model`: one of the types' settings, told apart by `type`. */
+export const modelSettings = z.discriminatedUnion('type', [
+  tutorial.settings,
+  mlp.settings,
+  cnn.settings,
+  resnet.settings,
+  airbench.settings,
+]);
+export type ModelSettings = z.infer<typeof modelSettings>;
+
+/** The entry of `settings`'s type, typed for its settings. */
+const typeOf = (settings: ModelSettings) => MODEL_TYPES[settings.type] as unknown as ModelType<SettingsSchema, unknown, ModelSettings>;
+
+/**
+ * A model as its experiment describes it, over the training images: `parameters` (what the builder
+ * would refuse throws its RangeError here, before anything is built), then `prepare` (what the
+ * type needs from the data) and `build` as often as a model is wanted.
+ */
+export function modelOf(settings: ModelSettings, train: LabeledImages) {
+  const type = typeOf(settings);
+  const input: ModelInput = { inputShape: train.shape, classes: train.classes.length };
+  return {
+    parameters: () => type.check(settings, input),
+    prepare: (transforms: readonly ImageTransform[]) => type.prepare?.(settings, train, transforms) ?? Promise.resolve(undefined),
+    build: (seed: number, prepared: unknown) => type.build(settings, { ...input, seed }, prepared),
+    summary: () => type.summary?.(settings) ?? {},
+    description: () => {
+      const { type: name, ...rest } = settings;
+      return type.describe?.(settings, input) ?? `${name} ${JSON.stringify(rest)} on ${train.shape.join('×')} → ${input.classes} classes`;
+    },
+  };
+}
