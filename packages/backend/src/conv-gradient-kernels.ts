@@ -1,3 +1,5 @@
+// Over 250 lines: the four convolution gradients wasm lacks (filter and input, plain and depthwise)
+// share their shape arithmetic and the backend's kernels they are written with.
 import {
   backend_util,
   type Conv2DBackpropFilterAttrs,

@@ -1,3 +1,5 @@
+// Over 250 lines: one HTTP server's routes share its options, its checks of what it serves and its CORS
+// rule; splitting it by route is still to do (#35).
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';

@@ -1,3 +1,5 @@
+// Over 250 lines: the claim's whole protocol (claim, refresh, take over, release) in one file, so its
+// races can be read together.
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, link, mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';

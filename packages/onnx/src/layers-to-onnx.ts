@@ -1,3 +1,4 @@
+// Over 250 lines: one exporter, a case per tfjs layer it translates, each beside the others.
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { RxvisionError } from '@rxvision/errors';
 import { type OnnxAttribute, type OnnxInitializer, onnxModel, type OnnxModelOptions, type OnnxNode } from './onnx-model.js';

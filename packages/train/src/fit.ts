@@ -1,3 +1,5 @@
+// Over 250 lines: fit's epoch loop and runEpoch's step loop share one context (optimizer, stop state,
+// kept weights, lookahead); read top to bottom, fit first.
 import type { EpochRecord } from '@rxvision/metrics';
 import type { Pending, TensorBatch } from '@rxvision/stream';
 import { dispose, oneHot, type Scalar, type Tensor } from '@tensorflow/tfjs-core';

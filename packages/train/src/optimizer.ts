@@ -1,3 +1,5 @@
+// Over 250 lines: one optimizer class (SGD, Nesterov, Adam, AdamW, parameter groups) whose state must
+// round-trip to the bit.
 import {
   add,
   clone,

@@ -1,3 +1,5 @@
+// Over 250 lines: the backend candidates as data (the table adding a backend touches) and the one
+// function that tries them in order.
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError, MissingKernelError } from '../backend-error.js';

@@ -1,3 +1,5 @@
+// Over 250 lines: `sweep run`, `status` and `cancel` share the sweep folder's record and queue; splitting
+// them into a file each is still to do (#35).
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { BackendChoice } from '@rxvision/backend/node';

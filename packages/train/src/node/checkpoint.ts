@@ -1,3 +1,4 @@
+// Over 250 lines: a checkpoint's format written and read in one place, every field checked before use.
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
