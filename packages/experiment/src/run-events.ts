@@ -36,8 +36,8 @@ export interface RunOptions {
   readonly tensorboard?: string;
   /** How long the run folder's claim lasts without a refresh before another process may take it over. */
   readonly staleAfterMs?: number;
-  /** Asked between epochs whether to go on, stop or pause: a sweep's scheduler (see `fit`'s option). */
-  readonly scheduler?: FitOptions['scheduler'];
+  /** Asked between epochs whether to go on, stop or pause: a sweep's scheduler (see `fit`'s `trialPolicy`). */
+  readonly trialPolicy?: FitOptions['trialPolicy'];
 }
 
 /** Progress of preparing the dataset on its first use (CIFAR-10's download or unpacking). */

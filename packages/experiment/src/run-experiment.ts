@@ -184,7 +184,7 @@ async function trainInto(
         ...composed.fitOptions,
         ...(given && { resume: given }),
         ...(options.stop && { stop: options.stop }),
-        ...(options.scheduler && { scheduler: options.scheduler }),
+        ...(options.trialPolicy && { trialPolicy: options.trialPolicy }),
         checkpoint,
       });
     });

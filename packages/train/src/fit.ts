@@ -18,7 +18,8 @@ import {
 import { type Loss, softmaxCrossEntropy } from './loss.js';
 import { type OptimizerSpec, type ParameterGroup, PLAIN_SGD, TrainingOptimizer } from './optimizer.js';
 import type { Schedule } from './schedule.js';
-import { bestEpoch, checkStopping, type EndReason, keptBest, type StoppingOptions, stopReason, type Watched } from './stopping.js';
+import { beforeEpoch, type EpochDecision } from './epoch-policy.js';
+import { bestEpoch, checkStopping, type EndReason, keptBest, type StoppingOptions, type Watched } from './stopping.js';
 import type { BatchEnd, TrainingEvent } from './training-event.js';
 import type { TestTimeAugmentation } from './test-time-augmentation.js';
 import { Lookahead, type LookaheadOptions } from './lookahead.js';
@@ -130,6 +131,7 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
     };
     subscriber.add(() => kept.best && dispose([...kept.best.weights]));
     let ended: EndReason | undefined;
+    let decided: EpochDecision | undefined;
 
     const epochs = Array.from({ length: scheduleEpochs(schedule) }, (_, index) => ({
       epoch: index + 1,
@@ -150,18 +152,20 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
     const run = from(epochs).pipe(
       concatMap(({ phase, epoch }) =>
         defer(async () => {
-          // Asked before every epoch, the first of a resumed run included: it ends where the uninterrupted one did.
-          ended ??= stop.requested ? undefined : stopReason(history, options);
-          // The scheduler between epochs only: never inside one a resumed run finishes.
+          // The epoch policy; an end or a pause, once decided, holds for the epochs left. Never asked
+          // inside an epoch a resumed run finishes.
           const atEpochStart = epoch !== start.epoch || start.step === 0;
-          if (!ended && !stop.requested && options.scheduler && history.length > 0 && atEpochStart) {
-            const decision = await options.scheduler([...history]);
-            if (decision === 'stop') ended = 'scheduler';
-            else if (decision === 'pause') stop.pausedBy = 'scheduler';
-          }
-          if (ended) return EMPTY;
-          if (!stop.requested && !stop.pausedBy)
+          decided ??= await beforeEpoch(history, options, { requested: stop.requested, atEpochStart });
+          const decision = decided;
+          if (decision.action === 'continue') {
+            decided = undefined;
             return runEpoch(context, epoch, phase, epoch === start.epoch ? start : { ...START, epoch });
+          }
+          if (decision.action === 'end') {
+            ended = decision.reason;
+            return EMPTY;
+          }
+          if (decision.by === 'scheduler') stop.pausedBy = 'scheduler';
           // Stopped between epochs: the checkpoint of the epoch just ended already says where we are.
           stop.position ??= { ...START, epoch };
           return EMPTY;

@@ -13,11 +13,13 @@ export {
   type EndReason,
   type Monitor,
   monitored,
-  type SchedulerDecision,
   type StoppingOptions,
   stopReason,
+  type TrialDecision,
+  type TrialPolicy,
   type Watched,
 } from './stopping.js';
+export { beforeEpoch, type EpochDecision } from './epoch-policy.js';
 export {
   type BestWeights,
   disposeResume,

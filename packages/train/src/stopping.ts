@@ -33,16 +33,18 @@ export interface StoppingOptions {
   readonly timeBudgetSeconds?: number;
   /**
    * Asked between epochs (after the checkpoint; and before the next epoch of a run resumed at an
-   * epoch's start), for a policy that decides from more than this run, such as a sweep's ASHA:
-   * `continue`, `stop` (the run ends here, reason `scheduler`) or `pause` (it stops as `stop` would,
-   * checkpointed, to be resumed and asked again later). Its answers must depend on the history
-   * only, so that a resumed run is asked the same question.
+   * epoch's start), for a policy that decides from more than this run, such as a sweep's ASHA
+   * scheduler (not the learning-rate schedule): `continue`, `stop` (the run ends here, reason
+   * `scheduler`) or `pause` (it stops as a requested stop would, checkpointed, to be resumed and
+   * asked again later). Its answers must depend on the history only, so that a resumed run is asked
+   * the same question.
    */
-  readonly scheduler?: (history: History) => SchedulerDecision | Promise<SchedulerDecision>;
+  readonly trialPolicy?: TrialPolicy;
 }
 
-/** A scheduler's answer between two epochs. */
-export type SchedulerDecision = 'continue' | 'stop' | 'pause';
+/** A trial policy's answer between two epochs. */
+export type TrialDecision = 'continue' | 'stop' | 'pause';
+export type TrialPolicy = (history: History) => TrialDecision | Promise<TrialDecision>;
 
 /** Why a run ended. */
 export type EndReason = 'completed' | 'early-stopping' | 'time-budget' | 'scheduler';

@@ -137,7 +137,7 @@ describe('time budget', () => {
   });
 });
 
-describe('a scheduler between epochs (a sweep’s ASHA)', () => {
+describe('a trial policy between epochs (a sweep’s ASHA)', () => {
   test('asked with the history after each epoch but the last; `stop` ends the run there, reason scheduler', async () => {
     const net = model();
     const asked: number[] = [];
@@ -145,7 +145,7 @@ describe('a scheduler between epochs (a sweep’s ASHA)', () => {
       fit(net, {
         ...base,
         schedule: parseSchedule('4@0.1'),
-        scheduler: async (history) => (asked.push(history.length), history.length === 2 ? 'stop' : 'continue'),
+        trialPolicy: async (history) => (asked.push(history.length), history.length === 2 ? 'stop' : 'continue'),
       }).pipe(toArray()),
     );
     expect(asked).toEqual([1, 2]);
@@ -166,7 +166,7 @@ describe('a scheduler between epochs (a sweep’s ASHA)', () => {
         ...base,
         schedule: parseSchedule('3@0.1'),
         checkpoint: (state) => void (saved = state),
-        scheduler: () => (++asked === 1 ? 'continue' : 'pause'),
+        trialPolicy: () => (++asked === 1 ? 'continue' : 'pause'),
       }).pipe(toArray()),
     );
     expect(paused.at(-1)).toMatchObject({ type: 'stopped', position: { epoch: 3, step: 0 }, by: 'scheduler' });
@@ -176,7 +176,7 @@ describe('a scheduler between epochs (a sweep’s ASHA)', () => {
         ...base,
         schedule: parseSchedule('3@0.1'),
         resume: { position: saved!.position, history: saved!.history },
-        scheduler: (history) => (questions.push(history.length), 'continue'),
+        trialPolicy: (history) => (questions.push(history.length), 'continue'),
       }).pipe(toArray()),
     );
     expect(questions).toEqual([2]); // asked again before epoch 3, with the same history
@@ -201,7 +201,7 @@ describe('a scheduler between epochs (a sweep’s ASHA)', () => {
         ...base,
         schedule: parseSchedule('3@0.1'),
         resume: { position: saved!.position, history: saved!.history },
-        scheduler: (history) => (questions.push(history.length), 'continue'),
+        trialPolicy: (history) => (questions.push(history.length), 'continue'),
       }),
     );
     expect(questions).toEqual([2]); // after epoch 2, not before its rest

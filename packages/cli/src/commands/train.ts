@@ -70,9 +70,9 @@ export async function runTrain(flags: TrainFlags, given: (flag: keyof Experiment
   const signals = stopSignals();
   // Only a sweep's trial loads the sweep package (and its Redis client): a fifth of start-up.
   const sweep = flags.sweep === undefined ? undefined : await import('@rxvision/sweep/node');
-  const scheduler = await sweep?.sweepScheduler(resolve(flags.sweep!), basename(folder), { log: (line) => console.error(line) });
+  const trialPolicy = await sweep?.sweepScheduler(resolve(flags.sweep!), basename(folder), { log: (line) => console.error(line) });
   const options: RunOptions = {
-    ...(scheduler && { scheduler }),
+    ...(trialPolicy && { trialPolicy }),
     folder,
     stop: signals.stop,
     staleAfterMs: lockMs(flags.lockSeconds ?? LOCK_DEFAULT),

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { History } from '@rxvision/metrics';
 import { readHistory, readSummary, RunFileError } from '@rxvision/run-folder';
-import type { SchedulerDecision } from '@rxvision/train';
+import type { TrialDecision } from '@rxvision/train';
 import { comparesAt, decide, type ScheduledTrial, trialScheduler } from '../scheduler.js';
 import { readSweepRecord } from './sweep-record.js';
 
@@ -26,7 +26,7 @@ export async function sweepScheduler(
   sweep: string,
   trial: string,
   options: SweepSchedulerOptions = {},
-): Promise<((history: History) => Promise<SchedulerDecision>) | undefined> {
+): Promise<((history: History) => Promise<TrialDecision>) | undefined> {
   const record = await readSweepRecord(sweep);
   const index = record?.trials.findIndex((t) => t.name === trial) ?? -1;
   if (!record?.scheduler || index < 0) return undefined;
