@@ -1,5 +1,5 @@
 export { historyProblem, isFinished, readHistory, readRunExperiment, readSummary, RunFileError, summaryProblem } from './read-run.js';
-export { RUN_FILES, RUN_PICTURES, runFile, SWEEP_FILES } from './run-files.js';
+export { RUN_FILES, RUN_PICTURES, runFile, SWEEP_FILES, sweepTrialFile } from './run-files.js';
 export { type RunSummary, SUMMARY_FORMAT } from './run-summary.js';
 export { writeHistory, writeJson, writeRunExperiment, writeSummary } from './write-run.js';
 export {

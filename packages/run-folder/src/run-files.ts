@@ -44,3 +44,8 @@ export const SWEEP_FILES = {
 export function runFile(run: string, file: keyof typeof RUN_FILES): string {
   return join(resolve(run), RUN_FILES[file]);
 }
+
+/** The experiment file of trial `trial` in sweep folder `sweep` (its run folder is `sweep/trial`). */
+export function sweepTrialFile(sweep: string, trial: string): string {
+  return join(resolve(sweep), SWEEP_FILES.trials, `${trial}.json`);
+}
