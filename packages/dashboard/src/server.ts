@@ -1,20 +1,16 @@
-// Over 250 lines: one HTTP server's routes share its options, its checks of what it serves and its CORS
-// rule; splitting it by route is still to do (#35).
-import { createReadStream } from 'node:fs';
+// Over 250 lines: the routing and the live events (the watched folder, the recheck of running runs)
+// share one server's state; its responses, static files, data route and host names have files of their own.
 import { readFile } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
-import { hostname, networkInterfaces } from 'node:os';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { openRegularFile, UnreadableFileError } from '@rxvision/folder';
+import { resolve } from 'node:path';
 import { readClassifierMetadata } from '@rxvision/onnx';
 import { comparisonChart, parallelCoordinates, stepChart } from '@rxvision/plot';
-import { DATA_SPLITS, dataSplitFile } from '@rxvision/dataset/node';
 import { RUN_FILES } from '@rxvision/run-folder';
-import { runDatasetFile } from './run-dataset.js';
+import { sendDataset } from './data-route.js';
+import { hostNames } from './host-names.js';
+import { SECURITY_HEADERS, send, sendJson } from './responses.js';
+import { sendOnnxRuntimeWeb, STATIC_FILES } from './static-files.js';
 import type { Observable, Subscription } from 'rxjs';
 import { BadRunName, readRunFile, runFolder, UnservedRunFile } from './run-path.js';
 import { differingSettings } from './run-settings.js';
@@ -56,30 +52,6 @@ export const DEFAULT_DASHBOARD_PORT = 6007;
 const RECHECK_MS = 3000;
 /** A ResNet-50's ONNX file is about 100 MB: served for the classify page, up to this. */
 const ONNX_MAX_BYTES = 1 << 30;
-const ASSETS = fileURLToPath(new URL('../assets/', import.meta.url));
-const require = createRequire(import.meta.url);
-const FILES: Record<string, { path: () => string; type: string }> = {
-  '/': { path: () => join(ASSETS, 'index.html'), type: 'text/html; charset=utf-8' },
-  '/dashboard.js': { path: () => join(ASSETS, 'dashboard.js'), type: 'text/javascript; charset=utf-8' },
-  '/dashboard.css': { path: () => join(ASSETS, 'dashboard.css'), type: 'text/css; charset=utf-8' },
-  '/classify.html': { path: () => join(ASSETS, 'classify.html'), type: 'text/html; charset=utf-8' },
-  '/classify.js': { path: () => join(ASSETS, 'classify.js'), type: 'text/javascript; charset=utf-8' },
-  '/vendor/vega.min.js': { path: () => require.resolve('vega/build/vega.min.js'), type: 'text/javascript; charset=utf-8' },
-  '/vendor/vega-lite.min.js': { path: () => require.resolve('vega-lite/build/vega-lite.min.js'), type: 'text/javascript; charset=utf-8' },
-};
-/** onnxruntime-web's files the classify page loads (an optional peer dependency: the page says when it is missing). */
-const ONNXRUNTIME_WEB_FILE = /^ort[\w.-]*\.(mjs|wasm)$/;
-const ONNXRUNTIME_WEB_MISSING =
-  'onnxruntime-web is not installed beside @rxvision/dashboard: npm install onnxruntime-web@1.30.0 to classify images in the browser';
-// Vega compiles its expressions with Function, hence 'unsafe-eval'; onnxruntime-web compiles
-// WebAssembly ('wasm-unsafe-eval'); images picked on the classify page are blob: URLs; nothing is loaded from elsewhere.
-const SECURITY_HEADERS = {
-  'content-security-policy':
-    "default-src 'self'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:",
-  'x-content-type-options': 'nosniff',
-  'cache-control': 'no-store',
-};
-
 /**
  * Serves the dashboard of the runs in `runsDir`: read-only, from this package's files only. The page
  * gets changes pushed as server-sent events: a run's history as each epoch is written (the folder is
@@ -119,7 +91,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     if (request.method !== 'GET' && request.method !== 'HEAD')
       return sendJson(response, 405, { error: 'the dashboard is read-only: GET only' });
     const url = new URL(request.url ?? '/', 'http://dashboard');
-    const file = FILES[url.pathname];
+    const file = STATIC_FILES[url.pathname];
     if (file) return send(response, 200, file.type, await readFile(file.path()));
     if (url.pathname === '/api/runs') {
       const runs = await listRuns(root);
@@ -196,7 +168,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       return sendOnnxRuntimeWeb(response, url.pathname.slice('/vendor/onnxruntime-web/'.length));
     const parts = url.pathname.split('/'); // '', 'api', 'runs', name, picture? | 'data', 'SPLIT.arrow'
     if (parts[1] === 'api' && parts[2] === 'runs' && parts[4] === 'data' && parts.length === 6)
-      return sendDataset(request, response, decodeURIComponent(parts[3] ?? ''), parts[5]!);
+      return sendDataset(root, options.allowOrigins ?? [], request, response, decodeURIComponent(parts[3] ?? ''), parts[5]!);
     if (parts[1] === 'api' && parts[2] === 'runs' && parts.length <= 5) {
       const name = decodeURIComponent(parts[3] ?? '');
       const picture = parts[4];
@@ -235,52 +207,6 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         : sendJson(response, 404, { error: `${name} has no ${picture} (a link or anything but a regular file counts as none)` });
     }
     return sendJson(response, 404, { error: `nothing at ${url.pathname}` });
-  }
-
-  /** A split of the dataset the run trained on, as its prepared Arrow IPC file (streamed: it may be large). */
-  async function sendDataset(request: IncomingMessage, response: ServerResponse, name: string, file: string): Promise<void> {
-    const origin = request.headers.origin;
-    const allowed = origin !== undefined && (options.allowOrigins ?? []).includes(origin);
-    const cors = allowed ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
-    // Named in the URL as in its data folder: train.arrow, test.arrow.
-    const split = DATA_SPLITS.find((name) => dataSplitFile('', name) === file);
-    if (split === undefined)
-      return sendJson(response, 404, { error: `a run's data is ${DATA_SPLITS.map((name) => dataSplitFile('', name)).join(' or ')}` });
-    // Only the experiment is needed (where its data is), read as every run file here: a regular file or nothing.
-    const folder = await runFolder(root, name);
-    if (!folder) return sendJson(response, 404, { error: `no run named ${JSON.stringify(name)}` });
-    const text = await readRunFile(folder, RUN_FILES.experiment).catch((error: unknown) =>
-      error instanceof UnservedRunFile ? undefined : Promise.reject(error),
-    );
-    const experiment = text && parsedOrNothing(text);
-    const path = runDatasetFile(experiment, split);
-    // Opened without blocking and refused unless a regular file: a FIFO named there would hold one
-    // of libuv's four file threads per request, and after four the whole dashboard.
-    let opened: Awaited<ReturnType<typeof openRegularFile>> | undefined;
-    try {
-      opened = path === undefined ? undefined : await openRegularFile(path, Number.MAX_SAFE_INTEGER);
-    } catch (error) {
-      if (error instanceof UnreadableFileError) return sendJson(response, 422, { error: error.message });
-    }
-    if (!opened)
-      return sendJson(response, 404, { error: `${name}'s experiment names no ${split} split, or its file ${path ?? ''} is not there` });
-    const { handle, size } = opened;
-    try {
-      const { bytesRead, buffer } = await handle.read(Buffer.alloc(6), 0, 6, 0);
-      if (bytesRead < 6 || buffer.toString('latin1') !== 'ARROW1')
-        return sendJson(response, 422, { error: `${path} is not an Arrow IPC file` });
-      response.writeHead(200, {
-        ...SECURITY_HEADERS,
-        ...cors,
-        'content-type': 'application/vnd.apache.arrow.file',
-        'content-length': size,
-      });
-      if (request.method === 'HEAD') return void response.end();
-      // pipeline settles when the page goes away mid-file too, so the handle is closed, not left to the garbage collector.
-      await pipeline(createReadStream('', { fd: handle, autoClose: false, start: 0 }), response).catch(() => undefined);
-    } finally {
-      await handle.close();
-    }
   }
 
   function openEvents(response: ServerResponse): void {
@@ -359,53 +285,4 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       await closed;
     },
   };
-}
-
-/**
- * The Host headers a browser sends to a server at `address`: the address itself; on loopback or every
- * address, `localhost` and the loopback addresses too; on every address, also this machine's name
- * and its interfaces' addresses. With the port, which a browser always sends for a port other than 80.
- */
-function hostNames(address: AddressInfo): Set<string> {
-  const literal = (ip: string, family: string) => (family === 'IPv6' ? `[${ip}]` : ip);
-  const everywhere = address.address === '0.0.0.0' || address.address === '::';
-  const names = new Set([literal(address.address, address.family)]);
-  if (everywhere || address.address.startsWith('127.') || address.address === '::1')
-    for (const name of ['localhost', '127.0.0.1', '[::1]']) names.add(name);
-  if (everywhere) {
-    names.add(hostname().toLowerCase());
-    for (const addresses of Object.values(networkInterfaces())) for (const a of addresses ?? []) names.add(literal(a.address, a.family));
-  }
-  return new Set([...names].flatMap((name) => [`${name}:${address.port}`, ...(address.port === 80 ? [name] : [])]));
-}
-
-/** A file's JSON, or undefined where it is not JSON (a damaged file names no data). */
-function parsedOrNothing(bytes: Buffer): unknown {
-  try {
-    return JSON.parse(bytes.toString('utf8')) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-async function sendOnnxRuntimeWeb(response: ServerResponse, file: string): Promise<void> {
-  if (!ONNXRUNTIME_WEB_FILE.test(file)) return sendJson(response, 404, { error: `no onnxruntime-web file named ${JSON.stringify(file)}` });
-  let dist: string;
-  try {
-    dist = dirname(require.resolve('onnxruntime-web')); // its browser files sit beside its main
-  } catch {
-    return sendJson(response, 404, { error: ONNXRUNTIME_WEB_MISSING });
-  }
-  const bytes = await readFile(join(dist, file)).catch(() => undefined);
-  if (!bytes) return sendJson(response, 404, { error: `onnxruntime-web has no ${file}` });
-  send(response, 200, file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript; charset=utf-8', bytes);
-}
-
-function send(response: ServerResponse, status: number, type: string, body: Uint8Array | string): void {
-  response.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type });
-  response.end(body);
-}
-
-function sendJson(response: ServerResponse, status: number, value: unknown): void {
-  send(response, status, 'application/json; charset=utf-8', JSON.stringify(value));
 }
