@@ -1,5 +1,5 @@
 import { RxvisionError } from '@rxvision/errors';
-import { SIGNAL_EXIT_CODES, type StopSignal } from './stop-signals.js';
+import type { StopSignal } from './stop-signals.js';
 
 /** An error whose message is meant for the person at the terminal, printed as one line. */
 export class CliError extends RxvisionError {
@@ -13,12 +13,8 @@ export class InterruptedError extends RxvisionError {
 
   constructor(
     message: string,
-    readonly signal: StopSignal,
+    override readonly signal: StopSignal,
   ) {
     super(message);
-  }
-
-  get exitCode(): number {
-    return SIGNAL_EXIT_CODES[this.signal];
   }
 }

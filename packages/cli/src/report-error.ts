@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { type ErrorKind, RxvisionError } from '@rxvision/errors';
 import { isWorkingFile } from '@rxvision/folder';
 import { CommanderError } from 'commander';
-import { InterruptedError } from './cli-error.js';
+import { SIGNAL_EXIT_CODES, type StopSignal } from './stop-signals.js';
 
 /** What the user sees of a failure: one line on stderr (none where commander already printed it) and an exit code. */
 export interface ErrorReport {
@@ -31,7 +31,10 @@ export function reportError(error: unknown): ErrorReport {
   if (error instanceof CommanderError) return { line: undefined, exitCode: error.exitCode };
   // Every package's errors meant for the user share one base: its kind, not its class, sets the code.
   if (error instanceof RxvisionError)
-    return { line: `rxvision: ${error.message}`, exitCode: error instanceof InterruptedError ? error.exitCode : EXIT_CODES[error.kind] };
+    return {
+      line: `rxvision: ${error.message}`,
+      exitCode: (error.kind === 'interrupted' && SIGNAL_EXIT_CODES[error.signal as StopSignal]) || EXIT_CODES[error.kind],
+    };
   const system = describeSystemError(error);
   if (system) return { line: `rxvision: ${system}`, exitCode: 1 };
   const detail = process.env[DEBUG_VARIABLE] ? `\n${(error as Error)?.stack ?? ''}` : ` (set ${DEBUG_VARIABLE}=1 for the stack trace)`;

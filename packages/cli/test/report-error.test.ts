@@ -28,6 +28,12 @@ describe('reportError', () => {
     expect(reportError(new TrialPausedError('paused')).exitCode).toBe(76);
     expect(reportError(new InterruptedError('interrupted', 'SIGINT')).exitCode).toBe(130);
     expect(reportError(new InterruptedError('interrupted', 'SIGTERM')).exitCode).toBe(143);
+    // Another package's interrupted error: its kind and signal, not its class.
+    class StoppedElsewhere extends RxvisionError {
+      override readonly kind = 'interrupted';
+      override readonly signal = 'SIGTERM';
+    }
+    expect(reportError(new StoppedElsewhere('stopped')).exitCode).toBe(143);
   });
 
   test('anything else is an internal error, exit 70', () => {

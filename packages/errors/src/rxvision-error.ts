@@ -17,4 +17,6 @@ export type ErrorKind = 'input' | 'busy' | 'paused' | 'interrupted';
 export class RxvisionError extends Error {
   override readonly name: string = 'RxvisionError';
   readonly kind: ErrorKind = 'input';
+  /** For an `interrupted` one: the signal that stopped it (SIGINT, SIGTERM), which sets its exit code. */
+  readonly signal?: string;
 }
