@@ -23,19 +23,20 @@ const width = positiveInteger.max(65_536, 'wider than a layer that fits in memor
 const depth = (max: number) => z.array(width).min(1).max(max, `deeper than rxvision builds`);
 const dropout = z.number().min(0).lt(1).optional();
 
-/** What every model is built for: the images' shape and the number of classes (and the seed of its initial weights). */
+/** What every model is built for: the images' shape and the number of classes. */
 interface ModelInput {
   readonly inputShape: ImageShape;
   readonly classes: number;
 }
 
-/**
- * One model type an experiment may name: its settings, what it refuses before anything is built
- * (returning its parameter count), how it is built, and what it needs from the training images
- * first (airbench's whitening). The summary describes it as its settings unless `describe` says.
- */
 type SettingsSchema = z.ZodObject<{ type: z.ZodLiteral<string> }>;
 
+/**
+ * One model type an experiment may name: its settings, what it refuses before anything is built
+ * (returning its parameter count), how it is built (with the seed of its initial weights), and what
+ * it needs from the training images first (airbench's whitening). The summary describes it as its
+ * settings unless `describe` says.
+ */
 interface ModelType<Schema extends SettingsSchema, Prepared = undefined, Settings = z.infer<Schema>> {
   readonly settings: Schema;
   check(settings: Settings, input: ModelInput): number;

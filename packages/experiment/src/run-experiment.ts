@@ -211,7 +211,7 @@ async function trainInto(
 
     const test = await writeRunArtifacts(claim, classifier, ended.history, composed);
     const seconds = (performance.now() - started) / 1000;
-    const summary = summaryOf(config, composed, { model: model.countParams(), history: ended.history, ended, test, backend, seconds });
+    const summary = summaryOf(config, composed, { model: model.countParams(), ended, test, backend, seconds });
     await writeSummary(claim, summary);
     emit({ type: 'finish', summary, ...(test && { test }) });
   } finally {

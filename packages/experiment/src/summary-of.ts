@@ -1,4 +1,4 @@
-import { type EpochRecord, perClassAccuracy } from '@rxvision/metrics';
+import { perClassAccuracy } from '@rxvision/metrics';
 import type { RunSummary } from '@rxvision/run-folder';
 import { type Evaluation, scheduleEpochs, type TrainingEvent } from '@rxvision/train';
 import type { ComposedExperiment } from './compose-experiment.js';
@@ -9,7 +9,6 @@ import type { BackendDescription } from './run-events.js';
 /** What a finished run came to, for its summary. */
 export interface Outcome {
   readonly model: number;
-  readonly history: readonly EpochRecord[];
   readonly ended: Extract<TrainingEvent, { type: 'end' }>;
   readonly test: Evaluation | undefined;
   readonly backend: BackendDescription;
@@ -20,7 +19,8 @@ export interface Outcome {
 export function summaryOf(config: RunConfig, composed: ComposedExperiment, outcome: Outcome): RunSummary {
   const { experiment } = config;
   const { train, validation } = composed;
-  const { ended, history, test } = outcome;
+  const { ended, test } = outcome;
+  const { history } = ended;
   const model = modelOf(experiment.model, train);
   return {
     experiment: config.source,
