@@ -155,12 +155,9 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
           // The epoch policy; an end or a pause, once decided, holds for the epochs left. Never asked
           // inside an epoch a resumed run finishes.
           const atEpochStart = epoch !== start.epoch || start.step === 0;
-          decided ??= await beforeEpoch(history, options, { requested: stop.requested, atEpochStart });
-          const decision = decided;
-          if (decision.action === 'continue') {
-            decided = undefined;
-            return runEpoch(context, epoch, phase, epoch === start.epoch ? start : { ...START, epoch });
-          }
+          const decision = decided ?? (await beforeEpoch(history, options, { requested: stop.requested, atEpochStart }));
+          if (decision.action === 'continue') return runEpoch(context, epoch, phase, epoch === start.epoch ? start : { ...START, epoch });
+          decided = decision;
           if (decision.action === 'end') {
             ended = decision.reason;
             return EMPTY;

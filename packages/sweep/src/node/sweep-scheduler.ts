@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import type { History } from '@rxvision/metrics';
 import { readHistory, readSummary, RunFileError } from '@rxvision/run-folder';
-import type { TrialDecision } from '@rxvision/train';
+import type { TrialPolicy } from '@rxvision/train';
 import { comparesAt, decide, type ScheduledTrial, trialScheduler } from '../scheduler.js';
 import { readSweepRecord } from './sweep-record.js';
 
@@ -22,11 +21,7 @@ export interface SweepSchedulerOptions {
  * resumed) when that takes longer than `waitMs`, so that a worker is never held by a trial that
  * cannot go on.
  */
-export async function sweepScheduler(
-  sweep: string,
-  trial: string,
-  options: SweepSchedulerOptions = {},
-): Promise<((history: History) => Promise<TrialDecision>) | undefined> {
+export async function sweepScheduler(sweep: string, trial: string, options: SweepSchedulerOptions = {}): Promise<TrialPolicy | undefined> {
   const record = await readSweepRecord(sweep);
   const index = record?.trials.findIndex((t) => t.name === trial) ?? -1;
   if (!record?.scheduler || index < 0) return undefined;
