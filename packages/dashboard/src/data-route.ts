@@ -21,9 +21,9 @@ export async function sendDataset(
   const allowed = origin !== undefined && allowOrigins.includes(origin);
   const cors = allowed ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
   // Named in the URL as in its data folder: train.arrow, test.arrow.
-  const split = DATA_SPLITS.find((name) => dataSplitFile('', name) === file);
+  const split = DATA_SPLITS.find((each) => dataSplitFile('', each) === file);
   if (split === undefined)
-    return sendJson(response, 404, { error: `a run's data is ${DATA_SPLITS.map((name) => dataSplitFile('', name)).join(' or ')}` });
+    return sendJson(response, 404, { error: `a run's data is ${DATA_SPLITS.map((each) => dataSplitFile('', each)).join(' or ')}` });
   // Only the experiment is needed (where its data is), read as every run file here: a regular file or nothing.
   const folder = await runFolder(root, name);
   if (!folder) return sendJson(response, 404, { error: `no run named ${JSON.stringify(name)}` });

@@ -45,13 +45,20 @@ export function hasCheckpoint(run: string): Promise<boolean> {
   );
 }
 
-/** Where the run in folder `run` stands, read from its files; damaged ones count as absent. */
-export async function runStatus(run: string): Promise<RunStatus> {
-  const [summary, held, failure, checkpointed] = await Promise.all([
-    readSummary(run).catch(() => undefined),
+/**
+ * Where the run in folder `run` stands, read from its files; damaged ones count as absent.
+ * `finished`: whether its summary is written, for a caller that has read it already.
+ */
+export async function runStatus(run: string, finished?: boolean): Promise<RunStatus> {
+  const [written, held, failure, checkpointed] = await Promise.all([
+    finished ??
+      readSummary(run).then(
+        (summary) => summary !== undefined,
+        () => false,
+      ),
     isHeld(run).catch(() => false),
     readFailure(run),
     hasCheckpoint(run),
   ]);
-  return statusOf({ finished: summary !== undefined, held, failed: failure !== undefined, checkpointed });
+  return statusOf({ finished: written, held, failed: failure !== undefined, checkpointed });
 }

@@ -130,6 +130,8 @@ test('runStatus reads it from a real run folder, from unfinished to finished', a
   await mkdir(join(run, CLAIM_FILE));
   await writeFile(runFile(run, 'summary'), '{"format": 1');
   expect(await runStatus(run)).toBe('failed');
+  // A caller that read the summary already says so, and is taken at its word.
+  expect(await runStatus(run, true)).toBe('finished');
   await writeFile(runFile(run, 'summary'), `${JSON.stringify({ format: SUMMARY_FORMAT, ...summary })}\n`);
   expect(await runStatus(run)).toBe('finished');
 });

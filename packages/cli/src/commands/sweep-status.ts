@@ -43,7 +43,13 @@ export async function statusTable(out: string, record: SweepRecord): Promise<str
       const job = queued instanceof Map ? queued.get(name) : undefined;
       const promoted = promotedPast(record, name, history.length);
       const epochs = history.length > 0 ? ` (${history.length} epochs${promoted ? `, promoted past epoch ${promoted}` : ''})` : '';
-      const status = trialState(await runStatus(runDir), { damage: read.damage, summary, recorded: record.states[name], job, epochs });
+      const status = trialState(await runStatus(runDir, summary !== undefined), {
+        damage: read.damage,
+        summary,
+        recorded: record.states[name],
+        job,
+        epochs,
+      });
       const last = history.at(-1);
       const figure = (value: number | null | undefined) => (typeof value === 'number' ? value.toFixed(4) : '');
       return {
