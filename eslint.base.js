@@ -91,7 +91,7 @@ export default [
               bannedExternalImports: tfjsBackends,
             },
             { sourceTag: 'scope:onnx', onlyDependOnLibsWithTags: ['scope:errors'], bannedExternalImports: tfjsBackends },
-            { sourceTag: 'scope:backend', onlyDependOnLibsWithTags: ['scope:onnx', 'scope:errors'] },
+            { sourceTag: 'scope:backend', onlyDependOnLibsWithTags: ['scope:onnx', 'scope:errors', 'scope:backend-native'] },
             { sourceTag: 'scope:plot', onlyDependOnLibsWithTags: ['scope:metrics', 'scope:errors'], bannedExternalImports: tfjsBackends },
             {
               sourceTag: 'scope:tensorboard',

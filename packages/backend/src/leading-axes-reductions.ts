@@ -32,15 +32,18 @@ function leadingAxes(name: (typeof REDUCTIONS)[number], original: KernelFunc, su
     const result = heap.typedArrayFromHeap(out);
     const columns = util.sizeFromShape(kept);
     const rows = values.length / columns;
-    sumRows(rows, columns, name === 'Mean' ? 1 / rows : 1, values, result);
+    sumRows({ rows, columns, scale: name === 'Mean' ? 1 / rows : 1, x: values, y: result });
     return out;
   };
 }
 
-/** y[c] = scale · Σ_r x[r, c] over `rows` rows of `columns` (oneDNN's addon has one on threads). */
-export type SumRows = (rows: number, columns: number, scale: number, x: Float32Array, y: Float32Array) => void;
+/**
+ * y[c] = scale · Σ_r x[r, c] over `rows` rows of `columns`; oneDNN's addon has one on threads, with
+ * this signature.
+ */
+export type SumRows = (call: { rows: number; columns: number; scale: number; x: Float32Array; y: Float32Array }) => void;
 
-function sumRowsInJavaScript(rows: number, columns: number, scale: number, x: Float32Array, y: Float32Array): void {
+function sumRowsInJavaScript({ rows, columns, scale, x, y }: Parameters<SumRows>[0]): void {
   // float64 sums: a batch of 128 32×32 images adds 131,072 terms per channel.
   const sums = new Float64Array(columns);
   for (let row = 0, at = 0; row < rows; row++) for (let c = 0; c < columns; c++, at++) sums[c]! += x[at]!;

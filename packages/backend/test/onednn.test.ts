@@ -1,3 +1,4 @@
+import type { ConvGeometry } from '@rxvision/dnnl-linux-x64';
 import { BATCH_NORM_KERNELS as MODEL_BATCH_NORM_KERNELS } from '@rxvision/model';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';
@@ -92,14 +93,14 @@ describe.runIf(run)('the onednn backend', () => {
   test('padding beyond the filter: the addon refuses it, the kernel it replaced answers, and nothing is left over', async () => {
     if (!('dnnl' in native)) throw new Error(native.problem);
     const refused = () =>
-      native.dnnl.conv2d(
-        Int32Array.from([1, 3, 3, 1, 1, 2, 2, 1, 1, 1, 1, 2, 2, 2, 2, 6, 6]),
-        new Float32Array(9),
-        new Float32Array(4),
-        null,
-        new Float32Array(36),
-        false,
-      );
+      native.dnnl.conv2d({
+        geometry: geometryOf({ padding: 2, out: 6 }),
+        x: new Float32Array(9),
+        filter: new Float32Array(4),
+        bias: null,
+        y: new Float32Array(36),
+        relu: false,
+      });
     expect(refused).toThrow(
       expect.objectContaining({ code: UNSUPPORTED, message: "rxvision-dnnl: padding outside [0, the filter's extent)" }),
     );
@@ -138,15 +139,26 @@ describe.runIf(run)('the onednn backend', () => {
 
   test('the addon refuses bad operands in one line, naming them', () => {
     if (!('dnnl' in native)) throw new Error(native.problem);
-    const geometry = Int32Array.from([1, 3, 3, 1, 1, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 2, 2]);
+    const { dnnl } = native;
     const call =
-      (x: Float32Array, g: Int32Array = geometry) =>
+      (x: Float32Array, geometry: ConvGeometry = geometryOf({ padding: 0, out: 2 })) =>
       () =>
-        native.dnnl.conv2d(g, x, new Float32Array(4), null, new Float32Array(4), false);
-    expect(call(new Float32Array(2))).toThrow(/^rxvision-dnnl: x holds 2 floats, 9 needed$/);
-    expect(call(new Float32Array(9), new Int32Array(3))).toThrow(/^rxvision-dnnl: the geometry must be an Int32Array of 17$/);
-    expect(() =>
-      native.dnnl.matMul(2, 0, 2, false, false, new Float32Array(4), new Float32Array(4), null, new Float32Array(4), false),
-    ).toThrow(/^rxvision-dnnl: matMul's sizes must be positive$/);
+        dnnl.conv2d({ geometry, x, filter: new Float32Array(4), bias: null, y: new Float32Array(4), relu: false });
+    expect(call(new Float32Array(2))).toThrow(/^rxvision-dnnl: conv2d\.x holds 2 floats, 9 needed$/);
+    const { padTop, ...withoutPadTop } = geometryOf({ padding: 0, out: 2 });
+    expect(padTop).toBe(0);
+    expect(call(new Float32Array(9), withoutPadTop as ConvGeometry)).toThrow(/^rxvision-dnnl: conv2d\.geometry\.padTop must be a number$/);
+    expect(() => (dnnl.conv2d as (call: unknown) => void)(42)).toThrow(/^rxvision-dnnl: conv2d must be an object of named fields$/);
+    const shape = { m: 2, k: 0, n: 2, transposeA: false, transposeB: false };
+    const [a, b, y] = [new Float32Array(4), new Float32Array(4), new Float32Array(4)];
+    expect(() => dnnl.matMul({ shape, a, b, bias: null, y, relu: false })).toThrow(/^rxvision-dnnl: matMul's sizes must be positive$/);
   });
 });
+
+/** A 1×3×3×1 image under a 2×2 filter to one channel, padded by `padding` on every side. */
+function geometryOf({ padding, out }: { padding: number; out: number }): ConvGeometry {
+  const [padTop, padBottom, padLeft, padRight] = [padding, padding, padding, padding];
+  const sizes = { batch: 1, inHeight: 3, inWidth: 3, inChannels: 1, outChannels: 1, filterHeight: 2, filterWidth: 2 };
+  const steps = { strideHeight: 1, strideWidth: 1, dilationHeight: 1, dilationWidth: 1 };
+  return { ...sizes, ...steps, padTop, padBottom, padLeft, padRight, outHeight: out, outWidth: out };
+}

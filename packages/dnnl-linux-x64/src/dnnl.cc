@@ -105,26 +105,30 @@ PrimitiveDesc passOver(PrimitiveDesc pd, bool strided) {
 
 // ---- convolutions ----
 
-// n, h, w, ci, co, kh, kw, stride h, w, dilation h, w, pad top, bottom, left, right, out h, w
+// n, h, w, ci, co, kh, kw, stride h, w, dilation h, w, pad top, bottom, left, right, out h, w: a
+// plain array, so that it is the key of the primitive caches.
 constexpr size_t kGeometry = 17;
 using Geometry = std::array<int32_t, kGeometry>;
 
 bool strided(const Geometry& g) { return g[7] > 1 || g[8] > 1; }
 bool dilated(const Geometry& g) { return g[9] > 1 || g[10] > 1; }
 
+// The geometry's fields in Geometry's order (index.d.ts's ConvGeometry).
+constexpr std::array<const char*, kGeometry> kGeometryFields{
+    "batch",       "inHeight",     "inWidth",        "inChannels",    "outChannels", "filterHeight", "filterWidth", "strideHeight", "strideWidth",
+    "dilationHeight", "dilationWidth", "padTop", "padBottom", "padLeft", "padRight", "outHeight", "outWidth"};
+
 // The problems the addon takes are those tfjs asks for, and no others: padding below the filter's
 // extent (so every window sees the image), a stride or a dilation but not both, sizes oneDNN
 // indexes with 32-bit integers, and the output size that the rest implies.
-Geometry geometry(napi_env env, napi_value value) {
-  bool is_array = false;
-  rxvision::check(napi_is_typedarray(env, value, &is_array), "cannot inspect the geometry");
-  napi_typedarray_type kind;
-  size_t length = 0;
-  void* data = nullptr;
-  if (is_array) rxvision::check(napi_get_typedarray_info(env, value, &kind, &length, &data, nullptr, nullptr), "cannot read the geometry");
-  if (!is_array || kind != napi_int32_array || length != kGeometry) throw Failure{"rxvision-dnnl: the geometry must be an Int32Array of 17"};
+Geometry geometry(const rxvision::Fields& call) {
+  auto fields = call.object("geometry");
   Geometry g;
-  std::memcpy(g.data(), data, sizeof(g));
+  for (size_t i = 0; i < kGeometry; i++) {
+    const int64_t value = fields.integer(kGeometryFields[i]);
+    if (value < INT32_MIN || value > INT32_MAX) throw Failure{"rxvision-dnnl: " + fields.named(kGeometryFields[i]) + " is out of range"};
+    g[i] = int32_t(value);
+  }
   for (int i = 0; i < 11; i++)
     if (g[i] < 1) throw Failure{"rxvision-dnnl: sizes, strides and dilations must be positive"};
   const int64_t extent_h = int64_t(g[5] - 1) * g[9] + 1, extent_w = int64_t(g[6] - 1) * g[10] + 1;
@@ -232,16 +236,16 @@ Convolution& backwardWeights(const Geometry& g) {
   return *slot;
 }
 
-// conv2d(geometry, x, filter, bias | null, y, relu)
+// conv2d({ geometry, x, filter, bias | null, y, relu })
 napi_value Conv2d(napi_env env, napi_callback_info info) {
   return rxvision::guarded(env, [&] {
-    auto args = rxvision::arguments<6>(env, info, "conv2d");
-    auto g = geometry(env, args[0]);
-    float* x = rxvision::floats(env, args[1], srcSize(g), "x");
-    float* filter = rxvision::floats(env, args[2], filterSize(g), "filter");
-    float* bias = rxvision::floats(env, args[3], g[4], "bias");
-    float* y = rxvision::floats(env, args[4], dstSize(g), "y");
-    bool relu = rxvision::boolean(env, args[5], "relu");
+    rxvision::Fields call(env, info, "conv2d");
+    auto g = geometry(call);
+    float* x = call.floats("x", srcSize(g));
+    float* filter = call.floats("filter", filterSize(g));
+    float* bias = call.floats("bias", g[4]);
+    float* y = call.floats("y", dstSize(g));
+    bool relu = call.boolean("relu");
     if (!x || !filter || !y) throw Failure{"rxvision-dnnl: x, filter and y are required"};
     auto d = describe(g, bias != nullptr);
     auto& c = forward(g, bias != nullptr, relu);
@@ -253,14 +257,14 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
   });
 }
 
-// conv2dBackwardData(geometry, dy, filter, dx)
+// conv2dBackwardData({ geometry, dy, filter, dx })
 napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
   return rxvision::guarded(env, [&] {
-    auto args = rxvision::arguments<4>(env, info, "conv2dBackwardData");
-    auto g = geometry(env, args[0]);
-    float* dy = rxvision::floats(env, args[1], dstSize(g), "dy");
-    float* filter = rxvision::floats(env, args[2], filterSize(g), "filter");
-    float* dx = rxvision::floats(env, args[3], srcSize(g), "dx");
+    rxvision::Fields call(env, info, "conv2dBackwardData");
+    auto g = geometry(call);
+    float* dy = call.floats("dy", dstSize(g));
+    float* filter = call.floats("filter", filterSize(g));
+    float* dx = call.floats("dx", srcSize(g));
     if (!dy || !filter || !dx) throw Failure{"rxvision-dnnl: dy, filter and dx are required"};
     auto d = describe(g, false);
     auto& c = backwardData(g);
@@ -271,14 +275,14 @@ napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
   });
 }
 
-// conv2dBackwardFilter(geometry, x, dy, dw)
+// conv2dBackwardFilter({ geometry, x, dy, dw })
 napi_value Conv2dBackwardFilter(napi_env env, napi_callback_info info) {
   return rxvision::guarded(env, [&] {
-    auto args = rxvision::arguments<4>(env, info, "conv2dBackwardFilter");
-    auto g = geometry(env, args[0]);
-    float* x = rxvision::floats(env, args[1], srcSize(g), "x");
-    float* dy = rxvision::floats(env, args[2], dstSize(g), "dy");
-    float* dw = rxvision::floats(env, args[3], filterSize(g), "dw");
+    rxvision::Fields call(env, info, "conv2dBackwardFilter");
+    auto g = geometry(call);
+    float* x = call.floats("x", srcSize(g));
+    float* dy = call.floats("dy", dstSize(g));
+    float* dw = call.floats("dw", filterSize(g));
     if (!x || !dy || !dw) throw Failure{"rxvision-dnnl: x, dy and dw are required"};
     auto d = describe(g, false);
     auto& c = backwardWeights(g);
@@ -314,14 +318,14 @@ Pool& pool(const Geometry& g, bool max) {
   return *slot;
 }
 
-// pool2d(geometry, max, x, y)
+// pool2d({ geometry, max, x, y })
 napi_value Pool2d(napi_env env, napi_callback_info info) {
   return rxvision::guarded(env, [&] {
-    auto args = rxvision::arguments<4>(env, info, "pool2d");
-    auto g = geometry(env, args[0]);
-    bool max = rxvision::boolean(env, args[1], "max");
-    float* x = rxvision::floats(env, args[2], srcSize(g), "x");
-    float* y = rxvision::floats(env, args[3], dstSize(g), "y");
+    rxvision::Fields call(env, info, "pool2d");
+    auto g = geometry(call);
+    bool max = call.boolean("max");
+    float* x = call.floats("x", srcSize(g));
+    float* y = call.floats("y", dstSize(g));
     if (!x || !y) throw Failure{"rxvision-dnnl: x and y are required"};
     auto& p = pool(g, max);
     Args a{{DNNL_ARG_SRC, user(p.src, x)}, {DNNL_ARG_DST, user(p.dst, y)}};
@@ -330,16 +334,16 @@ napi_value Pool2d(napi_env env, napi_callback_info info) {
   });
 }
 
-// pool2dBackward(geometry, max, x, dy, dx): for max, the forward pass runs again to find each
+// pool2dBackward({ geometry, max, x, dy, dx }): for max, the forward pass runs again to find each
 // window's winner (tfjs passes x, not oneDNN's workspace); ties go to the first, as in tfjs.
 napi_value Pool2dBackward(napi_env env, napi_callback_info info) {
   return rxvision::guarded(env, [&] {
-    auto args = rxvision::arguments<5>(env, info, "pool2dBackward");
-    auto g = geometry(env, args[0]);
-    bool max = rxvision::boolean(env, args[1], "max");
-    float* x = rxvision::floats(env, args[2], max ? srcSize(g) : 0, "x");
-    float* dy = rxvision::floats(env, args[3], dstSize(g), "dy");
-    float* dx = rxvision::floats(env, args[4], srcSize(g), "dx");
+    rxvision::Fields call(env, info, "pool2dBackward");
+    auto g = geometry(call);
+    bool max = call.boolean("max");
+    float* x = call.floats("x", max ? srcSize(g) : 0);
+    float* dy = call.floats("dy", dstSize(g));
+    float* dx = call.floats("dx", srcSize(g));
     if ((max && !x) || !dy || !dx) throw Failure{"rxvision-dnnl: x (for max), dy and dx are required"};
     auto& p = pool(g, max);
     const std::initializer_list<const NativeBuffer*> mine{p.workspace.buffer.get(), p.scratch_dst.buffer.get()};
@@ -352,16 +356,15 @@ napi_value Pool2dBackward(napi_env env, napi_callback_info info) {
 
 // ---- sums over the leading axes: y[c] = scale · Σ_r x[r, c], in float64 as the JavaScript one ----
 
-// sumRows(rows, columns, scale, x, y)
+// sumRows({ rows, columns, scale, x, y })
 napi_value SumRows(napi_env env, napi_callback_info info) {
   return rxvision::guarded(env, [&] {
-    auto args = rxvision::arguments<5>(env, info, "sumRows");
-    int64_t rows = rxvision::integer(env, args[0], "rows"), columns = rxvision::integer(env, args[1], "columns");
-    double scale = 1;
-    rxvision::check(napi_get_value_double(env, args[2], &scale), "scale must be a number");
+    rxvision::Fields call(env, info, "sumRows");
+    int64_t rows = call.integer("rows"), columns = call.integer("columns");
+    double scale = call.number("scale");
     if (rows < 1 || columns < 1) throw Failure{"rxvision-dnnl: rows and columns must be positive"};
-    const float* x = rxvision::floats(env, args[3], size_t(rows * columns), "x");
-    float* y = rxvision::floats(env, args[4], size_t(columns), "y");
+    const float* x = call.floats("x", size_t(rows * columns));
+    float* y = call.floats("y", size_t(columns));
     if (!x || !y) throw Failure{"rxvision-dnnl: x and y are required"};
     // Each thread sums a band of rows, then the bands are added in thread order: the same sum on
     // every run with the same thread count.
@@ -406,20 +409,20 @@ Step& matmul(const MatMulShape& p) {
   return *slot;
 }
 
-// matMul(m, k, n, transposeA, transposeB, a, b, bias | null, y, relu): a is m×k (k×m when
-// transposed), b k×n (n×k when transposed), y m×n, all row-major.
+// matMul({ shape: { m, k, n, transposeA, transposeB }, a, b, bias | null, y, relu }): a is m×k
+// (k×m when transposed), b k×n (n×k when transposed), y m×n, all row-major.
 napi_value MatMul(napi_env env, napi_callback_info info) {
   return rxvision::guarded(env, [&] {
-    auto args = rxvision::arguments<10>(env, info, "matMul");
-    MatMulShape p{rxvision::integer(env, args[0], "m"), rxvision::integer(env, args[1], "k"), rxvision::integer(env, args[2], "n"),
-                  rxvision::boolean(env, args[3], "transposeA"), rxvision::boolean(env, args[4], "transposeB"), false,
-                  rxvision::boolean(env, args[9], "relu")};
+    rxvision::Fields call(env, info, "matMul");
+    auto shape = call.object("shape");
+    MatMulShape p{shape.integer("m"), shape.integer("k"), shape.integer("n"), shape.boolean("transposeA"), shape.boolean("transposeB"), false,
+                  call.boolean("relu")};
     if (p.m < 1 || p.k < 1 || p.n < 1) throw Failure{"rxvision-dnnl: matMul's sizes must be positive"};
     if (p.m * p.k > INT32_MAX || p.k * p.n > INT32_MAX || p.m * p.n > INT32_MAX) throw Unsupported{"rxvision-dnnl: a matrix of 2^31 elements or more"};
-    float* a = rxvision::floats(env, args[5], size_t(p.m * p.k), "a");
-    float* b = rxvision::floats(env, args[6], size_t(p.k * p.n), "b");
-    float* bias = rxvision::floats(env, args[7], size_t(p.n), "bias");
-    float* y = rxvision::floats(env, args[8], size_t(p.m * p.n), "y");
+    float* a = call.floats("a", size_t(p.m * p.k));
+    float* b = call.floats("b", size_t(p.k * p.n));
+    float* bias = call.floats("bias", size_t(p.n));
+    float* y = call.floats("y", size_t(p.m * p.n));
     if (!a || !b || !y) throw Failure{"rxvision-dnnl: a, b and y are required"};
     p.bias = bias != nullptr;
     Args run_args{{DNNL_ARG_SRC, user(matrix(p.m, p.k, p.transpose_a), a)},
@@ -457,28 +460,28 @@ struct Rows {
   float epsilon;
 };
 
-Rows rows(napi_env env, napi_value* args) {
-  int64_t r = rxvision::integer(env, args[0], "rows"), c = rxvision::integer(env, args[1], "channels");
-  double epsilon = 0;
-  rxvision::check(napi_get_value_double(env, args[2], &epsilon), "epsilon must be a number");
+Rows rows(const rxvision::Fields& call) {
+  auto shape = call.object("shape");
+  int64_t r = shape.integer("rows"), c = shape.integer("channels");
+  double epsilon = shape.number("epsilon");
   if (r < 1 || c < 1 || !(epsilon > 0)) throw Failure{"rxvision-dnnl: rows and channels must be positive, and epsilon above 0"};
   if (r * c > INT32_MAX) throw Unsupported{"rxvision-dnnl: a tensor of 2^31 elements or more"};
   return {r, c, float(epsilon)};
 }
 
-// batchNormTraining(rows, channels, epsilon, x, scale, offset, y, mean, variance): y and the batch's
-// mean and (biased) variance.
+// batchNormTraining({ shape: { rows, channels, epsilon }, x, scale, offset, y, mean, variance }): y
+// and the batch's mean and (biased) variance.
 napi_value BatchNormTraining(napi_env env, napi_callback_info info) {
   return rxvision::guarded(env, [&] {
-    auto args = rxvision::arguments<9>(env, info, "batchNormTraining");
-    auto r = rows(env, args.data());
+    rxvision::Fields call(env, info, "batchNormTraining");
+    auto r = rows(call);
     size_t n = size_t(r.rows * r.channels), c = size_t(r.channels);
-    float* x = rxvision::floats(env, args[3], n, "x");
-    float* scale = rxvision::floats(env, args[4], c, "scale");
-    float* offset = rxvision::floats(env, args[5], c, "offset");
-    float* y = rxvision::floats(env, args[6], n, "y");
-    float* mean = rxvision::floats(env, args[7], c, "mean");
-    float* variance = rxvision::floats(env, args[8], c, "variance");
+    float* x = call.floats("x", n);
+    float* scale = call.floats("scale", c);
+    float* offset = call.floats("offset", c);
+    float* y = call.floats("y", n);
+    float* mean = call.floats("mean", c);
+    float* variance = call.floats("variance", c);
     if (!x || !scale || !offset || !y || !mean || !variance) throw Failure{"rxvision-dnnl: every batchNormTraining operand is required"};
     auto& b = batchNorm(r.rows, r.channels, r.epsilon);
     run(b.forward, {{DNNL_ARG_SRC, user(b.data, x)}, {DNNL_ARG_SCALE, user(b.stats, scale)}, {DNNL_ARG_SHIFT, user(b.stats, offset)},
@@ -486,20 +489,20 @@ napi_value BatchNormTraining(napi_env env, napi_callback_info info) {
   });
 }
 
-// batchNormTrainingGrad(rows, channels, epsilon, x, dy, scale, mean, variance, dx, dscale, doffset)
+// batchNormTrainingGrad({ shape, x, dy, scale, mean, variance, dx, dscale, doffset })
 napi_value BatchNormTrainingGrad(napi_env env, napi_callback_info info) {
   return rxvision::guarded(env, [&] {
-    auto args = rxvision::arguments<11>(env, info, "batchNormTrainingGrad");
-    auto r = rows(env, args.data());
+    rxvision::Fields call(env, info, "batchNormTrainingGrad");
+    auto r = rows(call);
     size_t n = size_t(r.rows * r.channels), c = size_t(r.channels);
-    float* x = rxvision::floats(env, args[3], n, "x");
-    float* dy = rxvision::floats(env, args[4], n, "dy");
-    float* scale = rxvision::floats(env, args[5], c, "scale");
-    float* mean = rxvision::floats(env, args[6], c, "mean");
-    float* variance = rxvision::floats(env, args[7], c, "variance");
-    float* dx = rxvision::floats(env, args[8], n, "dx");
-    float* dscale = rxvision::floats(env, args[9], c, "dscale");
-    float* doffset = rxvision::floats(env, args[10], c, "doffset");
+    float* x = call.floats("x", n);
+    float* dy = call.floats("dy", n);
+    float* scale = call.floats("scale", c);
+    float* mean = call.floats("mean", c);
+    float* variance = call.floats("variance", c);
+    float* dx = call.floats("dx", n);
+    float* dscale = call.floats("dscale", c);
+    float* doffset = call.floats("doffset", c);
     if (!x || !dy || !scale || !mean || !variance || !dx || !dscale || !doffset)
       throw Failure{"rxvision-dnnl: every batchNormTrainingGrad operand is required"};
     auto& b = batchNorm(r.rows, r.channels, r.epsilon);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <exception>
 #include <string>
+#include <utility>
 
 namespace rxvision {
 
@@ -37,34 +38,67 @@ std::array<napi_value, N> arguments(napi_env env, napi_callback_info info, const
   return args;
 }
 
-inline int64_t integer(napi_env env, napi_value value, const char* name) {
+inline int64_t integer(napi_env env, napi_value value, const std::string& name) {
   int64_t result = 0;
-  check(napi_get_value_int64(env, value, &result), (std::string(name) + " must be a number").c_str());
+  check(napi_get_value_int64(env, value, &result), (name + " must be a number").c_str());
   return result;
 }
 
-inline bool boolean(napi_env env, napi_value value, const char* name) {
-  bool result = false;
-  check(napi_get_value_bool(env, value, &result), (std::string(name) + " must be a boolean").c_str());
-  return result;
-}
+// The named fields of one object: every call but the two scalar ones takes its arguments so, by
+// the names index.d.ts declares; a field that is missing reads as undefined and fails by its name.
+class Fields {
+ public:
+  Fields(napi_env env, napi_value object, std::string path) : env_(env), object_(object), path_(std::move(path)) {
+    napi_valuetype type;
+    check(napi_typeof(env, object, &type), "cannot inspect an argument");
+    if (type != napi_object) throw Failure{"rxvision-dnnl: " + path_ + " must be an object of named fields"};
+  }
+  // The call's one argument.
+  Fields(napi_env env, napi_callback_info info, const char* call) : Fields(env, arguments<1>(env, info, call)[0], call) {}
 
-// The data of a Float32Array of at least `elements` floats (shared memory included); null for null.
-inline float* floats(napi_env env, napi_value value, size_t elements, const char* name) {
-  napi_valuetype type;
-  check(napi_typeof(env, value, &type), "cannot inspect an argument");
-  if (type == napi_null || type == napi_undefined) return nullptr;
-  bool is_array = false;
-  check(napi_is_typedarray(env, value, &is_array), "cannot inspect an argument");
-  napi_typedarray_type kind;
-  size_t length = 0;
-  void* data = nullptr;
-  if (is_array) check(napi_get_typedarray_info(env, value, &kind, &length, &data, nullptr, nullptr), "cannot read a typed array");
-  if (!is_array || kind != napi_float32_array) throw Failure{std::string("rxvision-dnnl: ") + name + " must be a Float32Array"};
-  if (length < elements)
-    throw Failure{std::string("rxvision-dnnl: ") + name + " holds " + std::to_string(length) + " floats, " + std::to_string(elements) + " needed"};
-  return static_cast<float*>(data);
-}
+  napi_value get(const char* name) const {
+    napi_value value = nullptr;
+    check(napi_get_named_property(env_, object_, name, &value), "cannot read a field");
+    return value;
+  }
+  std::string named(const char* name) const { return path_ + "." + name; }
+  Fields object(const char* name) const { return Fields(env_, get(name), named(name)); }
+  int64_t integer(const char* name) const { return rxvision::integer(env_, get(name), named(name)); }
+  double number(const char* name) const {
+    double result = 0;
+    check(napi_get_value_double(env_, get(name), &result), (named(name) + " must be a number").c_str());
+    return result;
+  }
+  bool boolean(const char* name) const {
+    bool result = false;
+    check(napi_get_value_bool(env_, get(name), &result), (named(name) + " must be a boolean").c_str());
+    return result;
+  }
+
+  // The data of a Float32Array of at least `elements` floats (shared memory included); null for
+  // null or a field left out.
+  float* floats(const char* name, size_t elements) const {
+    napi_value value = get(name);
+    napi_valuetype type;
+    check(napi_typeof(env_, value, &type), "cannot inspect an argument");
+    if (type == napi_null || type == napi_undefined) return nullptr;
+    bool is_array = false;
+    check(napi_is_typedarray(env_, value, &is_array), "cannot inspect an argument");
+    napi_typedarray_type kind;
+    size_t length = 0;
+    void* data = nullptr;
+    if (is_array) check(napi_get_typedarray_info(env_, value, &kind, &length, &data, nullptr, nullptr), "cannot read a typed array");
+    if (!is_array || kind != napi_float32_array) throw Failure{"rxvision-dnnl: " + named(name) + " must be a Float32Array"};
+    if (length < elements)
+      throw Failure{"rxvision-dnnl: " + named(name) + " holds " + std::to_string(length) + " floats, " + std::to_string(elements) + " needed"};
+    return static_cast<float*>(data);
+  }
+
+ private:
+  napi_env env_;
+  napi_value object_;
+  std::string path_;
+};
 
 // Runs a call's body, turning each way it can fail into one thrown JavaScript error.
 template <typename Body>

@@ -45,7 +45,12 @@ describe.runIf(built || process.env.CI)('the addon', async () => {
     const filter = values(k * k * ci * co, 2);
     const bias = values(co, 3);
     const y = new Float32Array(n * ho * wo * co);
-    dnnl.conv2d(Int32Array.from([n, h, w, ci, co, k, k, s, s, 1, 1, pad, pad, pad, pad, ho, wo]), x, filter, bias, y, true);
+    const geometry = {
+      ...{ batch: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, filterHeight: k, filterWidth: k },
+      ...{ strideHeight: s, strideWidth: s, dilationHeight: 1, dilationWidth: 1, outHeight: ho, outWidth: wo },
+      ...{ padTop: pad, padBottom: pad, padLeft: pad, padRight: pad },
+    };
+    dnnl.conv2d({ geometry, x, filter, bias, y, relu: true });
     for (let b = 0; b < n; b++)
       for (let oh = 0; oh < ho; oh++)
         for (let ow = 0; ow < wo; ow++)
@@ -70,7 +75,7 @@ describe.runIf(built || process.env.CI)('the addon', async () => {
     const b = heap.subarray(k * m, k * m + k * n);
     b.set(values(k * n, 5));
     const y = heap.subarray(k * m + k * n);
-    dnnl.matMul(m, k, n, true, false, aT, b, null, y, false);
+    dnnl.matMul({ shape: { m, k, n, transposeA: true, transposeB: false }, a: aT, b, bias: null, y, relu: false });
     for (let r = 0; r < m; r++)
       for (let c = 0; c < n; c++) {
         let sum = 0;

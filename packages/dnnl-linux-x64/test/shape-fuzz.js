@@ -107,8 +107,12 @@ export const REGRESSIONS = {
   ].map(convolution),
 };
 
-export const geometry = (s) =>
-  Int32Array.from([s.n, s.h, s.w, s.ci, s.co, s.kh, s.kw, s.sh, s.sw, s.dh, s.dw, s.pt, s.pb, s.pl, s.pr, s.ho, s.wo]);
+/** The addon's ConvGeometry for a drawn shape. */
+export const geometry = (s) => ({
+  ...{ batch: s.n, inHeight: s.h, inWidth: s.w, inChannels: s.ci, outChannels: s.co, filterHeight: s.kh, filterWidth: s.kw },
+  ...{ strideHeight: s.sh, strideWidth: s.sw, dilationHeight: s.dh, dilationWidth: s.dw },
+  ...{ padTop: s.pt, padBottom: s.pb, padLeft: s.pl, padRight: s.pr, outHeight: s.ho, outWidth: s.wo },
+});
 const padding = (s) => [
   [0, 0],
   [s.pt, s.pb],
@@ -128,7 +132,7 @@ export const KERNELS = {
       operand(draw, s.n * s.ho * s.wo * s.co, shared),
     ];
     const [withBias, relu] = [draw.next() < 0.5, draw.next() < 0.5];
-    dnnl.conv2d(geometry(s), x.view, filter.view, withBias ? bias.view : null, y.view, relu);
+    dnnl.conv2d({ geometry: geometry(s), x: x.view, filter: filter.view, bias: withBias ? bias.view : null, y: y.view, relu });
     const expected = cpu(() => {
       let out = tf.conv2d(tensor(x, [s.n, s.h, s.w, s.ci]), tensor(filter, [s.kh, s.kw, s.ci, s.co]), [s.sh, s.sw], padding(s), 'NHWC', [
         s.dh,
@@ -148,7 +152,7 @@ export const KERNELS = {
       operand(draw, s.kh * s.kw * s.ci * s.co, shared),
       operand(draw, s.n * s.h * s.w * s.ci, shared),
     ];
-    dnnl.conv2dBackwardData(geometry(s), dy.view, filter.view, dx.view);
+    dnnl.conv2dBackwardData({ geometry: geometry(s), dy: dy.view, filter: filter.view, dx: dx.view });
     const expected = cpu(() =>
       tf
         .engine()
@@ -169,7 +173,7 @@ export const KERNELS = {
       operand(draw, s.n * s.ho * s.wo * s.co, shared),
       operand(draw, s.kh * s.kw * s.ci * s.co, shared),
     ];
-    dnnl.conv2dBackwardFilter(geometry(s), x.view, dy.view, dw.view);
+    dnnl.conv2dBackwardFilter({ geometry: geometry(s), x: x.view, dy: dy.view, dw: dw.view });
     const expected = cpu(() =>
       tf
         .engine()
@@ -186,7 +190,7 @@ export const KERNELS = {
     const s = drawConvolution(draw, { pool: true });
     const max = draw.next() < 0.5;
     const [x, y] = [operand(draw, s.n * s.h * s.w * s.ci, false), operand(draw, s.n * s.ho * s.wo * s.ci, draw.next() < 0.5)];
-    dnnl.pool2d(geometry(s), max, x.view, y.view);
+    dnnl.pool2d({ geometry: geometry(s), max, x: x.view, y: y.view });
     const attrs = { filterSize: [s.kh, s.kw], strides: [s.sh, s.sw], pad: padding(s) };
     const expected = cpu(() => tf.engine().runKernel(max ? 'MaxPool' : 'AvgPool', { x: tensor(x, [s.n, s.h, s.w, s.ci]) }, attrs));
     return { shape: { ...s, max }, error: error(y.view, expected), canaries: canariesHold(x, y) };
@@ -202,7 +206,7 @@ export const KERNELS = {
       operand(draw, s.n * s.ho * s.wo * s.ci, shared),
       operand(draw, s.n * s.h * s.w * s.ci, shared),
     ];
-    dnnl.pool2dBackward(geometry(s), max, max ? x.view : null, dy.view, dx.view);
+    dnnl.pool2dBackward({ geometry: geometry(s), max, x: max ? x.view : null, dy: dy.view, dx: dx.view });
     const attrs = { filterSize: [s.kh, s.kw], strides: [s.sh, s.sw], pad: padding(s) };
     const expected = max
       ? cpu(() => {
@@ -224,7 +228,8 @@ export const KERNELS = {
       operand(draw, n, shared),
       operand(draw, m * n, shared),
     ];
-    dnnl.matMul(m, k, n, transposeA, transposeB, a.view, b.view, withBias ? bias.view : null, y.view, relu);
+    const shape = { m, k, n, transposeA, transposeB };
+    dnnl.matMul({ shape, a: a.view, b: b.view, bias: withBias ? bias.view : null, y: y.view, relu });
     const expected = cpu(() => {
       let out = tf.matMul(tensor(a, transposeA ? [k, m] : [m, k]), tensor(b, transposeB ? [n, k] : [k, n]), transposeA, transposeB);
       if (withBias) out = tf.add(out, tensor(bias, [n]));
@@ -243,7 +248,16 @@ export const KERNELS = {
     const [x, scale, offset, y, mean, variance] = [rows * channels, channels, channels, rows * channels, channels, channels].map((length) =>
       operand(draw, length, shared),
     );
-    dnnl.batchNormTraining(rows, channels, epsilon, x.view, scale.view, offset.view, y.view, mean.view, variance.view);
+    const shape = { rows, channels, epsilon };
+    dnnl.batchNormTraining({
+      shape,
+      x: x.view,
+      scale: scale.view,
+      offset: offset.view,
+      y: y.view,
+      mean: mean.view,
+      variance: variance.view,
+    });
     const moments = columnMoments(x.view, rows, channels);
     const expected = x.view.map((value, i) => {
       const c = i % channels;
@@ -261,19 +275,11 @@ export const KERNELS = {
       (length) => operand(draw, length, shared),
     );
     const { mean, variance } = columnMoments(x.view, rows, channels);
-    dnnl.batchNormTrainingGrad(
-      rows,
-      channels,
-      epsilon,
-      x.view,
-      dy.view,
-      scale.view,
-      Float32Array.from(mean),
-      Float32Array.from(variance),
-      dx.view,
-      dscale.view,
-      doffset.view,
-    );
+    dnnl.batchNormTrainingGrad({
+      shape: { rows, channels, epsilon },
+      ...{ x: x.view, dy: dy.view, scale: scale.view, mean: Float32Array.from(mean), variance: Float32Array.from(variance) },
+      ...{ dx: dx.view, dscale: dscale.view, doffset: doffset.view },
+    });
     const inverse = variance.map((v) => 1 / Math.sqrt(Math.fround(v) + epsilon));
     const normalised = (i) => (x.view[i] - Math.fround(mean[i % channels])) * inverse[i % channels];
     const [sumDy, sumDyXhat] = [new Float64Array(channels), new Float64Array(channels)];
@@ -293,7 +299,7 @@ export const KERNELS = {
     const { rows, channels } = drawRows(draw);
     const scale = draw.pick([1, 0.5, 1 / rows]);
     const [x, y] = [operand(draw, rows * channels, draw.next() < 0.5), operand(draw, channels, false)];
-    dnnl.sumRows(rows, channels, scale, x.view, y.view);
+    dnnl.sumRows({ rows, columns: channels, scale, x: x.view, y: y.view });
     const expected = new Float64Array(channels);
     x.view.forEach((value, i) => (expected[i % channels] += value * scale));
     return { shape: { rows, channels, scale }, error: error(y.view, expected), canaries: canariesHold(x, y) };

@@ -1,4 +1,4 @@
-export { loadOneDnn, ONEDNN_PACKAGE, type OneDnn, UNSUPPORTED } from './onednn.js';
+export { loadOneDnn, ONEDNN_PACKAGE, UNSUPPORTED } from './onednn.js';
 export { BATCH_NORM_KERNELS, useOneDnnBatchNorm } from './onednn-batch-norm.js';
 export { useOneDnnConvolutions } from './onednn-convolutions.js';
 export { useOneDnnMatMul } from './onednn-mat-mul.js';

@@ -1,4 +1,4 @@
-import type { OneDnn } from './onednn.js';
+import type { Dnnl } from '@rxvision/dnnl-linux-x64';
 
 /** Large freed buffers are kept for reuse below this size (256 MiB)… */
 const MMAP_THRESHOLD = 268_435_456;
@@ -20,7 +20,7 @@ export const MALLOC_TUNABLES_HINT = `steps can take twice as long unless the pro
 let setAtRunTime = false;
 
 /** Sets the thresholds now, through the addon's mallopt; whether glibc took them. */
-export function keepFreedMemory(dnnl: Pick<OneDnn, 'keepFreedMemory'>): boolean {
+export function keepFreedMemory(dnnl: Pick<Dnnl, 'keepFreedMemory'>): boolean {
   if (!isGlibc()) return false;
   setAtRunTime ||= dnnl.keepFreedMemory(MMAP_THRESHOLD, TRIM_THRESHOLD);
   return setAtRunTime;

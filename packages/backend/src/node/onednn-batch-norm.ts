@@ -1,6 +1,6 @@
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { patchKernel } from '../kernel-patches.js';
-import type { OneDnn } from './onednn.js';
+import type { Dnnl } from '@rxvision/dnnl-linux-x64';
 import type { HeapBackend } from '../wasm-heap.js';
 
 /**
@@ -16,7 +16,7 @@ export const BATCH_NORM_KERNELS = { training: 'RxvisionBatchNormTraining', gradi
  * the heap in place. On the ResNet of experiments/cifar10-cnn.json the tfjs ops they replace
  * (means, sums, products and their gradients) took about 230 ms of the 398 ms step.
  */
-export function useOneDnnBatchNorm(backendName: string, dnnl: OneDnn): void {
+export function useOneDnnBatchNorm(backendName: string, dnnl: Dnnl): void {
   patchKernel(backendName, BATCH_NORM_KERNELS.training, 'onednn', () => training(dnnl));
   patchKernel(backendName, BATCH_NORM_KERNELS.gradient, 'onednn', () => gradient(dnnl));
 }
@@ -28,7 +28,7 @@ function shapeOf(x: TensorInfo, name: string): { rows: number; channels: number 
   return { rows: x.shape.reduce((product, size) => product * size, 1) / channels, channels };
 }
 
-function training(dnnl: OneDnn): KernelFunc {
+function training(dnnl: Dnnl): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { x, scale, offset } = inputs as unknown as Record<'x' | 'scale' | 'offset', TensorInfo>;
     const { epsilon } = attrs as unknown as { epsilon: number };
@@ -41,22 +41,14 @@ function training(dnnl: OneDnn): KernelFunc {
     ];
     // Views after makeOutput: growing the heap would detach views taken before it.
     const [y, mean, variance] = outputs.map((info) => heap.typedArrayFromHeap(info)) as [Float32Array, Float32Array, Float32Array];
-    dnnl.batchNormTraining(
-      rows,
-      channels,
-      epsilon,
-      heap.typedArrayFromHeap(x),
-      heap.typedArrayFromHeap(scale),
-      heap.typedArrayFromHeap(offset),
-      y,
-      mean,
-      variance,
-    );
+    const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);
+    const shape = { rows, channels, epsilon };
+    dnnl.batchNormTraining({ shape, x: view(x), scale: view(scale), offset: view(offset), y, mean, variance });
     return outputs;
   };
 }
 
-function gradient(dnnl: OneDnn): KernelFunc {
+function gradient(dnnl: Dnnl): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { dy, x, scale, mean, variance } = inputs as unknown as Record<'dy' | 'x' | 'scale' | 'mean' | 'variance', TensorInfo>;
     const { epsilon } = attrs as unknown as { epsilon: number };
@@ -69,7 +61,18 @@ function gradient(dnnl: OneDnn): KernelFunc {
     ];
     const [dx, dscale, doffset] = outputs.map((info) => heap.typedArrayFromHeap(info)) as [Float32Array, Float32Array, Float32Array];
     const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);
-    dnnl.batchNormTrainingGrad(rows, channels, epsilon, view(x), view(dy), view(scale), view(mean), view(variance), dx, dscale, doffset);
+    const shape = { rows, channels, epsilon };
+    dnnl.batchNormTrainingGrad({
+      shape,
+      x: view(x),
+      dy: view(dy),
+      scale: view(scale),
+      mean: view(mean),
+      variance: view(variance),
+      dx,
+      dscale,
+      doffset,
+    });
     return outputs;
   };
 }

@@ -8,7 +8,8 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { patchKernel } from '../kernel-patches.js';
-import { nativeOr, type OneDnn } from './onednn.js';
+import type { ConvGeometry, Dnnl } from '@rxvision/dnnl-linux-x64';
+import { nativeOr } from './onednn.js';
 import type { HeapBackend } from '../wasm-heap.js';
 
 /**
@@ -19,7 +20,7 @@ import type { HeapBackend } from '../wasm-heap.js';
  * the kernels replaced. Anything else (NCHW, other dtypes, activations but ReLU, negative padding,
  * what the addon answers it does not take) goes to the kernel registered before.
  */
-export function useOneDnnConvolutions(backendName: string, dnnl: OneDnn): void {
+export function useOneDnnConvolutions(backendName: string, dnnl: Dnnl): void {
   // Each has a kernel of wasm's (Conv2DBackpropFilter from registerConvGradientKernels) to fall back to.
   patchKernel(backendName, 'Conv2D', 'onednn', (original) => forward(dnnl, original!));
   patchKernel(backendName, 'FusedConv2D', 'onednn', (original) => forward(dnnl, original!));
@@ -27,38 +28,37 @@ export function useOneDnnConvolutions(backendName: string, dnnl: OneDnn): void {
   patchKernel(backendName, 'Conv2DBackpropFilter', 'onednn', (original) => backwardFilter(dnnl, original!));
 }
 
-/** The addon's 17 integers (see its ConvGeometry), or undefined where oneDNN cannot take the padding; pooling uses them too. */
-export function convGeometry(info: backend_util.Conv2DInfo): Int32Array | undefined {
+/** The addon's geometry, or undefined where oneDNN cannot take the padding; pooling uses it too. */
+export function convGeometry(info: backend_util.Conv2DInfo): ConvGeometry | undefined {
   const { top, bottom, left, right } = info.padInfo;
   if ([top, bottom, left, right].some((pad) => pad < 0)) return undefined;
-  if (
-    [info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outChannels, info.outHeight, info.outWidth].some((size) => size < 1)
-  )
-    return undefined;
-  return Int32Array.from([
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outChannels,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.dilationHeight,
-    info.dilationWidth,
-    top,
-    bottom,
-    left,
-    right,
-    info.outHeight,
-    info.outWidth,
-  ]);
+  const { batchSize: batch, inHeight, inWidth, inChannels, outChannels, outHeight, outWidth } = info;
+  if ([batch, inHeight, inWidth, inChannels, outChannels, outHeight, outWidth].some((size) => size < 1)) return undefined;
+  const { filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
+  return {
+    batch,
+    inHeight,
+    inWidth,
+    inChannels,
+    outChannels,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+    dilationHeight,
+    dilationWidth,
+    padTop: top,
+    padBottom: bottom,
+    padLeft: left,
+    padRight: right,
+    outHeight,
+    outWidth,
+  };
 }
 
 const float = (...infos: (TensorInfo | undefined)[]) => infos.every((info) => info === undefined || info.dtype === 'float32');
 
-function forward(dnnl: OneDnn, fallback: KernelFunc): KernelFunc {
+function forward(dnnl: Dnnl, fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args;
     const { x, filter, bias, preluActivationWeights } = inputs as unknown as {
@@ -87,8 +87,8 @@ function forward(dnnl: OneDnn, fallback: KernelFunc): KernelFunc {
       pad,
       dimRoundingMode,
     );
-    const sizes = convGeometry(info);
-    if (!sizes) return fallback(args);
+    const geometry = convGeometry(info);
+    if (!geometry) return fallback(args);
     const heap = backend as unknown as HeapBackend;
     const y = heap.makeOutput([...info.outShape], 'float32');
     // Views after makeOutput: growing the heap would detach views taken before it.
@@ -96,14 +96,22 @@ function forward(dnnl: OneDnn, fallback: KernelFunc): KernelFunc {
     return nativeOr(
       heap,
       y,
-      () => dnnl.conv2d(sizes, view(x), view(filter), bias ? view(bias) : null, view(y), activation === 'relu'),
+      () =>
+        dnnl.conv2d({
+          geometry,
+          x: view(x),
+          filter: view(filter),
+          bias: bias ? view(bias) : null,
+          y: view(y),
+          relu: activation === 'relu',
+        }),
       () => fallback(args) as TensorInfo,
     );
   };
 }
 
 /** dx from dy and the filter: oneDNN's backward-data pass, which skips the stride's zeros itself. */
-function backwardData(dnnl: OneDnn, fallback: KernelFunc): KernelFunc {
+function backwardData(dnnl: Dnnl, fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args;
     const { dy, filter } = inputs as unknown as { dy: TensorInfo; filter: TensorInfo };
@@ -117,36 +125,36 @@ function backwardData(dnnl: OneDnn, fallback: KernelFunc): KernelFunc {
       pad,
       dimRoundingMode,
     );
-    const sizes = convGeometry(info);
-    if (!sizes) return fallback(args);
+    const geometry = convGeometry(info);
+    if (!geometry) return fallback(args);
     const heap = backend as unknown as HeapBackend;
     const dx = heap.makeOutput([...inputShape], 'float32');
     const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);
     return nativeOr(
       heap,
       dx,
-      () => dnnl.conv2dBackwardData(sizes, view(dy), view(filter), view(dx)),
+      () => dnnl.conv2dBackwardData({ geometry, dy: view(dy), filter: view(filter), dx: view(dx) }),
       () => fallback(args) as TensorInfo,
     );
   };
 }
 
-function backwardFilter(dnnl: OneDnn, fallback: KernelFunc): KernelFunc {
+function backwardFilter(dnnl: Dnnl, fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args;
     const { x, dy } = inputs as unknown as { x: TensorInfo; dy: TensorInfo };
     const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
     if (dataFormat !== 'NHWC' || !float(x, dy)) return fallback(args);
     const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
-    const sizes = convGeometry(info);
-    if (!sizes) return fallback(args);
+    const geometry = convGeometry(info);
+    if (!geometry) return fallback(args);
     const heap = backend as unknown as HeapBackend;
     const dw = heap.makeOutput([...filterShape], 'float32');
     const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);
     return nativeOr(
       heap,
       dw,
-      () => dnnl.conv2dBackwardFilter(sizes, view(x), view(dy), view(dw)),
+      () => dnnl.conv2dBackwardFilter({ geometry, x: view(x), dy: view(dy), dw: view(dw) }),
       () => fallback(args) as TensorInfo,
     );
   };

@@ -1,6 +1,7 @@
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { patchKernel } from '../kernel-patches.js';
-import { nativeOr, type OneDnn } from './onednn.js';
+import type { Dnnl } from '@rxvision/dnnl-linux-x64';
+import { nativeOr } from './onednn.js';
 import { MAT_MUL_KERNELS } from './onnxruntime-mat-mul.js';
 import { plainProduct } from '../plain-product.js';
 import type { HeapBackend } from '../wasm-heap.js';
@@ -12,11 +13,11 @@ import type { HeapBackend } from '../wasm-heap.js';
  * non-float, activations other than ReLU, a bias not of the output's columns) go to the kernel
  * registered before.
  */
-export function useOneDnnMatMul(backendName: string, dnnl: OneDnn): void {
+export function useOneDnnMatMul(backendName: string, dnnl: Dnnl): void {
   for (const name of MAT_MUL_KERNELS) patchKernel(backendName, name, 'onednn', (original) => matMul(dnnl, original!));
 }
 
-function matMul(dnnl: OneDnn, fallback: KernelFunc): KernelFunc {
+function matMul(dnnl: Dnnl, fallback: KernelFunc): KernelFunc {
   return (args) => {
     const product = plainProduct(args.inputs, args.attrs);
     if (!product) return fallback(args);
@@ -28,7 +29,15 @@ function matMul(dnnl: OneDnn, fallback: KernelFunc): KernelFunc {
     return nativeOr(
       heap,
       out,
-      () => dnnl.matMul(m, k, n, transposeA, transposeB, view(a), view(b), bias ? view(bias) : null, view(out), relu),
+      () =>
+        dnnl.matMul({
+          shape: { m, k, n, transposeA, transposeB },
+          a: view(a),
+          b: view(b),
+          bias: bias ? view(bias) : null,
+          y: view(out),
+          relu,
+        }),
       () => fallback(args) as TensorInfo,
     );
   };

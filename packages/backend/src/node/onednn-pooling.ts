@@ -1,6 +1,7 @@
 import { backend_util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { patchKernel } from '../kernel-patches.js';
-import { nativeOr, type OneDnn } from './onednn.js';
+import type { Dnnl } from '@rxvision/dnnl-linux-x64';
+import { nativeOr } from './onednn.js';
 import { convGeometry } from './onednn-convolutions.js';
 import type { HeapBackend } from '../wasm-heap.js';
 
@@ -20,7 +21,7 @@ interface PoolAttrs {
  * with tfjs's cpu; oneDNN's true gradient would not. Anything oneDNN cannot take (other dtypes,
  * negative padding) goes to the kernel registered before.
  */
-export function useOneDnnPooling(backendName: string, dnnl: OneDnn): void {
+export function useOneDnnPooling(backendName: string, dnnl: Dnnl): void {
   patchKernel(backendName, 'MaxPool', 'onednn', (original) => pool(dnnl, true, original!));
   patchKernel(backendName, 'AvgPool', 'onednn', (original) => pool(dnnl, false, original!));
   patchKernel(backendName, 'MaxPoolGrad', 'onednn', (original) => maxPoolGradient(dnnl, original!));
@@ -37,39 +38,39 @@ function poolInfo(xShape: number[], attrs: PoolAttrs): backend_util.Conv2DInfo {
   );
 }
 
-function pool(dnnl: OneDnn, max: boolean, fallback: KernelFunc): KernelFunc {
+function pool(dnnl: Dnnl, max: boolean, fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { x } = args.inputs as unknown as { x: TensorInfo };
     if (x.dtype !== 'float32' || x.shape.length !== 4) return fallback(args);
     const info = poolInfo(x.shape, args.attrs as unknown as PoolAttrs);
-    const sizes = convGeometry(info);
-    if (!sizes) return fallback(args);
+    const geometry = convGeometry(info);
+    if (!geometry) return fallback(args);
     const heap = args.backend as unknown as HeapBackend;
     const y = heap.makeOutput([...info.outShape], 'float32');
     // Views after makeOutput: growing the heap would detach views taken before it.
     return nativeOr(
       heap,
       y,
-      () => dnnl.pool2d(sizes, max, heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(y)),
+      () => dnnl.pool2d({ geometry, max, x: heap.typedArrayFromHeap(x), y: heap.typedArrayFromHeap(y) }),
       () => fallback(args) as TensorInfo,
     );
   };
 }
 
-function maxPoolGradient(dnnl: OneDnn, fallback: KernelFunc): KernelFunc {
+function maxPoolGradient(dnnl: Dnnl, fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { dy, input } = args.inputs as unknown as { dy: TensorInfo; input: TensorInfo };
     if (dy.dtype !== 'float32' || input.dtype !== 'float32' || input.shape.length !== 4) return fallback(args);
     const info = poolInfo(input.shape, args.attrs as unknown as PoolAttrs);
-    const sizes = convGeometry(info);
-    if (!sizes) return fallback(args);
+    const geometry = convGeometry(info);
+    if (!geometry) return fallback(args);
     const heap = args.backend as unknown as HeapBackend;
     const dx = heap.makeOutput([...input.shape], 'float32');
     const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);
     return nativeOr(
       heap,
       dx,
-      () => dnnl.pool2dBackward(sizes, true, view(input), view(dy), view(dx)),
+      () => dnnl.pool2dBackward({ geometry, max: true, x: view(input), dy: view(dy), dx: view(dx) }),
       () => fallback(args) as TensorInfo,
     );
   };

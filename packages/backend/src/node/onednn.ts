@@ -1,55 +1,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { importOptional } from './node-binding.js';
 import type { HeapBackend } from '../wasm-heap.js';
-
-/** What the kernels here need of @rxvision/dnnl-linux-x64's addon (its `Dnnl`, which says more). */
-export interface OneDnn {
-  readonly version: string;
-  conv2d(geometry: Int32Array, x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, relu: boolean): void;
-  conv2dBackwardData(geometry: Int32Array, dy: Float32Array, filter: Float32Array, dx: Float32Array): void;
-  conv2dBackwardFilter(geometry: Int32Array, x: Float32Array, dy: Float32Array, dw: Float32Array): void;
-  pool2d(geometry: Int32Array, max: boolean, x: Float32Array, y: Float32Array): void;
-  pool2dBackward(geometry: Int32Array, max: boolean, x: Float32Array | null, dy: Float32Array, dx: Float32Array): void;
-  sumRows(rows: number, columns: number, scale: number, x: Float32Array, y: Float32Array): void;
-  matMul(
-    m: number,
-    k: number,
-    n: number,
-    transposeA: boolean,
-    transposeB: boolean,
-    a: Float32Array,
-    b: Float32Array,
-    bias: Float32Array | null,
-    y: Float32Array,
-    relu: boolean,
-  ): void;
-  batchNormTraining(
-    rows: number,
-    channels: number,
-    epsilon: number,
-    x: Float32Array,
-    scale: Float32Array,
-    offset: Float32Array,
-    y: Float32Array,
-    mean: Float32Array,
-    variance: Float32Array,
-  ): void;
-  batchNormTrainingGrad(
-    rows: number,
-    channels: number,
-    epsilon: number,
-    x: Float32Array,
-    dy: Float32Array,
-    scale: Float32Array,
-    mean: Float32Array,
-    variance: Float32Array,
-    dx: Float32Array,
-    dscale: Float32Array,
-    doffset: Float32Array,
-  ): void;
-  setThreads(threads: number): void;
-  keepFreedMemory(mmapThreshold: number, trimThreshold: number): boolean;
-}
+import type { Dnnl } from '@rxvision/dnnl-linux-x64';
 
 export const ONEDNN_PACKAGE = '@rxvision/dnnl-linux-x64';
 
@@ -76,11 +28,11 @@ export function nativeOr<T extends TensorInfo | TensorInfo[]>(heap: HeapBackend,
 }
 
 /** This platform's oneDNN addon, or why there is none, in one line. */
-export async function loadOneDnn(): Promise<{ dnnl: OneDnn } | { problem: string }> {
+export async function loadOneDnn(): Promise<{ dnnl: Dnnl } | { problem: string }> {
   if (process.platform !== 'linux' || process.arch !== 'x64')
     return { problem: `no native package for ${process.platform} ${process.arch}` };
   try {
-    const { loadDnnl } = (await importOptional(ONEDNN_PACKAGE)) as { loadDnnl(): OneDnn };
+    const { loadDnnl } = (await importOptional(ONEDNN_PACKAGE)) as { loadDnnl(): Dnnl };
     return { dnnl: loadDnnl() };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -14,7 +14,8 @@ import { keepFreedMemory, MALLOC_TUNABLES_HINT, mallocTunablesApplied } from './
 import { loadOnnxRuntime, type OnnxRuntime } from './onnxruntime.js';
 import { useOnnxRuntimeConvFilterGradient } from './onnxruntime-conv-filter.js';
 import { useOnnxRuntimeMatMul } from './onnxruntime-mat-mul.js';
-import { loadOneDnn, ONEDNN_PACKAGE, type OneDnn } from './onednn.js';
+import type { Dnnl } from '@rxvision/dnnl-linux-x64';
+import { loadOneDnn, ONEDNN_PACKAGE } from './onednn.js';
 import { useOneDnnBatchNorm } from './onednn-batch-norm.js';
 import { useOneDnnConvolutions } from './onednn-convolutions.js';
 import { useOneDnnMatMul } from './onednn-mat-mul.js';
@@ -77,7 +78,7 @@ interface Candidate {
 /** Loaded by the onnxruntime candidate. */
 let onnxRuntime: OnnxRuntime | undefined;
 /** Loaded by the onednn candidate. */
-let oneDnn: OneDnn | undefined;
+let oneDnn: Dnnl | undefined;
 
 async function importNodeBackend(name: string): Promise<void> {
   const problem = nodeBindingProblem(name);
