@@ -1,5 +1,5 @@
 import { DatasetError, type ImageDataset } from '@rxvision/dataset';
-import { dataSplitFile, openImageDataset, prepareCifar10 } from '@rxvision/dataset/node';
+import { DataFolder, openImageDataset, prepareCifar10 } from '@rxvision/dataset/node';
 import { pathExists } from './path-exists.js';
 import { progressBar } from './progress.js';
 
@@ -11,7 +11,8 @@ type Split = 'train' | 'test';
  * user's, so a damaged one is reported as it is, never downloaded over.
  */
 export async function loadCifar10<S extends Split>(dataDir: string, splits: readonly S[]): Promise<Record<S, ImageDataset>> {
-  const paths = splits.map((split) => dataSplitFile(dataDir, split));
+  const folder = new DataFolder(dataDir);
+  const paths = splits.map((split) => folder.splitFile(split));
   const present = await Promise.all(paths.map(pathExists));
   if (!present.every(Boolean)) {
     const bar = progressBar('prepare', { unit: 'bytes' });

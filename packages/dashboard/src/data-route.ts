@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { DATA_SPLITS, dataSplitFile } from '@rxvision/dataset/node';
+import { DATA_SPLITS, DataFolder } from '@rxvision/dataset/node';
 import { openRegularFile, UnreadableFileError } from '@rxvision/folder';
 import { RUN_FILES } from '@rxvision/run-folder';
 import { SECURITY_HEADERS, sendJson } from './responses.js';
@@ -21,9 +21,9 @@ export async function sendDataset(
   const allowed = origin !== undefined && allowOrigins.includes(origin);
   const cors = allowed ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
   // Named in the URL as in its data folder: train.arrow, test.arrow.
-  const split = DATA_SPLITS.find((each) => dataSplitFile('', each) === file);
+  const split = DataFolder.splitNamed(file);
   if (split === undefined)
-    return sendJson(response, 404, { error: `a run's data is ${DATA_SPLITS.map((each) => dataSplitFile('', each)).join(' or ')}` });
+    return sendJson(response, 404, { error: `a run's data is ${DATA_SPLITS.map(DataFolder.fileName).join(' or ')}` });
   // Only the experiment is needed (where its data is), read as every run file here: a regular file or nothing.
   const folder = await runFolder(root, name);
   if (!folder) return sendJson(response, 404, { error: `no run named ${JSON.stringify(name)}` });

@@ -1,4 +1,4 @@
-import { type DataSplit, dataSplitFile } from '@rxvision/dataset/node';
+import { DataFolder, type DataSplit } from '@rxvision/dataset/node';
 
 /**
  * The prepared Arrow file of a split of the dataset a run's experiment (as stored, paths absolute)
@@ -9,5 +9,5 @@ export function runDatasetFile(experiment: unknown, split: DataSplit): string | 
   const dataset = (experiment as { dataset?: Record<string, unknown> } | undefined)?.dataset;
   if (!dataset) return undefined;
   if (dataset.type === 'arrow') return typeof dataset[split] === 'string' ? dataset[split] : undefined;
-  return typeof dataset.dataDir === 'string' ? dataSplitFile(dataset.dataDir, split) : undefined;
+  return typeof dataset.dataDir === 'string' ? new DataFolder(dataset.dataDir).splitFile(split) : undefined;
 }

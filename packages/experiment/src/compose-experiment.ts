@@ -8,15 +8,13 @@ import {
   prepareImageFolder,
   type PrepareOptions,
   prepareParquet,
-  DATA_SPLITS,
   type DataSplit,
-  dataSplitFile,
+  DataFolder,
 } from '@rxvision/dataset/node';
 import { topKAccuracy } from '@rxvision/metrics';
 import { cutout, epochBatches, evaluationBatches, horizontalFlip, type ImageTransform, randomCrop } from '@rxvision/stream';
 import { type FitOptions, preprocessingTransforms, softmaxCrossEntropy } from '@rxvision/train';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { defaultDataDir, type Experiment } from './experiment.js';
 import { ExperimentError } from './experiment-error.js';
@@ -164,9 +162,10 @@ async function datasetFiles(
 ): Promise<{ train: string | readonly string[]; test?: string | readonly string[] }> {
   const { dataset } = experiment;
   const dataDir = at(('dataDir' in dataset && dataset.dataDir) || defaultDataDir(dataset));
+  const data = new DataFolder(dataDir);
   const onFirstUse = async (prepare: () => Promise<unknown>) => {
-    if (!(await bothExist(dataDir))) await prepare();
-    return { train: dataSplitFile(dataDir, 'train'), test: dataSplitFile(dataDir, 'test') };
+    if (!(await data.isPrepared())) await prepare();
+    return { train: data.splitFile('train'), test: data.splitFile('test') };
   };
   switch (dataset.type) {
     case 'cifar10':
@@ -191,7 +190,7 @@ async function datasetFiles(
       const shards = (source: string | readonly string[], split: DataSplit) =>
         prepareParquet({
           source: (typeof source === 'string' ? [source] : source).map(at),
-          out: dataSplitFile(dataDir, split),
+          out: data.splitFile(split),
           ...(imageColumn && { imageColumn }),
           ...(labelColumn && { labelColumn }),
           ...(size && { size }),
@@ -205,7 +204,7 @@ async function datasetFiles(
       const folder = (source: string, split: DataSplit) =>
         prepareImageFolder({
           source: at(source),
-          out: dataSplitFile(dataDir, split),
+          out: data.splitFile(split),
           ...(dataset.size && { size: dataset.size }),
           ...(dataset.channels && { channels: dataset.channels }),
         });
@@ -214,18 +213,6 @@ async function datasetFiles(
       return { train: train.path, ...(test && { test: test.path }) };
     }
   }
-}
-
-async function bothExist(dataDir: string): Promise<boolean> {
-  const present = await Promise.all(
-    DATA_SPLITS.map((split) =>
-      access(dataSplitFile(dataDir, split)).then(
-        () => true,
-        () => false,
-      ),
-    ),
-  );
-  return present.every(Boolean);
 }
 
 /** What the model's builder would refuse (too deep for the images, too large to allocate), as an ExperimentError. */

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import {
   DATA_SPLITS,
   type DataSplit,
-  dataSplitFile,
+  DataFolder,
   DEFAULT_DATA_DIR,
   type EncodedImagesOptions,
   inClaimedFolder,
@@ -35,9 +35,7 @@ export interface PrepareFlags {
 export function registerPrepare(program: Command): void {
   program
     .command('prepare')
-    .description(
-      `fetch, verify and convert a dataset into Arrow files (${DATA_SPLITS.map((split) => dataSplitFile('', split)).join(', ')})`,
-    )
+    .description(`fetch, verify and convert a dataset into Arrow files (${DATA_SPLITS.map(DataFolder.fileName).join(', ')})`)
     .option('--dataset <name>', `${DATASETS.join(', ')}`, 'cifar10')
     .option(
       '--source <url|file|dir>',
@@ -179,7 +177,7 @@ async function prepareEncodedSplits<Source>(
       const bar = progressBar(split, {});
       try {
         const options = {
-          out: dataSplitFile(data, split),
+          out: new DataFolder(data).splitFile(split),
           force: Boolean(flags.force),
           claim,
           ...(size && { size }),

@@ -17,4 +17,4 @@ export { DEFAULT_DATA_DIR, prepareCifar10, type PrepareOptions, type PrepareProg
 export { CIFAR10_SOURCE_VARIABLE, defaultCifar10Source, type SourceKind } from './source.js';
 export { type DataFolderOptions, inClaimedFolder } from './claimed-folder.js';
 export { type DecodeTarget, ImageDecoder, loadImageDecoder } from './image-decoder.js';
-export { DATA_SPLITS, type DataSplit, dataSplitFile } from './data-folder.js';
+export { DATA_SPLITS, DataFolder, type DataSplit } from './data-folder.js';

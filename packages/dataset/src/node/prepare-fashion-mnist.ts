@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { type DataFolderOptions, inClaimedFolder } from './claimed-folder.js';
 import { prepareIdx } from './prepare-idx.js';
 import type { PrepareResult } from './prepare.js';
-import { type DataSplit, dataSplitFile } from './data-folder.js';
+import { DataFolder, type DataSplit } from './data-folder.js';
 
 /** Fashion-MNIST's classes, in label order (github.com/zalandoresearch/fashion-mnist). */
 export const FASHION_MNIST_CLASSES = [
@@ -40,7 +40,7 @@ export async function prepareFashionMnist(options: PrepareFashionMnistOptions = 
         images: join(source, `${prefix}-images-idx3-ubyte.gz`),
         labels: join(source, `${prefix}-labels-idx1-ubyte.gz`),
         classes: FASHION_MNIST_CLASSES,
-        out: dataSplitFile(dataDir, name),
+        out: new DataFolder(dataDir).splitFile(name),
         ...(options.force !== undefined && { force: options.force }),
         claim,
       });

@@ -11,7 +11,7 @@ import { type DataFolderOptions, inClaimedFolder } from './claimed-folder.js';
 import { preparedState } from './prepared-state.js';
 import { defaultCifar10Source, isUrl, type OpenedSource, openSource, type SourceKind } from './source.js';
 import type { RawFile } from './raw-files.js';
-import { DATA_SPLITS, dataSplitFile } from './data-folder.js';
+import { DATA_SPLITS, DataFolder } from './data-folder.js';
 
 export interface PrepareOptions extends DataFolderOptions {
   /** A URL, a `.tar.gz` file or an extracted folder; defaults to `RXVISION_CIFAR10_SOURCE`, else the official URL. */
@@ -58,7 +58,8 @@ export async function prepareCifar10(options: PrepareOptions = {}): Promise<Prep
   const spec = options.spec ?? CIFAR10;
   const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   const source = options.source ?? defaultCifar10Source();
-  const paths = { train: dataSplitFile(dataDir, 'train'), test: dataSplitFile(dataDir, 'test') };
+  const folder = new DataFolder(dataDir);
+  const paths = { train: folder.splitFile('train'), test: folder.splitFile('test') };
   const countOf = (split: 'train' | 'test') =>
     spec.files.filter((file) => file.split === split).reduce((sum, file) => sum + file.records, 0);
   const rows = { train: countOf('train'), test: countOf('test') };
@@ -159,7 +160,7 @@ export async function prepareCifar10(options: PrepareOptions = {}): Promise<Prep
       const pixels = spec.shape.reduce((a, b) => a * b, 1);
       throw await asOutOfSpace(error, {
         folder: dataDir,
-        what: `writing ${DATA_SPLITS.map((split) => dataSplitFile('', split)).join(' and ')}`,
+        what: `writing ${DATA_SPLITS.map(DataFolder.fileName).join(' and ')}`,
         neededBytes: spec.files.reduce((sum, file) => sum + file.records * (pixels + 1), 0),
       });
     }
