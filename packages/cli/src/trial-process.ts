@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { EpochRecord } from '@rxvision/metrics';
 import { FolderHeldError } from '@rxvision/folder';
-import { isFinished } from '@rxvision/run-folder';
+import { RunFolder } from '@rxvision/run-folder';
 import { Observable } from 'rxjs';
 import { canResume } from '@rxvision/experiment';
 import { TrialPausedError } from '@rxvision/sweep/node';
@@ -55,7 +55,7 @@ export function trialProcess(trial: TrialFiles, options: TrialProcessOptions): O
     options.signal?.addEventListener('abort', stop, { once: true });
     subscriber.add(() => options.signal?.removeEventListener('abort', stop));
     void (async () => {
-      if (await isFinished(runDir)) return subscriber.complete();
+      if (await new RunFolder(runDir).isFinished()) return subscriber.complete();
       const resume = await canResume(runDir);
       if (stopped) return subscriber.error(new Error('stopped before it started'));
       const args = [

@@ -1,18 +1,20 @@
-import { join } from 'node:path';
-import { readHistory, readSummary } from '@rxvision/run-folder';
 import { decide, trialScheduler } from '@rxvision/sweep';
-import { readSweepRecord } from '@rxvision/sweep/node';
+import { SweepFolder } from '@rxvision/sweep/node';
 import { expect } from 'vitest';
 
 /** Each trial's epochs and why it ended: the decisions a sweep's scheduler made. */
 export async function sweepDecisions(out: string): Promise<Record<string, { epochs: number; ended: string }>> {
-  const record = (await readSweepRecord(out))!;
+  const folder = new SweepFolder(out);
+  const record = (await folder.readRecord())!;
   const entries = await Promise.all(
     record.trials.map(
       async ({ name }) =>
         [
           name,
-          { epochs: (await readHistory(join(out, name))).length, ended: (await readSummary(join(out, name)))?.ended ?? 'completed' },
+          {
+            epochs: (await folder.trial(name).readHistory()).length,
+            ended: (await folder.trial(name).readSummary())?.ended ?? 'completed',
+          },
         ] as const,
     ),
   );
@@ -26,12 +28,13 @@ export async function sweepDecisions(out: string): Promise<Record<string, { epoc
  * rule saw.) Returns how many trials stopped early.
  */
 export async function expectSchedulerFollowed(out: string): Promise<number> {
-  const record = (await readSweepRecord(out))!;
+  const folder = new SweepFolder(out);
+  const record = (await folder.readRecord())!;
   expect(record.scheduler).toBeDefined();
   const trials = await Promise.all(
     record.trials.map(async ({ name }) => ({
-      history: await readHistory(join(out, name)),
-      summary: await readSummary(join(out, name)),
+      history: await folder.trial(name).readHistory(),
+      summary: await folder.trial(name).readSummary(),
       done: true,
     })),
   );

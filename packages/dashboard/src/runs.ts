@@ -1,15 +1,6 @@
 import type { EpochRecord } from '@rxvision/metrics';
 import { CLAIM_FILE } from '@rxvision/folder';
-import {
-  hasCheckpoint,
-  historyProblem,
-  isHeld,
-  RUN_FILES,
-  type RunProgress,
-  type RunStatus,
-  type StepSeries,
-  statusOf,
-} from '@rxvision/run-folder';
+import { historyProblem, RUN_FILES, RunFolder, type RunProgress, type RunStatus, type StepSeries, statusOf } from '@rxvision/run-folder';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isSweep, UnservedRunFile, readRunFile, runFolder } from './run-path.js';
@@ -114,18 +105,19 @@ export async function readRun(root: string, name: string): Promise<RunDetails | 
   const { steps, ...progress } = (isProgress(rawProgress) ? rawProgress : {}) as Partial<RunProgress>;
   const failure = (rawFailure as { message?: unknown } | undefined)?.message;
   // A claim file that is none (a FIFO, 3 GB, a folder) is a problem of this run, not of the listing.
-  const held = await isHeld(folder).catch((error: unknown) => void problems.push(`${CLAIM_FILE}: ${(error as Error).message}`));
+  const run = new RunFolder(folder);
+  const held = await run.isHeld().catch((error: unknown) => void problems.push(`${CLAIM_FILE}: ${(error as Error).message}`));
   const status = statusOf({
     finished: summary !== undefined,
     held: held === true,
     failed: typeof failure === 'string',
-    checkpointed: await hasCheckpoint(folder),
+    checkpointed: await run.hasCheckpoint(),
   });
   // Checked as every reader checks it: a figure out of range or not finite is damage, never charted.
   const damage = rawHistory === undefined ? undefined : historyProblem(rawHistory);
   if (damage) problems.push(`${RUN_FILES.history}: ${damage}`);
   const history = rawHistory === undefined || damage ? [] : (rawHistory as EpochRecord[]);
-  const updated = await lstat(join(folder, RUN_FILES.history)).then(
+  const updated = await lstat(run.file('history')).then(
     (s) => s.mtimeMs,
     () => 0,
   );

@@ -1,5 +1,5 @@
 import { claimFolder } from '@rxvision/folder';
-import { runFile } from '@rxvision/run-folder';
+import { RunFolder } from '@rxvision/run-folder';
 import { classifierToOnnx } from '@rxvision/train';
 import { loadClassifier } from '@rxvision/train/node';
 
@@ -21,12 +21,13 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
  */
 export async function exportRun(folder: string, format: ExportFormat = 'onnx'): Promise<string> {
   if (format !== 'onnx') throw new RangeError(`exportRun: no export to ${String(format)}; formats: ${EXPORT_FORMATS.join(', ')}`);
-  const classifier = await loadClassifier(runFile(folder, 'model'));
+  const run = new RunFolder(folder);
+  const classifier = await loadClassifier(run.file('model'));
   try {
     const bytes = classifierToOnnx(classifier);
     const claim = await claimFolder(folder, { purpose: 'export' });
     try {
-      const path = runFile(folder, 'onnxModel');
+      const path = run.file('onnxModel');
       await claim.writeFile(path, bytes);
       return path;
     } finally {

@@ -1,5 +1,4 @@
-import type { FolderClaim } from '@rxvision/folder';
-import { writeProgress } from '@rxvision/run-folder';
+import type { ClaimedRunFolder } from '@rxvision/run-folder';
 import type { TrainingEvent } from '@rxvision/train';
 import { type MonoTypeOperatorFunction, tap } from 'rxjs';
 import type { ProgressRecorder } from './progress-recorder.js';
@@ -17,7 +16,7 @@ export class ProgressFile {
   #writing: Promise<void> | undefined;
 
   constructor(
-    private readonly claim: FolderClaim,
+    private readonly run: ClaimedRunFolder,
     private readonly progress: ProgressRecorder,
   ) {}
 
@@ -31,7 +30,8 @@ export class ProgressFile {
       const snapshot = due ? this.progress.snapshot(now) : undefined;
       if (!snapshot) return;
       this.#written = now;
-      this.#writing = writeProgress(this.claim, snapshot)
+      this.#writing = this.run
+        .writeProgress(snapshot)
         .catch(() => undefined) // a hint: a failed write (a full disk) is the next real write's to report
         .finally(() => (this.#writing = undefined));
     });
@@ -45,6 +45,6 @@ export class ProgressFile {
   /** The whole per-step series, to its last step: for a run that ended or stopped. */
   async writeWhole(): Promise<void> {
     const snapshot = this.progress.snapshot();
-    if (snapshot) await writeProgress(this.claim, snapshot);
+    if (snapshot) await this.run.writeProgress(snapshot);
   }
 }

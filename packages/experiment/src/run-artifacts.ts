@@ -1,8 +1,7 @@
-import type { FolderClaim } from '@rxvision/folder';
 import type { EpochRecord } from '@rxvision/metrics';
 import { accuracyChart, confusionMatrixChart, lossChart } from '@rxvision/plot';
 import { renderPng } from '@rxvision/plot/node';
-import { runFile } from '@rxvision/run-folder';
+import type { ClaimedRunFolder } from '@rxvision/run-folder';
 import { type Classifier, classifierToOnnx, type Evaluation, evaluate } from '@rxvision/train';
 import { saveClassifier } from '@rxvision/train/node';
 import { lastValueFrom } from 'rxjs';
@@ -14,23 +13,22 @@ import type { ComposedExperiment } from './compose-experiment.js';
  * the dataset has one) the evaluation, drawn as a confusion matrix and returned for the summary.
  */
 export async function writeRunArtifacts(
-  claim: FolderClaim,
+  run: ClaimedRunFolder,
   classifier: Classifier,
   history: readonly EpochRecord[],
   composed: ComposedExperiment,
 ): Promise<Evaluation | undefined> {
-  const out = claim.folder;
-  await saveClassifier(runFile(out, 'model'), classifier, { claim });
-  await claim.writeFile(runFile(out, 'onnxModel'), classifierToOnnx(classifier));
-  await claim.writeFile(runFile(out, 'loss'), await renderPng(lossChart(history)));
-  await claim.writeFile(runFile(out, 'accuracy'), await renderPng(accuracyChart(history)));
+  await saveClassifier(run.file('model'), classifier, { claim: run.claim });
+  await run.writeFile('onnxModel', classifierToOnnx(classifier));
+  await run.writeFile('loss', await renderPng(lossChart(history)));
+  await run.writeFile('accuracy', await renderPng(accuracyChart(history)));
   const { metrics, testTimeAugmentation } = composed.fitOptions;
   const test =
     composed.testBatches &&
     (await lastValueFrom(evaluate(classifier.model, composed.testBatches(), metrics, undefined, testTimeAugmentation)));
   if (test) {
     const chart = confusionMatrixChart(test.confusion, composed.train.classes);
-    await claim.writeFile(runFile(out, 'confusionMatrix'), await renderPng(chart));
+    await run.writeFile('confusionMatrix', await renderPng(chart));
   }
   return test;
 }

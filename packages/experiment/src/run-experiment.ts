@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   claimFolder,
@@ -9,7 +8,7 @@ import {
   removeEmptyFolders,
 } from '@rxvision/folder';
 import { imageGrid } from '@rxvision/plot/node';
-import { runFile, writeFailure, writeHistory, writeRunExperiment, writeSummary } from '@rxvision/run-folder';
+import { ClaimedRunFolder, RunFolder } from '@rxvision/run-folder';
 import { writeTensorBoard } from '@rxvision/tensorboard/node';
 import { asClassifier, disposeResume, fit, type ResumeFrom, scheduleEpochs, type TrainingEvent, type TrainingState } from '@rxvision/train';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from '@rxvision/train/node';
@@ -52,7 +51,7 @@ export function runExperiment(experiment: Experiment, options: RunOptions): Obse
 export function resumeExperiment(options: RunOptions): Observable<RunEvent> {
   return run(
     // A folder without a checkpoint is refused there, in one line naming the file it expected.
-    () => readRunConfig(runFile(options.folder, 'checkpoint')),
+    () => readRunConfig(new RunFolder(options.folder).file('checkpoint')),
     true,
     options,
   );
@@ -60,7 +59,7 @@ export function resumeExperiment(options: RunOptions): Observable<RunEvent> {
 
 /** Whether the run in `folder` can be resumed: it has a checkpoint, or the `.old` one a crash left behind. */
 export function canResume(folder: string): Promise<boolean> {
-  return hasCheckpoint(runFile(folder, 'checkpoint'));
+  return hasCheckpoint(new RunFolder(folder).file('checkpoint'));
 }
 
 /** The steps of one run, as one Observable: state per subscription, torn down on unsubscribe. */
@@ -88,7 +87,7 @@ function run(configOf: () => Promise<RunConfig>, resuming: boolean, options: Run
         if (subscriber.closed) return;
         ({ created } = await makeWritableFolder(options.folder));
         claim = await claimFolder(options.folder, { purpose: 'train', staleAfterMs: options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS });
-        const ours = claim;
+        const ours = new ClaimedRunFolder(claim);
         await trainInto(ours, config, composed, resuming, options, emit, (events) =>
           // Unsubscribed while the model was being set up: nothing to follow.
           subscriber.closed
@@ -102,7 +101,7 @@ function run(configOf: () => Promise<RunConfig>, resuming: boolean, options: Run
         ).catch(async (error: unknown) => {
           // Said in the run folder, for whoever looks at it later (the dashboard); not when the folder is no longer ours.
           if (began && !(error instanceof FolderLostError))
-            await writeFailure(ours, error instanceof Error ? error.message : String(error)).catch(() => undefined);
+            await ours.writeFailure(error instanceof Error ? error.message : String(error)).catch(() => undefined);
           throw error;
         });
       } finally {
@@ -125,7 +124,7 @@ function run(configOf: () => Promise<RunConfig>, resuming: boolean, options: Run
 
 /** Trains the composed experiment into the claimed folder: backend, model, checkpoints, history, then the artifacts and the summary. */
 async function trainInto(
-  claim: FolderClaim,
+  run: ClaimedRunFolder,
   config: RunConfig,
   composed: ComposedExperiment,
   resuming: boolean,
@@ -135,7 +134,7 @@ async function trainInto(
 ): Promise<void> {
   const started = performance.now();
   const { experiment } = config;
-  const out = claim.folder;
+  const { claim } = run;
   const { train } = composed;
   const probe = () => probeExperiment(composed.createModel, experiment.batchSize, config.source);
   const backend = options.backend ? await options.backend(probe) : { backend: getBackend(), package: 'registered by the application' };
@@ -144,22 +143,22 @@ async function trainInto(
   let resume: ResumeFrom | undefined;
   try {
     if (resuming) {
-      const loaded = await loadCheckpoint(runFile(out, 'checkpoint'), model);
+      const loaded = await loadCheckpoint(run.file('checkpoint'), model);
       runConfigOf(loaded.meta, loaded.format, loaded.file); // the checkpoint read now is the one whose config was read before the claim
       resume = loaded.resume;
     }
     // What predict, evaluate and the dashboard need to use the model as it was trained.
     const classifier = asClassifier(model, { classes: train.classes, ...(experiment.normalize && { normalize: experiment.normalize }) });
     if (!resuming) {
-      await writeRunExperiment(claim, { source: config.source, ...experiment });
-      await claim.writeFile(runFile(out, 'samples'), await imageGrid(train, Math.min(64, train.length), 16));
+      await run.writeExperiment({ source: config.source, ...experiment });
+      await run.writeFile('samples', await imageGrid(train, Math.min(64, train.length), 16));
     }
     const stepsPerEpoch = Math.ceil(train.length / experiment.batchSize);
     const epochs = scheduleEpochs(experiment.schedule);
-    await rm(runFile(out, 'failure'), { force: true }); // an earlier attempt's: this one trains afresh
+    await run.clearFailure();
     emit({
       type: 'start',
-      folder: out,
+      folder: run.path,
       config,
       stepsPerEpoch,
       epochs,
@@ -171,11 +170,11 @@ async function trainInto(
     let ended: Extract<TrainingEvent, { type: 'end' }> | undefined;
     let stopped = false;
     const pastSeconds = (resume?.history ?? []).map((record) => record.seconds);
-    const progress = new ProgressFile(claim, new ProgressRecorder(epochs, stepsPerEpoch, pastSeconds));
+    const progress = new ProgressFile(run, new ProgressRecorder(epochs, stepsPerEpoch, pastSeconds));
     // fit waits for each checkpoint: the history on disk grows with it, epoch by epoch, before the epoch's event.
     const checkpoint = async (state: TrainingState) => {
-      await saveCheckpoint(runFile(out, 'checkpoint'), state, model, { meta: config, claim });
-      if (state.reason === 'epoch') await writeHistory(claim, state.history);
+      await saveCheckpoint(run.file('checkpoint'), state, model, { meta: config, claim });
+      if (state.reason === 'epoch') await run.writeHistory(state.history);
     };
     const training = defer(() => {
       const given = resume;
@@ -209,10 +208,10 @@ async function trainInto(
     if (stopped || ended) await progress.writeWhole();
     if (stopped || !ended) return; // stopped (resumable from its checkpoint), or unsubscribed
 
-    const test = await writeRunArtifacts(claim, classifier, ended.history, composed);
+    const test = await writeRunArtifacts(run, classifier, ended.history, composed);
     const seconds = (performance.now() - started) / 1000;
     const summary = summaryOf(config, composed, { model: model.countParams(), ended, test, backend, seconds });
-    await writeSummary(claim, summary);
+    await run.writeSummary(summary);
     emit({ type: 'finish', summary, ...(test && { test }) });
   } finally {
     model.dispose();

@@ -4,22 +4,7 @@ import { join } from 'node:path';
 import { CLAIM_FILE, claimFolder } from '@rxvision/folder';
 import type { EpochRecord } from '@rxvision/metrics';
 import { expect, test } from 'vitest';
-import {
-  isFinished,
-  readHistory,
-  readRunExperiment,
-  readSummary,
-  RUN_FILES,
-  runFile,
-  runStatus,
-  type RunSummary,
-  statusOf,
-  SUMMARY_FORMAT,
-  writeFailure,
-  writeHistory,
-  writeRunExperiment,
-  writeSummary,
-} from '../src/index.js';
+import { ClaimedRunFolder, RUN_FILES, RunFolder, type RunSummary, statusOf, SUMMARY_FORMAT } from '../src/index.js';
 
 const record = (epoch: number): EpochRecord => ({
   epoch,
@@ -44,40 +29,41 @@ const summary: Omit<RunSummary, 'format'> = {
 };
 
 test('a run written through its claim reads back typed, under the names RUN_FILES gives; the summary carries its format', async () => {
-  const run = await mkdtemp(join(tmpdir(), 'rxvision-run-'));
-  expect([await readHistory(run), await readSummary(run), await readRunExperiment(run), await isFinished(run)]).toEqual([
+  const run = new RunFolder(await mkdtemp(join(tmpdir(), 'rxvision-run-')));
+  expect([await run.readHistory(), await run.readSummary(), await run.readExperiment(), await run.status()]).toEqual([
     [],
     undefined,
     undefined,
-    false,
+    'unfinished',
   ]);
-  const claim = await claimFolder(run, { purpose: 'train' });
-  await writeRunExperiment(claim, { seed: 1 });
-  await writeHistory(claim, [record(1), record(2)]);
-  await writeSummary(claim, summary);
-  await claim.release();
-  expect((await readdir(run)).sort()).toEqual([RUN_FILES.experiment, RUN_FILES.history, RUN_FILES.summary].sort());
-  expect(await readHistory(run)).toEqual([record(1), record(2)]);
-  expect(await readSummary(run)).toEqual({ format: SUMMARY_FORMAT, ...summary });
-  expect(await readRunExperiment(run)).toEqual({ seed: 1 });
-  expect(await isFinished(run)).toBe(true);
-  expect(JSON.parse(await readFile(runFile(run, 'summary'), 'utf8')).format).toBe(SUMMARY_FORMAT);
+  const claimed = new ClaimedRunFolder(await claimFolder(run.path, { purpose: 'train' }));
+  await claimed.writeExperiment({ seed: 1 });
+  await claimed.writeHistory([record(1), record(2)]);
+  await claimed.writeSummary(summary);
+  await claimed.claim.release();
+  expect((await readdir(run.path)).sort()).toEqual([RUN_FILES.experiment, RUN_FILES.history, RUN_FILES.summary].sort());
+  expect(await run.readHistory()).toEqual([record(1), record(2)]);
+  expect(await run.readSummary()).toEqual({ format: SUMMARY_FORMAT, ...summary });
+  expect(await run.readExperiment()).toEqual({ seed: 1 });
+  expect(await run.status()).toBe('finished');
+  expect(run.file('summary')).toBe(join(run.path, RUN_FILES.summary));
+  expect(JSON.parse(await readFile(run.file('summary'), 'utf8')).format).toBe(SUMMARY_FORMAT);
 });
 
 test('a damaged file is an error naming it; a summary from a newer rxvision says so', async () => {
-  const run = await mkdtemp(join(tmpdir(), 'rxvision-run-'));
-  await writeFile(runFile(run, 'history'), '[{"epoch": 1}, {"loss": 2}]');
-  await expect(readHistory(run)).rejects.toThrow(`${runFile(run, 'history')}: record 1 has no epoch number`);
-  await writeFile(runFile(run, 'history'), '[');
-  await expect(readHistory(run)).rejects.toThrow(new RegExp(`^${runFile(run, 'history')}: is not JSON \\(`));
-  await writeFile(runFile(run, 'summary'), JSON.stringify({ ...summary, format: SUMMARY_FORMAT + 1 }));
-  await expect(readSummary(run)).rejects.toThrow(
-    `${runFile(run, 'summary')}: written in summary format ${SUMMARY_FORMAT + 1}, newer than this rxvision reads (${SUMMARY_FORMAT}); upgrade rxvision`,
+  const run = new RunFolder(await mkdtemp(join(tmpdir(), 'rxvision-run-')));
+  await writeFile(run.file('history'), '[{"epoch": 1}, {"loss": 2}]');
+  await expect(run.readHistory()).rejects.toThrow(`${run.file('history')}: record 1 has no epoch number`);
+  await writeFile(run.file('history'), '[');
+  await expect(run.readHistory()).rejects.toThrow(new RegExp(`^${run.file('history')}: is not JSON \\(`));
+  await writeFile(run.file('summary'), JSON.stringify({ ...summary, format: SUMMARY_FORMAT + 1 }));
+  await expect(run.readSummary()).rejects.toThrow(
+    `${run.file('summary')}: written in summary format ${SUMMARY_FORMAT + 1}, newer than this rxvision reads (${SUMMARY_FORMAT}); upgrade rxvision`,
   );
 });
 
 test("a history's figures are not trusted: out of range, not finite or misnumbered is an error naming the epoch; null is a figure not measured (#34)", async () => {
-  const run = await mkdtemp(join(tmpdir(), 'rxvision-run-'));
+  const run = new RunFolder(await mkdtemp(join(tmpdir(), 'rxvision-run-')));
   const record = (epoch: number, fields: Record<string, unknown> = {}) => ({
     epoch,
     phase: 0,
@@ -89,18 +75,18 @@ test("a history's figures are not trusted: out of range, not finite or misnumber
     ...fields,
   });
   const refused = async (history: unknown[], problem: string) => {
-    await writeFile(runFile(run, 'history'), JSON.stringify(history));
-    await expect(readHistory(run)).rejects.toThrow(`${runFile(run, 'history')}: ${problem}`);
+    await writeFile(run.file('history'), JSON.stringify(history));
+    await expect(run.readHistory()).rejects.toThrow(`${run.file('history')}: ${problem}`);
   };
   await refused([record(1), record(2, { valAccuracy: 1e308 })], 'epoch 2: valAccuracy 1e+308 is outside [0, 1]');
   await refused([record(1, { trainLoss: -1 })], 'epoch 1: trainLoss -1 is outside [0, Infinity]');
   await refused([record(1, { valLoss: '0.3' })], 'epoch 1: valLoss is "0.3", not a finite number');
   await refused([record(1, { metrics: { top3Accuracy: 2 } })], 'epoch 1: metrics.top3Accuracy 2 is outside [0, 1]');
   await refused([record(1), record(3)], 'record 1 is epoch 3, not 2');
-  await writeFile(runFile(run, 'history'), JSON.stringify([record(1), record(2)]).replace('"valAccuracy":0.5', '"valAccuracy":1e999'));
-  await expect(readHistory(run)).rejects.toThrow('epoch 1: valAccuracy is Infinity, not a finite number'); // JSON.parse reads 1e999 so
-  await writeFile(runFile(run, 'history'), JSON.stringify([record(1, { valLoss: null, valAccuracy: null })]));
-  expect(await readHistory(run)).toEqual([record(1, { valLoss: null, valAccuracy: null })]);
+  await writeFile(run.file('history'), JSON.stringify([record(1), record(2)]).replace('"valAccuracy":0.5', '"valAccuracy":1e999'));
+  await expect(run.readHistory()).rejects.toThrow('epoch 1: valAccuracy is Infinity, not a finite number'); // JSON.parse reads 1e999 so
+  await writeFile(run.file('history'), JSON.stringify([record(1, { valLoss: null, valAccuracy: null })]));
+  expect(await run.readHistory()).toEqual([record(1, { valLoss: null, valAccuracy: null })]);
 });
 
 test("a run's status, by the one rule: a summary wins, then a live writer, then a failure, then a checkpoint", () => {
@@ -112,26 +98,26 @@ test("a run's status, by the one rule: a summary wins, then a live writer, then 
   expect(statusOf({ finished: true, held: true, failed: true, checkpointed: true })).toBe('finished');
 });
 
-test('runStatus reads it from a real run folder, from unfinished to finished', async () => {
-  const run = join(await mkdtemp(join(tmpdir(), 'rxvision-run-status-')), 'run');
-  await mkdir(run);
-  expect(await runStatus(run)).toBe('unfinished');
-  const claim = await claimFolder(run, { purpose: 'train' });
-  expect(await runStatus(run)).toBe('running');
-  await writeHistory(claim, [record(1)]);
-  await mkdir(runFile(run, 'checkpoint'));
-  await claim.release();
-  expect(await runStatus(run)).toBe('stopped');
-  const again = await claimFolder(run, { purpose: 'train' });
-  await writeFailure(again, 'loss became NaN');
-  await again.release();
-  expect(await runStatus(run)).toBe('failed');
+test('a run folder says it from its files, from unfinished to finished, from unfinished to finished', async () => {
+  const run = new RunFolder(join(await mkdtemp(join(tmpdir(), 'rxvision-run-status-')), 'run'));
+  await mkdir(run.path);
+  expect(await run.status()).toBe('unfinished');
+  const claimed = new ClaimedRunFolder(await claimFolder(run.path, { purpose: 'train' }));
+  expect(await run.status()).toBe('running');
+  await claimed.writeHistory([record(1)]);
+  await mkdir(run.file('checkpoint'));
+  await claimed.claim.release();
+  expect(await run.status()).toBe('stopped');
+  const again = new ClaimedRunFolder(await claimFolder(run.path, { purpose: 'train' }));
+  await again.writeFailure('loss became NaN');
+  await again.claim.release();
+  expect(await run.status()).toBe('failed');
   // A claim file that is none holds nothing; a damaged summary finishes nothing.
-  await mkdir(join(run, CLAIM_FILE));
-  await writeFile(runFile(run, 'summary'), '{"format": 1');
-  expect(await runStatus(run)).toBe('failed');
+  await mkdir(join(run.path, CLAIM_FILE));
+  await writeFile(run.file('summary'), '{"format": 1');
+  expect(await run.status()).toBe('failed');
   // A caller that read the summary already says so, and is taken at its word.
-  expect(await runStatus(run, true)).toBe('finished');
-  await writeFile(runFile(run, 'summary'), `${JSON.stringify({ format: SUMMARY_FORMAT, ...summary })}\n`);
-  expect(await runStatus(run)).toBe('finished');
+  expect(await run.status(true)).toBe('finished');
+  await writeFile(run.file('summary'), `${JSON.stringify({ format: SUMMARY_FORMAT, ...summary })}\n`);
+  expect(await run.status()).toBe('finished');
 });

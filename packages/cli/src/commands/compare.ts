@@ -1,7 +1,7 @@
 import { basename, dirname, resolve } from 'node:path';
 import type { EpochRecord } from '@rxvision/metrics';
 import { comparisonChart } from '@rxvision/plot';
-import { readHistory, readRunExperiment, readSummary, RunFileError, runFile, SWEEP_FILES } from '@rxvision/run-folder';
+import { RunFileError, RunFolder, SWEEP_FILES } from '@rxvision/run-folder';
 import { renderPng } from '@rxvision/plot/node';
 import type { Command } from 'commander';
 import { CliError } from '../cli-error.js';
@@ -83,10 +83,11 @@ export async function runCompare(runs: readonly string[], flags: CompareFlags): 
 
 /** A run's history, checked: at least one epoch, each with its numbers. */
 async function historyOf(run: string): Promise<EpochRecord[]> {
-  const path = runFile(run, 'history');
+  const folder = new RunFolder(run);
+  const path = folder.file('history');
   let history: EpochRecord[];
   try {
-    history = await readHistory(run);
+    history = await folder.readHistory();
   } catch (error) {
     throw new CliError(error instanceof RunFileError ? error.message : `${path}: unreadable (${(error as Error).message})`);
   }
@@ -103,12 +104,12 @@ async function historyOf(run: string): Promise<EpochRecord[]> {
 
 /** The label smoothing the run trained with (its experiment.json), 0 when none or unknown. */
 async function readLabelSmoothing(run: string): Promise<number> {
-  const experiment = (await readRunExperiment(run).catch(() => undefined)) as { labelSmoothing?: unknown } | undefined;
+  const experiment = (await new RunFolder(run).readExperiment().catch(() => undefined)) as { labelSmoothing?: unknown } | undefined;
   return typeof experiment?.labelSmoothing === 'number' ? experiment.labelSmoothing : 0;
 }
 
 /** The test accuracy of a finished run; undefined while it trains (or without a test split). */
 async function readTestAccuracy(run: string): Promise<number | undefined> {
-  const summary = await readSummary(run).catch(() => undefined);
+  const summary = await new RunFolder(run).readSummary().catch(() => undefined);
   return typeof summary?.test?.accuracy === 'number' ? summary.test.accuracy : undefined;
 }

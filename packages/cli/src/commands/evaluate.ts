@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { lastValueFrom } from 'rxjs';
 import { selectBackend } from '@rxvision/backend/node';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
-import { readRunExperiment, runFile } from '@rxvision/run-folder';
+import { RunFolder } from '@rxvision/run-folder';
 import { CliError } from '../cli-error.js';
 import { loadCifar10 } from '../data.js';
 import { describeShape, loadRunClassifier } from '../run-folder.js';
@@ -83,8 +83,9 @@ async function testSplit(flags: EvaluateFlags): Promise<{ test: LabeledImages; w
 
 /** The experiment a run was trained with, or undefined for a run from before experiment files. */
 async function trainedExperiment(run: string): Promise<Experiment | undefined> {
-  const stored = await readRunExperiment(run);
+  const folder = new RunFolder(run);
+  const stored = await folder.readExperiment();
   if (stored === undefined) return undefined;
   const { source: _source, ...experiment } = stored as Record<string, unknown>;
-  return parseExperiment(experiment, runFile(run, 'experiment'));
+  return parseExperiment(experiment, folder.file('experiment'));
 }

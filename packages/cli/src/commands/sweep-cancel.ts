@@ -1,6 +1,12 @@
-import { join } from 'node:path';
-import { SWEEP_FILES, writeJson } from '@rxvision/run-folder';
-import { cancelTrials, checkRedis, QueueUnreachableError, type SweepRecord, TRIAL_CANCELLED, withoutPassword } from '@rxvision/sweep/node';
+import {
+  cancelTrials,
+  checkRedis,
+  QueueUnreachableError,
+  type SweepFolder,
+  type SweepRecord,
+  TRIAL_CANCELLED,
+  withoutPassword,
+} from '@rxvision/sweep/node';
 import { CliError } from '../cli-error.js';
 import { queuedJobs, whileHeld, withoutStop } from './sweep-folder.js';
 
@@ -9,7 +15,8 @@ import { queuedJobs, whileHeld, withoutStop } from './sweep-folder.js';
  * workers' next heartbeat, checkpointed; each is recorded as failed with the reason, and running
  * the sweep again resumes them.
  */
-export async function cancelSweep(out: string, record: SweepRecord): Promise<void> {
+export async function cancelSweep(folder: SweepFolder, record: SweepRecord): Promise<void> {
+  const out = folder.path;
   if (record.queue === undefined)
     throw new CliError(`${out}: this sweep runs on this machine, not through a queue; stop it with Ctrl-C where it runs`);
   const didNotAnswer = (error: unknown) =>
@@ -20,12 +27,12 @@ export async function cancelSweep(out: string, record: SweepRecord): Promise<voi
   await checkRedis(record.queue).catch((error: unknown) => {
     throw error instanceof QueueUnreachableError ? didNotAnswer(error) : error;
   });
-  const cancelled = await cancelTrials(record.queue, await queuedJobs(out, record)).catch((error: unknown) => {
+  const cancelled = await cancelTrials(record.queue, await queuedJobs(folder, record)).catch((error: unknown) => {
     throw didNotAnswer(error);
   });
   // A running sweep hears its trials end cancelled and records them itself; otherwise the record is ours to write.
   for (const name of [...cancelled.removed, ...cancelled.stopping]) record.states[name] = { state: 'failed', reason: TRIAL_CANCELLED };
-  await whileHeld(out, 'sweep cancel', (claim) => writeJson(claim, join(out, SWEEP_FILES.record), record));
+  await whileHeld(folder, 'sweep cancel', (held) => held.writeRecord(record));
   const groups = [
     ['taken out of the queue', cancelled.removed],
     ["stopping at their workers' next heartbeat, checkpointed", cancelled.stopping],

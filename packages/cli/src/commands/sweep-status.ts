@@ -1,8 +1,14 @@
-import { join } from 'node:path';
 import type { EpochRecord } from '@rxvision/metrics';
-import { readHistory, readSummary, type RunStatus, type RunSummary, runStatus } from '@rxvision/run-folder';
+import type { RunStatus, RunSummary } from '@rxvision/run-folder';
 import { describeSettings, rungs, trialScheduler } from '@rxvision/sweep';
-import { type RecordedTrialState, type SweepRecord, type TrialJobState, trialJobStates, withoutPassword } from '@rxvision/sweep/node';
+import {
+  type RecordedTrialState,
+  type SweepFolder,
+  type SweepRecord,
+  type TrialJobState,
+  trialJobStates,
+  withoutPassword,
+} from '@rxvision/sweep/node';
 import { queuedJobs, withoutStop } from './sweep-folder.js';
 
 /**
@@ -29,21 +35,21 @@ function trialState(
  * says which trials are running and which wait (when Redis answers within seconds; otherwise a line
  * says so).
  */
-export async function statusTable(out: string, record: SweepRecord): Promise<string> {
-  const queued = record.queue === undefined ? undefined : await queueStates(out, record);
+export async function statusTable(folder: SweepFolder, record: SweepRecord): Promise<string> {
+  const queued = record.queue === undefined ? undefined : await queueStates(folder, record);
   const rows = await Promise.all(
     record.trials.map(async ({ name, settings }) => {
-      const runDir = join(out, name);
-      const read = await readHistory(runDir).then(
+      const run = folder.trial(name);
+      const read = await run.readHistory().then(
         (records) => ({ records, damage: undefined }),
         (error: Error) => ({ records: [] as EpochRecord[], damage: error.message }),
       );
       const history = read.records;
-      const summary = await readSummary(runDir).catch(() => undefined);
+      const summary = await run.readSummary().catch(() => undefined);
       const job = queued instanceof Map ? queued.get(name) : undefined;
       const promoted = promotedPast(record, name, history.length);
       const epochs = history.length > 0 ? ` (${history.length} epochs${promoted ? `, promoted past epoch ${promoted}` : ''})` : '';
-      const status = trialState(await runStatus(runDir, summary !== undefined), {
+      const status = trialState(await run.status(summary !== undefined), {
         damage: read.damage,
         summary,
         recorded: record.states[name],
@@ -88,9 +94,9 @@ function promotedPast(record: SweepRecord, name: string, epochs: number): number
 }
 
 /** The queue's view of a queued sweep's trials, or a line saying why there is none. */
-async function queueStates(out: string, record: SweepRecord): Promise<Map<string, TrialJobState> | string> {
+async function queueStates(folder: SweepFolder, record: SweepRecord): Promise<Map<string, TrialJobState> | string> {
   try {
-    return await trialJobStates(record.queue!, await queuedJobs(out, record));
+    return await trialJobStates(record.queue!, await queuedJobs(folder, record));
   } catch (error) {
     return `(the queue at ${withoutPassword(record.queue!)} did not answer (${withoutStop(error)}); states from the folder only)`;
   }

@@ -1,8 +1,7 @@
-import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { BackendChoice } from '@rxvision/backend/node';
 import { absoluteDataset } from '@rxvision/experiment';
-import { readSummary, SWEEP_FILES, sweepTrialFile, writeJson } from '@rxvision/run-folder';
+import { SWEEP_FILES } from '@rxvision/run-folder';
 import { describeSettings, expandTrials, parseSweep, runTrials, type SchedulerSpec, type Trial } from '@rxvision/sweep';
 import { scheduleEpochs } from '@rxvision/train';
 import {
@@ -10,7 +9,8 @@ import {
   openTrialQueue,
   PAUSED_TRIAL_DELAY_MS,
   QueueUnreachableError,
-  readSweepRecord,
+  ClaimedSweepFolder,
+  SweepFolder,
   type SweepRecord,
   TrialPausedError,
   withoutPassword,
@@ -21,9 +21,9 @@ import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, 
 import { CliError } from '../cli-error.js';
 import { positiveInteger } from '../integer-flag.js';
 import { trialProcess } from '../trial-process.js';
-import { claimFolder, type FolderClaim } from '@rxvision/folder';
+import { claimFolder } from '@rxvision/folder';
 import { cancelSweep } from './sweep-cancel.js';
-import { drawComparison, readJson, sweepFolder, trialJob, whileHeld } from './sweep-folder.js';
+import { drawComparison, readJson, sweepFolder, whileHeld } from './sweep-folder.js';
 import { statusTable } from './sweep-status.js';
 
 export interface SweepFlags {
@@ -64,17 +64,14 @@ export function registerSweep(program: Command): void {
     .argument('<dir>', 'the sweep folder')
     .option('--queue <url>', `the queue of a queued sweep, to give its password (${SWEEP_FILES.record} keeps the URL without it)`)
     .action(async (dir: string, flags: { queue?: string }) => {
-      const { out, record } = await sweepFolder(dir, flags.queue);
-      console.log(await statusTable(out, record));
+      const { folder, record } = await sweepFolder(dir, flags.queue);
+      console.log(await statusTable(folder, record));
       // The sweep's own process draws while it runs: status, a reader then, writes nothing.
-      const drawn = await whileHeld(out, 'sweep status', (claim) =>
-        drawComparison(
-          claim,
-          record.trials.map((trial) => trial.name),
-        ),
-      );
-      if (drawn === undefined) console.log(`the sweep is running (it holds ${out}); it draws ${SWEEP_FILES.comparison} as its trials end`);
-      else if (drawn) console.log(`curves of the trials so far: ${join(out, SWEEP_FILES.comparison)}`);
+      const names = record.trials.map((trial) => trial.name);
+      const drawn = await whileHeld(folder, 'sweep status', (held) => drawComparison(held, names));
+      if (drawn === undefined)
+        console.log(`the sweep is running (it holds ${folder.path}); it draws ${SWEEP_FILES.comparison} as its trials end`);
+      else if (drawn) console.log(`curves of the trials so far: ${folder.comparisonFile}`);
     });
   sweep
     .command('cancel')
@@ -84,8 +81,8 @@ export function registerSweep(program: Command): void {
     .argument('<dir>', 'the sweep folder')
     .option('--queue <url>', `the queue, to give its password (${SWEEP_FILES.record} keeps the URL without it)`)
     .action(async (dir: string, flags: { queue?: string }) => {
-      const { out, record } = await sweepFolder(dir, flags.queue);
-      await cancelSweep(out, record);
+      const { folder, record } = await sweepFolder(dir, flags.queue);
+      await cancelSweep(folder, record);
     });
 }
 
@@ -103,20 +100,20 @@ export async function runSweep(file: string, flags: SweepFlags, log: (line: stri
     base.dataset = absoluteDataset(base.dataset as Record<string, unknown>, dirname(baseFile ?? source));
   const trials = expandTrials(sweep, base, source);
 
-  const out = resolve(flags.out ?? join('sweeps', basename(source).replace(/\.json$/, '')));
+  const folder = new SweepFolder(flags.out ?? join('sweeps', basename(source).replace(/\.json$/, '')));
   // Redis answers, and takes the password, before anything is written or said to be queued.
   if (flags.queue !== undefined) {
     await checkRedis(flags.queue).catch((error: unknown) => {
       throw error instanceof QueueUnreachableError ? new CliError(`${error.message}; nothing was queued`) : error;
     });
   }
-  if (join(out, SWEEP_FILES.record) === source)
-    throw new CliError(`${source}: --out ${out} would write the sweep's record over this sweep file; choose another folder`);
+  if (folder.recordFile === source)
+    throw new CliError(`${source}: --out ${folder.path} would write the sweep's record over this sweep file; choose another folder`);
   // The sweep folder is this process's while it runs (each trial's run folder, its trainer's).
-  const claim = await claimFolder(out, { purpose: 'sweep' });
+  const claim = await claimFolder(folder.path, { purpose: 'sweep' });
   try {
     await sweepInto(
-      claim,
+      new ClaimedSweepFolder(claim),
       source,
       trials,
       { ...flags, backend, threads, concurrency, ...(sweep.scheduler && { scheduler: sweep.scheduler }) },
@@ -128,17 +125,16 @@ export async function runSweep(file: string, flags: SweepFlags, log: (line: stri
 }
 
 async function sweepInto(
-  claim: FolderClaim,
+  folder: ClaimedSweepFolder,
   source: string,
   trials: readonly Trial[],
   flags: { queue?: string; backend: BackendChoice; threads: number | undefined; concurrency: number; scheduler?: SchedulerSpec },
   log: (line: string) => void,
 ): Promise<void> {
-  const { folder: out } = claim;
+  const out = folder.path;
   const { backend, threads, concurrency } = flags;
-  await mkdir(join(out, SWEEP_FILES.trials), { recursive: true });
-  for (const trial of trials) await writeJson(claim, sweepTrialFile(out, trial.name), trial.experiment);
-  const previous = await readSweepRecord(out);
+  await folder.writeTrialExperiments(trials);
+  const previous = await folder.readRecord();
   // The queue is recorded (and shown) without its password: give it again (URL or REDISCLI_AUTH) to status and cancel.
   // Each trial's most epochs, and the scheduler: what its trainer's scheduler reads between epochs.
   const record: SweepRecord = {
@@ -148,16 +144,16 @@ async function sweepInto(
     ...(flags.scheduler && { scheduler: flags.scheduler }),
     states: { ...previous?.states },
   };
-  await writeJson(claim, join(out, SWEEP_FILES.record), record);
+  await folder.writeRecord(record);
   log(
     `sweep ${source}: ${trials.length} trials, ${flags.queue ? `for rxvision workers at ${withoutPassword(flags.queue)}` : `${concurrency} at a time`}, into ${out}`,
   );
 
   const queue = flags.queue === undefined ? undefined : openTrialQueue(flags.queue, log);
   const run = queue
-    ? (trial: Trial) => queue.run(trialJob(out, trial.name), trial.experiment)
+    ? (trial: Trial) => queue.run(folder.trialJob(trial.name), trial.experiment)
     : (trial: Trial) =>
-        trialProcess(trialJob(out, trial.name), { backend, threads, label: trial.name, log }).pipe(
+        trialProcess(folder.trialJob(trial.name), { backend, threads, label: trial.name, log }).pipe(
           // Paused by the scheduler until earlier trials (running beside it) get as far: resumed a little later.
           retry({
             delay: (error: unknown) => (error instanceof TrialPausedError ? timer(PAUSED_TRIAL_DELAY_MS) : throwError(() => error)),
@@ -174,7 +170,13 @@ async function sweepInto(
         // A finished trial its scheduler stopped is said to be so.
         concatMap(async (update) => ({
           update,
-          summary: update.state === 'finished' ? await readSummary(join(out, update.trial)).catch(() => undefined) : undefined,
+          summary:
+            update.state === 'finished'
+              ? await folder
+                  .trial(update.trial)
+                  .readSummary()
+                  .catch(() => undefined)
+              : undefined,
         })),
         tap(({ update, summary }) => {
           const trial = trials.find((t) => t.name === update.trial)!;
@@ -194,19 +196,19 @@ async function sweepInto(
           record.states[update.trial] = { state: update.state, ...(update.state === 'failed' && { reason: update.reason }) };
         }),
         // Written as states change, one write at a time, so that status (and a rerun) knows what happened.
-        concatMap(() => writeJson(claim, join(out, SWEEP_FILES.record), record)),
+        concatMap(() => folder.writeRecord(record)),
       ),
       { defaultValue: undefined },
     );
   } finally {
     await queue?.close();
   }
-  await writeJson(claim, join(out, SWEEP_FILES.record), record);
+  await folder.writeRecord(record);
   await drawComparison(
-    claim,
+    folder,
     trials.map((trial) => trial.name),
   );
-  log(await statusTable(out, record));
+  log(await statusTable(folder, record));
   if (notQueued.length > 0)
     throw new CliError(
       `${notQueued.length} of ${trials.length} trials could not be queued (${notQueued.join(', ')}; reasons above); run the sweep again to queue them`,

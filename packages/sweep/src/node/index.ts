@@ -20,5 +20,5 @@ export {
   type TrialWorkerOptions,
 } from './trial-worker.js';
 export { openTrialQueue, type TrialQueue } from './trial-queue.js';
-export { readSweepRecord, type RecordedTrialState, type SweepRecord } from './sweep-record.js';
+export { ClaimedSweepFolder, type RecordedTrialState, SweepFolder, type SweepRecord } from './sweep-folder.js';
 export { sweepScheduler, type SweepSchedulerOptions } from './sweep-scheduler.js';

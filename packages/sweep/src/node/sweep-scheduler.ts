@@ -1,8 +1,7 @@
-import { join } from 'node:path';
-import { readHistory, readSummary, RunFileError } from '@rxvision/run-folder';
+import { RunFileError } from '@rxvision/run-folder';
 import type { TrialPolicy } from '@rxvision/train';
 import { comparesAt, decide, type ScheduledTrial, trialScheduler } from '../scheduler.js';
-import { readSweepRecord } from './sweep-record.js';
+import { SweepFolder } from './sweep-folder.js';
 
 export interface SweepSchedulerOptions {
   /** How long a trial waits for earlier trials to get as far before it pauses, freeing its worker (default 60 s). */
@@ -22,7 +21,8 @@ export interface SweepSchedulerOptions {
  * cannot go on.
  */
 export async function sweepScheduler(sweep: string, trial: string, options: SweepSchedulerOptions = {}): Promise<TrialPolicy | undefined> {
-  const record = await readSweepRecord(sweep);
+  const folder = new SweepFolder(sweep);
+  const record = await folder.readRecord();
   const index = record?.trials.findIndex((t) => t.name === trial) ?? -1;
   if (!record?.scheduler || index < 0) return undefined;
   const spec = record.scheduler;
@@ -33,16 +33,25 @@ export async function sweepScheduler(sweep: string, trial: string, options: Swee
   // A damaged history (a figure out of range, 1e308, null) would steer every later decision: that
   // trial's figures are left out, said once in a line naming it.
   const historyOf = (name: string) =>
-    readHistory(join(sweep, name)).catch((error: unknown) => {
-      if (error instanceof RunFileError && !warned.has(name)) log(`${name}: left out of the ${spec.type} decisions: ${error.message}`);
-      warned.add(name);
-      return [];
-    });
+    folder
+      .trial(name)
+      .readHistory()
+      .catch((error: unknown) => {
+        if (error instanceof RunFileError && !warned.has(name)) log(`${name}: left out of the ${spec.type} decisions: ${error.message}`);
+        warned.add(name);
+        return [];
+      });
   const look = async (): Promise<ScheduledTrial[]> => {
-    const states = (await readSweepRecord(sweep))?.states ?? {};
+    const states = (await folder.readRecord())?.states ?? {};
     return Promise.all(
       earlier.map(async ({ name }) => {
-        const [history, summary] = await Promise.all([historyOf(name), readSummary(join(sweep, name)).catch(() => undefined)]);
+        const [history, summary] = await Promise.all([
+          historyOf(name),
+          folder
+            .trial(name)
+            .readSummary()
+            .catch(() => undefined),
+        ]);
         return { history, done: summary !== undefined || states[name]?.state === 'failed' };
       }),
     );

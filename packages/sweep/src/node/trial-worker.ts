@@ -1,6 +1,6 @@
 import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import { FolderHeldError, FolderLostError } from '@rxvision/folder';
-import { isFinished } from '@rxvision/run-folder';
+import { RunFolder } from '@rxvision/run-folder';
 import type { Redis } from 'ioredis';
 import { from, lastValueFrom, type ObservableInput } from 'rxjs';
 import { RxvisionError } from '@rxvision/errors';
@@ -94,7 +94,7 @@ export function startTrialWorker(options: TrialWorkerOptions): TrialWorker {
   const runTrial = async (job: Job<TrialJob>, token?: string): Promise<void> => {
     const { runDir, trial } = job.data;
     if (stopping.signal.aborted) return putBack(job, token, 0);
-    if (await isFinished(runDir)) return log(`${trial}: already finished`);
+    if (await new RunFolder(runDir).isFinished()) return log(`${trial}: already finished`);
     // Stopped when the worker stops (handed back) or when the trial is cancelled (failed with that reason).
     const cancel = new AbortController();
     const stop = AbortSignal.any([stopping.signal, cancel.signal]);
