@@ -11,7 +11,12 @@ export interface FloatAttribute {
 }
 
 /** An attribute's value: an integer, integers, a string, or a float. */
-export type OnnxAttribute = number | readonly number[] | string | FloatAttribute;
+/** A tensor attribute (a Constant's value). */
+export interface TensorAttribute {
+  readonly tensor: OnnxInitializer;
+}
+
+export type OnnxAttribute = number | readonly number[] | string | FloatAttribute | TensorAttribute;
 
 export interface OnnxNode {
   readonly op: string;
@@ -46,13 +51,15 @@ export interface OnnxModelOptions {
   readonly metadata?: Readonly<Record<string, string>>;
   readonly producer?: string;
   readonly docString?: string;
+  /** The default domain's opset (default ONNX_OPSET, 13). */
+  readonly opset?: number;
 }
 
 /** ONNX IR version 8 and the default opset 13: what onnxruntime 1.14 and later, and onnxruntime-web, read. */
 export const ONNX_IR_VERSION = 8;
 export const ONNX_OPSET = 13;
 const FLOAT = 1; // TensorProto.DataType.FLOAT
-const ATTRIBUTE = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7 } as const;
+const ATTRIBUTE = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, INTS: 7 } as const;
 
 /**
  * The bytes of an ONNX model of one graph of float32 values.
@@ -77,7 +84,7 @@ export function onnxModel(graph: OnnxGraph, options: OnnxModelOptions = {}): Byt
     integerField(1, ONNX_IR_VERSION),
     stringField(2, options.producer ?? 'rxvision'),
     ...(options.docString ? [stringField(6, options.docString)] : []),
-    messageField(8, [stringField(1, ''), integerField(2, ONNX_OPSET)]),
+    messageField(8, [stringField(1, ''), integerField(2, options.opset ?? ONNX_OPSET)]),
     messageField(7, graphBytes),
     ...metadata,
   ]);
@@ -92,7 +99,7 @@ export function onnxMetadata(bytes: Bytes): Record<string, string> {
     let key = '';
     let text = '';
     for (const entry of readFields(value)) {
-      if (typeof entry.value === 'number') continue;
+      if (typeof entry.value === 'number' || entry.wire !== 2) continue;
       if (entry.field === 1) key = decoder.decode(entry.value);
       if (entry.field === 2) text = decoder.decode(entry.value);
     }
@@ -116,6 +123,7 @@ function attributeFields(name: string, value: OnnxAttribute): Bytes[] {
   if (typeof value === 'number') return [named, integerField(3, value), integerField(20, ATTRIBUTE.INT)];
   if (typeof value === 'string') return [named, stringField(4, value), integerField(20, ATTRIBUTE.STRING)];
   if (isFloat(value)) return [named, floatField(2, value.float), integerField(20, ATTRIBUTE.FLOAT)];
+  if ('tensor' in value) return [named, messageField(5, tensorFields(value.tensor)), integerField(20, ATTRIBUTE.TENSOR)];
   return [named, ...value.map((n) => integerField(8, n)), integerField(20, ATTRIBUTE.INTS)];
 }
 

@@ -5,10 +5,10 @@
  */
 export type Bytes = Uint8Array;
 
-const WIRE_VARINT = 0;
-const WIRE_FIXED64 = 1;
-const WIRE_LENGTH = 2;
-const WIRE_FIXED32 = 5;
+export const WIRE_VARINT = 0;
+export const WIRE_FIXED64 = 1;
+export const WIRE_LENGTH = 2;
+export const WIRE_FIXED32 = 5;
 
 export function join(parts: readonly Bytes[]): Bytes {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
@@ -59,39 +59,54 @@ export function floatField(field: number, value: number): Bytes {
   return join([tag(field, WIRE_FIXED32), bytes]);
 }
 
-/** One field of a message as read back: its number, and its varint value or its bytes. */
+/** One field of a message as read back: its number, its wire type, and its varint value or its bytes (a fixed32's or fixed64's too). */
 export interface ReadField {
   readonly field: number;
+  readonly wire: number;
   readonly value: number | Bytes;
 }
 
-/** The top-level fields of one message, in order; nested messages stay bytes for the caller to read. */
+/**
+ * The top-level fields of one message, in order; nested messages stay bytes for the caller to read.
+ * Varints are read as int64, as ONNX's integers are: ten bytes of two's complement are negative.
+ */
 export function readFields(bytes: Bytes): ReadField[] {
   const fields: ReadField[] = [];
   let at = 0;
   const readVarint = (): number => {
     let value = 0;
     let scale = 1;
-    for (;;) {
+    for (let count = 0; count < 7; count++) {
       if (at >= bytes.length) throw new RangeError('not a protobuf message: it ends inside a number');
       const byte = bytes[at++]!;
       value += (byte & 0x7f) * scale;
       if (byte < 0x80) return value;
       scale *= 0x80;
     }
+    // Past 49 bits: exactly, as a signed 64-bit integer (a negative int64 takes ten bytes).
+    let big = BigInt(value);
+    for (let shift = 49n; ; shift += 7n) {
+      if (at >= bytes.length || shift > 63n) throw new RangeError('not a protobuf message: a number runs past 64 bits');
+      const byte = bytes[at++]!;
+      big |= BigInt(byte & 0x7f) << shift;
+      if (byte < 0x80) return Number(BigInt.asIntN(64, big));
+    }
+  };
+  const take = (length: number): Bytes => {
+    if (at + length > bytes.length) throw new RangeError('not a protobuf message: a field runs past its end');
+    const value = bytes.subarray(at, at + length);
+    at += length;
+    return value;
   };
   while (at < bytes.length) {
     const key = readVarint();
     const field = Math.floor(key / 8);
     const wire = key % 8;
-    if (wire === WIRE_VARINT) fields.push({ field, value: readVarint() });
-    else if (wire === WIRE_LENGTH) {
-      const length = readVarint();
-      if (at + length > bytes.length) throw new RangeError('not a protobuf message: a field runs past its end');
-      fields.push({ field, value: bytes.subarray(at, at + length) });
-      at += length;
-    } else if (wire === WIRE_FIXED32) at += 4;
-    else if (wire === WIRE_FIXED64) at += 8;
+    if (field < 1) throw new RangeError('not a protobuf message: field number 0');
+    if (wire === WIRE_VARINT) fields.push({ field, wire, value: readVarint() });
+    else if (wire === WIRE_LENGTH) fields.push({ field, wire, value: take(readVarint()) });
+    else if (wire === WIRE_FIXED32) fields.push({ field, wire, value: take(4) });
+    else if (wire === WIRE_FIXED64) fields.push({ field, wire, value: take(8) });
     else throw new RangeError(`not a protobuf message: wire type ${wire}`);
   }
   return fields;
