@@ -2,6 +2,7 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { RxvisionError } from '@rxvision/errors';
 import { type OnnxAttribute, type OnnxInitializer, onnxModel, type OnnxModelOptions, type OnnxNode } from './onnx-model.js';
+import { layerNormalization, onnxOpToOnnx } from './imported-layers-to-onnx.js';
 
 /** A model with a layer or setting that has no ONNX translation here; the message names it. */
 export class OnnxExportError extends RxvisionError {
@@ -14,7 +15,7 @@ export const ONNX_LOGITS = 'logits';
 export const ONNX_PROBABILITIES = 'probabilities';
 
 /** What `layersToOnnx` reads of a tfjs-layers layer (public at run time, not all in its types). */
-interface LayerView {
+export interface LayerView {
   name: string;
   getClassName(): string;
   getConfig(): Record<string, unknown>;
@@ -25,7 +26,7 @@ interface LayerView {
   }[];
 }
 
-type Layout = 'nhwc' | 'nchw' | 'flat';
+export type Layout = 'nhwc' | 'nchw' | 'flat';
 
 const ACTIVATIONS: Record<string, string | null> = {
   linear: null,
@@ -84,7 +85,7 @@ export function layersToOnnx(model: LayersModel, options: OnnxModelOptions = {})
 }
 
 /** The nodes and weights so far, and under which name and layout each tfjs tensor lives. */
-class GraphBuilder {
+export class GraphBuilder {
   readonly nodes: OnnxNode[] = [];
   readonly initializers: OnnxInitializer[] = [];
   private readonly values = new Map<string, { name: string; layout: Layout }>();
@@ -116,6 +117,18 @@ class GraphBuilder {
     const name = `w${this.initializers.length}`;
     this.initializers.push({ name, dims, values: Float32Array.from(values) });
     return name;
+  }
+
+  /** An int64 vector (a shape, pads). */
+  integers(values: readonly number[]): string {
+    const name = `w${this.initializers.length}`;
+    this.initializers.push({ name, dims: [values.length], values: BigInt64Array.from(values, BigInt) });
+    return name;
+  }
+
+  /** The value holding a tfjs tensor as tfjs holds it: NHWC for 4-D, as it is otherwise. */
+  held(tfjsName: string, rank: number): string {
+    return this.value(tfjsName, rank === 4 ? 'nhwc' : 'flat');
   }
 
   add(
@@ -165,12 +178,40 @@ function translate(graph: GraphBuilder, layer: LayerView): void {
   const weight = (name: string) => layer.weights.find((w) => w.originalName.endsWith(`/${name}`))?.read();
   switch (layer.getClassName()) {
     case 'Dense': {
-      if (rank !== 2) fail(`dense on rank-${rank} inputs`);
       const [kernel, bias] = [weight('kernel'), weight('bias')];
       const [inputs_, units] = kernel!.shape as [number, number];
       const b = bias ? graph.weight(bias.dataSync(), [units]) : graph.weight(new Float32Array(units), [units]);
-      return activate(graph.add('Gemm', [graph.value(inputs[0]!, 'flat'), graph.weight(kernel!.dataSync(), [inputs_, units]), b]), 'flat');
+      const k = graph.weight(kernel!.dataSync(), [inputs_, units]);
+      if (rank === 2) return activate(graph.add('Gemm', [graph.value(inputs[0]!, 'flat'), k, b]), 'flat');
+      // Over the last axis of a tensor of any rank, as tfjs applies it (an imported MatMul by a constant).
+      const layout = rank === 4 ? 'nhwc' : 'flat';
+      return activate(graph.add('Add', [graph.add('MatMul', [graph.held(inputs[0]!, rank), k]), b]), layout);
     }
+    case 'DepthwiseConv2D': {
+      if (config.dataFormat !== 'channelsLast') fail('channels-first data');
+      if (pair(config.dilationRate, 1).some((d) => d !== 1)) fail('dilated convolution');
+      const [kernel, bias] = [weight('depthwise_kernel'), weight('bias')];
+      const [kh, kw, channels, multiplier] = kernel!.shape as [number, number, number, number];
+      // [kh, kw, channels, multiplier] → ONNX [channels·multiplier, 1, kh, kw], one group per channel.
+      const oihw = toOihw(kernel!.dataSync(), kh, kw, 1, channels * multiplier);
+      const attributes = { kernel_shape: [kh, kw], strides: pair(config.strides, 1), group: channels, ...padding(config.padding, fail) };
+      const conv = [
+        graph.value(inputs[0]!, 'nchw'),
+        graph.weight(oihw, [channels * multiplier, 1, kh, kw]),
+        ...(bias ? [graph.weight(bias.dataSync(), [channels * multiplier])] : []),
+      ];
+      return activate(graph.add('Conv', conv, attributes), 'nchw');
+    }
+    case 'ZeroPadding2D': {
+      if (config.dataFormat !== 'channelsLast') fail('channels-first data');
+      const [[top, bottom], [left, right]] = config.padding as [[number, number], [number, number]];
+      const pads = graph.integers([0, 0, top, left, 0, 0, bottom, right]);
+      return graph.define(output, graph.add('Pad', [graph.value(inputs[0]!, 'nchw'), pads]), 'nchw');
+    }
+    case 'LayerNormalization':
+      return graph.define(output, layerNormalization(graph, layer, inputs[0]!, rank, config, fail), rank === 4 ? 'nhwc' : 'flat');
+    case 'RxvisionOnnxOp':
+      return onnxOpToOnnx(graph, layer, inputTensors, outputTensors[0]!, fail);
     case 'Conv2D': {
       if (config.dataFormat !== 'channelsLast') fail('channels-first data');
       if (pair(config.dilationRate, 1).some((d) => d !== 1)) fail('dilated convolution');

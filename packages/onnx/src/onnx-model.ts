@@ -31,11 +31,11 @@ export interface OnnxValue {
   readonly dims: readonly (number | string)[];
 }
 
-/** A constant float32 tensor of the graph (a weight). */
+/** A constant tensor of the graph: float32 (a weight), or int64 (a shape, pads). */
 export interface OnnxInitializer {
   readonly name: string;
   readonly dims: readonly number[];
-  readonly values: Float32Array;
+  readonly values: Float32Array | BigInt64Array;
 }
 
 export interface OnnxGraph {
@@ -59,6 +59,7 @@ export interface OnnxModelOptions {
 export const ONNX_IR_VERSION = 8;
 export const ONNX_OPSET = 13;
 const FLOAT = 1; // TensorProto.DataType.FLOAT
+const INT64 = 7;
 const ATTRIBUTE = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, INTS: 7 } as const;
 
 /**
@@ -135,7 +136,7 @@ function tensorFields({ name, dims, values }: OnnxInitializer): Bytes[] {
   // raw_data is little-endian, as typed arrays are on every platform that runs JavaScript engines in practice.
   return [
     ...dims.map((d) => integerField(1, d)),
-    integerField(2, FLOAT),
+    integerField(2, values instanceof BigInt64Array ? INT64 : FLOAT),
     stringField(8, name),
     bytesField(9, new Uint8Array(values.buffer, values.byteOffset, values.byteLength)),
   ];

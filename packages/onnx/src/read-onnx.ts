@@ -1,3 +1,4 @@
+// Over 250 lines: one reader per onnx.proto message (model, graph, node, attribute, tensor), each beside the others.
 import { RxvisionError } from '@rxvision/errors';
 import { type Bytes, readFields, type ReadField, WIRE_FIXED32, WIRE_LENGTH } from './protobuf.js';
 

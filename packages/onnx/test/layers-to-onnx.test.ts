@@ -134,8 +134,10 @@ describe('layersToOnnx', () => {
     });
     expect(() => layersToOnnx(m)).toThrow(OnnxExportError);
     expect(() => layersToOnnx(m)).toThrow(/conv2d.*\(Conv2D\): dilated convolution/);
-    const padded = sequential({ layers: [layers.zeroPadding2d({ inputShape: [4, 4, 3] }), layers.flatten(), layers.dense({ units: 2 })] });
-    expect(() => layersToOnnx(padded)).toThrow(/\(ZeroPadding2D\): no ONNX translation here/);
+    const upsampled = sequential({
+      layers: [layers.upSampling2d({ inputShape: [4, 4, 3] }), layers.flatten(), layers.dense({ units: 2 })],
+    });
+    expect(() => layersToOnnx(upsampled)).toThrow(/\(UpSampling2D\): no ONNX translation here/);
   });
 });
 

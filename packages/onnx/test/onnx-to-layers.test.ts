@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { type OnnxInitializer, type OnnxNode, onnxModel, OnnxImportError, onnxToLayers } from '../src/index.js';
+import { layersToOnnx, type OnnxInitializer, type OnnxNode, onnxModel, OnnxImportError, onnxToLayers } from '../src/index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -21,6 +21,7 @@ function weights(name: string, dims: number[], seed: number, scale = 0.3, offset
 
 /**
  * A small image classifier in ONNX's NCHW, written as torch.onnx.export writes one: a strided stem
+ * (padded unevenly, as a TensorFlow-converted model's is)
  * with batch norm and a padded max pool, a residual block, a depthwise convolution with hard-swish
  * and squeeze-and-excitation (hard sigmoid, Mul), clipped ReLU6, a padded average pool, a layer
  * norm decomposed into ReduceMean/Sub/Pow/Sqrt/Div between two transposes (ConvNeXt's, as torch
@@ -44,7 +45,7 @@ function classifier(): Uint8Array {
         epsilon: { float: 1e-5 },
       },
     );
-  let x = node('Conv', ['images', w('stem.weight', [8, 3, 3, 3])], 'stem', { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
+  let x = node('Conv', ['images', w('stem.weight', [8, 3, 3, 3])], 'stem', { kernel_shape: [3, 3], strides: [2, 2], pads: [0, 1, 1, 0] });
   x = node('Relu', [bn(x, 'stem_bn', 8)], 'stem_relu');
   x = node('MaxPool', [x], 'pool', { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
   const branch = bn(
@@ -158,6 +159,18 @@ describe('onnxToLayers', () => {
     const [a, b] = [net, loaded].map((m) => (m.predict(images) as tf.Tensor).dataSync());
     expect(Array.from(b!)).toEqual(Array.from(a!));
   });
+});
+
+test('an imported model exports back to ONNX, NHWC in, that onnxruntime runs to its logits within 1e-4', async () => {
+  const net = onnxToLayers(classifier());
+  const exported = layersToOnnx(net);
+  const images = tf.randomNormal([3, 16, 16, 3], 0, 1, 'float32', 11);
+  const session = await InferenceSession.create(exported);
+  const { logits } = await session.run({ images: new Tensor('float32', images.dataSync() as Float32Array, [3, 16, 16, 3]) });
+  const expected = (net.predict(images) as tf.Tensor).dataSync();
+  const actual = logits!.data as Float32Array;
+  expect(actual).toHaveLength(30);
+  expect(Math.max(...Array.from(actual, (v, i) => Math.abs(v - expected[i]!)))).toBeLessThan(1e-4);
 });
 
 describe('bad input: one line each', () => {
