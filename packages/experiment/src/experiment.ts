@@ -167,7 +167,7 @@ export const experimentSchema = z.strictObject({
     .array(
       z.strictObject({
         match: z.string().min(1).describe("A regular expression on the weight's name, LAYER/WEIGHT: /beta$ is every batch-norm bias."),
-        learningRateScale: z.number().positive().optional().describe('Multiplies the learning rate for these weights (sgd).'),
+        learningRateScale: z.number().positive().optional().describe('Multiplies the learning rate for these weights (any optimizer).'),
         weightDecay: z.number().min(0).optional().describe("Their weight decay, instead of the optimizer's."),
         epochs: z.number().int().min(0).optional().describe('Trained in the first N epochs only.'),
       }),

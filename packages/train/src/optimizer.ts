@@ -9,6 +9,7 @@ import {
   Optimizer,
   type Scalar,
   scalar,
+  sub,
   type Tensor,
   tidy,
   train,
@@ -48,7 +49,7 @@ export type OptimizerSpec =
 export interface ParameterGroup {
   /** A regular expression on the weight's name, `LAYER/WEIGHT` (`/beta$`: every batch-norm bias; `^whiten/bias$`). */
   readonly match: string;
-  /** Multiplies the learning rate for these weights (SGD; Adam's steps do not scale so). */
+  /** Multiplies the learning rate for these weights, with every optimizer (a lower rate for a pretrained body). */
   readonly learningRateScale?: number;
   /** Their weight decay, instead of the optimizer's. */
   readonly weightDecay?: number;
@@ -108,7 +109,7 @@ export class TrainingOptimizer extends Optimizer {
 
   /**
    * Gives the variables (by name) their groups (`parameterGroups` of fit matches them by the
-   * weights' names). A learning-rate scale needs SGD: it is refused for Adam.
+   * weights' names).
    */
   setGroups(groups: ReadonlyMap<string, ParameterGroup>): void {
     for (const group of groups.values()) checkGroup(this.spec, group);
@@ -152,23 +153,26 @@ export class TrainingOptimizer extends Optimizer {
 
   private applyWithGroups(named: NamedTensor[], weightDecay: number, variable: (name: string) => Variable): void {
     const decayOf = (name: string) => (this.isFrozen(name) ? 0 : (this.groups.get(name)?.weightDecay ?? weightDecay));
+    const scaleOf = (name: string) => this.groups.get(name)?.learningRateScale ?? 1;
+    const sgd = this.spec.type === 'sgd';
     if (this.spec.type === 'adamw') {
-      // w ← w·(1 − rate·decay), then Adam's step on the plain gradient.
+      // w ← w·(1 − scale·rate·decay), then Adam's step on the plain gradient.
       for (const { name } of named) {
-        const decay = decayOf(name);
+        const decay = decayOf(name) * scaleOf(name);
         if (decay === 0) continue;
         if (!this.keep.has(decay)) this.keep.set(decay, scalar(1 - this.rate * decay));
         const weights = variable(name);
         const keep = this.keep.get(decay)!;
         tidy(() => weights.assign(mul(weights, keep)));
       }
-      return this.inner.applyGradients(named);
     }
-    // SGD's and Adam's L2 decay is added to the gradient; a learning-rate scale multiplies the
-    // sum, which for SGD (momentum too: its buffer is linear in what it is fed) scales the step.
+    // SGD's and Adam's L2 decay is added to the gradient. SGD's learning-rate scale multiplies the
+    // sum, which (momentum too: its buffer is linear in what it is fed) scales the step; Adam's
+    // step does not follow its gradient's size, so a scaled weight is moved back from where
+    // Adam's step put it to `scale` of the way, as a group's learning rate does in PyTorch.
     const adjusted = named.map(({ name, tensor }) => {
-      const decay = decayOf(name);
-      const scale = this.groups.get(name)?.learningRateScale ?? 1;
+      const decay = this.spec.type === 'adamw' ? 0 : decayOf(name);
+      const scale = sgd ? scaleOf(name) : 1;
       if (decay === 0 && scale === 1) return { name, tensor, made: false };
       return {
         name,
@@ -179,8 +183,18 @@ export class TrainingOptimizer extends Optimizer {
         made: true,
       };
     });
-    this.inner.applyGradients(adjusted.map(({ name, tensor }) => ({ name, tensor })));
-    for (const { tensor, made } of adjusted) if (made) tensor.dispose();
+    const scaled = sgd
+      ? []
+      : named
+          .filter(({ name }) => scaleOf(name) !== 1 && !this.isFrozen(name))
+          .map(({ name }) => ({ weights: variable(name), before: clone(variable(name)), scale: scaleOf(name) }));
+    try {
+      this.inner.applyGradients(adjusted.map(({ name, tensor }) => ({ name, tensor })));
+      for (const { weights, before, scale } of scaled) tidy(() => weights.assign(add(before, mul(sub(weights, before), scale))));
+    } finally {
+      for (const { tensor, made } of adjusted) if (made) tensor.dispose();
+      for (const { before } of scaled) before.dispose();
+    }
   }
 
   /**
@@ -232,8 +246,6 @@ function checkGroup(spec: OptimizerSpec, group: ParameterGroup): void {
   const where = `parameter group ${JSON.stringify(group.match)}`;
   if (group.learningRateScale !== undefined && !(group.learningRateScale > 0))
     throw new RangeError(`${where}: learningRateScale must be > 0, got ${group.learningRateScale}`);
-  if (group.learningRateScale !== undefined && group.learningRateScale !== 1 && spec.type !== 'sgd')
-    throw new RangeError(`${where}: learningRateScale needs the sgd optimizer (${spec.type} steps do not scale with the gradient)`);
   if (group.weightDecay !== undefined && !(group.weightDecay >= 0))
     throw new RangeError(`${where}: weightDecay must be ≥ 0, got ${group.weightDecay}`);
   if (group.epochs !== undefined && !(Number.isInteger(group.epochs) && group.epochs >= 0))
