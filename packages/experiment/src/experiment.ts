@@ -170,6 +170,12 @@ export const experimentSchema = z.strictObject({
         learningRateScale: z.number().positive().optional().describe('Multiplies the learning rate for these weights (any optimizer).'),
         weightDecay: z.number().min(0).optional().describe("Their weight decay, instead of the optimizer's."),
         epochs: z.number().int().min(0).optional().describe('Trained in the first N epochs only.'),
+        frozenEpochs: z
+          .number()
+          .int()
+          .min(0)
+          .optional()
+          .describe('Left as they are for the first N epochs, then trained (a pretrained body while a new head learns).'),
       }),
     )
     .optional()

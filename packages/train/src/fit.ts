@@ -22,6 +22,7 @@ import { beforeEpoch, type EpochDecision } from './epoch-policy.js';
 import { bestEpoch, checkStopping, type EndReason, keptBest, type StoppingOptions, type Watched } from './stopping.js';
 import type { BatchEnd, TrainingEvent } from './training-event.js';
 import type { TestTimeAugmentation } from './test-time-augmentation.js';
+import { holdFrozenBatchNorms } from './frozen-batch-norms.js';
 import { Lookahead, type LookaheadOptions } from './lookahead.js';
 import {
   type BestWeights,
@@ -108,7 +109,10 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
       learningRateAt(schedule, start.epoch, start.step, options.stepsPerEpoch),
     );
     subscriber.add(() => afterCopy(() => optimizer.dispose()));
-    if (options.parameterGroups) optimizer.setGroups(groupsOf(model, options.parameterGroups));
+    if (options.parameterGroups) {
+      optimizer.setGroups(groupsOf(model, options.parameterGroups));
+      subscriber.add(() => holdFrozenBatchNorms(model, () => false)); // every batch norm trains again after fit
+    }
     if (options.lookahead && !(Number.isInteger(options.stepsPerEpoch) && options.stepsPerEpoch! > 0))
       throw new RangeError(`lookahead counts steps: fit needs stepsPerEpoch, got ${options.stepsPerEpoch}`);
     const lookahead =
@@ -234,6 +238,7 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
   const { model, options, schedule, optimizer, restored, loss: lossOf, history, stop, kept, lookahead } = context;
   return defer(() => {
     optimizer.setEpoch(epoch);
+    if (options.parameterGroups) holdFrozenBatchNorms(model, (variable) => optimizer.isFrozen(variable));
     const started = performance.now() - resumeAt.seconds * 1000;
     let { lossSum, samples, step } = resumeAt;
     let queued = resumeAt.step; // steps queued, one ahead of `step` while a loss is in flight

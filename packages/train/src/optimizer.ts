@@ -55,6 +55,12 @@ export interface ParameterGroup {
   readonly weightDecay?: number;
   /** Trained in the first N epochs only, then left as they are (no step, no decay). */
   readonly epochs?: number;
+  /**
+   * Left as they are for the first N epochs, then trained: a pretrained body frozen while a new
+   * head learns, as fastai's `fine_tune` does. Batch norms whose weights are all frozen normalise
+   * with their running statistics meanwhile, and leave them as they are.
+   */
+  readonly frozenEpochs?: number;
 }
 
 /** The names Adam's bias-correction powers travel under in an optimizer's state (a checkpoint's optimizer.bin). */
@@ -146,9 +152,13 @@ export class TrainingOptimizer extends Optimizer {
     }
   }
 
-  private isFrozen(name: string): boolean {
-    const epochs = this.groups.get(name)?.epochs;
-    return epochs !== undefined && this.epoch > epochs;
+  /** Whether the variable `name` is left as it is in the current epoch (its group's `epochs` or `frozenEpochs`). */
+  isFrozen(name: string): boolean {
+    const group = this.groups.get(name);
+    if (!group) return false;
+    return (
+      (group.epochs !== undefined && this.epoch > group.epochs) || (group.frozenEpochs !== undefined && this.epoch <= group.frozenEpochs)
+    );
   }
 
   private applyWithGroups(named: NamedTensor[], weightDecay: number, variable: (name: string) => Variable): void {
@@ -250,6 +260,8 @@ function checkGroup(spec: OptimizerSpec, group: ParameterGroup): void {
     throw new RangeError(`${where}: weightDecay must be ≥ 0, got ${group.weightDecay}`);
   if (group.epochs !== undefined && !(Number.isInteger(group.epochs) && group.epochs >= 0))
     throw new RangeError(`${where}: epochs must be a whole number ≥ 0, got ${group.epochs}`);
+  if (group.frozenEpochs !== undefined && !(Number.isInteger(group.frozenEpochs) && group.frozenEpochs >= 0))
+    throw new RangeError(`${where}: frozenEpochs must be a whole number ≥ 0, got ${group.frozenEpochs}`);
 }
 
 function checkSpec(spec: OptimizerSpec): void {

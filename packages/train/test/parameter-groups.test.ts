@@ -1,5 +1,5 @@
 import '@tensorflow/tfjs-backend-cpu';
-import { createMlp } from '@rxvision/model';
+import { createCnn, createMlp } from '@rxvision/model';
 import { epochBatches } from '@rxvision/stream';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -113,6 +113,39 @@ describe('parameter groups', () => {
       }
     },
   );
+
+  test('a group frozen for its first epochs keeps its weights until then and trains after; the others train throughout', async () => {
+    const sgd: OptimizerSpec = { type: 'adam' };
+    const body = [{ match: '^dense_', frozenEpochs: 2 }];
+    const [two, three, plainOne] = [await moves(sgd, body, 2), await moves(sgd, body, 3), await moves(sgd, undefined, 1)];
+    expect([...two['0/kernel']!, ...two['0/bias']!].every((d) => d === 0)).toBe(true);
+    expect(three['0/kernel']!.some((d) => d !== 0)).toBe(true);
+    expect(two['1/kernel']!.some((d) => d !== 0)).toBe(true);
+    expect(plainOne['0/kernel']!.some((d) => d !== 0)).toBe(true);
+  });
+
+  test('batch norms whose weights are frozen normalise with their running statistics, leave them as they are, and train once thawed', async () => {
+    const m = createCnn({ inputShape: [4, 4, 3], classes: 3, blocks: [4], batchNorm: true, seed: 3 });
+    const norm = m.layers.find((layer) => layer.getClassName() === 'BatchNormalization')!;
+    const statistics = () => norm.getWeights().map((w) => Array.from(w.dataSync()));
+    const start = statistics();
+    const run = (epochs: number) =>
+      lastValueFrom(
+        fit(m, {
+          schedule: [{ epochs, learningRate: 0.05 }],
+          optimizer: { type: 'adam' },
+          parameterGroups: [{ match: `^${norm.name}/`, frozenEpochs: 1 }],
+          trainBatches: epochBatches(batch, { batchSize: 16 }),
+        }),
+      );
+    await run(1);
+    expect(statistics()).toEqual(start); // gamma, beta, moving mean and variance: all as they were
+    await run(2); // a new fit: epoch 1 frozen again, epoch 2 trains
+    const [gamma, , movingMean] = statistics();
+    expect(gamma).not.toEqual(start[0]);
+    expect(movingMean).not.toEqual(start[2]);
+    m.dispose();
+  });
 
   test('a group that matches nothing and a bad pattern are refused in one line', async () => {
     const run = (optimizer: OptimizerSpec, groups: ParameterGroup[]) => moves(optimizer, groups, 1);
