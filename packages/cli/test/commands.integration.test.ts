@@ -128,7 +128,7 @@ describe('the commands on a CIFAR-shaped data folder, run as a user would', () =
     result = await runCli(['evaluate', '--model', data, '--data', data]);
     expect([result.code, result.stderr.trim()]).toEqual([
       1,
-      `rxvision: ${data}: not a run folder (no model/model.json); pass the --out folder of rxvision train`,
+      `rxvision: ${data}: neither a run folder (no model/model.json) nor a classifier saved from code (no model.json); pass the --out folder of rxvision train or the folder saveClassifier wrote`,
     ]);
   });
 });

@@ -149,7 +149,7 @@ describe.runIf(source)('rxvision export --format onnx', () => {
     const missing = await runCli(['export', nowhere]);
     expect({ code: missing.code, stderr: missing.stderr.trim() }).toEqual({
       code: 1,
-      stderr: `rxvision: ${join(nowhere, 'model')}: no saved model here (no model.json)`,
+      stderr: `rxvision: ${nowhere}: neither a run folder (no model/model.json) nor a classifier saved from code (no model.json); pass the --out folder of rxvision train or the folder saveClassifier wrote`,
     });
     const format = await runCli(['export', nowhere, '--format', 'tflite']);
     expect({ code: format.code, stderr: format.stderr.trim() }).toEqual({

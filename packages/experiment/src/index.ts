@@ -8,5 +8,5 @@ export { type RunConfig, readRunConfig } from './run-config.js';
 export type { BackendDescription, RunEvent, RunFinished, RunOptions, RunPreparing, RunStarted } from './run-events.js';
 export { canResume, resumeExperiment, runExperiment } from './run-experiment.js';
 export { absoluteDataset } from './absolute-dataset.js';
-export { EXPORT_FORMATS, type ExportFormat, exportRun } from './export-run.js';
+export { EXPORT_FORMATS, type ExportFormat, exportRun, savedClassifierFolder } from './export-run.js';
 export { probeExperiment } from './probe-experiment.js';
