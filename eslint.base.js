@@ -101,6 +101,7 @@ export default [
             {
               sourceTag: 'scope:experiment',
               onlyDependOnLibsWithTags: [
+                'scope:onnx',
                 'scope:dataset',
                 'scope:stream',
                 'scope:model',

@@ -1,6 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { absoluteDataset, type Experiment, type ExperimentInput, parseExperiment, parseJsonText } from '@rxvision/experiment';
+import {
+  absoluteDataset,
+  absoluteModel,
+  type Experiment,
+  type ExperimentInput,
+  parseExperiment,
+  parseJsonText,
+} from '@rxvision/experiment';
 import { parseSchedule, type Schedule, TUTORIAL_SCHEDULE } from '@rxvision/train';
 import { CliError } from './cli-error.js';
 import { integer, positiveInteger } from './integer-flag.js';
@@ -55,6 +62,8 @@ export async function experimentFromFlags(
     dataset.dataDir = resolve(flags.data);
   }
   fields.dataset = absoluteDataset(dataset, file ? dirname(file) : process.cwd());
+  if (typeof base.model === 'object' && base.model !== null)
+    fields.model = absoluteModel(base.model as Record<string, unknown>, file ? dirname(file) : process.cwd());
   if (override('outputRelu') && !flags.outputRelu) {
     const model = base.model as { type?: unknown } | undefined;
     if (model?.type !== 'tutorial')

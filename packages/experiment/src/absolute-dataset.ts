@@ -21,3 +21,8 @@ function absolutePaths(dataset: Record<string, unknown>, baseDir: string): Recor
   const entries = Object.entries(dataset).map(([key, value]) => [key, paths.has(key) ? absolute(value) : value]);
   return Object.fromEntries(entries);
 }
+
+/** A model's file (an imported model's), absolute: relative to `baseDir`, as the dataset's paths are. */
+export function absoluteModel(model: Readonly<Record<string, unknown>>, baseDir: string): Record<string, unknown> {
+  return typeof model.file === 'string' && !isAbsolute(model.file) ? { ...model, file: resolve(baseDir, model.file) } : { ...model };
+}

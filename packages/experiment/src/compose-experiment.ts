@@ -16,7 +16,7 @@ import { cutout, epochBatches, evaluationBatches, horizontalFlip, type ImageTran
 import { type FitOptions, preprocessingTransforms, softmaxCrossEntropy } from '@rxvision/train';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { resolve } from 'node:path';
-import { defaultDataDir, type Experiment } from './experiment.js';
+import { defaultDataDir, type Experiment, normalizationOf } from './experiment.js';
 import { ExperimentError } from './experiment-error.js';
 import { modelOf } from './model-types.js';
 import { quote } from './parse-experiment.js';
@@ -82,17 +82,12 @@ export async function composeExperiment(experiment: Experiment, options: Compose
     throw new ExperimentError(source, `batchSize: ${experiment.batchSize} is larger than the training split (${train.length} images)`);
   const model = modelOf(experiment.model, train);
   const parameters = checkModel(model, train, source); // the builder's own checks, as one line, before anything is built or written
-  if (experiment.normalize && experiment.normalize.mean.length !== train.shape[2])
-    throw new ExperimentError(
-      source,
-      `normalize.mean: expected ${train.shape[2]} values (one per channel), got ${experiment.normalize.mean.length}`,
-    );
+  const normalize = normalizationOf(experiment.normalize);
+  if (normalize && normalize.mean.length !== train.shape[2])
+    throw new ExperimentError(source, `normalize.mean: expected ${train.shape[2]} values (one per channel), got ${normalize.mean.length}`);
 
   // The same transforms predict applies to a saved model's inputs.
-  const normalisation = preprocessingTransforms({
-    classes: train.classes,
-    ...(experiment.normalize && { normalize: experiment.normalize }),
-  });
+  const normalisation = preprocessingTransforms({ classes: train.classes, ...(normalize && { normalize }) });
   const augmentations = experiment.augment.map((step): ImageTransform => {
     const seed = experiment.seed;
     if (step.type === 'randomCrop') return randomCrop({ padding: step.padding, seed, ...(step.fill && { fill: step.fill }) });

@@ -141,12 +141,17 @@ export const experimentSchema = z.strictObject({
       'Training-time augmentations in order: randomCrop (padding; fill zeros or reflect), horizontalFlip (probability; alternate: each image mirrored on alternate epochs), cutout (size); seeded by seed.',
     ),
   normalize: z
-    .strictObject({
-      mean: z.array(z.number()).min(1).max(4, 'more than the channels of an image'),
-      std: z.array(z.number().positive()).min(1).max(4, 'more than the channels of an image'),
-    })
+    .union([
+      z.literal('imagenet'),
+      z.strictObject({
+        mean: z.array(z.number()).min(1).max(4, 'more than the channels of an image'),
+        std: z.array(z.number().positive()).min(1).max(4, 'more than the channels of an image'),
+      }),
+    ])
     .optional()
-    .describe('Per-channel normalisation of pixels in [0, 1], applied to every split.'),
+    .describe(
+      "Per-channel normalisation of pixels in [0, 1], applied to every split: { mean, std }, or imagenet (ImageNet's, as torchvision's pretrained models expect).",
+    ),
   optimizer: optimizer
     .default({ type: 'sgd' })
     .describe('sgd (momentum, nesterov, weightDecay), adam or adamw (beta1, beta2, epsilon, weightDecay); one for the whole run.'),
@@ -229,4 +234,14 @@ export function experimentJsonSchema(): Record<string, unknown> {
     description:
       "Everything a training run needs, as data (@rxvision/experiment). Unknown fields are refused; defaults are the tutorial's.",
   };
+}
+
+/** ImageNet's per-channel mean and standard deviation, with which torchvision's pretrained models were trained. */
+export const IMAGENET_NORMALIZE = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } as const;
+
+/** An experiment's normalisation as numbers (`imagenet` named), or undefined for none. */
+export function normalizationOf(normalize: Experiment['normalize']): { mean: number[]; std: number[] } | undefined {
+  if (normalize === undefined) return undefined;
+  const { mean, std } = normalize === 'imagenet' ? IMAGENET_NORMALIZE : normalize;
+  return { mean: [...mean], std: [...std] };
 }

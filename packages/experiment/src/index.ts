@@ -1,5 +1,13 @@
 export { type ComposedExperiment, composeExperiment, type ComposeOptions } from './compose-experiment.js';
-export { defaultDataDir, type Experiment, type ExperimentInput, experimentJsonSchema, experimentSchema } from './experiment.js';
+export {
+  defaultDataDir,
+  type Experiment,
+  type ExperimentInput,
+  experimentJsonSchema,
+  experimentSchema,
+  IMAGENET_NORMALIZE,
+  normalizationOf,
+} from './experiment.js';
 export { ExperimentError } from './experiment-error.js';
 export { parseJsonText } from './json-text.js';
 export { parseExperiment, parseExperimentText, validateDocument } from './parse-experiment.js';
@@ -7,6 +15,6 @@ export { experimentFieldReference } from './field-reference.js';
 export { type RunConfig, readRunConfig } from './run-config.js';
 export type { BackendDescription, RunEvent, RunFinished, RunOptions, RunPreparing, RunStarted } from './run-events.js';
 export { canResume, resumeExperiment, runExperiment } from './run-experiment.js';
-export { absoluteDataset } from './absolute-dataset.js';
+export { absoluteDataset, absoluteModel } from './absolute-dataset.js';
 export { EXPORT_FORMATS, type ExportFormat, exportRun, savedClassifierFolder } from './export-run.js';
 export { probeExperiment } from './probe-experiment.js';

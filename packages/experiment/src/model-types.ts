@@ -13,6 +13,8 @@ import {
   whiteningKernel,
 } from '@rxvision/model';
 import { type ImageTransform, readImages } from '@rxvision/stream';
+import { basename } from 'node:path';
+import { checkImportedModel, createImportedModel } from './imported-model.js';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { concatMap, lastValueFrom, of } from 'rxjs';
 import { z } from 'zod';
@@ -116,8 +118,21 @@ const airbench = modelType<typeof airbenchSettings, Float32Array>({
   },
 });
 
+const onnx = modelType({
+  settings: z.strictObject({
+    type: z.literal('onnx'),
+    file: z.string().min(1),
+    replaceHead: z.boolean().optional(),
+    dimensions: z.record(z.string(), positiveInteger).optional(),
+  }),
+  // Read, not built: what does not fit the data is refused here, in one line naming the file.
+  check: (settings, input) => checkImportedModel({ ...settings, ...input }),
+  build: (settings, input) => createImportedModel({ ...settings, ...input }),
+  describe: ({ file }, { inputShape, classes }) => `${basename(file)} (ONNX) on ${inputShape.join('×')} → ${classes} classes`,
+});
+
 /** The model types, by the name an experiment gives: a new one is one entry here (and in `modelSettings`). */
-const MODEL_TYPES = { tutorial, mlp, cnn, resnet, airbench } as const;
+const MODEL_TYPES = { tutorial, mlp, cnn, resnet, airbench, onnx } as const;
 
 /** An experiment's `model`: one of the types' settings, told apart by `type`. */
 export const modelSettings = z.discriminatedUnion('type', [
@@ -126,6 +141,7 @@ export const modelSettings = z.discriminatedUnion('type', [
   cnn.settings,
   resnet.settings,
   airbench.settings,
+  onnx.settings,
 ]);
 export type ModelSettings = z.infer<typeof modelSettings>;
 

@@ -14,9 +14,9 @@ import { asClassifier, disposeResume, fit, type ResumeFrom, scheduleEpochs, type
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from '@rxvision/train/node';
 import { getBackend } from '@tensorflow/tfjs-core';
 import { defer, identity, Observable, type Subscription, tap } from 'rxjs';
-import { absoluteDataset } from './absolute-dataset.js';
+import { absoluteDataset, absoluteModel } from './absolute-dataset.js';
 import { type ComposedExperiment, composeExperiment } from './compose-experiment.js';
-import type { Experiment } from './experiment.js';
+import { type Experiment, normalizationOf } from './experiment.js';
 import { probeExperiment } from './probe-experiment.js';
 import { ProgressFile } from './progress-file.js';
 import { ProgressRecorder } from './progress-recorder.js';
@@ -39,8 +39,10 @@ import { summaryOf } from './summary-of.js';
  */
 export function runExperiment(experiment: Experiment, options: RunOptions): Observable<RunEvent> {
   // Stored with absolute paths, so that a resumed run, or `rxvision evaluate` from anywhere, finds the same files.
-  const dataset = absoluteDataset(experiment.dataset, resolve(options.baseDir ?? '.')) as Experiment['dataset'];
-  return run(async () => ({ experiment: { ...experiment, dataset }, source: options.source ?? 'experiment' }), false, options);
+  const baseDir = resolve(options.baseDir ?? '.');
+  const dataset = absoluteDataset(experiment.dataset, baseDir) as Experiment['dataset'];
+  const model = absoluteModel(experiment.model, baseDir) as Experiment['model'];
+  return run(async () => ({ experiment: { ...experiment, dataset, model }, source: options.source ?? 'experiment' }), false, options);
 }
 
 /**
@@ -148,7 +150,8 @@ async function trainInto(
       resume = loaded.resume;
     }
     // What predict, evaluate and the dashboard need to use the model as it was trained.
-    const classifier = asClassifier(model, { classes: train.classes, ...(experiment.normalize && { normalize: experiment.normalize }) });
+    const normalize = normalizationOf(experiment.normalize);
+    const classifier = asClassifier(model, { classes: train.classes, ...(normalize && { normalize }) });
     if (!resuming) {
       await run.writeExperiment({ source: config.source, ...experiment });
       await run.writeFile('samples', await imageGrid(train, Math.min(64, train.length), 16));

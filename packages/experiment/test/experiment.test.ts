@@ -9,7 +9,14 @@ import { evaluate, fit, type TrainingEvent } from '@rxvision/train';
 import * as tf from '@tensorflow/tfjs-core';
 import { concatMap, lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { composeExperiment, ExperimentError, type ExperimentInput, parseExperiment, parseExperimentText } from '../src/index.js';
+import {
+  composeExperiment,
+  ExperimentError,
+  type ExperimentInput,
+  normalizationOf,
+  parseExperiment,
+  parseExperimentText,
+} from '../src/index.js';
 
 const experiments = fileURLToPath(new URL('../../../experiments/', import.meta.url));
 let dir: string;
@@ -42,6 +49,16 @@ describe('parseExperiment', () => {
     for (const file of files) expect(() => parseExperimentText(readFileSync(join(experiments, file), 'utf8'), file), file).not.toThrow();
   });
 
+  test("normalize names ImageNet's statistics, as torchvision's pretrained models expect their inputs", () => {
+    const experiment = parseExperiment({ ...minimal, normalize: 'imagenet' }, 'x.json');
+    expect(normalizationOf(experiment.normalize)).toEqual({ mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+    expect(normalizationOf(parseExperiment({ ...minimal, normalize: { mean: [0.5], std: [0.25] } }, 'x.json').normalize)).toEqual({
+      mean: [0.5],
+      std: [0.25],
+    });
+    expect(problem({ ...minimal, normalize: 'cifar' })).toMatch(/^x\.json: normalize: /);
+  });
+
   test('fills the tutorial defaults', () => {
     expect(parseExperiment(minimal, 'x.json')).toMatchObject({
       seed: 43,
@@ -56,7 +73,7 @@ describe('parseExperiment', () => {
 
   test('a wrong field fails in one line naming the field and what it allows', () => {
     expect(problem({ ...minimal, model: { type: 'vgg' } })).toBe(
-      'x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", "airbench", got "vgg"',
+      'x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", "airbench", "onnx", got "vgg"',
     );
     expect(problem({ ...minimal, modle: {} })).toBe('x.json: the experiment: unknown field "modle"');
     expect(problem({ ...minimal, batchSize: 0 })).toBe('x.json: batchSize: expected a number > 0, got 0');
@@ -147,7 +164,7 @@ describe('parseExperiment', () => {
     const long = 'x'.repeat(50_000_000);
     const line = problem({ ...minimal, model: { type: long } });
     expect(line).toBe(
-      `x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", "airbench", got "${'x'.repeat(80)}…" (50,000,000 characters)`,
+      `x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", "airbench", "onnx", got "${'x'.repeat(80)}…" (50,000,000 characters)`,
     );
     expect(problem({ ...minimal, description: long })).toBe(
       `x.json: description: expected text of length ≤ 10000 (a description, not a document), got "${'x'.repeat(80)}…" (50,000,000 characters)`,

@@ -1,6 +1,6 @@
 import { basename, dirname, join, resolve } from 'node:path';
 import type { BackendChoice } from '@rxvision/backend/node';
-import { absoluteDataset } from '@rxvision/experiment';
+import { absoluteDataset, absoluteModel } from '@rxvision/experiment';
 import { SWEEP_FILES } from '@rxvision/run-folder';
 import { describeSettings, expandTrials, parseSweep, runTrials, type SchedulerSpec, type Trial } from '@rxvision/sweep';
 import { scheduleEpochs } from '@rxvision/train';
@@ -98,6 +98,8 @@ export async function runSweep(file: string, flags: SweepFlags, log: (line: stri
     typeof sweep.base === 'string' ? ((await readJson(baseFile!)) as Record<string, unknown>) : { ...sweep.base };
   if (typeof base.dataset === 'object' && base.dataset !== null)
     base.dataset = absoluteDataset(base.dataset as Record<string, unknown>, dirname(baseFile ?? source));
+  if (typeof base.model === 'object' && base.model !== null)
+    base.model = absoluteModel(base.model as Record<string, unknown>, dirname(baseFile ?? source));
   const trials = expandTrials(sweep, base, source);
 
   const folder = new SweepFolder(flags.out ?? join('sweeps', basename(source).replace(/\.json$/, '')));
