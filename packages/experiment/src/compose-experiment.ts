@@ -12,11 +12,21 @@ import {
   DataFolder,
 } from '@rxvision/dataset/node';
 import { topKAccuracy } from '@rxvision/metrics';
-import { cutout, epochBatches, evaluationBatches, horizontalFlip, type ImageTransform, randomCrop } from '@rxvision/stream';
+import {
+  centerCrop,
+  cutout,
+  epochBatches,
+  evaluationBatches,
+  horizontalFlip,
+  type ImageTransform,
+  randomCrop,
+  randomResizedCrop,
+} from '@rxvision/stream';
 import { type FitOptions, preprocessingTransforms, softmaxCrossEntropy } from '@rxvision/train';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { resolve } from 'node:path';
-import { defaultDataDir, type Experiment, normalizationOf } from './experiment.js';
+import { defaultDataDir, type Experiment } from './experiment.js';
+import { normalizationOf } from './normalization.js';
 import { ExperimentError } from './experiment-error.js';
 import { modelOf } from './model-types.js';
 import { quote } from './parse-experiment.js';
@@ -80,7 +90,11 @@ export async function composeExperiment(experiment: Experiment, options: Compose
     throw new ExperimentError(source, `dataset: holds one class (${quote(train.classes[0])}); a classifier tells at least two apart`);
   if (experiment.batchSize > train.length)
     throw new ExperimentError(source, `batchSize: ${experiment.batchSize} is larger than the training split (${train.length} images)`);
-  const model = modelOf(experiment.model, train);
+  // A random resized crop sets the model's input; validation and test then crop the centre to it.
+  const crop = experiment.augment.find((step) => step.type === 'randomResizedCrop')?.size;
+  if (crop && (crop[0] > train.shape[0] || crop[1] > train.shape[1]))
+    throw new ExperimentError(source, `augment: a randomResizedCrop of ${crop.join('×')} from ${train.shape[0]}×${train.shape[1]} images`);
+  const model = modelOf(experiment.model, train, crop ? [crop[0], crop[1], train.shape[2]] : train.shape);
   const parameters = checkModel(model, train, source); // the builder's own checks, as one line, before anything is built or written
   const normalize = normalizationOf(experiment.normalize);
   if (normalize && normalize.mean.length !== train.shape[2])
@@ -97,9 +111,17 @@ export async function composeExperiment(experiment: Experiment, options: Compose
         ...(step.probability !== undefined && { probability: step.probability }),
         ...(step.alternate !== undefined && { alternate: step.alternate }),
       });
+    if (step.type === 'randomResizedCrop')
+      return randomResizedCrop({
+        size: step.size,
+        seed,
+        ...(step.scale && { scale: step.scale }),
+        ...(step.ratio && { ratio: step.ratio }),
+      });
     return cutout({ size: step.size, seed });
   });
-  const evaluation = (dataset: LabeledImages) => evaluationBatches(dataset, { batchSize: 1000, transforms: normalisation });
+  const evaluationTransforms = crop ? [centerCrop(crop), ...normalisation] : normalisation;
+  const evaluation = (dataset: LabeledImages) => evaluationBatches(dataset, { batchSize: 1000, transforms: evaluationTransforms });
   const test = files.test ? await openNonEmpty(files.test) : undefined;
   if (test && (test.shape.join() !== train.shape.join() || test.classes.join() !== train.classes.join())) {
     throw new ExperimentError(

@@ -63,6 +63,12 @@ const augmentation = z.discriminatedUnion('type', [
     alternate: z.boolean().optional(),
   }),
   z.strictObject({ type: z.literal('cutout'), size: side }),
+  z.strictObject({
+    type: z.literal('randomResizedCrop'),
+    size: z.tuple([side, side]),
+    scale: z.tuple([z.number().gt(0).max(1), z.number().gt(0).max(1)]).optional(),
+    ratio: z.tuple([z.number().positive(), z.number().positive()]).optional(),
+  }),
 ]);
 
 const optimizer = z.discriminatedUnion('type', [
@@ -138,7 +144,7 @@ export const experimentSchema = z.strictObject({
     .array(augmentation)
     .default([])
     .describe(
-      'Training-time augmentations in order: randomCrop (padding; fill zeros or reflect), horizontalFlip (probability; alternate: each image mirrored on alternate epochs), cutout (size); seeded by seed.',
+      'Training-time augmentations in order: randomCrop (padding; fill zeros or reflect), horizontalFlip (probability; alternate: each image mirrored on alternate epochs), cutout (size), randomResizedCrop (size, scale, ratio: the model then takes that size, and validation and test crop the centre); seeded by seed.',
     ),
   normalize: z
     .union([
@@ -234,14 +240,4 @@ export function experimentJsonSchema(): Record<string, unknown> {
     description:
       "Everything a training run needs, as data (@rxvision/experiment). Unknown fields are refused; defaults are the tutorial's.",
   };
-}
-
-/** ImageNet's per-channel mean and standard deviation, with which torchvision's pretrained models were trained. */
-export const IMAGENET_NORMALIZE = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } as const;
-
-/** An experiment's normalisation as numbers (`imagenet` named), or undefined for none. */
-export function normalizationOf(normalize: Experiment['normalize']): { mean: number[]; std: number[] } | undefined {
-  if (normalize === undefined) return undefined;
-  const { mean, std } = normalize === 'imagenet' ? IMAGENET_NORMALIZE : normalize;
-  return { mean: [...mean], std: [...std] };
 }

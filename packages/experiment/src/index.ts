@@ -1,14 +1,7 @@
 export { type ComposedExperiment, composeExperiment, type ComposeOptions } from './compose-experiment.js';
-export {
-  defaultDataDir,
-  type Experiment,
-  type ExperimentInput,
-  experimentJsonSchema,
-  experimentSchema,
-  IMAGENET_NORMALIZE,
-  normalizationOf,
-} from './experiment.js';
+export { defaultDataDir, type Experiment, type ExperimentInput, experimentJsonSchema, experimentSchema } from './experiment.js';
 export { ExperimentError } from './experiment-error.js';
+export { IMAGENET_NORMALIZE, normalizationOf } from './normalization.js';
 export { parseJsonText } from './json-text.js';
 export { parseExperiment, parseExperimentText, validateDocument } from './parse-experiment.js';
 export { experimentFieldReference } from './field-reference.js';

@@ -2,10 +2,14 @@ import type { ImageShape, LabeledImages } from '@rxvision/dataset';
 import {
   checkAirbenchOptions,
   checkCnnOptions,
+  checkImageNetResNetOptions,
+  checkMobileNetV2Options,
   checkMlpOptions,
   checkResNetOptions,
   createAirbench,
   createCnn,
+  createImageNetResNet,
+  createMobileNetV2,
   createMlp,
   createResNet,
   createTutorialModel,
@@ -118,6 +122,27 @@ const airbench = modelType<typeof airbenchSettings, Float32Array>({
   },
 });
 
+const batchNormMomentum = z.number().min(0).lt(1).optional();
+
+const imagenetResnet = modelType({
+  settings: z.strictObject({
+    type: z.literal('imagenet-resnet'),
+    depth: z.union([z.literal(18), z.literal(34), z.literal(50)]),
+    batchNormMomentum,
+    dropout,
+  }),
+  check: (settings, input) => checkImageNetResNetOptions({ ...input, ...settings }),
+  build: (settings, input) => createImageNetResNet({ ...input, ...settings }),
+  describe: ({ depth }, { inputShape, classes }) => `ResNet-${depth} on ${inputShape.join('×')} → ${classes} classes`,
+});
+
+const mobilenetV2 = modelType({
+  settings: z.strictObject({ type: z.literal('mobilenet-v2'), batchNormMomentum, dropout }),
+  check: (settings, input) => checkMobileNetV2Options({ ...input, ...settings }),
+  build: (settings, input) => createMobileNetV2({ ...input, ...settings }),
+  describe: (_settings, { inputShape, classes }) => `MobileNetV2 on ${inputShape.join('×')} → ${classes} classes`,
+});
+
 const onnx = modelType({
   settings: z.strictObject({
     type: z.literal('onnx'),
@@ -132,7 +157,7 @@ const onnx = modelType({
 });
 
 /** The model types, by the name an experiment gives: a new one is one entry here (and in `modelSettings`). */
-const MODEL_TYPES = { tutorial, mlp, cnn, resnet, airbench, onnx } as const;
+const MODEL_TYPES = { tutorial, mlp, cnn, resnet, airbench, 'imagenet-resnet': imagenetResnet, 'mobilenet-v2': mobilenetV2, onnx } as const;
 
 /** An experiment's `model`: one of the types' settings, told apart by `type`. */
 export const modelSettings = z.discriminatedUnion('type', [
@@ -141,6 +166,8 @@ export const modelSettings = z.discriminatedUnion('type', [
   cnn.settings,
   resnet.settings,
   airbench.settings,
+  imagenetResnet.settings,
+  mobilenetV2.settings,
   onnx.settings,
 ]);
 export type ModelSettings = z.infer<typeof modelSettings>;
@@ -153,9 +180,9 @@ const typeOf = (settings: ModelSettings) => MODEL_TYPES[settings.type] as unknow
  * would refuse throws its RangeError here, before anything is built), then `prepare` (what the
  * type needs from the data) and `build` as often as a model is wanted.
  */
-export function modelOf(settings: ModelSettings, train: LabeledImages) {
+export function modelOf(settings: ModelSettings, train: LabeledImages, inputShape: ImageShape = train.shape) {
   const type = typeOf(settings);
-  const input: ModelInput = { inputShape: train.shape, classes: train.classes.length };
+  const input: ModelInput = { inputShape, classes: train.classes.length };
   return {
     parameters: () => type.check(settings, input),
     prepare: (transforms: readonly ImageTransform[]) => type.prepare?.(settings, train, transforms) ?? Promise.resolve(undefined),
@@ -163,7 +190,7 @@ export function modelOf(settings: ModelSettings, train: LabeledImages) {
     summary: () => type.summary?.(settings) ?? {},
     description: () => {
       const { type: name, ...rest } = settings;
-      return type.describe?.(settings, input) ?? `${name} ${JSON.stringify(rest)} on ${train.shape.join('×')} → ${input.classes} classes`;
+      return type.describe?.(settings, input) ?? `${name} ${JSON.stringify(rest)} on ${inputShape.join('×')} → ${input.classes} classes`;
     },
   };
 }

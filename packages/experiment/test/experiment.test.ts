@@ -59,6 +59,19 @@ describe('parseExperiment', () => {
     expect(problem({ ...minimal, normalize: 'cifar' })).toMatch(/^x\.json: normalize: /);
   });
 
+  test('ImageNet-shaped networks are model types: ResNet-18/34/50 and MobileNetV2, with a batch-norm momentum', () => {
+    expect(parseExperiment({ ...minimal, model: { type: 'imagenet-resnet', depth: 50, batchNormMomentum: 0.95 } }, 'x.json').model).toEqual(
+      {
+        type: 'imagenet-resnet',
+        depth: 50,
+        batchNormMomentum: 0.95,
+      },
+    );
+    expect(parseExperiment({ ...minimal, model: { type: 'mobilenet-v2' } }, 'x.json').model).toEqual({ type: 'mobilenet-v2' });
+    expect(problem({ ...minimal, model: { type: 'imagenet-resnet', depth: 101 } })).toMatch(/^x\.json: model\.depth: /);
+    expect(problem({ ...minimal, model: { type: 'mobilenet-v2', batchNormMomentum: 1 } })).toMatch(/^x\.json: model\.batchNormMomentum: /);
+  });
+
   test('fills the tutorial defaults', () => {
     expect(parseExperiment(minimal, 'x.json')).toMatchObject({
       seed: 43,
@@ -73,7 +86,7 @@ describe('parseExperiment', () => {
 
   test('a wrong field fails in one line naming the field and what it allows', () => {
     expect(problem({ ...minimal, model: { type: 'vgg' } })).toBe(
-      'x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", "airbench", "onnx", got "vgg"',
+      'x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", "airbench", "imagenet-resnet", "mobilenet-v2", "onnx", got "vgg"',
     );
     expect(problem({ ...minimal, modle: {} })).toBe('x.json: the experiment: unknown field "modle"');
     expect(problem({ ...minimal, batchSize: 0 })).toBe('x.json: batchSize: expected a number > 0, got 0');
@@ -81,7 +94,7 @@ describe('parseExperiment', () => {
       'x.json: optimizer.momentum: expected a number < 1, got 1.5',
     );
     expect(problem({ ...minimal, augment: [{ type: 'flip' }] })).toBe(
-      'x.json: augment[0].type: expected one of "randomCrop", "horizontalFlip", "cutout", got "flip"',
+      'x.json: augment[0].type: expected one of "randomCrop", "horizontalFlip", "cutout", "randomResizedCrop", got "flip"',
     );
     expect(problem({ ...minimal, schedule: { type: 'cosine', epochs: 2 } })).toBe('x.json: schedule.peak: missing (expected number)');
     expect(problem({ ...minimal, schedule: [{ epochs: 0, learningRate: 0.1 }] })).toBe(
@@ -164,7 +177,7 @@ describe('parseExperiment', () => {
     const long = 'x'.repeat(50_000_000);
     const line = problem({ ...minimal, model: { type: long } });
     expect(line).toBe(
-      `x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", "airbench", "onnx", got "${'x'.repeat(80)}…" (50,000,000 characters)`,
+      `x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", "airbench", "imagenet-resnet", "mobilenet-v2", "onnx", got "${'x'.repeat(80)}…" (50,000,000 characters)`,
     );
     expect(problem({ ...minimal, description: long })).toBe(
       `x.json: description: expected text of length ≤ 10000 (a description, not a document), got "${'x'.repeat(80)}…" (50,000,000 characters)`,

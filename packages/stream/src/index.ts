@@ -12,6 +12,7 @@ export type { Disposable, Pending } from './pending.js';
 export { prefetch } from './prefetch.js';
 export { type CropFill, randomCrop, type RandomCropOptions, translateImage } from './random-crop.js';
 export { readImages, type ReadImagesOptions } from './read-images.js';
+export { centerCrop, type CropBox, cropBox, randomResizedCrop, type RandomResizedCropOptions, resizedCrop } from './resized-crop.js';
 export { rowIndices } from './row-indices.js';
 export { epochSeed, shuffle, type ShuffleOptions } from './shuffle.js';
 export type { TensorBatch } from './tensor-batch.js';
