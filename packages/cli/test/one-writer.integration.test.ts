@@ -161,14 +161,24 @@ describe.runIf(isRoot)('containers and full disks (root: unshare, mount)', () =>
       detached: true,
     });
     const { pid } = await first.child;
-    await new Promise<void>((resolve) =>
+    // Stopped at a temporary's event; on a busy machine the file may be renamed already by then, so
+    // it goes on to the next one (prepare writes two) until one is caught on disk.
+    await new Promise<void>((resolve) => {
+      let checking = false;
       watcher.on('change', (_event, name) => {
-        if (!String(name).endsWith('.tmp')) return;
+        if (!String(name).endsWith('.tmp') || checking) return;
+        checking = true;
         process.kill(-pid!, 'SIGSTOP');
-        watcher.close();
-        resolve();
-      }),
-    );
+        void readdir(data).then((names) => {
+          if (names.some((entry) => entry.endsWith('.tmp'))) {
+            watcher.close();
+            return resolve();
+          }
+          checking = false;
+          process.kill(-pid!, 'SIGCONT');
+        });
+      });
+    });
     const temporaries = (await readdir(data)).filter((name) => name.endsWith('.tmp'));
     expect(temporaries).toHaveLength(1);
     try {
