@@ -28,6 +28,8 @@ const positiveInteger = z.number().int().positive();
 const width = positiveInteger.max(65_536, 'wider than a layer that fits in memory');
 const depth = (max: number) => z.array(width).min(1).max(max, `deeper than rxvision builds`);
 const dropout = z.number().min(0).lt(1).optional();
+/** Keras' convention (PyTorch's momentum is 1 minus it); default 0.9: see @rxvision/model. */
+const batchNormMomentum = z.number().min(0).lt(1).optional();
 
 /** What every model is built for: the images' shape and the number of classes. */
 interface ModelInput {
@@ -76,6 +78,7 @@ const cnn = modelType({
     blocks: depth(16),
     convolutionsPerBlock: positiveInteger.max(64, 'deeper than rxvision builds').optional(),
     batchNorm: z.boolean().optional(),
+    batchNormMomentum,
     dropout,
   }),
   check: (settings, input) => checkCnnOptions({ ...input, ...settings }),
@@ -88,6 +91,7 @@ const resnet = modelType({
     stages: depth(16),
     blocksPerStage: positiveInteger.max(64, 'deeper than rxvision builds').optional(),
     stemFilters: width.optional(),
+    batchNormMomentum,
     dropout,
   }),
   check: (settings, input) => checkResNetOptions({ ...input, ...settings }),
@@ -121,8 +125,6 @@ const airbench = modelType<typeof airbenchSettings, Float32Array>({
     });
   },
 });
-
-const batchNormMomentum = z.number().min(0).lt(1).optional();
 
 const imagenetResnet = modelType({
   settings: z.strictObject({

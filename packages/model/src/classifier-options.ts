@@ -40,3 +40,22 @@ export function checkWidths(builder: string, name: string, widths: readonly numb
   if (widths.length === 0 || widths.some((width) => !Number.isInteger(width) || width < 1))
     throw new RangeError(`${builder}: ${name} must be positive integers, got [${widths.join(', ')}]`);
 }
+
+/** What a network with batch norm takes besides. */
+export interface BatchNormOptions {
+  /**
+   * The share of the running statistics each training step keeps (Keras' convention; PyTorch's
+   * `momentum` is 1 minus it). Default 0.9, PyTorch's 0.1: tfjs's own 0.99 keeps the initial
+   * statistics for hundreds of steps, so a short run validates with the wrong ones.
+   */
+  readonly batchNormMomentum?: number;
+}
+
+export const DEFAULT_BATCH_NORM_MOMENTUM = 0.9;
+
+/** The momentum to build with, or a RangeError naming the builder. */
+export function batchNormMomentumOf(builder: string, { batchNormMomentum = DEFAULT_BATCH_NORM_MOMENTUM }: BatchNormOptions): number {
+  if (!(batchNormMomentum >= 0 && batchNormMomentum < 1))
+    throw new RangeError(`${builder}: batchNormMomentum must be in [0, 1), got ${batchNormMomentum}`);
+  return batchNormMomentum;
+}

@@ -1,9 +1,16 @@
 import { type LayersModel, layers, sequential } from '@tensorflow/tfjs-layers';
-import { checkClassifierOptions, checkParameterCount, checkWidths, type ClassifierOptions } from './classifier-options.js';
+import {
+  batchNormMomentumOf,
+  type BatchNormOptions,
+  checkClassifierOptions,
+  checkParameterCount,
+  checkWidths,
+  type ClassifierOptions,
+} from './classifier-options.js';
 import { batchNormalization } from './batch-normalization.js';
 import { LayerSeeds } from './layer-seeds.js';
 
-export interface CnnOptions extends ClassifierOptions {
+export interface CnnOptions extends ClassifierOptions, BatchNormOptions {
   /** Filters of each block; every block ends with a 2×2 max pool, halving height and width. */
   readonly blocks: readonly number[];
   /** Convolutions per block (default 1), each 3×3 'same' → batch norm → ReLU. */
@@ -16,6 +23,7 @@ export interface CnnOptions extends ClassifierOptions {
 export function checkCnnOptions(options: CnnOptions): number {
   const { inputShape, classes, blocks, convolutionsPerBlock = 1, batchNorm = true } = options;
   checkClassifierOptions('createCnn', options);
+  batchNormMomentumOf('createCnn', options);
   checkWidths('createCnn', 'blocks', blocks);
   checkWidths('createCnn', 'convolutionsPerBlock', [convolutionsPerBlock]);
   const [height, width, channels] = inputShape;
@@ -38,6 +46,7 @@ export function checkCnnOptions(options: CnnOptions): number {
 export function createCnn(options: CnnOptions): LayersModel {
   const { inputShape, classes, blocks, convolutionsPerBlock = 1, batchNorm = true, dropout = 0, seed = 43 } = options;
   checkCnnOptions(options);
+  const momentum = batchNormMomentumOf('createCnn', options);
   const seeds = new LayerSeeds(seed);
   const model = sequential({ name: 'cnn' });
   blocks.forEach((filters, block) => {
@@ -53,7 +62,7 @@ export function createCnn(options: CnnOptions): LayersModel {
           kernelInitializer: seeds.heNormal(),
         }),
       );
-      if (batchNorm) model.add(batchNormalization());
+      if (batchNorm) model.add(batchNormalization({ momentum }));
       model.add(layers.reLU());
     }
     model.add(layers.maxPooling2d({ poolSize: 2 }));

@@ -1,6 +1,12 @@
 import { input, type LayersModel, layers, model, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { batchNormalization } from './batch-normalization.js';
-import { checkClassifierOptions, checkParameterCount, type ClassifierOptions } from './classifier-options.js';
+import {
+  batchNormMomentumOf,
+  type BatchNormOptions,
+  checkClassifierOptions,
+  checkParameterCount,
+  type ClassifierOptions,
+} from './classifier-options.js';
 import { LayerSeeds } from './layer-seeds.js';
 
 /** torchvision's ResNets: blocks per stage, and whether they are bottlenecks (1×1, 3×3, 1×1 at four times the width). */
@@ -10,14 +16,8 @@ export const IMAGENET_RESNETS = {
   50: { blocks: [3, 4, 6, 3], bottleneck: true },
 } as const;
 
-export interface ImageNetResNetOptions extends ClassifierOptions {
+export interface ImageNetResNetOptions extends ClassifierOptions, BatchNormOptions {
   readonly depth: keyof typeof IMAGENET_RESNETS;
-  /**
-   * The share of the running statistics each training step keeps (Keras' convention; PyTorch's
-   * momentum is 1 minus it). Default 0.9, PyTorch's 0.1: tfjs's own 0.99 keeps the initial
-   * statistics for hundreds of steps, so a short run validates with the wrong ones.
-   */
-  readonly batchNormMomentum?: number;
 }
 
 const WIDTHS = [64, 128, 256, 512];
@@ -27,8 +27,7 @@ export function checkImageNetResNetOptions(options: ImageNetResNetOptions): numb
   checkClassifierOptions('createImageNetResNet', options);
   const shape = IMAGENET_RESNETS[options.depth];
   if (!shape) throw new RangeError(`createImageNetResNet: depth must be 18, 34 or 50, got ${String(options.depth)}`);
-  const momentum = options.batchNormMomentum ?? 0.9;
-  if (!(momentum >= 0 && momentum < 1)) throw new RangeError(`createImageNetResNet: batchNormMomentum must be in [0, 1), got ${momentum}`);
+  batchNormMomentumOf('createImageNetResNet', options);
   const [height, width] = options.inputShape;
   if (height < 32 || width < 32)
     throw new RangeError(`createImageNetResNet: images of at least 32×32 (it downsamples 32 times), got ${height}×${width}`);
@@ -62,7 +61,7 @@ export function createImageNetResNet(options: ImageNetResNetOptions): LayersMode
   checkImageNetResNetOptions(options);
   const { inputShape, classes, depth, dropout = 0, seed = 43 } = options;
   const { blocks, bottleneck } = IMAGENET_RESNETS[depth];
-  const momentum = options.batchNormMomentum ?? 0.9;
+  const momentum = batchNormMomentumOf('createImageNetResNet', options);
   const seeds = new LayerSeeds(seed);
   const apply = (layer: { apply(x: SymbolicTensor | SymbolicTensor[]): unknown }, x: SymbolicTensor | SymbolicTensor[]) =>
     layer.apply(x) as SymbolicTensor;

@@ -1,5 +1,5 @@
 export { BATCH_NORM_KERNELS, batchNormalization } from './batch-normalization.js';
-export { type ClassifierOptions, MAX_PARAMETERS } from './classifier-options.js';
+export { type BatchNormOptions, type ClassifierOptions, DEFAULT_BATCH_NORM_MOMENTUM, MAX_PARAMETERS } from './classifier-options.js';
 export { checkCnnOptions, createCnn, type CnnOptions } from './cnn.js';
 export { checkMlpOptions, createMlp, type MlpOptions } from './mlp.js';
 export { checkResNetOptions, createResNet, type ResNetOptions } from './resnet.js';

@@ -1,6 +1,12 @@
 import { input, type LayersModel, layers, model, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { batchNormalization } from './batch-normalization.js';
-import { checkClassifierOptions, checkParameterCount, type ClassifierOptions } from './classifier-options.js';
+import {
+  batchNormMomentumOf,
+  type BatchNormOptions,
+  checkClassifierOptions,
+  checkParameterCount,
+  type ClassifierOptions,
+} from './classifier-options.js';
 import { LayerSeeds } from './layer-seeds.js';
 
 /** torchvision's inverted residual settings: expansion t, channels c, blocks n, first stride s. */
@@ -14,16 +20,12 @@ const SETTINGS = [
   [6, 320, 1, 1],
 ] as const;
 
-export interface MobileNetV2Options extends ClassifierOptions {
-  /** As ImageNetResNetOptions' (default 0.9, PyTorch's 0.1). */
-  readonly batchNormMomentum?: number;
-}
+export type MobileNetV2Options = ClassifierOptions & BatchNormOptions;
 
 /** The parameters `createMobileNetV2` would make (torchvision's count plus running statistics), or its RangeError. */
 export function checkMobileNetV2Options(options: MobileNetV2Options): number {
   checkClassifierOptions('createMobileNetV2', options);
-  const momentum = options.batchNormMomentum ?? 0.9;
-  if (!(momentum >= 0 && momentum < 1)) throw new RangeError(`createMobileNetV2: batchNormMomentum must be in [0, 1), got ${momentum}`);
+  batchNormMomentumOf('createMobileNetV2', options);
   const [height, width] = options.inputShape;
   if (height < 32 || width < 32)
     throw new RangeError(`createMobileNetV2: images of at least 32×32 (it downsamples 32 times), got ${height}×${width}`);
@@ -49,7 +51,7 @@ export function checkMobileNetV2Options(options: MobileNetV2Options): number {
 export function createMobileNetV2(options: MobileNetV2Options): LayersModel {
   checkMobileNetV2Options(options);
   const { inputShape, classes, dropout = 0.2, seed = 43 } = options;
-  const momentum = options.batchNormMomentum ?? 0.9;
+  const momentum = batchNormMomentumOf('createMobileNetV2', options);
   const seeds = new LayerSeeds(seed);
   const apply = (layer: { apply(x: SymbolicTensor | SymbolicTensor[]): unknown }, x: SymbolicTensor | SymbolicTensor[]) =>
     layer.apply(x) as SymbolicTensor;

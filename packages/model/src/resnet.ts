@@ -1,9 +1,16 @@
 import { input, type LayersModel, layers, model, type SymbolicTensor } from '@tensorflow/tfjs-layers';
-import { checkClassifierOptions, checkParameterCount, checkWidths, type ClassifierOptions } from './classifier-options.js';
+import {
+  batchNormMomentumOf,
+  type BatchNormOptions,
+  checkClassifierOptions,
+  checkParameterCount,
+  checkWidths,
+  type ClassifierOptions,
+} from './classifier-options.js';
 import { batchNormalization } from './batch-normalization.js';
 import { LayerSeeds } from './layer-seeds.js';
 
-export interface ResNetOptions extends ClassifierOptions {
+export interface ResNetOptions extends ClassifierOptions, BatchNormOptions {
   /** Filters of each stage; every stage after the first starts with stride 2. */
   readonly stages: readonly number[];
   /** Residual blocks per stage (default 2). */
@@ -17,6 +24,7 @@ export function checkResNetOptions(options: ResNetOptions): number {
   const { inputShape, classes, stages, blocksPerStage = 2 } = options;
   const stemFilters = options.stemFilters ?? stages[0]!;
   checkClassifierOptions('createResNet', options);
+  batchNormMomentumOf('createResNet', options);
   checkWidths('createResNet', 'stages', stages);
   checkWidths('createResNet', 'blocksPerStage', [blocksPerStage]);
   checkWidths('createResNet', 'stemFilters', [stemFilters]);
@@ -42,12 +50,13 @@ export function createResNet(options: ResNetOptions): LayersModel {
   const { inputShape, classes, stages, blocksPerStage = 2, dropout = 0, seed = 43 } = options;
   const stemFilters = options.stemFilters ?? stages[0]!;
   checkResNetOptions(options);
+  const momentum = batchNormMomentumOf('createResNet', options);
   const seeds = new LayerSeeds(seed);
   const convolution = (x: SymbolicTensor, filters: number, kernelSize: number, strides: number) =>
     layers
       .conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: seeds.heNormal() })
       .apply(x) as SymbolicTensor;
-  const normalised = (x: SymbolicTensor) => batchNormalization().apply(x) as SymbolicTensor;
+  const normalised = (x: SymbolicTensor) => batchNormalization({ momentum }).apply(x) as SymbolicTensor;
   const relu = (x: SymbolicTensor) => layers.reLU().apply(x) as SymbolicTensor;
 
   const images = input({ shape: [...inputShape] });
