@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ImageShape } from '@rxvision/dataset';
-import { OnnxImportError, onnxToLayers, readOnnx, type ReadModel } from '@rxvision/onnx';
+import { isChannelsLastInput, OnnxImportError, onnxToLayers, readOnnx, type ReadModel, type ReadNode } from '@rxvision/onnx';
 import { initializers, layers, type LayersModel, model as functional, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 
 export interface ImportedModelOptions {
@@ -9,7 +9,10 @@ export interface ImportedModelOptions {
   readonly inputShape: ImageShape;
   readonly classes: number;
   readonly seed: number;
-  /** A new dense head for the dataset's classes where their number differs (default true). */
+  /**
+   * true: a new dense head for the dataset's classes, always (other classes, as many); false: never
+   * (the numbers must match); default: where the numbers differ.
+   */
   readonly replaceHead?: boolean;
   /** Sizes for the input's named dimensions (other than the batch). */
   readonly dimensions?: Readonly<Record<string, number>>;
@@ -42,23 +45,34 @@ export function checkImportedModel(options: Omit<ImportedModelOptions, 'seed'>):
   const fail = (problem: string): never => {
     throw new RangeError(`${file}: ${problem}`);
   };
-  const dims = graph.inputs.find((input) => !graph.initializers.has(input.name))?.dims ?? [];
-  const sized = dims.slice(1).map((d) => (typeof d === 'number' ? d : (options.dimensions?.[d] ?? d)));
-  // ONNX's NCHW [channels, height, width] is rxvision's [height, width, channels].
-  const takes = sized.length === 3 ? [sized[1], sized[2], sized[0]] : sized;
+  const image = graph.inputs.find((input) => !graph.initializers.has(input.name));
+  const sized = (image?.dims ?? []).slice(1).map((d) => (typeof d === 'number' ? d : (options.dimensions?.[d] ?? d)));
+  // ONNX's NCHW [channels, height, width] is rxvision's [height, width, channels] (an NHWC input is already).
+  const nchw = sized.length === 3 && !isChannelsLastInput(graph, image!.name);
+  const takes = nchw ? [sized[1], sized[2], sized[0]] : sized;
   if (takes.join() !== inputShape.join())
     fail(`the model takes ${takes.join('×')} images, the dataset holds ${inputShape.join('×')}; prepare the images at its size`);
-  const head = graph.nodes.at(-1);
+  const head = headOf(graph);
   const weight = head && (head.op === 'Gemm' || head.op === 'MatMul') ? graph.initializers.get(head.inputs[1]!) : undefined;
   const transposed = head?.attributes.transB?.int === 1;
   const [features, outputs] = weight?.dims.length === 2 ? (transposed ? [weight.dims[1]!, weight.dims[0]!] : weight.dims) : [0, 0];
   const floats = [...graph.initializers.values()].filter((t) => !t.integer).reduce((sum, t) => sum + t.values.length, 0);
-  if (outputs === classes) return floats;
+  if (outputs === classes && options.replaceHead !== true) return floats;
   if (options.replaceHead === false)
     fail(`the model has ${outputs || 'other than'} classes, the dataset ${classes} (replaceHead is false)`);
   if (!weight) fail(`it ends in ${head?.op ?? 'nothing'}, not a dense head (Gemm or MatMul by a weight) that can be replaced`);
   const bias = head!.inputs[2] ? (graph.initializers.get(head!.inputs[2])?.values.length ?? 0) : 0;
   return floats - features! * outputs! - bias + features! * classes + classes;
+}
+
+/** The node that computes the first output (the logits, where a model gives probabilities too), Identity nodes passed over. */
+function headOf(graph: ReadModel): ReadNode | undefined {
+  let name = graph.outputs[0]?.name;
+  for (;;) {
+    const node = graph.nodes.find((n) => n.outputs.includes(name ?? ''));
+    if (node?.op !== 'Identity') return node;
+    name = node.inputs[0];
+  }
 }
 
 /**
@@ -68,8 +82,11 @@ export function checkImportedModel(options: Omit<ImportedModelOptions, 'seed'>):
  */
 export function createImportedModel(options: ImportedModelOptions): LayersModel {
   const { file, classes } = options;
-  const net = onnxToLayers(readFileSync(file), { ...(options.dimensions && { dimensions: options.dimensions }) });
-  if (net.outputs[0]!.shape[1] === classes) return net;
+  const graph = readOnnx(readFileSync(file));
+  // The first output: the logits, where the model gives probabilities too (as rxvision's exports do).
+  const outputs = graph.outputs.slice(0, 1).map((output) => output.name);
+  const net = onnxToLayers(graph, { outputs, ...(options.dimensions && { dimensions: options.dimensions }) });
+  if (net.outputs[0]!.shape[1] === classes && options.replaceHead !== true) return net;
   const head = net.layers.at(-1)!;
   if (head.getClassName() !== 'Dense') throw new RangeError(`${file}: it ends in a ${head.getClassName()} layer, not a dense head`);
   const replaced = layers.dense({

@@ -124,6 +124,19 @@ describe('an experiment that fine-tunes an ONNX classifier', () => {
     await expect(access(folder)).rejects.toThrow();
   });
 
+  test('replaceHead: true gives a new head even for as many classes (a transfer to other classes)', () => {
+    const model = createImportedModel({
+      file: join(dir, 'pretrained.onnx'),
+      inputShape: [4, 4, 1],
+      classes: 10,
+      seed: 1,
+      replaceHead: true,
+    });
+    expect(model.layers.at(-1)!.name).toBe('head');
+    const kept = createImportedModel({ file: join(dir, 'pretrained.onnx'), inputShape: [4, 4, 1], classes: 10, seed: 1 });
+    expect(kept.layers.at(-1)!.name).toBe('fc');
+  });
+
   test('a class count that differs is refused where the head is to be kept', async () => {
     const folder = join(dir, 'kept-head');
     await expect(

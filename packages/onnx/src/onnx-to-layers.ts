@@ -9,6 +9,19 @@ export interface OnnxImportOptions {
   readonly constants?: Readonly<Record<string, OnnxTensor>>;
   /** Sizes for an input's named dimensions other than the batch (`{ height: 224 }`). */
   readonly dimensions?: Readonly<Record<string, number>>;
+  /** The graph's outputs the model gives, by name (default all): `['logits']` of an rxvision export. */
+  readonly outputs?: readonly string[];
+}
+
+/**
+ * Whether a 4-D input is already channels last (NHWC): every node that reads it transposes it to
+ * NCHW first, as rxvision's exports and TensorFlow conversions do. Such a transpose then costs
+ * nothing: the importer keeps images channels last anyway.
+ */
+export function isChannelsLastInput(graph: ReadModel, name: string): boolean {
+  const readers = graph.nodes.filter((node) => node.inputs.includes(name));
+  const toNchw = (node: ReadNode) => node.op === 'Transpose' && node.attributes.perm?.ints?.join() === '0,3,1,2';
+  return readers.length > 0 && readers.every(toNchw);
 }
 
 /**
@@ -67,11 +80,16 @@ class Importer {
     for (const value of this.graph.inputs) if (!this.values.has(value.name)) this.addInput(value);
     if (this.inputs.length === 0) throw new OnnxImportError('the graph has no input that is not a constant');
     for (const node of this.graph.nodes) this.translate(node);
-    const outputs = this.graph.outputs.map((output) => {
-      const value = this.values.get(output.name);
-      if (!value || 'constant' in value) throw new OnnxImportError(`output ${output.name} is a constant, not computed from the inputs`);
-      return this.inOnnxOrder(value, `output_${output.name}`);
-    });
+    const wanted = this.options.outputs ?? this.graph.outputs.map((output) => output.name);
+    const unknown = wanted.find((name) => !this.graph.outputs.some((output) => output.name === name));
+    if (unknown !== undefined) throw new OnnxImportError(`the graph has no output ${unknown}`);
+    const outputs = this.graph.outputs
+      .filter((output) => wanted.includes(output.name))
+      .map((output) => {
+        const value = this.values.get(output.name);
+        if (!value || 'constant' in value) throw new OnnxImportError(`output ${output.name} is a constant, not computed from the inputs`);
+        return this.inOnnxOrder(value, `output_${output.name}`);
+      });
     const imported = model({ inputs: this.inputs, outputs, name: 'onnx' });
     for (const { layer, weights } of this.pendingWeights) {
       layer.setWeights(weights);
@@ -94,7 +112,8 @@ class Importer {
         );
       return size;
     });
-    const image = dims.length === 3;
+    // NCHW images are taken channels last; an input already channels last stays as it is.
+    const image = dims.length === 3 && !isChannelsLastInput(this.graph, value.name);
     const tensor = input({ shape: image ? [dims[1]!, dims[2]!, dims[0]!] : dims, name: this.layerName(value.name) });
     this.inputs.push(tensor);
     this.values.set(value.name, { tensor, order: image ? CHANNELS_LAST : identity(dims.length + 1) });
@@ -111,6 +130,11 @@ class Importer {
     node.outputs.forEach((name, i) => {
       if (name !== '' && outputs[i]) this.values.set(name, outputs[i]!);
     });
+  }
+
+  /** Names a value computed inside a translation (a sum's partial). */
+  define(name: string, value: Value): void {
+    this.values.set(name, value);
   }
 
   value(name: string, where: string): Value {
@@ -261,6 +285,20 @@ function binary(op: string, trainable = true): Translation {
     const layer = { name: c.layerName(), op, attributes, constants: [{ index, shape: weight.shape }], trainable };
     return [c.out(c.importer.op(layer, [tensor.tensor], [weight]), tensor.order)];
   };
+}
+
+/** Sum of any number of inputs (rxvision's exports write residual adds so): added two at a time. */
+function sum(c: NodeContext): Value[] {
+  const count = c.node.inputs.length;
+  if (count === 1) return [c.input(0)];
+  let total = binary('add')(new NodeContext(c.importer, { ...c.node, inputs: c.node.inputs.slice(0, 2) }, c.where))[0]!;
+  for (let i = 2; i < count; i++) {
+    const name = `${c.node.outputs[0]}_sum_${i}`;
+    c.importer.define(name, total);
+    const node = { ...c.node, name: `${c.node.name || c.node.outputs[0]}_${i}`, inputs: [name, c.node.inputs[i]!] };
+    total = binary('add')(new NodeContext(c.importer, node, c.where))[0]!;
+  }
+  return [total];
 }
 
 /** A constant broadcast against a tensor held in `order`: to its rank, then into that order. */
@@ -595,6 +633,7 @@ const TRANSLATIONS: Record<string, Translation> = {
   Clip: clip,
   Pow: pow,
   Add: binary('add'),
+  Sum: sum,
   Sub: binary('sub'),
   Mul: binary('mul'),
   Div: binary('div'),

@@ -47,9 +47,10 @@ test(`ONNX's node tests for every imported operator: each passes within 1e-4 or 
   const results = new Map(matchingCases().map((name) => [name, runCase(name)] as const));
   const wrong = [...results].filter(([, r]) => r.outcome === 'wrong').map(([name, r]) => `${name}: ${'reason' in r ? r.reason : ''}`);
   expect(wrong).toEqual([]);
-  // Every imported operator but Constant (whose one case has no input) is in a case that passes.
+  // Every imported operator is in a case that passes but Constant (its one case has no input) and
+  // Sum (its cases are 1-D): the round trips of onnx-to-layers.test.ts run both.
   const passedOps = new Set([...results].filter(([, r]) => r.outcome === 'passed').flatMap(([name]) => operatorsOf(name)));
-  expect(IMPORTED_OPERATORS.filter((op) => !passedOps.has(op))).toEqual(['Constant']);
+  expect(IMPORTED_OPERATORS.filter((op) => !passedOps.has(op))).toEqual(['Sum', 'Constant']);
   if (process.env.UPDATE_CONFORMANCE) writeFileSync(REPORT, report(results));
   expect(readFileSync(REPORT, 'utf8')).toBe(report(results));
 }, 300_000);

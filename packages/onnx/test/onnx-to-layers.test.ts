@@ -1,5 +1,6 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
+import { input, layers, model, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { layersToOnnx, type OnnxInitializer, type OnnxNode, onnxModel, OnnxImportError, onnxToLayers } from '../src/index.js';
@@ -171,6 +172,30 @@ test('an imported model exports back to ONNX, NHWC in, that onnxruntime runs to 
   const actual = logits!.data as Float32Array;
   expect(actual).toHaveLength(30);
   expect(Math.max(...Array.from(actual, (v, i) => Math.abs(v - expected[i]!)))).toBeLessThan(1e-4);
+});
+
+test("rxvision's own export imports back (NHWC in, residual Sum, logits out): the same model, the same logits", () => {
+  const images = input({ shape: [8, 6, 3] });
+  const stem = layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(images) as SymbolicTensor;
+  const branch = layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }).apply(stem) as SymbolicTensor;
+  const added = layers.add().apply([stem, branch]) as SymbolicTensor; // exported as Sum
+  const normal = layers.batchNormalization().apply(added) as SymbolicTensor;
+  const pooled = layers.maxPooling2d({ poolSize: 2 }).apply(normal) as SymbolicTensor;
+  const logits = layers.dense({ units: 5 }).apply(layers.flatten().apply(pooled)) as SymbolicTensor;
+  const original = model({ inputs: images, outputs: logits });
+  // Batch norm statistics away from 0 and 1, so that they matter.
+  const bn = original.layers.find((layer) => layer.getClassName() === 'BatchNormalization')!;
+  bn.setWeights(bn.getWeights().map((w, i) => tf.add(tf.mul(tf.randomUniform(w.shape, 0, 1, 'float32', i), 0.5), i === 3 ? 0.5 : 0)));
+  const imported = onnxToLayers(layersToOnnx(original), { outputs: ['logits'] });
+  expect(imported.inputs[0]!.shape).toEqual([null, 8, 6, 3]);
+  // The export's transposes (to NCHW after the input, back to NHWC before the flatten) are relabellings here.
+  expect(imported.layers.filter((layer) => layer.getClassName() === 'RxvisionOnnxOp' && layer.getConfig().op === 'transpose')).toEqual([]);
+  const x = tf.randomNormal([3, 8, 6, 3], 0, 1, 'float32', 4);
+  const [a, b] = [original, imported].map((m) => Array.from((m.predict(x) as tf.Tensor).dataSync()));
+  a!.forEach((v, i) => expect(b![i]).toBeCloseTo(v, 5));
+  expect(() => onnxToLayers(layersToOnnx(original), { outputs: ['scores'] })).toThrow(
+    new OnnxImportError('the graph has no output scores'),
+  );
 });
 
 describe('bad input: one line each', () => {
