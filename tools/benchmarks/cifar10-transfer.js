@@ -1,0 +1,91 @@
+// Transfer, measured on CIFAR-10 split in two (issue #36's third acceptance, with rxvision in
+// PyTorch's place for the pretraining: torchvision is not installed here). A network is pretrained
+// on the 25,000 training images of the first five classes (airplane to deer) and exported to ONNX
+// as every run is; it is then imported and fine-tuned on 2,500 training images of the other five
+// (dog to truck), against the same network trained from scratch on those 2,500 with the same
+// schedule and budget. Both are tested on the 5,000 test images of those five classes.
+//
+//   RXVISION_CIFAR10_SOURCE=../shared/data/cifar-10-binary.tar.gz node tools/benchmarks/cifar10-transfer.js [out]
+//
+// Prints the two test accuracies; the runs are in `out` (default /tmp/rxvision-transfer).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ImageDatasetWriter, openImageDataset, prepareCifar10 } from '@rxvision/dataset/node';
+
+const out = resolve(process.argv[2] ?? '/tmp/rxvision-transfer');
+mkdirSync(out, { recursive: true });
+const data = join(out, 'cifar10');
+await prepareCifar10({ dataDir: data });
+const [train, test] = await Promise.all([openImageDataset(join(data, 'train.arrow')), openImageDataset(join(data, 'test.arrow'))]);
+
+/** The rows of `dataset` whose label is in [from, from + 5), the first `perClass` of each class, relabelled 0–4. */
+async function subset(dataset, from, perClass, file) {
+  const path = join(out, file);
+  if (existsSync(path)) return path;
+  const rows = [];
+  const taken = new Array(5).fill(0);
+  for (let row = 0; row < dataset.length; row++) {
+    const label = dataset.label(row) - from;
+    if (label >= 0 && label < 5 && taken[label] < perClass) (rows.push(row), taken[label]++);
+  }
+  const classes = dataset.classes.slice(from, from + 5);
+  const writer = await ImageDatasetWriter.create(path, { classes, shape: dataset.shape, rows: rows.length });
+  for (const row of rows) await writer.append(dataset.image(row), dataset.label(row) - from);
+  await writer.commit();
+  return path;
+}
+
+const first5 = await subset(train, 0, 5000, 'first5-train.arrow');
+const last5 = await subset(train, 5, 500, 'last5-train.arrow');
+const last5Test = await subset(test, 5, 1000, 'last5-test.arrow');
+
+const common = {
+  seed: 43,
+  batchSize: 64,
+  augment: [{ type: 'randomCrop', padding: 4 }, { type: 'horizontalFlip' }],
+  normalize: { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] },
+  optimizer: { type: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 0.0005 },
+};
+const network = { type: 'resnet', stages: [24, 48, 96], blocksPerStage: 1 };
+const experiments = {
+  pretrain: {
+    ...common,
+    dataset: { type: 'arrow', train: first5 },
+    validation: 2500,
+    batchSize: 128,
+    model: network,
+    schedule: { type: 'oneCycle', epochs: 10, peak: 0.1 },
+  },
+  // Same budget for both: 15 epochs of the 2,250 images left after 250 are held out.
+  finetune: {
+    ...common,
+    dataset: { type: 'arrow', train: last5, test: last5Test },
+    validation: 250,
+    model: { type: 'onnx', file: join(out, 'pretrain', 'model.onnx'), replaceHead: true },
+    parameterGroups: [{ match: '^(?!head/)', learningRateScale: 0.1, frozenEpochs: 1 }],
+    schedule: { type: 'oneCycle', epochs: 15, peak: 0.05 },
+  },
+  scratch: {
+    ...common,
+    dataset: { type: 'arrow', train: last5, test: last5Test },
+    validation: 250,
+    model: network,
+    schedule: { type: 'oneCycle', epochs: 15, peak: 0.05 },
+  },
+};
+
+const rxvision = resolve(import.meta.dirname, '../../packages/cli/bin/rxvision.js');
+const results = {};
+for (const [name, experiment] of Object.entries(experiments)) {
+  const run = join(out, name);
+  if (!existsSync(join(run, 'summary.json'))) {
+    const config = join(out, `${name}.json`);
+    writeFileSync(config, `${JSON.stringify(experiment, null, 2)}\n`);
+    console.log(`rxvision train --config ${config} --out ${run}`);
+    execFileSync(process.execPath, [rxvision, 'train', '--config', config, '--out', run], { stdio: 'inherit' });
+  }
+  const summary = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
+  results[name] = { test: summary.test?.accuracy, seconds: Math.round(summary.seconds), backend: summary.backend?.name };
+}
+console.log(JSON.stringify(results, null, 2));
