@@ -2,13 +2,13 @@ import '@tensorflow/tfjs-backend-cpu';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImageDatasetWriter } from '@rxvision/dataset/node';
 import { onnxModel, type OnnxInitializer, onnxToLayers } from '@rxvision/onnx';
 import { RUN_FILES } from '@rxvision/run-folder';
 import { loadClassifier } from '@rxvision/train/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { lastValueFrom, toArray } from 'rxjs';
+import { writeBandsDataset } from './bands-fixture.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createImportedModel } from '../src/imported-model.js';
 import { parseExperiment, type RunEvent, runExperiment } from '../src/index.js';
@@ -47,19 +47,7 @@ function pretrained(height = 4): Uint8Array {
 beforeAll(async () => {
   await tf.setBackend('cpu');
   dir = await mkdtemp(join(tmpdir(), 'rxvision-imported-'));
-  // Grey 4×4 images, brighter in the top or the bottom half.
-  for (const [file, rows] of [
-    ['train.arrow', 200],
-    ['test.arrow', 40],
-  ] as const) {
-    const writer = await ImageDatasetWriter.create(join(dir, file), { classes: ['top', 'bottom'], shape: [4, 4, 1], rows });
-    for (let row = 0; row < rows; row++)
-      await writer.append(
-        Uint8Array.from({ length: 16 }, (_, i) => (i < 8 === (row % 2 === 0) ? 160 : 50) + ((row * 7 + i * 13) % 40)),
-        row % 2,
-      );
-    await writer.commit();
-  }
+  await writeBandsDataset(dir);
   await writeFile(join(dir, 'pretrained.onnx'), pretrained());
   await writeFile(join(dir, 'tall.onnx'), pretrained(6));
   await writeFile(join(dir, 'page.onnx'), '<html>403 Forbidden</html>');

@@ -2,12 +2,12 @@ import '@tensorflow/tfjs-backend-cpu';
 import { access, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImageDatasetWriter } from '@rxvision/dataset/node';
 import { claimFolder, FolderHeldError } from '@rxvision/folder';
 import { RUN_FILES } from '@rxvision/run-folder';
 import { loadClassifier } from '@rxvision/train/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { filter, firstValueFrom, lastValueFrom, Subject, take, tap, toArray } from 'rxjs';
+import { writeBandsDataset } from './bands-fixture.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Experiment, parseExperiment, resumeExperiment, type RunEvent, runExperiment } from '../src/index.js';
 
@@ -16,19 +16,7 @@ let experiment: Experiment;
 beforeAll(async () => {
   await tf.setBackend('cpu');
   dir = await mkdtemp(join(tmpdir(), 'rxvision-run-'));
-  // Grey 4×4 images, brighter in the top or the bottom half: an MLP learns them in an epoch.
-  for (const [file, rows] of [
-    ['train.arrow', 200],
-    ['test.arrow', 40],
-  ] as const) {
-    const writer = await ImageDatasetWriter.create(join(dir, file), { classes: ['top', 'bottom'], shape: [4, 4, 1], rows });
-    for (let row = 0; row < rows; row++)
-      await writer.append(
-        Uint8Array.from({ length: 16 }, (_, i) => (i < 8 === (row % 2 === 0) ? 160 : 50) + ((row * 7 + i * 13) % 40)),
-        row % 2,
-      );
-    await writer.commit();
-  }
+  await writeBandsDataset(dir);
   experiment = parseExperiment(
     {
       dataset: { type: 'arrow', train: 'train.arrow', test: 'test.arrow' },
