@@ -241,7 +241,9 @@ class NodeContext {
   /** A name for the node's layer: its weight's (`layer1.0.conv1` of `layer1.0.conv1.weight`), else its own. */
   layerName(weight?: number): string {
     const named = weight === undefined ? undefined : this.node.inputs[weight];
-    if (named && 'constant' in this.importer.value(named, this.where)) return named.replace(/\.(weight|bias|scale)$/, '');
+    const value = named ? this.importer.value(named, this.where) : undefined;
+    // A constant folded from a weight (a Linear's transposed weight) keeps the weight's name.
+    if (value && 'constant' in value) return (value.constant.name || named!).replace(/\.(weight|bias|scale)$/, '');
     return this.node.name || `${this.node.op}_${this.node.outputs[0]}`;
   }
 
@@ -506,6 +508,8 @@ function flatten(c: NodeContext): Value[] {
 }
 
 function transpose(c: NodeContext): Value[] {
+  const input = c.input(0);
+  if ('constant' in input) return [{ constant: transposedConstant(input.constant, c.ints('perm')) }];
   const x = c.tensor(0);
   const perm = c.ints('perm') ?? identity(x.order.length).reverse();
   if (perm[0] !== 0) c.fail(`perm [${perm.join(', ')}] moves the batch axis`);
@@ -516,6 +520,22 @@ function transpose(c: NodeContext): Value[] {
       perm.map((axis) => x.order[axis]!),
     ),
   ];
+}
+
+/**
+ * A constant transposed at import, as torch.onnx.export leaves a Linear's weight on a 4-D input
+ * (ConvNeXt's blocks) when constant folding is off; exact for int64 values too.
+ */
+function transposedConstant(t: OnnxTensor, perm: readonly number[] = identity(t.dims.length).reverse()): OnnxTensor {
+  const dims = perm.map((axis) => t.dims[axis]!);
+  const strides = t.dims.map((_, i) => t.dims.slice(i + 1).reduce((a, b) => a * b, 1));
+  const values = new (t.values.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(t.values.length);
+  const index = new Array<number>(dims.length).fill(0);
+  for (let out = 0; out < values.length; out++) {
+    values[out] = t.values[index.reduce((at, v, i) => at + v * strides[perm[i]!]!, 0)]!;
+    for (let i = dims.length - 1; i >= 0 && ++index[i]! === dims[i]; i--) index[i] = 0;
+  }
+  return { ...t, dims, values };
 }
 
 function reduceMean(c: NodeContext): Value[] {
