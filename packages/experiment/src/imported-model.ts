@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { ImageShape } from '@rxvision/dataset';
 import { isChannelsLastInput, OnnxImportError, onnxToLayers, readOnnx, type ReadModel, type ReadNode } from '@rxvision/onnx';
-import { initializers, layers, type LayersModel, model as functional, type SymbolicTensor } from '@tensorflow/tfjs-layers';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { withClassifierHead } from './classifier-head.js';
 
 export interface ImportedModelOptions {
   /** An ONNX classifier (a torchvision or timm export). */
@@ -77,23 +78,13 @@ function headOf(graph: ReadModel): ReadNode | undefined {
 
 /**
  * A pretrained classifier imported from ONNX for the dataset's images and classes (see
- * checkImportedModel, which refuses what does not fit before this is called): its last dense
- * layer, its head, is replaced by a new one, seeded, when the classes differ in number.
+ * checkImportedModel, which refuses what does not fit before this is called), with its head for
+ * the dataset's classes (`withClassifierHead`).
  */
 export function createImportedModel(options: ImportedModelOptions): LayersModel {
-  const { file, classes } = options;
-  const graph = readOnnx(readFileSync(file));
+  const graph = readOnnx(readFileSync(options.file));
   // The first output: the logits, where the model gives probabilities too (as rxvision's exports do).
   const outputs = graph.outputs.slice(0, 1).map((output) => output.name);
   const net = onnxToLayers(graph, { outputs, ...(options.dimensions && { dimensions: options.dimensions }) });
-  if (net.outputs[0]!.shape[1] === classes && options.replaceHead !== true) return net;
-  const head = net.layers.at(-1)!;
-  if (head.getClassName() !== 'Dense') throw new RangeError(`${file}: it ends in a ${head.getClassName()} layer, not a dense head`);
-  const replaced = layers.dense({
-    units: classes,
-    name: 'head',
-    kernelInitializer: initializers.glorotUniform({ seed: options.seed }),
-    biasInitializer: 'zeros',
-  });
-  return functional({ inputs: net.inputs, outputs: replaced.apply(head.input as SymbolicTensor) as SymbolicTensor, name: 'imported' });
+  return withClassifierHead(net, options);
 }

@@ -19,6 +19,7 @@ import {
 import { type ImageTransform, readImages } from '@rxvision/stream';
 import { basename } from 'node:path';
 import { checkImportedModel, createImportedModel } from './imported-model.js';
+import { checkTfjsModel, createTfjsModel, loadTfjsModel, tfjsModelFolder } from './tfjs-model.js';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { concatMap, lastValueFrom, of } from 'rxjs';
 import { z } from 'zod';
@@ -145,6 +146,13 @@ const mobilenetV2 = modelType({
   describe: (_settings, { inputShape, classes }) => `MobileNetV2 on ${inputShape.join('×')} → ${classes} classes`,
 });
 
+const tfjsSettings = z.strictObject({
+  type: z.literal('tfjs'),
+  /** A tfjs-layers model (tfjs-models, Teachable Machine): its model.json, or their folder. */
+  file: z.string().min(1),
+  replaceHead: z.boolean().optional(),
+});
+
 const onnx = modelType({
   settings: z.strictObject({
     type: z.literal('onnx'),
@@ -158,8 +166,28 @@ const onnx = modelType({
   describe: ({ file }, { inputShape, classes }) => `${basename(file)} (ONNX) on ${inputShape.join('×')} → ${classes} classes`,
 });
 
+const tfjs = modelType<typeof tfjsSettings, LayersModel>({
+  settings: tfjsSettings,
+  check: (settings, input) => checkTfjsModel({ ...settings, ...input }),
+  // Loaded once (model.json and its weights shards), copied for each model built.
+  prepare: (settings) => loadTfjsModel(settings.file),
+  build: (settings, input, loaded) => createTfjsModel(loaded, { ...settings, ...input }),
+  describe: ({ file }, { inputShape, classes }) =>
+    `${basename(tfjsModelFolder(file))}/model.json (tfjs) on ${inputShape.join('×')} → ${classes} classes`,
+});
+
 /** The model types, by the name an experiment gives: a new one is one entry here (and in `modelSettings`). */
-const MODEL_TYPES = { tutorial, mlp, cnn, resnet, airbench, 'imagenet-resnet': imagenetResnet, 'mobilenet-v2': mobilenetV2, onnx } as const;
+const MODEL_TYPES = {
+  tutorial,
+  mlp,
+  cnn,
+  resnet,
+  airbench,
+  'imagenet-resnet': imagenetResnet,
+  'mobilenet-v2': mobilenetV2,
+  onnx,
+  tfjs,
+} as const;
 
 /** An experiment's `model`: one of the types' settings, told apart by `type`. */
 export const modelSettings = z.discriminatedUnion('type', [
@@ -171,6 +199,7 @@ export const modelSettings = z.discriminatedUnion('type', [
   imagenetResnet.settings,
   mobilenetV2.settings,
   onnx.settings,
+  tfjs.settings,
 ]);
 export type ModelSettings = z.infer<typeof modelSettings>;
 
