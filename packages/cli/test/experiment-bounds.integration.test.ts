@@ -65,7 +65,7 @@ describe('experiments that cannot run: one line, exit 1, no run folder', () => {
     [
       'a 50 MB string',
       { ...base, model: { type: 'x'.repeat(50_000_000) } },
-      `model.type: expected one of "tutorial", "mlp", "cnn", "resnet", "airbench", "imagenet-resnet", "mobilenet-v2", "onnx", "tfjs", got "${'x'.repeat(80)}…" (50,000,000 characters)`,
+      `model.type: expected one of "tutorial", "mlp", "cnn", "resnet", "airbench", "imagenet-resnet", "mobilenet-v2", "mobilenet-v3", "onnx", "tfjs", got "${'x'.repeat(80)}…" (50,000,000 characters)`,
     ],
   ])('%s', async (name, experiment, problem) => {
     const file = join(dir, `${name.replace(/\W+/g, '-')}.json`);

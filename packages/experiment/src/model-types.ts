@@ -4,12 +4,14 @@ import {
   checkCnnOptions,
   checkImageNetResNetOptions,
   checkMobileNetV2Options,
+  checkMobileNetV3Options,
   checkMlpOptions,
   checkResNetOptions,
   createAirbench,
   createCnn,
   createImageNetResNet,
   createMobileNetV2,
+  createMobileNetV3,
   createMlp,
   createResNet,
   createTutorialModel,
@@ -146,6 +148,19 @@ const mobilenetV2 = modelType({
   describe: (_settings, { inputShape, classes }) => `MobileNetV2 on ${inputShape.join('×')} → ${classes} classes`,
 });
 
+const mobilenetV3 = modelType({
+  settings: z.strictObject({
+    type: z.literal('mobilenet-v3'),
+    variant: z.enum(['small', 'large']),
+    widthMultiplier: z.number().positive().max(4).optional(),
+    batchNormMomentum,
+    dropout,
+  }),
+  check: (settings, input) => checkMobileNetV3Options({ ...input, ...settings }),
+  build: (settings, input) => createMobileNetV3({ ...input, ...settings }),
+  describe: ({ variant }, { inputShape, classes }) => `MobileNetV3-${variant} on ${inputShape.join('×')} → ${classes} classes`,
+});
+
 const tfjsSettings = z.strictObject({
   type: z.literal('tfjs'),
   /** A tfjs-layers model (tfjs-models, Teachable Machine): its model.json, or their folder. */
@@ -185,6 +200,7 @@ const MODEL_TYPES = {
   airbench,
   'imagenet-resnet': imagenetResnet,
   'mobilenet-v2': mobilenetV2,
+  'mobilenet-v3': mobilenetV3,
   onnx,
   tfjs,
 } as const;
@@ -198,6 +214,7 @@ export const modelSettings = z.discriminatedUnion('type', [
   airbench.settings,
   imagenetResnet.settings,
   mobilenetV2.settings,
+  mobilenetV3.settings,
   onnx.settings,
   tfjs.settings,
 ]);

@@ -86,7 +86,7 @@ describe('parseExperiment', () => {
 
   test('a wrong field fails in one line naming the field and what it allows', () => {
     expect(problem({ ...minimal, model: { type: 'vgg' } })).toBe(
-      'x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", "airbench", "imagenet-resnet", "mobilenet-v2", "onnx", "tfjs", got "vgg"',
+      'x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", "airbench", "imagenet-resnet", "mobilenet-v2", "mobilenet-v3", "onnx", "tfjs", got "vgg"',
     );
     expect(problem({ ...minimal, modle: {} })).toBe('x.json: the experiment: unknown field "modle"');
     expect(problem({ ...minimal, batchSize: 0 })).toBe('x.json: batchSize: expected a number > 0, got 0');
@@ -177,7 +177,7 @@ describe('parseExperiment', () => {
     const long = 'x'.repeat(50_000_000);
     const line = problem({ ...minimal, model: { type: long } });
     expect(line).toBe(
-      `x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", "airbench", "imagenet-resnet", "mobilenet-v2", "onnx", "tfjs", got "${'x'.repeat(80)}…" (50,000,000 characters)`,
+      `x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", "airbench", "imagenet-resnet", "mobilenet-v2", "mobilenet-v3", "onnx", "tfjs", got "${'x'.repeat(80)}…" (50,000,000 characters)`,
     );
     expect(problem({ ...minimal, description: long })).toBe(
       `x.json: description: expected text of length ≤ 10000 (a description, not a document), got "${'x'.repeat(80)}…" (50,000,000 characters)`,

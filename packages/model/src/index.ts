@@ -5,6 +5,7 @@ export { checkMlpOptions, createMlp, type MlpOptions } from './mlp.js';
 export { checkResNetOptions, createResNet, type ResNetOptions } from './resnet.js';
 export { checkImageNetResNetOptions, createImageNetResNet, IMAGENET_RESNETS, type ImageNetResNetOptions } from './imagenet-resnet.js';
 export { checkMobileNetV2Options, createMobileNetV2, type MobileNetV2Options } from './mobilenet-v2.js';
+export { checkMobileNetV3Options, createMobileNetV3, MOBILENET_V3, type MobileNetV3Options } from './mobilenet-v3.js';
 export { createTutorialModel, TUTORIAL_HIDDEN_UNITS, type TutorialModelOptions } from './tutorial-model.js';
 export { AIRBENCH_WIDTHS, type AirbenchOptions, checkAirbenchOptions, createAirbench } from './airbench.js';
 export { symmetricEigen, whiteningKernel, type WhiteningOptions } from './whitening.js';

@@ -1,13 +1,20 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { checkImageNetResNetOptions, checkMobileNetV2Options, createImageNetResNet, createMobileNetV2 } from '../src/index.js';
+import {
+  checkImageNetResNetOptions,
+  checkMobileNetV2Options,
+  checkMobileNetV3Options,
+  createImageNetResNet,
+  createMobileNetV2,
+  createMobileNetV3,
+} from '../src/index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const trainable = (m: ReturnType<typeof createImageNetResNet | typeof createMobileNetV2>) =>
+const trainable = (m: ReturnType<typeof createImageNetResNet>) =>
   m.trainableWeights.reduce((sum, w) => sum + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
 
 describe('createImageNetResNet', () => {
@@ -72,5 +79,37 @@ describe('createMobileNetV2', () => {
     const logits = tf.tidy(() => (net.predict(tf.randomUniform([1, 224, 224, 3], 0, 1, 'float32', 2)) as tf.Tensor).shape);
     expect(logits).toEqual([1, 1000]);
     net.dispose();
+  });
+});
+
+describe('createMobileNetV3', () => {
+  // torchvision 0.14's own counts, as above; the width multiplier's from torchvision(width_mult=0.5).
+  test.each([
+    ['small', 1, 2_542_856],
+    ['large', 1, 5_483_032],
+    ['large', 0.5, 1_734_576],
+  ] as const)(
+    "%s at width %d has torchvision's %i parameters for 224×224 images in 1000 classes",
+    (variant, widthMultiplier, parameters) => {
+      const options = { inputShape: [224, 224, 3] as const, classes: 1000, variant, widthMultiplier };
+      const net = createMobileNetV3(options);
+      expect(trainable(net)).toBe(parameters);
+      expect(net.countParams()).toBe(checkMobileNetV3Options(options));
+      expect(net.getLayer('features.1.block.0.0').getClassName()).toBe('DepthwiseConv2D');
+      const logits = tf.tidy(() => (net.predict(tf.randomUniform([1, 224, 224, 3], 0, 1, 'float32', 2)) as tf.Tensor).shape);
+      expect(logits).toEqual([1, 1000]);
+      net.dispose();
+    },
+  );
+
+  test('a variant or width it does not build is one line', () => {
+    const options = { inputShape: [64, 64, 3] as const, classes: 10 };
+    expect(() => createMobileNetV3({ ...options, variant: 'medium' as 'small' })).toThrow(
+      'createMobileNetV3: variant must be small or large, got medium',
+    );
+    expect(() => createMobileNetV3({ ...options, variant: 'small', widthMultiplier: 0 })).toThrow(
+      'createMobileNetV3: widthMultiplier must be in (0, 4], got 0',
+    );
+    expect(() => createMobileNetV3({ ...options, inputShape: [16, 16, 3], variant: 'small' })).toThrow('at least 32×32');
   });
 });
