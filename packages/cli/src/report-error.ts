@@ -32,7 +32,11 @@ export function reportError(error: unknown): ErrorReport {
   // Every package's errors meant for the user share one base: its kind, not its class, sets the code.
   if (error instanceof RxvisionError)
     return {
-      line: `rxvision: ${error.message}`,
+      // A line per problem (an experiment file's every error), each prefixed.
+      line: error.message
+        .split('\n')
+        .map((line) => `rxvision: ${line}`)
+        .join('\n'),
       exitCode: (error.kind === 'interrupted' && SIGNAL_EXIT_CODES[error.signal as StopSignal]) || EXIT_CODES[error.kind],
     };
   const system = describeSystemError(error);

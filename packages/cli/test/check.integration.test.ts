@@ -141,4 +141,15 @@ describe('rxvision check', () => {
       stderr: `rxvision: ${join(dir, 'deep.json')}: model: 4 blocks halve 8×8 images below one pixel; use at most 3 (for 8×8×1 images in 3 classes)\n`,
     });
   });
+
+  test('every problem of a file, a line each, so that it is fixed in one pass (#38)', async () => {
+    const bad = join(dir, 'two-problems.json');
+    await writeFile(bad, JSON.stringify({ ...base, batchSize: 0, augment: [{ type: 'flip' }] }));
+    const { code, stderr } = await runCli(['check', bad]);
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([
+      `rxvision: ${bad}: batchSize: expected a number > 0, got 0`,
+      `rxvision: ${bad}: augment[0].type: expected one of "randomCrop", "horizontalFlip", "cutout", "randomResizedCrop", got "flip"`,
+    ]);
+  });
 });

@@ -19,8 +19,8 @@ export function parseExperiment(value: unknown, source: string): Experiment {
 }
 
 /**
- * Validates a document against any zod schema with the experiment's error style: one line naming
- * the source, the field and what it allows (`root` names the document itself). For formats built
+ * Validates a document against any zod schema with the experiment's error style: a line for each
+ * problem, naming the source, the field and what it allows (`root` names the document itself). For formats built
  * on experiments, such as sweeps.
  */
 export function validateDocument<T extends z.ZodType>(schema: T, value: unknown, source: string, root = 'the experiment'): z.output<T> {
@@ -30,7 +30,9 @@ export function validateDocument<T extends z.ZodType>(schema: T, value: unknown,
     throw new ExperimentError(source, `${root} is nested more than ${MAX_NESTING} levels deep; no field goes that deep`);
   const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
-  throw new ExperimentError(source, describe(result.error.issues[0]!, [], root));
+  // Every problem, a line each: a file is fixed in one pass, not one error per run.
+  const [first, ...rest] = result.error.issues.map((issue) => describe(issue, [], root));
+  throw new ExperimentError(source, first!, rest);
 }
 
 /** Parses experiment JSON text (see parseJsonText). */

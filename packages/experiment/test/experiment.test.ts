@@ -36,7 +36,10 @@ const problem = (value: unknown) => {
     parseExperiment(value, 'x.json');
   } catch (error) {
     expect(error).toBeInstanceOf(ExperimentError);
-    expect((error as Error).message).not.toContain('\n');
+    // A line per problem, each naming the file.
+    const lines = (error as Error).message.split('\n');
+    expect(lines).toHaveLength((error as ExperimentError).problems.length);
+    for (const line of lines) expect(line).toMatch(/^x\.json: /);
     return (error as Error).message;
   }
   return 'valid';
@@ -102,8 +105,20 @@ describe('parseExperiment', () => {
     );
     expect(problem({ ...minimal, schedule: 'fast' })).toBe('x.json: schedule: expected array or object, got "fast"');
     expect(problem({ ...minimal, model: { type: 'mlp', hidden: [] } })).toBe('x.json: model.hidden: expected a list of length ≥ 1, got []');
-    expect(problem({ dataset: { type: 'cifar10' } })).toBe('x.json: model: missing (expected object)');
+    expect(problem({ dataset: { type: 'cifar10' } })).toBe(
+      'x.json: model: missing (expected object)\nx.json: schedule: expected array or object',
+    );
     expect(() => parseExperimentText('{ "seed": ', 'y.json')).toThrow(/^y\.json: is not JSON \(/);
+  });
+
+  test('every problem of a file is found at once, a line each (#38)', () => {
+    const experiment = { ...minimal, model: { type: 'vgg' }, modle: {}, batchSize: 0, optimizer: { type: 'sgd', momentum: 1.5 } };
+    expect(problem(experiment).split('\n')).toEqual([
+      'x.json: batchSize: expected a number > 0, got 0',
+      'x.json: model.type: expected one of "tutorial", "mlp", "cnn", "resnet", "airbench", "imagenet-resnet", "mobilenet-v2", "mobilenet-v3", "onnx", "tfjs", got "vgg"',
+      'x.json: optimizer.momentum: expected a number < 1, got 1.5',
+      'x.json: the experiment: unknown field "modle"',
+    ]);
   });
 
   test('text as people save it: a UTF-8 BOM is passed over; UTF-16 is named; no control character is echoed (#34)', () => {
