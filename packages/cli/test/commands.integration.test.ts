@@ -95,6 +95,17 @@ describe('the commands on a CIFAR-shaped data folder, run as a user would', () =
     const summary = JSON.parse(await readFile(join(run, 'summary.json'), 'utf8'));
     expect(evaluation.accuracy).toBeCloseTo(summary.test.accuracy, 10);
     expect(Object.keys(evaluation.perClassAccuracy)).toHaveLength(10);
+    // Precision, recall and F1 (#38): recall is the per-class accuracy, weighted recall the accuracy,
+    // and the run's summary holds the same figures for its test split.
+    for (const [name, scores] of Object.entries(evaluation.perClass as Record<string, { recall: number; support: number }>)) {
+      expect(scores.recall).toBeCloseTo(evaluation.perClassAccuracy[name], 12);
+      expect(scores).toEqual(summary.test.perClass[name]);
+    }
+    expect(evaluation.weighted.recall).toBeCloseTo(evaluation.accuracy, 12);
+    expect(evaluation.macro.f1).toBeCloseTo(summary.test.macroF1, 12);
+    const table = await runCli(['evaluate', '--model', run, '--data', data]);
+    expect(table.stdout.split('\n')[1]).toMatch(/^\s+precision\s+recall\s+f1\s+images$/);
+    expect(table.stdout).toMatch(/\n {2}macro avg\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+\d+\n/);
   });
 
   test('predict ranks classes for PNG and JPEG files, resizing them', async () => {

@@ -1,4 +1,4 @@
-import { perClassAccuracy } from '@rxvision/metrics';
+import { type ClassificationReport, classificationReport, perClassAccuracy } from '@rxvision/metrics';
 import type { RunSummary } from '@rxvision/run-folder';
 import { type Evaluation, scheduleEpochs, type TrainingEvent } from '@rxvision/train';
 import type { ComposedExperiment } from './compose-experiment.js';
@@ -47,6 +47,7 @@ export function summaryOf(config: RunConfig, composed: ComposedExperiment, outco
         accuracy: test.accuracy,
         ...test.metrics,
         perClassAccuracy: Object.fromEntries(perClassAccuracy(test.confusion).map((a, c) => [train.classes[c], a])),
+        ...scoresOf(classificationReport(test.confusion), train.classes),
       },
     }),
     lossAveraging: 'per sample over the whole split',
@@ -58,5 +59,15 @@ export function summaryOf(config: RunConfig, composed: ComposedExperiment, outco
     },
     seconds: outcome.seconds,
     trainingSeconds: history.reduce((sum, row) => sum + row.seconds, 0),
+  };
+}
+
+/** Precision, recall and F1 by class name, and their macro means, for the summary's test figures. */
+function scoresOf(report: ClassificationReport, classes: readonly string[]) {
+  return {
+    perClass: Object.fromEntries(report.perClass.map((scores, c) => [classes[c], scores])),
+    macroPrecision: report.macro.precision,
+    macroRecall: report.macro.recall,
+    macroF1: report.macro.f1,
   };
 }

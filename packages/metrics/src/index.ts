@@ -1,4 +1,5 @@
 export { accuracy } from './accuracy.js';
+export { type AveragedScores, type ClassificationReport, classificationReport, type ClassScores } from './classification-report.js';
 export { type ConfusionMatrix, confusionMatrix, perClassAccuracy } from './confusion-matrix.js';
 export type { EpochRecord, History } from './history.js';
 export { meanLoss } from './mean-loss.js';

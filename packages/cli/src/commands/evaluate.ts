@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { LabeledImages } from '@rxvision/dataset';
 import { DEFAULT_DATA_DIR, openImages } from '@rxvision/dataset/node';
 import { type Experiment, parseExperiment } from '@rxvision/experiment';
-import { perClassAccuracy } from '@rxvision/metrics';
+import { type ClassificationReport, classificationReport, perClassAccuracy } from '@rxvision/metrics';
 import { evaluationBatches } from '@rxvision/stream';
 import { evaluate, preprocessingTransforms } from '@rxvision/train';
 import type { Command } from 'commander';
@@ -53,12 +53,24 @@ export async function runEvaluate(flags: EvaluateFlags): Promise<void> {
     evaluate(model, evaluationBatches(test, { batchSize: 1000, transforms: preprocessingTransforms(classifier) })()),
   );
   const perClass = Object.fromEntries(perClassAccuracy(result.confusion).map((accuracy, c) => [classes[c], accuracy]));
+  const report = classificationReport(result.confusion);
   if (flags.json) {
-    console.log(JSON.stringify({ loss: result.loss, accuracy: result.accuracy, perClassAccuracy: perClass, images: test.length }));
+    const scores = Object.fromEntries(report.perClass.map((row, c) => [classes[c], row]));
+    const { macro, weighted } = report;
+    console.log(
+      JSON.stringify({
+        loss: result.loss,
+        accuracy: result.accuracy,
+        perClassAccuracy: perClass,
+        perClass: scores,
+        macro,
+        weighted,
+        images: test.length,
+      }),
+    );
   } else {
     console.log(`test_loss: ${result.loss.toFixed(4)}, test_acc: ${result.accuracy.toFixed(4)} (${test.length} images)`);
-    for (const [name, accuracy] of Object.entries(perClass))
-      console.log(`  ${name.padEnd(10)} ${(100 * (accuracy as number)).toFixed(1)}%`);
+    for (const line of reportTable(report, classes)) console.log(line);
   }
   model.dispose();
 }
@@ -88,4 +100,17 @@ async function trainedExperiment(run: string): Promise<Experiment | undefined> {
   if (stored === undefined) return undefined;
   const { source: _source, ...experiment } = stored as Record<string, unknown>;
   return parseExperiment(experiment, folder.file('experiment'));
+}
+
+/** scikit-learn's classification report as a table: a row per class, then the macro and weighted means. */
+function reportTable(report: ClassificationReport, classes: readonly string[]): string[] {
+  const width = Math.max(12, ...classes.map((name) => name.length));
+  const row = (name: string, s: { precision: number; recall: number; f1: number }, support: number) =>
+    `  ${name.padEnd(width)} ${[s.precision, s.recall, s.f1].map((v) => v.toFixed(3).padStart(9)).join(' ')} ${String(support).padStart(8)}`;
+  return [
+    `  ${''.padEnd(width)} ${['precision', 'recall', 'f1'].map((h) => h.padStart(9)).join(' ')} ${'images'.padStart(8)}`,
+    ...report.perClass.map((scores, c) => row(classes[c]!, scores, scores.support)),
+    row('macro avg', report.macro, report.support),
+    row('weighted avg', report.weighted, report.support),
+  ];
 }
