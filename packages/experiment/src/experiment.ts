@@ -71,12 +71,19 @@ const augmentation = z.discriminatedUnion('type', [
   }),
 ]);
 
+/** Gradient clipping, with every optimizer: PyTorch's clip_grad_value_ and clip_grad_norm_ (global). */
+const clipping = {
+  maxGradientValue: z.number().positive().optional(),
+  maxGradientNorm: z.number().positive().optional(),
+};
+
 const optimizer = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('sgd'),
     momentum: z.number().min(0).lt(1).optional(),
     nesterov: z.boolean().optional(),
     weightDecay: z.number().min(0).optional(),
+    ...clipping,
   }),
   z.strictObject({
     type: z.enum(['adam', 'adamw']),
@@ -84,6 +91,7 @@ const optimizer = z.discriminatedUnion('type', [
     beta2: z.number().min(0).lt(1).optional(),
     epsilon: z.number().positive().optional(),
     weightDecay: z.number().min(0).optional(),
+    ...clipping,
   }),
 ]);
 
@@ -160,7 +168,9 @@ export const experimentSchema = z.strictObject({
     ),
   optimizer: optimizer
     .default({ type: 'sgd' })
-    .describe('sgd (momentum, nesterov, weightDecay), adam or adamw (beta1, beta2, epsilon, weightDecay); one for the whole run.'),
+    .describe(
+      "sgd (momentum, nesterov, weightDecay), adam or adamw (beta1, beta2, epsilon, weightDecay), each with maxGradientNorm (global, as PyTorch's clip_grad_norm_) and maxGradientValue; one for the whole run.",
+    ),
   schedule: schedule.describe(
     "The learning rate over the run: phases [{ epochs, learningRate }] one after another, or cosine, linear, oneCycle or triangle (airbench's) per step.",
   ),

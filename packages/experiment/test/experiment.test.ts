@@ -96,6 +96,10 @@ describe('parseExperiment', () => {
     expect(problem({ ...minimal, optimizer: { type: 'sgd', momentum: 1.5 } })).toBe(
       'x.json: optimizer.momentum: expected a number < 1, got 1.5',
     );
+    expect(problem({ ...minimal, optimizer: { type: 'adam', maxGradientNorm: 0 } })).toBe(
+      'x.json: optimizer.maxGradientNorm: expected a number > 0, got 0',
+    );
+    expect(problem({ ...minimal, optimizer: { type: 'sgd', maxGradientNorm: 1, maxGradientValue: 0.5 } })).toBe('valid');
     expect(problem({ ...minimal, augment: [{ type: 'flip' }] })).toBe(
       'x.json: augment[0].type: expected one of "randomCrop", "horizontalFlip", "cutout", "randomResizedCrop", got "flip"',
     );

@@ -15,6 +15,7 @@ import {
   train,
   Variable,
 } from '@tensorflow/tfjs-core';
+import { clipGradients, type GradientClipping } from './gradient-clipping.js';
 
 /** A tensor with its variable's name, as optimizers take and give them (tfjs-core does not export the type). */
 interface NamedTensor {
@@ -22,24 +23,26 @@ interface NamedTensor {
   tensor: Tensor;
 }
 
-/** An optimizer described as data, so an experiment file can hold it. */
-export type OptimizerSpec =
-  | {
-      readonly type: 'sgd';
-      /** 0 (default) for plain SGD, as in the tutorial. */
-      readonly momentum?: number;
-      readonly nesterov?: boolean;
-      /** L2 penalty added to each gradient, as PyTorch's SGD `weight_decay`. */
-      readonly weightDecay?: number;
-    }
-  | {
-      /** `adamw`: weight decay decoupled from the gradient (Loshchilov & Hutter); `adam`: added to it. */
-      readonly type: 'adam' | 'adamw';
-      readonly beta1?: number;
-      readonly beta2?: number;
-      readonly epsilon?: number;
-      readonly weightDecay?: number;
-    };
+/** An optimizer described as data, so an experiment file can hold it (clipping with every type). */
+export type OptimizerSpec = GradientClipping &
+  (
+    | {
+        readonly type: 'sgd';
+        /** 0 (default) for plain SGD, as in the tutorial. */
+        readonly momentum?: number;
+        readonly nesterov?: boolean;
+        /** L2 penalty added to each gradient, as PyTorch's SGD `weight_decay`. */
+        readonly weightDecay?: number;
+      }
+    | {
+        /** `adamw`: weight decay decoupled from the gradient (Loshchilov & Hutter); `adam`: added to it. */
+        readonly type: 'adam' | 'adamw';
+        readonly beta1?: number;
+        readonly beta2?: number;
+        readonly epsilon?: number;
+        readonly weightDecay?: number;
+      }
+  );
 
 /**
  * Settings for some of a model's weights (airbench trains batch-norm biases at 64 times the
@@ -133,9 +136,18 @@ export class TrainingOptimizer extends Optimizer {
   }
 
   override applyGradients(gradients: NamedTensorMap | NamedTensor[]): void {
+    const named = Array.isArray(gradients) ? gradients : Object.entries(gradients).map(([name, tensor]) => ({ name, tensor }));
+    const clipped = clipGradients(named, this.spec, (name) => !this.isFrozen(name));
+    try {
+      this.applyClipped(clipped.gradients);
+    } finally {
+      for (const tensor of clipped.made) tensor.dispose();
+    }
+  }
+
+  private applyClipped(all: NamedTensor[]): void {
     const weightDecay = this.spec.weightDecay ?? 0;
-    if (weightDecay === 0 && this.groups.size === 0) return this.inner.applyGradients(gradients);
-    const all = Array.isArray(gradients) ? gradients : Object.entries(gradients).map(([name, tensor]) => ({ name, tensor }));
+    if (weightDecay === 0 && this.groups.size === 0) return this.inner.applyGradients(all);
     const variable = (name: string) => engine().registeredVariables[name] as Variable;
     // tfjs's optimizers keep their state (momentum, moments) by a variable's place in the list, so
     // every variable stays in it: a group past its epochs is stepped like the others and then put back.
@@ -271,6 +283,8 @@ function checkSpec(spec: OptimizerSpec): void {
   if (spec.type !== 'sgd' && spec.type !== 'adam' && spec.type !== 'adamw')
     throw new RangeError(`optimizer type must be sgd, adam or adamw, got ${String((spec as { type: unknown }).type)}`);
   check('weightDecay', spec.weightDecay, (v) => v >= 0, '≥ 0');
+  check('maxGradientNorm', spec.maxGradientNorm, (v) => v > 0, '> 0');
+  check('maxGradientValue', spec.maxGradientValue, (v) => v > 0, '> 0');
   if (spec.type === 'sgd') {
     check('momentum', spec.momentum, (v) => v >= 0 && v < 1, 'in [0, 1)');
     if (spec.nesterov && !spec.momentum) throw new RangeError('optimizer sgd: nesterov needs a momentum above 0');
