@@ -22,7 +22,7 @@ import {
   randomCrop,
   randomResizedCrop,
 } from '@rxvision/stream';
-import { type FitOptions, preprocessingTransforms, softmaxCrossEntropy } from '@rxvision/train';
+import { balancedClassWeights, type FitOptions, preprocessingTransforms, softmaxCrossEntropy } from '@rxvision/train';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { resolve } from 'node:path';
 import { defaultDataDir, type Experiment } from './experiment.js';
@@ -94,6 +94,7 @@ export async function composeExperiment(experiment: Experiment, options: Compose
   const crop = experiment.augment.find((step) => step.type === 'randomResizedCrop')?.size;
   if (crop && (crop[0] > train.shape[0] || crop[1] > train.shape[1]))
     throw new ExperimentError(source, `augment: a randomResizedCrop of ${crop.join('×')} from ${train.shape[0]}×${train.shape[1]} images`);
+  const classWeights = classWeightsOf(experiment.classWeights, train, source);
   const model = modelOf(experiment.model, train, crop ? [crop[0], crop[1], train.shape[2]] : train.shape);
   const parameters = checkModel(model, train, source); // the builder's own checks, as one line, before anything is built or written
   const normalize = normalizationOf(experiment.normalize);
@@ -142,7 +143,7 @@ export async function composeExperiment(experiment: Experiment, options: Compose
     fitOptions: {
       schedule: experiment.schedule,
       optimizer: experiment.optimizer,
-      loss: softmaxCrossEntropy({ labelSmoothing: experiment.labelSmoothing }),
+      loss: softmaxCrossEntropy({ labelSmoothing: experiment.labelSmoothing, ...(classWeights && { classWeights }) }),
       ...(experiment.earlyStopping && { earlyStopping: experiment.earlyStopping }),
       ...(experiment.keepBest !== undefined && { keepBest: experiment.keepBest }),
       ...(experiment.timeBudgetSeconds !== undefined && { timeBudgetSeconds: experiment.timeBudgetSeconds }),
@@ -243,4 +244,17 @@ function checkModel(model: ReturnType<typeof modelOf>, train: LabeledImages, sou
       `model: ${error.message.replace(/^create\w+: /, '')} (for ${train.shape.join('×')} images in ${train.classes.length} classes)`,
     );
   }
+}
+
+/** The loss's class weights: as given (one per class), or balanced from the training split's counts. */
+function classWeightsOf(given: Experiment['classWeights'], train: LabeledImages, source: string): number[] | undefined {
+  if (given === undefined) return undefined;
+  if (given !== 'balanced') {
+    if (given.length !== train.classes.length)
+      throw new ExperimentError(source, `classWeights: ${given.length} weights for the dataset's ${train.classes.length} classes`);
+    return [...given];
+  }
+  const counts = new Array<number>(train.classes.length).fill(0);
+  for (let row = 0; row < train.length; row++) counts[train.label(row)]!++;
+  return balancedClassWeights(counts);
 }

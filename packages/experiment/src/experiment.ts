@@ -204,6 +204,12 @@ export const experimentSchema = z.strictObject({
       'Settings for some weights, each taking the first group whose match its name matches: a learning-rate scale, a weight decay, epochs trained.',
     ),
   labelSmoothing: z.number().min(0).lt(1).default(0).describe('Target mass moved from the true class onto every class (0 to <1).'),
+  classWeights: z
+    .union([z.literal('balanced'), z.array(z.number().min(0)).min(2)])
+    .optional()
+    .describe(
+      "A weight per class in the loss (PyTorch's CrossEntropyLoss weight), or balanced: training images / (classes × the class's), from the training split.",
+    ),
   testTimeAugmentation: z
     .enum(TEST_TIME_AUGMENTATIONS)
     .optional()

@@ -1,7 +1,7 @@
 export { type Evaluation, evaluate, type Metric } from './evaluate.js';
 export { fit, type FitOptions } from './fit.js';
 export { asSchedule, checkSchedule, type LearningRateSchedule, learningRateAt, phaseAt, scheduleEpochs } from './learning-rate.js';
-export { type Loss, softmaxCrossEntropy, type SoftmaxCrossEntropyOptions } from './loss.js';
+export { balancedClassWeights, type Loss, softmaxCrossEntropy, type SoftmaxCrossEntropyOptions } from './loss.js';
 export { type OptimizerSpec, type ParameterGroup, PLAIN_SGD, TrainingOptimizer } from './optimizer.js';
 export { predictions } from './predictions.js';
 export { probeTraining } from './probe-training.js';

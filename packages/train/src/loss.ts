@@ -1,4 +1,4 @@
-import { losses, type Scalar, type Tensor } from '@tensorflow/tfjs-core';
+import { cast, div, losses, matMul, mul, Reduction, reshape, type Scalar, sum, type Tensor, tensor2d, tidy } from '@tensorflow/tfjs-core';
 
 /**
  * A training loss: the batch's mean over samples, from one-hot (or soft) float targets
@@ -9,11 +9,41 @@ export type Loss = (targets: Tensor, logits: Tensor) => Scalar;
 export interface SoftmaxCrossEntropyOptions {
   /** Moves this much of each target's mass evenly onto all classes (0, the default, for none). */
   readonly labelSmoothing?: number;
+  /**
+   * A weight per class: each sample's loss counts as its class's weight, and the batch's loss is
+   * their weighted mean (PyTorch's `CrossEntropyLoss(weight=…)`; with label smoothing, the weight is
+   * still the true class's). `classWeights` makes them from a split's class counts.
+   */
+  readonly classWeights?: readonly number[];
 }
 
-/** Softmax cross-entropy on logits, the default loss, with optional label smoothing. */
+/** Softmax cross-entropy on logits, the default loss, with optional label smoothing and class weights. */
 export function softmaxCrossEntropy(options: SoftmaxCrossEntropyOptions = {}): Loss {
-  const { labelSmoothing = 0 } = options;
+  const { labelSmoothing = 0, classWeights } = options;
   if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new RangeError(`labelSmoothing must be in [0, 1), got ${labelSmoothing}`);
-  return (targets, logits) => losses.softmaxCrossEntropy(targets, logits, undefined, labelSmoothing) as Scalar;
+  if (
+    classWeights &&
+    (classWeights.length < 2 || classWeights.some((w) => !(w >= 0 && Number.isFinite(w))) || !classWeights.some((w) => w > 0))
+  )
+    throw new RangeError(`classWeights must be one finite weight ≥ 0 per class, not all 0, got [${classWeights.join(', ')}]`);
+  if (!classWeights) return (targets, logits) => losses.softmaxCrossEntropy(targets, logits, undefined, labelSmoothing) as Scalar;
+  const column = tensor2d([...classWeights], [classWeights.length, 1]);
+  return (targets, logits) =>
+    tidy(() => {
+      if (targets.shape[1] !== classWeights.length)
+        throw new RangeError(`classWeights has ${classWeights.length} weights for ${String(targets.shape[1])} classes`);
+      // Each sample's weight, its target's mix of the class weights (its class's, for a one-hot target).
+      const weights = reshape(matMul(cast(targets, 'float32'), column), [-1]);
+      const each = losses.softmaxCrossEntropy(targets, logits, undefined, labelSmoothing, Reduction.NONE);
+      return div(sum(mul(each, weights)), sum(weights)) as Scalar;
+    });
+}
+
+/**
+ * scikit-learn's `compute_class_weight('balanced')` from a split's class counts: samples / (classes ×
+ * count), so that every class weighs as much in the loss. A class with no samples gets 0.
+ */
+export function balancedClassWeights(counts: readonly number[]): number[] {
+  const samples = counts.reduce((a, b) => a + b, 0);
+  return counts.map((count) => (count === 0 ? 0 : samples / (counts.length * count)));
 }

@@ -1,0 +1,66 @@
+import '@tensorflow/tfjs-backend-cpu';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ImageDatasetWriter } from '@rxvision/dataset/node';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { composeExperiment, parseExperiment } from '../src/index.js';
+
+let dir: string;
+const ROWS = 100;
+/** Row r is class 1 ("rare") for one row in ten: 90 of one class, 10 of the other. */
+const labelOf = (row: number) => (row % 10 === 0 ? 1 : 0);
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  dir = await mkdtemp(join(tmpdir(), 'rxvision-class-weights-'));
+  const writer = await ImageDatasetWriter.create(join(dir, 'train.arrow'), { classes: ['common', 'rare'], shape: [2, 2, 1], rows: ROWS });
+  for (let row = 0; row < ROWS; row++) await writer.append(Uint8Array.from([row, row, row, row]), labelOf(row));
+  await writer.commit();
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const experiment = (classWeights: unknown) =>
+  parseExperiment(
+    {
+      dataset: { type: 'arrow', train: 'train.arrow' },
+      validation: 20,
+      batchSize: 16,
+      model: { type: 'mlp', hidden: [4] },
+      schedule: [{ epochs: 1, learningRate: 0.1 }],
+      classWeights,
+    },
+    'weights.json',
+  );
+
+/** The composed loss on one batch (a sample of each class), against the plain loss with `weights`. */
+async function lossWith(classWeights: unknown) {
+  const composed = await composeExperiment(experiment(classWeights), { baseDir: dir, source: 'weights.json' });
+  try {
+    const counts = [0, 0];
+    for (let row = 0; row < composed.train.length; row++) counts[composed.train.label(row)]!++;
+    const targets = tf.oneHot([0, 1, 0], 2);
+    const logits = tf.tensor2d([
+      [1, 0],
+      [1, 0],
+      [0, 2],
+    ]);
+    return { counts, loss: composed.fitOptions.loss!(targets, logits).dataSync()[0]!, targets, logits };
+  } finally {
+    await composed.close();
+  }
+}
+
+test("classWeights: 'balanced' weighs each class by the training split's counts; a list is used as it is", async () => {
+  const { counts, loss, targets, logits } = await lossWith('balanced');
+  expect(counts[0]! + counts[1]!).toBe(80);
+  expect(counts[1]).toBeGreaterThan(0);
+  const balanced = [80 / (2 * counts[0]!), 80 / (2 * counts[1]!)];
+  // The same figure as the loss given those weights by hand: Σ w[y]·ℓ / Σ w[y].
+  const each = tf.losses.softmaxCrossEntropy(targets, logits, undefined, 0, tf.Reduction.NONE).dataSync();
+  const expected = (balanced[0]! * (each[0]! + each[2]!) + balanced[1]! * each[1]!) / (2 * balanced[0]! + balanced[1]!);
+  expect(loss).toBeCloseTo(expected, 6);
+  expect((await lossWith([1, 1])).loss).toBeCloseTo((each[0]! + each[1]! + each[2]!) / 3, 6);
+  await expect(lossWith([1, 2, 3])).rejects.toThrow("weights.json: classWeights: 3 weights for the dataset's 2 classes");
+});
