@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # torchvision 0.14's six classifiers at full size and 224 px: exported by PyTorch, imported by
 # @rxvision/onnx, their logits on 32 CIFAR-10 test images against onnxruntime's (the test prints each
-# figure). Needs Debian's python3-torchvision; about ten minutes on two cores.
+# figure). Needs Debian's python3-torchvision; about 35 minutes on two cores (tfjs's cpu backend;
+# ConvNeXt-T alone 17).
 #   tools/torchvision/check_full_size.sh [CIFAR_TARBALL] [OUT_DIR]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"

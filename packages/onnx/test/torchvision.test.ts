@@ -20,6 +20,8 @@ const ARCHITECTURES = ['resnet18', 'resnet50', 'mobilenet_v2', 'mobilenet_v3_sma
 // Full size, no seed keeps every ReLU input clear of its kink, so the script writes gradients only narrowed.
 const WITH_GRADIENTS = process.env['RXVISION_TORCHVISION_DIR'] ? [] : ['resnet18', 'mobilenet_v2'];
 const GRADIENT_BATCH = 8;
+// Full size on the cpu backend, ConvNeXt-T takes about 17 minutes for its 32 images.
+const TIMEOUT = process.env['RXVISION_TORCHVISION_DIR'] ? 3_600_000 : 600_000;
 const MEAN = [0.485, 0.456, 0.406];
 const STD = [0.229, 0.224, 0.225];
 
@@ -76,11 +78,16 @@ describe.each(ARCHITECTURES)('torchvision %s, imported', (architecture) => {
     const nchw = tf.transpose(x, [0, 3, 1, 2]);
     const { logits } = await session.run({ images: new Tensor('float32', nchw.dataSync() as Float32Array, nchw.shape) });
     const ours = tf.tidy(() => (imported.predict(x, { batchSize: 8 }) as tf.Tensor).dataSync());
-    const difference = maxAbsDifference(ours, logits!.data as Float32Array);
-    console.log(`${architecture}: ${imported.countParams()} parameters, logits within ${difference.toExponential(2)} of onnxruntime's`);
-    expect(difference).toBeLessThan(1e-4);
+    const expected = logits!.data as Float32Array;
+    const difference = maxAbsDifference(ours, expected);
+    // Within 1e-4, of the logits' size where they exceed 1 (full size, drawn statistics, 50 layers deep).
+    const scale = Math.max(1, ...Array.from(expected, Math.abs));
+    console.log(
+      `${architecture}: ${imported.countParams()} parameters, logits within ${difference.toExponential(2)} of onnxruntime's (largest ${scale.toFixed(1)})`,
+    );
+    expect(difference).toBeLessThan(1e-4 * scale);
     tf.dispose([x, nchw]);
-  }, 600_000);
+  }, TIMEOUT);
 });
 
 describe.each(WITH_GRADIENTS)('torchvision %s, imported and trained', (architecture) => {
