@@ -13,6 +13,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ['explore', async () => (await import('./commands/explore.js')).registerExplore],
   ['train', async () => (await import('./commands/train.js')).registerTrain],
   ['check', async () => (await import('./commands/check.js')).registerCheck],
+  ['lr-find', async () => (await import('./commands/lr-find.js')).registerLrFind],
   ['evaluate', async () => (await import('./commands/evaluate.js')).registerEvaluate],
   ['predict', async () => (await import('./commands/predict.js')).registerPredict],
   ['export', async () => (await import('./commands/export.js')).registerExport],

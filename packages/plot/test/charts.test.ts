@@ -7,7 +7,15 @@ import sharp from 'sharp';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
 import { describe, expect, test } from 'vitest';
-import { accuracyChart, comparisonChart, confusionMatrixChart, lossChart, parallelCoordinates, stepChart } from '../src/index.js';
+import {
+  accuracyChart,
+  comparisonChart,
+  confusionMatrixChart,
+  lossChart,
+  lrFinderChart,
+  parallelCoordinates,
+  stepChart,
+} from '../src/index.js';
 import { renderPng, renderSvg } from '../src/node/index.js';
 
 const history: EpochRecord[] = [1, 2, 3, 4].map((epoch) => ({
@@ -86,6 +94,18 @@ describe('charts', () => {
     const losses = history.map((row) => row.valLoss);
     expect(shown[3]).toBeCloseTo((losses[1]! + losses[2]! + losses[3]!) / 3, 10);
     expect(shown[0]).toBeCloseTo(losses[0]!, 10);
+    view.finalize();
+  });
+
+  test('the range test: the curve on a log axis of rates, without its last five steps, the suggestion marked', async () => {
+    const steps = Array.from({ length: 30 }, (_, i) => ({ learningRate: 1e-6 * 10 ** (i / 4), loss: 2 - Math.sin(i / 10) }));
+    const svg = await renderSvg(lrFinderChart([...steps, { learningRate: 1e2, loss: Number.NaN }], steps[10]!.learningRate));
+    expect(svg).toContain('suggested 3.2e-4');
+    expect(svg).toContain('>1e-6<'); // the rate axis is logarithmic, in powers of ten
+    expect(svg.match(/aria-roledescription="point"/g)?.length).toBe(1);
+    const view = new vega.View(vega.parse(vegaLite.compile(lrFinderChart(steps, undefined) as never).spec), { renderer: 'none' });
+    await view.runAsync();
+    expect((view.data('data_0') as unknown[]).length).toBe(25);
     view.finalize();
   });
 
