@@ -14,11 +14,13 @@ import {
 import { topKAccuracy } from '@rxvision/metrics';
 import {
   centerCrop,
+  cutmix,
   cutout,
   epochBatches,
   evaluationBatches,
   horizontalFlip,
   type ImageTransform,
+  mixup,
   randomCrop,
   randomResizedCrop,
 } from '@rxvision/stream';
@@ -119,6 +121,11 @@ export async function composeExperiment(experiment: Experiment, options: Compose
         ...(step.scale && { scale: step.scale }),
         ...(step.ratio && { ratio: step.ratio }),
       });
+    if (step.type === 'mixup' || step.type === 'cutmix') {
+      // timm's default α: 0.8 for mixup, 1 for cutmix.
+      const options = { alpha: step.alpha ?? (step.type === 'mixup' ? 0.8 : 1), classes: train.classes.length, seed };
+      return step.type === 'mixup' ? mixup(options) : cutmix(options);
+    }
     return cutout({ size: step.size, seed });
   });
   const evaluationTransforms = crop ? [centerCrop(crop), ...normalisation] : normalisation;

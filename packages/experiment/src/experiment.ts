@@ -63,6 +63,8 @@ const augmentation = z.discriminatedUnion('type', [
     alternate: z.boolean().optional(),
   }),
   z.strictObject({ type: z.literal('cutout'), size: side }),
+  z.strictObject({ type: z.literal('mixup'), alpha: z.number().positive().max(100).optional() }),
+  z.strictObject({ type: z.literal('cutmix'), alpha: z.number().positive().max(100).optional() }),
   z.strictObject({
     type: z.literal('randomResizedCrop'),
     size: z.tuple([side, side]),
@@ -152,7 +154,7 @@ export const experimentSchema = z.strictObject({
     .array(augmentation)
     .default([])
     .describe(
-      'Training-time augmentations in order: randomCrop (padding; fill zeros or reflect), horizontalFlip (probability; alternate: each image mirrored on alternate epochs), cutout (size), randomResizedCrop (size, scale, ratio: the model then takes that size, and validation and test crop the centre); seeded by seed.',
+      'Training-time augmentations in order: randomCrop (padding; fill zeros or reflect), horizontalFlip (probability; alternate: each image mirrored on alternate epochs), cutout (size), randomResizedCrop (size, scale, ratio: the model then takes that size, and validation and test crop the centre), mixup and cutmix (alpha of their Beta draw, default 0.8 and 1 as timm: whole batches mixed with their reverse, targets too; put them last); seeded by seed.',
     ),
   normalize: z
     .union([

@@ -7,6 +7,11 @@ export interface ImageBatch {
   /** The dataset row of each image. */
   readonly rows: Uint32Array;
   readonly labels: Uint32Array;
+  /**
+   * Soft targets, `[n, classes]` row-major, where a batch-level augmentation (mixup, cutmix) mixed
+   * the labels; the tensors' `ys` are then these, float32. `labels` keep each image's own class.
+   */
+  readonly targets?: Float32Array;
   readonly pixels: Float32Array;
   readonly shape: readonly [height: number, width: number, channels: number];
   /** Where the batch is: its epoch, and its index within the epoch (counting skipped batches). */

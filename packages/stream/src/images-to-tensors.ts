@@ -1,4 +1,4 @@
-import { cast, oneHot, type Tensor, tensor, tensor1d } from '@tensorflow/tfjs-core';
+import { cast, dispose, oneHot, type Tensor, tensor, tensor1d } from '@tensorflow/tfjs-core';
 import { map, type Observable } from 'rxjs';
 import type { ImageBatch } from './image-batch.js';
 import type { Pending } from './pending.js';
@@ -18,17 +18,10 @@ export function imagesToTensors(classes: number, options: ToTensorsOptions = {})
 }
 
 function toTensorBatch(images: ImageBatch, classes: number, layout: 'flat' | 'image', labelEncoding: 'int32' | 'oneHot'): TensorBatch {
-  const { rows, labels, pixels, shape, epoch, index } = images;
+  const { rows, labels, pixels, shape, epoch, index, targets } = images;
   const size = rows.length;
   const xs = tensor(pixels, layout === 'flat' ? [size, shape[0] * shape[1] * shape[2]] : [size, ...shape], 'float32');
-  const indices = tensor1d(Int32Array.from(labels), 'int32');
-  let ys: Tensor = indices;
-  if (labelEncoding === 'oneHot') {
-    const hot = oneHot(indices, classes);
-    ys = cast(hot, 'float32');
-    hot.dispose();
-    indices.dispose();
-  }
+  const ys = targets ? tensor(targets, [size, classes], 'float32') : labelTensor(labels, classes, labelEncoding);
   return {
     xs,
     ys,
@@ -42,4 +35,14 @@ function toTensorBatch(images: ImageBatch, classes: number, layout: 'flat' | 'im
       ys.dispose();
     },
   };
+}
+
+/** The labels as int32 indices, or one-hot float32. */
+function labelTensor(labels: Uint32Array, classes: number, encoding: 'int32' | 'oneHot'): Tensor {
+  const indices = tensor1d(Int32Array.from(labels), 'int32');
+  if (encoding === 'int32') return indices;
+  const hot = oneHot(indices, classes);
+  const ys = cast(hot, 'float32');
+  dispose([hot, indices]);
+  return ys;
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageDatasetWriter } from '@rxvision/dataset/node';
 import * as tf from '@tensorflow/tfjs-core';
+import { concatMap, lastValueFrom, take, toArray } from 'rxjs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { composeExperiment, parseExperiment } from '../src/index.js';
 
@@ -21,7 +22,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const experiment = (classWeights: unknown) =>
+const experiment = (classWeights: unknown, augment: unknown[] = []) =>
   parseExperiment(
     {
       dataset: { type: 'arrow', train: 'train.arrow' },
@@ -30,6 +31,7 @@ const experiment = (classWeights: unknown) =>
       model: { type: 'mlp', hidden: [4] },
       schedule: [{ epochs: 1, learningRate: 0.1 }],
       classWeights,
+      augment,
     },
     'weights.json',
   );
@@ -63,4 +65,33 @@ test("classWeights: 'balanced' weighs each class by the training split's counts;
   expect(loss).toBeCloseTo(expected, 6);
   expect((await lossWith([1, 1])).loss).toBeCloseTo((each[0]! + each[1]! + each[2]!) / 3, 6);
   await expect(lossWith([1, 2, 3])).rejects.toThrow("weights.json: classWeights: 3 weights for the dataset's 2 classes");
+});
+
+test.each(['mixup', 'cutmix'])('augment %s: training batches carry soft targets, validation batches the labels', async (type) => {
+  const composed = await composeExperiment(experiment(undefined, [{ type }]), { baseDir: dir, source: 'weights.json' });
+  try {
+    const [trainBatch] = await lastValueFrom(
+      composed.fitOptions.trainBatches(0, 0).pipe(
+        concatMap((pending) => pending),
+        take(1),
+        toArray(),
+      ),
+    );
+    expect(trainBatch!.ys.shape).toEqual([16, 2]);
+    expect(trainBatch!.ys.dtype).toBe('float32');
+    const sums = tf.sum(trainBatch!.ys, 1).dataSync();
+    sums.forEach((sum) => expect(sum).toBeCloseTo(1, 6));
+    trainBatch!.dispose();
+    const [validationBatch] = await lastValueFrom(
+      composed.fitOptions.validationBatches!().pipe(
+        concatMap((pending) => pending),
+        take(1),
+        toArray(),
+      ),
+    );
+    expect(validationBatch!.ys.dtype).toBe('int32');
+    validationBatch!.dispose();
+  } finally {
+    await composed.close();
+  }
 });
