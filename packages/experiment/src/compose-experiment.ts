@@ -161,6 +161,7 @@ export async function composeExperiment(experiment: Experiment, options: Compose
       trainBatches: epochBatches(train, {
         batchSize: experiment.batchSize,
         seed: experiment.seed,
+        balanced: experiment.sampler === 'balanced',
         transforms: [...augmentations, ...normalisation],
       }),
       validationBatches: evaluation(validation),

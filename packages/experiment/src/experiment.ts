@@ -206,6 +206,12 @@ export const experimentSchema = z.strictObject({
       'Settings for some weights, each taking the first group whose match its name matches: a learning-rate scale, a weight decay, epochs trained.',
     ),
   labelSmoothing: z.number().min(0).lt(1).default(0).describe('Target mass moved from the true class onto every class (0 to <1).'),
+  sampler: z
+    .enum(['shuffle', 'balanced'])
+    .default('shuffle')
+    .describe(
+      "How each epoch's training rows are drawn: shuffle (each once), or balanced (as many draws as rows, each class equally often: PyTorch's WeightedRandomSampler with 1/count weights).",
+    ),
   classWeights: z
     .union([z.literal('balanced'), z.array(z.number().min(0)).min(2)])
     .optional()

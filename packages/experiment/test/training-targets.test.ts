@@ -22,7 +22,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const experiment = (classWeights: unknown, augment: unknown[] = []) =>
+const experiment = (classWeights: unknown, augment: unknown[] = [], sampler?: string) =>
   parseExperiment(
     {
       dataset: { type: 'arrow', train: 'train.arrow' },
@@ -32,6 +32,7 @@ const experiment = (classWeights: unknown, augment: unknown[] = []) =>
       schedule: [{ epochs: 1, learningRate: 0.1 }],
       classWeights,
       augment,
+      ...(sampler && { sampler }),
     },
     'weights.json',
   );
@@ -91,6 +92,26 @@ test.each(['mixup', 'cutmix'])('augment %s: training batches carry soft targets,
     );
     expect(validationBatch!.ys.dtype).toBe('int32');
     validationBatch!.dispose();
+  } finally {
+    await composed.close();
+  }
+});
+
+test("sampler: 'balanced' draws each class about as often in an epoch, where the split holds one in nine", async () => {
+  const composed = await composeExperiment(experiment(undefined, [], 'balanced'), { baseDir: dir, source: 'weights.json' });
+  try {
+    const batches = await lastValueFrom(
+      composed.fitOptions.trainBatches(0, 0).pipe(
+        concatMap((pending) => pending),
+        toArray(),
+      ),
+    );
+    const labels = batches.flatMap((batch) => Array.from(batch.labels));
+    batches.forEach((batch) => batch.dispose());
+    expect(labels).toHaveLength(composed.train.length);
+    const rare = labels.filter((label) => label === 1).length;
+    // Binomial(80, ½): 40 ± 4.5; shuffled it would be the split's 8 or so.
+    expect(Math.abs(rare - 40)).toBeLessThan(18);
   } finally {
     await composed.close();
   }

@@ -1,5 +1,6 @@
 import type { LabeledImages, PixelArray } from '@rxvision/dataset';
 import { type Observable, skip } from 'rxjs';
+import { balance } from './balance.js';
 import { batch } from './batch.js';
 import { imagesToTensors, type ToTensorsOptions } from './images-to-tensors.js';
 import type { ImageTransform } from './map-images.js';
@@ -14,6 +15,8 @@ export interface EpochBatchesOptions extends ToTensorsOptions {
   readonly batchSize: number;
   /** Shuffle each epoch with this seed; leave out to keep row order (as for evaluation). */
   readonly seed?: number;
+  /** Draw each epoch's rows class-balanced (`balance`, with the seed) instead of shuffling them all once. */
+  readonly balanced?: boolean;
   /** Steps between reading and tensors, in order: augmentations, normalisation, your own. */
   readonly transforms?: readonly ImageTransform[];
   /** Batches prepared ahead of the one in use; default 1. */
@@ -34,9 +37,14 @@ export type EpochBatches = ((epoch: number, skipBatches?: number) => Observable<
  */
 export function epochBatches(dataset: LabeledImages<PixelArray>, options: EpochBatchesOptions): EpochBatches {
   const transforms = options.transforms ?? [];
+  if (options.balanced && options.seed === undefined) throw new RangeError('epochBatches: balanced sampling needs a seed');
   const batches = (epoch: number, skipBatches = 0) => {
     const rows = rowIndices(dataset.length);
-    const ordered = options.seed === undefined ? rows : rows.pipe(shuffle({ seed: options.seed, epoch }));
+    const { seed } = options;
+    const ordered =
+      seed === undefined
+        ? rows
+        : rows.pipe(options.balanced ? balance({ seed, epoch, labelOf: (row) => dataset.label(row) }) : shuffle({ seed, epoch }));
     const images = transforms.reduce(
       (stream, transform) => transform(stream),
       ordered.pipe(batch(options.batchSize), skip(skipBatches), readImages(dataset, { epoch, firstIndex: skipBatches })),

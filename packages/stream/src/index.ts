@@ -1,6 +1,7 @@
 export { batch } from './batch.js';
 export { cutout, type CutoutOptions } from './cutout.js';
 export { cutmix, type MixOptions, mixup } from './mix-batch.js';
+export { balance, type BalanceOptions } from './balance.js';
 export { type EpochBatches, epochBatches, type EpochBatchesOptions } from './epoch-batches.js';
 export { evaluationBatches } from './evaluation-batches.js';
 export { horizontalFlip, type HorizontalFlipOptions, isMirrored, mirrorImage } from './horizontal-flip.js';
