@@ -1,19 +1,25 @@
-// Transfer, measured on CIFAR-10 split in two (issue #36's third acceptance, with rxvision in
-// PyTorch's place for the pretraining: torchvision is not installed here). A network is pretrained
-// on the 25,000 training images of the first five classes (airplane to deer) and exported to ONNX
-// as every run is; it is then imported and fine-tuned on 2,500 training images of the other five
-// (dog to truck), against the same network trained from scratch on those 2,500 with the same
-// schedule and budget. Both are tested on the 5,000 test images of those five classes.
+// Transfer, measured on CIFAR-10 split in two (issue #36's third acceptance). A network is
+// pretrained on the 25,000 training images of the first five classes (airplane to deer), by PyTorch
+// (torch_pretrain_cifar5.py, exported with torch.onnx.export) or by rxvision (exported as every run
+// is); it is then imported and fine-tuned on 2,500 training images of the other five (dog to
+// truck), against the same network trained from scratch on those 2,500 with the same schedule and
+// budget. Both are tested on the 5,000 test images of those five classes.
 //
-//   RXVISION_CIFAR10_SOURCE=../shared/data/cifar-10-binary.tar.gz node tools/benchmarks/cifar10-transfer.js [out]
+//   RXVISION_CIFAR10_SOURCE=../shared/data/cifar-10-binary.tar.gz \
+//     node tools/benchmarks/cifar10-transfer.js [out] [--pretrained-by pytorch|rxvision]
 //
-// Prints the two test accuracies; the runs are in `out` (default /tmp/rxvision-transfer).
+// Prints the test accuracies; the runs are in `out` (default /tmp/rxvision-transfer). PyTorch:
+// Debian's python3-torch with libopenblas0-pthread, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { ImageDatasetWriter, openImageDataset, prepareCifar10 } from '@rxvision/dataset/node';
 
-const out = resolve(process.argv[2] ?? '/tmp/rxvision-transfer');
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'pretrained-by': { type: 'string', default: 'pytorch' } } });
+const by = values['pretrained-by'];
+if (by !== 'pytorch' && by !== 'rxvision') throw new RangeError(`--pretrained-by: pytorch or rxvision, not ${by}`);
+const out = resolve(positionals[0] ?? '/tmp/rxvision-transfer');
 mkdirSync(out, { recursive: true });
 const data = join(out, 'cifar10');
 await prepareCifar10({ dataDir: data });
@@ -58,11 +64,15 @@ const experiments = {
     schedule: { type: 'oneCycle', epochs: 10, peak: 0.1 },
   },
   // Same budget for both: 15 epochs of the 2,250 images left after 250 are held out.
-  finetune: {
+  [`finetune-${by}`]: {
     ...common,
     dataset: { type: 'arrow', train: last5, test: last5Test },
     validation: 250,
-    model: { type: 'onnx', file: join(out, 'pretrain', 'model.onnx'), replaceHead: true },
+    model: {
+      type: 'onnx',
+      file: by === 'pytorch' ? join(out, 'pretrain-pytorch.onnx') : join(out, 'pretrain', 'model.onnx'),
+      replaceHead: true,
+    },
     parameterGroups: [{ match: '^(?!head/)', learningRateScale: 0.1, frozenEpochs: 1 }],
     schedule: { type: 'oneCycle', epochs: 15, peak: 0.05 },
   },
@@ -77,6 +87,22 @@ const experiments = {
 
 const rxvision = resolve(import.meta.dirname, '../../packages/cli/bin/rxvision.js');
 const results = {};
+if (by === 'pytorch') {
+  delete experiments.pretrain;
+  const onnx = join(out, 'pretrain-pytorch.onnx');
+  if (!existsSync(onnx)) {
+    const env = { ...process.env };
+    delete env.OPENBLAS_CORETYPE; // OpenBLAS's older kernel is ~1.5x slower
+    delete env.OPENBLAS_L2_SIZE;
+    const script = join(import.meta.dirname, 'torch_pretrain_cifar5.py');
+    const source = process.env.RXVISION_CIFAR10_SOURCE ?? resolve(import.meta.dirname, '../../../shared/data/cifar-10-binary.tar.gz');
+    console.log(`python3 ${script} ${source} ${onnx}`);
+    const log = execFileSync('/usr/bin/python3', [script, source, onnx], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    writeFileSync(join(out, 'pretrain-pytorch.log'), log);
+  }
+  const last = JSON.parse(readFileSync(join(out, 'pretrain-pytorch.log'), 'utf8').trim().split('\n').at(-1));
+  results.pretrain = { validation: last.validation, seconds: last.seconds, backend: 'PyTorch' };
+}
 for (const [name, experiment] of Object.entries(experiments)) {
   const run = join(out, name);
   if (!existsSync(join(run, 'summary.json'))) {
