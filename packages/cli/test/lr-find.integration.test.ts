@@ -58,7 +58,8 @@ describe('rxvision lr-find', () => {
     expect((await readdir(dir)).sort()).toEqual([...before, 'lr-find.png'].sort());
 
     const text = await runCli(['lr-find', '--config', join(dir, 'bands.json'), '--steps', '40', '--start', '1e-5', '--end', '1e3']);
-    expect(text.stdout).toMatch(/suggested learning rate: \d\.\d\de-?\+?\d+\n$/);
+    expect(text.stdout).toMatch(/suggested learning rate: \d\.\d\de-?\+?\d+ \(fastai's valley\)\n$/);
+    expect(text.stdout).toContain(`minimum/10 ${end.suggestions.minimum.toExponential(2)}`);
     expect(text.stdout).toContain(`suggested learning rate: ${end.suggestion.toExponential(2)}`);
   }, 120_000);
 

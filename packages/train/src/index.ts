@@ -1,6 +1,13 @@
 export { type Evaluation, evaluate, type Metric } from './evaluate.js';
 export { fit, type FitOptions } from './fit.js';
-export { lrFinder, type LrFinderOptions, type LrFinderResult, type LrFinderStep, suggestLearningRate } from './lr-finder.js';
+export {
+  lrFinder,
+  type LrFinderOptions,
+  type LrFinderResult,
+  type LrFinderStep,
+  suggestLearningRate,
+  suggestLearningRates,
+} from './lr-finder.js';
 export { asSchedule, checkSchedule, type LearningRateSchedule, learningRateAt, phaseAt, scheduleEpochs } from './learning-rate.js';
 export { balancedClassWeights, type Loss, softmaxCrossEntropy, type SoftmaxCrossEntropyOptions } from './loss.js';
 export { type OptimizerSpec, type ParameterGroup, PLAIN_SGD, TrainingOptimizer } from './optimizer.js';

@@ -27,6 +27,8 @@ export interface LrFinderResult {
   readonly steps: readonly LrFinderStep[];
   /** fastai's `valley`: the rate a third of the way into the longest run of falling loss, or undefined for too short a curve. */
   readonly suggestion: number | undefined;
+  /** fastai's other suggestions on the same trimmed curve: `minimum` (a tenth of the rate at the lowest loss) and `steep` (the steepest fall). */
+  readonly suggestions: { readonly valley?: number; readonly minimum?: number; readonly steep?: number };
 }
 
 /**
@@ -80,7 +82,7 @@ export function lrFinder(model: LayersModel, options: LrFinderOptions): Observab
     const curve: LrFinderStep[] = [];
     return concat(
       recorded.pipe(tap((step) => curve.push(step))),
-      defer(() => of({ steps: curve, suggestion: suggestLearningRate(curve, steps) })),
+      defer(() => of({ steps: curve, suggestion: suggestLearningRate(curve, steps), suggestions: suggestLearningRates(curve, steps) })),
     ).pipe(
       finalize(() => {
         model.setWeights(kept);
@@ -97,7 +99,7 @@ export function lrFinder(model: LayersModel, options: LrFinderOptions): Observab
  * keeps falling, and the rate a third of the way into it (half a third further).
  */
 export function suggestLearningRate(curve: readonly LrFinderStep[], plannedSteps = curve.length): number | undefined {
-  const kept = curve.slice(Math.floor(plannedSteps / 10), Math.max(0, curve.length - 5));
+  const kept = trimmed(curve, plannedSteps);
   const losses = kept.map((step) => step.loss);
   const n = losses.length;
   if (n < 2) return undefined;
@@ -114,4 +116,20 @@ export function suggestLearningRate(curve: readonly LrFinderStep[], plannedSteps
     }
   const sections = (end - start) / 3;
   return kept[start + Math.trunc(sections) + Math.trunc(sections / 2)]!.learningRate;
+}
+
+/** The curve as lr_find hands it to its suggestions: the first tenth of the planned steps and the last five left out. */
+const trimmed = (curve: readonly LrFinderStep[], plannedSteps: number) =>
+  curve.slice(Math.floor(plannedSteps / 10), Math.max(0, curve.length - 5));
+
+/** fastai's three suggestions on the same trimmed curve (undefined where it is too short). */
+export function suggestLearningRates(curve: readonly LrFinderStep[], plannedSteps = curve.length): LrFinderResult['suggestions'] {
+  const kept = trimmed(curve, plannedSteps);
+  if (kept.length < 2) return {};
+  const lowest = kept.reduce((best, step) => (step.loss < best.loss ? step : best));
+  // d loss / d log rate between neighbours; the rate where it falls fastest (fastai's `steep`).
+  let steepest = 0;
+  const slope = (i: number) => (kept[i + 1]!.loss - kept[i]!.loss) / Math.log(kept[i + 1]!.learningRate / kept[i]!.learningRate);
+  for (let i = 1; i < kept.length - 1; i++) if (slope(i) < slope(steepest)) steepest = i;
+  return { valley: suggestLearningRate(curve, plannedSteps)!, minimum: lowest.learningRate / 10, steep: kept[steepest]!.learningRate };
 }

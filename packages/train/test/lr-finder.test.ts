@@ -4,7 +4,7 @@ import { epochBatches } from '@rxvision/stream';
 import * as tf from '@tensorflow/tfjs-core';
 import { lastValueFrom, take, toArray } from 'rxjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { lrFinder, type LrFinderResult, type LrFinderStep, suggestLearningRate } from '../src/index.js';
+import { lrFinder, type LrFinderResult, type LrFinderStep, suggestLearningRate, suggestLearningRates } from '../src/index.js';
 import { toyDataset } from './fixtures.js';
 
 beforeAll(async () => {
@@ -23,6 +23,13 @@ describe('suggestLearningRate (fastai valley)', () => {
     const curve: LrFinderStep[] = losses.map((loss, step) => ({ step, loss, learningRate: 10 ** (step / 4 - 5) }));
     expect(suggestLearningRate(curve)).toBe(curve[2 + 3]!.learningRate);
     expect(suggestLearningRate(curve.slice(0, 6))).toBeUndefined();
+    // minimum: a tenth of the rate at the lowest loss (1.1, step 11); steep: the first of the equal
+    // steepest falls (−1 a step on an even log grid, from step 2), as argmin takes it.
+    expect(suggestLearningRates(curve)).toEqual({
+      valley: curve[5]!.learningRate,
+      minimum: curve[11]!.learningRate / 10,
+      steep: curve[2]!.learningRate,
+    });
   });
 });
 

@@ -87,10 +87,13 @@ export async function runLrFind(flags: LrFindFlags, log: (line: string) => void 
     if (flags.json) return;
     const last = result.steps.at(-1) as LrFinderStep | undefined;
     if (last && last.step < steps - 1) log(`stopped at ${last.learningRate.toExponential(2)}: the loss passed four times its best`);
+    const { minimum, steep } = result.suggestions;
+    if (minimum !== undefined && steep !== undefined)
+      log(`fastai's other suggestions: minimum/10 ${minimum.toExponential(2)}, steepest fall ${steep.toExponential(2)}`);
     log(
       result.suggestion === undefined
         ? 'no suggestion: too few steps before the loss diverged (start lower, or take more steps)'
-        : `suggested learning rate: ${result.suggestion.toExponential(2)}${flags.chart ? ` (drawn in ${flags.chart})` : ''}`,
+        : `suggested learning rate: ${result.suggestion.toExponential(2)} (fastai's valley)${flags.chart ? `, drawn in ${flags.chart}` : ''}`,
     );
   } finally {
     await composed.close();
