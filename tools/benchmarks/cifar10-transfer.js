@@ -14,7 +14,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ImageDatasetWriter, openImageDataset, prepareCifar10 } from '@rxvision/dataset/node';
+import { openImageDataset, prepareCifar10 } from '@rxvision/dataset/node';
+import { writeSubset } from './cifar-subset.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'pretrained-by': { type: 'string', default: 'pytorch' } } });
 const by = values['pretrained-by'];
@@ -25,26 +26,10 @@ const data = join(out, 'cifar10');
 await prepareCifar10({ dataDir: data });
 const [train, test] = await Promise.all([openImageDataset(join(data, 'train.arrow')), openImageDataset(join(data, 'test.arrow'))]);
 
-/** The rows of `dataset` whose label is in [from, from + 5), the first `perClass` of each class, relabelled 0–4. */
-async function subset(dataset, from, perClass, file) {
-  const path = join(out, file);
-  if (existsSync(path)) return path;
-  const rows = [];
-  const taken = new Array(5).fill(0);
-  for (let row = 0; row < dataset.length; row++) {
-    const label = dataset.label(row) - from;
-    if (label >= 0 && label < 5 && taken[label] < perClass) (rows.push(row), taken[label]++);
-  }
-  const classes = dataset.classes.slice(from, from + 5);
-  const writer = await ImageDatasetWriter.create(path, { classes, shape: dataset.shape, rows: rows.length });
-  for (const row of rows) await writer.append(dataset.image(row), dataset.label(row) - from);
-  await writer.commit();
-  return path;
-}
-
-const first5 = await subset(train, 0, 5000, 'first5-train.arrow');
-const last5 = await subset(train, 5, 500, 'last5-train.arrow');
-const last5Test = await subset(test, 5, 1000, 'last5-test.arrow');
+const five = (from, perClass) => ({ classes: [0, 1, 2, 3, 4].map((c) => c + from), perClass: new Array(5).fill(perClass) });
+const first5 = await writeSubset(train, out, 'first5-train.arrow', five(0, 5000));
+const last5 = await writeSubset(train, out, 'last5-train.arrow', five(5, 500));
+const last5Test = await writeSubset(test, out, 'last5-test.arrow', five(5, 1000));
 
 const common = {
   seed: 43,

@@ -70,24 +70,28 @@ function inLayerLayout(layer: Layer, parameter: string, gradient: tf.Tensor): tf
 describe.each(ARCHITECTURES)('torchvision %s, imported', (architecture) => {
   const bytes = readFileSync(join(folder, `${architecture}.onnx`));
 
-  test("gives onnxruntime's logits on 32 real images", async () => {
-    const imported = onnxToLayers(bytes);
-    const size = imported.inputs[0]!.shape[1]!;
-    const x = images(size);
-    const session = await InferenceSession.create(bytes);
-    const nchw = tf.transpose(x, [0, 3, 1, 2]);
-    const { logits } = await session.run({ images: new Tensor('float32', nchw.dataSync() as Float32Array, nchw.shape) });
-    const ours = tf.tidy(() => (imported.predict(x, { batchSize: 8 }) as tf.Tensor).dataSync());
-    const expected = logits!.data as Float32Array;
-    const difference = maxAbsDifference(ours, expected);
-    // Within 1e-4, of the logits' size where they exceed 1 (full size, drawn statistics, 50 layers deep).
-    const scale = Math.max(1, ...Array.from(expected, Math.abs));
-    console.log(
-      `${architecture}: ${imported.countParams()} parameters, logits within ${difference.toExponential(2)} of onnxruntime's (largest ${scale.toFixed(1)})`,
-    );
-    expect(difference).toBeLessThan(1e-4 * scale);
-    tf.dispose([x, nchw]);
-  }, TIMEOUT);
+  test(
+    "gives onnxruntime's logits on 32 real images",
+    async () => {
+      const imported = onnxToLayers(bytes);
+      const size = imported.inputs[0]!.shape[1]!;
+      const x = images(size);
+      const session = await InferenceSession.create(bytes);
+      const nchw = tf.transpose(x, [0, 3, 1, 2]);
+      const { logits } = await session.run({ images: new Tensor('float32', nchw.dataSync() as Float32Array, nchw.shape) });
+      const ours = tf.tidy(() => (imported.predict(x, { batchSize: 8 }) as tf.Tensor).dataSync());
+      const expected = logits!.data as Float32Array;
+      const difference = maxAbsDifference(ours, expected);
+      // Within 1e-4, of the logits' size where they exceed 1 (full size, drawn statistics, 50 layers deep).
+      const scale = Math.max(1, ...Array.from(expected, Math.abs));
+      console.log(
+        `${architecture}: ${imported.countParams()} parameters, logits within ${difference.toExponential(2)} of onnxruntime's (largest ${scale.toFixed(1)})`,
+      );
+      expect(difference).toBeLessThan(1e-4 * scale);
+      tf.dispose([x, nchw]);
+    },
+    TIMEOUT,
+  );
 });
 
 describe.each(WITH_GRADIENTS)('torchvision %s, imported and trained', (architecture) => {
