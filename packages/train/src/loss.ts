@@ -27,9 +27,11 @@ export function softmaxCrossEntropy(options: SoftmaxCrossEntropyOptions = {}): L
   )
     throw new RangeError(`classWeights must be one finite weight ≥ 0 per class, not all 0, got [${classWeights.join(', ')}]`);
   if (!classWeights) return (targets, logits) => losses.softmaxCrossEntropy(targets, logits, undefined, labelSmoothing) as Scalar;
-  const column = tensor2d([...classWeights], [classWeights.length, 1]);
+  const weightsColumn = [...classWeights];
+  // Made at each call, inside tidy: a loss is built before a backend is chosen, and holds no tensor.
   return (targets, logits) =>
     tidy(() => {
+      const column = tensor2d(weightsColumn, [weightsColumn.length, 1]);
       if (targets.shape[1] !== classWeights.length)
         throw new RangeError(`classWeights has ${classWeights.length} weights for ${String(targets.shape[1])} classes`);
       // Each sample's weight, its target's mix of the class weights (its class's, for a one-hot target).

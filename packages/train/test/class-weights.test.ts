@@ -43,6 +43,13 @@ describe('class weights in the loss', () => {
     expect(balancedClassWeights([3, 0])).toEqual([0.5, 0]);
   });
 
+  test('building the loss makes no tensor (it is built before a backend is chosen, by rxvision check and train)', () => {
+    const before = tf.memory().numTensors;
+    const loss = softmaxCrossEntropy({ classWeights: [1, 2, 3] });
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(loss(tf.oneHot(labels, 3), tf.tensor2d(logits)));
+  });
+
   test('a weight list that does not fit is one line', () => {
     expect(() => softmaxCrossEntropy({ classWeights: [1, -1] })).toThrow('classWeights must be one finite weight ≥ 0 per class');
     expect(() => softmaxCrossEntropy({ classWeights: [0, 0] })).toThrow('not all 0');
