@@ -1,4 +1,5 @@
 import { input, type LayersModel, layers, model, type SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { applyLayer as apply } from './apply-layer.js';
 import { batchNormalization } from './batch-normalization.js';
 import {
   batchNormMomentumOf,
@@ -63,8 +64,6 @@ export function createImageNetResNet(options: ImageNetResNetOptions): LayersMode
   const { blocks, bottleneck } = IMAGENET_RESNETS[depth];
   const momentum = batchNormMomentumOf('createImageNetResNet', options);
   const seeds = new LayerSeeds(seed);
-  const apply = (layer: { apply(x: SymbolicTensor | SymbolicTensor[]): unknown }, x: SymbolicTensor | SymbolicTensor[]) =>
-    layer.apply(x) as SymbolicTensor;
   /** A convolution without bias and its batch norm; stride 2 pads explicitly, as PyTorch does. */
   const convBn = (x: SymbolicTensor, name: string, bn: string, filters: number, kernelSize: number, strides: number) => {
     const pad = (kernelSize - 1) / 2;

@@ -1,4 +1,5 @@
 import { input, type LayersModel, layers, model, type SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { applyLayer as apply } from './apply-layer.js';
 import { batchNormalization } from './batch-normalization.js';
 import {
   batchNormMomentumOf,
@@ -53,8 +54,6 @@ export function createMobileNetV2(options: MobileNetV2Options): LayersModel {
   const { inputShape, classes, dropout = 0.2, seed = 43 } = options;
   const momentum = batchNormMomentumOf('createMobileNetV2', options);
   const seeds = new LayerSeeds(seed);
-  const apply = (layer: { apply(x: SymbolicTensor | SymbolicTensor[]): unknown }, x: SymbolicTensor | SymbolicTensor[]) =>
-    layer.apply(x) as SymbolicTensor;
   const bn = (x: SymbolicTensor, name: string) => apply(batchNormalization({ momentum, epsilon: 1e-5, name }), x);
   const relu6 = (x: SymbolicTensor) => apply(layers.reLU({ maxValue: 6 }), x);
   /** A 3×3 convolution (depthwise or not) with PyTorch's padding of 1, its batch norm and ReLU6. */

@@ -1,4 +1,5 @@
 import { input, type LayersModel, layers, model, type SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { applyLayer as apply } from './apply-layer.js';
 import { batchNormalization } from './batch-normalization.js';
 import {
   batchNormMomentumOf,
@@ -117,8 +118,6 @@ export function createMobileNetV3(options: MobileNetV3Options): LayersModel {
   const momentum = batchNormMomentumOf('createMobileNetV3', options);
   const seeds = new LayerSeeds(seed);
   const { blocks, lastChannel } = architecture(options);
-  const apply = (layer: { apply(x: SymbolicTensor | SymbolicTensor[]): unknown }, x: SymbolicTensor | SymbolicTensor[]) =>
-    layer.apply(x) as SymbolicTensor;
   /** relu6(x + 3) / 6: torchvision's Hardsigmoid. */
   const hardSigmoid = (x: SymbolicTensor) =>
     apply(
