@@ -364,8 +364,8 @@ interface QueuedStep {
   readonly learningRate: number;
 }
 
-/** Queues one optimizer step on the batch's loss; returns the loss, not yet read. */
-function queueStep(model: LayersModel, optimizer: TrainingOptimizer, loss: Loss, batch: TensorBatch): Scalar {
+/** Queues one optimizer step on the batch's loss; returns the loss, not yet read (the LR finder steps with it too). */
+export function queueStep(model: LayersModel, optimizer: TrainingOptimizer, loss: Loss, batch: TensorBatch): Scalar {
   return optimizer.minimize(() => {
     const logits = model.apply(batch.xs, { training: true }) as Tensor;
     const targets = batch.ys.rank === 1 ? oneHot(batch.ys, logits.shape[1]!) : batch.ys;

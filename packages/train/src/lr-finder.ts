@@ -1,7 +1,8 @@
 import type { Pending, TensorBatch } from '@rxvision/stream';
-import { dispose, oneHot, type Scalar, type Tensor } from '@tensorflow/tfjs-core';
+import { dispose } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { concat, concatMap, defer, finalize, map, type Observable, of, range, scan, takeWhile, tap } from 'rxjs';
+import { queueStep } from './fit.js';
 import { type Loss, softmaxCrossEntropy } from './loss.js';
 import { type OptimizerSpec, PLAIN_SGD, TrainingOptimizer } from './optimizer.js';
 
@@ -56,10 +57,7 @@ export function lrFinder(model: LayersModel, options: LrFinderOptions): Observab
         try {
           const learningRate = rateAt(step);
           optimizer.setLearningRate(learningRate);
-          const value = optimizer.minimize(() => {
-            const logits = model.apply(batch.xs, { training: true }) as Tensor;
-            return loss(batch.ys.rank === 1 ? oneHot(batch.ys, logits.shape[1]!) : batch.ys, logits);
-          }, true) as Scalar;
+          const value = queueStep(model, optimizer, loss, batch);
           const read = value.dataSync()[0]!;
           value.dispose();
           return { step, learningRate, raw: read };
