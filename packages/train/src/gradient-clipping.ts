@@ -1,4 +1,4 @@
-import { add, clipByValue, mul, scalar, sqrt, square, sum, type Tensor, tidy } from '@tensorflow/tfjs-core';
+import { add, clipByValue, div, minimum, mul, scalar, sqrt, square, sum, type Tensor, tidy } from '@tensorflow/tfjs-core';
 
 /** A tensor with its variable's name, as optimizers take and give them. */
 interface NamedTensor {
@@ -16,7 +16,7 @@ export interface GradientClipping {
 /**
  * The gradients clipped, by value first, then by their global norm over those `counted` (not a
  * frozen weight's); `made` are the tensors made here, for the caller to dispose. PyTorch's
- * arithmetic: the scale is max / (norm + 1e-6), applied only where it is below 1.
+ * arithmetic: the scale is max / (norm + 1e-6), clamped to 1 (a norm under the most is left as it is).
  */
 export function clipGradients(
   gradients: readonly NamedTensor[],
@@ -30,17 +30,14 @@ export function clipGradients(
     made.push(...clipped.map(({ tensor }) => tensor));
   }
   if (maxGradientNorm !== undefined) {
-    const norm = tidy(() =>
-      sqrt(clipped.filter(({ name }) => counted(name)).reduce((total, { tensor }) => add(total, sum(square(tensor))), scalar(0))),
-    );
-    const total = norm.dataSync()[0]!;
-    norm.dispose();
-    const scale = maxGradientNorm / (total + 1e-6);
-    if (scale < 1) {
-      const factor = scalar(scale);
-      clipped = clipped.map(({ name, tensor }) => ({ name, tensor: mul(tensor, factor) }));
-      made.push(factor, ...clipped.map(({ tensor }) => tensor));
-    }
+    // min(1, max / (norm + 1e-6)) as PyTorch's clamped coefficient, kept on the device: no read-back per step.
+    const scale = tidy(() => {
+      const squares = clipped.filter(({ name }) => counted(name)).map(({ tensor }) => sum(square(tensor)));
+      const norm = sqrt(squares.reduce((total, s) => add(total, s), scalar(0)));
+      return minimum(div(scalar(maxGradientNorm), add(norm, 1e-6)), 1);
+    });
+    clipped = clipped.map(({ name, tensor }) => ({ name, tensor: mul(tensor, scale) }));
+    made.push(scale, ...clipped.map(({ tensor }) => tensor));
   }
   return { gradients: clipped, made };
 }
