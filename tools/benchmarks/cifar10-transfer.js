@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openImageDataset, prepareCifar10 } from '@rxvision/dataset/node';
 import { writeSubset } from './cifar-subset.js';
+import { trainedSummary } from './train-run.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'pretrained-by': { type: 'string', default: 'pytorch' } } });
 const by = values['pretrained-by'];
@@ -70,7 +71,6 @@ const experiments = {
   },
 };
 
-const rxvision = resolve(import.meta.dirname, '../../packages/cli/bin/rxvision.js');
 const results = {};
 if (by === 'pytorch') {
   delete experiments.pretrain;
@@ -89,14 +89,7 @@ if (by === 'pytorch') {
   results.pretrain = { validation: last.validation, seconds: last.seconds, backend: 'PyTorch' };
 }
 for (const [name, experiment] of Object.entries(experiments)) {
-  const run = join(out, name);
-  if (!existsSync(join(run, 'summary.json'))) {
-    const config = join(out, `${name}.json`);
-    writeFileSync(config, `${JSON.stringify(experiment, null, 2)}\n`);
-    console.log(`rxvision train --config ${config} --out ${run}`);
-    execFileSync(process.execPath, [rxvision, 'train', '--config', config, '--out', run], { stdio: 'inherit' });
-  }
-  const summary = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
+  const summary = trainedSummary(out, name, experiment, { stdout: 'inherit' });
   results[name] = { test: summary.test?.accuracy, seconds: Math.round(summary.seconds), backend: summary.backend?.name };
 }
 console.log(JSON.stringify(results, null, 2));

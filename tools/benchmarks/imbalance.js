@@ -5,11 +5,11 @@
 // printed: cat's recall and precision, the macro F1 and the accuracy.
 //
 //   RXVISION_CIFAR10_SOURCE=../shared/data/cifar-10-binary.tar.gz node tools/benchmarks/imbalance.js [out]
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openImageDataset, prepareCifar10 } from '@rxvision/dataset/node';
 import { writeSubset } from './cifar-subset.js';
+import { trainedSummary } from './train-run.js';
 
 const out = resolve(process.argv[2] ?? '/tmp/rxvision-imbalance');
 mkdirSync(out, { recursive: true });
@@ -39,17 +39,9 @@ const experiments = {
   'balanced-sampler': { ...common, sampler: 'balanced' },
 };
 
-const cli = resolve(import.meta.dirname, '../../packages/cli/bin/rxvision.js');
 const rows = [];
 for (const [name, experiment] of Object.entries(experiments)) {
-  const run = join(out, name);
-  if (!existsSync(join(run, 'summary.json'))) {
-    const config = join(out, `${name}.json`);
-    writeFileSync(config, `${JSON.stringify(experiment, null, 2)}\n`);
-    console.log(`rxvision train --config ${config} --out ${run}`);
-    execFileSync(process.execPath, [cli, 'train', '--config', config, '--out', run], { stdio: ['ignore', 'ignore', 'inherit'] });
-  }
-  const { test, seconds } = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
+  const { test, seconds } = trainedSummary(out, name, experiment);
   const cat = test.perClass.cat;
   rows.push({
     name,

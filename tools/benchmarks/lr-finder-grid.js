@@ -6,8 +6,9 @@
 //
 //   node tools/benchmarks/lr-finder-grid.js [out]   (default /tmp/rxvision-lr-grid; runs kept there)
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { trainedSummary } from './train-run.js';
 
 const out = resolve(process.argv[2] ?? '/tmp/rxvision-lr-grid');
 mkdirSync(out, { recursive: true });
@@ -44,13 +45,7 @@ const tried = [
   ...GRID.map((rate) => [`grid ${rate}`, rate]),
 ];
 for (const [name, peak] of tried) {
-  const run = join(out, name.replace(/[ /]/g, '-'));
-  if (!existsSync(join(run, 'summary.json'))) {
-    const config = `${run}.json`;
-    writeFileSync(config, `${JSON.stringify(experiment(peak), null, 2)}\n`);
-    execFileSync(process.execPath, [cli, 'train', '--config', config, '--out', run], { stdio: ['ignore', 'ignore', 'inherit'] });
-  }
-  const summary = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
+  const summary = trainedSummary(out, name.replace(/[ /]/g, '-'), experiment(peak));
   results.push({ name, peak, test: summary.test.accuracy, seconds: Math.round(summary.seconds) });
   console.log(
     `${name.padEnd(12)} peak ${peak.toExponential(2)}  test ${summary.test.accuracy.toFixed(4)}  ${Math.round(summary.seconds)} s`,
