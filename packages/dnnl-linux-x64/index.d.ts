@@ -45,6 +45,9 @@ export interface BatchNormShape {
   epsilon: number;
 }
 
+/** The activations the addon computes as one oneDNN kernel, by tfjs-layers' names; GELU is the erf form. */
+export type ActivationName = 'gelu' | 'relu' | 'sigmoid' | 'tanh' | 'swish';
+
 /**
  * Every call takes one object of named fields, writes its outputs or throws one line before
  * writing anything. A problem the addon does not take rather than guess at throws an error whose
@@ -99,6 +102,10 @@ export interface Dnnl {
     dscale: Float32Array;
     doffset: Float32Array;
   }): void;
+  /** y = f(x), element by element, for one of tfjs-layers' activations (swish is SiLU, x·σ(x)). */
+  activation(call: { activation: ActivationName; elements: number; x: Float32Array; y: Float32Array }): void;
+  /** Its gradient: dx = dy · f'(x), from x. */
+  activationBackward(call: { activation: ActivationName; elements: number; x: Float32Array; dy: Float32Array; dx: Float32Array }): void;
   /** The OpenMP threads oneDNN uses from now on. */
   setThreads(threads: number): void;
   /** Sets glibc malloc's mmap and trim thresholds at run time; false where glibc refused them. */

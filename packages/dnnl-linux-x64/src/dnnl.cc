@@ -514,6 +514,71 @@ napi_value BatchNormTrainingGrad(napi_env env, napi_callback_info info) {
   });
 }
 
+// ---- activations and their gradients, element by element, one pass each ----
+
+struct Activation {
+  Step forward, backward;
+  memory::desc data;
+};
+
+// tfjs-layers' names for the activations oneDNN computes as one kernel; swish is SiLU (x·σ(x)).
+const std::map<std::string, dnnl::algorithm> kActivations{{"gelu", dnnl::algorithm::eltwise_gelu_erf},
+                                                          {"relu", dnnl::algorithm::eltwise_relu},
+                                                          {"sigmoid", dnnl::algorithm::eltwise_logistic},
+                                                          {"tanh", dnnl::algorithm::eltwise_tanh},
+                                                          {"swish", dnnl::algorithm::eltwise_swish}};
+
+Activation& activation(const std::string& name, int64_t elements) {
+  static std::map<std::pair<std::string, int64_t>, std::unique_ptr<Activation>> cache;
+  auto& slot = cache[{name, elements}];
+  if (!slot) {
+    const auto algorithm = kActivations.at(name);
+    const float alpha = algorithm == dnnl::algorithm::eltwise_swish ? 1.f : 0.f;  // relu's slope below 0, swish's σ(αx)
+    memory::desc data({elements}, memory::data_type::f32, tag::a);
+    dnnl::eltwise_forward::primitive_desc fpd({dnnl::prop_kind::forward_training, algorithm, data, alpha, 0.f}, attributes(), cpu());
+    dnnl::eltwise_backward::primitive_desc bpd({algorithm, data, data, alpha, 0.f}, attributes(), cpu(), fpd);
+    slot.reset(new Activation{step(fpd), step(bpd), data});
+  }
+  return *slot;
+}
+
+// The call's activation name and element count, checked.
+std::pair<std::string, int64_t> activationCall(const rxvision::Fields& call) {
+  std::string name = call.string("activation");
+  if (!kActivations.count(name)) throw Failure{"rxvision-dnnl: no activation named " + name};
+  int64_t elements = call.integer("elements");
+  if (elements < 1) throw Failure{"rxvision-dnnl: elements must be positive"};
+  if (elements > INT32_MAX) throw Unsupported{"rxvision-dnnl: a tensor of 2^31 elements or more"};
+  return {name, elements};
+}
+
+// activation({ activation, elements, x, y }): y = f(x).
+napi_value ActivationForward(napi_env env, napi_callback_info info) {
+  return rxvision::guarded(env, [&] {
+    rxvision::Fields call(env, info, "activation");
+    auto [name, elements] = activationCall(call);
+    float* x = call.floats("x", size_t(elements));
+    float* y = call.floats("y", size_t(elements));
+    if (!x || !y) throw Failure{"rxvision-dnnl: x and y are required"};
+    auto& a = activation(name, elements);
+    run(a.forward, {{DNNL_ARG_SRC, user(a.data, x)}, {DNNL_ARG_DST, user(a.data, y)}});
+  });
+}
+
+// activationBackward({ activation, elements, x, dy, dx }): dx = dy · f'(x).
+napi_value ActivationBackward(napi_env env, napi_callback_info info) {
+  return rxvision::guarded(env, [&] {
+    rxvision::Fields call(env, info, "activationBackward");
+    auto [name, elements] = activationCall(call);
+    float* x = call.floats("x", size_t(elements));
+    float* dy = call.floats("dy", size_t(elements));
+    float* dx = call.floats("dx", size_t(elements));
+    if (!x || !dy || !dx) throw Failure{"rxvision-dnnl: x, dy and dx are required"};
+    auto& a = activation(name, elements);
+    run(a.backward, {{DNNL_ARG_SRC, user(a.data, x)}, {DNNL_ARG_DIFF_DST, user(a.data, dy)}, {DNNL_ARG_DIFF_SRC, user(a.data, dx)}});
+  });
+}
+
 // ---- the process: threads, malloc ----
 
 // setThreads(n): the OpenMP threads oneDNN runs on (omp_set_num_threads is per calling thread, and
@@ -560,6 +625,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"matMul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"batchNormTraining", nullptr, BatchNormTraining, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"batchNormTrainingGrad", nullptr, BatchNormTrainingGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"activation", nullptr, ActivationForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"activationBackward", nullptr, ActivationBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"keepFreedMemory", nullptr, KeepFreedMemory, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"version", nullptr, nullptr, nullptr, nullptr, version_value, napi_enumerable, nullptr},

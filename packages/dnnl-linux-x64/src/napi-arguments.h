@@ -69,6 +69,14 @@ class Fields {
     check(napi_get_value_double(env_, get(name), &result), (named(name) + " must be a number").c_str());
     return result;
   }
+  std::string string(const char* name) const {
+    napi_value value = get(name);
+    size_t length = 0;
+    check(napi_get_value_string_utf8(env_, value, nullptr, 0, &length), (named(name) + " must be a string").c_str());
+    std::string result(length, '\0');
+    check(napi_get_value_string_utf8(env_, value, result.data(), length + 1, &length), (named(name) + " must be a string").c_str());
+    return result;
+  }
   bool boolean(const char* name) const {
     bool result = false;
     check(napi_get_value_bool(env_, get(name), &result), (named(name) + " must be a boolean").c_str());

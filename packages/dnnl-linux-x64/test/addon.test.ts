@@ -83,4 +83,21 @@ describe.runIf(built || process.env.CI)('the addon', async () => {
         expect(y[r * n + c]).toBeCloseTo(sum, 5);
       }
   });
+
+  test('an activation it has not, or operands too short, is one line and nothing is written', () => {
+    const [x, y] = [values(8, 6), new Float32Array(8).fill(3)];
+    const call = (activation: string, elements: number) => () => dnnl.activation({ activation: activation as 'gelu', elements, x, y });
+    expect(call('elu', 8)).toThrow(/^rxvision-dnnl: no activation named elu$/);
+    expect(call('gelu', 9)).toThrow(/^rxvision-dnnl: activation\.x holds 8 floats, 9 needed$/);
+    expect([...y]).toEqual(new Array(8).fill(3));
+    call('gelu', 8)();
+    expect(y[0]).toBeCloseTo(x[0]! * 0.5 * (1 + erf(x[0]! / Math.SQRT2)), 6);
+  });
 });
+
+/** erf by Abramowitz and Stegun 7.1.26 (error below 1.5e-7). */
+function erf(x: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return Math.sign(x) * (1 - poly * Math.exp(-x * x));
+}

@@ -295,6 +295,28 @@ export const KERNELS = {
     return { shape: { rows, channels, epsilon }, error: worst, canaries: canariesHold(x, dy, scale, dx, dscale, doffset) };
   },
 
+  activation(dnnl, draw) {
+    const { activation, elements, spread } = drawActivation(draw);
+    const shared = draw.next() < 0.5;
+    const [x, y] = [operand(draw, elements, shared), operand(draw, elements, shared)];
+    x.view.forEach((value, i) => (x.view[i] = value * spread));
+    dnnl.activation({ activation, elements, x: x.view, y: y.view });
+    const expected = cpu(() => ACTIVATIONS[activation](tensor(x, [elements])));
+    return { shape: { activation, elements, spread }, error: error(y.view, expected), canaries: canariesHold(x, y) };
+  },
+
+  /** dx = dy · f'(x), against the derivatives above. */
+  activationBackward(dnnl, draw) {
+    const { activation, elements, spread } = drawActivation(draw);
+    const shared = draw.next() < 0.5;
+    const [x, dy, dx] = [operand(draw, elements, shared), operand(draw, elements, shared), operand(draw, elements, shared)];
+    x.view.forEach((value, i) => (x.view[i] = value * spread));
+    dnnl.activationBackward({ activation, elements, x: x.view, dy: dy.view, dx: dx.view });
+    const phi = cpu(() => tf.mul(0.5, tf.add(1, tf.erf(tf.div(tensor(x, [elements]), Math.SQRT2)))));
+    const expected = Float64Array.from(x.view, (value, i) => dy.view[i] * DERIVATIVES[activation](value, phi[i]));
+    return { shape: { activation, elements, spread }, error: error(dx.view, expected), canaries: canariesHold(x, dy, dx) };
+  },
+
   sumRows(dnnl, draw) {
     const { rows, channels } = drawRows(draw);
     const scale = draw.pick([1, 0.5, 1 / rows]);
@@ -305,6 +327,34 @@ export const KERNELS = {
     return { shape: { rows, channels, scale }, error: error(y.view, expected), canaries: canariesHold(x, y) };
   },
 };
+
+/** tfjs-layers' activations written from tfjs ops on cpu: the reference for the addon's one-kernel ones. */
+const ACTIVATIONS = {
+  gelu: (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.div(x, Math.SQRT2)))),
+  relu: (x) => tf.relu(x),
+  sigmoid: (x) => tf.sigmoid(x),
+  tanh: (x) => tf.tanh(x),
+  swish: (x) => tf.mul(x, tf.sigmoid(x)),
+};
+
+/**
+ * Their derivatives by the textbook, in float64 from x (GELU's Φ from cpu's erf): the plain-node
+ * bundle of tfjs-core registers no gradients.
+ */
+const DERIVATIVES = {
+  gelu: (x, phi) => phi + (x * Math.exp((-x * x) / 2)) / Math.sqrt(2 * Math.PI),
+  relu: (x) => (x > 0 ? 1 : 0),
+  sigmoid: (x) => sigmoid(x) * (1 - sigmoid(x)),
+  tanh: (x) => 1 - Math.tanh(x) ** 2,
+  swish: (x) => sigmoid(x) * (1 + x * (1 - sigmoid(x))),
+};
+const sigmoid = (x) => 1 / (1 + Math.exp(-x));
+
+/** An activation's operand: any length a batch of activations has, its values spread to where they saturate. */
+function drawActivation(draw) {
+  const { rows, channels } = drawRows(draw);
+  return { activation: draw.pick(Object.keys(ACTIVATIONS)), elements: rows * channels, spread: draw.pick([1, 4, 12]) };
+}
 
 /** Each column's mean and biased variance, in float64: tfjs's float32 sums drift over a million rows. */
 function columnMoments(x, rows, channels) {
