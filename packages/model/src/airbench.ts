@@ -1,6 +1,7 @@
 import { initializers, type LayersModel, layers, sequential } from '@tensorflow/tfjs-layers';
 import { tensor4d, tidy } from '@tensorflow/tfjs-core';
 import { batchNormalization } from './batch-normalization.js';
+import { activation } from './activation.js';
 import { checkClassifierOptions, checkParameterCount, checkWidths, type ClassifierOptions } from './classifier-options.js';
 import { LayerSeeds } from './layer-seeds.js';
 
@@ -81,7 +82,7 @@ export function createAirbench(options: AirbenchOptions): LayersModel {
       biasInitializer: 'zeros',
     }),
   );
-  model.add(layers.activation({ activation: 'gelu' }));
+  model.add(activation({ activation: 'gelu' }));
   const norm = () => batchNormalization({ momentum: batchNormMomentum, epsilon: 1e-12 });
   const convolutions: { name: string; inputs: number }[] = [];
   let previous = whitenWidth;
@@ -97,7 +98,7 @@ export function createAirbench(options: AirbenchOptions): LayersModel {
       );
       if (i === 1) model.add(layers.maxPooling2d({ poolSize: 2 }));
       model.add(norm());
-      model.add(layers.activation({ activation: 'gelu' }));
+      model.add(activation({ activation: 'gelu' }));
     }
     previous = filters;
   });

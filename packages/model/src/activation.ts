@@ -1,0 +1,96 @@
+import {
+  add,
+  customGrad,
+  engine,
+  erf,
+  exp,
+  getBackend,
+  getKernel,
+  type GradSaveFunc,
+  mul,
+  square,
+  type Tensor,
+  tidy,
+} from '@tensorflow/tfjs-core';
+import { layers } from '@tensorflow/tfjs-layers';
+
+type ActivationArgs = Parameters<typeof layers.activation>[0];
+type Layer = ReturnType<typeof layers.activation>;
+type Kwargs = Record<string, unknown>;
+
+/**
+ * The kernels a backend may register to compute an activation and its gradient in one pass each
+ * (@rxvision/backend's onednn does): `forward` takes {x} and returns y; `gradient` takes {dy, x}
+ * and returns dx = dy·f'(x); both take attrs {activation}, one of NATIVE_ACTIVATIONS.
+ */
+export const ACTIVATION_KERNELS = { forward: 'RxvisionActivation', gradient: 'RxvisionActivationGrad' } as const;
+
+/** tfjs-layers' names of the activations those kernels compute (swish is SiLU, x·σ(x); GELU the erf form). */
+export const NATIVE_ACTIVATIONS = ['gelu', 'relu', 'sigmoid', 'tanh', 'swish'] as const;
+
+/**
+ * tfjs-layers' Activation layer, whose function runs as one kernel forward and one backward where
+ * the backend has ACTIVATION_KERNELS. Elsewhere GELU's gradient is written out, dy·(Φ(x) + x·φ(x))
+ * from the Φ saved forward, rather than chained back through erf, a quotient and two products; every
+ * other activation is tfjs-layers' own. On airbench's network GELU built from tfjs ops took about
+ * 600 ms of a 2.4 s step. It saves and loads as tfjs-layers' Activation.
+ */
+export function activation(args: ActivationArgs): Layer {
+  return new (fusedActivationClass())(args);
+}
+
+let fusedClass: (new (args: ActivationArgs) => Layer) | undefined;
+
+/** Made on first use: tfjs-layers exports a factory, not the class. */
+function fusedActivationClass(): new (args: ActivationArgs) => Layer {
+  if (fusedClass) return fusedClass;
+  const Base = Object.getPrototypeOf(layers.activation({ activation: 'linear', name: 'rxvision_class_probe' })).constructor as new (
+    args: ActivationArgs,
+  ) => Layer;
+  class FusedActivation extends Base {
+    static readonly className = 'Activation';
+
+    override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
+      const name = (this as unknown as { activation: { getClassName(): string } }).activation.getClassName();
+      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+      if (hasActivationKernels() && (NATIVE_ACTIVATIONS as readonly string[]).includes(name)) return kernelActivation(x, name);
+      if (name === 'gelu') return gelu(x);
+      return super.call(inputs, kwargs as never);
+    }
+  }
+  fusedClass = FusedActivation;
+  return fusedClass;
+}
+
+function hasActivationKernels(): boolean {
+  const backend = getBackend();
+  return Boolean(getKernel(ACTIVATION_KERNELS.forward, backend) && getKernel(ACTIVATION_KERNELS.gradient, backend));
+}
+
+function kernelActivation(x: Tensor, name: string): Tensor {
+  const op = customGrad((...args: (Tensor | GradSaveFunc)[]) => {
+    const [input, save] = args as [Tensor, GradSaveFunc];
+    save([input]);
+    return {
+      value: engine().runKernel(ACTIVATION_KERNELS.forward, { x: input }, { activation: name }) as Tensor,
+      gradFunc: (dy: Tensor, [saved]: Tensor[]) =>
+        engine().runKernel(ACTIVATION_KERNELS.gradient, { dy, x: saved! }, { activation: name }) as Tensor,
+    };
+  });
+  return op(x) as Tensor;
+}
+
+/** x·Φ(x), Φ the normal distribution function, as tfjs-layers' gelu; its gradient by hand. */
+function gelu(x: Tensor): Tensor {
+  const op = customGrad((...args: (Tensor | GradSaveFunc)[]) => {
+    const [input, save] = args as [Tensor, GradSaveFunc];
+    const cdf = mul(0.5, add(1, erf(mul(input, Math.SQRT1_2))));
+    save([input, cdf]);
+    return {
+      value: mul(input, cdf),
+      gradFunc: (dy: Tensor, [xs, phi]: Tensor[]) =>
+        tidy(() => mul(dy, add(phi!, mul(xs!, mul(exp(mul(square(xs!), -0.5)), 1 / Math.sqrt(2 * Math.PI)))))),
+    };
+  });
+  return op(x) as Tensor;
+}
