@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { batchNormalization } from '@rxvision/model';
+import { activation, batchNormalization, NATIVE_ACTIVATIONS } from '@rxvision/model';
 import { describe, expect, test } from 'vitest';
 import { selectBackend } from '../src/node/index.js';
 
@@ -83,6 +83,12 @@ const CASES: Case[] = [
   { name: 'relu', inputShape: [3, 10], layer: () => tfl.layers.activation({ activation: 'relu' }) },
   { name: 'gelu', inputShape: [3, 10], layer: () => tfl.layers.activation({ activation: 'gelu' as never }) },
   { name: 'softmax', inputShape: [3, 10], layer: () => tfl.layers.softmax() },
+  // @rxvision/model's: one kernel each way where the backend has them (onednn's).
+  ...NATIVE_ACTIVATIONS.map((name) => ({
+    name: `${name} (@rxvision/model)`,
+    inputShape: [4, 6, 6, 16],
+    layer: () => activation({ activation: name as 'relu' }),
+  })),
 ];
 
 /** Deterministic values in [-1, 1): the same inputs and weights on every backend. */

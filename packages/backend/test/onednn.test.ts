@@ -1,9 +1,9 @@
 import type { ConvGeometry } from '@rxvision/dnnl-linux-x64';
-import { BATCH_NORM_KERNELS as MODEL_BATCH_NORM_KERNELS } from '@rxvision/model';
+import { ACTIVATION_KERNELS as MODEL_ACTIVATION_KERNELS, BATCH_NORM_KERNELS as MODEL_BATCH_NORM_KERNELS } from '@rxvision/model';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';
 import { kernelPatches } from '../src/index.js';
-import { BATCH_NORM_KERNELS, loadOneDnn, ONEDNN_PACKAGE, selectBackend, UNSUPPORTED } from '../src/node/index.js';
+import { ACTIVATION_KERNELS, BATCH_NORM_KERNELS, loadOneDnn, ONEDNN_PACKAGE, selectBackend, UNSUPPORTED } from '../src/node/index.js';
 
 // The onednn backend: wasm's kernels with oneDNN's for matrix products, convolutions, pooling,
 // batch normalisation and leading-axes sums. Its numbers against cpu are the layer matrix's
@@ -23,7 +23,7 @@ describe.runIf(run)('the onednn backend', () => {
     const report = await selectBackend('onednn', { threads: 2 });
     expect(report).toMatchObject({ backend: 'onednn', package: ONEDNN_PACKAGE, threads: 2, gpu: false });
     expect(report.summary).toMatch(
-      /^backend onednn \(oneDNN \d+\.\d+\.\d+ from @rxvision\/dnnl-linux-x64 for matrix products, convolutions and batch normalisation/,
+      /^backend onednn \(oneDNN \d+\.\d+\.\d+ from @rxvision\/dnnl-linux-x64 for matrix products, convolutions, batch normalisation and activations/,
     );
     const replaced = kernelPatches('onednn')
       .filter((patch) => patch.by === 'onednn')
@@ -40,6 +40,8 @@ describe.runIf(run)('the onednn backend', () => {
         'MaxPoolGrad',
         BATCH_NORM_KERNELS.training,
         BATCH_NORM_KERNELS.gradient,
+        ACTIVATION_KERNELS.forward,
+        ACTIVATION_KERNELS.gradient,
         '_FusedMatMul',
       ].sort(),
     );
@@ -48,8 +50,9 @@ describe.runIf(run)('the onednn backend', () => {
     expect(kernelPatches('onednn').filter((patch) => patch.by === 'onednn')).toHaveLength(replaced.length);
   });
 
-  test('implements the batch-norm kernels under the names @rxvision/model asks for', () => {
+  test('implements the batch-norm and activation kernels under the names @rxvision/model asks for', () => {
     expect(BATCH_NORM_KERNELS).toEqual(MODEL_BATCH_NORM_KERNELS);
+    expect(ACTIVATION_KERNELS).toEqual(MODEL_ACTIVATION_KERNELS);
   });
 
   test('a dilated convolution (forward only: tfjs has no gradient for it) matches cpu', async () => {

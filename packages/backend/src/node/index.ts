@@ -1,4 +1,5 @@
 export { loadOneDnn, ONEDNN_PACKAGE, UNSUPPORTED } from './onednn.js';
+export { ACTIVATION_KERNELS, useOneDnnActivations } from './onednn-activation.js';
 export { BATCH_NORM_KERNELS, useOneDnnBatchNorm } from './onednn-batch-norm.js';
 export { useOneDnnConvolutions } from './onednn-convolutions.js';
 export { useOneDnnMatMul } from './onednn-mat-mul.js';

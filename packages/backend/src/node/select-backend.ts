@@ -16,6 +16,7 @@ import { useOnnxRuntimeConvFilterGradient } from './onnxruntime-conv-filter.js';
 import { useOnnxRuntimeMatMul } from './onnxruntime-mat-mul.js';
 import type { Dnnl } from '@rxvision/dnnl-linux-x64';
 import { loadOneDnn, ONEDNN_PACKAGE } from './onednn.js';
+import { useOneDnnActivations } from './onednn-activation.js';
 import { useOneDnnBatchNorm } from './onednn-batch-norm.js';
 import { useOneDnnConvolutions } from './onednn-convolutions.js';
 import { useOneDnnMatMul } from './onednn-mat-mul.js';
@@ -115,7 +116,7 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
       },
     },
   ],
-  // wasm's kernels with oneDNN's for matrix products, convolutions and batch normalisation, which
+  // wasm's kernels with oneDNN's for matrix products, convolutions, batch normalisation and activations, which
   // read and write the wasm heap in place: a backend of its own name, since its sums differ from wasm's.
   onednn: [
     {
@@ -139,10 +140,11 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
         useOneDnnConvolutions('onednn', oneDnn!);
         useOneDnnBatchNorm('onednn', oneDnn!);
         useOneDnnPooling('onednn', oneDnn!);
+        useOneDnnActivations('onednn', oneDnn!);
       },
       reportedThreads: (threads) => threads,
       describe: () =>
-        `oneDNN ${oneDnn?.version} from ${ONEDNN_PACKAGE} for matrix products, convolutions and batch normalisation, @tensorflow/tfjs-backend-wasm for the rest`,
+        `oneDNN ${oneDnn?.version} from ${ONEDNN_PACKAGE} for matrix products, convolutions, batch normalisation and activations, @tensorflow/tfjs-backend-wasm for the rest`,
     },
   ],
   // wasm's kernels with onnxruntime's MLAS for every matrix product: a backend of its own name,
