@@ -3,18 +3,26 @@ import * as tf from '@tensorflow/tfjs-core';
 /**
  * Times every kernel call from now on, where all of them pass: the engine's runKernelFunc.
  * Synchronous backends only (cpu, wasm, onednn, onnxruntime): a GPU backend's kernels return before
- * their work is done. A custom gradient's time includes the kernels it runs.
+ * their work is done. Each time is the call's own, without the kernels it runs (a custom
+ * gradient's forward calls others).
  */
 export function timeKernels() {
   const totals = new Map();
   const engine = tf.engine();
   const runKernelFunc = engine.runKernelFunc.bind(engine);
+  const nested = []; // the time of the kernels each open call ran, innermost last
   engine.runKernelFunc = (call) => {
     const started = performance.now();
-    const result = runKernelFunc(call);
-    const name = call.kernelName ?? '(custom gradient)';
-    totals.set(name, (totals.get(name) ?? 0) + performance.now() - started);
-    return result;
+    nested.push(0);
+    try {
+      return runKernelFunc(call);
+    } finally {
+      const elapsed = performance.now() - started;
+      const inner = nested.pop();
+      if (nested.length) nested[nested.length - 1] += elapsed;
+      const name = call.kernelName ?? '(custom gradient)';
+      totals.set(name, (totals.get(name) ?? 0) + elapsed - inner);
+    }
   };
   return {
     /** Forgets what was timed so far (the warm-up steps). */
