@@ -108,6 +108,40 @@ describe('interrupt and resume', () => {
     expect(resumedTest).toMatchObject({ accuracy: expect.any(Number), loss: expect.any(Number) });
   }, 600_000);
 
+  test("the practitioner's parts (plateau schedule, mixup, balanced sampler and weights, clipping): Ctrl-C, then --resume in another process, gives the same history", async () => {
+    const config = join(dir, 'kit.json');
+    const experiment = {
+      dataset: { type: 'cifar10', dataDir: data },
+      limit: LIMIT,
+      validation: 0.1,
+      batchSize: 64,
+      model: { type: 'cnn', blocks: [8, 16], batchNorm: true },
+      augment: [{ type: 'horizontalFlip' }, { type: 'mixup', alpha: 0.4 }],
+      sampler: 'balanced',
+      classWeights: 'balanced',
+      optimizer: { type: 'sgd', momentum: 0.9, maxGradientNorm: 1 },
+      // patience 0 and a threshold no epoch meets: the rate falls before epochs 3 and 4.
+      schedule: { type: 'plateau', epochs: 4, learningRate: 0.05, factor: 0.5, patience: 0, threshold: 0.9 },
+    };
+    await writeFile(config, JSON.stringify(experiment));
+    const onednn = ['--backend', 'onednn'];
+    const straight = join(dir, 'kit-straight');
+    const reference = await runCli(['train', '--config', config, '--out', straight, ...onednn]);
+    expect(reference.code, reference.stderr).toBe(0);
+    const read = async (folder: string, file: string) => JSON.parse(await readFile(join(folder, file), 'utf8'));
+    const history = await read(straight, 'history.json');
+    expect(history.map((row: { learningRate: number }) => row.learningRate)).toEqual([0.05, 0.05, 0.025, 0.0125]);
+
+    const run = join(dir, 'kit-interrupted');
+    const first = await runCliInterrupted(['train', '--config', config, '--out', run, ...onednn]);
+    expect(first.code, first.stderr).toBe(130);
+    const { position } = await read(join(run, 'checkpoint'), 'checkpoint.json');
+    expect(position.step).toBeGreaterThan(0); // inside an epoch
+    const second = await runCli(['train', '--resume', run, ...onednn]);
+    expect(second.code, second.stderr).toBe(0);
+    expect(withoutSeconds(await read(run, 'history.json'))).toEqual(withoutSeconds(history));
+  }, 600_000);
+
   test('SIGTERM exits 143 with a checkpoint', async () => {
     const run = join(dir, 'terminated');
     const result = await interruptedRun(run, 'SIGTERM');

@@ -121,6 +121,18 @@ const schedule = z.union([
       end: z.number().min(0).optional(),
       warmupFraction: z.number().gt(0).lt(1).optional(),
     }),
+    z.strictObject({
+      type: z.literal('plateau'),
+      epochs,
+      learningRate: rate,
+      monitor: watched.monitor.optional(),
+      mode: watched.mode,
+      factor: z.number().gt(0).lt(1).optional(),
+      patience: z.number().int().min(0).optional(),
+      threshold: z.number().min(0).optional(),
+      cooldown: z.number().int().min(0).optional(),
+      minLearningRate: z.number().min(0).optional(),
+    }),
   ]),
 ]);
 
@@ -174,7 +186,7 @@ export const experimentSchema = z.strictObject({
       "sgd (momentum, nesterov, weightDecay), adam or adamw (beta1, beta2, epsilon, weightDecay), each with maxGradientNorm (global, as PyTorch's clip_grad_norm_) and maxGradientValue; one for the whole run.",
     ),
   schedule: schedule.describe(
-    "The learning rate over the run: phases [{ epochs, learningRate }] one after another, or cosine, linear, oneCycle or triangle (airbench's) per step.",
+    "The learning rate over the run: phases [{ epochs, learningRate }] one after another; cosine, linear, oneCycle or triangle (airbench's) per step; or plateau (PyTorch's ReduceLROnPlateau: learningRate times factor, default 0.1, once monitor, default valLoss, has not got better by threshold, relative, 1e-4, for more than patience epochs, 10; then cooldown epochs; not below minLearningRate).",
   ),
   lookahead: z
     .strictObject({

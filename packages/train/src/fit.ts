@@ -103,10 +103,12 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
       );
     }
     const history: EpochRecord[] = [...(options.resume?.history ?? [])];
+    if (schedule.type === 'plateau' && /^val/.test(schedule.monitor ?? 'valLoss') && !options.validationBatches)
+      throw new RangeError(`the plateau schedule watches ${schedule.monitor ?? 'valLoss'}: fit needs validationBatches`);
     const stop = { requested: false, pausedBy: undefined as 'scheduler' | undefined, position: undefined as TrainingPosition | undefined };
     const optimizer = new TrainingOptimizer(
       options.optimizer ?? PLAIN_SGD,
-      learningRateAt(schedule, start.epoch, start.step, options.stepsPerEpoch),
+      learningRateAt(schedule, start.epoch, start.step, options.stepsPerEpoch, history),
     );
     subscriber.add(() => afterCopy(() => optimizer.dispose()));
     if (options.parameterGroups) {
@@ -242,7 +244,7 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
     const started = performance.now() - resumeAt.seconds * 1000;
     let { lossSum, samples, step } = resumeAt;
     let queued = resumeAt.step; // steps queued, one ahead of `step` while a loss is in flight
-    let learningRate = learningRateAt(schedule, epoch, queued, options.stepsPerEpoch);
+    let learningRate = learningRateAt(schedule, epoch, queued, options.stepsPerEpoch, history);
     const seconds = (): number => (performance.now() - started) / 1000;
     const position = (): TrainingPosition => ({ epoch, step, lossSum, samples, seconds: seconds() });
     // Pull and step in one concatMap: the next batch is pulled only once this step is done. On a
@@ -285,7 +287,7 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
             defer(async () => {
               try {
                 await restored;
-                learningRate = learningRateAt(schedule, epoch, queued++, options.stepsPerEpoch);
+                learningRate = learningRateAt(schedule, epoch, queued++, options.stepsPerEpoch, history);
                 optimizer.setLearningRate(learningRate);
                 const loss = queueStep(model, optimizer, lossOf, batch);
                 lookahead?.afterStep((epoch - 1) * options.stepsPerEpoch! + queued);

@@ -8,7 +8,15 @@ export {
   suggestLearningRate,
   suggestLearningRates,
 } from './lr-finder.js';
-export { asSchedule, checkSchedule, type LearningRateSchedule, learningRateAt, phaseAt, scheduleEpochs } from './learning-rate.js';
+export {
+  asSchedule,
+  checkSchedule,
+  type LearningRateSchedule,
+  learningRateAt,
+  phaseAt,
+  type PlateauSchedule,
+  scheduleEpochs,
+} from './learning-rate.js';
 export { balancedClassWeights, type Loss, softmaxCrossEntropy, type SoftmaxCrossEntropyOptions } from './loss.js';
 export { type OptimizerSpec, type ParameterGroup, PLAIN_SGD, TrainingOptimizer } from './optimizer.js';
 export { predictions } from './predictions.js';

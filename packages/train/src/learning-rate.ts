@@ -1,4 +1,6 @@
+import type { History } from '@rxvision/metrics';
 import { type Schedule, totalEpochs } from './schedule.js';
+import { monitored, type Monitor } from './stopping.js';
 
 /**
  * A learning-rate schedule as data. `phases` is the tutorial's: constant rates for so many epochs
@@ -40,7 +42,34 @@ export type LearningRateSchedule =
       readonly epochs: number;
       readonly peak: number;
       readonly warmupFraction?: number;
-    };
+    }
+  | PlateauSchedule;
+
+/**
+ * PyTorch's ReduceLROnPlateau (threshold mode `rel`): `learningRate` until the monitored figure has
+ * not got better for more than `patience` epochs, then `factor` times the rate (not below
+ * `minLearningRate`), then `cooldown` epochs in which nothing counts against it. Its state is a
+ * function of the history, so a resumed run takes the rates the uninterrupted one took.
+ */
+export interface PlateauSchedule {
+  readonly type: 'plateau';
+  readonly epochs: number;
+  readonly learningRate: number;
+  /** Default `valLoss`. */
+  readonly monitor?: Monitor;
+  /** Default `min` for losses, else `max`. */
+  readonly mode?: 'min' | 'max';
+  /** Default 0.1. */
+  readonly factor?: number;
+  /** Default 10. */
+  readonly patience?: number;
+  /** Relative: better means below best·(1 − threshold) (above best·(1 + threshold) for max). Default 1e-4. */
+  readonly threshold?: number;
+  /** Default 0. */
+  readonly cooldown?: number;
+  /** Default 0. */
+  readonly minLearningRate?: number;
+}
 
 /** The phases as a schedule (what `fit` has always taken: `[{ epochs, learningRate }, …]`). */
 export const asSchedule = (schedule: Schedule | LearningRateSchedule): LearningRateSchedule =>
@@ -52,7 +81,7 @@ export function scheduleEpochs(schedule: Schedule | LearningRateSchedule): numbe
 }
 
 /** Whether the rate changes within an epoch, so that `stepsPerEpoch` is needed. */
-export const changesEachStep = (schedule: LearningRateSchedule): boolean => schedule.type !== 'phases';
+export const changesEachStep = (schedule: LearningRateSchedule): boolean => schedule.type !== 'phases' && schedule.type !== 'plateau';
 
 /** The phase an epoch (1-based) belongs to: its index in `phases`, 0 for the other schedules. */
 export function phaseAt(schedule: LearningRateSchedule, epoch: number): number {
@@ -65,9 +94,20 @@ export function phaseAt(schedule: LearningRateSchedule, epoch: number): number {
   return schedule.phases.length - 1;
 }
 
-/** The rate of step `step` (0-based) of epoch `epoch` (1-based). */
-export function learningRateAt(schedule: LearningRateSchedule, epoch: number, step: number, stepsPerEpoch = 1): number {
+/** The rate of step `step` (0-based) of epoch `epoch` (1-based); a plateau schedule reads the epochs before it in `history`. */
+export function learningRateAt(
+  schedule: LearningRateSchedule,
+  epoch: number,
+  step: number,
+  stepsPerEpoch = 1,
+  history: History = [],
+): number {
   if (schedule.type === 'phases') return schedule.phases[phaseAt(schedule, epoch)]!.learningRate;
+  if (schedule.type === 'plateau')
+    return plateauRate(
+      schedule,
+      history.filter((record) => record.epoch < epoch),
+    );
   const total = schedule.epochs * stepsPerEpoch;
   const t = Math.min((epoch - 1) * stepsPerEpoch + step, total - 1);
   // From `high` at step `start` to `low` at the last step.
@@ -98,6 +138,27 @@ export function learningRateAt(schedule: LearningRateSchedule, epoch: number, st
   }
 }
 
+/** The plateau schedule's rate after `history`, replayed epoch by epoch as PyTorch's scheduler steps. */
+function plateauRate(schedule: PlateauSchedule, history: History): number {
+  const monitor = schedule.monitor ?? 'valLoss';
+  const mode = schedule.mode ?? (/loss$/i.test(monitor) ? 'min' : 'max');
+  const [factor, patience, threshold] = [schedule.factor ?? 0.1, schedule.patience ?? 10, schedule.threshold ?? 1e-4];
+  const floor = schedule.minLearningRate ?? 0;
+  let [rate, best, bad, cooling] = [schedule.learningRate, mode === 'min' ? Infinity : -Infinity, 0, 0];
+  for (const record of history) {
+    const figure = monitored(record, monitor);
+    const better = mode === 'min' ? figure < best * (1 - threshold) : figure > best * (1 + threshold);
+    [best, bad] = better ? [figure, 0] : [best, bad + 1];
+    if (cooling > 0) [cooling, bad] = [cooling - 1, 0];
+    if (bad > patience) {
+      const reduced = Math.max(rate * factor, floor);
+      if (rate - reduced > 1e-8) rate = reduced; // PyTorch's eps: no change smaller than it
+      [cooling, bad] = [schedule.cooldown ?? 0, 0];
+    }
+  }
+  return rate;
+}
+
 /** Refuses a schedule that cannot run, in one line. */
 export function checkSchedule(schedule: LearningRateSchedule): void {
   const positive = (name: string, value: number | undefined, zeroAllowed = false) => {
@@ -116,6 +177,7 @@ export function checkSchedule(schedule: LearningRateSchedule): void {
   }
   if (!Number.isInteger(schedule.epochs) || schedule.epochs < 1)
     throw new RangeError(`schedule ${schedule.type}: epochs must be a positive integer, got ${schedule.epochs}`);
+  if (schedule.type === 'plateau') return checkPlateau(schedule);
   if (schedule.type === 'linear') {
     positive('from', schedule.from);
     positive('to', schedule.to, true);
@@ -138,4 +200,20 @@ export function checkSchedule(schedule: LearningRateSchedule): void {
         `schedule ${schedule.type}: warmupEpochs (${schedule.warmupEpochs}) must be fewer than epochs (${schedule.epochs})`,
       );
   }
+}
+
+function checkPlateau(schedule: PlateauSchedule): void {
+  const { learningRate, factor, patience, threshold, cooldown, minLearningRate } = schedule;
+  const refuse = (name: string, rule: string, value: unknown) => {
+    throw new RangeError(`schedule plateau: ${name} must be ${rule}, got ${value}`);
+  };
+  if (!(learningRate > 0)) refuse('learningRate', '> 0', learningRate);
+  if (factor !== undefined && !(factor > 0 && factor < 1)) refuse('factor', 'in (0, 1)', factor);
+  for (const [name, value] of [
+    ['patience', patience],
+    ['cooldown', cooldown],
+  ] as const)
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0)) refuse(name, 'an integer ≥ 0', value);
+  if (threshold !== undefined && !(threshold >= 0)) refuse('threshold', '≥ 0', threshold);
+  if (minLearningRate !== undefined && !(minLearningRate >= 0)) refuse('minLearningRate', '≥ 0', minLearningRate);
 }
