@@ -157,6 +157,7 @@ export async function composeExperiment(experiment: Experiment, options: Compose
       ...(experiment.testTimeAugmentation && { testTimeAugmentation: experiment.testTimeAugmentation }),
       ...(experiment.parameterGroups && { parameterGroups: experiment.parameterGroups }),
       ...(experiment.lookahead && { lookahead: experiment.lookahead }),
+      ...(experiment.ema && { ema: experiment.ema }),
       ...(experiment.topK.length > 0 && { metrics: Object.fromEntries(experiment.topK.map((k) => [`top${k}`, topKAccuracy(k)])) }),
       trainBatches: epochBatches(train, {
         batchSize: experiment.batchSize,

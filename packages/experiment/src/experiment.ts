@@ -198,6 +198,14 @@ export const experimentSchema = z.strictObject({
     .describe(
       'Lookahead (airbench): an average of the weights the weights are reset to every few steps and become at the end; kept in checkpoints.',
     ),
+  ema: z
+    .strictObject({
+      decay: z.number().gt(0).lt(1).optional().describe('Default 0.9998: an average over about 1/(1 − decay) = 5,000 steps.'),
+    })
+    .optional()
+    .describe(
+      "An exponential moving average of the weights (timm's ModelEma), updated after every step: validation runs on it, keepBest keeps it, the run ends with it (saved, tested, exported); kept in checkpoints.",
+    ),
   parameterGroups: z
     .array(
       z.strictObject({

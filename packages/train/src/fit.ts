@@ -24,6 +24,7 @@ import type { BatchEnd, TrainingEvent } from './training-event.js';
 import type { TestTimeAugmentation } from './test-time-augmentation.js';
 import { holdFrozenBatchNorms } from './frozen-batch-norms.js';
 import { Lookahead, type LookaheadOptions } from './lookahead.js';
+import { type EmaOptions, WeightEma } from './weight-ema.js';
 import {
   type BestWeights,
   NonFiniteLossError,
@@ -57,6 +58,8 @@ export interface FitOptions extends StoppingOptions {
   readonly optimizer?: OptimizerSpec;
   /** Lookahead (airbench): an average of the weights the weights are reset to every few steps, and become at the end; kept in checkpoints. */
   readonly lookahead?: LookaheadOptions;
+  /** An exponential moving average of the weights (timm's ModelEma): validated, kept as the best and taken at the end; kept in checkpoints. */
+  readonly ema?: EmaOptions;
   /** Settings for some weights, matched by name (`LAYER/WEIGHT`): a learning-rate scale, a weight decay, epochs trained. */
   readonly parameterGroups?: readonly ParameterGroup[];
   /** The training loss, on the model's logits; default softmax cross-entropy. */
@@ -121,6 +124,8 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
       options.lookahead &&
       new Lookahead(model, options.lookahead, scheduleEpochs(schedule) * options.stepsPerEpoch!, options.resume?.lookahead);
     if (lookahead) subscriber.add(() => lookahead.dispose());
+    const ema = options.ema && new WeightEma(model, options.ema, options.resume?.ema);
+    if (ema) subscriber.add(() => ema.dispose());
     const saved = options.resume?.optimizerWeights;
     copying = saved && saved.length > 0 ? optimizer.setWeights(saved) : undefined;
     const restored = (copying ?? Promise.resolve()).then(() => {
@@ -154,6 +159,7 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
       stop,
       kept,
       lookahead,
+      ema,
     };
     const run = from(epochs).pipe(
       concatMap(({ phase, epoch }) =>
@@ -178,6 +184,7 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
     const last = defer(() => {
       if (stop.position) return of<TrainingEvent>({ type: 'stopped', position: stop.position, by: stop.pausedBy ?? 'request' });
       lookahead?.finish();
+      ema?.finish();
       if (kept.watched && kept.best) model.setWeights([...kept.best.weights]);
       return of<TrainingEvent>({
         type: 'end',
@@ -225,6 +232,7 @@ interface EpochContext {
   readonly restored: Promise<void>;
   readonly loss: Loss;
   readonly lookahead: Lookahead | undefined;
+  readonly ema: WeightEma | undefined;
   readonly history: EpochRecord[];
   readonly stop: { requested: boolean; position: TrainingPosition | undefined };
   readonly kept: KeptBest;
@@ -237,7 +245,7 @@ interface KeptBest {
 }
 
 function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt: TrainingPosition): Observable<TrainingEvent> {
-  const { model, options, schedule, optimizer, restored, loss: lossOf, history, stop, kept, lookahead } = context;
+  const { model, options, schedule, optimizer, restored, loss: lossOf, history, stop, kept, lookahead, ema } = context;
   return defer(() => {
     optimizer.setEpoch(epoch);
     if (options.parameterGroups) holdFrozenBatchNorms(model, (variable) => optimizer.isFrozen(variable));
@@ -291,6 +299,7 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
                 optimizer.setLearningRate(learningRate);
                 const loss = queueStep(model, optimizer, lossOf, batch);
                 lookahead?.afterStep((epoch - 1) * options.stepsPerEpoch! + queued);
+                ema?.afterStep();
                 return loss;
               } finally {
                 batch.dispose(); // backends keep what queued work still reads
@@ -320,11 +329,14 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
             reason: 'stop',
             ...(kept.best && { best: kept.best }),
             ...(lookahead && { lookahead: lookahead.weights }),
+            ...(ema && { ema: ema.weights }),
           }),
         ).pipe(ignoreElements());
       }
+      const validate = () =>
+        evaluate(model, options.validationBatches!(), options.metrics, options.validationLoss, options.testTimeAugmentation);
       const validation: Observable<Evaluation | undefined> = options.validationBatches
-        ? evaluate(model, options.validationBatches(), options.metrics, options.validationLoss, options.testTimeAugmentation)
+        ? (ema?.applied(validate) ?? validate())
         : of(undefined);
       return validation.pipe(
         concatMap(async (result): Promise<TrainingEvent> => {
@@ -341,7 +353,8 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
           history.push(row);
           if (kept.watched && bestEpoch(history, kept.watched)!.epoch === epoch) {
             if (kept.best) dispose([...kept.best.weights]);
-            kept.best = { epoch, weights: model.getWeights().map((weight) => weight.clone()) };
+            // The weights validated: the average's where there is one (model.weights' order is getWeights').
+            kept.best = { epoch, weights: (ema?.weights ?? model.getWeights()).map((weight) => weight.clone()) };
           }
           const next: TrainingPosition = { ...START, epoch: epoch + 1 };
           await options.checkpoint?.({
@@ -351,6 +364,7 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
             reason: 'epoch',
             ...(kept.best && { best: kept.best }),
             ...(lookahead && { lookahead: lookahead.weights }),
+            ...(ema && { ema: ema.weights }),
           });
           return { type: 'epoch', record: row };
         }),

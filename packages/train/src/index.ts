@@ -63,3 +63,4 @@ export {
 export { classifierToOnnx } from './classifier-onnx.js';
 export { augmentedLogits, TEST_TIME_AUGMENTATIONS, type TestTimeAugmentation } from './test-time-augmentation.js';
 export { checkLookahead, type LookaheadOptions } from './lookahead.js';
+export { checkEma, DEFAULT_EMA_DECAY, type EmaOptions } from './weight-ema.js';

@@ -32,6 +32,8 @@ export interface TrainingState {
   readonly best?: BestWeights;
   /** With `lookahead`: the average of the weights (in `model.weights` order), to keep with the checkpoint. */
   readonly lookahead?: readonly Tensor[];
+  /** With `ema`: the moving average of the weights (in `model.weights` order), to keep with the checkpoint. */
+  readonly ema?: readonly Tensor[];
 }
 
 /** The weights of the best epoch so far, as `keepBest` keeps them. */
@@ -49,6 +51,8 @@ export interface ResumeFrom {
   readonly best?: BestWeights;
   /** With `lookahead`, the average the checkpoint kept. */
   readonly lookahead?: readonly Tensor[];
+  /** With `ema`, the moving average the checkpoint kept. */
+  readonly ema?: readonly Tensor[];
 }
 
 /** Disposes the tensors a `ResumeFrom` holds: fit's to do once it has them in place, or its holder's when it never reaches fit. */
@@ -58,6 +62,7 @@ export function disposeResume(resume: ResumeFrom | undefined): void {
     ...(resume.optimizerWeights ?? []).map((weight) => weight.tensor),
     ...(resume.best?.weights ?? []),
     ...(resume.lookahead ?? []),
+    ...(resume.ema ?? []),
   ]);
 }
 

@@ -12,9 +12,9 @@ import type { ResumeFrom, TrainingState } from '../training-state.js';
 /**
  * Bumped whenever the checkpoint layout changes; older readers refuse newer checkpoints. 3: keepBest's
  * weights; 4: lookahead's average; 5: Adam's bias-correction powers in the optimizer's state, and
- * each .bin file's size and SHA-256.
+ * each .bin file's size and SHA-256; 6: the moving average of the weights (ema).
  */
-export const CHECKPOINT_FORMAT = 5;
+export const CHECKPOINT_FORMAT = 6;
 
 /** A checkpoint that cannot be read as one; the message names the file. */
 export class CheckpointError extends RxvisionError {
@@ -32,6 +32,8 @@ interface CheckpointFile {
   readonly best?: { readonly epoch: number; readonly weights: io.WeightsManifestEntry[] };
   /** Lookahead's average of the weights: its layout in lookahead.bin (format 4). */
   readonly lookahead?: { readonly weights: io.WeightsManifestEntry[] };
+  /** The moving average of the weights: its layout in ema.bin (format 6). */
+  readonly ema?: { readonly weights: io.WeightsManifestEntry[] };
   /** Each .bin file's size and SHA-256 as written (format 5), checked before it is read. */
   readonly checksums?: Readonly<Record<string, FileChecksum>>;
 }
@@ -101,6 +103,7 @@ export async function saveCheckpoint(
       weights: await writeTensors('best.bin', state.best.weights),
     };
     const lookahead: CheckpointFile['lookahead'] = state.lookahead && { weights: await writeTensors('lookahead.bin', state.lookahead) };
+    const ema: CheckpointFile['ema'] = state.ema && { weights: await writeTensors('ema.bin', state.ema) };
     const file: CheckpointFile = {
       format: CHECKPOINT_FORMAT,
       config: options.meta ?? null,
@@ -109,6 +112,7 @@ export async function saveCheckpoint(
       optimizer: specs,
       ...(best && { best }),
       ...(lookahead && { lookahead }),
+      ...(ema && { ema }),
       checksums,
     };
     await writeFileDurably(join(temporary, CHECKPOINT_JSON), `${JSON.stringify(file, null, 2)}\n`);
@@ -139,7 +143,7 @@ export interface LoadedCheckpoint {
  * Reads the checkpoint in `folder` (or the `.old` one a crash left behind) into `model`, which must
  * have the same architecture, and returns where `fit` resumes from, mid-epoch included, with the
  * same events as an uninterrupted run. The caller disposes `resume.optimizerWeights` (and
- * `resume.best`'s and `resume.lookahead`'s weights) once `fit` has started.
+ * `resume.best`'s, `resume.lookahead`'s and `resume.ema`'s weights) once `fit` has started.
  *
  * ```ts
  * const { resume } = await loadCheckpoint('runs/r1/checkpoint', model);
@@ -172,11 +176,19 @@ export async function loadCheckpoint(folder: string, model: LayersModel): Promis
   const optimizerWeights = file.optimizer.map((spec) => ({ name: spec.name, tensor: named[spec.name]! }));
   const best = file.best && { epoch: file.best.epoch, weights: await readTensors(found, 'best.bin', file.best.weights, file.checksums) };
   const lookahead = file.lookahead && (await readTensors(found, 'lookahead.bin', file.lookahead.weights, file.checksums));
+  const ema = file.ema && (await readTensors(found, 'ema.bin', file.ema.weights, file.checksums));
   return {
     meta: file.config,
     format: file.format,
     file: join(found, CHECKPOINT_JSON),
-    resume: { position: file.position, history: file.history, optimizerWeights, ...(best && { best }), ...(lookahead && { lookahead }) },
+    resume: {
+      position: file.position,
+      history: file.history,
+      optimizerWeights,
+      ...(best && { best }),
+      ...(lookahead && { lookahead }),
+      ...(ema && { ema }),
+    },
   };
 }
 
@@ -254,7 +266,7 @@ async function readCheckpointFile(folder: string): Promise<{ found: string; file
 /** What is wrong with a parsed checkpoint.json, or undefined: checked before any field is used. */
 function checkpointProblem(file: unknown): string | undefined {
   if (!isRecord(file)) return 'expected a JSON object';
-  const { format, config, position, history, optimizer, best, lookahead, checksums } = file;
+  const { format, config, position, history, optimizer, best, lookahead, ema, checksums } = file;
   if (typeof format !== 'number') return '"format" must be a number';
   if (config !== null && !isRecord(config)) return '"config" must be an object'; // null: saved without meta
   if (!isRecord(position) || !Number.isSafeInteger(position.epoch) || !Number.isSafeInteger(position.step))
@@ -287,8 +299,9 @@ function checkpointProblem(file: unknown): string | undefined {
     return '"best" must hold the best epoch and its weights (name, shape, dtype)';
   if (best !== undefined && !((best.epoch as number) >= 1 && (best.epoch as number) < (position.epoch as number)))
     return `"best" must be an epoch before ${position.epoch}, got ${best.epoch}`;
-  if (lookahead !== undefined && !(isRecord(lookahead) && Array.isArray(lookahead.weights) && lookahead.weights.every(isWeightSpec)))
-    return '"lookahead" must list the average\'s weights (name, shape, dtype)';
+  for (const [name, average] of Object.entries({ lookahead, ema }))
+    if (average !== undefined && !(isRecord(average) && Array.isArray(average.weights) && average.weights.every(isWeightSpec)))
+      return `"${name}" must list the average's weights (name, shape, dtype)`;
   const isChecksum = (entry: unknown) =>
     isRecord(entry) && Number.isSafeInteger(entry.bytes) && typeof entry.sha256 === 'string' && /^[0-9a-f]{64}$/.test(entry.sha256);
   if (checksums !== undefined && !(isRecord(checksums) && Object.values(checksums).every(isChecksum)))
