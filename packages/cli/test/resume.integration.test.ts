@@ -108,7 +108,7 @@ describe('interrupt and resume', () => {
     expect(resumedTest).toMatchObject({ accuracy: expect.any(Number), loss: expect.any(Number) });
   }, 600_000);
 
-  test("the practitioner's parts (plateau schedule, mixup, balanced sampler and weights, clipping, EMA with keepBest): Ctrl-C, then --resume in another process, gives the same history", async () => {
+  test("the practitioner's parts (plateau schedule, mixup, balanced sampler and weights, clipping, accumulation, EMA with keepBest): Ctrl-C, then --resume in another process, gives the same history", async () => {
     const config = join(dir, 'kit.json');
     const experiment = {
       dataset: { type: 'cifar10', dataDir: data },
@@ -122,6 +122,7 @@ describe('interrupt and resume', () => {
       optimizer: { type: 'sgd', momentum: 0.9, maxGradientNorm: 1 },
       // patience 0 and a threshold no epoch meets: the rate falls before epochs 3 and 4.
       schedule: { type: 'plateau', epochs: 4, learningRate: 0.05, factor: 0.5, patience: 0, threshold: 0.9 },
+      accumulateBatches: 2,
       ema: { decay: 0.9 },
       keepBest: true,
     };

@@ -158,6 +158,7 @@ export async function composeExperiment(experiment: Experiment, options: Compose
       ...(experiment.parameterGroups && { parameterGroups: experiment.parameterGroups }),
       ...(experiment.lookahead && { lookahead: experiment.lookahead }),
       ...(experiment.ema && { ema: experiment.ema }),
+      ...(experiment.accumulateBatches !== undefined && { accumulateBatches: experiment.accumulateBatches }),
       ...(experiment.topK.length > 0 && { metrics: Object.fromEntries(experiment.topK.map((k) => [`top${k}`, topKAccuracy(k)])) }),
       trainBatches: epochBatches(train, {
         batchSize: experiment.batchSize,

@@ -198,6 +198,15 @@ export const experimentSchema = z.strictObject({
     .describe(
       'Lookahead (airbench): an average of the weights the weights are reset to every few steps and become at the end; kept in checkpoints.',
     ),
+  accumulateBatches: z
+    .number()
+    .int()
+    .min(1)
+    .max(4096)
+    .optional()
+    .describe(
+      'Batches whose gradients are summed before one optimizer step, as their mean: an effective batch that many times batchSize in the memory of one (batch norm still sees each batch). Not with lookahead.',
+    ),
   ema: z
     .strictObject({
       decay: z.number().gt(0).lt(1).optional().describe('Default 0.9998: an average over about 1/(1 − decay) = 5,000 steps.'),

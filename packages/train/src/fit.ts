@@ -25,6 +25,7 @@ import type { TestTimeAugmentation } from './test-time-augmentation.js';
 import { holdFrozenBatchNorms } from './frozen-batch-norms.js';
 import { Lookahead, type LookaheadOptions } from './lookahead.js';
 import { type EmaOptions, WeightEma } from './weight-ema.js';
+import { checkAccumulateBatches, GradientAccumulation } from './gradient-accumulation.js';
 import {
   type BestWeights,
   NonFiniteLossError,
@@ -60,6 +61,11 @@ export interface FitOptions extends StoppingOptions {
   readonly lookahead?: LookaheadOptions;
   /** An exponential moving average of the weights (timm's ModelEma): validated, kept as the best and taken at the end; kept in checkpoints. */
   readonly ema?: EmaOptions;
+  /**
+   * Batches whose gradients are summed before one optimizer step, as their mean (default 1): an
+   * effective batch that many times larger. A stop waits for the group to end.
+   */
+  readonly accumulateBatches?: number;
   /** Settings for some weights, matched by name (`LAYER/WEIGHT`): a learning-rate scale, a weight decay, epochs trained. */
   readonly parameterGroups?: readonly ParameterGroup[];
   /** The training loss, on the model's logits; default softmax cross-entropy. */
@@ -126,6 +132,9 @@ export function fit(model: LayersModel, given: FitOptions): Observable<TrainingE
     if (lookahead) subscriber.add(() => lookahead.dispose());
     const ema = options.ema && new WeightEma(model, options.ema, options.resume?.ema);
     if (ema) subscriber.add(() => ema.dispose());
+    checkAccumulateBatches(options.accumulateBatches ?? 1);
+    if (lookahead && (options.accumulateBatches ?? 1) > 1)
+      throw new RangeError('lookahead counts optimizer steps and accumulateBatches groups them: use one or the other');
     const saved = options.resume?.optimizerWeights;
     copying = saved && saved.length > 0 ? optimizer.setWeights(saved) : undefined;
     const restored = (copying ?? Promise.resolve()).then(() => {
@@ -247,6 +256,8 @@ interface KeptBest {
 function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt: TrainingPosition): Observable<TrainingEvent> {
   const { model, options, schedule, optimizer, restored, loss: lossOf, history, stop, kept, lookahead, ema } = context;
   return defer(() => {
+    const every = options.accumulateBatches ?? 1;
+    const accumulation = every > 1 ? new GradientAccumulation(every) : undefined;
     optimizer.setEpoch(epoch);
     if (options.parameterGroups) holdFrozenBatchNorms(model, (variable) => optimizer.isFrozen(variable));
     const started = performance.now() - resumeAt.seconds * 1000;
@@ -286,7 +297,7 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
       });
     const steps = options.trainBatches(epoch - 1, resumeAt.step).pipe(
       concatMap((pending) => {
-        if (stop.requested) {
+        if (stop.requested && !accumulation?.pending) {
           stopNow.next();
           return EMPTY;
         }
@@ -297,9 +308,14 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
                 await restored;
                 learningRate = learningRateAt(schedule, epoch, queued++, options.stepsPerEpoch, history);
                 optimizer.setLearningRate(learningRate);
-                const loss = queueStep(model, optimizer, lossOf, batch);
-                lookahead?.afterStep((epoch - 1) * options.stepsPerEpoch! + queued);
-                ema?.afterStep();
+                if (!accumulation) {
+                  const loss = queueStep(model, optimizer, lossOf, batch);
+                  lookahead?.afterStep((epoch - 1) * options.stepsPerEpoch! + queued);
+                  ema?.afterStep();
+                  return loss;
+                }
+                const { loss, applied } = accumulation.add(optimizer, () => batchLoss(model, lossOf, batch));
+                if (applied) ema?.afterStep();
                 return loss;
               } finally {
                 batch.dispose(); // backends keep what queued work still reads
@@ -316,7 +332,17 @@ function runEpoch(context: EpochContext, epoch: number, phase: number, resumeAt:
       }),
       takeUntil(stopNow),
     );
-    const drained = concat(steps, readInFlight()).pipe(finalize(() => inFlight?.loss.dispose()));
+    // A group the epoch's end cut short is applied before the epoch ends.
+    const flushed = defer(() => {
+      if (accumulation?.flush(optimizer)) ema?.afterStep();
+      return readInFlight();
+    });
+    const drained = concat(steps, flushed).pipe(
+      finalize(() => {
+        inFlight?.loss.dispose();
+        accumulation?.dispose();
+      }),
+    );
     const epochEnd = defer((): Observable<TrainingEvent> => {
       if (stop.requested) {
         const at = position();
@@ -382,9 +408,12 @@ interface QueuedStep {
 
 /** Queues one optimizer step on the batch's loss; returns the loss, not yet read (the LR finder steps with it too). */
 export function queueStep(model: LayersModel, optimizer: TrainingOptimizer, loss: Loss, batch: TensorBatch): Scalar {
-  return optimizer.minimize(() => {
-    const logits = model.apply(batch.xs, { training: true }) as Tensor;
-    const targets = batch.ys.rank === 1 ? oneHot(batch.ys, logits.shape[1]!) : batch.ys;
-    return loss(targets, logits);
-  }, true) as Scalar;
+  return optimizer.minimize(() => batchLoss(model, loss, batch), true) as Scalar;
+}
+
+/** The training loss of one batch: a forward pass in training mode against its targets (one-hot from labels). */
+function batchLoss(model: LayersModel, loss: Loss, batch: TensorBatch): Scalar {
+  const logits = model.apply(batch.xs, { training: true }) as Tensor;
+  const targets = batch.ys.rank === 1 ? oneHot(batch.ys, logits.shape[1]!) : batch.ys;
+  return loss(targets, logits);
 }
