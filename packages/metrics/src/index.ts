@@ -5,3 +5,4 @@ export type { EpochRecord, History } from './history.js';
 export { meanLoss } from './mean-loss.js';
 export { batchSize, type PredictionBatch, predictedClass } from './prediction-batch.js';
 export { topKAccuracy } from './top-k-accuracy.js';
+export { type TopLoss, topLosses } from './top-losses.js';

@@ -10,6 +10,8 @@ export interface PredictionBatch {
   readonly classes: number;
   /** Sum over the rows of the per-sample loss, when the producer computed one. */
   readonly lossSum?: number;
+  /** The dataset row of each sample, where the producer knows it (for showing the images). */
+  readonly rows?: ArrayLike<number>;
 }
 
 export function batchSize(batch: PredictionBatch): number {

@@ -1,4 +1,12 @@
-import { accuracy, type ConfusionMatrix, confusionMatrix, meanLoss, type PredictionBatch } from '@rxvision/metrics';
+import {
+  accuracy,
+  type ConfusionMatrix,
+  confusionMatrix,
+  meanLoss,
+  type PredictionBatch,
+  type TopLoss,
+  topLosses,
+} from '@rxvision/metrics';
 import type { Pending, TensorBatch } from '@rxvision/stream';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { connect, forkJoin, type Observable, of } from 'rxjs';
@@ -13,6 +21,8 @@ export interface Evaluation {
   readonly confusion: ConfusionMatrix;
   /** The extra metrics asked for, by name. */
   readonly metrics: Readonly<Record<string, number>>;
+  /** With `topLossCount`: the samples with the highest loss, highest first, by dataset row. */
+  readonly topLosses?: readonly TopLoss[];
 }
 
 /** A metric over a split: an operator of `@rxvision/metrics` (`topKAccuracy(5)`) or your own. */
@@ -22,6 +32,7 @@ export type Metric = (predictions: Observable<PredictionBatch>) => Observable<nu
  * Loss, accuracy, confusion matrix and any extra `metrics` of `model` over one pass of `batches`;
  * the loss is `loss`'s (default plain softmax cross-entropy), averaged per sample. With
  * `augmentation` (`mirror`, `mirror-translate`), every figure is that of the augmented logits.
+ * `topLossCount` > 0 also keeps that many of the samples the model gets most wrong.
  */
 export function evaluate(
   model: LayersModel,
@@ -29,6 +40,7 @@ export function evaluate(
   metrics: Readonly<Record<string, Metric>> = {},
   loss?: Loss,
   augmentation: TestTimeAugmentation = 'none',
+  topLossCount = 0,
 ): Observable<Evaluation> {
   const classes = (model.outputs[0]!.shape as number[])[1]!;
   return batches.pipe(
@@ -42,6 +54,7 @@ export function evaluate(
         accuracy: shared.pipe(accuracy()),
         confusion: shared.pipe(confusionMatrix(classes)),
         metrics: named,
+        ...(topLossCount > 0 && { topLosses: shared.pipe(topLosses(topLossCount)) }),
       });
     }),
   );

@@ -36,7 +36,13 @@ async function predict(
     });
     try {
       const [scoreData, lossData] = await Promise.all([scores.data(), lossSum.data()]);
-      return { scores: scoreData as Float32Array, labels: batch.labels, classes: scores.shape[1]!, lossSum: lossData[0]! };
+      return {
+        scores: scoreData as Float32Array,
+        labels: batch.labels,
+        rows: batch.rows,
+        classes: scores.shape[1]!,
+        lossSum: lossData[0]!,
+      };
     } finally {
       scores.dispose();
       lossSum.dispose();
