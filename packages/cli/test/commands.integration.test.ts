@@ -41,6 +41,7 @@ describe('the commands on a CIFAR-shaped data folder, run as a user would', () =
       'progress.json',
       'samples.png',
       'summary.json',
+      'top-losses.json',
     ]);
     const summary = JSON.parse(await readFile(join(run, 'summary.json'), 'utf8'));
     expect(summary).toMatchObject({
@@ -65,6 +66,20 @@ describe('the commands on a CIFAR-shaped data folder, run as a user would', () =
     // The first 64 training images for the dashboard: 16 per row, each 32×32 with 2 pixels between, drawn twice as large.
     const samples = await sharp(join(run, 'samples.png')).metadata();
     expect([samples.format, samples.width, samples.height]).toEqual(['png', 2 * (16 * 34 + 2), 2 * (4 * 34 + 2)]);
+    // The 16 test images it gets most wrong, worst first, each with its classes and its 32×32 image.
+    const top = JSON.parse(await readFile(join(run, 'top-losses.json'), 'utf8'));
+    expect(top).toHaveLength(16);
+    const classes = Object.keys(summary.test.perClassAccuracy);
+    for (const [i, entry] of top.entries()) {
+      expect(classes).toContain(entry.label);
+      expect(classes).toContain(entry.predicted);
+      expect(entry.loss).toBeCloseTo(-Math.log(entry.trueProbability), 5);
+      if (i > 0) expect(entry.loss).toBeLessThanOrEqual(top[i - 1].loss);
+      const image = await sharp(Buffer.from(entry.image.replace(/^data:image\/png;base64,/, ''), 'base64')).metadata();
+      expect([image.format, image.width, image.height]).toEqual(['png', 32, 32]);
+    }
+    expect(new Set(top.map((entry: { row: number }) => entry.row)).size).toBe(16);
+    expect(top.at(-1).loss).toBeGreaterThan(summary.test.loss); // the worst, not any
   }, 300_000);
 
   test('explore describes the data and draws the first 128 images 16 per row', async () => {

@@ -6,11 +6,13 @@ import { type Classifier, classifierToOnnx, type Evaluation, evaluate } from '@r
 import { saveClassifier } from '@rxvision/train/node';
 import { lastValueFrom } from 'rxjs';
 import type { ComposedExperiment } from './compose-experiment.js';
+import { TOP_LOSS_COUNT, topLossEntries } from './top-losses-file.js';
 
 /**
  * What a finished run leaves beside its history, each through the run folder's claim: the model
  * with its preprocessing (tfjs and ONNX), the loss and accuracy charts, and on the test split (when
- * the dataset has one) the evaluation, drawn as a confusion matrix and returned for the summary.
+ * the dataset has one) the evaluation, drawn as a confusion matrix and returned for the summary,
+ * with the test images it gets most wrong (top-losses.json).
  */
 export async function writeRunArtifacts(
   run: ClaimedRunFolder,
@@ -25,10 +27,12 @@ export async function writeRunArtifacts(
   const { metrics, testTimeAugmentation } = composed.fitOptions;
   const test =
     composed.testBatches &&
-    (await lastValueFrom(evaluate(classifier.model, composed.testBatches(), metrics, undefined, testTimeAugmentation)));
+    (await lastValueFrom(evaluate(classifier.model, composed.testBatches(), metrics, undefined, testTimeAugmentation, TOP_LOSS_COUNT)));
   if (test) {
     const chart = confusionMatrixChart(test.confusion, composed.train.classes);
     await run.writeFile('confusionMatrix', await renderPng(chart));
+    if (composed.test && test.topLosses)
+      await run.writeFile('topLosses', `${JSON.stringify(await topLossEntries(composed.test, test.topLosses), null, 1)}\n`);
   }
   return test;
 }

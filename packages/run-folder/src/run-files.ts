@@ -28,6 +28,8 @@ export const RUN_FILES = {
   loss: 'loss.png',
   accuracy: 'accuracy.png',
   confusionMatrix: 'confusion-matrix.png',
+  /** The test images the model gets most wrong: each with its classes, probabilities and loss, and the image as a PNG data URL. */
+  topLosses: 'top-losses.json',
 } as const;
 
 /** The pictures a run folder may hold, as a dashboard shows them. */

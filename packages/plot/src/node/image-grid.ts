@@ -59,3 +59,13 @@ export async function captionedImage(
     .png()
     .toBuffer();
 }
+
+/** One image as a PNG no larger than `longest` pixels on its longer side (smaller ones kept as they are). */
+export async function thumbnailPng(pixels: Uint8Array, shape: readonly [number, number, number], longest = 128): Promise<Buffer> {
+  const [height, width, channels] = shape;
+  const image = sharp(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength), {
+    raw: { width, height, channels: channels as 3 },
+  });
+  const fits = Math.max(height, width) <= longest;
+  return (fits ? image : image.resize(longest, longest, { fit: 'inside' })).png().toBuffer();
+}

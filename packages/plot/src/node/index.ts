@@ -1,2 +1,2 @@
 export { renderPng, renderSvg } from './render.js';
-export { captionedImage, type GridImages, imageGrid } from './image-grid.js';
+export { captionedImage, type GridImages, imageGrid, thumbnailPng } from './image-grid.js';
