@@ -132,12 +132,31 @@ async function drawChart() {
     ...(metric ? [`smooth=${Number($('smooth').value) || 1}`] : []),
   ].join('&');
   const spec = await getJson(`/api/chart?${query}`);
+  await render(spec);
+  // Drawn at the spec's widths first; where that is wider than the panel, the plots are narrowed
+  // by the excess (axes and legend keep their size), so nothing is cut off from 1,280 px up.
+  const excess = chart.querySelector('svg').getBoundingClientRect().width - chart.clientWidth;
+  if (excess > 0) await render(narrowed(spec, excess));
+  chart.dataset.runs = names.join(',');
+  await renderSettings(names);
+}
+
+async function render(spec) {
+  state.view?.finalize();
+  const chart = $('chart');
   chart.replaceChildren();
   const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'svg', container: chart, hover: true });
   state.view = view;
   await view.runAsync();
-  chart.dataset.runs = names.join(',');
-  await renderSettings(names);
+}
+
+/** The spec with its plots' widths cut by `excess` pixels in all, in proportion, down to 40% at most. */
+function narrowed(spec, excess) {
+  const plots = spec.hconcat ?? [spec];
+  const total = plots.reduce((sum, plot) => sum + (plot.width ?? 0), 0);
+  const scale = Math.max(0.4, (total - excess) / total);
+  const narrow = (plot) => ({ ...plot, width: Math.floor(plot.width * scale) });
+  return spec.hconcat ? { ...spec, hconcat: spec.hconcat.map(narrow) } : narrow(spec);
 }
 
 /** The ticked runs' settings that differ, beside the chosen figure and test accuracy: sortable by any column, filterable. */
@@ -278,7 +297,30 @@ async function select(name) {
   );
   showPicture($('details-confusion'), run.name, 'confusion-matrix.png');
   showPicture($('details-samples'), run.name, 'samples.png');
+  showTopLosses(run.name);
   $('details-settings').textContent = JSON.stringify(run.experiment ?? {}, null, 2);
+}
+
+/** The run's worst test images, each with its true and predicted class and the probabilities (fastai's plot_top_losses). */
+async function showTopLosses(name) {
+  $('top-losses').hidden = true;
+  const list = $('details-top-losses');
+  list.replaceChildren();
+  const response = await fetch(`/api/runs/${encodeURIComponent(name)}/top-losses.json`);
+  if (!response.ok || state.selected !== name) return; // none (an unfinished run, no test split), or another run chosen since
+  for (const entry of await response.json()) {
+    const item = document.createElement('li');
+    const figure = document.createElement('figure');
+    const img = document.createElement('img');
+    img.src = entry.image;
+    img.alt = `a ${entry.label} taken for a ${entry.predicted}`;
+    const caption = document.createElement('figcaption');
+    caption.textContent = `${entry.label} → ${entry.predicted} ${percent(entry.probability)}, loss ${entry.loss.toFixed(2)}, p(${entry.label}) ${percent(entry.trueProbability)}`;
+    figure.append(img, caption);
+    item.append(figure);
+    list.append(item);
+  }
+  $('top-losses').hidden = list.childElementCount === 0;
 }
 
 function fillTable(table, rows) {
@@ -335,5 +377,12 @@ async function start() {
     $('live').textContent = `${step.run}: epoch ${step.epoch}, step ${step.step}${of}, loss ${step.loss.toFixed(4)}`;
   });
 }
+
+// A narrower or wider window fits the chart again, once the resizing settles.
+let resizing;
+window.addEventListener('resize', () => {
+  clearTimeout(resizing);
+  resizing = setTimeout(() => void drawChart(), 250);
+});
 
 start().catch((error) => ($('live').textContent = `error: ${error.message}`));

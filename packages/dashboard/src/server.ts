@@ -14,6 +14,7 @@ import { sendOnnxRuntimeWeb, STATIC_FILES } from './static-files.js';
 import type { Observable, Subscription } from 'rxjs';
 import { BadRunName, readRunFile, runFolder, UnservedRunFile } from './run-path.js';
 import { differingSettings } from './run-settings.js';
+import { sendTopLosses } from './top-losses-route.js';
 import { listRuns, looksLikeRun, readRun, type RunDetails, RUN_PICTURES, type RunInfo, runInfo } from './runs.js';
 import { watchRuns } from './watch-runs.js';
 
@@ -194,6 +195,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
           return sendJson(response, 422, { error: `${name}/${RUN_FILES.onnxModel}: ${(error as Error).message}` });
         }
       }
+      if (picture === RUN_FILES.topLosses) return sendTopLosses(root, name, response);
       if (!(RUN_PICTURES as readonly string[]).includes(picture))
         return sendJson(response, 404, { error: `runs show only ${RUN_PICTURES.join(', ')}` });
       const folder = await runFolder(root, name);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Dashboard, startDashboard } from '../src/index.js';
+import { thumbnailPng } from '@rxvision/plot/node';
 import { launchBrowser, writeAtomic, writeRun } from './fixtures.js';
 
 let dir: string;
@@ -90,4 +91,64 @@ describe('the dashboard page in a real browser', () => {
       await sweeps.close();
     }
   }, 60_000);
+
+  test.each([1280, 1400, 1920])(
+    "at %i px nothing is cut off, and a run's top losses show each image with its classes",
+    async (width) => {
+      // 12 of the worst test images: 32×32, each a colour of its own.
+      const entries = await Promise.all(
+        Array.from({ length: 12 }, async (_, i) => ({
+          row: 100 + i,
+          label: 'cat',
+          predicted: 'dog',
+          probability: 0.9 - i / 100,
+          trueProbability: 0.05,
+          loss: 3 - i / 10,
+          image: `data:image/png;base64,${(await thumbnailPng(new Uint8Array(32 * 32 * 3).fill(20 * i), [32, 32, 3])).toString('base64')}`,
+        })),
+      );
+      await writeAtomic(join(dir, 'baseline', 'top-losses.json'), entries);
+      const page = await browser.newPage({ viewport: { width, height: 900 } });
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(dashboard.url);
+      await page.getByLabel('compare wider').check();
+      await page.locator('#runs').getByRole('cell', { name: 'baseline', exact: true }).click();
+      const figures = page.locator('#details-top-losses figure');
+      await expect.poll(() => figures.count()).toBe(12);
+      await expect
+        .poll(() =>
+          figures
+            .locator('img')
+            .evaluateAll((images) => images.every((img) => (img as unknown as { naturalWidth: number }).naturalWidth === 32)),
+        )
+        .toBe(true);
+      expect(await figures.first().locator('figcaption').textContent()).toBe('cat → dog 90.00%, loss 3.00, p(cat) 5.00%');
+      // Nothing wider than the window, and every panel inside it: the chart, the details' columns, the top losses.
+      const layout = await page.evaluate(() => {
+        // Run in the page: its globals, typed here by what is read of them.
+        type Box = { left: number; right: number };
+        const { document, innerWidth } = globalThis as unknown as {
+          document: { documentElement: { scrollWidth: number }; querySelectorAll(s: string): { getBoundingClientRect(): Box }[] };
+          innerWidth: number;
+        };
+        const inside = (selector: string) =>
+          [...document.querySelectorAll(selector)].map((element) => {
+            const box = element.getBoundingClientRect();
+            return { selector, left: Math.round(box.left), right: Math.round(box.right), inside: box.left >= 0 && box.right <= innerWidth };
+          });
+        return {
+          pageWidth: document.documentElement.scrollWidth,
+          window: innerWidth,
+          boxes: ['#chart svg', '#details .columns > div', '#details-top-losses figure', '#details-settings', 'nav'].flatMap(inside),
+        };
+      });
+      expect(layout.pageWidth).toBeLessThanOrEqual(layout.window);
+      expect(layout.boxes.filter((box) => !box.inside)).toEqual([]);
+      expect(layout.boxes.length).toBeGreaterThan(14);
+      expect(errors).toEqual([]);
+      await page.close();
+    },
+    60_000,
+  );
 });

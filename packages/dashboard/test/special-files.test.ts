@@ -92,6 +92,34 @@ describe('special files in a runs folder', () => {
     for (const run of ['steered', 'nulled']) expect((await get(`/api/chart?run=${run}`)).status).toBe(200);
   });
 
+  test("a run's top-losses.json is served only as the page shows it: a damaged one, or one whose image is no PNG data URL, is one line", async () => {
+    const entry = {
+      row: 3,
+      label: 'cat',
+      predicted: 'dog',
+      probability: 0.8,
+      trueProbability: 0.1,
+      loss: 2.3,
+      image: 'data:image/png;base64,iVBORw0KGgo=',
+    };
+    await writeRun(root, 'looked-at', 1, { finished: true });
+    const file = join(root, 'looked-at', 'top-losses.json');
+    expect(await get('/api/runs/looked-at/top-losses.json')).toMatchObject({ status: 404 });
+    await writeAtomic(file, [entry]);
+    expect(JSON.parse((await get('/api/runs/looked-at/top-losses.json')).body)).toEqual([entry]);
+    for (const [damage, line] of [
+      [[{ ...entry, image: 'javascript:alert(1)' }], "entry 1's image must be a PNG data URL"],
+      [[entry, { ...entry, probability: 7 }], "entry 2's probabilities must be in [0, 1]"],
+      [{ entries: [] }, 'expected a list'],
+    ] as const) {
+      await writeAtomic(file, damage);
+      const answer = await get('/api/runs/looked-at/top-losses.json');
+      expect([answer.status, JSON.parse(answer.body)]).toEqual([422, { error: `looked-at/top-losses.json: ${line}` }]);
+    }
+    await writeFile(file, '[{"row": 3,');
+    expect((await get('/api/runs/looked-at/top-losses.json')).body).toMatch(/^\{"error":"looked-at\/top-losses.json: not valid JSON/);
+  });
+
   test('a run named ..foo is listed as it is served', async () => {
     const runs = JSON.parse((await get('/api/runs')).body) as { name: string }[];
     expect(runs.map((run) => run.name)).toContain('..foo');
