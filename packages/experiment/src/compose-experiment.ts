@@ -15,6 +15,7 @@ import { topKAccuracy } from '@rxvision/metrics';
 import {
   centerCrop,
   cutmix,
+  colorJitter,
   cutout,
   epochBatches,
   evaluationBatches,
@@ -22,6 +23,7 @@ import {
   type ImageTransform,
   mixup,
   randomCrop,
+  randomRotation,
   randomResizedCrop,
 } from '@rxvision/stream';
 import { balancedClassWeights, type FitOptions, preprocessingTransforms, softmaxCrossEntropy } from '@rxvision/train';
@@ -126,6 +128,12 @@ export async function composeExperiment(experiment: Experiment, options: Compose
       const options = { alpha: step.alpha ?? (step.type === 'mixup' ? 0.8 : 1), classes: train.classes.length, seed };
       return step.type === 'mixup' ? mixup(options) : cutmix(options);
     }
+    if (step.type === 'colorJitter') {
+      const { type: _type, ...ranges } = step;
+      return colorJitter({ ...ranges, seed });
+    }
+    if (step.type === 'randomRotation')
+      return randomRotation({ degrees: step.degrees, seed, ...(step.fill !== undefined && { fill: step.fill }) });
     return cutout({ size: step.size, seed });
   });
   const evaluationTransforms = crop ? [centerCrop(crop), ...normalisation] : normalisation;

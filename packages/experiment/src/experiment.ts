@@ -51,6 +51,9 @@ const dataset = z.discriminatedUnion('type', [
 // The model types and their settings: see model-types.ts, where a new one goes.
 const model = modelSettings;
 
+/** A colour factor's range: x for [max(0, 1 − x), 1 + x], or [low, high]. */
+const jitterRange = z.union([z.number().min(0).max(100), z.tuple([z.number().min(0).max(100), z.number().min(0).max(100)])]);
+
 const augmentation = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('randomCrop'),
@@ -63,6 +66,18 @@ const augmentation = z.discriminatedUnion('type', [
     alternate: z.boolean().optional(),
   }),
   z.strictObject({ type: z.literal('cutout'), size: side }),
+  z.strictObject({
+    type: z.literal('colorJitter'),
+    brightness: jitterRange.optional(),
+    contrast: jitterRange.optional(),
+    saturation: jitterRange.optional(),
+    hue: z.union([z.number().min(0).max(0.5), z.tuple([z.number().min(-0.5).max(0.5), z.number().min(-0.5).max(0.5)])]).optional(),
+  }),
+  z.strictObject({
+    type: z.literal('randomRotation'),
+    degrees: z.union([z.number().min(0).max(360), z.tuple([z.number().min(-360).max(360), z.number().min(-360).max(360)])]),
+    fill: z.number().optional(),
+  }),
   z.strictObject({ type: z.literal('mixup'), alpha: z.number().positive().max(100).optional() }),
   z.strictObject({ type: z.literal('cutmix'), alpha: z.number().positive().max(100).optional() }),
   z.strictObject({
@@ -166,7 +181,7 @@ export const experimentSchema = z.strictObject({
     .array(augmentation)
     .default([])
     .describe(
-      'Training-time augmentations in order: randomCrop (padding; fill zeros or reflect), horizontalFlip (probability; alternate: each image mirrored on alternate epochs), cutout (size), randomResizedCrop (size, scale, ratio: the model then takes that size, and validation and test crop the centre), mixup and cutmix (alpha of their Beta draw, default 0.8 and 1 as timm: whole batches mixed with their reverse, targets too; put them last); seeded by seed.',
+      'Training-time augmentations in order: randomCrop (padding; fill zeros or reflect), horizontalFlip (probability; alternate: each image mirrored on alternate epochs), cutout (size), randomResizedCrop (size, scale, ratio: the model then takes that size, and validation and test crop the centre), colorJitter (brightness, contrast, saturation, hue, as in torchvision), randomRotation (degrees, fill; nearest, as in torchvision), mixup and cutmix (alpha of their Beta draw, default 0.8 and 1 as timm: whole batches mixed with their reverse, targets too; put them last); seeded by seed.',
     ),
   normalize: z
     .union([

@@ -116,3 +116,44 @@ test("sampler: 'balanced' draws each class about as often in an epoch, where the
     await composed.close();
   }
 });
+
+test('augment colorJitter and randomRotation: the file’s settings reach the kernels', async () => {
+  // Images whose four pixels differ: 2×2, one channel.
+  const writer = await ImageDatasetWriter.create(join(dir, 'pattern.arrow'), { classes: ['a', 'b'], shape: [2, 2, 1], rows: 40 });
+  for (let row = 0; row < 40; row++)
+    await writer.append(
+      Uint8Array.from([0, 1, 2, 3], (p) => 10 + 4 * row + p),
+      row % 2,
+    );
+  await writer.commit();
+  /** The first training batch's pixels under `augment`. */
+  const firstBatch = async (augment: unknown[]) => {
+    const file = { ...experiment(undefined, augment), dataset: { type: 'arrow' as const, train: 'pattern.arrow' }, validation: 8 };
+    const composed = await composeExperiment(file, { baseDir: dir, source: 'pattern.json' });
+    try {
+      const [batch] = await lastValueFrom(
+        composed.fitOptions.trainBatches(0, 0).pipe(
+          concatMap((pending) => pending),
+          take(1),
+          toArray(),
+        ),
+      );
+      const pixels = batch!.xs.dataSync();
+      batch!.dispose();
+      return pixels;
+    } finally {
+      await composed.close();
+    }
+  };
+  const plain = await firstBatch([]);
+  // Brightness fixed at 0.5 (a range of one value): every pixel halved; one channel, so saturation does nothing.
+  const halved = await firstBatch([{ type: 'colorJitter', brightness: [0.5, 0.5], saturation: 0.9 }]);
+  halved.forEach((value, i) => expect(value).toBeCloseTo(plain[i]! / 2, 6));
+  // A half turn of a 2×2 image, exactly: each image's four pixels in reverse order.
+  const turned = await firstBatch([{ type: 'randomRotation', degrees: [180, 180] }]);
+  for (let image = 0; image < 16; image++) {
+    const own = Array.from(plain.slice(4 * image, 4 * image + 4));
+    expect(new Set(own).size).toBe(4);
+    expect(Array.from(turned.slice(4 * image, 4 * image + 4))).toEqual(own.reverse());
+  }
+});

@@ -1,7 +1,16 @@
 import { createRandom, type Random } from '@rxvision/dataset';
 
 /** Which augmentation draws: each has a stream of its own, so two never draw alike. */
-export const AUGMENTATION_STREAMS = { crop: 1, flip: 2, cutout: 3, resizedCrop: 4, mixup: 5, cutmix: 6 } as const;
+export const AUGMENTATION_STREAMS = {
+  crop: 1,
+  flip: 2,
+  cutout: 3,
+  resizedCrop: 4,
+  mixup: 5,
+  cutmix: 6,
+  colorJitter: 7,
+  rotation: 8,
+} as const;
 
 /**
  * The random numbers of one image in one epoch for one augmentation: a function of (seed, epoch,

@@ -19,3 +19,6 @@ export { rowIndices } from './row-indices.js';
 export { epochSeed, shuffle, type ShuffleOptions } from './shuffle.js';
 export type { TensorBatch } from './tensor-batch.js';
 export { toTensors } from './to-tensors.js';
+export { adjustBrightness, adjustContrast, adjustHue, adjustSaturation } from './color-kernels.js';
+export { colorJitter, type ColorJitterOptions, type JitterDraw, jitterDraw, jitterImage, type JitterRange } from './color-jitter.js';
+export { randomRotation, type RandomRotationOptions, rotateImage } from './random-rotation.js';

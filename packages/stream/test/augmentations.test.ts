@@ -5,6 +5,7 @@ import { concatMap, from, lastValueFrom, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
+  colorJitter,
   cutout,
   epochBatches,
   horizontalFlip,
@@ -15,6 +16,7 @@ import {
   mirrorImage,
   normalize,
   randomCrop,
+  randomRotation,
   readImages,
   translateImage,
 } from '../src/index.js';
@@ -213,6 +215,8 @@ describe('augmentations draw from (seed, epoch, row) alone', () => {
     horizontalFlip({ seed: 11 }),
     horizontalFlip({ seed: 12, alternate: true }),
     cutout({ size: 2, seed: 11 }),
+    colorJitter({ brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1, seed: 11 }),
+    randomRotation({ degrees: 30, seed: 11 }),
   ];
   test('batch size and order do not change an image; the epoch does', async () => {
     const chunks = (rows: number[], size: number) =>
