@@ -23,6 +23,9 @@ function outputAndGradient(layer: tfl.layers.Layer): { y: Float32Array; dx: Floa
   });
 }
 
+/** What a test kernel needs of the cpu backend: a tensor made from values. */
+type Maker = { makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo };
+
 const worst = (a: Float32Array, b: Float32Array) => Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
 
 describe('activation', () => {
@@ -64,7 +67,7 @@ describe('activation', () => {
         kernelFunc: ({ inputs, attrs, backend }) => {
           calls.push(`forward ${String(attrs!.activation)}`);
           const xs = (backend as unknown as { readSync(id: unknown): Float32Array }).readSync((inputs.x as tf.TensorInfo).dataId);
-          return (backend as unknown as tf.KernelBackend).makeTensorInfo(
+          return (backend as unknown as Maker).makeTensorInfo(
             inputs.x!.shape,
             'float32',
             xs.map((v) => Math.max(0, v)),
@@ -78,7 +81,7 @@ describe('activation', () => {
           calls.push(`gradient ${String(attrs!.activation)}`);
           const read = (t: tf.TensorInfo) => (backend as unknown as { readSync(id: unknown): Float32Array }).readSync(t.dataId);
           const [xs, dy] = [read(inputs.x as tf.TensorInfo), read(inputs.dy as tf.TensorInfo)];
-          return (backend as unknown as tf.KernelBackend).makeTensorInfo(
+          return (backend as unknown as Maker).makeTensorInfo(
             inputs.x!.shape,
             'float32',
             dy.map((g, i) => (xs[i]! > 0 ? g : 0)),
