@@ -116,6 +116,32 @@ describe('train --config', () => {
     expect(evaluated.loss).toBeCloseTo(summary.test.loss, 5);
   }, 300_000);
 
+  test("evaluate of a run trained on random-resized crops crops the centre, as the run's own test figures did", async () => {
+    const config = join(dir, 'cropped.json');
+    const experiment = {
+      seed: 2,
+      dataset: { type: 'arrow', train: 'bands.arrow', test: 'bands.arrow' },
+      validation: 60,
+      batchSize: 30,
+      model: { type: 'cnn', blocks: [4] },
+      augment: [{ type: 'randomResizedCrop', size: [6, 6], scale: [0.5, 1] }],
+      normalize: { mean: [0.4], std: [0.25] },
+      optimizer: { type: 'adam' },
+      schedule: [{ epochs: 1, learningRate: 0.01 }],
+    };
+    await writeFile(config, JSON.stringify(experiment));
+    const out = join(dir, 'cropped');
+    const trained = await runCli(['train', '--config', config, '--backend', 'wasm', '--out', out]);
+    expect(trained.code, trained.stderr).toBe(0);
+    const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
+    const evaluation = await runCli(['evaluate', '--model', out, '--backend', 'wasm', '--json']);
+    expect(evaluation.code, evaluation.stderr).toBe(0);
+    const evaluated = JSON.parse(evaluation.stdout);
+    expect(evaluated.images).toBe(300);
+    expect(evaluated.accuracy).toBeCloseTo(summary.test.accuracy, 10);
+    expect(evaluated.loss).toBeCloseTo(summary.test.loss, 5);
+  }, 300_000);
+
   test.each([
     ['an unknown field', { modle: 1 }, [], (file: string) => `rxvision: ${file}: the experiment: unknown field "modle"`],
     [

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
-import type { LabeledImages } from '@rxvision/dataset';
-import { DEFAULT_DATA_DIR, openImages } from '@rxvision/dataset/node';
-import { type Experiment, parseExperiment } from '@rxvision/experiment';
+import type { ImageShape, LabeledImages } from '@rxvision/dataset';
+import { DEFAULT_DATA_DIR } from '@rxvision/dataset/node';
+import { composeExperiment, type Experiment, parseExperiment } from '@rxvision/experiment';
 import { type ClassificationReport, classificationReport, perClassAccuracy } from '@rxvision/metrics';
-import { evaluationBatches } from '@rxvision/stream';
-import { evaluate, preprocessingTransforms } from '@rxvision/train';
+import { centerCrop, evaluationBatches, type Pending, type TensorBatch } from '@rxvision/stream';
+import { type Classifier, type Evaluation, evaluate, preprocessingTransforms } from '@rxvision/train';
 import type { Command } from 'commander';
-import { lastValueFrom } from 'rxjs';
+import { lastValueFrom, type Observable } from 'rxjs';
 import { selectBackend } from '@rxvision/backend/node';
 import { BACKEND_FLAG, BACKEND_HELP, backendChoice, THREADS_FLAG, THREADS_HELP, threadsChoice } from '../backend-option.js';
 import { RunFolder } from '@rxvision/run-folder';
@@ -41,56 +41,102 @@ export async function runEvaluate(flags: EvaluateFlags): Promise<void> {
   await selectBackend(backendChoice(flags.backend), { ...(threads !== undefined && { threads }) });
   const classifier = await loadRunClassifier(flags.model);
   const { model, classes, imageShape } = classifier;
-  const { test, where } = await testSplit(flags);
-  if (classes.join() !== test.classes.join())
-    throw new CliError(`${flags.model}: the model's classes differ from the dataset's in ${where}`);
-  if (imageShape.join() !== test.shape.join()) {
-    throw new CliError(
-      `${flags.model}: the model takes ${describeShape(imageShape)} images; the dataset in ${where} holds ${describeShape(test.shape)}`,
-    );
+  const { test, where, batches, close } = await testSplit(flags, classifier);
+  try {
+    if (classes.join() !== test.classes.join())
+      throw new CliError(`${flags.model}: the model's classes differ from the dataset's in ${where}`);
+    const result = await lastValueFrom(evaluate(model, batches(imageShape)));
+    report(result, classes, test.length, flags.json === true);
+  } finally {
+    model.dispose();
+    await close();
   }
-  const result = await lastValueFrom(
-    evaluate(model, evaluationBatches(test, { batchSize: 1000, transforms: preprocessingTransforms(classifier) })()),
-  );
+}
+
+function report(result: Evaluation, classes: readonly string[], images: number, json: boolean): void {
   const perClass = Object.fromEntries(perClassAccuracy(result.confusion).map((accuracy, c) => [classes[c], accuracy]));
-  const report = classificationReport(result.confusion);
-  if (flags.json) {
-    const scores = Object.fromEntries(report.perClass.map((row, c) => [classes[c], row]));
-    const { macro, weighted } = report;
+  const scores = classificationReport(result.confusion);
+  if (json) {
+    const perClassScores = Object.fromEntries(scores.perClass.map((row, c) => [classes[c], row]));
+    const { macro, weighted } = scores;
     console.log(
       JSON.stringify({
         loss: result.loss,
         accuracy: result.accuracy,
         perClassAccuracy: perClass,
-        perClass: scores,
+        perClass: perClassScores,
         macro,
         weighted,
-        images: test.length,
+        images,
       }),
     );
   } else {
-    console.log(`test_loss: ${result.loss.toFixed(4)}, test_acc: ${result.accuracy.toFixed(4)} (${test.length} images)`);
-    for (const line of reportTable(report, classes)) console.log(line);
+    console.log(`test_loss: ${result.loss.toFixed(4)}, test_acc: ${result.accuracy.toFixed(4)} (${images} images)`);
+    for (const line of reportTable(scores, classes)) console.log(line);
   }
-  model.dispose();
+}
+
+/** A test split and its batches for a model of `shape`, and what closes the files it opened. */
+interface TestSplit {
+  readonly test: LabeledImages;
+  readonly where: string;
+  readonly batches: (shape: ImageShape) => Observable<Pending<TensorBatch>>;
+  readonly close: () => Promise<void>;
 }
 
 /**
- * The test split: from --data when given; else the one the run trained with (its experiment.json);
- * else CIFAR-10 in the default folder, prepared first if missing.
+ * The test split: the one the run trained with, as its experiment made it (any dataset type, centre
+ * crop and normalisation as the run's own test figures were taken); else from --data (or CIFAR-10
+ * in the default folder, prepared first if missing), centre-cropped where the model takes smaller images.
  */
-async function testSplit(flags: EvaluateFlags): Promise<{ test: LabeledImages; where: string }> {
-  if (flags.data === undefined) {
-    const experiment = await trainedExperiment(flags.model);
-    const dataset = experiment?.dataset;
-    if (dataset?.type === 'arrow') {
-      if (!dataset.test) throw new CliError(`${resolve(flags.model)}: its experiment names no test file; pass --data`);
-      return { test: await openImages(dataset.test), where: typeof dataset.test === 'string' ? dataset.test : dataset.test.join(', ') };
+async function testSplit(flags: EvaluateFlags, classifier: Classifier): Promise<TestSplit> {
+  const experiment = flags.data === undefined ? await trainedExperiment(flags.model) : undefined;
+  if (experiment) {
+    const source = new RunFolder(flags.model).file('experiment');
+    const composed = await composeExperiment(experiment, { source });
+    if (!composed.test || !composed.testBatches) {
+      await composed.close();
+      throw new CliError(`${resolve(flags.model)}: its experiment's dataset has no test split; pass --data`);
     }
-    if (dataset?.dataDir) return { test: (await loadCifar10(dataset.dataDir, ['test'])).test, where: dataset.dataDir };
+    const { test, testBatches } = composed;
+    return {
+      test,
+      where: source,
+      batches: (shape) => checkedBatches(flags.model, shape, testBatches(), test, source),
+      close: () => composed.close(),
+    };
   }
   const dataDir = flags.data ?? DEFAULT_DATA_DIR;
-  return { test: (await loadCifar10(dataDir, ['test'])).test, where: dataDir };
+  const { test } = await loadCifar10(dataDir, ['test']);
+  const batches = (shape: ImageShape) => {
+    const crop = centreCropOf(shape, test.shape);
+    if (!crop && shape.join() !== test.shape.join()) throw shapeError(flags.model, shape, test.shape, dataDir);
+    const transforms = [...(crop ? [centerCrop(crop)] : []), ...preprocessingTransforms(classifier)];
+    return evaluationBatches(test, { batchSize: 1000, transforms })();
+  };
+  return { test, where: dataDir, batches, close: async () => undefined };
+}
+
+/** The [height, width] to crop the centre of `images` to for a model of `shape`, where that is all that differs. */
+function centreCropOf(shape: readonly number[], images: readonly number[]): [number, number] | undefined {
+  const [h, w, c] = shape;
+  const smaller = h! <= images[0]! && w! <= images[1]! && (h !== images[0] || w !== images[1]);
+  return smaller && c === images[2] ? [h!, w!] : undefined;
+}
+
+const shapeError = (run: string, shape: ImageShape, images: ImageShape, where: string) =>
+  new CliError(`${run}: the model takes ${describeShape(shape)} images; the dataset in ${where} holds ${describeShape(images)}`);
+
+/** The experiment's test batches, refused in one line where they do not fit the model (another run's model.json in the folder). */
+function checkedBatches(
+  run: string,
+  shape: ImageShape,
+  batches: Observable<Pending<TensorBatch>>,
+  test: LabeledImages,
+  where: string,
+): Observable<Pending<TensorBatch>> {
+  if (shape.join() !== test.shape.join() && !centreCropOf(shape, test.shape)) throw shapeError(run, shape, test.shape, where);
+  return batches;
 }
 
 /** The experiment a run was trained with, or undefined for a run from before experiment files. */
