@@ -14,9 +14,8 @@ export class GradientAccumulation {
   private sum: NamedTensorMap = {};
   private count = 0;
 
-  constructor(private readonly every: number) {
-    checkAccumulateBatches(every);
-  }
+  /** `every` as fit checked it (checkAccumulateBatches). */
+  constructor(private readonly every: number) {}
 
   /** Adds the gradients of `loss` (one batch's), applying the mean once the group is full; the loss is the caller's. */
   add(optimizer: Optimizer, loss: () => Scalar): { loss: Scalar; applied: boolean } {

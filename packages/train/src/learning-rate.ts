@@ -1,6 +1,6 @@
 import type { History } from '@rxvision/metrics';
 import { type Schedule, totalEpochs } from './schedule.js';
-import { monitored, type Monitor } from './stopping.js';
+import { modeOf, monitored, type Monitor } from './stopping.js';
 
 /**
  * A learning-rate schedule as data. `phases` is the tutorial's: constant rates for so many epochs
@@ -141,7 +141,7 @@ export function learningRateAt(
 /** The plateau schedule's rate after `history`, replayed epoch by epoch as PyTorch's scheduler steps. */
 function plateauRate(schedule: PlateauSchedule, history: History): number {
   const monitor = schedule.monitor ?? 'valLoss';
-  const mode = schedule.mode ?? (/loss$/i.test(monitor) ? 'min' : 'max');
+  const mode = modeOf({ monitor, mode: schedule.mode });
   const [factor, patience, threshold] = [schedule.factor ?? 0.1, schedule.patience ?? 10, schedule.threshold ?? 1e-4];
   const floor = schedule.minLearningRate ?? 0;
   let [rate, best, bad, cooling] = [schedule.learningRate, mode === 'min' ? Infinity : -Infinity, 0, 0];

@@ -1,5 +1,6 @@
-import { add, dispose, mul, sub, type Tensor, tidy } from '@tensorflow/tfjs-core';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { WeightAverage } from './weight-average.js';
 
 /**
  * Lookahead as airbench keeps it (arXiv 2404.00498): an average of the weights (batch-norm
@@ -26,23 +27,21 @@ export function checkLookahead(options: LookaheadOptions): void {
 
 /** The running average of one run's weights (`model.weights` order); its owner disposes it. */
 export class Lookahead {
-  private average: Tensor[];
+  private readonly average: WeightAverage;
   private readonly every: number;
   private readonly decay: number;
   private readonly power: number;
 
   /** Starts from `from` (a checkpoint's average, copied), else from the model's weights now. */
   constructor(
-    private readonly model: LayersModel,
+    model: LayersModel,
     options: LookaheadOptions,
     private readonly totalSteps: number,
     from?: readonly Tensor[],
   ) {
     checkLookahead(options);
     ({ every: this.every = 5, decay: this.decay = 0.95 ** 5, power: this.power = 3 } = options);
-    if (from && from.length !== model.weights.length)
-      throw new RangeError(`lookahead: the saved average has ${from.length} weights, the model ${model.weights.length}`);
-    this.average = (from ?? model.weights.map((weight) => weight.read())).map((tensor) => tensor.clone());
+    this.average = new WeightAverage(model, 'lookahead', from);
   }
 
   /** After step `done` of the run (1-based over all epochs): blends and resets on every `every`th. */
@@ -58,21 +57,15 @@ export class Lookahead {
 
   /** The average now, in `model.weights` order: what a checkpoint keeps. */
   get weights(): readonly Tensor[] {
-    return this.average;
+    return this.average.tensors;
   }
 
   dispose(): void {
-    dispose(this.average);
+    this.average.dispose();
   }
 
   private blend(decay: number): void {
-    const weights = this.model.weights;
-    // As PyTorch's lerp: average + (1 − decay)·(weights − average), so a weight that did not move (a frozen one) stays to the bit.
-    const next = tidy(() =>
-      this.average.map((average, i) => (decay === 1 ? average.clone() : add(average, mul(sub(weights[i]!.read(), average), 1 - decay)))),
-    );
-    dispose(this.average);
-    this.average = next;
-    tidy(() => weights.forEach((weight, i) => weight.write(next[i]!.clone())));
+    this.average.moveToward(1 - decay);
+    this.average.writeToModel();
   }
 }

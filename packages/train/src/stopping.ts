@@ -64,7 +64,8 @@ export function monitored(record: EpochRecord, monitor: Monitor): number {
   return value;
 }
 
-const modeOf = (watched: Watched) => watched.mode ?? (/loss$/i.test(watched.monitor) ? 'min' : 'max');
+/** Whether lower (`min`) or higher (`max`) is better for `watched`: as given, else `min` for losses. */
+export const modeOf = (watched: Pick<Watched, 'monitor' | 'mode'>) => watched.mode ?? (/loss$/i.test(watched.monitor) ? 'min' : 'max');
 
 /** The epoch (1-based) with the best figure so far and that figure, or undefined for an empty history. */
 export function bestEpoch(history: History, watched: Watched): { readonly epoch: number; readonly value: number } | undefined {

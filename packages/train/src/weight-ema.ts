@@ -1,6 +1,7 @@
-import { add, dispose, mul, sub, type Tensor, tidy } from '@tensorflow/tfjs-core';
+import { dispose, type Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { defer, finalize, type Observable } from 'rxjs';
+import { WeightAverage, writeWeights } from './weight-average.js';
 
 /**
  * An exponential moving average of the weights (timm's ModelEma): after every step
@@ -19,9 +20,9 @@ export function checkEma(options: EmaOptions): void {
   if (!(decay > 0 && decay < 1)) throw new RangeError(`ema: decay must be in (0, 1), got ${decay}`);
 }
 
-/** The average of one run's weights (`model.weights` order); its owner disposes it. */
+/** The moving average of one run's weights; its owner disposes it. */
 export class WeightEma {
-  private average: Tensor[];
+  private readonly average: WeightAverage;
   private readonly decay: number;
 
   /** Starts from `from` (a checkpoint's average, copied), else from the model's weights now. */
@@ -32,32 +33,27 @@ export class WeightEma {
   ) {
     checkEma(options);
     this.decay = options.decay ?? DEFAULT_EMA_DECAY;
-    if (from && from.length !== model.weights.length)
-      throw new RangeError(`ema: the saved average has ${from.length} weights, the model ${model.weights.length}`);
-    this.average = (from ?? model.weights.map((weight) => weight.read())).map((tensor) => tensor.clone());
+    this.average = new WeightAverage(model, 'ema', from);
   }
 
-  /** After each optimizer step. As PyTorch's lerp, so a weight that did not move stays to the bit. */
+  /** After each optimizer step. */
   afterStep(): void {
-    const weights = this.model.weights;
-    const next = tidy(() => this.average.map((average, i) => add(average, mul(sub(weights[i]!.read(), average), 1 - this.decay))));
-    dispose(this.average);
-    this.average = next;
+    this.average.moveToward(1 - this.decay);
   }
 
   /** The average now, in `model.weights` order: what a checkpoint keeps. */
   get weights(): readonly Tensor[] {
-    return this.average;
+    return this.average.tensors;
   }
 
   /** `run` with the model holding the average; its own weights go back when `run` ends or is unsubscribed. */
   applied<T>(run: () => Observable<T>): Observable<T> {
     return defer(() => {
       const own = this.model.weights.map((weight) => weight.read().clone());
-      write(this.model, this.average);
+      this.average.writeToModel();
       return run().pipe(
         finalize(() => {
-          write(this.model, own);
+          writeWeights(this.model, own);
           dispose(own);
         }),
       );
@@ -66,14 +62,10 @@ export class WeightEma {
 
   /** The model takes the average (training ended). */
   finish(): void {
-    write(this.model, this.average);
+    this.average.writeToModel();
   }
 
   dispose(): void {
-    dispose(this.average);
+    this.average.dispose();
   }
-}
-
-function write(model: LayersModel, values: readonly Tensor[]): void {
-  tidy(() => model.weights.forEach((weight, i) => weight.write(values[i]!.clone())));
 }
