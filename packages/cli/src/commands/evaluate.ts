@@ -102,41 +102,33 @@ async function testSplit(flags: EvaluateFlags, classifier: Classifier): Promise<
     return {
       test,
       where: source,
-      batches: (shape) => checkedBatches(flags.model, shape, testBatches(), test, source),
+      batches: (shape) => {
+        cropFor(flags.model, shape, test, source); // the experiment's batches crop as it did; only checked here
+        return testBatches();
+      },
       close: () => composed.close(),
     };
   }
   const dataDir = flags.data ?? DEFAULT_DATA_DIR;
   const { test } = await loadCifar10(dataDir, ['test']);
   const batches = (shape: ImageShape) => {
-    const crop = centreCropOf(shape, test.shape);
-    if (!crop && shape.join() !== test.shape.join()) throw shapeError(flags.model, shape, test.shape, dataDir);
+    const crop = cropFor(flags.model, shape, test, dataDir);
     const transforms = [...(crop ? [centerCrop(crop)] : []), ...preprocessingTransforms(classifier)];
     return evaluationBatches(test, { batchSize: 1000, transforms })();
   };
   return { test, where: dataDir, batches, close: async () => undefined };
 }
 
-/** The [height, width] to crop the centre of `images` to for a model of `shape`, where that is all that differs. */
-function centreCropOf(shape: readonly number[], images: readonly number[]): [number, number] | undefined {
+/**
+ * The centre [height, width] to crop `test`'s images to for a model of `shape` (none where they
+ * are its size), as training's validation did; refused in one line where no crop fits them.
+ */
+function cropFor(run: string, shape: ImageShape, test: LabeledImages, where: string): [number, number] | undefined {
   const [h, w, c] = shape;
-  const smaller = h! <= images[0]! && w! <= images[1]! && (h !== images[0] || w !== images[1]);
-  return smaller && c === images[2] ? [h!, w!] : undefined;
-}
-
-const shapeError = (run: string, shape: ImageShape, images: ImageShape, where: string) =>
-  new CliError(`${run}: the model takes ${describeShape(shape)} images; the dataset in ${where} holds ${describeShape(images)}`);
-
-/** The experiment's test batches, refused in one line where they do not fit the model (another run's model.json in the folder). */
-function checkedBatches(
-  run: string,
-  shape: ImageShape,
-  batches: Observable<Pending<TensorBatch>>,
-  test: LabeledImages,
-  where: string,
-): Observable<Pending<TensorBatch>> {
-  if (shape.join() !== test.shape.join() && !centreCropOf(shape, test.shape)) throw shapeError(run, shape, test.shape, where);
-  return batches;
+  const [height, width, channels] = test.shape;
+  if (h === height && w === width && c === channels) return undefined;
+  if (h <= height && w <= width && c === channels) return [h, w];
+  throw new CliError(`${run}: the model takes ${describeShape(shape)} images; the dataset in ${where} holds ${describeShape(test.shape)}`);
 }
 
 /** The experiment a run was trained with, or undefined for a run from before experiment files. */
