@@ -42,6 +42,16 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
+/** `rxvision evaluate` of run `out` gives its summary's test figures, on the 300 images of bands.arrow. */
+async function expectEvaluationOfSummary(out: string, summary: { test: { accuracy: number; loss: number } }): Promise<void> {
+  const evaluation = await runCli(['evaluate', '--model', out, '--backend', 'wasm', '--json']);
+  expect(evaluation.code, evaluation.stderr).toBe(0);
+  const evaluated = JSON.parse(evaluation.stdout);
+  expect(evaluated.images).toBe(300);
+  expect(evaluated.accuracy).toBeCloseTo(summary.test.accuracy, 10);
+  expect(evaluated.loss).toBeCloseTo(summary.test.loss, 5);
+}
+
 const exists = (path: string) =>
   access(path).then(
     () => true,
@@ -108,12 +118,7 @@ describe('train --config', () => {
     expect(await exists(join(out, 'confusion-matrix.png'))).toBe(true);
 
     // evaluate finds the run's own test file and normalises as training did: the summary's figures.
-    const evaluation = await runCli(['evaluate', '--model', out, '--backend', 'wasm', '--json']);
-    expect(evaluation.code, evaluation.stderr).toBe(0);
-    const evaluated = JSON.parse(evaluation.stdout);
-    expect(evaluated.images).toBe(300);
-    expect(evaluated.accuracy).toBeCloseTo(summary.test.accuracy, 10);
-    expect(evaluated.loss).toBeCloseTo(summary.test.loss, 5);
+    await expectEvaluationOfSummary(out, summary);
   }, 300_000);
 
   test("evaluate of a run trained on random-resized crops crops the centre, as the run's own test figures did", async () => {
@@ -134,12 +139,7 @@ describe('train --config', () => {
     const trained = await runCli(['train', '--config', config, '--backend', 'wasm', '--out', out]);
     expect(trained.code, trained.stderr).toBe(0);
     const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
-    const evaluation = await runCli(['evaluate', '--model', out, '--backend', 'wasm', '--json']);
-    expect(evaluation.code, evaluation.stderr).toBe(0);
-    const evaluated = JSON.parse(evaluation.stdout);
-    expect(evaluated.images).toBe(300);
-    expect(evaluated.accuracy).toBeCloseTo(summary.test.accuracy, 10);
-    expect(evaluated.loss).toBeCloseTo(summary.test.loss, 5);
+    await expectEvaluationOfSummary(out, summary);
   }, 300_000);
 
   test.each([

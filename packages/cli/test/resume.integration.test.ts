@@ -24,6 +24,36 @@ const interruptedRun = (out: string, signal: NodeJS.Signals, times = 1): Promise
 
 const withoutSeconds = (history: Array<Record<string, unknown>>) => history.map(({ seconds: _seconds, ...row }) => row);
 
+/** A batch-norm CNN on the CIFAR-shaped data, 64 a batch: what the onednn resume tests train. */
+const CNN_RUN = {
+  limit: LIMIT,
+  validation: 0.1,
+  batchSize: 64,
+  model: { type: 'cnn', blocks: [8, 16], batchNorm: true },
+};
+
+/**
+ * `experiment` trained on onednn twice, as NAME-straight and as NAME-interrupted: the second
+ * stopped by Ctrl-C inside an epoch (exit 130), then resumed in another process. Each run's history
+ * and summary, and where the checkpoint stood.
+ */
+async function straightAndResumed(name: string, experiment: Record<string, unknown>) {
+  const config = join(dir, `${name}.json`);
+  await writeFile(config, JSON.stringify({ dataset: { type: 'cifar10', dataDir: data }, ...experiment }));
+  const onednn = ['--backend', 'onednn'];
+  const [straight, run] = [join(dir, `${name}-straight`), join(dir, `${name}-interrupted`)];
+  const reference = await runCli(['train', '--config', config, '--out', straight, ...onednn]);
+  expect(reference.code, reference.stderr).toBe(0);
+  const first = await runCliInterrupted(['train', '--config', config, '--out', run, ...onednn]);
+  expect(first.code, first.stderr).toBe(130);
+  const read = async (folder: string, file: string) => JSON.parse(await readFile(join(folder, file), 'utf8'));
+  const { position } = await read(join(run, 'checkpoint'), 'checkpoint.json');
+  const second = await runCli(['train', '--resume', run, ...onednn]);
+  expect(second.code, second.stderr).toBe(0);
+  const files = async (folder: string) => ({ history: await read(folder, 'history.json'), summary: await read(folder, 'summary.json') });
+  return { straight: await files(straight), resumed: await files(run), position };
+}
+
 describe('interrupt and resume', () => {
   test('Ctrl-C mid-epoch checkpoints and exits 130; --resume then gives the uninterrupted history', async () => {
     const straight = join(dir, 'straight');
@@ -74,48 +104,21 @@ describe('interrupt and resume', () => {
 
   test('AdamW with batch norm, one-cycle and keepBest on onednn: Ctrl-C, then --resume in another process, gives the same history and test figures', async () => {
     // The new user's case (#34), on CIFAR-10's shape: Adam's bias-correction powers go back as they were.
-    const config = join(dir, 'adamw.json');
-    const experiment = {
-      dataset: { type: 'cifar10', dataDir: data },
-      limit: LIMIT,
-      validation: 0.1,
-      batchSize: 64,
-      model: { type: 'cnn', blocks: [8, 16], batchNorm: true },
+    const { straight, resumed, position } = await straightAndResumed('adamw', {
+      ...CNN_RUN,
       optimizer: { type: 'adamw', weightDecay: 0.05 },
       schedule: { type: 'oneCycle', epochs: 3, peak: 0.005 },
       keepBest: true,
-    };
-    await writeFile(config, JSON.stringify(experiment));
-    const onednn = ['--backend', 'onednn'];
-    const straight = join(dir, 'adamw-straight');
-    const reference = await runCli(['train', '--config', config, '--out', straight, ...onednn]);
-    expect(reference.code, reference.stderr).toBe(0);
-
-    const run = join(dir, 'adamw-interrupted');
-    const first = await runCliInterrupted(['train', '--config', config, '--out', run, ...onednn]);
-    expect(first.code, first.stderr).toBe(130);
-    expect(JSON.parse(await readFile(join(run, 'checkpoint', 'checkpoint.json'), 'utf8')).position).toMatchObject({
-      epoch: 2,
-      step: expect.any(Number),
     });
-    const second = await runCli(['train', '--resume', run, ...onednn]);
-    expect(second.code, second.stderr).toBe(0);
-    const read = async (folder: string, file: string) => JSON.parse(await readFile(join(folder, file), 'utf8'));
-    expect(withoutSeconds(await read(run, 'history.json'))).toEqual(withoutSeconds(await read(straight, 'history.json')));
-    const { test: resumedTest } = await read(run, 'summary.json');
-    const { test: straightTest } = await read(straight, 'summary.json');
-    expect(resumedTest).toEqual(straightTest);
-    expect(resumedTest).toMatchObject({ accuracy: expect.any(Number), loss: expect.any(Number) });
+    expect(position).toMatchObject({ epoch: 2, step: expect.any(Number) });
+    expect(withoutSeconds(resumed.history)).toEqual(withoutSeconds(straight.history));
+    expect(resumed.summary.test).toEqual(straight.summary.test);
+    expect(resumed.summary.test).toMatchObject({ accuracy: expect.any(Number), loss: expect.any(Number) });
   }, 600_000);
 
   test("the practitioner's parts (plateau schedule, mixup, balanced sampler and weights, clipping, accumulation, EMA with keepBest): Ctrl-C, then --resume in another process, gives the same history", async () => {
-    const config = join(dir, 'kit.json');
-    const experiment = {
-      dataset: { type: 'cifar10', dataDir: data },
-      limit: LIMIT,
-      validation: 0.1,
-      batchSize: 64,
-      model: { type: 'cnn', blocks: [8, 16], batchNorm: true },
+    const { straight, resumed, position } = await straightAndResumed('kit', {
+      ...CNN_RUN,
       augment: [{ type: 'horizontalFlip' }, { type: 'mixup', alpha: 0.4 }],
       sampler: 'balanced',
       classWeights: 'balanced',
@@ -125,25 +128,11 @@ describe('interrupt and resume', () => {
       accumulateBatches: 2,
       ema: { decay: 0.9 },
       keepBest: true,
-    };
-    await writeFile(config, JSON.stringify(experiment));
-    const onednn = ['--backend', 'onednn'];
-    const straight = join(dir, 'kit-straight');
-    const reference = await runCli(['train', '--config', config, '--out', straight, ...onednn]);
-    expect(reference.code, reference.stderr).toBe(0);
-    const read = async (folder: string, file: string) => JSON.parse(await readFile(join(folder, file), 'utf8'));
-    const history = await read(straight, 'history.json');
-    expect(history.map((row: { learningRate: number }) => row.learningRate)).toEqual([0.05, 0.05, 0.025, 0.0125]);
-
-    const run = join(dir, 'kit-interrupted');
-    const first = await runCliInterrupted(['train', '--config', config, '--out', run, ...onednn]);
-    expect(first.code, first.stderr).toBe(130);
-    const { position } = await read(join(run, 'checkpoint'), 'checkpoint.json');
+    });
+    expect(straight.history.map((row: { learningRate: number }) => row.learningRate)).toEqual([0.05, 0.05, 0.025, 0.0125]);
     expect(position.step).toBeGreaterThan(0); // inside an epoch
-    const second = await runCli(['train', '--resume', run, ...onednn]);
-    expect(second.code, second.stderr).toBe(0);
-    expect(withoutSeconds(await read(run, 'history.json'))).toEqual(withoutSeconds(history));
-    expect((await read(run, 'summary.json')).test).toEqual((await read(straight, 'summary.json')).test);
+    expect(withoutSeconds(resumed.history)).toEqual(withoutSeconds(straight.history));
+    expect(resumed.summary.test).toEqual(straight.summary.test);
   }, 600_000);
 
   test('SIGTERM exits 143 with a checkpoint', async () => {
