@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { PROGRESS_SECONDS_VARIABLE } from '../src/progress.js';
 
 const bin = fileURLToPath(new URL('../bin/rxvision.js', import.meta.url));
 
@@ -74,25 +75,26 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, opt
 }
 
 /**
- * Runs `rxvision` and sends `signal` once it has printed its first epoch line and then half as long
- * as that epoch took (or `afterMs`) has passed (`times` signals, 50 ms apart): a run stopped inside
- * its second epoch, however fast or busy the machine is.
+ * Runs `rxvision` with a progress line after every step and sends `signal` at the first line of
+ * its second epoch that is not past half of it (`times` signals, 50 ms apart): a run stopped inside
+ * its second epoch however fast, slow or busy the machine is. (Half of the first epoch's time, the
+ * old guess, overshot on a busy CI machine when the second epoch ran much faster than the first.)
  */
 export function runCliInterrupted(
   args: readonly string[],
-  { signal = 'SIGINT', afterMs, times = 1 }: { signal?: NodeJS.Signals; afterMs?: number; times?: number } = {},
+  { signal = 'SIGINT', times = 1 }: { signal?: NodeJS.Signals; times?: number } = {},
 ): Promise<CliRun> {
   let sent = false;
   return runCli(
     args,
-    {},
+    { [PROGRESS_SECONDS_VARIABLE]: '0.001' },
     {
-      onStdout: (stdout, child) => {
-        const epoch = /^Epoch \[1\].*\(([\d.]+) s\)$/m.exec(stdout);
-        if (sent || !epoch) return;
+      onStderr: (stderr, child) => {
+        if (sent) return;
+        const line = /^epoch 2\/\d+: (\d+)\/(\d+)/m.exec(stderr);
+        if (!line || Number(line[1]) > Number(line[2]) / 2) return;
         sent = true;
-        const delay = afterMs ?? (Number(epoch[1]) * 1000) / 2;
-        for (let i = 0; i < times; i++) setTimeout(() => child.kill(signal), delay + 50 * i);
+        for (let i = 0; i < times; i++) setTimeout(() => child.kill(signal), 50 * i);
       },
     },
   );
