@@ -10,6 +10,7 @@ export const AUGMENTATION_STREAMS = {
   cutmix: 6,
   colorJitter: 7,
   rotation: 8,
+  trivialAugment: 9,
 } as const;
 
 /**

@@ -22,3 +22,14 @@ export { toTensors } from './to-tensors.js';
 export { adjustBrightness, adjustContrast, adjustHue, adjustSaturation } from './color-kernels.js';
 export { colorJitter, type ColorJitterOptions, type JitterDraw, jitterDraw, jitterImage, type JitterRange } from './color-jitter.js';
 export { randomRotation, type RandomRotationOptions, rotateImage } from './random-rotation.js';
+export { adjustSharpness, autocontrast, equalize, posterize, solarize } from './tone-kernels.js';
+export {
+  TRIVIAL_AUGMENT_OPS,
+  trivialAugment,
+  type TrivialAugmentDraw,
+  trivialAugmentDraw,
+  trivialAugmentImage,
+  type TrivialAugmentOp,
+  type TrivialAugmentOptions,
+  trivialAugmentSpace,
+} from './trivial-augment.js';
