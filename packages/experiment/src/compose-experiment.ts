@@ -23,8 +23,9 @@ import {
   type ImageTransform,
   mixup,
   randomCrop,
-  randomRotation,
   randomResizedCrop,
+  randomRotation,
+  trivialAugment,
 } from '@rxvision/stream';
 import { balancedClassWeights, type FitOptions, preprocessingTransforms, softmaxCrossEntropy } from '@rxvision/train';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -134,6 +135,10 @@ export async function composeExperiment(experiment: Experiment, options: Compose
     }
     if (step.type === 'randomRotation')
       return randomRotation({ degrees: step.degrees, seed, ...(step.fill !== undefined && { fill: step.fill }) });
+    if (step.type === 'trivialAugment') {
+      const { type: _type, ...options } = step;
+      return trivialAugment({ ...options, seed });
+    }
     return cutout({ size: step.size, seed });
   });
   const evaluationTransforms = crop ? [centerCrop(crop), ...normalisation] : normalisation;

@@ -78,6 +78,11 @@ const augmentation = z.discriminatedUnion('type', [
     degrees: z.union([z.number().min(0).max(360), z.tuple([z.number().min(-360).max(360), z.number().min(-360).max(360)])]),
     fill: z.number().optional(),
   }),
+  z.strictObject({
+    type: z.literal('trivialAugment'),
+    bins: z.number().int().min(2).max(1000).optional(),
+    fill: z.number().optional(),
+  }),
   z.strictObject({ type: z.literal('mixup'), alpha: z.number().positive().max(100).optional() }),
   z.strictObject({ type: z.literal('cutmix'), alpha: z.number().positive().max(100).optional() }),
   z.strictObject({
@@ -181,7 +186,7 @@ export const experimentSchema = z.strictObject({
     .array(augmentation)
     .default([])
     .describe(
-      'Training-time augmentations in order: randomCrop (padding; fill zeros or reflect), horizontalFlip (probability; alternate: each image mirrored on alternate epochs), cutout (size), randomResizedCrop (size, scale, ratio: the model then takes that size, and validation and test crop the centre), colorJitter (brightness, contrast, saturation, hue, as in torchvision), randomRotation (degrees, fill; nearest, as in torchvision), mixup and cutmix (alpha of their Beta draw, default 0.8 and 1 as timm: whole batches mixed with their reverse, targets too; put them last); seeded by seed.',
+      'Training-time augmentations in order: randomCrop (padding; fill zeros or reflect), horizontalFlip (probability; alternate: each image mirrored on alternate epochs), cutout (size), randomResizedCrop (size, scale, ratio: the model then takes that size, and validation and test crop the centre), colorJitter (brightness, contrast, saturation, hue, as in torchvision), randomRotation (degrees, fill; nearest, as in torchvision), trivialAugment (bins, fill: torchvision’s TrivialAugmentWide, one of fourteen operations at a drawn magnitude per image), mixup and cutmix (alpha of their Beta draw, default 0.8 and 1 as timm: whole batches mixed with their reverse, targets too; put them last); seeded by seed.',
     ),
   normalize: z
     .union([

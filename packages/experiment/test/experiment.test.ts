@@ -101,7 +101,7 @@ describe('parseExperiment', () => {
     );
     expect(problem({ ...minimal, optimizer: { type: 'sgd', maxGradientNorm: 1, maxGradientValue: 0.5 } })).toBe('valid');
     expect(problem({ ...minimal, augment: [{ type: 'flip' }] })).toBe(
-      'x.json: augment[0].type: expected one of "randomCrop", "horizontalFlip", "cutout", "colorJitter", "randomRotation", "mixup", "cutmix", "randomResizedCrop", got "flip"',
+      'x.json: augment[0].type: expected one of "randomCrop", "horizontalFlip", "cutout", "colorJitter", "randomRotation", "trivialAugment", "mixup", "cutmix", "randomResizedCrop", got "flip"',
     );
     expect(problem({ ...minimal, schedule: { type: 'cosine', epochs: 2 } })).toBe('x.json: schedule.peak: missing (expected number)');
     expect(problem({ ...minimal, schedule: [{ epochs: 0, learningRate: 0.1 }] })).toBe(

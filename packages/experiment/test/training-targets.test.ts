@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageDatasetWriter } from '@rxvision/dataset/node';
 import * as tf from '@tensorflow/tfjs-core';
+import { trivialAugmentDraw, trivialAugmentImage, trivialAugmentSpace } from '@rxvision/stream';
 import { concatMap, lastValueFrom, take, toArray } from 'rxjs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { composeExperiment, parseExperiment } from '../src/index.js';
@@ -117,7 +118,7 @@ test("sampler: 'balanced' draws each class about as often in an epoch, where the
   }
 });
 
-test('augment colorJitter and randomRotation: the file’s settings reach the kernels', async () => {
+test('augment colorJitter, randomRotation and trivialAugment: the file’s settings reach the kernels', async () => {
   // Images whose four pixels differ: 2×2, one channel.
   const writer = await ImageDatasetWriter.create(join(dir, 'pattern.arrow'), { classes: ['a', 'b'], shape: [2, 2, 1], rows: 40 });
   for (let row = 0; row < 40; row++)
@@ -140,7 +141,9 @@ test('augment colorJitter and randomRotation: the file’s settings reach the ke
       );
       const pixels = batch!.xs.dataSync();
       batch!.dispose();
-      return pixels;
+      // The row of the training split each image is (augmentations draw by it), by its first pixel.
+      const rowOf = new Map(Array.from({ length: composed.train.length }, (_, row) => [composed.train.image(row)[0]!, row]));
+      return Object.assign(pixels, { rowOf });
     } finally {
       await composed.close();
     }
@@ -156,4 +159,16 @@ test('augment colorJitter and randomRotation: the file’s settings reach the ke
     expect(new Set(own).size).toBe(4);
     expect(Array.from(turned.slice(4 * image, 4 * image + 4))).toEqual(own.reverse());
   }
+  // TrivialAugment with 3 bins and fill 0.5: each image as the kernel makes it from its row's draw.
+  const trivial = await firstBatch([{ type: 'trivialAugment', bins: 3, fill: 0.5 }]);
+  const space = trivialAugmentSpace(3);
+  const ops = new Set<string>();
+  for (let image = 0; image < 16; image++) {
+    const own = Float32Array.from(plain.slice(4 * image, 4 * image + 4));
+    const draw = trivialAugmentDraw(space, 43, 0, plain.rowOf.get(Math.round(own[0]! * 255))!);
+    ops.add(draw.op);
+    trivialAugmentImage(own, [2, 2, 1], draw, 0.5, new Float32Array(4));
+    expect(Array.from(trivial.slice(4 * image, 4 * image + 4))).toEqual(Array.from(own));
+  }
+  expect(ops.size).toBeGreaterThan(4);
 });
