@@ -9,31 +9,17 @@ only, get the 8-bit image and give 8-bit values (written here divided by 255). S
 Usage: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 tools/torch-reference/trivial_augment.py \
   ../shared/data/cifar-10-binary.tar.gz OUT.json
 """
-import base64
 import json
 import sys
-import tarfile
 
 import numpy as np
 import torch
 import torchvision
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms.autoaugment import TrivialAugmentWide, _apply_op
+from cifar_images import cifar_test_images, encode
 
 torch.set_num_threads(1)
-
-
-def cifar_test_images(tarball, count):
-    with tarfile.open(tarball) as tar:
-        data = tar.extractfile('cifar-10-batches-bin/test_batch.bin').read()
-    records = np.frombuffer(data, dtype=np.uint8).reshape(-1, 3073)[:count]
-    return records[:, 1:].reshape(-1, 3, 32, 32)  # CHW
-
-
-def encode(tensor_chw):
-    """HWC float32, little-endian, base64: the kernels' layout, every bit kept."""
-    return base64.b64encode(tensor_chw.permute(1, 2, 0).contiguous().numpy().astype('<f4').tobytes()).decode()
-
 
 bytes_ = [torch.from_numpy(image.copy()) for image in cifar_test_images(sys.argv[1], 3)]
 # Small, to keep the fixture small: the middle 12×12 of the first test image (a cat), a 9×14
