@@ -12,7 +12,6 @@ Usage: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 tools/torch
 import json
 import sys
 
-import numpy as np
 import torch
 import torchvision
 from torchvision.transforms import InterpolationMode
