@@ -11,6 +11,7 @@ export const AUGMENTATION_STREAMS = {
   colorJitter: 7,
   rotation: 8,
   trivialAugment: 9,
+  randAugment: 10,
 } as const;
 
 /**

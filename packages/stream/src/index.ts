@@ -23,13 +23,6 @@ export { adjustBrightness, adjustContrast, adjustHue, adjustSaturation } from '.
 export { colorJitter, type ColorJitterOptions, type JitterDraw, jitterDraw, jitterImage, type JitterRange } from './color-jitter.js';
 export { randomRotation, type RandomRotationOptions, rotateImage } from './random-rotation.js';
 export { adjustSharpness, autocontrast, equalize, posterize, solarize } from './tone-kernels.js';
-export {
-  TRIVIAL_AUGMENT_OPS,
-  trivialAugment,
-  type TrivialAugmentDraw,
-  trivialAugmentDraw,
-  trivialAugmentImage,
-  type TrivialAugmentOp,
-  type TrivialAugmentOptions,
-  trivialAugmentSpace,
-} from './trivial-augment.js';
+export { AUGMENT_OPS, type AugmentOp, type AugmentOpDraw, type AugmentSpace, applyAugmentOp } from './augment-ops.js';
+export { trivialAugment, trivialAugmentDraw, type TrivialAugmentOptions, trivialAugmentSpace } from './trivial-augment.js';
+export { randAugment, randAugmentDraws, type RandAugmentOptions, randAugmentSpace } from './rand-augment.js';

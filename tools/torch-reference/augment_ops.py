@@ -1,12 +1,13 @@
-"""torchvision 0.14's TrivialAugmentWide operations (autoaugment._apply_op, nearest, no fill) on
-fixed images and fixed magnitudes, and its table of magnitudes: the reference @rxvision/stream's
-trivialAugment kernel is tested against (packages/stream/test/fixtures/torchvision-trivial-augment.json).
+"""torchvision 0.14's TrivialAugmentWide and RandAugment operations (autoaugment._apply_op, nearest,
+no fill) on fixed images and fixed magnitudes, and their tables of magnitudes: the reference
+@rxvision/stream's applyAugmentOp kernel and augmentation spaces are tested against
+(packages/stream/test/fixtures/torchvision-augment-ops.json).
 
 Pixels are float in [0, 1], as rxvision's; Posterize and Equalize, which torchvision runs on uint8
 only, get the 8-bit image and give 8-bit values (written here divided by 255). Solarize's threshold,
 255 … 0 in the table, is divided by 255 for float pixels.
 
-Usage: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 tools/torch-reference/trivial_augment.py \
+Usage: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 tools/torch-reference/augment_ops.py \
   ../shared/data/cifar-10-binary.tar.gz OUT.json
 """
 import json
@@ -15,7 +16,7 @@ import sys
 import torch
 import torchvision
 from torchvision.transforms import InterpolationMode
-from torchvision.transforms.autoaugment import TrivialAugmentWide, _apply_op
+from torchvision.transforms.autoaugment import RandAugment, TrivialAugmentWide, _apply_op
 from cifar_images import cifar_test_images, encode
 
 torch.set_num_threads(1)
@@ -59,12 +60,22 @@ for i, image in enumerate(inputs):
                 out = _apply_op(floats, op, argument, InterpolationMode.NEAREST, None)
             cases.append({'image': i, 'op': op, 'magnitude': magnitude, 'output': encode(out)})
 
-space = TrivialAugmentWide()._augmentation_space(31)
-table = {op: [float(m) for m in magnitudes.reshape(-1)] for op, (magnitudes, _) in space.items()}
-signed = {op: bool(s) for op, (_, s) in space.items()}
+
+def table(space):
+    return {
+        'magnitudes': {op: [float(m) for m in magnitudes.reshape(-1)] for op, (magnitudes, _) in space.items()},
+        'signed': {op: bool(signed) for op, (_, signed) in space.items()},
+    }
+
+
+spaces = {
+    'trivialAugment': table(TrivialAugmentWide()._augmentation_space(31)),
+    'randAugment 32x32': table(RandAugment()._augmentation_space(31, (32, 32))),
+    'randAugment 9x14, 11 bins': table(RandAugment()._augmentation_space(11, (9, 14))),
+}
 
 with open(sys.argv[2], 'w') as file:
     json.dump({'torchvision': torchvision.__version__, 'images': [
         {'shape': list(image.permute(1, 2, 0).shape), 'pixels': encode(image.float() / 255)} for image in inputs
-    ], 'space': {'magnitudes': table, 'signed': signed}, 'cases': cases}, file)
+    ], 'spaces': spaces, 'cases': cases}, file)
     file.write('\n')
