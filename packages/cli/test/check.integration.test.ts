@@ -149,7 +149,7 @@ describe('rxvision check', () => {
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toEqual([
       `rxvision: ${bad}: batchSize: expected a number > 0, got 0`,
-      `rxvision: ${bad}: augment[0].type: expected one of "randomCrop", "horizontalFlip", "cutout", "colorJitter", "randomRotation", "trivialAugment", "mixup", "cutmix", "randomResizedCrop", got "flip"`,
+      `rxvision: ${bad}: augment[0].type: expected one of "randomCrop", "horizontalFlip", "cutout", "colorJitter", "randomRotation", "trivialAugment", "randAugment", "mixup", "cutmix", "randomResizedCrop", got "flip"`,
     ]);
   });
 });

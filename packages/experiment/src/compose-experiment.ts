@@ -23,6 +23,7 @@ import {
   type ImageTransform,
   mixup,
   randomCrop,
+  randAugment,
   randomResizedCrop,
   randomRotation,
   trivialAugment,
@@ -135,9 +136,9 @@ export async function composeExperiment(experiment: Experiment, options: Compose
     }
     if (step.type === 'randomRotation')
       return randomRotation({ degrees: step.degrees, seed, ...(step.fill !== undefined && { fill: step.fill }) });
-    if (step.type === 'trivialAugment') {
+    if (step.type === 'trivialAugment' || step.type === 'randAugment') {
       const { type: _type, ...options } = step;
-      return trivialAugment({ ...options, seed });
+      return step.type === 'trivialAugment' ? trivialAugment({ ...options, seed }) : randAugment({ ...options, seed });
     }
     return cutout({ size: step.size, seed });
   });

@@ -83,6 +83,19 @@ const augmentation = z.discriminatedUnion('type', [
     bins: z.number().int().min(2).max(1000).optional(),
     fill: z.number().optional(),
   }),
+  z
+    .strictObject({
+      type: z.literal('randAugment'),
+      ops: z.number().int().min(1).max(14).optional(),
+      magnitude: z.number().int().min(0).max(999).optional(),
+      bins: z.number().int().min(2).max(1000).optional(),
+      fill: z.number().optional(),
+    })
+    .check((context) => {
+      const { magnitude = 9, bins = 31 } = context.value;
+      if (magnitude >= bins)
+        context.issues.push({ code: 'custom', message: `expected a bin below bins (${bins})`, path: ['magnitude'], input: magnitude });
+    }),
   z.strictObject({ type: z.literal('mixup'), alpha: z.number().positive().max(100).optional() }),
   z.strictObject({ type: z.literal('cutmix'), alpha: z.number().positive().max(100).optional() }),
   z.strictObject({
@@ -186,7 +199,7 @@ export const experimentSchema = z.strictObject({
     .array(augmentation)
     .default([])
     .describe(
-      'Training-time augmentations in order: randomCrop (padding; fill zeros or reflect), horizontalFlip (probability; alternate: each image mirrored on alternate epochs), cutout (size), randomResizedCrop (size, scale, ratio: the model then takes that size, and validation and test crop the centre), colorJitter (brightness, contrast, saturation, hue, as in torchvision), randomRotation (degrees, fill; nearest, as in torchvision), trivialAugment (bins, fill: torchvision’s TrivialAugmentWide, one of fourteen operations at a drawn magnitude per image), mixup and cutmix (alpha of their Beta draw, default 0.8 and 1 as timm: whole batches mixed with their reverse, targets too; put them last); seeded by seed.',
+      'Training-time augmentations in order: randomCrop (padding; fill zeros or reflect), horizontalFlip (probability; alternate: each image mirrored on alternate epochs), cutout (size), randomResizedCrop (size, scale, ratio: the model then takes that size, and validation and test crop the centre), colorJitter (brightness, contrast, saturation, hue, as in torchvision), randomRotation (degrees, fill; nearest, as in torchvision), trivialAugment (bins, fill: torchvision’s TrivialAugmentWide, one of fourteen operations at a drawn magnitude per image), randAugment (ops, magnitude, bins, fill: torchvision’s RandAugment, ops operations in turn at the one magnitude bin), mixup and cutmix (alpha of their Beta draw, default 0.8 and 1 as timm: whole batches mixed with their reverse, targets too; put them last); seeded by seed.',
     ),
   normalize: z
     .union([

@@ -101,8 +101,12 @@ describe('parseExperiment', () => {
     );
     expect(problem({ ...minimal, optimizer: { type: 'sgd', maxGradientNorm: 1, maxGradientValue: 0.5 } })).toBe('valid');
     expect(problem({ ...minimal, augment: [{ type: 'flip' }] })).toBe(
-      'x.json: augment[0].type: expected one of "randomCrop", "horizontalFlip", "cutout", "colorJitter", "randomRotation", "trivialAugment", "mixup", "cutmix", "randomResizedCrop", got "flip"',
+      'x.json: augment[0].type: expected one of "randomCrop", "horizontalFlip", "cutout", "colorJitter", "randomRotation", "trivialAugment", "randAugment", "mixup", "cutmix", "randomResizedCrop", got "flip"',
     );
+    expect(problem({ ...minimal, augment: [{ type: 'randAugment', magnitude: 9, bins: 9 }] })).toBe(
+      'x.json: augment[0].magnitude: expected a bin below bins (9), got 9',
+    );
+    expect(problem({ ...minimal, augment: [{ type: 'randAugment', magnitude: 8, bins: 9 }] })).toBe('valid');
     expect(problem({ ...minimal, schedule: { type: 'cosine', epochs: 2 } })).toBe('x.json: schedule.peak: missing (expected number)');
     expect(problem({ ...minimal, schedule: [{ epochs: 0, learningRate: 0.1 }] })).toBe(
       'x.json: schedule[0].epochs: expected a number > 0, got 0',

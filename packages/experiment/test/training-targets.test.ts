@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageDatasetWriter } from '@rxvision/dataset/node';
 import * as tf from '@tensorflow/tfjs-core';
-import { trivialAugmentDraw, trivialAugmentImage, trivialAugmentSpace } from '@rxvision/stream';
+import { applyAugmentOp, randAugmentDraws, randAugmentSpace, trivialAugmentDraw, trivialAugmentSpace } from '@rxvision/stream';
 import { concatMap, lastValueFrom, take, toArray } from 'rxjs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { composeExperiment, parseExperiment } from '../src/index.js';
@@ -118,7 +118,7 @@ test("sampler: 'balanced' draws each class about as often in an epoch, where the
   }
 });
 
-test('augment colorJitter, randomRotation and trivialAugment: the file’s settings reach the kernels', async () => {
+test('augment colorJitter, randomRotation, trivialAugment and randAugment: the file’s settings reach the kernels', async () => {
   // Images whose four pixels differ: 2×2, one channel.
   const writer = await ImageDatasetWriter.create(join(dir, 'pattern.arrow'), { classes: ['a', 'b'], shape: [2, 2, 1], rows: 40 });
   for (let row = 0; row < 40; row++)
@@ -167,8 +167,18 @@ test('augment colorJitter, randomRotation and trivialAugment: the file’s setti
     const own = Float32Array.from(plain.slice(4 * image, 4 * image + 4));
     const draw = trivialAugmentDraw(space, 43, 0, plain.rowOf.get(Math.round(own[0]! * 255))!);
     ops.add(draw.op);
-    trivialAugmentImage(own, [2, 2, 1], draw, 0.5, new Float32Array(4));
+    applyAugmentOp(own, [2, 2, 1], draw, 0.5, new Float32Array(4));
     expect(Array.from(trivial.slice(4 * image, 4 * image + 4))).toEqual(Array.from(own));
   }
   expect(ops.size).toBeGreaterThan(4);
+  // RandAugment, three operations at bin 4 of 5: each image as the kernel makes it, draw after draw.
+  const rand = await firstBatch([{ type: 'randAugment', ops: 3, magnitude: 4, bins: 5 }]);
+  const randSpace = randAugmentSpace(5, [2, 2]);
+  for (let image = 0; image < 16; image++) {
+    const own = Float32Array.from(plain.slice(4 * image, 4 * image + 4));
+    const row = plain.rowOf.get(Math.round(own[0]! * 255))!;
+    for (const draw of randAugmentDraws(randSpace, { ops: 3, magnitude: 4 }, 43, 0, row))
+      applyAugmentOp(own, [2, 2, 1], draw, 0, new Float32Array(4));
+    expect(Array.from(rand.slice(4 * image, 4 * image + 4))).toEqual(Array.from(own));
+  }
 });
