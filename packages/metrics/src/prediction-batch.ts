@@ -7,6 +7,11 @@ export interface PredictionBatch {
   readonly scores: Float32Array;
   /** True class of each row. */
   readonly labels: ArrayLike<number>;
+  /**
+   * Row-major `[size, classes]` targets where they are more than one class a row: multi-hot for
+   * multi-label data (1 for each class the image shows). Metrics of several labels read these.
+   */
+  readonly targets?: ArrayLike<number>;
   readonly classes: number;
   /** Sum over the rows of the per-sample loss, when the producer computed one. */
   readonly lossSum?: number;
