@@ -17,7 +17,14 @@ export {
   type PlateauSchedule,
   scheduleEpochs,
 } from './learning-rate.js';
-export { balancedClassWeights, type Loss, softmaxCrossEntropy, type SoftmaxCrossEntropyOptions } from './loss.js';
+export {
+  balancedClassWeights,
+  type Loss,
+  sigmoidCrossEntropy,
+  type SigmoidCrossEntropyOptions,
+  softmaxCrossEntropy,
+  type SoftmaxCrossEntropyOptions,
+} from './loss.js';
 export { type OptimizerSpec, type ParameterGroup, PLAIN_SGD, TrainingOptimizer } from './optimizer.js';
 export { predictions } from './predictions.js';
 export { probeTraining } from './probe-training.js';

@@ -1,4 +1,26 @@
-import { cast, div, losses, matMul, mul, Reduction, reshape, type Scalar, sum, type Tensor, tensor2d, tidy } from '@tensorflow/tfjs-core';
+import {
+  abs,
+  add,
+  cast,
+  div,
+  exp,
+  log1p,
+  losses,
+  matMul,
+  mean,
+  mul,
+  neg,
+  Reduction,
+  relu,
+  reshape,
+  type Scalar,
+  sub,
+  sum,
+  type Tensor,
+  tensor1d,
+  tensor2d,
+  tidy,
+} from '@tensorflow/tfjs-core';
 
 /**
  * A training loss: the batch's mean over samples, from one-hot (or soft) float targets
@@ -48,4 +70,35 @@ export function softmaxCrossEntropy(options: SoftmaxCrossEntropyOptions = {}): L
 export function balancedClassWeights(counts: readonly number[]): number[] {
   const samples = counts.reduce((a, b) => a + b, 0);
   return counts.map((count) => (count === 0 ? 0 : samples / (counts.length * count)));
+}
+
+export interface SigmoidCrossEntropyOptions {
+  /**
+   * A weight per class on its positive targets (PyTorch's `pos_weight`): above 1 where a class is
+   * rare among the images, so missing it costs more than a false alarm.
+   */
+  readonly positiveWeights?: readonly number[];
+}
+
+/**
+ * Binary cross-entropy on logits, each class on its own: the multi-label loss, PyTorch's
+ * BCEWithLogitsLoss (the mean over samples and classes), from multi-hot targets `[n, classes]`.
+ * Written in the stable form (1 − z)·x + w·softplus(−x), w = 1 + (p − 1)·z, softplus(−x) =
+ * max(−x, 0) + log(1 + e^−|x|).
+ */
+export function sigmoidCrossEntropy(options: SigmoidCrossEntropyOptions = {}): Loss {
+  const { positiveWeights } = options;
+  if (positiveWeights && (positiveWeights.length < 1 || positiveWeights.some((w) => !(w >= 0 && Number.isFinite(w)))))
+    throw new RangeError(`positiveWeights must be one finite weight ≥ 0 per class, got [${positiveWeights.join(', ')}]`);
+  const weightsRow = positiveWeights && [...positiveWeights];
+  return (targets, logits) =>
+    tidy(() => {
+      if (weightsRow && targets.shape[1] !== weightsRow.length)
+        throw new RangeError(`positiveWeights has ${weightsRow.length} weights for ${String(targets.shape[1])} classes`);
+      const z = cast(targets, 'float32');
+      const softplusOfMinus = add(relu(neg(logits)), log1p(exp(neg(abs(logits)))));
+      // 1 + (p − 1)·z: p on the positive targets, 1 on the others.
+      const weight = weightsRow ? add(1, mul(sub(tensor1d(weightsRow), 1), z)) : 1;
+      return mean(add(mul(sub(1, z), logits), mul(weight, softplusOfMinus))) as Scalar;
+    });
 }
