@@ -26,6 +26,7 @@ function toTensorBatch(images: ImageBatch, classes: number, layout: 'flat' | 'im
     xs,
     ys,
     labels,
+    ...(targets && { targets }),
     rows,
     epoch,
     index,

@@ -10,6 +10,7 @@ export { imageRandom } from './image-random.js';
 export { imagesToTensors, type ToTensorsOptions } from './images-to-tensors.js';
 export { type ImageTransform, mapImages } from './map-images.js';
 export { normalize, type NormalizeOptions } from './normalize.js';
+export { multiHotTargets, type MultiHotTargetsOptions } from './multi-hot-targets.js';
 export type { Disposable, Pending } from './pending.js';
 export { prefetch } from './prefetch.js';
 export { type CropFill, randomCrop, type RandomCropOptions, translateImage } from './random-crop.js';

@@ -9,6 +9,8 @@ export interface TensorBatch extends Disposable {
   readonly ys: Tensor;
   /** The labels on the host as well, so metrics need no read-back from the device. */
   readonly labels: Uint32Array;
+  /** Where `ys` are soft or multi-hot targets (mixup, multi-label data): them on the host, `[n, classes]`. */
+  readonly targets?: Float32Array;
   /** The dataset row of each image. */
   readonly rows: Uint32Array;
   /** The batch's epoch and its index within the epoch. */

@@ -39,6 +39,7 @@ async function predict(
       return {
         scores: scoreData as Float32Array,
         labels: batch.labels,
+        ...(batch.targets && { targets: batch.targets }),
         rows: batch.rows,
         classes: scores.shape[1]!,
         lossSum: lossData[0]!,
