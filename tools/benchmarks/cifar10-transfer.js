@@ -6,7 +6,10 @@
 // budget. Both are tested on the 5,000 test images of those five classes.
 //
 //   RXVISION_CIFAR10_SOURCE=../shared/data/cifar-10-binary.tar.gz \
-//     node tools/benchmarks/cifar10-transfer.js [out] [--pretrained-by pytorch|rxvision]
+//     node tools/benchmarks/cifar10-transfer.js [out] [--pretrained-by pytorch|rxvision] [--epochs 15]
+//
+// --epochs sets the budget of both the fine-tune and the scratch run (15 by default; other budgets
+// are named finetune-BY-eN and scratch-eN). Pretraining is the same for every budget.
 //
 // Prints the test accuracies; the runs are in `out` (default /tmp/rxvision-transfer). PyTorch:
 // Debian's python3-torch with libopenblas0-pthread, OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset.
@@ -18,7 +21,13 @@ import { openImageDataset, prepareCifar10 } from '@rxvision/dataset/node';
 import { writeSubset } from './cifar-subset.js';
 import { trainedSummary } from './train-run.js';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'pretrained-by': { type: 'string', default: 'pytorch' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { 'pretrained-by': { type: 'string', default: 'pytorch' }, epochs: { type: 'string', default: '15' } },
+});
+const epochs = Number(values.epochs);
+if (!(Number.isInteger(epochs) && epochs >= 2)) throw new RangeError(`--epochs: a whole number ≥ 2, not ${values.epochs}`);
+const budget = epochs === 15 ? '' : `-e${epochs}`;
 const by = values['pretrained-by'];
 if (by !== 'pytorch' && by !== 'rxvision') throw new RangeError(`--pretrained-by: pytorch or rxvision, not ${by}`);
 const out = resolve(positionals[0] ?? '/tmp/rxvision-transfer');
@@ -49,8 +58,8 @@ const experiments = {
     model: network,
     schedule: { type: 'oneCycle', epochs: 10, peak: 0.1 },
   },
-  // Same budget for both: 15 epochs of the 2,250 images left after 250 are held out.
-  [`finetune-${by}`]: {
+  // Same budget for both: `epochs` epochs of the 2,250 images left after 250 are held out.
+  [`finetune-${by}${budget}`]: {
     ...common,
     dataset: { type: 'arrow', train: last5, test: last5Test },
     validation: 250,
@@ -60,14 +69,14 @@ const experiments = {
       replaceHead: true,
     },
     parameterGroups: [{ match: '^(?!head/)', learningRateScale: 0.1, frozenEpochs: 1 }],
-    schedule: { type: 'oneCycle', epochs: 15, peak: 0.05 },
+    schedule: { type: 'oneCycle', epochs, peak: 0.05 },
   },
-  scratch: {
+  [`scratch${budget}`]: {
     ...common,
     dataset: { type: 'arrow', train: last5, test: last5Test },
     validation: 250,
     model: network,
-    schedule: { type: 'oneCycle', epochs: 15, peak: 0.05 },
+    schedule: { type: 'oneCycle', epochs, peak: 0.05 },
   },
 };
 
