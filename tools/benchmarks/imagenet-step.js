@@ -31,13 +31,14 @@ if (values.worker) {
   delete env.GLIBC_TUNABLES;
   const args = ['--threads', values.threads, '--batch', values.batch, '--steps', values.steps, '--backend', values.backend];
   if (values.profile) args.push('--profile');
-  const run = (command, argv, options) =>
-    JSON.parse(
-      execFileSync(command, argv, { encoding: 'utf8', ...options })
-        .trim()
-        .split('\n')
-        .at(-1),
-    );
+  // The last line a side prints is its result; the lines before (--profile's kernels) are shown.
+  const run = (command, argv, options) => {
+    const lines = execFileSync(command, argv, { encoding: 'utf8', ...options })
+      .trim()
+      .split('\n');
+    if (lines.length > 1) console.log(lines.slice(0, -1).join('\n'));
+    return JSON.parse(lines.at(-1));
+  };
   const ours = run(process.execPath, [fileURLToPath(import.meta.url), '--worker', ...args], { env });
   const torchEnv = { ...process.env };
   delete torchEnv.OPENBLAS_CORETYPE; // OpenBLAS's older kernel is ~1.5x slower

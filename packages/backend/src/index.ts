@@ -6,6 +6,7 @@ export { GRADIENT_KERNELS, registerConvGradientKernels } from './conv-gradient-k
 export { useLeadingAxesReductions } from './leading-axes-reductions.js';
 export { useCorrectMaxPoolGrad } from './max-pool-grad-kernel.js';
 export { useSharedIdentity } from './shared-identity.js';
+export { useRowCopies } from './row-copies.js';
 export { registerWasmVariant } from './wasm-variant.js';
 export { useWasmTrainingKernels, type WasmTrainingKernelsOptions } from './wasm-training-kernels.js';
 export { BackendMemoryError, guardWasmHeap, WASM_HEAP_BYTES } from './wasm-heap-guard.js';
