@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { activation, batchNormalization, NATIVE_ACTIVATIONS } from '@rxvision/model';
+import { activation, batchNormalization, NATIVE_ACTIVATIONS, reLU } from '@rxvision/model';
 import { describe, expect, test } from 'vitest';
 import { selectBackend } from '../src/node/index.js';
 
@@ -89,6 +89,19 @@ const CASES: Case[] = [
     inputShape: [4, 6, 6, 16],
     layer: () => activation({ activation: name as 'relu' }),
   })),
+  { name: 'ReLU (@rxvision/model)', inputShape: [4, 6, 6, 16], layer: () => reLU() },
+  { name: 'capped ReLU (@rxvision/model: tfjs-layers’ own)', inputShape: [3, 10], layer: () => reLU({ maxValue: 0.5 }) },
+  {
+    name: 'zero padding (PadV2, its gradient a Slice)',
+    inputShape: [2, 5, 6, 3],
+    layer: () =>
+      tfl.layers.zeroPadding2d({
+        padding: [
+          [1, 2],
+          [3, 0],
+        ],
+      }),
+  },
 ];
 
 /** Deterministic values in [-1, 1): the same inputs and weights on every backend. */

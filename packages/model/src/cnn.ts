@@ -1,3 +1,4 @@
+import { reLU } from './activation.js';
 import { type LayersModel, layers, sequential } from '@tensorflow/tfjs-layers';
 import {
   batchNormMomentumOf,
@@ -63,7 +64,7 @@ export function createCnn(options: CnnOptions): LayersModel {
         }),
       );
       if (batchNorm) model.add(batchNormalization({ momentum }));
-      model.add(layers.reLU());
+      model.add(reLU());
     }
     model.add(layers.maxPooling2d({ poolSize: 2 }));
   });

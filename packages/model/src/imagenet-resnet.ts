@@ -1,3 +1,4 @@
+import { reLU } from './activation.js';
 import { input, type LayersModel, layers, model, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { applyLayer as apply } from './apply-layer.js';
 import { batchNormalization } from './batch-normalization.js';
@@ -72,7 +73,7 @@ export function createImageNetResNet(options: ImageNetResNetOptions): LayersMode
     const conv = layers.conv2d({ filters, kernelSize, strides, padding, useBias: false, kernelInitializer: seeds.heNormal(), name });
     return apply(batchNormalization({ momentum, epsilon: 1e-5, name: bn }), apply(conv, padded));
   };
-  const relu = (x: SymbolicTensor) => apply(layers.reLU(), x);
+  const relu = (x: SymbolicTensor) => apply(reLU(), x);
 
   const images = input({ shape: [...inputShape] });
   let x = relu(convBn(images, 'conv1', 'bn1', 64, 7, 2));

@@ -1,4 +1,4 @@
-export { ACTIVATION_KERNELS, activation, NATIVE_ACTIVATIONS } from './activation.js';
+export { ACTIVATION_KERNELS, activation, NATIVE_ACTIVATIONS, reLU } from './activation.js';
 export { BATCH_NORM_KERNELS, batchNormalization } from './batch-normalization.js';
 export { type BatchNormOptions, type ClassifierOptions, DEFAULT_BATCH_NORM_MOMENTUM, MAX_PARAMETERS } from './classifier-options.js';
 export { checkCnnOptions, createCnn, type CnnOptions } from './cnn.js';

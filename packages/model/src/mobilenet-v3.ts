@@ -1,3 +1,4 @@
+import { reLU } from './activation.js';
 import { input, type LayersModel, layers, model, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { applyLayer as apply } from './apply-layer.js';
 import { batchNormalization } from './batch-normalization.js';
@@ -125,7 +126,7 @@ export function createMobileNetV3(options: MobileNetV3Options): LayersModel {
       apply(layers.reLU({ maxValue: 6 }), apply(layers.rescaling({ scale: 1, offset: 3 }), x)),
     );
   const hardSwish = (x: SymbolicTensor) => apply(layers.multiply(), [x, hardSigmoid(x)]);
-  const activation = (x: SymbolicTensor, swish: boolean) => (swish ? hardSwish(x) : apply(layers.reLU(), x));
+  const activation = (x: SymbolicTensor, swish: boolean) => (swish ? hardSwish(x) : apply(reLU(), x));
   const bn = (x: SymbolicTensor, name: string) => apply(batchNormalization({ momentum, epsilon: 1e-3, name }), x);
   /** A k×k convolution (depthwise where `filters` is not given) with PyTorch's padding (k - 1) / 2 and its batch norm. */
   const convBn = (x: SymbolicTensor, name: string, k: number, strides: number, filters?: number) => {
@@ -143,7 +144,7 @@ export function createMobileNetV3(options: MobileNetV3Options): LayersModel {
     const pooled = apply(layers.averagePooling2d({ poolSize: [height!, width!] }), x);
     const fc = (y: SymbolicTensor, filters: number, part: string) =>
       apply(layers.conv2d({ filters, kernelSize: 1, kernelInitializer: seeds.heNormal(), name: `${name}.${part}` }), y);
-    const gate = hardSigmoid(fc(apply(layers.reLU(), fc(pooled, divisible(Math.floor(channels / 4)), 'fc1')), channels, 'fc2'));
+    const gate = hardSigmoid(fc(apply(reLU(), fc(pooled, divisible(Math.floor(channels / 4)), 'fc1')), channels, 'fc2'));
     return apply(layers.multiply(), [x, gate]);
   };
 

@@ -1,3 +1,4 @@
+import { reLU } from './activation.js';
 import { input, type LayersModel, layers, model, type SymbolicTensor } from '@tensorflow/tfjs-layers';
 import {
   batchNormMomentumOf,
@@ -57,7 +58,7 @@ export function createResNet(options: ResNetOptions): LayersModel {
       .conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: seeds.heNormal() })
       .apply(x) as SymbolicTensor;
   const normalised = (x: SymbolicTensor) => batchNormalization({ momentum }).apply(x) as SymbolicTensor;
-  const relu = (x: SymbolicTensor) => layers.reLU().apply(x) as SymbolicTensor;
+  const relu = (x: SymbolicTensor) => reLU().apply(x) as SymbolicTensor;
 
   const images = input({ shape: [...inputShape] });
   let x = relu(normalised(convolution(images, stemFilters, 3, 1)));

@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { ACTIVATION_KERNELS, activation } from '../src/activation.js';
+import { ACTIVATION_KERNELS, activation, reLU } from '../src/activation.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -59,8 +59,8 @@ describe('activation', () => {
       calls.length = 0;
     });
 
-    test('runs them, one forward and one backward, with the activation named', () => {
-      // Kernels that compute ReLU by hand and record their calls: a backend's own, as onednn registers.
+    /** Kernels that compute ReLU by hand and record their calls: a backend's own, as onednn registers. */
+    function registerRecordingReLU(): void {
       tf.registerKernel({
         kernelName: ACTIVATION_KERNELS.forward,
         backendName: 'cpu',
@@ -88,11 +88,34 @@ describe('activation', () => {
           );
         },
       });
+    }
+
+    test('runs them, one forward and one backward, with the activation named', () => {
+      registerRecordingReLU();
       const ours = outputAndGradient(activation({ activation: 'relu' }));
       expect(calls).toEqual(['forward relu', 'gradient relu', 'forward relu']);
       const theirs = outputAndGradient(tfl.layers.activation({ activation: 'relu' }));
       expect(worst(ours.y, theirs.y)).toBe(0);
       expect(worst(ours.dx, theirs.dx)).toBe(0);
+    });
+
+    test("the ReLU layer runs them too, saves as tfjs-layers' ReLU, and leaves a capped ReLU to tfjs-layers", async () => {
+      registerRecordingReLU();
+      const ours = outputAndGradient(reLU());
+      expect(calls).toEqual(['forward relu', 'gradient relu', 'forward relu']);
+      const theirs = outputAndGradient(tfl.layers.reLU());
+      expect([worst(ours.y, theirs.y), worst(ours.dx, theirs.dx)]).toEqual([0, 0]);
+      calls.length = 0;
+      const capped = outputAndGradient(reLU({ maxValue: 2 }));
+      expect(calls).toEqual([]);
+      expect(worst(capped.y, outputAndGradient(tfl.layers.reLU({ maxValue: 2 })).y)).toBe(0);
+      const model = tfl.sequential({ layers: [reLU({ inputShape: [3] })] });
+      const json = model.toJSON(null, false) as { config: { layers: { class_name: string }[] } };
+      expect(json.config.layers[0]!.class_name).toBe('ReLU');
+      const loaded = await tfl.models.modelFromJSON({ modelTopology: json } as never);
+      expect(loaded.layers[0]!.getClassName()).toBe('ReLU');
+      model.dispose();
+      loaded.dispose();
     });
 
     test('leaves an activation they do not compute to tfjs-layers', () => {
