@@ -1,6 +1,8 @@
 // oneDNN's CPU kernels for tfjs tensors, called synchronously from JavaScript. Operands are
 // Float32Arrays (views of the wasm heap, shared or not), read and written in place: activations
-// in NHWC and filters in HWIO, as tfjs lays them out, so nothing is transposed on the way.
+// in NHWC and filters in HWIO, as tfjs lays them out. Where oneDNN's kernels for its own layouts
+// are the faster (blocked filters; blocked activations of convolutions with many channels), the
+// addon reorders into buffers of its own around the call.
 //
 // Over 250 lines: one translation unit, since oneDNN's header is most of the build's time. Each
 // kernel family is a section; the N-API plumbing and the addon's own memory are headers beside it.
@@ -58,7 +60,7 @@ Step step(const PrimitiveDesc& pd) {
 // Runs `s` with `args` and a scratchpad, then checks the buffers of the addon's it used. A plain
 // build keeps one scratchpad, grown to the largest asked; a checked build makes each one afresh,
 // its end against a guard page.
-void run(const Step& s, Args args, std::initializer_list<const NativeBuffer*> owned = {}) {
+void run(const Step& s, Args args, const std::vector<const NativeBuffer*>& owned = {}) {
   static dnnl::stream stream(cpu());
   static std::unique_ptr<NativeBuffer> kept;
   const size_t bytes = s.scratchpad.get_size();
@@ -153,15 +155,26 @@ size_t filterSize(const Geometry& g) { return size_t(g[5]) * g[6] * g[3] * g[4];
 
 struct Descriptors {
   memory::desc src, weights, user_weights, dst, bias;
+  memory::desc user_src, user_dst;  // NHWC, as tfjs holds them; src and dst may be oneDNN's choice
   memory::dims strides, dilations, pad_l, pad_r;
 };
+
+// Whether a convolution's activations go through oneDNN's blocked layout (reordered from and to
+// NHWC around each pass) rather than NHWC itself: with 32 or more channels in and out, in
+// multiples of 16, its blocked kernels are the faster (ResNet-18's 3×3 layers at 224 px: 10-25% a
+// pass, more than the reorders cost); the stem's 3 channels are not. A rule of the geometry alone,
+// so every run, resumed or not, computes with the same kernels.
+bool blockedActivations(const Geometry& g) { return g[3] >= 32 && g[4] >= 32 && g[3] % 16 == 0 && g[4] % 16 == 0; }
 
 Descriptors describe(const Geometry& g, bool bias) {
   const auto f32 = memory::data_type::f32;
   memory::dims src{g[0], g[3], g[1], g[2]}, weights{g[4], g[3], g[5], g[6]}, dst{g[0], g[4], g[15], g[16]};
   Descriptors d;
-  d.src = memory::desc(src, f32, tag::nhwc);
-  d.dst = memory::desc(dst, f32, tag::nhwc);
+  d.user_src = memory::desc(src, f32, tag::nhwc);
+  d.user_dst = memory::desc(dst, f32, tag::nhwc);
+  const auto activations = blockedActivations(g) ? tag::any : tag::nhwc;
+  d.src = memory::desc(src, f32, activations);
+  d.dst = memory::desc(dst, f32, activations);
   d.user_weights = memory::desc(weights, f32, tag::hwio);
   d.weights = memory::desc(weights, f32, tag::any);  // the kernel's blocked layout, reordered from HWIO
   d.bias = bias ? memory::desc({g[4]}, f32, tag::x) : memory::desc();
@@ -178,22 +191,76 @@ dnnl::convolution_forward::primitive_desc forwardDesc(const Descriptors& d, bool
   return dnnl::convolution_forward::primitive_desc(desc, attributes(relu), cpu());
 }
 
+// One activation operand of a pass in the kernel's layout where that is not NHWC: the reorder
+// between the two, and which of the two shared arenas holds it while the pass runs.
+struct Relayout {
+  memory::desc kernel;  // the kernel's layout; empty where it is NHWC
+  Step reorder;
+  int arena = 0;
+};
+
+Relayout relayout(const memory::desc& kernel, const memory::desc& user, bool to_user, int arena) {
+  if (kernel == user) return {};
+  const auto& [from, to] = to_user ? std::pair(kernel, user) : std::pair(user, kernel);
+  return {kernel, step(dnnl::reorder::primitive_desc(cpu(), from, cpu(), to, attributes())), arena};
+}
+
+// Where blocked activations live during a pass: two buffers of the addon's, grown to the largest
+// asked and shared by every convolution (passes run one at a time). A checked build makes each
+// afresh, its end against a guard page.
+NativeBuffer* arena(int which, size_t bytes) {
+  static std::unique_ptr<NativeBuffer> kept[2], fresh[2];
+#ifdef RXVISION_DNNL_CHECKED
+  fresh[which].reset(new NativeBuffer(bytes));
+  return fresh[which].get();
+#else
+  (void)fresh;
+  if (!kept[which] || kept[which]->bytes() < bytes) kept[which].reset(new NativeBuffer(bytes));
+  return kept[which].get();
+#endif
+}
+
 // A convolution pass, its filter (or filter gradient) in the kernel's layout where that is not
-// HWIO, and the reorder between the two.
+// HWIO, and the reorder between the two; and its activations' relayouts (in: read, out: written).
 struct Convolution {
   Step pass;
   Owned blocked;  // empty where the kernel reads HWIO itself
   Step reorder;
+  std::vector<std::pair<int, Relayout>> in, out;  // by the pass's argument (DNNL_ARG_SRC, …)
 };
 
 template <typename PrimitiveDesc>
 std::unique_ptr<Convolution> convolution(const PrimitiveDesc& pd, const memory::desc& blocked, const memory::desc& user_weights, bool to_user) {
-  auto c = std::make_unique<Convolution>(Convolution{step(pd), {}, {}});
+  auto c = std::make_unique<Convolution>(Convolution{step(pd), {}, {}, {}, {}});
   if (blocked == user_weights) return c;
   c->blocked = owned(blocked);
   const auto& [from, to] = to_user ? std::pair(blocked, user_weights) : std::pair(user_weights, blocked);
   c->reorder = step(dnnl::reorder::primitive_desc(cpu(), from, cpu(), to, attributes()));
   return c;
+}
+
+// Runs `c.pass` with `args`, its NHWC activations reordered into and out of the arenas where the
+// kernel's layout is another.
+void runRelayouted(const Convolution& c, Args args) {
+  std::vector<std::pair<NativeBuffer*, memory>> written;
+  std::vector<const NativeBuffer*> used{c.blocked.buffer.get()};
+  for (auto* side : {&c.in, &c.out})
+    for (const auto& [argument, r] : *side) {
+      if (!r.reorder.primitive) continue;
+      NativeBuffer* buffer = arena(r.arena, r.kernel.get_size());
+      memory inKernel(r.kernel, cpu(), buffer->data());
+      if (side == &c.in) run(r.reorder, {{DNNL_ARG_FROM, args.at(argument)}, {DNNL_ARG_TO, inKernel}}, {buffer});
+      else written.emplace_back(buffer, args.at(argument));
+      args[argument] = inKernel;
+      used.push_back(buffer);
+    }
+  run(c.pass, args, {used.begin(), used.end()});
+  size_t next = 0;
+  for (const auto& [argument, r] : c.out)
+    if (r.reorder.primitive) {
+      const auto& [buffer, user_memory] = written[next++];
+      run(r.reorder, {{DNNL_ARG_FROM, args.at(argument)}, {DNNL_ARG_TO, user_memory}}, {buffer});
+    }
 }
 
 template <typename T>
@@ -206,6 +273,8 @@ Convolution& forward(const Geometry& g, bool bias, bool relu) {
     auto d = describe(g, bias);
     auto pd = forwardDesc(d, relu);
     slot = convolution(pd, pd.weights_desc(), d.user_weights, false);
+    slot->in = {{DNNL_ARG_SRC, relayout(pd.src_desc(), d.user_src, false, 0)}};
+    slot->out = {{DNNL_ARG_DST, relayout(pd.dst_desc(), d.user_dst, true, 1)}};
   }
   return *slot;
 }
@@ -219,6 +288,8 @@ Convolution& backwardData(const Geometry& g) {
     dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, d.src, d.weights, d.dst, d.strides, d.dilations, d.pad_l, d.pad_r);
     dnnl::convolution_backward_data::primitive_desc pd(desc, attributes(), cpu(), forwardDesc(d, false));
     slot = convolution(pd, pd.weights_desc(), d.user_weights, false);
+    slot->in = {{DNNL_ARG_DIFF_DST, relayout(pd.diff_dst_desc(), d.user_dst, false, 0)}};
+    slot->out = {{DNNL_ARG_DIFF_SRC, relayout(pd.diff_src_desc(), d.user_src, true, 1)}};
   }
   return *slot;
 }
@@ -232,6 +303,7 @@ Convolution& backwardWeights(const Geometry& g) {
     dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, d.src, d.weights, d.dst, d.strides, d.dilations, d.pad_l, d.pad_r);
     auto pd = passOver(dnnl::convolution_backward_weights::primitive_desc(desc, attributes(), cpu(), forwardDesc(d, false)), strided(g));
     slot = convolution(pd, pd.diff_weights_desc(), d.user_weights, true);
+    slot->in = {{DNNL_ARG_SRC, relayout(pd.src_desc(), d.user_src, false, 0)}, {DNNL_ARG_DIFF_DST, relayout(pd.diff_dst_desc(), d.user_dst, false, 1)}};
   }
   return *slot;
 }
@@ -251,9 +323,9 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
     auto& c = forward(g, bias != nullptr, relu);
     memory w = user(d.user_weights, filter);
     if (c.blocked.buffer) run(c.reorder, {{DNNL_ARG_FROM, w}, {DNNL_ARG_TO, c.blocked.view}}, {c.blocked.buffer.get()});
-    Args a{{DNNL_ARG_SRC, user(d.src, x)}, {DNNL_ARG_WEIGHTS, c.blocked.buffer ? c.blocked.view : w}, {DNNL_ARG_DST, user(d.dst, y)}};
+    Args a{{DNNL_ARG_SRC, user(d.user_src, x)}, {DNNL_ARG_WEIGHTS, c.blocked.buffer ? c.blocked.view : w}, {DNNL_ARG_DST, user(d.user_dst, y)}};
     if (bias) a.emplace(DNNL_ARG_BIAS, user(d.bias, bias));
-    run(c.pass, a, {c.blocked.buffer.get()});
+    runRelayouted(c, a);
   });
 }
 
@@ -270,8 +342,8 @@ napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
     auto& c = backwardData(g);
     memory w = user(d.user_weights, filter);
     if (c.blocked.buffer) run(c.reorder, {{DNNL_ARG_FROM, w}, {DNNL_ARG_TO, c.blocked.view}}, {c.blocked.buffer.get()});
-    run(c.pass, {{DNNL_ARG_DIFF_DST, user(d.dst, dy)}, {DNNL_ARG_WEIGHTS, c.blocked.buffer ? c.blocked.view : w}, {DNNL_ARG_DIFF_SRC, user(d.src, dx)}},
-        {c.blocked.buffer.get()});
+    memory weights = c.blocked.buffer ? c.blocked.view : w;
+    runRelayouted(c, {{DNNL_ARG_DIFF_DST, user(d.user_dst, dy)}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, user(d.user_src, dx)}});
   });
 }
 
@@ -287,8 +359,8 @@ napi_value Conv2dBackwardFilter(napi_env env, napi_callback_info info) {
     auto d = describe(g, false);
     auto& c = backwardWeights(g);
     memory out = user(d.user_weights, dw);
-    run(c.pass, {{DNNL_ARG_SRC, user(d.src, x)}, {DNNL_ARG_DIFF_DST, user(d.dst, dy)}, {DNNL_ARG_DIFF_WEIGHTS, c.blocked.buffer ? c.blocked.view : out}},
-        {c.blocked.buffer.get()});
+    memory gradient = c.blocked.buffer ? c.blocked.view : out;
+    runRelayouted(c, {{DNNL_ARG_SRC, user(d.user_src, x)}, {DNNL_ARG_DIFF_DST, user(d.user_dst, dy)}, {DNNL_ARG_DIFF_WEIGHTS, gradient}});
     if (c.blocked.buffer) run(c.reorder, {{DNNL_ARG_FROM, c.blocked.view}, {DNNL_ARG_TO, out}}, {c.blocked.buffer.get()});
   });
 }
@@ -311,9 +383,11 @@ Pool& pool(const Geometry& g, bool max) {
     auto d = describe(g, false);
     auto algorithm = max ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_exclude_padding;
     memory::dims kernel{g[5], g[6]};
-    dnnl::pooling_forward::primitive_desc fpd({dnnl::prop_kind::forward_training, algorithm, d.src, d.dst, d.strides, kernel, d.pad_l, d.pad_r}, attributes(), cpu());
-    dnnl::pooling_backward::primitive_desc bpd({algorithm, d.src, d.dst, d.strides, kernel, d.pad_l, d.pad_r}, attributes(), cpu(), fpd);
-    slot.reset(new Pool{step(fpd), step(bpd), d.src, d.dst, owned(d.dst), owned(fpd.workspace_desc())});
+    const auto &src = d.user_src, &dst = d.user_dst;  // pooling reads and writes NHWC itself
+    dnnl::pooling_forward::primitive_desc fpd({dnnl::prop_kind::forward_training, algorithm, src, dst, d.strides, kernel, d.pad_l, d.pad_r}, attributes(),
+                                              cpu());
+    dnnl::pooling_backward::primitive_desc bpd({algorithm, src, dst, d.strides, kernel, d.pad_l, d.pad_r}, attributes(), cpu(), fpd);
+    slot.reset(new Pool{step(fpd), step(bpd), src, dst, owned(dst), owned(fpd.workspace_desc())});
   }
   return *slot;
 }

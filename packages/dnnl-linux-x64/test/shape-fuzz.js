@@ -63,8 +63,10 @@ const tensor = (operand, shape) => tf.tensor(operand.view.slice(), shape, 'float
  */
 export function drawConvolution(draw, { pool = false, dilated = true, budget = 3e6 } = {}) {
   for (;;) {
-    const [n, ci] = [draw.pick([1, 1, 2, 3, draw.int(1, 33)]), draw.size(70)];
-    const co = pool ? ci : draw.size(70);
+    // Now and then channels the addon runs through oneDNN's blocked layout (≥ 32, multiples of 16).
+    const channels = () => (draw.next() < 0.2 ? draw.pick([32, 48, 64]) : draw.size(70));
+    const [n, ci] = [draw.pick([1, 1, 2, 3, draw.int(1, 33)]), channels()];
+    const co = pool ? ci : channels();
     // Networks use square filters and equal strides (1×1 stride-2 projections, 3×3 and 7×7 stems)
     // most: those are drawn most, each side on its own now and then.
     const kh = draw.pick([1, 1, 2, 3, 3, draw.int(1, 7)]);
@@ -106,6 +108,16 @@ export const REGRESSIONS = {
     { n: 16, h: 32, w: 32, ci: 16, co: 32, kh: 1, kw: 1, sh: 2, sw: 2 },
   ].map(convolution),
 };
+
+/**
+ * Shapes of each convolution pass that go through oneDNN's blocked layout (reordered from and to
+ * NHWC in the addon's arenas), run before the drawn ones: odd sizes, a stride, a 1×1 projection.
+ */
+export const BLOCKED = [
+  { n: 2, h: 9, w: 7, ci: 32, co: 48, kh: 3, kw: 3, sh: 2, sw: 2 },
+  { n: 3, h: 5, w: 11, ci: 64, co: 32, kh: 1, kw: 1, sh: 2, sw: 2 },
+  { n: 1, h: 13, w: 13, ci: 48, co: 64, kh: 3, kw: 3, sh: 1, sw: 1 },
+].map(convolution);
 
 /** The addon's ConvGeometry for a drawn shape. */
 export const geometry = (s) => ({
@@ -406,7 +418,8 @@ export function fuzz(
   const failures = [];
   for (const kernel of kernels) {
     const draw = random([...kernel].reduce((hash, char) => Math.imul(hash, 31) + char.charCodeAt(0), seed));
-    const regressions = REGRESSIONS[kernel] ?? [];
+    const convolutional = kernel.startsWith('conv2d');
+    const regressions = [...(REGRESSIONS[kernel] ?? []), ...(convolutional ? BLOCKED : [])];
     for (let i = -regressions.length; i < count; i++) {
       announce(i < 0 ? `${kernel} regression ${regressions.length + i}` : `${kernel} #${i}`);
       const result = KERNELS[kernel](dnnl, draw, regressions[regressions.length + i]);
