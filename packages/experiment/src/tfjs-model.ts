@@ -36,13 +36,19 @@ export function tfjsModelFolder(file: string): string {
   return basename(file) === SAVED_MODEL_FILES.topology ? dirname(file) : file;
 }
 
+/** Larger than any model.json (ResNet-152's topology is about 0.3 MB): not read, refused. */
+const MODEL_JSON_MAX_BYTES = 64 << 20;
+
 /** model.json, read without a backend; a RangeError naming the file for one missing or not a tfjs-layers model. */
 function readModelJson(file: string): { topology: LayerJson; json: ModelJson } {
   const path = join(tfjsModelFolder(file), SAVED_MODEL_FILES.topology);
   let json: ModelJson;
   try {
-    // A FIFO or device would block the read: only a regular file is opened.
-    if (!statSync(path).isFile()) throw new Error('not a regular file');
+    // A FIFO or device would block the read: only a regular file is opened, and only one of a
+    // model.json's size is read into memory.
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new Error('not a regular file');
+    if (stat.size > MODEL_JSON_MAX_BYTES) throw new Error(`${stat.size} bytes, more than a model.json's ${MODEL_JSON_MAX_BYTES >> 20} MiB`);
     json = JSON.parse(readFileSync(path, 'utf8')) as ModelJson;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

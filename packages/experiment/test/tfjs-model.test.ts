@@ -1,5 +1,5 @@
 import '@tensorflow/tfjs-backend-cpu';
-import { access, mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, mkdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileSystemSaver } from '@rxvision/model/node';
@@ -47,6 +47,10 @@ beforeAll(async () => {
   await teachableMachineShaped(2).save(fileSystemSaver(join(dir, 'tm2')));
   await mkdir(join(dir, 'page'));
   await writeFile(join(dir, 'page', 'model.json'), '<html>403 Forbidden</html>');
+  // 200 MB of nothing, sparse: a damaged or hostile file is not read into memory whole.
+  await mkdir(join(dir, 'huge'));
+  await writeFile(join(dir, 'huge', 'model.json'), '');
+  await truncate(join(dir, 'huge', 'model.json'), 200 << 20);
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -110,6 +114,10 @@ describe('an experiment that fine-tunes a tfjs-layers model (Teachable Machine s
   test.each([
     ['page', /^fine-tune: model: .*page\/model\.json: not a tfjs-layers model\.json \(/],
     ['missing', /^fine-tune: model: .*missing\/model\.json: no such file/],
+    [
+      'huge',
+      /^fine-tune: model: .*huge\/model\.json: not a tfjs-layers model\.json \(209715200 bytes, more than a model\.json's 64 MiB\) \(for /,
+    ],
   ])('%s is refused in one line, and no run folder is made', async (file, message) => {
     const folder = join(dir, `refused-${file}`);
     await expect(
