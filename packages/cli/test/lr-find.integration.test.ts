@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -62,6 +63,27 @@ describe('rxvision lr-find', () => {
     expect(text.stdout).toContain(`minimum/10 ${end.suggestions.minimum.toExponential(2)}`);
     expect(text.stdout).toContain(`suggested learning rate: ${end.suggestion.toExponential(2)}`);
   }, 120_000);
+
+  test.runIf(process.getuid?.() === 0)(
+    'a chart onto a full disk is one line, and no part of it is left (root: mount)',
+    async () => {
+      const disk = join(dir, 'full');
+      await mkdir(disk);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8192', 'tmpfs', disk]); // two pages: less than the chart
+      try {
+        const chart = join(disk, 'lr-find.png');
+        const result = await runCli(['lr-find', '--config', join(dir, 'bands.json'), '--steps', '20', '--chart', chart]);
+        expect(result.code).toBe(1);
+        expect(result.stderr.trim()).toMatch(
+          new RegExp(`^rxvision: no space left in ${disk}: writing ${chart} needs about [\\d.]+ [KM]?B; .*$`),
+        );
+        expect(await readdir(disk)).toEqual([]);
+      } finally {
+        execFileSync('umount', ['--lazy', disk]);
+      }
+    },
+    120_000,
+  );
 
   test('rates that do not rise are one line', async () => {
     const result = await runCli(['lr-find', '--config', join(dir, 'bands.json'), '--start', '1', '--end', '0.1']);

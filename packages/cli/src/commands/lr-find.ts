@@ -1,6 +1,6 @@
-import { writeFile } from 'node:fs/promises';
 import { selectBackend } from '@rxvision/backend/node';
 import { composeExperiment } from '@rxvision/experiment';
+import { writeFileAtomic } from '@rxvision/folder';
 import { lrFinderChart } from '@rxvision/plot';
 import { renderPng } from '@rxvision/plot/node';
 import { lrFinder, type LrFinderResult, type LrFinderStep } from '@rxvision/train';
@@ -83,7 +83,8 @@ export async function runLrFind(flags: LrFindFlags, log: (line: string) => void 
       ),
     )) as LrFinderResult;
     model.dispose();
-    if (flags.chart) await writeFile(flags.chart, await renderPng(lrFinderChart(result.steps, result.suggestion)));
+    // Whole or not at all: a full disk or a killed process leaves no half a PNG.
+    if (flags.chart) await writeFileAtomic(flags.chart, await renderPng(lrFinderChart(result.steps, result.suggestion)));
     if (flags.json) return;
     const last = result.steps.at(-1) as LrFinderStep | undefined;
     if (last && last.step < steps - 1) log(`stopped at ${last.learningRate.toExponential(2)}: the loss passed four times its best`);
