@@ -160,11 +160,12 @@ struct Descriptors {
 };
 
 // Whether a convolution's activations go through oneDNN's blocked layout (reordered from and to
-// NHWC around each pass) rather than NHWC itself: with 32 or more channels in and out, in
+// NHWC around each pass) rather than NHWC itself: with 64 or more channels in and out, in
 // multiples of 16, its blocked kernels are the faster (ResNet-18's 3×3 layers at 224 px: 10-25% a
-// pass, more than the reorders cost); the stem's 3 channels are not. A rule of the geometry alone,
-// so every run, resumed or not, computes with the same kernels.
-bool blockedActivations(const Geometry& g) { return g[3] >= 32 && g[4] >= 32 && g[3] % 16 == 0 && g[4] % 16 == 0; }
+// pass, more than the reorders cost; airbench's step 15%). Below that they are not: CIFAR ResNet-8's
+// 48- and 96-channel layers took 5% longer a step, and the stem's 3 channels far longer. A rule of
+// the geometry alone, so every run, resumed or not, computes with the same kernels.
+bool blockedActivations(const Geometry& g) { return g[3] >= 64 && g[4] >= 64 && g[3] % 16 == 0 && g[4] % 16 == 0; }
 
 Descriptors describe(const Geometry& g, bool bias) {
   const auto f32 = memory::data_type::f32;

@@ -63,8 +63,8 @@ const tensor = (operand, shape) => tf.tensor(operand.view.slice(), shape, 'float
  */
 export function drawConvolution(draw, { pool = false, dilated = true, budget = 3e6 } = {}) {
   for (;;) {
-    // Now and then channels the addon runs through oneDNN's blocked layout (≥ 32, multiples of 16).
-    const channels = () => (draw.next() < 0.2 ? draw.pick([32, 48, 64]) : draw.size(70));
+    // Now and then channels the addon runs through oneDNN's blocked layout (≥ 64, multiples of 16).
+    const channels = () => (draw.next() < 0.2 ? draw.pick([64, 80]) : draw.size(70));
     const [n, ci] = [draw.pick([1, 1, 2, 3, draw.int(1, 33)]), channels()];
     const co = pool ? ci : channels();
     // Networks use square filters and equal strides (1×1 stride-2 projections, 3×3 and 7×7 stems)
@@ -114,9 +114,9 @@ export const REGRESSIONS = {
  * NHWC in the addon's arenas), run before the drawn ones: odd sizes, a stride, a 1×1 projection.
  */
 export const BLOCKED = [
-  { n: 2, h: 9, w: 7, ci: 32, co: 48, kh: 3, kw: 3, sh: 2, sw: 2 },
-  { n: 3, h: 5, w: 11, ci: 64, co: 32, kh: 1, kw: 1, sh: 2, sw: 2 },
-  { n: 1, h: 13, w: 13, ci: 48, co: 64, kh: 3, kw: 3, sh: 1, sw: 1 },
+  { n: 2, h: 9, w: 7, ci: 64, co: 80, kh: 3, kw: 3, sh: 2, sw: 2 },
+  { n: 3, h: 5, w: 11, ci: 96, co: 64, kh: 1, kw: 1, sh: 2, sw: 2 },
+  { n: 1, h: 13, w: 13, ci: 80, co: 64, kh: 3, kw: 3, sh: 1, sw: 1 },
 ].map(convolution);
 
 /** The addon's ConvGeometry for a drawn shape. */
