@@ -34,9 +34,53 @@ export interface AugmentOpDraw {
 export type AugmentSpace = Record<AugmentOp, { readonly magnitudes: readonly number[]; readonly signed: boolean }>;
 
 /** torch.linspace to float32, within its last bit: the first half counted up from `start`, the rest down from `end`. */
-export function linspace(start: number, end: number, steps: number): number[] {
+function linspace(start: number, end: number, steps: number): number[] {
   const step = (end - start) / (steps - 1);
   return Array.from({ length: steps }, (_, k) => Math.fround(k < steps / 2 ? start + step * k : end - step * (steps - 1 - k)));
+}
+
+/** The strongest magnitude of each kind of operation in a space: what its policies differ in. */
+export interface AugmentRanges {
+  /** Of the shears, as tan(angle). */
+  readonly shear: number;
+  /** Pixels, along x and along y. */
+  readonly translate: readonly [number, number];
+  /** Degrees. */
+  readonly rotate: number;
+  /** Of brightness, colour, contrast and sharpness: the factor 1 ± it. */
+  readonly factor: number;
+  /** Bits posterize drops at the last bin. */
+  readonly posterizeBits: number;
+}
+
+/**
+ * A space of `bins` magnitudes from none to each range's strongest, as torchvision's
+ * _augmentation_space: signed for the geometric and colour operations, solarize's threshold from
+ * 255 down to 0, and autocontrast, equalize and identity without magnitude.
+ */
+export function augmentSpace(bins: number, ranges: AugmentRanges): AugmentSpace {
+  const signed = (strongest: number) => ({ magnitudes: linspace(0, strongest, bins), signed: true });
+  const none = { magnitudes: [0], signed: false };
+  const factor = signed(ranges.factor);
+  return {
+    identity: none,
+    shearX: signed(ranges.shear),
+    shearY: signed(ranges.shear),
+    translateX: signed(ranges.translate[0]),
+    translateY: signed(ranges.translate[1]),
+    rotate: signed(ranges.rotate),
+    brightness: factor,
+    color: factor,
+    contrast: factor,
+    sharpness: factor,
+    posterize: {
+      magnitudes: Array.from({ length: bins }, (_, k) => 8 - Math.round(k / ((bins - 1) / ranges.posterizeBits))),
+      signed: false,
+    },
+    solarize: { magnitudes: linspace(255, 0, bins), signed: false },
+    autocontrast: none,
+    equalize: none,
+  };
 }
 
 /**

@@ -24,6 +24,14 @@ export { adjustBrightness, adjustContrast, adjustHue, adjustSaturation } from '.
 export { colorJitter, type ColorJitterOptions, type JitterDraw, jitterDraw, jitterImage, type JitterRange } from './color-jitter.js';
 export { randomRotation, type RandomRotationOptions, rotateImage } from './random-rotation.js';
 export { adjustSharpness, autocontrast, equalize, posterize, solarize } from './tone-kernels.js';
-export { AUGMENT_OPS, type AugmentOp, type AugmentOpDraw, type AugmentSpace, applyAugmentOp } from './augment-ops.js';
+export {
+  AUGMENT_OPS,
+  type AugmentOp,
+  type AugmentOpDraw,
+  type AugmentRanges,
+  type AugmentSpace,
+  applyAugmentOp,
+  augmentSpace,
+} from './augment-ops.js';
 export { trivialAugment, trivialAugmentDraw, type TrivialAugmentOptions, trivialAugmentSpace } from './trivial-augment.js';
 export { randAugment, randAugmentDraws, type RandAugmentOptions, randAugmentSpace } from './rand-augment.js';

@@ -1,4 +1,4 @@
-import { AUGMENT_OPS, type AugmentOpDraw, type AugmentSpace, applyAugmentOp, linspace } from './augment-ops.js';
+import { AUGMENT_OPS, type AugmentOpDraw, type AugmentSpace, applyAugmentOp, augmentSpace } from './augment-ops.js';
 import { AUGMENTATION_STREAMS, checkSeed, imageRandom } from './image-random.js';
 import { type ImageTransform, mapImages } from './map-images.js';
 
@@ -16,25 +16,8 @@ export interface RandAugmentOptions {
 
 /** RandAugment's space for `bins` bins and images of `[height, width]`: torchvision's _augmentation_space. */
 export function randAugmentSpace(bins: number, [height, width]: readonly [number, number, ...number[]]): AugmentSpace {
-  const factor = { magnitudes: linspace(0, 0.9, bins), signed: true };
-  const shear = { magnitudes: linspace(0, 0.3, bins), signed: true };
-  const none = { magnitudes: [0], signed: false };
-  return {
-    identity: none,
-    shearX: shear,
-    shearY: shear,
-    translateX: { magnitudes: linspace(0, (150 / 331) * width, bins), signed: true },
-    translateY: { magnitudes: linspace(0, (150 / 331) * height, bins), signed: true },
-    rotate: { magnitudes: linspace(0, 30, bins), signed: true },
-    brightness: factor,
-    color: factor,
-    contrast: factor,
-    sharpness: factor,
-    posterize: { magnitudes: Array.from({ length: bins }, (_, k) => 8 - Math.round(k / ((bins - 1) / 4))), signed: false },
-    solarize: { magnitudes: linspace(255, 0, bins), signed: false },
-    autocontrast: none,
-    equalize: none,
-  };
+  const translate = [(150 / 331) * width, (150 / 331) * height] as const;
+  return augmentSpace(bins, { shear: 0.3, translate, rotate: 30, factor: 0.9, posterizeBits: 4 });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { AUGMENT_OPS, type AugmentOpDraw, type AugmentSpace, applyAugmentOp, linspace } from './augment-ops.js';
+import { AUGMENT_OPS, type AugmentOpDraw, type AugmentSpace, applyAugmentOp, augmentSpace } from './augment-ops.js';
 import { AUGMENTATION_STREAMS, checkSeed, imageRandom } from './image-random.js';
 import { type ImageTransform, mapImages } from './map-images.js';
 
@@ -12,24 +12,7 @@ export interface TrivialAugmentOptions {
 
 /** TrivialAugmentWide's space for `bins` bins: torchvision's _augmentation_space. */
 export function trivialAugmentSpace(bins: number): AugmentSpace {
-  const factor = { magnitudes: linspace(0, 0.99, bins), signed: true };
-  const none = { magnitudes: [0], signed: false };
-  return {
-    identity: none,
-    shearX: factor,
-    shearY: factor,
-    translateX: { magnitudes: linspace(0, 32, bins), signed: true },
-    translateY: { magnitudes: linspace(0, 32, bins), signed: true },
-    rotate: { magnitudes: linspace(0, 135, bins), signed: true },
-    brightness: factor,
-    color: factor,
-    contrast: factor,
-    sharpness: factor,
-    posterize: { magnitudes: Array.from({ length: bins }, (_, k) => 8 - Math.round(k / ((bins - 1) / 6))), signed: false },
-    solarize: { magnitudes: linspace(255, 0, bins), signed: false },
-    autocontrast: none,
-    equalize: none,
-  };
+  return augmentSpace(bins, { shear: 0.99, translate: [32, 32], rotate: 135, factor: 0.99, posterizeBits: 6 });
 }
 
 /**
