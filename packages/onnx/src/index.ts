@@ -15,6 +15,6 @@ export {
   type TensorAttribute,
 } from './onnx-model.js';
 export { OnnxOp, type OnnxOpArgs } from './onnx-op-layer.js';
-export { IMPORTED_OPERATORS, isChannelsLastInput, type OnnxImportOptions, onnxToLayers } from './onnx-to-layers.js';
+export { IMPORTED_OPERATORS, type ImportedLayers, isChannelsLastInput, type OnnxImportOptions, onnxToLayers } from './onnx-to-layers.js';
 export { OnnxImportError, type OnnxTensor, readOnnx, readTensor, type ReadModel, type ReadNode, type ReadValue } from './read-onnx.js';
 export { readFields } from './protobuf.js';

@@ -11,6 +11,19 @@ export interface OnnxImportOptions {
   readonly dimensions?: Readonly<Record<string, number>>;
   /** The graph's outputs the model gives, by name (default all): `['logits']` of an rxvision export. */
   readonly outputs?: readonly string[];
+  /**
+   * Layers to build in place of tfjs-layers' own, with the same configuration and weights: those
+   * that save as the same class but train faster (@rxvision/model's batch norm and ReLU, which run
+   * as one native kernel each way where the backend has them). This package depends on neither.
+   */
+  readonly layers?: ImportedLayers;
+}
+
+/** The layer factories an import may be given (see OnnxImportOptions.layers). */
+export interface ImportedLayers {
+  readonly batchNormalization?: typeof layers.batchNormalization;
+  /** For Relu: a layer saved as tfjs-layers' ReLU. */
+  readonly reLU?: typeof layers.reLU;
 }
 
 /**
@@ -68,6 +81,11 @@ class Importer {
     private readonly graph: ReadModel,
     private readonly options: OnnxImportOptions,
   ) {}
+
+  /** The layer factories given for this import. */
+  get layers(): ImportedLayers {
+    return this.options.layers ?? {};
+  }
 
   /** The default domain's opset: some operators changed meaning across opsets. */
   get opset(): number {
@@ -401,11 +419,19 @@ function conv(c: NodeContext): Value[] {
   return [c.out(c.importer.apply(layer, padded), CHANNELS_LAST)];
 }
 
+/** Relu as the ReLU layer given (element-wise: the tensor keeps its order), else an OnnxOp. */
+function relu(c: NodeContext): Value[] {
+  const make = c.importer.layers.reLU;
+  if (!make) return elementwise('relu')(c);
+  const x = c.tensor(0);
+  return [c.out(c.importer.apply(make({ name: c.importer.layerName(c.layerName()) }), x.tensor), x.order)];
+}
+
 function batchNormalization(c: NodeContext): Value[] {
   if (c.int('training_mode', 0) !== 0 || c.node.outputs.length > 1) c.fail('only inference batch normalisation (one output) is imported');
   const x = c.tensor(0);
   const [scale, offset, mean, variance] = [1, 2, 3, 4].map((i) => toTensor(c.constant(i)));
-  const layer = layers.batchNormalization({
+  const layer = (c.importer.layers.batchNormalization ?? layers.batchNormalization)({
     axis: x.order[1]!,
     epsilon: c.float('epsilon', 1e-5),
     momentum: c.float('momentum', 0.9),
@@ -639,7 +665,7 @@ function passThrough(c: NodeContext): Value[] {
 const TRANSLATIONS: Record<string, Translation> = {
   Conv: conv,
   BatchNormalization: batchNormalization,
-  Relu: elementwise('relu'),
+  Relu: relu,
   LeakyRelu: elementwise('leakyRelu', (c) => ({ alpha: c.float('alpha', 0.01) })),
   Sigmoid: elementwise('sigmoid'),
   Tanh: elementwise('tanh'),
