@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ImageShape } from '@rxvision/dataset';
+import { batchNormalization, reLU } from '@rxvision/model';
 import { isChannelsLastInput, OnnxImportError, onnxToLayers, readOnnx, type ReadModel, type ReadNode } from '@rxvision/onnx';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { withClassifierHead } from './classifier-head.js';
@@ -85,6 +86,8 @@ export function createImportedModel(options: ImportedModelOptions): LayersModel 
   const graph = readOnnx(readFileSync(options.file));
   // The first output: the logits, where the model gives probabilities too (as rxvision's exports do).
   const outputs = graph.outputs.slice(0, 1).map((output) => output.name);
-  const net = onnxToLayers(graph, { outputs, ...(options.dimensions && { dimensions: options.dimensions }) });
+  // Batch norms and ReLUs as @rxvision/model's: saved alike, one native kernel each way on onednn.
+  const layers = { batchNormalization, reLU };
+  const net = onnxToLayers(graph, { outputs, layers, ...(options.dimensions && { dimensions: options.dimensions }) });
   return withClassifierHead(net, options);
 }

@@ -2,6 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { batchNormalization, reLU } from '@rxvision/model';
 import { onnxModel, type OnnxInitializer, onnxToLayers } from '@rxvision/onnx';
 import { RUN_FILES } from '@rxvision/run-folder';
 import { loadClassifier } from '@rxvision/train/node';
@@ -14,8 +15,8 @@ import { createImportedModel } from '../src/imported-model.js';
 import { parseExperiment, type RunEvent, runExperiment } from '../src/index.js';
 
 let dir: string;
-/** A "pretrained" ONNX classifier of 4×4 grey images into 10 classes: Conv, Relu, Flatten, Gemm, as torch exports one. */
-function pretrained(height = 4): Uint8Array {
+/** A "pretrained" ONNX classifier of 4×4 grey images into 10 classes: Conv, Relu, Flatten, Gemm, as torch exports one (BatchNormalization after the Conv with `batchNorm`). */
+function pretrained(height = 4, batchNorm = false): Uint8Array {
   const weights = (name: string, dims: number[], seed: number): OnnxInitializer => ({
     name,
     dims,
@@ -29,7 +30,17 @@ function pretrained(height = 4): Uint8Array {
         outputs: ['c'],
         attributes: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] },
       },
-      { op: 'Relu', inputs: ['c'], outputs: ['r'] },
+      ...(batchNorm
+        ? [
+            {
+              op: 'BatchNormalization',
+              inputs: ['c', 'body.bn.weight', 'body.bn.bias', 'body.bn.running_mean', 'body.bn.running_var'],
+              outputs: ['b'],
+              attributes: { epsilon: { float: 1e-5 }, momentum: { float: 0.9 } },
+            },
+          ]
+        : []),
+      { op: 'Relu', inputs: [batchNorm ? 'b' : 'c'], outputs: ['r'] },
       { op: 'Flatten', inputs: ['r'], outputs: ['f'], attributes: { axis: 1 } },
       { op: 'Gemm', inputs: ['f', 'fc.weight', 'fc.bias'], outputs: ['logits'], attributes: { transB: 1 } },
     ],
@@ -40,6 +51,14 @@ function pretrained(height = 4): Uint8Array {
       weights('body.conv.bias', [4], 2),
       weights('fc.weight', [10, 4 * height * 4], 3),
       weights('fc.bias', [10], 4),
+      ...(batchNorm
+        ? [
+            weights('body.bn.weight', [4], 5),
+            weights('body.bn.bias', [4], 6),
+            weights('body.bn.running_mean', [4], 7),
+            { ...weights('body.bn.running_var', [4], 8), values: Float32Array.of(0.5, 1, 1.5, 2) },
+          ]
+        : []),
     ],
   });
 }
@@ -50,6 +69,7 @@ beforeAll(async () => {
   await writeBandsDataset(dir);
   await writeFile(join(dir, 'pretrained.onnx'), pretrained());
   await writeFile(join(dir, 'tall.onnx'), pretrained(6));
+  await writeFile(join(dir, 'batch-norm.onnx'), pretrained(4, true));
   await writeFile(join(dir, 'page.onnx'), '<html>403 Forbidden</html>');
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -98,6 +118,21 @@ describe('an experiment that fine-tunes an ONNX classifier', () => {
       Array.from(imported.getLayer('body.conv').getWeights()[0]!.dataSync()),
     );
     expect(model.outputs[0]!.shape).toEqual([null, 2]);
+  });
+
+  test("batch norms and ReLUs are @rxvision/model's (one native kernel each way on onednn), saved as tfjs-layers', computing alike", () => {
+    const plain = onnxToLayers(pretrained(4, true));
+    const model = createImportedModel({ file: join(dir, 'batch-norm.onnx'), inputShape: [4, 4, 1], classes: 10, seed: 1 });
+    const layer = (m: typeof model, className: string) => m.layers.find((l) => l.getClassName() === className)!;
+    expect(layer(model, 'BatchNormalization').constructor).toBe(batchNormalization().constructor);
+    expect(layer(model, 'ReLU').constructor).toBe(reLU().constructor);
+    expect(layer(plain, 'BatchNormalization').constructor).not.toBe(batchNormalization().constructor);
+    const images = tf.randomUniform([3, 4, 4, 1], 0, 1, 'float32', 9);
+    for (const training of [false, true]) {
+      const [ours, theirs] = [model, plain].map((m) => (m.apply(images, { training }) as tf.Tensor).dataSync());
+      ours!.forEach((value, i) => expect(value).toBeCloseTo(theirs![i]!, 5));
+    }
+    tf.dispose(images);
   });
 
   test.each([
