@@ -116,10 +116,10 @@ describe('interrupt and resume', () => {
     expect(resumed.summary.test).toMatchObject({ accuracy: expect.any(Number), loss: expect.any(Number) });
   }, 600_000);
 
-  test("the practitioner's parts (plateau schedule, mixup, balanced sampler and weights, clipping, accumulation, EMA with keepBest): Ctrl-C, then --resume in another process, gives the same history", async () => {
+  test("the practitioner's parts (plateau schedule, TrivialAugment, RandAugment, mixup, balanced sampler and weights, clipping, accumulation, EMA with keepBest): Ctrl-C, then --resume in another process, gives the same history", async () => {
     const { straight, resumed, position } = await straightAndResumed('kit', {
       ...CNN_RUN,
-      augment: [{ type: 'horizontalFlip' }, { type: 'mixup', alpha: 0.4 }],
+      augment: [{ type: 'horizontalFlip' }, { type: 'trivialAugment' }, { type: 'randAugment', ops: 1 }, { type: 'mixup', alpha: 0.4 }],
       sampler: 'balanced',
       classWeights: 'balanced',
       optimizer: { type: 'sgd', momentum: 0.9, maxGradientNorm: 1 },
