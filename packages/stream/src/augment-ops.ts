@@ -1,3 +1,4 @@
+import type { Random } from '@rxvision/dataset';
 import { affineImage, type AffineWarp, inverseAffineMatrix } from './affine-image.js';
 import { adjustBrightness, adjustContrast, adjustSaturation } from './color-kernels.js';
 import { adjustSharpness, autocontrast, equalize, posterize, solarize } from './tone-kernels.js';
@@ -81,6 +82,22 @@ export function augmentSpace(bins: number, ranges: AugmentRanges): AugmentSpace 
     autocontrast: none,
     equalize: none,
   };
+}
+
+/** Checks an augmentation's number of bins, naming the augmentation. */
+export function checkBins(augmentation: string, bins: number): void {
+  if (!(Number.isInteger(bins) && bins >= 2)) throw new RangeError(`${augmentation}: bins must be an integer ≥ 2, got ${bins}`);
+}
+
+/**
+ * One operation drawn uniformly from `space`, at the magnitude `bin` picks among its own (given how
+ * many it has), negated half the time where it may be: the draw TrivialAugment and RandAugment share.
+ */
+export function drawAugmentOp(random: Random, space: AugmentSpace, bin: (count: number) => number): AugmentOpDraw {
+  const op = AUGMENT_OPS[random.nextInt(AUGMENT_OPS.length)]!;
+  const { magnitudes, signed } = space[op];
+  const magnitude = magnitudes[bin(magnitudes.length)]!;
+  return { op, magnitude: signed && random.nextInt(2) === 1 ? -magnitude : magnitude };
 }
 
 /**

@@ -2,14 +2,14 @@
 // [0, 1], `[height, width, channels]`, read and written in place. Plain functions: ColorJitter's
 // draw is colorJitter's; these only compute.
 
-type Shape = readonly [height: number, width: number, channels: number];
+export type Shape = readonly [height: number, width: number, channels: number];
 
 /** ITU-R 601-2 luma, as torchvision's rgb_to_grayscale. */
 const luma = (r: number, g: number, b: number) =>
   Math.fround(Math.fround(Math.fround(0.2989 * r) + Math.fround(0.587 * g)) + Math.fround(0.114 * b));
 
 /** ratio·image + (1 − ratio)·other, clamped to [0, 1]: torchvision's _blend. */
-const blend = (value: number, other: number, ratio: number) => Math.min(1, Math.max(0, ratio * value + (1 - ratio) * other));
+export const blend = (value: number, other: number, ratio: number) => Math.min(1, Math.max(0, ratio * value + (1 - ratio) * other));
 
 export function adjustBrightness(image: Float32Array, factor: number): void {
   for (let i = 0; i < image.length; i++) image[i] = blend(image[i]!, 0, factor);

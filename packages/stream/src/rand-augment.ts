@@ -1,4 +1,4 @@
-import { AUGMENT_OPS, type AugmentOpDraw, type AugmentSpace, applyAugmentOp, augmentSpace } from './augment-ops.js';
+import { type AugmentOpDraw, type AugmentSpace, applyAugmentOp, augmentSpace, checkBins, drawAugmentOp } from './augment-ops.js';
 import { AUGMENTATION_STREAMS, checkSeed, imageRandom } from './image-random.js';
 import { type ImageTransform, mapImages } from './map-images.js';
 
@@ -28,7 +28,7 @@ export function randAugmentSpace(bins: number, [height, width]: readonly [number
 export function randAugment(options: RandAugmentOptions): ImageTransform {
   const { seed, ops = 2, magnitude = 9, bins = 31, fill = 0 } = options;
   checkSeed('randAugment', seed);
-  if (!(Number.isInteger(bins) && bins >= 2)) throw new RangeError(`randAugment: bins must be an integer ≥ 2, got ${bins}`);
+  checkBins('randAugment', bins);
   if (!(Number.isInteger(ops) && ops >= 1)) throw new RangeError(`randAugment: ops must be an integer ≥ 1, got ${ops}`);
   if (!(Number.isInteger(magnitude) && magnitude >= 0 && magnitude < bins))
     throw new RangeError(`randAugment: magnitude must be a bin, an integer in [0, ${bins - 1}], got ${magnitude}`);
@@ -54,10 +54,6 @@ export function randAugmentDraws(
   row: number,
 ): AugmentOpDraw[] {
   const random = imageRandom(seed, epoch, row, AUGMENTATION_STREAMS.randAugment);
-  return Array.from({ length: ops }, () => {
-    const op = AUGMENT_OPS[random.nextInt(AUGMENT_OPS.length)]!;
-    const { magnitudes, signed } = space[op];
-    const value = magnitudes.length > 1 ? magnitudes[magnitude]! : magnitudes[0]!;
-    return { op, magnitude: signed && random.nextInt(2) === 1 ? -value : value };
-  });
+  // The one bin for every operation that has bins; 0 for those with no magnitude.
+  return Array.from({ length: ops }, () => drawAugmentOp(random, space, (count) => (count > 1 ? magnitude : 0)));
 }

@@ -1,11 +1,10 @@
+import { blend, type Shape } from './color-kernels.js';
+
 // torchvision's sharpness, posterize, solarize, autocontrast and equalize (functional_tensor.py,
 // 0.14) on one image: pixels in [0, 1], `[height, width, channels]`, in place. Posterize and
 // equalize work on 8-bit values as torchvision's (uint8 only there): each pixel's round(255·x).
 
-type Shape = readonly [height: number, width: number, channels: number];
-
 const toByte = (value: number) => Math.min(255, Math.max(0, Math.round(value * 255)));
-const blend = (value: number, other: number, ratio: number) => Math.min(1, Math.max(0, ratio * value + (1 - ratio) * other));
 
 /** Blended with the image smoothed by [[1, 1, 1], [1, 5, 1], [1, 1, 1]] / 13, its border kept. */
 export function adjustSharpness(image: Float32Array, [height, width, channels]: Shape, factor: number): void {

@@ -1,4 +1,4 @@
-import { AUGMENT_OPS, type AugmentOpDraw, type AugmentSpace, applyAugmentOp, augmentSpace } from './augment-ops.js';
+import { type AugmentOpDraw, type AugmentSpace, applyAugmentOp, augmentSpace, checkBins, drawAugmentOp } from './augment-ops.js';
 import { AUGMENTATION_STREAMS, checkSeed, imageRandom } from './image-random.js';
 import { type ImageTransform, mapImages } from './map-images.js';
 
@@ -24,7 +24,7 @@ export function trivialAugmentSpace(bins: number): AugmentSpace {
 export function trivialAugment(options: TrivialAugmentOptions): ImageTransform {
   const { seed, bins = 31, fill = 0 } = options;
   checkSeed('trivialAugment', seed);
-  if (!(Number.isInteger(bins) && bins >= 2)) throw new RangeError(`trivialAugment: bins must be an integer ≥ 2, got ${bins}`);
+  checkBins('trivialAugment', bins);
   const space = trivialAugmentSpace(bins);
   return mapImages((batch) => {
     const size = batch.shape[0] * batch.shape[1] * batch.shape[2];
@@ -40,8 +40,5 @@ export function trivialAugment(options: TrivialAugmentOptions): ImageTransform {
 /** The draw of `trivialAugment` for `row` in `epoch`. */
 export function trivialAugmentDraw(space: AugmentSpace, seed: number, epoch: number, row: number): AugmentOpDraw {
   const random = imageRandom(seed, epoch, row, AUGMENTATION_STREAMS.trivialAugment);
-  const op = AUGMENT_OPS[random.nextInt(AUGMENT_OPS.length)]!;
-  const { magnitudes, signed } = space[op];
-  const magnitude = magnitudes[random.nextInt(magnitudes.length)]!;
-  return { op, magnitude: signed && random.nextInt(2) === 1 ? -magnitude : magnitude };
+  return drawAugmentOp(random, space, (count) => random.nextInt(count));
 }
