@@ -192,6 +192,12 @@ dnnl::convolution_forward::primitive_desc forwardDesc(const Descriptors& d, bool
   return dnnl::convolution_forward::primitive_desc(desc, attributes(relu), cpu());
 }
 
+// The reorder between a kernel's layout and the caller's, in the direction the data goes.
+Step reorderStep(const memory::desc& kernel, const memory::desc& user, bool to_user) {
+  const auto& [from, to] = to_user ? std::pair(kernel, user) : std::pair(user, kernel);
+  return step(dnnl::reorder::primitive_desc(cpu(), from, cpu(), to, attributes()));
+}
+
 // One activation operand of a pass in the kernel's layout where that is not NHWC: the reorder
 // between the two, and which of the two shared arenas holds it while the pass runs.
 struct Relayout {
@@ -202,23 +208,20 @@ struct Relayout {
 
 Relayout relayout(const memory::desc& kernel, const memory::desc& user, bool to_user, int arena) {
   if (kernel == user) return {};
-  const auto& [from, to] = to_user ? std::pair(kernel, user) : std::pair(user, kernel);
-  return {kernel, step(dnnl::reorder::primitive_desc(cpu(), from, cpu(), to, attributes())), arena};
+  return {kernel, reorderStep(kernel, user, to_user), arena};
 }
 
 // Where blocked activations live during a pass: two buffers of the addon's, grown to the largest
 // asked and shared by every convolution (passes run one at a time). A checked build makes each
 // afresh, its end against a guard page.
 NativeBuffer* arena(int which, size_t bytes) {
-  static std::unique_ptr<NativeBuffer> kept[2], fresh[2];
+  static std::unique_ptr<NativeBuffer> buffers[2];
 #ifdef RXVISION_DNNL_CHECKED
-  fresh[which].reset(new NativeBuffer(bytes));
-  return fresh[which].get();
+  buffers[which].reset(new NativeBuffer(bytes));
 #else
-  (void)fresh;
-  if (!kept[which] || kept[which]->bytes() < bytes) kept[which].reset(new NativeBuffer(bytes));
-  return kept[which].get();
+  if (!buffers[which] || buffers[which]->bytes() < bytes) buffers[which].reset(new NativeBuffer(bytes));
 #endif
+  return buffers[which].get();
 }
 
 // A convolution pass, its filter (or filter gradient) in the kernel's layout where that is not
@@ -235,33 +238,32 @@ std::unique_ptr<Convolution> convolution(const PrimitiveDesc& pd, const memory::
   auto c = std::make_unique<Convolution>(Convolution{step(pd), {}, {}, {}, {}});
   if (blocked == user_weights) return c;
   c->blocked = owned(blocked);
-  const auto& [from, to] = to_user ? std::pair(blocked, user_weights) : std::pair(user_weights, blocked);
-  c->reorder = step(dnnl::reorder::primitive_desc(cpu(), from, cpu(), to, attributes()));
+  c->reorder = reorderStep(blocked, user_weights, to_user);
   return c;
 }
 
 // Runs `c.pass` with `args`, its NHWC activations reordered into and out of the arenas where the
 // kernel's layout is another.
 void runRelayouted(const Convolution& c, Args args) {
-  std::vector<std::pair<NativeBuffer*, memory>> written;
+  struct WriteBack {
+    const Step* reorder;
+    memory from, to;
+    const NativeBuffer* buffer;
+  };
+  std::vector<WriteBack> writeBacks;
   std::vector<const NativeBuffer*> used{c.blocked.buffer.get()};
-  for (auto* side : {&c.in, &c.out})
-    for (const auto& [argument, r] : *side) {
+  for (bool reading : {true, false})
+    for (const auto& [argument, r] : reading ? c.in : c.out) {
       if (!r.reorder.primitive) continue;
       NativeBuffer* buffer = arena(r.arena, r.kernel.get_size());
       memory inKernel(r.kernel, cpu(), buffer->data());
-      if (side == &c.in) run(r.reorder, {{DNNL_ARG_FROM, args.at(argument)}, {DNNL_ARG_TO, inKernel}}, {buffer});
-      else written.emplace_back(buffer, args.at(argument));
+      if (reading) run(r.reorder, {{DNNL_ARG_FROM, args.at(argument)}, {DNNL_ARG_TO, inKernel}}, {buffer});
+      else writeBacks.push_back({&r.reorder, inKernel, args.at(argument), buffer});
       args[argument] = inKernel;
       used.push_back(buffer);
     }
-  run(c.pass, args, {used.begin(), used.end()});
-  size_t next = 0;
-  for (const auto& [argument, r] : c.out)
-    if (r.reorder.primitive) {
-      const auto& [buffer, user_memory] = written[next++];
-      run(r.reorder, {{DNNL_ARG_FROM, args.at(argument)}, {DNNL_ARG_TO, user_memory}}, {buffer});
-    }
+  run(c.pass, args, used);
+  for (const auto& w : writeBacks) run(*w.reorder, {{DNNL_ARG_FROM, w.from}, {DNNL_ARG_TO, w.to}}, {w.buffer});
 }
 
 template <typename T>
