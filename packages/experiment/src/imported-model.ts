@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { ImageShape } from '@rxvision/dataset';
 import { batchNormalization, reLU } from '@rxvision/model';
 import { isChannelsLastInput, OnnxImportError, onnxToLayers, readOnnx, type ReadModel, type ReadNode } from '@rxvision/onnx';
@@ -20,10 +20,12 @@ export interface ImportedModelOptions {
   readonly dimensions?: Readonly<Record<string, number>>;
 }
 
-/** The file's graph, read; a RangeError naming the file for one that is missing or not ONNX. */
+/** The file's graph, read; a RangeError naming the file for one that is missing, not a file or not ONNX. */
 function readGraph(file: string): ReadModel {
   let bytes: Uint8Array;
   try {
+    // A FIFO or device would block the read: only a regular file is opened.
+    if (!statSync(file).isFile()) throw new Error('not a regular file');
     bytes = readFileSync(file);
   } catch (error) {
     throw new RangeError(`${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
@@ -83,7 +85,7 @@ function headOf(graph: ReadModel): ReadNode | undefined {
  * the dataset's classes (`withClassifierHead`).
  */
 export function createImportedModel(options: ImportedModelOptions): LayersModel {
-  const graph = readOnnx(readFileSync(options.file));
+  const graph = readGraph(options.file);
   // The first output: the logits, where the model gives probabilities too (as rxvision's exports do).
   const outputs = graph.outputs.slice(0, 1).map((output) => output.name);
   // Batch norms and ReLUs as @rxvision/model's: saved alike, one native kernel each way on onednn.

@@ -1,5 +1,6 @@
 import '@tensorflow/tfjs-backend-cpu';
-import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { batchNormalization, reLU } from '@rxvision/model';
@@ -71,6 +72,8 @@ beforeAll(async () => {
   await writeFile(join(dir, 'tall.onnx'), pretrained(6));
   await writeFile(join(dir, 'batch-norm.onnx'), pretrained(4, true));
   await writeFile(join(dir, 'page.onnx'), '<html>403 Forbidden</html>');
+  execFileSync('mkfifo', [join(dir, 'fifo.onnx')]);
+  await mkdir(join(dir, 'folder.onnx'));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -139,6 +142,9 @@ describe('an experiment that fine-tunes an ONNX classifier', () => {
     ['page.onnx', /^fine-tune: model: .*page\.onnx: not an ONNX model \(/],
     ['tall.onnx', /^fine-tune: model: .*tall\.onnx: the model takes 6×4×1 images, the dataset holds 4×4×1; prepare the images at its size/],
     ['missing.onnx', /^fine-tune: model: .*missing\.onnx: no such file/],
+    // A FIFO would block the read forever (nobody writes it); a folder is not a model either.
+    ['fifo.onnx', /^fine-tune: model: .*fifo\.onnx: not a regular file/],
+    ['folder.onnx', /^fine-tune: model: .*folder\.onnx: not a regular file/],
   ])('%s is refused in one line, and no run folder is made', async (file, message) => {
     const folder = join(dir, `refused-${file}`);
     await expect(
