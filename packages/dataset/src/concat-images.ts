@@ -8,6 +8,7 @@ export class ConcatenatedImages implements LabeledImages {
   readonly length: number;
   readonly classes: readonly string[];
   readonly shape: ImageShape;
+  readonly labelSet: LabeledImages['labelSet'];
   /** Index of each part's first row. */
   readonly #starts: Float64Array;
 
@@ -34,6 +35,15 @@ export class ConcatenatedImages implements LabeledImages {
       length += part.length;
     });
     this.length = length;
+    const sets = parts.map((part) => part.labelSet);
+    if (sets.some(Boolean) && !sets.every(Boolean))
+      throw new DatasetError(names[sets.indexOf(undefined)] ?? 'a part', `has one label an image, unlike the others (multi-label)`);
+    this.labelSet = sets.every(Boolean)
+      ? (index) => {
+          const part = this.#partOf(index);
+          return sets[part]!(index - this.#starts[part]!);
+        }
+      : undefined;
   }
 
   image(index: number): Uint8Array {

@@ -2,7 +2,7 @@ import { type RecordBatch, Table, tableFromIPC } from 'apache-arrow';
 import { DatasetError } from './errors.js';
 import { checkIndex, type LabeledImages } from './labeled-images.js';
 import type { LabelArray } from './labels.js';
-import { imageRecordBatch } from './record-batch.js';
+import { imageRecordBatch, type LabelSets } from './record-batch.js';
 import { rangeOf } from './row-ranges.js';
 import {
   IMAGE_COLUMN,
@@ -10,6 +10,7 @@ import {
   type ImageDatasetInfo,
   type ImageShape,
   LABEL_COLUMN,
+  LABELS_COLUMN,
   parseImageDatasetSchema,
 } from './schema.js';
 
@@ -21,6 +22,8 @@ export interface ImageChunk {
   /** All pixels of the chunk, row after row: a view into the file's bytes. */
   readonly pixels: Uint8Array;
   readonly labels: LabelArray;
+  /** Each row's classes, in a multi-label dataset. */
+  readonly labelSets?: LabelSets;
 }
 
 /**
@@ -35,6 +38,8 @@ export class ImageDataset implements LabeledImages, Iterable<ImageChunk> {
   readonly pixelsPerImage: number;
   readonly #chunks: readonly ImageChunk[];
   #lastChunk = 0;
+  /** Every class image `index` shows, ascending (a view): defined for multi-label datasets only. */
+  readonly labelSet: ((index: number) => LabelArray) | undefined;
 
   private constructor(
     readonly table: Table,
@@ -47,6 +52,7 @@ export class ImageDataset implements LabeledImages, Iterable<ImageChunk> {
     this.sources = info.sources;
     this.pixelsPerImage = info.shape[0] * info.shape[1] * info.shape[2];
     this.#chunks = chunks;
+    this.labelSet = info.multiLabel ? (index) => this.#labelSetOf(index) : undefined;
   }
 
   /** Validates the schema, the row count and every label; `file` names the input in errors. */
@@ -65,6 +71,8 @@ export class ImageDataset implements LabeledImages, Iterable<ImageChunk> {
       if (badRow >= 0) {
         throw new DatasetError(file, `row ${start + badRow} has label ${chunk.labels[badRow]}, outside 0..${info.classes.length - 1}`);
       }
+      const badSet = chunk.labelSets && badLabelSet(chunk, info.classes.length);
+      if (badSet) throw new DatasetError(file, `row ${start + badSet.row} ${badSet.problem}`);
       chunks.push(chunk);
       start += chunk.length;
     }
@@ -76,11 +84,12 @@ export class ImageDataset implements LabeledImages, Iterable<ImageChunk> {
    * for small experiments and tests that need no file.
    */
   static fromArrays(
-    data: { classes: readonly string[]; shape: ImageShape; pixels: Uint8Array; labels: LabelArray },
+    data: { classes: readonly string[]; shape: ImageShape; pixels: Uint8Array; labels: LabelArray; labelSets?: LabelSets },
     name = 'in-memory dataset',
   ): ImageDataset {
-    const schema = imageDatasetSchema({ classes: data.classes, shape: data.shape, rows: data.labels.length, sources: {} });
-    return ImageDataset.fromTable(new Table([imageRecordBatch(schema, data.pixels, data.labels)]), name);
+    const { classes, shape, labels, labelSets } = data;
+    const schema = imageDatasetSchema({ classes, shape, rows: labels.length, sources: {}, multiLabel: labelSets !== undefined });
+    return ImageDataset.fromTable(new Table([imageRecordBatch(schema, data.pixels, labels, labelSets)]), name);
   }
 
   /** Reads Arrow IPC bytes (file or stream format) without copying the pixels. */
@@ -103,6 +112,12 @@ export class ImageDataset implements LabeledImages, Iterable<ImageChunk> {
   label(index: number): number {
     const chunk = this.#chunkOf(index);
     return chunk.labels[index - chunk.start]!;
+  }
+
+  #labelSetOf(index: number): LabelArray {
+    const chunk = this.#chunkOf(index);
+    const { offsets, values } = chunk.labelSets!;
+    return values.subarray(offsets[index - chunk.start], offsets[index - chunk.start + 1]);
   }
 
   /** The record batches as contiguous chunks, in row order. */
@@ -132,5 +147,28 @@ function chunkOf(batch: RecordBatch, start: number, pixelsPerImage: number, file
   if (pixels.length !== batch.numRows * pixelsPerImage || labelValues.length !== batch.numRows) {
     throw new DatasetError(file, `record batch starting at row ${start} is shorter than its row count`);
   }
-  return { start, length: batch.numRows, pixels, labels: labelValues };
+  const sets = batch.getChild(LABELS_COLUMN)?.data[0];
+  if (!sets) return { start, length: batch.numRows, pixels, labels: labelValues };
+  const offsets = (sets.valueOffsets as Int32Array).subarray(0, batch.numRows + 1);
+  const first = offsets[0] ?? 0;
+  if (sets.nullCount > 0 || offsets.length !== batch.numRows + 1)
+    throw new DatasetError(file, `has a damaged "${LABELS_COLUMN}" column in the record batch starting at row ${start}`);
+  // The offsets of a sliced column need not start at 0: rebase them onto a view of their values.
+  const values = (sets.children[0]!.values as LabelArray).subarray(first, offsets[batch.numRows]);
+  return { start, length: batch.numRows, pixels, labels: labelValues, labelSets: { offsets: offsets.map((o) => o - first), values } };
+}
+
+/** The first row whose label set is empty, out of order, outside the classes or not led by its label. */
+function badLabelSet(chunk: ImageChunk, classes: number): { row: number; problem: string } | undefined {
+  const { offsets, values } = chunk.labelSets!;
+  for (let row = 0; row < chunk.length; row++) {
+    const [from, to] = [offsets[row]!, offsets[row + 1]!];
+    if (!(from >= 0 && to > from && to <= values.length)) return { row, problem: 'has no labels in its label set' };
+    for (let i = from; i < to; i++) {
+      if (values[i]! >= classes) return { row, problem: `has label ${values[i]} in its set, outside 0..${classes - 1}` };
+      if (i > from && values[i]! <= values[i - 1]!) return { row, problem: 'has a label set out of ascending order' };
+    }
+    if (values[from] !== chunk.labels[row]) return { row, problem: `has label ${chunk.labels[row]}, not the first of its set` };
+  }
+  return undefined;
 }

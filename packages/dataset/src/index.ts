@@ -8,7 +8,7 @@ export type { LabeledImages, PixelArray } from './labeled-images.js';
 export { type ImageArrays, labeledImages } from './labeled-images-from-arrays.js';
 export { type LabelArray, labelArray, labelType } from './labels.js';
 export { createRandom, createRandomFromState, permutation, type Random, type RandomState, shuffleInPlace } from './random.js';
-export { imageRecordBatch } from './record-batch.js';
+export { imageRecordBatch, type LabelSets } from './record-batch.js';
 export {
   FORMAT_VERSION,
   IMAGE_COLUMN,
@@ -16,6 +16,7 @@ export {
   imageDatasetSchema,
   type ImageShape,
   LABEL_COLUMN,
+  LABELS_COLUMN,
   MetadataKey,
   parseImageDatasetSchema,
 } from './schema.js';

@@ -19,6 +19,11 @@ export interface LabeledImages<Pixels extends PixelArray = Uint8Array> {
   /** The pixels of one image in HWC order: a view into the dataset's memory, never a copy. */
   image(index: number): Pixels;
   label(index: number): number;
+  /**
+   * Multi-label data only: every class image `index` shows, ascending (`label` is the first). Absent
+   * where each image has one class; views over a multi-label dataset keep it.
+   */
+  readonly labelSet?: ((index: number) => ArrayLike<number>) | undefined;
 }
 
 export function checkIndex(index: number, length: number): void {

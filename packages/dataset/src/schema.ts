@@ -1,9 +1,11 @@
-import { type DataType, Field, FixedSizeList, Schema, Type, Uint8 } from 'apache-arrow';
+import { type DataType, Field, FixedSizeList, List, Schema, Type, Uint8 } from 'apache-arrow';
 import { labelType, unsignedBitWidth } from './labels.js';
 
 /** Column names and schema-metadata keys of an rxvision image dataset file. */
 export const IMAGE_COLUMN = 'image';
 export const LABEL_COLUMN = 'label';
+/** Every class an image shows, in multi-label datasets (`label` is then the first of them). */
+export const LABELS_COLUMN = 'labels';
 export const FORMAT_VERSION = '1';
 
 export const MetadataKey = {
@@ -24,12 +26,16 @@ export interface ImageDatasetInfo {
   readonly rows: number;
   /** Names and sha256 of the raw files the rows came from, for provenance and re-prepare checks. */
   readonly sources: Readonly<Record<string, string>>;
+  /** Whether each image has a set of labels (column `labels`), not one. */
+  readonly multiLabel?: boolean;
 }
 
 /**
  * One row per image: the pixels as a fixed-size list of uint8 in HWC order (what `tf.tensor`
  * and PNG encoders expect), the label as the narrowest unsigned integer that holds every class
- * (uint8 up to 256 classes, then uint16, then uint32). Everything else lives in the metadata.
+ * (uint8 up to 256 classes, then uint16, then uint32). A multi-label dataset adds `labels`, a list
+ * of such integers per row (ascending, at least one), and `label` holds the first. Everything else
+ * lives in the metadata.
  */
 export function imageDatasetSchema(info: ImageDatasetInfo): Schema {
   const [height, width, channels] = info.shape;
@@ -46,6 +52,7 @@ export function imageDatasetSchema(info: ImageDatasetInfo): Schema {
     [
       new Field(IMAGE_COLUMN, new FixedSizeList(pixels, new Field('pixel', new Uint8(), false)), false),
       new Field(LABEL_COLUMN, labelType(info.classes.length), false),
+      ...(info.multiLabel ? [new Field(LABELS_COLUMN, new List(new Field('class', labelType(info.classes.length), false)), false)] : []),
     ],
     metadata,
   );
@@ -68,6 +75,10 @@ export function parseImageDatasetSchema(schema: Schema): ImageDatasetInfo | stri
   }
   if (unsignedBitWidth(label.type as DataType) === undefined) {
     return `column "${LABEL_COLUMN}" must be an unsigned integer (Uint8, Uint16 or Uint32), found ${String(label.type)}`;
+  }
+  const labels = schema.fields.find((field) => field.name === LABELS_COLUMN)?.type as DataType | undefined;
+  if (labels && (labels.typeId !== Type.List || unsignedBitWidth(labels.children[0]?.type) !== unsignedBitWidth(label.type as DataType))) {
+    return `column "${LABELS_COLUMN}" must be a List of the label column's type (${String(label.type)}), found ${String(labels)}`;
   }
   const format = schema.metadata.get(MetadataKey.format);
   if (format !== FORMAT_VERSION) {
@@ -92,7 +103,7 @@ export function parseImageDatasetSchema(schema: Schema): ImageDatasetInfo | stri
       return `schema metadata "${MetadataKey.layout}" must be "HWC"`;
     }
     if (!Number.isInteger(rows) || rows < 0) return `schema metadata "${MetadataKey.rows}" must be a row count`;
-    return { classes, shape, rows, sources: sources as Record<string, string> };
+    return { classes, shape, rows, sources: sources as Record<string, string>, ...(labels && { multiLabel: true }) };
   } catch (error) {
     return `schema metadata is not valid JSON (${(error as Error).message})`;
   }

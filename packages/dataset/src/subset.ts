@@ -5,6 +5,7 @@ import type { ImageShape } from './schema.js';
 export class DatasetView<Pixels extends PixelArray = Uint8Array> implements LabeledImages<Pixels> {
   readonly classes: readonly string[];
   readonly shape: ImageShape;
+  readonly labelSet: LabeledImages['labelSet'];
 
   constructor(
     readonly source: LabeledImages<Pixels>,
@@ -13,6 +14,8 @@ export class DatasetView<Pixels extends PixelArray = Uint8Array> implements Labe
     for (const index of indices) checkIndex(index, source.length);
     this.classes = source.classes;
     this.shape = source.shape;
+    const of = source.labelSet;
+    this.labelSet = of && ((index) => (checkIndex(index, this.indices.length), of(this.indices[index]!)));
   }
 
   get length(): number {

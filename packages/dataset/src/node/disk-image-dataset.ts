@@ -108,6 +108,8 @@ export class DiskImageDataset implements LabeledImages {
       );
     const info = parseImageDatasetSchema(reader.schema);
     if (typeof info === 'string') throw new DatasetError(file, info);
+    if (info.multiLabel)
+      throw new DatasetError(file, 'is multi-label and larger than is read into memory; label sets are not read from disk yet');
     const fields = reader.schema.fields.map((field) => field.name);
     if (fields.length !== 2)
       throw new DatasetError(

@@ -3,7 +3,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { asOutOfSpace, claimFolder, type FolderClaim, removeEmptyFolders } from '@rxvision/folder';
 import { DatasetError } from '../errors.js';
 import { type LabelArray, labelArray } from '../labels.js';
-import { imageRecordBatch } from '../record-batch.js';
+import { imageRecordBatch, type LabelSets } from '../record-batch.js';
 import { imageDatasetSchema, type ImageShape } from '../schema.js';
 import { AtomicArrowFile } from './atomic-arrow-file.js';
 
@@ -17,6 +17,8 @@ export interface ImageDatasetWriterOptions {
   readonly sources?: Readonly<Record<string, string>>;
   /** Images per Arrow record batch (default: about 32 MB of pixels). */
   readonly rowsPerBatch?: number;
+  /** Each image has a set of labels (`append` takes them as an array), not one. */
+  readonly multiLabel?: boolean;
   /**
    * The claim on the file's folder, held by the caller; without one the writer claims the folder
    * itself until `commit` or `abort` (and another writer there is refused, naming this one).
@@ -39,6 +41,8 @@ export class ImageDatasetWriter {
   readonly #rowsPerBatch: number;
   #pixels: Uint8Array;
   #labels: LabelArray;
+  /** The label sets of the batch being gathered, in a multi-label dataset. */
+  #labelSets: number[][] = [];
   #inBatch = 0;
   #written = 0;
   /** The outermost folder `create` made, removed again by `abort` if still empty. */
@@ -65,6 +69,7 @@ export class ImageDatasetWriter {
       shape: options.shape,
       rows: options.rows,
       sources: options.sources ?? {},
+      multiLabel: options.multiLabel === true,
     });
     this.#file = new AtomicArrowFile(path, this.#schema, claim);
     this.#pixels = new Uint8Array(this.#rowsPerBatch * this.#pixelsPerImage);
@@ -87,18 +92,31 @@ export class ImageDatasetWriter {
     return new ImageDatasetWriter(absolute, options, created, claim, true);
   }
 
-  /** Appends one image (HWC bytes of the writer's shape) and its label. */
-  async append(image: Uint8Array, label: number): Promise<void> {
+  /**
+   * Appends one image (HWC bytes of the writer's shape) and its label, or in a multi-label dataset
+   * its labels (at least one, any order: stored ascending, without repeats).
+   */
+  async append(image: Uint8Array, label: number | readonly number[]): Promise<void> {
     if (image.length !== this.#pixelsPerImage)
       throw new DatasetError(
         this.path,
         `image ${this.#written} has ${image.length} values; the shape ${this.#options.shape.join('×')} needs ${this.#pixelsPerImage}`,
       );
-    if (!Number.isInteger(label) || label < 0 || label >= this.#options.classes.length)
-      throw new DatasetError(this.path, `image ${this.#written} has label ${label}, outside 0..${this.#options.classes.length - 1}`);
+    const multiLabel = this.#options.multiLabel === true;
+    if ((typeof label === 'number') === multiLabel)
+      throw new DatasetError(
+        this.path,
+        multiLabel ? 'is multi-label: append each image with an array of labels' : 'takes one label an image',
+      );
+    const labels = [...new Set(typeof label === 'number' ? [label] : label)].sort((a, b) => a - b);
+    if (labels.length === 0) throw new DatasetError(this.path, `image ${this.#written} has no labels`);
+    const bad = labels.find((one) => !Number.isInteger(one) || one < 0 || one >= this.#options.classes.length);
+    if (bad !== undefined)
+      throw new DatasetError(this.path, `image ${this.#written} has label ${bad}, outside 0..${this.#options.classes.length - 1}`);
     if (this.#written >= this.#options.rows) throw new DatasetError(this.path, `more than the ${this.#options.rows} images announced`);
     this.#pixels.set(image, this.#inBatch * this.#pixelsPerImage);
-    this.#labels[this.#inBatch] = label;
+    this.#labels[this.#inBatch] = labels[0]!;
+    if (multiLabel) this.#labelSets.push(labels);
     this.#inBatch++;
     this.#written++;
     if (this.#inBatch === this.#rowsPerBatch) await this.#outOfSpaceSaid(this.#flush());
@@ -132,6 +150,14 @@ export class ImageDatasetWriter {
     }
   }
 
+  #packedLabelSets(): LabelSets {
+    const offsets = new Int32Array(this.#labelSets.length + 1);
+    this.#labelSets.forEach((labels, row) => (offsets[row + 1] = offsets[row]! + labels.length));
+    const values = labelArray(this.#options.classes.length, offsets[this.#labelSets.length]!);
+    values.set(this.#labelSets.flat());
+    return { offsets, values };
+  }
+
   async #flush(): Promise<void> {
     if (this.#inBatch === 0) return;
     this.#file.write(
@@ -139,8 +165,10 @@ export class ImageDatasetWriter {
         this.#schema,
         this.#pixels.subarray(0, this.#inBatch * this.#pixelsPerImage),
         this.#labels.subarray(0, this.#inBatch),
+        this.#options.multiLabel ? this.#packedLabelSets() : undefined,
       ),
     );
+    this.#labelSets = [];
     // The batch's buffers now belong to the writer: the next batch gets fresh ones.
     this.#pixels = new Uint8Array(this.#rowsPerBatch * this.#pixelsPerImage);
     this.#labels = labelArray(this.#options.classes.length, this.#rowsPerBatch);

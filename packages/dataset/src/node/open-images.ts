@@ -57,6 +57,7 @@ class Opened implements OpenedImages {
   readonly length: number;
   readonly classes: readonly string[];
   readonly shape: LabeledImages['shape'];
+  readonly labelSet: LabeledImages['labelSet'];
 
   constructor(
     readonly images: LabeledImages,
@@ -66,6 +67,7 @@ class Opened implements OpenedImages {
     this.length = images.length;
     this.classes = images.classes;
     this.shape = images.shape;
+    this.labelSet = images.labelSet?.bind(images);
   }
 
   image(index: number): Uint8Array {
