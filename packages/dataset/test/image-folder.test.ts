@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,5 +124,56 @@ describe('prepareImageFolder', () => {
     await expect(prepareImageFolder({ source, out: join(source, 'cats', 'x.arrow') })).rejects.toThrow(
       `${join(source, 'cats', 'x.arrow')}: is inside the image folder ${source}; write it somewhere else`,
     );
+  });
+
+  describe('with a labels CSV (multi-label)', () => {
+    /** The fixture folder and a CSV over it: a header, quoted and unquoted fields, a blank line, CRLF. */
+    async function labeled(name: string, rows: string[]): Promise<{ source: string; labels: string }> {
+      const source = await folder(name);
+      const labels = join(dir, `${name}.csv`);
+      await writeFile(labels, ['image,tags', ...rows].join('\r\n'));
+      return { source, labels };
+    }
+
+    test("the CSV's images in its order, each with every class it names; classes sorted; a second run is a no-op", async () => {
+      const { source, labels } = await labeled('tags', ['dogs/d.png,sky dog', '"cats/a.png","cat  grass"', '', 'cats/b.JPG,grass']);
+      const out = join(dir, 'data', 'tags.arrow');
+      const result = await prepareImageFolder({ source, out, labels });
+      expect(result).toMatchObject({ rows: 3, classes: ['cat', 'dog', 'grass', 'sky'], skipped: false });
+      const dataset = await openImageDataset(out);
+      expect([0, 1, 2].map((row) => Array.from(dataset.labelSet!(row)))).toEqual([[1, 3], [0, 2], [2]]);
+      expect(Array.from(dataset.image(0).subarray(0, 3))).toEqual([10, 20, 30]);
+      expect((await prepareImageFolder({ source, out, labels })).skipped).toBe(true);
+      await writeFile(labels, 'image,tags\ndogs/d.png,sky\n');
+      await expect(prepareImageFolder({ source, out, labels })).rejects.toThrow(/exists and is not this folder's images/);
+    });
+
+    test.each([
+      ['no comma', ['cats/a.png sky'], 'line 2 is not file,labels'],
+      ['no labels', ['cats/a.png,sky', 'cats/b.JPG, '], 'line 3 gives cats/b.JPG no labels; every image needs at least one'],
+      ['a missing image', ['cats/a.png,sky', 'cats/zz.png,sky'], 'line 3: cats/zz.png does not exist'],
+      ['an image listed twice', ['cats/a.png,sky', './cats/a.png,dog'], 'line 3 lists ./cats/a.png a second time'],
+      ['a file outside the folder', ['../x.png,sky'], 'line 2 names "../x.png", not a PNG, JPEG or WebP file inside'],
+      ['a file that is no image', ['dogs/notes.txt,sky'], 'line 2 names "dogs/notes.txt", not a PNG, JPEG or WebP file inside'],
+      ['a FIFO', ['cats/fifo.png,sky'], 'line 2: cats/fifo.png is not a file'],
+      ['only a header', [], 'lists no images (expected a header line, then file,labels lines)'],
+    ])('%s is one line naming the CSV and its line, and nothing is written', async (name, rows, message) => {
+      const { source, labels } = await labeled(`bad-${name.replace(/\W+/g, '-')}`, rows);
+      execFileSync('mkfifo', [join(source, 'cats', 'fifo.png')]);
+      const outDir = join(dir, `out-labels-${name.replace(/\W+/g, '-')}`);
+      await expect(prepareImageFolder({ source, out: join(outDir, 'x.arrow'), labels })).rejects.toThrow(`${labels}: ${message}`);
+      await expect(readdir(outDir)).rejects.toThrow('ENOENT');
+    });
+
+    test('a labels file that is missing or a FIFO is one line', async () => {
+      const source = await folder('fifo-csv');
+      const fifo = join(dir, 'labels.fifo');
+      execFileSync('mkfifo', [fifo]);
+      await expect(prepareImageFolder({ source, out: join(dir, 'n.arrow'), labels: fifo })).rejects.toThrow(`${fifo}: is not a file`);
+      const missing = join(dir, 'missing.csv');
+      await expect(prepareImageFolder({ source, out: join(dir, 'n.arrow'), labels: missing })).rejects.toThrow(
+        `${missing}: does not exist`,
+      );
+    });
   });
 });
