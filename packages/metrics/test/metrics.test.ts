@@ -16,6 +16,16 @@ describe('accuracy', () => {
     });
   });
 
+  test('on multi-label batches (targets), a row counts when its top class is any it shows', () => {
+    // Rows predict 0, 1, 2, 2 with labels 0, 2, 2, 2: by labels 3 of 4; by what each shows 2 of 4
+    // (row 1 shows 1 and 2: a hit; rows 2 and 3 show 0, and 0 and 1: misses).
+    const targets = [1, 0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 0];
+    const multi: PredictionBatch = { ...a, scores: Float32Array.from([...a.scores, 0, 0, 1]), labels: [0, 2, 2, 2], targets };
+    scheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold('-a|', { a: multi }).pipe(accuracy())).toBe('--(x|)', { x: 2 / 4 });
+    });
+  });
+
   test('emits nothing when unsubscribed before completion, and unsubscribes its source', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('-a-b-|', { a, b });
