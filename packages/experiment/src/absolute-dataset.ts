@@ -17,7 +17,8 @@ export function absoluteDataset(dataset: Readonly<Record<string, unknown>>, base
 function absolutePaths(dataset: Record<string, unknown>, baseDir: string): Record<string, unknown> {
   const absolute = (value: unknown): unknown =>
     typeof value === 'string' && !isAbsolute(value) ? resolve(baseDir, value) : Array.isArray(value) ? value.map(absolute) : value;
-  const paths = new Set(['dataDir', 'source', 'train', 'test']);
+  // An image folder's labels are CSV files; CIFAR-100's are a choice of names.
+  const paths = new Set(['dataDir', 'source', 'train', 'test', ...(dataset.type === 'image-folder' ? ['labels', 'testLabels'] : [])]);
   const entries = Object.entries(dataset).map(([key, value]) => [key, paths.has(key) ? absolute(value) : value]);
   return Object.fromEntries(entries);
 }

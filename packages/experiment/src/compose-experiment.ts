@@ -11,7 +11,7 @@ import {
   type DataSplit,
   DataFolder,
 } from '@rxvision/dataset/node';
-import { topKAccuracy } from '@rxvision/metrics';
+import { meanAveragePrecision, topKAccuracy } from '@rxvision/metrics';
 import {
   centerCrop,
   cutmix,
@@ -22,13 +22,14 @@ import {
   horizontalFlip,
   type ImageTransform,
   mixup,
+  multiHotTargets,
   randomCrop,
   randAugment,
   randomResizedCrop,
   randomRotation,
   trivialAugment,
 } from '@rxvision/stream';
-import { balancedClassWeights, type FitOptions, preprocessingTransforms, softmaxCrossEntropy } from '@rxvision/train';
+import { balancedClassWeights, type FitOptions, preprocessingTransforms, sigmoidCrossEntropy, softmaxCrossEntropy } from '@rxvision/train';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { resolve } from 'node:path';
 import { defaultDataDir, type Experiment } from './experiment.js';
@@ -73,7 +74,7 @@ export interface ComposeOptions {
 export async function composeExperiment(experiment: Experiment, options: ComposeOptions = {}): Promise<ComposedExperiment> {
   const at = (path: string) => resolve(options.baseDir ?? '.', path);
   const source = options.source ?? 'experiment';
-  const files = await datasetFiles(experiment, at, options.onPrepareProgress);
+  const files = await datasetFiles(experiment, at, options.onPrepareProgress, source);
   const full = await openNonEmpty(files.train);
   const limited =
     experiment.limit === undefined
@@ -100,6 +101,8 @@ export async function composeExperiment(experiment: Experiment, options: Compose
   const crop = experiment.augment.find((step) => step.type === 'randomResizedCrop')?.size;
   if (crop && (crop[0] > train.shape[0] || crop[1] > train.shape[1]))
     throw new ExperimentError(source, `augment: a randomResizedCrop of ${crop.join('×')} from ${train.shape[0]}×${train.shape[1]} images`);
+  const multiLabel = train.labelSet !== undefined;
+  if (multiLabel) refuseSingleLabelSettings(experiment, source);
   const classWeights = classWeightsOf(experiment.classWeights, train, source);
   const model = modelOf(experiment.model, train, crop ? [crop[0], crop[1], train.shape[2]] : train.shape);
   const parameters = checkModel(model, train, source); // the builder's own checks, as one line, before anything is built or written
@@ -142,9 +145,15 @@ export async function composeExperiment(experiment: Experiment, options: Compose
     }
     return cutout({ size: step.size, seed });
   });
+  // Multi-label: each image's targets multi-hot, first, so that mixup and cutmix mix them.
+  const targetsOf = (dataset: LabeledImages) =>
+    dataset.labelSet ? [multiHotTargets({ classes: train.classes.length, labelsOf: dataset.labelSet })] : [];
   const evaluationTransforms = crop ? [centerCrop(crop), ...normalisation] : normalisation;
-  const evaluation = (dataset: LabeledImages) => evaluationBatches(dataset, { batchSize: 1000, transforms: evaluationTransforms });
+  const evaluation = (dataset: LabeledImages) =>
+    evaluationBatches(dataset, { batchSize: 1000, transforms: [...targetsOf(dataset), ...evaluationTransforms] });
   const test = files.test ? await openNonEmpty(files.test) : undefined;
+  if (test && (test.labelSet === undefined) === multiLabel)
+    throw new ExperimentError(source, `dataset: the ${multiLabel ? 'training' : 'test'} split is multi-label and the other is not`);
   if (test && (test.shape.join() !== train.shape.join() || test.classes.join() !== train.classes.join())) {
     throw new ExperimentError(
       source,
@@ -164,7 +173,10 @@ export async function composeExperiment(experiment: Experiment, options: Compose
     fitOptions: {
       schedule: experiment.schedule,
       optimizer: experiment.optimizer,
-      loss: softmaxCrossEntropy({ labelSmoothing: experiment.labelSmoothing, ...(classWeights && { classWeights }) }),
+      loss: multiLabel
+        ? sigmoidCrossEntropy()
+        : softmaxCrossEntropy({ labelSmoothing: experiment.labelSmoothing, ...(classWeights && { classWeights }) }),
+      ...(multiLabel && { validationLoss: sigmoidCrossEntropy() }),
       ...(experiment.earlyStopping && { earlyStopping: experiment.earlyStopping }),
       ...(experiment.keepBest !== undefined && { keepBest: experiment.keepBest }),
       ...(experiment.timeBudgetSeconds !== undefined && { timeBudgetSeconds: experiment.timeBudgetSeconds }),
@@ -173,12 +185,17 @@ export async function composeExperiment(experiment: Experiment, options: Compose
       ...(experiment.lookahead && { lookahead: experiment.lookahead }),
       ...(experiment.ema && { ema: experiment.ema }),
       ...(experiment.accumulateBatches !== undefined && { accumulateBatches: experiment.accumulateBatches }),
-      ...(experiment.topK.length > 0 && { metrics: Object.fromEntries(experiment.topK.map((k) => [`top${k}`, topKAccuracy(k)])) }),
+      ...((experiment.topK.length > 0 || multiLabel) && {
+        metrics: {
+          ...(multiLabel && { mAP: meanAveragePrecision() }),
+          ...Object.fromEntries(experiment.topK.map((k) => [`top${k}`, topKAccuracy(k)])),
+        },
+      }),
       trainBatches: epochBatches(train, {
         batchSize: experiment.batchSize,
         seed: experiment.seed,
         balanced: experiment.sampler === 'balanced',
-        transforms: [...augmentations, ...normalisation],
+        transforms: [...targetsOf(train), ...augmentations, ...normalisation],
       }),
       validationBatches: evaluation(validation),
     },
@@ -201,6 +218,7 @@ async function datasetFiles(
   experiment: Experiment,
   at: (path: string) => string,
   onProgress: ComposeOptions['onPrepareProgress'],
+  source: string,
 ): Promise<{ train: string | readonly string[]; test?: string | readonly string[] }> {
   const { dataset } = experiment;
   const dataDir = at(('dataDir' in dataset && dataset.dataDir) || defaultDataDir(dataset));
@@ -243,15 +261,21 @@ async function datasetFiles(
       return { train: train.path, ...(test && { test: test.path }) };
     }
     case 'image-folder': {
-      const folder = (source: string, split: DataSplit) =>
+      const unpaired =
+        dataset.test === undefined
+          ? dataset.testLabels !== undefined
+          : (dataset.labels === undefined) !== (dataset.testLabels === undefined);
+      if (unpaired) throw new ExperimentError(source, 'dataset: labels, testLabels and test go together (a labels CSV for each folder)');
+      const folder = (folder: string, split: DataSplit, labels: string | undefined) =>
         prepareImageFolder({
-          source: at(source),
+          source: at(folder),
           out: data.splitFile(split),
+          ...(labels && { labels: at(labels) }),
           ...(dataset.size && { size: dataset.size }),
           ...(dataset.channels && { channels: dataset.channels }),
         });
-      const train = await folder(dataset.train, 'train');
-      const test = dataset.test === undefined ? undefined : await folder(dataset.test, 'test');
+      const train = await folder(dataset.train, 'train', dataset.labels);
+      const test = dataset.test === undefined ? undefined : await folder(dataset.test, 'test', dataset.testLabels);
       return { train: train.path, ...(test && { test: test.path }) };
     }
   }
@@ -281,4 +305,12 @@ function classWeightsOf(given: Experiment['classWeights'], train: LabeledImages,
   const counts = new Array<number>(train.classes.length).fill(0);
   for (let row = 0; row < train.length; row++) counts[train.label(row)]!++;
   return balancedClassWeights(counts);
+}
+
+/** What only means something with one class an image, refused in one line for multi-label data. */
+function refuseSingleLabelSettings(experiment: Experiment, source: string): void {
+  const refused = (field: string, why: string) => new ExperimentError(source, `${field}: not for multi-label data (${why})`);
+  if (experiment.labelSmoothing > 0) throw refused('labelSmoothing', 'each class is its own yes or no, by sigmoid cross-entropy');
+  if (experiment.classWeights !== undefined) throw refused('classWeights', 'class counts of label sets are not a softmax weighting');
+  if (experiment.sampler === 'balanced') throw refused('sampler', 'an image of several classes has no one class to balance by');
 }

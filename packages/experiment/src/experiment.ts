@@ -41,6 +41,9 @@ const dataset = z.discriminatedUnion('type', [
     type: z.literal('image-folder'),
     train: path,
     test: path.optional(),
+    /** Multi-label: a CSV of `file,labels` lines (space-separated classes) for the train folder, and one for test. */
+    labels: path.optional(),
+    testLabels: path.optional(),
     dataDir: path.optional(),
     /** [height, width] to resize to; without it every image must have the first one's size. */
     size: z.tuple([side, side]).optional(),

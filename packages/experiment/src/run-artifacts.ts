@@ -24,10 +24,12 @@ export async function writeRunArtifacts(
   await run.writeFile('onnxModel', classifierToOnnx(classifier));
   await run.writeFile('loss', await renderPng(lossChart(history)));
   await run.writeFile('accuracy', await renderPng(accuracyChart(history)));
-  const { metrics, testTimeAugmentation } = composed.fitOptions;
+  const { metrics, validationLoss, testTimeAugmentation } = composed.fitOptions;
   const test =
     composed.testBatches &&
-    (await lastValueFrom(evaluate(classifier.model, composed.testBatches(), metrics, undefined, testTimeAugmentation, TOP_LOSS_COUNT)));
+    (await lastValueFrom(
+      evaluate(classifier.model, composed.testBatches(), metrics, validationLoss, testTimeAugmentation, TOP_LOSS_COUNT),
+    ));
   if (test) {
     const chart = confusionMatrixChart(test.confusion, composed.train.classes);
     await run.writeFile('confusionMatrix', await renderPng(chart));

@@ -46,8 +46,11 @@ export function summaryOf(config: RunConfig, composed: ComposedExperiment, outco
         loss: test.loss,
         accuracy: test.accuracy,
         ...test.metrics,
-        perClassAccuracy: Object.fromEntries(perClassAccuracy(test.confusion).map((a, c) => [train.classes[c], a])),
-        ...scoresOf(classificationReport(test.confusion), train.classes),
+        // By one class an image: of multi-label data they would say how often the first was top.
+        ...(train.labelSet === undefined && {
+          perClassAccuracy: Object.fromEntries(perClassAccuracy(test.confusion).map((a, c) => [train.classes[c], a])),
+          ...scoresOf(classificationReport(test.confusion), train.classes),
+        }),
       },
     }),
     lossAveraging: 'per sample over the whole split',
