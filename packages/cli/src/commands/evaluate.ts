@@ -4,7 +4,7 @@ import { DEFAULT_DATA_DIR } from '@rxvision/dataset/node';
 import { composeExperiment, type Experiment, parseExperiment } from '@rxvision/experiment';
 import { type ClassificationReport, classificationReport, perClassAccuracy } from '@rxvision/metrics';
 import { centerCrop, evaluationBatches, type Pending, type TensorBatch } from '@rxvision/stream';
-import { type Classifier, type Evaluation, evaluate, preprocessingTransforms } from '@rxvision/train';
+import { type Classifier, type Evaluation, evaluate, type FitOptions, preprocessingTransforms } from '@rxvision/train';
 import type { Command } from 'commander';
 import { lastValueFrom, type Observable } from 'rxjs';
 import { selectBackend } from '@rxvision/backend/node';
@@ -41,38 +41,34 @@ export async function runEvaluate(flags: EvaluateFlags): Promise<void> {
   await selectBackend(backendChoice(flags.backend), { ...(threads !== undefined && { threads }) });
   const classifier = await loadRunClassifier(flags.model);
   const { model, classes, imageShape } = classifier;
-  const { test, where, batches, close } = await testSplit(flags, classifier);
+  const { test, where, batches, metrics, loss, close } = await testSplit(flags, classifier);
   try {
     if (classes.join() !== test.classes.join())
       throw new CliError(`${flags.model}: the model's classes differ from the dataset's in ${where}`);
-    const result = await lastValueFrom(evaluate(model, batches(imageShape)));
-    report(result, classes, test.length, flags.json === true);
+    const result = await lastValueFrom(evaluate(model, batches(imageShape), metrics, loss));
+    report(result, classes, test.length, flags.json === true, test.labelSet !== undefined);
   } finally {
     model.dispose();
     await close();
   }
 }
 
-function report(result: Evaluation, classes: readonly string[], images: number, json: boolean): void {
-  const perClass = Object.fromEntries(perClassAccuracy(result.confusion).map((accuracy, c) => [classes[c], accuracy]));
+/** The figures; of multi-label data without those of one class an image (by the first label they would mislead). */
+function report(result: Evaluation, classes: readonly string[], images: number, json: boolean, multiLabel: boolean): void {
   const scores = classificationReport(result.confusion);
   if (json) {
-    const perClassScores = Object.fromEntries(scores.perClass.map((row, c) => [classes[c], row]));
     const { macro, weighted } = scores;
-    console.log(
-      JSON.stringify({
-        loss: result.loss,
-        accuracy: result.accuracy,
-        perClassAccuracy: perClass,
-        perClass: perClassScores,
-        macro,
-        weighted,
-        images,
-      }),
-    );
+    const byClass = {
+      perClassAccuracy: Object.fromEntries(perClassAccuracy(result.confusion).map((accuracy, c) => [classes[c], accuracy])),
+      perClass: Object.fromEntries(scores.perClass.map((row, c) => [classes[c], row])),
+      macro,
+      weighted,
+    };
+    console.log(JSON.stringify({ loss: result.loss, accuracy: result.accuracy, ...result.metrics, ...(!multiLabel && byClass), images }));
   } else {
-    console.log(`test_loss: ${result.loss.toFixed(4)}, test_acc: ${result.accuracy.toFixed(4)} (${images} images)`);
-    for (const line of reportTable(scores, classes)) console.log(line);
+    const extra = Object.entries(result.metrics).map(([name, value]) => `, test_${name}: ${value.toFixed(4)}`);
+    console.log(`test_loss: ${result.loss.toFixed(4)}, test_acc: ${result.accuracy.toFixed(4)}${extra.join('')} (${images} images)`);
+    if (!multiLabel) for (const line of reportTable(scores, classes)) console.log(line);
   }
 }
 
@@ -81,6 +77,9 @@ interface TestSplit {
   readonly test: LabeledImages;
   readonly where: string;
   readonly batches: (shape: ImageShape) => Observable<Pending<TensorBatch>>;
+  /** The run's own metrics and loss where its experiment asks for others (multi-label: mAP, sigmoid cross-entropy). */
+  readonly metrics?: FitOptions['metrics'];
+  readonly loss?: FitOptions['validationLoss'];
   readonly close: () => Promise<void>;
 }
 
@@ -99,9 +98,12 @@ async function testSplit(flags: EvaluateFlags, classifier: Classifier): Promise<
       throw new CliError(`${resolve(flags.model)}: its experiment's dataset has no test split; pass --data`);
     }
     const { test, testBatches } = composed;
+    const { metrics, validationLoss } = composed.fitOptions;
     return {
       test,
       where: source,
+      ...(metrics && { metrics }),
+      ...(validationLoss && { loss: validationLoss }),
       batches: (shape) => {
         cropFor(flags.model, shape, test, source); // the experiment's batches crop as it did; only checked here
         return testBatches();
