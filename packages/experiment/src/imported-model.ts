@@ -21,7 +21,7 @@ export interface ImportedModelOptions {
 }
 
 /** The file's graph, read; a RangeError naming the file for one that is missing, not a file or not ONNX. */
-function readGraph(file: string): ReadModel {
+export function readImportedGraph(file: string): ReadModel {
   let bytes: Uint8Array;
   try {
     // A FIFO or device would block the read: only a regular file is opened.
@@ -43,9 +43,8 @@ function readGraph(file: string): ReadModel {
  * yet): its parameter count with the head it will have. What does not fit the data is a RangeError
  * in one line naming the file: another input size, or another class count where the head is kept.
  */
-export function checkImportedModel(options: Omit<ImportedModelOptions, 'seed'>): number {
+export function checkImportedModel(graph: ReadModel, options: Omit<ImportedModelOptions, 'seed'>): number {
   const { file, inputShape, classes } = options;
-  const graph = readGraph(file);
   const fail = (problem: string): never => {
     throw new RangeError(`${file}: ${problem}`);
   };
@@ -80,12 +79,11 @@ function headOf(graph: ReadModel): ReadNode | undefined {
 }
 
 /**
- * A pretrained classifier imported from ONNX for the dataset's images and classes (see
+ * A pretrained classifier imported from ONNX (`graph`, read from `options.file`) for the dataset's images and classes (see
  * checkImportedModel, which refuses what does not fit before this is called), with its head for
  * the dataset's classes (`withClassifierHead`).
  */
-export function createImportedModel(options: ImportedModelOptions): LayersModel {
-  const graph = readGraph(options.file);
+export function createImportedModel(graph: ReadModel, options: ImportedModelOptions): LayersModel {
   // The first output: the logits, where the model gives probabilities too (as rxvision's exports do).
   const outputs = graph.outputs.slice(0, 1).map((output) => output.name);
   // Batch norms and ReLUs as @rxvision/model's: saved alike, one native kernel each way on onednn.

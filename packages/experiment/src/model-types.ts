@@ -20,7 +20,8 @@ import {
 } from '@rxvision/model';
 import { type ImageTransform, readImages } from '@rxvision/stream';
 import { basename } from 'node:path';
-import { checkImportedModel, createImportedModel } from './imported-model.js';
+import { checkImportedModel, createImportedModel, readImportedGraph } from './imported-model.js';
+import type { ReadModel } from '@rxvision/onnx';
 import { checkTfjsModel, createTfjsModel, loadTfjsModel, tfjsModelFolder } from './tfjs-model.js';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { concatMap, lastValueFrom, of } from 'rxjs';
@@ -48,17 +49,21 @@ type SettingsSchema = z.ZodObject<{ type: z.ZodLiteral<string> }>;
  * it needs from the training images first (airbench's whitening). The summary describes it as its
  * settings unless `describe` says.
  */
-interface ModelType<Schema extends SettingsSchema, Prepared = undefined, Settings = z.infer<Schema>> {
+interface ModelType<Schema extends SettingsSchema, Prepared = undefined, Settings = z.infer<Schema>, Read = undefined> {
   readonly settings: Schema;
-  check(settings: Settings, input: ModelInput): number;
+  /** A file the type reads (an imported model's graph): read once, for check and prepare both. */
+  read?(settings: Settings): Read;
+  check(settings: Settings, input: ModelInput, read: Read): number;
   build(settings: Settings, input: ModelInput & { readonly seed: number }, prepared: Prepared): LayersModel;
-  prepare?(settings: Settings, train: LabeledImages, transforms: readonly ImageTransform[]): Promise<Prepared>;
+  prepare?(settings: Settings, train: LabeledImages, transforms: readonly ImageTransform[], read: Read): Promise<Prepared>;
   describe?(settings: Settings, input: ModelInput): string;
   /** Fields of its own in the run's summary. */
   summary?(settings: Settings): Record<string, unknown>;
 }
 
-const modelType = <Schema extends SettingsSchema, Prepared = undefined>(type: ModelType<Schema, Prepared>) => type;
+const modelType = <Schema extends SettingsSchema, Prepared = undefined, Read = undefined>(
+  type: ModelType<Schema, Prepared, z.infer<Schema>, Read>,
+) => type;
 
 const tutorial = modelType({
   settings: z.strictObject({ type: z.literal('tutorial'), outputRelu: z.boolean().optional() }),
@@ -168,16 +173,21 @@ const tfjsSettings = z.strictObject({
   replaceHead: z.boolean().optional(),
 });
 
-const onnx = modelType({
-  settings: z.strictObject({
-    type: z.literal('onnx'),
-    file: z.string().min(1),
-    replaceHead: z.boolean().optional(),
-    dimensions: z.record(z.string(), positiveInteger).optional(),
-  }),
+const onnxSettings = z.strictObject({
+  type: z.literal('onnx'),
+  file: z.string().min(1),
+  replaceHead: z.boolean().optional(),
+  dimensions: z.record(z.string(), positiveInteger).optional(),
+});
+
+const onnx = modelType<typeof onnxSettings, ReadModel, ReadModel>({
+  settings: onnxSettings,
+  // The graph is parsed once (a ResNet-50 is 100 MB): checked against the data, then every model built from it.
+  read: (settings) => readImportedGraph(settings.file),
   // Read, not built: what does not fit the data is refused here, in one line naming the file.
-  check: (settings, input) => checkImportedModel({ ...settings, ...input }),
-  build: (settings, input) => createImportedModel({ ...settings, ...input }),
+  check: (settings, input, graph) => checkImportedModel(graph, { ...settings, ...input }),
+  prepare: (_settings, _train, _transforms, graph) => Promise.resolve(graph),
+  build: (settings, input, graph) => createImportedModel(graph, { ...settings, ...input }),
   describe: ({ file }, { inputShape, classes }) => `${basename(file)} (ONNX) on ${inputShape.join('×')} → ${classes} classes`,
 });
 
@@ -221,7 +231,8 @@ export const modelSettings = z.discriminatedUnion('type', [
 export type ModelSettings = z.infer<typeof modelSettings>;
 
 /** The entry of `settings`'s type, typed for its settings. */
-const typeOf = (settings: ModelSettings) => MODEL_TYPES[settings.type] as unknown as ModelType<SettingsSchema, unknown, ModelSettings>;
+const typeOf = (settings: ModelSettings) =>
+  MODEL_TYPES[settings.type] as unknown as ModelType<SettingsSchema, unknown, ModelSettings, unknown>;
 
 /**
  * A model as its experiment describes it, over the training images: `parameters` (what the builder
@@ -231,9 +242,12 @@ const typeOf = (settings: ModelSettings) => MODEL_TYPES[settings.type] as unknow
 export function modelOf(settings: ModelSettings, train: LabeledImages, inputShape: ImageShape = train.shape) {
   const type = typeOf(settings);
   const input: ModelInput = { inputShape, classes: train.classes.length };
+  let read: { readonly value: unknown } | undefined;
+  const readOnce = () => (read ??= { value: type.read?.(settings) }).value;
   return {
-    parameters: () => type.check(settings, input),
-    prepare: (transforms: readonly ImageTransform[]) => type.prepare?.(settings, train, transforms) ?? Promise.resolve(undefined),
+    parameters: () => type.check(settings, input, readOnce()),
+    prepare: (transforms: readonly ImageTransform[]) =>
+      type.prepare?.(settings, train, transforms, readOnce()) ?? Promise.resolve(undefined),
     build: (seed: number, prepared: unknown) => type.build(settings, { ...input, seed }, prepared),
     summary: () => type.summary?.(settings) ?? {},
     description: () => {

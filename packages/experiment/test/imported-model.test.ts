@@ -12,8 +12,8 @@ import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { lastValueFrom, toArray } from 'rxjs';
 import { writeBandsDataset } from './bands-fixture.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createImportedModel } from '../src/imported-model.js';
-import { parseExperiment, type RunEvent, runExperiment } from '../src/index.js';
+import { createImportedModel, readImportedGraph } from '../src/imported-model.js';
+import { composeExperiment, parseExperiment, type RunEvent, runExperiment } from '../src/index.js';
 
 let dir: string;
 /** A "pretrained" ONNX classifier of 4×4 grey images into 10 classes: Conv, Relu, Flatten, Gemm, as torch exports one (BatchNormalization after the Conv with `batchNorm`). */
@@ -116,7 +116,12 @@ describe('an experiment that fine-tunes an ONNX classifier', () => {
 
   test('the body starts from the ONNX weights', async () => {
     const imported = onnxToLayers(pretrained());
-    const model = createImportedModel({ file: join(dir, 'pretrained.onnx'), inputShape: [4, 4, 1], classes: 2, seed: 1 });
+    const model = createImportedModel(readImportedGraph(join(dir, 'pretrained.onnx')), {
+      file: join(dir, 'pretrained.onnx'),
+      inputShape: [4, 4, 1],
+      classes: 2,
+      seed: 1,
+    });
     expect(Array.from(model.getLayer('body.conv').getWeights()[0]!.dataSync())).toEqual(
       Array.from(imported.getLayer('body.conv').getWeights()[0]!.dataSync()),
     );
@@ -125,7 +130,12 @@ describe('an experiment that fine-tunes an ONNX classifier', () => {
 
   test("batch norms and ReLUs are @rxvision/model's (one native kernel each way on onednn), saved as tfjs-layers', computing alike", () => {
     const plain = onnxToLayers(pretrained(4, true));
-    const model = createImportedModel({ file: join(dir, 'batch-norm.onnx'), inputShape: [4, 4, 1], classes: 10, seed: 1 });
+    const model = createImportedModel(readImportedGraph(join(dir, 'batch-norm.onnx')), {
+      file: join(dir, 'batch-norm.onnx'),
+      inputShape: [4, 4, 1],
+      classes: 10,
+      seed: 1,
+    });
     const layer = (m: typeof model, className: string) => m.layers.find((l) => l.getClassName() === className)!;
     expect(layer(model, 'BatchNormalization').constructor).toBe(batchNormalization().constructor);
     expect(layer(model, 'ReLU').constructor).toBe(reLU().constructor);
@@ -153,8 +163,22 @@ describe('an experiment that fine-tunes an ONNX classifier', () => {
     await expect(access(folder)).rejects.toThrow();
   });
 
+  test('the ONNX file is read once a run: removed once composed, every model is still built from it', async () => {
+    const file = join(dir, 'read-once.onnx');
+    await writeFile(file, pretrained());
+    const composed = await composeExperiment(fineTune({ type: 'onnx', file }), { baseDir: dir, source: 'fine-tune' });
+    await rm(file);
+    const [first, second] = [composed.createModel(), composed.createModel()];
+    expect(Array.from(first.getLayer('body.conv').getWeights()[0]!.dataSync())).toEqual(
+      Array.from(second.getLayer('body.conv').getWeights()[0]!.dataSync()),
+    );
+    first.dispose();
+    second.dispose();
+    await composed.close();
+  });
+
   test('replaceHead: true gives a new head even for as many classes (a transfer to other classes)', () => {
-    const model = createImportedModel({
+    const model = createImportedModel(readImportedGraph(join(dir, 'pretrained.onnx')), {
       file: join(dir, 'pretrained.onnx'),
       inputShape: [4, 4, 1],
       classes: 10,
@@ -162,7 +186,12 @@ describe('an experiment that fine-tunes an ONNX classifier', () => {
       replaceHead: true,
     });
     expect(model.layers.at(-1)!.name).toBe('head');
-    const kept = createImportedModel({ file: join(dir, 'pretrained.onnx'), inputShape: [4, 4, 1], classes: 10, seed: 1 });
+    const kept = createImportedModel(readImportedGraph(join(dir, 'pretrained.onnx')), {
+      file: join(dir, 'pretrained.onnx'),
+      inputShape: [4, 4, 1],
+      classes: 10,
+      seed: 1,
+    });
     expect(kept.layers.at(-1)!.name).toBe('fc');
   });
 
