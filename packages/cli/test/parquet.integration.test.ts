@@ -94,5 +94,15 @@ describe('Hugging Face Parquet through the CLI', () => {
     });
     expect(Object.keys(summary.test.perClassAccuracy)).toEqual(NAMES);
     expect((await readdir(join(dir, 'beans'))).sort()).toEqual(['test.arrow', 'train.arrow']);
+    // evaluate reads the run's own test split through its experiment: the summary's figures again.
+    const evaluated = await runCli(['evaluate', '--model', join(dir, 'run'), '--backend', 'wasm', '--json']);
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    const figures = JSON.parse(evaluated.stdout);
+    expect([figures.loss, figures.accuracy, figures.perClassAccuracy, figures.images]).toEqual([
+      summary.test.loss,
+      summary.test.accuracy,
+      summary.test.perClassAccuracy,
+      12,
+    ]);
   }, 120_000);
 });
