@@ -33,7 +33,8 @@ export async function writeRunArtifacts(
   if (test) {
     const chart = confusionMatrixChart(test.confusion, composed.train.classes);
     await run.writeFile('confusionMatrix', await renderPng(chart));
-    if (composed.test && test.topLosses)
+    // By one true class an image: of label sets it would name only the first (not written for them yet).
+    if (composed.test && test.topLosses && composed.train.labelSet === undefined)
       await run.writeFile('topLosses', `${JSON.stringify(await topLossEntries(composed.test, test.topLosses), null, 1)}\n`);
   }
   return test;
