@@ -266,9 +266,9 @@ async function datasetFiles(
           ? dataset.testLabels !== undefined
           : (dataset.labels === undefined) !== (dataset.testLabels === undefined);
       if (unpaired) throw new ExperimentError(source, 'dataset: labels, testLabels and test go together (a labels CSV for each folder)');
-      const folder = (folder: string, split: DataSplit, labels: string | undefined) =>
+      const folder = (images: string, split: DataSplit, labels: string | undefined) =>
         prepareImageFolder({
-          source: at(folder),
+          source: at(images),
           out: data.splitFile(split),
           ...(labels && { labels: at(labels) }),
           ...(dataset.size && { size: dataset.size }),
