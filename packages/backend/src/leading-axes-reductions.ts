@@ -1,6 +1,6 @@
 import { getKernel, type KernelFunc, type SumAttrs, type TensorInfo, util } from '@tensorflow/tfjs-core';
 import { patchKernel } from './kernel-patches.js';
-import type { HeapBackend } from './wasm-heap.js';
+import { heapOf } from './wasm-heap.js';
 
 const REDUCTIONS = ['Sum', 'Mean'] as const;
 
@@ -24,7 +24,7 @@ function leadingAxes(name: (typeof REDUCTIONS)[number], original: KernelFunc, su
     const axes = util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
     const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
     if (x.dtype !== 'float32' || !leading) return original(args);
-    const heap = args.backend as unknown as HeapBackend;
+    const heap = heapOf(args.backend);
     const kept = x.shape.slice(axes.length);
     const out = heap.makeOutput(keepDims ? x.shape.map((size, i) => (i < axes.length ? 1 : size)) : kept, 'float32');
     // Views after makeOutput: growing the heap would detach views taken before it.

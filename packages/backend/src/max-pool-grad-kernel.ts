@@ -1,6 +1,6 @@
 import { backend_util, getKernel, type KernelFunc, type MaxPoolGradAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
 import { patchKernel } from './kernel-patches.js';
-import type { HeapBackend } from './wasm-heap.js';
+import { heapOf } from './wasm-heap.js';
 
 const MAX_POOL_GRAD = 'MaxPoolGrad';
 
@@ -28,7 +28,7 @@ const correctMaxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
     pad,
     dimRoundingMode,
   );
-  const heap = backend as unknown as HeapBackend;
+  const heap = heapOf(backend);
   const dx = heap.makeOutput(input.shape, 'float32');
   // Views after makeOutput: growing the heap would detach views taken before it.
   const x = heap.typedArrayFromHeap(input);

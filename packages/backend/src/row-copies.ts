@@ -1,6 +1,6 @@
 import { type KernelFunc, type PadV2Attrs, type SliceAttrs, slice_util, type TensorInfo, util } from '@tensorflow/tfjs-core';
 import { patchKernel } from './kernel-patches.js';
-import type { HeapBackend } from './wasm-heap.js';
+import { heapOf } from './wasm-heap.js';
 
 /**
  * Slice and PadV2 of float32 tensors as copies of whole runs (`Float32Array.set`, a memcpy) rather
@@ -19,7 +19,7 @@ function sliceByRows(original: KernelFunc): KernelFunc {
     const attrs = args.attrs as unknown as SliceAttrs;
     const [begin, size] = slice_util.parseSliceParams(x as never, attrs.begin, attrs.size) as [number[], number[]];
     if (x.dtype !== 'float32' || size.some((s) => s === 0)) return original(args);
-    const heap = args.backend as unknown as HeapBackend;
+    const heap = heapOf(args.backend);
     const out = heap.makeOutput(size, 'float32');
     // Views after makeOutput: growing the heap would detach views taken before it.
     const [from, to] = [heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(out)];
@@ -40,7 +40,7 @@ function padByRows(original: KernelFunc): KernelFunc {
     const { paddings, constantValue } = args.attrs as unknown as PadV2Attrs;
     const flat = paddings.flat();
     if (x.dtype !== 'float32' || x.shape.some((s) => s === 0) || flat.some((p) => !(Number.isInteger(p) && p >= 0))) return original(args);
-    const heap = args.backend as unknown as HeapBackend;
+    const heap = heapOf(args.backend);
     const shape = x.shape.map((s, axis) => s + paddings[axis]![0] + paddings[axis]![1]);
     const out = heap.makeOutput(shape, 'float32');
     const [from, to] = [heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(out)];

@@ -1,10 +1,47 @@
 import type { DataId, TensorInfo } from '@tensorflow/tfjs-core';
 
-/** What kernels written here need of the wasm backend: views of tensors in its heap, new outputs, and freeing one unused. */
+/**
+ * What kernels written here need of a backend whose float32 tensors are arrays they may read and
+ * write in place: views of tensors, new outputs, and freeing one unused. The wasm backend is one
+ * (views into its heap); the cpu backend's own arrays make another (`heapOf`).
+ */
 export interface HeapBackend {
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): Float32Array;
   disposeData(dataId: DataId): boolean;
+}
+
+/** The cpu backend's storage, as far as `heapOf` needs it. */
+interface ArrayBackend {
+  readonly data: { get(dataId: DataId): { values?: unknown } | undefined };
+  makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
+  disposeData(dataId: DataId): boolean;
+}
+
+const arrayHeaps = new WeakMap<object, HeapBackend>();
+
+/**
+ * A kernel's backend as a `HeapBackend`: the wasm backend itself, or for the cpu backend (each
+ * tensor its own Float32Array, in the process's memory: no 4 GB heap) an adapter over its storage.
+ */
+export function heapOf(backend: unknown): HeapBackend {
+  if (typeof (backend as Partial<HeapBackend>).typedArrayFromHeap === 'function') return backend as HeapBackend;
+  const arrays = backend as ArrayBackend;
+  let heap = arrayHeaps.get(arrays);
+  if (!heap) {
+    heap = {
+      makeOutput: (shape, dtype) => arrays.makeTensorInfo(shape, dtype, new Float32Array(shape.reduce((a, b) => a * b, 1))),
+      typedArrayFromHeap: (info) => {
+        const values = arrays.data.get(info.dataId)?.values;
+        if (!(values instanceof Float32Array))
+          throw new TypeError(`a ${info.dtype} tensor of shape [${info.shape.join(', ')}] holds no Float32Array`);
+        return values;
+      },
+      disposeData: (dataId) => arrays.disposeData(dataId),
+    };
+    arrayHeaps.set(arrays, heap);
+  }
+  return heap;
 }
 
 /**

@@ -154,7 +154,7 @@ function expectClose(actual: Float32Array, expected: Float32Array, what: string)
   if (worst.index >= 0) expect.fail(`${what}: element ${worst.index} is ${actual[worst.index]}, cpu says ${expected[worst.index]}`);
 }
 
-async function resultsOn(backend: 'cpu' | 'wasm' | 'onednn' | 'onnxruntime' | 'webgpu'): Promise<Map<string, Result>> {
+async function resultsOn(backend: 'cpu' | 'wasm' | 'onednn' | 'onednn-cpu' | 'onnxruntime' | 'webgpu'): Promise<Map<string, Result>> {
   await selectBackend(backend);
   const results = new Map<string, Result>();
   for (const testCase of CASES) {
@@ -170,7 +170,7 @@ const webgpu = await selectBackend('webgpu').then(
   (error: Error) => ({ ok: false as const, reason: error.message }),
 );
 if (!webgpu.ok && !process.env.CI) console.warn(`skipping WebGPU in the layer matrix: ${webgpu.reason}`);
-const backends = ['wasm', 'onednn', 'onnxruntime', ...(webgpu.ok || process.env.CI ? ['webgpu' as const] : [])] as const;
+const backends = ['wasm', 'onednn', 'onednn-cpu', 'onnxruntime', ...(webgpu.ok || process.env.CI ? ['webgpu' as const] : [])] as const;
 
 describe.each(backends)('every layer trains on %s as on cpu', (backend) => {
   test('forward outputs and gradients match within tolerance, and nothing leaks', async () => {

@@ -1,7 +1,7 @@
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { ActivationName, Dnnl } from '@rxvision/dnnl-linux-x64';
 import { patchKernel } from '../kernel-patches.js';
-import type { HeapBackend } from '../wasm-heap.js';
+import { heapOf } from '../wasm-heap.js';
 
 /**
  * An activation and its gradient as one kernel each, by the names and contract @rxvision/model's
@@ -11,7 +11,7 @@ import type { HeapBackend } from '../wasm-heap.js';
 export const ACTIVATION_KERNELS = { forward: 'RxvisionActivation', gradient: 'RxvisionActivationGrad' } as const;
 
 /**
- * Registers those kernels for `backendName` (a wasm-heap backend) on oneDNN's eltwise primitives,
+ * Registers those kernels for `backendName` (a wasm-heap backend, or cpu's arrays: `heapOf`) on oneDNN's eltwise primitives,
  * which read and write the heap in place: on airbench's network GELU from tfjs-wasm's Erf, Exp and
  * products took about 600 ms of a 2.4 s step.
  */
@@ -29,7 +29,7 @@ function forward(dnnl: Dnnl): KernelFunc {
     const { x } = inputs as unknown as { x: TensorInfo };
     const { activation } = attrs as unknown as { activation: ActivationName };
     float32(x, ACTIVATION_KERNELS.forward);
-    const heap = backend as unknown as HeapBackend;
+    const heap = heapOf(backend);
     const y = heap.makeOutput([...x.shape], 'float32');
     // Views after makeOutput: growing the heap would detach views taken before it.
     const [xs, ys] = [heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(y)];
@@ -43,7 +43,7 @@ function gradient(dnnl: Dnnl): KernelFunc {
     const { dy, x } = inputs as unknown as { dy: TensorInfo; x: TensorInfo };
     const { activation } = attrs as unknown as { activation: ActivationName };
     float32(x, ACTIVATION_KERNELS.gradient);
-    const heap = backend as unknown as HeapBackend;
+    const heap = heapOf(backend);
     const dx = heap.makeOutput([...x.shape], 'float32');
     const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);
     const xs = view(x);

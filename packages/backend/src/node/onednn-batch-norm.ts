@@ -1,7 +1,7 @@
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { patchKernel } from '../kernel-patches.js';
 import type { Dnnl } from '@rxvision/dnnl-linux-x64';
-import type { HeapBackend } from '../wasm-heap.js';
+import { heapOf } from '../wasm-heap.js';
 
 /**
  * Batch normalisation's training step as two kernels, by the names and contract that
@@ -12,7 +12,7 @@ import type { HeapBackend } from '../wasm-heap.js';
 export const BATCH_NORM_KERNELS = { training: 'RxvisionBatchNormTraining', gradient: 'RxvisionBatchNormTrainingGrad' } as const;
 
 /**
- * Registers those kernels for `backendName` (a wasm-heap backend) on oneDNN, which reads and writes
+ * Registers those kernels for `backendName` (a wasm-heap backend, or cpu's arrays: `heapOf`) on oneDNN, which reads and writes
  * the heap in place. On the ResNet of experiments/cifar10-cnn.json the tfjs ops they replace
  * (means, sums, products and their gradients) took about 230 ms of the 398 ms step.
  */
@@ -33,7 +33,7 @@ function training(dnnl: Dnnl): KernelFunc {
     const { x, scale, offset } = inputs as unknown as Record<'x' | 'scale' | 'offset', TensorInfo>;
     const { epsilon } = attrs as unknown as { epsilon: number };
     const { rows, channels } = shapeOf(x, BATCH_NORM_KERNELS.training);
-    const heap = backend as unknown as HeapBackend;
+    const heap = heapOf(backend);
     const outputs = [
       heap.makeOutput([...x.shape], 'float32'),
       heap.makeOutput([channels], 'float32'),
@@ -53,7 +53,7 @@ function gradient(dnnl: Dnnl): KernelFunc {
     const { dy, x, scale, mean, variance } = inputs as unknown as Record<'dy' | 'x' | 'scale' | 'mean' | 'variance', TensorInfo>;
     const { epsilon } = attrs as unknown as { epsilon: number };
     const { rows, channels } = shapeOf(x, BATCH_NORM_KERNELS.gradient);
-    const heap = backend as unknown as HeapBackend;
+    const heap = heapOf(backend);
     const outputs = [
       heap.makeOutput([...x.shape], 'float32'),
       heap.makeOutput([channels], 'float32'),

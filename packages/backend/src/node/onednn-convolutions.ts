@@ -10,10 +10,10 @@ import {
 import { patchKernel } from '../kernel-patches.js';
 import type { ConvGeometry, Dnnl } from '@rxvision/dnnl-linux-x64';
 import { nativeOr } from './onednn.js';
-import type { HeapBackend } from '../wasm-heap.js';
+import { heapOf } from '../wasm-heap.js';
 
 /**
- * Hands `backendName`'s convolutions, forward and both gradients, to oneDNN (a wasm-heap backend):
+ * Hands `backendName`'s convolutions, forward and both gradients, to oneDNN (a wasm-heap backend, or cpu's arrays: `heapOf`):
  * the addon reads and writes the tensors in the wasm heap in place, NHWC activations and HWIO
  * filters as tfjs lays them out. On the ResNet of experiments/cifar10-cnn.json, two threads, the
  * convolutions took 38 / 42 / 40 ms (forward / input / filter gradient) against 124 / 251 / 246 for
@@ -89,7 +89,7 @@ function forward(dnnl: Dnnl, fallback: KernelFunc): KernelFunc {
     );
     const geometry = convGeometry(info);
     if (!geometry) return fallback(args);
-    const heap = backend as unknown as HeapBackend;
+    const heap = heapOf(backend);
     const y = heap.makeOutput([...info.outShape], 'float32');
     // Views after makeOutput: growing the heap would detach views taken before it.
     const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);
@@ -127,7 +127,7 @@ function backwardData(dnnl: Dnnl, fallback: KernelFunc): KernelFunc {
     );
     const geometry = convGeometry(info);
     if (!geometry) return fallback(args);
-    const heap = backend as unknown as HeapBackend;
+    const heap = heapOf(backend);
     const dx = heap.makeOutput([...inputShape], 'float32');
     const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);
     return nativeOr(
@@ -148,7 +148,7 @@ function backwardFilter(dnnl: Dnnl, fallback: KernelFunc): KernelFunc {
     const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
     const geometry = convGeometry(info);
     if (!geometry) return fallback(args);
-    const heap = backend as unknown as HeapBackend;
+    const heap = heapOf(backend);
     const dw = heap.makeOutput([...filterShape], 'float32');
     const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);
     return nativeOr(

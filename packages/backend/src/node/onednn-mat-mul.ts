@@ -4,10 +4,10 @@ import type { Dnnl } from '@rxvision/dnnl-linux-x64';
 import { nativeOr } from './onednn.js';
 import { MAT_MUL_KERNELS } from './onnxruntime-mat-mul.js';
 import { plainProduct } from '../plain-product.js';
-import type { HeapBackend } from '../wasm-heap.js';
+import { heapOf } from '../wasm-heap.js';
 
 /**
- * Hands `backendName`'s BatchMatMul and _FusedMatMul (a wasm-heap backend) to oneDNN's matmul,
+ * Hands `backendName`'s BatchMatMul and _FusedMatMul (a wasm-heap backend, or cpu's arrays: `heapOf`) to oneDNN's matmul,
  * which reads the operands in the heap in place, a transposed one through its strides, and writes
  * the product there: no copy, no buffer made per call. Products it does not cover (batched,
  * non-float, activations other than ReLU, a bias not of the output's columns) go to the kernel
@@ -22,7 +22,7 @@ function matMul(dnnl: Dnnl, fallback: KernelFunc): KernelFunc {
     const product = plainProduct(args.inputs, args.attrs);
     if (!product) return fallback(args);
     const { a, b, bias, m, k, n, transposeA, transposeB, relu, outShape } = product;
-    const heap = args.backend as unknown as HeapBackend;
+    const heap = heapOf(args.backend);
     const out = heap.makeOutput(outShape, 'float32');
     // Views after makeOutput: growing the heap would detach views taken before it.
     const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);

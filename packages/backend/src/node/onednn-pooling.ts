@@ -3,7 +3,7 @@ import { patchKernel } from '../kernel-patches.js';
 import type { Dnnl } from '@rxvision/dnnl-linux-x64';
 import { nativeOr } from './onednn.js';
 import { convGeometry } from './onednn-convolutions.js';
-import type { HeapBackend } from '../wasm-heap.js';
+import { heapOf } from '../wasm-heap.js';
 
 interface PoolAttrs {
   filterSize: [number, number] | number;
@@ -13,7 +13,7 @@ interface PoolAttrs {
 }
 
 /**
- * Hands `backendName`'s MaxPool, MaxPoolGrad and AvgPool (a wasm-heap backend) to oneDNN, in place
+ * Hands `backendName`'s MaxPool, MaxPoolGrad and AvgPool (a wasm-heap backend, or cpu's arrays: `heapOf`) to oneDNN, in place
  * in the heap. MaxPoolGrad was the small CNN's slowest kernel (38 of its 88 ms step, in the
  * JavaScript that routes the gradient correctly where wasm's own did not). AvgPoolGrad stays the
  * backend's: tfjs divides the gradient by the whole window even where 'same' padding leaves part
@@ -45,7 +45,7 @@ function pool(dnnl: Dnnl, max: boolean, fallback: KernelFunc): KernelFunc {
     const info = poolInfo(x.shape, args.attrs as unknown as PoolAttrs);
     const geometry = convGeometry(info);
     if (!geometry) return fallback(args);
-    const heap = args.backend as unknown as HeapBackend;
+    const heap = heapOf(args.backend);
     const y = heap.makeOutput([...info.outShape], 'float32');
     // Views after makeOutput: growing the heap would detach views taken before it.
     return nativeOr(
@@ -64,7 +64,7 @@ function maxPoolGradient(dnnl: Dnnl, fallback: KernelFunc): KernelFunc {
     const info = poolInfo(input.shape, args.attrs as unknown as PoolAttrs);
     const geometry = convGeometry(info);
     if (!geometry) return fallback(args);
-    const heap = args.backend as unknown as HeapBackend;
+    const heap = heapOf(args.backend);
     const dx = heap.makeOutput([...input.shape], 'float32');
     const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);
     return nativeOr(

@@ -1,12 +1,12 @@
 import { backend_util, type Conv2DBackpropFilterAttrs, getKernel, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { patchKernel } from '../kernel-patches.js';
 import type { OnnxRuntime, OnnxSession } from './onnxruntime.js';
-import { type HeapBackend, Staging, writeBack } from '../wasm-heap.js';
+import { heapOf, Staging, writeBack } from '../wasm-heap.js';
 
 const KERNEL = 'Conv2DBackpropFilter';
 
 /**
- * Replaces `backendName`'s Conv2DBackpropFilter (a wasm-heap backend) with im2col and one
+ * Replaces `backendName`'s Conv2DBackpropFilter (a wasm-heap backend, or cpu's arrays: `heapOf`) with im2col and one
  * onnxruntime product: dW[(i,j,ci), co] = Σ_rows patches(x)[row, (i,j,ci)] · dy[row, co], rows
  * running over batch and output pixels. The XNNPACK convolution it replaces took 118 of the small
  * CNN's 244 ms step on two threads and barely used the second one: a reduction over 131,072 rows
@@ -30,7 +30,7 @@ function filterGradientKernel(runtime: OnnxRuntime, threads: number, fallback: K
     const rows = info.batchSize * info.outHeight * info.outWidth;
     const patch = info.filterHeight * info.filterWidth * info.inChannels;
 
-    const heap = backend as unknown as HeapBackend;
+    const heap = heapOf(backend);
     const dw = heap.makeOutput([...filterShape], 'float32');
     // Views after makeOutput: growing the heap would detach views taken before it.
     const [xView, dyView, dwView] = [x, dy, dw].map((t) => heap.typedArrayFromHeap(t)) as [Float32Array, Float32Array, Float32Array];

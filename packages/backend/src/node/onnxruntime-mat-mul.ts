@@ -3,13 +3,13 @@ import { patchKernel } from '../kernel-patches.js';
 import type { OnnxGraph, OnnxNode } from '@rxvision/onnx';
 import type { OnnxRuntime, OnnxSession } from './onnxruntime.js';
 import { plainProduct } from '../plain-product.js';
-import { type HeapBackend, Staging, writeBack } from '../wasm-heap.js';
+import { heapOf, Staging, writeBack } from '../wasm-heap.js';
 
 /** The kernels replaced: every matrix product tfjs and tfjs-layers compute goes through one of them. */
 export const MAT_MUL_KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;
 
 /**
- * Replaces `backendName`'s BatchMatMul and _FusedMatMul (a wasm-heap backend) with onnxruntime's
+ * Replaces `backendName`'s BatchMatMul and _FusedMatMul (a wasm-heap backend, or cpu's arrays: `heapOf`) with onnxruntime's
  * MLAS: measured here at 100–160 GFLOP/s on one core for the tutorial MLP's products, against
  * about 20 for XNNPACK in wasm. Products it does not cover (batched, non-float, activations other
  * than ReLU) go to the kernel registered before.
@@ -28,7 +28,7 @@ function matMulKernel(sessions: MatMulSessions, fallback: KernelFunc): KernelFun
     const product = plainProduct(args.inputs, args.attrs);
     if (!product) return fallback(args);
     const { a, b, bias, transposeA, transposeB, relu, aRows, aColumns, bRows, bColumns, m, n, outShape } = product;
-    const heap = args.backend as unknown as HeapBackend;
+    const heap = heapOf(args.backend);
     const out = heap.makeOutput(outShape, 'float32');
     // Views after makeOutput: growing the heap would detach views taken before it.
     const views = [a, b, ...(bias ? [bias] : []), out].map((info) => heap.typedArrayFromHeap(info));

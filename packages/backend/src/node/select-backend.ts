@@ -23,15 +23,16 @@ import { useOneDnnMatMul } from './onednn-mat-mul.js';
 import { useOneDnnPooling } from './onednn-pooling.js';
 import { threadedWasmThreads, useThreadedWasm } from './threaded-wasm.js';
 import { registerWasmVariant } from '../wasm-variant.js';
+import { registerCpuVariant } from '../cpu-variant.js';
 import { installNodeWebGpu, probeWebGpuInChildProcess } from './webgpu.js';
 
 /** What an application may ask for, `auto` first. */
-export const BACKEND_CHOICES = ['auto', 'tensorflow', 'webgpu', 'onednn', 'onnxruntime', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'tensorflow', 'webgpu', 'onednn', 'onednn-cpu', 'onnxruntime', 'wasm', 'cpu'] as const;
 
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 export interface BackendReport {
-  /** The tfjs backend name now active: `tensorflow`, `webgpu`, `onednn`, `onnxruntime`, `wasm` or `cpu`. */
+  /** The tfjs backend name now active: `tensorflow`, `webgpu`, `onednn`, `onednn-cpu`, `onnxruntime`, `wasm` or `cpu`. */
   readonly backend: string;
   /** The package that provides it. */
   readonly package: string;
@@ -145,6 +146,37 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
       reportedThreads: (threads) => threads,
       describe: () =>
         `oneDNN ${oneDnn?.version} from ${ONEDNN_PACKAGE} for matrix products, convolutions, batch normalisation and activations, @tensorflow/tfjs-backend-wasm for the rest`,
+    },
+  ],
+  // The same oneDNN kernels over tfjs-backend-cpu's tensors, each a Float32Array of the process's:
+  // no 4 GB wasm heap caps the model, and the kernels oneDNN does not take run in JavaScript
+  // (slower than wasm's). Chosen by name only, for what does not fit the heap.
+  'onednn-cpu': [
+    {
+      name: 'onednn-cpu',
+      package: ONEDNN_PACKAGE,
+      async load() {
+        const loaded = await loadOneDnn();
+        if ('problem' in loaded) throw new Error(loaded.problem);
+        oneDnn = loaded.dnnl;
+        await import('@tensorflow/tfjs-backend-cpu');
+        registerCpuVariant('onednn-cpu');
+      },
+      install(threads) {
+        // As the cpu candidate: its one-line report replaces tfjs-backend-cpu's banner.
+        (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+        useLeadingAxesReductions('onednn-cpu', oneDnn!.sumRows);
+        oneDnn!.setThreads(threads);
+        useOneDnnMatMul('onednn-cpu', oneDnn!);
+        useOneDnnConvolutions('onednn-cpu', oneDnn!);
+        useOneDnnBatchNorm('onednn-cpu', oneDnn!);
+        useOneDnnPooling('onednn-cpu', oneDnn!);
+        useOneDnnActivations('onednn-cpu', oneDnn!);
+      },
+      reportedThreads: (threads) => threads,
+      gpu: () => false,
+      describe: () =>
+        `oneDNN ${oneDnn?.version} from ${ONEDNN_PACKAGE} for matrix products, convolutions, batch normalisation and activations, @tensorflow/tfjs-backend-cpu for the rest, tensors in the process's memory (no wasm heap)`,
     },
   ],
   // wasm's kernels with onnxruntime's MLAS for every matrix product: a backend of its own name,
