@@ -15,7 +15,10 @@ describe('rxvision train rejects bad input with one line and writes nothing', ()
     [['--schedule', '10:0.05'], 'rxvision: --schedule: "10:0.05" is not EPOCHS@LEARNING_RATE (for example 10@0.05)'],
     [['--batch-size', '0'], 'rxvision: --batch-size must be at least 1, got "0"'],
     [['--seed', 'x'], 'rxvision: --seed must be an integer, got "x"'],
-    [['--backend', 'tpu'], 'rxvision: --backend must be one of auto, tensorflow, webgpu, onednn, onednn-cpu, onnxruntime, wasm, cpu, got "tpu"'],
+    [
+      ['--backend', 'tpu'],
+      'rxvision: --backend must be one of auto, tensorflow, webgpu, onednn, onednn-cpu, onnxruntime, wasm, cpu, got "tpu"',
+    ],
     [['--threads', '0'], 'rxvision: --threads must be at least 1, got "0"'],
   ])('%j', async (args, message) => {
     const out = join(dir, 'run');
