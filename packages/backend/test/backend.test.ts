@@ -57,6 +57,19 @@ describe('selectBackend', () => {
     expect(needsEinsum().shape).toEqual([2, 2]);
   });
 
+  test('auto passes over the wasm heap for a probe it cannot hold, to onednn-cpu', async () => {
+    // 4.5 GiB of tensors: more than tfjs-wasm's heap takes (tidy frees them when one does not fit).
+    const needsMoreThanTheHeap = () =>
+      tf.tidy(() => [0, 1, 2].map(() => tf.zeros([3 * 2 ** 27])).forEach((t) => expect(t.size).toBe(3 * 2 ** 27)));
+    const before = tf.memory().numTensors;
+    const report = await selectBackend('auto', { probe: needsMoreThanTheHeap, threads: 2 });
+    const heapTooSmall = "the model's probe does not fit tfjs-wasm's heap (at most 4 GB)";
+    expect(report.backend).toBe('onednn-cpu');
+    for (const name of ['@rxvision/dnnl-linux-x64', 'onnxruntime-node', '@tensorflow/tfjs-backend-wasm'])
+      expect(report.skipped).toContainEqual({ package: name, reason: heapTooSmall });
+    expect(tf.memory().numTensors).toBe(before);
+  }, 120_000);
+
   test('an unknown choice is refused', async () => {
     await expect(selectBackend('tpu' as never)).rejects.toThrow('unknown backend "tpu"');
   });

@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError, MissingKernelError } from '../backend-error.js';
-import { guardWasmHeap } from '../wasm-heap-guard.js';
+import { BackendMemoryError, guardWasmHeap } from '../wasm-heap-guard.js';
 import { withoutAddedProcessHandlers } from './process-handlers.js';
 import { GRADIENT_KERNELS } from '../conv-gradient-kernels.js';
 import { useWasmTrainingKernels, type WasmTrainingKernelsOptions } from '../wasm-training-kernels.js';
@@ -227,8 +227,9 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
 
 /**
  * Picks the tfjs backend for this process: the application calls this once, libraries never do.
- * `auto` tries tfjs-node-gpu, WebGPU (a hardware adapter only), tfjs-node, onednn, onnxruntime, wasm, then cpu, and
- * reports what it got and why the others were passed over.
+ * `auto` tries tfjs-node-gpu, WebGPU (a hardware adapter only), tfjs-node, onednn, onnxruntime, wasm, onednn-cpu, then
+ * cpu, and reports what it got and why the others were passed over; with a probe, a wasm backend whose heap cannot
+ * hold it is passed over (and the others on that heap with it).
  */
 export interface SelectBackendOptions extends WasmTrainingKernelsOptions {
   /**
@@ -245,13 +246,29 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
   const [nodeGpu, node] = CANDIDATES.tensorflow;
   const candidates =
     choice === 'auto'
-      ? [nodeGpu!, ...CANDIDATES.webgpu, node!, ...CANDIDATES.onednn, ...CANDIDATES.onnxruntime, ...CANDIDATES.wasm, ...CANDIDATES.cpu]
+      ? [
+          nodeGpu!,
+          ...CANDIDATES.webgpu,
+          node!,
+          ...CANDIDATES.onednn,
+          ...CANDIDATES.onnxruntime,
+          ...CANDIDATES.wasm,
+          // Slower than onednn, but for a probe too large for the wasm heap, the fastest that trains it.
+          ...CANDIDATES['onednn-cpu'],
+          ...CANDIDATES.cpu,
+        ]
       : CANDIDATES[choice];
   if (!candidates) throw new BackendError(`unknown backend "${choice}": expected one of ${BACKEND_CHOICES.join(', ')}`);
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new BackendError(`threads must be a positive integer, got ${threads}`);
   const skipped: { package: string; reason: string }[] = [];
+  /** Why the wasm heap cannot hold the probe, once one wasm backend found it: the others share that heap. */
+  let heapTooSmall: string | undefined;
   for (const candidate of candidates) {
+    if (candidate.onWasm && heapTooSmall) {
+      skipped.push({ package: candidate.package, reason: heapTooSmall });
+      continue;
+    }
     let found: Found;
     try {
       found = await candidate.load(choice === 'auto');
@@ -271,7 +288,15 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
       useWasmTrainingKernels(candidate.name, options);
     }
     candidate.install?.(threads);
-    const missing = options.probe && (await missingKernel(options.probe));
+    let missing: string | undefined;
+    try {
+      missing = options.probe && (await missingKernel(options.probe));
+    } catch (error) {
+      if (!(choice === 'auto' && candidate.onWasm && error instanceof BackendMemoryError)) throw error;
+      heapTooSmall = `the model's probe does not fit tfjs-wasm's heap (at most 4 GB)`;
+      skipped.push({ package: candidate.package, reason: heapTooSmall });
+      continue;
+    }
     if (missing) {
       if (choice !== 'auto') throw new MissingKernelError(missing, candidate.name, await backendsWithKernel(missing));
       skipped.push({ package: candidate.package, reason: `lacks the ${missing} kernel the model needs` });
