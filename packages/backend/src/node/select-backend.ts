@@ -24,6 +24,8 @@ import { useOneDnnPooling } from './onednn-pooling.js';
 import { threadedWasmThreads, useThreadedWasm } from './threaded-wasm.js';
 import { registerWasmVariant } from '../wasm-variant.js';
 import { registerCpuVariant } from '../cpu-variant.js';
+import { usePlainBinaryOps } from '../plain-binary-ops.js';
+import { useRowCopies } from '../row-copies.js';
 import { installNodeWebGpu, probeWebGpuInChildProcess } from './webgpu.js';
 
 /** What an application may ask for, `auto` first. */
@@ -166,6 +168,9 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
         // As the cpu candidate: its one-line report replaces tfjs-backend-cpu's banner.
         (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
         useLeadingAxesReductions('onednn-cpu', oneDnn!.sumRows);
+        // cpu's own Slice, PadV2, Add, Sub and Multiply go element by element through broadcast positions.
+        useRowCopies('onednn-cpu');
+        usePlainBinaryOps('onednn-cpu');
         oneDnn!.setThreads(threads);
         useOneDnnMatMul('onednn-cpu', oneDnn!);
         useOneDnnConvolutions('onednn-cpu', oneDnn!);
