@@ -1,4 +1,4 @@
-import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { type KernelFunc, type TensorInfo, util } from '@tensorflow/tfjs-core';
 import { patchKernel } from './kernel-patches.js';
 import { heapOf } from './wasm-heap.js';
 
@@ -20,22 +20,22 @@ export function usePlainBinaryOps(backendName: string): void {
 }
 
 /** How b's elements repeat along a's: every element (`period` a.length), or one value per trailing block. */
-function period(big: readonly number[], small: readonly number[]): number | undefined {
-  const size = (shape: readonly number[]) => shape.reduce((product, n) => product * n, 1);
-  if (size(small) === 1) return 1;
+function period(big: number[], small: number[]): number | undefined {
+  if (util.sizeFromShape(small) === 1) return 1;
   if (small.length > big.length) return undefined;
   const trailing = big.slice(big.length - small.length);
-  return trailing.every((n, i) => n === small[i]) ? size(small) : undefined;
+  return trailing.every((n, i) => n === small[i]) ? util.sizeFromShape(small) : undefined;
 }
 
 function plainBinary(operation: (a: number, b: number) => number, original: KernelFunc): KernelFunc {
   return (args) => {
     const { a, b } = args.inputs as unknown as { a: TensorInfo; b: TensorInfo };
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return original(args);
-    const aFirst = a.shape.length >= b.shape.length && period(a.shape, b.shape) !== undefined;
+    const aPeriod = a.shape.length >= b.shape.length ? period(a.shape, b.shape) : undefined;
+    const aFirst = aPeriod !== undefined;
     const [big, small] = aFirst ? [a, b] : [b, a];
-    const every = period(big.shape, small.shape);
-    if (every === undefined || big.shape.reduce((p, n) => p * n, 1) === 0) return original(args);
+    const every = aPeriod ?? period(b.shape, a.shape);
+    if (every === undefined || util.sizeFromShape(big.shape) === 0) return original(args);
     const heap = heapOf(args.backend);
     const out = heap.makeOutput([...big.shape], 'float32');
     const [x, y, z] = [heap.typedArrayFromHeap(big), heap.typedArrayFromHeap(small), heap.typedArrayFromHeap(out)];

@@ -1,4 +1,4 @@
-import type { DataId, TensorInfo } from '@tensorflow/tfjs-core';
+import { type DataId, type TensorInfo, util } from '@tensorflow/tfjs-core';
 
 /**
  * What kernels written here need of a backend whose float32 tensors are arrays they may read and
@@ -30,7 +30,7 @@ export function heapOf(backend: unknown): HeapBackend {
   let heap = arrayHeaps.get(arrays);
   if (!heap) {
     heap = {
-      makeOutput: (shape, dtype) => arrays.makeTensorInfo(shape, dtype, new Float32Array(shape.reduce((a, b) => a * b, 1))),
+      makeOutput: (shape, dtype) => arrays.makeTensorInfo(shape, dtype, new Float32Array(util.sizeFromShape(shape))),
       typedArrayFromHeap: (info) => {
         const values = arrays.data.get(info.dataId)?.values;
         if (!(values instanceof Float32Array))

@@ -81,8 +81,26 @@ interface Candidate {
 
 /** Loaded by the onnxruntime candidate. */
 let onnxRuntime: OnnxRuntime | undefined;
-/** Loaded by the onednn candidate. */
+/** Loaded by the onednn and onednn-cpu candidates. */
 let oneDnn: Dnnl | undefined;
+
+/** Loads the oneDNN addon into `oneDnn`, or throws why there is none in one line. */
+async function loadOneDnnAddon(): Promise<void> {
+  const loaded = await loadOneDnn();
+  if ('problem' in loaded) throw new Error(loaded.problem);
+  oneDnn = loaded.dnnl;
+}
+
+/** oneDNN's kernels for `backendName` (a backend `heapOf` takes), on `threads` threads. */
+function useOneDnnKernels(backendName: string, threads: number): void {
+  useLeadingAxesReductions(backendName, oneDnn!.sumRows);
+  oneDnn!.setThreads(threads);
+  useOneDnnMatMul(backendName, oneDnn!);
+  useOneDnnConvolutions(backendName, oneDnn!);
+  useOneDnnBatchNorm(backendName, oneDnn!);
+  useOneDnnPooling(backendName, oneDnn!);
+  useOneDnnActivations(backendName, oneDnn!);
+}
 
 async function importNodeBackend(name: string): Promise<void> {
   const problem = nodeBindingProblem(name);
@@ -127,24 +145,14 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
       package: ONEDNN_PACKAGE,
       onWasm: true,
       async load() {
-        const loaded = await loadOneDnn();
-        if ('problem' in loaded) throw new Error(loaded.problem);
-        oneDnn = loaded.dnnl;
+        await loadOneDnnAddon();
         await import('@tensorflow/tfjs-backend-wasm');
         registerWasmVariant('onednn');
       },
       // oneDNN's threads take the cores and wasm keeps one: its pool's threads spin between
       // kernels, against oneDNN's (ResNet step 212 ms with two, 186–193 with one).
       wasmThreads: () => 1,
-      install(threads) {
-        useLeadingAxesReductions('onednn', oneDnn!.sumRows);
-        oneDnn!.setThreads(threads);
-        useOneDnnMatMul('onednn', oneDnn!);
-        useOneDnnConvolutions('onednn', oneDnn!);
-        useOneDnnBatchNorm('onednn', oneDnn!);
-        useOneDnnPooling('onednn', oneDnn!);
-        useOneDnnActivations('onednn', oneDnn!);
-      },
+      install: (threads) => useOneDnnKernels('onednn', threads),
       reportedThreads: (threads) => threads,
       describe: () =>
         `oneDNN ${oneDnn?.version} from ${ONEDNN_PACKAGE} for matrix products, convolutions, batch normalisation and activations, @tensorflow/tfjs-backend-wasm for the rest`,
@@ -152,31 +160,23 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
   ],
   // The same oneDNN kernels over tfjs-backend-cpu's tensors, each a Float32Array of the process's:
   // no 4 GB wasm heap caps the model, and the kernels oneDNN does not take run in JavaScript
-  // (slower than wasm's). Chosen by name only, for what does not fit the heap.
+  // (slower than wasm's). `auto` takes it only where a wasm backend's heap cannot hold the probe.
   'onednn-cpu': [
     {
       name: 'onednn-cpu',
       package: ONEDNN_PACKAGE,
       async load() {
-        const loaded = await loadOneDnn();
-        if ('problem' in loaded) throw new Error(loaded.problem);
-        oneDnn = loaded.dnnl;
+        await loadOneDnnAddon();
         await import('@tensorflow/tfjs-backend-cpu');
         registerCpuVariant('onednn-cpu');
       },
       install(threads) {
         // As the cpu candidate: its one-line report replaces tfjs-backend-cpu's banner.
         (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
-        useLeadingAxesReductions('onednn-cpu', oneDnn!.sumRows);
         // cpu's own Slice, PadV2, Add, Sub and Multiply go element by element through broadcast positions.
         useRowCopies('onednn-cpu');
         usePlainBinaryOps('onednn-cpu');
-        oneDnn!.setThreads(threads);
-        useOneDnnMatMul('onednn-cpu', oneDnn!);
-        useOneDnnConvolutions('onednn-cpu', oneDnn!);
-        useOneDnnBatchNorm('onednn-cpu', oneDnn!);
-        useOneDnnPooling('onednn-cpu', oneDnn!);
-        useOneDnnActivations('onednn-cpu', oneDnn!);
+        useOneDnnKernels('onednn-cpu', threads);
       },
       reportedThreads: (threads) => threads,
       gpu: () => false,
