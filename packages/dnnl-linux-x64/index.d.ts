@@ -57,6 +57,12 @@ export type ActivationName = 'gelu' | 'relu' | 'sigmoid' | 'tanh' | 'swish';
 export interface Dnnl {
   /** oneDNN's version, e.g. "2.6.3". */
   readonly version: string;
+  /**
+   * True where the CPU runs oneDNN's bf16 kernels natively (AVX512-BF16): there, convolutions and
+   * products take `bf16: true` (bfloat16 copies of what they read, float32 sums and outputs).
+   * Elsewhere such a call throws one line rather than run oneDNN's slower emulation.
+   */
+  readonly bf16: boolean;
   /** True for the checked build (AddressSanitizer, the addon's buffers against guard pages) the tests make. */
   readonly checked: boolean;
   /** y = relu?(conv(x, filter) + bias?). */
@@ -67,11 +73,12 @@ export interface Dnnl {
     bias: Float32Array | null;
     y: Float32Array;
     relu: boolean;
+    bf16?: boolean;
   }): void;
   /** dx from dy and the filter. */
-  conv2dBackwardData(call: { geometry: ConvGeometry; dy: Float32Array; filter: Float32Array; dx: Float32Array }): void;
+  conv2dBackwardData(call: { geometry: ConvGeometry; dy: Float32Array; filter: Float32Array; dx: Float32Array; bf16?: boolean }): void;
   /** The filter's gradient dw from x and dy. */
-  conv2dBackwardFilter(call: { geometry: ConvGeometry; x: Float32Array; dy: Float32Array; dw: Float32Array }): void;
+  conv2dBackwardFilter(call: { geometry: ConvGeometry; x: Float32Array; dy: Float32Array; dw: Float32Array; bf16?: boolean }): void;
   /** Max or average pooling (the average over the window's pixels inside the image). */
   pool2d(call: { geometry: ConvGeometry; max: boolean; x: Float32Array; y: Float32Array }): void;
   /** Pooling's input gradient; max pooling needs x (the window's first largest element takes the gradient), average ignores it. */
@@ -79,7 +86,15 @@ export interface Dnnl {
   /** y[c] = scale · Σ_r x[r, c], summed in float64; the same on every run with the same threads. */
   sumRows(call: { rows: number; columns: number; scale: number; x: Float32Array; y: Float32Array }): void;
   /** y = relu?(op(a) · op(b) + bias?), all row-major; a transpose is read through strides, not copied. */
-  matMul(call: { shape: MatMulShape; a: Float32Array; b: Float32Array; bias: Float32Array | null; y: Float32Array; relu: boolean }): void;
+  matMul(call: {
+    shape: MatMulShape;
+    a: Float32Array;
+    b: Float32Array;
+    bias: Float32Array | null;
+    y: Float32Array;
+    relu: boolean;
+    bf16?: boolean;
+  }): void;
   /** Batch normalisation's training step: y, and the batch's mean and biased variance. */
   batchNormTraining(call: {
     shape: BatchNormShape;

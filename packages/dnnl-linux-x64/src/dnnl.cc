@@ -105,6 +105,35 @@ PrimitiveDesc passOver(PrimitiveDesc pd, bool strided) {
   return pd;
 }
 
+// ---- bf16: the kernels read bfloat16 copies of their operands and write float32 ----
+
+// Whether this CPU runs oneDNN's bf16 kernels natively (AVX512-BF16; AMX includes it): elsewhere
+// oneDNN would emulate them, slower than float32, so the addon refuses rather than run that.
+bool bf16Native() {
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
+  return (isa & bf16) == bf16;
+}
+
+// The call's `bf16` field (left out: float32), refused in one line where the CPU lacks AVX512-BF16.
+bool bf16Asked(const rxvision::Fields& call) {
+  if (!call.flag("bf16")) return false;
+  if (!bf16Native()) throw Failure{"rxvision-dnnl: bf16 needs a CPU with AVX512-BF16, which this one lacks"};
+  return true;
+}
+
+// The data types a pass's kernel sees, by descriptor role: bf16 for what it reads (activations,
+// filters, gradients flowing back) and float32 for what it writes, so that the sums stay float32
+// and tfjs's tensors (and the master weights) stay float32 around it.
+struct Precision {
+  memory::data_type src, weights, dst;
+};
+constexpr auto kF32 = memory::data_type::f32, kBf16 = memory::data_type::bf16;
+constexpr Precision kFloat32{kF32, kF32, kF32};
+Precision forwardPrecision(bool bf16) { return bf16 ? Precision{kBf16, kBf16, kF32} : kFloat32; }
+Precision backwardDataPrecision(bool bf16) { return bf16 ? Precision{kF32, kBf16, kBf16} : kFloat32; }  // writes diff src
+Precision backwardWeightsPrecision(bool bf16) { return bf16 ? Precision{kBf16, kF32, kBf16} : kFloat32; }  // writes diff weights
+
 // ---- convolutions ----
 
 // n, h, w, ci, co, kh, kw, stride h, w, dilation h, w, pad top, bottom, left, right, out h, w: a
@@ -167,17 +196,19 @@ struct Descriptors {
 // the geometry alone, so every run, resumed or not, computes with the same kernels.
 bool blockedActivations(const Geometry& g) { return g[3] >= 64 && g[4] >= 64 && g[3] % 16 == 0 && g[4] % 16 == 0; }
 
-Descriptors describe(const Geometry& g, bool bias) {
-  const auto f32 = memory::data_type::f32;
+// The kernel's operands in `p`'s data types; the user's (tfjs's) are float32. An operand whose
+// kernel descriptor differs from the user's (layout or type) is reordered around the pass.
+Descriptors describe(const Geometry& g, bool bias, Precision p = kFloat32) {
+  const auto f32 = kF32;
   memory::dims src{g[0], g[3], g[1], g[2]}, weights{g[4], g[3], g[5], g[6]}, dst{g[0], g[4], g[15], g[16]};
   Descriptors d;
   d.user_src = memory::desc(src, f32, tag::nhwc);
   d.user_dst = memory::desc(dst, f32, tag::nhwc);
   const auto activations = blockedActivations(g) ? tag::any : tag::nhwc;
-  d.src = memory::desc(src, f32, activations);
-  d.dst = memory::desc(dst, f32, activations);
+  d.src = memory::desc(src, p.src, activations);
+  d.dst = memory::desc(dst, p.dst, activations);
   d.user_weights = memory::desc(weights, f32, tag::hwio);
-  d.weights = memory::desc(weights, f32, tag::any);  // the kernel's blocked layout, reordered from HWIO
+  d.weights = memory::desc(weights, p.weights, tag::any);  // the kernel's blocked layout, reordered from HWIO
   d.bias = bias ? memory::desc({g[4]}, f32, tag::x) : memory::desc();
   d.strides = {g[7], g[8]};
   d.dilations = {g[9] - 1, g[10] - 1};  // oneDNN counts the taps skipped, tfjs the step
@@ -242,18 +273,18 @@ std::unique_ptr<Convolution> convolution(const PrimitiveDesc& pd, const memory::
   return c;
 }
 
-// Runs `c.pass` with `args`, its NHWC activations reordered into and out of the arenas where the
-// kernel's layout is another.
-void runRelayouted(const Convolution& c, Args args) {
+// Runs `pass` with `args`, its operands reordered into (`in`) and out of (`out`) the arenas where
+// the kernel's layout or type is another; the addon's buffers in `used` are checked after it.
+void runRelayouted(const Step& pass, const std::vector<std::pair<int, Relayout>>& in, const std::vector<std::pair<int, Relayout>>& out, Args args,
+                   std::vector<const NativeBuffer*> used = {}) {
   struct WriteBack {
     const Step* reorder;
     memory from, to;
     const NativeBuffer* buffer;
   };
   std::vector<WriteBack> writeBacks;
-  std::vector<const NativeBuffer*> used{c.blocked.buffer.get()};
   for (bool reading : {true, false})
-    for (const auto& [argument, r] : reading ? c.in : c.out) {
+    for (const auto& [argument, r] : reading ? in : out) {
       if (!r.reorder.primitive) continue;
       NativeBuffer* buffer = arena(r.arena, r.kernel.get_size());
       memory inKernel(r.kernel, cpu(), buffer->data());
@@ -262,18 +293,20 @@ void runRelayouted(const Convolution& c, Args args) {
       args[argument] = inKernel;
       used.push_back(buffer);
     }
-  run(c.pass, args, used);
+  run(pass, args, used);
   for (const auto& w : writeBacks) run(*w.reorder, {{DNNL_ARG_FROM, w.from}, {DNNL_ARG_TO, w.to}}, {w.buffer});
 }
+
+void runRelayouted(const Convolution& c, Args args) { runRelayouted(c.pass, c.in, c.out, std::move(args), {c.blocked.buffer.get()}); }
 
 template <typename T>
 using Cache = std::map<std::pair<Geometry, int>, std::unique_ptr<T>>;
 
-Convolution& forward(const Geometry& g, bool bias, bool relu) {
+Convolution& forward(const Geometry& g, bool bias, bool relu, bool bf16) {
   static Cache<Convolution> cache;
-  auto& slot = cache[{g, (bias ? 1 : 0) | (relu ? 2 : 0)}];
+  auto& slot = cache[{g, (bias ? 1 : 0) | (relu ? 2 : 0) | (bf16 ? 4 : 0)}];
   if (!slot) {
-    auto d = describe(g, bias);
+    auto d = describe(g, bias, forwardPrecision(bf16));
     auto pd = forwardDesc(d, relu);
     slot = convolution(pd, pd.weights_desc(), d.user_weights, false);
     slot->in = {{DNNL_ARG_SRC, relayout(pd.src_desc(), d.user_src, false, 0)}};
@@ -282,14 +315,15 @@ Convolution& forward(const Geometry& g, bool bias, bool relu) {
   return *slot;
 }
 
-Convolution& backwardData(const Geometry& g) {
+Convolution& backwardData(const Geometry& g, bool bf16) {
   static Cache<Convolution> cache;
-  auto& slot = cache[{g, 0}];
+  auto& slot = cache[{g, bf16 ? 1 : 0}];
   if (!slot) {
     if (dilated(g)) throw Unsupported{"rxvision-dnnl: a dilated convolution's gradients (tfjs has none)"};
-    auto d = describe(g, false);
+    auto d = describe(g, false, backwardDataPrecision(bf16));
     dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, d.src, d.weights, d.dst, d.strides, d.dilations, d.pad_l, d.pad_r);
-    dnnl::convolution_backward_data::primitive_desc pd(desc, attributes(), cpu(), forwardDesc(d, false));
+    auto hint = forwardDesc(describe(g, false, forwardPrecision(bf16)), false);
+    dnnl::convolution_backward_data::primitive_desc pd(desc, attributes(), cpu(), hint);
     slot = convolution(pd, pd.weights_desc(), d.user_weights, false);
     slot->in = {{DNNL_ARG_DIFF_DST, relayout(pd.diff_dst_desc(), d.user_dst, false, 0)}};
     slot->out = {{DNNL_ARG_DIFF_SRC, relayout(pd.diff_src_desc(), d.user_src, true, 1)}};
@@ -297,21 +331,22 @@ Convolution& backwardData(const Geometry& g) {
   return *slot;
 }
 
-Convolution& backwardWeights(const Geometry& g) {
+Convolution& backwardWeights(const Geometry& g, bool bf16) {
   static Cache<Convolution> cache;
-  auto& slot = cache[{g, 0}];
+  auto& slot = cache[{g, bf16 ? 1 : 0}];
   if (!slot) {
     if (dilated(g)) throw Unsupported{"rxvision-dnnl: a dilated convolution's gradients (tfjs has none)"};
-    auto d = describe(g, false);
+    auto d = describe(g, false, backwardWeightsPrecision(bf16));
     dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, d.src, d.weights, d.dst, d.strides, d.dilations, d.pad_l, d.pad_r);
-    auto pd = passOver(dnnl::convolution_backward_weights::primitive_desc(desc, attributes(), cpu(), forwardDesc(d, false)), strided(g));
+    auto hint = forwardDesc(describe(g, false, forwardPrecision(bf16)), false);
+    auto pd = passOver(dnnl::convolution_backward_weights::primitive_desc(desc, attributes(), cpu(), hint), strided(g));
     slot = convolution(pd, pd.diff_weights_desc(), d.user_weights, true);
     slot->in = {{DNNL_ARG_SRC, relayout(pd.src_desc(), d.user_src, false, 0)}, {DNNL_ARG_DIFF_DST, relayout(pd.diff_dst_desc(), d.user_dst, false, 1)}};
   }
   return *slot;
 }
 
-// conv2d({ geometry, x, filter, bias | null, y, relu })
+// conv2d({ geometry, x, filter, bias | null, y, relu, bf16? })
 napi_value Conv2d(napi_env env, napi_callback_info info) {
   return rxvision::guarded(env, [&] {
     rxvision::Fields call(env, info, "conv2d");
@@ -323,7 +358,7 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
     bool relu = call.boolean("relu");
     if (!x || !filter || !y) throw Failure{"rxvision-dnnl: x, filter and y are required"};
     auto d = describe(g, bias != nullptr);
-    auto& c = forward(g, bias != nullptr, relu);
+    auto& c = forward(g, bias != nullptr, relu, bf16Asked(call));
     memory w = user(d.user_weights, filter);
     if (c.blocked.buffer) run(c.reorder, {{DNNL_ARG_FROM, w}, {DNNL_ARG_TO, c.blocked.view}}, {c.blocked.buffer.get()});
     Args a{{DNNL_ARG_SRC, user(d.user_src, x)}, {DNNL_ARG_WEIGHTS, c.blocked.buffer ? c.blocked.view : w}, {DNNL_ARG_DST, user(d.user_dst, y)}};
@@ -332,7 +367,7 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
   });
 }
 
-// conv2dBackwardData({ geometry, dy, filter, dx })
+// conv2dBackwardData({ geometry, dy, filter, dx, bf16? })
 napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
   return rxvision::guarded(env, [&] {
     rxvision::Fields call(env, info, "conv2dBackwardData");
@@ -342,7 +377,7 @@ napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
     float* dx = call.floats("dx", srcSize(g));
     if (!dy || !filter || !dx) throw Failure{"rxvision-dnnl: dy, filter and dx are required"};
     auto d = describe(g, false);
-    auto& c = backwardData(g);
+    auto& c = backwardData(g, bf16Asked(call));
     memory w = user(d.user_weights, filter);
     if (c.blocked.buffer) run(c.reorder, {{DNNL_ARG_FROM, w}, {DNNL_ARG_TO, c.blocked.view}}, {c.blocked.buffer.get()});
     memory weights = c.blocked.buffer ? c.blocked.view : w;
@@ -350,7 +385,7 @@ napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
   });
 }
 
-// conv2dBackwardFilter({ geometry, x, dy, dw })
+// conv2dBackwardFilter({ geometry, x, dy, dw, bf16? })
 napi_value Conv2dBackwardFilter(napi_env env, napi_callback_info info) {
   return rxvision::guarded(env, [&] {
     rxvision::Fields call(env, info, "conv2dBackwardFilter");
@@ -360,7 +395,7 @@ napi_value Conv2dBackwardFilter(napi_env env, napi_callback_info info) {
     float* dw = call.floats("dw", filterSize(g));
     if (!x || !dy || !dw) throw Failure{"rxvision-dnnl: x, dy and dw are required"};
     auto d = describe(g, false);
-    auto& c = backwardWeights(g);
+    auto& c = backwardWeights(g, bf16Asked(call));
     memory out = user(d.user_weights, dw);
     memory gradient = c.blocked.buffer ? c.blocked.view : out;
     runRelayouted(c, {{DNNL_ARG_SRC, user(d.user_src, x)}, {DNNL_ARG_DIFF_DST, user(d.user_dst, dy)}, {DNNL_ARG_DIFF_WEIGHTS, gradient}});
@@ -467,33 +502,43 @@ napi_value SumRows(napi_env env, napi_callback_info info) {
 
 struct MatMulShape {
   int64_t m, k, n;
-  bool transpose_a, transpose_b, bias, relu;
+  bool transpose_a, transpose_b, bias, relu, bf16;
 };
 
-memory::desc matrix(int64_t rows, int64_t columns, bool transposed) {
-  // A transposed operand is read through its strides: nothing is copied.
-  return memory::desc({rows, columns}, memory::data_type::f32, transposed ? tag::ba : tag::ab);
+memory::desc matrix(int64_t rows, int64_t columns, bool transposed, memory::data_type type = kF32) {
+  // A transposed operand is read through its strides: nothing is copied (in float32).
+  return memory::desc({rows, columns}, type, transposed ? tag::ba : tag::ab);
 }
 
-Step& matmul(const MatMulShape& p) {
-  static std::map<std::array<int64_t, 7>, std::unique_ptr<Step>> cache;
-  auto& slot = cache[{p.m, p.k, p.n, p.transpose_a, p.transpose_b, p.bias, p.relu}];
+// A product, and for bf16 its operands' conversions (into the arenas, their layouts kept).
+struct Product {
+  Step pass;
+  std::vector<std::pair<int, Relayout>> in;  // DNNL_ARG_SRC, DNNL_ARG_WEIGHTS; empty in float32
+};
+
+Product& matmul(const MatMulShape& p) {
+  static std::map<std::array<int64_t, 8>, std::unique_ptr<Product>> cache;
+  auto& slot = cache[{p.m, p.k, p.n, p.transpose_a, p.transpose_b, p.bias, p.relu, p.bf16}];
   if (!slot) {
-    auto bias = p.bias ? memory::desc({1, p.n}, memory::data_type::f32, tag::ab) : memory::desc();
-    dnnl::matmul::desc desc(matrix(p.m, p.k, p.transpose_a), matrix(p.k, p.n, p.transpose_b), bias, matrix(p.m, p.n, false));
-    slot.reset(new Step(step(dnnl::matmul::primitive_desc(desc, attributes(p.relu), cpu()))));
+    const auto type = p.bf16 ? kBf16 : kF32;
+    auto a = matrix(p.m, p.k, p.transpose_a, type), b = matrix(p.k, p.n, p.transpose_b, type);
+    auto bias = p.bias ? memory::desc({1, p.n}, kF32, tag::ab) : memory::desc();
+    dnnl::matmul::desc desc(a, b, bias, matrix(p.m, p.n, false));
+    slot.reset(new Product{step(dnnl::matmul::primitive_desc(desc, attributes(p.relu), cpu())), {}});
+    slot->in = {{DNNL_ARG_SRC, relayout(a, matrix(p.m, p.k, p.transpose_a), false, 0)},
+                {DNNL_ARG_WEIGHTS, relayout(b, matrix(p.k, p.n, p.transpose_b), false, 1)}};
   }
   return *slot;
 }
 
-// matMul({ shape: { m, k, n, transposeA, transposeB }, a, b, bias | null, y, relu }): a is m×k
+// matMul({ shape: { m, k, n, transposeA, transposeB }, a, b, bias | null, y, relu, bf16? }): a is m×k
 // (k×m when transposed), b k×n (n×k when transposed), y m×n, all row-major.
 napi_value MatMul(napi_env env, napi_callback_info info) {
   return rxvision::guarded(env, [&] {
     rxvision::Fields call(env, info, "matMul");
     auto shape = call.object("shape");
     MatMulShape p{shape.integer("m"), shape.integer("k"), shape.integer("n"), shape.boolean("transposeA"), shape.boolean("transposeB"), false,
-                  call.boolean("relu")};
+                  call.boolean("relu"), false};
     if (p.m < 1 || p.k < 1 || p.n < 1) throw Failure{"rxvision-dnnl: matMul's sizes must be positive"};
     if (p.m * p.k > INT32_MAX || p.k * p.n > INT32_MAX || p.m * p.n > INT32_MAX) throw Unsupported{"rxvision-dnnl: a matrix of 2^31 elements or more"};
     float* a = call.floats("a", size_t(p.m * p.k));
@@ -502,11 +547,13 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
     float* y = call.floats("y", size_t(p.m * p.n));
     if (!a || !b || !y) throw Failure{"rxvision-dnnl: a, b and y are required"};
     p.bias = bias != nullptr;
+    p.bf16 = bf16Asked(call);
     Args run_args{{DNNL_ARG_SRC, user(matrix(p.m, p.k, p.transpose_a), a)},
                   {DNNL_ARG_WEIGHTS, user(matrix(p.k, p.n, p.transpose_b), b)},
                   {DNNL_ARG_DST, user(matrix(p.m, p.n, false), y)}};
     if (bias) run_args.emplace(DNNL_ARG_BIAS, user(memory::desc({1, p.n}, memory::data_type::f32, tag::ab), bias));
-    run(matmul(p), run_args);
+    auto& product = matmul(p);
+    runRelayouted(product.pass, product.in, {}, run_args);
   });
 }
 
@@ -685,7 +732,8 @@ napi_value KeepFreedMemory(napi_env env, napi_callback_info info) {
 napi_value Init(napi_env env, napi_value exports) {
   const dnnl_version_t* v = dnnl_version();
   std::string version = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
-  napi_value version_value, checked_value;
+  napi_value version_value, checked_value, bf16_value;
+  napi_get_boolean(env, bf16Native(), &bf16_value);
   napi_create_string_utf8(env, version.c_str(), version.size(), &version_value);
 #ifdef RXVISION_DNNL_CHECKED
   napi_get_boolean(env, true, &checked_value);
@@ -708,6 +756,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"keepFreedMemory", nullptr, KeepFreedMemory, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"version", nullptr, nullptr, nullptr, nullptr, version_value, napi_enumerable, nullptr},
       {"checked", nullptr, nullptr, nullptr, nullptr, checked_value, napi_enumerable, nullptr},
+      {"bf16", nullptr, nullptr, nullptr, nullptr, bf16_value, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);
   return exports;

@@ -82,6 +82,13 @@ class Fields {
     check(napi_get_value_bool(env_, get(name), &result), (named(name) + " must be a boolean").c_str());
     return result;
   }
+  // A boolean that may be left out (undefined: false).
+  bool flag(const char* name) const {
+    napi_value value = get(name);
+    napi_valuetype type;
+    check(napi_typeof(env_, value, &type), "cannot inspect an argument");
+    return type != napi_undefined && boolean(name);
+  }
 
   // The data of a Float32Array of at least `elements` floats (shared memory included); null for
   // null or a field left out.

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -82,6 +83,50 @@ describe.runIf(built || process.env.CI)('the addon', async () => {
         for (let i = 0; i < k; i++) sum += aT[i * m + r]! * b[i * n + c]!;
         expect(y[r * n + c]).toBeCloseTo(sum, 5);
       }
+  });
+
+  // 1 + 2^-10 is not a bfloat16 (7 stored bits): rounded to 1, the bf16 product of [1 + 2^-10] and [1] is 1.
+  const BF16_PRODUCT = `(() => {
+    const y = Float32Array.of(-3);
+    const shape = { m: 1, k: 1, n: 1, transposeA: false, transposeB: false };
+    const product = (bf16) => dnnl.matMul({ shape, a: Float32Array.of(1 + 2 ** -10), b: Float32Array.of(1), bias: null, y, relu: false, bf16 });
+    product(false);
+    const float32 = y[0];
+    y[0] = -3;
+    let refusal;
+    try { product(true); } catch (error) { refusal = error.message; }
+    return { bf16: dnnl.bf16, float32, bfloat16: y[0], refusal };
+  })()`;
+  const bf16Product = (env: NodeJS.ProcessEnv = {}) =>
+    JSON.parse(
+      execFileSync(
+        process.execPath,
+        ['-e', `const dnnl = require(${JSON.stringify(join(root, 'dnnl.node'))}); process.stdout.write(JSON.stringify(${BF16_PRODUCT}))`],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, ...env },
+        },
+      ),
+    ) as { bf16: boolean; float32: number; bfloat16: number; refusal?: string };
+
+  test('bf16 where the CPU has AVX512-BF16 (as /proc/cpuinfo says): a product with bf16 reads bfloat16 operands', () => {
+    const flags =
+      readFileSync('/proc/cpuinfo', 'utf8')
+        .match(/^flags\s*:(.*)$/m)?.[1]
+        ?.split(' ') ?? [];
+    const result = bf16Product();
+    expect(result.bf16).toBe(flags.includes('avx512_bf16'));
+    expect(result.float32).toBe(1 + 2 ** -10);
+    if (result.bf16) expect([result.bfloat16, result.refusal]).toEqual([1, undefined]);
+  });
+
+  test("without AVX512-BF16 (oneDNN held to AVX2's kernels), a bf16 call is one line and writes nothing", () => {
+    expect(bf16Product({ ONEDNN_MAX_CPU_ISA: 'AVX2' })).toEqual({
+      bf16: false,
+      float32: 1 + 2 ** -10,
+      bfloat16: -3,
+      refusal: 'rxvision-dnnl: bf16 needs a CPU with AVX512-BF16, which this one lacks',
+    });
   });
 
   test('an activation it has not, or operands too short, is one line and nothing is written', () => {

@@ -54,7 +54,22 @@ function error(actual, expected) {
 }
 
 const cpu = (run) => tf.tidy(() => run().dataSync());
-const tensor = (operand, shape) => tf.tensor(operand.view.slice(), shape, 'float32');
+/** An operand as a cpu tensor; `rounded`: its values rounded to bfloat16, as the addon's bf16 passes read them. */
+const tensor = (operand, shape, rounded = false) => tf.tensor(rounded ? toBfloat16(operand.view) : operand.view.slice(), shape, 'float32');
+
+/**
+ * `values` rounded to the nearest bfloat16 (ties to even), as oneDNN's float32-to-bf16 reorder rounds:
+ * the reference of a bf16 pass is the float32 pass over these, since the products of two bfloat16s
+ * are exact in float32 and the sums are float32.
+ */
+export function toBfloat16(values) {
+  const bits = new Uint32Array(Float32Array.from(values).buffer);
+  for (let i = 0; i < bits.length; i++) bits[i] = (((bits[i] + 0x7fff + ((bits[i] >>> 16) & 1)) >>> 16) << 16) >>> 0;
+  return new Float32Array(bits.buffer);
+}
+
+/** Whether a case computes in bf16: a fifth of the convolutions and products where the CPU runs it natively. */
+const drawBf16 = (dnnl, draw) => dnnl.bf16 && draw.next() < 0.2;
 
 /**
  * A convolution's shape within `budget` multiply-adds, or pooling's (channels kept) where `pool`.
@@ -143,17 +158,15 @@ export const KERNELS = {
       operand(draw, s.co, shared),
       operand(draw, s.n * s.ho * s.wo * s.co, shared),
     ];
-    const [withBias, relu] = [draw.next() < 0.5, draw.next() < 0.5];
-    dnnl.conv2d({ geometry: geometry(s), x: x.view, filter: filter.view, bias: withBias ? bias.view : null, y: y.view, relu });
+    const [withBias, relu, bf16] = [draw.next() < 0.5, draw.next() < 0.5, drawBf16(dnnl, draw)];
+    dnnl.conv2d({ geometry: geometry(s), x: x.view, filter: filter.view, bias: withBias ? bias.view : null, y: y.view, relu, bf16 });
     const expected = cpu(() => {
-      let out = tf.conv2d(tensor(x, [s.n, s.h, s.w, s.ci]), tensor(filter, [s.kh, s.kw, s.ci, s.co]), [s.sh, s.sw], padding(s), 'NHWC', [
-        s.dh,
-        s.dw,
-      ]);
+      const [input, kernel] = [tensor(x, [s.n, s.h, s.w, s.ci], bf16), tensor(filter, [s.kh, s.kw, s.ci, s.co], bf16)];
+      let out = tf.conv2d(input, kernel, [s.sh, s.sw], padding(s), 'NHWC', [s.dh, s.dw]);
       if (withBias) out = tf.add(out, tensor(bias, [s.co]));
       return relu ? tf.relu(out) : out;
     });
-    return { shape: { ...s, bias: withBias, relu }, error: error(y.view, expected), canaries: canariesHold(x, filter, bias, y) };
+    return { shape: { ...s, bias: withBias, relu, bf16 }, error: error(y.view, expected), canaries: canariesHold(x, filter, bias, y) };
   },
 
   conv2dBackwardData(dnnl, draw, shape) {
@@ -164,17 +177,18 @@ export const KERNELS = {
       operand(draw, s.kh * s.kw * s.ci * s.co, shared),
       operand(draw, s.n * s.h * s.w * s.ci, shared),
     ];
-    dnnl.conv2dBackwardData({ geometry: geometry(s), dy: dy.view, filter: filter.view, dx: dx.view });
+    const bf16 = drawBf16(dnnl, draw);
+    dnnl.conv2dBackwardData({ geometry: geometry(s), dy: dy.view, filter: filter.view, dx: dx.view, bf16 });
     const expected = cpu(() =>
       tf
         .engine()
         .runKernel(
           'Conv2DBackpropInput',
-          { dy: tensor(dy, [s.n, s.ho, s.wo, s.co]), filter: tensor(filter, [s.kh, s.kw, s.ci, s.co]) },
+          { dy: tensor(dy, [s.n, s.ho, s.wo, s.co], bf16), filter: tensor(filter, [s.kh, s.kw, s.ci, s.co], bf16) },
           { strides: [s.sh, s.sw], pad: padding(s), dataFormat: 'NHWC', inputShape: [s.n, s.h, s.w, s.ci] },
         ),
     );
-    return { shape: s, error: error(dx.view, expected), canaries: canariesHold(dy, filter, dx) };
+    return { shape: { ...s, bf16 }, error: error(dx.view, expected), canaries: canariesHold(dy, filter, dx) };
   },
 
   conv2dBackwardFilter(dnnl, draw, shape) {
@@ -185,17 +199,18 @@ export const KERNELS = {
       operand(draw, s.n * s.ho * s.wo * s.co, shared),
       operand(draw, s.kh * s.kw * s.ci * s.co, shared),
     ];
-    dnnl.conv2dBackwardFilter({ geometry: geometry(s), x: x.view, dy: dy.view, dw: dw.view });
+    const bf16 = drawBf16(dnnl, draw);
+    dnnl.conv2dBackwardFilter({ geometry: geometry(s), x: x.view, dy: dy.view, dw: dw.view, bf16 });
     const expected = cpu(() =>
       tf
         .engine()
         .runKernel(
           'Conv2DBackpropFilter',
-          { x: tensor(x, [s.n, s.h, s.w, s.ci]), dy: tensor(dy, [s.n, s.ho, s.wo, s.co]) },
+          { x: tensor(x, [s.n, s.h, s.w, s.ci], bf16), dy: tensor(dy, [s.n, s.ho, s.wo, s.co], bf16) },
           { strides: [s.sh, s.sw], pad: padding(s), dataFormat: 'NHWC', filterShape: [s.kh, s.kw, s.ci, s.co] },
         ),
     );
-    return { shape: s, error: error(dw.view, expected), canaries: canariesHold(x, dy, dw) };
+    return { shape: { ...s, bf16 }, error: error(dw.view, expected), canaries: canariesHold(x, dy, dw) };
   },
 
   pool2d(dnnl, draw) {
@@ -241,14 +256,16 @@ export const KERNELS = {
       operand(draw, m * n, shared),
     ];
     const shape = { m, k, n, transposeA, transposeB };
-    dnnl.matMul({ shape, a: a.view, b: b.view, bias: withBias ? bias.view : null, y: y.view, relu });
+    const bf16 = drawBf16(dnnl, draw);
+    dnnl.matMul({ shape, a: a.view, b: b.view, bias: withBias ? bias.view : null, y: y.view, relu, bf16 });
     const expected = cpu(() => {
-      let out = tf.matMul(tensor(a, transposeA ? [k, m] : [m, k]), tensor(b, transposeB ? [n, k] : [k, n]), transposeA, transposeB);
+      const [left, right] = [tensor(a, transposeA ? [k, m] : [m, k], bf16), tensor(b, transposeB ? [n, k] : [k, n], bf16)];
+      let out = tf.matMul(left, right, transposeA, transposeB);
       if (withBias) out = tf.add(out, tensor(bias, [n]));
       return relu ? tf.relu(out) : out;
     });
     return {
-      shape: { m, k, n, transposeA, transposeB, bias: withBias, relu },
+      shape: { m, k, n, transposeA, transposeB, bias: withBias, relu, bf16 },
       error: error(y.view, expected),
       canaries: canariesHold(a, b, bias, y),
     };
