@@ -4,6 +4,7 @@ export { BATCH_NORM_KERNELS, useOneDnnBatchNorm } from './onednn-batch-norm.js';
 export { useOneDnnConvolutions } from './onednn-convolutions.js';
 export { useOneDnnMatMul } from './onednn-mat-mul.js';
 export { useOneDnnPooling } from './onednn-pooling.js';
+export { COMPUTE_PRECISIONS, type ComputePrecision, computesInBfloat16, setOneDnnPrecision } from './onednn-precision.js';
 export { BACKEND_CHOICES, type BackendChoice, type BackendReport, selectBackend, type SelectBackendOptions } from './select-backend.js';
 export { isGlibc, keepFreedMemory, MALLOC_TUNABLES, mallocTunablesApplied } from './malloc-tunables.js';
 export { loadOnnxRuntime, type OnnxRuntime, type OnnxSession } from './onnxruntime.js';

@@ -10,6 +10,7 @@ import {
 import { patchKernel } from '../kernel-patches.js';
 import type { ConvGeometry, Dnnl } from '@rxvision/dnnl-linux-x64';
 import { nativeOr } from './onednn.js';
+import { computesInBfloat16 } from './onednn-precision.js';
 import { heapOf } from '../wasm-heap.js';
 
 /**
@@ -18,14 +19,16 @@ import { heapOf } from '../wasm-heap.js';
  * filters as tfjs lays them out. On the ResNet of experiments/cifar10-cnn.json, two threads, the
  * convolutions took 38 / 42 / 40 ms (forward / input / filter gradient) against 124 / 251 / 246 for
  * the kernels replaced. Anything else (NCHW, other dtypes, activations but ReLU, negative padding,
- * what the addon answers it does not take) goes to the kernel registered before.
+ * what the addon answers it does not take) goes to the kernel registered before. Each pass computes
+ * in bfloat16 while `setOneDnnPrecision` says so for `backendName`.
  */
 export function useOneDnnConvolutions(backendName: string, dnnl: Dnnl): void {
   // Each has a kernel of wasm's (Conv2DBackpropFilter from registerConvGradientKernels) to fall back to.
-  patchKernel(backendName, 'Conv2D', 'onednn', (original) => forward(dnnl, original!));
-  patchKernel(backendName, 'FusedConv2D', 'onednn', (original) => forward(dnnl, original!));
-  patchKernel(backendName, 'Conv2DBackpropInput', 'onednn', (original) => backwardData(dnnl, original!));
-  patchKernel(backendName, 'Conv2DBackpropFilter', 'onednn', (original) => backwardFilter(dnnl, original!));
+  const bf16 = () => computesInBfloat16(backendName);
+  patchKernel(backendName, 'Conv2D', 'onednn', (original) => forward(dnnl, bf16, original!));
+  patchKernel(backendName, 'FusedConv2D', 'onednn', (original) => forward(dnnl, bf16, original!));
+  patchKernel(backendName, 'Conv2DBackpropInput', 'onednn', (original) => backwardData(dnnl, bf16, original!));
+  patchKernel(backendName, 'Conv2DBackpropFilter', 'onednn', (original) => backwardFilter(dnnl, bf16, original!));
 }
 
 /** The addon's geometry, or undefined where oneDNN cannot take the padding; pooling uses it too. */
@@ -58,7 +61,7 @@ export function convGeometry(info: backend_util.Conv2DInfo): ConvGeometry | unde
 
 const float = (...infos: (TensorInfo | undefined)[]) => infos.every((info) => info === undefined || info.dtype === 'float32');
 
-function forward(dnnl: Dnnl, fallback: KernelFunc): KernelFunc {
+function forward(dnnl: Dnnl, bf16: () => boolean, fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args;
     const { x, filter, bias, preluActivationWeights } = inputs as unknown as {
@@ -104,6 +107,7 @@ function forward(dnnl: Dnnl, fallback: KernelFunc): KernelFunc {
           bias: bias ? view(bias) : null,
           y: view(y),
           relu: activation === 'relu',
+          bf16: bf16(),
         }),
       () => fallback(args) as TensorInfo,
     );
@@ -111,7 +115,7 @@ function forward(dnnl: Dnnl, fallback: KernelFunc): KernelFunc {
 }
 
 /** dx from dy and the filter: oneDNN's backward-data pass, which skips the stride's zeros itself. */
-function backwardData(dnnl: Dnnl, fallback: KernelFunc): KernelFunc {
+function backwardData(dnnl: Dnnl, bf16: () => boolean, fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args;
     const { dy, filter } = inputs as unknown as { dy: TensorInfo; filter: TensorInfo };
@@ -133,13 +137,13 @@ function backwardData(dnnl: Dnnl, fallback: KernelFunc): KernelFunc {
     return nativeOr(
       heap,
       dx,
-      () => dnnl.conv2dBackwardData({ geometry, dy: view(dy), filter: view(filter), dx: view(dx) }),
+      () => dnnl.conv2dBackwardData({ geometry, dy: view(dy), filter: view(filter), dx: view(dx), bf16: bf16() }),
       () => fallback(args) as TensorInfo,
     );
   };
 }
 
-function backwardFilter(dnnl: Dnnl, fallback: KernelFunc): KernelFunc {
+function backwardFilter(dnnl: Dnnl, bf16: () => boolean, fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args;
     const { x, dy } = inputs as unknown as { x: TensorInfo; dy: TensorInfo };
@@ -154,7 +158,7 @@ function backwardFilter(dnnl: Dnnl, fallback: KernelFunc): KernelFunc {
     return nativeOr(
       heap,
       dw,
-      () => dnnl.conv2dBackwardFilter({ geometry, x: view(x), dy: view(dy), dw: view(dw) }),
+      () => dnnl.conv2dBackwardFilter({ geometry, x: view(x), dy: view(dy), dw: view(dw), bf16: bf16() }),
       () => fallback(args) as TensorInfo,
     );
   };

@@ -21,6 +21,7 @@ import { useOneDnnBatchNorm } from './onednn-batch-norm.js';
 import { useOneDnnConvolutions } from './onednn-convolutions.js';
 import { useOneDnnMatMul } from './onednn-mat-mul.js';
 import { useOneDnnPooling } from './onednn-pooling.js';
+import { type ComputePrecision, setOneDnnPrecision } from './onednn-precision.js';
 import { threadedWasmThreads, useThreadedWasm } from './threaded-wasm.js';
 import { registerWasmVariant } from '../wasm-variant.js';
 import { registerCpuVariant } from '../cpu-variant.js';
@@ -44,6 +45,8 @@ export interface BackendReport {
   readonly device?: string;
   /** For wasm, onednn and onnxruntime: the threads its pool runs. */
   readonly threads?: number;
+  /** What its convolutions and products compute in: bfloat16 only where asked and taken (onednn, onednn-cpu). */
+  readonly precision: ComputePrecision;
   /** One line for people: what was chosen and why the ones before it were not. */
   readonly summary: string;
   readonly skipped: readonly { readonly package: string; readonly reason: string }[];
@@ -77,6 +80,8 @@ interface Candidate {
   hint?(): string | undefined;
   /** Where it computes, for the report's line (default: with how many threads). */
   where?(gpu: boolean | undefined): string;
+  /** Once loaded: why it cannot compute in bfloat16, or undefined where it can (absent: float32 only). */
+  bfloat16?(): string | undefined;
 }
 
 /** Loaded by the onnxruntime candidate. */
@@ -90,6 +95,9 @@ async function loadOneDnnAddon(): Promise<void> {
   if ('problem' in loaded) throw new Error(loaded.problem);
   oneDnn = loaded.dnnl;
 }
+
+/** Why the loaded addon cannot compute in bfloat16 here, if it cannot. */
+const oneDnnBfloat16 = () => (oneDnn!.bf16 ? undefined : 'this CPU lacks AVX512-BF16');
 
 /** oneDNN's kernels for `backendName` (a backend `heapOf` takes), on `threads` threads. */
 function useOneDnnKernels(backendName: string, threads: number): void {
@@ -153,6 +161,7 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
       // kernels, against oneDNN's (ResNet step 212 ms with two, 186–193 with one).
       wasmThreads: () => 1,
       install: (threads) => useOneDnnKernels('onednn', threads),
+      bfloat16: oneDnnBfloat16,
       reportedThreads: (threads) => threads,
       describe: () =>
         `oneDNN ${oneDnn?.version} from ${ONEDNN_PACKAGE} for matrix products, convolutions, batch normalisation and activations, @tensorflow/tfjs-backend-wasm for the rest`,
@@ -178,6 +187,7 @@ const CANDIDATES: Record<Exclude<BackendChoice, 'auto'>, readonly Candidate[]> =
         usePlainBinaryOps('onednn-cpu');
         useOneDnnKernels('onednn-cpu', threads);
       },
+      bfloat16: oneDnnBfloat16,
       reportedThreads: (threads) => threads,
       gpu: () => false,
       describe: () =>
@@ -245,6 +255,12 @@ export interface SelectBackendOptions extends WasmTrainingKernelsOptions {
   readonly probe?: () => unknown;
   /** Threads for wasm, onednn and onnxruntime (default: every core, `os.availableParallelism()`); 1 keeps tfjs's single-threaded wasm build. */
   readonly threads?: number;
+  /**
+   * `bfloat16`: convolutions and products in mixed precision (bfloat16 operands, float32 sums,
+   * outputs and weights), which only onednn and onednn-cpu compute, on a CPU with AVX512-BF16;
+   * `auto` passes over the rest, an explicit choice that cannot is refused in one line. Default float32.
+   */
+  readonly precision?: ComputePrecision;
 }
 
 export async function selectBackend(choice: BackendChoice = 'auto', options: SelectBackendOptions = {}): Promise<BackendReport> {
@@ -266,12 +282,27 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
   if (!candidates) throw new BackendError(`unknown backend "${choice}": expected one of ${BACKEND_CHOICES.join(', ')}`);
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new BackendError(`threads must be a positive integer, got ${threads}`);
+  const precision = options.precision ?? 'float32';
+  if (precision !== 'float32' && precision !== 'bfloat16')
+    throw new BackendError(`precision must be float32 or bfloat16, got "${precision}"`);
   const skipped: { package: string; reason: string }[] = [];
+  /** An explicit choice that cannot compute in bfloat16 is refused; auto passes over it. */
+  const cannotBfloat16 = (candidate: Candidate, reason: string) => {
+    if (choice !== 'auto')
+      throw new BackendError(
+        `${candidate.name} cannot compute in bfloat16: ${reason}; bfloat16 needs onednn or onednn-cpu on a CPU with AVX512-BF16`,
+      );
+    skipped.push({ package: candidate.package, reason: `cannot compute in bfloat16: ${reason}` });
+  };
   /** Why the wasm heap cannot hold the probe, once one wasm backend found it: the others share that heap. */
   let heapTooSmall: string | undefined;
   for (const candidate of candidates) {
     if (candidate.onWasm && heapTooSmall) {
       skipped.push({ package: candidate.package, reason: heapTooSmall });
+      continue;
+    }
+    if (precision === 'bfloat16' && !candidate.bfloat16) {
+      cannotBfloat16(candidate, 'it computes in float32 only');
       continue;
     }
     let found: Found;
@@ -287,12 +318,18 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
       skipped.push({ package: candidate.package, reason: firstLine(error) });
       continue;
     }
+    const noBfloat16 = precision === 'bfloat16' ? candidate.bfloat16!() : undefined;
+    if (noBfloat16) {
+      cannotBfloat16(candidate, noBfloat16);
+      continue;
+    }
     useLeanBatchNormGradient();
     if (candidate.onWasm) {
       guardWasmHeap();
       useWasmTrainingKernels(candidate.name, options);
     }
     candidate.install?.(threads);
+    if (candidate.bfloat16) setOneDnnPrecision(candidate.name, precision);
     let missing: string | undefined;
     try {
       missing = options.probe && (await missingKernel(options.probe));
@@ -316,8 +353,9 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
       gpu,
       ...(device && { device }),
       ...(threadCount !== undefined && { threads: threadCount }),
+      precision,
       skipped,
-      summary: summarise(candidate, gpu, skipped, device, threadCount),
+      summary: summarise(candidate, gpu, skipped, device, threadCount, precision),
     };
   }
   throw new BackendError(`no tfjs backend could be loaded: ${skipped.map((s) => `${s.package} (${s.reason})`).join('; ')}`);
@@ -377,8 +415,10 @@ function summarise(
   skipped: readonly { package: string; reason: string }[],
   device?: string,
   threads?: number,
+  precision: ComputePrecision = 'float32',
 ): string {
   let where = threads === undefined ? '' : ` with ${threads} thread${threads === 1 ? '' : 's'}`;
+  if (precision === 'bfloat16') where += ', convolutions and products in bfloat16 (float32 sums and weights)';
   where = candidate.where?.(gpu) ?? where;
   if (device) where = ` on ${device}${gpu ? '' : ' (software: slow)'}`;
   const fallbacks = skipped.map((s) => `${s.package}: ${s.reason}`).join('; ');
