@@ -30,9 +30,9 @@ export function probingBackend(
   choice: BackendChoice,
   threads: number | undefined,
   say: (line: string) => void,
-): (probe: () => void) => Promise<BackendReport> {
-  return async (probe) => {
-    const selected = await selectBackend(choice, { probe, ...(threads !== undefined && { threads }) });
+): (probe: () => void, settings?: { readonly precision: 'float32' | 'bfloat16' }) => Promise<BackendReport> {
+  return async (probe, settings) => {
+    const selected = await selectBackend(choice, { probe, ...(threads !== undefined && { threads }), ...settings });
     say(selected.summary);
     return selected;
   };

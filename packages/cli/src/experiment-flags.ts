@@ -20,6 +20,7 @@ export interface ExperimentFlags {
   readonly batchSize: string;
   readonly seed: string;
   readonly limit?: string;
+  readonly precision?: string;
   readonly outputRelu: boolean;
 }
 
@@ -50,6 +51,11 @@ export async function experimentFromFlags(
   if (override('seed')) fields.seed = integer(flags.seed, '--seed');
   if (override('batchSize')) fields.batchSize = positiveInteger(flags.batchSize, '--batch-size');
   if (override('schedule')) fields.schedule = SCHEDULES[flags.schedule] ?? scheduleFlag(flags.schedule);
+  if (flags.precision !== undefined) {
+    if (flags.precision !== 'float32' && flags.precision !== 'bfloat16')
+      throw new CliError(`--precision must be float32 or bfloat16, got "${flags.precision}"`);
+    fields.precision = flags.precision;
+  }
   if (flags.limit !== undefined) {
     const limit = integer(flags.limit, '--limit');
     if (limit < MIN_LIMIT)

@@ -59,6 +59,41 @@ const exists = (path: string) =>
   );
 
 describe('train --config', () => {
+  test('--precision bfloat16: mixed precision on onednn where the CPU has AVX512-BF16 (recorded; unlike float32); one line elsewhere, with wasm, or for another precision', async () => {
+    const train = (out: string, ...flags: string[]) =>
+      runCli(['train', '--config', join(dir, 'bands.json'), '--schedule', '2@0.01', '--threads', '2', '--out', out, '--json', ...flags]);
+    const history = async (out: string) =>
+      JSON.parse(await readFile(join(out, 'history.json'), 'utf8')) as { trainLoss: number; valAccuracy: number }[];
+    const avx512bf16 = / avx512_bf16( |$)/m.test(await readFile('/proc/cpuinfo', 'utf8'));
+    const mixed = await train(join(dir, 'bf16'), '--backend', 'onednn', '--precision', 'bfloat16');
+    if (avx512bf16) {
+      expect(mixed.code, mixed.stderr).toBe(0);
+      const summary = JSON.parse(await readFile(join(dir, 'bf16', 'summary.json'), 'utf8'));
+      expect(summary.backend).toMatchObject({ name: 'onednn', precision: 'bfloat16' });
+      expect(JSON.parse(await readFile(join(dir, 'bf16', 'experiment.json'), 'utf8')).precision).toBe('bfloat16');
+      const plain = await train(join(dir, 'f32'), '--backend', 'onednn');
+      expect(plain.code, plain.stderr).toBe(0);
+      expect(JSON.parse(await readFile(join(dir, 'f32', 'summary.json'), 'utf8')).backend.precision).toBeUndefined();
+      const [bf16, f32] = [await history(join(dir, 'bf16')), await history(join(dir, 'f32'))];
+      expect(bf16[0]!.trainLoss).not.toBe(f32[0]!.trainLoss); // the convolutions read bfloat16
+      expect(Math.abs(bf16[1]!.valAccuracy - f32[1]!.valAccuracy)).toBeLessThan(0.1); // and learn alike
+    } else {
+      expect([mixed.code, mixed.stderr.trim()]).toEqual([
+        1,
+        'rxvision: onednn cannot compute in bfloat16: this CPU lacks AVX512-BF16; bfloat16 needs onednn or onednn-cpu on a CPU with AVX512-BF16',
+      ]);
+      expect(await exists(join(dir, 'bf16'))).toBe(false);
+    }
+    const wasm = await train(join(dir, 'bf16-wasm'), '--backend', 'wasm', '--precision', 'bfloat16');
+    expect([wasm.code, wasm.stderr.trim()]).toEqual([
+      1,
+      'rxvision: wasm cannot compute in bfloat16: it computes in float32 only; bfloat16 needs onednn or onednn-cpu on a CPU with AVX512-BF16',
+    ]);
+    expect(await exists(join(dir, 'bf16-wasm'))).toBe(false);
+    const half = await train(join(dir, 'half'), '--precision', 'half');
+    expect([half.code, half.stderr.trim()]).toEqual([1, 'rxvision: --precision must be float32 or bfloat16, got "half"']);
+  }, 120_000);
+
   test("runs the file's experiment with the flags given laid over it, and records both", async () => {
     const out = join(dir, 'run');
     // From another folder: the file's relative paths are the file's, not the working folder's.

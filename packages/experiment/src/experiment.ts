@@ -195,6 +195,12 @@ export const experimentSchema = z.strictObject({
     .describe('Images held out of the training split for validation: a count, or a fraction below 1.'),
   limit: z.number().int().min(10).optional().describe('Train and validate on the first N training images only (quick runs).'),
   batchSize: positiveInteger.default(128).describe('Images per optimisation step.'),
+  precision: z
+    .enum(['float32', 'bfloat16'])
+    .optional()
+    .describe(
+      "What convolutions and matrix products compute in: float32 (the default), or bfloat16 mixed precision (bfloat16 operands, float32 sums, outputs and weights, as PyTorch's CPU autocast), which the onednn and onednn-cpu backends run on a CPU with AVX512-BF16 at about twice float32's rate; elsewhere the run is refused in one line.",
+    ),
   model: model.describe(
     'The network: tutorial, mlp (hidden widths), cnn (blocks of filters), resnet (stages of filters), airbench (three block widths; its whitening layer set from the first whitenImages training images).',
   ),

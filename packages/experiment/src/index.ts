@@ -6,7 +6,7 @@ export { parseJsonText } from './json-text.js';
 export { parseExperiment, parseExperimentText, validateDocument } from './parse-experiment.js';
 export { experimentFieldReference } from './field-reference.js';
 export { type RunConfig, readRunConfig } from './run-config.js';
-export type { BackendDescription, RunEvent, RunFinished, RunOptions, RunPreparing, RunStarted } from './run-events.js';
+export type { BackendDescription, BackendSettings, RunEvent, RunFinished, RunOptions, RunPreparing, RunStarted } from './run-events.js';
 export { canResume, resumeExperiment, runExperiment } from './run-experiment.js';
 export { absoluteDataset, absoluteModel } from './absolute-dataset.js';
 export { EXPORT_FORMATS, type ExportFormat, exportRun, savedClassifierFolder } from './export-run.js';

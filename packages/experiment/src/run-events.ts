@@ -11,6 +11,14 @@ export interface BackendDescription {
   readonly package: string;
   readonly gpu?: boolean | undefined;
   readonly threads?: number;
+  /** What its convolutions and products compute in (absent: float32). */
+  readonly precision?: 'float32' | 'bfloat16';
+}
+
+/** What the experiment asks of the backend besides its kernels. */
+export interface BackendSettings {
+  /** The experiment's `precision`: the backend must compute in it, or refuse. */
+  readonly precision: 'float32' | 'bfloat16';
 }
 
 export interface RunOptions {
@@ -23,13 +31,14 @@ export interface RunOptions {
   /**
    * Picks and registers the tfjs backend once the model can be built (backends are the
    * application's to register): `probe` trains one step of a throwaway model and throws where the
-   * backend lacks a kernel. Returns what the summary records; without it, the current backend runs.
+   * backend lacks a kernel; `settings` carries the experiment's precision. Returns what the summary
+   * records; without it, the current backend runs (in float32).
    *
    * ```ts
-   * runExperiment(experiment, { folder, backend: (probe) => selectBackend('auto', { probe }) });
+   * runExperiment(experiment, { folder, backend: (probe, { precision }) => selectBackend('auto', { probe, precision }) });
    * ```
    */
-  readonly backend?: (probe: () => void) => Promise<BackendDescription>;
+  readonly backend?: (probe: () => void, settings: BackendSettings) => Promise<BackendDescription>;
   /** Each value: finish the step, write a checkpoint, emit `stopped` and complete (resume with `resumeExperiment`). */
   readonly stop?: Observable<unknown>;
   /** Also write TensorBoard event files into this folder as the run goes. */

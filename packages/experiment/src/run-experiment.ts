@@ -25,6 +25,7 @@ import { type RunConfig, readRunConfig, runConfigOf } from './run-config.js';
 import { writeRunArtifacts } from './run-artifacts.js';
 import type { RunEvent, RunOptions } from './run-events.js';
 import { summaryOf } from './summary-of.js';
+import { ExperimentError } from './experiment-error.js';
 
 /**
  * Runs an experiment into a run folder: composes it (preparing its dataset on first use), claims the
@@ -140,7 +141,16 @@ async function trainInto(
   const { claim } = run;
   const { train } = composed;
   const probe = () => probeExperiment(composed.createModel, experiment.batchSize, config.source);
-  const backend = options.backend ? await options.backend(probe) : { backend: getBackend(), package: 'registered by the application' };
+  const precision = experiment.precision ?? 'float32';
+  const backend = options.backend
+    ? await options.backend(probe, { precision })
+    : { backend: getBackend(), package: 'registered by the application' };
+  // A backend that ignored the setting would train in float32 while the run records bfloat16.
+  if ((backend.precision ?? 'float32') !== precision)
+    throw new ExperimentError(
+      config.source,
+      `precision: ${precision}, but the backend ${backend.backend} computes in ${backend.precision ?? 'float32'}`,
+    );
   const model = composed.createModel();
   // The checkpoint's tensors (optimizer state, best weights, lookahead's average) until fit takes them.
   let resume: ResumeFrom | undefined;

@@ -59,6 +59,7 @@ export function summaryOf(config: RunConfig, composed: ComposedExperiment, outco
       package: outcome.backend.package,
       gpu: outcome.backend.gpu === true,
       ...(outcome.backend.threads !== undefined && { threads: outcome.backend.threads }),
+      ...(outcome.backend.precision === 'bfloat16' && { precision: 'bfloat16' }),
     },
     seconds: outcome.seconds,
     trainingSeconds: history.reduce((sum, row) => sum + row.seconds, 0),

@@ -170,6 +170,29 @@ describe('runExperiment', () => {
     expect(await exists(join(folder, RUN_FILES.failure))).toBe(false);
   });
 
+  test('precision goes to the backend; one that computes in another is refused in one line, the folder as it was, and the summary records bfloat16', async () => {
+    const bf16 = parseExperiment({ ...experiment, precision: 'bfloat16' }, 'bf16.json');
+    const asked: unknown[] = [];
+    const folder = join(dir, 'float32-only');
+    const ignoring = async (_probe: () => void, settings: unknown) => {
+      asked.push(settings);
+      return { backend: 'cpu', package: '@tensorflow/tfjs-backend-cpu' };
+    };
+    await expect(lastValueFrom(runExperiment(bf16, { folder, baseDir: dir, source: 'bf16.json', backend: ignoring }))).rejects.toThrow(
+      /^bf16\.json: precision: bfloat16, but the backend cpu computes in float32$/,
+    );
+    expect(asked).toEqual([{ precision: 'bfloat16' }]);
+    expect(await exists(folder)).toBe(false); // as it was: never made
+
+    // A backend that says it computes in bfloat16 (cpu stands in: the oneDNN kernels are the backend's, tested there).
+    const taking = async () => ({ backend: 'cpu', package: '@tensorflow/tfjs-backend-cpu', precision: 'bfloat16' as const });
+    const run = join(dir, 'bf16');
+    await lastValueFrom(runExperiment(bf16, { folder: run, baseDir: dir, source: 'bf16.json', backend: taking }));
+    const summary = JSON.parse(await readFile(join(run, RUN_FILES.summary), 'utf8')) as { backend: object };
+    expect(summary.backend).toMatchObject({ name: 'cpu', precision: 'bfloat16' });
+    expect(JSON.parse(await readFile(join(run, RUN_FILES.experiment), 'utf8'))).toMatchObject({ precision: 'bfloat16' });
+  });
+
   test('an experiment that cannot be composed makes no run folder; resuming a folder without a checkpoint says so', async () => {
     const folder = join(dir, 'never');
     await expect(

@@ -25,7 +25,14 @@ export interface RunSummary {
     readonly perClassAccuracy?: Readonly<Record<string, number>>;
     readonly [metric: string]: unknown;
   };
-  readonly backend: { readonly name: string; readonly package: string; readonly gpu: boolean; readonly threads?: number };
+  readonly backend: {
+    readonly name: string;
+    readonly package: string;
+    readonly gpu: boolean;
+    readonly threads?: number;
+    /** Present where convolutions and products computed in bfloat16. */
+    readonly precision?: 'bfloat16';
+  };
   readonly seconds: number;
   readonly trainingSeconds: number;
   readonly [field: string]: unknown;

@@ -38,7 +38,7 @@ export async function runCheck(file: string, flags: CheckFlags, log: (line: stri
   try {
     // The backend train would pick, and one step on it at the batch size: a batch that does not fit its memory is refused here, as train refuses it.
     const probe = () => probeExperiment(composed.createModel, experiment.batchSize, source);
-    const backend = await probingBackend(choice, threads, () => {})(probe);
+    const backend = await probingBackend(choice, threads, () => {})(probe, { precision: experiment.precision ?? 'float32' });
     const found = { ...describe(experiment, composed), backend: backend.backend };
     if (flags.json) return log(JSON.stringify({ source, experiment, ...found }));
     log(`${source}: valid`);

@@ -37,6 +37,10 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'seed of the split, the shuffling, the augmentation and the initial weights', '43')
     .option(BACKEND_FLAG, BACKEND_HELP, 'auto')
     .option(THREADS_FLAG, THREADS_HELP)
+    .option(
+      '--precision <type>',
+      'float32 or bfloat16 (convolutions and products in mixed precision: onednn and onednn-cpu on AVX512-BF16)',
+    )
     .option('--no-output-relu', "leave out the tutorial's ReLU on the output layer (plain logits)")
     .option('--limit <n>', 'train and validate on the first n training images only, a tenth of them held out (quick experiments)')
     .option('--out <dir>', 'run folder (default runs/<date-time>)')
