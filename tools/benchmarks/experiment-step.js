@@ -1,7 +1,7 @@
 // Training-step time of any experiment file on this machine, and what a whole run would take at
 // that pace: compose the experiment as `rxvision train` would, train a few steps, time the rest.
 // With --kernels, also where a step's time goes: milliseconds per kernel per step (synchronous backends only).
-// Usage: node tools/benchmarks/experiment-step.js experiments/cifar10-fast.json [--steps 6] [--warmup 2] [--backend auto] [--threads N] [--data DIR] [--batch-size N] [--kernels]
+// Usage: node tools/benchmarks/experiment-step.js experiments/cifar10-fast.json [--steps 6] [--warmup 2] [--backend auto] [--threads N] [--data DIR] [--batch-size N] [--precision bfloat16] [--kernels]
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '@rxvision/backend/node';
@@ -20,6 +20,7 @@ const { values, positionals } = parseArgs({
     threads: { type: 'string' },
     data: { type: 'string' },
     'batch-size': { type: 'string' },
+    precision: { type: 'string' }, // default: the experiment's
     kernels: { type: 'boolean', default: false },
   },
 });
@@ -29,10 +30,12 @@ const experiment = {
   ...parsed,
   ...(values.data && { dataset: { ...parsed.dataset, dataDir: resolve(values.data) } }),
   ...(values['batch-size'] && { batchSize: Number(values['batch-size']) }),
+  ...(values.precision && { precision: values.precision }),
 };
 const composed = await composeExperiment(experiment, { source: file });
 const report = await selectBackend(values.backend, {
   ...(values.threads && { threads: Number(values.threads) }),
+  precision: experiment.precision ?? 'float32',
   probe: () => probeTraining(composed.createModel()),
 });
 console.log(report.summary);

@@ -1,6 +1,7 @@
 """torchvision's resnet18 (10 classes) training steps at 224 px on random data in memory: SGD with
 momentum, mean cross-entropy, loss.item() per step. Prints one JSON line: seconds a step, peak RSS.
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 torch_resnet18_step.py THREADS BATCH STEPS
+PRECISION bfloat16 runs the forward pass under CPU autocast (torch.autocast("cpu", torch.bfloat16)).
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 torch_resnet18_step.py THREADS BATCH STEPS [PRECISION]
 """
 import json
 import resource
@@ -12,6 +13,7 @@ import torch.nn.functional as F
 import torchvision
 
 threads, batch, steps = (int(v) for v in sys.argv[1:4])
+bfloat16 = len(sys.argv) > 4 and sys.argv[4] == "bfloat16"
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 net = torchvision.models.resnet18(num_classes=10)
@@ -23,7 +25,8 @@ net.train()
 
 def step():
     optimizer.zero_grad()
-    loss = F.cross_entropy(net(x), y)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16):
+        loss = F.cross_entropy(net(x), y)
     loss.backward()
     optimizer.step()
     return loss.item()
