@@ -1,4 +1,4 @@
-import { BACKEND_CHOICES, type BackendChoice, type BackendReport, selectBackend } from '@rxvision/backend/node';
+import { BACKEND_CHOICES, type BackendChoice, type BackendReport, type ComputePrecision, selectBackend } from '@rxvision/backend/node';
 import { CliError } from './cli-error.js';
 import { positiveInteger } from './integer-flag.js';
 
@@ -30,7 +30,7 @@ export function probingBackend(
   choice: BackendChoice,
   threads: number | undefined,
   say: (line: string) => void,
-): (probe: () => void, settings?: { readonly precision: 'float32' | 'bfloat16' }) => Promise<BackendReport> {
+): (probe: () => void, settings?: { readonly precision: ComputePrecision }) => Promise<BackendReport> {
   return async (probe, settings) => {
     const selected = await selectBackend(choice, { probe, ...(threads !== undefined && { threads }), ...settings });
     say(selected.summary);

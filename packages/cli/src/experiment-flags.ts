@@ -8,6 +8,7 @@ import {
   parseExperiment,
   parseJsonText,
 } from '@rxvision/experiment';
+import { COMPUTE_PRECISIONS } from '@rxvision/backend/node';
 import { parseSchedule, type Schedule, TUTORIAL_SCHEDULE } from '@rxvision/train';
 import { CliError } from './cli-error.js';
 import { integer, positiveInteger } from './integer-flag.js';
@@ -52,8 +53,8 @@ export async function experimentFromFlags(
   if (override('batchSize')) fields.batchSize = positiveInteger(flags.batchSize, '--batch-size');
   if (override('schedule')) fields.schedule = SCHEDULES[flags.schedule] ?? scheduleFlag(flags.schedule);
   if (flags.precision !== undefined) {
-    if (flags.precision !== 'float32' && flags.precision !== 'bfloat16')
-      throw new CliError(`--precision must be float32 or bfloat16, got "${flags.precision}"`);
+    if (!(COMPUTE_PRECISIONS as readonly string[]).includes(flags.precision))
+      throw new CliError(`--precision must be ${COMPUTE_PRECISIONS.join(' or ')}, got "${flags.precision}"`);
     fields.precision = flags.precision;
   }
   if (flags.limit !== undefined) {

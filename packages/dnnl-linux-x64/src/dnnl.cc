@@ -109,10 +109,14 @@ PrimitiveDesc passOver(PrimitiveDesc pd, bool strided) {
 
 // Whether this CPU runs oneDNN's bf16 kernels natively (AVX512-BF16; AMX includes it): elsewhere
 // oneDNN would emulate them, slower than float32, so the addon refuses rather than run that.
+// Asked once: oneDNN fixes its ISA at its first use.
 bool bf16Native() {
-  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
-  const auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
-  return (isa & bf16) == bf16;
+  static const bool native = [] {
+    const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+    const auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
+    return (isa & bf16) == bf16;
+  }();
+  return native;
 }
 
 // The call's `bf16` field (left out: float32), refused in one line where the CPU lacks AVX512-BF16.
@@ -513,7 +517,7 @@ memory::desc matrix(int64_t rows, int64_t columns, bool transposed, memory::data
 // A product, and for bf16 its operands' conversions (into the arenas, their layouts kept).
 struct Product {
   Step pass;
-  std::vector<std::pair<int, Relayout>> in;  // DNNL_ARG_SRC, DNNL_ARG_WEIGHTS; empty in float32
+  std::vector<std::pair<int, Relayout>> in;  // DNNL_ARG_SRC, DNNL_ARG_WEIGHTS; without a reorder in float32
 };
 
 Product& matmul(const MatMulShape& p) {

@@ -4,6 +4,10 @@ import { modelSettings } from './model-types.js';
 
 // Limits say why in the error line: a value past them cannot run (it would not fit in memory or never end).
 const positiveInteger = z.number().int().positive();
+
+/** What convolutions and products may compute in (`precision`); the backend must compute in it or refuse. */
+export const PRECISIONS = ['float32', 'bfloat16'] as const;
+export type Precision = (typeof PRECISIONS)[number];
 const rate = z.number().positive();
 const epochs = positiveInteger.max(100_000, 'more epochs than any run finishes');
 const side = positiveInteger.max(4096, 'larger than rxvision reads images');
@@ -196,7 +200,7 @@ export const experimentSchema = z.strictObject({
   limit: z.number().int().min(10).optional().describe('Train and validate on the first N training images only (quick runs).'),
   batchSize: positiveInteger.default(128).describe('Images per optimisation step.'),
   precision: z
-    .enum(['float32', 'bfloat16'])
+    .enum(PRECISIONS)
     .optional()
     .describe(
       "What convolutions and matrix products compute in: float32 (the default), or bfloat16 mixed precision (bfloat16 operands, float32 sums, outputs and weights, as PyTorch's CPU autocast), which the onednn and onednn-cpu backends run on a CPU with AVX512-BF16 at about twice float32's rate; elsewhere the run is refused in one line.",

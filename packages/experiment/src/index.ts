@@ -1,5 +1,13 @@
 export { type ComposedExperiment, composeExperiment, type ComposeOptions } from './compose-experiment.js';
-export { defaultDataDir, type Experiment, type ExperimentInput, experimentJsonSchema, experimentSchema } from './experiment.js';
+export {
+  defaultDataDir,
+  type Experiment,
+  type ExperimentInput,
+  experimentJsonSchema,
+  experimentSchema,
+  type Precision,
+  PRECISIONS,
+} from './experiment.js';
 export { ExperimentError } from './experiment-error.js';
 export { IMAGENET_NORMALIZE, normalizationOf } from './normalization.js';
 export { parseJsonText } from './json-text.js';

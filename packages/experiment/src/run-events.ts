@@ -1,6 +1,7 @@
 import type { RunSummary } from '@rxvision/run-folder';
 import type { Evaluation, FitOptions, TrainingEvent, TrainingPosition } from '@rxvision/train';
 import type { Observable } from 'rxjs';
+import type { Precision } from './experiment.js';
 import type { RunConfig } from './run-config.js';
 
 /** The backend the run trains on, as `selectBackend` of `@rxvision/backend` reports it. */
@@ -12,13 +13,13 @@ export interface BackendDescription {
   readonly gpu?: boolean | undefined;
   readonly threads?: number;
   /** What its convolutions and products compute in (absent: float32). */
-  readonly precision?: 'float32' | 'bfloat16';
+  readonly precision?: Precision;
 }
 
 /** What the experiment asks of the backend besides its kernels. */
 export interface BackendSettings {
   /** The experiment's `precision`: the backend must compute in it, or refuse. */
-  readonly precision: 'float32' | 'bfloat16';
+  readonly precision: Precision;
 }
 
 export interface RunOptions {

@@ -21,7 +21,7 @@ import { useOneDnnBatchNorm } from './onednn-batch-norm.js';
 import { useOneDnnConvolutions } from './onednn-convolutions.js';
 import { useOneDnnMatMul } from './onednn-mat-mul.js';
 import { useOneDnnPooling } from './onednn-pooling.js';
-import { type ComputePrecision, setOneDnnPrecision } from './onednn-precision.js';
+import { COMPUTE_PRECISIONS, type ComputePrecision, setOneDnnPrecision } from './onednn-precision.js';
 import { threadedWasmThreads, useThreadedWasm } from './threaded-wasm.js';
 import { registerWasmVariant } from '../wasm-variant.js';
 import { registerCpuVariant } from '../cpu-variant.js';
@@ -283,8 +283,8 @@ export async function selectBackend(choice: BackendChoice = 'auto', options: Sel
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new BackendError(`threads must be a positive integer, got ${threads}`);
   const precision = options.precision ?? 'float32';
-  if (precision !== 'float32' && precision !== 'bfloat16')
-    throw new BackendError(`precision must be float32 or bfloat16, got "${precision}"`);
+  if (!COMPUTE_PRECISIONS.includes(precision))
+    throw new BackendError(`precision must be ${COMPUTE_PRECISIONS.join(' or ')}, got "${precision}"`);
   const skipped: { package: string; reason: string }[] = [];
   /** An explicit choice that cannot compute in bfloat16 is refused; auto passes over it. */
   const cannotBfloat16 = (candidate: Candidate, reason: string) => {
