@@ -117,6 +117,16 @@ export interface Dnnl {
     dscale: Float32Array;
     doffset: Float32Array;
   }): void;
+  /** Inference from given statistics, as tfjs's batchNorm: y = (x − mean) / √(variance + ε) · scale? + offset?. */
+  batchNormInference(call: {
+    shape: BatchNormShape;
+    x: Float32Array;
+    mean: Float32Array;
+    variance: Float32Array;
+    scale: Float32Array | null;
+    offset: Float32Array | null;
+    y: Float32Array;
+  }): void;
   /** y = f(x), element by element, for one of tfjs-layers' activations (swish is SiLU, x·σ(x)). */
   activation(call: { activation: ActivationName; elements: number; x: Float32Array; y: Float32Array }): void;
   /** Its gradient: dx = dy · f'(x), from x. */

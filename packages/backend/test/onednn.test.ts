@@ -35,6 +35,7 @@ describe.runIf(run)('the onednn backend', () => {
         'Conv2D',
         'Conv2DBackpropFilter',
         'Conv2DBackpropInput',
+        'FusedBatchNorm',
         'FusedConv2D',
         'MaxPool',
         'MaxPoolGrad',

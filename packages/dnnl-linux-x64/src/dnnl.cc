@@ -642,6 +642,46 @@ napi_value BatchNormTrainingGrad(napi_env env, napi_callback_info info) {
   });
 }
 
+// Inference: the moving statistics given, scale and shift each optional (tfjs's batchNorm).
+Step& batchNormInference(const Rows& r, bool scale, bool shift) {
+  static std::map<std::tuple<int64_t, int64_t, float, bool, bool>, std::unique_ptr<Step>> cache;
+  auto& slot = cache[{r.rows, r.channels, r.epsilon, scale, shift}];
+  if (!slot) {
+    memory::desc data({r.rows, r.channels, 1, 1}, memory::data_type::f32, tag::nhwc);
+    auto flags = dnnl::normalization_flags::use_global_stats;
+    if (scale) flags |= dnnl::normalization_flags::use_scale;
+    if (shift) flags |= dnnl::normalization_flags::use_shift;
+    dnnl::batch_normalization_forward::desc desc(dnnl::prop_kind::forward_inference, data, r.epsilon, flags);
+    slot.reset(new Step(step(dnnl::batch_normalization_forward::primitive_desc(desc, attributes(), cpu()))));
+  }
+  return *slot;
+}
+
+// batchNormInference({ shape, x, mean, variance, scale | null, offset | null, y }): y from the
+// given statistics, as tfjs's FusedBatchNorm (validation and test passes).
+napi_value BatchNormInference(napi_env env, napi_callback_info info) {
+  return rxvision::guarded(env, [&] {
+    rxvision::Fields call(env, info, "batchNormInference");
+    auto r = rows(call);
+    size_t n = size_t(r.rows * r.channels), c = size_t(r.channels);
+    float* x = call.floats("x", n);
+    float* mean = call.floats("mean", c);
+    float* variance = call.floats("variance", c);
+    float* scale = call.floats("scale", c);
+    float* offset = call.floats("offset", c);
+    float* y = call.floats("y", n);
+    if (!x || !mean || !variance || !y) throw Failure{"rxvision-dnnl: batchNormInference needs x, mean, variance and y"};
+    auto& pass = batchNormInference(r, scale != nullptr, offset != nullptr);
+    const auto f32 = memory::data_type::f32;
+    memory::desc data({r.rows, r.channels, 1, 1}, f32, tag::nhwc), stats({r.channels}, f32, tag::x);
+    Args args{{DNNL_ARG_SRC, user(data, x)}, {DNNL_ARG_DST, user(data, y)},
+              {DNNL_ARG_MEAN, user(stats, mean)}, {DNNL_ARG_VARIANCE, user(stats, variance)}};
+    if (scale) args.emplace(DNNL_ARG_SCALE, user(stats, scale));
+    if (offset) args.emplace(DNNL_ARG_SHIFT, user(stats, offset));
+    run(pass, args);
+  });
+}
+
 // ---- activations and their gradients, element by element, one pass each ----
 
 struct Activation {
@@ -754,6 +794,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"matMul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"batchNormTraining", nullptr, BatchNormTraining, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"batchNormTrainingGrad", nullptr, BatchNormTrainingGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"batchNormInference", nullptr, BatchNormInference, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"activation", nullptr, ActivationForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"activationBackward", nullptr, ActivationBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

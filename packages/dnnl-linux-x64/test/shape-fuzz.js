@@ -324,6 +324,32 @@ export const KERNELS = {
     return { shape: { rows, channels, epsilon }, error: worst, canaries: canariesHold(x, dy, scale, dx, dscale, doffset) };
   },
 
+  /** From given statistics; scale and offset each left out now and then, as tfjs's batchNorm allows. */
+  batchNormInference(dnnl, draw) {
+    const { rows, channels, epsilon } = drawRows(draw);
+    const shared = draw.next() < 0.5;
+    const [x, mean, variance, scale, offset, y] = [rows * channels, channels, channels, channels, channels, rows * channels].map((length) =>
+      operand(draw, length, shared),
+    );
+    variance.view.forEach((value, i) => (variance.view[i] = Math.abs(value)));
+    const [withScale, withOffset] = [draw.next() < 0.8, draw.next() < 0.8];
+    dnnl.batchNormInference({
+      shape: { rows, channels, epsilon },
+      ...{ x: x.view, mean: mean.view, variance: variance.view, y: y.view },
+      ...{ scale: withScale ? scale.view : null, offset: withOffset ? offset.view : null },
+    });
+    const expected = x.view.map((value, i) => {
+      const c = i % channels;
+      const normalised = (value - mean.view[c]) / Math.sqrt(variance.view[c] + epsilon);
+      return normalised * (withScale ? scale.view[c] : 1) + (withOffset ? offset.view[c] : 0);
+    });
+    return {
+      shape: { rows, channels, epsilon, scale: withScale, offset: withOffset },
+      error: error(y.view, expected),
+      canaries: canariesHold(x, mean, variance, scale, offset, y),
+    };
+  },
+
   activation(dnnl, draw) {
     const { activation, elements, spread } = drawActivation(draw);
     const shared = draw.next() < 0.5;
