@@ -48,6 +48,9 @@ export interface BatchNormShape {
 /** The activations the addon computes as one oneDNN kernel, by tfjs-layers' names; GELU is the erf form. */
 export type ActivationName = 'gelu' | 'relu' | 'sigmoid' | 'tanh' | 'swish';
 
+/** The element-wise binary operations the addon computes: a + b, a − b, a · b, a / b. */
+export type BinaryOperation = 'add' | 'sub' | 'mul' | 'div';
+
 /**
  * Every call takes one object of named fields, writes its outputs or throws one line before
  * writing anything. A problem the addon does not take rather than guess at throws an error whose
@@ -127,6 +130,12 @@ export interface Dnnl {
     offset: Float32Array | null;
     y: Float32Array;
   }): void;
+  /**
+   * y = a ∘ b, element by element, all row-major: a and y of `shape` (1 to 12 axes), b of `bShape`,
+   * as many axes, each shape's or 1 (broadcast). A broadcast oneDNN has no vectorised kernel for
+   * (b repeating along alternate axes) is refused as unsupported.
+   */
+  binary(call: { op: BinaryOperation; shape: number[]; bShape: number[]; a: Float32Array; b: Float32Array; y: Float32Array }): void;
   /** y = f(x), element by element, for one of tfjs-layers' activations (swish is SiLU, x·σ(x)). */
   activation(call: { activation: ActivationName; elements: number; x: Float32Array; y: Float32Array }): void;
   /** Its gradient: dx = dy · f'(x), from x. */

@@ -30,6 +30,7 @@ describe.runIf(run)('the onednn backend', () => {
       .map((patch) => patch.kernel);
     expect(replaced.sort()).toEqual(
       [
+        'Add',
         'AvgPool',
         'BatchMatMul',
         'Conv2D',
@@ -39,6 +40,9 @@ describe.runIf(run)('the onednn backend', () => {
         'FusedConv2D',
         'MaxPool',
         'MaxPoolGrad',
+        'Multiply',
+        'RealDiv',
+        'Sub',
         BATCH_NORM_KERNELS.training,
         BATCH_NORM_KERNELS.gradient,
         ACTIVATION_KERNELS.forward,

@@ -11,6 +11,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <tuple>
 #include <unordered_map>
 #include <vector>
@@ -747,6 +748,86 @@ napi_value ActivationBackward(napi_env env, napi_callback_info info) {
   });
 }
 
+// ---- element-wise binary operations: y = a ∘ b, b broadcast over a's shape ----
+
+const std::map<std::string, dnnl::algorithm> kBinary{{"add", dnnl::algorithm::binary_add},
+                                                     {"sub", dnnl::algorithm::binary_sub},
+                                                     {"mul", dnnl::algorithm::binary_mul},
+                                                     {"div", dnnl::algorithm::binary_div}};
+
+// a's and b's shapes with neighbouring axes merged where b is broadcast along both or along
+// neither, and axes of one element dropped: [N, H, W, C] ∘ [1, 1, 1, C] is [NHW, C] ∘ [1, C],
+// shapes oneDNN's vectorised kernels take.
+std::pair<memory::dims, memory::dims> merged(const memory::dims& a, const memory::dims& b) {
+  memory::dims ma, mb;
+  for (size_t i = 0; i < a.size(); i++) {
+    if (a[i] == 1) continue;
+    const bool broadcast = b[i] == 1;
+    if (!ma.empty() && (mb.back() == 1) == broadcast) {
+      ma.back() *= a[i];
+      mb.back() *= b[i];
+    } else {
+      ma.push_back(a[i]);
+      mb.push_back(b[i]);
+    }
+  }
+  if (ma.empty()) ma = mb = {1};
+  return {ma, mb};
+}
+
+memory::desc rowMajor(const memory::dims& dims) {
+  memory::dims strides(dims.size());
+  int64_t stride = 1;
+  for (size_t i = dims.size(); i-- > 0;) strides[i] = stride, stride *= dims[i];
+  return memory::desc(dims, memory::data_type::f32, strides);
+}
+
+struct Binary {
+  std::optional<Step> pass;  // none where oneDNN has only its reference kernel
+  memory::desc a, b;
+};
+
+Binary& binary(const std::string& op, const memory::dims& a, const memory::dims& b) {
+  static std::map<std::tuple<std::string, memory::dims, memory::dims>, std::unique_ptr<Binary>> cache;
+  auto& slot = cache[{op, a, b}];
+  if (!slot) {
+    dnnl::binary::desc desc(kBinary.at(op), rowMajor(a), rowMajor(b), rowMajor(a));
+    dnnl::binary::primitive_desc pd(desc, attributes(), cpu());
+    // oneDNN's reference kernel runs element by element: the kernel this one replaced is faster.
+    const bool vectorised = std::string(pd.impl_info_str()).rfind("ref", 0) != 0;
+    slot.reset(new Binary{vectorised ? std::optional<Step>(step(pd)) : std::nullopt, rowMajor(a), rowMajor(b)});
+  }
+  if (!slot->pass) throw Unsupported{"rxvision-dnnl: no vectorised kernel for this broadcast"};
+  return *slot;
+}
+
+// binary({ op, shape, bShape, a, b, y }): y = a ∘ b for op add, sub, mul or div; a and y
+// of `shape`, b of `bShape` (as many axes, each shape's or 1), all row-major.
+napi_value BinaryOp(napi_env env, napi_callback_info info) {
+  return rxvision::guarded(env, [&] {
+    rxvision::Fields call(env, info, "binary");
+    std::string op = call.string("op");
+    if (!kBinary.count(op)) throw Failure{"rxvision-dnnl: no binary operation named " + op};
+    memory::dims shape = call.integers("shape"), b_shape = call.integers("bShape");
+    if (shape.empty() || shape.size() > DNNL_MAX_NDIMS || b_shape.size() != shape.size())
+      throw Failure{"rxvision-dnnl: shape and bShape must have the same 1 to " + std::to_string(DNNL_MAX_NDIMS) + " axes"};
+    int64_t elements = 1, b_elements = 1;
+    for (size_t i = 0; i < shape.size(); i++) {
+      if (shape[i] < 1 || (b_shape[i] != shape[i] && b_shape[i] != 1))
+        throw Failure{"rxvision-dnnl: every axis is positive, and bShape's is shape's or 1"};
+      if (shape[i] > INT32_MAX / elements) throw Unsupported{"rxvision-dnnl: a tensor of 2^31 elements or more"};
+      elements *= shape[i], b_elements *= b_shape[i];
+    }
+    float* a = call.floats("a", size_t(elements));
+    float* b = call.floats("b", size_t(b_elements));
+    float* y = call.floats("y", size_t(elements));
+    if (!a || !b || !y) throw Failure{"rxvision-dnnl: a, b and y are required"};
+    auto [ma, mb] = merged(shape, b_shape);
+    auto& pass = binary(op, ma, mb);
+    run(*pass.pass, {{DNNL_ARG_SRC_0, user(pass.a, a)}, {DNNL_ARG_SRC_1, user(pass.b, b)}, {DNNL_ARG_DST, user(pass.a, y)}});
+  });
+}
+
 // ---- the process: threads, malloc ----
 
 // setThreads(n): the OpenMP threads oneDNN runs on (omp_set_num_threads is per calling thread, and
@@ -795,6 +876,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"batchNormTraining", nullptr, BatchNormTraining, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"batchNormTrainingGrad", nullptr, BatchNormTrainingGrad, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"batchNormInference", nullptr, BatchNormInference, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"binary", nullptr, BinaryOp, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"activation", nullptr, ActivationForward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"activationBackward", nullptr, ActivationBackward, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <exception>
 #include <string>
+#include <vector>
 #include <utility>
 
 namespace rxvision {
@@ -88,6 +89,23 @@ class Fields {
     napi_valuetype type;
     check(napi_typeof(env_, value, &type), "cannot inspect an argument");
     return type != napi_undefined && boolean(name);
+  }
+
+  // An array of integers, each read as `integer` reads one.
+  std::vector<int64_t> integers(const char* name) const {
+    napi_value value = get(name);
+    bool is_array = false;
+    check(napi_is_array(env_, value, &is_array), "cannot inspect an argument");
+    if (!is_array) throw Failure{"rxvision-dnnl: " + named(name) + " must be an array of integers"};
+    uint32_t length = 0;
+    check(napi_get_array_length(env_, value, &length), "cannot read an array");
+    std::vector<int64_t> result(length);
+    for (uint32_t i = 0; i < length; i++) {
+      napi_value element = nullptr;
+      check(napi_get_element(env_, value, i, &element), "cannot read an array");
+      result[i] = rxvision::integer(env_, element, named(name) + "[" + std::to_string(i) + "]");
+    }
+    return result;
   }
 
   // The data of a Float32Array of at least `elements` floats (shared memory included); null for

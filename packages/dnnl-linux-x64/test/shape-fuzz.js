@@ -372,6 +372,32 @@ export const KERNELS = {
     return { shape: { activation, elements, spread }, error: error(dx.view, expected), canaries: canariesHold(x, dy, dx) };
   },
 
+  /**
+   * y = a ∘ b with b broadcast along drawn axes, against cpu's, which it must equal exactly: each
+   * element is one IEEE operation. Where the addon has no vectorised kernel it refuses, writing nothing.
+   */
+  binary(dnnl, draw) {
+    const { op, shape, bShape } = drawBinary(draw);
+    const shared = draw.next() < 0.5;
+    const [a, b, y] = [shape, bShape, shape].map((dims) =>
+      operand(
+        draw,
+        dims.reduce((n, size) => n * size, 1),
+        shared,
+      ),
+    );
+    const before = y.view.slice();
+    try {
+      dnnl.binary({ op, shape, bShape, a: a.view, b: b.view, y: y.view });
+    } catch (failure) {
+      if (failure.code !== 'RXVISION_DNNL_UNSUPPORTED') throw failure;
+      return { shape: { op, shape, bShape, refused: true }, error: error(y.view, before), canaries: canariesHold(a, b, y) };
+    }
+    const expected = cpu(() => BINARY[op](tensor(a, shape), tensor(b, bShape)));
+    const equal = expected.every((value, i) => Object.is(value, y.view[i]) || value === y.view[i]);
+    return { shape: { op, shape, bShape }, error: equal ? 0 : Infinity, canaries: canariesHold(a, b, y) };
+  },
+
   sumRows(dnnl, draw) {
     const { rows, channels } = drawRows(draw);
     const scale = draw.pick([1, 0.5, 1 / rows]);
@@ -382,6 +408,18 @@ export const KERNELS = {
     return { shape: { rows, channels, scale }, error: error(y.view, expected), canaries: canariesHold(x, y) };
   },
 };
+
+const BINARY = { add: tf.add, sub: tf.sub, mul: tf.mul, div: tf.div };
+
+/** Up to 5 axes of up to 3e6 elements, b broadcast along each with odds 2 in 5 (along all now and then). */
+function drawBinary(draw) {
+  for (;;) {
+    const shape = Array.from({ length: draw.int(1, 5) }, () => draw.size(draw.pick([4, 40, 400])));
+    const scalar = draw.next() < 0.1;
+    const bShape = shape.map((size) => (scalar || draw.next() < 0.4 ? 1 : size));
+    if (shape.reduce((n, size) => n * size, 1) <= 3e6) return { op: draw.pick(Object.keys(BINARY)), shape, bShape };
+  }
+}
 
 /** tfjs-layers' activations written from tfjs ops on cpu: the reference for the addon's one-kernel ones. */
 const ACTIVATIONS = {

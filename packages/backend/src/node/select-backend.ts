@@ -18,6 +18,7 @@ import type { Dnnl } from '@rxvision/dnnl-linux-x64';
 import { loadOneDnn, ONEDNN_PACKAGE } from './onednn.js';
 import { useOneDnnActivations } from './onednn-activation.js';
 import { useOneDnnBatchNorm } from './onednn-batch-norm.js';
+import { useOneDnnBinaryOps } from './onednn-binary.js';
 import { useOneDnnConvolutions } from './onednn-convolutions.js';
 import { useOneDnnMatMul } from './onednn-mat-mul.js';
 import { useOneDnnPooling } from './onednn-pooling.js';
@@ -108,6 +109,7 @@ function useOneDnnKernels(backendName: string, threads: number): void {
   useOneDnnBatchNorm(backendName, oneDnn!);
   useOneDnnPooling(backendName, oneDnn!);
   useOneDnnActivations(backendName, oneDnn!);
+  useOneDnnBinaryOps(backendName, oneDnn!);
 }
 
 async function importNodeBackend(name: string): Promise<void> {
