@@ -4,6 +4,7 @@ import { batchNormalization } from './batch-normalization.js';
 import { activation } from './activation.js';
 import { checkClassifierOptions, checkParameterCount, checkWidths, type ClassifierOptions } from './classifier-options.js';
 import { LayerSeeds } from './layer-seeds.js';
+import { conv2d } from './convolution.js';
 
 /** airbench94's network (arXiv 2404.00498, `airbench94.py`): what `createAirbench` builds by default. */
 export const AIRBENCH_WIDTHS = [64, 256, 256] as const;
@@ -71,7 +72,7 @@ export function createAirbench(options: AirbenchOptions): LayersModel {
     initializers.randomUniform({ minval: -1 / Math.sqrt(fanIn), maxval: 1 / Math.sqrt(fanIn), seed: seeds.layerSeed() });
   const model = sequential({ name: 'airbench' });
   model.add(
-    layers.conv2d({
+    conv2d({
       inputShape: [...inputShape],
       name: 'whiten',
       filters: whitenWidth,
@@ -93,9 +94,7 @@ export function createAirbench(options: AirbenchOptions): LayersModel {
     ] as const) {
       const name = `block${block + 1}_conv${i}`;
       convolutions.push({ name, inputs });
-      model.add(
-        layers.conv2d({ name, filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: torchUniform(9 * inputs) }),
-      );
+      model.add(conv2d({ name, filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: torchUniform(9 * inputs) }));
       if (i === 1) model.add(layers.maxPooling2d({ poolSize: 2 }));
       model.add(norm());
       model.add(activation({ activation: 'gelu' }));

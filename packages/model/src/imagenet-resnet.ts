@@ -10,6 +10,7 @@ import {
   type ClassifierOptions,
 } from './classifier-options.js';
 import { LayerSeeds } from './layer-seeds.js';
+import { conv2d } from './convolution.js';
 
 /** torchvision's ResNets: blocks per stage, and whether they are bottlenecks (1×1, 3×3, 1×1 at four times the width). */
 export const IMAGENET_RESNETS = {
@@ -70,7 +71,7 @@ export function createImageNetResNet(options: ImageNetResNetOptions): LayersMode
     const pad = (kernelSize - 1) / 2;
     const padded = strides > 1 && pad > 0 ? apply(layers.zeroPadding2d({ padding: pad, name: `${name}.pad` }), x) : x;
     const padding = strides > 1 || pad === 0 ? 'valid' : 'same';
-    const conv = layers.conv2d({ filters, kernelSize, strides, padding, useBias: false, kernelInitializer: seeds.heNormal(), name });
+    const conv = conv2d({ filters, kernelSize, strides, padding, useBias: false, kernelInitializer: seeds.heNormal(), name });
     return apply(batchNormalization({ momentum, epsilon: 1e-5, name: bn }), apply(conv, padded));
   };
   const relu = (x: SymbolicTensor) => apply(reLU(), x);

@@ -9,6 +9,7 @@ import {
   type ClassifierOptions,
 } from './classifier-options.js';
 import { LayerSeeds } from './layer-seeds.js';
+import { conv2d } from './convolution.js';
 
 /** torchvision's inverted residual settings: expansion t, channels c, blocks n, first stride s. */
 const SETTINGS = [
@@ -63,11 +64,11 @@ export function createMobileNetV2(options: MobileNetV2Options): LayersModel {
     const layer =
       filters === undefined
         ? layers.depthwiseConv2d({ ...common, depthwiseInitializer: seeds.heNormal() })
-        : layers.conv2d({ ...common, filters, kernelInitializer: seeds.heNormal() });
+        : conv2d({ ...common, filters, kernelInitializer: seeds.heNormal() });
     return relu6(bn(apply(layer, padded), `${name}.1`));
   };
   const pointwise = (x: SymbolicTensor, name: string, filters: number) =>
-    apply(layers.conv2d({ filters, kernelSize: 1, useBias: false, kernelInitializer: seeds.heNormal(), name }), x);
+    apply(conv2d({ filters, kernelSize: 1, useBias: false, kernelInitializer: seeds.heNormal(), name }), x);
 
   const images = input({ shape: [...inputShape] });
   let x = conv3(images, 'features.0', 2, 32);

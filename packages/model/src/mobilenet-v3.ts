@@ -10,6 +10,7 @@ import {
   type ClassifierOptions,
 } from './classifier-options.js';
 import { LayerSeeds } from './layer-seeds.js';
+import { conv2d } from './convolution.js';
 
 /** One inverted residual block of torchvision's: input, kernel, expanded and output channels, squeeze-and-excitation, hard-swish, stride. */
 type Block = readonly [input: number, kernel: 3 | 5, expanded: number, output: number, se: boolean, hardSwish: boolean, stride: 1 | 2];
@@ -135,7 +136,7 @@ export function createMobileNetV3(options: MobileNetV3Options): LayersModel {
     const layer =
       filters === undefined
         ? layers.depthwiseConv2d({ ...common, depthwiseInitializer: seeds.heNormal() })
-        : layers.conv2d({ ...common, filters, kernelInitializer: seeds.heNormal() });
+        : conv2d({ ...common, filters, kernelInitializer: seeds.heNormal() });
     return bn(apply(layer, padded), `${name}.1`);
   };
   /** Squeeze-and-excitation: the block's channels scaled by a gate computed from their means. */
@@ -143,7 +144,7 @@ export function createMobileNetV3(options: MobileNetV3Options): LayersModel {
     const [, height, width] = x.shape as number[];
     const pooled = apply(layers.averagePooling2d({ poolSize: [height!, width!] }), x);
     const fc = (y: SymbolicTensor, filters: number, part: string) =>
-      apply(layers.conv2d({ filters, kernelSize: 1, kernelInitializer: seeds.heNormal(), name: `${name}.${part}` }), y);
+      apply(conv2d({ filters, kernelSize: 1, kernelInitializer: seeds.heNormal(), name: `${name}.${part}` }), y);
     const gate = hardSigmoid(fc(apply(reLU(), fc(pooled, divisible(Math.floor(channels / 4)), 'fc1')), channels, 'fc2'));
     return apply(layers.multiply(), [x, gate]);
   };

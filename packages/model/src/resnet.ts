@@ -10,6 +10,7 @@ import {
 } from './classifier-options.js';
 import { batchNormalization } from './batch-normalization.js';
 import { LayerSeeds } from './layer-seeds.js';
+import { conv2d } from './convolution.js';
 
 export interface ResNetOptions extends ClassifierOptions, BatchNormOptions {
   /** Filters of each stage; every stage after the first starts with stride 2. */
@@ -54,9 +55,9 @@ export function createResNet(options: ResNetOptions): LayersModel {
   const momentum = batchNormMomentumOf('createResNet', options);
   const seeds = new LayerSeeds(seed);
   const convolution = (x: SymbolicTensor, filters: number, kernelSize: number, strides: number) =>
-    layers
-      .conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: seeds.heNormal() })
-      .apply(x) as SymbolicTensor;
+    conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: seeds.heNormal() }).apply(
+      x,
+    ) as SymbolicTensor;
   const normalised = (x: SymbolicTensor) => batchNormalization({ momentum }).apply(x) as SymbolicTensor;
   const relu = (x: SymbolicTensor) => reLU().apply(x) as SymbolicTensor;
 
