@@ -4,7 +4,9 @@
 // flip, normalise, ResNet-8, Nesterov, batch 128: `rxvision train --config … --limit 8600 --schedule
 // 1@0.05`, its training images over the epoch's seconds, validation included) against its twin
 // ../shared/bench/torch_resnet8.py (60 steps); at 1 and at 2 threads, with their ratio.
-// Usage: node tools/benchmarks/versus-pytorch.js [--threads 1,2] [--steps 30] [--models mlp,cnn,epoch] [--backend auto,wasm]
+// Usage: node tools/benchmarks/versus-pytorch.js [--threads 1,2] [--steps 30] [--models mlp,cnn,epoch] [--backend auto,wasm] [--repeat 1]
+// --repeat N measures each pair N times, PyTorch and rxvision in turn, and reports each side's
+// median: on a shared VM one epoch varies by ±7% from run to run, an outlier by 25%.
 // Every process starts as a plain `node` does, without GLIBC_TUNABLES: onednn allocates nothing per
 // call, and selecting onnxruntime sets the malloc thresholds its fresh buffers need at run time.
 // PyTorch: Debian's python3-torch with libopenblas0-pthread (../shared/bench), run with
@@ -23,6 +25,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '30' },
     models: { type: 'string', default: 'mlp,cnn,epoch' },
     backend: { type: 'string', default: 'auto' },
+    repeat: { type: 'string', default: '1' },
     worker: { type: 'string' }, // internal: measure one model in this process
     'torch-bench': { type: 'string', default: join(here, '..', '..', '..', 'shared', 'bench') },
   },
@@ -36,7 +39,6 @@ if (values.worker) {
   const rows = [];
   for (const model of values.models.split(',')) {
     for (const threads of values.threads.split(',').map(Number)) {
-      const torch = model === 'epoch' ? pytorchEpoch(threads) : pytorch(model, threads);
       for (const backend of values.backend.split(',')) {
         // A process per measurement: the wasm thread pool is set up once per process.
         const worker = [
@@ -50,10 +52,20 @@ if (values.worker) {
           '--backend',
           backend,
         ];
-        const ours =
-          model === 'epoch'
-            ? rxvisionEpoch(threads, backend, env)
-            : JSON.parse(execFileSync(process.execPath, worker, { encoding: 'utf8', env }).trim().split('\n').at(-1));
+        const pairs = Array.from({ length: Number(values.repeat) }, () => {
+          const torch = model === 'epoch' ? pytorchEpoch(threads) : pytorch(model, threads);
+          const ours =
+            model === 'epoch'
+              ? rxvisionEpoch(threads, backend, env)
+              : JSON.parse(execFileSync(process.execPath, worker, { encoding: 'utf8', env }).trim().split('\n').at(-1));
+          if (Number(values.repeat) > 1)
+            console.log(
+              `  ${model} ${threads}: rxvision ${ours.samplesPerSecond.toFixed(0)}, PyTorch ${torch.samplesPerSecond?.toFixed(0) ?? '—'}`,
+            );
+          return { torch, ours };
+        });
+        const torch = median(pairs.map((pair) => pair.torch));
+        const ours = median(pairs.map((pair) => pair.ours));
         rows.push({
           model,
           threads,
@@ -71,6 +83,12 @@ if (values.worker) {
     }
   }
   console.log(JSON.stringify(rows));
+}
+
+/** The measurement of median samples/s (the lower middle one of an even count). */
+function median(measurements) {
+  const sorted = [...measurements].sort((a, b) => (a.samplesPerSecond ?? 0) - (b.samplesPerSecond ?? 0));
+  return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
 /** The CIFAR-10 tarball both epochs read: RXVISION_CIFAR10_SOURCE, else the shared copy. */
