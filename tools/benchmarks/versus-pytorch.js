@@ -3,7 +3,8 @@
 // step only (random data in memory); and `epoch`, a real epoch of experiments/cifar10-cnn.json (crop,
 // flip, normalise, ResNet-8, Nesterov, batch 128: `rxvision train --config … --limit 8600 --schedule
 // 1@0.05`, its training images over the epoch's seconds, validation included) against its twin
-// ../shared/bench/torch_resnet8.py (60 steps); at 1 and at 2 threads, with their ratio.
+// ../shared/bench/torch_resnet8.py (60 steps, validation not included), and `vgg-epoch`, the same of
+// experiments/cifar10-vgg.json against tools/benchmarks/torch_vgg.py; at 1 and at 2 threads, with their ratio.
 // Usage: node tools/benchmarks/versus-pytorch.js [--threads 1,2] [--steps 30] [--models mlp,cnn,epoch] [--backend auto,wasm] [--repeat 1]
 // --repeat N measures each pair N times, PyTorch and rxvision in turn, and reports each side's
 // median: on a shared VM one epoch varies by ±7% from run to run, an outlier by 25%.
@@ -31,6 +32,12 @@ const { values } = parseArgs({
   },
 });
 
+/** The real epochs: each experiment and its PyTorch twin. */
+const EPOCHS = {
+  epoch: { config: 'cifar10-cnn.json', twin: join(values['torch-bench'], 'torch_resnet8.py') },
+  'vgg-epoch': { config: 'cifar10-vgg.json', twin: join(here, 'torch_vgg.py') },
+};
+
 if (values.worker) {
   console.log(JSON.stringify(await measure(values.worker, Number(values.threads), Number(values.steps), values.backend)));
 } else {
@@ -53,11 +60,10 @@ if (values.worker) {
           backend,
         ];
         const pairs = Array.from({ length: Number(values.repeat) }, () => {
-          const torch = model === 'epoch' ? pytorchEpoch(threads) : pytorch(model, threads);
-          const ours =
-            model === 'epoch'
-              ? rxvisionEpoch(threads, backend, env)
-              : JSON.parse(execFileSync(process.execPath, worker, { encoding: 'utf8', env }).trim().split('\n').at(-1));
+          const torch = EPOCHS[model] ? pytorchEpoch(EPOCHS[model].twin, threads) : pytorch(model, threads);
+          const ours = EPOCHS[model]
+            ? rxvisionEpoch(EPOCHS[model].config, threads, backend, env)
+            : JSON.parse(execFileSync(process.execPath, worker, { encoding: 'utf8', env }).trim().split('\n').at(-1));
           if (Number(values.repeat) > 1)
             console.log(
               `  ${model} ${threads}: rxvision ${ours.samplesPerSecond.toFixed(0)}, PyTorch ${torch.samplesPerSecond?.toFixed(0) ?? '—'}`,
@@ -77,7 +83,7 @@ if (values.worker) {
         });
         const row = rows.at(-1);
         console.log(
-          `${model.padEnd(4)} ${threads} thread${threads === 1 ? ' ' : 's'}  rxvision ${row.rxvision.toFixed(0).padStart(5)} samples/s (${row.backend})  PyTorch ${row.pytorch ? row.pytorch.toFixed(0).padStart(5) : '    —'} samples/s  ratio ${row.ratio ? row.ratio.toFixed(2) : '—'}${row.note ? `  (${row.note})` : ''}`,
+          `${model.padEnd(9)} ${threads} thread${threads === 1 ? ' ' : 's'}  rxvision ${row.rxvision.toFixed(0).padStart(5)} samples/s (${row.backend})  PyTorch ${row.pytorch ? row.pytorch.toFixed(0).padStart(5) : '    —'} samples/s  ratio ${row.ratio ? row.ratio.toFixed(2) : '—'}${row.note ? `  (${row.note})` : ''}`,
         );
       }
     }
@@ -96,8 +102,8 @@ function cifar10Source() {
   return process.env.RXVISION_CIFAR10_SOURCE ?? join(values['torch-bench'], '..', 'data', 'cifar-10-binary.tar.gz');
 }
 
-/** A real epoch of experiments/cifar10-cnn.json through the CLI: training images over the epoch's seconds. */
-function rxvisionEpoch(threads, backend, env) {
+/** A real epoch of an experiment through the CLI: training images over the epoch's seconds. */
+function rxvisionEpoch(config, threads, backend, env) {
   const out = mkdtempSync(join(tmpdir(), 'rxvision-epoch-'));
   try {
     const cli = join(here, '..', '..', 'packages', 'cli', 'bin', 'rxvision.js');
@@ -105,7 +111,7 @@ function rxvisionEpoch(threads, backend, env) {
       cli,
       'train',
       '--config',
-      join(here, '..', '..', 'experiments', 'cifar10-cnn.json'),
+      join(here, '..', '..', 'experiments', config),
       '--limit',
       '8600',
       '--schedule',
@@ -134,8 +140,7 @@ function rxvisionEpoch(threads, backend, env) {
 }
 
 /** PyTorch's twin of that epoch (60 steps of 128), or why there is none. */
-function pytorchEpoch(threads) {
-  const script = join(values['torch-bench'], 'torch_resnet8.py');
+function pytorchEpoch(script, threads) {
   if (!existsSync(script)) return { note: `no PyTorch twin at ${script}` };
   const env = { ...process.env };
   delete env.OPENBLAS_CORETYPE;
