@@ -10,6 +10,8 @@ import {
 } from './classifier-options.js';
 import { batchNormalization } from './batch-normalization.js';
 import { LayerSeeds } from './layer-seeds.js';
+import { conv2d } from './convolution.js';
+import { globalAveragePooling2d } from './global-average-pooling.js';
 
 export interface CnnOptions extends ClassifierOptions, BatchNormOptions {
   /** Filters of each block; every block ends with a 2×2 max pool, halving height and width. */
@@ -54,7 +56,7 @@ export function createCnn(options: CnnOptions): LayersModel {
     for (let i = 0; i < convolutionsPerBlock; i++) {
       const first = block === 0 && i === 0;
       model.add(
-        layers.conv2d({
+        conv2d({
           ...(first && { inputShape: [...inputShape] }),
           filters,
           kernelSize: 3,
@@ -68,7 +70,7 @@ export function createCnn(options: CnnOptions): LayersModel {
     }
     model.add(layers.maxPooling2d({ poolSize: 2 }));
   });
-  model.add(layers.globalAveragePooling2d({}));
+  model.add(globalAveragePooling2d({}));
   if (dropout > 0) model.add(layers.dropout({ rate: dropout, seed: seeds.layerSeed() }));
   model.add(layers.dense({ units: classes, kernelInitializer: seeds.glorotUniform(), name: 'logits' }));
   return model;

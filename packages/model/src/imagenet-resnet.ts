@@ -11,6 +11,7 @@ import {
 } from './classifier-options.js';
 import { LayerSeeds } from './layer-seeds.js';
 import { conv2d } from './convolution.js';
+import { globalAveragePooling2d } from './global-average-pooling.js';
 
 /** torchvision's ResNets: blocks per stage, and whether they are bottlenecks (1×1, 3×3, 1×1 at four times the width). */
 export const IMAGENET_RESNETS = {
@@ -102,7 +103,7 @@ export function createImageNetResNet(options: ImageNetResNetOptions): LayersMode
       channels = out;
     }
   });
-  x = apply(layers.globalAveragePooling2d({}), x);
+  x = apply(globalAveragePooling2d({}), x);
   if (dropout > 0) x = apply(layers.dropout({ rate: dropout, seed: seeds.layerSeed() }), x);
   const logits = apply(layers.dense({ units: classes, kernelInitializer: seeds.glorotUniform(), name: 'fc' }), x);
   return model({ inputs: images, outputs: logits, name: `resnet${depth}` });

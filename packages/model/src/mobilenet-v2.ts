@@ -10,6 +10,7 @@ import {
 } from './classifier-options.js';
 import { LayerSeeds } from './layer-seeds.js';
 import { conv2d } from './convolution.js';
+import { globalAveragePooling2d } from './global-average-pooling.js';
 
 /** torchvision's inverted residual settings: expansion t, channels c, blocks n, first stride s. */
 const SETTINGS = [
@@ -91,7 +92,7 @@ export function createMobileNetV2(options: MobileNetV2Options): LayersModel {
       channels = c;
     }
   x = relu6(bn(pointwise(x, `features.${index}.0`, 1280), `features.${index}.1`));
-  x = apply(layers.globalAveragePooling2d({}), x);
+  x = apply(globalAveragePooling2d({}), x);
   if (dropout > 0) x = apply(layers.dropout({ rate: dropout, seed: seeds.layerSeed() }), x);
   const logits = apply(layers.dense({ units: classes, kernelInitializer: seeds.glorotUniform(), name: 'classifier.1' }), x);
   return model({ inputs: images, outputs: logits, name: 'mobilenet_v2' });

@@ -11,6 +11,7 @@ import {
 } from './classifier-options.js';
 import { LayerSeeds } from './layer-seeds.js';
 import { conv2d } from './convolution.js';
+import { globalAveragePooling2d } from './global-average-pooling.js';
 
 /** One inverted residual block of torchvision's: input, kernel, expanded and output channels, squeeze-and-excitation, hard-swish, stride. */
 type Block = readonly [input: number, kernel: 3 | 5, expanded: number, output: number, se: boolean, hardSwish: boolean, stride: 1 | 2];
@@ -163,7 +164,7 @@ export function createMobileNetV3(options: MobileNetV3Options): LayersModel {
   });
   const lastIn = blocks.at(-1)![3];
   x = activation(convBn(x, `features.${blocks.length + 1}`, 1, 1, 6 * lastIn), true);
-  x = apply(layers.globalAveragePooling2d({}), x);
+  x = apply(globalAveragePooling2d({}), x);
   x = hardSwish(apply(layers.dense({ units: lastChannel, kernelInitializer: seeds.glorotUniform(), name: 'classifier.0' }), x));
   if (dropout > 0) x = apply(layers.dropout({ rate: dropout, seed: seeds.layerSeed() }), x);
   const logits = apply(layers.dense({ units: classes, kernelInitializer: seeds.glorotUniform(), name: 'classifier.3' }), x);

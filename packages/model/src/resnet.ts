@@ -11,6 +11,7 @@ import {
 import { batchNormalization } from './batch-normalization.js';
 import { LayerSeeds } from './layer-seeds.js';
 import { conv2d } from './convolution.js';
+import { globalAveragePooling2d } from './global-average-pooling.js';
 
 export interface ResNetOptions extends ClassifierOptions, BatchNormOptions {
   /** Filters of each stage; every stage after the first starts with stride 2. */
@@ -73,7 +74,7 @@ export function createResNet(options: ResNetOptions): LayersModel {
       channels = filters;
     }
   });
-  x = layers.globalAveragePooling2d({}).apply(x) as SymbolicTensor;
+  x = globalAveragePooling2d({}).apply(x) as SymbolicTensor;
   if (dropout > 0) x = layers.dropout({ rate: dropout, seed: seeds.layerSeed() }).apply(x) as SymbolicTensor;
   const logits = layers.dense({ units: classes, kernelInitializer: seeds.glorotUniform(), name: 'logits' }).apply(x) as SymbolicTensor;
   return model({ inputs: images, outputs: logits, name: 'resnet' });
