@@ -7,7 +7,9 @@
 // experiments/cifar10-vgg.json against tools/benchmarks/torch_vgg.py; at 1 and at 2 threads, with their ratio.
 // Usage: node tools/benchmarks/versus-pytorch.js [--threads 1,2] [--steps 30] [--models mlp,cnn,epoch] [--backend auto,wasm] [--repeat 1]
 // --repeat N measures each pair N times, PyTorch and rxvision in turn, and reports each side's
-// median: on a shared VM one epoch varies by ±7% from run to run, an outlier by 25%.
+// median: on a shared VM one epoch varies by ±7% from run to run, an outlier by 25%. --precision
+// bfloat16 runs rxvision's convolutions and products in bf16 (a CPU with AVX512-BF16); PyTorch's
+// side stays float32, as its twins are written.
 // Every process starts as a plain `node` does, without GLIBC_TUNABLES: onednn allocates nothing per
 // call, and selecting onnxruntime sets the malloc thresholds its fresh buffers need at run time.
 // PyTorch: Debian's python3-torch with libopenblas0-pthread (../shared/bench), run with
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     models: { type: 'string', default: 'mlp,cnn,epoch' },
     backend: { type: 'string', default: 'auto' },
     repeat: { type: 'string', default: '1' },
+    precision: { type: 'string', default: 'float32' },
     worker: { type: 'string' }, // internal: measure one model in this process
     'torch-bench': { type: 'string', default: join(here, '..', '..', '..', 'shared', 'bench') },
   },
@@ -39,7 +42,7 @@ const EPOCHS = {
 };
 
 if (values.worker) {
-  console.log(JSON.stringify(await measure(values.worker, Number(values.threads), Number(values.steps), values.backend)));
+  console.log(JSON.stringify(await measure(values.worker, Number(values.threads), Number(values.steps), values.backend, values.precision)));
 } else {
   const env = { ...process.env };
   delete env.GLIBC_TUNABLES;
@@ -58,6 +61,8 @@ if (values.worker) {
           values.steps,
           '--backend',
           backend,
+          '--precision',
+          values.precision,
         ];
         const pairs = Array.from({ length: Number(values.repeat) }, () => {
           const torch = EPOCHS[model] ? pytorchEpoch(EPOCHS[model].twin, threads) : pytorch(model, threads);
@@ -120,6 +125,8 @@ function rxvisionEpoch(config, threads, backend, env) {
       String(threads),
       '--backend',
       backend,
+      '--precision',
+      values.precision,
       '--out',
       join(out, 'run'),
     ];
@@ -131,7 +138,7 @@ function rxvisionEpoch(config, threads, backend, env) {
     const summary = JSON.parse(readFileSync(join(out, 'run', 'summary.json'), 'utf8'));
     const [epoch] = JSON.parse(readFileSync(join(out, 'run', 'history.json'), 'utf8'));
     return {
-      backend: `${summary.backend?.name ?? backend}, ${threads} thread${threads === 1 ? '' : 's'}`,
+      backend: `${summary.backend?.name ?? backend}, ${threads} thread${threads === 1 ? '' : 's'}${values.precision === 'float32' ? '' : `, ${values.precision}`}`,
       samplesPerSecond: summary.split.train / epoch.seconds,
     };
   } finally {
@@ -186,10 +193,10 @@ function pytorch(model, threads) {
   }
 }
 
-async function measure(model, threads, steps, backendName) {
+async function measure(model, threads, steps, backendName, precision) {
   const { selectBackend } = await import('@rxvision/backend/node');
   const { BATCH, trainingStep } = await import('./training-step.js');
-  const report = await selectBackend(backendName, { threads });
+  const report = await selectBackend(backendName, { threads, precision });
   const step = trainingStep(model);
   for (let i = 0; i < 3; i++) await step();
   const started = performance.now();
