@@ -98,10 +98,15 @@ Owned owned(const memory::desc& desc) {
 // oneDNN's list. Its 1×1 backward-weights kernels reduce a strided convolution to a unit-stride
 // one in a scratchpad sized for NHWC activations (is·ic floats a thread) but indexed as if blocked
 // ((ic_b·is + sp)·ic_block): where the input channels are not a multiple of the block they write
-// past it, corrupting the heap, computing wrong filters or looping (rxvision#34).
+// past it, corrupting the heap, computing wrong filters or looping (rxvision#34). The bf16 one
+// (jit_bf16_1x1) shares that reduction and its fault.
+bool unitStrideReduction(const std::string& implementation) {
+  return implementation.rfind("jit_1x1", 0) == 0 || implementation.rfind("jit_bf16_1x1", 0) == 0;
+}
+
 template <typename PrimitiveDesc>
 PrimitiveDesc passOver(PrimitiveDesc pd, bool strided) {
-  while (strided && std::string(pd.impl_info_str()).rfind("jit_1x1", 0) == 0)
+  while (strided && unitStrideReduction(pd.impl_info_str()))
     if (!pd.next_impl()) throw Unsupported{"rxvision-dnnl: no implementation for a strided 1×1 convolution's filter gradient"};
   return pd;
 }
