@@ -42,3 +42,21 @@ test('a training step that saves tensors for its backward pass leaks nothing and
   expect(actual.value).toBeCloseTo(expected.value, 4);
   actual.gradient.forEach((g, i) => expect(g).toBeCloseTo(expected.gradient[i]!, 4));
 });
+
+test('a cast to the dtype a tensor has shares its data too; a cast to another dtype converts', async () => {
+  await selectBackend('onednn', { threads: 1 });
+  const before = tf.memory() as { numDataBuffers: number };
+  const original = tf.tensor([1.5, -2.25, 3], [3]);
+  const same = tf.cast(original, 'float32');
+  expect((tf.memory() as { numDataBuffers: number }).numDataBuffers - before.numDataBuffers).toBe(1);
+  const converted = tf.cast(original, 'int32');
+  expect((tf.memory() as { numDataBuffers: number }).numDataBuffers - before.numDataBuffers).toBe(2);
+  original.dispose();
+  expect([Array.from(await same.data()), Array.from(await converted.data()), converted.dtype]).toEqual([
+    [1.5, -2.25, 3],
+    [1, -2, 3],
+    'int32',
+  ]);
+  tf.dispose([same, converted]);
+  expect((tf.memory() as { numDataBuffers: number }).numDataBuffers).toBe(before.numDataBuffers);
+});
