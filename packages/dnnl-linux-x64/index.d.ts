@@ -98,7 +98,7 @@ export interface Dnnl {
     relu: boolean;
     bf16?: boolean;
   }): void;
-  /** Batch normalisation's training step: y, and the batch's mean and biased variance. */
+  /** Batch normalisation's training step: y, and the batch's mean and biased variance; `relu`: y = max(0, ·) in the same pass. */
   batchNormTraining(call: {
     shape: BatchNormShape;
     x: Float32Array;
@@ -107,9 +107,14 @@ export interface Dnnl {
     y: Float32Array;
     mean: Float32Array;
     variance: Float32Array;
+    relu?: boolean;
   }): void;
-  /** Its gradient: dx, dscale and doffset from x, dy, the scale and the batch's statistics. */
+  /**
+   * Its gradient: dx, dscale and doffset from x, dy, the scale and the batch's statistics. After a
+   * fused ReLU, `rectified` is the forward's y: dy counts only where it is above 0.
+   */
   batchNormTrainingGrad(call: {
+    rectified?: Float32Array | null;
     shape: BatchNormShape;
     x: Float32Array;
     dy: Float32Array;

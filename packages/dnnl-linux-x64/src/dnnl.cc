@@ -589,23 +589,47 @@ RXVISION_VECTORISED void addColumns(const float* x, const float* centre, int64_t
       for (int64_t c = 0; c < channels; c++) sum[c] += x[c];
 }
 
-RXVISION_VECTORISED void addGradientColumns(const float* x, const float* dy, const float* mean, int64_t rows, int64_t channels, float* sum_dy,
-                                            float* sum_dy_centred) {
-  for (int64_t r = 0; r < rows; r++, x += channels, dy += channels)
-    for (int64_t c = 0; c < channels; c++) {
-      sum_dy[c] += dy[c];
-      sum_dy_centred[c] += dy[c] * (x[c] - mean[c]);
-    }
+// The gradient's sums; where `rectified` (the output after a fused ReLU) is given, dy counts only
+// where it is above 0.
+RXVISION_VECTORISED void addGradientColumns(const float* x, const float* dy, const float* rectified, const float* mean, int64_t rows,
+                                            int64_t channels, float* sum_dy, float* sum_dy_centred) {
+  // Two loops rather than a test of `rectified` inside one: that kept the compiler from vectorising.
+  if (rectified)
+    for (int64_t r = 0; r < rows; r++, x += channels, dy += channels, rectified += channels)
+      for (int64_t c = 0; c < channels; c++) {
+        const float d = dy[c], g = rectified[c] > 0.f ? d : 0.f;  // dy read either way: a select, not a branch
+        sum_dy[c] += g;
+        sum_dy_centred[c] += g * (x[c] - mean[c]);
+      }
+  else
+    for (int64_t r = 0; r < rows; r++, x += channels, dy += channels)
+      for (int64_t c = 0; c < channels; c++) {
+        sum_dy[c] += dy[c];
+        sum_dy_centred[c] += dy[c] * (x[c] - mean[c]);
+      }
 }
 
-// y = x·a + b, or dx = dy·a + (x − mean)·b + q when dy is given.
-RXVISION_VECTORISED void affineRows(const float* x, const float* dy, const float* mean, const float* a, const float* b, const float* q, int64_t rows,
-                                    int64_t channels, float* out) {
-  for (int64_t r = 0; r < rows; r++, x += channels, out += channels, dy += dy ? channels : 0)
-    if (dy)
-      for (int64_t c = 0; c < channels; c++) out[c] = dy[c] * a[c] + (x[c] - mean[c]) * b[c] + q[c];
+// y = x·a + b, then max(y, 0) where `relu`.
+RXVISION_VECTORISED void normaliseRows(const float* x, const float* a, const float* b, int64_t rows, int64_t channels, bool relu, float* y) {
+  for (int64_t r = 0; r < rows; r++, x += channels, y += channels)
+    if (relu)
+      for (int64_t c = 0; c < channels; c++) y[c] = std::max(x[c] * a[c] + b[c], 0.f);
     else
-      for (int64_t c = 0; c < channels; c++) out[c] = x[c] * a[c] + b[c];
+      for (int64_t c = 0; c < channels; c++) y[c] = x[c] * a[c] + b[c];
+}
+
+// dx = g·k + (x − mean)·p + q, g being dy (masked as addGradientColumns masks it).
+RXVISION_VECTORISED void gradientRows(const float* x, const float* dy, const float* rectified, const float* mean, const float* k, const float* p,
+                                      const float* q, int64_t rows, int64_t channels, float* dx) {
+  if (rectified)
+    for (int64_t r = 0; r < rows; r++, x += channels, dy += channels, dx += channels, rectified += channels)
+      for (int64_t c = 0; c < channels; c++) {
+        const float d = dy[c];
+        dx[c] = (rectified[c] > 0.f ? d : 0.f) * k[c] + (x[c] - mean[c]) * p[c] + q[c];
+      }
+  else
+    for (int64_t r = 0; r < rows; r++, x += channels, dy += channels, dx += channels)
+      for (int64_t c = 0; c < channels; c++) dx[c] = dy[c] * k[c] + (x[c] - mean[c]) * p[c] + q[c];
 }
 
 // Runs `body(first row, rows)` over blocks of rows on every thread, each thread its own share,
@@ -633,8 +657,8 @@ std::vector<double> overRowBlocks(int64_t rows, int64_t width, Body body) {
   return sum;
 }
 
-void batchNormTrainingLoops(int64_t rows, int64_t channels, float epsilon, const float* x, const float* scale, const float* offset, float* y,
-                            float* mean, float* variance) {
+void batchNormTrainingLoops(int64_t rows, int64_t channels, float epsilon, bool relu, const float* x, const float* scale, const float* offset,
+                            float* y, float* mean, float* variance) {
   const std::vector<float> zeros(static_cast<size_t>(channels), 0.f);
   auto sum = overRowBlocks(rows, channels, [&](int64_t first, int64_t n, float* partial) {
     addColumns(x + first * channels, zeros.data(), n, channels, partial, false);
@@ -651,15 +675,17 @@ void batchNormTrainingLoops(int64_t rows, int64_t channels, float epsilon, const
     b[size_t(c)] = offset[c] - mean[c] * a[size_t(c)];
   }
   overRowBlocks(rows, 0, [&](int64_t first, int64_t n, float*) {
-    affineRows(x + first * channels, nullptr, nullptr, a.data(), b.data(), nullptr, n, channels, y + first * channels);
+    normaliseRows(x + first * channels, a.data(), b.data(), n, channels, relu, y + first * channels);
   });
 }
 
-// dx = k·(dy − Σdy/N − x̂·Σ(dy·x̂)/N) with k = scale/σ, x̂ = (x − mean)/σ; dscale = Σ(dy·x̂), doffset = Σdy.
-void batchNormGradientLoops(int64_t rows, int64_t channels, float epsilon, const float* x, const float* dy, const float* scale, const float* mean,
-                            const float* variance, float* dx, float* dscale, float* doffset) {
+// dx = k·(dy − Σdy/N − x̂·Σ(dy·x̂)/N) with k = scale/σ, x̂ = (x − mean)/σ; dscale = Σ(dy·x̂), doffset = Σdy;
+// dy taken as 0 where `rectified` (a fused ReLU's output), if given, is not above 0.
+void batchNormGradientLoops(int64_t rows, int64_t channels, float epsilon, const float* x, const float* dy, const float* rectified,
+                            const float* scale, const float* mean, const float* variance, float* dx, float* dscale, float* doffset) {
   auto sums = overRowBlocks(rows, 2 * channels, [&](int64_t first, int64_t n, float* partial) {
-    addGradientColumns(x + first * channels, dy + first * channels, mean, n, channels, partial, partial + channels);
+    const float* masks = rectified ? rectified + first * channels : nullptr;
+    addGradientColumns(x + first * channels, dy + first * channels, masks, mean, n, channels, partial, partial + channels);
   });
   std::vector<float> k(static_cast<size_t>(channels)), p(static_cast<size_t>(channels)), q(static_cast<size_t>(channels));
   for (int64_t c = 0; c < channels; c++) {
@@ -673,7 +699,8 @@ void batchNormGradientLoops(int64_t rows, int64_t channels, float epsilon, const
     q[size_t(c)] = float(-kc * sum_dy / double(rows));
   }
   overRowBlocks(rows, 0, [&](int64_t first, int64_t n, float*) {
-    affineRows(x + first * channels, dy + first * channels, mean, k.data(), p.data(), q.data(), n, channels, dx + first * channels);
+    const float* masks = rectified ? rectified + first * channels : nullptr;
+    gradientRows(x + first * channels, dy + first * channels, masks, mean, k.data(), p.data(), q.data(), n, channels, dx + first * channels);
   });
 }
 
@@ -716,8 +743,8 @@ Rows rows(const rxvision::Fields& call) {
   return {r, c, float(epsilon)};
 }
 
-// batchNormTraining({ shape: { rows, channels, epsilon }, x, scale, offset, y, mean, variance }): y
-// and the batch's mean and (biased) variance.
+// batchNormTraining({ shape: { rows, channels, epsilon }, x, scale, offset, y, mean, variance, relu? }): y
+// (rectified where relu) and the batch's mean and (biased) variance.
 napi_value BatchNormTraining(napi_env env, napi_callback_info info) {
   return rxvision::guarded(env, [&] {
     rxvision::Fields call(env, info, "batchNormTraining");
@@ -730,14 +757,17 @@ napi_value BatchNormTraining(napi_env env, napi_callback_info info) {
     float* mean = call.floats("mean", c);
     float* variance = call.floats("variance", c);
     if (!x || !scale || !offset || !y || !mean || !variance) throw Failure{"rxvision-dnnl: every batchNormTraining operand is required"};
-    if (!oneDnnBatchNormVectorised(r.channels)) return batchNormTrainingLoops(r.rows, r.channels, r.epsilon, x, scale, offset, y, mean, variance);
+    const bool relu = call.flag("relu");
+    if (relu || !oneDnnBatchNormVectorised(r.channels))
+      return batchNormTrainingLoops(r.rows, r.channels, r.epsilon, relu, x, scale, offset, y, mean, variance);
     auto& b = batchNorm(r.rows, r.channels, r.epsilon);
     run(b.forward, {{DNNL_ARG_SRC, user(b.data, x)}, {DNNL_ARG_SCALE, user(b.stats, scale)}, {DNNL_ARG_SHIFT, user(b.stats, offset)},
                     {DNNL_ARG_DST, user(b.data, y)}, {DNNL_ARG_MEAN, user(b.stats, mean)}, {DNNL_ARG_VARIANCE, user(b.stats, variance)}});
   });
 }
 
-// batchNormTrainingGrad({ shape, x, dy, scale, mean, variance, dx, dscale, doffset })
+// batchNormTrainingGrad({ shape, x, dy, scale, mean, variance, dx, dscale, doffset, rectified? }): rectified
+// is the forward's output where it fused a ReLU.
 napi_value BatchNormTrainingGrad(napi_env env, napi_callback_info info) {
   return rxvision::guarded(env, [&] {
     rxvision::Fields call(env, info, "batchNormTrainingGrad");
@@ -753,8 +783,9 @@ napi_value BatchNormTrainingGrad(napi_env env, napi_callback_info info) {
     float* doffset = call.floats("doffset", c);
     if (!x || !dy || !scale || !mean || !variance || !dx || !dscale || !doffset)
       throw Failure{"rxvision-dnnl: every batchNormTrainingGrad operand is required"};
-    if (!oneDnnBatchNormVectorised(r.channels))
-      return batchNormGradientLoops(r.rows, r.channels, r.epsilon, x, dy, scale, mean, variance, dx, dscale, doffset);
+    float* rectified = call.floats("rectified", n);
+    if (rectified || !oneDnnBatchNormVectorised(r.channels))
+      return batchNormGradientLoops(r.rows, r.channels, r.epsilon, x, dy, rectified, scale, mean, variance, dx, dscale, doffset);
     auto& b = batchNorm(r.rows, r.channels, r.epsilon);
     // oneDNN 2.6 asks for a shift whenever use_shift is set, though dx does not depend on it and
     // it is never read: the scale's buffer stands in.

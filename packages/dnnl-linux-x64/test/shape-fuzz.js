@@ -281,6 +281,7 @@ export const KERNELS = {
       operand(draw, length, shared),
     );
     const shape = { rows, channels, epsilon };
+    const relu = draw.next() < 0.3;
     dnnl.batchNormTraining({
       shape,
       x: x.view,
@@ -289,14 +290,16 @@ export const KERNELS = {
       y: y.view,
       mean: mean.view,
       variance: variance.view,
+      relu,
     });
     const moments = columnMoments(x.view, rows, channels);
     const expected = x.view.map((value, i) => {
       const c = i % channels;
-      return ((value - moments.mean[c]) / Math.sqrt(moments.variance[c] + epsilon)) * scale.view[c] + offset.view[c];
+      const normalised = ((value - moments.mean[c]) / Math.sqrt(moments.variance[c] + epsilon)) * scale.view[c] + offset.view[c];
+      return relu ? Math.max(normalised, 0) : normalised;
     });
     const worst = Math.max(error(y.view, expected), error(mean.view, moments.mean), error(variance.view, moments.variance));
-    return { shape: { rows, channels, epsilon }, error: worst, canaries: canariesHold(x, scale, offset, y, mean, variance) };
+    return { shape: { rows, channels, epsilon, relu }, error: worst, canaries: canariesHold(x, scale, offset, y, mean, variance) };
   },
 
   /** dx = scale / σ / N · (N·dy − Σdy − x̂·Σ(dy·x̂)), dscale = Σ(dy·x̂), doffset = Σdy. */
@@ -307,24 +310,29 @@ export const KERNELS = {
       (length) => operand(draw, length, shared),
     );
     const { mean, variance } = columnMoments(x.view, rows, channels);
+    // After a fused ReLU: a forward output (its sign is what counts), 0 in about half the places.
+    const rectified = draw.next() < 0.3 ? operand(draw, rows * channels, shared) : undefined;
+    rectified?.view.forEach((value, i) => (rectified.view[i] = Math.max(value, 0)));
     dnnl.batchNormTrainingGrad({
       shape: { rows, channels, epsilon },
       ...{ x: x.view, dy: dy.view, scale: scale.view, mean: Float32Array.from(mean), variance: Float32Array.from(variance) },
-      ...{ dx: dx.view, dscale: dscale.view, doffset: doffset.view },
+      ...{ dx: dx.view, dscale: dscale.view, doffset: doffset.view, rectified: rectified?.view ?? null },
     });
     const inverse = variance.map((v) => 1 / Math.sqrt(Math.fround(v) + epsilon));
     const normalised = (i) => (x.view[i] - Math.fround(mean[i % channels])) * inverse[i % channels];
+    const g = (i) => (rectified && !(rectified.view[i] > 0) ? 0 : dy.view[i]);
     const [sumDy, sumDyXhat] = [new Float64Array(channels), new Float64Array(channels)];
     for (let i = 0; i < rows * channels; i++) {
-      sumDy[i % channels] += dy.view[i];
-      sumDyXhat[i % channels] += dy.view[i] * normalised(i);
+      sumDy[i % channels] += g(i);
+      sumDyXhat[i % channels] += g(i) * normalised(i);
     }
     const expected = x.view.map((_, i) => {
       const c = i % channels;
-      return ((scale.view[c] * inverse[c]) / rows) * (rows * dy.view[i] - sumDy[c] - normalised(i) * sumDyXhat[c]);
+      return ((scale.view[c] * inverse[c]) / rows) * (rows * g(i) - sumDy[c] - normalised(i) * sumDyXhat[c]);
     });
     const worst = Math.max(error(dx.view, expected), error(dscale.view, sumDyXhat), error(doffset.view, sumDy));
-    return { shape: { rows, channels, epsilon }, error: worst, canaries: canariesHold(x, dy, scale, dx, dscale, doffset) };
+    const operands = [x, dy, scale, dx, dscale, doffset, ...(rectified ? [rectified] : [])];
+    return { shape: { rows, channels, epsilon, relu: Boolean(rectified) }, error: worst, canaries: canariesHold(...operands) };
   },
 
   /** From given statistics; scale and offset each left out now and then, as tfjs's batchNorm allows. */

@@ -18,6 +18,7 @@ import {
   tidy,
 } from '@tensorflow/tfjs-core';
 import { layers } from '@tensorflow/tfjs-layers';
+import { rectifiedTensors } from './rectified.js';
 
 type BatchNormalizationArgs = NonNullable<Parameters<typeof layers.batchNormalization>[0]>;
 type Layer = ReturnType<typeof layers.batchNormalization>;
@@ -44,9 +45,16 @@ interface BatchNormalizationFields {
  * Inference, and every configuration other than the last axis with centre and scale, is
  * tfjs-layers' own. It saves and loads as tfjs-layers' BatchNormalization (same class name, same
  * weights), so a saved model needs nothing of rxvision to load.
+ *
+ * Where a model's ReLU (`reLU()`) is the only reader of this layer's output, `fuseReLU` lets the
+ * training step rectify in the same pass where the backend's kernels take it (onednn's): the ReLU
+ * layer then passes the rectified tensor on (see `rectifiedTensors`), and the gradient skips a pass
+ * each way. It is not saved: a loaded model computes the same with its ReLU layer doing the work.
  */
-export function batchNormalization(args: BatchNormalizationArgs = {}): Layer {
-  return new (fusedBatchNormalizationClass())(args);
+export function batchNormalization(args: BatchNormalizationArgs = {}, { fuseReLU = false }: { fuseReLU?: boolean } = {}): Layer {
+  const layer = new (fusedBatchNormalizationClass())(args);
+  (layer as unknown as { fusesReLU: boolean }).fusesReLU = fuseReLU;
+  return layer;
 }
 
 let fusedClass: (new (args: BatchNormalizationArgs) => Layer) | undefined;
@@ -77,7 +85,8 @@ function fusedBatchNormalizationClass(): new (args: BatchNormalizationArgs) => L
           });
         }
       };
-      return tidy(() => trainingBatchNorm(x, self.gamma.read(), self.beta.read(), self.epsilon, updateMovingAverages));
+      const relu = (this as unknown as { fusesReLU?: boolean }).fusesReLU === true;
+      return tidy(() => trainingBatchNorm(x, self.gamma.read(), self.beta.read(), self.epsilon, relu, updateMovingAverages));
     }
   }
   fusedClass = FusedBatchNormalization;
@@ -87,9 +96,10 @@ function fusedBatchNormalizationClass(): new (args: BatchNormalizationArgs) => L
 /**
  * The kernels a backend may register to run the training step natively (@rxvision/backend's
  * onednn does): `training` takes {x, scale, offset} and returns [y, mean, variance] over every axis
- * but the last (the variance biased, as `moments`); `gradient` takes {dy, x, scale, mean, variance}
- * and returns [dx, dscale, doffset]; both take attrs {epsilon}. Where the backend has neither, the
- * step is computed from tfjs ops below.
+ * but the last (the variance biased, as `moments`), y rectified where attrs.relu; `gradient` takes
+ * {dy, x, scale, mean, variance} and, after a rectified step, `rectified` (that y: dy counts where
+ * it is above 0), and returns [dx, dscale, doffset]; both take attrs {epsilon}. Where the backend
+ * has neither, the step is computed from tfjs ops below.
  */
 export const BATCH_NORM_KERNELS = { training: 'RxvisionBatchNormTraining', gradient: 'RxvisionBatchNormTrainingGrad' } as const;
 
@@ -102,11 +112,15 @@ function trainingBatchNorm(
   gamma: Tensor,
   beta: Tensor,
   epsilon: number,
+  relu: boolean,
   onStatistics: (mean: Tensor, variance: Tensor) => void,
 ): Tensor {
   const backend = getBackend();
-  if (getKernel(BATCH_NORM_KERNELS.training, backend) && getKernel(BATCH_NORM_KERNELS.gradient, backend))
-    return kernelBatchNorm(x, gamma, beta, epsilon, onStatistics);
+  if (getKernel(BATCH_NORM_KERNELS.training, backend) && getKernel(BATCH_NORM_KERNELS.gradient, backend)) {
+    const y = kernelBatchNorm(x, gamma, beta, epsilon, relu, onStatistics);
+    if (relu) rectifiedTensors.add(y);
+    return y;
+  }
   const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
   const count = x.size / x.shape[x.rank - 1]!;
   const op = customGrad((...args: (Tensor | GradSaveFunc)[]) => {
@@ -137,12 +151,13 @@ function trainingBatchNorm(
   return op(x, gamma, beta) as Tensor;
 }
 
-/** The same step through the backend's own kernels (see BATCH_NORM_KERNELS). */
+/** The same step through the backend's own kernels (see BATCH_NORM_KERNELS), rectified in them where `relu`. */
 function kernelBatchNorm(
   x: Tensor,
   gamma: Tensor,
   beta: Tensor,
   epsilon: number,
+  relu: boolean,
   onStatistics: (mean: Tensor, variance: Tensor) => void,
 ): Tensor {
   const op = customGrad((...args: (Tensor | GradSaveFunc)[]) => {
@@ -150,15 +165,16 @@ function kernelBatchNorm(
     const [value, batchMean, variance] = engine().runKernel(
       BATCH_NORM_KERNELS.training,
       { x: input, scale, offset },
-      { epsilon },
+      { epsilon, relu },
     ) as Tensor[];
     onStatistics(batchMean!, variance!);
-    save([input, scale, batchMean!, variance!]);
+    save([input, scale, batchMean!, variance!, ...(relu ? [value!] : [])]);
     return {
       value: value!,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [xs, g, m, v] = saved as [Tensor, Tensor, Tensor, Tensor];
-        return engine().runKernel(BATCH_NORM_KERNELS.gradient, { dy, x: xs, scale: g, mean: m, variance: v }, { epsilon }) as Tensor[];
+        const [xs, g, m, v, rectified] = saved as [Tensor, Tensor, Tensor, Tensor, Tensor | undefined];
+        const inputs = { dy, x: xs, scale: g, mean: m, variance: v, ...(rectified && { rectified }) };
+        return engine().runKernel(BATCH_NORM_KERNELS.gradient, inputs, { epsilon }) as Tensor[];
       },
     };
   });

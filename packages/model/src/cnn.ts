@@ -65,7 +65,8 @@ export function createCnn(options: CnnOptions): LayersModel {
           kernelInitializer: seeds.heNormal(),
         }),
       );
-      if (batchNorm) model.add(batchNormalization({ momentum }));
+      // The ReLU is its only reader: rectified in the same pass while training.
+      if (batchNorm) model.add(batchNormalization({ momentum }, { fuseReLU: true }));
       model.add(reLU());
     }
     model.add(layers.maxPooling2d({ poolSize: 2 }));

@@ -61,14 +61,16 @@ export function createResNet(options: ResNetOptions): LayersModel {
     ) as SymbolicTensor;
   const normalised = (x: SymbolicTensor) => batchNormalization({ momentum }).apply(x) as SymbolicTensor;
   const relu = (x: SymbolicTensor) => reLU().apply(x) as SymbolicTensor;
+  // Batch norm then ReLU, the ReLU its only reader: rectified in the same pass while training.
+  const normalisedReLU = (x: SymbolicTensor) => relu(batchNormalization({ momentum }, { fuseReLU: true }).apply(x) as SymbolicTensor);
 
   const images = input({ shape: [...inputShape] });
-  let x = relu(normalised(convolution(images, stemFilters, 3, 1)));
+  let x = normalisedReLU(convolution(images, stemFilters, 3, 1));
   let channels = stemFilters;
   stages.forEach((filters, stage) => {
     for (let block = 0; block < blocksPerStage; block++) {
       const strides = stage > 0 && block === 0 ? 2 : 1;
-      const branch = normalised(convolution(relu(normalised(convolution(x, filters, 3, strides))), filters, 3, 1));
+      const branch = normalised(convolution(normalisedReLU(convolution(x, filters, 3, strides)), filters, 3, 1));
       const shortcut = strides === 1 && channels === filters ? x : normalised(convolution(x, filters, 1, strides));
       x = relu(layers.add().apply([branch, shortcut]) as SymbolicTensor);
       channels = filters;

@@ -7,7 +7,8 @@ import { heapOf } from '../wasm-heap.js';
  * Batch normalisation's training step as two kernels, by the names and contract that
  * @rxvision/model's batchNormalization asks the backend for (it computes them from tfjs ops where
  * a backend has none): forward {x, scale, offset} → [y, mean, variance] over every axis but the
- * last, and backward {dy, x, scale, mean, variance} → [dx, dscale, doffset]; attrs {epsilon}.
+ * last (y rectified in the same pass where attrs.relu), and backward {dy, x, scale, mean, variance,
+ * rectified?} → [dx, dscale, doffset] (dy counting where that rectified y is above 0); attrs {epsilon}.
  */
 export const BATCH_NORM_KERNELS = { training: 'RxvisionBatchNormTraining', gradient: 'RxvisionBatchNormTrainingGrad' } as const;
 
@@ -62,7 +63,7 @@ function inference(dnnl: Dnnl, original: KernelFunc | undefined): KernelFunc {
 function training(dnnl: Dnnl): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { x, scale, offset } = inputs as unknown as Record<'x' | 'scale' | 'offset', TensorInfo>;
-    const { epsilon } = attrs as unknown as { epsilon: number };
+    const { epsilon, relu = false } = attrs as unknown as { epsilon: number; relu?: boolean };
     const { rows, channels } = shapeOf(x, BATCH_NORM_KERNELS.training);
     const heap = heapOf(backend);
     const outputs = [
@@ -74,14 +75,19 @@ function training(dnnl: Dnnl): KernelFunc {
     const [y, mean, variance] = outputs.map((info) => heap.typedArrayFromHeap(info)) as [Float32Array, Float32Array, Float32Array];
     const view = (info: TensorInfo) => heap.typedArrayFromHeap(info);
     const shape = { rows, channels, epsilon };
-    dnnl.batchNormTraining({ shape, x: view(x), scale: view(scale), offset: view(offset), y, mean, variance });
+    dnnl.batchNormTraining({ shape, x: view(x), scale: view(scale), offset: view(offset), y, mean, variance, relu });
     return outputs;
   };
 }
 
 function gradient(dnnl: Dnnl): KernelFunc {
   return ({ inputs, backend, attrs }) => {
-    const { dy, x, scale, mean, variance } = inputs as unknown as Record<'dy' | 'x' | 'scale' | 'mean' | 'variance', TensorInfo>;
+    const { dy, x, scale, mean, variance, rectified } = inputs as unknown as Record<
+      'dy' | 'x' | 'scale' | 'mean' | 'variance',
+      TensorInfo
+    > & {
+      rectified?: TensorInfo;
+    };
     const { epsilon } = attrs as unknown as { epsilon: number };
     const { rows, channels } = shapeOf(x, BATCH_NORM_KERNELS.gradient);
     const heap = heapOf(backend);
@@ -103,6 +109,7 @@ function gradient(dnnl: Dnnl): KernelFunc {
       dx,
       dscale,
       doffset,
+      rectified: rectified ? view(rectified) : null,
     });
     return outputs;
   };
