@@ -2,13 +2,16 @@
 the VGG-style CNN (blocks of two 3x3 conv -> BN -> ReLU at 32-64-128, 2x2 max pool, global average
 pool, linear), crop+flip, Nesterov SGD with weight decay, one-cycle per step, label smoothing 0.1,
 batch 128 on a 45k/5k split; as ../shared/bench/torch_resnet8.py does for the ResNet.
-usage: python3 torch_vgg.py TARBALL [--epochs N] [--threads T] [--max-steps S] [--seed S]"""
+--bf16 runs the forward pass under torch.autocast('cpu', bfloat16), PyTorch's own mixed precision
+(convolutions in bf16 on oneDNN), for a bf16 comparison with rxvision's --precision bfloat16.
+usage: python3 torch_vgg.py TARBALL [--epochs N] [--threads T] [--max-steps S] [--seed S] [--bf16]"""
 import argparse, json, math, tarfile, time
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 
 p = argparse.ArgumentParser()
 p.add_argument('tarball'); p.add_argument('--epochs', type=int, default=17); p.add_argument('--threads', type=int, default=2)
 p.add_argument('--max-steps', type=int, default=0); p.add_argument('--seed', type=int, default=43); p.add_argument('--peak', type=float, default=0.1)
+p.add_argument('--bf16', action='store_true')
 a = p.parse_args()
 torch.set_num_threads(a.threads); torch.manual_seed(a.seed); rng = np.random.default_rng(a.seed)
 
@@ -67,7 +70,8 @@ for epoch in range(a.epochs):
     for s in range(steps):
         idx = order[s * bs:(s + 1) * bs]
         for g in opt.param_groups: g['lr'] = lr_at(t)
-        loss = F.cross_entropy(model(augment(Xtr[idx])), Ytr[idx], label_smoothing=0.1)
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=a.bf16):
+            loss = F.cross_entropy(model(augment(Xtr[idx])), Ytr[idx], label_smoothing=0.1)
         opt.zero_grad(); loss.backward(); opt.step(); t += 1; seen += len(idx)
         if a.max_steps and s + 1 >= a.max_steps: break
     dt = time.time() - t0

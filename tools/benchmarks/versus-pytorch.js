@@ -8,8 +8,9 @@
 // Usage: node tools/benchmarks/versus-pytorch.js [--threads 1,2] [--steps 30] [--models mlp,cnn,epoch] [--backend auto,wasm] [--repeat 1]
 // --repeat N measures each pair N times, PyTorch and rxvision in turn, and reports each side's
 // median: on a shared VM one epoch varies by ±7% from run to run, an outlier by 25%. --precision
-// bfloat16 runs rxvision's convolutions and products in bf16 (a CPU with AVX512-BF16); PyTorch's
-// side stays float32, as its twins are written.
+// bfloat16 runs rxvision's convolutions and products in bf16 (a CPU with AVX512-BF16), and the VGG
+// twin under PyTorch's own bf16 autocast (torch_vgg.py --bf16); the ResNet twin has no such option
+// and stays float32, as the step anchors do.
 // Every process starts as a plain `node` does, without GLIBC_TUNABLES: onednn allocates nothing per
 // call, and selecting onnxruntime sets the malloc thresholds its fresh buffers need at run time.
 // PyTorch: Debian's python3-torch with libopenblas0-pthread (../shared/bench), run with
@@ -37,8 +38,8 @@ const { values } = parseArgs({
 
 /** The real epochs: each experiment and its PyTorch twin. */
 const EPOCHS = {
-  epoch: { config: 'cifar10-cnn.json', twin: join(values['torch-bench'], 'torch_resnet8.py') },
-  'vgg-epoch': { config: 'cifar10-vgg.json', twin: join(here, 'torch_vgg.py') },
+  epoch: { config: 'cifar10-cnn.json', twin: join(values['torch-bench'], 'torch_resnet8.py'), bf16: [] },
+  'vgg-epoch': { config: 'cifar10-vgg.json', twin: join(here, 'torch_vgg.py'), bf16: ['--bf16'] },
 };
 
 if (values.worker) {
@@ -65,7 +66,7 @@ if (values.worker) {
           values.precision,
         ];
         const pairs = Array.from({ length: Number(values.repeat) }, () => {
-          const torch = EPOCHS[model] ? pytorchEpoch(EPOCHS[model].twin, threads) : pytorch(model, threads);
+          const torch = EPOCHS[model] ? pytorchEpoch(EPOCHS[model], threads) : pytorch(model, threads);
           const ours = EPOCHS[model]
             ? rxvisionEpoch(EPOCHS[model].config, threads, backend, env)
             : JSON.parse(execFileSync(process.execPath, worker, { encoding: 'utf8', env }).trim().split('\n').at(-1));
@@ -147,7 +148,7 @@ function rxvisionEpoch(config, threads, backend, env) {
 }
 
 /** PyTorch's twin of that epoch (60 steps of 128), or why there is none. */
-function pytorchEpoch(script, threads) {
+function pytorchEpoch({ twin: script, bf16 }, threads) {
   if (!existsSync(script)) return { note: `no PyTorch twin at ${script}` };
   const env = { ...process.env };
   delete env.OPENBLAS_CORETYPE;
@@ -155,14 +156,27 @@ function pytorchEpoch(script, threads) {
   try {
     const out = execFileSync(
       '/usr/bin/python3',
-      [script, cifar10Source(), '--epochs', '1', '--max-steps', '60', '--threads', String(threads)],
+      [
+        script,
+        cifar10Source(),
+        '--epochs',
+        '1',
+        '--max-steps',
+        '60',
+        '--threads',
+        String(threads),
+        ...(values.precision === 'bfloat16' ? bf16 : []),
+      ],
       { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const epoch = out
       .split('\n')
       .map((line) => (line.startsWith('{"epoch"') ? JSON.parse(line) : undefined))
       .find(Boolean);
-    return { samplesPerSecond: epoch.samples_per_s };
+    return {
+      samplesPerSecond: epoch.samples_per_s,
+      note: values.precision === 'bfloat16' ? (bf16.length ? 'PyTorch in bf16 autocast' : 'PyTorch in float32') : undefined,
+    };
   } catch (error) {
     return {
       note: `PyTorch did not run: ${String(error.stderr ?? error.message)
