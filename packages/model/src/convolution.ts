@@ -20,8 +20,8 @@ interface Conv2DFields {
  * tfjs-layers' 2-D convolution. Without bias or activation it calls tfjs's conv2d rather than
  * fused.conv2d, whose gradient (a customGrad) computes the input's gradient whether or not
  * anything needs it: for a network's first trainable convolution, whose input is the batch, that
- * was a whole backward convolution wasted each step (2.4 ms of a CIFAR ResNet's 128 ms; at
- * airbench's batch of 1024, a 27 GFLOP one). conv2d's own gradient is computed only where needed.
+ * was a whole backward convolution wasted each step (2.4 ms of a CIFAR ResNet's 128 ms; not
+ * airbench's, whose whitening bias trains). conv2d's own gradient is computed only where needed.
  * The same kernels otherwise; it saves and loads as tfjs-layers' Conv2D.
  */
 export function conv2d(args: Conv2DArgs): Layer {
