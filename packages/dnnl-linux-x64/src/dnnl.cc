@@ -709,6 +709,10 @@ bool oneDnnBatchNormVectorised(int64_t channels) { return channels % 16 == 0; }
 
 // ---- batch normalisation over every axis but the last (rows × channels), with the batch's statistics ----
 
+// rows × channels as NHWC with H = W = 1: channels innermost, as tfjs lays them out.
+memory::desc rowsOfChannels(int64_t rows, int64_t channels) { return memory::desc({rows, channels, 1, 1}, memory::data_type::f32, tag::nhwc); }
+memory::desc perChannel(int64_t channels) { return memory::desc({channels}, memory::data_type::f32, tag::x); }
+
 struct BatchNorm {
   Step forward, backward;
   memory::desc data, stats;
@@ -718,9 +722,7 @@ BatchNorm& batchNorm(int64_t rows, int64_t channels, float epsilon) {
   static std::map<std::tuple<int64_t, int64_t, float>, std::unique_ptr<BatchNorm>> cache;
   auto& slot = cache[{rows, channels, epsilon}];
   if (!slot) {
-    const auto f32 = memory::data_type::f32;
-    // rows × channels as NHWC with H = W = 1: channels innermost, as tfjs lays them out.
-    memory::desc data({rows, channels, 1, 1}, f32, tag::nhwc), stats({channels}, f32, tag::x);
+    memory::desc data = rowsOfChannels(rows, channels), stats = perChannel(channels);
     auto flags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
     dnnl::batch_normalization_forward::primitive_desc fpd({dnnl::prop_kind::forward_training, data, epsilon, flags}, attributes(), cpu());
     dnnl::batch_normalization_backward::primitive_desc bpd({dnnl::prop_kind::backward, data, data, epsilon, flags}, attributes(), cpu(), fpd);
@@ -800,7 +802,7 @@ Step& batchNormInference(const Rows& r, bool scale, bool shift) {
   static std::map<std::tuple<int64_t, int64_t, float, bool, bool>, std::unique_ptr<Step>> cache;
   auto& slot = cache[{r.rows, r.channels, r.epsilon, scale, shift}];
   if (!slot) {
-    memory::desc data({r.rows, r.channels, 1, 1}, memory::data_type::f32, tag::nhwc);
+    const memory::desc data = rowsOfChannels(r.rows, r.channels);
     auto flags = dnnl::normalization_flags::use_global_stats;
     if (scale) flags |= dnnl::normalization_flags::use_scale;
     if (shift) flags |= dnnl::normalization_flags::use_shift;
@@ -825,8 +827,7 @@ napi_value BatchNormInference(napi_env env, napi_callback_info info) {
     float* y = call.floats("y", n);
     if (!x || !mean || !variance || !y) throw Failure{"rxvision-dnnl: batchNormInference needs x, mean, variance and y"};
     auto& pass = batchNormInference(r, scale != nullptr, offset != nullptr);
-    const auto f32 = memory::data_type::f32;
-    memory::desc data({r.rows, r.channels, 1, 1}, f32, tag::nhwc), stats({r.channels}, f32, tag::x);
+    const memory::desc data = rowsOfChannels(r.rows, r.channels), stats = perChannel(r.channels);
     Args args{{DNNL_ARG_SRC, user(data, x)}, {DNNL_ARG_DST, user(data, y)},
               {DNNL_ARG_MEAN, user(stats, mean)}, {DNNL_ARG_VARIANCE, user(stats, variance)}};
     if (scale) args.emplace(DNNL_ARG_SCALE, user(stats, scale));
