@@ -5,8 +5,9 @@ batch 128 on a 45k/5k split; as ../shared/bench/torch_resnet8.py does for the Re
 --bf16 runs the forward pass under torch.autocast('cpu', bfloat16), PyTorch's own mixed precision
 (convolutions in bf16 on oneDNN), for a bf16 comparison with rxvision's --precision bfloat16.
 usage: python3 torch_vgg.py TARBALL [--epochs N] [--threads T] [--max-steps S] [--seed S] [--bf16]"""
-import argparse, json, math, tarfile, time
+import argparse, json, math, time
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
+from torch_cifar10 import load, tensors
 
 p = argparse.ArgumentParser()
 p.add_argument('tarball'); p.add_argument('--epochs', type=int, default=17); p.add_argument('--threads', type=int, default=2)
@@ -16,21 +17,8 @@ a = p.parse_args()
 torch.set_num_threads(a.threads); torch.manual_seed(a.seed); rng = np.random.default_rng(a.seed)
 
 
-def load(path):
-    xs, ys, tx, ty = [], [], None, None
-    with tarfile.open(path) as t:
-        for m in t.getmembers():
-            if not m.name.endswith('.bin') or 'batch' not in m.name: continue
-            raw = np.frombuffer(t.extractfile(m).read(), np.uint8).reshape(-1, 3073)
-            if 'test' in m.name: tx, ty = raw[:, 1:], raw[:, 0]
-            else: xs.append(raw[:, 1:]); ys.append(raw[:, 0])
-    return np.concatenate(xs), np.concatenate(ys), tx, ty
-
-
 X, Y, TX, TY = load(a.tarball)
 perm = rng.permutation(len(X)); tr, va = perm[:45000], perm[45000:]
-mean = torch.tensor([0.4914, 0.4822, 0.4465]).view(1, 3, 1, 1); std = torch.tensor([0.247, 0.2435, 0.2616]).view(1, 3, 1, 1)
-def tensors(x): return ((torch.from_numpy(x.reshape(-1, 3, 32, 32).astype(np.float32)) / 255) - mean) / std
 Xtr, Ytr = tensors(X[tr]), torch.from_numpy(Y[tr].astype(np.int64)); Xva, Yva = tensors(X[va]), torch.from_numpy(Y[va].astype(np.int64))
 
 
